@@ -1,0 +1,202 @@
+//! The closed vocabularies of the domain. Each is stored as its `code` (a short ASCII word) and
+//! shown to people as its `label` (Russian).
+
+use serde::{Deserialize, Serialize};
+
+/// Defines a string-coded enum with `code()`, `label()`, `ALL`, `FromStr` and the derives the
+/// database layer needs, so every vocabulary is written down exactly once.
+macro_rules! vocabulary {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = ($code:literal, $label:literal), )+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "sea-orm", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "Text"))]
+        pub enum $name {
+            $(
+                $(#[$vmeta])*
+                #[cfg_attr(feature = "sea-orm", sea_orm(string_value = $code))]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable code stored in the database and used in URLs and files.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            /// The Russian name shown to people.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownCode;
+
+            /// Accepts the code or the Russian label, ignoring case and surrounding spaces.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let s = s.trim();
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.code().eq_ignore_ascii_case(s) || v.label().to_lowercase() == s.to_lowercase())
+                    .ok_or_else(|| UnknownCode { what: stringify!($name), value: s.to_owned() })
+            }
+        }
+    };
+}
+
+/// A value that names none of a vocabulary's members.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("неизвестное значение «{value}»")]
+pub struct UnknownCode {
+    pub what: &'static str,
+    pub value: String,
+}
+
+vocabulary! {
+    /// What a contract sells.
+    pub enum Service {
+        Water = ("water", "Вода"),
+        Electricity = ("electricity", "Электроэнергия"),
+    }
+}
+
+vocabulary! {
+    /// How a contract is billed: one price, or day and night prices (electricity only).
+    pub enum TariffPlan {
+        Single = ("single", "Однотарифный"),
+        DayNight = ("day_night", "День/ночь"),
+    }
+}
+
+vocabulary! {
+    /// A meter register. Single-zone meters have only `Single`; two-zone meters `Day` and `Night`.
+    pub enum Zone {
+        Single = ("single", "Общая"),
+        Day = ("day", "День"),
+        Night = ("night", "Ночь"),
+    }
+}
+
+vocabulary! {
+    /// Where a reading came from.
+    pub enum ReadingSource {
+        ConsumerBot = ("consumer_bot", "Потребитель (бот)"),
+        ControllerBot = ("controller_bot", "Контролёр (бот)"),
+        ControllerWeb = ("controller_web", "Контролёр (веб)"),
+        Panel = ("panel", "Панель"),
+        Import = ("import", "Импорт"),
+    }
+}
+
+vocabulary! {
+    /// A reading's place in review. Only `Accepted` readings are billed.
+    pub enum ReadingStatus {
+        Accepted = ("accepted", "Принято"),
+        /// Suspicious (e.g. an unusual jump): waits for an admin, not billed until accepted.
+        Flagged = ("flagged", "На проверке"),
+        /// Replaced by a correction that points at it; kept for the audit trail.
+        Superseded = ("superseded", "Исправлено"),
+        Rejected = ("rejected", "Отклонено"),
+    }
+}
+
+vocabulary! {
+    /// What a staff member may do.
+    pub enum Role {
+        Admin = ("admin", "Администратор"),
+        Controller = ("controller", "Контролёр"),
+        Accountant = ("accountant", "Бухгалтер"),
+    }
+}
+
+vocabulary! {
+    /// How a payment entered the system.
+    pub enum PaymentSource {
+        Panel = ("panel", "Вручную"),
+        Import = ("import", "Импорт"),
+    }
+}
+
+vocabulary! {
+    /// Why a ledger line was charged.
+    pub enum ChargeKind {
+        Consumption = ("consumption", "Потребление"),
+        /// Debt (positive) or credit (negative) carried over when the cooperative went live.
+        OpeningBalance = ("opening_balance", "Входящее сальдо"),
+    }
+}
+
+impl TariffPlan {
+    /// The registers a meter on this plan has, in the order people read them.
+    pub fn zones(self) -> &'static [Zone] {
+        match self {
+            TariffPlan::Single => &[Zone::Single],
+            TariffPlan::DayNight => &[Zone::Day, Zone::Night],
+        }
+    }
+
+    /// Only electricity has day and night prices.
+    pub fn allowed_for(self, service: Service) -> bool {
+        self == TariffPlan::Single || service == Service::Electricity
+    }
+}
+
+impl Service {
+    /// The unit consumption is measured in.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Service::Water => "м³",
+            Service::Electricity => "кВт·ч",
+        }
+    }
+}
+
+impl Role {
+    /// Admins do everything a controller does.
+    pub fn can_read_meters(self) -> bool {
+        matches!(self, Role::Admin | Role::Controller)
+    }
+
+    /// Admins and accountants see money.
+    pub fn can_handle_money(self) -> bool {
+        matches!(self, Role::Admin | Role::Accountant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_labels_round_trip() {
+        for s in Service::ALL {
+            assert_eq!(s.code().parse::<Service>().unwrap(), *s);
+            assert_eq!(s.label().parse::<Service>().unwrap(), *s);
+        }
+        assert_eq!(" ВОДА ".parse::<Service>().unwrap(), Service::Water);
+        assert!("газ".parse::<Service>().is_err());
+    }
+
+    #[test]
+    fn day_night_is_for_electricity_only() {
+        assert!(TariffPlan::DayNight.allowed_for(Service::Electricity));
+        assert!(!TariffPlan::DayNight.allowed_for(Service::Water));
+        assert!(TariffPlan::Single.allowed_for(Service::Water));
+        assert_eq!(TariffPlan::DayNight.zones(), &[Zone::Day, Zone::Night]);
+    }
+}

@@ -1,0 +1,23 @@
+//! The cooperative's rules, free of Telegram, HTTP and SQL.
+//!
+//! Values cross into this crate only through parsing constructors (`Kopecks::parse_rubles`,
+//! `MeterValue::parse`, `Phone::parse`, `PlotNumber::parse`, `Period::parse`), so code past the
+//! edge never handles raw user strings. Error messages are written for the user, in Russian.
+
+pub mod billing;
+pub mod kinds;
+pub mod meter_value;
+pub mod money;
+pub mod period;
+pub mod phone;
+pub mod plot;
+pub mod validation;
+
+pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
+pub use kinds::{ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
+pub use meter_value::MeterValue;
+pub use money::Kopecks;
+pub use period::Period;
+pub use phone::Phone;
+pub use plot::PlotNumber;
+pub use validation::{Baseline, JumpPolicy, ReadingError, ReadingVerdict, check_reading};

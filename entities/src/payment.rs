@@ -1,0 +1,34 @@
+use domain::{Kopecks, PaymentSource, Period};
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "payments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub contract_id: i64,
+    pub amount_kopecks: Kopecks,
+    pub paid_on: Date,
+    /// The billing period the payment is for.
+    pub period: Period,
+    /// Bank or receipt reference; unique, so an imported file cannot be counted twice.
+    #[sea_orm(unique)]
+    pub reference: Option<String>,
+    pub staff_id: Option<i64>,
+    pub source: PaymentSource,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::contract::Entity", from = "Column::ContractId", to = "super::contract::Column::Id")]
+    Contract,
+}
+
+impl Related<super::contract::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Contract.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,47 @@
+//! The schema, as portable migrations: nothing here is SQLite-only, so the same migrations build
+//! the PostgreSQL schema.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_initial::Migration)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm_migration::sea_orm::{ConnectionTrait, Database};
+
+    #[tokio::test]
+    async fn migrates_up_and_down_on_a_sqlite_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        let db = Database::connect(&url).await.unwrap();
+        let count_tables = || async {
+            db.query_all_raw(sea_orm_migration::sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            ))
+            .await
+            .unwrap()
+            .len()
+        };
+
+        Migrator::up(&db, None).await.unwrap();
+        let up = count_tables().await;
+        assert_eq!(up, m20261126_000001_initial::TABLE_COUNT + 1, "every table plus seaql_migrations");
+        // Running again is a no-op, as on every start.
+        Migrator::up(&db, None).await.unwrap();
+        Migrator::down(&db, None).await.unwrap();
+        assert_eq!(count_tables().await, 1, "only seaql_migrations is left");
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(count_tables().await, up);
+    }
+}
