@@ -183,7 +183,8 @@ mod tests {
     fn single_zone_charge_counts_from_initial_value() {
         let meter = MeterSpec { service: Service::Water, zones: vec![Zone::Single], initial: vec![v(100)] };
         let tariffs = [tariff(Service::Water, Zone::Single, 4_512, "2020-01-01")];
-        let charges = charges_for_meter(&meter, &[reading(1, "2026-02-10", vec![MeterValue(112_500)])], &tariffs).unwrap();
+        let charges =
+            charges_for_meter(&meter, &[reading(1, "2026-02-10", vec![MeterValue(112_500)])], &tariffs).unwrap();
         assert_eq!(charges.len(), 1);
         let c = &charges[0];
         assert_eq!((c.previous, c.current, c.consumption), (v(100), MeterValue(112_500), MeterValue(12_500)));
@@ -194,7 +195,8 @@ mod tests {
 
     #[test]
     fn day_night_zones_use_their_own_prices() {
-        let meter = MeterSpec { service: Service::Electricity, zones: vec![Zone::Day, Zone::Night], initial: vec![v(0), v(0)] };
+        let meter =
+            MeterSpec { service: Service::Electricity, zones: vec![Zone::Day, Zone::Night], initial: vec![v(0), v(0)] };
         let tariffs = [
             tariff(Service::Electricity, Zone::Day, 650, "2020-01-01"),
             tariff(Service::Electricity, Zone::Night, 325, "2020-01-01"),

@@ -20,4 +20,4 @@ pub use money::Kopecks;
 pub use period::Period;
 pub use phone::Phone;
 pub use plot::PlotNumber;
-pub use validation::{Baseline, JumpPolicy, ReadingError, ReadingVerdict, check_reading};
+pub use validation::{Baseline, JumpPolicy, ReadingError, ReadingVerdict, check_correction, check_reading};

@@ -17,7 +17,11 @@ pub struct Baseline {
 
 impl Baseline {
     /// Builds the baseline from the meter's initial values and its accepted readings in time order.
-    pub fn from_history(initial: Vec<MeterValue>, installed: Period, accepted: &[(Period, Vec<MeterValue>)]) -> Baseline {
+    pub fn from_history(
+        initial: Vec<MeterValue>,
+        installed: Period,
+        accepted: &[(Period, Vec<MeterValue>)],
+    ) -> Baseline {
         let (last_period, last) = accepted.last().cloned().unwrap_or((installed, initial.clone()));
         let months = installed.months_until(last_period);
         let average_monthly = (months >= 1 && !accepted.is_empty()).then(|| {
@@ -55,7 +59,11 @@ impl JumpPolicy {
 pub enum ReadingVerdict {
     Normal,
     /// Recorded only after the submitter confirms, and then held for review (status flagged).
-    Suspicious { zone: Zone, consumption: MeterValue, usual: MeterValue },
+    Suspicious {
+        zone: Zone,
+        consumption: MeterValue,
+        usual: MeterValue,
+    },
 }
 
 impl ReadingVerdict {
@@ -86,8 +94,50 @@ pub enum ReadingError {
          Если счётчик заменён или прошёл через ноль, сообщите администратору."
     )]
     Decreasing { zone_label: String, previous: MeterValue, new: MeterValue },
+    #[error("Показание ({zone_label}) {new} больше следующего принятого ({next}); исправьте и его.")]
+    AboveNext { zone_label: String, next: MeterValue, new: MeterValue },
     #[error("За {period} уже есть более позднее принятое показание; передайте показание за текущий месяц.")]
     PeriodClosed { period: String },
+}
+
+/// Refuses `new` values below `previous` on any register (the meter runs only forward).
+pub fn check_not_below(zones: &[Zone], new: &[MeterValue], previous: &[MeterValue]) -> Result<(), ReadingError> {
+    for ((zone, new), previous) in zones.iter().zip(new).zip(previous) {
+        if new < previous {
+            return Err(ReadingError::Decreasing {
+                zone_label: zone.label().to_lowercase(),
+                previous: *previous,
+                new: *new,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a correction of a past reading: it must fit between its neighbours. Jumps are not
+/// flagged: an admin is entering what the meter showed.
+pub fn check_correction(
+    zones: &[Zone],
+    new: &[MeterValue],
+    before: &[MeterValue],
+    after: Option<&[MeterValue]>,
+) -> Result<(), ReadingError> {
+    if new.len() != zones.len() {
+        return Err(ReadingError::WrongZoneCount { expected: zones.len(), got: new.len() });
+    }
+    check_not_below(zones, new, before)?;
+    if let Some(after) = after {
+        for ((zone, new), next) in zones.iter().zip(new).zip(after) {
+            if new > next {
+                return Err(ReadingError::AboveNext {
+                    zone_label: zone.label().to_lowercase(),
+                    next: *next,
+                    new: *new,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks a new reading (one value per zone, in the order of `zones`) against the meter's baseline.
@@ -104,15 +154,7 @@ pub fn check_reading(
     if period < baseline.last_period {
         return Err(ReadingError::PeriodClosed { period: period.russian() });
     }
-    for ((zone, new), previous) in zones.iter().zip(new).zip(&baseline.last) {
-        if new < previous {
-            return Err(ReadingError::Decreasing {
-                zone_label: zone.label().to_lowercase(),
-                previous: *previous,
-                new: *new,
-            });
-        }
-    }
+    check_not_below(zones, new, &baseline.last)?;
     let months = i64::from(baseline.last_period.months_until(period).max(1));
     for (i, zone) in zones.iter().enumerate() {
         let consumption = new[i] - baseline.last[i];
@@ -143,7 +185,11 @@ mod tests {
 
     /// Installed in January at 1000; 100 a month through May.
     fn steady() -> Baseline {
-        Baseline::from_history(vec![v(1000)], p("2026-01"), &[(p("2026-03"), vec![v(1200)]), (p("2026-05"), vec![v(1400)])])
+        Baseline::from_history(
+            vec![v(1000)],
+            p("2026-01"),
+            &[(p("2026-03"), vec![v(1200)]), (p("2026-05"), vec![v(1400)])],
+        )
     }
 
     #[test]
@@ -196,6 +242,18 @@ mod tests {
         let water = JumpPolicy::for_service(Service::Water, 5);
         assert_eq!(check_reading(&[Zone::Single], &[v(300)], p("2026-02"), &b, water), Ok(ReadingVerdict::Normal));
         assert!(check_reading(&[Zone::Single], &[v(301)], p("2026-02"), &b, water).unwrap().is_suspicious());
+    }
+
+    #[test]
+    fn corrections_must_fit_between_neighbours() {
+        let zones = [Zone::Single];
+        assert_eq!(check_correction(&zones, &[v(150)], &[v(100)], Some(&[v(200)])), Ok(()));
+        assert!(matches!(check_correction(&zones, &[v(99)], &[v(100)], None), Err(ReadingError::Decreasing { .. })));
+        assert!(matches!(
+            check_correction(&zones, &[v(201)], &[v(100)], Some(&[v(200)])),
+            Err(ReadingError::AboveNext { .. })
+        ));
+        assert!(matches!(check_correction(&zones, &[], &[v(100)], None), Err(ReadingError::WrongZoneCount { .. })));
     }
 
     #[test]

@@ -1,0 +1,115 @@
+//! Keeps the ledger's consumption lines equal to what the domain computes from accepted readings
+//! and tariffs. Lines are rebuilt per meter inside the transaction that changed its readings.
+
+use domain::{ChargeKind, MeterSpec, ReadingPoint, ReadingStatus, Service, charges_for_meter};
+use entities::{charge, contract, meter, reading};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    Set,
+};
+
+use crate::tariffs;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecomputeError {
+    #[error(transparent)]
+    Billing(#[from] domain::BillingError),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    #[error("счётчик {0} не найден")]
+    NoMeter(i64),
+}
+
+impl From<RecomputeError> for crate::Internal {
+    fn from(e: RecomputeError) -> Self {
+        crate::Internal(e.into())
+    }
+}
+
+/// Rebuilds the consumption charges of one meter. On a billing error (a missing tariff) the old
+/// lines stay and the error is returned; the reading that triggered it is kept either way.
+pub async fn recompute_meter(conn: &impl ConnectionTrait, meter_id: i64) -> Result<(), RecomputeError> {
+    let (meter, contract) = meter::Entity::find_by_id(meter_id)
+        .find_also_related(contract::Entity)
+        .one(conn)
+        .await?
+        .and_then(|(m, c)| Some((m, c?)))
+        .ok_or(RecomputeError::NoMeter(meter_id))?;
+    let tariffs = tariffs::all(conn).await?;
+    recompute_loaded(conn, &meter, contract.service, &tariffs).await
+}
+
+/// Rebuilds the charges of every meter of a service (after a tariff change).
+pub async fn recompute_service(conn: &impl ConnectionTrait, service: Service) -> Result<usize, RecomputeError> {
+    let tariffs = tariffs::all(conn).await?;
+    let meters = meter::Entity::find()
+        .join(JoinType::InnerJoin, meter::Relation::Contract.def())
+        .filter(contract::Column::Service.eq(service))
+        .all(conn)
+        .await?;
+    let mut failed = 0;
+    for meter in &meters {
+        if let Err(e) = recompute_loaded(conn, meter, service, &tariffs).await {
+            match e {
+                RecomputeError::Billing(e) => {
+                    tracing::warn!(meter = meter.id, "charges not recomputed: {e}");
+                    failed += 1;
+                }
+                other => return Err(other),
+            }
+        }
+    }
+    Ok(meters.len() - failed)
+}
+
+async fn recompute_loaded(
+    conn: &impl ConnectionTrait,
+    meter: &meter::Model,
+    service: Service,
+    tariffs: &[domain::Tariff],
+) -> Result<(), RecomputeError> {
+    let readings = reading::Entity::find()
+        .filter(reading::Column::MeterId.eq(meter.id))
+        .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
+        .order_by_asc(reading::Column::TakenAt)
+        .all(conn)
+        .await?;
+    let points: Vec<ReadingPoint> = readings
+        .iter()
+        .map(|r| ReadingPoint {
+            reading_id: r.id,
+            period: r.period,
+            taken_on: r.taken_at.date_naive(),
+            values: r.values(),
+        })
+        .collect();
+    let spec = MeterSpec { service, zones: meter.zone_list().to_vec(), initial: meter.initial_values() };
+    let charges = charges_for_meter(&spec, &points, tariffs)?;
+
+    charge::Entity::delete_many()
+        .filter(charge::Column::MeterId.eq(meter.id))
+        .filter(charge::Column::Kind.eq(ChargeKind::Consumption))
+        .exec(conn)
+        .await?;
+    if charges.is_empty() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let rows = charges.into_iter().map(|c| charge::ActiveModel {
+        id: NotSet,
+        contract_id: Set(meter.contract_id),
+        meter_id: Set(Some(meter.id)),
+        reading_id: Set(Some(c.reading_id)),
+        period: Set(c.period),
+        kind: Set(ChargeKind::Consumption),
+        zone: Set(Some(c.zone)),
+        previous_value: Set(Some(c.previous)),
+        current_value: Set(Some(c.current)),
+        consumption: Set(Some(c.consumption)),
+        price_kopecks: Set(Some(c.price)),
+        amount_kopecks: Set(c.amount),
+        created_at: Set(now),
+    });
+    charge::Entity::insert_many(rows).exec(conn).await?;
+    Ok(())
+}

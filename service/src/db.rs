@@ -1,0 +1,169 @@
+//! Opening the database and running write transactions safely on SQLite and PostgreSQL.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+};
+use tokio::sync::Mutex;
+
+/// How long a writer waits for another process's write lock before SQLite gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The database connection pool, plus a gate that queues this process's SQLite writers.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+    /// SQLite has one writer at a time; queueing writers here instead of in SQLite's busy handler
+    /// keeps waits short and fair and never surfaces "database is locked" to a user.
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A boxed future borrowing the transaction, as [`Db::write`] callbacks return.
+pub type TxFuture<'c, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>;
+
+impl Db {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). For SQLite the file and its
+    /// directory are created, WAL and the busy timeout are set, and foreign keys are enforced.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        let mut options = ConnectOptions::new(url);
+        options.sqlx_logging(false);
+        let is_sqlite = url.starts_with("sqlite:");
+        if is_sqlite {
+            if let Some(dir) = sqlite_file(url).and_then(|p| p.parent().map(Path::to_path_buf))
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let in_memory = url.contains(":memory:");
+            options.max_connections(if in_memory { 1 } else { 8 }).map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(BUSY_TIMEOUT)
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        } else {
+            options.max_connections(16);
+        }
+        let conn = Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))?;
+        Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))) })
+    }
+
+    /// Brings the schema up to date; safe to run on every start.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// The pool, for reads outside a transaction.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite, so the write lock is taken
+    /// before the first read and a read-then-write never fails half-way). Commits on `Ok`, rolls
+    /// back on `Err`. Every query inside must use the transaction it is given.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> TxFuture<'c, T, E> + Send,
+        T: Send,
+        E: From<DbErr>,
+    {
+        let _queued = match &self.write_gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        };
+        let options = TransactionOptions {
+            sqlite_transaction_mode: self.write_gate.is_some().then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        let txn = self.conn.begin_with_options(options).await?;
+        let value = f(&txn).await?;
+        txn.commit().await?;
+        Ok(value)
+    }
+}
+
+/// A raw statement written with `?` placeholders, rewritten to `$1, $2…` for PostgreSQL, so
+/// hand-written aggregate queries stay portable. The SQL must not contain `?` in literals.
+pub fn sql(backend: DatabaseBackend, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            let mut n = 0;
+            sql.chars()
+                .map(|c| match c {
+                    '?' => {
+                        n += 1;
+                        format!("${n}")
+                    }
+                    c => c.to_string(),
+                })
+                .collect()
+        }
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Runs a hand-written query (see [`sql`]) on any connection or transaction.
+pub async fn query(
+    conn: &impl ConnectionTrait,
+    sql_text: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    conn.query_all_raw(sql(conn.get_database_backend(), sql_text, values)).await
+}
+
+/// The file behind an SQLite URL, if it names one.
+pub fn sqlite_file(url: &str) -> Option<&Path> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.contains(":memory:")).then(|| Path::new(path))
+}
+
+/// The URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_sqlite_files_and_hides_passwords() {
+        assert_eq!(sqlite_file("sqlite://data/c.db?mode=rwc"), Some(Path::new("data/c.db")));
+        assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some(Path::new("/tmp/x.db")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+        assert_eq!(redact("postgres://user:secret@localhost/db"), "postgres://user:***@localhost/db");
+        assert_eq!(redact("sqlite://data/c.db"), "sqlite://data/c.db");
+    }
+
+    #[test]
+    fn rewrites_placeholders_for_postgres() {
+        let pg = sql(DatabaseBackend::Postgres, "SELECT ? + ?", [1.into(), 2.into()]);
+        assert_eq!(pg.sql, "SELECT $1 + $2");
+        let lite = sql(DatabaseBackend::Sqlite, "SELECT ? + ?", [1.into(), 2.into()]);
+        assert_eq!(lite.sql, "SELECT ? + ?");
+    }
+}

@@ -1,0 +1,63 @@
+//! The service layer: every rule that touches the database, written once and called by the bot,
+//! the panel, the reports and the CLI alike. Functions take a [`Context`] (database, settings,
+//! clock) and return typed errors whose messages are fit to show to the user, in Russian.
+
+pub mod audit;
+pub mod billing;
+pub mod clock;
+pub mod db;
+pub mod debt;
+pub mod demo;
+mod error;
+pub mod inventory;
+pub mod links;
+pub mod payments;
+pub mod photos;
+pub mod readings;
+pub mod settings;
+pub mod staff;
+pub mod tariffs;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Period;
+
+pub use clock::{Clock, ManualClock};
+pub use db::Db;
+pub use error::Internal;
+pub use settings::Settings;
+
+/// What every service function needs: the database, the settings and the time.
+#[derive(Clone)]
+pub struct Context {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+}
+
+impl Context {
+    pub fn new(db: Db, settings: Settings, clock: Clock) -> Context {
+        Context { db, settings: Arc::new(settings), clock }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Today in the cooperative's time zone (a reading at 01:00 local time belongs to that day).
+    pub fn today(&self) -> NaiveDate {
+        self.local_date(self.now())
+    }
+
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.settings.tz).date_naive()
+    }
+
+    /// The billing period of today.
+    pub fn current_period(&self) -> Period {
+        Period::of(self.today())
+    }
+}

@@ -1,0 +1,92 @@
+//! Payments against contracts, entered by hand or imported from the bank's spreadsheet.
+
+use chrono::NaiveDate;
+use domain::{Kopecks, PaymentSource, Period};
+use entities::{contract, payment};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::{Context, Internal};
+
+/// A payment as entered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    pub contract_number: String,
+    pub amount: Kopecks,
+    pub paid_on: NaiveDate,
+    /// The billing period it pays for.
+    pub period: Period,
+    /// Bank or receipt reference; a reference already on file is refused.
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error("Договор № {0} не найден.")]
+    UnknownContract(String),
+    #[error("Сумма должна быть больше нуля.")]
+    NotPositive,
+    #[error("Платёж с номером «{0}» уже внесён.")]
+    DuplicateReference(String),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(PaymentError);
+
+pub async fn contract_by_number(conn: &impl ConnectionTrait, number: &str) -> Result<Option<contract::Model>, DbErr> {
+    contract::Entity::find().filter(contract::Column::Number.eq(number.trim())).one(conn).await
+}
+
+/// Records one payment inside an open transaction (shared by manual entry and imports).
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    new: &NewPayment,
+    source: PaymentSource,
+    actor: Actor,
+) -> Result<payment::Model, PaymentError> {
+    if !new.amount.is_positive() {
+        return Err(PaymentError::NotPositive);
+    }
+    let contract = contract_by_number(conn, &new.contract_number)
+        .await?
+        .ok_or_else(|| PaymentError::UnknownContract(new.contract_number.trim().to_owned()))?;
+    let reference = new.reference.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    if let Some(reference) = &reference
+        && payment::Entity::find().filter(payment::Column::Reference.eq(reference)).one(conn).await?.is_some()
+    {
+        return Err(PaymentError::DuplicateReference(reference.clone()));
+    }
+    let model = payment::ActiveModel {
+        id: NotSet,
+        contract_id: Set(contract.id),
+        amount_kopecks: Set(new.amount),
+        paid_on: Set(new.paid_on),
+        period: Set(new.period),
+        reference: Set(reference),
+        staff_id: Set(actor.staff_id()),
+        source: Set(source),
+        created_at: Set(ctx.now()),
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        ctx,
+        actor,
+        "payment.add",
+        "payment",
+        Some(model.id),
+        json!({"contract": contract.number, "amount_kopecks": new.amount.0, "period": new.period, "source": source.code()}),
+    )
+    .await?;
+    Ok(model)
+}
+
+/// Records a payment entered by hand.
+pub async fn record(ctx: &Context, new: NewPayment, actor: Actor) -> Result<payment::Model, PaymentError> {
+    let ctx2 = ctx.clone();
+    ctx.db.write(move |txn| Box::pin(async move { insert(txn, &ctx2, &new, PaymentSource::Panel, actor).await })).await
+}

@@ -1,0 +1,95 @@
+//! Photo storage: every photo (meter inventory, reading evidence) goes through [`intake`] and is
+//! stored once under `PHOTO_DIR` by the hash of its re-encoded bytes.
+
+pub mod intake;
+
+use std::path::{Path, PathBuf};
+
+use entities::photo;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
+
+use crate::error::internal_errors;
+use crate::{Context, Internal};
+pub use intake::{IntakeLimits, PhotoError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Rejected(#[from] PhotoError),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(StoreError);
+
+/// Checks, normalises and stores a photo; the same picture sent twice is stored once.
+pub async fn store(ctx: &Context, bytes: Vec<u8>) -> Result<photo::Model, StoreError> {
+    let limits = ctx.settings.photo_limits;
+    let processed = tokio::task::spawn_blocking(move || intake::process(&bytes, limits))
+        .await
+        .map_err(|e| Internal(e.into()))??;
+    if let Some(existing) = by_hash(ctx, &processed.sha256).await? {
+        return Ok(existing);
+    }
+    let (full_rel, thumb_rel) = relative_paths(&processed.sha256);
+    let dir = &ctx.settings.photo_dir;
+    write_atomically(&dir.join(&full_rel), &processed.full).await?;
+    write_atomically(&dir.join(&thumb_rel), &processed.thumb).await?;
+
+    let model = photo::ActiveModel {
+        id: NotSet,
+        sha256: Set(processed.sha256.clone()),
+        path: Set(full_rel),
+        thumb_path: Set(thumb_rel),
+        width: Set(processed.width as i32),
+        height: Set(processed.height as i32),
+        bytes: Set(processed.full.len() as i64),
+        created_at: Set(ctx.now()),
+    };
+    let sha = processed.sha256;
+    let stored = ctx
+        .db
+        .write(move |txn| {
+            Box::pin(async move {
+                // Another request may have stored the same picture meanwhile.
+                match photo::Entity::find().filter(photo::Column::Sha256.eq(&sha)).one(txn).await? {
+                    Some(existing) => Ok::<_, DbErr>(existing),
+                    None => model.insert(txn).await,
+                }
+            })
+        })
+        .await?;
+    Ok(stored)
+}
+
+async fn by_hash(ctx: &Context, sha256: &str) -> Result<Option<photo::Model>, DbErr> {
+    photo::Entity::find().filter(photo::Column::Sha256.eq(sha256)).one(ctx.db.conn()).await
+}
+
+/// `ab/abcdef….jpg` and `ab/abcdef…_thumb.jpg`: two levels keep directories small.
+fn relative_paths(sha256: &str) -> (String, String) {
+    let prefix = &sha256[..2];
+    (format!("{prefix}/{sha256}.jpg"), format!("{prefix}/{sha256}_thumb.jpg"))
+}
+
+/// Writes to a temporary file and renames it, so a crash never leaves half a photo behind.
+async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if tokio::fs::try_exists(path).await? {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    tokio::fs::write(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, path).await
+}
+
+/// The file of a stored photo (or its thumbnail). Paths come from the database, never from a
+/// request, so no path traversal can reach outside `PHOTO_DIR`.
+pub async fn file(ctx: &Context, photo_id: i64, thumb: bool) -> Result<Option<PathBuf>, DbErr> {
+    let Some(photo) = photo::Entity::find_by_id(photo_id).one(ctx.db.conn()).await? else {
+        return Ok(None);
+    };
+    let rel = if thumb { photo.thumb_path } else { photo.path };
+    Ok(Some(ctx.settings.photo_dir.join(rel)))
+}

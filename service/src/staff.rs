@@ -1,0 +1,315 @@
+//! Staff accounts: argon2id passwords, lockout after repeated failures, API tokens, Telegram.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::Role;
+use entities::staff;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::{Context, Internal};
+
+/// Failures allowed before the account is locked; each further failure doubles the lock.
+const FREE_ATTEMPTS: i32 = 5;
+const FIRST_LOCK: Duration = Duration::seconds(30);
+const LONGEST_LOCK: Duration = Duration::hours(1);
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// The same message for an unknown login and a wrong password, so logins cannot be probed.
+    #[error("Неверный логин или пароль.")]
+    Invalid,
+    #[error("Слишком много неудачных попыток. Попробуйте снова после {}.", .until.format("%H:%M:%S UTC"))]
+    Locked { until: DateTime<Utc> },
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(LoginError);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("Логин может содержать латинские буквы, цифры, точку, дефис и подчёркивание (3–32 символа).")]
+    InvalidLogin,
+    #[error("Логин «{0}» уже занят.")]
+    LoginTaken(String),
+    #[error("Пароль должен быть не короче {MIN_PASSWORD_LEN} символов.")]
+    WeakPassword,
+    #[error("Текущий пароль указан неверно.")]
+    WrongPassword,
+    #[error("Сотрудник не найден.")]
+    Unknown,
+    #[error("Укажите имя сотрудника.")]
+    NoName,
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(AccountError);
+
+/// Hashes with argon2id and a fresh salt, off the async threads (it takes ~50 ms by design).
+pub async fn hash_password(password: String) -> Result<String, Internal> {
+    tokio::task::spawn_blocking(move || {
+        use argon2::{Argon2, PasswordHasher};
+        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| Internal(e.into()))?
+    .map_err(|e| Internal(anyhow::anyhow!("argon2: {e}")))
+}
+
+async fn verify_password(password: String, hash: String) -> Result<bool, Internal> {
+    tokio::task::spawn_blocking(move || {
+        use argon2::{Argon2, PasswordHash, PasswordVerifier};
+        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(|e| Internal(e.into()))?
+    .map_err(Internal)
+}
+
+fn valid_login(login: &str) -> bool {
+    (3..=32).contains(&login.len()) && login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
+/// A new account's details.
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    pub login: String,
+    pub full_name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+pub async fn create(ctx: &Context, new: NewStaff, actor: Actor) -> Result<staff::Model, AccountError> {
+    let login = new.login.trim().to_lowercase();
+    if !valid_login(&login) {
+        return Err(AccountError::InvalidLogin);
+    }
+    if new.full_name.trim().is_empty() {
+        return Err(AccountError::NoName);
+    }
+    if new.password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AccountError::WeakPassword);
+    }
+    let hash = hash_password(new.password).await?;
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                if by_login(txn, &login).await?.is_some() {
+                    return Err(AccountError::LoginTaken(login));
+                }
+                let model = staff::ActiveModel {
+                    id: NotSet,
+                    login: Set(login.clone()),
+                    full_name: Set(new.full_name.trim().to_owned()),
+                    password_hash: Set(hash),
+                    role: Set(new.role),
+                    active: Set(true),
+                    failed_attempts: Set(0),
+                    locked_until: Set(None),
+                    telegram_user_id: Set(None),
+                    api_token_hash: Set(None),
+                    created_at: Set(ctx2.now()),
+                }
+                .insert(txn)
+                .await?;
+                audit::record(
+                    txn,
+                    &ctx2,
+                    actor,
+                    "staff.create",
+                    "staff",
+                    Some(model.id),
+                    json!({"login": login, "role": new.role.code()}),
+                )
+                .await?;
+                Ok(model)
+            })
+        })
+        .await
+}
+
+pub async fn by_login(conn: &impl ConnectionTrait, login: &str) -> Result<Option<staff::Model>, DbErr> {
+    staff::Entity::find().filter(staff::Column::Login.eq(login.trim().to_lowercase())).one(conn).await
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Option<staff::Model>, DbErr> {
+    staff::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<staff::Model>, DbErr> {
+    staff::Entity::find().order_by_asc(staff::Column::Login).all(conn).await
+}
+
+/// Checks a login and password. Failures count towards a lock that doubles with each further
+/// failure (30 s, 1 min, 2 min … up to an hour); a success resets the count.
+pub async fn authenticate(ctx: &Context, login: &str, password: &str) -> Result<staff::Model, LoginError> {
+    let conn = ctx.db.conn();
+    let Some(account) = by_login(conn, login).await?.filter(|s| s.active) else {
+        // Spend the same time as a real check, so response times do not reveal logins.
+        let _ = verify_password(password.to_owned(), DUMMY_HASH.to_owned()).await;
+        return Err(LoginError::Invalid);
+    };
+    let now = ctx.now();
+    if let Some(until) = account.locked_until.filter(|until| *until > now) {
+        return Err(LoginError::Locked { until });
+    }
+    let ok = verify_password(password.to_owned(), account.password_hash.clone()).await?;
+    let mut active = account.clone().into_active_model();
+    if ok {
+        if account.failed_attempts != 0 || account.locked_until.is_some() {
+            active.failed_attempts = Set(0);
+            active.locked_until = Set(None);
+            return Ok(active.update(conn).await?);
+        }
+        return Ok(account);
+    }
+    let failures = account.failed_attempts + 1;
+    active.failed_attempts = Set(failures);
+    let locked_until = lock_after(failures).map(|d| now + d);
+    active.locked_until = Set(locked_until);
+    active.update(conn).await?;
+    tracing::warn!(login = %account.login, failures, "failed login");
+    match locked_until {
+        Some(until) => Err(LoginError::Locked { until }),
+        None => Err(LoginError::Invalid),
+    }
+}
+
+/// How long an account stays locked after its `failures`-th consecutive failure.
+fn lock_after(failures: i32) -> Option<Duration> {
+    let over = failures - FREE_ATTEMPTS;
+    (over >= 0).then(|| (FIRST_LOCK * 2i32.pow(over.min(10) as u32)).min(LONGEST_LOCK))
+}
+
+/// A valid argon2id hash of a random password, verified against for unknown logins.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2PpLk1BlU5KU0c0E2s3lK7L8jd3Xy3i2lQ4ZVBzp1Ww";
+
+/// The owner changes their password, proving the current one.
+pub async fn change_password(ctx: &Context, staff_id: i64, current: &str, new: &str) -> Result<(), AccountError> {
+    let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
+    if !verify_password(current.to_owned(), account.password_hash.clone()).await? {
+        return Err(AccountError::WrongPassword);
+    }
+    set_password(ctx, account, new, Actor::Staff(staff_id)).await
+}
+
+/// An admin sets a new password (and lifts any lock).
+pub async fn reset_password(ctx: &Context, staff_id: i64, new: &str, admin_id: i64) -> Result<(), AccountError> {
+    let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
+    set_password(ctx, account, new, Actor::Staff(admin_id)).await
+}
+
+async fn set_password(ctx: &Context, account: staff::Model, new: &str, actor: Actor) -> Result<(), AccountError> {
+    if new.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AccountError::WeakPassword);
+    }
+    let hash = hash_password(new.to_owned()).await?;
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let id = account.id;
+                let mut active = account.into_active_model();
+                active.password_hash = Set(hash);
+                active.failed_attempts = Set(0);
+                active.locked_until = Set(None);
+                active.update(txn).await?;
+                audit::record(txn, &ctx2, actor, "staff.password", "staff", Some(id), json!({})).await?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Creates the first admin when there is none. Returns the password when it was generated, so
+/// the caller can print it once.
+pub async fn ensure_bootstrap_admin(ctx: &Context, password: Option<String>) -> Result<Option<String>, AccountError> {
+    let admins = staff::Entity::find().filter(staff::Column::Role.eq(Role::Admin)).count(ctx.db.conn()).await?;
+    if admins > 0 {
+        return Ok(None);
+    }
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(|| random_token(12));
+    let new = NewStaff {
+        login: "admin".to_owned(),
+        full_name: "Администратор".to_owned(),
+        role: Role::Admin,
+        password: password.clone(),
+    };
+    create(ctx, new, Actor::System).await?;
+    Ok(generated.then_some(password))
+}
+
+/// Issues a new API token for a staff member (replacing any old one) and returns it; only its
+/// hash is stored.
+pub async fn issue_api_token(ctx: &Context, staff_id: i64) -> Result<String, AccountError> {
+    let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
+    let token = random_token(40);
+    let mut active = account.into_active_model();
+    active.api_token_hash = Set(Some(token_hash(&token)));
+    active.update(ctx.db.conn()).await?;
+    Ok(token)
+}
+
+pub async fn by_api_token(conn: &impl ConnectionTrait, token: &str) -> Result<Option<staff::Model>, DbErr> {
+    staff::Entity::find()
+        .filter(staff::Column::ApiTokenHash.eq(token_hash(token)))
+        .filter(staff::Column::Active.eq(true))
+        .one(conn)
+        .await
+}
+
+pub async fn by_telegram(conn: &impl ConnectionTrait, telegram_user_id: i64) -> Result<Option<staff::Model>, DbErr> {
+    staff::Entity::find()
+        .filter(staff::Column::TelegramUserId.eq(telegram_user_id))
+        .filter(staff::Column::Active.eq(true))
+        .one(conn)
+        .await
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A random string of letters and digits without look-alikes (0/O, 1/l/I).
+pub fn random_token(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_doubles_and_is_capped() {
+        assert_eq!(lock_after(4), None);
+        assert_eq!(lock_after(5), Some(Duration::seconds(30)));
+        assert_eq!(lock_after(6), Some(Duration::seconds(60)));
+        assert_eq!(lock_after(20), Some(Duration::hours(1)));
+    }
+
+    #[test]
+    fn dummy_hash_parses() {
+        assert!(argon2::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn logins_are_plain() {
+        assert!(valid_login("ivanova.m"));
+        assert!(!valid_login("ив"));
+        assert!(!valid_login("a b"));
+        assert!(!valid_login("x"));
+    }
+}

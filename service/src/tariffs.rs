@@ -1,0 +1,96 @@
+//! Tariff history. A new price is a new row from its date on; past prices stay for past charges.
+
+use chrono::NaiveDate;
+use domain::{Kopecks, Service, Zone};
+use entities::tariff;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::{Context, Internal, billing};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TariffError {
+    #[error("Цена должна быть больше нуля.")]
+    NotPositive,
+    #[error("У услуги «{0}» нет зоны «{1}».")]
+    ZoneNotForService(Service, Zone),
+    #[error("Тариф «{0}, {1}» с {2} уже есть.")]
+    Duplicate(Service, Zone, NaiveDate),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(TariffError);
+
+/// All tariffs, as the domain uses them.
+pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<domain::Tariff>, DbErr> {
+    Ok(tariff::Entity::find().all(conn).await?.into_iter().map(Into::into).collect())
+}
+
+/// All tariffs, newest first, for the panel.
+pub async fn history(conn: &impl ConnectionTrait) -> Result<Vec<tariff::Model>, DbErr> {
+    tariff::Entity::find()
+        .order_by_asc(tariff::Column::Service)
+        .order_by_asc(tariff::Column::Zone)
+        .order_by_desc(tariff::Column::ValidFrom)
+        .all(conn)
+        .await
+}
+
+/// Adds a price from `valid_from` on and recalculates charges that it affects.
+pub async fn add(
+    ctx: &Context,
+    service: Service,
+    zone: Zone,
+    price: Kopecks,
+    valid_from: NaiveDate,
+    actor: Actor,
+) -> Result<tariff::Model, TariffError> {
+    if !price.is_positive() {
+        return Err(TariffError::NotPositive);
+    }
+    if zone != Zone::Single && service != Service::Electricity {
+        return Err(TariffError::ZoneNotForService(service, zone));
+    }
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let exists = tariff::Entity::find()
+                    .filter(tariff::Column::Service.eq(service))
+                    .filter(tariff::Column::Zone.eq(zone))
+                    .filter(tariff::Column::ValidFrom.eq(valid_from))
+                    .one(txn)
+                    .await?;
+                if exists.is_some() {
+                    return Err(TariffError::Duplicate(service, zone, valid_from));
+                }
+                let model = tariff::ActiveModel {
+                    id: NotSet,
+                    service: Set(service),
+                    zone: Set(zone),
+                    price_kopecks: Set(price),
+                    valid_from: Set(valid_from),
+                    created_at: Set(ctx2.now()),
+                }
+                .insert(txn)
+                .await?;
+                audit::record(
+                    txn,
+                    &ctx2,
+                    actor,
+                    "tariff.add",
+                    "tariff",
+                    Some(model.id),
+                    json!({"service": service.code(), "zone": zone.code(), "price_kopecks": price.0, "valid_from": valid_from}),
+                )
+                .await?;
+                billing::recompute_service(txn, service).await.map_err(|e| TariffError::Internal(e.into()))?;
+                Ok(model)
+            })
+        })
+        .await
+}

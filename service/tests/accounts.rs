@@ -1,0 +1,103 @@
+//! Staff logins and Telegram linking on a real SQLite file.
+
+use chrono::Duration;
+use domain::{Role, Service, TariffPlan};
+use service::audit::Actor;
+use service::links::{self, LinkError, LinkTarget};
+use service::staff::{self, LoginError, NewStaff};
+use service::testing::{TestContext, new_consumer};
+
+async fn controller(t: &TestContext) -> entities::staff::Model {
+    let new = NewStaff {
+        login: "Kontroler".into(),
+        full_name: "Паниковский".into(),
+        role: Role::Controller,
+        password: "correct horse".into(),
+    };
+    staff::create(&t.ctx, new, Actor::System).await.unwrap()
+}
+
+#[tokio::test]
+async fn login_checks_the_password_and_locks_after_failures() {
+    let t = TestContext::new().await;
+    let account = controller(&t).await;
+    assert_eq!(account.login, "kontroler");
+    assert_ne!(account.password_hash, "correct horse");
+    assert!(account.password_hash.starts_with("$argon2id$"));
+
+    assert_eq!(staff::authenticate(&t.ctx, "KONTROLER", "correct horse").await.unwrap().id, account.id);
+    assert!(matches!(staff::authenticate(&t.ctx, "nobody", "x").await, Err(LoginError::Invalid)));
+    for _ in 0..4 {
+        assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "wrong").await, Err(LoginError::Invalid)));
+    }
+    assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "wrong").await, Err(LoginError::Locked { .. })));
+    // Even the right password waits for the lock to pass.
+    assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "correct horse").await, Err(LoginError::Locked { .. })));
+    t.clock.advance(Duration::seconds(31));
+    assert!(staff::authenticate(&t.ctx, "kontroler", "correct horse").await.is_ok());
+    // Success resets the count.
+    assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "wrong").await, Err(LoginError::Invalid)));
+}
+
+#[tokio::test]
+async fn bootstrap_admin_is_created_once() {
+    let t = TestContext::new().await;
+    let password = staff::ensure_bootstrap_admin(&t.ctx, None).await.unwrap().expect("a generated password");
+    assert!(password.len() >= 12);
+    assert!(staff::authenticate(&t.ctx, "admin", &password).await.is_ok());
+    assert_eq!(staff::ensure_bootstrap_admin(&t.ctx, None).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn link_codes_are_single_use_and_expire() {
+    let t = TestContext::new().await;
+    let s =
+        t.sign("7", new_consumer("Козлевич А. К.", None), "E-7", Service::Electricity, TariffPlan::Single, &[0]).await;
+    let code = links::issue_code(&t.ctx, LinkTarget::Consumer(s.consumer_id), None).await.unwrap();
+
+    let who = links::redeem(&t.ctx, &code.code.to_lowercase(), 1001).await.unwrap();
+    assert_eq!(who.consumer.unwrap().id, s.consumer_id);
+    assert!(matches!(links::redeem(&t.ctx, &code.code, 1002).await, Err(LinkError::UsedCode)));
+    assert!(matches!(links::redeem(&t.ctx, "NOSUCHCD", 1002).await, Err(LinkError::UnknownCode)));
+
+    let late = links::issue_code(&t.ctx, LinkTarget::Consumer(s.consumer_id), None).await.unwrap();
+    t.clock.advance(t.ctx.settings.link_code_ttl + Duration::seconds(1));
+    assert!(matches!(links::redeem(&t.ctx, &late.code, 1003).await, Err(LinkError::ExpiredCode)));
+    assert!(!links::identify(t.ctx.db.conn(), 1003).await.unwrap().is_known());
+}
+
+#[tokio::test]
+async fn staff_link_by_code() {
+    let t = TestContext::new().await;
+    let account = controller(&t).await;
+    let code = links::issue_code(&t.ctx, LinkTarget::Staff(account.id), Some(account.id)).await.unwrap();
+    let who = links::redeem(&t.ctx, &code.code, 77).await.unwrap();
+    assert_eq!(who.staff.unwrap().role, Role::Controller);
+    assert!(who.consumer.is_none());
+}
+
+#[tokio::test]
+async fn contact_links_only_the_senders_own_number() {
+    let t = TestContext::new().await;
+    let s = t
+        .sign(
+            "3",
+            new_consumer("Балаганов Ш.", Some("+7 978 123-45-67")),
+            "W-3",
+            Service::Water,
+            TariffPlan::Single,
+            &[0],
+        )
+        .await;
+    assert!(matches!(
+        links::link_by_contact(&t.ctx, 500, Some(501), "79781234567").await,
+        Err(LinkError::ForeignContact)
+    ));
+    assert!(matches!(links::link_by_contact(&t.ctx, 500, None, "79781234567").await, Err(LinkError::ForeignContact)));
+    assert!(matches!(
+        links::link_by_contact(&t.ctx, 500, Some(500), "79780000000").await,
+        Err(LinkError::PhoneNotFound(_))
+    ));
+    let who = links::link_by_contact(&t.ctx, 500, Some(500), "79781234567").await.unwrap();
+    assert_eq!(who.consumer.unwrap().id, s.consumer_id);
+}

@@ -1,0 +1,120 @@
+//! Debts, payments and the demo generator's consistency.
+
+use chrono::NaiveDate;
+use domain::{Kopecks, MeterValue, Period, ReadingSource, Service, TariffPlan};
+use entities::{charge, payment};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use service::audit::Actor;
+use service::debt::{self, Scope};
+use service::demo::{self, DemoSpec};
+use service::inventory::ConsumerRef;
+use service::payments::{self, NewPayment, PaymentError};
+use service::readings::{self, Submission};
+use service::testing::{TestContext, new_consumer};
+
+fn pay(contract: &str, kopecks: i64, reference: Option<&str>) -> NewPayment {
+    NewPayment {
+        contract_number: contract.into(),
+        amount: Kopecks(kopecks),
+        paid_on: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+        period: Period::parse("2026-02").unwrap(),
+        reference: reference.map(Into::into),
+    }
+}
+
+async fn read(t: &TestContext, meter_id: i64, values: &[i64]) {
+    let submission = Submission {
+        meter_id,
+        values: values.iter().map(|v| MeterValue::from_whole(*v)).collect(),
+        source: ReadingSource::Panel,
+        actor: Actor::System,
+        seal_intact: Some(true),
+        comment: None,
+        photo_id: None,
+        idempotency_key: None,
+        confirmed: false,
+        taken_at: None,
+    };
+    readings::submit(&t.ctx, submission).await.unwrap();
+}
+
+#[tokio::test]
+async fn debt_for_two_services_with_partial_and_over_payment() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let water = t.sign("5", new_consumer("Корейко А. И.", None), "W-5", Service::Water, TariffPlan::Single, &[0]).await;
+    let power = t
+        .sign("5", ConsumerRef::Existing(water.consumer_id), "E-5", Service::Electricity, TariffPlan::DayNight, &[0, 0])
+        .await;
+    assert_eq!(water.plot_id, power.plot_id);
+    read(&t, water.meter_id, &[10]).await; // 400 ₽
+    read(&t, power.meter_id, &[100, 50]).await; // 600 + 150 = 750 ₽
+
+    payments::record(&t.ctx, pay("W-5", 150_00, Some("B-1")), Actor::System).await.unwrap();
+    payments::record(&t.ctx, pay("E-5", 800_00, None), Actor::System).await.unwrap();
+    assert!(matches!(
+        payments::record(&t.ctx, pay("W-5", 1, Some("B-1")), Actor::System).await,
+        Err(PaymentError::DuplicateReference(_))
+    ));
+    assert!(matches!(
+        payments::record(&t.ctx, pay("X-1", 1, None), Actor::System).await,
+        Err(PaymentError::UnknownContract(_))
+    ));
+
+    let statement = debt::statement(t.ctx.db.conn(), water.consumer_id).await.unwrap();
+    let by_number = |n: &str| statement.lines.iter().find(|l| l.contract_number == n).unwrap();
+    assert_eq!(by_number("W-5").balance.debt(), Kopecks(250_00));
+    assert_eq!(by_number("E-5").balance.debt(), Kopecks(-50_00));
+    assert_eq!(by_number("E-5").last_charge, Some((Period::parse("2026-03").unwrap(), Kopecks(750_00))));
+    assert_eq!(statement.total.debt(), Kopecks(200_00));
+    let message = statement.to_message();
+    assert!(message.contains("Задолженность 250,00 ₽"), "{message}");
+    assert!(message.contains("Переплата 50,00 ₽"), "{message}");
+    assert_eq!(debt::total(t.ctx.db.conn(), Scope::Plot(water.plot_id)).await.unwrap().debt(), Kopecks(200_00));
+}
+
+#[tokio::test]
+async fn demo_ledger_adds_up_and_is_deterministic() {
+    let spec = DemoSpec { plots: 40, months: 6, seed: 7 };
+    let a = TestContext::new().await;
+    let summary = demo::generate(&a.ctx, spec).await.unwrap();
+    assert_eq!(summary.plots, 40);
+    assert!(summary.contracts >= 60 && summary.readings > 200 && summary.payments > 100, "{summary:?}");
+
+    let conn = a.ctx.db.conn();
+    let balances = debt::balances(conn, Scope::All, None).await.unwrap();
+    let total: domain::billing::Balance = balances.values().copied().sum();
+    assert_eq!(total.charged, summary.charged);
+    assert_eq!(total.paid, summary.paid);
+    assert_eq!(total.debt(), summary.charged - summary.paid);
+    assert!(balances.values().any(|b| b.debt().is_positive()), "some debtors");
+    assert!(balances.values().any(|b| b.debt().0 < 0), "some overpayments");
+    assert_eq!(payment::Entity::find().count(conn).await.unwrap() as usize, summary.payments);
+
+    // The stored charges are exactly what recomputing from readings gives.
+    let before: Vec<_> = charge::Entity::find()
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.meter_id, c.period, c.zone, c.amount_kopecks))
+        .collect();
+    for meter_id in 1..=summary.contracts as i64 {
+        service::billing::recompute_meter(conn, meter_id).await.unwrap();
+    }
+    let mut after: Vec<_> = charge::Entity::find()
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.meter_id, c.period, c.zone, c.amount_kopecks))
+        .collect();
+    let mut before = before;
+    before.sort();
+    after.sort();
+    assert_eq!(before, after);
+
+    let b = TestContext::new().await;
+    assert_eq!(demo::generate(&b.ctx, spec).await.unwrap(), summary);
+    assert!(matches!(demo::generate(&b.ctx, spec).await, Err(demo::DemoError::NotEmpty)));
+}

@@ -1,0 +1,201 @@
+//! Recording readings through the service layer on a real SQLite file.
+
+use chrono::Duration;
+use domain::{Kopecks, MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan};
+use entities::{audit_log, charge, reading};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use service::audit::Actor;
+use service::readings::{self, Decision, Submission, SubmitError};
+use service::testing::{TestContext, new_consumer};
+
+fn v(units: i64) -> MeterValue {
+    MeterValue::from_whole(units)
+}
+
+fn submission(meter_id: i64, values: Vec<MeterValue>, actor: Actor) -> Submission {
+    Submission {
+        meter_id,
+        values,
+        source: ReadingSource::ConsumerBot,
+        actor,
+        seal_intact: None,
+        comment: None,
+        photo_id: None,
+        idempotency_key: None,
+        confirmed: false,
+        taken_at: None,
+    }
+}
+
+async fn count_readings(t: &TestContext) -> u64 {
+    reading::Entity::find().count(t.ctx.db.conn()).await.unwrap()
+}
+
+async fn charges_of(t: &TestContext, meter_id: i64) -> Vec<charge::Model> {
+    charge::Entity::find().filter(charge::Column::MeterId.eq(meter_id)).all(t.ctx.db.conn()).await.unwrap()
+}
+
+#[tokio::test]
+async fn accepted_reading_is_charged_at_once() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("12", new_consumer("Бендер О. И.", None), "W-1", Service::Water, TariffPlan::Single, &[100]).await;
+    let actor = Actor::Consumer { consumer_id: s.consumer_id, telegram_user_id: 1 };
+
+    let recorded = readings::submit(&t.ctx, submission(s.meter_id, vec![MeterValue(112_500)], actor)).await.unwrap();
+    assert!(!recorded.duplicate);
+    assert_eq!(recorded.reading.status, ReadingStatus::Accepted);
+    assert_eq!(recorded.reading.period.to_string(), "2026-03");
+
+    let charges = charges_of(&t, s.meter_id).await;
+    assert_eq!(charges.len(), 1);
+    // 12.5 m³ at 40 ₽.
+    assert_eq!(charges[0].amount_kopecks, Kopecks(50_000));
+    let statement = service::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    assert_eq!(statement.total.debt(), Kopecks(50_000));
+}
+
+#[tokio::test]
+async fn decreasing_reading_is_refused_and_nothing_is_stored() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("1", new_consumer("А", None), "E-1", Service::Electricity, TariffPlan::Single, &[500]).await;
+    let err = readings::submit(&t.ctx, submission(s.meter_id, vec![v(499)], Actor::Staff(1))).await.unwrap_err();
+    assert!(matches!(err, SubmitError::Invalid(domain::ReadingError::Decreasing { .. })), "{err:?}");
+    assert!(err.to_string().contains("меньше предыдущего"));
+    assert_eq!(count_readings(&t).await, 0);
+}
+
+#[tokio::test]
+async fn same_idempotency_key_records_once() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("1", new_consumer("А", None), "E-1", Service::Electricity, TariffPlan::DayNight, &[10, 5]).await;
+    let mut sub = submission(s.meter_id, vec![v(20), v(8)], Actor::System);
+    sub.idempotency_key = Some("tg:42:7".into());
+    let first = readings::submit(&t.ctx, sub.clone()).await.unwrap();
+    let second = readings::submit(&t.ctx, sub).await.unwrap();
+    assert!(!first.duplicate && second.duplicate);
+    assert_eq!(first.reading.id, second.reading.id);
+    assert_eq!(count_readings(&t).await, 1);
+    assert_eq!(charges_of(&t, s.meter_id).await.len(), 2, "one line per zone");
+}
+
+#[tokio::test]
+async fn concurrent_submissions_with_one_key_record_once() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("1", new_consumer("А", None), "E-1", Service::Electricity, TariffPlan::Single, &[10]).await;
+    let mut sub = submission(s.meter_id, vec![v(20)], Actor::System);
+    sub.idempotency_key = Some("double-tap".into());
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (ctx, sub) = (t.ctx.clone(), sub.clone());
+            tokio::spawn(async move { readings::submit(&ctx, sub).await.unwrap() })
+        })
+        .collect();
+    let mut fresh = 0;
+    for task in tasks {
+        fresh += usize::from(!task.await.unwrap().duplicate);
+    }
+    assert_eq!(fresh, 1);
+    assert_eq!(count_readings(&t).await, 1);
+}
+
+#[tokio::test]
+async fn suspicious_jump_needs_confirmation_and_waits_for_review() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    let err = readings::submit(&t.ctx, submission(s.meter_id, vec![v(5_000)], Actor::System)).await.unwrap_err();
+    let SubmitError::NeedsConfirmation(warning) = err else { panic!("expected a warning, got {err:?}") };
+    assert!(warning.contains("5000"), "{warning}");
+    assert_eq!(count_readings(&t).await, 0);
+
+    let mut confirmed = submission(s.meter_id, vec![v(5_000)], Actor::System);
+    confirmed.confirmed = true;
+    let recorded = readings::submit(&t.ctx, confirmed).await.unwrap();
+    assert_eq!(recorded.reading.status, ReadingStatus::Flagged);
+    assert!(charges_of(&t, s.meter_id).await.is_empty(), "flagged readings are not billed");
+
+    let reviewed = readings::review(&t.ctx, recorded.reading.id, Decision::Accept, 1).await.unwrap();
+    assert_eq!(reviewed.status, ReadingStatus::Accepted);
+    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, Kopecks(200_000_00));
+    assert!(matches!(
+        readings::review(&t.ctx, recorded.reading.id, Decision::Reject, 1).await,
+        Err(readings::ReviewError::NotFlagged)
+    ));
+}
+
+#[tokio::test]
+async fn correction_is_a_new_record_with_an_audit_trail() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let admin = t.staff("admin", domain::Role::Admin).await.id;
+    let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    let original = readings::submit(&t.ctx, submission(s.meter_id, vec![v(10)], Actor::System)).await.unwrap().reading;
+
+    assert!(matches!(
+        readings::correct(&t.ctx, original.id, vec![v(12)], "  ", admin).await,
+        Err(readings::CorrectionError::NoReason)
+    ));
+    let corrected = readings::correct(&t.ctx, original.id, vec![v(12)], "опечатка", admin).await.unwrap();
+    assert_eq!(corrected.supersedes_id, Some(original.id));
+    assert_eq!(corrected.taken_at, original.taken_at);
+
+    let old = reading::Entity::find_by_id(original.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!(old.status, ReadingStatus::Superseded);
+    assert_eq!(old.value_t1, v(10), "the original values are never rewritten");
+    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, Kopecks(48_000));
+    let trail = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("reading.correct"))
+        .one(t.ctx.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(trail.details.contains("опечатка"));
+    assert!(matches!(
+        readings::correct(&t.ctx, original.id, vec![v(13)], "ещё раз", admin).await,
+        Err(readings::CorrectionError::NotCurrent)
+    ));
+}
+
+#[tokio::test]
+async fn consumer_cannot_submit_for_someone_elses_meter() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let mine = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    let theirs = t.sign("2", new_consumer("Б", None), "W-2", Service::Water, TariffPlan::Single, &[0]).await;
+    let me = Actor::Consumer { consumer_id: mine.consumer_id, telegram_user_id: 5 };
+    let err = readings::submit(&t.ctx, submission(theirs.meter_id, vec![v(1)], me)).await.unwrap_err();
+    assert!(matches!(err, SubmitError::NotYourMeter));
+    assert_eq!(count_readings(&t).await, 0);
+}
+
+#[tokio::test]
+async fn tariff_change_recomputes_charges_from_its_date() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    readings::submit(&t.ctx, submission(s.meter_id, vec![v(10)], Actor::System)).await.unwrap();
+    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, Kopecks(40_000));
+
+    let from = t.ctx.today() - Duration::days(3);
+    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, Kopecks(5_000), from, Actor::Staff(1))
+        .await
+        .unwrap();
+    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, Kopecks(50_000));
+}
+
+#[tokio::test]
+async fn unread_plots_follow_the_walking_route() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let a = t.sign("10", new_consumer("А", None), "W-10", Service::Water, TariffPlan::Single, &[0]).await;
+    t.sign("2", new_consumer("Б", None), "W-2", Service::Water, TariffPlan::Single, &[0]).await;
+    t.sign("9", new_consumer("В", None), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
+    readings::submit(&t.ctx, submission(a.meter_id, vec![v(1)], Actor::System)).await.unwrap();
+    let unread = readings::unread_plots(t.ctx.db.conn(), t.ctx.current_period()).await.unwrap();
+    let numbers: Vec<_> = unread.iter().map(|p| p.number.to_string()).collect();
+    assert_eq!(numbers, ["2", "9"]);
+}
