@@ -1,0 +1,79 @@
+//! Process configuration: command-line flags, each with an environment variable and a default.
+//! `.env.example` lists the same variables; keep the two in step.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::NaiveTime;
+use url::Url;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Config {
+    /// Database URL: an SQLite file (created and migrated on first run) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chernomorsk.db?mode=rwc", global = true)]
+    pub database_url: String,
+
+    /// Address the web panel listens on.
+    #[arg(long, env = "PANEL_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    pub panel_addr: SocketAddr,
+
+    /// The panel's address as users reach it (links in reports and Telegram; `https://` turns on
+    /// secure cookies).
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    pub public_url: Url,
+
+    /// Telegram bot token from @BotFather. Without it the panel runs and the bot is off.
+    #[arg(long, env = "TELOXIDE_TOKEN", hide_env_values = true, global = true)]
+    pub telegram_token: Option<String>,
+
+    /// Bot API server URL (a local Bot API server, or a fake one in tests).
+    #[arg(long, env = "TELOXIDE_API_URL", global = true)]
+    pub telegram_api_url: Option<Url>,
+
+    /// Receive updates by webhook at this public URL instead of long polling.
+    #[arg(long, env = "WEBHOOK_URL", global = true)]
+    pub webhook_url: Option<Url>,
+
+    /// Telegram chat (group) of the accountants, where the monthly report is sent.
+    #[arg(long, env = "ACCOUNTANTS_CHAT_ID", global = true)]
+    pub accountants_chat_id: Option<i64>,
+
+    /// Day of the month the previous month's report is sent.
+    #[arg(long, env = "REPORT_DAY", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=28), global = true)]
+    pub report_day: u32,
+
+    /// Local time of day the report is sent.
+    #[arg(long, env = "REPORT_TIME", default_value = "09:00", value_parser = parse_time, global = true)]
+    pub report_time: NaiveTime,
+
+    /// The cooperative's time zone (IANA name).
+    #[arg(long = "tz", env = "TZ", default_value = "Europe/Moscow", global = true)]
+    pub time_zone: chrono_tz::Tz,
+
+    /// Where meter photos are stored.
+    #[arg(long, env = "PHOTO_DIR", default_value = "data/photos", global = true)]
+    pub photo_dir: PathBuf,
+
+    /// A reading whose consumption exceeds this multiple of the usual monthly consumption is held
+    /// for review.
+    #[arg(long, env = "JUMP_FACTOR", default_value_t = domain::JumpPolicy::DEFAULT_FACTOR, global = true)]
+    pub jump_factor: u32,
+
+    /// Password for the first admin account; when unset a random one is printed once to the log.
+    #[arg(long, env = "BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    pub bootstrap_admin_password: Option<String>,
+}
+
+fn parse_time(s: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("«{s}» is not a time like 09:00"))
+}
+
+impl Config {
+    pub fn settings(&self) -> service::Settings {
+        service::Settings {
+            tz: self.time_zone,
+            jump_factor: self.jump_factor,
+            ..service::Settings::with_photo_dir(&self.photo_dir)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Running the whole system in one process: migrations, the first admin, the panel, the bot and
+//! the report scheduler, stopped together on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use service::{Clock, Context, Db};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::Config;
+use crate::telegram::{self, RunningBot, TelegramConfig};
+
+/// What [`App::start`] needs besides the configuration (tests replace the clock).
+pub struct App {
+    pub config: Config,
+    pub clock: Clock,
+}
+
+/// The running system.
+pub struct RunningApp {
+    pub ctx: Context,
+    /// Where the panel actually listens (the port is chosen by the OS when configured as 0).
+    pub panel_addr: SocketAddr,
+    pub bot: Option<RunningBot>,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+/// How long in-flight requests get to finish on shutdown.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Opens the database named by `config` and brings its schema up to date.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await.context("running migrations")?;
+    Ok(db)
+}
+
+impl App {
+    pub fn new(config: Config) -> App {
+        App { config, clock: Clock::system() }
+    }
+
+    pub async fn start(self) -> anyhow::Result<RunningApp> {
+        let App { config, clock } = self;
+        let db = open_database(&config).await?;
+        tracing::info!(database = %service::db::redact(&config.database_url), "database ready");
+        let ctx = Context::new(db, config.settings(), clock);
+        if let Some(password) = service::staff::ensure_bootstrap_admin(&ctx, config.bootstrap_admin_password.clone())
+            .await
+            .context("creating the first admin")?
+        {
+            tracing::warn!(
+                "created the first admin account: login «admin», password «{password}». \
+                 It is shown only once: log in and change it."
+            );
+        }
+
+        let bot = match &config.telegram_token {
+            Some(token) => {
+                let telegram = TelegramConfig {
+                    token: token.clone(),
+                    api_url: config.telegram_api_url.clone(),
+                    webhook_url: config.webhook_url.clone(),
+                };
+                Some(telegram::start(ctx.clone(), telegram).await.context("starting the Telegram bot")?)
+            }
+            None => {
+                tracing::warn!("Telegram bot is OFF: TELOXIDE_TOKEN is not set. The panel runs without it.");
+                None
+            }
+        };
+
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let acceptor = TcpListener::bind(config.panel_addr.to_string())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("listening on {}", config.panel_addr))?;
+        let panel_addr = *acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr())
+            .context("the panel listener has no address")?;
+        let panel = panel::app(
+            ctx.clone(),
+            panel::PanelConfig {
+                public_url: config.public_url.clone(),
+                bot_username: bot.as_ref().map(|b| b.username.clone()),
+            },
+        );
+        let mut panel_stopped = stopped.clone();
+        tasks.spawn(async move {
+            let signal = async move {
+                let _ = panel_stopped.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) =
+                poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(panel, signal, Some(GRACE)).await
+            {
+                tracing::error!("panel server stopped: {e}");
+            }
+        });
+        tracing::info!("panel: {} (listening on {panel_addr})", config.public_url);
+
+        Ok(RunningApp { ctx, panel_addr, bot, stop, tasks })
+    }
+}
+
+impl RunningApp {
+    /// The panel's base URL as reachable from this machine.
+    pub fn panel_url(&self) -> Url {
+        Url::parse(&format!("http://{}/", self.panel_addr)).expect("a socket address makes a URL")
+    }
+
+    /// Stops everything and waits for in-flight work to finish.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(bot) = self.bot.take() {
+            bot.stop().await;
+        }
+        while self.tasks.join_next().await.is_some() {}
+        tracing::info!("stopped");
+    }
+
+    /// Runs until Ctrl-C or SIGTERM, then stops gracefully.
+    pub async fn run_until_signal(self) {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
