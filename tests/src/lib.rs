@@ -1,4 +1,10 @@
 //! Harnesses for the end-to-end tests in `tests/tests/`: a fake Telegram Bot API server and the
 //! whole application started on a temporary SQLite file.
 
+pub mod app;
 pub mod fake_telegram;
+pub mod panel_client;
+
+pub use app::TestApp;
+pub use fake_telegram::FakeTelegram;
+pub use panel_client::{Page, PanelClient};

@@ -1,0 +1,148 @@
+//! Who is asking, and may they. Every handler that shows or changes consumer data takes an
+//! [`Authorized`] argument whose policy names the roles allowed, so the permission is part of the
+//! handler's signature and is checked on the server for every request.
+
+use std::marker::PhantomData;
+
+use domain::Role;
+use entities::staff;
+use poem::http::{StatusCode, header};
+use poem::session::Session;
+use poem::web::{Data, Redirect};
+use poem::{Error, FromRequest, IntoResponse, Request, RequestBody, Result};
+use service::Context;
+
+use crate::csrf;
+use crate::layout::Flash;
+
+/// The session entry holding the logged-in staff member's id.
+pub const STAFF_ID: &str = "staff_id";
+
+/// A set of roles allowed to do something.
+pub trait Policy: Send + Sync {
+    const ROLES: &'static [Role];
+}
+
+/// Admins only: staff accounts, tariffs, corrections.
+pub struct AdminOnly;
+/// Admins and accountants: money, reports, and read-only inventory and readings.
+pub struct Office;
+/// Admins and controllers: reading meters in the field.
+pub struct Field;
+/// Any active staff member (their own password, logout).
+pub struct AnyStaff;
+
+impl Policy for AdminOnly {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
+impl Policy for Office {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Accountant];
+}
+impl Policy for Field {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Controller];
+}
+impl Policy for AnyStaff {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Accountant, Role::Controller];
+}
+
+/// An active staff member allowed by policy `P`, with what a page needs to render for them.
+pub struct Authorized<P: Policy> {
+    pub staff: staff::Model,
+    /// The session's CSRF token, for forms (empty for API token requests, which need none).
+    pub csrf: String,
+    /// A message left by the previous request (after a redirect), shown once.
+    pub flash: Option<Flash>,
+    policy: PhantomData<P>,
+}
+
+impl<P: Policy> Authorized<P> {
+    pub fn id(&self) -> i64 {
+        self.staff.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.staff.role
+    }
+
+    pub fn actor(&self) -> service::audit::Actor {
+        service::audit::Actor::Staff(self.staff.id)
+    }
+}
+
+fn is_api(req: &Request) -> bool {
+    req.uri().path().starts_with("/api")
+}
+
+/// Not logged in: pages send the browser to the login form (and back afterwards), the API says 401.
+fn unauthenticated(req: &Request) -> Error {
+    if is_api(req) {
+        return Error::from_string("Требуется вход", StatusCode::UNAUTHORIZED);
+    }
+    let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let target = format!("/login?next={}", urlencode(next));
+    Error::from_response(Redirect::see_other(target).into_response())
+}
+
+fn forbidden(req: &Request) -> Error {
+    if is_api(req) {
+        return Error::from_string("Недостаточно прав", StatusCode::FORBIDDEN);
+    }
+    Error::from_response(crate::error::page_response(
+        StatusCode::FORBIDDEN,
+        "Недостаточно прав",
+        "Этот раздел вам недоступен. Если это ошибка, обратитесь к администратору.",
+    ))
+}
+
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|q| q[1..].to_owned()).unwrap_or_default()
+}
+
+/// The staff member behind a request: an API bearer token, or the session cookie.
+async fn current_staff(req: &Request, ctx: &Context) -> Result<Option<(staff::Model, String, Option<Flash>)>> {
+    let conn = ctx.db.conn();
+    if let Some(token) = req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")) {
+        let staff = service::staff::by_api_token(conn, token.trim()).await.map_err(crate::error::internal)?;
+        return Ok(staff.map(|s| (s, String::new(), None)));
+    }
+    let Some(session) = req.extensions().get::<Session>() else {
+        return Ok(None);
+    };
+    let Some(id) = session.get::<i64>(STAFF_ID) else {
+        return Ok(None);
+    };
+    let staff = service::staff::get(conn, id).await.map_err(crate::error::internal)?;
+    match staff {
+        Some(staff) if staff.active => Ok(Some((staff, csrf::token(session), Flash::take(session)))),
+        // Deactivated or deleted since login: the session ends now.
+        _ => {
+            session.purge();
+            Ok(None)
+        }
+    }
+}
+
+impl<'a, P: Policy> FromRequest<'a> for Authorized<P> {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> Result<Self> {
+        let Data(ctx) = Data::<&Context>::from_request(req, body).await?;
+        let (staff, csrf, flash) = current_staff(req, ctx).await?.ok_or_else(|| unauthenticated(req))?;
+        if !P::ROLES.contains(&staff.role) {
+            tracing::warn!(login = %staff.login, path = %req.uri().path(), "refused: role {}", staff.role.code());
+            return Err(forbidden(req));
+        }
+        Ok(Authorized { staff, csrf, flash, policy: PhantomData })
+    }
+}
+
+pub type Admin = Authorized<AdminOnly>;
+pub type OfficeStaff = Authorized<Office>;
+pub type FieldStaff = Authorized<Field>;
+pub type Staff = Authorized<AnyStaff>;
+
+/// Where a staff member lands after logging in: controllers go to the mobile form.
+pub fn home_for(role: Role) -> &'static str {
+    match role {
+        Role::Controller => "/m",
+        Role::Admin | Role::Accountant => "/",
+    }
+}

@@ -1,0 +1,121 @@
+//! The page frame: head, navigation by role, flash messages, and shared form helpers. Markup is
+//! maud, which escapes every interpolated value.
+
+use domain::Role;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use poem::session::Session;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Authorized, Policy};
+use crate::csrf;
+
+/// A one-time message shown on the next page (after a form redirects).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flash {
+    pub ok: bool,
+    pub text: String,
+}
+
+impl Flash {
+    const KEY: &'static str = "flash";
+
+    pub fn success(session: &Session, text: impl Into<String>) {
+        session.set(Self::KEY, Flash { ok: true, text: text.into() });
+    }
+
+    pub fn error(session: &Session, text: impl Into<String>) {
+        session.set(Self::KEY, Flash { ok: false, text: text.into() });
+    }
+
+    pub fn take(session: &Session) -> Option<Flash> {
+        let flash = session.get::<Flash>(Self::KEY)?;
+        session.remove(Self::KEY);
+        Some(flash)
+    }
+}
+
+const STYLE: &str = include_str!("panel.css");
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " — Черноморск" }
+            style { (PreEscaped(STYLE)) }
+        }
+    }
+}
+
+/// A page without navigation (login, errors).
+pub fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="ru" {
+            (head(title))
+            body { (body) }
+        }
+    }
+}
+
+/// Navigation entries and the roles that see them.
+const NAV: &[(&str, &str, &[Role])] = &[
+    ("/", "Главная", &[Role::Admin, Role::Accountant]),
+    ("/m", "Обход", &[Role::Admin, Role::Controller]),
+    ("/plots", "Участки", &[Role::Admin, Role::Accountant]),
+    ("/consumers", "Потребители", &[Role::Admin, Role::Accountant]),
+    ("/contracts", "Договоры", &[Role::Admin, Role::Accountant]),
+    ("/readings", "Показания", &[Role::Admin, Role::Accountant]),
+    ("/payments", "Оплаты", &[Role::Admin, Role::Accountant]),
+    ("/reports", "Отчёты", &[Role::Admin, Role::Accountant]),
+    ("/tariffs", "Тарифы", &[Role::Admin]),
+    ("/staff", "Сотрудники", &[Role::Admin]),
+];
+
+/// A full page for a logged-in staff member.
+pub fn page<P: Policy>(user: &Authorized<P>, title: &str, body: Markup) -> Markup {
+    let role = user.role();
+    html! {
+        (DOCTYPE)
+        html lang="ru" {
+            (head(title))
+            body {
+                header.top {
+                    nav {
+                        @for (href, label, roles) in NAV {
+                            @if roles.contains(&role) { a href=(href) { (label) } }
+                        }
+                    }
+                    div.who {
+                        a href="/account" { (user.staff.full_name) " (" (role.label().to_lowercase()) ")" }
+                        form.inline method="post" action="/logout" {
+                            (csrf_input(&user.csrf))
+                            button.link type="submit" { "Выйти" }
+                        }
+                    }
+                }
+                main {
+                    @if let Some(flash) = &user.flash {
+                        p class=(if flash.ok { "flash ok" } else { "flash error" }) role="status" { (flash.text) }
+                    }
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// The hidden CSRF field every form carries (see [`crate::csrf`]).
+pub fn csrf_input(token: &str) -> Markup {
+    html! { input type="hidden" name=(csrf::FIELD) value=(token); }
+}
+
+/// A form error shown above the fields, with the user's input kept below it.
+pub fn form_error(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(message) = message {
+            p.flash.error role="alert" { (message) }
+        }
+    }
+}

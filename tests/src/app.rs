@@ -1,0 +1,90 @@
+//! The whole application, started as `chernomorsk` starts it, on a temporary SQLite file with a
+//! fake Telegram Bot API and a clock the test controls.
+
+use std::path::PathBuf;
+
+use bot::{App, Config, RunningApp};
+use chrono::{DateTime, Utc};
+use service::{Context, ManualClock};
+use tempfile::TempDir;
+
+use crate::fake_telegram::FakeTelegram;
+
+pub struct TestApp {
+    pub app: RunningApp,
+    pub telegram: FakeTelegram,
+    pub clock: ManualClock,
+    /// Holds the database and photos; removed when the test ends.
+    pub dir: TempDir,
+}
+
+impl TestApp {
+    /// Starts the system now, with the bot connected to a fresh fake Bot API.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_at(Utc::now()).await
+    }
+
+    pub async fn spawn_at(now: DateTime<Utc>) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let telegram = FakeTelegram::start().await;
+        let clock = ManualClock::new(now);
+        let app = start(&dir, &telegram, &clock, |_| {}).await;
+        TestApp { app, telegram, clock, dir }
+    }
+
+    /// Like [`TestApp::spawn_at`], with the configuration adjusted by `tweak` (e.g. the
+    /// accountants' chat, the report schedule).
+    pub async fn spawn_with(now: DateTime<Utc>, tweak: impl Fn(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let telegram = FakeTelegram::start().await;
+        let clock = ManualClock::new(now);
+        let app = start(&dir, &telegram, &clock, tweak).await;
+        TestApp { app, telegram, clock, dir }
+    }
+
+    pub fn ctx(&self) -> &Context {
+        &self.app.ctx
+    }
+
+    /// Stops the process and starts it again on the same database, Bot API and clock, as after
+    /// a crash or a deploy.
+    pub async fn restart(self, tweak: impl Fn(&mut Config)) -> TestApp {
+        let TestApp { app, telegram, clock, dir } = self;
+        app.stop().await;
+        let app = start(&dir, &telegram, &clock, tweak).await;
+        TestApp { app, telegram, clock, dir }
+    }
+
+    pub fn database_url(&self) -> String {
+        database_url(&self.dir)
+    }
+}
+
+fn database_url(dir: &TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join("chernomorsk.db").display())
+}
+
+/// The configuration of a test instance: everything local, the panel on a free port.
+pub fn test_config(dir: &TempDir, telegram: Option<&FakeTelegram>) -> Config {
+    Config {
+        database_url: database_url(dir),
+        panel_addr: "127.0.0.1:0".parse().expect("address"),
+        public_url: "http://127.0.0.1/".parse().expect("url"),
+        telegram_token: telegram.map(|t| t.token().to_owned()),
+        telegram_api_url: telegram.map(FakeTelegram::api_url),
+        webhook_url: None,
+        accountants_chat_id: None,
+        report_day: 1,
+        report_time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+        time_zone: chrono_tz::Europe::Moscow,
+        photo_dir: PathBuf::from(dir.path()).join("photos"),
+        jump_factor: domain::JumpPolicy::DEFAULT_FACTOR,
+        bootstrap_admin_password: Some("admin-password".to_owned()),
+    }
+}
+
+async fn start(dir: &TempDir, telegram: &FakeTelegram, clock: &ManualClock, tweak: impl Fn(&mut Config)) -> RunningApp {
+    let mut config = test_config(dir, Some(telegram));
+    tweak(&mut config);
+    App { config, clock: clock.clock() }.start().await.expect("the app starts")
+}
