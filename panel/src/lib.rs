@@ -8,6 +8,7 @@ pub mod error;
 mod home;
 pub mod layout;
 mod login;
+mod mobile;
 pub mod session;
 
 use poem::middleware::Tracing;
@@ -48,6 +49,7 @@ pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
         .at("/account", get(login::account))
         .at("/account/password", post(login::change_password))
         .at("/healthz", get(health))
+        .nest("/m", mobile::routes())
         .with(csrf::CsrfGuard { max_body: MAX_BODY })
         .with(ServerSession::new(cookie, session::DbSessionStorage::new(ctx.clone())))
         .with(Tracing)
