@@ -91,6 +91,8 @@ struct Shared {
 struct State {
     /// Every call except `getUpdates`, which is the polling transport rather than a bot action.
     calls: Vec<Call>,
+    /// How many `getUpdates` requests came.
+    polls: usize,
     last_call_at: Option<Instant>,
     /// Updates not acknowledged yet, sorted by `update_id`; see [`State::take_updates`].
     pending: Vec<PendingUpdate>,
@@ -169,6 +171,11 @@ impl FakeTelegram {
         self.shared.state().calls.clone()
     }
 
+    /// How many times the bot has polled `getUpdates` (none in webhook mode).
+    pub fn polls(&self) -> usize {
+        self.shared.state().polls
+    }
+
     /// Calls to one method, e.g. `"sendMessage"` (case-insensitive).
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
         self.shared.state().calls.iter().filter(|call| call.is(method)).cloned().collect()
@@ -199,6 +206,16 @@ impl FakeTelegram {
             })
             .await;
         call.text().unwrap_or_default().to_owned()
+    }
+
+    /// Waits for the next message the bot sends or edits in `chat_id` at index `since` or later
+    /// (a text, an edit or a document) and returns its call.
+    pub async fn next_reply_to(&self, chat_id: i64, since: usize) -> Call {
+        let replies = ["sendMessage", "editMessageText", "sendDocument"];
+        self.wait_for_call(since, WAIT_TIMEOUT, |call| {
+            replies.iter().any(|method| call.is(method)) && call.chat_id() == Some(chat_id)
+        })
+        .await
     }
 
     /// Waits until the bot is idle: every queued update was fetched and then acknowledged by a
@@ -469,6 +486,7 @@ async fn api(
         Err(problem) => return error_response(StatusCode::BAD_REQUEST, &format!("Bad Request: {problem}")),
     };
     if call.is("getUpdates") {
+        shared.state().polls += 1;
         let updates = shared.get_updates(&call.params).await;
         return ok_response(updates);
     }

@@ -1,0 +1,45 @@
+//! The monthly report in Telegram: `/report [ГГГГ-ММ]` for accountants and admins, and the
+//! document itself, which the scheduler sends to the accountants' chat too.
+
+use domain::Period;
+use reports::ReportError;
+use service::Context;
+use teloxide::prelude::*;
+use teloxide::types::InputFile;
+
+use crate::who::Who;
+use crate::{HandlerResult, PublicUrl, say, text};
+
+/// `/report` (the previous month) or `/report 2026-02`.
+pub async fn report(
+    bot: Bot,
+    ctx: Context,
+    public_url: PublicUrl,
+    msg: Message,
+    who: Who,
+    month: String,
+) -> HandlerResult {
+    let chat = msg.chat.id;
+    if who.accountant().is_none() {
+        return say(&bot, chat, text::REPORT_ONLY).await;
+    }
+    let period = match month.trim() {
+        "" => ctx.current_period().prev(),
+        month => match Period::parse(month) {
+            Ok(period) => period,
+            Err(e) => return say(&bot, chat, text::bad_period(&e)).await,
+        },
+    };
+    match reports::monthly_report(&ctx, period, &public_url.0).await {
+        Ok(bytes) => Ok(send(&bot, chat, period, bytes).await?),
+        Err(ReportError::Internal(e)) => Err(e.into()),
+        Err(refused) => say(&bot, chat, refused.to_string()).await,
+    }
+}
+
+/// Sends `period`'s report as an xlsx document with a file name, which Telegram shows.
+pub async fn send<R: Requester>(bot: &R, chat: ChatId, period: Period, xlsx: Vec<u8>) -> Result<(), R::Err> {
+    let file = InputFile::memory(xlsx).file_name(reports::monthly_report_file_name(period));
+    bot.send_document(chat, file).caption(text::report_caption(period)).await?;
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! Everything the bot says, in one place, with the formatting of readings and dates.
+//! Messages about rules (a decreasing reading, a used code, a bad photo) come from the service
+//! and domain errors as they are.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use domain::period::PeriodError;
+use domain::{Kopecks, MeterValue, Period, ReadingStatus, Zone};
+use entities::{plot, reading};
+use service::debt::Statement;
+use service::inventory::{MeterCard, PlotCard};
+use service::readings::Recorded;
+use teloxide::utils::command::BotCommands;
+
+use crate::Command;
+use crate::state::{Draft, Mode, State};
+use crate::who::Who;
+
+pub const STRANGER: &str = "Здравствуйте! Это бот садового товарищества «Черноморск»: он показывает задолженность \
+    и принимает показания счётчиков. Сначала нужно подтвердить, что вы потребитель товарищества.\n\n\
+    Есть два способа:\n\
+    • нажмите «Поделиться номером» внизу — если этот номер указан в вашем договоре, доступ откроется сразу;\n\
+    • или получите код привязки в правлении и отправьте его сюда так: /start КОД";
+pub const PRIVATE_ONLY: &str = "Бот работает только в личных сообщениях. Напишите ему напрямую.";
+pub const SOMETHING_WRONG: &str = "Что-то пошло не так, попробуйте ещё раз.";
+pub const CANCELLED: &str = "Действие отменено.";
+pub const UNKNOWN_COMMAND: &str = "Такой команды нет.";
+pub const NOT_A_CONSUMER: &str = "Этот раздел — для потребителей, а ваш Telegram не привязан к договору. \
+    Код привязки выдают в правлении.";
+pub const CONTROLLER_ONLY: &str = "Режим контролёра доступен только контролёрам и администраторам.";
+pub const ACCESS_LOST: &str = "Это действие вам больше недоступно. Если это ошибка, обратитесь в правление.";
+pub const STALE_BUTTON: &str = "Эта кнопка уже неактуальна — продолжайте с последнего сообщения.";
+pub const NO_METERS: &str = "За вами не числится счётчиков, по которым принимаются показания.";
+pub const PICK_METER: &str = "Выберите счётчик:";
+pub const METER_UNAVAILABLE: &str = "По этому счётчику показания больше не принимаются.";
+pub const SEND_NUMBER: &str = "Пришлите показание числом, например 12345,6.";
+pub const PHOTO_OPTIONAL: &str = "Пришлите фото счётчика, на котором видны цифры, — так показание проверят \
+    быстрее. Или нажмите «Без фото».";
+pub const PHOTO_REQUIRED: &str = "Пришлите фото счётчика, на котором видны цифры: без фото показание \
+    контролёра не принимается.";
+pub const SEAL_QUESTION: &str = "Пломба цела?";
+pub const SEAL_COMMENT: &str = "Опишите одним сообщением, что с пломбой.";
+pub const CONTROLLER_HOME: &str = "Режим контролёра. Пришлите номер участка или выберите из не снятых в этом \
+    месяце. Выход — /cancel.";
+pub const PLOT_GONE: &str = "Участок не найден.";
+pub const REPORT_ONLY: &str = "Отчёт для бухгалтерии доступен только бухгалтерам и администраторам.";
+pub const REPORT_USAGE: &str = "Отчёт за прошлый месяц — /report, за другой месяц — /report ГГГГ-ММ, \
+    например /report 2026-02.";
+pub const REMINDERS_OFF: &str = "Напоминания выключены. Включить их снова — /reminders.";
+pub const REMINDERS_ON: &str = "Напоминания включены.";
+
+/// Comments are notes, not essays.
+pub const MAX_COMMENT_CHARS: usize = 500;
+
+/// The answer to `/start` once the sender is known (or not).
+pub fn greeting(who: &Who) -> String {
+    let controller = who.controller().is_some();
+    match (&who.consumer, &who.staff) {
+        (Some(consumer), _) => {
+            let mut text = format!("Здравствуйте, {}! Выберите действие в меню внизу.", consumer.full_name);
+            if controller {
+                text.push_str("\nРежим контролёра — /controller.");
+            }
+            text
+        }
+        (None, Some(staff)) => {
+            let mode = if controller { " Режим контролёра — /controller." } else { "" };
+            format!(
+                "Здравствуйте, {}! Ваш Telegram привязан к учётной записи сотрудника ({}).{mode}",
+                staff.full_name,
+                staff.role.label().to_lowercase()
+            )
+        }
+        (None, None) => STRANGER.to_owned(),
+    }
+}
+
+pub fn help(who: &Who) -> String {
+    if !who.is_known() {
+        return STRANGER.to_owned();
+    }
+    let menu = if who.consumer.is_some() {
+        "«Задолженность» — долг или переплата по каждому договору.\n\
+         «Передать показания» — показания счётчика, по желанию с фото.\n\
+         «История» — последние показания по каждому счётчику.\n\n"
+    } else {
+        ""
+    };
+    format!("{menu}{}", Command::descriptions())
+}
+
+/// What to do next, for a message the current step did not expect.
+pub fn hint(state: &State, who: &Who) -> String {
+    match state {
+        State::Idle if who.consumer.is_some() => "Выберите действие в меню внизу.".to_owned(),
+        State::Idle => help(who),
+        State::PickMeter => "Выберите счётчик кнопкой выше или отмените: /cancel.".to_owned(),
+        State::Walk { .. } => "Пришлите номер участка.".to_owned(),
+        State::Values(_) => SEND_NUMBER.to_owned(),
+        State::Seal(_) => "Нажмите «Цела» или «Нарушена» выше.".to_owned(),
+        State::SealComment(_) => SEAL_COMMENT.to_owned(),
+        State::Photo(draft) => photo_request(draft.mode).to_owned(),
+        State::Confirm(_) => "Нажмите «Подтвердить» или «Исправить» выше.".to_owned(),
+    }
+}
+
+pub fn photo_request(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Consumer => PHOTO_OPTIONAL,
+        Mode::Controller { .. } => PHOTO_REQUIRED,
+    }
+}
+
+pub fn debt(statement: &Statement, today: NaiveDate) -> String {
+    format!("Задолженность на {}\n\n{}", date(today), statement.to_message())
+}
+
+/// A meter's latest readings, newest first.
+pub fn history(meters: &[(MeterCard, Vec<reading::Model>)], tz: Tz) -> String {
+    if meters.is_empty() {
+        return NO_METERS.to_owned();
+    }
+    let blocks: Vec<String> = meters
+        .iter()
+        .map(|(card, readings)| {
+            let lines: Vec<String> = if readings.is_empty() {
+                vec!["Показаний пока нет".to_owned()]
+            } else {
+                readings.iter().map(|r| reading_line(card, r, tz)).collect()
+            };
+            format!("{}\n{}", card.title(), lines.join("\n"))
+        })
+        .collect();
+    format!("Последние показания\n\n{}", blocks.join("\n\n"))
+}
+
+/// «• 15.03.2026 — день 1100, ночь 550 (Потребитель (бот), на проверке)».
+fn reading_line(card: &MeterCard, r: &reading::Model, tz: Tz) -> String {
+    let status = match r.status {
+        ReadingStatus::Accepted => String::new(),
+        other => format!(", {}", other.label().to_lowercase()),
+    };
+    let values = values(card.meter.zone_list(), &r.values());
+    format!("• {} — {values} ({}{status})", local_date(r.taken_at, tz), r.source.label())
+}
+
+/// «1100» for a single register, «день 1100, ночь 550» for two.
+fn values(zones: &[Zone], values: &[MeterValue]) -> String {
+    match (zones, values) {
+        ([Zone::Single], [value]) => value.to_string(),
+        _ => {
+            let parts: Vec<String> = zones
+                .iter()
+                .zip(values)
+                .map(|(zone, value)| format!("{} {value}", zone.label().to_lowercase()))
+                .collect();
+            parts.join(", ")
+        }
+    }
+}
+
+/// Asks for the value of the `register`-th register (0 for single or day, 1 for night).
+pub fn ask_value(card: &MeterCard, register: usize) -> String {
+    let zone = card.meter.zone_list().get(register).copied().unwrap_or(Zone::Single);
+    let previous = card.last_values().get(register).copied().unwrap_or_default();
+    let label = match zone {
+        Zone::Single => String::new(),
+        zone => format!("Шкала «{}». ", zone.label()),
+    };
+    let unit = card.contract.service.unit();
+    format!("{}\n{label}Предыдущее показание: {previous} {unit}.\n{SEND_NUMBER}", card.title())
+}
+
+/// The summary shown before «Подтвердить», with the warning about an unusual jump if any.
+pub fn summary(card: &MeterCard, draft: &Draft, warning: Option<&str>) -> String {
+    let mut lines = vec!["Проверьте показание:".to_owned(), card.title()];
+    for (zone, value) in card.meter.zone_list().iter().zip(&draft.values) {
+        let label = if *zone == Zone::Single { "Показание" } else { zone.label() };
+        lines.push(format!("{label}: {value} {}", card.contract.service.unit()));
+    }
+    if let Some(intact) = draft.seal_intact {
+        let seal = if intact {
+            "цела".to_owned()
+        } else {
+            format!("нарушена — {}", draft.comment.as_deref().unwrap_or(""))
+        };
+        lines.push(format!("Пломба: {seal}"));
+    }
+    lines.push(format!("Фото: {}", if draft.photo_id.is_some() { "приложено" } else { "нет" }));
+    if let Some(warning) = warning {
+        lines.push(format!("\n⚠️ {warning}"));
+    }
+    lines.join("\n")
+}
+
+pub fn saved(recorded: &Recorded) -> &'static str {
+    match (recorded.duplicate, recorded.reading.status) {
+        (true, _) => "Это показание уже сохранено.",
+        (false, ReadingStatus::Flagged) => "Показание сохранено и отправлено на проверку администратору.",
+        (false, _) => "Показание принято. Спасибо!",
+    }
+}
+
+/// A plot as a controller sees it on site: who holds it, what it owes, each meter's last
+/// reading, ticked when in `read` (read this month).
+pub fn plot_card(card: &PlotCard, read: &HashSet<i64>, tz: Tz) -> String {
+    let mut names: Vec<&str> = card.meters.iter().map(|m| m.consumer_name.as_str()).collect();
+    names.dedup();
+    let mut lines = vec![format!("Участок {}", card.plot.number)];
+    if !names.is_empty() {
+        lines.push(format!("Потребитель: {}", names.join(", ")));
+    }
+    lines.push(format!("Долг по участку: {}", card.balance.describe().to_lowercase()));
+    lines.push(String::new());
+    if card.meters.is_empty() {
+        lines.push("Счётчиков в работе нет.".to_owned());
+    }
+    for meter in &card.meters {
+        let last = match &meter.last_reading {
+            Some(r) => format!("{} от {}", values(meter.meter.zone_list(), &r.values()), local_date(r.taken_at, tz)),
+            None => "показаний ещё не было".to_owned(),
+        };
+        let tick = if read.contains(&meter.meter.id) { " ✓" } else { "" };
+        lines.push(format!("{} · {}: {last}{tick}", meter.contract.service, meter.meter.serial));
+    }
+    lines.push("\nВыберите счётчик.".to_owned());
+    lines.join("\n")
+}
+
+/// The plots still to read this month; `shown` of them get buttons.
+pub fn unread(plots: &[plot::Model], shown: usize, period: Period) -> String {
+    match plots.len() {
+        0 => format!("Все участки за {} сняты.", period.russian()),
+        n if n > shown => format!("Не сняты за {}: {n}. Первые {shown} по маршруту:", period.russian()),
+        n => format!("Не сняты за {}: {n}.", period.russian()),
+    }
+}
+
+pub fn bad_period(error: &PeriodError) -> String {
+    format!("{error}\n\n{REPORT_USAGE}")
+}
+
+pub fn report_caption(period: Period) -> String {
+    format!("Отчёт за {}", period.russian())
+}
+
+/// The monthly reminder; `debt` only when it is worth mentioning.
+pub fn reminder(period: Period, debt: Option<Kopecks>) -> String {
+    let mut text = format!(
+        "Напоминаем: пришлите, пожалуйста, показания счётчиков за {} — кнопкой «Передать показания» \
+         в меню внизу.",
+        period.russian()
+    );
+    if let Some(debt) = debt {
+        text.push_str(&format!("\n\nЗадолженность: {debt}. Подробности — кнопка «Задолженность»."));
+    }
+    text
+}
+
+pub fn reminders_status(on: bool) -> &'static str {
+    match on {
+        true => "Напоминания о показаниях включены: если за месяц показаний нет, бот напомнит о них.",
+        false => "Напоминания о показаниях выключены.",
+    }
+}
+
+pub fn plot_not_found(number: &domain::PlotNumber) -> String {
+    format!("Участок {number} не найден.")
+}
+
+fn local_date(at: DateTime<Utc>, tz: Tz) -> String {
+    date(at.with_timezone(&tz).date_naive())
+}
+
+fn date(day: NaiveDate) -> String {
+    day.format("%d.%m.%Y").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_name_the_registers_of_two_zone_meters_only() {
+        assert_eq!(values(&[Zone::Single], &[MeterValue(112_500)]), "112,5");
+        assert_eq!(
+            values(&[Zone::Day, Zone::Night], &[MeterValue::from_whole(1100), MeterValue::from_whole(550)]),
+            "день 1100, ночь 550"
+        );
+    }
+
+    #[test]
+    fn dates_are_local() {
+        let late_evening_utc: DateTime<Utc> = "2026-03-31T22:30:00Z".parse().unwrap();
+        assert_eq!(local_date(late_evening_utc, chrono_tz::Europe::Moscow), "01.04.2026");
+    }
+
+    #[test]
+    fn help_lists_every_command() {
+        let who = Who { telegram_id: 1, consumer: None, staff: None };
+        assert_eq!(help(&who), STRANGER);
+        let text = Command::descriptions().to_string();
+        for command in ["/start", "/help", "/cancel", "/controller", "/report", "/reminders"] {
+            assert!(text.contains(command), "{text}");
+        }
+    }
+}

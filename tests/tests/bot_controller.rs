@@ -1,0 +1,168 @@
+//! Controller mode end to end: the whole app on a temporary database, talking to a fake Bot API.
+
+use domain::{MeterValue, ReadingSource, ReadingStatus, Role, Service, TariffPlan};
+use entities::{meter, reading, staff};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use service::Context;
+use service::audit::Actor;
+use service::inventory::{ConsumerRef, SignedUp};
+use service::links::LinkTarget;
+use service::readings::{self, Submission};
+use service::testing::{default_now, new_consumer, sign, staff as new_staff, standard_tariffs};
+use tests::TestApp;
+use tests::bot_chat::{BotChat, jpeg};
+
+const CONTROLLER_ONLY: &str = "Режим контролёра доступен только контролёрам и администраторам.";
+
+/// Plots 3, 7 and 12; plot 7 has water (read in February: 12,5 m³ unpaid) and day/night power.
+struct Plots {
+    three: SignedUp,
+    seven_water: SignedUp,
+    seven_power: SignedUp,
+    twelve: SignedUp,
+}
+
+async fn app_with_plots() -> (TestApp, Plots) {
+    let app = TestApp::spawn_at(default_now()).await;
+    let ctx = app.ctx();
+    standard_tariffs(ctx).await;
+    let three =
+        sign(ctx, "3", new_consumer("Корейко А. И.", None), "W-3", Service::Water, TariffPlan::Single, &[0]).await;
+    let bender = new_consumer("Бендер О. И.", None);
+    let seven_water = sign(ctx, "7", bender, "W-7", Service::Water, TariffPlan::Single, &[100]).await;
+    let bender = ConsumerRef::Existing(seven_water.consumer_id);
+    let seven_power = sign(ctx, "7", bender, "E-7", Service::Electricity, TariffPlan::DayNight, &[1000, 500]).await;
+    let panikovsky = new_consumer("Паниковский М. С.", None);
+    let twelve = sign(ctx, "12", panikovsky, "W-12", Service::Water, TariffPlan::Single, &[0]).await;
+    let february = "2026-02-20T09:00:00Z".parse().unwrap();
+    let submission = Submission {
+        meter_id: seven_water.meter_id,
+        values: vec![MeterValue(112_500)],
+        source: ReadingSource::Panel,
+        actor: Actor::System,
+        seal_intact: None,
+        comment: None,
+        photo_id: None,
+        idempotency_key: None,
+        confirmed: true,
+        taken_at: Some(february),
+    };
+    readings::submit(ctx, submission).await.unwrap();
+    (app, Plots { three, seven_water, seven_power, twelve })
+}
+
+async fn controller_chat<'a>(app: &'a TestApp, user_id: i64, login: &str, role: Role) -> (BotChat<'a>, staff::Model) {
+    let member = new_staff(app.ctx(), login, role).await;
+    let chat = BotChat::new(&app.telegram, user_id);
+    chat.link(app.ctx(), LinkTarget::Staff(member.id)).await.expect("учётной записи сотрудника");
+    (chat, member)
+}
+
+async fn update_staff(ctx: &Context, member: &staff::Model, change: impl FnOnce(&mut staff::ActiveModel)) {
+    let mut active = member.clone().into_active_model();
+    change(&mut active);
+    active.update(ctx.db.conn()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_controller_links_walks_a_plot_and_records_a_reading_with_a_photo() {
+    let (app, plots) = app_with_plots().await;
+    let (chat, controller) = controller_chat(&app, 10_001, "ostap", Role::Controller).await;
+
+    let reply = chat.send("/controller").await;
+    reply.expect("Режим контролёра");
+    assert_eq!(reply.buttons(), ["u"]);
+
+    let reply = chat.press("u").await;
+    reply.expect("Не сняты за март 2026: 3.");
+    let route: Vec<String> =
+        [&plots.three, &plots.seven_water, &plots.twelve].map(|p| format!("p:{}", p.plot_id)).into();
+    assert_eq!(reply.buttons(), route);
+
+    let reply = chat.press(&format!("p:{}", plots.seven_water.plot_id)).await;
+    reply
+        .expect("Участок 7")
+        .expect("Потребитель: Бендер О. И.")
+        .expect("Долг по участку: задолженность 500,00 ₽")
+        .expect("Вода · SN-W-7: 112,5 от 20.02.2026")
+        .expect("Электроэнергия · SN-E-7: показаний ещё не было");
+    let (water, power, twelve) = (plots.seven_water.meter_id, plots.seven_power.meter_id, plots.twelve.plot_id);
+    assert_eq!(reply.buttons(), [format!("m:{water}"), format!("m:{power}"), format!("p:{twelve}"), "u".into()]);
+
+    chat.press(&format!("m:{power}")).await.expect("Шкала «День». Предыдущее показание: 1000 кВт·ч.");
+    chat.send("1100").await.expect("Шкала «Ночь»");
+    let reply = chat.send("550").await;
+    reply.expect("Пломба цела?");
+    assert_eq!(reply.buttons(), ["s:1", "s:0"]);
+    chat.press("s:0").await.expect("что с пломбой");
+    let reply = chat.send("Сорвана, следы клея").await;
+    reply.expect("без фото показание контролёра не принимается");
+    assert!(reply.buttons().is_empty(), "a controller cannot skip the photo: {:?}", reply.buttons());
+    chat.send("фото потом").await.expect("без фото показание контролёра не принимается");
+    chat.send_photo("meter-7", jpeg(800, 600))
+        .await
+        .expect("День: 1100 кВт·ч")
+        .expect("Пломба: нарушена — Сорвана, следы клея")
+        .expect("Фото: приложено");
+
+    let reply = chat.press("ok").await;
+    reply.expect("Показание принято").expect("Электроэнергия · SN-E-7: день 1100, ночь 550 от 15.03.2026 ✓");
+    assert!(reply.buttons().contains(&format!("p:{twelve}")), "the next unread plot is offered: {:?}", reply.buttons());
+
+    let saved: Vec<reading::Model> = reading::Entity::find().all(app.ctx().db.conn()).await.unwrap();
+    let saved: Vec<_> = saved.into_iter().filter(|r| r.meter_id == power).collect();
+    assert_eq!(saved.len(), 1);
+    let saved = &saved[0];
+    assert_eq!((saved.source, saved.status), (ReadingSource::ControllerBot, ReadingStatus::Accepted));
+    assert_eq!((saved.staff_id, saved.consumer_id), (Some(controller.id), None));
+    assert_eq!((saved.seal_intact, saved.comment.as_deref()), (Some(false), Some("Сорвана, следы клея")));
+    assert_eq!(saved.values(), [MeterValue::from_whole(1100), MeterValue::from_whole(550)]);
+    assert!(saved.photo_id.is_some());
+    let checked = meter::Entity::find_by_id(power).one(app.ctx().db.conn()).await.unwrap().unwrap().seal_checked_on;
+    assert_eq!(checked, Some(app.ctx().today()));
+}
+
+#[tokio::test]
+async fn only_controllers_and_admins_enter_controller_mode() {
+    let (app, plots) = app_with_plots().await;
+
+    BotChat::new(&app.telegram, 11_001).send("/controller").await.expect(CONTROLLER_ONLY);
+
+    let consumer = BotChat::new(&app.telegram, 11_002);
+    consumer.link(app.ctx(), LinkTarget::Consumer(plots.seven_water.consumer_id)).await;
+    consumer.send("/controller").await.expect(CONTROLLER_ONLY);
+    let reply = consumer.send("7").await;
+    reply.expect("Выберите действие в меню");
+    assert!(!reply.text().contains("Участок 7"), "{}", reply.text());
+
+    let (accountant, _) = controller_chat(&app, 11_003, "zosya", Role::Accountant).await;
+    accountant.send("/controller").await.expect(CONTROLLER_ONLY);
+
+    let (admin, _) = controller_chat(&app, 11_004, "chairman", Role::Admin).await;
+    admin.send("/controller").await.expect("Режим контролёра. Пришлите номер участка");
+    admin.send("12").await.expect("Участок 12").expect("Потребитель: Паниковский М. С.");
+}
+
+#[tokio::test]
+async fn a_controller_demoted_or_deactivated_mid_dialogue_loses_access_at_the_next_step() {
+    let (app, plots) = app_with_plots().await;
+    let ctx = app.ctx();
+
+    let (demoted, member) = controller_chat(&app, 12_001, "balaganov", Role::Controller).await;
+    demoted.send("/controller").await;
+    demoted.send("7").await.expect("Участок 7");
+    update_staff(ctx, &member, |s| s.role = Set(Role::Accountant)).await;
+    let reply = demoted.send("12").await;
+    reply.expect("больше недоступно");
+    assert!(!reply.text().contains("Участок 12"), "{}", reply.text());
+    demoted.send("/controller").await.expect(CONTROLLER_ONLY);
+
+    let (deactivated, member) = controller_chat(&app, 12_002, "kozlevich", Role::Controller).await;
+    deactivated.send("/controller").await;
+    deactivated.send("3").await;
+    deactivated.press(&format!("m:{}", plots.three.meter_id)).await.expect("Предыдущее показание: 0 м³.");
+    update_staff(ctx, &member, |s| s.active = Set(false)).await;
+    deactivated.send("15").await.expect("больше недоступно");
+    let saved = reading::Entity::find().all(ctx.db.conn()).await.unwrap();
+    assert!(saved.iter().all(|r| r.source != ReadingSource::ControllerBot), "{saved:?}");
+}
