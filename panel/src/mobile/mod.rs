@@ -1,7 +1,71 @@
-//! The controllers' mobile form under `/m`: find a plot, read its meters, attach a photo.
+//! The controllers' mobile form under `/m`: find a plot (or take the next one not read this month),
+//! see its meters and debt, read a meter with a seal check and a photo, go on to the next plot.
+//!
+//! Plain server-rendered HTML forms with no JavaScript, laid out for a 360 px phone used with one
+//! hand. Every rule (validation, jumps, idempotency, photo intake) is the service layer's.
 
-use poem::Route;
+mod reading;
+mod walk;
+
+use domain::{MeterValue, Zone};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use poem::{Route, get};
+
+use crate::auth::FieldStaff;
+use crate::layout::csrf_input;
 
 pub fn routes() -> Route {
     Route::new()
+        .at("/", get(walk::home))
+        .at("/unread", get(walk::unread_list))
+        .at("/plots/:id", get(walk::show_plot))
+        .at("/meters/:id/reading", get(reading::form).post(reading::submit))
+}
+
+const STYLE: &str = include_str!("mobile.css");
+
+/// The phone frame: a slim bar (back to the walk, who, log out) over one column. The office
+/// frame's navigation and tables are of no use in the field.
+fn page(user: &FieldStaff, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="ru" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — обход" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header.bar {
+                    a href="/m" { "Обход" }
+                    span.who { (user.staff.full_name) }
+                    form method="post" action="/logout" {
+                        (csrf_input(&user.csrf))
+                        button type="submit" { "Выйти" }
+                    }
+                }
+                main {
+                    @if let Some(flash) = &user.flash {
+                        p class=(if flash.ok { "flash ok" } else { "flash error" }) role="status" { (flash.text) }
+                    }
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// «12345,6» for a single register, «день 12345, ночь 678» for two.
+fn values_text(zones: &[Zone], values: &[MeterValue]) -> String {
+    match values {
+        [value] if zones == [Zone::Single] => value.to_string(),
+        _ => zones
+            .iter()
+            .zip(values)
+            .map(|(zone, value)| format!("{} {value}", zone.label().to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
