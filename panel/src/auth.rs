@@ -64,13 +64,19 @@ impl<P: Policy> Authorized<P> {
         self.staff.role
     }
 
+    /// Admins see the buttons that change the register; others see it read-only.
+    pub fn is_admin(&self) -> bool {
+        self.staff.role == Role::Admin
+    }
+
     pub fn actor(&self) -> service::audit::Actor {
         service::audit::Actor::Staff(self.staff.id)
     }
 }
 
+/// Routes nested under `/api` see their path without the prefix, hence the original URI.
 fn is_api(req: &Request) -> bool {
-    req.uri().path().starts_with("/api")
+    req.original_uri().path().starts_with("/api")
 }
 
 /// Not logged in: pages send the browser to the login form (and back afterwards), the API says 401.
@@ -78,7 +84,7 @@ fn unauthenticated(req: &Request) -> Error {
     if is_api(req) {
         return Error::from_string("Требуется вход", StatusCode::UNAUTHORIZED);
     }
-    let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let next = req.original_uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let target = format!("/login?next={}", urlencode(next));
     Error::from_response(Redirect::see_other(target).into_response())
 }
@@ -113,7 +119,11 @@ async fn current_staff(req: &Request, ctx: &Context) -> Result<Option<(staff::Mo
     };
     let staff = service::staff::get(conn, id).await.map_err(crate::error::internal)?;
     match staff {
-        Some(staff) if staff.active => Ok(Some((staff, csrf::token(session), Flash::take(session)))),
+        // API calls leave the flash for the next page.
+        Some(staff) if staff.active => {
+            let flash = if is_api(req) { None } else { Flash::take(session) };
+            Ok(Some((staff, csrf::token(session), flash)))
+        }
         // Deactivated or deleted since login: the session ends now.
         _ => {
             session.purge();
@@ -127,10 +137,36 @@ impl<'a, P: Policy> FromRequest<'a> for Authorized<P> {
         let Data(ctx) = Data::<&Context>::from_request(req, body).await?;
         let (staff, csrf, flash) = current_staff(req, ctx).await?.ok_or_else(|| unauthenticated(req))?;
         if !P::ROLES.contains(&staff.role) {
-            tracing::warn!(login = %staff.login, path = %req.uri().path(), "refused: role {}", staff.role.code());
+            tracing::warn!(login = %staff.login, path = %req.original_uri().path(), "refused: role {}", staff.role.code());
             return Err(forbidden(req));
         }
         Ok(Authorized { staff, csrf, flash, policy: PhantomData })
+    }
+}
+
+/// Who may use a route, as written in the route tables (`crate::pages`, `crate::api::OPERATIONS`).
+/// The handler's [`Authorized`] argument enforces it; the access test checks the two agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No login needed (the login form, health check, API docs).
+    Public,
+    Admin,
+    Office,
+    Field,
+    AnyStaff,
+}
+
+impl Access {
+    /// Whether someone with `role` (none when logged out) gets in.
+    pub fn allows(self, role: Option<Role>) -> bool {
+        let roles = match self {
+            Access::Public => return true,
+            Access::Admin => AdminOnly::ROLES,
+            Access::Office => Office::ROLES,
+            Access::Field => Field::ROLES,
+            Access::AnyStaff => AnyStaff::ROLES,
+        };
+        role.is_some_and(|role| roles.contains(&role))
     }
 }
 

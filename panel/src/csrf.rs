@@ -3,7 +3,8 @@
 //! Each session holds a random token; pages put it in a hidden `csrf_token` field. The guard
 //! checks every state-changing request that relies on the session cookie, whatever handler it
 //! reaches, so a new form cannot forget it. API calls with a bearer token carry no cookie and
-//! need no token. The guard reads the whole body to find the token, so it also bounds the size
+//! need no token, nor do API calls without a login (they are refused as unauthenticated anyway).
+//! The guard reads the whole body to find the token, so it also bounds the size
 //! of every state-changing request.
 
 use bytes::Bytes;
@@ -54,6 +55,12 @@ fn uses_bearer_token(req: &Request) -> bool {
     req.header(header::AUTHORIZATION).is_some_and(|v| v.starts_with("Bearer "))
 }
 
+/// An API call from no one: there is no session to abuse, and the API answers it with 401.
+fn is_anonymous_api_call(req: &Request) -> bool {
+    req.original_uri().path().starts_with("/api")
+        && req.extensions().get::<Session>().is_none_or(|s| s.get::<i64>(crate::auth::STAFF_ID).is_none())
+}
+
 impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
     type Output = Response;
 
@@ -75,7 +82,7 @@ impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
             }
             Err(e) => return Err(e.into()),
         };
-        if uses_bearer_token(&req) {
+        if uses_bearer_token(&req) || is_anonymous_api_call(&req) {
             req.set_body(body);
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }

@@ -4,6 +4,16 @@ use maud::html;
 use poem::http::StatusCode;
 use poem::{Error, IntoResponse, Response};
 
+use service::inventory::InventoryError;
+use service::meters::MeterError;
+use service::payments::PaymentError;
+use service::payments::import::ImportError;
+use service::photos::StoreError;
+use service::readings::{CorrectionError, ReviewError, SubmitError};
+use service::seals::SealError;
+use service::staff::AccountError;
+use service::tariffs::TariffError;
+
 use crate::layout;
 
 /// A whole HTML page explaining a refusal or failure.
@@ -33,4 +43,96 @@ pub fn internal(e: impl std::fmt::Display) -> Error {
 
 pub fn not_found() -> Error {
     Error::from_response(page_response(StatusCode::NOT_FOUND, "Не найдено", "Такой страницы или записи нет."))
+}
+
+/// A record looked up by id: missing is a 404 page, a database failure a 500.
+pub fn found<T>(lookup: Result<Option<T>, sea_orm::DbErr>) -> poem::Result<T> {
+    lookup.map_err(internal)?.ok_or_else(not_found)
+}
+
+/// A service error: the user's mistake, whose message is shown on the form (next to the field
+/// it is about, if any), or an internal failure, which becomes the 500 page.
+pub trait Refusal: std::error::Error {
+    fn is_internal(&self) -> bool;
+
+    /// The form field the refusal is about. Forms name their fields alike (`number`, `amount`…).
+    fn field(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+macro_rules! refusals {
+    ($($error:ty $(=> $field:expr)?),+ $(,)?) => {$(
+        impl Refusal for $error {
+            fn is_internal(&self) -> bool {
+                matches!(self, Self::Internal(_))
+            }
+            $(fn field(&self) -> Option<&'static str> {
+                ($field)(self)
+            })?
+        }
+    )+};
+}
+
+refusals!(
+    InventoryError => |e: &InventoryError| match e {
+        InventoryError::NoName => Some("full_name"),
+        InventoryError::NoContractNumber | InventoryError::ContractNumberTaken(_) | InventoryError::PlotTaken(_) => {
+            Some("number")
+        }
+        InventoryError::PlanNotForService => Some("plan"),
+        InventoryError::NoSerial => Some("serial"),
+        InventoryError::UnknownConsumer => Some("consumer_id"),
+        _ => None,
+    },
+    PaymentError => |e: &PaymentError| match e {
+        PaymentError::UnknownContract(_) => Some("contract"),
+        PaymentError::NotPositive => Some("amount"),
+        PaymentError::DuplicateReference(_) => Some("reference"),
+        PaymentError::Internal(_) => None,
+    },
+    AccountError => |e: &AccountError| match e {
+        AccountError::InvalidLogin | AccountError::LoginTaken(_) => Some("login"),
+        AccountError::WeakPassword => Some("password"),
+        AccountError::NoName => Some("full_name"),
+        _ => None,
+    },
+    TariffError => |e: &TariffError| match e {
+        TariffError::NotPositive => Some("price"),
+        TariffError::ZoneNotForService(..) => Some("zone"),
+        TariffError::Duplicate(..) => Some("valid_from"),
+        TariffError::Internal(_) => None,
+    },
+    CorrectionError => |e: &CorrectionError| match e {
+        CorrectionError::NoReason => Some("reason"),
+        _ => None,
+    },
+    MeterError => |e: &MeterError| match e {
+        MeterError::NoSerial => Some("serial"),
+        MeterError::NoReason => Some("reason"),
+        _ => None,
+    },
+    ImportError,
+    service::register_import::ImportError,
+    ReviewError,
+    SubmitError,
+    StoreError,
+    SealError,
+);
+
+/// The message to show for a refusal; an internal failure is logged and becomes the 500 page.
+pub fn refusal(e: impl Refusal) -> poem::Result<String> {
+    if e.is_internal() { Err(internal(error_chain(&e))) } else { Ok(e.to_string()) }
+}
+
+/// The whole chain of an error, for the log (the Display of `Internal` is the user's message).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

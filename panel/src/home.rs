@@ -8,10 +8,11 @@ use poem::{Result, handler};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::Context;
 use service::debt::{self, Scope};
+use service::meters::{self, VERIFICATION_NOTICE_DAYS};
 
 use crate::auth::OfficeStaff;
 use crate::error::internal;
-use crate::layout;
+use crate::{layout, seals};
 
 #[handler]
 pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup> {
@@ -29,6 +30,9 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
     let balances = debt::balances(conn, Scope::All, None).await.map_err(internal)?;
     let owed: domain::Kopecks = balances.values().map(|b| b.debt()).filter(|d| d.is_positive()).sum();
     let debtors = balances.values().filter(|b| b.debt().is_positive()).count();
+    let verification_due =
+        meters::verification_due(conn, ctx.today(), VERIFICATION_NOTICE_DAYS).await.map_err(internal)?.len();
+    let broken_seals = service::seals::open_events(conn).await.map_err(internal)?;
     Ok(layout::page(
         &user,
         "Сводка",
@@ -40,7 +44,14 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
                 tr { th { "Показаний на проверке" } td.num { a href="/readings?status=flagged" { (flagged) } } }
                 tr { th { "Должников" } td.num { (debtors) } }
                 tr { th { "Общий долг" } td.num { (owed) } }
+                tr {
+                    th { "Поверка просрочена или в ближайшие " (VERIFICATION_NOTICE_DAYS) " дней" }
+                    td.num { a href="/meters/verification" { (verification_due) } }
+                }
             }
+            h2 { "Нарушены пломбы" }
+            @if broken_seals.is_empty() { p.muted { "Открытых сообщений нет." } }
+            @else { (seals::open_table(&ctx, &broken_seals)) }
         },
     ))
 }

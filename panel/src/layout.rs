@@ -65,6 +65,7 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/plots", "Участки", &[Role::Admin, Role::Accountant]),
     ("/consumers", "Потребители", &[Role::Admin, Role::Accountant]),
     ("/contracts", "Договоры", &[Role::Admin, Role::Accountant]),
+    ("/meters", "Счётчики", &[Role::Admin, Role::Accountant]),
     ("/readings", "Показания", &[Role::Admin, Role::Accountant]),
     ("/payments", "Оплаты", &[Role::Admin, Role::Accountant]),
     ("/reports", "Отчёты", &[Role::Admin, Role::Accountant]),

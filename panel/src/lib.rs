@@ -1,22 +1,46 @@
 //! The staff web panel: server-rendered pages for admins and accountants, the controllers' mobile
 //! form under `/m`, and the JSON API under `/api`. Handlers only translate HTTP to service calls;
-//! who may call what is in each handler's signature (see [`auth`]).
+//! who may call what is in each handler's signature (see [`auth`]), and in the route tables
+//! ([`pages`], [`api::OPERATIONS`]) that the access test walks.
 
+pub mod api;
 pub mod auth;
+mod consumers;
+mod contracts;
 pub mod csrf;
 pub mod error;
+mod forms;
 mod home;
 pub mod layout;
+mod links;
+mod lists;
 mod login;
+mod meters;
 mod mobile;
+mod payments;
+mod photos;
+mod plots;
+mod readings;
+mod register;
+mod reports;
+mod seals;
 pub mod session;
+mod staff;
+mod tariffs;
 
+use std::collections::BTreeMap;
+
+use poem::endpoint::{BoxEndpoint, make_sync};
+use poem::http::Method;
 use poem::middleware::Tracing;
 use poem::session::{CookieConfig, ServerSession};
+use poem::web::Html;
 use poem::web::cookie::SameSite;
-use poem::{Endpoint, EndpointExt, Route, get, handler, post};
+use poem::{Endpoint, EndpointExt, Response, Route, RouteMethod, get, handler};
 use service::Context;
 use url::Url;
+
+use crate::auth::Access;
 
 #[derive(Debug, Clone)]
 pub struct PanelConfig {
@@ -34,6 +58,109 @@ fn health() -> &'static str {
     "ok"
 }
 
+/// A page or form of the panel: how it is reached, who may use it, and its handler.
+pub struct PageRoute {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    endpoint: BoxEndpoint<'static, Response>,
+}
+
+fn route(method: Method, path: &'static str, access: Access, endpoint: impl Endpoint + 'static) -> PageRoute {
+    PageRoute { method, path, access, endpoint: endpoint.map_to_response().boxed() }
+}
+
+/// Every page and form of the panel with who may use it. [`app`] mounts exactly these and the
+/// access test calls each of them as every role, so no route exists without a row here.
+pub fn pages() -> Vec<PageRoute> {
+    use Access::*;
+    const GET: Method = Method::GET;
+    const POST: Method = Method::POST;
+    let api = api::service();
+    let docs = api.swagger_ui_html();
+    vec![
+        route(GET, "/", Office, home::dashboard),
+        route(GET, "/login", Public, login::show),
+        route(POST, "/login", Public, login::log_in),
+        route(POST, "/logout", Public, login::logout),
+        route(GET, "/account", AnyStaff, login::account),
+        route(POST, "/account/password", AnyStaff, login::change_password),
+        route(GET, "/healthz", Public, health),
+        // The register.
+        route(GET, "/plots", Office, plots::list),
+        route(GET, "/plots/new", Admin, plots::new),
+        route(POST, "/plots", Admin, plots::create),
+        route(GET, "/plots/:id", Office, plots::show),
+        route(GET, "/plots/:id/edit", Admin, plots::edit),
+        route(POST, "/plots/:id", Admin, plots::update),
+        route(GET, "/consumers", Office, consumers::list),
+        route(GET, "/consumers/:id", Office, consumers::show),
+        route(GET, "/consumers/:id/edit", Admin, consumers::edit),
+        route(POST, "/consumers/:id", Admin, consumers::update),
+        route(POST, "/consumers/:id/link-code", Office, consumers::link_code),
+        route(GET, "/contracts", Office, contracts::list),
+        route(GET, "/contracts/new", Admin, contracts::new),
+        route(POST, "/contracts", Admin, contracts::create),
+        route(GET, "/contracts/:id", Office, contracts::show),
+        route(GET, "/contracts/:id/edit", Admin, contracts::edit),
+        route(POST, "/contracts/:id", Admin, contracts::update),
+        route(POST, "/contracts/:id/close", Admin, contracts::close),
+        route(GET, "/meters", Office, meters::list),
+        route(GET, "/meters/:id", Office, meters::show),
+        route(GET, "/meters/:id/edit", Admin, meters::edit),
+        route(POST, "/meters/:id", Admin, meters::update),
+        route(POST, "/meters/:id/photos", Admin, meters::upload_photo),
+        route(POST, "/meters/:id/replace", Admin, meters::replace),
+        route(POST, "/meters/:id/rollover", Admin, meters::rollover),
+        route(POST, "/meters/:id/seal/resolve", Admin, seals::resolve),
+        route(GET, "/meters/verification", Office, meters::verification),
+        // Loading the register kept in a spreadsheet, at go-live.
+        route(GET, "/register/import", Admin, register::show),
+        route(POST, "/register/import", Admin, register::upload),
+        route(POST, "/register/import/confirm", Admin, register::confirm),
+        route(GET, "/register/template", Admin, register::template),
+        // Readings and money.
+        route(GET, "/readings", Office, readings::list),
+        route(GET, "/readings/:id", Office, readings::show),
+        route(POST, "/readings/:id/review", Admin, readings::review),
+        route(POST, "/readings/:id/correct", Admin, readings::correct),
+        route(GET, "/payments", Office, payments::list),
+        route(GET, "/payments/new", Office, payments::new),
+        route(POST, "/payments", Office, payments::create),
+        route(GET, "/payments/import", Office, payments::import::show),
+        route(POST, "/payments/import", Office, payments::import::upload),
+        route(POST, "/payments/import/confirm", Office, payments::import::confirm),
+        route(GET, "/reports", Office, reports::show),
+        route(GET, "/reports/monthly", Office, reports::monthly),
+        route(GET, "/reports/export", Office, reports::export),
+        route(GET, "/tariffs", Admin, tariffs::list),
+        route(POST, "/tariffs", Admin, tariffs::create),
+        // Staff accounts.
+        route(GET, "/staff", Admin, staff::list),
+        route(GET, "/staff/new", Admin, staff::new),
+        route(POST, "/staff", Admin, staff::create),
+        route(GET, "/staff/:id", Admin, staff::show),
+        route(POST, "/staff/:id/role", Admin, staff::set_role),
+        route(POST, "/staff/:id/active", Admin, staff::set_active),
+        route(POST, "/staff/:id/password", Admin, staff::reset_password),
+        route(POST, "/staff/:id/token", Admin, staff::issue_token),
+        route(POST, "/staff/:id/link-code", Admin, staff::link_code),
+        // The API's description; the operations themselves are in `api::OPERATIONS`.
+        route(GET, "/api/docs", Public, make_sync(move |_| Html(docs.clone()))),
+        route(GET, "/api/openapi.json", Public, api.spec_endpoint()),
+    ]
+}
+
+/// The pages as routes, one entry per path with its methods.
+fn mount(pages: Vec<PageRoute>) -> Route {
+    let mut paths: BTreeMap<&str, RouteMethod> = BTreeMap::new();
+    for page in pages {
+        let methods = paths.remove(page.path).unwrap_or_default();
+        paths.insert(page.path, methods.method(page.method, page.endpoint));
+    }
+    paths.into_iter().fold(Route::new(), |route, (path, methods)| route.at(path, methods))
+}
+
 /// The whole panel as one endpoint.
 pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
     let cookie = CookieConfig::default()
@@ -42,14 +169,11 @@ pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
         .same_site(SameSite::Lax)
         .secure(config.public_url.scheme() == "https")
         .max_age(std::time::Duration::from_secs(12 * 3600));
-    Route::new()
-        .at("/", get(home::dashboard))
-        .at("/login", get(login::show).post(login::log_in))
-        .at("/logout", post(login::logout))
-        .at("/account", get(login::account))
-        .at("/account/password", post(login::change_password))
-        .at("/healthz", get(health))
+    mount(pages())
+        .nest("/api", api::service())
         .nest("/m", mobile::routes())
+        .at("/photos/:id", get(photos::full))
+        .at("/photos/:id/thumb", get(photos::thumbnail))
         .with(csrf::CsrfGuard { max_body: MAX_BODY })
         .with(ServerSession::new(cookie, session::DbSessionStorage::new(ctx.clone())))
         .with(Tracing)

@@ -46,6 +46,8 @@ pub enum AccountError {
     Unknown,
     #[error("Укажите имя сотрудника.")]
     NoName,
+    #[error("Нельзя отключить или лишить прав последнего администратора: иначе управлять панелью будет некому.")]
+    LastAdmin,
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -225,6 +227,63 @@ async fn set_password(ctx: &Context, account: staff::Model, new: &str, actor: Ac
                 active.update(txn).await?;
                 audit::record(txn, &ctx2, actor, "staff.password", "staff", Some(id), json!({})).await?;
                 Ok(())
+            })
+        })
+        .await
+}
+
+/// An admin changes someone's role. The last active admin keeps theirs.
+pub async fn set_role(ctx: &Context, staff_id: i64, role: Role, actor: Actor) -> Result<staff::Model, AccountError> {
+    change_account(ctx, staff_id, actor, "staff.role", move |account| {
+        account.role = Set(role);
+        json!({"role": role.code()})
+    })
+    .await
+}
+
+/// An admin lets someone in or shuts them out; a deactivated member's sessions end at their next
+/// request and their API token stops working. The last active admin stays active.
+pub async fn set_active(
+    ctx: &Context,
+    staff_id: i64,
+    active: bool,
+    actor: Actor,
+) -> Result<staff::Model, AccountError> {
+    change_account(ctx, staff_id, actor, "staff.active", move |account| {
+        account.active = Set(active);
+        json!({"active": active})
+    })
+    .await
+}
+
+/// Applies `change` to an account in a transaction, refusing it when no active admin would remain.
+async fn change_account(
+    ctx: &Context,
+    staff_id: i64,
+    actor: Actor,
+    action: &'static str,
+    change: impl FnOnce(&mut staff::ActiveModel) -> serde_json::Value + Send + 'static,
+) -> Result<staff::Model, AccountError> {
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let account = get(txn, staff_id).await?.ok_or(AccountError::Unknown)?;
+                let was_admin = account.active && account.role == Role::Admin;
+                let mut active = account.into_active_model();
+                let details = change(&mut active);
+                let updated = active.update(txn).await?;
+                let admins = staff::Entity::find()
+                    .filter(staff::Column::Role.eq(Role::Admin))
+                    .filter(staff::Column::Active.eq(true))
+                    .count(txn)
+                    .await?;
+                if was_admin && admins == 0 {
+                    // Rolled back with the transaction.
+                    return Err(AccountError::LastAdmin);
+                }
+                audit::record(txn, &ctx2, actor, action, "staff", Some(staff_id), details).await?;
+                Ok(updated)
             })
         })
         .await

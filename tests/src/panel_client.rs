@@ -1,12 +1,14 @@
 //! A browser-like client for the real panel app in-process: it keeps the session cookie and
 //! sends the CSRF token from the last page it saw, as a browser submitting a form would.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use poem::endpoint::BoxEndpoint;
+use poem::http::uri::Scheme;
 use poem::http::{HeaderMap, StatusCode, header};
 use poem::test::{TestClient, TestForm};
-use poem::{Endpoint, EndpointExt, IntoResponse};
+use poem::web::{LocalAddr, RemoteAddr};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, RequestParts};
 use service::Context;
 
 /// A response, read whole.
@@ -14,7 +16,9 @@ use service::Context;
 pub struct Page {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text (lossy for binary bodies such as photos; see `bytes`).
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
@@ -31,6 +35,21 @@ impl Page {
     pub fn assert_contains(&self, text: &str) -> &Self {
         assert!(self.body.contains(text), "expected «{text}» in:\n{}", self.body);
         self
+    }
+
+    /// The value of the first input named `name` (hidden fields a form carries between steps).
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        input_value(&self.body, name)
+    }
+
+    pub fn assert_lacks(&self, text: &str) -> &Self {
+        assert!(!self.body.contains(text), "did not expect «{text}» in:\n{}", self.body);
+        self
+    }
+
+    /// The body as JSON; panics if it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
@@ -50,8 +69,18 @@ impl PanelClient {
     }
 
     pub fn for_endpoint(app: impl Endpoint + 'static) -> PanelClient {
-        let app = app.map_to_response().boxed();
+        let app = app.around(as_served).map_to_response().boxed();
         PanelClient { client: TestClient::new(app), cookie: Mutex::new(None), csrf: Mutex::new(None) }
+    }
+
+    /// A client logged in as a new staff member `login` with `role`.
+    pub async fn staff(t: &service::testing::TestContext, login: &str, role: domain::Role) -> PanelClient {
+        t.staff(login, role).await;
+        let client = PanelClient::new(&t.ctx);
+        let landed = client.login(login, &format!("{login}-password")).await;
+        // As a browser does; the page it lands on carries the new session's CSRF token.
+        client.get(landed.location().expect("login redirects")).await.assert_ok();
+        client
     }
 
     /// Logs in through the login form; panics unless it succeeds.
@@ -116,6 +145,26 @@ impl PanelClient {
         read_page(response.0.into_response()).await
     }
 
+    /// Posts JSON with an API bearer token and no cookie.
+    pub async fn api_post(&self, path: &str, token: &str, body: &serde_json::Value) -> Page {
+        let request = self.client.post(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+        read_page(request.body_json(body).send().await.0.into_response()).await
+    }
+
+    /// Posts JSON as the browser's script would: the session cookie and the `X-CSRF-Token` header.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Page {
+        let request = self.client.post(path).body_json(body);
+        let request = match self.cookie() {
+            Some(cookie) => request.header(header::COOKIE, cookie),
+            None => request,
+        };
+        let request = match self.csrf() {
+            Some(token) => request.header("x-csrf-token", token),
+            None => request,
+        };
+        self.read(request.send().await).await
+    }
+
     pub fn cookie(&self) -> Option<String> {
         self.cookie.lock().expect("lock").clone()
     }
@@ -139,16 +188,36 @@ impl PanelClient {
     }
 }
 
+/// poem's test client leaves [`Request::original_uri`] at `/`, where a server sets it to the URI
+/// the browser asked for; the panel reads it under nested routes (`/m`, `/api`).
+async fn as_served<E: Endpoint>(app: Arc<E>, req: Request) -> poem::Result<E::Output> {
+    let (parts, body) = req.into_parts();
+    let mut head = poem::http::Request::new(());
+    *head.method_mut() = parts.method;
+    *head.uri_mut() = parts.uri;
+    *head.version_mut() = parts.version;
+    *head.headers_mut() = parts.headers;
+    *head.extensions_mut() = parts.extensions;
+    let (head, ()) = head.into_parts();
+    let parts = RequestParts::from((head, LocalAddr::default(), RemoteAddr::default(), Scheme::HTTP));
+    app.call(Request::from_parts(parts, body)).await
+}
+
 async fn read_page(response: poem::Response) -> Page {
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.into_body().into_string().await.expect("a text body");
-    Page { status, headers, body }
+    let bytes = response.into_body().into_vec().await.expect("a readable body");
+    Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes }
 }
 
 /// The value of the hidden CSRF input on a page.
 fn csrf_in(html: &str) -> Option<String> {
-    let marker = format!("name=\"{}\" value=\"", panel::csrf::FIELD);
+    input_value(html, panel::csrf::FIELD)
+}
+
+/// The value of the first `<input name=… value=…>` with this name, as maud writes it.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_owned())

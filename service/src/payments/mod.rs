@@ -1,17 +1,20 @@
 //! Payments against contracts, entered by hand or imported from the bank's spreadsheet.
 
+pub mod import;
+
 use chrono::NaiveDate;
 use domain::{Kopecks, PaymentSource, Period};
 use entities::{contract, payment};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::{Context, Internal};
 
-/// A payment as entered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A payment as entered (serializable, so an import can wait in the session for confirmation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPayment {
     pub contract_number: String,
     pub amount: Kopecks,

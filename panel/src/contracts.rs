@@ -1,0 +1,421 @@
+//! Contracts: the register's main list, a contract's page, signing a new one (consumer, plot,
+//! contract and meter on one form), editing and closing.
+
+use domain::{MeterValue, Phone, PlotNumber, Service, TariffPlan};
+use entities::consumer;
+use maud::{Markup, html};
+use poem::session::Session;
+use poem::web::{Data, Form, Path, Query};
+use poem::{Response, Result, handler};
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+use service::Context;
+use service::dates::{parse_date, parse_optional_date};
+use service::debt::Scope;
+use service::inventory::{self, ConsumerRef, ContractDetails, NewMeter, SignUp};
+use service::listing::{self, ContractRow, PaymentFilter, ReadingFilter};
+
+use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
+use crate::error::{found, internal};
+use crate::forms::{
+    Errors, date_field, date_text, date_value, done, field, invalid, meter_value_field, optional, require_choice,
+    required_text_field, select_field, text_field,
+};
+use crate::layout::{self, csrf_input};
+use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
+use crate::{meters, payments, readings};
+
+/// Contracts as register rows: whose, where, what, and whether read this month.
+pub fn rows_table(rows: &[ContractRow]) -> Markup {
+    let headers = ["Договор", "Участок", "Потребитель", "Услуга", "Счётчик", "В этом месяце", "Долг"];
+    table(
+        &headers,
+        rows.iter().map(|r| {
+            html! {
+                tr {
+                    td {
+                        a href={ "/contracts/" (r.contract.id) } { (r.contract.number) }
+                        @if r.contract.closed_on.is_some() { span.muted { " (закрыт)" } }
+                    }
+                    td { a href={ "/plots/" (r.plot.id) } { (r.plot.number) } }
+                    td { a href={ "/consumers/" (r.consumer.id) } { (r.consumer.full_name) } }
+                    td { (r.contract.service) }
+                    td {
+                        @match &r.meter {
+                            Some(meter) => a href={ "/meters/" (meter.id) } { (meter.serial) },
+                            None => span.muted { "—" },
+                        }
+                    }
+                    td {
+                        @if r.contract.closed_on.is_some() || r.meter.is_none() { span.muted { "—" } }
+                        @else if r.unread { span.warn { "не снято" } }
+                        @else { "снято" }
+                    }
+                    (balance_cell(r.balance))
+                }
+            }
+        }),
+    )
+}
+
+#[handler]
+pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
+    let rows = listing::contracts(ctx.db.conn(), &query.filter(), ctx.current_period()).await.map_err(internal)?;
+    let page = query.page(rows);
+    Ok(layout::page(
+        &user,
+        "Договоры",
+        html! {
+            @if user.is_admin() {
+                p {
+                    a.button href="/contracts/new" { "Подписать договор" } " "
+                    a.button.secondary href="/register/import" { "Загрузить реестр" }
+                }
+            }
+            (query.form("/contracts"))
+            (rows_table(&page.items))
+            (pager(&page, "/contracts", &query))
+        },
+    ))
+}
+
+/// One contract, loaded for its page.
+async fn load(ctx: &Context, id: i64) -> Result<ContractRow> {
+    let rows = listing::contract_rows(ctx.db.conn(), Scope::Contract(id), ctx.current_period()).await;
+    found(rows.map(|rows| rows.into_iter().next()))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct CloseForm {
+    closed_on: String,
+}
+
+async fn contract_page<P: Policy>(
+    user: &Authorized<P>,
+    ctx: &Context,
+    row: &ContractRow,
+    close_form: &CloseForm,
+    errors: &Errors,
+) -> Result<Markup> {
+    let c = &row.contract;
+    let conn = ctx.db.conn();
+    // Every meter the contract has had; the latest readings of each, newest meter first.
+    let chain = service::meters::of_contract(conn, c.id).await.map_err(internal)?;
+    let mut readings = Vec::with_capacity(chain.len());
+    for meter in chain.iter().rev() {
+        let filter = ReadingFilter { meter_id: Some(meter.id), ..ReadingFilter::default() };
+        readings.push((meter, listing::readings(conn, &filter, 1, 12).await.map_err(internal)?.items));
+    }
+    let filter = PaymentFilter { contract_id: Some(c.id), ..PaymentFilter::default() };
+    let payments = listing::payments(conn, &filter, 1, 12).await.map_err(internal)?;
+    Ok(layout::page(
+        user,
+        &format!("Договор № {}", c.number),
+        html! {
+            (crumbs(&[("/contracts", "Договоры")]))
+            table.details {
+                tr { th { "Услуга" } td { (c.service) ", " (c.tariff_plan.label().to_lowercase()) } }
+                tr { th { "Участок" } td { a href={ "/plots/" (row.plot.id) } { (row.plot.number) } } }
+                tr { th { "Потребитель" } td { a href={ "/consumers/" (row.consumer.id) } { (row.consumer.full_name) } } }
+                tr { th { "Подписан" } td { (date_text(c.signed_on)) } }
+                tr { th { "Закрыт" } td { @match c.closed_on { Some(d) => (date_text(d)), None => "действует" } } }
+                tr { th { "Баланс" } td { (row.balance.describe()) } }
+            }
+            @if user.is_admin() {
+                p { a.button.secondary href={ "/contracts/" (c.id) "/edit" } { "Изменить" } }
+                (errors.banner())
+                @if c.closed_on.is_none() {
+                    h2 { "Закрыть договор" }
+                    p.muted { "Показания по закрытому договору не принимаются; начисления и оплаты остаются." }
+                    form.stack method="post" action={ "/contracts/" (c.id) "/close" } {
+                        (csrf_input(&user.csrf))
+                        (date_field(errors, "closed_on", "Дата закрытия", &close_form.closed_on))
+                        button type="submit" { "Закрыть договор" }
+                    }
+                }
+            }
+            h2 { "Счётчики" }
+            (meters::chain_table(&chain, None))
+            h2 { "Последние показания" }
+            @for (meter, rows) in &readings {
+                @if chain.len() > 1 { h3 { "Счётчик № " (meter.serial) } }
+                (readings::rows_table(ctx, rows))
+            }
+            h2 { "Оплаты" }
+            (payments::rows_table(&payments.items))
+            @if payments.total > payments.items.len() as u64 {
+                p { a href={ "/payments?contract=" (crate::auth::urlencode(&c.number)) } { "Все оплаты по договору" } }
+            }
+        },
+    ))
+}
+
+#[handler]
+pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
+    let row = load(&ctx, id).await?;
+    let close_form = CloseForm { closed_on: date_value(ctx.today()) };
+    contract_page(&user, &ctx, &row, &close_form, &Errors::default()).await
+}
+
+#[handler]
+pub async fn close(
+    user: Admin,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+    Form(form): Form<CloseForm>,
+) -> Result<Response> {
+    let row = load(&ctx, id).await?;
+    let mut errors = Errors::default();
+    if let Some(closed_on) = errors.check("closed_on", parse_date(&form.closed_on)) {
+        match inventory::close_contract(&ctx, id, closed_on, user.actor()).await {
+            Ok(contract) => {
+                return Ok(done(session, format!("Договор № {} закрыт.", contract.number), format!("/contracts/{id}")));
+            }
+            Err(e) => errors = Errors::refused(e)?,
+        }
+    }
+    Ok(invalid(contract_page(&user, &ctx, &row, &form, &errors).await?))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ContractForm {
+    number: String,
+    signed_on: String,
+}
+
+impl ContractForm {
+    fn parse(&self) -> Result<ContractDetails, Errors> {
+        let mut errors = Errors::default();
+        let signed_on = errors.check("signed_on", parse_date(&self.signed_on));
+        match signed_on {
+            Some(signed_on) => Ok(ContractDetails { number: self.number.clone(), signed_on }),
+            None => Err(errors),
+        }
+    }
+}
+
+fn edit_page(user: &Admin, row: &ContractRow, form: &ContractForm, errors: &Errors) -> Markup {
+    let id = row.contract.id;
+    layout::page(
+        user,
+        &format!("Договор № {}: изменить", row.contract.number),
+        html! {
+            (crumbs(&[("/contracts", "Договоры"), (&format!("/contracts/{id}"), &row.contract.number)]))
+            p.muted { "Услугу и тариф не меняют: по ним посчитаны прошлые начисления. Для другой услуги подпишите новый договор." }
+            (errors.banner())
+            form.stack method="post" action={ "/contracts/" (id) } {
+                (csrf_input(&user.csrf))
+                (required_text_field(errors, "number", "Номер договора", &form.number))
+                (date_field(errors, "signed_on", "Дата подписания", &form.signed_on))
+                button type="submit" { "Сохранить" }
+            }
+        },
+    )
+}
+
+#[handler]
+pub async fn edit(user: Admin, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
+    let row = load(&ctx, id).await?;
+    let form = ContractForm { number: row.contract.number.clone(), signed_on: date_value(row.contract.signed_on) };
+    Ok(edit_page(&user, &row, &form, &Errors::default()))
+}
+
+#[handler]
+pub async fn update(
+    user: Admin,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+    Form(form): Form<ContractForm>,
+) -> Result<Response> {
+    let row = load(&ctx, id).await?;
+    let errors = match form.parse() {
+        Ok(details) => match inventory::update_contract(&ctx, id, details, user.actor()).await {
+            Ok(contract) => {
+                return Ok(done(
+                    session,
+                    format!("Договор № {} сохранён.", contract.number),
+                    format!("/contracts/{id}"),
+                ));
+            }
+            Err(e) => Errors::refused(e)?,
+        },
+        Err(errors) => errors,
+    };
+    Ok(invalid(edit_page(&user, &row, &form, &errors)))
+}
+
+/// The sign-up form: an existing consumer (chosen) or a new one (typed), the plot (created if
+/// new), the contract and its meter.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct SignUpForm {
+    plot: String,
+    plot_address: String,
+    /// Empty for a new consumer.
+    consumer_id: String,
+    full_name: String,
+    phone: String,
+    number: String,
+    service: String,
+    plan: String,
+    signed_on: String,
+    serial: String,
+    installed_on: String,
+    initial_t1: String,
+    initial_t2: String,
+    seal_number: String,
+    verification_due: String,
+}
+
+impl SignUpForm {
+    fn parse(&self) -> Result<SignUp, Errors> {
+        let mut e = Errors::default();
+        let plot = e.check("plot", PlotNumber::parse(&self.plot));
+        let consumer = match self.consumer_id.trim() {
+            "" => {
+                let phone = optional(&self.phone).map(|p| Phone::parse(&p)).transpose();
+                e.check("phone", phone).map(|phone| ConsumerRef::New { full_name: self.full_name.clone(), phone })
+            }
+            id => e.check(
+                "consumer_id",
+                id.parse().map(ConsumerRef::Existing).map_err(|_| "Выберите потребителя из списка."),
+            ),
+        };
+        let service = e.check("service", require_choice::<Service>(&self.service));
+        let plan = e.check("plan", require_choice::<TariffPlan>(&self.plan));
+        let signed_on = e.check("signed_on", parse_date(&self.signed_on));
+        let installed_on = e.check("installed_on", parse_date(&self.installed_on));
+        let mut initial: Vec<MeterValue> =
+            e.check("initial_t1", MeterValue::parse(&self.initial_t1)).into_iter().collect();
+        if plan == Some(TariffPlan::DayNight) {
+            initial.extend(e.check("initial_t2", MeterValue::parse(&self.initial_t2)));
+        }
+        let verification_due = e.check("verification_due", parse_optional_date(&self.verification_due));
+        match (plot, consumer, service, plan, signed_on, installed_on, verification_due) {
+            (Some(plot), Some(consumer), Some(service), Some(plan), Some(signed_on), Some(installed_on), Some(due))
+                if e.is_empty() =>
+            {
+                Ok(SignUp {
+                    plot,
+                    plot_address: optional(&self.plot_address),
+                    consumer,
+                    contract_number: self.number.clone(),
+                    service,
+                    plan,
+                    signed_on,
+                    meter: NewMeter {
+                        serial: self.serial.clone(),
+                        installed_on,
+                        initial,
+                        seal_number: optional(&self.seal_number),
+                        verification_due: due,
+                    },
+                })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+async fn sign_up_page(user: &Admin, ctx: &Context, form: &SignUpForm, errors: &Errors) -> Result<Markup> {
+    let mut consumers = consumer::Entity::find().all(ctx.db.conn()).await.map_err(internal)?;
+    consumers.sort_by_cached_key(|c| c.full_name.to_lowercase());
+    Ok(layout::page(
+        user,
+        "Новый договор",
+        html! {
+            (crumbs(&[("/contracts", "Договоры")]))
+            (errors.banner())
+            form.stack method="post" action="/contracts" {
+                (csrf_input(&user.csrf))
+                fieldset {
+                    legend { "Потребитель" }
+                    (field(errors, "consumer_id", "Уже есть в учёте", html! {
+                        select #consumer_id name="consumer_id" {
+                            option value="" { "— новый потребитель —" }
+                            @for c in &consumers {
+                                option value=(c.id) selected[form.consumer_id == c.id.to_string()] {
+                                    (c.full_name) @if let Some(phone) = &c.phone { " (" (phone) ")" }
+                                }
+                            }
+                        }
+                    }))
+                    p.muted { "Для нового потребителя оставьте «новый» и заполните ФИО и телефон." }
+                    (text_field(errors, "full_name", "ФИО", &form.full_name))
+                    (text_field(errors, "phone", "Телефон", &form.phone))
+                }
+                fieldset {
+                    legend { "Участок" }
+                    (required_text_field(errors, "plot", "Номер участка", &form.plot))
+                    (text_field(errors, "plot_address", "Адрес (если участок новый)", &form.plot_address))
+                }
+                fieldset {
+                    legend { "Договор" }
+                    (required_text_field(errors, "number", "Номер договора", &form.number))
+                    (select_field::<Service>(errors, "service", "Услуга", &form.service))
+                    (select_field::<TariffPlan>(errors, "plan", "Тариф", &form.plan))
+                    (date_field(errors, "signed_on", "Дата подписания", &form.signed_on))
+                }
+                fieldset {
+                    legend { "Счётчик" }
+                    (required_text_field(errors, "serial", "Заводской номер", &form.serial))
+                    (date_field(errors, "installed_on", "Дата установки", &form.installed_on))
+                    (meter_value_field(errors, "initial_t1", "Начальное показание (день — для двухтарифного)", &form.initial_t1))
+                    (meter_value_field(errors, "initial_t2", "Начальное показание ночь (только двухтарифный)", &form.initial_t2))
+                    (text_field(errors, "seal_number", "Номер пломбы", &form.seal_number))
+                    (date_field(errors, "verification_due", "Срок поверки", &form.verification_due))
+                }
+                button type="submit" { "Подписать договор" }
+            }
+        },
+    ))
+}
+
+/// Where the sign-up form may start: from a plot's or a consumer's page.
+#[derive(Debug, Deserialize)]
+pub struct SignUpQuery {
+    plot: Option<String>,
+    consumer: Option<i64>,
+}
+
+#[handler]
+pub async fn new(user: Admin, ctx: Data<&Context>, Query(query): Query<SignUpQuery>) -> Result<Markup> {
+    let today = date_value(ctx.today());
+    let form = SignUpForm {
+        plot: query.plot.unwrap_or_default(),
+        consumer_id: query.consumer.map(|id| id.to_string()).unwrap_or_default(),
+        service: Service::Water.code().to_owned(),
+        plan: TariffPlan::Single.code().to_owned(),
+        signed_on: today.clone(),
+        installed_on: today,
+        ..SignUpForm::default()
+    };
+    sign_up_page(&user, &ctx, &form, &Errors::default()).await
+}
+
+#[handler]
+pub async fn create(
+    user: Admin,
+    session: &Session,
+    ctx: Data<&Context>,
+    Form(form): Form<SignUpForm>,
+) -> Result<Response> {
+    let errors = match form.parse() {
+        Ok(sign_up) => {
+            let number = sign_up.contract_number.trim().to_owned();
+            match inventory::sign_up(&ctx, sign_up, user.actor()).await {
+                Ok(signed) => {
+                    let to = format!("/contracts/{}", signed.contract_id);
+                    return Ok(done(session, format!("Договор № {number} подписан."), to));
+                }
+                Err(e) => Errors::refused(e)?,
+            }
+        }
+        Err(errors) => errors,
+    };
+    Ok(invalid(sign_up_page(&user, &ctx, &form, &errors).await?))
+}

@@ -1,0 +1,180 @@
+//! Payments: the list, entering one by hand, and importing the bank's file ([`import`]).
+
+pub mod import;
+
+use domain::{Kopecks, PaymentSource, Period};
+use maud::{Markup, html};
+use poem::session::Session;
+use poem::web::{Data, Form, Query};
+use poem::{Response, Result, handler};
+use serde::{Deserialize, Serialize};
+use service::Context;
+use service::dates::parse_date;
+use service::listing::{self, PER_PAGE, PaymentFilter, PaymentRow};
+use service::payments::NewPayment;
+
+use crate::auth::OfficeStaff;
+use crate::error::internal;
+use crate::forms::{
+    Errors, date_field, date_text, date_value, done, invalid, money_field, optional, options, parse_choice,
+    period_field, required_text_field, text_field,
+};
+use crate::layout::{self, csrf_input};
+use crate::lists::{crumbs, filters, pager, table};
+
+/// Payments with their contracts.
+pub fn rows_table(rows: &[PaymentRow]) -> Markup {
+    let headers = ["Дата оплаты", "Договор", "Участок", "Потребитель", "За месяц", "Сумма", "Номер платежа", "Внесена"];
+    table(
+        &headers,
+        rows.iter().map(|r| {
+            let p = &r.payment;
+            html! {
+                tr {
+                    td { (date_text(p.paid_on)) }
+                    td { a href={ "/contracts/" (r.contract.contract.id) } { (r.contract.contract.number) } }
+                    td { (r.contract.plot_number) }
+                    td { (r.contract.consumer_name) }
+                    td { (p.period) }
+                    td.num { (p.amount_kopecks) }
+                    td { (p.reference.as_deref().unwrap_or("—")) }
+                    td { (p.source) }
+                }
+            }
+        }),
+    )
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PaymentsQuery {
+    contract: String,
+    period: String,
+    source: String,
+    page: Option<u64>,
+}
+
+impl PaymentsQuery {
+    fn filter(&self) -> PaymentFilter {
+        PaymentFilter {
+            contract_number: optional(&self.contract),
+            contract_id: None,
+            period: Period::parse(&self.period).ok(),
+            source: parse_choice::<PaymentSource>(&self.source).ok().flatten(),
+        }
+    }
+}
+
+#[handler]
+pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<PaymentsQuery>) -> Result<Markup> {
+    let page =
+        listing::payments(ctx.db.conn(), &query.filter(), query.page.unwrap_or(1), PER_PAGE).await.map_err(internal)?;
+    Ok(layout::page(
+        &user,
+        "Оплаты",
+        html! {
+            p {
+                a.button href="/payments/new" { "Внести оплату" } " "
+                a.button.secondary href="/payments/import" { "Загрузить выписку" }
+            }
+            (filters("/payments", html! {
+                input type="search" name="contract" value=(query.contract) placeholder="№ договора" aria-label="Договор";
+                input type="month" name="period" value=(query.period) aria-label="За месяц";
+                select name="source" aria-label="Как внесена" { (options::<PaymentSource>(&query.source, Some("Вручную и импорт"))) }
+            }))
+            (rows_table(&page.items))
+            (pager(&page, "/payments", &query))
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct PaymentForm {
+    contract: String,
+    amount: String,
+    paid_on: String,
+    period: String,
+    reference: String,
+}
+
+impl PaymentForm {
+    fn parse(&self) -> Result<NewPayment, Errors> {
+        let mut errors = Errors::default();
+        if self.contract.trim().is_empty() {
+            errors.add("contract", "Укажите номер договора.");
+        }
+        let amount = errors.check("amount", Kopecks::parse_payment(&self.amount));
+        let paid_on = errors.check("paid_on", parse_date(&self.paid_on));
+        let period = errors.check("period", Period::parse(&self.period));
+        match (amount, paid_on, period) {
+            (Some(amount), Some(paid_on), Some(period)) if errors.is_empty() => Ok(NewPayment {
+                contract_number: self.contract.trim().to_owned(),
+                amount,
+                paid_on,
+                period,
+                reference: optional(&self.reference),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn entry_page(user: &OfficeStaff, form: &PaymentForm, errors: &Errors) -> Markup {
+    layout::page(
+        user,
+        "Новая оплата",
+        html! {
+            (crumbs(&[("/payments", "Оплаты")]))
+            (errors.banner())
+            form.stack method="post" action="/payments" {
+                (csrf_input(&user.csrf))
+                (required_text_field(errors, "contract", "Номер договора", &form.contract))
+                (money_field(errors, "amount", "Сумма, ₽", &form.amount))
+                (date_field(errors, "paid_on", "Дата оплаты", &form.paid_on))
+                (period_field(errors, "period", "За месяц", &form.period))
+                (text_field(errors, "reference", "Номер платежа (из выписки или квитанции)", &form.reference))
+                button type="submit" { "Внести" }
+            }
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewQuery {
+    contract: Option<String>,
+}
+
+/// Payments come in for the month just billed, so the form starts there.
+#[handler]
+pub fn new(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<NewQuery>) -> Markup {
+    let form = PaymentForm {
+        contract: query.contract.unwrap_or_default(),
+        paid_on: date_value(ctx.today()),
+        period: ctx.current_period().prev().to_string(),
+        ..PaymentForm::default()
+    };
+    entry_page(&user, &form, &Errors::default())
+}
+
+#[handler]
+pub async fn create(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Form(form): Form<PaymentForm>,
+) -> Result<Response> {
+    let errors = match form.parse() {
+        Ok(payment) => {
+            let (number, amount) = (payment.contract_number.clone(), payment.amount);
+            match service::payments::record(&ctx, payment, user.actor()).await {
+                Ok(_) => {
+                    return Ok(done(session, format!("Оплата {amount} по договору № {number} внесена."), "/payments"));
+                }
+                Err(e) => Errors::refused(e)?,
+            }
+        }
+        Err(errors) => errors,
+    };
+    Ok(invalid(entry_page(&user, &form, &errors)))
+}

@@ -1,0 +1,422 @@
+//! Importing payments from the bank's spreadsheet (xlsx, xls or CSV).
+//!
+//! The file has a header row naming at least the columns Договор, Сумма, Дата оплаты and Период
+//! (in any order, any case; Номер платежа is optional and other columns are ignored), then one
+//! payment per row. See [`SCHEMA`] for what each cell may hold; the file and its cells are read
+//! by [`crate::spreadsheet`].
+//!
+//! Importing is two steps. [`preview`] reads the file and sorts each row into matched (will be
+//! stored), unmatched (no such contract), duplicate (already on file or repeated in the file) and
+//! bad (unreadable, with the reason); it writes nothing. [`commit`] stores the matched rows in one
+//! transaction, classifying them again inside it, so a payment entered meanwhile is not counted
+//! twice and importing the same file again adds nothing. A file with bad or unmatched rows is not
+//! imported at all: it is fixed and uploaded again, rather than half-imported.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use domain::{Kopecks, PaymentSource, Period, money::MoneyError};
+use entities::{contract, payment};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{NewPayment, PaymentError};
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::spreadsheet::{self, Cell, CellError, Column, FileError, Row, Schema, Table};
+use crate::{Context, Internal};
+
+/// The file format, as shown to accountants on the import page.
+pub const SCHEMA: Schema = Schema {
+    columns: &[
+        Column {
+            name: CONTRACT, required: true, meaning: "номер договора, как в учёте: W-12, Э-0345"
+        },
+        Column {
+            name: AMOUNT,
+            required: true,
+            meaning: "сумма в рублях: 1234,56 или 1 234.56; больше нуля, не больше двух знаков после запятой",
+        },
+        Column {
+            name: PAID_ON,
+            required: true,
+            meaning: "дата оплаты: 15.03.2026, 15.03.26, 2026-03-15 или ячейка Excel с датой",
+        },
+        Column {
+            name: PERIOD,
+            required: true,
+            meaning: "месяц, за который оплата: 2026-03 или 03.2026 (или дата внутри этого месяца)",
+        },
+        Column {
+            name: REFERENCE,
+            required: false,
+            meaning: "номер платежа из банковской выписки; по нему повторная загрузка не учитывается дважды",
+        },
+    ],
+    row_genitive: "оплаты",
+};
+
+const CONTRACT: &str = "Договор";
+const AMOUNT: &str = "Сумма";
+const PAID_ON: &str = "Дата оплаты";
+const PERIOD: &str = "Период";
+const REFERENCE: &str = "Номер платежа";
+
+/// A row that was read whole. `line` is its row number in the file, counting the header as 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRow {
+    pub line: usize,
+    pub payment: NewPayment,
+}
+
+/// A row that could not be read, with the reasons, in Russian.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// What a file holds: readable rows and unreadable ones.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Parsed {
+    pub rows: Vec<ImportRow>,
+    pub bad: Vec<BadRow>,
+}
+
+/// Where a readable row stands against the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Its contract exists and the payment is new: it will be stored.
+    Matched,
+    /// No contract has this number.
+    Unmatched,
+    /// Already stored, or repeats an earlier row of the file: it will be skipped.
+    Duplicate(Duplicate),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicate {
+    /// A payment with this reference is on file.
+    ReferenceOnFile,
+    /// An earlier row of this file has the same reference.
+    ReferenceInFile { line: usize },
+    /// No reference, and a payment with the same contract, amount, date and period is on file.
+    SamePaymentOnFile,
+}
+
+impl Status {
+    /// The row's state for the preview table.
+    pub fn describe(self) -> String {
+        match self {
+            Status::Matched => "будет внесена".to_owned(),
+            Status::Unmatched => "договор не найден".to_owned(),
+            Status::Duplicate(Duplicate::ReferenceOnFile) => "уже внесена (номер платежа есть в учёте)".to_owned(),
+            Status::Duplicate(Duplicate::ReferenceInFile { line }) => {
+                format!("повтор: тот же номер платежа в строке {line}")
+            }
+            Status::Duplicate(Duplicate::SamePaymentOnFile) => {
+                "уже внесена (такая же оплата без номера есть в учёте)".to_owned()
+            }
+        }
+    }
+}
+
+/// A readable row with its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub row: ImportRow,
+    pub status: Status,
+}
+
+/// The dry run of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub rows: Vec<Checked>,
+    pub bad: Vec<BadRow>,
+}
+
+impl Preview {
+    fn count(&self, pred: impl Fn(Status) -> bool) -> usize {
+        self.rows.iter().filter(|c| pred(c.status)).count()
+    }
+
+    pub fn matched(&self) -> usize {
+        self.count(|s| s == Status::Matched)
+    }
+
+    pub fn unmatched(&self) -> usize {
+        self.count(|s| s == Status::Unmatched)
+    }
+
+    pub fn duplicates(&self) -> usize {
+        self.count(|s| matches!(s, Status::Duplicate(_)))
+    }
+
+    /// The total of the rows that will be stored.
+    pub fn matched_total(&self) -> Kopecks {
+        self.rows.iter().filter(|c| c.status == Status::Matched).map(|c| c.row.payment.amount).sum()
+    }
+
+    /// A file is imported whole: only when every row is readable and names a known contract.
+    pub fn can_commit(&self) -> bool {
+        self.bad.is_empty() && self.unmatched() == 0 && self.matched() > 0
+    }
+
+    /// The rows to hand to [`commit`] once the user confirms.
+    pub fn into_rows(self) -> Vec<ImportRow> {
+        self.rows.into_iter().map(|c| c.row).collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("В файле есть строки с ошибками или неизвестными договорами; исправьте файл и загрузите его снова.")]
+    NotClean,
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(ImportError);
+
+impl From<PaymentError> for ImportError {
+    fn from(e: PaymentError) -> Self {
+        match e {
+            PaymentError::Internal(e) => ImportError::Internal(e),
+            // Rows are checked in the same transaction, so a refusal here is a bug, not the user's.
+            other => ImportError::Internal(Internal(anyhow::anyhow!("import row refused after check: {other}"))),
+        }
+    }
+}
+
+/// What a confirmed import stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub stored: usize,
+    pub skipped: usize,
+    pub total: Kopecks,
+}
+
+/// Reads a file and classifies its rows, writing nothing.
+pub async fn preview(conn: &impl ConnectionTrait, file_name: &str, bytes: &[u8]) -> Result<Preview, ImportError> {
+    let parsed = read_file(file_name, bytes)?;
+    let rows = check(conn, parsed.rows).await?;
+    Ok(Preview { rows, bad: parsed.bad })
+}
+
+/// Stores the rows of a previewed file in one transaction, skipping those that are duplicates by
+/// now. Refuses the whole file if any row names an unknown contract.
+pub async fn commit(
+    ctx: &Context,
+    file_name: &str,
+    rows: Vec<ImportRow>,
+    actor: Actor,
+) -> Result<Committed, ImportError> {
+    let ctx2 = ctx.clone();
+    let file_name = file_name.to_owned();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let checked = check(txn, rows).await?;
+                if checked.iter().any(|c| c.status == Status::Unmatched) {
+                    return Err(ImportError::NotClean);
+                }
+                let mut committed = Committed { stored: 0, skipped: 0, total: Kopecks::ZERO };
+                for c in checked {
+                    if c.status == Status::Matched {
+                        super::insert(txn, &ctx2, &c.row.payment, PaymentSource::Import, actor).await?;
+                        committed.stored += 1;
+                        committed.total += c.row.payment.amount;
+                    } else {
+                        committed.skipped += 1;
+                    }
+                }
+                audit::record(
+                    txn,
+                    &ctx2,
+                    actor,
+                    "payment.import",
+                    "payment",
+                    None,
+                    json!({"file": file_name, "stored": committed.stored, "skipped": committed.skipped,
+                           "total_kopecks": committed.total.0}),
+                )
+                .await?;
+                Ok(committed)
+            })
+        })
+        .await
+}
+
+/// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup.
+pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<Vec<Checked>, DbErr> {
+    let numbers: HashSet<&str> = rows.iter().map(|r| r.payment.contract_number.as_str()).collect();
+    let contracts: HashMap<String, i64> = contract::Entity::find()
+        .filter(contract::Column::Number.is_in(numbers))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.number, c.id))
+        .collect();
+    let references: Vec<&str> = rows.iter().filter_map(|r| r.payment.reference.as_deref()).collect();
+    let on_file_refs: HashSet<String> = payment::Entity::find()
+        .filter(payment::Column::Reference.is_in(references))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|p| p.reference)
+        .collect();
+    // Payments without a reference are compared by their contents.
+    let unreferenced_contracts = rows
+        .iter()
+        .filter(|r| r.payment.reference.is_none())
+        .filter_map(|r| contracts.get(&r.payment.contract_number).copied());
+    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate, Period)> = payment::Entity::find()
+        .filter(payment::Column::ContractId.is_in(unreferenced_contracts))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on, p.period))
+        .collect();
+
+    let mut seen_refs: HashMap<String, usize> = HashMap::new();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let p = &row.payment;
+            let status = match (contracts.get(&p.contract_number), &p.reference) {
+                (None, _) => Status::Unmatched,
+                (Some(_), Some(reference)) if on_file_refs.contains(reference) => {
+                    Status::Duplicate(Duplicate::ReferenceOnFile)
+                }
+                (Some(_), Some(reference)) => match seen_refs.get(reference) {
+                    Some(&line) => Status::Duplicate(Duplicate::ReferenceInFile { line }),
+                    None => {
+                        seen_refs.insert(reference.clone(), row.line);
+                        Status::Matched
+                    }
+                },
+                (Some(&id), None) if on_file_payments.contains(&(id, p.amount, p.paid_on, p.period)) => {
+                    Status::Duplicate(Duplicate::SamePaymentOnFile)
+                }
+                (Some(_), None) => Status::Matched,
+            };
+            Checked { row, status }
+        })
+        .collect())
+}
+
+/// Reads an xlsx/xls workbook (its first sheet) or a CSV file into payments and bad rows.
+pub fn read_file(file_name: &str, bytes: &[u8]) -> Result<Parsed, FileError> {
+    Ok(parse(&spreadsheet::read(file_name, bytes, &SCHEMA)?))
+}
+
+/// Splits a table into payments and bad rows.
+fn parse(table: &Table) -> Parsed {
+    let mut parsed = Parsed::default();
+    for row in table.rows() {
+        let line = row.line;
+        match payment(row) {
+            Ok(payment) => parsed.rows.push(ImportRow { line, payment }),
+            Err(problems) => parsed.bad.push(BadRow { line, reason: problems.join("; ") }),
+        }
+    }
+    parsed
+}
+
+/// The payment in a row, or every reason it cannot be read.
+fn payment(mut row: Row<'_>) -> Result<NewPayment, Vec<String>> {
+    let contract_number = row.read(CONTRACT, spreadsheet::required_text);
+    let amount = row.read(AMOUNT, amount_cell);
+    let paid_on = row.read(PAID_ON, spreadsheet::date);
+    let period = row.read(PERIOD, spreadsheet::period);
+    let reference = spreadsheet::optional_text(row.cell(REFERENCE));
+    match (contract_number, amount, paid_on, period) {
+        (Some(contract_number), Some(amount), Some(paid_on), Some(period)) => {
+            Ok(NewPayment { contract_number, amount, paid_on, period, reference })
+        }
+        _ => Err(row.problems().iter().map(ToString::to_string).collect()),
+    }
+}
+
+/// A payment's amount: money above zero.
+fn amount_cell(cell: &Cell) -> Result<Kopecks, CellError> {
+    let amount = spreadsheet::money(cell)?;
+    if !amount.is_positive() {
+        return Err(MoneyError::NotPositive.into());
+    }
+    Ok(amount)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.to_owned())
+    }
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+    fn header() -> Vec<Cell> {
+        ["Договор", "Сумма", "Дата оплаты", "Период", "Номер платежа"].map(text).to_vec()
+    }
+    fn parse_rows(rows: Vec<Vec<Cell>>) -> Parsed {
+        let numbered = rows.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
+        parse(&Table::new(numbered, &SCHEMA).unwrap())
+    }
+
+    #[test]
+    fn amounts_are_positive_and_exact_to_the_kopeck() {
+        assert_eq!(amount_cell(&text("1 234,56")), Ok(Kopecks(123_456)));
+        assert_eq!(amount_cell(&Cell::Number(19.99)), Ok(Kopecks(1_999)));
+        for zero_or_less in [text("0"), Cell::Number(-5.0)] {
+            assert_eq!(amount_cell(&zero_or_less).unwrap_err().to_string(), "Сумма должна быть больше нуля.");
+        }
+        assert_eq!(amount_cell(&Cell::Empty).unwrap_err().to_string(), "Сумма не указана.");
+    }
+
+    #[test]
+    fn a_row_becomes_a_payment() {
+        let parsed = parse_rows(vec![
+            vec![text("ПЕРИОД"), text(" сумма "), text("Примечание"), text("договор"), text("Дата  оплаты")],
+            vec![text("2026-03"), text("100"), text("что угодно"), text("W-1"), text("01.03.2026")],
+        ]);
+        assert_eq!(parsed.bad, vec![]);
+        assert_eq!(
+            parsed.rows[0].payment,
+            NewPayment {
+                contract_number: "W-1".into(),
+                amount: Kopecks(10_000),
+                paid_on: date(2026, 3, 1),
+                period: Period::new(2026, 3).unwrap(),
+                reference: None,
+            }
+        );
+        assert_eq!(parsed.rows[0].line, 2);
+    }
+
+    #[test]
+    fn bad_rows_carry_every_reason() {
+        let parsed = parse_rows(vec![
+            header(),
+            vec![text("W-1"), text("abc"), text("32.13.2026"), text("2026-03"), Cell::Empty],
+        ]);
+        assert!(parsed.rows.is_empty());
+        assert_eq!(parsed.bad.len(), 1);
+        assert_eq!(parsed.bad[0].line, 2);
+        assert!(parsed.bad[0].reason.starts_with("Сумма: «abc» — не сумма."), "{}", parsed.bad[0].reason);
+        assert!(parsed.bad[0].reason.contains("; Дата оплаты: «32.13.2026» — не дата."));
+    }
+
+    #[test]
+    fn csv_payments_are_read() {
+        let csv = "Договор;Сумма;Дата оплаты;Период;Номер платежа\nW-1;\"1 234,56\";15.03.2026;2026-03;П-1\n";
+        let parsed = read_file("bank.csv", csv.as_bytes()).unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(parsed.rows[0].payment.amount, Kopecks(123_456));
+        assert_eq!(parsed.rows[0].payment.reference.as_deref(), Some("П-1"));
+        assert_eq!(read_file("x.csv", b"").unwrap_err(), FileError::Empty);
+    }
+}

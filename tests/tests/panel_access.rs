@@ -1,0 +1,172 @@
+//! Who may use what: every page, form and API operation, called as anonymous, controller,
+//! accountant and admin, against the access written in the route tables (`panel::pages()`,
+//! `panel::api::OPERATIONS`) next to the routes themselves.
+
+use std::collections::BTreeSet;
+
+use domain::{Role, Service, TariffPlan};
+use poem::http::{Method, StatusCode};
+use service::readings::Submission;
+use service::testing::{TestContext, new_consumer};
+use tests::{Page, PanelClient};
+
+/// Ids of one record of each kind, to put into `:id` and `{id}`.
+struct Ids {
+    plot: i64,
+    consumer: i64,
+    contract: i64,
+    meter: i64,
+    reading: i64,
+    /// A staff member the admin's forms act on (not the admin, who must stay logged in).
+    staff: i64,
+}
+
+async fn fixture(t: &TestContext) -> Ids {
+    t.standard_tariffs().await;
+    let signed =
+        t.sign("12", new_consumer("Иванова А. П.", None), "W-12", Service::Water, TariffPlan::Single, &[0]).await;
+    let submission = Submission {
+        meter_id: signed.meter_id,
+        values: vec![domain::MeterValue::from_whole(5)],
+        source: domain::ReadingSource::Panel,
+        actor: service::audit::Actor::System,
+        seal_intact: None,
+        comment: None,
+        photo_id: None,
+        idempotency_key: None,
+        confirmed: true,
+        taken_at: None,
+    };
+    let reading = service::readings::submit(&t.ctx, submission).await.unwrap().reading;
+    let staff = t.staff("zhertva", Role::Controller).await;
+    Ids {
+        plot: signed.plot_id,
+        consumer: signed.consumer_id,
+        contract: signed.contract_id,
+        meter: signed.meter_id,
+        reading: reading.id,
+        staff: staff.id,
+    }
+}
+
+/// `/plots/:id/edit` or `/api/plots/{id}` with a real id.
+fn concrete(path: &str, ids: &Ids) -> String {
+    let resource = path.trim_start_matches("/api").split('/').nth(1).unwrap_or_default();
+    let id = match resource {
+        "plots" => ids.plot,
+        "consumers" => ids.consumer,
+        "contracts" => ids.contract,
+        "meters" => ids.meter,
+        "readings" => ids.reading,
+        "staff" => ids.staff,
+        _ => return path.to_owned(),
+    };
+    path.replace(":id", &id.to_string()).replace("{id}", &id.to_string())
+}
+
+/// Checks one call's outcome against whether `role` should get in.
+fn check(page: &Page, method: &Method, path: &str, role: Option<Role>, allowed: bool) {
+    let who = role.map_or("anonymous", Role::code);
+    let api = path.starts_with("/api/") && !path.starts_with("/api/docs") && path != "/api/openapi.json";
+    let to_login =
+        page.status == StatusCode::SEE_OTHER && page.location().is_some_and(|l| l.starts_with("/login?next="));
+    let refused = page.status == StatusCode::FORBIDDEN || page.status == StatusCode::UNAUTHORIZED || to_login;
+    if allowed {
+        assert!(!refused, "{method} {path} as {who}: refused with {} {:?}", page.status, page.location());
+        assert!(page.status.as_u16() < 500, "{method} {path} as {who}: {}\n{}", page.status, page.body);
+        assert_ne!(page.status, StatusCode::NOT_FOUND, "{method} {path} as {who}: no such route or record");
+    } else if role.is_none() && api {
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{method} {path} as {who}");
+    } else if role.is_none() {
+        assert!(to_login, "{method} {path} as {who}: expected a redirect to /login, got {}", page.status);
+    } else {
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{method} {path} as {who}: {}", page.body);
+    }
+}
+
+async fn client_for(t: &TestContext, role: Option<Role>) -> PanelClient {
+    match role {
+        Some(role) => PanelClient::staff(t, &format!("user-{}", role.code()), role).await,
+        None => {
+            let client = PanelClient::new(&t.ctx);
+            // A browser that has seen the login form: its forms carry a valid CSRF token, so what
+            // answers is the route's own access check.
+            client.get("/login").await.assert_ok();
+            client
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_page_and_form_admits_exactly_its_roles() {
+    let t = TestContext::new().await;
+    let ids = fixture(&t).await;
+    let mut routes = panel::pages();
+    // Logging out ends the session the rest of the calls use, so it goes last.
+    routes.sort_by_key(|r| r.path == "/logout");
+    for role in [None, Some(Role::Controller), Some(Role::Accountant), Some(Role::Admin)] {
+        let client = client_for(&t, role).await;
+        for route in &routes {
+            let path = concrete(route.path, &ids);
+            let page = match route.method {
+                Method::GET => client.get(&path).await,
+                _ => client.post_form(&path, &[]).await,
+            };
+            check(&page, &route.method, route.path, role, route.access.allows(role));
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_api_operation_admits_exactly_its_roles() {
+    let t = TestContext::new().await;
+    let ids = fixture(&t).await;
+    for role in [None, Some(Role::Controller), Some(Role::Accountant), Some(Role::Admin)] {
+        let client = match role {
+            Some(_) => client_for(&t, role).await,
+            // An API client without a login has no session at all.
+            None => PanelClient::new(&t.ctx),
+        };
+        for (method, path, access) in panel::api::OPERATIONS {
+            let concrete = concrete(path, &ids);
+            let page = match *method {
+                Method::GET => client.get(&concrete).await,
+                _ => client.post_json(&concrete, &serde_json::json!({})).await,
+            };
+            check(&page, method, path, role, access.allows(role));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_api_table_lists_every_documented_operation() {
+    let t = TestContext::new().await;
+    let spec = PanelClient::new(&t.ctx).get("/api/openapi.json").await.json();
+    let documented: BTreeSet<(String, String)> = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods.as_object().expect("methods").keys().map(move |m| (m.to_uppercase(), format!("/api{path}")))
+        })
+        .collect();
+    let listed: BTreeSet<(String, String)> =
+        panel::api::OPERATIONS.iter().map(|(m, p, _)| (m.to_string(), (*p).to_owned())).collect();
+    assert_eq!(documented, listed);
+    let schemes = spec["components"]["securitySchemes"].as_object().expect("security schemes");
+    assert_eq!(schemes["token"]["scheme"], "bearer");
+}
+
+#[tokio::test]
+async fn deactivated_staff_lose_pages_and_api_tokens() {
+    let t = TestContext::new().await;
+    let buh = t.staff("buh", Role::Accountant).await;
+    let token = service::staff::issue_api_token(&t.ctx, buh.id).await.unwrap();
+    let client = PanelClient::new(&t.ctx);
+    client.login("buh", "buh-password").await;
+    client.api_get("/api/plots", &token).await.assert_ok();
+
+    service::staff::set_active(&t.ctx, buh.id, false, service::audit::Actor::System).await.unwrap();
+    assert_eq!(client.get("/").await.location(), Some("/login?next=%2F"));
+    assert_eq!(client.api_get("/api/plots", &token).await.status, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,135 @@
+//! The JSON API under `/api`, with API tokens and with the panel's session.
+
+use domain::{Kopecks, Role, Service, TariffPlan};
+use entities::{payment, reading};
+use poem::http::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::json;
+use service::testing::{TestContext, new_consumer};
+use tests::PanelClient;
+
+struct Api {
+    t: TestContext,
+    client: PanelClient,
+    admin: String,
+    buh: String,
+    meter: i64,
+    consumer: i64,
+}
+
+async fn api() -> Api {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let signed = t
+        .sign("1", new_consumer("Фёдорова", Some("+79005554433")), "W-1", Service::Water, TariffPlan::Single, &[0])
+        .await;
+    t.sign("2", new_consumer("Громов", None), "E-2", Service::Electricity, TariffPlan::Single, &[0]).await;
+    let admin = t.staff("admin", Role::Admin).await;
+    let buh = t.staff("buh", Role::Accountant).await;
+    let admin = service::staff::issue_api_token(&t.ctx, admin.id).await.unwrap();
+    let buh = service::staff::issue_api_token(&t.ctx, buh.id).await.unwrap();
+    let client = PanelClient::new(&t.ctx);
+    Api { t, client, admin, buh, meter: signed.meter_id, consumer: signed.consumer_id }
+}
+
+#[tokio::test]
+async fn readings_are_submitted_with_the_same_checks_as_everywhere() {
+    let a = api().await;
+    let post = |body: serde_json::Value| {
+        let a = &a;
+        async move { a.client.api_post("/api/readings", &a.admin, &body).await }
+    };
+    let page = post(json!({"meter_id": a.meter, "values": ["12.5"], "idempotency_key": "k-1"})).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let created = page.json();
+    assert_eq!((created["values"][0].as_str(), created["status"].as_str()), (Some("12.5"), Some("accepted")));
+    assert_eq!(created["source"], "panel");
+
+    let again = post(json!({"meter_id": a.meter, "values": ["12.5"], "idempotency_key": "k-1"})).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["id"], created["id"]);
+
+    let page = post(json!({"meter_id": a.meter, "values": ["12"]})).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.json()["message"].as_str().unwrap().contains("меньше предыдущего"));
+    let page = post(json!({"meter_id": a.meter, "values": ["двенадцать"]})).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.json()["message"].as_str().unwrap().contains("не число"));
+    assert_eq!(post(json!({"meter_id": 999, "values": ["1"]})).await.status, StatusCode::NOT_FOUND);
+
+    let jump = post(json!({"meter_id": a.meter, "values": ["9000"]})).await;
+    assert_eq!(jump.status, StatusCode::CONFLICT);
+    assert!(jump.json()["message"].as_str().unwrap().contains("намного больше обычного"));
+    let confirmed = post(json!({"meter_id": a.meter, "values": ["9000"], "confirmed": true})).await;
+    assert_eq!(confirmed.status, StatusCode::CREATED);
+    assert_eq!(confirmed.json()["status"], "flagged");
+    assert_eq!(reading::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 2);
+
+    let listed = a.client.api_get("/api/readings?status=flagged", &a.buh).await.json();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"][0]["values"][0], "9000");
+    let refused = a.client.api_get("/api/readings?status=maybe", &a.buh).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    // Accountants read readings but do not enter them.
+    let page = a.client.api_post("/api/readings", &a.buh, &json!({"meter_id": a.meter, "values": ["13"]})).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn payments_are_exact_and_show_up_in_the_consumers_debt() {
+    let a = api().await;
+    // 25 m³ at 40 ₽ = 1000 ₽ charged.
+    a.client.api_post("/api/readings", &a.admin, &json!({"meter_id": a.meter, "values": ["25"]})).await;
+    let body = json!({"contract_number": "W-1", "amount_kopecks": 123_456, "paid_on": "2026-03-10", "period": "2026-03", "reference": "B-1"});
+    let page = a.client.api_post("/api/payments", &a.buh, &body).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    assert_eq!(page.json()["amount_kopecks"], 123_456);
+    let stored = payment::Entity::find().one(a.t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!(stored.amount_kopecks, Kopecks(123_456));
+
+    let again = a.client.api_post("/api/payments", &a.buh, &body).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.json()["message"], "Платёж с номером «B-1» уже внесён.");
+    let zero = json!({"contract_number": "W-1", "amount_kopecks": 0, "paid_on": "2026-03-10", "period": "2026-03"});
+    assert_eq!(
+        a.client.api_post("/api/payments", &a.buh, &zero).await.json()["message"],
+        "Сумма должна быть больше нуля."
+    );
+
+    let debt = a.client.api_get(&format!("/api/consumers/{}/debt", a.consumer), &a.buh).await.json();
+    assert_eq!(debt["total"]["charged_kopecks"], 100_000);
+    assert_eq!(debt["total"]["debt_kopecks"], 100_000 - 123_456);
+    assert!(debt["text"].as_str().unwrap().contains("Переплата 234,56 ₽"));
+
+    let consumer = a.client.api_get(&format!("/api/consumers/{}", a.consumer), &a.buh).await.json();
+    assert_eq!(consumer["phone"], "+79005554433");
+    assert_eq!(consumer["contracts"][0]["number"], "W-1");
+    let missing = a.client.api_get("/api/consumers/999", &a.buh).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json()["message"], "Потребитель не найден.");
+
+    let listed = a.client.api_get("/api/payments?contract=W-1", &a.buh).await.json();
+    assert_eq!(listed["items"][0]["reference"], "B-1");
+    let electricity = a.client.api_get("/api/contracts?service=electricity", &a.buh).await.json();
+    assert_eq!((electricity["total"].as_u64(), electricity["items"][0]["number"].as_str()), (Some(1), Some("E-2")));
+    let tariffs = a.client.api_get("/api/tariffs", &a.buh).await.json();
+    assert_eq!(tariffs.as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn the_panel_session_works_for_the_api_with_the_csrf_header() {
+    let a = api().await;
+    let browser = PanelClient::new(&a.t.ctx);
+    browser.login("buh", "buh-password").await;
+    browser.get("/").await.assert_ok();
+    browser.get("/api/plots").await.assert_ok();
+    let body = json!({"contract_number": "E-2", "amount_kopecks": 500, "paid_on": "2026-03-10", "period": "2026-02"});
+    let forged = browser.post_raw_form("/api/payments", &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "a changing call with the cookie but no token");
+    assert_eq!(browser.post_json("/api/payments", &body).await.status, StatusCode::CREATED);
+
+    let stranger = PanelClient::new(&a.t.ctx);
+    assert_eq!(stranger.post_json("/api/payments", &body).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(stranger.api_get("/api/plots", "not-a-token").await.status, StatusCode::UNAUTHORIZED);
+    stranger.get("/api/docs").await.assert_ok().assert_contains("swagger");
+}

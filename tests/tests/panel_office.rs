@@ -1,0 +1,89 @@
+//! Tariffs and reports in the panel.
+
+use calamine::Reader;
+use domain::{Kopecks, MeterValue, ReadingSource, Role, Service, TariffPlan};
+use entities::charge;
+use poem::http::{StatusCode, header};
+use sea_orm::EntityTrait;
+use service::audit::Actor;
+use service::readings::Submission;
+use service::testing::{TestContext, new_consumer};
+use tests::PanelClient;
+
+#[tokio::test]
+async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let signed = t.sign("1", new_consumer("Зайцева", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    let reading = Submission {
+        meter_id: signed.meter_id,
+        values: vec![MeterValue::from_whole(10)],
+        source: ReadingSource::Panel,
+        actor: Actor::System,
+        seal_intact: None,
+        comment: None,
+        photo_id: None,
+        idempotency_key: None,
+        confirmed: true,
+        taken_at: None,
+    };
+    service::readings::submit(&t.ctx, reading).await.unwrap();
+    let charged = || async { charge::Entity::find().all(t.ctx.db.conn()).await.unwrap()[0].amount_kopecks };
+    assert_eq!(charged().await, Kopecks(400_00));
+
+    let admin = PanelClient::staff(&t, "admin", Role::Admin).await;
+    admin.get("/tariffs").await.assert_ok().assert_contains("40,00 ₽ / м³").assert_contains("value=\"2026-04-01\"");
+    for (fields, message) in [
+        (
+            [("service", "water"), ("zone", "single"), ("price", "0"), ("valid_from", "2026-03-01")],
+            "Цена должна быть больше нуля.",
+        ),
+        (
+            [("service", "water"), ("zone", "night"), ("price", "45"), ("valid_from", "2026-03-01")],
+            "У услуги «Вода» нет зоны «Ночь».",
+        ),
+        ([("service", "water"), ("zone", "single"), ("price", "45"), ("valid_from", "2020-01-01")], "уже есть"),
+    ] {
+        let page = admin.post_form("/tariffs", &fields).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        page.assert_contains(message).assert_contains(&format!("value=\"{}\"", fields[2].1));
+    }
+    assert_eq!(charged().await, Kopecks(400_00));
+
+    let page = admin
+        .post_form(
+            "/tariffs",
+            &[("service", "water"), ("zone", "single"), ("price", "45,5"), ("valid_from", "2026-03-01")],
+        )
+        .await;
+    admin.get(page.location().unwrap()).await.assert_contains("Цена Вода, общая: 45,50 ₽ с 01.03.2026.");
+    assert_eq!(charged().await, Kopecks(455_00), "March's charge is at the new price");
+}
+
+#[tokio::test]
+async fn reports_download_as_xlsx() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    t.sign("1", new_consumer("Зайцева", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    let client = PanelClient::staff(&t, "buh", Role::Accountant).await;
+    client.get("/reports").await.assert_ok().assert_contains("value=\"2026-02\"");
+
+    for (path, file_name) in
+        [("/reports/monthly?period=2026-02", "report-2026-02.xlsx"), ("/reports/export", "export-2026-03-15.xlsx")]
+    {
+        let page = client.get(path).await;
+        page.assert_ok();
+        let disposition = page.headers.get(header::CONTENT_DISPOSITION).unwrap().to_str().unwrap();
+        assert_eq!(disposition, format!("attachment; filename=\"{file_name}\""));
+        assert!(page.headers[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
+        let workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(page.bytes.clone())).expect("an xlsx");
+        assert!(!workbook.sheet_names().is_empty());
+    }
+
+    let page = client.get("/reports/monthly?period=март").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("«март» — не месяц.").assert_contains("value=\"март\"");
+    let page = client.get("/reports/monthly?period=2026-05").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("ещё нельзя построить");
+}

@@ -1,0 +1,273 @@
+//! Payments in the panel: entry by hand and import of the bank's file (xlsx or CSV), through the
+//! real app on a temporary SQLite file.
+
+use chrono::NaiveDate;
+use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan};
+use entities::payment;
+use poem::http::StatusCode;
+use poem::test::TestFormField;
+use rust_xlsxwriter::{Format, Workbook};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
+use service::audit::Actor;
+use service::payments::NewPayment;
+use service::testing::{TestContext, new_consumer};
+use tests::{Page, PanelClient};
+
+const HEADER: [&str; 5] = ["Договор", "Сумма", "Дата оплаты", "Период", "Номер платежа"];
+
+/// Two contracts (W-1, E-1) and an accountant logged in.
+async fn office() -> (TestContext, PanelClient) {
+    let t = TestContext::new().await;
+    t.sign("1", new_consumer("Иванова А. П.", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    t.sign("2", new_consumer("Петров Б. В.", None), "E-1", Service::Electricity, TariffPlan::Single, &[0]).await;
+    let client = PanelClient::staff(&t, "buh", Role::Accountant).await;
+    (t, client)
+}
+
+async fn payments(t: &TestContext) -> Vec<payment::Model> {
+    payment::Entity::find().order_by_asc(payment::Column::Id).all(t.ctx.db.conn()).await.unwrap()
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+}
+
+/// A cell of a test workbook.
+enum Cell {
+    Text(&'static str),
+    Number(f64),
+    Date(NaiveDate),
+    Empty,
+}
+use Cell::{Date, Empty, Number, Text};
+
+fn xlsx(rows: &[Vec<Cell>]) -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let date = Format::new().set_num_format("dd.mm.yyyy");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell {
+                Text(s) => sheet.write_string(r, c, *s).map(drop),
+                Number(n) => sheet.write_number(r, c, *n).map(drop),
+                Date(d) => sheet.write_date_with_format(r, c, d, &date).map(drop),
+                Empty => Ok(()),
+            }
+            .unwrap();
+        }
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+fn header() -> Vec<Cell> {
+    HEADER.iter().map(|h| Text(h)).collect()
+}
+
+async fn upload(client: &PanelClient, file_name: &str, bytes: Vec<u8>) -> Page {
+    let form = client.multipart().field(TestFormField::bytes(bytes).name("file").filename(file_name));
+    client.post_multipart("/payments/import", form).await
+}
+
+async fn confirm(client: &PanelClient, preview: &Page) -> Page {
+    let id = preview.input_value("import_id").expect("the preview offers to import");
+    client.post_form("/payments/import/confirm", &[("import_id", &id)]).await
+}
+
+/// The counts row of the preview: «<label></th><td class="num">N».
+fn count(page: &Page, label: &str) -> usize {
+    let start = page.body.find(label).unwrap_or_else(|| panic!("no «{label}» in:\n{}", page.body)) + label.len();
+    let digits: String = page.body[start..]
+        .trim_start_matches("</th><td class=\"num\">")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap_or_else(|_| panic!("no count after «{label}»"))
+}
+
+#[tokio::test]
+async fn a_payment_entered_by_hand_is_exact_to_the_kopeck() {
+    let (t, client) = office().await;
+    let form = client.get("/payments/new").await;
+    form.assert_ok().assert_contains("value=\"2026-02\"");
+    let page = client
+        .post_form(
+            "/payments",
+            &[
+                ("contract", " W-1 "),
+                ("amount", "1 234,56"),
+                ("paid_on", "2026-03-10"),
+                ("period", "2026-02"),
+                ("reference", "П-77"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let stored = payments(&t).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].amount_kopecks, Kopecks(123_456));
+    assert_eq!(stored[0].period, Period::new(2026, 2).unwrap());
+    assert_eq!(stored[0].reference.as_deref(), Some("П-77"));
+    assert_eq!(stored[0].source, PaymentSource::Panel);
+    client.get("/payments").await.assert_contains("Оплата 1\u{202f}234,56 ₽ по договору № W-1 внесена.");
+}
+
+#[tokio::test]
+async fn entry_errors_keep_the_input_and_store_nothing() {
+    let (t, client) = office().await;
+    client.get("/payments/new").await;
+    let page = client
+        .post_form(
+            "/payments",
+            &[
+                ("contract", "W-1"),
+                ("amount", "12,345"),
+                ("paid_on", "32.03.2026"),
+                ("period", "март"),
+                ("reference", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("В сумме не больше двух знаков после запятой (копейки).")
+        .assert_contains("«32.03.2026» — не дата.")
+        .assert_contains("«март» — не месяц.")
+        .assert_contains("value=\"12,345\"")
+        .assert_contains("value=\"W-1\"");
+
+    let page = client
+        .post_form(
+            "/payments",
+            &[("contract", "Z-9"), ("amount", "100"), ("paid_on", "2026-03-10"), ("period", "2026-02")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("Договор № Z-9 не найден.").assert_contains("value=\"Z-9\"");
+    assert!(payments(&t).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_xlsx_import_is_previewed_then_stored_once() {
+    let (t, client) = office().await;
+    // Already on file: one payment with a reference, one without.
+    for (amount, reference) in [(500_00, Some("B-100")), (300_00, None)] {
+        let payment = NewPayment {
+            contract_number: "E-1".into(),
+            amount: Kopecks(amount),
+            paid_on: day(1),
+            period: Period::new(2026, 2).unwrap(),
+            reference: reference.map(Into::into),
+        };
+        service::payments::record(&t.ctx, payment, Actor::System).await.unwrap();
+    }
+    // A row without an amount makes the whole file unimportable: it is fixed and uploaded again.
+    let broken = xlsx(&[
+        header(),
+        vec![Text("W-1"), Text("1 234,56"), Text("15.03.2026"), Text("2026-02"), Text("B-101")],
+        vec![Text("W-1"), Empty, Text("16.03.2026"), Text("2026-02"), Text("B-102")],
+    ]);
+    let page = upload(&client, "vypiska.xlsx", broken).await;
+    page.assert_ok().assert_contains("Сумма: Сумма не указана.");
+    assert_eq!(count(&page, "Строки с ошибками"), 1);
+    assert!(page.input_value("import_id").is_none(), "a file with errors is not offered for import");
+
+    let file = xlsx(&[
+        header(),
+        vec![Text("W-1"), Text("1 234,56"), Text("15.03.2026"), Text("2026-02"), Text("B-101")],
+        vec![Text("E-1"), Number(99.99), Date(day(14)), Text("02.2026"), Number(102.0)],
+        vec![Text("E-1"), Number(99.99), Date(day(14)), Text("2026-02"), Number(102.0)],
+        vec![Text("E-1"), Number(500.0), Date(day(1)), Text("2026-02"), Text("B-100")],
+        vec![Text("E-1"), Number(300.0), Date(day(1)), Date(NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()), Empty],
+    ]);
+    let preview = upload(&client, "vypiska.xlsx", file.clone()).await;
+    preview.assert_ok();
+    assert_eq!(count(&preview, "Будут внесены"), 2);
+    assert_eq!(count(&preview, "Договор не найден"), 0);
+    assert_eq!(count(&preview, "Уже внесены или повторяются"), 3);
+    assert_eq!(count(&preview, "Строки с ошибками"), 0);
+    preview
+        .assert_contains("1\u{202f}334,55 ₽")
+        .assert_contains("повтор: тот же номер платежа в строке 3")
+        .assert_contains("уже внесена (номер платежа есть в учёте)")
+        .assert_contains("уже внесена (такая же оплата без номера есть в учёте)");
+    assert_eq!(payments(&t).await.len(), 2, "a preview stores nothing");
+
+    let done = confirm(&client, &preview).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    client.get("/payments").await.assert_contains("внесено оплат: 2 на сумму 1\u{202f}334,55 ₽; пропущено повторов: 3");
+    let stored = payments(&t).await;
+    assert_eq!(stored.len(), 4);
+    let imported: Vec<_> = stored.iter().filter(|p| p.source == PaymentSource::Import).collect();
+    assert_eq!(
+        imported.iter().map(|p| (p.amount_kopecks, p.paid_on, p.reference.as_deref())).collect::<Vec<_>>(),
+        [(Kopecks(123_456), day(15), Some("B-101")), (Kopecks(9_999), day(14), Some("102"))]
+    );
+
+    // The same file again: nothing new, nothing to confirm.
+    let again = upload(&client, "vypiska.xlsx", file).await;
+    assert_eq!(count(&again, "Будут внесены"), 0);
+    assert_eq!(count(&again, "Уже внесены или повторяются"), 5);
+    again.assert_contains("Новых оплат в файле нет");
+    assert!(again.input_value("import_id").is_none());
+    assert_eq!(payments(&t).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_csv_with_unknown_contracts_or_bad_rows_is_not_imported() {
+    let (t, client) = office().await;
+    let csv = "Договор;Сумма;Дата оплаты;Период;Номер платежа\n\
+               W-1;100,00;01.03.2026;2026-02;A-1\n\
+               W-404;200,00;01.03.2026;2026-02;A-2\n\
+               E-1;сто;вчера;2026-02;A-3\n";
+    let page = upload(&client, "bank.csv", csv.as_bytes().to_vec()).await;
+    page.assert_ok()
+        .assert_contains("договор не найден")
+        .assert_contains("Сумма: «сто» — не сумма. Пример: 1 234,56; Дата оплаты: «вчера» — не дата.")
+        .assert_contains("Файл не будет внесён");
+    assert_eq!((count(&page, "Будут внесены"), count(&page, "Договор не найден")), (1, 1));
+    assert_eq!(count(&page, "Строки с ошибками"), 1);
+    assert!(page.input_value("import_id").is_none());
+
+    // Confirming anyway (a forged or stale form) stores nothing.
+    let page = client.post_form("/payments/import/confirm", &[("import_id", "forged")]).await;
+    assert_eq!(page.location(), Some("/payments/import"));
+    client.get("/payments/import").await.assert_contains("Нечего вносить");
+    assert!(payments(&t).await.is_empty());
+}
+
+#[tokio::test]
+async fn malformed_files_are_refused_in_russian() {
+    let (t, client) = office().await;
+    let wrong_columns = xlsx(&[vec![Text("Договор"), Text("Сумма")], vec![Text("W-1"), Number(10.0)]]);
+    let page = upload(&client, "columns.xlsx", wrong_columns).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("В первой строке нет столбцов «Дата оплаты», «Период».");
+
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01".to_vec();
+    let page = upload(&client, "photo.xlsx", png).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("Файл «photo.xlsx» не читается как таблица.");
+
+    let page = upload(&client, "empty.csv", Vec::new()).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("Выберите файл выписки.");
+
+    let page = upload(&client, "header.csv", "Договор,Сумма,Дата оплаты,Период\n".into()).await;
+    page.assert_contains("В файле нет ни одной оплаты");
+    assert_eq!(payment::Entity::find().count(t.ctx.db.conn()).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_confirmation_from_an_older_preview_cannot_store_a_newer_file() {
+    let (t, client) = office().await;
+    let csv = |reference: &str| {
+        format!("Договор,Сумма,Дата оплаты,Период,Номер платежа\nW-1,\"10,00\",01.03.2026,2026-02,{reference}\n")
+    };
+    let first = upload(&client, "a.csv", csv("A-1").into_bytes()).await;
+    let second = upload(&client, "b.csv", csv("B-1").into_bytes()).await;
+    assert_ne!(first.input_value("import_id"), second.input_value("import_id"));
+    assert_eq!(confirm(&client, &first).await.location(), Some("/payments/import"));
+    assert!(payments(&t).await.is_empty());
+    confirm(&client, &second).await;
+    assert_eq!(payments(&t).await[0].reference.as_deref(), Some("B-1"));
+}
