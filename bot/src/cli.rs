@@ -1,9 +1,12 @@
 //! The command line. Without a subcommand the whole system starts.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use domain::Role;
+use domain::{Period, Role};
 use service::audit::Actor;
+use service::register_import::{self, Counts};
 use service::{Clock, Context};
 
 use crate::Config;
@@ -41,6 +44,37 @@ pub enum Command {
         months: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Write the monthly report for accounting (xlsx).
+    Report {
+        /// The month, YYYY-MM; the previous month by default.
+        #[arg(long)]
+        month: Option<Period>,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Export the whole database to one xlsx file (a sheet per table).
+    Export {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write a consistent copy of the SQLite database while the system runs.
+    Backup {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write the template for loading the register (xlsx), with an example row of each kind.
+    Template {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Load the register kept in a spreadsheet (xlsx or CSV): plots, consumers, contracts,
+    /// meters with opening readings, opening debts. Shows what would be created; stores it only
+    /// with --commit, and only when no row has errors.
+    ImportRegister {
+        file: PathBuf,
+        #[arg(long)]
+        commit: bool,
     },
 }
 
@@ -120,9 +154,74 @@ impl Cli {
                     started.elapsed().as_secs_f64()
                 );
             }
+            Command::Report { month, output } => {
+                let ctx = context(&config).await?;
+                let period = month.unwrap_or_else(|| ctx.current_period().prev());
+                let public_url = config.public_url.as_str().trim_end_matches('/');
+                let bytes = reports::monthly_report(&ctx, period, public_url).await?;
+                write_file(&output, &bytes)?;
+                println!("Отчёт за {} записан в {}", period.russian(), output.display());
+            }
+            Command::Export { output } => {
+                let ctx = context(&config).await?;
+                write_file(&output, &reports::full_export(&ctx).await?)?;
+                println!("База выгружена в {}", output.display());
+            }
+            Command::Backup { output } => {
+                let db = open_database(&config).await?;
+                service::backup::write(&db, &output).await?;
+                println!("Резервная копия записана в {}", output.display());
+            }
+            Command::Template { output } => {
+                write_file(&output, &reports::template::register_template()?)?;
+                println!("Шаблон реестра записан в {}", output.display());
+            }
+            Command::ImportRegister { file, commit } => {
+                let ctx = context(&config).await?;
+                import_register(&ctx, &file, commit).await?;
+            }
         }
         Ok(())
     }
+}
+
+/// Prints what importing a register file would do; with `commit`, stores it when it is clean.
+async fn import_register(ctx: &Context, path: &Path, commit: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+    let preview = register_import::preview(ctx, &file_name, &bytes).await?;
+    let counts = preview.counts();
+    println!("Файл «{file_name}»");
+    println!("{}", created(counts, "Будет создано"));
+    println!("Уже в учёте и совпадают: {}", counts.on_file);
+    println!("Строк с ошибками: {}", preview.bad.len());
+    for bad in &preview.bad {
+        println!("  строка {}: {}", bad.line, bad.reason());
+    }
+    if !preview.bad.is_empty() {
+        bail!("реестр не загружен: исправьте строки с ошибками и запустите снова");
+    }
+    if !preview.can_commit() {
+        println!("Загружать нечего: все договоры файла уже в учёте.");
+    } else if commit {
+        let counts = register_import::commit(ctx, &file_name, preview.into_rows(), Actor::System).await?;
+        println!("{}", created(counts, "Загружено"));
+    } else {
+        println!("Это проверка, ничего не записано. Чтобы загрузить, добавьте --commit.");
+    }
+    Ok(())
+}
+
+/// «Будет создано: договоров со счётчиками 2, участков 1, потребителей 1; входящее сальдо: …».
+fn created(counts: Counts, what: &str) -> String {
+    format!(
+        "{what}: договоров со счётчиками {}, участков {}, потребителей {}; входящее сальдо: долги {}, переплаты {}",
+        counts.contracts, counts.plots, counts.consumers, counts.opening_debt, counts.opening_credit
+    )
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 async fn context(config: &Config) -> anyhow::Result<Context> {

@@ -1,0 +1,108 @@
+//! What the system sends by itself: the monthly report to the accountants' chat and the
+//! reminders to consumers. Each [`Job`] says what is due; [`run`] sends each thing once.
+//!
+//! Every send is recorded in `deliveries` under its kind, period and target, and claimed with a
+//! lease first, so several instances never both send it and a restart does not send it again.
+//! A send missed while the system was down happens at the next start; a failed send is retried
+//! with backoff. A crash in the instant between Telegram accepting a message and the database
+//! recording it would send it again after the lease: better twice than never.
+
+mod reminders;
+mod report;
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use domain::Period;
+use service::{Context, deliveries};
+use teloxide::Bot;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use tokio::sync::watch;
+
+pub use reminders::{ReminderWindow, Reminders};
+pub use report::{MonthlyReport, ReportSchedule};
+
+/// The bot the jobs send through, throttled to Telegram's limits (one message a second per
+/// chat, 30 a second overall), so a month's reminders do not get the bot rate-limited.
+pub type Broadcaster = Throttle<Bot>;
+
+pub fn broadcaster(bot: Bot) -> Broadcaster {
+    Throttle::new_spawn(bot, Limits::default())
+}
+
+/// Something sent on a schedule, once per period and target.
+pub trait Job: Send + Sync + 'static {
+    /// `deliveries.kind` of its sends.
+    const KIND: &'static str;
+    /// One thing to send.
+    type Item: Send + Sync;
+
+    /// What is due at `now`.
+    fn due(&self, ctx: &Context, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<Due<Self::Item>>> + Send;
+
+    /// Whom `item` goes to, as recorded in `deliveries.target`.
+    fn target(&self, item: &Self::Item) -> String;
+
+    fn send(&self, ctx: &Context, period: Period, item: &Self::Item)
+    -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// What a job has to send at one moment.
+pub struct Due<T> {
+    pub period: Period,
+    /// Things already sent may be among them: the deliveries table skips those.
+    pub items: Vec<T>,
+    /// When the job may have something new, if no send fails.
+    pub next: DateTime<Utc>,
+}
+
+/// Runs `job` until `stopped` turns true. `tick` bounds each sleep, so a clock change (or a
+/// test's manual clock) is noticed within it.
+pub async fn run<J: Job>(job: J, ctx: Context, tick: Duration, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let wait = match step(&job, &ctx).await {
+            Ok(next) => (next - ctx.now()).to_std().unwrap_or_default(),
+            Err(e) => {
+                tracing::error!(kind = J::KIND, "scheduled sending failed: {e:#}");
+                tick
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait.clamp(Duration::from_millis(10), tick)) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+/// Sends what is due and not sent yet; returns when to look again.
+async fn step<J: Job>(job: &J, ctx: &Context) -> anyhow::Result<DateTime<Utc>> {
+    let Due { period, items, mut next } = job.due(ctx, ctx.now()).await?;
+    for item in &items {
+        let target = job.target(item);
+        let Some(claimed) = deliveries::claim(ctx, J::KIND, period, &target).await? else { continue };
+        match job.send(ctx, period, item).await {
+            Ok(()) => {
+                deliveries::mark_sent(ctx, claimed).await?;
+                tracing::info!(kind = J::KIND, %period, target, "sent");
+            }
+            Err(e) => {
+                let retry_at = deliveries::mark_failed(ctx, claimed, &format!("{e:#}")).await?;
+                tracing::warn!(kind = J::KIND, %period, target, %retry_at, "not sent: {e:#}");
+                next = next.min(retry_at);
+            }
+        }
+    }
+    Ok(next)
+}
+
+/// A local wall-clock moment as UTC; a time skipped by a clock change is taken an hour later.
+fn local_moment(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .map(|t| t.to_utc())
+        .unwrap_or_else(|| local.and_utc())
+}

@@ -1,0 +1,147 @@
+//! Everything the monthly report reads, in a fixed number of queries whatever the size of the
+//! cooperative; the joining happens in memory.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::billing::Balance;
+use domain::{Kopecks, MeterValue, Period, ReadingSource, ReadingStatus, Service, Zone};
+use entities::meter;
+use futures::TryStreamExt;
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, StreamTrait, Value};
+use service::debt::{self, Scope};
+
+/// A contract with the names the sheets show.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct ContractRow {
+    pub id: i64,
+    pub number: String,
+    pub service: Service,
+    pub signed_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub plot_id: i64,
+    pub plot_number: String,
+    pub consumer_name: String,
+    pub phone: Option<String>,
+}
+
+impl ContractRow {
+    /// Signed by the end of the month and not closed before it began.
+    pub fn active_in(&self, period: Period) -> bool {
+        self.signed_on <= period.last_day() && self.closed_on.is_none_or(|closed| closed >= period.first_day())
+    }
+}
+
+/// A charge of the month.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct ChargeRow {
+    pub contract_id: i64,
+    pub amount_kopecks: Kopecks,
+    /// Consumption charges only (not opening balances).
+    #[sea_orm(nested)]
+    pub metered: Option<MeteredRow>,
+}
+
+/// A consumption charge's register and the reading that closed the month.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct MeteredRow {
+    pub meter_id: i64,
+    pub zone: Zone,
+    pub previous_value: MeterValue,
+    pub current_value: MeterValue,
+    pub consumption: MeterValue,
+    pub price_kopecks: Kopecks,
+    pub taken_at: DateTime<Utc>,
+    pub source: ReadingSource,
+    pub seal_intact: Option<bool>,
+    pub photo_id: Option<i64>,
+}
+
+/// A payment for the month.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct PaymentRow {
+    pub contract_id: i64,
+    pub amount_kopecks: Kopecks,
+}
+
+/// A reading of the month that counts as "read": accepted, or waiting for review.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct ActivityRow {
+    pub meter_id: i64,
+    pub status: ReadingStatus,
+}
+
+/// A meter's last accepted reading before the month.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct LastRow {
+    pub meter_id: i64,
+    pub taken_at: DateTime<Utc>,
+    pub value_t1: MeterValue,
+    pub value_t2: Option<MeterValue>,
+}
+
+impl LastRow {
+    pub fn values(&self) -> Vec<MeterValue> {
+        std::iter::once(self.value_t1).chain(self.value_t2).collect()
+    }
+}
+
+pub(super) struct Loaded {
+    pub contracts: Vec<ContractRow>,
+    pub meters: Vec<meter::Model>,
+    pub charges: Vec<ChargeRow>,
+    pub payments: Vec<PaymentRow>,
+    pub activity: Vec<ActivityRow>,
+    pub last_before: Vec<LastRow>,
+    /// Balances at the end of the month. The opening balances follow from these and the
+    /// month's charges and payments, which saves a second pass over the whole ledger.
+    pub closing: HashMap<i64, Balance>,
+}
+
+const CONTRACTS: &str = "\
+    SELECT c.id, c.number, c.service, c.signed_on, c.closed_on, c.plot_id, \
+           p.number AS plot_number, k.full_name AS consumer_name, k.phone \
+    FROM contracts c JOIN plots p ON p.id = c.plot_id JOIN consumers k ON k.id = c.consumer_id";
+
+const CHARGES: &str = "\
+    SELECT ch.contract_id, ch.amount_kopecks, ch.meter_id, ch.zone, ch.previous_value, ch.current_value, \
+           ch.consumption, ch.price_kopecks, r.taken_at, r.source, r.seal_intact, r.photo_id \
+    FROM charges ch LEFT JOIN readings r ON r.id = ch.reading_id \
+    WHERE ch.period = ?";
+
+const PAYMENTS: &str = "SELECT contract_id, amount_kopecks FROM payments WHERE period = ?";
+
+const ACTIVITY: &str = "SELECT DISTINCT meter_id, status FROM readings WHERE period = ? AND status IN (?, ?)";
+
+/// The reading that closed the last month read before this one: billing's previous values.
+const LAST_BEFORE: &str = "\
+    SELECT r.meter_id, r.taken_at, r.value_t1, r.value_t2 FROM meters m JOIN readings r ON r.id = ( \
+        SELECT id FROM readings WHERE meter_id = m.id AND status = ? AND period < ? \
+        ORDER BY period DESC, taken_at DESC, id DESC LIMIT 1)";
+
+impl Loaded {
+    pub async fn load(conn: &(impl ConnectionTrait + StreamTrait), period: Period) -> Result<Loaded, DbErr> {
+        let month = Value::from(period.to_string());
+        let accepted = Value::from(ReadingStatus::Accepted.code());
+        Ok(Loaded {
+            contracts: rows(conn, CONTRACTS, []).await?,
+            meters: meter::Entity::find().stream(conn).await?.try_collect().await?,
+            charges: rows(conn, CHARGES, [month.clone()]).await?,
+            payments: rows(conn, PAYMENTS, [month.clone()]).await?,
+            activity: rows(conn, ACTIVITY, [month.clone(), accepted.clone(), ReadingStatus::Flagged.code().into()])
+                .await?,
+            last_before: rows(conn, LAST_BEFORE, [accepted, month]).await?,
+            closing: debt::balances(conn, Scope::All, Some(period)).await?,
+        })
+    }
+}
+
+/// Rows decoded as they arrive, while SQLite is still producing the next ones.
+async fn rows<T: FromQueryResult + Send>(
+    conn: &(impl ConnectionTrait + StreamTrait),
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<Vec<T>, DbErr> {
+    let statement = service::db::sql(ConnectionTrait::get_database_backend(conn), sql, values);
+    T::find_by_statement(statement).stream(conn).await?.try_collect().await
+}

@@ -1,0 +1,402 @@
+//! The monthly report for accounting: what every meter showed and cost, what each contract was
+//! charged and paid, who was not read, and the totals.
+//!
+//! [`monthly_data`] computes the report as plain data; [`write_monthly`] only lays it out, so
+//! tests can hold the sheets against the data and the data against the service layer.
+
+mod load;
+mod sheets;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::iter::Sum;
+use std::ops::Add;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use domain::billing::Balance;
+use domain::{Kopecks, MeterValue, Period, PlotNumber, ReadingSource, ReadingStatus, Service, Zone};
+use entities::meter;
+use service::Context;
+
+use crate::{ReportError, snapshot};
+use load::{ContractRow, LastRow, Loaded, MeteredRow};
+
+pub use sheets::write_monthly;
+
+/// The monthly report of `period` as xlsx bytes. Photo links point into the panel at `public_url`.
+pub async fn monthly_report(ctx: &Context, period: Period, public_url: &str) -> Result<Vec<u8>, ReportError> {
+    let data = monthly_data(ctx, period, public_url).await?;
+    tokio::task::spawn_blocking(move || write_monthly(&data)).await?
+}
+
+/// What the monthly report of `period` shows, read from one snapshot of the database.
+pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Result<MonthlyData, ReportError> {
+    if period > ctx.current_period() {
+        return Err(ReportError::FuturePeriod(period));
+    }
+    let txn = snapshot(&ctx.db).await?;
+    let loaded = Loaded::load(&txn, period).await?;
+    txn.commit().await?;
+    Ok(Month::new(&loaded, period, ctx.settings.tz).report(public_url))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyData {
+    pub period: Period,
+    /// «Показания»: a line per register of every meter read or due in the month, in walking order.
+    pub meters: Vec<MeterLine>,
+    /// «Начисления и оплаты»: contracts active in the month or with money on them.
+    pub accounts: Vec<AccountLine>,
+    /// «Не сняты»: contracts due a reading that has none this month.
+    pub unread: Vec<UnreadLine>,
+    /// «Сводка».
+    pub summary: Summary,
+}
+
+/// The contract a line is about, named as people know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractRef {
+    pub id: i64,
+    pub number: String,
+    pub service: Service,
+    pub plot: String,
+    pub consumer: String,
+}
+
+/// A meter value and the day it was read (or the meter installed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dated {
+    pub value: MeterValue,
+    pub date: NaiveDate,
+}
+
+/// One register of one meter over the month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterLine {
+    pub contract: ContractRef,
+    pub meter_id: i64,
+    pub serial: String,
+    pub zone: Zone,
+    /// What billing counts from: the last month read before this one, or the installation.
+    pub previous: Dated,
+    /// The month's charge, when the meter was read and billed.
+    pub billed: Option<Billed>,
+    /// A reading of the month waits for an admin's review.
+    pub flagged: bool,
+}
+
+/// A stored consumption charge and the reading that closed the month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billed {
+    pub current: Dated,
+    pub consumption: MeterValue,
+    pub price: Kopecks,
+    pub amount: Kopecks,
+    pub source: ReadingSource,
+    pub seal_intact: Option<bool>,
+    pub photo_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountLine {
+    pub contract: ContractRef,
+    pub movement: Movement,
+}
+
+/// A contract's money over the month, so that `closing = opening + charged − paid`. Debts are
+/// positive, overpayments negative.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Movement {
+    pub opening: Kopecks,
+    pub charged: Kopecks,
+    pub paid: Kopecks,
+    pub closing: Kopecks,
+}
+
+impl Movement {
+    /// The month that ended at `closing` after `charged` and `paid`: it opened at the debt the
+    /// ledger held before them.
+    fn ending_at(closing: Balance, charged: Kopecks, paid: Kopecks) -> Movement {
+        Movement { opening: closing.debt() - charged + paid, charged, paid, closing: closing.debt() }
+    }
+}
+
+impl Add for Movement {
+    type Output = Movement;
+    fn add(self, rhs: Movement) -> Movement {
+        Movement {
+            opening: self.opening + rhs.opening,
+            charged: self.charged + rhs.charged,
+            paid: self.paid + rhs.paid,
+            closing: self.closing + rhs.closing,
+        }
+    }
+}
+
+impl Sum for Movement {
+    fn sum<I: Iterator<Item = Movement>>(iter: I) -> Movement {
+        iter.fold(Movement::default(), Add::add)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadLine {
+    pub contract: ContractRef,
+    pub phone: Option<String>,
+    /// The meter to read: the contract's newest meter in service.
+    pub meter_id: i64,
+    pub serial: String,
+    /// Its last accepted reading, if it ever had one.
+    pub last: Option<LastReading>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastReading {
+    /// One value per register.
+    pub values: Vec<MeterValue>,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Consumption and charges of the month per service and register.
+    pub by_zone: Vec<ZoneTotal>,
+    /// Their charges together: the month's charges without opening balances.
+    pub charged_for_consumption: Kopecks,
+    /// Plots with at least one meter due, split by whether all of them were read.
+    pub plots_read: usize,
+    pub plots_unread: usize,
+    /// The column totals of «Начисления и оплаты».
+    pub totals: Movement,
+    /// What debtors owe at the end of the month, not netted against overpayments.
+    pub owed: Kopecks,
+    pub overpaid: Kopecks,
+    /// Contracts in debt at the end of the month.
+    pub debtors: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoneTotal {
+    pub service: Service,
+    pub zone: Zone,
+    pub consumption: MeterValue,
+    pub charged: Kopecks,
+}
+
+/// The loaded rows indexed for joining, in walking order: by plot as on the map, then by contract
+/// number, then by meter installation.
+struct Month<'a> {
+    loaded: &'a Loaded,
+    period: Period,
+    tz: Tz,
+    contracts: Vec<&'a ContractRow>,
+    contract: HashMap<i64, &'a ContractRow>,
+    meters: Vec<&'a meter::Model>,
+    /// Each meter's charges of the month with their amounts, register by register.
+    metered: HashMap<i64, Vec<(&'a MeteredRow, Kopecks)>>,
+    /// Each contract's charges and payments of the month.
+    charged: HashMap<i64, Kopecks>,
+    paid: HashMap<i64, Kopecks>,
+    last_before: HashMap<i64, &'a LastRow>,
+    /// Meters with a reading of the month, accepted or waiting for review.
+    read: HashSet<i64>,
+    flagged: HashSet<i64>,
+}
+
+impl<'a> Month<'a> {
+    fn new(loaded: &'a Loaded, period: Period, tz: Tz) -> Month<'a> {
+        let mut contracts: Vec<&ContractRow> = loaded.contracts.iter().collect();
+        contracts.sort_by(|a, b| {
+            PlotNumber::route_order(&a.plot_number, &b.plot_number).then_with(|| a.number.cmp(&b.number))
+        });
+        let position: HashMap<i64, usize> = contracts.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let mut meters: Vec<&meter::Model> =
+            loaded.meters.iter().filter(|m| position.contains_key(&m.contract_id)).collect();
+        meters.sort_by_key(|m| (position[&m.contract_id], m.installed_on, m.id));
+
+        let mut metered: HashMap<i64, Vec<(&MeteredRow, Kopecks)>> = HashMap::new();
+        let mut charged: HashMap<i64, Kopecks> = HashMap::new();
+        for charge in &loaded.charges {
+            *charged.entry(charge.contract_id).or_default() += charge.amount_kopecks;
+            if let Some(register) = &charge.metered {
+                metered.entry(register.meter_id).or_default().push((register, charge.amount_kopecks));
+            }
+        }
+        for registers in metered.values_mut() {
+            registers.sort_by_key(|(register, _)| register.zone);
+        }
+        let mut paid: HashMap<i64, Kopecks> = HashMap::new();
+        for payment in &loaded.payments {
+            *paid.entry(payment.contract_id).or_default() += payment.amount_kopecks;
+        }
+        let flagged = loaded.activity.iter().filter(|a| a.status == ReadingStatus::Flagged).map(|a| a.meter_id);
+        Month {
+            contract: contracts.iter().map(|c| (c.id, *c)).collect(),
+            contracts,
+            meters,
+            metered,
+            charged,
+            paid,
+            last_before: loaded.last_before.iter().map(|r| (r.meter_id, r)).collect(),
+            read: loaded.activity.iter().map(|a| a.meter_id).collect(),
+            flagged: flagged.collect(),
+            loaded,
+            period,
+            tz,
+        }
+    }
+
+    fn report(&self, public_url: &str) -> MonthlyData {
+        let meters = self.meter_lines(public_url);
+        let accounts = self.account_lines();
+        let unread = self.unread_lines();
+        let summary = self.summary(&meters, &accounts, &unread);
+        MonthlyData { period: self.period, meters, accounts, unread, summary }
+    }
+
+    /// A meter is due a reading when it was in service on a contract active in the month.
+    fn is_due(&self, meter: &meter::Model) -> bool {
+        let in_service = meter.installed_on <= self.period.last_day()
+            && meter.removed_on.is_none_or(|removed| removed >= self.period.first_day());
+        in_service && self.contract[&meter.contract_id].active_in(self.period)
+    }
+
+    fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.tz).date_naive()
+    }
+
+    /// Billed meters show their charges; meters due but not billed show one empty line per
+    /// register, so every meter of the month is on the sheet.
+    fn meter_lines(&self, public_url: &str) -> Vec<MeterLine> {
+        let photos = format!("{}/photos", public_url.trim_end_matches('/'));
+        let mut lines = Vec::with_capacity(self.loaded.charges.len() + self.meters.len() / 4);
+        for meter in &self.meters {
+            match self.metered.get(&meter.id) {
+                Some(registers) => lines.extend(
+                    registers.iter().map(|(register, amount)| self.billed_line(meter, register, *amount, &photos)),
+                ),
+                None if self.is_due(meter) => lines.extend(self.unbilled_lines(meter)),
+                None => {}
+            }
+        }
+        lines
+    }
+
+    fn billed_line(&self, meter: &meter::Model, register: &MeteredRow, amount: Kopecks, photos: &str) -> MeterLine {
+        let previous_date = self.last_before.get(&meter.id).map_or(meter.installed_on, |r| self.local_date(r.taken_at));
+        let billed = Billed {
+            current: Dated { value: register.current_value, date: self.local_date(register.taken_at) },
+            consumption: register.consumption,
+            price: register.price_kopecks,
+            amount,
+            source: register.source,
+            seal_intact: register.seal_intact,
+            photo_url: register.photo_id.map(|id| format!("{photos}/{id}")),
+        };
+        self.line(meter, register.zone, Dated { value: register.previous_value, date: previous_date }, Some(billed))
+    }
+
+    fn unbilled_lines(&self, meter: &meter::Model) -> impl Iterator<Item = MeterLine> {
+        let (values, date) = match self.last_before.get(&meter.id) {
+            Some(last) => (last.values(), self.local_date(last.taken_at)),
+            None => (meter.initial_values(), meter.installed_on),
+        };
+        meter
+            .zone_list()
+            .iter()
+            .zip(values)
+            .map(move |(zone, value)| self.line(meter, *zone, Dated { value, date }, None))
+    }
+
+    fn line(&self, meter: &meter::Model, zone: Zone, previous: Dated, billed: Option<Billed>) -> MeterLine {
+        MeterLine {
+            contract: reference(self.contract[&meter.contract_id]),
+            meter_id: meter.id,
+            serial: meter.serial.clone(),
+            zone,
+            previous,
+            billed,
+            flagged: self.flagged.contains(&meter.id),
+        }
+    }
+
+    fn account_lines(&self) -> Vec<AccountLine> {
+        let month = |sums: &HashMap<i64, Kopecks>, id| sums.get(&id).copied().unwrap_or_default();
+        self.contracts
+            .iter()
+            .filter_map(|contract| {
+                let closing = self.loaded.closing.get(&contract.id).copied().unwrap_or_default();
+                let movement =
+                    Movement::ending_at(closing, month(&self.charged, contract.id), month(&self.paid, contract.id));
+                (contract.active_in(self.period) || movement != Movement::default())
+                    .then(|| AccountLine { contract: reference(contract), movement })
+            })
+            .collect()
+    }
+
+    /// A contract is unread when none of its meters due has a reading of the month (a reading
+    /// waiting for review counts: someone did read the meter).
+    fn unread_lines(&self) -> Vec<UnreadLine> {
+        self.meters
+            .chunk_by(|a, b| a.contract_id == b.contract_id)
+            .filter_map(|meters| {
+                let due: Vec<&meter::Model> = meters.iter().copied().filter(|m| self.is_due(m)).collect();
+                let newest = due.last()?;
+                if due.iter().any(|m| self.read.contains(&m.id)) {
+                    return None;
+                }
+                let contract = self.contract[&newest.contract_id];
+                let last = self.last_before.get(&newest.id);
+                Some(UnreadLine {
+                    contract: reference(contract),
+                    phone: contract.phone.clone(),
+                    meter_id: newest.id,
+                    serial: newest.serial.clone(),
+                    last: last.map(|r| LastReading { values: r.values(), date: self.local_date(r.taken_at) }),
+                })
+            })
+            .collect()
+    }
+
+    /// A plot counts as read when every meter due on it was read; plots with nothing due are
+    /// counted neither way.
+    fn summary(&self, meters: &[MeterLine], accounts: &[AccountLine], unread: &[UnreadLine]) -> Summary {
+        let mut by_zone: BTreeMap<(Service, Zone), (MeterValue, Kopecks)> = BTreeMap::new();
+        for line in meters {
+            if let Some(billed) = &line.billed {
+                let (consumption, charged) = by_zone.entry((line.contract.service, line.zone)).or_default();
+                *consumption = MeterValue(consumption.thousandths() + billed.consumption.thousandths());
+                *charged += billed.amount;
+            }
+        }
+        let plot_of = |contract_id: i64| self.contract[&contract_id].plot_id;
+        let due_plots: HashSet<i64> =
+            self.meters.iter().filter(|m| self.is_due(m)).map(|m| plot_of(m.contract_id)).collect();
+        let unread_plots: HashSet<i64> = unread.iter().map(|line| plot_of(line.contract.id)).collect();
+        let closing: Vec<Kopecks> = accounts.iter().map(|line| line.movement.closing).collect();
+        let by_zone: Vec<ZoneTotal> = by_zone
+            .into_iter()
+            .map(|((service, zone), (consumption, charged))| ZoneTotal { service, zone, consumption, charged })
+            .collect();
+        Summary {
+            charged_for_consumption: by_zone.iter().map(|total| total.charged).sum(),
+            by_zone,
+            plots_read: due_plots.len() - unread_plots.len(),
+            plots_unread: unread_plots.len(),
+            totals: accounts.iter().map(|line| line.movement).sum(),
+            owed: closing.iter().copied().filter(|debt| debt.is_positive()).sum(),
+            overpaid: -closing.iter().copied().filter(|debt| debt.0 < 0).sum::<Kopecks>(),
+            debtors: closing.iter().filter(|debt| debt.is_positive()).count(),
+        }
+    }
+}
+
+fn reference(contract: &ContractRow) -> ContractRef {
+    ContractRef {
+        id: contract.id,
+        number: contract.number.clone(),
+        service: contract.service,
+        plot: contract.plot_number.clone(),
+        consumer: contract.consumer_name.clone(),
+    }
+}

@@ -1,0 +1,252 @@
+//! The monthly report laid out as a workbook. Nothing here computes: every figure comes from
+//! [`MonthlyData`].
+
+use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
+
+use super::{AccountLine, ContractRef, MeterLine, MonthlyData, Movement, Summary, UnreadLine};
+use crate::ReportError;
+use crate::sheet::{Cell, Look, Styles, TableSheet, ZIP_LEVEL, fit_widths, write_header, write_row};
+
+const METERS_SHEET: &str = "Показания";
+const ACCOUNTS_SHEET: &str = "Начисления и оплаты";
+const UNREAD_SHEET: &str = "Не сняты";
+const SUMMARY_SHEET: &str = "Сводка";
+
+const METER_HEADERS: [&str; 18] = [
+    "Участок",
+    "Потребитель",
+    "Договор",
+    "Услуга",
+    "Счётчик",
+    "Зона",
+    "Предыдущее показание",
+    "Дата предыдущего",
+    "Текущее показание",
+    "Дата текущего",
+    "Расход",
+    "Ед.",
+    "Тариф, ₽ за ед.",
+    "Начислено, ₽",
+    "Источник",
+    "Пломба цела",
+    "На проверке",
+    "Фото",
+];
+
+const ACCOUNT_HEADERS: [&str; 8] = [
+    "Участок",
+    "Потребитель",
+    "Договор",
+    "Услуга",
+    "Долг на начало месяца, ₽ (минус — переплата)",
+    "Начислено за месяц, ₽",
+    "Оплачено за месяц, ₽",
+    "Долг на конец месяца, ₽ (минус — переплата)",
+];
+
+const UNREAD_HEADERS: [&str; 9] = [
+    "Участок",
+    "Потребитель",
+    "Телефон",
+    "Договор",
+    "Услуга",
+    "Счётчик",
+    "Последнее показание (общее или день)",
+    "Последнее показание (ночь)",
+    "Дата последнего показания",
+];
+
+/// The report as xlsx bytes: «Показания», «Начисления и оплаты», «Не сняты», «Сводка».
+pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
+    let book = Book { title: format!("Отчёт за {}", data.period.russian()), styles: Styles::new() };
+    let mut workbook = Workbook::new();
+    workbook.set_properties(&DocProperties::new().set_title(&book.title).set_company("Черноморск"));
+    workbook.set_zip_compression_level(ZIP_LEVEL);
+    let mut blank = || workbook.new_worksheet_with_constant_memory();
+    let (meters, accounts, unread) = (blank()?, blank()?, blank()?);
+
+    // The sheets are independent until the workbook is saved: the largest gets a thread of its own.
+    let (meters, accounts, unread) = std::thread::scope(|scope| {
+        let meters = scope.spawn(|| {
+            let rows: Vec<Vec<Cell>> = data.meters.iter().map(meter_cells).collect();
+            book.table(meters, METERS_SHEET, &METER_HEADERS, &rows, None)
+        });
+        let rows: Vec<Vec<Cell>> = data.accounts.iter().map(account_cells).collect();
+        let total = totals_cells(data.summary.totals);
+        let accounts = book.table(accounts, ACCOUNTS_SHEET, &ACCOUNT_HEADERS, &rows, Some(&total));
+        let rows: Vec<Vec<Cell>> = data.unread.iter().map(unread_cells).collect();
+        let unread = book.table(unread, UNREAD_SHEET, &UNREAD_HEADERS, &rows, None);
+        (meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), accounts, unread)
+    });
+    for sheet in [meters?, accounts?, unread?, summary_sheet(&data.summary, &book)?] {
+        workbook.push_worksheet(sheet);
+    }
+    Ok(workbook.save_to_buffer()?)
+}
+
+/// What every sheet of the report shares.
+struct Book {
+    title: String,
+    styles: Styles,
+}
+
+impl Book {
+    /// A whole table on a constant-memory sheet (rows go to a temporary file as they are written).
+    fn table(
+        &self,
+        sheet: Worksheet,
+        name: &str,
+        headers: &[&str],
+        rows: &[Vec<Cell>],
+        total: Option<&[Cell]>,
+    ) -> Result<Worksheet, XlsxError> {
+        let widths = fit_widths(headers, rows);
+        let mut sheet = TableSheet::start(sheet, name, &self.title, headers, &widths, &self.styles)?;
+        for row in rows {
+            sheet.row(row)?;
+        }
+        sheet.finish(total)
+    }
+}
+
+fn contract_cells(contract: &ContractRef) -> [Cell<'_>; 4] {
+    [
+        contract.plot.as_str().into(),
+        contract.consumer.as_str().into(),
+        contract.number.as_str().into(),
+        contract.service.label().into(),
+    ]
+}
+
+fn yes_no(yes: bool) -> &'static str {
+    if yes { "да" } else { "нет" }
+}
+
+fn meter_cells(line: &MeterLine) -> Vec<Cell<'_>> {
+    let billed = line.billed.as_ref();
+    let mut cells = Vec::with_capacity(METER_HEADERS.len());
+    cells.extend(contract_cells(&line.contract));
+    cells.extend([
+        line.serial.as_str().into(),
+        line.zone.label().into(),
+        line.previous.value.into(),
+        line.previous.date.into(),
+        billed.map(|b| b.current.value).into(),
+        billed.map(|b| b.current.date).into(),
+        billed.map(|b| b.consumption).into(),
+        line.contract.service.unit().into(),
+        billed.map(|b| b.price).into(),
+        billed.map(|b| b.amount).into(),
+        billed.map(|b| b.source.label()).into(),
+        // «—»: nobody checked the seal (consumers send readings from home).
+        billed.map(|b| b.seal_intact.map_or("—", yes_no)).into(),
+        yes_no(line.flagged).into(),
+        billed
+            .and_then(|b| b.photo_url.as_deref())
+            .map_or(Cell::Empty, |url| Cell::Link { url: url.into(), text: "фото" }),
+    ]);
+    cells
+}
+
+fn account_cells(line: &AccountLine) -> Vec<Cell<'_>> {
+    let mut cells = contract_cells(&line.contract).to_vec();
+    cells.extend(movement_cells(line.movement));
+    cells
+}
+
+fn movement_cells(movement: Movement) -> [Cell<'static>; 4] {
+    [movement.opening.into(), movement.charged.into(), movement.paid.into(), movement.closing.into()]
+}
+
+fn totals_cells(totals: Movement) -> Vec<Cell<'static>> {
+    let mut cells = vec!["Итого".into(), Cell::Empty, Cell::Empty, Cell::Empty];
+    cells.extend(movement_cells(totals));
+    cells
+}
+
+fn unread_cells(line: &UnreadLine) -> Vec<Cell<'_>> {
+    let [plot, consumer, contract, service] = contract_cells(&line.contract);
+    let last = line.last.as_ref();
+    let value = |zone: usize| last.and_then(|l| l.values.get(zone).copied());
+    vec![
+        plot,
+        consumer,
+        line.phone.as_deref().into(),
+        contract,
+        service,
+        line.serial.as_str().into(),
+        value(0).into(),
+        value(1).into(),
+        last.map(|l| l.date).into(),
+    ]
+}
+
+/// Totals laid out for reading rather than filtering: consumption by service and register, then
+/// the month's key figures.
+fn summary_sheet(summary: &Summary, book: &Book) -> Result<Worksheet, XlsxError> {
+    let styles = &book.styles;
+    let mut sheet = Worksheet::new();
+    sheet.set_name(SUMMARY_SHEET)?;
+    for (col, width) in (0..).zip([40.0, 16.0, 10.0, 14.0, 16.0]) {
+        sheet.set_column_width(col, width)?;
+    }
+    sheet.set_landscape().set_print_fit_to_pages(1, 0);
+    sheet.write_string_with_format(0, 0, &book.title, &styles.title)?;
+
+    let mut rows = Rows { sheet: &mut sheet, styles, next: 2 };
+    rows.header(&["Услуга", "Зона", "Ед.", "Расход", "Начислено, ₽"])?;
+    for total in &summary.by_zone {
+        let cells = [
+            total.service.label().into(),
+            total.zone.label().into(),
+            total.service.unit().into(),
+            total.consumption.into(),
+            total.charged.into(),
+        ];
+        rows.row(&cells, &styles.body)?;
+    }
+    let total = summary.charged_for_consumption.into();
+    rows.row(&["Итого за потребление".into(), Cell::Empty, Cell::Empty, Cell::Empty, total], &styles.total)?;
+
+    rows.skip();
+    rows.header(&["Показатель", "Значение"])?;
+    let count = |n: usize| Cell::Int(n as i64);
+    for (label, value) in [
+        ("Участков снято", count(summary.plots_read)),
+        ("Участков не снято", count(summary.plots_unread)),
+        ("Начислено за месяц, ₽", summary.totals.charged.into()),
+        ("Оплачено за месяц, ₽", summary.totals.paid.into()),
+        ("Долг должников на конец месяца, ₽", summary.owed.into()),
+        ("Переплата на конец месяца, ₽", summary.overpaid.into()),
+        ("Сальдо на конец месяца, ₽", summary.totals.closing.into()),
+        ("Договоров с долгом", count(summary.debtors)),
+    ] {
+        rows.row(&[label.into(), value], &styles.body)?;
+    }
+    Ok(sheet)
+}
+
+/// Rows written one under another on the summary sheet.
+struct Rows<'a> {
+    sheet: &'a mut Worksheet,
+    styles: &'a Styles,
+    next: u32,
+}
+
+impl Rows<'_> {
+    fn header(&mut self, headers: &[&str]) -> Result<(), XlsxError> {
+        write_header(self.sheet, self.next, headers, self.styles)?;
+        self.next += 1;
+        Ok(())
+    }
+
+    fn row(&mut self, cells: &[Cell], look: &Look) -> Result<(), XlsxError> {
+        write_row(self.sheet, self.next, cells, look)?;
+        self.next += 1;
+        Ok(())
+    }
+
+    fn skip(&mut self) {
+        self.next += 1;
+    }
+}

@@ -1,0 +1,278 @@
+//! What both workbooks share: typed cells, one look for headers, money, meter values and dates,
+//! and table sheets an accountant can scroll, filter and print.
+
+use std::borrow::Cow;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use domain::{Kopecks, MeterValue};
+use rust_xlsxwriter::{ColNum, Color, Format, FormatAlign, FormatBorder, RowNum, Worksheet, XlsxError};
+
+/// A value and what it means, so the writer picks its number format and column width.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell<'a> {
+    Empty,
+    Text(Cow<'a, str>),
+    Int(i64),
+    Bool(bool),
+    Money(Kopecks),
+    Units(MeterValue),
+    Date(NaiveDate),
+    DateTime(NaiveDateTime),
+    /// A hyperlink showing `text`.
+    Link {
+        url: Cow<'a, str>,
+        text: &'static str,
+    },
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(s: &'a str) -> Self {
+        Cell::Text(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for Cell<'_> {
+    fn from(s: String) -> Self {
+        Cell::Text(Cow::Owned(s))
+    }
+}
+
+impl From<Kopecks> for Cell<'_> {
+    fn from(amount: Kopecks) -> Self {
+        Cell::Money(amount)
+    }
+}
+
+impl From<MeterValue> for Cell<'_> {
+    fn from(value: MeterValue) -> Self {
+        Cell::Units(value)
+    }
+}
+
+impl From<NaiveDate> for Cell<'_> {
+    fn from(date: NaiveDate) -> Self {
+        Cell::Date(date)
+    }
+}
+
+impl<'a, T: Into<Cell<'a>>> From<Option<T>> for Cell<'a> {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Cell::Empty, Into::into)
+    }
+}
+
+/// Excel refuses longer cell text; a runaway comment is cut rather than failing the whole file.
+const MAX_TEXT_CHARS: usize = 32_767;
+
+fn excel_text(s: &str) -> &str {
+    s.char_indices().nth(MAX_TEXT_CHARS).map_or(s, |(end, _)| &s[..end])
+}
+
+impl Cell<'_> {
+    fn write(&self, sheet: &mut Worksheet, row: RowNum, col: ColNum, look: &Look) -> Result<(), XlsxError> {
+        match self {
+            Cell::Empty => return Ok(()),
+            Cell::Text(s) => sheet.write_string_with_format(row, col, excel_text(s), &look.text),
+            Cell::Int(n) => sheet.write_number_with_format(row, col, *n as f64, &look.int),
+            Cell::Bool(b) => sheet.write_boolean_with_format(row, col, *b, &look.text),
+            Cell::Money(amount) => {
+                sheet.write_number_with_format(row, col, amount.as_rubles_for_display(), &look.money)
+            }
+            Cell::Units(value) => sheet.write_number_with_format(row, col, value.as_units_for_display(), &look.units),
+            Cell::Date(date) => sheet.write_date_with_format(row, col, date, &look.date),
+            Cell::DateTime(at) => sheet.write_datetime_with_format(row, col, at, &look.datetime),
+            Cell::Link { url, text } => sheet.write_url_with_text(row, col, url.as_ref(), *text),
+        }?;
+        Ok(())
+    }
+
+    /// About how many characters the cell shows, for column widths (widths must be set by hand:
+    /// autofit needs the whole sheet in memory).
+    fn width(&self) -> usize {
+        let digits = |n: i64| n.unsigned_abs().checked_ilog10().map_or(1, |log| log as usize + 1);
+        match self {
+            Cell::Empty => 0,
+            Cell::Text(s) => s.chars().count(),
+            Cell::Int(n) => digits(*n) + 1,
+            Cell::Bool(_) => 6,
+            // Thousands separators, the decimal part and a sign.
+            Cell::Money(amount) => digits(amount.0 / 100) * 4 / 3 + 4,
+            Cell::Units(value) => digits(value.0 / 1000) + 5,
+            Cell::Date(_) => 10,
+            Cell::DateTime(_) => 16,
+            Cell::Link { text, .. } => text.chars().count(),
+        }
+    }
+}
+
+/// The formats of one kind of row: ordinary rows, or the bold totals row.
+pub(crate) struct Look {
+    text: Format,
+    int: Format,
+    money: Format,
+    units: Format,
+    date: Format,
+    datetime: Format,
+}
+
+impl Look {
+    fn new(base: Format) -> Look {
+        Look {
+            int: base.clone().set_num_format("0"),
+            money: base.clone().set_num_format("#,##0.00"),
+            units: base.clone().set_num_format("0.###"),
+            date: base.clone().set_num_format("dd.mm.yyyy"),
+            datetime: base.clone().set_num_format("dd.mm.yyyy hh:mm"),
+            text: base,
+        }
+    }
+}
+
+pub(crate) struct Styles {
+    pub header: Format,
+    pub title: Format,
+    pub body: Look,
+    pub total: Look,
+}
+
+impl Styles {
+    pub fn new() -> Styles {
+        Styles {
+            header: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Top)
+                .set_background_color(Color::RGB(0xE7_E6_E6))
+                .set_border_bottom(FormatBorder::Thin),
+            title: Format::new().set_bold().set_font_size(14),
+            body: Look::new(Format::new()),
+            total: Look::new(Format::new().set_bold().set_border_top(FormatBorder::Thin)),
+        }
+    }
+}
+
+/// Excel's own compression level: a third faster than the default for a file a tenth larger.
+pub(crate) const ZIP_LEVEL: u8 = 3;
+
+/// Narrower columns wrap their header; wider ones would push the table off the printed page.
+const MIN_WIDTH: usize = 6;
+const MAX_WIDTH: usize = 45;
+/// Room for the filter button next to the header text.
+const PADDING: usize = 3;
+
+/// Column widths (in characters) that fit each header's longest word and its widest cell.
+pub(crate) fn fit_widths(headers: &[impl AsRef<str>], rows: &[Vec<Cell>]) -> Vec<f64> {
+    headers
+        .iter()
+        .enumerate()
+        .map(|(col, header)| {
+            let word = header.as_ref().split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0);
+            let content = rows.iter().filter_map(|row| row.get(col)).map(Cell::width).max().unwrap_or(0);
+            (word.max(content).clamp(MIN_WIDTH, MAX_WIDTH) + PADDING) as f64
+        })
+        .collect()
+}
+
+/// Excel's last row (0-based); a longer table continues on another sheet.
+pub(crate) const LAST_ROW: RowNum = 1_048_575;
+
+/// A sheet holding one table under a header row that stays in view, prints on every page and
+/// filters every column. Pages are landscape, one page wide, titled, numbered.
+pub(crate) struct TableSheet<'s> {
+    sheet: Worksheet,
+    styles: &'s Styles,
+    columns: ColNum,
+    next_row: RowNum,
+}
+
+impl<'s> TableSheet<'s> {
+    pub fn start(
+        mut sheet: Worksheet,
+        name: &str,
+        title: &str,
+        headers: &[impl AsRef<str>],
+        widths: &[f64],
+        styles: &'s Styles,
+    ) -> Result<TableSheet<'s>, XlsxError> {
+        sheet.set_name(name)?;
+        for (col, width) in (0..).zip(widths) {
+            sheet.set_column_width(col, *width)?;
+        }
+        write_header(&mut sheet, 0, headers, styles)?;
+        sheet.set_freeze_panes(1, 0)?;
+        sheet.set_repeat_rows(0, 0)?;
+        sheet
+            .set_landscape()
+            .set_print_fit_to_pages(1, 0)
+            .set_header(format!("&L{}&R&A", title.replace('&', "&&")))
+            .set_footer("&CСтраница &P из &N");
+        let columns = ColNum::try_from(headers.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
+        Ok(TableSheet { sheet, styles, columns, next_row: 1 })
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.next_row > LAST_ROW
+    }
+
+    pub fn row(&mut self, cells: &[Cell]) -> Result<(), XlsxError> {
+        let styles = self.styles;
+        self.write(cells, &styles.body)
+    }
+
+    /// Puts the filter over the rows written so far, then a bold totals row under them (outside
+    /// the filter, so sorting keeps it last), and hands the sheet back for the workbook.
+    pub fn finish(mut self, total: Option<&[Cell]>) -> Result<Worksheet, XlsxError> {
+        self.sheet.autofilter(0, 0, self.next_row - 1, self.columns.saturating_sub(1))?;
+        if let Some(total) = total {
+            let styles = self.styles;
+            self.write(total, &styles.total)?;
+        }
+        Ok(self.sheet)
+    }
+
+    fn write(&mut self, cells: &[Cell], look: &Look) -> Result<(), XlsxError> {
+        write_row(&mut self.sheet, self.next_row, cells, look)?;
+        self.next_row += 1;
+        Ok(())
+    }
+}
+
+/// A bold header row.
+pub(crate) fn write_header(
+    sheet: &mut Worksheet,
+    row: RowNum,
+    headers: &[impl AsRef<str>],
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    for (col, header) in (0..).zip(headers) {
+        sheet.write_string_with_format(row, col, header.as_ref(), &styles.header)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn write_row(sheet: &mut Worksheet, row: RowNum, cells: &[Cell], look: &Look) -> Result<(), XlsxError> {
+    for (col, cell) in (0..).zip(cells) {
+        cell.write(sheet, row, col, look)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_at_excels_limit() {
+        let long = "ж".repeat(MAX_TEXT_CHARS + 10);
+        assert_eq!(excel_text(&long).chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(excel_text("коротко"), "коротко");
+    }
+
+    #[test]
+    fn widths_fit_the_longest_header_word_and_cell() {
+        let rows = vec![vec![Cell::from("Иванова Мария Петровна"), Cell::Money(Kopecks(123_456_78))]];
+        let widths = fit_widths(&["Потребитель", "Долг, ₽"], &rows);
+        // «123 456,78»: six digits, their separators, the kopecks.
+        assert_eq!(widths, [(22 + PADDING) as f64, (12 + PADDING) as f64]);
+    }
+}

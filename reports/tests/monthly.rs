@@ -1,0 +1,363 @@
+//! The monthly report against the service layer: every figure on the sheets must be what the
+//! ledger says, read back from the file as a spreadsheet program reads it.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use calamine::{Data, Range, Reader};
+use common::{Book, Cooperative, MARCH, PUBLIC_URL, Table, date, day, open, period, rubles, units};
+use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingStatus};
+use entities::{charge, contract, meter, payment, reading};
+use reports::{ReportError, export_file_name, monthly_data, monthly_report, monthly_report_file_name, write_monthly};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use service::debt::{self, Scope};
+use service::demo::{self, DemoSpec};
+use service::testing::TestContext;
+
+const METER_HEADERS: [&str; 18] = [
+    "Участок",
+    "Потребитель",
+    "Договор",
+    "Услуга",
+    "Счётчик",
+    "Зона",
+    "Предыдущее показание",
+    "Дата предыдущего",
+    "Текущее показание",
+    "Дата текущего",
+    "Расход",
+    "Ед.",
+    "Тариф, ₽ за ед.",
+    "Начислено, ₽",
+    "Источник",
+    "Пломба цела",
+    "На проверке",
+    "Фото",
+];
+const OPENING: &str = "Долг на начало месяца, ₽ (минус — переплата)";
+const CHARGED: &str = "Начислено за месяц, ₽";
+const PAID: &str = "Оплачено за месяц, ₽";
+const CLOSING: &str = "Долг на конец месяца, ₽ (минус — переплата)";
+
+/// The known cooperative's report for March, built and read back.
+async fn march() -> (Cooperative, Book) {
+    let coop = Cooperative::build().await;
+    let bytes = monthly_report(&coop.t.ctx, period(MARCH), PUBLIC_URL).await.unwrap();
+    (coop, open(bytes))
+}
+
+async fn contract_numbers(conn: &impl ConnectionTrait) -> HashMap<i64, String> {
+    contract::Entity::find().all(conn).await.unwrap().into_iter().map(|c| (c.id, c.number)).collect()
+}
+
+async fn consumption_charges(conn: &impl ConnectionTrait, month: Period) -> Vec<charge::Model> {
+    charge::Entity::find()
+        .filter(charge::Column::Period.eq(month))
+        .filter(charge::Column::Kind.eq(ChargeKind::Consumption))
+        .all(conn)
+        .await
+        .unwrap()
+}
+
+/// Rubles in a cell, back in kopecks (exact: the cell holds the nearest double to kopecks/100).
+fn kopecks(cell: &Data) -> Kopecks {
+    match cell {
+        Data::Float(rubles) => Kopecks((rubles * 100.0).round() as i64),
+        other => panic!("expected money, found {other:?}"),
+    }
+}
+
+fn meter_value(cell: &Data) -> MeterValue {
+    match cell {
+        Data::Float(units) => MeterValue((units * 1000.0).round() as i64),
+        other => panic!("expected a meter value, found {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn meter_sheet_shows_the_stored_charges() {
+    let (coop, mut book) = march().await;
+    let conn = coop.t.ctx.db.conn();
+    let sheet = Table::read(&mut book, "Показания");
+    assert_eq!(sheet.headers, METER_HEADERS);
+    let lines: Vec<[String; 3]> =
+        sheet.rows.iter().map(|r| ["Участок", "Договор", "Зона"].map(|h| sheet.text(r, h))).collect();
+    assert_eq!(
+        lines,
+        [
+            ["1", "В-1", "Общая"],
+            ["2", "Э-2", "День"],
+            ["2", "Э-2", "Ночь"],
+            ["3", "В-3", "Общая"],
+            ["3", "Э-3", "Общая"]
+        ]
+    );
+
+    let numbers = contract_numbers(conn).await;
+    let charges = consumption_charges(conn, period(MARCH)).await;
+    assert_eq!(charges.len(), 3, "В-1 and both registers of Э-2");
+    for charge in &charges {
+        let zone = charge.zone.unwrap().label();
+        let row = sheet
+            .rows
+            .iter()
+            .find(|r| sheet.text(r, "Договор") == numbers[&charge.contract_id] && sheet.text(r, "Зона") == zone)
+            .unwrap_or_else(|| panic!("no row for charge {charge:?}"));
+        assert_eq!(sheet.cell(row, "Начислено, ₽"), &rubles(charge.amount_kopecks));
+        assert_eq!(sheet.cell(row, "Тариф, ₽ за ед."), &rubles(charge.price_kopecks.unwrap()));
+        assert_eq!(sheet.cell(row, "Расход"), &units(charge.consumption.unwrap()));
+        assert_eq!(sheet.cell(row, "Предыдущее показание"), &units(charge.previous_value.unwrap()));
+        assert_eq!(sheet.cell(row, "Текущее показание"), &units(charge.current_value.unwrap()));
+        let closing = reading::Entity::find_by_id(charge.reading_id.unwrap()).one(conn).await.unwrap().unwrap();
+        assert_eq!(date(sheet.cell(row, "Дата текущего")), coop.t.ctx.local_date(closing.taken_at));
+    }
+
+    let [water, day_zone, night, unread, flagged] = &sheet.rows[..] else { panic!("five rows") };
+    assert_eq!(sheet.cell(water, "Начислено, ₽"), &Data::Float(600.0), "15 m³ × 40 ₽");
+    assert_eq!(sheet.cell(water, "Расход"), &Data::Float(15.0));
+    assert_eq!(date(sheet.cell(water, "Дата предыдущего")), day("2026-02-10"));
+    assert_eq!(date(sheet.cell(water, "Дата текущего")), day("2026-03-05"), "the local date of 22:30 UTC");
+    assert_eq!(sheet.text(water, "Источник"), "Панель");
+    assert_eq!(sheet.text(water, "Пломба цела"), "нет");
+    assert_eq!(sheet.text(water, "Фото"), "фото");
+    assert_eq!(sheet.text(water, "Ед."), "м³");
+    assert_eq!(sheet.cell(day_zone, "Начислено, ₽"), &Data::Float(900.0));
+    assert_eq!(sheet.cell(night, "Начислено, ₽"), &Data::Float(180.0));
+    assert_eq!(sheet.text(night, "Источник"), "Потребитель (бот)");
+    assert_eq!(sheet.text(night, "Пломба цела"), "—");
+
+    assert_eq!(sheet.cell(unread, "Предыдущее показание"), &Data::Float(7.0));
+    assert_eq!(date(sheet.cell(unread, "Дата предыдущего")), day("2026-02-10"));
+    for header in ["Текущее показание", "Дата текущего", "Расход", "Начислено, ₽", "Источник", "Фото"]
+    {
+        assert_eq!(sheet.cell(unread, header), &Data::Empty, "{header}");
+        assert_eq!(sheet.cell(flagged, header), &Data::Empty, "{header}");
+    }
+    assert_eq!(sheet.text(unread, "На проверке"), "нет");
+    assert_eq!(sheet.text(flagged, "На проверке"), "да");
+}
+
+#[tokio::test]
+async fn accounts_sheet_follows_the_ledger() {
+    let (coop, mut book) = march().await;
+    let conn = coop.t.ctx.db.conn();
+    let sheet = Table::read(&mut book, "Начисления и оплаты");
+    let ids: HashMap<String, i64> = contract_numbers(conn).await.into_iter().map(|(id, n)| (n, id)).collect();
+    let opening = debt::balances(conn, Scope::All, Some(period("2026-02"))).await.unwrap();
+    let closing = debt::balances(conn, Scope::All, Some(period(MARCH))).await.unwrap();
+    let mut charged: HashMap<i64, Kopecks> = HashMap::new();
+    for charge in charge::Entity::find().filter(charge::Column::Period.eq(period(MARCH))).all(conn).await.unwrap() {
+        *charged.entry(charge.contract_id).or_default() += charge.amount_kopecks;
+    }
+    let mut paid: HashMap<i64, Kopecks> = HashMap::new();
+    for payment in payment::Entity::find().filter(payment::Column::Period.eq(period(MARCH))).all(conn).await.unwrap() {
+        *paid.entry(payment.contract_id).or_default() += payment.amount_kopecks;
+    }
+
+    let (total, lines) = sheet.rows.split_last().expect("rows and a totals row");
+    let numbers: Vec<String> = lines.iter().map(|r| sheet.text(r, "Договор")).collect();
+    assert_eq!(numbers, ["В-1", "Э-2", "В-3", "Э-3"]);
+    let mut sums: BTreeMap<&str, Kopecks> = BTreeMap::new();
+    for row in lines {
+        let id = ids[&sheet.text(row, "Договор")];
+        let expected = [
+            (OPENING, opening[&id].debt()),
+            (CHARGED, charged.get(&id).copied().unwrap_or_default()),
+            (PAID, paid.get(&id).copied().unwrap_or_default()),
+            (CLOSING, closing[&id].debt()),
+        ];
+        for (header, amount) in expected {
+            assert_eq!(sheet.cell(row, header), &rubles(amount), "{header} of contract {id}");
+            *sums.entry(header).or_default() += amount;
+        }
+    }
+    assert_eq!(sheet.text(total, "Участок"), "Итого");
+    for (header, sum) in sums {
+        assert_eq!(sheet.cell(total, header), &rubles(sum), "total {header}");
+    }
+    // The figures worked out by hand in the fixture's description.
+    let by_contract = |number: &str, header: &str| {
+        kopecks(sheet.cell(lines.iter().find(|r| sheet.text(r, "Договор") == number).unwrap(), header))
+    };
+    assert_eq!(by_contract("В-1", OPENING), Kopecks(250_00), "400 charged − 150 paid");
+    assert_eq!(by_contract("Э-2", OPENING), Kopecks(-1_280_00), "720 charged − 2 000 paid");
+    assert_eq!(by_contract("Э-2", CLOSING), Kopecks(-200_00));
+    assert_eq!(by_contract("Э-3", CHARGED), Kopecks::ZERO, "a reading under review is not billed");
+    assert_eq!(by_contract("В-3", CHARGED), Kopecks(123_45), "the opening balance counts as a charge");
+    assert_eq!(kopecks(sheet.cell(total, CHARGED)), Kopecks(1_803_45));
+    assert_eq!(kopecks(sheet.cell(total, CLOSING)), Kopecks(1_403_45));
+}
+
+#[tokio::test]
+async fn unread_sheet_lists_exactly_the_unread_contracts() {
+    let (coop, mut book) = march().await;
+    let conn = coop.t.ctx.db.conn();
+    let sheet = Table::read(&mut book, "Не сняты");
+
+    // Independently: contracts whose meter has no accepted or flagged reading this month.
+    let read_meters: BTreeSet<i64> = reading::Entity::find()
+        .filter(reading::Column::Period.eq(period(MARCH)))
+        .filter(reading::Column::Status.is_in([ReadingStatus::Accepted, ReadingStatus::Flagged]))
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.meter_id)
+        .collect();
+    let numbers = contract_numbers(conn).await;
+    let expected: BTreeSet<String> = meter::Entity::find()
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| !read_meters.contains(&m.id))
+        .map(|m| numbers[&m.contract_id].clone())
+        .collect();
+    let listed: BTreeSet<String> = sheet.rows.iter().map(|r| sheet.text(r, "Договор")).collect();
+    assert_eq!(listed, expected);
+    assert_eq!(listed, BTreeSet::from(["В-3".to_owned()]));
+
+    let row = &sheet.rows[0];
+    assert_eq!(sheet.text(row, "Участок"), "3");
+    assert_eq!(sheet.text(row, "Потребитель"), "Паниковский Михаил Самуэлевич");
+    assert_eq!(sheet.text(row, "Телефон"), "+79780000003");
+    assert_eq!(sheet.text(row, "Счётчик"), "SN-В-3");
+    assert_eq!(sheet.cell(row, "Последнее показание (общее или день)"), &Data::Float(7.0));
+    assert_eq!(sheet.cell(row, "Последнее показание (ночь)"), &Data::Empty);
+    assert_eq!(date(sheet.cell(row, "Дата последнего показания")), day("2026-02-10"));
+}
+
+/// The summary sheet's row that starts with `label`.
+fn labelled<'a>(summary: &'a Range<Data>, label: &str) -> &'a [Data] {
+    summary.rows().find(|r| r[0] == label).unwrap_or_else(|| panic!("no row «{label}»"))
+}
+
+#[tokio::test]
+async fn summary_sheet_adds_up() {
+    let (coop, mut book) = march().await;
+    let conn = coop.t.ctx.db.conn();
+    let meters = Table::read(&mut book, "Показания");
+    let accounts = Table::read(&mut book, "Начисления и оплаты");
+    let summary = book.worksheet_range("Сводка").unwrap();
+    assert_eq!(summary.get((0, 0)), Some(&Data::String("Отчёт за март 2026".into())));
+
+    // Consumption and charges per service and zone, summed from the meter sheet.
+    let mut by_zone: BTreeMap<(String, String), (i64, Kopecks)> = BTreeMap::new();
+    for row in meters.rows.iter().filter(|r| meters.cell(r, "Начислено, ₽") != &Data::Empty) {
+        let key = (meters.text(row, "Услуга"), meters.text(row, "Зона"));
+        let (consumption, charged) = by_zone.entry(key).or_default();
+        *consumption += meter_value(meters.cell(row, "Расход")).thousandths();
+        *charged += kopecks(meters.cell(row, "Начислено, ₽"));
+    }
+    assert_eq!(by_zone.len(), 3);
+    for ((service, zone), (consumption, charged)) in &by_zone {
+        let row = summary
+            .rows()
+            .find(|r| &r[0].to_string() == service && &r[1].to_string() == zone)
+            .unwrap_or_else(|| panic!("no summary row {service}/{zone}"));
+        assert_eq!(row[3], units(MeterValue(*consumption)), "{service}/{zone}");
+        assert_eq!(row[4], rubles(*charged), "{service}/{zone}");
+    }
+    let stored: Kopecks = consumption_charges(conn, period(MARCH)).await.iter().map(|c| c.amount_kopecks).sum();
+    assert_eq!(labelled(&summary, "Итого за потребление")[4], rubles(stored));
+    assert_eq!(stored, Kopecks(1_680_00));
+
+    let (total, lines) = accounts.rows.split_last().unwrap();
+    let closing: Vec<Kopecks> = lines.iter().map(|r| kopecks(accounts.cell(r, CLOSING))).collect();
+    let value = |label: &str| labelled(&summary, label)[1].clone();
+    assert_eq!(value("Участков снято"), Data::Float(2.0), "plots 1 and 2");
+    assert_eq!(value("Участков не снято"), Data::Float(1.0), "plot 3: В-3 unread");
+    assert_eq!(value("Начислено за месяц, ₽"), accounts.cell(total, CHARGED).clone());
+    assert_eq!(value("Оплачено за месяц, ₽"), accounts.cell(total, PAID).clone());
+    assert_eq!(value("Оплачено за месяц, ₽"), rubles(Kopecks(150_00)));
+    let owed: Kopecks = closing.iter().copied().filter(|d| d.is_positive()).sum();
+    assert_eq!(value("Долг должников на конец месяца, ₽"), rubles(owed));
+    assert_eq!(owed, Kopecks(1_603_45));
+    assert_eq!(value("Начислено за месяц, ₽"), rubles(Kopecks(1_803_45)), "consumption and the opening balance");
+    assert_eq!(value("Переплата на конец месяца, ₽"), rubles(Kopecks(200_00)));
+    assert_eq!(value("Сальдо на конец месяца, ₽"), accounts.cell(total, CLOSING).clone());
+    assert_eq!(value("Договоров с долгом"), Data::Float(closing.iter().filter(|d| d.is_positive()).count() as f64));
+}
+
+#[tokio::test]
+async fn sheets_lay_out_the_data() {
+    let coop = Cooperative::build().await;
+    let data = monthly_data(&coop.t.ctx, period(MARCH), PUBLIC_URL).await.unwrap();
+    let mut book = open(write_monthly(&data).unwrap());
+
+    let meters = Table::read(&mut book, "Показания");
+    assert_eq!(meters.rows.len(), data.meters.len());
+    for (row, line) in meters.rows.iter().zip(&data.meters) {
+        let billed = line.billed.as_ref();
+        assert_eq!(meters.text(row, "Счётчик"), line.serial);
+        assert_eq!(meters.cell(row, "Предыдущее показание"), &units(line.previous.value));
+        assert_eq!(date(meters.cell(row, "Дата предыдущего")), line.previous.date);
+        assert_eq!(meters.cell(row, "Текущее показание"), &billed.map_or(Data::Empty, |b| units(b.current.value)));
+        assert_eq!(meters.cell(row, "Начислено, ₽"), &billed.map_or(Data::Empty, |b| rubles(b.amount)));
+    }
+    let photo = data.meters[0].billed.as_ref().and_then(|b| b.photo_url.clone());
+    assert_eq!(photo, Some(format!("https://panel.example.org/coop/photos/{}", coop.photo_id)));
+
+    let accounts = Table::read(&mut book, "Начисления и оплаты");
+    assert_eq!(accounts.rows.len(), data.accounts.len() + 1, "a line per contract and the totals");
+    for (row, line) in accounts.rows.iter().zip(&data.accounts) {
+        assert_eq!(accounts.text(row, "Договор"), line.contract.number);
+        assert_eq!(accounts.cell(row, OPENING), &rubles(line.movement.opening));
+        assert_eq!(accounts.cell(row, CLOSING), &rubles(line.movement.closing));
+    }
+    let unread = Table::read(&mut book, "Не сняты");
+    let listed: Vec<String> = unread.rows.iter().map(|r| unread.text(r, "Договор")).collect();
+    let expected: Vec<&str> = data.unread.iter().map(|line| line.contract.number.as_str()).collect();
+    assert_eq!(listed, expected);
+    assert_eq!(data.summary.totals.closing, Kopecks(1_403_45));
+}
+
+#[tokio::test]
+async fn a_month_that_has_not_begun_is_refused() {
+    let coop = Cooperative::build().await;
+    let err = monthly_report(&coop.t.ctx, period("2026-04"), PUBLIC_URL).await.unwrap_err();
+    assert!(matches!(err, ReportError::FuturePeriod(p) if p == period("2026-04")));
+    assert_eq!(err.to_string(), "Отчёт за апрель 2026 ещё нельзя построить: этот месяц не начался.");
+}
+
+#[test]
+fn file_names_are_ascii() {
+    assert_eq!(monthly_report_file_name(period(MARCH)), "report-2026-03.xlsx");
+    assert_eq!(export_file_name(day("2026-03-15")), "export-2026-03-15.xlsx");
+}
+
+#[tokio::test]
+async fn demo_cooperative_report_matches_the_ledger() {
+    let t = TestContext::new().await;
+    demo::generate(&t.ctx, DemoSpec { plots: 40, months: 6, seed: 7 }).await.unwrap();
+    let conn = t.ctx.db.conn();
+    let february = period("2026-02");
+    let mut book = open(monthly_report(&t.ctx, february, PUBLIC_URL).await.unwrap());
+
+    let meters = Table::read(&mut book, "Показания");
+    let on_sheet: Kopecks = meters
+        .rows
+        .iter()
+        .map(|r| meters.cell(r, "Начислено, ₽"))
+        .filter(|cell| *cell != &Data::Empty)
+        .map(kopecks)
+        .sum();
+    let stored: Kopecks = consumption_charges(conn, february).await.iter().map(|c| c.amount_kopecks).sum();
+    assert!(stored.is_positive());
+    assert_eq!(on_sheet, stored);
+
+    let unread_sql = "SELECT COUNT(*) AS n FROM contracts c \
+        WHERE c.closed_on IS NULL \
+          AND EXISTS (SELECT 1 FROM meters m WHERE m.contract_id = c.id AND m.removed_on IS NULL) \
+          AND NOT EXISTS (SELECT 1 FROM meters m JOIN readings r ON r.meter_id = m.id \
+                          WHERE m.contract_id = c.id AND r.period = ? AND r.status IN ('accepted', 'flagged'))";
+    let rows = service::db::query(conn, unread_sql, [february.to_string().into()]).await.unwrap();
+    let unread: i64 = rows[0].try_get("", "n").unwrap();
+    assert!(unread > 0, "about one meter in eight goes unread in the demo");
+    assert_eq!(Table::read(&mut book, "Не сняты").rows.len() as i64, unread);
+
+    let summary = book.worksheet_range("Сводка").unwrap();
+    let unread_plots = service::readings::unread_plots(conn, february).await.unwrap().len();
+    assert_eq!(labelled(&summary, "Участков не снято")[1], Data::Float(unread_plots as f64));
+}
