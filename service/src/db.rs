@@ -31,11 +31,31 @@ pub struct Db {
 pub type TxFuture<'c, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>;
 
 impl Db {
-    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). For SQLite the file and its
-    /// directory are created, WAL and the busy timeout are set, and foreign keys are enforced.
-    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    /// Opens the database at `url` (`sqlite://path?mode=rwc` or `postgres://…`) and brings its
+    /// schema up to date. For SQLite the file and its directory are created, WAL and the busy
+    /// timeout are set, and foreign keys are enforced.
+    ///
+    /// Migrations run on a connection of their own that is closed before the pool opens: an
+    /// SQLite connection caches the schema, and one that read it while another connection was
+    /// still creating indexes can refuse statements that need them.
+    pub async fn open(url: &str) -> anyhow::Result<Db> {
+        let migrator = Self::connect(url, 1).await?;
+        Migrator::up(&migrator.conn, None).await.context("running migrations")?;
+        migrator.conn.close().await?;
+        let is_sqlite = url.starts_with("sqlite:");
+        let pool_size = if !is_sqlite {
+            16
+        } else if url.contains(":memory:") {
+            1
+        } else {
+            8
+        };
+        Self::connect(url, pool_size).await
+    }
+
+    async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         let mut options = ConnectOptions::new(url);
-        options.sqlx_logging(false);
+        options.sqlx_logging(false).max_connections(max_connections);
         let is_sqlite = url.starts_with("sqlite:");
         if is_sqlite {
             if let Some(dir) = sqlite_file(url).and_then(|p| p.parent().map(Path::to_path_buf))
@@ -43,24 +63,16 @@ impl Db {
             {
                 std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             }
-            let in_memory = url.contains(":memory:");
-            options.max_connections(if in_memory { 1 } else { 8 }).map_sqlx_sqlite_opts(|o| {
+            options.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(BUSY_TIMEOUT)
                     .foreign_keys(true)
                     .create_if_missing(true)
             });
-        } else {
-            options.max_connections(16);
         }
         let conn = Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))?;
         Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))) })
-    }
-
-    /// Brings the schema up to date; safe to run on every start.
-    pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.conn, None).await
     }
 
     /// The pool, for reads outside a transaction.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use domain::{Kopecks, Period, Service, billing::Balance};
+use domain::{ChargeKind, Kopecks, Period, Service, billing::Balance};
 use entities::{contract, meter, plot};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Value};
 
@@ -40,8 +40,8 @@ pub async fn balances(
     let period_filter = if until.is_some() { "AND period <= ?" } else { "" };
     let sql = format!(
         "SELECT c.id AS contract_id, \
-           COALESCE((SELECT SUM(amount_kopecks) FROM charges WHERE contract_id = c.id {period_filter}), 0) AS charged, \
-           COALESCE((SELECT SUM(amount_kopecks) FROM payments WHERE contract_id = c.id {period_filter}), 0) AS paid \
+           CAST(COALESCE((SELECT SUM(amount_kopecks) FROM charges WHERE contract_id = c.id {period_filter}), 0) AS BIGINT) AS charged, \
+           CAST(COALESCE((SELECT SUM(amount_kopecks) FROM payments WHERE contract_id = c.id {period_filter}), 0) AS BIGINT) AS paid \
          FROM contracts c WHERE {condition}"
     );
     let until_value = until.map(|p| Value::from(p.to_string()));
@@ -71,8 +71,10 @@ pub struct ContractLine {
     pub service: Service,
     pub plot_number: String,
     pub meter_serial: Option<String>,
-    /// The latest charged month and its amount (all zones).
+    /// The latest month charged for consumption and its amount (all zones).
     pub last_charge: Option<(Period, Kopecks)>,
+    /// The debt (or credit) carried over at go-live, and the month before the first billed one.
+    pub opening_balance: Option<(Period, Kopecks)>,
     pub last_payment: Option<(NaiveDate, Kopecks)>,
     pub balance: Balance,
 }
@@ -103,8 +105,16 @@ impl Statement {
                 Some((period, amount)) => out.push_str(&format!("Начислено за {}: {amount}\n", period.russian())),
                 None => out.push_str("Начислений пока нет\n"),
             }
-            if let Some((date, amount)) = line.last_payment {
-                out.push_str(&format!("Последняя оплата: {amount} от {}\n", date.format("%d.%m.%Y")));
+            if let Some((period, amount)) = line.opening_balance {
+                let opened = period.next().first_day().format("%d.%m.%Y");
+                let carried = Balance { charged: amount, paid: Kopecks::ZERO }.describe().to_lowercase();
+                out.push_str(&format!("Входящее сальдо на {opened}: {carried}\n"));
+            }
+            match line.last_payment {
+                Some((date, amount)) => {
+                    out.push_str(&format!("Последняя оплата: {amount} от {}\n", date.format("%d.%m.%Y")));
+                }
+                None => out.push_str("Оплат пока нет\n"),
             }
             out.push_str(&format!("{}\n\n", line.balance.describe()));
         }
@@ -131,7 +141,7 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         .into_iter()
         .map(|m| (m.contract_id, m))
         .collect();
-    let last_charges = last_charges(conn, consumer_id).await?;
+    let latest_charges = latest_charges(conn, consumer_id).await?;
     let last_payments = last_payments(conn, consumer_id).await?;
 
     let lines: Vec<ContractLine> = contracts
@@ -139,7 +149,8 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         .map(|(c, plot)| ContractLine {
             contract_id: c.id,
             meter_serial: meters.get(&c.id).map(|m| m.serial.clone()),
-            last_charge: last_charges.get(&c.id).copied(),
+            last_charge: latest_charges.get(&(c.id, ChargeKind::Consumption)).copied(),
+            opening_balance: latest_charges.get(&(c.id, ChargeKind::OpeningBalance)).copied(),
             last_payment: last_payments.get(&c.id).copied(),
             balance: balances.get(&c.id).copied().unwrap_or_default(),
             plot_number: plot.map(|p| p.number.to_string()).unwrap_or_default(),
@@ -151,19 +162,25 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
     Ok(Statement { lines, total })
 }
 
-/// The latest charged period per contract of a consumer, with its total.
-async fn last_charges(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<HashMap<i64, (Period, Kopecks)>, DbErr> {
-    let sql = "SELECT ch.contract_id, ch.period, SUM(ch.amount_kopecks) AS amount FROM charges ch \
-               JOIN contracts c ON c.id = ch.contract_id \
+/// The latest charged period per contract of a consumer and kind of charge, with its total.
+async fn latest_charges(
+    conn: &impl ConnectionTrait,
+    consumer_id: i64,
+) -> Result<HashMap<(i64, ChargeKind), (Period, Kopecks)>, DbErr> {
+    let sql = "SELECT ch.contract_id, ch.kind, ch.period, CAST(SUM(ch.amount_kopecks) AS BIGINT) AS amount \
+               FROM charges ch JOIN contracts c ON c.id = ch.contract_id \
                WHERE c.consumer_id = ? AND ch.period = \
-                 (SELECT MAX(period) FROM charges WHERE contract_id = ch.contract_id) \
-               GROUP BY ch.contract_id, ch.period";
+                 (SELECT MAX(period) FROM charges WHERE contract_id = ch.contract_id AND kind = ch.kind) \
+               GROUP BY ch.contract_id, ch.kind, ch.period";
     let rows = db::query(conn, sql, [consumer_id.into()]).await?;
     rows.into_iter()
         .map(|row| {
+            let unreadable = |e: &dyn std::fmt::Display| DbErr::Type(e.to_string());
+            let kind: String = row.try_get("", "kind")?;
+            let kind: ChargeKind = kind.parse().map_err(|e| unreadable(&e))?;
             let period: String = row.try_get("", "period")?;
-            let period = Period::parse(&period).map_err(|e| DbErr::Type(e.to_string()))?;
-            Ok((row.try_get("", "contract_id")?, (period, Kopecks(row.try_get("", "amount")?))))
+            let period = Period::parse(&period).map_err(|e| unreadable(&e))?;
+            Ok(((row.try_get("", "contract_id")?, kind), (period, Kopecks(row.try_get("", "amount")?))))
         })
         .collect()
 }

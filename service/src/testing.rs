@@ -1,5 +1,7 @@
 //! Test support: a real SQLite file in a temporary directory, migrated, with a movable clock.
 
+use std::path::Path;
+
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{Kopecks, MeterValue, PlotNumber, Role, Service, TariffPlan, Zone};
 use tempfile::TempDir;
@@ -9,16 +11,40 @@ use crate::inventory::{self, ConsumerRef, NewMeter, SignUp, SignedUp};
 use crate::staff::{self, NewStaff};
 use crate::{Context, Db, ManualClock, Settings, tariffs};
 
-/// A migrated database in a temporary directory; dropped with the directory.
+/// A migrated database with a movable clock: an SQLite file in a temporary directory, or, when
+/// `TEST_DATABASE_URL` names a PostgreSQL server, a fresh schema there.
 pub struct TestContext {
     pub ctx: Context,
     pub clock: ManualClock,
+    /// Holds the SQLite file and the photos; removed when the test ends.
     pub dir: TempDir,
+    url: String,
 }
 
 /// 2026-03-15 12:00 UTC: mid-month, so "this month" and "last month" both exist.
 pub fn default_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 15, 12, 0, 0).unwrap()
+}
+
+/// A database URL for a new test: a fresh PostgreSQL schema when `TEST_DATABASE_URL` is set,
+/// otherwise an SQLite file in `dir`.
+pub async fn fresh_database_url(dir: &Path) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => fresh_postgres_schema(&base).await,
+        _ => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+    }
+}
+
+/// Creates a uniquely named schema and returns a URL whose connections use it, so tests run in
+/// parallel on one server without seeing each other.
+async fn fresh_postgres_schema(base: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    let schema = format!("test_{}", crate::staff::random_token(12).to_lowercase());
+    let admin = sea_orm::Database::connect(base).await.expect("connect to TEST_DATABASE_URL");
+    admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create a test schema");
+    admin.close().await.expect("close");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options[search_path]={schema}")
 }
 
 impl TestContext {
@@ -28,45 +54,30 @@ impl TestContext {
 
     pub async fn at(now: DateTime<Utc>) -> TestContext {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-        let db = Db::connect(&url).await.expect("open sqlite");
-        db.migrate().await.expect("migrate");
+        let url = fresh_database_url(dir.path()).await;
+        let db = Db::open(&url).await.expect("open the test database");
         let clock = ManualClock::new(now);
         let settings = Settings::with_photo_dir(dir.path().join("photos"));
         let ctx = Context::new(db, settings, clock.clock());
-        TestContext { ctx, clock, dir }
+        TestContext { ctx, clock, dir, url }
     }
 
-    /// The database URL, for starting another process or app on the same file.
+    /// The database URL, for starting another process or app on the same database.
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}?mode=rwc", self.dir.path().join("test.db").display())
+        self.url.clone()
     }
 
-    /// Water at 40 ₽/m³; electricity 5 ₽ single, 6 ₽ day, 3 ₽ night; all from 2020.
+    /// See [`standard_tariffs`].
     pub async fn standard_tariffs(&self) {
-        let from = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
-        for (service, zone, price) in [
-            (Service::Water, Zone::Single, 4_000),
-            (Service::Electricity, Zone::Single, 500),
-            (Service::Electricity, Zone::Day, 600),
-            (Service::Electricity, Zone::Night, 300),
-        ] {
-            tariffs::add(&self.ctx, service, zone, Kopecks(price), from, Actor::System).await.expect("tariff");
-        }
+        standard_tariffs(&self.ctx).await
     }
 
-    /// A staff member with login `login` and password `login-password`.
+    /// See [`staff`].
     pub async fn staff(&self, login: &str, role: Role) -> entities::staff::Model {
-        let new = NewStaff {
-            login: login.to_owned(),
-            full_name: format!("Сотрудник {login}"),
-            role,
-            password: format!("{login}-password"),
-        };
-        staff::create(&self.ctx, new, Actor::System).await.expect("staff")
+        staff(&self.ctx, login, role).await
     }
 
-    /// Signs a contract on `plot`, meter installed 2026-01-01 with `initial` whole units per register.
+    /// See [`sign`].
     pub async fn sign(
         &self,
         plot: &str,
@@ -76,25 +87,64 @@ impl TestContext {
         plan: TariffPlan,
         initial: &[i64],
     ) -> SignedUp {
-        let installed = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let form = SignUp {
-            plot: PlotNumber::parse(plot).unwrap(),
-            plot_address: None,
-            consumer,
-            contract_number: number.to_owned(),
-            service,
-            plan,
-            signed_on: installed,
-            meter: NewMeter {
-                serial: format!("SN-{number}"),
-                installed_on: installed,
-                initial: initial.iter().map(|v| MeterValue::from_whole(*v)).collect(),
-                seal_number: Some("P-1".into()),
-                verification_due: None,
-            },
-        };
-        inventory::sign_up(&self.ctx, form, Actor::System).await.expect("sign up")
+        sign(&self.ctx, plot, consumer, number, service, plan, initial).await
     }
+}
+
+// The helpers below take any context, e.g. that of the whole app started by the end-to-end tests.
+
+/// Water at 40 ₽/m³; electricity 5 ₽ single, 6 ₽ day, 3 ₽ night; all from 2020.
+pub async fn standard_tariffs(ctx: &Context) {
+    let from = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for (service, zone, price) in [
+        (Service::Water, Zone::Single, 4_000),
+        (Service::Electricity, Zone::Single, 500),
+        (Service::Electricity, Zone::Day, 600),
+        (Service::Electricity, Zone::Night, 300),
+    ] {
+        tariffs::add(ctx, service, zone, Kopecks(price), from, Actor::System).await.expect("tariff");
+    }
+}
+
+/// A staff member with login `login` and password `login-password`.
+pub async fn staff(ctx: &Context, login: &str, role: Role) -> entities::staff::Model {
+    let new = NewStaff {
+        login: login.to_owned(),
+        full_name: format!("Сотрудник {login}"),
+        role,
+        password: format!("{login}-password"),
+    };
+    staff::create(ctx, new, Actor::System).await.expect("staff")
+}
+
+/// Signs a contract on `plot`, meter installed 2026-01-01 with `initial` whole units per register.
+pub async fn sign(
+    ctx: &Context,
+    plot: &str,
+    consumer: ConsumerRef,
+    number: &str,
+    service: Service,
+    plan: TariffPlan,
+    initial: &[i64],
+) -> SignedUp {
+    let installed = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let form = SignUp {
+        plot: PlotNumber::parse(plot).unwrap(),
+        plot_address: None,
+        consumer,
+        contract_number: number.to_owned(),
+        service,
+        plan,
+        signed_on: installed,
+        meter: NewMeter {
+            serial: format!("SN-{number}"),
+            installed_on: installed,
+            initial: initial.iter().map(|v| MeterValue::from_whole(*v)).collect(),
+            seal_number: Some("P-1".into()),
+            verification_due: None,
+        },
+    };
+    inventory::sign_up(ctx, form, Actor::System).await.expect("sign up")
 }
 
 /// A new consumer for [`TestContext::sign`].

@@ -101,3 +101,26 @@ async fn contact_links_only_the_senders_own_number() {
     let who = links::link_by_contact(&t.ctx, 500, Some(500), "79781234567").await.unwrap();
     assert_eq!(who.consumer.unwrap().id, s.consumer_id);
 }
+
+#[tokio::test]
+async fn a_delivery_is_claimed_by_one_and_sent_once() {
+    use service::deliveries;
+    let t = TestContext::new().await;
+    let period = domain::Period::parse("2026-02").unwrap();
+    let first = deliveries::claim(&t.ctx, "monthly_report", period, "-100").await.unwrap().expect("claimed");
+    assert_eq!(first.attempts, 1);
+    // A second instance finds it claimed.
+    assert!(deliveries::claim(&t.ctx, "monthly_report", period, "-100").await.unwrap().is_none());
+    // The first instance fails; the retry waits.
+    deliveries::mark_failed(&t.ctx, first, "network down").await.unwrap();
+    assert!(deliveries::claim(&t.ctx, "monthly_report", period, "-100").await.unwrap().is_none());
+    t.clock.advance(Duration::minutes(2));
+    let second = deliveries::claim(&t.ctx, "monthly_report", period, "-100").await.unwrap().expect("retry");
+    assert_eq!(second.attempts, 2);
+    deliveries::mark_sent(&t.ctx, second).await.unwrap();
+    assert!(deliveries::is_sent(&t.ctx, "monthly_report", period, "-100").await.unwrap());
+    t.clock.advance(Duration::days(1));
+    assert!(deliveries::claim(&t.ctx, "monthly_report", period, "-100").await.unwrap().is_none(), "sent once");
+    // Another target or period is independent.
+    assert!(deliveries::claim(&t.ctx, "monthly_report", period, "-200").await.unwrap().is_some());
+}

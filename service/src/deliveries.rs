@@ -1,0 +1,108 @@
+//! Things the system sends on its own, once per period and target (the monthly report to a chat,
+//! a reminder to a consumer). A row is claimed with a lease before sending, so two instances
+//! never send the same thing at once, and marked sent after; a failure schedules a retry.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::Period;
+use entities::delivery;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter, Set};
+
+use crate::Context;
+
+/// How long a claim holds before another instance may retry (a send takes seconds).
+pub const LEASE: Duration = Duration::minutes(5);
+const FIRST_RETRY: Duration = Duration::minutes(1);
+const LONGEST_RETRY: Duration = Duration::hours(1);
+
+/// Claims the delivery of `kind` for `period` to `target`, unless it was sent or is claimed by
+/// someone else (or waits for its retry time). The claimed row is returned.
+pub async fn claim(ctx: &Context, kind: &str, period: Period, target: &str) -> Result<Option<delivery::Model>, DbErr> {
+    let (kind, target, now) = (kind.to_owned(), target.to_owned(), ctx.now());
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                delivery::Entity::insert(delivery::ActiveModel {
+                    id: NotSet,
+                    kind: Set(kind.clone()),
+                    period: Set(period),
+                    target: Set(target.clone()),
+                    sent_at: Set(None),
+                    attempts: Set(0),
+                    last_error: Set(None),
+                    next_attempt_at: Set(None),
+                    created_at: Set(now),
+                })
+                .on_conflict(
+                    OnConflict::columns([delivery::Column::Kind, delivery::Column::Period, delivery::Column::Target])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
+                let row = delivery::Entity::find()
+                    .filter(delivery::Column::Kind.eq(&kind))
+                    .filter(delivery::Column::Period.eq(period))
+                    .filter(delivery::Column::Target.eq(&target))
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound("delivery".into()))?;
+                if row.sent_at.is_some() || row.next_attempt_at.is_some_and(|at| at > now) {
+                    return Ok(None);
+                }
+                let attempts = row.attempts + 1;
+                let mut claimed = row.into_active_model();
+                claimed.attempts = Set(attempts);
+                claimed.next_attempt_at = Set(Some(now + LEASE));
+                Ok(Some(claimed.update(txn).await?))
+            })
+        })
+        .await
+}
+
+/// Whether `kind` for `period` to `target` has been sent.
+pub async fn is_sent(ctx: &Context, kind: &str, period: Period, target: &str) -> Result<bool, DbErr> {
+    let row = delivery::Entity::find()
+        .filter(delivery::Column::Kind.eq(kind))
+        .filter(delivery::Column::Period.eq(period))
+        .filter(delivery::Column::Target.eq(target))
+        .one(ctx.db.conn())
+        .await?;
+    Ok(row.is_some_and(|r| r.sent_at.is_some()))
+}
+
+pub async fn mark_sent(ctx: &Context, claimed: delivery::Model) -> Result<delivery::Model, DbErr> {
+    let mut row = claimed.into_active_model();
+    row.sent_at = Set(Some(ctx.now()));
+    row.next_attempt_at = Set(None);
+    row.last_error = Set(None);
+    row.update(ctx.db.conn()).await
+}
+
+/// Records a failure; the next attempt waits 1, 2, 4 … minutes, at most an hour.
+pub async fn mark_failed(ctx: &Context, claimed: delivery::Model, error: &str) -> Result<DateTime<Utc>, DbErr> {
+    let retry_at = ctx.now() + retry_delay(claimed.attempts);
+    let mut row = claimed.into_active_model();
+    row.last_error = Set(Some(error.chars().take(2000).collect()));
+    row.next_attempt_at = Set(Some(retry_at));
+    row.update(ctx.db.conn()).await?;
+    Ok(retry_at)
+}
+
+fn retry_delay(attempts: i32) -> Duration {
+    let doublings = attempts.saturating_sub(1).clamp(0, 10) as u32;
+    (FIRST_RETRY * 2i32.pow(doublings)).min(LONGEST_RETRY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_an_hour() {
+        assert_eq!(retry_delay(1), Duration::minutes(1));
+        assert_eq!(retry_delay(2), Duration::minutes(2));
+        assert_eq!(retry_delay(4), Duration::minutes(8));
+        assert_eq!(retry_delay(30), Duration::hours(1));
+    }
+}

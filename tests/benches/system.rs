@@ -1,0 +1,235 @@
+//! Speed and memory of the system on deterministic demo data. Each figure is printed with a
+//! baseline measured in the same run on the same machine, so the ratios mean something on any
+//! hardware; nothing here asserts a time. Run with `cargo bench -p tests --bench system`.
+
+use std::time::{Duration, Instant};
+
+use domain::{MeterValue, ReadingSource};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use service::audit::Actor;
+use service::demo::{self, DemoSpec};
+use service::readings::{self, Submission};
+use service::testing::TestContext;
+
+/// Runs `f` `n` times and returns the mean duration.
+async fn mean<F, Fut>(n: u32, mut f: F) -> Duration
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let started = Instant::now();
+    for i in 0..n {
+        f(i).await;
+    }
+    started.elapsed() / n
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+/// Resident memory of this process, from /proc (Linux).
+fn rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn idle_memory() {
+    let before = rss_mb().unwrap_or_default();
+    let dir = tempfile::tempdir().unwrap();
+    let url = service::testing::fresh_database_url(dir.path()).await;
+    let config = tests::app::test_config(&dir, &url, None);
+    let app = bot::App::new(config).start().await.expect("app starts");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_mb().unwrap_or_default();
+    println!(
+        "idle server (panel + scheduler, no bot): resident {after:.1} MB; the bench process before it: {before:.1} MB"
+    );
+    println!("  target: under 60 MB resident → {}", if after < 60.0 { "met" } else { "NOT met" });
+    app.stop().await;
+}
+
+async fn debt_lookup() {
+    let t = TestContext::new().await;
+    let summary = demo::generate(&t.ctx, DemoSpec { plots: 420, months: 12, seed: 1 }).await.unwrap();
+    let conn = t.ctx.db.conn();
+    let baseline = mean(2_000, |_| async {
+        service::db::query(conn, "SELECT 1", []).await.unwrap();
+    })
+    .await;
+    let consumers = summary.plots as i64;
+    let lookup = mean(2_000, |i| async move {
+        let statement = service::debt::statement(conn, i64::from(i) % consumers + 1).await.unwrap();
+        assert!(!statement.lines.is_empty());
+    })
+    .await;
+    println!(
+        "debt statement per consumer (420 plots × 12 months): {} per lookup = {:.0}/s; baseline `SELECT 1`: {} → ×{:.1}",
+        micros(lookup),
+        1.0 / lookup.as_secs_f64(),
+        micros(baseline),
+        lookup.as_secs_f64() / baseline.as_secs_f64()
+    );
+}
+
+/// Readings for every meter, one value above its last accepted reading.
+async fn next_readings(t: &TestContext) -> Vec<Submission> {
+    let conn = t.ctx.db.conn();
+    let meters = entities::meter::Entity::find().all(conn).await.unwrap();
+    let ids: Vec<i64> = meters.iter().map(|m| m.id).collect();
+    let last = readings::last_accepted(conn, &ids).await.unwrap();
+    meters
+        .iter()
+        .map(|m| {
+            let base = last.get(&m.id).map(|r| r.values()).unwrap_or_else(|| m.initial_values());
+            Submission {
+                meter_id: m.id,
+                values: base.iter().map(|v| MeterValue(v.0 + 1_000)).collect(),
+                source: ReadingSource::ControllerWeb,
+                actor: Actor::System,
+                seal_intact: Some(true),
+                comment: None,
+                photo_id: None,
+                idempotency_key: Some(format!("bench-{}", m.id)),
+                confirmed: true,
+                taken_at: None,
+            }
+        })
+        .collect()
+}
+
+async fn submit_all(t: &TestContext, submissions: Vec<Submission>, writers: usize) -> Duration {
+    let started = Instant::now();
+    let mut chunks: Vec<Vec<Submission>> = (0..writers).map(|_| Vec::new()).collect();
+    for (i, s) in submissions.into_iter().enumerate() {
+        chunks[i % writers].push(s);
+    }
+    let tasks: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let ctx = t.ctx.clone();
+            tokio::spawn(async move {
+                for s in chunk {
+                    readings::submit(&ctx, s).await.expect("recorded");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    started.elapsed()
+}
+
+async fn submissions() {
+    let mut rates = Vec::new();
+    for writers in [1, 16] {
+        let t = TestContext::new().await;
+        demo::generate(&t.ctx, DemoSpec { plots: 150, months: 3, seed: 2 }).await.unwrap();
+        let batch = next_readings(&t).await;
+        let n = batch.len();
+        let took = submit_all(&t, batch, writers).await;
+        let stored = entities::reading::Entity::find()
+            .filter(entities::reading::Column::IdempotencyKey.is_not_null())
+            .count(t.ctx.db.conn())
+            .await
+            .unwrap();
+        assert_eq!(stored as usize, n, "no lost or duplicated writes");
+        rates.push(n as f64 / took.as_secs_f64());
+        println!(
+            "reading submissions, {writers:>2} concurrent writers: {n} in {took:.2?} = {:.0}/s",
+            rates.last().unwrap()
+        );
+    }
+    println!(
+        "  16 writers vs 1 writer (baseline): ×{:.2} (SQLite has one writer; the point is no errors and no lost writes)",
+        rates[1] / rates[0]
+    );
+}
+
+fn photo_intake() {
+    use image::{ImageBuffer, Rgb};
+    let mut seed = 7u32;
+    let img = ImageBuffer::from_fn(4000, 3000, |x, y| {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        Rgb([(x / 16) as u8, (y / 12) as u8, (seed >> 24) as u8])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&img).unwrap();
+    let limits = service::photos::IntakeLimits::default();
+    let best = |f: &dyn Fn()| {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let decode = best(&|| {
+        image::load_from_memory(&jpeg).unwrap();
+    });
+    let intake = best(&|| {
+        service::photos::intake::process(&jpeg, limits).unwrap();
+    });
+    println!(
+        "photo intake of a 12 MP JPEG ({:.1} MB): {intake:.0?} (best of 5); baseline plain decode: {decode:.0?} → ×{:.2}; target under 300 ms → {}",
+        jpeg.len() as f64 / 1e6,
+        intake.as_secs_f64() / decode.as_secs_f64(),
+        if intake < Duration::from_millis(300) { "met" } else { "NOT met" }
+    );
+}
+
+/// Pushes `messages[i]` from user `users[i % users.len()]` and waits until the bot has answered
+/// every one; returns updates per second.
+async fn round_trip(app: &tests::TestApp, users: &[i64], text: &str, count: usize) -> f64 {
+    let since = app.telegram.calls().len();
+    let started = Instant::now();
+    for i in 0..count {
+        app.telegram.push_update(tests::fake_telegram::updates::text(users[i % users.len()], text));
+    }
+    loop {
+        let answered = app.telegram.calls()[since..].iter().filter(|c| c.is("sendMessage")).count();
+        if answered >= count {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "the bot answered {answered} of {count}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn bot_debt() {
+    let app = tests::TestApp::spawn().await;
+    let ctx = app.ctx();
+    demo::generate(ctx, DemoSpec { plots: 420, months: 12, seed: 1 }).await.unwrap();
+    let users: Vec<i64> = (1..=200).collect();
+    for &user in &users {
+        let code = service::links::issue_code(ctx, service::links::LinkTarget::Consumer(user), None).await.unwrap();
+        service::links::redeem(ctx, &code.code, user).await.unwrap();
+    }
+    // Warm up connections and caches.
+    round_trip(&app, &users, "Помощь", 200).await;
+    let help = round_trip(&app, &users, "Помощь", 2_000).await;
+    let debt = round_trip(&app, &users, "Задолженность", 2_000).await;
+    println!(
+        "bot debt round trip through the fake Bot API (200 chats): {debt:.0} updates/s; baseline «Помощь» (same path, no ledger): {help:.0}/s → ×{:.2}; target ≥ 1000/s → {}",
+        debt / help,
+        if debt >= 1000.0 { "met" } else { "NOT met" }
+    );
+    app.app.stop().await;
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        println!("# chernomorsk benchmarks ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
+        idle_memory().await;
+        debt_lookup().await;
+        submissions().await;
+        photo_intake();
+        bot_debt().await;
+    });
+}
