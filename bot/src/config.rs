@@ -2,9 +2,11 @@
 //! `.env.example` lists the same variables; keep the two in step.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use chrono::NaiveTime;
+use domain::Kopecks;
 use url::Url;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -30,7 +32,8 @@ pub struct Config {
     #[arg(long, env = "TELOXIDE_API_URL", global = true)]
     pub telegram_api_url: Option<Url>,
 
-    /// Receive updates by webhook at this public URL instead of long polling.
+    /// Receive updates by webhook instead of long polling: the panel's address as Telegram
+    /// reaches it (https); updates arrive at `<WEBHOOK_URL>/telegram/webhook`.
     #[arg(long, env = "WEBHOOK_URL", global = true)]
     pub webhook_url: Option<Url>,
 
@@ -45,6 +48,19 @@ pub struct Config {
     /// Local time of day the report is sent.
     #[arg(long, env = "REPORT_TIME", default_value = "09:00", value_parser = parse_time, global = true)]
     pub report_time: NaiveTime,
+
+    /// Days of the month (`first-last`) when consumers without this month's readings are
+    /// reminded, once.
+    #[arg(long, env = "REMINDER_DAYS", default_value = "20-25", value_parser = parse_days, global = true)]
+    pub reminder_days: RangeInclusive<u32>,
+
+    /// Local time of day from which reminders go out on those days.
+    #[arg(long, env = "REMINDER_TIME", default_value = "10:00", value_parser = parse_time, global = true)]
+    pub reminder_time: NaiveTime,
+
+    /// A reminder names the debt when it is above this many rubles; 0: never.
+    #[arg(long, env = "REMINDER_DEBT_THRESHOLD", default_value = "1000", value_parser = Kopecks::parse_rubles, global = true)]
+    pub reminder_debt_threshold: Kopecks,
 
     /// The cooperative's time zone (IANA name).
     #[arg(long = "tz", env = "TZ", default_value = "Europe/Moscow", global = true)]
@@ -68,12 +84,42 @@ fn parse_time(s: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("«{s}» is not a time like 09:00"))
 }
 
+/// `20-25`, or `20` for one day.
+fn parse_days(s: &str) -> Result<RangeInclusive<u32>, String> {
+    let (first, last) = s.split_once('-').unwrap_or((s, s));
+    let day = |d: &str| d.trim().parse::<u32>().ok().filter(|d| (1..=31).contains(d));
+    match (day(first), day(last)) {
+        (Some(first), Some(last)) if first <= last => Ok(first..=last),
+        _ => Err(format!("«{s}» is not a range of days of the month like 20-25")),
+    }
+}
+
 impl Config {
+    /// [`Config::public_url`] without the trailing slash, to append paths to.
+    pub fn public_base_url(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
     pub fn settings(&self) -> service::Settings {
         service::Settings {
             tz: self.time_zone,
             jump_factor: self.jump_factor,
             ..service::Settings::with_photo_dir(&self.photo_dir)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reminder_days_are_a_range_within_a_month() {
+        assert_eq!(parse_days("20-25"), Ok(20..=25));
+        assert_eq!(parse_days(" 5 - 7 "), Ok(5..=7));
+        assert_eq!(parse_days("28"), Ok(28..=28));
+        for bad in ["25-20", "0-3", "20-32", "", "20-", "x"] {
+            assert!(parse_days(bad).is_err(), "{bad}");
         }
     }
 }

@@ -3,8 +3,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod scheduler;
 pub mod serve;
 pub mod telegram;
+pub mod webhook;
 
 pub use config::Config;
 pub use serve::{App, RunningApp};

@@ -1,23 +1,30 @@
 //! Running the whole system in one process: migrations, the first admin, the panel, the bot and
-//! the report scheduler, stopped together on Ctrl-C or SIGTERM.
+//! the scheduled jobs (the monthly report, reminders), stopped together on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::{EndpointExt, Route, post};
 use service::{Clock, Context, Db};
+use teloxide::types::ChatId;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use url::Url;
 
 use crate::Config;
+use crate::scheduler::{self, Broadcaster, MonthlyReport, ReminderWindow, Reminders, ReportSchedule};
 use crate::telegram::{self, RunningBot, TelegramConfig};
+use crate::webhook;
 
-/// What [`App::start`] needs besides the configuration (tests replace the clock).
+/// What [`App::start`] needs besides the configuration (tests replace the clock and make the
+/// scheduler look at it more often).
 pub struct App {
     pub config: Config,
     pub clock: Clock,
+    /// The longest the scheduler sleeps before looking at the clock again.
+    pub scheduler_tick: Duration,
 }
 
 /// The running system.
@@ -35,18 +42,16 @@ const GRACE: Duration = Duration::from_secs(10);
 
 /// Opens the database named by `config` and brings its schema up to date.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url).await?;
-    db.migrate().await.context("running migrations")?;
-    Ok(db)
+    Db::open(&config.database_url).await
 }
 
 impl App {
     pub fn new(config: Config) -> App {
-        App { config, clock: Clock::system() }
+        App { config, clock: Clock::system(), scheduler_tick: Duration::from_secs(60) }
     }
 
     pub async fn start(self) -> anyhow::Result<RunningApp> {
-        let App { config, clock } = self;
+        let App { config, clock, scheduler_tick } = self;
         let db = open_database(&config).await?;
         tracing::info!(database = %service::db::redact(&config.database_url), "database ready");
         let ctx = Context::new(db, config.settings(), clock);
@@ -60,23 +65,8 @@ impl App {
             );
         }
 
-        let bot = match &config.telegram_token {
-            Some(token) => {
-                let telegram = TelegramConfig {
-                    token: token.clone(),
-                    api_url: config.telegram_api_url.clone(),
-                    webhook_url: config.webhook_url.clone(),
-                };
-                Some(telegram::start(ctx.clone(), telegram).await.context("starting the Telegram bot")?)
-            }
-            None => {
-                tracing::warn!("Telegram bot is OFF: TELOXIDE_TOKEN is not set. The panel runs without it.");
-                None
-            }
-        };
-
-        let (stop, stopped) = watch::channel(false);
-        let mut tasks = JoinSet::new();
+        // Listening before the bot starts: in webhook mode Telegram may post at once, and those
+        // connections wait in the backlog until the server runs.
         let acceptor = TcpListener::bind(config.panel_addr.to_string())
             .into_acceptor()
             .await
@@ -86,6 +76,23 @@ impl App {
             .first()
             .and_then(|a| a.as_socket_addr())
             .context("the panel listener has no address")?;
+
+        let telegram = config.telegram_token.as_ref().map(|token| TelegramConfig {
+            token: token.clone(),
+            api_url: config.telegram_api_url.clone(),
+            webhook_url: config.webhook_url.clone(),
+            public_url: config.public_base_url(),
+        });
+        let bot = match &telegram {
+            Some(telegram) => Some(telegram::start(ctx.clone(), telegram).await.context("starting the Telegram bot")?),
+            None => {
+                tracing::warn!("Telegram bot is OFF: TELOXIDE_TOKEN is not set. The panel runs without it.");
+                None
+            }
+        };
+
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
         let panel = panel::app(
             ctx.clone(),
             panel::PanelConfig {
@@ -93,21 +100,71 @@ impl App {
                 bot_username: bot.as_ref().map(|b| b.username.clone()),
             },
         );
+        // The webhook sits beside the panel, outside its sessions and CSRF checks.
+        let site = match bot.as_ref().and_then(|b| b.webhook.clone()) {
+            Some(inbox) => Route::new().at(webhook::PATH, post(inbox)).nest("/", panel).boxed(),
+            None => panel.map_to_response().boxed(),
+        };
         let mut panel_stopped = stopped.clone();
         tasks.spawn(async move {
             let signal = async move {
                 let _ = panel_stopped.wait_for(|stop| *stop).await;
             };
             if let Err(e) =
-                poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(panel, signal, Some(GRACE)).await
+                poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(site, signal, Some(GRACE)).await
             {
                 tracing::error!("panel server stopped: {e}");
             }
         });
         tracing::info!("panel: {} (listening on {panel_addr})", config.public_url);
 
+        match &telegram {
+            Some(telegram) => {
+                let bot = scheduler::broadcaster(telegram::client(telegram));
+                spawn_jobs(&mut tasks, &config, bot, &ctx, scheduler_tick, &stopped);
+            }
+            None => tracing::warn!("the monthly report and reminders are off: they are sent through the Telegram bot"),
+        }
+
         Ok(RunningApp { ctx, panel_addr, bot, stop, tasks })
     }
+}
+
+/// Starts the monthly report (when it has a chat to go to) and the reminders.
+fn spawn_jobs(
+    tasks: &mut JoinSet<()>,
+    config: &Config,
+    bot: Broadcaster,
+    ctx: &Context,
+    tick: Duration,
+    stopped: &watch::Receiver<bool>,
+) {
+    match config.accountants_chat_id {
+        Some(chat) => {
+            let schedule = ReportSchedule {
+                chat: ChatId(chat),
+                day: config.report_day,
+                time: config.report_time,
+                tz: config.time_zone,
+                public_url: config.public_base_url(),
+            };
+            tracing::info!(
+                "monthly report: day {} at {} ({}), to chat {chat}",
+                schedule.day,
+                schedule.time,
+                schedule.tz
+            );
+            let job = MonthlyReport { bot: bot.clone(), schedule };
+            tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone()));
+        }
+        None => tracing::warn!("the monthly report is not sent: ACCOUNTANTS_CHAT_ID is not set"),
+    }
+    let window =
+        ReminderWindow { days: config.reminder_days.clone(), time: config.reminder_time, tz: config.time_zone };
+    tracing::info!("reminders: days {:?} of the month from {} ({})", window.days, window.time, window.tz);
+    let debt_threshold = Some(config.reminder_debt_threshold).filter(|threshold| threshold.is_positive());
+    let job = Reminders { bot, window, debt_threshold };
+    tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone()));
 }
 
 impl RunningApp {

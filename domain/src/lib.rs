@@ -11,6 +11,7 @@ pub mod money;
 pub mod period;
 pub mod phone;
 pub mod plot;
+pub mod rollover;
 pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
@@ -20,4 +21,5 @@ pub use money::Kopecks;
 pub use period::Period;
 pub use phone::Phone;
 pub use plot::PlotNumber;
+pub use rollover::{Rollover, RolloverError, rollover};
 pub use validation::{Baseline, JumpPolicy, ReadingError, ReadingVerdict, check_correction, check_reading};

@@ -28,7 +28,7 @@ pub enum MeterValueError {
 }
 
 /// No household meter has more than nine digits before the decimal mark.
-const MAX_WHOLE_DIGITS: usize = 9;
+pub(crate) const MAX_WHOLE_DIGITS: usize = 9;
 const SCALE: i64 = 1000;
 
 impl MeterValue {

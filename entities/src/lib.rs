@@ -14,6 +14,7 @@ pub mod payment;
 pub mod photo;
 pub mod plot;
 pub mod reading;
+pub mod seal_event;
 pub mod staff;
 pub mod tariff;
 pub mod telegram_dialogue;
@@ -35,6 +36,7 @@ pub mod prelude {
     pub use super::photo::Entity as Photo;
     pub use super::plot::Entity as Plot;
     pub use super::reading::Entity as Reading;
+    pub use super::seal_event::Entity as SealEvent;
     pub use super::staff::Entity as Staff;
     pub use super::tariff::Entity as Tariff;
     pub use super::telegram_dialogue::Entity as TelegramDialogue;

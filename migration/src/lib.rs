@@ -4,13 +4,14 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_initial;
+mod m20261127_000001_seal_events;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_initial::Migration)]
+        vec![Box::new(m20261126_000001_initial::Migration), Box::new(m20261127_000001_seal_events::Migration)]
     }
 }
 
@@ -36,7 +37,7 @@ mod tests {
 
         Migrator::up(&db, None).await.unwrap();
         let up = count_tables().await;
-        assert_eq!(up, m20261126_000001_initial::TABLE_COUNT + 1, "every table plus seaql_migrations");
+        assert_eq!(up, m20261126_000001_initial::TABLE_COUNT + 2, "the first schema, seal_events and seaql_migrations");
         // Running again is a no-op, as on every start.
         Migrator::up(&db, None).await.unwrap();
         Migrator::down(&db, None).await.unwrap();

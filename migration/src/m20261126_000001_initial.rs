@@ -32,7 +32,7 @@ const TABLES: &[&str] = &[
     "web_sessions",
 ];
 
-fn table(name: &'static str) -> TableCreateStatement {
+pub(crate) fn table(name: &'static str) -> TableCreateStatement {
     Table::create().table(name).if_not_exists().col(big_pk_auto("id")).take()
 }
 
@@ -41,11 +41,16 @@ fn created_at() -> ColumnDef {
 }
 
 /// A foreign key column `col` → `target.id`.
-fn fk(table: &mut TableCreateStatement, col: &'static str, target: &'static str, on_delete: ForeignKeyAction) {
+pub(crate) fn fk(
+    table: &mut TableCreateStatement,
+    col: &'static str,
+    target: &'static str,
+    on_delete: ForeignKeyAction,
+) {
     table.foreign_key(ForeignKey::create().from_col(col).to(target, "id").on_delete(on_delete));
 }
 
-fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+pub(crate) fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(format!("idx_{table}_{}", cols.join("_"))).table(table).if_not_exists();
     for col in cols {

@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{MeterValue, Phone, PlotNumber, Service, TariffPlan, billing::Balance};
-use entities::{consumer, contract, holding, meter, plot, reading};
+use entities::{consumer, contract, holding, meter, meter_photo, photo, plot, reading};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter,
+    QueryOrder, Set,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::audit::{self, Actor};
 use crate::debt::{self, Scope};
@@ -70,6 +71,20 @@ pub enum InventoryError {
     InitialValues { expected: usize, got: usize },
     #[error("Потребитель не найден.")]
     UnknownConsumer,
+    #[error("Участок {0} уже есть.")]
+    PlotTaken(PlotNumber),
+    #[error("Участок не найден.")]
+    UnknownPlot,
+    #[error("Договор не найден.")]
+    UnknownContract,
+    #[error("Счётчик не найден.")]
+    UnknownMeter,
+    #[error("Фото не найдено.")]
+    UnknownPhoto,
+    #[error("Договор № {0} уже закрыт.")]
+    AlreadyClosed(String),
+    #[error("Договор не может быть закрыт раньше, чем подписан ({}).", .0.format("%d.%m.%Y"))]
+    ClosedBeforeSigned(NaiveDate),
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -77,6 +92,17 @@ internal_errors!(InventoryError);
 
 /// Signs a new contract in one transaction, creating the plot and the consumer if they are new.
 pub async fn sign_up(ctx: &Context, form: SignUp, actor: Actor) -> Result<SignedUp, InventoryError> {
+    let ctx2 = ctx.clone();
+    ctx.db.write(move |txn| Box::pin(async move { sign_up_in(txn, &ctx2, form, actor).await })).await
+}
+
+/// [`sign_up`] inside an open transaction, for the register import that signs many at once.
+pub async fn sign_up_in(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    form: SignUp,
+    actor: Actor,
+) -> Result<SignedUp, InventoryError> {
     let contract_number = form.contract_number.trim().to_owned();
     if contract_number.is_empty() {
         return Err(InventoryError::NoContractNumber);
@@ -96,112 +122,111 @@ pub async fn sign_up(ctx: &Context, form: SignUp, actor: Actor) -> Result<Signed
     {
         return Err(InventoryError::NoName);
     }
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                if contract::Entity::find()
-                    .filter(contract::Column::Number.eq(&contract_number))
-                    .one(txn)
-                    .await?
-                    .is_some()
-                {
-                    return Err(InventoryError::ContractNumberTaken(contract_number));
-                }
-                let now = ctx2.now();
-                let plot = match find_plot(txn, &form.plot).await? {
-                    Some(plot) => plot,
-                    None => {
-                        plot::ActiveModel {
-                            id: NotSet,
-                            number: Set(form.plot.clone()),
-                            address: Set(form.plot_address.clone().filter(|a| !a.trim().is_empty())),
-                            notes: Set(None),
-                            created_at: Set(now),
-                        }
-                        .insert(txn)
-                        .await?
-                    }
-                };
-                let consumer_id = match form.consumer {
-                    ConsumerRef::Existing(id) => {
-                        consumer::Entity::find_by_id(id).one(txn).await?.ok_or(InventoryError::UnknownConsumer)?.id
-                    }
-                    ConsumerRef::New { full_name, phone } => {
-                        consumer::ActiveModel {
-                            id: NotSet,
-                            full_name: Set(full_name.trim().to_owned()),
-                            phone: Set(phone),
-                            notes: Set(None),
-                            reminders_enabled: Set(true),
-                            created_at: Set(now),
-                        }
-                        .insert(txn)
-                        .await?
-                        .id
-                    }
-                };
-                let holds = holding::Entity::find()
-                    .filter(holding::Column::PlotId.eq(plot.id))
-                    .filter(holding::Column::ConsumerId.eq(consumer_id))
-                    .filter(holding::Column::Until.is_null())
-                    .one(txn)
-                    .await?;
-                if holds.is_none() {
-                    holding::ActiveModel {
-                        id: NotSet,
-                        plot_id: Set(plot.id),
-                        consumer_id: Set(consumer_id),
-                        since: Set(form.signed_on),
-                        until: Set(None),
-                    }
-                    .insert(txn)
-                    .await?;
-                }
-                let contract = contract::ActiveModel {
-                    id: NotSet,
-                    number: Set(contract_number.clone()),
-                    consumer_id: Set(consumer_id),
-                    plot_id: Set(plot.id),
-                    service: Set(form.service),
-                    tariff_plan: Set(form.plan),
-                    signed_on: Set(form.signed_on),
-                    closed_on: Set(None),
-                    created_at: Set(now),
-                }
-                .insert(txn)
-                .await?;
-                let meter = meter::ActiveModel {
-                    id: NotSet,
-                    contract_id: Set(contract.id),
-                    serial: Set(form.meter.serial.trim().to_owned()),
-                    zones: Set(zones as i16),
-                    installed_on: Set(form.meter.installed_on),
-                    initial_t1: Set(form.meter.initial[0]),
-                    initial_t2: Set(form.meter.initial.get(1).copied()),
-                    seal_number: Set(form.meter.seal_number.clone().filter(|s| !s.trim().is_empty())),
-                    seal_checked_on: Set(Some(form.meter.installed_on)),
-                    verification_due: Set(form.meter.verification_due),
-                    removed_on: Set(None),
-                    created_at: Set(now),
-                }
-                .insert(txn)
-                .await?;
-                audit::record(
-                    txn,
-                    &ctx2,
-                    actor,
-                    "contract.sign",
-                    "contract",
-                    Some(contract.id),
-                    json!({"plot": plot.number, "consumer_id": consumer_id, "number": contract_number,
-                           "service": form.service.code(), "plan": form.plan.code(), "meter_id": meter.id}),
-                )
-                .await?;
-                Ok(SignedUp { plot_id: plot.id, consumer_id, contract_id: contract.id, meter_id: meter.id })
-            })
-        })
-        .await
+    if contract::Entity::find().filter(contract::Column::Number.eq(&contract_number)).one(conn).await?.is_some() {
+        return Err(InventoryError::ContractNumberTaken(contract_number));
+    }
+    let now = ctx.now();
+    let plot = match find_plot(conn, &form.plot).await? {
+        Some(plot) => plot,
+        None => {
+            plot::ActiveModel {
+                id: NotSet,
+                number: Set(form.plot.clone()),
+                address: Set(form.plot_address.clone().filter(|a| !a.trim().is_empty())),
+                notes: Set(None),
+                created_at: Set(now),
+            }
+            .insert(conn)
+            .await?
+        }
+    };
+    let consumer_id = match form.consumer {
+        ConsumerRef::Existing(id) => {
+            consumer::Entity::find_by_id(id).one(conn).await?.ok_or(InventoryError::UnknownConsumer)?.id
+        }
+        ConsumerRef::New { full_name, phone } => {
+            consumer::ActiveModel {
+                id: NotSet,
+                full_name: Set(full_name.trim().to_owned()),
+                phone: Set(phone),
+                notes: Set(None),
+                reminders_enabled: Set(true),
+                created_at: Set(now),
+            }
+            .insert(conn)
+            .await?
+            .id
+        }
+    };
+    let holds = holding::Entity::find()
+        .filter(holding::Column::PlotId.eq(plot.id))
+        .filter(holding::Column::ConsumerId.eq(consumer_id))
+        .filter(holding::Column::Until.is_null())
+        .one(conn)
+        .await?;
+    if holds.is_none() {
+        holding::ActiveModel {
+            id: NotSet,
+            plot_id: Set(plot.id),
+            consumer_id: Set(consumer_id),
+            since: Set(form.signed_on),
+            until: Set(None),
+        }
+        .insert(conn)
+        .await?;
+    }
+    let contract = contract::ActiveModel {
+        id: NotSet,
+        number: Set(contract_number.clone()),
+        consumer_id: Set(consumer_id),
+        plot_id: Set(plot.id),
+        service: Set(form.service),
+        tariff_plan: Set(form.plan),
+        signed_on: Set(form.signed_on),
+        closed_on: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    let meter = install(conn, contract.id, &form.meter, Some(form.meter.installed_on), now).await?;
+    audit::record(
+        conn,
+        ctx,
+        actor,
+        "contract.sign",
+        "contract",
+        Some(contract.id),
+        json!({"plot": plot.number, "consumer_id": consumer_id, "number": contract_number,
+                   "service": form.service.code(), "plan": form.plan.code(), "meter_id": meter.id}),
+    )
+    .await?;
+    Ok(SignedUp { plot_id: plot.id, consumer_id, contract_id: contract.id, meter_id: meter.id })
+}
+
+/// Installs `meter` on a contract, one initial value per register (checked by the caller).
+pub(crate) async fn install(
+    conn: &impl ConnectionTrait,
+    contract_id: i64,
+    meter: &NewMeter,
+    seal_checked_on: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<meter::Model, DbErr> {
+    meter::ActiveModel {
+        id: NotSet,
+        contract_id: Set(contract_id),
+        serial: Set(meter.serial.trim().to_owned()),
+        zones: Set(meter.initial.len() as i16),
+        installed_on: Set(meter.installed_on),
+        initial_t1: Set(meter.initial[0]),
+        initial_t2: Set(meter.initial.get(1).copied()),
+        seal_number: Set(non_blank(meter.seal_number.clone())),
+        seal_checked_on: Set(seal_checked_on),
+        verification_due: Set(meter.verification_due),
+        removed_on: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await
 }
 
 pub async fn find_plot(conn: &impl ConnectionTrait, number: &PlotNumber) -> Result<Option<plot::Model>, DbErr> {
@@ -222,6 +247,11 @@ impl MeterCard {
     /// «Электроэнергия, счётчик 123456 (участок 12)».
     pub fn title(&self) -> String {
         format!("{}, счётчик {} (участок {})", self.contract.service, self.meter.serial, self.plot_number)
+    }
+
+    /// The values a new reading is compared with: the last accepted ones, or those at installation.
+    pub fn last_values(&self) -> Vec<MeterValue> {
+        self.last_reading.as_ref().map_or_else(|| self.meter.initial_values(), reading::Model::values)
     }
 }
 
@@ -280,6 +310,15 @@ async fn meter_cards(conn: &impl ConnectionTrait, filter: sea_orm::Condition) ->
         .collect())
 }
 
+/// A meter in service on an open contract, with plot, consumer and last reading.
+pub async fn meter_card(conn: &impl ConnectionTrait, meter_id: i64) -> Result<Option<MeterCard>, DbErr> {
+    let Some(meter) = meter::Entity::find_by_id(meter_id).one(conn).await? else {
+        return Ok(None);
+    };
+    let cards = meter_cards(conn, contract::Column::Id.eq(meter.contract_id).into()).await?;
+    Ok(cards.into_iter().find(|card| card.meter.id == meter_id))
+}
+
 /// The meters a consumer may send readings for.
 pub async fn consumer_meters(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<Vec<MeterCard>, DbErr> {
     meter_cards(conn, contract::Column::ConsumerId.eq(consumer_id).into()).await
@@ -293,4 +332,323 @@ pub async fn plot_card(conn: &impl ConnectionTrait, plot_id: i64) -> Result<Opti
     let meters = meter_cards(conn, contract::Column::PlotId.eq(plot_id).into()).await?;
     let balance = debt::total(conn, Scope::Plot(plot_id)).await?;
     Ok(Some(PlotCard { plot, meters, balance }))
+}
+
+/// A plot's details as the office edits them.
+#[derive(Debug, Clone)]
+pub struct PlotDetails {
+    pub number: PlotNumber,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A consumer's details as the office edits them.
+#[derive(Debug, Clone)]
+pub struct ConsumerDetails {
+    pub full_name: String,
+    pub phone: Option<Phone>,
+    pub notes: Option<String>,
+    pub reminders_enabled: bool,
+}
+
+/// What may change in a signed contract. Service and plan may not: they fix the meter's
+/// registers and the prices of every past charge, so a change of either is a new contract.
+#[derive(Debug, Clone)]
+pub struct ContractDetails {
+    pub number: String,
+    pub signed_on: NaiveDate,
+}
+
+/// What may change in an installed meter. Its registers and initial values may not: past
+/// charges are computed from them (a replaced meter is a new meter).
+#[derive(Debug, Clone)]
+pub struct MeterDetails {
+    pub serial: String,
+    pub seal_number: Option<String>,
+    pub seal_checked_on: Option<NaiveDate>,
+    pub verification_due: Option<NaiveDate>,
+}
+
+/// Trimmed text, or none when blank.
+fn non_blank(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// The fields that changed, as `{"field": [old, new]}` for the audit log.
+fn changes<const N: usize>(fields: [(&str, Value, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .filter(|(_, old, new)| old != new)
+            .map(|(k, old, new)| (k.to_owned(), json!([old, new])))
+            .collect(),
+    )
+}
+
+/// Adds a plot to the map without a contract yet.
+pub async fn create_plot(ctx: &Context, details: PlotDetails, actor: Actor) -> Result<plot::Model, InventoryError> {
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                if find_plot(txn, &details.number).await?.is_some() {
+                    return Err(InventoryError::PlotTaken(details.number));
+                }
+                let plot = plot::ActiveModel {
+                    id: NotSet,
+                    number: Set(details.number.clone()),
+                    address: Set(non_blank(details.address)),
+                    notes: Set(non_blank(details.notes)),
+                    created_at: Set(ctx2.now()),
+                }
+                .insert(txn)
+                .await?;
+                audit::record(txn, &ctx2, actor, "plot.create", "plot", Some(plot.id), json!({"number": plot.number}))
+                    .await?;
+                Ok(plot)
+            })
+        })
+        .await
+}
+
+pub async fn update_plot(
+    ctx: &Context,
+    plot_id: i64,
+    details: PlotDetails,
+    actor: Actor,
+) -> Result<plot::Model, InventoryError> {
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let old = plot::Entity::find_by_id(plot_id).one(txn).await?.ok_or(InventoryError::UnknownPlot)?;
+                if let Some(other) = find_plot(txn, &details.number).await?
+                    && other.id != plot_id
+                {
+                    return Err(InventoryError::PlotTaken(details.number));
+                }
+                let mut plot = old.clone().into_active_model();
+                plot.number = Set(details.number);
+                plot.address = Set(non_blank(details.address));
+                plot.notes = Set(non_blank(details.notes));
+                let new = plot.update(txn).await?;
+                let diff = changes([
+                    ("number", json!(old.number), json!(new.number)),
+                    ("address", json!(old.address), json!(new.address)),
+                    ("notes", json!(old.notes), json!(new.notes)),
+                ]);
+                audit::record(txn, &ctx2, actor, "plot.update", "plot", Some(plot_id), diff).await?;
+                Ok(new)
+            })
+        })
+        .await
+}
+
+pub async fn update_consumer(
+    ctx: &Context,
+    consumer_id: i64,
+    details: ConsumerDetails,
+    actor: Actor,
+) -> Result<consumer::Model, InventoryError> {
+    let full_name = details.full_name.trim().to_owned();
+    if full_name.is_empty() {
+        return Err(InventoryError::NoName);
+    }
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let old =
+                    consumer::Entity::find_by_id(consumer_id).one(txn).await?.ok_or(InventoryError::UnknownConsumer)?;
+                let mut consumer = old.clone().into_active_model();
+                consumer.full_name = Set(full_name);
+                consumer.phone = Set(details.phone);
+                consumer.notes = Set(non_blank(details.notes));
+                consumer.reminders_enabled = Set(details.reminders_enabled);
+                let new = consumer.update(txn).await?;
+                let diff = changes([
+                    ("full_name", json!(old.full_name), json!(new.full_name)),
+                    ("phone", json!(old.phone), json!(new.phone)),
+                    ("notes", json!(old.notes), json!(new.notes)),
+                    ("reminders_enabled", json!(old.reminders_enabled), json!(new.reminders_enabled)),
+                ]);
+                audit::record(txn, &ctx2, actor, "consumer.update", "consumer", Some(consumer_id), diff).await?;
+                Ok(new)
+            })
+        })
+        .await
+}
+
+pub async fn update_contract(
+    ctx: &Context,
+    contract_id: i64,
+    details: ContractDetails,
+    actor: Actor,
+) -> Result<contract::Model, InventoryError> {
+    let number = details.number.trim().to_owned();
+    if number.is_empty() {
+        return Err(InventoryError::NoContractNumber);
+    }
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let old =
+                    contract::Entity::find_by_id(contract_id).one(txn).await?.ok_or(InventoryError::UnknownContract)?;
+                let taken = contract::Entity::find()
+                    .filter(contract::Column::Number.eq(&number))
+                    .filter(contract::Column::Id.ne(contract_id))
+                    .one(txn)
+                    .await?;
+                if taken.is_some() {
+                    return Err(InventoryError::ContractNumberTaken(number));
+                }
+                if let Some(closed_on) = old.closed_on
+                    && closed_on < details.signed_on
+                {
+                    return Err(InventoryError::ClosedBeforeSigned(details.signed_on));
+                }
+                let mut contract = old.clone().into_active_model();
+                contract.number = Set(number);
+                contract.signed_on = Set(details.signed_on);
+                let new = contract.update(txn).await?;
+                let diff = changes([
+                    ("number", json!(old.number), json!(new.number)),
+                    ("signed_on", json!(old.signed_on), json!(new.signed_on)),
+                ]);
+                audit::record(txn, &ctx2, actor, "contract.update", "contract", Some(contract_id), diff).await?;
+                Ok(new)
+            })
+        })
+        .await
+}
+
+/// Closes a contract: no more readings are taken on it, its ledger stays. When it was the
+/// consumer's last open contract on the plot, their holding of the plot ends on the same day.
+pub async fn close_contract(
+    ctx: &Context,
+    contract_id: i64,
+    closed_on: NaiveDate,
+    actor: Actor,
+) -> Result<contract::Model, InventoryError> {
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let old =
+                    contract::Entity::find_by_id(contract_id).one(txn).await?.ok_or(InventoryError::UnknownContract)?;
+                if old.closed_on.is_some() {
+                    return Err(InventoryError::AlreadyClosed(old.number));
+                }
+                if closed_on < old.signed_on {
+                    return Err(InventoryError::ClosedBeforeSigned(old.signed_on));
+                }
+                let mut contract = old.clone().into_active_model();
+                contract.closed_on = Set(Some(closed_on));
+                let closed = contract.update(txn).await?;
+                let still_open = contract::Entity::find()
+                    .filter(contract::Column::ConsumerId.eq(old.consumer_id))
+                    .filter(contract::Column::PlotId.eq(old.plot_id))
+                    .filter(contract::Column::ClosedOn.is_null())
+                    .one(txn)
+                    .await?;
+                if still_open.is_none() {
+                    holding::Entity::update_many()
+                        .col_expr(holding::Column::Until, sea_orm::sea_query::Expr::value(closed_on))
+                        .filter(holding::Column::PlotId.eq(old.plot_id))
+                        .filter(holding::Column::ConsumerId.eq(old.consumer_id))
+                        .filter(holding::Column::Until.is_null())
+                        .exec(txn)
+                        .await?;
+                }
+                audit::record(
+                    txn,
+                    &ctx2,
+                    actor,
+                    "contract.close",
+                    "contract",
+                    Some(contract_id),
+                    json!({"number": old.number, "closed_on": closed_on}),
+                )
+                .await?;
+                Ok(closed)
+            })
+        })
+        .await
+}
+
+pub async fn update_meter(
+    ctx: &Context,
+    meter_id: i64,
+    details: MeterDetails,
+    actor: Actor,
+) -> Result<meter::Model, InventoryError> {
+    let serial = details.serial.trim().to_owned();
+    if serial.is_empty() {
+        return Err(InventoryError::NoSerial);
+    }
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let old = meter::Entity::find_by_id(meter_id).one(txn).await?.ok_or(InventoryError::UnknownMeter)?;
+                let mut meter = old.clone().into_active_model();
+                meter.serial = Set(serial);
+                meter.seal_number = Set(non_blank(details.seal_number));
+                meter.seal_checked_on = Set(details.seal_checked_on);
+                meter.verification_due = Set(details.verification_due);
+                let new = meter.update(txn).await?;
+                let diff = changes([
+                    ("serial", json!(old.serial), json!(new.serial)),
+                    ("seal_number", json!(old.seal_number), json!(new.seal_number)),
+                    ("seal_checked_on", json!(old.seal_checked_on), json!(new.seal_checked_on)),
+                    ("verification_due", json!(old.verification_due), json!(new.verification_due)),
+                ]);
+                audit::record(txn, &ctx2, actor, "meter.update", "meter", Some(meter_id), diff).await?;
+                Ok(new)
+            })
+        })
+        .await
+}
+
+/// Files a stored photo (see [`crate::photos::store`]) in a meter's inventory gallery.
+pub async fn add_meter_photo(
+    ctx: &Context,
+    meter_id: i64,
+    photo_id: i64,
+    actor: Actor,
+) -> Result<meter_photo::Model, InventoryError> {
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                meter::Entity::find_by_id(meter_id).one(txn).await?.ok_or(InventoryError::UnknownMeter)?;
+                photo::Entity::find_by_id(photo_id).one(txn).await?.ok_or(InventoryError::UnknownPhoto)?;
+                let now = ctx2.now();
+                let row = meter_photo::ActiveModel {
+                    id: NotSet,
+                    meter_id: Set(meter_id),
+                    photo_id: Set(photo_id),
+                    taken_at: Set(now),
+                    staff_id: Set(actor.staff_id()),
+                    created_at: Set(now),
+                }
+                .insert(txn)
+                .await?;
+                audit::record(txn, &ctx2, actor, "meter.photo", "meter", Some(meter_id), json!({"photo_id": photo_id}))
+                    .await?;
+                Ok(row)
+            })
+        })
+        .await
+}
+
+/// A meter's inventory photos, newest first.
+pub async fn meter_photos(conn: &impl ConnectionTrait, meter_id: i64) -> Result<Vec<meter_photo::Model>, DbErr> {
+    meter_photo::Entity::find()
+        .filter(meter_photo::Column::MeterId.eq(meter_id))
+        .order_by_desc(meter_photo::Column::TakenAt)
+        .order_by_desc(meter_photo::Column::Id)
+        .all(conn)
+        .await
 }

@@ -3,18 +3,27 @@
 //! clock) and return typed errors whose messages are fit to show to the user, in Russian.
 
 pub mod audit;
+pub mod backup;
 pub mod billing;
 pub mod clock;
+pub mod dates;
 pub mod db;
 pub mod debt;
+pub mod deliveries;
 pub mod demo;
 mod error;
 pub mod inventory;
 pub mod links;
+pub mod listing;
+pub mod meters;
 pub mod payments;
 pub mod photos;
 pub mod readings;
+pub mod register_import;
+pub mod reminders;
+pub mod seals;
 pub mod settings;
+pub mod spreadsheet;
 pub mod staff;
 pub mod tariffs;
 #[cfg(feature = "testing")]

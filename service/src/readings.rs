@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::{Context, Internal, billing};
+use crate::{Context, Internal, billing, seals};
 
 /// A reading as submitted.
 #[derive(Debug, Clone)]
@@ -150,10 +150,8 @@ pub async fn submit(ctx: &Context, submission: Submission) -> Result<Recorded, S
                 }
                 let status = if verdict.is_suspicious() { ReadingStatus::Flagged } else { ReadingStatus::Accepted };
                 let reading = insert(txn, &ctx2, &submission, status, None).await?;
-                if let Some(seal_intact) = submission.seal_intact
-                    && submission.actor.staff_id().is_some()
-                {
-                    note_seal_check(txn, &ctx2, &info.meter, seal_intact).await?;
+                if submission.seal_intact.is_some() && submission.actor.staff_id().is_some() {
+                    note_seal_check(txn, &ctx2, &info.meter, &reading).await?;
                 }
                 audit::record(
                     txn,
@@ -194,7 +192,7 @@ async fn find_by_key(conn: &impl ConnectionTrait, key: Option<&str>) -> Result<O
     }
 }
 
-async fn insert(
+pub(crate) async fn insert(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     s: &Submission,
@@ -224,23 +222,24 @@ async fn insert(
     .await
 }
 
+/// Notes a staff member's seal check; a broken seal opens a seal event for the admins.
 async fn note_seal_check(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     meter: &meter::Model,
-    intact: bool,
+    reading: &reading::Model,
 ) -> Result<(), DbErr> {
     let mut active = meter.clone().into_active_model();
     active.seal_checked_on = Set(Some(ctx.today()));
     active.update(conn).await?;
-    if !intact {
-        tracing::warn!(meter = meter.id, serial = %meter.serial, "seal reported broken");
+    if reading.seal_intact == Some(false) {
+        seals::report(conn, ctx, reading).await?;
     }
     Ok(())
 }
 
 /// Recomputes a meter's charges; a missing tariff is logged, not fatal: the reading stays.
-async fn recompute_logged(conn: &impl ConnectionTrait, meter_id: i64) -> Result<(), Internal> {
+pub(crate) async fn recompute_logged(conn: &impl ConnectionTrait, meter_id: i64) -> Result<(), Internal> {
     match billing::recompute_meter(conn, meter_id).await {
         Ok(()) => Ok(()),
         Err(billing::RecomputeError::Billing(e)) => {
@@ -438,4 +437,34 @@ pub async fn unread_plots(conn: &impl ConnectionTrait, period: Period) -> Result
     let mut plots = plot::Entity::find().filter(plot::Column::Id.is_in(ids)).all(conn).await?;
     plots.sort_by(|a, b| domain::PlotNumber::route_order(a.number.as_str(), b.number.as_str()));
     Ok(plots)
+}
+
+/// The latest reading of each meter in `period` that counts as read there (accepted or waiting
+/// for review, as in [`unread_plots`]).
+pub async fn read_in_period(
+    conn: &impl ConnectionTrait,
+    meter_ids: &[i64],
+    period: Period,
+) -> Result<HashMap<i64, reading::Model>, DbErr> {
+    let readings = reading::Entity::find()
+        .filter(reading::Column::MeterId.is_in(meter_ids.iter().copied()))
+        .filter(reading::Column::Period.eq(period))
+        .filter(reading::Column::Status.is_in([ReadingStatus::Accepted, ReadingStatus::Flagged]))
+        .order_by_asc(reading::Column::TakenAt)
+        .order_by_asc(reading::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(readings.into_iter().map(|r| (r.meter_id, r)).collect())
+}
+
+/// The first plot unread in `period` after `current` on the walking route, wrapping round to the
+/// start; never `current` itself.
+pub async fn next_unread(
+    conn: &impl ConnectionTrait,
+    period: Period,
+    current: &domain::PlotNumber,
+) -> Result<Option<plot::Model>, DbErr> {
+    let unread = unread_plots(conn, period).await?;
+    let after = |p: &&plot::Model| domain::PlotNumber::route_order(p.number.as_str(), current.as_str()).is_gt();
+    Ok(unread.iter().find(after).or_else(|| unread.iter().find(|p| p.number != *current)).cloned())
 }

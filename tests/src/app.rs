@@ -16,6 +16,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// Holds the database and photos; removed when the test ends.
     pub dir: TempDir,
+    /// An SQLite file in `dir`, or a fresh PostgreSQL schema when `TEST_DATABASE_URL` is set.
+    database_url: String,
 }
 
 impl TestApp {
@@ -25,21 +27,18 @@ impl TestApp {
     }
 
     pub async fn spawn_at(now: DateTime<Utc>) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let telegram = FakeTelegram::start().await;
-        let clock = ManualClock::new(now);
-        let app = start(&dir, &telegram, &clock, |_| {}).await;
-        TestApp { app, telegram, clock, dir }
+        Self::spawn_with(now, |_| {}).await
     }
 
     /// Like [`TestApp::spawn_at`], with the configuration adjusted by `tweak` (e.g. the
     /// accountants' chat, the report schedule).
     pub async fn spawn_with(now: DateTime<Utc>, tweak: impl Fn(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = service::testing::fresh_database_url(dir.path()).await;
         let telegram = FakeTelegram::start().await;
         let clock = ManualClock::new(now);
-        let app = start(&dir, &telegram, &clock, tweak).await;
-        TestApp { app, telegram, clock, dir }
+        let app = start(test_config(&dir, &database_url, Some(&telegram)), &clock, tweak).await;
+        TestApp { app, telegram, clock, dir, database_url }
     }
 
     pub fn ctx(&self) -> &Context {
@@ -49,25 +48,21 @@ impl TestApp {
     /// Stops the process and starts it again on the same database, Bot API and clock, as after
     /// a crash or a deploy.
     pub async fn restart(self, tweak: impl Fn(&mut Config)) -> TestApp {
-        let TestApp { app, telegram, clock, dir } = self;
+        let TestApp { app, telegram, clock, dir, database_url } = self;
         app.stop().await;
-        let app = start(&dir, &telegram, &clock, tweak).await;
-        TestApp { app, telegram, clock, dir }
+        let app = start(test_config(&dir, &database_url, Some(&telegram)), &clock, tweak).await;
+        TestApp { app, telegram, clock, dir, database_url }
     }
 
-    pub fn database_url(&self) -> String {
-        database_url(&self.dir)
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
-}
-
-fn database_url(dir: &TempDir) -> String {
-    format!("sqlite://{}?mode=rwc", dir.path().join("chernomorsk.db").display())
 }
 
 /// The configuration of a test instance: everything local, the panel on a free port.
-pub fn test_config(dir: &TempDir, telegram: Option<&FakeTelegram>) -> Config {
+pub fn test_config(dir: &TempDir, database_url: &str, telegram: Option<&FakeTelegram>) -> Config {
     Config {
-        database_url: database_url(dir),
+        database_url: database_url.to_owned(),
         panel_addr: "127.0.0.1:0".parse().expect("address"),
         public_url: "http://127.0.0.1/".parse().expect("url"),
         telegram_token: telegram.map(|t| t.token().to_owned()),
@@ -76,6 +71,9 @@ pub fn test_config(dir: &TempDir, telegram: Option<&FakeTelegram>) -> Config {
         accountants_chat_id: None,
         report_day: 1,
         report_time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+        reminder_days: 20..=25,
+        reminder_time: chrono::NaiveTime::from_hms_opt(10, 0, 0).expect("time"),
+        reminder_debt_threshold: domain::Kopecks(1000_00),
         time_zone: chrono_tz::Europe::Moscow,
         photo_dir: PathBuf::from(dir.path()).join("photos"),
         jump_factor: domain::JumpPolicy::DEFAULT_FACTOR,
@@ -83,8 +81,11 @@ pub fn test_config(dir: &TempDir, telegram: Option<&FakeTelegram>) -> Config {
     }
 }
 
-async fn start(dir: &TempDir, telegram: &FakeTelegram, clock: &ManualClock, tweak: impl Fn(&mut Config)) -> RunningApp {
-    let mut config = test_config(dir, Some(telegram));
+async fn start(mut config: Config, clock: &ManualClock, tweak: impl Fn(&mut Config)) -> RunningApp {
     tweak(&mut config);
-    App { config, clock: clock.clock() }.start().await.expect("the app starts")
+    // The scheduler looks at the (manual) clock often, so moving it takes effect at once.
+    App { config, clock: clock.clock(), scheduler_tick: std::time::Duration::from_millis(20) }
+        .start()
+        .await
+        .expect("the app starts")
 }

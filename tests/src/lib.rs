@@ -2,6 +2,7 @@
 //! whole application started on a temporary SQLite file.
 
 pub mod app;
+pub mod bot_chat;
 pub mod fake_telegram;
 pub mod panel_client;
 

@@ -1,0 +1,307 @@
+//! A meter's life after installation: replaced by another meter, or rolled over past its maximum,
+//! and the meters due for verification (поверка).
+//!
+//! A meter record's readings only go forward and billing counts each record from its initial
+//! values. So a replacement closes the old record with a final reading and installs a new record
+//! on the same contract: consumption up to the final reading is charged on the old meter, from
+//! the new meter's initial values on the new one, and a month with both pays for both. A rollover
+//! is the meter replaced by itself (see [`domain::rollover`]).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use domain::{MeterValue, ReadingError, ReadingSource, ReadingStatus, RolloverError, check_correction};
+use entities::{contract, meter, plot, reading};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::inventory::{self, MeterCard, NewMeter};
+use crate::readings::{self, MeterInfo, Submission};
+use crate::{Context, Internal};
+
+/// How far ahead the office looks for verification dates.
+pub const VERIFICATION_NOTICE_DAYS: u32 = 60;
+
+/// An admin's replacement of a meter: the old one's final reading and the new one's details.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub meter_id: i64,
+    /// One value per register, what the old meter showed when taken off.
+    pub final_values: Vec<MeterValue>,
+    /// The day of the replacement: the old meter's removal and the new one's installation.
+    pub final_taken_on: NaiveDate,
+    pub new_serial: String,
+    pub new_initial_values: Vec<MeterValue>,
+    pub new_seal_number: Option<String>,
+    pub new_verification_due: Option<NaiveDate>,
+    pub reason: String,
+}
+
+/// A replacement or rollover done.
+#[derive(Debug, Clone)]
+pub struct Replaced {
+    /// The old record, now removed.
+    pub old_meter: meter::Model,
+    pub final_reading: reading::Model,
+    pub new_meter: meter::Model,
+    /// The new record's first reading: a rollover's value read after passing zero.
+    pub first_reading: Option<reading::Model>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MeterError {
+    #[error("Счётчик не найден или уже не в работе (снят, договор закрыт).")]
+    NotInService,
+    #[error("У счётчика есть показания на проверке: сначала примите или отклоните их.")]
+    PendingReview,
+    #[error("Укажите заводской номер нового счётчика.")]
+    NoSerial,
+    #[error("Укажите причину замены.")]
+    NoReason,
+    #[error("Дата не может быть раньше {} — последнего показания или установки счётчика.", .0.format("%d.%m.%Y"))]
+    TooEarly(NaiveDate),
+    #[error("Дата не может быть позже сегодняшней.")]
+    InFuture,
+    #[error(transparent)]
+    Invalid(#[from] ReadingError),
+    #[error(transparent)]
+    Rollover(#[from] RolloverError),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(MeterError);
+
+/// Replaces a meter: the old one's final reading (not below its last accepted reading), its
+/// removal, and the new meter on the same contract, all in one transaction.
+pub async fn replace(ctx: &Context, replacement: Replacement, staff_id: i64) -> Result<Replaced, MeterError> {
+    let reason = replacement.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(MeterError::NoReason);
+    }
+    if replacement.new_serial.trim().is_empty() {
+        return Err(MeterError::NoSerial);
+    }
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let r = replacement;
+                let card = removable(txn, &ctx2, r.meter_id, r.final_taken_on).await?;
+                let zones = card.meter.zone_list();
+                check_correction(zones, &r.final_values, &card.last_values(), None)?;
+                if r.new_initial_values.len() != zones.len() {
+                    let got = r.new_initial_values.len();
+                    return Err(ReadingError::WrongZoneCount { expected: zones.len(), got }.into());
+                }
+                let swap = Swap {
+                    action: "meter.replace",
+                    reason,
+                    closing: r.final_values,
+                    next: NewMeter {
+                        serial: r.new_serial,
+                        installed_on: r.final_taken_on,
+                        initial: r.new_initial_values,
+                        seal_number: r.new_seal_number,
+                        verification_due: r.new_verification_due,
+                    },
+                    // A new meter is sealed when it is installed.
+                    seal_checked_on: Some(r.final_taken_on),
+                };
+                swap.run(txn, &ctx2, &card, staff_id).await
+            })
+        })
+        .await
+}
+
+/// Records a counter that passed its maximum (`digits` whole digits) and now shows `new_values`:
+/// the meter record closes at the wrap value and a new record of the same meter restarts from
+/// zero with `new_values` as its first reading. Refused unless some register went down.
+pub async fn rollover(
+    ctx: &Context,
+    meter_id: i64,
+    digits: u32,
+    new_values: Vec<MeterValue>,
+    taken_on: NaiveDate,
+    staff_id: i64,
+) -> Result<Replaced, MeterError> {
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let card = removable(txn, &ctx2, meter_id, taken_on).await?;
+                let split = domain::rollover(digits, card.meter.zone_list(), &card.last_values(), &new_values)?;
+                let old = &card.meter;
+                let swap = Swap {
+                    action: "meter.rollover",
+                    reason: format!("Переход через ноль (табло из {digits} цифр до запятой)"),
+                    closing: split.closing,
+                    next: NewMeter {
+                        serial: old.serial.clone(),
+                        installed_on: taken_on,
+                        initial: split.restart,
+                        seal_number: old.seal_number.clone(),
+                        verification_due: old.verification_due,
+                    },
+                    // Nobody touched the seal.
+                    seal_checked_on: old.seal_checked_on,
+                };
+                let reason = swap.reason.clone();
+                let mut done = swap.run(txn, &ctx2, &card, staff_id).await?;
+                let first = panel_reading(done.new_meter.id, new_values, done.final_reading.taken_at, reason, staff_id);
+                let first = readings::insert(txn, &ctx2, &first, ReadingStatus::Accepted, None).await?;
+                readings::recompute_logged(txn, done.new_meter.id).await?;
+                done.first_reading = Some(first);
+                Ok(done)
+            })
+        })
+        .await
+}
+
+/// The meter in service on an open contract, if `on` may be the day it is taken off: not in
+/// the future, not before its installation or its last accepted reading. A reading waiting for
+/// review is decided first: accepted after the meter's final reading, it would break its history.
+async fn removable(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    meter_id: i64,
+    on: NaiveDate,
+) -> Result<MeterCard, MeterError> {
+    let card = inventory::meter_card(conn, meter_id).await?.ok_or(MeterError::NotInService)?;
+    let pending = reading::Entity::find()
+        .filter(reading::Column::MeterId.eq(meter_id))
+        .filter(reading::Column::Status.eq(ReadingStatus::Flagged))
+        .count(conn)
+        .await?;
+    if pending > 0 {
+        return Err(MeterError::PendingReview);
+    }
+    if on > ctx.today() {
+        return Err(MeterError::InFuture);
+    }
+    let last_read = card.last_reading.as_ref().map(|r| ctx.local_date(r.taken_at));
+    let earliest = last_read.map_or(card.meter.installed_on, |last| last.max(card.meter.installed_on));
+    if on < earliest {
+        return Err(MeterError::TooEarly(earliest));
+    }
+    Ok(card)
+}
+
+/// A meter record closed with a final reading and another installed in its place.
+struct Swap {
+    /// The audit log's action on the old record.
+    action: &'static str,
+    reason: String,
+    closing: Vec<MeterValue>,
+    next: NewMeter,
+    seal_checked_on: Option<NaiveDate>,
+}
+
+impl Swap {
+    async fn run(
+        self,
+        conn: &impl ConnectionTrait,
+        ctx: &Context,
+        card: &MeterCard,
+        staff_id: i64,
+    ) -> Result<Replaced, MeterError> {
+        let on = self.next.installed_on;
+        let closing = panel_reading(card.meter.id, self.closing, moment(ctx, on), self.reason.clone(), staff_id);
+        let final_reading = readings::insert(conn, ctx, &closing, ReadingStatus::Accepted, None).await?;
+        let mut old = card.meter.clone().into_active_model();
+        old.removed_on = Set(Some(on));
+        let old_meter = old.update(conn).await?;
+        let new_meter = inventory::install(conn, card.contract.id, &self.next, self.seal_checked_on, ctx.now()).await?;
+
+        let staff = Actor::Staff(staff_id);
+        let details = json!({"final_reading_id": final_reading.id, "final_values": closing.values,
+                             "removed_on": on, "new_meter_id": new_meter.id, "reason": self.reason});
+        audit::record(conn, ctx, staff, self.action, "meter", Some(old_meter.id), details).await?;
+        let details = json!({"replaces": old_meter.id, "serial": new_meter.serial, "installed_on": on,
+                             "initial": self.next.initial, "reason": self.reason});
+        audit::record(conn, ctx, staff, "meter.install", "meter", Some(new_meter.id), details).await?;
+        readings::recompute_logged(conn, old_meter.id).await?;
+        Ok(Replaced { old_meter, final_reading, new_meter, first_reading: None })
+    }
+}
+
+/// An accepted reading an admin enters with a meter's replacement.
+fn panel_reading(
+    meter_id: i64,
+    values: Vec<MeterValue>,
+    taken_at: DateTime<Utc>,
+    comment: String,
+    staff_id: i64,
+) -> Submission {
+    Submission {
+        meter_id,
+        values,
+        source: ReadingSource::Panel,
+        actor: Actor::Staff(staff_id),
+        seal_intact: None,
+        comment: Some(comment),
+        photo_id: None,
+        idempotency_key: None,
+        confirmed: true,
+        taken_at: Some(taken_at),
+    }
+}
+
+/// When a reading entered for day `on` was taken: now if that is today, else the end of that
+/// day, so that it follows every other reading of the day.
+fn moment(ctx: &Context, on: NaiveDate) -> DateTime<Utc> {
+    if on == ctx.today() {
+        return ctx.now();
+    }
+    let end = on.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("a valid time"));
+    ctx.settings.tz.from_local_datetime(&end).earliest().map_or_else(|| end.and_utc(), |t| t.to_utc())
+}
+
+/// Every meter a contract has had, in the order they were installed.
+pub async fn of_contract(conn: &impl ConnectionTrait, contract_id: i64) -> Result<Vec<meter::Model>, DbErr> {
+    meter::Entity::find()
+        .filter(meter::Column::ContractId.eq(contract_id))
+        .order_by_asc(meter::Column::InstalledOn)
+        .order_by_asc(meter::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Meters in service on open contracts due for verification within `within_days` of `today`
+/// (that day included), by date: the overdue ones first.
+pub async fn verification_due(
+    conn: &impl ConnectionTrait,
+    today: NaiveDate,
+    within_days: u32,
+) -> Result<Vec<MeterInfo>, DbErr> {
+    let until = today + Days::new(within_days.into());
+    let due = meter::Entity::find()
+        .find_also_related(contract::Entity)
+        .filter(meter::Column::RemovedOn.is_null())
+        .filter(contract::Column::ClosedOn.is_null())
+        .filter(meter::Column::VerificationDue.lte(until))
+        .order_by_asc(meter::Column::VerificationDue)
+        .order_by_asc(meter::Column::Id)
+        .all(conn)
+        .await?;
+    let plot_ids = due.iter().filter_map(|(_, contract)| contract.as_ref().map(|c| c.plot_id));
+    let plots: HashMap<i64, plot::Model> = plot::Entity::find()
+        .filter(plot::Column::Id.is_in(plot_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    Ok(due
+        .into_iter()
+        .filter_map(|(meter, contract)| {
+            let contract = contract?;
+            let plot = plots.get(&contract.plot_id)?.clone();
+            Some(MeterInfo { meter, contract, plot })
+        })
+        .collect())
+}
