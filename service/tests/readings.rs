@@ -199,3 +199,30 @@ async fn unread_plots_follow_the_walking_route() {
     let numbers: Vec<_> = unread.iter().map(|p| p.number.to_string()).collect();
     assert_eq!(numbers, ["2", "9"]);
 }
+
+#[tokio::test]
+async fn the_same_photo_stored_at_once_by_many_is_stored_once() {
+    let t = TestContext::new().await;
+    let image = image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 7]));
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    let jpeg = jpeg.into_inner();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (ctx, jpeg) = (t.ctx.clone(), jpeg.clone());
+            tokio::spawn(async move { service::photos::store(&ctx, jpeg).await.expect("stored").id })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one photo row for one picture");
+    let path = service::photos::file(&t.ctx, ids[0], false).await.unwrap().unwrap();
+    assert!(path.is_file());
+    let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().filter(|e| {
+        e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+    });
+    assert_eq!(leftovers.count(), 0, "no temporary files left behind");
+}

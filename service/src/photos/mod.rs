@@ -73,7 +73,8 @@ fn relative_paths(sha256: &str) -> (String, String) {
     (format!("{prefix}/{sha256}.jpg"), format!("{prefix}/{sha256}_thumb.jpg"))
 }
 
-/// Writes to a temporary file and renames it, so a crash never leaves half a photo behind.
+/// Writes to a temporary file and renames it, so a crash never leaves half a photo behind and a
+/// concurrent writer of the same content only ever replaces a whole file with an identical one.
 async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if tokio::fs::try_exists(path).await? {
         return Ok(());
@@ -81,7 +82,8 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         tokio::fs::create_dir_all(dir).await?;
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // A name of its own per write: two people may upload the same picture at the same moment.
+    let tmp = path.with_extension(format!("tmp-{}", crate::staff::random_token(12)));
     tokio::fs::write(&tmp, bytes).await?;
     tokio::fs::rename(&tmp, path).await
 }
