@@ -16,7 +16,7 @@ use service::listing;
 
 use crate::auth::{Admin, OfficeStaff};
 use crate::error::{found, internal};
-use crate::forms::{Errors, checkbox, done, invalid, optional, required_text_field, text_field, textarea_field};
+use crate::forms::{Errors, checkbox, done, invalid, optional, required_text_field, store, text_field, textarea_field};
 use crate::layout::{self, csrf_input};
 use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
 use crate::{PanelConfig, contracts, links};
@@ -166,14 +166,8 @@ pub async fn update(
     Form(form): Form<ConsumerForm>,
 ) -> Result<Response> {
     let consumer = found(consumer::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
-    let errors = match form.parse() {
-        Ok(details) => match inventory::update_consumer(&ctx, id, details, user.actor()).await {
-            Ok(saved) => {
-                return Ok(done(session, format!("{} — сохранено.", saved.full_name), format!("/consumers/{id}")));
-            }
-            Err(e) => Errors::refused(e)?,
-        },
-        Err(errors) => errors,
-    };
-    Ok(invalid(edit_page(&user, &consumer, &form, &errors)))
+    match store(form.parse(), |details| inventory::update_consumer(&ctx, id, details, user.actor())).await? {
+        Ok(saved) => Ok(done(session, format!("{} — сохранено.", saved.full_name), format!("/consumers/{id}"))),
+        Err(errors) => Ok(invalid(edit_page(&user, &consumer, &form, &errors))),
+    }
 }

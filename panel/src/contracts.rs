@@ -19,7 +19,7 @@ use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
 use crate::forms::{
     Errors, date_field, date_text, date_value, done, field, invalid, meter_value_field, optional, require_choice,
-    required_text_field, select_field, text_field,
+    required_text_field, select_field, store, text_field,
 };
 use crate::layout::{self, csrf_input};
 use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
@@ -232,20 +232,12 @@ pub async fn update(
     Form(form): Form<ContractForm>,
 ) -> Result<Response> {
     let row = load(&ctx, id).await?;
-    let errors = match form.parse() {
-        Ok(details) => match inventory::update_contract(&ctx, id, details, user.actor()).await {
-            Ok(contract) => {
-                return Ok(done(
-                    session,
-                    format!("Договор № {} сохранён.", contract.number),
-                    format!("/contracts/{id}"),
-                ));
-            }
-            Err(e) => Errors::refused(e)?,
-        },
-        Err(errors) => errors,
-    };
-    Ok(invalid(edit_page(&user, &row, &form, &errors)))
+    match store(form.parse(), |details| inventory::update_contract(&ctx, id, details, user.actor())).await? {
+        Ok(contract) => {
+            Ok(done(session, format!("Договор № {} сохранён.", contract.number), format!("/contracts/{id}")))
+        }
+        Err(errors) => Ok(invalid(edit_page(&user, &row, &form, &errors))),
+    }
 }
 
 /// The sign-up form: an existing consumer (chosen) or a new one (typed), the plot (created if

@@ -184,6 +184,22 @@ pub fn done(session: &Session, message: impl Into<String>, to: impl Into<String>
     Redirect::see_other(to.into()).into_response()
 }
 
+/// Stores a form that parsed with `store`: what was stored, or the errors to show the form again
+/// with (its own, or the service's refusal next to the field it is about). Internal failures
+/// become a 500 page.
+pub async fn store<D, T, E: Refusal, F: Future<Output = Result<T, E>>>(
+    parsed: Result<D, Errors>,
+    store: impl FnOnce(D) -> F,
+) -> poem::Result<Result<T, Errors>> {
+    match parsed {
+        Ok(details) => match store(details).await {
+            Ok(stored) => Ok(Ok(stored)),
+            Err(e) => Ok(Err(Errors::refused(e)?)),
+        },
+        Err(errors) => Ok(Err(errors)),
+    }
+}
+
 /// A form shown again with its errors and the user's input.
 pub fn invalid(page: Markup) -> Response {
     page.into_response().with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response()

@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod error;
 mod forms;
 mod home;
+mod imports;
 pub mod layout;
 mod links;
 mod lists;

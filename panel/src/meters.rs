@@ -20,7 +20,7 @@ use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
 use crate::forms::{
     Errors, date_field, date_text, date_value, done, field, invalid, meter_value_field, optional, required_text_field,
-    text_field,
+    store, text_field,
 };
 use crate::layout::{self, csrf_input};
 use crate::lists::{RegisterQuery, crumbs, pager, table};
@@ -542,14 +542,8 @@ pub async fn update(
     Form(form): Form<MeterForm>,
 ) -> Result<Response> {
     let info = load(&ctx, id).await?;
-    let errors = match form.parse() {
-        Ok(details) => match inventory::update_meter(&ctx, id, details, user.actor()).await {
-            Ok(meter) => {
-                return Ok(done(session, format!("Счётчик № {} сохранён.", meter.serial), format!("/meters/{id}")));
-            }
-            Err(e) => Errors::refused(e)?,
-        },
-        Err(errors) => errors,
-    };
-    Ok(invalid(edit_page(&user, &info, &form, &errors)))
+    match store(form.parse(), |details| inventory::update_meter(&ctx, id, details, user.actor())).await? {
+        Ok(meter) => Ok(done(session, format!("Счётчик № {} сохранён.", meter.serial), format!("/meters/{id}"))),
+        Err(errors) => Ok(invalid(edit_page(&user, &info, &form, &errors))),
+    }
 }

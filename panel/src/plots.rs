@@ -16,7 +16,7 @@ use service::listing;
 use crate::auth::{Admin, OfficeStaff};
 use crate::contracts;
 use crate::error::{found, internal};
-use crate::forms::{Errors, done, invalid, optional, required_text_field, text_field, textarea_field};
+use crate::forms::{Errors, done, invalid, optional, required_text_field, store, text_field, textarea_field};
 use crate::layout::{self, csrf_input};
 use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
 
@@ -133,16 +133,10 @@ pub async fn create(
     ctx: Data<&Context>,
     Form(form): Form<PlotForm>,
 ) -> Result<Response> {
-    let errors = match form.parse() {
-        Ok(details) => match inventory::create_plot(&ctx, details, user.actor()).await {
-            Ok(plot) => {
-                return Ok(done(session, format!("Участок {} добавлен.", plot.number), format!("/plots/{}", plot.id)));
-            }
-            Err(e) => Errors::refused(e)?,
-        },
-        Err(errors) => errors,
-    };
-    Ok(invalid(form_page(&user, None, &form, &errors)))
+    match store(form.parse(), |details| inventory::create_plot(&ctx, details, user.actor())).await? {
+        Ok(plot) => Ok(done(session, format!("Участок {} добавлен.", plot.number), format!("/plots/{}", plot.id))),
+        Err(errors) => Ok(invalid(form_page(&user, None, &form, &errors))),
+    }
 }
 
 #[handler]
@@ -160,12 +154,8 @@ pub async fn update(
     Form(form): Form<PlotForm>,
 ) -> Result<Response> {
     let plot = found(plot::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
-    let errors = match form.parse() {
-        Ok(details) => match inventory::update_plot(&ctx, id, details, user.actor()).await {
-            Ok(plot) => return Ok(done(session, format!("Участок {} сохранён.", plot.number), format!("/plots/{id}"))),
-            Err(e) => Errors::refused(e)?,
-        },
-        Err(errors) => errors,
-    };
-    Ok(invalid(form_page(&user, Some(&plot), &form, &errors)))
+    match store(form.parse(), |details| inventory::update_plot(&ctx, id, details, user.actor())).await? {
+        Ok(plot) => Ok(done(session, format!("Участок {} сохранён.", plot.number), format!("/plots/{id}"))),
+        Err(errors) => Ok(invalid(form_page(&user, Some(&plot), &form, &errors))),
+    }
 }

@@ -1,47 +1,32 @@
 //! Loading the register from a spreadsheet at go-live: the format and its template, upload, a
-//! dry-run preview, then confirmation — the payment import's flow ([`crate::payments::import`]).
+//! dry-run preview, then confirmation — the flow shared with the payment import
+//! ([`crate::imports`]: the previewed rows wait in the session).
 //!
-//! Between preview and confirmation the parsed rows wait in the session, never in the page: the
-//! browser sends back only the id of the preview it confirms, so what is stored is exactly what
-//! the server read and showed. The rows are checked again when they are stored.
+//! The rows are checked again when they are stored.
 
 use maud::{Markup, html};
 use poem::session::Session;
-use poem::web::{Data, Form, Multipart, Redirect};
+use poem::web::{Data, Form, Multipart};
 use poem::{IntoResponse, Response, Result, handler};
-use serde::{Deserialize, Serialize};
 use service::Context;
 use service::register_import::{self, Counts, Preview, RegisterRow, SCHEMA, Status};
 
 use crate::auth::Admin;
 use crate::error::{error_chain, internal, refusal};
-use crate::forms::{Errors, date_text, done, field, invalid};
-use crate::layout::{self, Flash, csrf_input};
+use crate::forms::{Errors, date_text, done, invalid};
+use crate::imports::{ConfirmForm, ImportScreen, errors_section, uploaded_file};
+use crate::layout;
 use crate::lists::{crumbs, table};
 use crate::reports::attachment;
 
-/// The session entry holding an import waiting for confirmation.
-const PENDING: &str = "register_import";
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PendingImport {
-    /// Names this preview, so a confirmation from an older tab cannot store another file.
-    id: String,
-    file_name: String,
-    rows: Vec<RegisterRow>,
-}
-
-fn upload_form(user: &Admin, errors: &Errors) -> Markup {
-    html! {
-        form.stack method="post" action="/register/import" enctype="multipart/form-data" {
-            (csrf_input(&user.csrf))
-            (field(errors, "file", "Файл реестра (xlsx или CSV)", html! {
-                input #file type="file" name="file" accept=".xlsx,.xls,.csv,text/csv" required;
-            }))
-            button type="submit" { "Проверить файл" }
-        }
-    }
-}
+const SCREEN: ImportScreen = ImportScreen {
+    path: "/register/import",
+    confirm_path: "/register/import/confirm",
+    session_key: "register_import",
+    file_label: "Файл реестра (xlsx или CSV)",
+    no_file: "Выберите файл реестра.",
+    stale_message: "Нечего загружать: проверка устарела или файл загружен заново. Загрузите файл ещё раз.",
+};
 
 fn upload_page(user: &Admin, errors: &Errors) -> Markup {
     layout::page(
@@ -68,7 +53,7 @@ fn upload_page(user: &Admin, errors: &Errors) -> Markup {
                 "не задваивает; расхождение с учётом — ошибка, а не замена. Файл с ошибками не загружается совсем."
             }
             (errors.banner())
-            (upload_form(user, errors))
+            (SCREEN.upload_form(&user.csrf, errors))
         },
     )
 }
@@ -144,25 +129,15 @@ fn preview_page(user: &Admin, file_name: &str, preview: &Preview, pending_id: Op
         html! {
             (crumbs(&[("/contracts", "Договоры"), ("/register/import", "Загрузка реестра")]))
             (counts_table(counts, preview.bad.len()))
-            @if !preview.bad.is_empty() {
-                h2 { "Ошибки" }
-                (table(&["Строка", "Что не так"], preview.bad.iter().map(|bad| html! {
-                    tr { td.num { (bad.line) } td { (bad.reason()) } }
-                })))
-            }
+            (errors_section(preview.bad.iter().map(|bad| (bad.line, bad.reason()))))
             @match pending_id {
-                Some(id) => form.stack method="post" action="/register/import/confirm" {
-                    (csrf_input(&user.csrf))
-                    input type="hidden" name="import_id" value=(id);
-                    button type="submit" { "Загрузить: договоров " (counts.contracts) }
-                    " " a href="/register/import" { "Отмена" }
-                },
+                Some(id) => (SCREEN.confirm_form(&user.csrf, id, html! { "Загрузить: договоров " (counts.contracts) })),
                 None if preview.bad.is_empty() => {
                     p.flash.ok { "Новых договоров в файле нет: всё уже в учёте." }
                 }
                 None => {
                     p.flash.error { "Файл не будет загружен: исправьте строки с ошибками и загрузите его снова." }
-                    (upload_form(user, &Errors::default()))
+                    (SCREEN.upload_form(&user.csrf, &Errors::default()))
                 }
             }
             h2 { "Строки файла" }
@@ -173,37 +148,16 @@ fn preview_page(user: &Admin, file_name: &str, preview: &Preview, pending_id: Op
 
 /// Reads the uploaded file and shows what importing it would do.
 #[handler]
-pub async fn upload(user: Admin, session: &Session, ctx: Data<&Context>, mut multipart: Multipart) -> Result<Response> {
-    let mut file = None;
-    while let Some(part) = multipart.next_field().await? {
-        if part.name() == Some("file") {
-            let name = part.file_name().unwrap_or("файл").to_owned();
-            file = Some((name, part.bytes().await?));
-        }
-    }
-    let Some((file_name, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
-        let mut errors = Errors::default();
-        errors.add("file", "Выберите файл реестра.");
-        return Ok(invalid(upload_page(&user, &errors)));
+pub async fn upload(user: Admin, session: &Session, ctx: Data<&Context>, multipart: Multipart) -> Result<Response> {
+    let Some((file_name, bytes)) = uploaded_file(multipart).await? else {
+        return Ok(invalid(upload_page(&user, &SCREEN.no_file_errors())));
     };
     let preview = match register_import::preview(&ctx, &file_name, &bytes).await {
         Ok(preview) => preview,
         Err(e) => return Ok(invalid(upload_page(&user, &Errors::form(refusal(e)?)))),
     };
-    session.remove(PENDING);
-    let pending_id = preview.can_commit().then(|| {
-        let id = service::staff::random_token(16);
-        let rows = preview.clone().into_rows();
-        session.set(PENDING, PendingImport { id: id.clone(), file_name: file_name.clone(), rows });
-        id
-    });
+    let pending_id = SCREEN.keep(session, &file_name, preview.can_commit().then(|| preview.clone().into_rows()));
     Ok(preview_page(&user, &file_name, &preview, pending_id.as_deref()).into_response())
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-pub struct ConfirmForm {
-    import_id: String,
 }
 
 /// Stores the previewed rows in one transaction.
@@ -214,12 +168,9 @@ pub async fn confirm(
     ctx: Data<&Context>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response> {
-    let pending = session.get::<PendingImport>(PENDING).filter(|p| p.id == form.import_id);
-    let Some(pending) = pending else {
-        Flash::error(session, "Нечего загружать: проверка устарела или файл загружен заново. Загрузите файл ещё раз.");
-        return Ok(Redirect::see_other("/register/import").into_response());
+    let Some(pending) = SCREEN.take::<RegisterRow>(session, &form) else {
+        return Ok(SCREEN.stale(session));
     };
-    session.remove(PENDING);
     match register_import::commit(&ctx, &pending.file_name, pending.rows, user.actor()).await {
         Ok(c) => {
             let message = format!(
@@ -229,9 +180,6 @@ pub async fn confirm(
             );
             Ok(done(session, message, "/contracts"))
         }
-        Err(e) => {
-            Flash::error(session, refusal(e)?);
-            Ok(Redirect::see_other("/register/import").into_response())
-        }
+        Err(e) => Ok(SCREEN.back(session, refusal(e)?)),
     }
 }

@@ -189,12 +189,14 @@ async fn account_changed(
 ) -> Result<Response> {
     match result {
         Ok(message) => Ok(done(session, message, format!("/staff/{id}"))),
-        Err(e) => {
-            let errors = Errors::refused(e)?;
-            let member = load(ctx, id).await?;
-            Ok(invalid(member_page(user, ctx, &member, &errors).await?))
-        }
+        Err(e) => member_page_again(user, ctx, id, &Errors::refused(e)?).await,
     }
+}
+
+/// The account's page again, with the errors of the form sent from it.
+async fn member_page_again(user: &Admin, ctx: &Context, id: i64, errors: &Errors) -> Result<Response> {
+    let member = load(ctx, id).await?;
+    Ok(invalid(member_page(user, ctx, &member, errors).await?))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -213,8 +215,7 @@ pub async fn set_role(
 ) -> Result<Response> {
     let mut errors = Errors::default();
     let Some(role) = errors.check("role", require_choice::<Role>(&form.role)) else {
-        let member = load(&ctx, id).await?;
-        return Ok(invalid(member_page(&user, &ctx, &member, &errors).await?));
+        return member_page_again(&user, &ctx, id, &errors).await;
     };
     let result = service::staff::set_role(&ctx, id, role, user.actor()).await;
     let result = result.map(|m| format!("Роль «{}»: {}.", m.login, m.role.label().to_lowercase()));
@@ -258,8 +259,7 @@ pub async fn reset_password(
 ) -> Result<Response> {
     let mut errors = Errors::default();
     let Some(password) = repeated(&form.password, &form.repeat, &mut errors) else {
-        let member = load(&ctx, id).await?;
-        return Ok(invalid(member_page(&user, &ctx, &member, &errors).await?));
+        return member_page_again(&user, &ctx, id, &errors).await;
     };
     let result = service::staff::reset_password(&ctx, id, &password, user.id()).await;
     account_changed(&user, session, &ctx, id, result.map(|()| "Пароль задан; блокировка снята.".to_owned())).await

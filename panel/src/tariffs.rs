@@ -13,7 +13,7 @@ use service::dates::parse_date;
 use crate::auth::Admin;
 use crate::error::internal;
 use crate::forms::{
-    Errors, date_field, date_text, date_value, done, invalid, money_field, require_choice, select_field,
+    Errors, date_field, date_text, date_value, done, invalid, money_field, require_choice, select_field, store,
 };
 use crate::layout::{self, csrf_input};
 use crate::lists::table;
@@ -87,23 +87,20 @@ pub async fn create(
     ctx: Data<&Context>,
     Form(form): Form<TariffForm>,
 ) -> Result<Response> {
-    let errors = match form.parse() {
-        Ok((service, zone, price, valid_from)) => {
-            match service::tariffs::add(&ctx, service, zone, price, valid_from, user.actor()).await {
-                Ok(t) => {
-                    let message = format!(
-                        "Цена {}, {}: {} с {}.",
-                        t.service,
-                        t.zone.label().to_lowercase(),
-                        t.price_kopecks,
-                        date_text(t.valid_from)
-                    );
-                    return Ok(done(session, message, "/tariffs"));
-                }
-                Err(e) => Errors::refused(e)?,
-            }
+    let added = store(form.parse(), |(service, zone, price, valid_from)| {
+        service::tariffs::add(&ctx, service, zone, price, valid_from, user.actor())
+    });
+    match added.await? {
+        Ok(t) => {
+            let message = format!(
+                "Цена {}, {}: {} с {}.",
+                t.service,
+                t.zone.label().to_lowercase(),
+                t.price_kopecks,
+                date_text(t.valid_from)
+            );
+            Ok(done(session, message, "/tariffs"))
         }
-        Err(errors) => errors,
-    };
-    Ok(invalid(tariffs_page(&user, &ctx, &form, &errors).await?))
+        Err(errors) => Ok(invalid(tariffs_page(&user, &ctx, &form, &errors).await?)),
+    }
 }

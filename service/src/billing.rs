@@ -1,7 +1,8 @@
 //! Keeps the ledger's consumption lines equal to what the domain computes from accepted readings
 //! and tariffs. Lines are rebuilt per meter inside the transaction that changed its readings.
 
-use domain::{ChargeKind, MeterSpec, ReadingPoint, ReadingStatus, Service, charges_for_meter};
+use chrono::{DateTime, Utc};
+use domain::{Charge, ChargeKind, MeterSpec, ReadingPoint, ReadingStatus, Service, charges_for_meter};
 use entities::{charge, contract, meter, reading};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
@@ -95,10 +96,17 @@ async fn recompute_loaded(
         return Ok(());
     }
     let now = chrono::Utc::now();
-    let rows = charges.into_iter().map(|c| charge::ActiveModel {
+    let rows = charges.into_iter().map(|c| consumption_line(meter.contract_id, meter.id, c, now));
+    charge::Entity::insert_many(rows).exec(conn).await?;
+    Ok(())
+}
+
+/// The ledger line of a consumption charge the domain computed for a meter of a contract.
+pub fn consumption_line(contract_id: i64, meter_id: i64, c: Charge, now: DateTime<Utc>) -> charge::ActiveModel {
+    charge::ActiveModel {
         id: NotSet,
-        contract_id: Set(meter.contract_id),
-        meter_id: Set(Some(meter.id)),
+        contract_id: Set(contract_id),
+        meter_id: Set(Some(meter_id)),
         reading_id: Set(Some(c.reading_id)),
         period: Set(c.period),
         kind: Set(ChargeKind::Consumption),
@@ -109,7 +117,5 @@ async fn recompute_loaded(
         price_kopecks: Set(Some(c.price)),
         amount_kopecks: Set(c.amount),
         created_at: Set(now),
-    });
-    charge::Entity::insert_many(rows).exec(conn).await?;
-    Ok(())
+    }
 }

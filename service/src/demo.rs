@@ -3,13 +3,13 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
 use domain::{
-    ChargeKind, Kopecks, MeterSpec, MeterValue, PaymentSource, Period, Phone, PlotNumber, ReadingPoint, ReadingSource,
+    Kopecks, MeterSpec, MeterValue, PaymentSource, Period, Phone, PlotNumber, ReadingPoint, ReadingSource,
     ReadingStatus, Service, TariffPlan, Zone, charges_for_meter,
 };
-use entities::{charge, consumer, contract, holding, meter, payment, plot, reading, tariff};
+use entities::{consumer, contract, holding, meter, payment, plot, reading, tariff};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, Set};
 
-use crate::{Context, Internal};
+use crate::{Context, Internal, billing};
 
 #[derive(Debug, Clone, Copy)]
 pub struct DemoSpec {
@@ -364,21 +364,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                 });
             }
         }
-        charge_rows.extend(charges.into_iter().map(|c| charge::ActiveModel {
-            id: NotSet,
-            contract_id: Set(contract_id),
-            meter_id: Set(Some(meter_id)),
-            reading_id: Set(Some(c.reading_id)),
-            period: Set(c.period),
-            kind: Set(ChargeKind::Consumption),
-            zone: Set(Some(c.zone)),
-            previous_value: Set(Some(c.previous)),
-            current_value: Set(Some(c.current)),
-            consumption: Set(Some(c.consumption)),
-            price_kopecks: Set(Some(c.price)),
-            amount_kopecks: Set(c.amount),
-            created_at: Set(now),
-        }));
+        charge_rows.extend(charges.into_iter().map(|c| billing::consumption_line(contract_id, meter_id, c, now)));
     }
     summary.readings = reading_rows.len();
     summary.payments = payment_rows.len();

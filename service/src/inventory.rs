@@ -6,12 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{MeterValue, Phone, PlotNumber, Service, TariffPlan, billing::Balance};
 use entities::{consumer, contract, holding, meter, meter_photo, photo, plot, reading};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    FromQueryResult, IntoActiveModel, ModelTrait, NotSet, PrimaryKeyTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::{Value, json};
 
 use crate::audit::{self, Actor};
+use crate::db::TxFuture;
 use crate::debt::{self, Scope};
 use crate::error::internal_errors;
 use crate::{Context, Internal, readings};
@@ -375,15 +376,53 @@ fn non_blank(text: Option<String>) -> Option<String> {
 }
 
 /// The fields that changed, as `{"field": [old, new]}` for the audit log.
-fn changes<const N: usize>(fields: [(&str, Value, Value); N]) -> Value {
+fn changes<const N: usize>(old: [(&str, Value); N], new: [(&str, Value); N]) -> Value {
     Value::Object(
-        fields
-            .into_iter()
-            .filter(|(_, old, new)| old != new)
-            .map(|(k, old, new)| (k.to_owned(), json!([old, new])))
+        old.into_iter()
+            .zip(new)
+            .filter(|((_, old), (_, new))| old != new)
+            .map(|((k, old), (_, new))| (k.to_owned(), json!([old, new])))
             .collect(),
     )
 }
+
+/// An office edit of one register row, in one transaction: loads the row (or fails with
+/// `missing`), lets `edit` check it and set the new values, stores it, and audits
+/// `{entity}.update` with the old and new values of those of `fields` that changed.
+async fn update_audited<M, const N: usize>(
+    ctx: &Context,
+    actor: Actor,
+    entity: &'static str,
+    id: i64,
+    missing: InventoryError,
+    fields: impl Fn(&M) -> [(&'static str, Value); N] + Send + 'static,
+    edit: impl for<'c> FnOnce(&'c DatabaseTransaction, &'c M, ActiveOf<M>) -> TxFuture<'c, ActiveOf<M>, InventoryError>
+    + Send
+    + 'static,
+) -> Result<M, InventoryError>
+where
+    M: ModelTrait + FromQueryResult + IntoActiveModel<ActiveOf<M>> + Clone + Send + Sync,
+    M::Entity: EntityTrait<Model = M>,
+    ActiveOf<M>: ActiveModelTrait<Entity = M::Entity> + ActiveModelBehavior + Send,
+    i64: Into<<<M::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+{
+    let ctx2 = ctx.clone();
+    ctx.db
+        .write(move |txn| {
+            Box::pin(async move {
+                let old = M::Entity::find_by_id(id).one(txn).await?.ok_or(missing)?;
+                let edited = edit(txn, &old, old.clone().into_active_model()).await?;
+                let new = edited.update(txn).await?;
+                let diff = changes(fields(&old), fields(&new));
+                audit::record(txn, &ctx2, actor, &format!("{entity}.update"), entity, Some(id), diff).await?;
+                Ok(new)
+            })
+        })
+        .await
+}
+
+/// The active model of a model's entity.
+type ActiveOf<M> = <<M as ModelTrait>::Entity as EntityTrait>::ActiveModel;
 
 /// Adds a plot to the map without a contract yet.
 pub async fn create_plot(ctx: &Context, details: PlotDetails, actor: Actor) -> Result<plot::Model, InventoryError> {
@@ -417,31 +456,22 @@ pub async fn update_plot(
     details: PlotDetails,
     actor: Actor,
 ) -> Result<plot::Model, InventoryError> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let old = plot::Entity::find_by_id(plot_id).one(txn).await?.ok_or(InventoryError::UnknownPlot)?;
-                if let Some(other) = find_plot(txn, &details.number).await?
-                    && other.id != plot_id
-                {
-                    return Err(InventoryError::PlotTaken(details.number));
-                }
-                let mut plot = old.clone().into_active_model();
-                plot.number = Set(details.number);
-                plot.address = Set(non_blank(details.address));
-                plot.notes = Set(non_blank(details.notes));
-                let new = plot.update(txn).await?;
-                let diff = changes([
-                    ("number", json!(old.number), json!(new.number)),
-                    ("address", json!(old.address), json!(new.address)),
-                    ("notes", json!(old.notes), json!(new.notes)),
-                ]);
-                audit::record(txn, &ctx2, actor, "plot.update", "plot", Some(plot_id), diff).await?;
-                Ok(new)
-            })
+    let fields =
+        |p: &plot::Model| [("number", json!(p.number)), ("address", json!(p.address)), ("notes", json!(p.notes))];
+    update_audited(ctx, actor, "plot", plot_id, InventoryError::UnknownPlot, fields, move |txn, _, mut plot| {
+        Box::pin(async move {
+            if let Some(other) = find_plot(txn, &details.number).await?
+                && other.id != plot_id
+            {
+                return Err(InventoryError::PlotTaken(details.number));
+            }
+            plot.number = Set(details.number);
+            plot.address = Set(non_blank(details.address));
+            plot.notes = Set(non_blank(details.notes));
+            Ok(plot)
         })
-        .await
+    })
+    .await
 }
 
 pub async fn update_consumer(
@@ -454,29 +484,32 @@ pub async fn update_consumer(
     if full_name.is_empty() {
         return Err(InventoryError::NoName);
     }
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
+    let fields = |c: &consumer::Model| {
+        [
+            ("full_name", json!(c.full_name)),
+            ("phone", json!(c.phone)),
+            ("notes", json!(c.notes)),
+            ("reminders_enabled", json!(c.reminders_enabled)),
+        ]
+    };
+    update_audited(
+        ctx,
+        actor,
+        "consumer",
+        consumer_id,
+        InventoryError::UnknownConsumer,
+        fields,
+        move |_, _, mut consumer| {
             Box::pin(async move {
-                let old =
-                    consumer::Entity::find_by_id(consumer_id).one(txn).await?.ok_or(InventoryError::UnknownConsumer)?;
-                let mut consumer = old.clone().into_active_model();
                 consumer.full_name = Set(full_name);
                 consumer.phone = Set(details.phone);
                 consumer.notes = Set(non_blank(details.notes));
                 consumer.reminders_enabled = Set(details.reminders_enabled);
-                let new = consumer.update(txn).await?;
-                let diff = changes([
-                    ("full_name", json!(old.full_name), json!(new.full_name)),
-                    ("phone", json!(old.phone), json!(new.phone)),
-                    ("notes", json!(old.notes), json!(new.notes)),
-                    ("reminders_enabled", json!(old.reminders_enabled), json!(new.reminders_enabled)),
-                ]);
-                audit::record(txn, &ctx2, actor, "consumer.update", "consumer", Some(consumer_id), diff).await?;
-                Ok(new)
+                Ok(consumer)
             })
-        })
-        .await
+        },
+    )
+    .await
 }
 
 pub async fn update_contract(
@@ -489,12 +522,16 @@ pub async fn update_contract(
     if number.is_empty() {
         return Err(InventoryError::NoContractNumber);
     }
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
+    let fields = |c: &contract::Model| [("number", json!(c.number)), ("signed_on", json!(c.signed_on))];
+    update_audited(
+        ctx,
+        actor,
+        "contract",
+        contract_id,
+        InventoryError::UnknownContract,
+        fields,
+        move |txn, old, mut contract| {
             Box::pin(async move {
-                let old =
-                    contract::Entity::find_by_id(contract_id).one(txn).await?.ok_or(InventoryError::UnknownContract)?;
                 let taken = contract::Entity::find()
                     .filter(contract::Column::Number.eq(&number))
                     .filter(contract::Column::Id.ne(contract_id))
@@ -508,19 +545,13 @@ pub async fn update_contract(
                 {
                     return Err(InventoryError::ClosedBeforeSigned(details.signed_on));
                 }
-                let mut contract = old.clone().into_active_model();
                 contract.number = Set(number);
                 contract.signed_on = Set(details.signed_on);
-                let new = contract.update(txn).await?;
-                let diff = changes([
-                    ("number", json!(old.number), json!(new.number)),
-                    ("signed_on", json!(old.signed_on), json!(new.signed_on)),
-                ]);
-                audit::record(txn, &ctx2, actor, "contract.update", "contract", Some(contract_id), diff).await?;
-                Ok(new)
+                Ok(contract)
             })
-        })
-        .await
+        },
+    )
+    .await
 }
 
 /// Closes a contract: no more readings are taken on it, its ledger stays. When it was the
@@ -587,28 +618,24 @@ pub async fn update_meter(
     if serial.is_empty() {
         return Err(InventoryError::NoSerial);
     }
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let old = meter::Entity::find_by_id(meter_id).one(txn).await?.ok_or(InventoryError::UnknownMeter)?;
-                let mut meter = old.clone().into_active_model();
-                meter.serial = Set(serial);
-                meter.seal_number = Set(non_blank(details.seal_number));
-                meter.seal_checked_on = Set(details.seal_checked_on);
-                meter.verification_due = Set(details.verification_due);
-                let new = meter.update(txn).await?;
-                let diff = changes([
-                    ("serial", json!(old.serial), json!(new.serial)),
-                    ("seal_number", json!(old.seal_number), json!(new.seal_number)),
-                    ("seal_checked_on", json!(old.seal_checked_on), json!(new.seal_checked_on)),
-                    ("verification_due", json!(old.verification_due), json!(new.verification_due)),
-                ]);
-                audit::record(txn, &ctx2, actor, "meter.update", "meter", Some(meter_id), diff).await?;
-                Ok(new)
-            })
+    let fields = |m: &meter::Model| {
+        [
+            ("serial", json!(m.serial)),
+            ("seal_number", json!(m.seal_number)),
+            ("seal_checked_on", json!(m.seal_checked_on)),
+            ("verification_due", json!(m.verification_due)),
+        ]
+    };
+    update_audited(ctx, actor, "meter", meter_id, InventoryError::UnknownMeter, fields, move |_, _, mut meter| {
+        Box::pin(async move {
+            meter.serial = Set(serial);
+            meter.seal_number = Set(non_blank(details.seal_number));
+            meter.seal_checked_on = Set(details.seal_checked_on);
+            meter.verification_due = Set(details.verification_due);
+            Ok(meter)
         })
-        .await
+    })
+    .await
 }
 
 /// Files a stored photo (see [`crate::photos::store`]) in a meter's inventory gallery.

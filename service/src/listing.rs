@@ -12,6 +12,7 @@ use domain::{Balance, PaymentSource, Period, PlotNumber, ReadingSource, ReadingS
 use entities::{audit_log, consumer, contract, meter, payment, plot, reading, staff};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use crate::debt::{self, Scope};
@@ -98,6 +99,18 @@ impl RegisterFilter {
             )
     }
 
+    /// Whether a plot or a consumer is listed: one of its contract `rows` passes, or (with no
+    /// filter ticked) the search matches its own `fields` or `phone`.
+    fn matches_holder<'a>(
+        &self,
+        rows: &[ContractRow],
+        fields: impl IntoIterator<Item = &'a str>,
+        phone: Option<&str>,
+    ) -> bool {
+        let own = !self.has_flags() && self.text_matches(fields, phone);
+        own || rows.iter().any(|r| self.matches(r))
+    }
+
     /// Case-insensitive substring search; phones compare by digits, `8…` as `+7…`.
     fn text_matches<'a>(&self, fields: impl IntoIterator<Item = &'a str>, phone: Option<&str>) -> bool {
         let needle = self.text.trim().to_lowercase();
@@ -130,17 +143,7 @@ pub async fn contract_rows(
         Scope::All => Condition::all(),
     };
     let contracts = contract::Entity::find().filter(condition).all(conn).await?;
-    let plots = by_id(
-        plot::Entity::find().filter(plot::Column::Id.is_in(contracts.iter().map(|c| c.plot_id))).all(conn).await?,
-        |p| p.id,
-    );
-    let consumers = by_id(
-        consumer::Entity::find()
-            .filter(consumer::Column::Id.is_in(contracts.iter().map(|c| c.consumer_id)))
-            .all(conn)
-            .await?,
-        |c| c.id,
-    );
+    let (plots, consumers) = plots_and_consumers(conn, &contracts).await?;
     let mut meters = by_id(
         meter::Entity::find()
             .filter(meter::Column::ContractId.is_in(contracts.iter().map(|c| c.id)))
@@ -171,6 +174,38 @@ pub async fn contract_rows(
             .then_with(|| a.contract.number.cmp(&b.contract.number))
     });
     Ok(rows)
+}
+
+/// The plots and the consumers of `contracts`, by id.
+async fn plots_and_consumers(
+    conn: &impl ConnectionTrait,
+    contracts: &[contract::Model],
+) -> Result<(HashMap<i64, plot::Model>, HashMap<i64, consumer::Model>), DbErr> {
+    let plots = by_id(
+        plot::Entity::find().filter(plot::Column::Id.is_in(contracts.iter().map(|c| c.plot_id))).all(conn).await?,
+        |p| p.id,
+    );
+    let consumers = by_id(
+        consumer::Entity::find()
+            .filter(consumer::Column::Id.is_in(contracts.iter().map(|c| c.consumer_id)))
+            .all(conn)
+            .await?,
+        |c| c.id,
+    );
+    Ok((plots, consumers))
+}
+
+/// Every contract row, grouped by `key`: its plot's or its consumer's id.
+async fn contract_rows_by(
+    conn: &impl ConnectionTrait,
+    period: Period,
+    key: impl Fn(&ContractRow) -> i64,
+) -> Result<HashMap<i64, Vec<ContractRow>>, DbErr> {
+    let mut groups: HashMap<i64, Vec<ContractRow>> = HashMap::new();
+    for row in contract_rows(conn, Scope::All, period).await? {
+        groups.entry(key(&row)).or_default().push(row);
+    }
+    Ok(groups)
 }
 
 fn by_id<K: std::hash::Hash + Eq, T>(items: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, T> {
@@ -221,19 +256,15 @@ pub async fn consumers(
     filter: &RegisterFilter,
     period: Period,
 ) -> Result<Vec<ConsumerRow>, DbErr> {
-    let mut rows_by_consumer: HashMap<i64, Vec<ContractRow>> = HashMap::new();
-    for row in contract_rows(conn, Scope::All, period).await? {
-        rows_by_consumer.entry(row.consumer.id).or_default().push(row);
-    }
+    let mut rows_by_consumer = contract_rows_by(conn, period, |row| row.consumer.id).await?;
     let mut consumers = consumer::Entity::find().all(conn).await?;
     consumers.sort_by_cached_key(|c| c.full_name.to_lowercase());
     Ok(consumers
         .into_iter()
         .filter_map(|consumer| {
             let rows = rows_by_consumer.remove(&consumer.id).unwrap_or_default();
-            let own = !filter.has_flags()
-                && filter.text_matches([consumer.full_name.as_str()], consumer.phone.as_ref().map(|p| p.as_str()));
-            (own || rows.iter().any(|r| filter.matches(r))).then(|| ConsumerRow {
+            let phone = consumer.phone.as_ref().map(|p| p.as_str());
+            filter.matches_holder(&rows, [consumer.full_name.as_str()], phone).then(|| ConsumerRow {
                 // Rows come in walking order, so equal plots are adjacent.
                 plots: {
                     let mut plots: Vec<PlotNumber> = rows.iter().map(|r| r.plot.number.clone()).collect();
@@ -264,20 +295,16 @@ pub async fn plots(
     filter: &RegisterFilter,
     period: Period,
 ) -> Result<Vec<PlotRow>, DbErr> {
-    let mut rows_by_plot: HashMap<i64, Vec<ContractRow>> = HashMap::new();
-    for row in contract_rows(conn, Scope::All, period).await? {
-        rows_by_plot.entry(row.plot.id).or_default().push(row);
-    }
+    let mut rows_by_plot = contract_rows_by(conn, period, |row| row.plot.id).await?;
     let mut plots = plot::Entity::find().all(conn).await?;
     plots.sort_by(|a, b| PlotNumber::route_order(a.number.as_str(), b.number.as_str()));
     Ok(plots
         .into_iter()
         .filter_map(|plot| {
             let rows = rows_by_plot.remove(&plot.id).unwrap_or_default();
-            let own = !filter.has_flags()
-                && filter.text_matches([plot.number.as_str(), plot.address.as_deref().unwrap_or_default()], None);
+            let fields = [plot.number.as_str(), plot.address.as_deref().unwrap_or_default()];
             let open: Vec<&ContractRow> = rows.iter().filter(|r| r.contract.closed_on.is_none()).collect();
-            (own || rows.iter().any(|r| filter.matches(r))).then(|| PlotRow {
+            filter.matches_holder(&rows, fields, None).then(|| PlotRow {
                 holders: open
                     .iter()
                     .map(|r| r.consumer.full_name.clone())
@@ -305,17 +332,7 @@ async fn contract_refs(
     contract_ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, ContractRef>, DbErr> {
     let contracts = contract::Entity::find().filter(contract::Column::Id.is_in(contract_ids)).all(conn).await?;
-    let plots = by_id(
-        plot::Entity::find().filter(plot::Column::Id.is_in(contracts.iter().map(|c| c.plot_id))).all(conn).await?,
-        |p| p.id,
-    );
-    let consumers = by_id(
-        consumer::Entity::find()
-            .filter(consumer::Column::Id.is_in(contracts.iter().map(|c| c.consumer_id)))
-            .all(conn)
-            .await?,
-        |c| c.id,
-    );
+    let (plots, consumers) = plots_and_consumers(conn, &contracts).await?;
     Ok(contracts
         .into_iter()
         .filter_map(|contract| {
@@ -350,20 +367,13 @@ pub async fn readings(
     page: u64,
     per_page: u64,
 ) -> Result<Paged<ReadingRow>, DbErr> {
-    let mut query = reading::Entity::find();
-    if let Some(period) = filter.period {
-        query = query.filter(reading::Column::Period.eq(period));
-    }
-    if let Some(source) = filter.source {
-        query = query.filter(reading::Column::Source.eq(source));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(reading::Column::Status.eq(status));
-    }
-    if let Some(meter_id) = filter.meter_id {
-        query = query.filter(reading::Column::MeterId.eq(meter_id));
-    }
-    let query = query.order_by_desc(reading::Column::TakenAt).order_by_desc(reading::Column::Id);
+    let query = reading::Entity::find()
+        .apply_if(filter.period, |q, period| q.filter(reading::Column::Period.eq(period)))
+        .apply_if(filter.source, |q, source| q.filter(reading::Column::Source.eq(source)))
+        .apply_if(filter.status, |q, status| q.filter(reading::Column::Status.eq(status)))
+        .apply_if(filter.meter_id, |q, meter_id| q.filter(reading::Column::MeterId.eq(meter_id)))
+        .order_by_desc(reading::Column::TakenAt)
+        .order_by_desc(reading::Column::Id);
     let (page, items, total) = fetch_page(conn, query, page, per_page).await?;
     let rows = reading_rows(conn, items).await?;
     Ok(Paged { items: rows, total, page, per_page })
@@ -443,16 +453,12 @@ pub async fn payments(
             .await?;
         query = query.filter(payment::Column::ContractId.is_in(ids));
     }
-    if let Some(id) = filter.contract_id {
-        query = query.filter(payment::Column::ContractId.eq(id));
-    }
-    if let Some(period) = filter.period {
-        query = query.filter(payment::Column::Period.eq(period));
-    }
-    if let Some(source) = filter.source {
-        query = query.filter(payment::Column::Source.eq(source));
-    }
-    let query = query.order_by_desc(payment::Column::PaidOn).order_by_desc(payment::Column::Id);
+    let query = query
+        .apply_if(filter.contract_id, |q, id| q.filter(payment::Column::ContractId.eq(id)))
+        .apply_if(filter.period, |q, period| q.filter(payment::Column::Period.eq(period)))
+        .apply_if(filter.source, |q, source| q.filter(payment::Column::Source.eq(source)))
+        .order_by_desc(payment::Column::PaidOn)
+        .order_by_desc(payment::Column::Id);
     let (page, items, total) = fetch_page(conn, query, page, per_page).await?;
     Ok(Paged { items: payment_rows(conn, items).await?, total, page, per_page })
 }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod bot_chat;
 pub mod fake_telegram;
 pub mod panel_client;
+pub mod seed;
 
 pub use app::TestApp;
 pub use fake_telegram::FakeTelegram;

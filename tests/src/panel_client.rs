@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
 use poem::http::{HeaderMap, StatusCode, header};
-use poem::test::{TestClient, TestForm};
+use poem::test::{TestClient, TestForm, TestFormField};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, RequestParts};
 use service::Context;
@@ -45,6 +45,17 @@ impl Page {
     pub fn assert_lacks(&self, text: &str) -> &Self {
         assert!(!self.body.contains(text), "did not expect «{text}» in:\n{}", self.body);
         self
+    }
+
+    /// The number next to `label` in a details table: «<label></th><td class="num">N».
+    pub fn number_after(&self, label: &str) -> usize {
+        let start = self.body.find(label).unwrap_or_else(|| panic!("no «{label}» in:\n{}", self.body)) + label.len();
+        let digits: String = self.body[start..]
+            .trim_start_matches("</th><td class=\"num\">")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().unwrap_or_else(|_| panic!("no count after «{label}»"))
     }
 
     /// The body as JSON; panics if it is not.
@@ -132,6 +143,18 @@ impl PanelClient {
             None => request,
         };
         self.read(request.send().await).await
+    }
+
+    /// Uploads `bytes` as the file `file_name` to the import page at `path`, as its form does.
+    pub async fn upload_file(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+        let form = self.multipart().field(TestFormField::bytes(bytes).name("file").filename(file_name));
+        self.post_multipart(path, form).await
+    }
+
+    /// Confirms the import that `preview`, from the import page at `path`, offers.
+    pub async fn confirm_import(&self, path: &str, preview: &Page) -> Page {
+        let id = preview.input_value("import_id").expect("the preview offers to import");
+        self.post_form(&format!("{path}/confirm"), &[("import_id", &id)]).await
     }
 
     /// A multipart form that already carries the CSRF token.

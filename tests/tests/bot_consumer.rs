@@ -1,6 +1,6 @@
 //! The consumer bot end to end: the whole app on a temporary database, talking to a fake Bot API.
 
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use domain::billing::Balance;
 use domain::{Kopecks, MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan, cost};
 use entities::{reading, telegram_dialogue, telegram_link};
@@ -9,11 +9,10 @@ use service::audit::Actor;
 use service::inventory::{ConsumerRef, SignedUp};
 use service::links::{self, LinkTarget};
 use service::payments::{self, NewPayment};
-use service::readings::{self, Submission};
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
 use service::{Context, photos};
-use tests::TestApp;
 use tests::bot_chat::{BotChat, jpeg};
+use tests::{TestApp, seed};
 
 const MENU: [&str; 4] = ["Задолженность", "Передать показания", "История", "Помощь"];
 
@@ -35,24 +34,6 @@ async fn bender(ctx: &Context, with_power: bool) -> (SignedUp, Option<SignedUp>)
         false => None,
     };
     (water, power)
-}
-
-/// A reading entered in the panel on `day`.
-async fn read(ctx: &Context, meter_id: i64, values: &[MeterValue], day: &str) {
-    let taken_at = day.parse::<NaiveDate>().unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
-    let submission = Submission {
-        meter_id,
-        values: values.to_vec(),
-        source: ReadingSource::Panel,
-        actor: Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: Some(taken_at),
-    };
-    readings::submit(ctx, submission).await.expect("a reading");
 }
 
 async fn readings_by(ctx: &Context, source: ReadingSource) -> Vec<reading::Model> {
@@ -130,8 +111,8 @@ async fn debt_shows_the_domains_numbers_for_two_services_and_a_partial_payment()
     let water = sign(app.ctx(), "7", consumer, "W-7", Service::Water, TariffPlan::Single, &[100]).await;
     let existing = ConsumerRef::Existing(water.consumer_id);
     let power = sign(app.ctx(), "7", existing, "E-7", Service::Electricity, TariffPlan::Single, &[1000]).await;
-    read(app.ctx(), water.meter_id, &[MeterValue(112_500)], "2026-02-20").await;
-    read(app.ctx(), power.meter_id, &[MeterValue::from_whole(1100)], "2026-02-20").await;
+    seed::reading(app.ctx(), water.meter_id, &[MeterValue(112_500)], "2026-02-20").await;
+    seed::reading(app.ctx(), power.meter_id, &[MeterValue::from_whole(1100)], "2026-02-20").await;
     let payment = NewPayment {
         contract_number: "W-7".into(),
         amount: Kopecks(200_00),

@@ -4,13 +4,11 @@ use domain::{MeterValue, ReadingSource, ReadingStatus, Role, Service, TariffPlan
 use entities::{meter, reading, staff};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use service::Context;
-use service::audit::Actor;
 use service::inventory::{ConsumerRef, SignedUp};
 use service::links::LinkTarget;
-use service::readings::{self, Submission};
 use service::testing::{default_now, new_consumer, sign, staff as new_staff, standard_tariffs};
-use tests::TestApp;
 use tests::bot_chat::{BotChat, jpeg};
+use tests::{TestApp, seed};
 
 const CONTROLLER_ONLY: &str = "Режим контролёра доступен только контролёрам и администраторам.";
 
@@ -34,20 +32,7 @@ async fn app_with_plots() -> (TestApp, Plots) {
     let seven_power = sign(ctx, "7", bender, "E-7", Service::Electricity, TariffPlan::DayNight, &[1000, 500]).await;
     let panikovsky = new_consumer("Паниковский М. С.", None);
     let twelve = sign(ctx, "12", panikovsky, "W-12", Service::Water, TariffPlan::Single, &[0]).await;
-    let february = "2026-02-20T09:00:00Z".parse().unwrap();
-    let submission = Submission {
-        meter_id: seven_water.meter_id,
-        values: vec![MeterValue(112_500)],
-        source: ReadingSource::Panel,
-        actor: Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: Some(february),
-    };
-    readings::submit(ctx, submission).await.unwrap();
+    seed::reading(ctx, seven_water.meter_id, &[MeterValue(112_500)], "2026-02-20").await;
     (app, Plots { three, seven_water, seven_power, twelve })
 }
 

@@ -4,39 +4,19 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use domain::{Kopecks, MeterValue, ReadingSource, Service, TariffPlan};
+use chrono::{DateTime, TimeZone, Utc};
+use domain::{Kopecks, MeterValue, Service, TariffPlan};
 use entities::{consumer, delivery};
 use sea_orm::EntityTrait;
-use service::Context;
 use service::audit::Actor;
 use service::links::LinkTarget;
-use service::readings::{self, Submission};
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
-use tests::TestApp;
 use tests::bot_chat::BotChat;
 use tests::fake_telegram::Call;
+use tests::{TestApp, seed};
 
 /// Long enough for the scheduler (looking every 20 ms in tests) to have sent anything it would.
 const SETTLE: Duration = Duration::from_millis(300);
-
-/// A reading entered in the panel.
-async fn read(ctx: &Context, meter_id: i64, value: i64, day: &str) {
-    let taken_at = day.parse::<NaiveDate>().unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
-    let submission = Submission {
-        meter_id,
-        values: vec![MeterValue::from_whole(value)],
-        source: ReadingSource::Panel,
-        actor: Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: Some(taken_at),
-    };
-    readings::submit(ctx, submission).await.expect("a reading");
-}
 
 fn reminders(app: &TestApp) -> Vec<Call> {
     let is_reminder = |call: &Call| call.text().is_some_and(|t| t.starts_with("Напоминаем"));
@@ -59,9 +39,9 @@ async fn reminds_once_exactly_the_linked_consumers_without_readings_who_want_it(
     let opted_out = sign(ctx, "12", water("Паниковский М. С."), "W-12", Service::Water, TariffPlan::Single, &[0]).await;
     let due = sign(ctx, "7", water("Бендер О. И."), "W-7", Service::Water, TariffPlan::Single, &[100]).await;
     sign(ctx, "9", water("Балаганов Ш."), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
-    read(ctx, read_this_month.meter_id, 5, "2026-03-10").await;
+    seed::reading(ctx, read_this_month.meter_id, &[MeterValue::from_whole(5)], "2026-03-10").await;
     // 30 m³ in February at 40 ₽, unpaid.
-    read(ctx, due.meter_id, 130, "2026-02-20").await;
+    seed::reading(ctx, due.meter_id, &[MeterValue::from_whole(130)], "2026-02-20").await;
     let debt = Kopecks(1200_00);
 
     let (korejko, panikovsky, bender) = (41_001, 41_002, 41_003);

@@ -13,15 +13,13 @@ use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::{Browser, BrowserConfig, Element, Page};
-use chrono::Duration as Days;
-use domain::{Kopecks, MeterValue, PlotNumber, ReadingSource, Role, Service, TariffPlan, Zone};
+use domain::{MeterValue, ReadingSource, Role, Service, TariffPlan};
 use entities::reading;
 use futures::StreamExt;
 use sea_orm::EntityTrait;
 use serde::de::DeserializeOwned;
-use service::audit::Actor;
-use service::inventory::{self, ConsumerRef, NewMeter, SignUp, SignedUp};
-use service::staff::NewStaff;
+use service::inventory::SignedUp;
+use service::testing::{default_now, new_consumer, sign, staff, standard_tariffs};
 use tests::TestApp;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -39,28 +37,14 @@ async fn a_controller_reads_a_meter_from_a_phone() {
         eprintln!("SKIPPED the browser test: {CHROMIUM} not found ({hint})");
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_at(default_now()).await;
     let ctx = app.ctx();
-    let controller = service::staff::create(
-        ctx,
-        NewStaff {
-            login: "kontroler".into(),
-            full_name: "Контролёр Петров".into(),
-            role: Role::Controller,
-            password: "kontroler-password".into(),
-        },
-        Actor::System,
-    )
-    .await
-    .expect("a controller");
-    for (zone, price) in [(Zone::Day, 600), (Zone::Night, 300)] {
-        let from = ctx.today() - Days::days(365);
-        service::tariffs::add(ctx, Service::Electricity, zone, Kopecks(price), from, Actor::System)
-            .await
-            .expect("tariff");
-    }
-    let plot = sign(&app, "5", "Э-5", Service::Electricity, TariffPlan::DayNight, &[1000, 500]).await;
-    let next = sign(&app, "8", "В-8", Service::Water, TariffPlan::Single, &[10]).await;
+    let controller = staff(ctx, "kontroler", Role::Controller).await;
+    standard_tariffs(ctx).await;
+    let owner = new_consumer("Потребитель участка 5", None);
+    let plot = sign(ctx, "5", owner, "Э-5", Service::Electricity, TariffPlan::DayNight, &[1000, 500]).await;
+    let next_owner = new_consumer("Потребитель участка 8", None);
+    let next = sign(ctx, "8", next_owner, "В-8", Service::Water, TariffPlan::Single, &[10]).await;
 
     let photo_dir = tempfile::tempdir().expect("temp dir");
     let photo = photo_dir.path().join("meter.jpg");
@@ -123,34 +107,6 @@ fn browser_config(profile: &Path) -> BrowserConfig {
         })
         .build()
         .expect("a browser configuration")
-}
-
-async fn sign(
-    app: &TestApp,
-    plot: &str,
-    number: &str,
-    service: Service,
-    plan: TariffPlan,
-    initial: &[i64],
-) -> SignedUp {
-    let installed = app.ctx().today() - Days::days(60);
-    let form = SignUp {
-        plot: PlotNumber::parse(plot).unwrap(),
-        plot_address: None,
-        consumer: ConsumerRef::New { full_name: format!("Потребитель участка {plot}"), phone: None },
-        contract_number: number.to_owned(),
-        service,
-        plan,
-        signed_on: installed,
-        meter: NewMeter {
-            serial: format!("SN-{number}"),
-            installed_on: installed,
-            initial: initial.iter().map(|v| MeterValue::from_whole(*v)).collect(),
-            seal_number: Some("P-1".into()),
-            verification_due: None,
-        },
-    };
-    inventory::sign_up(app.ctx(), form, Actor::System).await.expect("sign up")
 }
 
 /// What a controller does on the phone; every step waits for the page it leads to.

@@ -2,37 +2,23 @@
 //! to the front page and back, and the meters due for verification.
 
 use chrono::NaiveDate;
-use domain::{MeterValue, ReadingSource, Role, Service, TariffPlan};
+use domain::{MeterValue, Role, Service, TariffPlan};
 use entities::{meter, seal_event};
 use poem::http::StatusCode;
 use poem::test::TestFormField;
 use sea_orm::{EntityTrait, QueryOrder};
 use service::audit::Actor;
 use service::inventory::{self, MeterDetails, SignedUp};
-use service::readings::{self, Submission};
 use service::testing::{TestContext, new_consumer};
 use tests::bot_chat::jpeg;
-use tests::{Page, PanelClient};
+use tests::{Page, PanelClient, seed};
 
 /// A water meter on plot 5 installed at 100 m³, read at 120 in February; the clock at 15.03.2026.
 async fn water(t: &TestContext) -> SignedUp {
     t.standard_tariffs().await;
     let signed =
         t.sign("5", new_consumer("Козлевич А. Л.", None), "W-5", Service::Water, TariffPlan::Single, &[100]).await;
-    let taken_at = NaiveDate::from_ymd_opt(2026, 2, 20).unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
-    let reading = Submission {
-        meter_id: signed.meter_id,
-        values: vec![MeterValue::from_whole(120)],
-        source: ReadingSource::Panel,
-        actor: Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: Some(taken_at),
-    };
-    readings::submit(&t.ctx, reading).await.unwrap();
+    seed::reading(&t.ctx, signed.meter_id, &[MeterValue::from_whole(120)], "2026-02-20").await;
     signed
 }
 

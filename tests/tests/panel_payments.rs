@@ -5,13 +5,15 @@ use chrono::NaiveDate;
 use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan};
 use entities::payment;
 use poem::http::StatusCode;
-use poem::test::TestFormField;
 use rust_xlsxwriter::{Format, Workbook};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use service::audit::Actor;
 use service::payments::NewPayment;
 use service::testing::{TestContext, new_consumer};
-use tests::{Page, PanelClient};
+use tests::PanelClient;
+
+/// The bank statement's import page.
+const IMPORT: &str = "/payments/import";
 
 const HEADER: [&str; 5] = ["Договор", "Сумма", "Дата оплаты", "Период", "Номер платежа"];
 
@@ -62,27 +64,6 @@ fn xlsx(rows: &[Vec<Cell>]) -> Vec<u8> {
 
 fn header() -> Vec<Cell> {
     HEADER.iter().map(|h| Text(h)).collect()
-}
-
-async fn upload(client: &PanelClient, file_name: &str, bytes: Vec<u8>) -> Page {
-    let form = client.multipart().field(TestFormField::bytes(bytes).name("file").filename(file_name));
-    client.post_multipart("/payments/import", form).await
-}
-
-async fn confirm(client: &PanelClient, preview: &Page) -> Page {
-    let id = preview.input_value("import_id").expect("the preview offers to import");
-    client.post_form("/payments/import/confirm", &[("import_id", &id)]).await
-}
-
-/// The counts row of the preview: «<label></th><td class="num">N».
-fn count(page: &Page, label: &str) -> usize {
-    let start = page.body.find(label).unwrap_or_else(|| panic!("no «{label}» in:\n{}", page.body)) + label.len();
-    let digits: String = page.body[start..]
-        .trim_start_matches("</th><td class=\"num\">")
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().unwrap_or_else(|_| panic!("no count after «{label}»"))
 }
 
 #[tokio::test]
@@ -166,9 +147,9 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
         vec![Text("W-1"), Text("1 234,56"), Text("15.03.2026"), Text("2026-02"), Text("B-101")],
         vec![Text("W-1"), Empty, Text("16.03.2026"), Text("2026-02"), Text("B-102")],
     ]);
-    let page = upload(&client, "vypiska.xlsx", broken).await;
+    let page = client.upload_file(IMPORT, "vypiska.xlsx", broken).await;
     page.assert_ok().assert_contains("Сумма: Сумма не указана.");
-    assert_eq!(count(&page, "Строки с ошибками"), 1);
+    assert_eq!(page.number_after("Строки с ошибками"), 1);
     assert!(page.input_value("import_id").is_none(), "a file with errors is not offered for import");
 
     let file = xlsx(&[
@@ -179,12 +160,12 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
         vec![Text("E-1"), Number(500.0), Date(day(1)), Text("2026-02"), Text("B-100")],
         vec![Text("E-1"), Number(300.0), Date(day(1)), Date(NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()), Empty],
     ]);
-    let preview = upload(&client, "vypiska.xlsx", file.clone()).await;
+    let preview = client.upload_file(IMPORT, "vypiska.xlsx", file.clone()).await;
     preview.assert_ok();
-    assert_eq!(count(&preview, "Будут внесены"), 2);
-    assert_eq!(count(&preview, "Договор не найден"), 0);
-    assert_eq!(count(&preview, "Уже внесены или повторяются"), 3);
-    assert_eq!(count(&preview, "Строки с ошибками"), 0);
+    assert_eq!(preview.number_after("Будут внесены"), 2);
+    assert_eq!(preview.number_after("Договор не найден"), 0);
+    assert_eq!(preview.number_after("Уже внесены или повторяются"), 3);
+    assert_eq!(preview.number_after("Строки с ошибками"), 0);
     preview
         .assert_contains("1\u{202f}334,55 ₽")
         .assert_contains("повтор: тот же номер платежа в строке 3")
@@ -192,7 +173,7 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
         .assert_contains("уже внесена (такая же оплата без номера есть в учёте)");
     assert_eq!(payments(&t).await.len(), 2, "a preview stores nothing");
 
-    let done = confirm(&client, &preview).await;
+    let done = client.confirm_import(IMPORT, &preview).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     client.get("/payments").await.assert_contains("внесено оплат: 2 на сумму 1\u{202f}334,55 ₽; пропущено повторов: 3");
     let stored = payments(&t).await;
@@ -204,9 +185,9 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     );
 
     // The same file again: nothing new, nothing to confirm.
-    let again = upload(&client, "vypiska.xlsx", file).await;
-    assert_eq!(count(&again, "Будут внесены"), 0);
-    assert_eq!(count(&again, "Уже внесены или повторяются"), 5);
+    let again = client.upload_file(IMPORT, "vypiska.xlsx", file).await;
+    assert_eq!(again.number_after("Будут внесены"), 0);
+    assert_eq!(again.number_after("Уже внесены или повторяются"), 5);
     again.assert_contains("Новых оплат в файле нет");
     assert!(again.input_value("import_id").is_none());
     assert_eq!(payments(&t).await.len(), 4);
@@ -219,13 +200,13 @@ async fn a_csv_with_unknown_contracts_or_bad_rows_is_not_imported() {
                W-1;100,00;01.03.2026;2026-02;A-1\n\
                W-404;200,00;01.03.2026;2026-02;A-2\n\
                E-1;сто;вчера;2026-02;A-3\n";
-    let page = upload(&client, "bank.csv", csv.as_bytes().to_vec()).await;
+    let page = client.upload_file(IMPORT, "bank.csv", csv.as_bytes().to_vec()).await;
     page.assert_ok()
         .assert_contains("договор не найден")
         .assert_contains("Сумма: «сто» — не сумма. Пример: 1 234,56; Дата оплаты: «вчера» — не дата.")
         .assert_contains("Файл не будет внесён");
-    assert_eq!((count(&page, "Будут внесены"), count(&page, "Договор не найден")), (1, 1));
-    assert_eq!(count(&page, "Строки с ошибками"), 1);
+    assert_eq!((page.number_after("Будут внесены"), page.number_after("Договор не найден")), (1, 1));
+    assert_eq!(page.number_after("Строки с ошибками"), 1);
     assert!(page.input_value("import_id").is_none());
 
     // Confirming anyway (a forged or stale form) stores nothing.
@@ -239,20 +220,20 @@ async fn a_csv_with_unknown_contracts_or_bad_rows_is_not_imported() {
 async fn malformed_files_are_refused_in_russian() {
     let (t, client) = office().await;
     let wrong_columns = xlsx(&[vec![Text("Договор"), Text("Сумма")], vec![Text("W-1"), Number(10.0)]]);
-    let page = upload(&client, "columns.xlsx", wrong_columns).await;
+    let page = client.upload_file(IMPORT, "columns.xlsx", wrong_columns).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     page.assert_contains("В первой строке нет столбцов «Дата оплаты», «Период».");
 
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01".to_vec();
-    let page = upload(&client, "photo.xlsx", png).await;
+    let page = client.upload_file(IMPORT, "photo.xlsx", png).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     page.assert_contains("Файл «photo.xlsx» не читается как таблица.");
 
-    let page = upload(&client, "empty.csv", Vec::new()).await;
+    let page = client.upload_file(IMPORT, "empty.csv", Vec::new()).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     page.assert_contains("Выберите файл выписки.");
 
-    let page = upload(&client, "header.csv", "Договор,Сумма,Дата оплаты,Период\n".into()).await;
+    let page = client.upload_file(IMPORT, "header.csv", "Договор,Сумма,Дата оплаты,Период\n".into()).await;
     page.assert_contains("В файле нет ни одной оплаты");
     assert_eq!(payment::Entity::find().count(t.ctx.db.conn()).await.unwrap(), 0);
 }
@@ -263,11 +244,11 @@ async fn a_confirmation_from_an_older_preview_cannot_store_a_newer_file() {
     let csv = |reference: &str| {
         format!("Договор,Сумма,Дата оплаты,Период,Номер платежа\nW-1,\"10,00\",01.03.2026,2026-02,{reference}\n")
     };
-    let first = upload(&client, "a.csv", csv("A-1").into_bytes()).await;
-    let second = upload(&client, "b.csv", csv("B-1").into_bytes()).await;
+    let first = client.upload_file(IMPORT, "a.csv", csv("A-1").into_bytes()).await;
+    let second = client.upload_file(IMPORT, "b.csv", csv("B-1").into_bytes()).await;
     assert_ne!(first.input_value("import_id"), second.input_value("import_id"));
-    assert_eq!(confirm(&client, &first).await.location(), Some("/payments/import"));
+    assert_eq!(client.confirm_import(IMPORT, &first).await.location(), Some("/payments/import"));
     assert!(payments(&t).await.is_empty());
-    confirm(&client, &second).await;
+    client.confirm_import(IMPORT, &second).await;
     assert_eq!(payments(&t).await[0].reference.as_deref(), Some("B-1"));
 }

@@ -10,7 +10,6 @@ use clap::Parser;
 use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingSource, Role, Service, TariffPlan};
 use entities::{audit_log, charge, consumer, contract, holding, meter, plot};
 use poem::http::StatusCode;
-use poem::test::TestFormField;
 use rust_xlsxwriter::{Format, Workbook};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use service::audit::Actor;
@@ -23,7 +22,7 @@ use service::spreadsheet::FileError;
 use service::testing::{TestContext, default_now, new_consumer, standard_tariffs};
 use service::{Context, billing};
 use tests::bot_chat::BotChat;
-use tests::{Page, PanelClient, TestApp};
+use tests::{PanelClient, TestApp};
 
 /// A cell of a test workbook.
 #[derive(Debug, Clone, Copy)]
@@ -120,6 +119,9 @@ fn register_file() -> Vec<u8> {
     ])
 }
 
+/// The register's import page.
+const IMPORT: &str = "/register/import";
+
 const CREATED: Counts = Counts {
     plots: 2,
     consumers: 2,
@@ -154,27 +156,6 @@ async fn contract_by_number(ctx: &Context, number: &str) -> contract::Model {
 
 async fn meter_of(ctx: &Context, contract_id: i64) -> meter::Model {
     meter::Entity::find().filter(meter::Column::ContractId.eq(contract_id)).one(ctx.db.conn()).await.unwrap().unwrap()
-}
-
-async fn upload(client: &PanelClient, file_name: &str, bytes: Vec<u8>) -> Page {
-    let form = client.multipart().field(TestFormField::bytes(bytes).name("file").filename(file_name));
-    client.post_multipart("/register/import", form).await
-}
-
-async fn confirm(client: &PanelClient, preview: &Page) -> Page {
-    let id = preview.input_value("import_id").expect("the preview offers to import");
-    client.post_form("/register/import/confirm", &[("import_id", &id)]).await
-}
-
-/// A count of the preview: «<label></th><td class="num">N».
-fn count_on(page: &Page, label: &str) -> usize {
-    let start = page.body.find(label).unwrap_or_else(|| panic!("no «{label}» in:\n{}", page.body)) + label.len();
-    let digits: String = page.body[start..]
-        .trim_start_matches("</th><td class=\"num\">")
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().unwrap_or_else(|_| panic!("no count after «{label}»"))
 }
 
 /// The sheet `name` of an xlsx file, as a spreadsheet program reads it.
@@ -255,10 +236,10 @@ async fn a_hostile_file_is_refused_row_by_row_and_stores_nothing() {
         row(&[("Договор", Text("В-12")), ("Дата показания", Date(day(2026, 4, 1)))]),
         row(&[("Договор", Text("В-13")), ("ФИО", Text("Петров Пётр"))]),
     ]);
-    let page = upload(&client, "reestr.xlsx", hostile).await;
+    let page = client.upload_file(IMPORT, "reestr.xlsx", hostile).await;
     page.assert_ok();
-    assert_eq!(count_on(&page, "Строки с ошибками"), 11);
-    assert_eq!(count_on(&page, "Будут созданы договоры со счётчиками"), 1);
+    assert_eq!(page.number_after("Строки с ошибками"), 11);
+    assert_eq!(page.number_after("Будут созданы договоры со счётчиками"), 1);
     for reason in [
         "Услуга: «Газ» — нет такого значения. Возможные: Вода, Электроэнергия.",
         "Тариф: «День/ночь» бывает только для электроэнергии.",
@@ -289,13 +270,14 @@ async fn a_hostile_file_is_refused_row_by_row_and_stores_nothing() {
 
     let no_serial =
         xlsx(&[vec![Text("Участок"), Text("ФИО"), Text("Договор")], vec![Text("1"), Text("А"), Text("В-1")]]);
-    let page = upload(&client, "columns.xlsx", no_serial).await;
+    let page = client.upload_file(IMPORT, "columns.xlsx", no_serial).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     page.assert_contains("В первой строке нет столбцов «Услуга», «Тариф», «Счётчик», «Показание», «Дата показания».");
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01".to_vec();
-    upload(&client, "reestr.xlsx", png).await.assert_contains("Файл «reestr.xlsx» не читается как таблица.");
-    upload(&client, "empty.xlsx", Vec::new()).await.assert_contains("Выберите файл реестра.");
-    upload(&client, "header.xlsx", xlsx(&[header()]))
+    client.upload_file(IMPORT, "reestr.xlsx", png).await.assert_contains("Файл «reestr.xlsx» не читается как таблица.");
+    client.upload_file(IMPORT, "empty.xlsx", Vec::new()).await.assert_contains("Выберите файл реестра.");
+    client
+        .upload_file(IMPORT, "header.xlsx", xlsx(&[header()]))
         .await
         .assert_contains("В файле нет ни одной строки с договором: под заголовками пусто.");
     let empty = register_import::preview(&t.ctx, "empty.csv", b"").await.unwrap_err();
@@ -314,20 +296,20 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
     client.get("/contracts").await.assert_contains("href=\"/register/import\"");
     client.get("/register/import").await.assert_ok().assert_contains("href=\"/register/template\"");
 
-    let preview = upload(&client, "reestr.xlsx", register_file()).await;
+    let preview = client.upload_file(IMPORT, "reestr.xlsx", register_file()).await;
     preview.assert_ok();
-    assert_eq!(count_on(&preview, "Будут созданы договоры со счётчиками"), 3);
-    assert_eq!(count_on(&preview, "Новые участки"), 2);
-    assert_eq!(count_on(&preview, "Новые потребители"), 2);
-    assert_eq!(count_on(&preview, "Строки с ошибками"), 0);
+    assert_eq!(preview.number_after("Будут созданы договоры со счётчиками"), 3);
+    assert_eq!(preview.number_after("Новые участки"), 2);
+    assert_eq!(preview.number_after("Новые потребители"), 2);
+    assert_eq!(preview.number_after("Строки с ошибками"), 0);
     preview.assert_contains("10234,5 / 4567,25").assert_contains("будет создан (участок — новый, потребитель — новый)");
     assert_eq!(register_size(&t.ctx).await, [0, 0, 0, 0, 0, 0], "a preview stores nothing");
 
-    let done = confirm(&client, &preview).await;
+    let done = client.confirm_import(IMPORT, &preview).await;
     assert_eq!(done.location(), Some("/contracts"));
     client.get("/contracts").await.assert_contains("договоров со счётчиками 3, участков 2, потребителей 2");
     // A second click on the same preview has nothing left to store.
-    assert_eq!(confirm(&client, &preview).await.location(), Some("/register/import"));
+    assert_eq!(client.confirm_import(IMPORT, &preview).await.location(), Some("/register/import"));
     assert_eq!(register_size(&t.ctx).await, [2, 2, 3, 3, 2, 2]);
 
     let conn = t.ctx.db.conn();
@@ -379,9 +361,9 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
     assert_eq!(audit.last().map(String::as_str), Some("register.import"));
 
     // The same file again: everything matches, nothing to confirm, nothing stored.
-    let again = upload(&client, "reestr.xlsx", register_file()).await;
-    assert_eq!(count_on(&again, "Уже в учёте и совпадают"), 3);
-    assert_eq!(count_on(&again, "Будут созданы договоры со счётчиками"), 0);
+    let again = client.upload_file(IMPORT, "reestr.xlsx", register_file()).await;
+    assert_eq!(again.number_after("Уже в учёте и совпадают"), 3);
+    assert_eq!(again.number_after("Будут созданы договоры со счётчиками"), 0);
     again.assert_contains("Новых договоров в файле нет: всё уже в учёте.");
     assert!(again.input_value("import_id").is_none());
     // Committing the same rows anyway (a stale confirmation) creates nothing and books no
@@ -399,7 +381,7 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
         verification_due: None,
     };
     inventory::update_meter(&t.ctx, meter_of(&t.ctx, water.id).await.id, details, Actor::System).await.unwrap();
-    let changed = upload(&client, "reestr.xlsx", register_file()).await;
+    let changed = client.upload_file(IMPORT, "reestr.xlsx", register_file()).await;
     changed.assert_contains("Договор: № В-1 уже в учёте, но отличается — Пломба: в учёте «П-99», в файле «П-1».");
     assert!(changed.input_value("import_id").is_none());
 }

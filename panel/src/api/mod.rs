@@ -18,6 +18,7 @@ use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi, OpenApiService, Tags};
 use sea_orm::EntityTrait;
 use service::Context;
@@ -150,18 +151,23 @@ fn register_filter(
     })
 }
 
-/// Rows per page: as asked, up to 500.
-fn per_page(asked: Option<u64>) -> u64 {
-    asked.unwrap_or(PER_PAGE).clamp(1, 500)
+/// The page a list operation is asked for (its `page` and `per_page` parameters): from 1, rows
+/// per page as asked, up to 500.
+#[derive(Debug, Clone, Copy)]
+struct Paging {
+    page: u64,
+    per_page: u64,
 }
 
-fn page_of<R, T: poem_openapi::types::ParseFromJSON + poem_openapi::types::ToJSON>(
-    rows: Vec<R>,
-    page: Option<u64>,
-    size: Option<u64>,
-    f: impl FnMut(R) -> T,
-) -> Json<Page<T>> {
-    Json(Page::of(Paged::of(rows, page.unwrap_or(1), per_page(size)), f))
+impl Paging {
+    fn asked(page: Query<Option<u64>>, per_page: Query<Option<u64>>) -> Paging {
+        Paging { page: page.0.unwrap_or(1), per_page: per_page.0.unwrap_or(PER_PAGE).clamp(1, 500) }
+    }
+
+    /// This page of a list loaded whole (the register), each row as the API shows it.
+    fn of<R, T: ParseFromJSON + ToJSON>(self, rows: Vec<R>, f: impl FnMut(R) -> T) -> Json<Page<T>> {
+        Json(Page::of(Paged::of(rows, self.page, self.per_page), f))
+    }
 }
 
 #[derive(ApiResponse)]
@@ -213,7 +219,7 @@ impl Api {
     ) -> poem::Result<Json<Page<PlotOut>>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
         let rows = listing::plots(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(failure)?;
-        Ok(page_of(rows, page.0, per_page.0, PlotOut::from))
+        Ok(Paging::asked(page, per_page).of(rows, PlotOut::from))
     }
 
     /// Участок с договорами
@@ -260,7 +266,7 @@ impl Api {
     ) -> poem::Result<Json<Page<ConsumerOut>>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
         let rows = listing::consumers(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(failure)?;
-        Ok(page_of(rows, page.0, per_page.0, ConsumerOut::from))
+        Ok(Paging::asked(page, per_page).of(rows, ConsumerOut::from))
     }
 
     /// Потребитель с договорами и задолженностью
@@ -326,7 +332,7 @@ impl Api {
     ) -> poem::Result<Json<Page<ContractOut>>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
         let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(failure)?;
-        Ok(page_of(rows, page.0, per_page.0, ContractOut::from))
+        Ok(Paging::asked(page, per_page).of(rows, ContractOut::from))
     }
 
     /// Договор со счётчиком и балансом
@@ -379,7 +385,7 @@ impl Api {
                 })
             })
             .collect();
-        Ok(page_of(meters, page.0, per_page.0, |m| m))
+        Ok(Paging::asked(page, per_page).of(meters, |m| m))
     }
 
     /// Счётчик с последними показаниями
@@ -430,9 +436,8 @@ impl Api {
             status: parsed::<ReadingStatus>(status.0)?,
             meter_id: meter_id.0,
         };
-        let paged = listing::readings(ctx.db.conn(), &filter, page.0.unwrap_or(1), self::per_page(per_page.0))
-            .await
-            .map_err(failure)?;
+        let paging = Paging::asked(page, per_page);
+        let paged = listing::readings(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(failure)?;
         Ok(Json(Page::of(paged, ReadingOut::from)))
     }
 
@@ -504,9 +509,8 @@ impl Api {
             period: parsed::<Period>(period.0)?,
             source: parsed::<PaymentSource>(source.0)?,
         };
-        let paged = listing::payments(ctx.db.conn(), &filter, page.0.unwrap_or(1), self::per_page(per_page.0))
-            .await
-            .map_err(failure)?;
+        let paging = Paging::asked(page, per_page);
+        let paged = listing::payments(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(failure)?;
         Ok(Json(Page::of(paged, PaymentOut::from)))
     }
 

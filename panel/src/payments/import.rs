@@ -1,46 +1,31 @@
-//! Importing the bank's file: upload, a dry-run preview, then confirmation.
+//! Importing the bank's file: upload, a dry-run preview, then confirmation, in the flow shared
+//! with the register import ([`crate::imports`]: the previewed rows wait in the session).
 //!
-//! Between preview and confirmation the parsed rows wait in the session (kept in the database),
-//! never in the page: the browser sends back only the id of the import it is confirming, so what
-//! gets stored is exactly what the server read and showed. The rows are classified again when
-//! they are stored, so a payment entered in between is not counted twice.
+//! The rows are classified again when they are stored, so a payment entered in between is not
+//! counted twice.
 
 use maud::{Markup, html};
 use poem::session::Session;
-use poem::web::{Data, Form, Multipart, Redirect};
+use poem::web::{Data, Form, Multipart};
 use poem::{IntoResponse, Response, Result, handler};
-use serde::{Deserialize, Serialize};
 use service::Context;
 use service::payments::import::{self, ImportRow, Preview, SCHEMA, Status};
 
 use crate::auth::OfficeStaff;
 use crate::error::refusal;
-use crate::forms::{Errors, date_text, done, field, invalid};
-use crate::layout::{self, Flash, csrf_input};
+use crate::forms::{Errors, date_text, done, invalid};
+use crate::imports::{ConfirmForm, ImportScreen, errors_section, uploaded_file};
+use crate::layout;
 use crate::lists::{crumbs, table};
 
-/// The session entry holding an import waiting for confirmation.
-const PENDING: &str = "payment_import";
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PendingImport {
-    /// Names this preview, so a confirmation from an older tab cannot store another file.
-    id: String,
-    file_name: String,
-    rows: Vec<ImportRow>,
-}
-
-fn upload_form(user: &OfficeStaff, errors: &Errors) -> Markup {
-    html! {
-        form.stack method="post" action="/payments/import" enctype="multipart/form-data" {
-            (csrf_input(&user.csrf))
-            (field(errors, "file", "Файл выписки (xlsx или CSV)", html! {
-                input #file type="file" name="file" accept=".xlsx,.xls,.csv,text/csv" required;
-            }))
-            button type="submit" { "Проверить файл" }
-        }
-    }
-}
+const SCREEN: ImportScreen = ImportScreen {
+    path: "/payments/import",
+    confirm_path: "/payments/import/confirm",
+    session_key: "payment_import",
+    file_label: "Файл выписки (xlsx или CSV)",
+    no_file: "Выберите файл выписки.",
+    stale_message: "Нечего вносить: проверка устарела или файл загружен заново. Загрузите файл ещё раз.",
+};
 
 fn upload_page(user: &OfficeStaff, errors: &Errors) -> Markup {
     layout::page(
@@ -61,7 +46,7 @@ fn upload_page(user: &OfficeStaff, errors: &Errors) -> Markup {
                 "Файл с ошибками или неизвестными договорами не вносится совсем — исправьте его и загрузите снова."
             }
             (errors.banner())
-            (upload_form(user, errors))
+            (SCREEN.upload_form(&user.csrf, errors))
         },
     )
 }
@@ -93,25 +78,15 @@ fn preview_page(user: &OfficeStaff, file_name: &str, preview: &Preview, pending_
                 tr { th { "Уже внесены или повторяются" } td.num { (preview.duplicates()) } }
                 tr { th { "Строки с ошибками" } td.num { (preview.bad.len()) } }
             }
-            @if !preview.bad.is_empty() {
-                h2 { "Ошибки" }
-                (table(&["Строка", "Что не так"], preview.bad.iter().map(|bad| html! {
-                    tr { td.num { (bad.line) } td { (bad.reason) } }
-                })))
-            }
+            (errors_section(preview.bad.iter().map(|bad| (bad.line, bad.reason.as_str()))))
             @match pending_id {
-                Some(id) => form.stack method="post" action="/payments/import/confirm" {
-                    (csrf_input(&user.csrf))
-                    input type="hidden" name="import_id" value=(id);
-                    button type="submit" { "Внести " (preview.matched()) " оплат(ы)" }
-                    " " a href="/payments/import" { "Отмена" }
-                },
+                Some(id) => (SCREEN.confirm_form(&user.csrf, id, html! { "Внести " (preview.matched()) " оплат(ы)" })),
                 None if preview.matched() == 0 && preview.bad.is_empty() && preview.unmatched() == 0 => {
                     p.flash.ok { "Новых оплат в файле нет: всё уже внесено." }
                 }
                 None => {
                     p.flash.error { "Файл не будет внесён: исправьте строки с ошибками и номера договоров, затем загрузите его снова." }
-                    (upload_form(user, &Errors::default()))
+                    (SCREEN.upload_form(&user.csrf, &Errors::default()))
                 }
             }
             h2 { "Строки файла" }
@@ -139,38 +114,17 @@ pub async fn upload(
     user: OfficeStaff,
     session: &Session,
     ctx: Data<&Context>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response> {
-    let mut file = None;
-    while let Some(part) = multipart.next_field().await? {
-        if part.name() == Some("file") {
-            let name = part.file_name().unwrap_or("файл").to_owned();
-            file = Some((name, part.bytes().await?));
-        }
-    }
-    let Some((file_name, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
-        let mut errors = Errors::default();
-        errors.add("file", "Выберите файл выписки.");
-        return Ok(invalid(upload_page(&user, &errors)));
+    let Some((file_name, bytes)) = uploaded_file(multipart).await? else {
+        return Ok(invalid(upload_page(&user, &SCREEN.no_file_errors())));
     };
     let preview = match import::preview(ctx.db.conn(), &file_name, &bytes).await {
         Ok(preview) => preview,
         Err(e) => return Ok(invalid(upload_page(&user, &Errors::form(refusal(e)?)))),
     };
-    session.remove(PENDING);
-    let pending_id = preview.can_commit().then(|| {
-        let id = service::staff::random_token(16);
-        let rows = preview.clone().into_rows();
-        session.set(PENDING, PendingImport { id: id.clone(), file_name: file_name.clone(), rows });
-        id
-    });
+    let pending_id = SCREEN.keep(session, &file_name, preview.can_commit().then(|| preview.clone().into_rows()));
     Ok(preview_page(&user, &file_name, &preview, pending_id.as_deref()).into_response())
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-pub struct ConfirmForm {
-    import_id: String,
 }
 
 /// Stores the previewed rows in one transaction.
@@ -181,12 +135,9 @@ pub async fn confirm(
     ctx: Data<&Context>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response> {
-    let pending = session.get::<PendingImport>(PENDING).filter(|p| p.id == form.import_id);
-    let Some(pending) = pending else {
-        Flash::error(session, "Нечего вносить: проверка устарела или файл загружен заново. Загрузите файл ещё раз.");
-        return Ok(Redirect::see_other("/payments/import").into_response());
+    let Some(pending) = SCREEN.take::<ImportRow>(session, &form) else {
+        return Ok(SCREEN.stale(session));
     };
-    session.remove(PENDING);
     match import::commit(&ctx, &pending.file_name, pending.rows, user.actor()).await {
         Ok(c) => {
             let message = format!(
@@ -195,9 +146,6 @@ pub async fn confirm(
             );
             Ok(done(session, message, "/payments?source=import"))
         }
-        Err(e) => {
-            Flash::error(session, refusal(e)?);
-            Ok(Redirect::see_other("/payments/import").into_response())
-        }
+        Err(e) => Ok(SCREEN.back(session, refusal(e)?)),
     }
 }

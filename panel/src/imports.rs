@@ -1,0 +1,136 @@
+//! The flow both spreadsheet imports share (the bank's payments, the register at go-live): upload,
+//! a dry-run preview, then confirmation. Each screen keeps its own texts and pages; this is the
+//! plumbing and the page parts that are the same.
+//!
+//! Between preview and confirmation the parsed rows wait in the session (kept in the database),
+//! never in the page: the browser sends back only the id of the preview it confirms, so what gets
+//! stored is exactly what the server read and showed.
+
+use maud::{Markup, Render, html};
+use poem::session::Session;
+use poem::web::{Multipart, Redirect};
+use poem::{IntoResponse, Response, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::forms::{Errors, field};
+use crate::layout::{Flash, csrf_input};
+use crate::lists::table;
+
+/// One import screen: where it lives and the texts that name its file.
+pub struct ImportScreen {
+    /// The upload page, where the upload form posts and where errors send the user back.
+    pub path: &'static str,
+    /// Where the confirmation posts.
+    pub confirm_path: &'static str,
+    /// The session entry holding the preview waiting for confirmation.
+    pub session_key: &'static str,
+    /// The file input's label.
+    pub file_label: &'static str,
+    /// The error when the form comes without a file.
+    pub no_file: &'static str,
+    /// The message when the confirmed preview is no longer in the session.
+    pub stale_message: &'static str,
+}
+
+/// A preview waiting in the session for confirmation.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Pending<R> {
+    /// Names this preview, so a confirmation from an older tab cannot store another file.
+    id: String,
+    pub file_name: String,
+    pub rows: Vec<R>,
+}
+
+/// The confirmation form: the id of the preview it confirms.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ConfirmForm {
+    import_id: String,
+}
+
+impl ImportScreen {
+    /// The errors of a form sent without a file.
+    pub fn no_file_errors(&self) -> Errors {
+        let mut errors = Errors::default();
+        errors.add("file", self.no_file);
+        errors
+    }
+
+    /// Puts a new preview in place of any earlier one: its rows when they may be stored (none
+    /// when the file cannot be), returning the id the confirmation must send back.
+    pub fn keep<R: Serialize>(&self, session: &Session, file_name: &str, rows: Option<Vec<R>>) -> Option<String> {
+        session.remove(self.session_key);
+        let rows = rows?;
+        let id = service::staff::random_token(16);
+        session.set(self.session_key, Pending { id: id.clone(), file_name: file_name.to_owned(), rows });
+        Some(id)
+    }
+
+    /// Takes the preview the form confirms out of the session; none when it is not the one
+    /// kept there (a stale tab, a file uploaded again), which then stays.
+    pub fn take<R: DeserializeOwned>(&self, session: &Session, form: &ConfirmForm) -> Option<Pending<R>> {
+        let pending = session.get::<Pending<R>>(self.session_key).filter(|p| p.id == form.import_id)?;
+        session.remove(self.session_key);
+        Some(pending)
+    }
+
+    /// Back to the upload page with an error message.
+    pub fn back(&self, session: &Session, message: impl Into<String>) -> Response {
+        Flash::error(session, message);
+        Redirect::see_other(self.path).into_response()
+    }
+
+    /// Back to the upload page because the confirmed preview is gone.
+    pub fn stale(&self, session: &Session) -> Response {
+        self.back(session, self.stale_message)
+    }
+
+    pub fn upload_form(&self, csrf: &str, errors: &Errors) -> Markup {
+        html! {
+            form.stack method="post" action=(self.path) enctype="multipart/form-data" {
+                (csrf_input(csrf))
+                (field(errors, "file", self.file_label, html! {
+                    input #file type="file" name="file" accept=".xlsx,.xls,.csv,text/csv" required;
+                }))
+                button type="submit" { "Проверить файл" }
+            }
+        }
+    }
+
+    /// The button that stores the previewed file, and a way back.
+    pub fn confirm_form(&self, csrf: &str, pending_id: &str, button: Markup) -> Markup {
+        html! {
+            form.stack method="post" action=(self.confirm_path) {
+                (csrf_input(csrf))
+                input type="hidden" name="import_id" value=(pending_id);
+                button type="submit" { (button) }
+                " " a href=(self.path) { "Отмена" }
+            }
+        }
+    }
+}
+
+/// The uploaded file's name and bytes; none when the form has no file or an empty one.
+pub async fn uploaded_file(mut multipart: Multipart) -> Result<Option<(String, Vec<u8>)>> {
+    let mut file = None;
+    while let Some(part) = multipart.next_field().await? {
+        if part.name() == Some("file") {
+            let name = part.file_name().unwrap_or("файл").to_owned();
+            file = Some((name, part.bytes().await?));
+        }
+    }
+    Ok(file.filter(|(_, bytes)| !bytes.is_empty()))
+}
+
+/// The file's rows with errors, by line; nothing when there are none.
+pub fn errors_section<R: Render>(bad: impl ExactSizeIterator<Item = (usize, R)>) -> Markup {
+    html! {
+        @if bad.len() > 0 {
+            h2 { "Ошибки" }
+            (table(&["Строка", "Что не так"], bad.map(|(line, reason)| html! {
+                tr { td.num { (line) } td { (reason) } }
+            })))
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Data the end-to-end tests put in before they start, beyond `service::testing`'s.
+
+use chrono::NaiveDate;
+use domain::{MeterValue, ReadingSource};
+use service::Context;
+use service::audit::Actor;
+use service::readings::{self, Submission};
+
+/// A reading entered in the panel on `day` (`YYYY-MM-DD`, at 09:00 UTC), confirmed, so an
+/// unusual jump is stored too.
+pub async fn reading(ctx: &Context, meter_id: i64, values: &[MeterValue], day: &str) {
+    let taken_at = day.parse::<NaiveDate>().unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let submission = Submission {
+        meter_id,
+        values: values.to_vec(),
+        source: ReadingSource::Panel,
+        actor: Actor::System,
+        seal_intact: None,
+        comment: None,
+        photo_id: None,
+        idempotency_key: None,
+        confirmed: true,
+        taken_at: Some(taken_at),
+    };
+    readings::submit(ctx, submission).await.expect("a reading");
+}
