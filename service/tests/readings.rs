@@ -221,8 +221,8 @@ async fn the_same_photo_stored_at_once_by_many_is_stored_once() {
     assert_eq!(ids.len(), 1, "one photo row for one picture");
     let path = service::photos::file(&t.ctx, ids[0], false).await.unwrap().unwrap();
     assert!(path.is_file());
-    let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().filter(|e| {
-        e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().contains(".tmp-"))
-    });
+    let leftovers = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().contains(".tmp-")));
     assert_eq!(leftovers.count(), 0, "no temporary files left behind");
 }
