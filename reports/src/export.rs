@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
     audit_log, charge, consumer, contract, delivery, holding, link_code, meter, meter_photo, payment, photo, plot,
-    reading, staff, tariff, telegram_link,
+    reading, seal_event, staff, tariff, telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{
@@ -66,6 +66,7 @@ impl Outbox {
         self.send_table::<photo::Entity>(conn).await?;
         self.send_table::<meter_photo::Entity>(conn).await?;
         self.send_table::<reading::Entity>(conn).await?;
+        self.send_table::<seal_event::Entity>(conn).await?;
         self.send_table::<tariff::Entity>(conn).await?;
         self.send_table::<charge::Entity>(conn).await?;
         self.send_table::<payment::Entity>(conn).await?;
@@ -238,5 +239,28 @@ impl<'s> TableSheets<'s> {
 
     fn finish(self) -> Result<Worksheet, XlsxError> {
         self.sheet.finish(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sheet::LAST_ROW;
+
+    #[test]
+    fn a_table_longer_than_excel_allows_continues_on_another_sheet() {
+        let styles = Styles::new();
+        let mut workbook = Workbook::new();
+        let layout =
+            Layout { title: "Выгрузка", headers: vec!["id".into()], widths: vec![8.0], styles: &styles };
+        let mut table = TableSheets::open(&mut workbook, "readings", layout).unwrap();
+        // Empty rows cost nothing to write, and fill a sheet all the same.
+        let page = vec![vec![Cell::Empty]; 100_000];
+        for _ in 0..=LAST_ROW / 100_000 {
+            table.write(&mut workbook, &page).unwrap();
+        }
+        workbook.push_worksheet(table.finish().unwrap());
+        let names: Vec<String> = workbook.worksheets().iter().map(Worksheet::name).collect();
+        assert_eq!(names, ["readings", "readings (2)"]);
     }
 }

@@ -204,7 +204,7 @@ async fn carry_opening_balance(t: &TestContext, contract_id: i64, amount: Kopeck
     line.insert(t.ctx.db.conn()).await.unwrap();
 }
 
-fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+pub fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
 }
 
