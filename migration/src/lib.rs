@@ -5,13 +5,18 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_initial;
 mod m20261127_000001_seal_events;
+mod m20261128_000001_ledger_indexes;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_initial::Migration), Box::new(m20261127_000001_seal_events::Migration)]
+        vec![
+            Box::new(m20261126_000001_initial::Migration),
+            Box::new(m20261127_000001_seal_events::Migration),
+            Box::new(m20261128_000001_ledger_indexes::Migration),
+        ]
     }
 }
 

@@ -69,6 +69,9 @@ impl Db {
                     .busy_timeout(BUSY_TIMEOUT)
                     .foreign_keys(true)
                     .create_if_missing(true)
+                    // Reads map the file instead of copying pages through a small cache: the
+                    // report reads the whole ledger.
+                    .pragma("mmap_size", "268435456")
             });
         }
         let conn = Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))?;
