@@ -15,7 +15,7 @@ pub struct MeterSpec {
     pub initial: Vec<MeterValue>,
 }
 
-/// An accepted reading.
+/// An accepted reading, dated in the cooperative's time zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadingPoint {
     pub reading_id: i64,
@@ -82,8 +82,10 @@ pub fn charges_for_meter(
     if meter.initial.len() != meter.zones.len() {
         return Err(BillingError::ZoneMismatch);
     }
+    // A stable sort: readings taken on the same day keep the order they were given in (the
+    // order they were taken, to the second).
     let mut ordered: Vec<&ReadingPoint> = readings.iter().collect();
-    ordered.sort_by_key(|r| (r.period, r.taken_on, r.reading_id));
+    ordered.sort_by_key(|r| (r.period, r.taken_on));
     let closing = ordered
         .iter()
         .enumerate()

@@ -9,7 +9,7 @@ use sea_orm::{
     Set,
 };
 
-use crate::tariffs;
+use crate::{Context, tariffs};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecomputeError {
@@ -29,7 +29,7 @@ impl From<RecomputeError> for crate::Internal {
 
 /// Rebuilds the consumption charges of one meter. On a billing error (a missing tariff) the old
 /// lines stay and the error is returned; the reading that triggered it is kept either way.
-pub async fn recompute_meter(conn: &impl ConnectionTrait, meter_id: i64) -> Result<(), RecomputeError> {
+pub async fn recompute_meter(conn: &impl ConnectionTrait, ctx: &Context, meter_id: i64) -> Result<(), RecomputeError> {
     let (meter, contract) = meter::Entity::find_by_id(meter_id)
         .find_also_related(contract::Entity)
         .one(conn)
@@ -37,11 +37,15 @@ pub async fn recompute_meter(conn: &impl ConnectionTrait, meter_id: i64) -> Resu
         .and_then(|(m, c)| Some((m, c?)))
         .ok_or(RecomputeError::NoMeter(meter_id))?;
     let tariffs = tariffs::all(conn).await?;
-    recompute_loaded(conn, &meter, contract.service, &tariffs).await
+    recompute_loaded(conn, ctx, &meter, contract.service, &tariffs).await
 }
 
 /// Rebuilds the charges of every meter of a service (after a tariff change).
-pub async fn recompute_service(conn: &impl ConnectionTrait, service: Service) -> Result<usize, RecomputeError> {
+pub async fn recompute_service(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    service: Service,
+) -> Result<usize, RecomputeError> {
     let tariffs = tariffs::all(conn).await?;
     let meters = meter::Entity::find()
         .join(JoinType::InnerJoin, meter::Relation::Contract.def())
@@ -50,7 +54,7 @@ pub async fn recompute_service(conn: &impl ConnectionTrait, service: Service) ->
         .await?;
     let mut failed = 0;
     for meter in &meters {
-        if let Err(e) = recompute_loaded(conn, meter, service, &tariffs).await {
+        if let Err(e) = recompute_loaded(conn, ctx, meter, service, &tariffs).await {
             match e {
                 RecomputeError::Billing(e) => {
                     tracing::warn!(meter = meter.id, "charges not recomputed: {e}");
@@ -65,6 +69,7 @@ pub async fn recompute_service(conn: &impl ConnectionTrait, service: Service) ->
 
 async fn recompute_loaded(
     conn: &impl ConnectionTrait,
+    ctx: &Context,
     meter: &meter::Model,
     service: Service,
     tariffs: &[domain::Tariff],
@@ -73,14 +78,16 @@ async fn recompute_loaded(
         .filter(reading::Column::MeterId.eq(meter.id))
         .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
         .order_by_asc(reading::Column::TakenAt)
+        .order_by_asc(reading::Column::Id)
         .all(conn)
         .await?;
+    // In the order taken, dated in the cooperative's time zone, as the billing period is.
     let points: Vec<ReadingPoint> = readings
         .iter()
         .map(|r| ReadingPoint {
             reading_id: r.id,
             period: r.period,
-            taken_on: r.taken_at.date_naive(),
+            taken_on: ctx.local_date(r.taken_at),
             values: r.values(),
         })
         .collect();
@@ -95,7 +102,7 @@ async fn recompute_loaded(
     if charges.is_empty() {
         return Ok(());
     }
-    let now = chrono::Utc::now();
+    let now = ctx.now();
     let rows = charges.into_iter().map(|c| consumption_line(meter.contract_id, meter.id, c, now));
     charge::Entity::insert_many(rows).exec(conn).await?;
     Ok(())

@@ -328,7 +328,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                 points.push(ReadingPoint {
                     reading_id,
                     period,
-                    taken_on: taken_at.date_naive(),
+                    taken_on: ctx.local_date(taken_at),
                     values: values.clone(),
                 });
             }

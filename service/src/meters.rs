@@ -154,7 +154,7 @@ pub async fn rollover(
                 let mut done = swap.run(txn, &ctx2, &card, staff_id).await?;
                 let first = panel_reading(done.new_meter.id, new_values, done.final_reading.taken_at, reason, staff_id);
                 let first = readings::insert(txn, &ctx2, &first, ReadingStatus::Accepted, None).await?;
-                readings::recompute_logged(txn, done.new_meter.id).await?;
+                readings::recompute_logged(txn, &ctx2, done.new_meter.id).await?;
                 done.first_reading = Some(first);
                 Ok(done)
             })
@@ -224,7 +224,7 @@ impl Swap {
         let details = json!({"replaces": old_meter.id, "serial": new_meter.serial, "installed_on": on,
                              "initial": self.next.initial, "reason": self.reason});
         audit::record(conn, ctx, staff, "meter.install", "meter", Some(new_meter.id), details).await?;
-        readings::recompute_logged(conn, old_meter.id).await?;
+        readings::recompute_logged(conn, ctx, old_meter.id).await?;
         Ok(Replaced { old_meter, final_reading, new_meter, first_reading: None })
     }
 }

@@ -165,7 +165,7 @@ pub async fn submit(ctx: &Context, submission: Submission) -> Result<Recorded, S
                 )
                 .await?;
                 if status == ReadingStatus::Accepted {
-                    recompute_logged(txn, info.meter.id).await?;
+                    recompute_logged(txn, &ctx2, info.meter.id).await?;
                 }
                 Ok(Recorded { reading, duplicate: false })
             })
@@ -239,8 +239,12 @@ async fn note_seal_check(
 }
 
 /// Recomputes a meter's charges; a missing tariff is logged, not fatal: the reading stays.
-pub(crate) async fn recompute_logged(conn: &impl ConnectionTrait, meter_id: i64) -> Result<(), Internal> {
-    match billing::recompute_meter(conn, meter_id).await {
+pub(crate) async fn recompute_logged(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    meter_id: i64,
+) -> Result<(), Internal> {
+    match billing::recompute_meter(conn, ctx, meter_id).await {
         Ok(()) => Ok(()),
         Err(billing::RecomputeError::Billing(e)) => {
             tracing::error!(meter = meter_id, "charges not updated: {e}");
@@ -326,7 +330,7 @@ pub async fn correct(
                     json!({"supersedes": old.id, "old_values": old.values(), "new_values": values, "reason": reason}),
                 )
                 .await?;
-                recompute_logged(txn, meter.id).await?;
+                recompute_logged(txn, &ctx2, meter.id).await?;
                 Ok(new)
             })
         })
@@ -382,7 +386,7 @@ pub async fn review(
                 )
                 .await?;
                 if status == ReadingStatus::Accepted {
-                    recompute_logged(txn, reading.meter_id).await?;
+                    recompute_logged(txn, &ctx2, reading.meter_id).await?;
                 }
                 Ok(updated)
             })

@@ -88,7 +88,7 @@ pub async fn add(
                     json!({"service": service.code(), "zone": zone.code(), "price_kopecks": price.0, "valid_from": valid_from}),
                 )
                 .await?;
-                billing::recompute_service(txn, service).await.map_err(|e| TariffError::Internal(e.into()))?;
+                billing::recompute_service(txn, &ctx2, service).await.map_err(|e| TariffError::Internal(e.into()))?;
                 Ok(model)
             })
         })

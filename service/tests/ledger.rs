@@ -100,7 +100,7 @@ async fn demo_ledger_adds_up_and_is_deterministic() {
         .map(|c| (c.meter_id, c.period, c.zone, c.amount_kopecks))
         .collect();
     for meter_id in 1..=summary.contracts as i64 {
-        service::billing::recompute_meter(conn, meter_id).await.unwrap();
+        service::billing::recompute_meter(conn, &a.ctx, meter_id).await.unwrap();
     }
     let mut after: Vec<_> = charge::Entity::find()
         .all(conn)

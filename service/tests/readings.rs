@@ -226,3 +226,20 @@ async fn the_same_photo_stored_at_once_by_many_is_stored_once() {
         .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().contains(".tmp-")));
     assert_eq!(leftovers.count(), 0, "no temporary files left behind");
 }
+
+#[tokio::test]
+async fn a_reading_just_after_local_midnight_is_priced_by_that_days_tariff() {
+    use chrono::TimeZone;
+    // 00:30 on 1 March in Moscow is still 28 February in UTC.
+    let t = TestContext::at(chrono::Utc.with_ymd_and_hms(2026, 2, 28, 21, 30, 0).unwrap()).await;
+    t.standard_tariffs().await;
+    let march = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, Kopecks(5_000), march, Actor::System)
+        .await
+        .unwrap();
+    let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    let recorded = readings::submit(&t.ctx, submission(s.meter_id, vec![v(10)], Actor::System)).await.unwrap();
+    assert_eq!(recorded.reading.period.to_string(), "2026-03");
+    let charge = &charges_of(&t, s.meter_id).await[0];
+    assert_eq!((charge.price_kopecks, charge.amount_kopecks), (Some(Kopecks(5_000)), Kopecks(50_000)));
+}

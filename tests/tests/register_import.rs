@@ -476,7 +476,7 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
         taken_at: None,
     };
     readings::submit(ctx, submission).await.unwrap();
-    billing::recompute_service(ctx.db.conn(), Service::Water).await.unwrap();
+    billing::recompute_service(ctx.db.conn(), ctx, Service::Water).await.unwrap();
     let water_charges = charge::Entity::find()
         .filter(charge::Column::ContractId.eq(water.id))
         .order_by_asc(charge::Column::Id)
