@@ -2,6 +2,7 @@
 //! and waits until the bot has answered it in this chat.
 
 use std::io::Cursor;
+use std::time::Duration;
 
 use serde_json::Value;
 use service::Context;
@@ -64,15 +65,38 @@ impl<'a> BotChat<'a> {
         self.send(&format!("/start {}", code.code)).await
     }
 
-    /// Queues `update` and waits for the bot's answer in this chat and for it to go idle.
+    /// Queues `update` and returns everything the bot did until it had finished handling it.
     pub async fn push(&self, mut update: Value) -> Reply {
         let since = self.telegram.calls().len();
         update["update_id"] = self.telegram.push_update(update.clone()).into();
-        self.telegram.next_reply_to(self.user_id, since).await;
-        self.telegram.wait_idle().await;
-        Reply { update, calls: self.telegram.calls().split_off(since) }
+        let until = self.probe(since).await;
+        Reply { update, calls: self.telegram.calls()[since..until].to_vec() }
+    }
+
+    /// Tells when the bot has finished with the updates queued so far in this chat, and returns
+    /// the index of the first call after them.
+    ///
+    /// teloxide handles one chat's updates one after another, so a probe queued after them is
+    /// answered only once they are done. The probe is a press of a button the bot does not know:
+    /// it answers the press and says the button is stale, leaving the dialogue as it was.
+    async fn probe(&self, since: usize) -> usize {
+        let probe = updates::callback(self.user_id, PROBE, 0);
+        let id = probe["callback_query"]["id"].clone();
+        self.telegram.push_update(probe);
+        let answered = |call: &Call| call.is("answerCallbackQuery") && call.params["callback_query_id"] == id;
+        let (until, _) = self.telegram.wait_for_indexed_call(since, PROBE_TIMEOUT, answered).await;
+        // Its last message, so that the next action does not take it for an answer.
+        self.telegram
+            .wait_for_call(until, PROBE_TIMEOUT, |call| call.is("sendMessage") && call.chat_id() == Some(self.user_id))
+            .await;
+        until
     }
 }
+
+/// The callback data of the probe: no button of the bot carries it.
+const PROBE: &str = "probe";
+/// Slow handlers (a report, a photo) stay well below this.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Reply {
     /// What the bot wrote to the chat, message by message.

@@ -184,11 +184,22 @@ impl FakeTelegram {
     /// Waits until a call matching `pred` is recorded at index `since` or later in
     /// [`calls`](Self::calls) and returns it; panics with the calls made since then on timeout.
     pub async fn wait_for_call(&self, since: usize, timeout: Duration, pred: impl Fn(&Call) -> bool) -> Call {
+        self.wait_for_indexed_call(since, timeout, pred).await.1
+    }
+
+    /// Like [`wait_for_call`](Self::wait_for_call), also returning the call's index in
+    /// [`calls`](Self::calls).
+    pub async fn wait_for_indexed_call(
+        &self,
+        since: usize,
+        timeout: Duration,
+        pred: impl Fn(&Call) -> bool,
+    ) -> (usize, Call) {
         let deadline = Instant::now() + timeout;
         loop {
             // A snapshot, so that `pred` may itself look at the fake.
-            if let Some(call) = self.calls().into_iter().skip(since).find(|call| pred(call)) {
-                return call;
+            if let Some(found) = self.calls().into_iter().enumerate().skip(since).find(|(_, call)| pred(call)) {
+                return found;
             }
             if Instant::now() >= deadline {
                 panic!("no matching Bot API call within {timeout:?}; calls since #{since}:\n{}", self.dump(since));
