@@ -6,9 +6,8 @@ pub mod intake;
 use std::path::{Path, PathBuf};
 
 use entities::photo;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set};
 
 use crate::error::internal_errors;
 use crate::{Context, Internal};
@@ -52,11 +51,17 @@ pub async fn store(ctx: &Context, bytes: Vec<u8>) -> Result<photo::Model, StoreE
         .db
         .write(move |txn| {
             Box::pin(async move {
-                // Another request may have stored the same picture meanwhile.
-                match photo::Entity::find().filter(photo::Column::Sha256.eq(&sha)).one(txn).await? {
-                    Some(existing) => Ok::<_, DbErr>(existing),
-                    None => model.insert(txn).await,
-                }
+                // Another request may be storing the same picture at this moment: the first
+                // insert wins and both get its row.
+                photo::Entity::insert(model)
+                    .on_conflict(OnConflict::column(photo::Column::Sha256).do_nothing().to_owned())
+                    .exec_without_returning(txn)
+                    .await?;
+                photo::Entity::find()
+                    .filter(photo::Column::Sha256.eq(&sha))
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound(format!("photo {sha}")))
             })
         })
         .await?;
