@@ -176,6 +176,11 @@ impl FakeTelegram {
         self.shared.state().polls
     }
 
+    /// How many calls from index `since` match `pred`, without copying them (for benchmarks).
+    pub fn count_since(&self, since: usize, pred: impl Fn(&Call) -> bool) -> usize {
+        self.shared.state().calls.get(since..).unwrap_or_default().iter().filter(|call| pred(call)).count()
+    }
+
     /// Calls to one method, e.g. `"sendMessage"` (case-insensitive).
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
         self.shared.state().calls.iter().filter(|call| call.is(method)).cloned().collect()
