@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use domain::{ChargeKind, Kopecks, Period, Service, billing::Balance};
-use entities::{contract, meter, plot};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Value};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 
 use crate::db;
 
@@ -123,81 +122,71 @@ impl Statement {
     }
 }
 
-/// Everything a consumer owes, per contract, with the latest charge and payment.
+/// Everything a consumer owes, per contract, with the latest charge and payment: one query,
+/// because the bot asks this for every «Задолженность».
 pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<Statement, DbErr> {
-    let balances = balances(conn, Scope::Consumer(consumer_id), None).await?;
-    let contracts = contract::Entity::find()
-        .filter(contract::Column::ConsumerId.eq(consumer_id))
-        .find_also_related(plot::Entity)
-        .order_by_asc(contract::Column::Id)
-        .all(conn)
-        .await?;
-    let ids: Vec<i64> = contracts.iter().map(|(c, _)| c.id).collect();
-    let meters: HashMap<i64, meter::Model> = meter::Entity::find()
-        .filter(meter::Column::ContractId.is_in(ids.clone()))
-        .filter(meter::Column::RemovedOn.is_null())
-        .all(conn)
+    // The latest period of one kind of charge, and that period's total.
+    let latest = |kind: ChargeKind| {
+        let last = format!("SELECT MAX(period) FROM charges WHERE contract_id = c.id AND kind = '{}'", kind.code());
+        format!(
+            "({last}) AS {kind}_period, \
+             CAST((SELECT SUM(amount_kopecks) FROM charges \
+                   WHERE contract_id = c.id AND kind = '{code}' AND period = ({last})) AS BIGINT) AS {kind}_amount",
+            kind = kind.code(),
+            code = kind.code()
+        )
+    };
+    let last_payment = |column: &str| {
+        format!(
+            "(SELECT {column} FROM payments WHERE contract_id = c.id ORDER BY paid_on DESC, id DESC LIMIT 1) \
+             AS payment_{column}"
+        )
+    };
+    let sql = format!(
+        "SELECT c.id, c.number, c.service, p.number AS plot_number, \
+           (SELECT serial FROM meters WHERE contract_id = c.id AND removed_on IS NULL \
+            ORDER BY id DESC LIMIT 1) AS serial, \
+           CAST(COALESCE((SELECT SUM(amount_kopecks) FROM charges WHERE contract_id = c.id), 0) AS BIGINT) AS charged, \
+           CAST(COALESCE((SELECT SUM(amount_kopecks) FROM payments WHERE contract_id = c.id), 0) AS BIGINT) AS paid, \
+           {consumption}, {opening}, {paid_on}, {paid_amount} \
+         FROM contracts c JOIN plots p ON p.id = c.plot_id \
+         WHERE c.consumer_id = ? ORDER BY c.id",
+        consumption = latest(ChargeKind::Consumption),
+        opening = latest(ChargeKind::OpeningBalance),
+        paid_on = last_payment("paid_on"),
+        paid_amount = last_payment("amount_kopecks"),
+    );
+    let unreadable = |e: &dyn std::fmt::Display| DbErr::Type(e.to_string());
+    let charge = |row: &QueryResult, kind: ChargeKind| -> Result<Option<(Period, Kopecks)>, DbErr> {
+        let code = kind.code();
+        let Some(period) = row.try_get::<Option<String>>("", &format!("{code}_period"))? else { return Ok(None) };
+        let period = Period::parse(&period).map_err(|e| unreadable(&e))?;
+        let amount: i64 = row.try_get("", &format!("{code}_amount"))?;
+        Ok(Some((period, Kopecks(amount))))
+    };
+    let lines = db::query(conn, &sql, [consumer_id.into()])
         .await?
-        .into_iter()
-        .map(|m| (m.contract_id, m))
-        .collect();
-    let latest_charges = latest_charges(conn, consumer_id).await?;
-    let last_payments = last_payments(conn, consumer_id).await?;
-
-    let lines: Vec<ContractLine> = contracts
-        .into_iter()
-        .map(|(c, plot)| ContractLine {
-            contract_id: c.id,
-            meter_serial: meters.get(&c.id).map(|m| m.serial.clone()),
-            last_charge: latest_charges.get(&(c.id, ChargeKind::Consumption)).copied(),
-            opening_balance: latest_charges.get(&(c.id, ChargeKind::OpeningBalance)).copied(),
-            last_payment: last_payments.get(&c.id).copied(),
-            balance: balances.get(&c.id).copied().unwrap_or_default(),
-            plot_number: plot.map(|p| p.number.to_string()).unwrap_or_default(),
-            contract_number: c.number,
-            service: c.service,
+        .iter()
+        .map(|row| {
+            let service: String = row.try_get("", "service")?;
+            let paid_on: Option<NaiveDate> = row.try_get("", "payment_paid_on")?;
+            let paid_amount: Option<i64> = row.try_get("", "payment_amount_kopecks")?;
+            Ok(ContractLine {
+                contract_id: row.try_get("", "id")?,
+                contract_number: row.try_get("", "number")?,
+                service: service.parse().map_err(|e| unreadable(&e))?,
+                plot_number: row.try_get("", "plot_number")?,
+                meter_serial: row.try_get("", "serial")?,
+                last_charge: charge(row, ChargeKind::Consumption)?,
+                opening_balance: charge(row, ChargeKind::OpeningBalance)?,
+                last_payment: paid_on.zip(paid_amount.map(Kopecks)),
+                balance: Balance {
+                    charged: Kopecks(row.try_get("", "charged")?),
+                    paid: Kopecks(row.try_get("", "paid")?),
+                },
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, DbErr>>()?;
     let total = lines.iter().map(|l| l.balance).sum();
     Ok(Statement { lines, total })
-}
-
-/// The latest charged period per contract of a consumer and kind of charge, with its total.
-async fn latest_charges(
-    conn: &impl ConnectionTrait,
-    consumer_id: i64,
-) -> Result<HashMap<(i64, ChargeKind), (Period, Kopecks)>, DbErr> {
-    let sql = "SELECT ch.contract_id, ch.kind, ch.period, CAST(SUM(ch.amount_kopecks) AS BIGINT) AS amount \
-               FROM charges ch JOIN contracts c ON c.id = ch.contract_id \
-               WHERE c.consumer_id = ? AND ch.period = \
-                 (SELECT MAX(period) FROM charges WHERE contract_id = ch.contract_id AND kind = ch.kind) \
-               GROUP BY ch.contract_id, ch.kind, ch.period";
-    let rows = db::query(conn, sql, [consumer_id.into()]).await?;
-    rows.into_iter()
-        .map(|row| {
-            let unreadable = |e: &dyn std::fmt::Display| DbErr::Type(e.to_string());
-            let kind: String = row.try_get("", "kind")?;
-            let kind: ChargeKind = kind.parse().map_err(|e| unreadable(&e))?;
-            let period: String = row.try_get("", "period")?;
-            let period = Period::parse(&period).map_err(|e| unreadable(&e))?;
-            Ok(((row.try_get("", "contract_id")?, kind), (period, Kopecks(row.try_get("", "amount")?))))
-        })
-        .collect()
-}
-
-/// The latest payment per contract of a consumer.
-async fn last_payments(
-    conn: &impl ConnectionTrait,
-    consumer_id: i64,
-) -> Result<HashMap<i64, (NaiveDate, Kopecks)>, DbErr> {
-    let sql = "SELECT p.contract_id, p.paid_on, p.amount_kopecks FROM payments p \
-               JOIN contracts c ON c.id = p.contract_id \
-               WHERE c.consumer_id = ? ORDER BY p.paid_on, p.id";
-    let rows = db::query(conn, sql, [consumer_id.into()]).await?;
-    let mut latest = HashMap::new();
-    for row in rows {
-        let paid_on: NaiveDate = row.try_get("", "paid_on")?;
-        latest.insert(row.try_get("", "contract_id")?, (paid_on, Kopecks(row.try_get("", "amount_kopecks")?)));
-    }
-    Ok(latest)
 }
