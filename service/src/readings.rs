@@ -430,13 +430,18 @@ pub async fn last_accepted(
     Ok(readings.into_iter().map(|r| (r.meter_id, r)).collect())
 }
 
-/// Plots with an open contract whose meter has no reading (accepted or waiting for review) in
-/// `period`, in walking order.
+/// SQL condition: the contract `k` is to be read (open, with a meter in service) and has no
+/// reading in the period bound to `?`. A reading waiting for review counts, and so does the final
+/// reading of a meter replaced in the period, as in the monthly report.
+pub(crate) const UNREAD_CONTRACT: &str = "k.closed_on IS NULL \
+    AND EXISTS (SELECT 1 FROM meters m WHERE m.contract_id = k.id AND m.removed_on IS NULL) \
+    AND NOT EXISTS (SELECT 1 FROM readings r JOIN meters rm ON rm.id = r.meter_id \
+                    WHERE rm.contract_id = k.id AND r.period = ? AND r.status IN ('accepted', 'flagged'))";
+
+/// Plots with a contract unread in `period` (see [`UNREAD_CONTRACT`]), in walking order.
 pub async fn unread_plots(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<plot::Model>, DbErr> {
-    let sql = "SELECT DISTINCT c.plot_id FROM contracts c JOIN meters m ON m.contract_id = c.id \
-               WHERE c.closed_on IS NULL AND m.removed_on IS NULL AND NOT EXISTS ( \
-                 SELECT 1 FROM readings r WHERE r.meter_id = m.id AND r.period = ? AND r.status IN ('accepted', 'flagged'))";
-    let rows = crate::db::query(conn, sql, [period.to_string().into()]).await?;
+    let sql = format!("SELECT DISTINCT k.plot_id FROM contracts k WHERE {UNREAD_CONTRACT}");
+    let rows = crate::db::query(conn, &sql, [period.to_string().into()]).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.try_get("", "plot_id")).collect::<Result<_, _>>()?;
     let mut plots = plot::Entity::find().filter(plot::Column::Id.is_in(ids)).all(conn).await?;
     plots.sort_by(|a, b| domain::PlotNumber::route_order(a.number.as_str(), b.number.as_str()));

@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::readings::UNREAD_CONTRACT;
 use crate::{Context, Internal};
 
 /// The `deliveries.kind` of a reminder; the target is the consumer's id.
@@ -24,11 +25,11 @@ pub struct DueConsumer {
     pub debt: Kopecks,
 }
 
-/// Consumers to remind in `period`: reminders on, a Telegram link, at least one meter in service
-/// on an open contract without a reading in the period (accepted or waiting for review, as for
-/// the controllers' unread list), and no reminder sent for the period yet.
+/// Consumers to remind in `period`: reminders on, a Telegram link, a contract unread in the
+/// period (as in the controllers' unread list), and no reminder sent for the period yet.
 pub async fn due_consumers(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<DueConsumer>, DbErr> {
-    let sql = "SELECT c.id AS consumer_id, l.telegram_user_id, CAST( \
+    let sql = format!(
+        "SELECT c.id AS consumer_id, l.telegram_user_id, CAST( \
            COALESCE((SELECT SUM(ch.amount_kopecks) FROM charges ch JOIN contracts k ON k.id = ch.contract_id \
                      WHERE k.consumer_id = c.id), 0) \
          - COALESCE((SELECT SUM(p.amount_kopecks) FROM payments p JOIN contracts k ON k.id = p.contract_id \
@@ -36,16 +37,14 @@ pub async fn due_consumers(conn: &impl ConnectionTrait, period: Period) -> Resul
          FROM consumers c \
          JOIN telegram_links l ON l.id = (SELECT MAX(id) FROM telegram_links WHERE consumer_id = c.id) \
          WHERE c.reminders_enabled = ? \
-           AND EXISTS (SELECT 1 FROM contracts k JOIN meters m ON m.contract_id = k.id \
-                       WHERE k.consumer_id = c.id AND k.closed_on IS NULL AND m.removed_on IS NULL \
-                         AND NOT EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = m.id AND r.period = ? \
-                                         AND r.status IN ('accepted', 'flagged'))) \
+           AND EXISTS (SELECT 1 FROM contracts k WHERE k.consumer_id = c.id AND {UNREAD_CONTRACT}) \
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = ? AND d.period = ? \
                            AND d.target = CAST(c.id AS TEXT) AND d.sent_at IS NOT NULL) \
-         ORDER BY c.id";
+         ORDER BY c.id"
+    );
     let period = period.to_string();
     let values = [true.into(), period.clone().into(), KIND.into(), period.into()];
-    let rows = crate::db::query(conn, sql, values).await?;
+    let rows = crate::db::query(conn, &sql, values).await?;
     rows.into_iter()
         .map(|row| {
             Ok(DueConsumer {

@@ -90,9 +90,14 @@ async fn a_month_with_a_replacement_pays_for_both_meters() {
     let t = TestContext::new().await;
     let s = water(&t).await;
     let admin = t.staff("admin", Role::Admin).await.id;
+    let march = Period::parse("2026-03").unwrap();
+    let unread = || async { readings::unread_plots(t.ctx.db.conn(), march).await.unwrap().len() };
+    assert_eq!(unread().await, 1);
 
     let done = meters::replace(&t.ctx, replacement(s.meter_id, 150, "2026-03-05"), admin).await.unwrap();
     let new = done.new_meter.id;
+    // The final reading is March's reading of the contract, as in the report: off the walking list.
+    assert_eq!(unread().await, 0);
     assert_eq!(done.old_meter.removed_on, Some(day("2026-03-05")));
     assert_eq!((done.final_reading.meter_id, done.final_reading.values()), (s.meter_id, vec![v(150)]));
     assert_eq!(done.final_reading.status, ReadingStatus::Accepted);
