@@ -11,7 +11,7 @@
 //!   file part by a random id and sets the parameter to `attach://<id>`;
 //! - any HTTP 5xx makes teloxide sleep 10 s before reading the body, so errors here are 4xx.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -102,6 +102,8 @@ struct State {
     /// The latest version of each message the bot sent, by `message_id`, so that callback
     /// updates can carry the real message as Telegram does.
     bot_messages: HashMap<i64, Value>,
+    /// Users who blocked the bot: sending to them fails as on Telegram.
+    blocked: HashSet<i64>,
 }
 
 struct PendingUpdate {
@@ -164,6 +166,11 @@ impl FakeTelegram {
     /// serves `bytes`.
     pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
         self.shared.state().files.insert(file_id.to_owned(), bytes);
+    }
+
+    /// The user `chat_id` blocks the bot: from now on sending there fails with 403.
+    pub fn block(&self, chat_id: i64) {
+        self.shared.state().blocked.insert(chat_id);
     }
 
     /// Every call recorded so far, in order (`getUpdates` polls are not recorded).
@@ -395,8 +402,11 @@ impl State {
     }
 
     /// Computes the `result` for a call; an `Err` is a Bot API error description.
-    fn answer(&mut self, call: &Call) -> Result<Value, String> {
+    fn answer(&mut self, call: &Call) -> Result<Value, ApiError> {
         let method = call.method.to_ascii_lowercase();
+        if method.starts_with("send") && call.chat_id().is_some_and(|chat| self.blocked.contains(&chat)) {
+            return Err(ApiError { status: StatusCode::FORBIDDEN, description: BLOCKED.to_owned() });
+        }
         match method.as_str() {
             "getme" => Ok(me()),
             "getwebhookinfo" => {
@@ -411,7 +421,7 @@ impl State {
         }
     }
 
-    fn file(&self, call: &Call) -> Result<Value, String> {
+    fn file(&self, call: &Call) -> Result<Value, ApiError> {
         let file_id = call.params.get("file_id").and_then(Value::as_str).ok_or("Bad Request: file_id is required")?;
         let bytes = self.files.get(file_id).ok_or("Bad Request: invalid file id")?;
         Ok(json!({
@@ -423,7 +433,7 @@ impl State {
     }
 
     /// The `Message` a send or edit produces, remembered for later edits and callbacks.
-    fn bot_message(&mut self, call: &Call, is_edit: bool) -> Result<Value, String> {
+    fn bot_message(&mut self, call: &Call, is_edit: bool) -> Result<Value, ApiError> {
         let chat_id = call.chat_id().ok_or("Bad Request: chat not found")?;
         let edited_id = int_param(&call.params, "message_id").filter(|_| is_edit);
         let message_id = edited_id.unwrap_or_else(next_message_id);
@@ -454,6 +464,22 @@ impl State {
         }
         self.bot_messages.insert(message_id, message.clone());
         Ok(message)
+    }
+}
+
+/// What Telegram answers a bot writing to someone who blocked it.
+const BLOCKED: &str = "Forbidden: bot was blocked by the user";
+
+/// A Bot API error: mostly «Bad Request» (400), as the fake's `?` on a `&str` gives.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    description: String,
+}
+
+impl From<&str> for ApiError {
+    fn from(description: &str) -> ApiError {
+        ApiError { status: StatusCode::BAD_REQUEST, description: description.to_owned() }
     }
 }
 
@@ -508,12 +534,12 @@ async fn api(
     }
     let mut state = shared.state();
     let answer = state.answer(&call);
-    call.result = answer.clone().unwrap_or(Value::Null);
+    call.result = answer.as_ref().cloned().unwrap_or(Value::Null);
     state.calls.push(call);
     state.last_call_at = Some(Instant::now());
     match answer {
         Ok(result) => ok_response(result),
-        Err(description) => error_response(StatusCode::BAD_REQUEST, &description),
+        Err(ApiError { status, description }) => error_response(status, &description),
     }
 }
 

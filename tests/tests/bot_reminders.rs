@@ -89,3 +89,30 @@ async fn reminds_once_exactly_the_linked_consumers_without_readings_who_want_it(
 fn reminders_to(call: &Call, user: i64) -> bool {
     call.is("sendMessage") && call.chat_id() == Some(user) && call.text().is_some_and(|t| t.starts_with("Напоминаем"))
 }
+
+#[tokio::test]
+async fn a_consumer_who_blocked_the_bot_is_tried_once_and_then_left_alone() {
+    let app = TestApp::spawn_at(default_now()).await;
+    let ctx = app.ctx();
+    standard_tariffs(ctx).await;
+    let signed =
+        sign(ctx, "7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+    let bender = 42_001;
+    BotChat::new(&app.telegram, bender).link(ctx, LinkTarget::Consumer(signed.consumer_id)).await;
+    app.telegram.block(bender);
+
+    let seen = app.telegram.calls().len();
+    app.clock.set(moscow(20, 10, 0));
+    app.telegram.wait_for_call(seen, Duration::from_secs(10), |c| reminders_to(c, bender)).await;
+    // Well past every retry the scheduler would make within the window.
+    app.clock.set(moscow(22, 12, 0));
+    tokio::time::sleep(SETTLE).await;
+    assert_eq!(reminders(&app).len(), 1, "one attempt only: {:?}", reminders(&app));
+
+    let stored = consumer::Entity::find_by_id(signed.consumer_id).one(ctx.db.conn()).await.unwrap().unwrap();
+    assert!(!stored.reminders_enabled, "reminders are turned off for whoever blocked the bot");
+    let attempts = delivery::Entity::find().all(ctx.db.conn()).await.unwrap();
+    let [attempt] = &attempts[..] else { panic!("one delivery row: {attempts:?}") };
+    assert!(attempt.sent_at.is_none());
+    assert!(attempt.last_error.as_deref().is_some_and(|e| e.contains("blocked")), "{:?}", attempt.last_error);
+}

@@ -7,8 +7,10 @@ use chrono::{DateTime, Datelike, Days, NaiveTime, Utc};
 use chrono_tz::Tz;
 use domain::{Kopecks, Period};
 use service::Context;
+use service::audit::Actor;
 use service::reminders::{self, DueConsumer};
 use teloxide::types::ChatId;
+use teloxide::{ApiError, RequestError};
 
 use super::{Broadcaster, Due, Job, local_moment};
 
@@ -68,11 +70,18 @@ impl Job for Reminders {
         due.consumer_id.to_string()
     }
 
-    async fn send(&self, _ctx: &Context, period: Period, due: &DueConsumer) -> anyhow::Result<()> {
+    async fn send(&self, ctx: &Context, period: Period, due: &DueConsumer) -> anyhow::Result<()> {
         let debt = self.debt_threshold.filter(|threshold| due.debt > *threshold).map(|_| due.debt);
         // A private chat's id is the user's id.
-        dialogues::send_reminder(&self.bot, ChatId(due.telegram_user_id), period, debt).await?;
-        Ok(())
+        match dialogues::send_reminder(&self.bot, ChatId(due.telegram_user_id), period, debt).await {
+            // Retrying cannot help, and whoever blocked the bot does not want reminders; they
+            // can turn them back on with /reminders.
+            Err(RequestError::Api(e @ (ApiError::BotBlocked | ApiError::UserDeactivated))) => {
+                reminders::set_enabled(ctx, due.consumer_id, false, Actor::System).await?;
+                anyhow::bail!("{e}: reminders turned off for consumer {}", due.consumer_id)
+            }
+            sent => Ok(sent?),
+        }
     }
 }
 
