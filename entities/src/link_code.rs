@@ -6,8 +6,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    /// SHA-256 (hex) of the code: the code itself is shown once and never stored.
     #[sea_orm(unique)]
-    pub code: String,
+    pub code_hash: String,
     pub consumer_id: Option<i64>,
     pub staff_id: Option<i64>,
     pub expires_at: DateTimeUtc,

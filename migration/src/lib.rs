@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_initial;
 mod m20261127_000001_seal_events;
 mod m20261128_000001_ledger_indexes;
+mod m20261129_000001_link_code_hashes;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261127_000001_seal_events::Migration),
             Box::new(m20261128_000001_ledger_indexes::Migration),
+            Box::new(m20261129_000001_link_code_hashes::Migration),
         ]
     }
 }
@@ -49,5 +51,31 @@ mod tests {
         assert_eq!(count_tables().await, 1, "only seaql_migrations is left");
         Migrator::up(&db, None).await.unwrap();
         assert_eq!(count_tables().await, up);
+    }
+
+    #[tokio::test]
+    async fn link_codes_issued_before_hashing_are_hashed_in_place() {
+        use sea_orm_migration::sea_orm::Statement;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        let db = Database::connect(&url).await.unwrap();
+        let before_hashing = Migrator::migrations().len() as u32 - 1;
+        Migrator::up(&db, Some(before_hashing)).await.unwrap();
+        db.execute_unprepared(
+            "INSERT INTO link_codes (code, expires_at, created_at) \
+             VALUES ('ABCD2345', '2030-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .await
+        .unwrap();
+
+        Migrator::up(&db, None).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT code_hash FROM link_codes"))
+            .await
+            .unwrap()
+            .unwrap();
+        let hash: String = row.try_get("", "code_hash").unwrap();
+        // `printf ABCD2345 | sha256sum`
+        assert_eq!(hash, "a00d76646eba91b057841554d5c8334f498dc592ed744bce404f21fe271cd36e");
     }
 }

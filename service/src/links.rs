@@ -1,6 +1,7 @@
 //! Who a Telegram user is: a consumer (linked by a one-time code or by sharing their own phone
 //! contact), a staff member (linked by a code from the panel), or nobody yet.
 
+use chrono::{DateTime, Utc};
 use domain::Phone;
 use entities::{consumer, link_code, staff, telegram_link};
 use sea_orm::{
@@ -10,6 +11,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
+use crate::staff::token_hash;
 use crate::{Context, Internal};
 
 /// The alphabet of link codes: no look-alikes, and safe in a `t.me/bot?start=CODE` link.
@@ -60,33 +62,37 @@ pub enum LinkError {
 }
 internal_errors!(LinkError);
 
+/// A code just issued: the only time the code itself is known, since only its hash is stored.
+#[derive(Debug, Clone)]
+pub struct IssuedCode {
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// A fresh code, valid for the configured time.
-pub async fn issue_code(
-    ctx: &Context,
-    target: LinkTarget,
-    created_by: Option<i64>,
-) -> Result<link_code::Model, Internal> {
+pub async fn issue_code(ctx: &Context, target: LinkTarget, created_by: Option<i64>) -> Result<IssuedCode, Internal> {
     let (consumer_id, staff_id) = match target {
         LinkTarget::Consumer(id) => (Some(id), None),
         LinkTarget::Staff(id) => (None, Some(id)),
     };
+    let code = new_code();
+    let expires_at = ctx.now() + ctx.settings.link_code_ttl;
     let model = link_code::ActiveModel {
         id: NotSet,
-        code: Set(new_code()),
+        code_hash: Set(token_hash(&code)),
         consumer_id: Set(consumer_id),
         staff_id: Set(staff_id),
-        expires_at: Set(ctx.now() + ctx.settings.link_code_ttl),
+        expires_at: Set(expires_at),
         used_at: Set(None),
         used_by_telegram_id: Set(None),
         created_by: Set(created_by),
         created_at: Set(ctx.now()),
     };
     let ctx2 = ctx.clone();
-    Ok(ctx
-        .db
+    ctx.db
         .write(move |txn| {
             Box::pin(async move {
-                let code = model.insert(txn).await?;
+                let record = model.insert(txn).await?;
                 let actor = created_by.map_or(Actor::System, Actor::Staff);
                 audit::record(
                     txn,
@@ -94,16 +100,16 @@ pub async fn issue_code(
                     actor,
                     "link_code.issue",
                     "link_code",
-                    Some(code.id),
+                    Some(record.id),
                     json!({
                         "consumer_id": consumer_id, "staff_id": staff_id
                     }),
                 )
-                .await?;
-                Ok::<_, DbErr>(code)
+                .await
             })
         })
-        .await?)
+        .await?;
+    Ok(IssuedCode { code, expires_at })
 }
 
 fn new_code() -> String {
@@ -114,13 +120,13 @@ fn new_code() -> String {
 
 /// Uses a code for `telegram_user_id`: the account becomes the code's consumer or staff member.
 pub async fn redeem(ctx: &Context, code: &str, telegram_user_id: i64) -> Result<Identity, LinkError> {
-    let code = code.trim().to_uppercase();
+    let hash = token_hash(&code.trim().to_uppercase());
     let ctx2 = ctx.clone();
     ctx.db
         .write(move |txn| {
             Box::pin(async move {
                 let found = link_code::Entity::find()
-                    .filter(link_code::Column::Code.eq(&code))
+                    .filter(link_code::Column::CodeHash.eq(&hash))
                     .one(txn)
                     .await?
                     .ok_or(LinkError::UnknownCode)?;

@@ -335,7 +335,8 @@ pub async fn by_telegram(conn: &impl ConnectionTrait, telegram_user_id: i64) -> 
         .await
 }
 
-fn token_hash(token: &str) -> String {
+/// How secrets handed out once (API tokens, link codes) are kept: a hash only.
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

@@ -58,6 +58,12 @@ impl Page {
         digits.parse().unwrap_or_else(|_| panic!("no count after «{label}»"))
     }
 
+    /// The link code a «Код привязки Telegram» page shows (only its hash is stored).
+    pub fn link_code(&self) -> String {
+        let start = self.body.find("<code>").unwrap_or_else(|| panic!("no code in:\n{}", self.body)) + "<code>".len();
+        self.body[start..].chars().take_while(char::is_ascii_alphanumeric).collect()
+    }
+
     /// The body as JSON; panics if it is not.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))

@@ -352,9 +352,10 @@ async fn telegram_link_codes_come_with_the_bots_link() {
     client.get(&format!("/consumers/{}", signed.consumer_id)).await;
     let page = client.post_form(&format!("/consumers/{}/link-code", signed.consumer_id), &[]).await;
     page.assert_ok().assert_contains("Код для «Белова»");
-    let code = entities::link_code::Entity::find().one(t.ctx.db.conn()).await.unwrap().unwrap();
-    assert_eq!(code.consumer_id, Some(signed.consumer_id));
-    page.assert_contains(&format!("https://t.me/chernomorsk_test_bot?start={}", code.code));
+    let code = page.link_code();
+    page.assert_contains(&format!("https://t.me/chernomorsk_test_bot?start={code}"));
+    let linked = service::links::redeem(&t.ctx, &code, 1313).await.expect("the shown code works");
+    assert_eq!(linked.consumer.map(|c| c.id), Some(signed.consumer_id));
 
     // With the bot off the code is still issued, and the page says so.
     let config = panel::PanelConfig { public_url: "http://127.0.0.1/".parse().unwrap(), bot_username: None };

@@ -113,11 +113,12 @@ async fn staff_get_telegram_link_codes() {
     let kontroler = t.staff("kontroler", Role::Controller).await;
     admin.get(&format!("/staff/{}", kontroler.id)).await;
     let page = admin.post_form(&format!("/staff/{}/link-code", kontroler.id), &[]).await;
-    let code = link_code::Entity::find()
-        .filter(link_code::Column::StaffId.eq(kontroler.id))
-        .one(t.ctx.db.conn())
-        .await
-        .unwrap()
-        .expect("a code for the controller");
-    page.assert_ok().assert_contains(&format!("https://t.me/chernomorsk_test_bot?start={}", code.code));
+    let code = page.assert_ok().link_code();
+    page.assert_contains(&format!("https://t.me/chernomorsk_test_bot?start={code}"));
+    let stored = link_code::Entity::find().filter(link_code::Column::StaffId.eq(kontroler.id)).all(t.ctx.db.conn());
+    let stored = stored.await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].code_hash.contains(&code), "only a hash of the code is stored");
+    let linked = service::links::redeem(&t.ctx, &code, 77).await.expect("the shown code works");
+    assert_eq!(linked.staff.map(|s| s.id), Some(kontroler.id));
 }
