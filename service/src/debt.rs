@@ -38,10 +38,9 @@ pub async fn balances(
     let (condition, scope_id) = scope.condition();
     let period_filter = if until.is_some() { "AND period <= ?" } else { "" };
     let sql = format!(
-        "SELECT c.id AS contract_id, \
-           CAST(COALESCE((SELECT SUM(amount_kopecks) FROM charges WHERE contract_id = c.id {period_filter}), 0) AS BIGINT) AS charged, \
-           CAST(COALESCE((SELECT SUM(amount_kopecks) FROM payments WHERE contract_id = c.id {period_filter}), 0) AS BIGINT) AS paid \
-         FROM contracts c WHERE {condition}"
+        "SELECT c.id AS contract_id, {charged} AS charged, {paid} AS paid FROM contracts c WHERE {condition}",
+        charged = contract_sum("charges", period_filter),
+        paid = contract_sum("payments", period_filter),
     );
     let until_value = until.map(|p| Value::from(p.to_string()));
     let values: Vec<Value> =
@@ -55,6 +54,11 @@ pub async fn balances(
             Ok((id, Balance { charged: Kopecks(charged), paid: Kopecks(paid) }))
         })
         .collect()
+}
+
+/// SQL: the total of `table`'s amounts for the contract `c`, narrowed by `filter` (`AND …`).
+fn contract_sum(table: &str, filter: &str) -> String {
+    format!("CAST(COALESCE((SELECT SUM(amount_kopecks) FROM {table} WHERE contract_id = c.id {filter}), 0) AS BIGINT)")
 }
 
 /// The total balance of a scope.
@@ -131,9 +135,8 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         format!(
             "({last}) AS {kind}_period, \
              CAST((SELECT SUM(amount_kopecks) FROM charges \
-                   WHERE contract_id = c.id AND kind = '{code}' AND period = ({last})) AS BIGINT) AS {kind}_amount",
+                   WHERE contract_id = c.id AND kind = '{kind}' AND period = ({last})) AS BIGINT) AS {kind}_amount",
             kind = kind.code(),
-            code = kind.code()
         )
     };
     let last_payment = |column: &str| {
@@ -146,11 +149,11 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         "SELECT c.id, c.number, c.service, p.number AS plot_number, \
            (SELECT serial FROM meters WHERE contract_id = c.id AND removed_on IS NULL \
             ORDER BY id DESC LIMIT 1) AS serial, \
-           CAST(COALESCE((SELECT SUM(amount_kopecks) FROM charges WHERE contract_id = c.id), 0) AS BIGINT) AS charged, \
-           CAST(COALESCE((SELECT SUM(amount_kopecks) FROM payments WHERE contract_id = c.id), 0) AS BIGINT) AS paid, \
-           {consumption}, {opening}, {paid_on}, {paid_amount} \
+           {charged} AS charged, {paid} AS paid, {consumption}, {opening}, {paid_on}, {paid_amount} \
          FROM contracts c JOIN plots p ON p.id = c.plot_id \
          WHERE c.consumer_id = ? ORDER BY c.id",
+        charged = contract_sum("charges", ""),
+        paid = contract_sum("payments", ""),
         consumption = latest(ChargeKind::Consumption),
         opening = latest(ChargeKind::OpeningBalance),
         paid_on = last_payment("paid_on"),
