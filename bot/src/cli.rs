@@ -10,6 +10,7 @@ use service::register_import::{self, Counts};
 use service::{Clock, Context};
 
 use crate::Config;
+use crate::config::API_URL_ALIAS;
 use crate::serve::{App, open_database};
 
 #[derive(Parser, Debug)]
@@ -95,7 +96,7 @@ pub enum StaffCommand {
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
-        let config = self.config;
+        let config = self.config.with_api_url_alias(std::env::var(API_URL_ALIAS).ok())?;
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => App::new(config).start().await?.run_until_signal().await,
             Command::Migrate => {

@@ -94,7 +94,19 @@ fn parse_days(s: &str) -> Result<RangeInclusive<u32>, String> {
     }
 }
 
+/// Another name for `TELOXIDE_API_URL` (teloxide's own), accepted as well.
+pub const API_URL_ALIAS: &str = "TELEGRAM_API_URL";
+
 impl Config {
+    /// Takes the Bot API URL from [`API_URL_ALIAS`]'s value when `TELOXIDE_API_URL` is not set.
+    pub fn with_api_url_alias(mut self, alias: Option<String>) -> anyhow::Result<Config> {
+        if let Some(url) = alias.filter(|url| !url.is_empty() && self.telegram_api_url.is_none()) {
+            let parsed = url.parse().map_err(|e| anyhow::anyhow!("{API_URL_ALIAS}=«{url}»: {e}"))?;
+            self.telegram_api_url = Some(parsed);
+        }
+        Ok(self)
+    }
+
     /// [`Config::public_url`] without the trailing slash, to append paths to.
     pub fn public_base_url(&self) -> String {
         self.public_url.as_str().trim_end_matches('/').to_owned()
@@ -112,6 +124,29 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn telegram_api_url_is_another_name_for_teloxide_api_url() {
+        #[derive(clap::Parser)]
+        struct Args {
+            #[command(flatten)]
+            config: Config,
+        }
+        let config = |args: &[&str]| {
+            let args = ["chernomorsk"].iter().chain(args);
+            <Args as clap::Parser>::try_parse_from(args).expect("parses").config
+        };
+        let local = "http://127.0.0.1:8081/";
+        let aliased = config(&[]).with_api_url_alias(Some(local.into())).unwrap();
+        assert_eq!(aliased.telegram_api_url.map(String::from), Some(local.to_owned()));
+
+        let own = config(&["--telegram-api-url", "http://10.0.0.1/"]).with_api_url_alias(Some(local.into())).unwrap();
+        assert_eq!(own.telegram_api_url.map(String::from), Some("http://10.0.0.1/".to_owned()));
+
+        assert!(config(&[]).with_api_url_alias(Some(String::new())).unwrap().telegram_api_url.is_none());
+        let err = config(&[]).with_api_url_alias(Some("not a url".into())).unwrap_err();
+        assert!(err.to_string().starts_with("TELEGRAM_API_URL=«not a url»"), "{err}");
+    }
 
     #[test]
     fn reminder_days_are_a_range_within_a_month() {
