@@ -2,13 +2,12 @@
 //! and waits until the bot has answered it in this chat.
 
 use std::io::Cursor;
-use std::time::Duration;
 
 use serde_json::Value;
 use service::Context;
 use service::links::LinkTarget;
 
-use crate::fake_telegram::{Call, FakeTelegram, updates};
+use crate::fake_telegram::{Call, FakeTelegram, WAIT_TIMEOUT, updates};
 
 /// One user in their private chat with the bot (chat id == user id).
 pub struct BotChat<'a> {
@@ -70,7 +69,7 @@ impl<'a> BotChat<'a> {
         let since = self.telegram.calls().len();
         update["update_id"] = self.telegram.push_update(update.clone()).into();
         let until = self.probe(since).await;
-        Reply { update, calls: self.telegram.calls()[since..until].to_vec() }
+        Reply { update, calls: self.telegram.calls().drain(since..until).collect() }
     }
 
     /// Tells when the bot has finished with the updates queued so far in this chat, and returns
@@ -84,10 +83,10 @@ impl<'a> BotChat<'a> {
         let id = probe["callback_query"]["id"].clone();
         self.telegram.push_update(probe);
         let answered = |call: &Call| call.is("answerCallbackQuery") && call.params["callback_query_id"] == id;
-        let (until, _) = self.telegram.wait_for_indexed_call(since, PROBE_TIMEOUT, answered).await;
+        let (until, _) = self.telegram.wait_for_indexed_call(since, WAIT_TIMEOUT, answered).await;
         // Its last message, so that the next action does not take it for an answer.
         self.telegram
-            .wait_for_call(until, PROBE_TIMEOUT, |call| call.is("sendMessage") && call.chat_id() == Some(self.user_id))
+            .wait_for_call(until, WAIT_TIMEOUT, |call| call.is("sendMessage") && call.chat_id() == Some(self.user_id))
             .await;
         until
     }
@@ -95,8 +94,6 @@ impl<'a> BotChat<'a> {
 
 /// The callback data of the probe: no button of the bot carries it.
 const PROBE: &str = "probe";
-/// Slow handlers (a report, a photo) stay well below this.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Reply {
     /// What the bot wrote to the chat, message by message.

@@ -35,7 +35,7 @@ const BOT_USERNAME: &str = "chernomorsk_test_bot";
 /// bot's shutdown and the tests' idle checks quick. Pushed updates still end a poll at once.
 const MAX_LONG_POLL: Duration = Duration::from_secs(1);
 /// How long the `wait_*` helpers wait before failing the test.
-const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 const WAIT_POLL_INTERVAL: Duration = Duration::from_millis(20);
 /// [`FakeTelegram::wait_idle`] also wants this long without any call, so that replies the bot
 /// is still sending for the updates it has just acknowledged are not missed.
