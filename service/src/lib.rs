@@ -12,6 +12,7 @@ pub mod debt;
 pub mod deliveries;
 pub mod demo;
 mod error;
+pub mod heavy;
 pub mod inventory;
 pub mod links;
 pub mod listing;

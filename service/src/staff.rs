@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::{Context, Internal};
+use crate::{Context, Internal, heavy};
 
 /// Failures allowed before the account is locked; each further failure doubles the lock.
 const FREE_ATTEMPTS: i32 = 5;
@@ -53,25 +53,23 @@ pub enum AccountError {
 }
 internal_errors!(AccountError);
 
-/// Hashes with argon2id and a fresh salt, off the async threads (it takes ~50 ms by design).
+/// Hashes with argon2id and a fresh salt (~50 ms and 19 MiB by design, hence [`heavy::run`]).
 pub async fn hash_password(password: String) -> Result<String, Internal> {
-    tokio::task::spawn_blocking(move || {
+    heavy::run(move || {
         use argon2::{Argon2, PasswordHasher};
         Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
     })
-    .await
-    .map_err(|e| Internal(e.into()))?
+    .await?
     .map_err(|e| Internal(anyhow::anyhow!("argon2: {e}")))
 }
 
 async fn verify_password(password: String, hash: String) -> Result<bool, Internal> {
-    tokio::task::spawn_blocking(move || {
+    heavy::run(move || {
         use argon2::{Argon2, PasswordHash, PasswordVerifier};
         let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
         Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
-    .await
-    .map_err(|e| Internal(e.into()))?
+    .await?
     .map_err(Internal)
 }
 

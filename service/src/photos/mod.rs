@@ -10,7 +10,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set};
 
 use crate::error::internal_errors;
-use crate::{Context, Internal};
+use crate::{Context, Internal, heavy};
 pub use intake::{IntakeLimits, PhotoError};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +25,7 @@ internal_errors!(StoreError);
 /// Checks, normalises and stores a photo; the same picture sent twice is stored once.
 pub async fn store(ctx: &Context, bytes: Vec<u8>) -> Result<photo::Model, StoreError> {
     let limits = ctx.settings.photo_limits;
-    let processed = tokio::task::spawn_blocking(move || intake::process(&bytes, limits))
-        .await
-        .map_err(|e| Internal(e.into()))??;
+    let processed = heavy::run(move || intake::process(&bytes, limits)).await??;
     if let Some(existing) = by_hash(ctx, &processed.sha256).await? {
         return Ok(existing);
     }
