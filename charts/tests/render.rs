@@ -427,6 +427,10 @@ fn losses_draw_a_line_per_feeder_with_a_legend() {
     }
     assert!(texts.iter().any(|t| t.starts_with('\u{2212}') && t.ends_with('%')), "{texts:?}");
 
+    chart.lines[2].name = "<b>Линия\u{7}3</b>".into();
+    let texts = texts_of(&chart);
+    assert!(texts.iter().any(|t| t == "<b>Линия 3</b>"), "markup as text, the bell a space: {texts:?}");
+
     chart.lines = (1..=13).map(|n| line(n, false)).collect();
     let texts = texts_of(&chart);
     assert_eq!(texts[0], "Электроэнергия: потери в сетях, % — 10 линий из 13");
@@ -452,4 +456,8 @@ fn both_formats_come_from_one_call_and_sizes_are_bounded() {
         assert!(matches!(err, ChartError::Size(_)));
         assert!(err.to_string().starts_with("Размер картинки"), "{err}");
     }
+    assert_eq!(
+        renderer.render(&chart, Format::Svg, Size { width: 100_000, height: 100_000 }).unwrap_err().to_string(),
+        "Размер картинки 100000×100000 вне допустимого: от 300 до 4000 точек по каждой стороне."
+    );
 }
