@@ -42,6 +42,9 @@ impl Font {
     }
 }
 
+/// How lines through months are drawn: 3 px wide, a dot on each month.
+pub const MONTHLY: (f64, bool) = (3.0, true);
+
 /// How a legend entry is marked.
 #[derive(Debug, Clone, Copy)]
 pub enum Mark {
@@ -73,6 +76,11 @@ pub struct Axis {
 }
 
 impl Axis {
+    /// A round axis holding `lo..=hi` and zero.
+    pub fn fit((lo, hi): (f64, f64), unit: Unit) -> Axis {
+        Axis::new(Scale::fit(lo, hi, unit), unit)
+    }
+
     pub fn new(scale: Scale, unit: Unit) -> Axis {
         Axis { scale, unit, color: MUTED }
     }
@@ -160,7 +168,7 @@ impl<DB: DrawingBackend> Canvas<DB> {
     }
 
     /// The height of a line of `font`; nothing when there is no text.
-    fn line(&self, font: Font) -> i32 {
+    fn line_height(&self, font: Font) -> i32 {
         if self.text { (self.size(font) * 1.3).round() as i32 } else { 0 }
     }
 
@@ -218,7 +226,7 @@ impl<DB: DrawingBackend> Canvas<DB> {
         let title = self.fitted(title, Font::Title, self.width - 2 * self.margin())?;
         let baseline = top + (0.8 * self.size(Font::Title)).round() as i32;
         self.text(&title, self.margin(), baseline, Font::Title, &INK, HPos::Left)?;
-        Ok(top + self.line(Font::Title))
+        Ok(top + self.line_height(Font::Title))
     }
 
     /// The legend in rows under the title, wrapping as needed; returns the row below it.
@@ -226,7 +234,7 @@ impl<DB: DrawingBackend> Canvas<DB> {
         if !self.text || entries.is_empty() {
             return Ok(top);
         }
-        let (row, swatch, gap) = (self.line(Font::Label), self.px(24.0), self.px(8.0));
+        let (row, swatch, gap) = (self.line_height(Font::Label), self.px(24.0), self.px(8.0));
         let (left, right) = (self.margin(), self.width - self.margin());
         let (mut x, mut y) = (left, top);
         for entry in entries {
@@ -266,8 +274,8 @@ impl<DB: DrawingBackend> Canvas<DB> {
             None => self.width - self.margin() - self.px(10.0),
         };
         // Half a tick label sticks out above the top gridline.
-        let top = top + self.line(Font::Tick) / 2 + self.px(4.0);
-        let bottom = self.height - self.margin() - rows * self.line(Font::Tick) - pad;
+        let top = top + self.line_height(Font::Tick) / 2 + self.px(4.0);
+        let bottom = self.height - self.margin() - rows * self.line_height(Font::Tick) - pad;
         Ok(Plot { left, top, right, bottom: bottom.max(top + 1) })
     }
 
@@ -302,8 +310,8 @@ impl<DB: DrawingBackend> Canvas<DB> {
         }
         let every =
             [1, 2, 3, 4, 6, 12].into_iter().find(|k| slot * *k as f64 >= (widest + self.px(6.0)) as f64).unwrap_or(12);
-        let name_row = plot.bottom + self.px(8.0) + self.line(Font::Tick) * 3 / 4;
-        let year_row = name_row + self.line(Font::Tick);
+        let name_row = plot.bottom + self.px(8.0) + self.line_height(Font::Tick) * 3 / 4;
+        let year_row = name_row + self.line_height(Font::Tick);
         let year_width = self.width_of("2000", Font::Tick)?;
         let next_january = months.iter().position(|p| p.month() == 1).unwrap_or(months.count);
         for (i, period) in months.iter().enumerate() {
@@ -323,7 +331,7 @@ impl<DB: DrawingBackend> Canvas<DB> {
 
     /// Day numbers 1, 5, 10 … under a plot of `days` slots.
     pub fn day_labels(&self, plot: &Plot, days: usize) -> Drawn<DB> {
-        let row = plot.bottom + self.px(8.0) + self.line(Font::Tick) * 3 / 4;
+        let row = plot.bottom + self.px(8.0) + self.line_height(Font::Tick) * 3 / 4;
         for day in (1..=days).filter(|d| *d == 1 || d % 5 == 0) {
             self.text(&day.to_string(), plot.center(days, day - 1), row, Font::Tick, &MUTED, HPos::Center)?;
         }
@@ -350,8 +358,20 @@ impl<DB: DrawingBackend> Canvas<DB> {
         self.area.draw(&Circle::new(at, self.px(5.0), color.filled()))
     }
 
-    /// A line through the points that exist, broken where a month has none, a dot on each.
-    pub fn series(&self, points: &[Option<(i32, i32)>], color: RGBColor, width: f64, dots: bool) -> Drawn<DB> {
+    /// A line through `values` placed in `slots` slots from the left (a missing value breaks
+    /// it), `width` pixels wide at 1000 px, with a dot on each point if `dots`, and always on a
+    /// point standing alone.
+    pub fn line(
+        &self,
+        plot: &Plot,
+        scale: Scale,
+        slots: usize,
+        values: &[Option<f64>],
+        color: RGBColor,
+        (width, dots): (f64, bool),
+    ) -> Drawn<DB> {
+        let points: Vec<Option<(i32, i32)>> =
+            values.iter().enumerate().map(|(i, v)| v.map(|v| (plot.center(slots, i), plot.y(scale, v)))).collect();
         for run in points.split(Option::is_none) {
             let run: Vec<(i32, i32)> = run.iter().flatten().copied().collect();
             if run.len() > 1 {

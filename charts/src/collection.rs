@@ -6,7 +6,7 @@ use plotters::prelude::DrawingBackend;
 use crate::canvas::{Axis, Canvas, Draw, Drawn, Entry};
 use crate::months::{MOST, Months};
 use crate::palette::{CHARGED, RECEIVED};
-use crate::scale::{Scale, Unit};
+use crate::scale::{Unit, extent};
 
 /// Charged and received money per month, for the whole cooperative or one consumer.
 #[derive(Debug, Clone)]
@@ -35,9 +35,7 @@ impl Draw for CollectionHistory {
                 .iter()
                 .map(|m| (m.period, [m.charged.as_rubles_for_display(), m.received.as_rubles_for_display()])),
         );
-        let (low, high) =
-            slots.iter().flatten().flatten().fold((0.0, 0.0), |(lo, hi): (f64, f64), v| (lo.min(*v), hi.max(*v)));
-        let axis = Axis::new(Scale::fit(low, high, Unit::Plain), Unit::Plain);
+        let axis = Axis::fit(extent(slots.iter().flatten().flatten().copied()), Unit::Plain);
 
         let top = canvas.title(&title)?;
         let top = canvas.legend(&[Entry::bar(CHARGED, "Начислено"), Entry::bar(RECEIVED, "Оплачено")], top)?;

@@ -4,10 +4,10 @@
 use domain::{Kopecks, MeterValue, Period, Service, Zone};
 use plotters::prelude::DrawingBackend;
 
-use crate::canvas::{Axis, Canvas, Draw, Drawn, Entry};
+use crate::canvas::{Axis, Canvas, Draw, Drawn, Entry, MONTHLY};
 use crate::months::{MOST, Months};
 use crate::palette::{CHARGED, NIGHT, NIGHT_YEAR_BEFORE, USED, USED_YEAR_BEFORE};
-use crate::scale::{Scale, Unit};
+use crate::scale::{Unit, extent};
 
 /// One contract's monthly consumption and charges.
 #[derive(Debug, Clone)]
@@ -74,9 +74,9 @@ impl Draw for ConsumptionHistory {
         let tallest =
             now_stacks.iter().chain(&before_stacks).flatten().map(|s| s.iter().sum::<f64>()).fold(0.0, f64::max);
         let charged: Vec<Option<f64>> = now.iter().map(|m| m.map(|m| m.charged.as_rubles_for_display())).collect();
-        let (low, high) = charged.iter().flatten().fold((0.0, 0.0), |(lo, hi): (f64, f64), c| (lo.min(*c), hi.max(*c)));
+        let (low, high) = extent(charged.iter().flatten().copied());
 
-        let left = Axis::new(Scale::fit(0.0, tallest, Unit::Plain), Unit::Plain);
+        let left = Axis::fit((0.0, tallest), Unit::Plain);
         let right = Axis { color: CHARGED, ..Axis::new(left.scale.aligned(low, high), Unit::Plain) };
 
         let mut legend: Vec<Entry> = match zones.as_slice() {
@@ -106,11 +106,6 @@ impl Draw for ConsumptionHistory {
             }
         }
         canvas.month_labels(&plot, months)?;
-        let points: Vec<Option<(i32, i32)>> = charged
-            .iter()
-            .enumerate()
-            .map(|(i, c)| c.map(|c| (plot.center(months.count, i), plot.y(right.scale, c))))
-            .collect();
-        canvas.series(&points, CHARGED, 3.0, true)
+        canvas.line(&plot, right.scale, months.count, &charged, CHARGED, MONTHLY)
     }
 }

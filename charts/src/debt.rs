@@ -3,10 +3,10 @@
 use domain::{Kopecks, Period};
 use plotters::prelude::DrawingBackend;
 
-use crate::canvas::{Axis, Canvas, Draw, Drawn, Entry};
+use crate::canvas::{Axis, Canvas, Draw, Drawn, Entry, MONTHLY};
 use crate::months::{MOST, Months};
 use crate::palette::DEBT;
-use crate::scale::{Scale, Unit};
+use crate::scale::{Unit, extent};
 
 #[derive(Debug, Clone)]
 pub struct DebtHistory {
@@ -30,19 +30,13 @@ impl Draw for DebtHistory {
             return canvas.no_data(&title);
         };
         let slots = months.slots(self.months.iter().map(|m| (m.period, m.debt.as_rubles_for_display())));
-        let (low, high) = slots.iter().flatten().fold((0.0, 0.0), |(lo, hi): (f64, f64), v| (lo.min(*v), hi.max(*v)));
-        let axis = Axis::new(Scale::fit(low, high, Unit::Plain), Unit::Plain);
+        let axis = Axis::fit(extent(slots.iter().flatten().copied()), Unit::Plain);
 
         let top = canvas.title(&title)?;
         let top = canvas.legend(&[Entry::line(DEBT, "Долг (минус — переплата)")], top)?;
         let plot = canvas.plot(top, &axis, None, 2)?;
         canvas.axes(&plot, &axis, None)?;
         canvas.month_labels(&plot, months)?;
-        let points: Vec<Option<(i32, i32)>> = slots
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v.map(|v| (plot.center(months.count, i), plot.y(axis.scale, v))))
-            .collect();
-        canvas.series(&points, DEBT, 3.0, true)
+        canvas.line(&plot, axis.scale, months.count, &slots, DEBT, MONTHLY)
     }
 }

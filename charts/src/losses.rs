@@ -4,10 +4,10 @@
 use domain::Period;
 use plotters::prelude::DrawingBackend;
 
-use crate::canvas::{Axis, Canvas, Draw, Drawn, Entry};
+use crate::canvas::{Axis, Canvas, Draw, Drawn, Entry, MONTHLY};
 use crate::months::{MOST, Months};
 use crate::palette::LINES;
-use crate::scale::{Scale, Unit};
+use crate::scale::{Unit, extent};
 
 #[derive(Debug, Clone)]
 pub struct LossesHistory {
@@ -42,9 +42,7 @@ impl Draw for LossesHistory {
         let percent = |hundredths: i64| hundredths as f64 / 100.0;
         let series: Vec<Vec<Option<f64>>> =
             shown.iter().map(|l| months.slots(l.months.iter().map(|(p, v)| (*p, percent(*v))))).collect();
-        let (low, high) =
-            series.iter().flatten().flatten().fold((0.0, 0.0), |(lo, hi): (f64, f64), v| (lo.min(*v), hi.max(*v)));
-        let axis = Axis::new(Scale::fit(low, high, Unit::Percent), Unit::Percent);
+        let axis = Axis::fit(extent(series.iter().flatten().flatten().copied()), Unit::Percent);
         let legend: Vec<Entry> = shown.iter().zip(LINES).map(|(l, color)| Entry::line(color, l.name.trim())).collect();
 
         let top = canvas.title(&title)?;
@@ -53,12 +51,7 @@ impl Draw for LossesHistory {
         canvas.axes(&plot, &axis, None)?;
         canvas.month_labels(&plot, months)?;
         for (values, color) in series.iter().zip(LINES) {
-            let points: Vec<Option<(i32, i32)>> = values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| v.map(|v| (plot.center(months.count, i), plot.y(axis.scale, v))))
-                .collect();
-            canvas.series(&points, color, 3.0, true)?;
+            canvas.line(&plot, axis.scale, months.count, values, color, MONTHLY)?;
         }
         Ok(())
     }

@@ -82,12 +82,11 @@ impl Draw for RoundProgress {
         canvas.axes(&plot, &axis, None)?;
         canvas.day_labels(&plot, days)?;
         for (_, shares, (color, width)) in &months {
-            let points: Vec<Option<(i32, i32)>> =
-                shares.iter().enumerate().map(|(d, s)| Some((plot.center(days, d), plot.y(axis.scale, *s)))).collect();
-            canvas.series(&points, *color, *width, false)?;
+            let values: Vec<Option<f64>> = shares.iter().copied().map(Some).collect();
+            canvas.line(&plot, axis.scale, days, &values, *color, (*width, false))?;
             // A dot where the month's line ends: today, for the current month.
-            if let Some(Some(last)) = points.last() {
-                canvas.dot(*last, *color)?;
+            if let Some(last) = shares.len().checked_sub(1) {
+                canvas.dot((plot.center(days, last), plot.y(axis.scale, shares[last])), *color)?;
             }
         }
         Ok(())

@@ -97,6 +97,11 @@ impl Scale {
     }
 }
 
+/// The smallest and largest of `values`, and zero: what an axis must hold.
+pub fn extent(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    values.into_iter().fold((0.0, 0.0), |(lo, hi), v| (v.min(lo), v.max(hi)))
+}
+
 /// `1234.5` with one decimal → `1 234,5`; a minus sign, not a hyphen, for negatives.
 pub fn number(value: f64, decimals: u32) -> String {
     let scale = 10u64.pow(decimals);
@@ -144,6 +149,13 @@ mod tests {
         assert_eq!(Scale::fit(0.0, 0.0, Unit::Plain), Scale { step: 1.0, below: 0, above: 5 });
         let huge = Scale::fit(0.0, i64::MAX as f64, Unit::Plain);
         assert!(huge.max() >= i64::MAX as f64 && huge.above <= 6);
+    }
+
+    #[test]
+    fn extents_hold_zero() {
+        assert_eq!(extent([3.0, 7.5, 1.0]), (0.0, 7.5));
+        assert_eq!(extent([-2.0, 5.0]), (-2.0, 5.0));
+        assert_eq!(extent([]), (0.0, 0.0));
     }
 
     #[test]

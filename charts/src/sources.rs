@@ -6,7 +6,7 @@ use plotters::prelude::DrawingBackend;
 use crate::canvas::{Axis, Canvas, Draw, Drawn, Entry};
 use crate::months::{MOST, Months};
 use crate::palette;
-use crate::scale::{Scale, Unit};
+use crate::scale::Unit;
 
 #[derive(Debug, Clone)]
 pub struct SourcesHistory {
@@ -33,7 +33,7 @@ impl Draw for SourcesHistory {
             (m.period, ReadingSource::ALL.iter().map(|s| count(*s)).collect::<Vec<u64>>())
         }));
         let tallest = slots.iter().flatten().map(|counts| counts.iter().sum::<u64>()).max().unwrap_or(0);
-        let axis = Axis::new(Scale::fit(0.0, tallest as f64, Unit::Count), Unit::Count);
+        let axis = Axis::fit((0.0, tallest as f64), Unit::Count);
         let used: Vec<ReadingSource> = ReadingSource::ALL
             .iter()
             .enumerate()

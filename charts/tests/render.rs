@@ -148,6 +148,16 @@ fn texts(svg: &str) -> Vec<String> {
     elements(svg).into_iter().filter(|e| e.name == "text").map(|e| e.text.trim().to_owned()).collect()
 }
 
+/// Draws `chart` as a PNG, keeps it as `name` to be looked at, decodes it and checks it is
+/// drawn on (`percent` of its pixels at least).
+fn sample(name: &str, chart: &impl charts::Chart, size: Size, percent: usize) -> RgbImage {
+    let bytes = png(chart, size);
+    save(name, &bytes);
+    let image = decode(&bytes, size);
+    assert_drawn(&image, percent);
+    image
+}
+
 fn png(chart: &impl charts::Chart, size: Size) -> Vec<u8> {
     Renderer::new().png(chart, size).unwrap()
 }
@@ -162,10 +172,7 @@ fn svg(chart: &impl charts::Chart) -> String {
 fn a_year_with_the_year_before_shows_two_bars_a_month() {
     assert!(Renderer::new().draws_text(), "the embedded font loads");
     let chart = electricity("2026-11", 24, false, 12);
-    let bytes = png(&chart, Size::PHONE);
-    save("consumption-12.png", &bytes);
-    let image = decode(&bytes, Size::PHONE);
-    assert_drawn(&image, 5);
+    let image = sample("consumption-12.png", &chart, Size::PHONE, 5);
     assert_eq!(bar_runs(&image, palette::USED), 12);
     assert_eq!(bar_runs(&image, palette::USED_YEAR_BEFORE), 12);
     assert!(image.pixels().any(|p| *p == rgb(palette::CHARGED)), "the charges line");
@@ -186,10 +193,7 @@ fn a_year_with_the_year_before_shows_two_bars_a_month() {
 fn twenty_four_day_night_months_stack_both_zones() {
     // 36 months: the last 24 are shown, each with the month a year before it.
     let chart = electricity("2026-11", 36, true, 24);
-    let bytes = png(&chart, Size::PHONE);
-    save("consumption-24-day-night.png", &bytes);
-    let image = decode(&bytes, Size::PHONE);
-    assert_drawn(&image, 5);
+    let image = sample("consumption-24-day-night.png", &chart, Size::PHONE, 5);
     assert_eq!(bar_runs(&image, palette::USED), 24, "day bars");
     assert_eq!(bar_runs(&image, palette::USED_YEAR_BEFORE), 24, "day bars a year before");
     let svg = svg(&chart);
@@ -206,10 +210,7 @@ fn twenty_four_day_night_months_stack_both_zones() {
 #[test]
 fn one_month_is_one_bar_in_a_year_of_slots() {
     let chart = electricity("2026-11", 1, false, 12);
-    let bytes = png(&chart, Size::PHONE);
-    save("consumption-1.png", &bytes);
-    let image = decode(&bytes, Size::PHONE);
-    assert_drawn(&image, 5);
+    let image = sample("consumption-1.png", &chart, Size::PHONE, 5);
     assert_eq!(bar_runs(&image, palette::USED), 1);
     assert_eq!(bar_runs(&image, palette::USED_YEAR_BEFORE), 0);
     let texts = texts(&svg(&chart));
@@ -230,10 +231,7 @@ fn gaps_stay_gaps() {
 fn no_history_is_a_picture_saying_so() {
     let chart =
         ConsumptionHistory { contract: "Участок 12".into(), service: Service::Water, shown: 12, months: vec![] };
-    let bytes = png(&chart, Size::PHONE);
-    save("consumption-empty.png", &bytes);
-    let image = decode(&bytes, Size::PHONE);
-    assert_drawn(&image, 1);
+    sample("consumption-empty.png", &chart, Size::PHONE, 1);
     let texts = texts(&svg(&chart));
     assert!(texts.iter().any(|t| t == "Нет данных"), "{texts:?}");
     assert!(texts[0].contains("вода по месяцам, м³"), "{}", texts[0]);
@@ -256,9 +254,7 @@ fn huge_values_do_not_break_the_axes() {
             })
             .collect(),
     };
-    let bytes = png(&chart, Size::PHONE);
-    save("consumption-huge.png", &bytes);
-    let image = decode(&bytes, Size::PHONE);
+    let image = sample("consumption-huge.png", &chart, Size::PHONE, 1);
     assert_eq!(bar_runs(&image, palette::USED), 24);
     assert_eq!(bar_runs(&image, palette::USED_YEAR_BEFORE), 12, "the first year has none before it");
     let texts = texts(&svg(&chart));
@@ -283,10 +279,7 @@ fn names_are_text_not_markup_and_long_ones_are_cut() {
 #[test]
 fn collection_is_two_bars_a_month() {
     let chart = collection("2026-11", 18);
-    let bytes = png(&chart, Size::PANEL);
-    save("collection.png", &bytes);
-    let image = decode(&bytes, Size::PANEL);
-    assert_drawn(&image, 5);
+    let image = sample("collection.png", &chart, Size::PANEL, 5);
     assert_eq!(bar_runs(&image, palette::CHARGED), 18);
     assert_eq!(bar_runs(&image, palette::RECEIVED), 18);
     let svg = svg(&chart);
@@ -316,9 +309,7 @@ fn debt_is_one_line_through_the_months_with_figures() {
             .map(|(i, p)| DebtMonth { period: p, debt: rubles(1_200_000_00 - i as i64 * 95_000_00) })
             .collect(),
     };
-    let bytes = png(&chart, Size::PANEL);
-    save("debt.png", &bytes);
-    assert_drawn(&decode(&bytes, Size::PANEL), 1);
+    sample("debt.png", &chart, Size::PANEL, 1);
     let svg = svg(&chart);
     let dots = elements(&svg).into_iter().filter(|e| e.is("circle", "fill", &hex(palette::DEBT))).count();
     assert_eq!(dots, 13 + 1, "a dot a month, and one in the legend");
@@ -341,10 +332,7 @@ fn the_round_is_a_share_by_day_beside_the_month_before() {
         read_by_day: (1..=40).map(|d| d * 14).collect(),
     };
     let chart = RoundProgress { current, previous: Some(previous) };
-    let bytes = png(&chart, Size::PANEL);
-    save("round.png", &bytes);
-    let image = decode(&bytes, Size::PANEL);
-    assert_drawn(&image, 5);
+    let image = sample("round.png", &chart, Size::PANEL, 5);
     assert!(image.pixels().any(|p| *p == rgb(palette::ROUND_BEFORE)), "the month before, faded");
     let svg = svg(&chart);
     assert_eq!(lines(&svg, palette::ROUND), [2, 17], "legend stroke, then a point a day so far");
@@ -379,10 +367,7 @@ fn sources_stack_in_one_bar_a_month() {
             })
             .collect(),
     };
-    let bytes = png(&chart, Size::PANEL);
-    save("sources.png", &bytes);
-    let image = decode(&bytes, Size::PANEL);
-    assert_drawn(&image, 5);
+    let image = sample("sources.png", &chart, Size::PANEL, 5);
     // The source at the bottom of the stack is cut by the scanline in every bar.
     assert_eq!(bar_runs(&image, palette::source(ReadingSource::ConsumerBot)), 12);
     let svg = svg(&chart);
@@ -413,10 +398,7 @@ fn losses_draw_a_line_per_feeder_with_a_legend() {
         lines: vec![line(1, false), line(2, true), line(3, false)],
     };
     chart.lines[0].months.push((period("2026-11"), -250)); // more sold than supplied, once
-    let bytes = png(&chart, Size::PHONE);
-    save("losses.png", &bytes);
-    let image = decode(&bytes, Size::PHONE);
-    assert_drawn(&image, 3);
+    let image = sample("losses.png", &chart, Size::PHONE, 3);
     for colour in &palette::LINES[..3] {
         assert!(image.pixels().any(|p| *p == rgb(*colour)), "{colour:?}");
     }
@@ -435,7 +417,7 @@ fn losses_draw_a_line_per_feeder_with_a_legend() {
     let texts = texts_of(&chart);
     assert_eq!(texts[0], "Электроэнергия: потери в сетях, % — 10 линий из 13");
     assert!(texts.iter().any(|t| t == "Линия 10") && !texts.iter().any(|t| t == "Линия 11"));
-    save("losses-13.png", &png(&chart, Size::PHONE));
+    sample("losses-13.png", &chart, Size::PHONE, 3);
 }
 
 // ---- the renderer ---------------------------------------------------------------------
