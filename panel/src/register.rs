@@ -152,7 +152,7 @@ pub async fn upload(user: Admin, session: &Session, ctx: Data<&Context>, multipa
     let Some((file_name, bytes)) = uploaded_file(multipart).await? else {
         return Ok(invalid(upload_page(&user, &SCREEN.no_file_errors())));
     };
-    let preview = match register_import::preview(&ctx, &file_name, &bytes).await {
+    let preview = match register_import::preview(&ctx, &file_name, bytes).await {
         Ok(preview) => preview,
         Err(e) => return Ok(invalid(upload_page(&user, &Errors::form(refusal(e)?)))),
     };

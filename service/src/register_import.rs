@@ -33,7 +33,7 @@ use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::inventory::{self, ConsumerRef, InventoryError, NewMeter, SignUp};
 use crate::spreadsheet::{self, CellProblem, Column, FileError, Row, Schema, Table, normalize};
-use crate::{Context, Internal};
+use crate::{Context, Internal, heavy};
 
 const PLOT: &str = "Участок";
 const ADDRESS: &str = "Адрес";
@@ -107,6 +107,8 @@ pub const SCHEMA: Schema = Schema {
         },
     ],
     row_genitive: "строки с договором",
+    // Two contracts for each of a large cooperative's plots.
+    max_rows: 5_000,
 };
 
 /// A contract of the register, read whole from its row (serializable, so a preview can wait in
@@ -354,9 +356,11 @@ impl From<InventoryError> for ImportError {
     }
 }
 
-/// Reads a file and sorts its rows, writing nothing.
-pub async fn preview(ctx: &Context, file_name: &str, bytes: &[u8]) -> Result<Preview, ImportError> {
-    let (rows, mut bad) = parse(&spreadsheet::read(file_name, bytes, &SCHEMA)?);
+/// Reads a file (off the async threads) and sorts its rows, writing nothing.
+pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<Preview, ImportError> {
+    let name = file_name.to_owned();
+    let (rows, mut bad) =
+        heavy::run(move || spreadsheet::read(&name, &bytes, &SCHEMA).map(|table| parse(&table))).await??;
     let mut preview = check(ctx.db.conn(), rows, ctx.today()).await?;
     preview.bad.append(&mut bad);
     preview.bad.sort_by_key(|b| b.line);

@@ -25,7 +25,7 @@ use super::{NewPayment, PaymentError};
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::spreadsheet::{self, Cell, CellError, Column, FileError, Row, Schema, Table};
-use crate::{Context, Internal};
+use crate::{Context, Internal, heavy};
 
 /// The file format, as shown to accountants on the import page.
 pub const SCHEMA: Schema = Schema {
@@ -55,6 +55,8 @@ pub const SCHEMA: Schema = Schema {
         },
     ],
     row_genitive: "оплаты",
+    // A month's statement of a large cooperative has a few thousand.
+    max_rows: 10_000,
 };
 
 const CONTRACT: &str = "Договор";
@@ -198,9 +200,10 @@ pub struct Committed {
     pub total: Kopecks,
 }
 
-/// Reads a file and classifies its rows, writing nothing.
-pub async fn preview(conn: &impl ConnectionTrait, file_name: &str, bytes: &[u8]) -> Result<Preview, ImportError> {
-    let parsed = read_file(file_name, bytes)?;
+/// Reads a file (off the async threads) and classifies its rows, writing nothing.
+pub async fn preview(conn: &impl ConnectionTrait, file_name: &str, bytes: Vec<u8>) -> Result<Preview, ImportError> {
+    let name = file_name.to_owned();
+    let parsed = heavy::run(move || read_file(&name, &bytes)).await??;
     let rows = check(conn, parsed.rows).await?;
     Ok(Preview { rows, bad: parsed.bad })
 }
