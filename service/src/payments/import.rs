@@ -17,12 +17,13 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use domain::{Kopecks, PaymentSource, Period, money::MoneyError};
 use entities::{contract, payment};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{NewPayment, PaymentError};
 use crate::audit::{self, Actor};
+use crate::db::find_in;
 use crate::error::internal_errors;
 use crate::spreadsheet::{self, Cell, CellError, Column, FileError, Row, Schema, Table};
 use crate::{Context, Internal, heavy};
@@ -252,20 +253,17 @@ pub async fn commit(
         .await
 }
 
-/// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup.
+/// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup (in
+/// batches, for a long file).
 pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<Vec<Checked>, DbErr> {
-    let numbers: HashSet<&str> = rows.iter().map(|r| r.payment.contract_number.as_str()).collect();
-    let contracts: HashMap<String, i64> = contract::Entity::find()
-        .filter(contract::Column::Number.is_in(numbers))
-        .all(conn)
+    let numbers = rows.iter().map(|r| r.payment.contract_number.as_str());
+    let contracts: HashMap<String, i64> = find_in(conn, contract::Entity::find(), contract::Column::Number, numbers)
         .await?
         .into_iter()
         .map(|c| (c.number, c.id))
         .collect();
-    let references: Vec<&str> = rows.iter().filter_map(|r| r.payment.reference.as_deref()).collect();
-    let on_file_refs: HashSet<String> = payment::Entity::find()
-        .filter(payment::Column::Reference.is_in(references))
-        .all(conn)
+    let references = rows.iter().filter_map(|r| r.payment.reference.as_deref());
+    let on_file_refs: HashSet<String> = find_in(conn, payment::Entity::find(), payment::Column::Reference, references)
         .await?
         .into_iter()
         .filter_map(|p| p.reference)
@@ -275,13 +273,12 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .iter()
         .filter(|r| r.payment.reference.is_none())
         .filter_map(|r| contracts.get(&r.payment.contract_number).copied());
-    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate, Period)> = payment::Entity::find()
-        .filter(payment::Column::ContractId.is_in(unreferenced_contracts))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on, p.period))
-        .collect();
+    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate, Period)> =
+        find_in(conn, payment::Entity::find(), payment::Column::ContractId, unreferenced_contracts)
+            .await?
+            .into_iter()
+            .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on, p.period))
+            .collect();
 
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
     Ok(rows
