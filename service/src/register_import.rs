@@ -23,7 +23,9 @@ use std::fmt::{self, Display};
 use chrono::NaiveDate;
 use domain::{ChargeKind, Kopecks, MeterValue, Period, Phone, PlotNumber, Service, TariffPlan};
 use entities::{charge, consumer, contract, meter, plot};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -610,7 +612,8 @@ impl OnFile {
         let contracts = find_in(conn, contract::Entity::find(), contract::Column::Number, numbers).await?;
         let contract_ids = || contracts.iter().map(|c| c.id);
 
-        let mut plots = find_in(conn, plot::Entity::find(), plot::Column::Number, rows.iter().map(|r| r.plot.clone())).await?;
+        let mut plots =
+            find_in(conn, plot::Entity::find(), plot::Column::Number, rows.iter().map(|r| r.plot.clone())).await?;
         plots.extend(find_in(conn, plot::Entity::find(), plot::Column::Id, contracts.iter().map(|c| c.plot_id)).await?);
         let phones = rows.iter().filter_map(|r| r.phone.clone());
         let mut consumers = find_in(conn, consumer::Entity::find(), consumer::Column::Phone, phones).await?;

@@ -282,6 +282,11 @@ async fn a_hostile_file_is_refused_row_by_row_and_stores_nothing() {
         .assert_contains("В файле нет ни одной строки с договором: под заголовками пусто.");
     let empty = register_import::preview(&t.ctx, "empty.csv", Vec::new()).await.unwrap_err();
     assert!(matches!(empty, register_import::ImportError::File(FileError::Empty)), "{empty}");
+    // A register is at most 5 000 contracts: a longer file is refused before any row is checked.
+    let long: Vec<Vec<Cell>> = std::iter::once(header()).chain((0..20_000).map(|_| row(&[]))).collect();
+    let page = client.upload_file(IMPORT, "long.xlsx", xlsx(&long)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("В файле больше 5\u{202f}000 строк (ячейка A5101 уже за пределами)");
     assert_eq!(register_size(&t.ctx).await, before);
 
     // Only admins load the register.
