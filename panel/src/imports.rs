@@ -99,7 +99,7 @@ impl ImportScreen {
             form.stack method="post" action=(self.path) enctype="multipart/form-data" {
                 (csrf_input(csrf))
                 (field(errors, "file", self.file_label, html! {
-                    input #file type="file" name="file" accept=".xlsx,.xls,.csv,text/csv" required;
+                    input #file type="file" name="file" accept=".xlsx,.csv,text/csv" required;
                 }))
                 button type="submit" { "Проверить файл" }
             }

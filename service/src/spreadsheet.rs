@@ -504,7 +504,7 @@ pub fn meter_value(cell: &Cell) -> Result<MeterValue, CellError> {
 pub fn date(cell: &Cell) -> Result<NaiveDate, CellError> {
     match cell {
         Cell::Date(date) => Ok(*date),
-        // ISO date-times from ODS files: the date part.
+        // ISO date-times (an xlsx cell of type `d`): the date part.
         Cell::Text(s) if s.len() > 10 && s.as_bytes().get(10) == Some(&b'T') => Ok(parse_date(&s[..10])?),
         _ => Ok(parse_date(&text(cell))?),
     }

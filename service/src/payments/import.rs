@@ -1,4 +1,4 @@
-//! Importing payments from the bank's spreadsheet (xlsx, xls or CSV).
+//! Importing payments from the bank's spreadsheet (xlsx or CSV).
 //!
 //! The file has a header row naming at least the columns Договор, Сумма, Дата оплаты and Период
 //! (in any order, any case; Номер платежа is optional and other columns are ignored), then one
@@ -307,7 +307,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .collect())
 }
 
-/// Reads an xlsx/xls workbook (its first sheet) or a CSV file into payments and bad rows.
+/// Reads an xlsx workbook (its first sheet) or a CSV file into payments and bad rows.
 pub fn read_file(file_name: &str, bytes: &[u8]) -> Result<Parsed, FileError> {
     Ok(parse(&spreadsheet::read(file_name, bytes, &SCHEMA)?))
 }
