@@ -1,5 +1,6 @@
 //! The command line. Without a subcommand the whole system starts.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -7,6 +8,7 @@ use clap::{Parser, Subcommand};
 use domain::{Period, Role};
 use service::audit::Actor;
 use service::register_import::{self, Counts};
+use service::spreadsheet::MAX_FILE_BYTES;
 use service::{Clock, Context};
 
 use crate::Config;
@@ -188,9 +190,13 @@ impl Cli {
 
 /// Prints what importing a register file would do; with `commit`, stores it when it is clean.
 async fn import_register(ctx: &Context, path: &Path, commit: bool) -> anyhow::Result<()> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    // One byte past the limit is enough for the reader to refuse the file as too large.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("reading {}", path.display()))?;
     let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
-    let preview = register_import::preview(ctx, &file_name, &bytes).await?;
+    let preview = register_import::preview(ctx, &file_name, bytes).await?;
     let counts = preview.counts();
     println!("Файл «{file_name}»");
     println!("{}", created(counts, "Будет создано"));

@@ -7,6 +7,7 @@ pub mod consumer;
 pub mod contract;
 pub mod delivery;
 pub mod holding;
+pub mod import_draft;
 pub mod link_code;
 pub mod meter;
 pub mod meter_photo;
@@ -29,6 +30,7 @@ pub mod prelude {
     pub use super::contract::Entity as Contract;
     pub use super::delivery::Entity as Delivery;
     pub use super::holding::Entity as Holding;
+    pub use super::import_draft::Entity as ImportDraft;
     pub use super::link_code::Entity as LinkCode;
     pub use super::meter::Entity as Meter;
     pub use super::meter_photo::Entity as MeterPhoto;

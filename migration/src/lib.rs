@@ -7,6 +7,7 @@ mod m20261126_000001_initial;
 mod m20261127_000001_seal_events;
 mod m20261128_000001_ledger_indexes;
 mod m20261129_000001_link_code_hashes;
+mod m20261130_000001_import_drafts;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_seal_events::Migration),
             Box::new(m20261128_000001_ledger_indexes::Migration),
             Box::new(m20261129_000001_link_code_hashes::Migration),
+            Box::new(m20261130_000001_import_drafts::Migration),
         ]
     }
 }
@@ -44,7 +46,11 @@ mod tests {
 
         Migrator::up(&db, None).await.unwrap();
         let up = count_tables().await;
-        assert_eq!(up, m20261126_000001_initial::TABLE_COUNT + 2, "the first schema, seal_events and seaql_migrations");
+        assert_eq!(
+            up,
+            m20261126_000001_initial::TABLE_COUNT + 3,
+            "the first schema, seal_events, import_drafts and seaql_migrations"
+        );
         // Running again is a no-op, as on every start.
         Migrator::up(&db, None).await.unwrap();
         Migrator::down(&db, None).await.unwrap();
@@ -59,7 +65,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
         let db = Database::connect(&url).await.unwrap();
-        let before_hashing = Migrator::migrations().len() as u32 - 1;
+        let hashing = Migrator::migrations().iter().position(|m| m.name() == "m20261129_000001_link_code_hashes");
+        let before_hashing = hashing.expect("the hashing migration") as u32;
         Migrator::up(&db, Some(before_hashing)).await.unwrap();
         db.execute_unprepared(
             "INSERT INTO link_codes (code, expires_at, created_at) \

@@ -59,7 +59,7 @@ pub(crate) fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateSt
     idx.take()
 }
 
-fn unique(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+pub(crate) fn unique(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
     let mut idx = index(table, cols);
     idx.name(format!("uq_{table}_{}", cols.join("_"))).unique();
     idx

@@ -114,6 +114,7 @@ refusals!(
     },
     ImportError,
     service::register_import::ImportError,
+    service::import_drafts::DraftError,
     ReviewError,
     SubmitError,
     StoreError,

@@ -2,9 +2,10 @@
 //! a dry-run preview, then confirmation. Each screen keeps its own texts and pages; this is the
 //! plumbing and the page parts that are the same.
 //!
-//! Between preview and confirmation the parsed rows wait in the session (kept in the database),
-//! never in the page: the browser sends back only the id of the preview it confirms, so what gets
-//! stored is exactly what the server read and showed.
+//! Between preview and confirmation the parsed rows wait as a draft in the database
+//! ([`service::import_drafts`]), never in the page nor in the session: the browser sends back
+//! only the token of the preview it confirms, so what gets stored is exactly what the server read
+//! and showed.
 
 use maud::{Markup, Render, html};
 use poem::session::Session;
@@ -12,7 +13,10 @@ use poem::web::{Multipart, Redirect};
 use poem::{IntoResponse, Response, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use service::Context;
+use service::import_drafts::{self, Draft, Kind};
 
+use crate::error::{internal, refusal};
 use crate::forms::{Errors, field};
 use crate::layout::{Flash, csrf_input};
 use crate::lists::table;
@@ -23,26 +27,17 @@ pub struct ImportScreen {
     pub path: &'static str,
     /// Where the confirmation posts.
     pub confirm_path: &'static str,
-    /// The session entry holding the preview waiting for confirmation.
-    pub session_key: &'static str,
+    /// Which drafts hold this screen's previews.
+    pub kind: Kind,
     /// The file input's label.
     pub file_label: &'static str,
     /// The error when the form comes without a file.
     pub no_file: &'static str,
-    /// The message when the confirmed preview is no longer in the session.
+    /// The message when the confirmed preview is no longer waiting.
     pub stale_message: &'static str,
 }
 
-/// A preview waiting in the session for confirmation.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Pending<R> {
-    /// Names this preview, so a confirmation from an older tab cannot store another file.
-    id: String,
-    pub file_name: String,
-    pub rows: Vec<R>,
-}
-
-/// The confirmation form: the id of the preview it confirms.
+/// The confirmation form: the token of the preview it confirms.
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct ConfirmForm {
@@ -57,22 +52,35 @@ impl ImportScreen {
         errors
     }
 
-    /// Puts a new preview in place of any earlier one: its rows when they may be stored (none
-    /// when the file cannot be), returning the id the confirmation must send back.
-    pub fn keep<R: Serialize>(&self, session: &Session, file_name: &str, rows: Option<Vec<R>>) -> Option<String> {
-        session.remove(self.session_key);
-        let rows = rows?;
-        let id = service::staff::random_token(16);
-        session.set(self.session_key, Pending { id: id.clone(), file_name: file_name.to_owned(), rows });
-        Some(id)
+    /// Keeps a new preview in place of the user's earlier one: its rows when they may be stored
+    /// (none when the file cannot be), returning the token the confirmation must send back, or
+    /// the refusal to show when the rows are too many to keep.
+    pub async fn keep<R: Serialize>(
+        &self,
+        ctx: &Context,
+        staff_id: i64,
+        file_name: &str,
+        rows: Option<Vec<R>>,
+    ) -> Result<std::result::Result<Option<String>, String>> {
+        let Some(rows) = rows else {
+            import_drafts::discard(ctx, self.kind, staff_id).await.map_err(internal)?;
+            return Ok(Ok(None));
+        };
+        match import_drafts::keep(ctx, self.kind, staff_id, file_name, &rows).await {
+            Ok(token) => Ok(Ok(Some(token))),
+            Err(e) => Ok(Err(refusal(e)?)),
+        }
     }
 
-    /// Takes the preview the form confirms out of the session; none when it is not the one
-    /// kept there (a stale tab, a file uploaded again), which then stays.
-    pub fn take<R: DeserializeOwned>(&self, session: &Session, form: &ConfirmForm) -> Option<Pending<R>> {
-        let pending = session.get::<Pending<R>>(self.session_key).filter(|p| p.id == form.import_id)?;
-        session.remove(self.session_key);
-        Some(pending)
+    /// Takes out the preview the form confirms; none when it is not the user's current one (a
+    /// stale tab, a file uploaded again, an expired or already stored preview).
+    pub async fn take<R: DeserializeOwned>(
+        &self,
+        ctx: &Context,
+        staff_id: i64,
+        form: &ConfirmForm,
+    ) -> Result<Option<Draft<R>>> {
+        import_drafts::take(ctx, self.kind, staff_id, &form.import_id).await.map_err(internal)
     }
 
     /// Back to the upload page with an error message.
@@ -91,7 +99,7 @@ impl ImportScreen {
             form.stack method="post" action=(self.path) enctype="multipart/form-data" {
                 (csrf_input(csrf))
                 (field(errors, "file", self.file_label, html! {
-                    input #file type="file" name="file" accept=".xlsx,.xls,.csv,text/csv" required;
+                    input #file type="file" name="file" accept=".xlsx,.csv,text/csv" required;
                 }))
                 button type="submit" { "Проверить файл" }
             }

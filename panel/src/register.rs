@@ -1,6 +1,6 @@
 //! Loading the register from a spreadsheet at go-live: the format and its template, upload, a
 //! dry-run preview, then confirmation — the flow shared with the payment import
-//! ([`crate::imports`]: the previewed rows wait in the session).
+//! ([`crate::imports`]: the previewed rows wait as a draft).
 //!
 //! The rows are checked again when they are stored.
 
@@ -9,6 +9,7 @@ use poem::session::Session;
 use poem::web::{Data, Form, Multipart};
 use poem::{IntoResponse, Response, Result, handler};
 use service::Context;
+use service::import_drafts::Kind;
 use service::register_import::{self, Counts, Preview, RegisterRow, SCHEMA, Status};
 
 use crate::auth::Admin;
@@ -22,7 +23,7 @@ use crate::reports::attachment;
 const SCREEN: ImportScreen = ImportScreen {
     path: "/register/import",
     confirm_path: "/register/import/confirm",
-    session_key: "register_import",
+    kind: Kind::Register,
     file_label: "Файл реестра (xlsx или CSV)",
     no_file: "Выберите файл реестра.",
     stale_message: "Нечего загружать: проверка устарела или файл загружен заново. Загрузите файл ещё раз.",
@@ -148,15 +149,19 @@ fn preview_page(user: &Admin, file_name: &str, preview: &Preview, pending_id: Op
 
 /// Reads the uploaded file and shows what importing it would do.
 #[handler]
-pub async fn upload(user: Admin, session: &Session, ctx: Data<&Context>, multipart: Multipart) -> Result<Response> {
+pub async fn upload(user: Admin, ctx: Data<&Context>, multipart: Multipart) -> Result<Response> {
     let Some((file_name, bytes)) = uploaded_file(multipart).await? else {
         return Ok(invalid(upload_page(&user, &SCREEN.no_file_errors())));
     };
-    let preview = match register_import::preview(&ctx, &file_name, &bytes).await {
+    let preview = match register_import::preview(&ctx, &file_name, bytes).await {
         Ok(preview) => preview,
         Err(e) => return Ok(invalid(upload_page(&user, &Errors::form(refusal(e)?)))),
     };
-    let pending_id = SCREEN.keep(session, &file_name, preview.can_commit().then(|| preview.clone().into_rows()));
+    let rows = preview.can_commit().then(|| preview.clone().into_rows());
+    let pending_id = match SCREEN.keep(&ctx, user.id(), &file_name, rows).await? {
+        Ok(pending_id) => pending_id,
+        Err(message) => return Ok(invalid(upload_page(&user, &Errors::form(message)))),
+    };
     Ok(preview_page(&user, &file_name, &preview, pending_id.as_deref()).into_response())
 }
 
@@ -168,7 +173,7 @@ pub async fn confirm(
     ctx: Data<&Context>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response> {
-    let Some(pending) = SCREEN.take::<RegisterRow>(session, &form) else {
+    let Some(pending) = SCREEN.take::<RegisterRow>(&ctx, user.id(), &form).await? else {
         return Ok(SCREEN.stale(session));
     };
     match register_import::commit(&ctx, &pending.file_name, pending.rows, user.actor()).await {

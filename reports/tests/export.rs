@@ -37,7 +37,8 @@ const TABLES: [&str; 17] = [
 
 /// Tables left out on purpose: sessions and dialogue state are not the cooperative's data, and
 /// the log of handled Telegram updates is only there to drop duplicates.
-const LEFT_OUT: [&str; 4] = ["web_sessions", "telegram_dialogues", "telegram_updates", "seaql_migrations"];
+const LEFT_OUT: [&str; 5] =
+    ["web_sessions", "import_drafts", "telegram_dialogues", "telegram_updates", "seaql_migrations"];
 
 /// The known cooperative plus what only the export shows: staff with a password and an API
 /// token, a used and a live link code, an inventory photo, a broken seal, a delivery.

@@ -10,8 +10,9 @@ use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, QueryFilter, QueryResult, Select, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait, Value,
 };
 use tokio::sync::Mutex;
 
@@ -141,6 +142,34 @@ pub async fn query(
     conn.query_all_raw(sql(conn.get_database_backend(), sql_text, values)).await
 }
 
+/// Values bound in one `IN (…)` list: far under the bound variables a statement may have
+/// (32 766 on SQLite, 65 535 on PostgreSQL), whatever else the query binds.
+pub const IN_BATCH: usize = 1_000;
+
+/// The rows of `select` whose `column` is one of `values`, asked for [`IN_BATCH`] values at a
+/// time, so that a list as long as an import file never meets the limit on bound variables.
+/// Each value is asked for once; rows come batch after batch, each in the select's order.
+pub async fn find_in<E, C, V>(
+    conn: &impl ConnectionTrait,
+    select: Select<E>,
+    column: C,
+    values: impl IntoIterator<Item = V>,
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+    V: Into<Value> + Eq + std::hash::Hash,
+{
+    let values: std::collections::HashSet<V> = values.into_iter().collect();
+    let mut found = Vec::new();
+    let mut values = values.into_iter().peekable();
+    while values.peek().is_some() {
+        let batch: Vec<V> = values.by_ref().take(IN_BATCH).collect();
+        found.extend(select.clone().filter(column.is_in(batch)).all(conn).await?);
+    }
+    Ok(found)
+}
+
 /// The file behind an SQLite URL, if it names one.
 pub fn sqlite_file(url: &str) -> Option<&Path> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
@@ -163,6 +192,24 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn long_lists_of_values_are_asked_for_in_batches() {
+        use domain::{Service, TariffPlan};
+        use entities::contract;
+
+        use crate::testing::{TestContext, new_consumer};
+        let t = TestContext::new().await;
+        t.sign("1", new_consumer("Иванова А. П.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+        // More than either database binds in one statement (SQLite 32 766, PostgreSQL 65 535).
+        let numbers: Vec<String> = (0..70_000).map(|i| format!("W-{i}")).collect();
+        let numbers = || numbers.iter().map(String::as_str).chain(["W-7"]);
+        let conn = t.ctx.db.conn();
+        let at_once = contract::Entity::find().filter(contract::Column::Number.is_in(numbers())).all(conn).await;
+        assert!(at_once.is_err(), "one statement with 70 000 values");
+        let found = find_in(conn, contract::Entity::find(), contract::Column::Number, numbers()).await.unwrap();
+        assert_eq!(found.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(), ["W-7"], "asked for once");
+    }
 
     #[test]
     fn finds_sqlite_files_and_hides_passwords() {

@@ -13,6 +13,7 @@ pub mod deliveries;
 pub mod demo;
 mod error;
 pub mod heavy;
+pub mod import_drafts;
 pub mod inventory;
 pub mod links;
 pub mod listing;

@@ -24,16 +24,17 @@ use chrono::NaiveDate;
 use domain::{ChargeKind, Kopecks, MeterValue, Period, Phone, PlotNumber, Service, TariffPlan};
 use entities::{charge, consumer, contract, meter, plot};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::db::find_in;
 use crate::error::internal_errors;
 use crate::inventory::{self, ConsumerRef, InventoryError, NewMeter, SignUp};
 use crate::spreadsheet::{self, CellProblem, Column, FileError, Row, Schema, Table, normalize};
-use crate::{Context, Internal};
+use crate::{Context, Internal, heavy};
 
 const PLOT: &str = "Участок";
 const ADDRESS: &str = "Адрес";
@@ -107,6 +108,8 @@ pub const SCHEMA: Schema = Schema {
         },
     ],
     row_genitive: "строки с договором",
+    // Two contracts for each of a large cooperative's plots.
+    max_rows: 5_000,
 };
 
 /// A contract of the register, read whole from its row (serializable, so a preview can wait in
@@ -354,9 +357,11 @@ impl From<InventoryError> for ImportError {
     }
 }
 
-/// Reads a file and sorts its rows, writing nothing.
-pub async fn preview(ctx: &Context, file_name: &str, bytes: &[u8]) -> Result<Preview, ImportError> {
-    let (rows, mut bad) = parse(&spreadsheet::read(file_name, bytes, &SCHEMA)?);
+/// Reads a file (off the async threads) and sorts its rows, writing nothing.
+pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<Preview, ImportError> {
+    let name = file_name.to_owned();
+    let (rows, mut bad) =
+        heavy::run(move || spreadsheet::read(&name, &bytes, &SCHEMA).map(|table| parse(&table))).await??;
     let mut preview = check(ctx.db.conn(), rows, ctx.today()).await?;
     preview.bad.append(&mut bad);
     preview.bad.sort_by_key(|b| b.line);
@@ -601,46 +606,31 @@ struct OnFile {
 }
 
 impl OnFile {
-    /// Everything the rows refer to, in a fixed number of queries.
+    /// Everything the rows refer to, in a fixed number of queries (in batches, for a long file).
     async fn load(conn: &impl ConnectionTrait, rows: &[RegisterRow]) -> Result<OnFile, DbErr> {
         let numbers = rows.iter().map(|r| r.contract_number.as_str());
-        let contracts = contract::Entity::find().filter(contract::Column::Number.is_in(numbers)).all(conn).await?;
-        let contract_ids: Vec<i64> = contracts.iter().map(|c| c.id).collect();
+        let contracts = find_in(conn, contract::Entity::find(), contract::Column::Number, numbers).await?;
+        let contract_ids = || contracts.iter().map(|c| c.id);
 
-        let plots = plot::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(plot::Column::Number.is_in(rows.iter().map(|r| r.plot.clone())))
-                    .add(plot::Column::Id.is_in(contracts.iter().map(|c| c.plot_id))),
-            )
-            .all(conn)
-            .await?;
-        let consumers = consumer::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(consumer::Column::Id.is_in(contracts.iter().map(|c| c.consumer_id)))
-                    .add(consumer::Column::Phone.is_in(rows.iter().filter_map(|r| r.phone.clone())))
-                    .add(consumer::Column::Phone.is_null()),
-            )
-            .order_by_asc(consumer::Column::Id)
-            .all(conn)
-            .await?;
+        let mut plots =
+            find_in(conn, plot::Entity::find(), plot::Column::Number, rows.iter().map(|r| r.plot.clone())).await?;
+        plots.extend(find_in(conn, plot::Entity::find(), plot::Column::Id, contracts.iter().map(|c| c.plot_id)).await?);
+        let phones = rows.iter().filter_map(|r| r.phone.clone());
+        let mut consumers = find_in(conn, consumer::Entity::find(), consumer::Column::Phone, phones).await?;
+        let holders = contracts.iter().map(|c| c.consumer_id);
+        consumers.extend(find_in(conn, consumer::Entity::find(), consumer::Column::Id, holders).await?);
+        consumers.extend(consumer::Entity::find().filter(consumer::Column::Phone.is_null()).all(conn).await?);
+        // In the order they were created: the first of namesakes is the one a row means.
+        consumers.sort_by_key(|c| c.id);
+        consumers.dedup_by_key(|c| c.id);
         let mut meters: HashMap<i64, meter::Model> = HashMap::new();
-        let installed = meter::Entity::find()
-            .filter(meter::Column::ContractId.is_in(contract_ids.clone()))
-            .order_by_asc(meter::Column::Id)
-            .all(conn)
-            .await?;
-        for meter in installed {
+        let installed = meter::Entity::find().order_by_asc(meter::Column::Id);
+        for meter in find_in(conn, installed, meter::Column::ContractId, contract_ids()).await? {
             meters.entry(meter.contract_id).or_insert(meter);
         }
         let mut saldos: HashMap<i64, Kopecks> = HashMap::new();
-        let balances = charge::Entity::find()
-            .filter(charge::Column::ContractId.is_in(contract_ids))
-            .filter(charge::Column::Kind.eq(ChargeKind::OpeningBalance))
-            .all(conn)
-            .await?;
-        for balance in balances {
+        let balances = charge::Entity::find().filter(charge::Column::Kind.eq(ChargeKind::OpeningBalance));
+        for balance in find_in(conn, balances, charge::Column::ContractId, contract_ids()).await? {
             *saldos.entry(balance.contract_id).or_default() += balance.amount_kopecks;
         }
 

@@ -5,14 +5,22 @@
 //! then each cell is parsed by the reader for its kind — text, money, meter value, date, month,
 //! phone, plot, a vocabulary member — with the reason in Russian when it cannot be. Row numbers
 //! are those Excel shows, counting the header row.
+//!
+//! A file is bounded before work is spent on it: its size, what an xlsx unpacks to (checked in
+//! the zip's directory; the zip reader fails an entry that inflates past its declared size), the
+//! sheet's extent and the text its cells hold, as each cell is read. Cells are collected row by
+//! row as they come, never into a grid of the sheet's dimensions, so a crafted file with one cell
+//! at the far corner costs what its two cells cost. Reading is CPU work: the imports run it
+//! through [`crate::heavy::run`].
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::io::Cursor;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
 use domain::meter_value::MeterValueError;
-use domain::money::MoneyError;
+use domain::money::{MoneyError, group_thousands};
 use domain::period::PeriodError;
 use domain::phone::PhoneError;
 use domain::plot::PlotNumberError;
@@ -30,13 +38,32 @@ pub struct Column {
     pub meaning: &'static str,
 }
 
-/// What an import reads: its columns, and what one row is called.
+/// What an import reads: its columns, what one row is called, and how many rows it takes.
 #[derive(Debug, Clone, Copy)]
 pub struct Schema {
     pub columns: &'static [Column],
     /// One row's name in the genitive, for «В файле нет ни одной …»: «оплаты», «записи».
     pub row_genitive: &'static str,
+    /// Rows under the header one file may hold; a longer file is refused before it is checked.
+    pub max_rows: usize,
 }
+
+/// The largest file read, as large as the panel accepts a request.
+pub const MAX_FILE_BYTES: usize = 20 << 20;
+/// What an xlsx may unpack to: each part of it, and all of them together. A statement of
+/// 10 000 payments in 30 columns unpacks to about 15 MB.
+pub const MAX_PART_BYTES: u64 = 32 << 20;
+pub const MAX_UNPACKED_BYTES: u64 = 64 << 20;
+/// Parts of an xlsx (Excel writes about a dozen).
+const MAX_PARTS: usize = 1_000;
+/// Columns read; a filled cell further right refuses the file.
+pub const MAX_COLUMNS: u32 = 100;
+/// Lines above the header and blank lines a file may have on top of its rows.
+const EXTRA_LINES: usize = 100;
+/// Characters in one cell: a bank's purpose of payment has at most 210.
+pub const MAX_CELL_CHARS: usize = 2_000;
+/// Text held from all cells together.
+const MAX_TEXT_BYTES: usize = 32 << 20;
 
 /// A cell as read from either kind of file.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +94,36 @@ pub enum FileError {
     RepeatedColumn(String),
     #[error("В файле нет ни одной {0}: под заголовками пусто.")]
     NoRows(&'static str),
+    #[error("Файл больше {} МБ — таких выписок и реестров не бывает. Разделите его на части.", MAX_FILE_BYTES >> 20)]
+    TooLarge,
+    #[error(
+        "Файл «{0}» внутри больше {limit} МБ (так сжимают не таблицы). Сохраните таблицу в Excel заново или \
+         загрузите её как CSV.",
+        limit = MAX_UNPACKED_BYTES >> 20
+    )]
+    Unpacked(String),
+    #[error(
+        "Файл «{0}» — {1}: такие файлы не загружаются. Откройте его в Excel или LibreOffice и сохраните как \
+         «Книга Excel (xlsx)» или «CSV UTF-8»."
+    )]
+    Unsupported(String, &'static str),
+    #[error(
+        "В файле больше {limit} строк (ячейка {cell} уже за пределами): за один раз можно загрузить не больше \
+         {limit}. Разделите файл на части или удалите лишнее ниже таблицы.",
+        limit = group_thousands(*.limit as u64)
+    )]
+    TooManyRows { limit: usize, cell: String },
+    #[error(
+        "Заполнена ячейка {0}, а таблица читается только до столбца {last} ({columns}-го). Удалите лишнее справа \
+         от таблицы.",
+        last = column_name(MAX_COLUMNS - 1),
+        columns = MAX_COLUMNS
+    )]
+    TooWide(String),
+    #[error("В ячейке {0} больше {MAX_CELL_CHARS} знаков — в выписках и реестрах таких не бывает. Проверьте файл.")]
+    CellTooLong(String),
+    #[error("Текста в таблице больше {} МБ — для выписки или реестра это слишком много.", MAX_TEXT_BYTES >> 20)]
+    TooMuchText,
 }
 
 /// Why a cell cannot be read. Shown after the column's name: «Сумма: «сто» — не сумма…».
@@ -108,43 +165,156 @@ pub struct Table {
     rows: Vec<(usize, Vec<Cell>)>,
 }
 
-/// Reads an xlsx, xls or CSV file (told apart by content, then by name) as a table of `schema`.
+/// Reads an xlsx or CSV file (told apart by content, then by name) as a table of `schema`.
 pub fn read(file_name: &str, bytes: &[u8], schema: &'static Schema) -> Result<Table, FileError> {
     if bytes.is_empty() {
         return Err(FileError::Empty);
     }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge);
+    }
     let lower = file_name.to_lowercase();
-    let spreadsheet = bytes.starts_with(b"PK\x03\x04")
-        || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
-        || lower.ends_with(".xlsx")
-        || lower.ends_with(".xls");
-    let rows = if spreadsheet { workbook_rows(file_name, bytes)? } else { csv_rows(file_name, bytes)? };
-    Table::new(rows, schema)
+    let mut grid = Grid::new(schema);
+    if bytes.starts_with(b"PK\x03\x04") {
+        workbook_cells(file_name, bytes, &mut grid)?;
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) || lower.ends_with(".xls") {
+        // calamine reads an xls whole at open, every sheet into a grid as large as its cells are
+        // far apart, so it cannot be bounded from outside; Excel saves xlsx since 2007. (A book
+        // with a password comes in the same container.)
+        return Err(FileError::Unsupported(file_name.to_owned(), "книга Excel 97–2003 (xls) или книга с паролем"));
+    } else if lower.ends_with(".xlsx") {
+        return Err(FileError::NotATable(file_name.to_owned()));
+    } else {
+        csv_cells(file_name, bytes, &mut grid)?;
+    }
+    Table::new(grid.into_rows(), schema)
 }
 
-fn workbook_rows(file_name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, FileError> {
-    use calamine::{Data, Reader};
-    let broken = |e: &dyn Display| FileError::BrokenSpreadsheet(file_name.to_owned(), e.to_string());
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|_| FileError::NotATable(file_name.to_owned()))?;
-    let range = workbook.worksheet_range_at(0).ok_or(FileError::Empty)?.map_err(|e| broken(&e))?;
-    // The range starts at the first non-empty cell; row numbers count from the sheet's top.
-    let first_line = range.start().map_or(1, |(row, _)| row as usize + 1);
-    let cell = |data: &Data| match data {
-        Data::Int(i) => Cell::Number(*i as f64),
-        Data::Float(f) => Cell::Number(*f),
-        Data::String(s) if s.trim().is_empty() => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
-        Data::Bool(b) => Cell::Text(b.to_string()),
-        Data::DateTime(dt) => dt.as_datetime().map_or(Cell::Empty, |d| Cell::Date(d.date())),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-        Data::Error(e) => Cell::Text(format!("#{e}")),
-        Data::Empty => Cell::Empty,
-    };
-    Ok(range.rows().enumerate().map(|(i, row)| (first_line + i, row.iter().map(cell).collect())).collect())
+/// A sheet's cells collected row by row as they are read, each checked against the bounds.
+struct Grid {
+    /// Row (from 0) → its cells up to the last filled one.
+    rows: BTreeMap<u32, Vec<Cell>>,
+    max_rows: usize,
+    text_bytes: usize,
 }
 
-fn csv_rows(file_name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, FileError> {
+impl Grid {
+    fn new(schema: &Schema) -> Grid {
+        Grid { rows: BTreeMap::new(), max_rows: schema.max_rows, text_bytes: 0 }
+    }
+
+    /// Puts a cell at `row`, `col` (from 0); empty cells cost nothing and are not checked.
+    fn put(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), FileError> {
+        if cell.is_empty() {
+            return Ok(());
+        }
+        if col >= MAX_COLUMNS {
+            return Err(FileError::TooWide(cell_name(row, col)));
+        }
+        if row as usize >= self.max_rows + EXTRA_LINES {
+            return Err(FileError::TooManyRows { limit: self.max_rows, cell: cell_name(row, col) });
+        }
+        if let Cell::Text(s) = &cell {
+            if s.len() > MAX_CELL_CHARS && s.chars().count() > MAX_CELL_CHARS {
+                return Err(FileError::CellTooLong(cell_name(row, col)));
+            }
+            self.text_bytes += s.len();
+            if self.text_bytes > MAX_TEXT_BYTES {
+                return Err(FileError::TooMuchText);
+            }
+        }
+        let cells = self.rows.entry(row).or_default();
+        let col = col as usize;
+        if cells.len() <= col {
+            cells.resize(col + 1, Cell::Empty);
+        }
+        cells[col] = cell;
+        Ok(())
+    }
+
+    /// Rows numbered as Excel shows them, from 1.
+    fn into_rows(self) -> Vec<(usize, Vec<Cell>)> {
+        self.rows.into_iter().map(|(row, cells)| (row as usize + 1, cells)).collect()
+    }
+}
+
+/// A cell's name as Excel shows it: `A1`, `XFD1048576`.
+fn cell_name(row: u32, col: u32) -> String {
+    format!("{}{}", column_name(col), row as u64 + 1)
+}
+
+/// A column's letters: 0 → `A`, 25 → `Z`, 26 → `AA`.
+fn column_name(col: u32) -> String {
+    let mut letters = Vec::new();
+    let mut n = col as u64 + 1;
+    while n > 0 {
+        letters.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().map(|&b| char::from(b)).collect()
+}
+
+/// Checks what a zip unpacks to from its directory, before anything is inflated. The sizes there
+/// may lie; the zip reader then fails the entry once it inflates past its declared size.
+fn check_zip(file_name: &str, bytes: &[u8]) -> Result<(), FileError> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| FileError::NotATable(file_name.to_owned()))?;
+    let unpacked = || FileError::Unpacked(file_name.to_owned());
+    if archive.len() > MAX_PARTS {
+        return Err(unpacked());
+    }
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let entry = archive.by_index_data(index).map_err(|_| FileError::NotATable(file_name.to_owned()))?;
+        let size = entry.size();
+        total = total.saturating_add(size);
+        if size > MAX_PART_BYTES || total > MAX_UNPACKED_BYTES {
+            return Err(unpacked());
+        }
+    }
+    let has = |name: &str| archive.index_for_name(name).is_some();
+    if has("xl/workbook.xml") {
+        Ok(())
+    } else if has("xl/workbook.bin") {
+        Err(FileError::Unsupported(file_name.to_owned(), "двоичная книга Excel (xlsb)"))
+    } else if has("content.xml") {
+        Err(FileError::Unsupported(file_name.to_owned(), "таблица OpenDocument (ods)"))
+    } else {
+        Err(FileError::NotATable(file_name.to_owned()))
+    }
+}
+
+/// The first sheet of an xlsx, cell by cell, as the sheet's XML lists them.
+fn workbook_cells(file_name: &str, bytes: &[u8], grid: &mut Grid) -> Result<(), FileError> {
+    use calamine::{DataRef, Reader, Xlsx, XlsxError};
+    check_zip(file_name, bytes)?;
+    // Among them the zip reader's refusal of a part that inflates past its declared size.
+    let broken = |e: XlsxError| FileError::BrokenSpreadsheet(file_name.to_owned(), e.to_string());
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(broken)?;
+    let first = workbook.sheet_names().into_iter().next().ok_or(FileError::Empty)?;
+    let mut cells = workbook.worksheet_cells_reader(&first).map_err(broken)?;
+    while let Some(read) = cells.next_cell().map_err(broken)? {
+        let (row, col) = read.get_position();
+        let cell = match read.get_value() {
+            DataRef::Int(i) => Cell::Number(*i as f64),
+            DataRef::Float(f) => Cell::Number(*f),
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => text_cell(s),
+            DataRef::SharedString(s) => text_cell(s),
+            DataRef::Bool(b) => Cell::Text(b.to_string()),
+            DataRef::DateTime(dt) => dt.as_datetime().map_or(Cell::Empty, |d| Cell::Date(d.date())),
+            DataRef::Error(e) => Cell::Text(format!("#{e}")),
+            DataRef::Empty => Cell::Empty,
+        };
+        grid.put(row, col, cell)?;
+    }
+    Ok(())
+}
+
+/// Blank text is an empty cell.
+fn text_cell(s: &str) -> Cell {
+    if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) }
+}
+
+fn csv_cells(file_name: &str, bytes: &[u8], grid: &mut Grid) -> Result<(), FileError> {
     let not_a_table = || FileError::NotATable(file_name.to_owned());
     let text = std::str::from_utf8(bytes).map_err(|_| not_a_table())?;
     let text = text.trim_start_matches('\u{feff}');
@@ -154,7 +324,6 @@ fn csv_rows(file_name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, Fi
         [b';', b'\t', b','].into_iter().max_by_key(|d| header.matches(char::from(*d)).count()).unwrap_or(b',');
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
     // The reader neither counts the blank lines it skips nor places a record after them, so lines
     // are counted from byte offsets, past any blank lines.
     let (mut counted_to, mut line) = (0, 1);
@@ -164,11 +333,12 @@ fn csv_rows(file_name: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, Fi
         let start = skipped + text.as_bytes()[skipped..].iter().take_while(|b| matches!(b, b'\n' | b'\r')).count();
         line += text.as_bytes()[counted_to..start].iter().filter(|b| **b == b'\n').count();
         counted_to = start;
-        let cells =
-            record.iter().map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) }).collect();
-        rows.push((line, cells));
+        for (col, field) in record.iter().enumerate() {
+            let col = u32::try_from(col).unwrap_or(u32::MAX);
+            grid.put(u32::try_from(line - 1).unwrap_or(u32::MAX), col, text_cell(field))?;
+        }
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// Text as people compare it: without case, extra spaces or the difference between е and ё.
@@ -210,6 +380,9 @@ impl Table {
         let rows: Vec<_> = rows.collect();
         if rows.is_empty() {
             return Err(FileError::NoRows(schema.row_genitive));
+        }
+        if let Some((line, _)) = rows.get(schema.max_rows) {
+            return Err(FileError::TooManyRows { limit: schema.max_rows, cell: format!("A{line}") });
         }
         Ok(Table { schema, positions, rows })
     }
@@ -331,7 +504,7 @@ pub fn meter_value(cell: &Cell) -> Result<MeterValue, CellError> {
 pub fn date(cell: &Cell) -> Result<NaiveDate, CellError> {
     match cell {
         Cell::Date(date) => Ok(*date),
-        // ISO date-times from ODS files: the date part.
+        // ISO date-times (an xlsx cell of type `d`): the date part.
         Cell::Text(s) if s.len() > 10 && s.as_bytes().get(10) == Some(&b'T') => Ok(parse_date(&s[..10])?),
         _ => Ok(parse_date(&text(cell))?),
     }
@@ -379,7 +552,7 @@ mod tests {
         Column { name: "Дата оплаты", required: true, meaning: "" },
         Column { name: "Примечание", required: false, meaning: "" },
     ];
-    static SCHEMA: Schema = Schema { columns: COLUMNS, row_genitive: "строки" };
+    static SCHEMA: Schema = Schema { columns: COLUMNS, row_genitive: "строки", max_rows: 50 };
 
     fn text_cell(s: &str) -> Cell {
         Cell::Text(s.to_owned())
@@ -449,6 +622,94 @@ mod tests {
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
         assert_eq!(read("photo.png", png, &SCHEMA).unwrap_err(), FileError::NotATable("photo.png".into()));
         assert_eq!(read("fake.xlsx", b"just text", &SCHEMA).unwrap_err(), FileError::NotATable("fake.xlsx".into()));
+    }
+
+    #[test]
+    fn a_cell_at_the_far_corner_is_refused_without_a_grid() {
+        use crate::testing::sheets::{far_corner, xlsx_cells};
+        assert!(far_corner().len() < 5_000);
+        assert_eq!(read("corner.xlsx", &far_corner(), &SCHEMA).unwrap_err(), FileError::TooWide("XFD1048576".into()));
+        let long = xlsx_cells(None, &[("A1", "Договор"), ("A200000", "1")]);
+        let err = read("long.xlsx", &long, &SCHEMA).unwrap_err();
+        assert_eq!(err, FileError::TooManyRows { limit: 50, cell: "A200000".into() });
+        assert!(err.to_string().starts_with("В файле больше 50 строк (ячейка A200000 уже за пределами)"), "{err}");
+        // The dimension the sheet declares is not believed either way.
+        let small = xlsx_cells(Some("A1:B2"), &[("A1", "Договор"), ("CW1", "x")]);
+        assert_eq!(read("wide.xlsx", &small, &SCHEMA).unwrap_err(), FileError::TooWide("CW1".into()));
+        let claimed = xlsx_cells(
+            Some("A1:XFD1048576"),
+            &[("A1", "Договор"), ("B1", "Дата оплаты"), ("CV2", "край"), ("A150", "W-1"), ("B150", "01.03.2026")],
+        );
+        let table = read("claimed.xlsx", &claimed, &SCHEMA).unwrap();
+        let lines: Vec<(usize, &Cell)> = table.rows().map(|r| (r.line, r.cell("Договор"))).collect();
+        assert_eq!(lines, [(2, &Cell::Empty), (150, &text_cell("W-1"))]);
+    }
+
+    #[test]
+    fn what_a_zip_unpacks_to_is_bounded_before_and_while_reading() {
+        use crate::testing::sheets::{SHEET_PART, bomb, declaring};
+        // Refused from the zip's directory: nothing is inflated.
+        let honest = bomb(100 << 20);
+        assert!(honest.len() < 2 << 20, "{} bytes", honest.len());
+        let err = read("bomb.xlsx", &honest, &SCHEMA).unwrap_err();
+        assert_eq!(err, FileError::Unpacked("bomb.xlsx".into()));
+        assert!(err.to_string().contains("внутри больше 64 МБ"), "{err}");
+        // A directory that lies: the part is cut off at the size it declares.
+        let lying = declaring(bomb(40 << 20), SHEET_PART, 1_000);
+        let err = read("lying.xlsx", &lying, &SCHEMA).unwrap_err();
+        assert!(matches!(&err, FileError::BrokenSpreadsheet(name, _) if name == "lying.xlsx"), "{err:?}");
+        // A cell under the limits of the zip, over the limit of a cell.
+        let long = bomb(MAX_CELL_CHARS + 1);
+        assert_eq!(read("long.xlsx", &long, &SCHEMA).unwrap_err(), FileError::CellTooLong("A1".into()));
+    }
+
+    #[test]
+    fn other_books_are_refused_by_name() {
+        let ole = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0];
+        let err = read("old.xlsx", &ole, &SCHEMA).unwrap_err();
+        assert_eq!(err, FileError::Unsupported("old.xlsx".into(), "книга Excel 97–2003 (xls) или книга с паролем"));
+        assert!(err.to_string().contains("сохраните как «Книга Excel (xlsx)» или «CSV UTF-8»"), "{err}");
+        let ods = {
+            let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            zip.start_file("content.xml", zip::write::SimpleFileOptions::default()).unwrap();
+            std::io::Write::write_all(&mut zip, b"<office:document-content/>").unwrap();
+            zip.finish().unwrap().into_inner()
+        };
+        assert_eq!(
+            read("book.ods", &ods, &SCHEMA).unwrap_err(),
+            FileError::Unsupported("book.ods".into(), "таблица OpenDocument (ods)")
+        );
+    }
+
+    #[test]
+    fn csv_is_bounded_like_a_sheet() {
+        let mut long = String::from("Договор;Дата оплаты\n");
+        for i in 0..200 {
+            long.push_str(&format!("W-{i};01.03.2026\n"));
+        }
+        let err = read("long.csv", long.as_bytes(), &SCHEMA).unwrap_err();
+        assert_eq!(err, FileError::TooManyRows { limit: 50, cell: "A151".into() });
+        // Over the row limit, within the lines allowed around the table: counted after reading.
+        let rows: String = (0..51).map(|i| format!("W-{i};01.03.2026\n")).collect();
+        let err = read("rows.csv", format!("Договор;Дата оплаты\n{rows}").as_bytes(), &SCHEMA).unwrap_err();
+        assert_eq!(err, FileError::TooManyRows { limit: 50, cell: "A52".into() });
+        let wide = format!("Договор;Дата оплаты{}x\n", ";".repeat(99));
+        assert_eq!(read("wide.csv", wide.as_bytes(), &SCHEMA).unwrap_err(), FileError::TooWide("CW1".into()));
+        let cell = format!("Договор;Дата оплаты\n{};01.03.2026\n", "щ".repeat(MAX_CELL_CHARS + 1));
+        assert_eq!(read("cell.csv", cell.as_bytes(), &SCHEMA).unwrap_err(), FileError::CellTooLong("A2".into()));
+        let fits = format!("Договор;Дата оплаты\n{};01.03.2026\n", "щ".repeat(MAX_CELL_CHARS));
+        assert!(read("fits.csv", fits.as_bytes(), &SCHEMA).is_ok());
+        let huge = vec![b'1'; MAX_FILE_BYTES + 1];
+        assert_eq!(read("huge.csv", &huge, &SCHEMA).unwrap_err(), FileError::TooLarge);
+    }
+
+    #[test]
+    fn cells_are_named_as_excel_names_them() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(9, 25), "Z10");
+        assert_eq!(cell_name(0, 26), "AA1");
+        assert_eq!(cell_name(1_048_575, 16_383), "XFD1048576");
+        assert_eq!(column_name(MAX_COLUMNS - 1), "CV");
     }
 
     #[test]

@@ -11,6 +11,8 @@ use crate::inventory::{self, ConsumerRef, NewMeter, SignUp, SignedUp};
 use crate::staff::{self, NewStaff};
 use crate::{Context, Db, ManualClock, Settings, tariffs};
 
+pub mod sheets;
+
 /// A migrated database with a movable clock: an SQLite file in a temporary directory, or, when
 /// `TEST_DATABASE_URL` names a PostgreSQL server, a fresh schema there.
 pub struct TestContext {

@@ -10,6 +10,7 @@ use service::audit::Actor;
 use service::demo::{self, DemoSpec};
 use service::readings::{self, Submission};
 use service::testing::TestContext;
+use tests::memory::rss_mb;
 
 /// Runs `f` `n` times and returns the mean duration.
 async fn mean<F, Fut>(n: u32, mut f: F) -> Duration
@@ -26,13 +27,6 @@ where
 
 fn micros(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
-}
-
-/// Resident memory of this process, from /proc (Linux).
-fn rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 async fn idle_memory() {

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan};
-use entities::payment;
+use entities::{import_draft, payment, web_session};
 use poem::http::StatusCode;
 use rust_xlsxwriter::{Format, Workbook};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
@@ -251,4 +251,34 @@ async fn a_confirmation_from_an_older_preview_cannot_store_a_newer_file() {
     assert!(payments(&t).await.is_empty());
     client.confirm_import(IMPORT, &second).await;
     assert_eq!(payments(&t).await[0].reference.as_deref(), Some("B-1"));
+}
+
+#[tokio::test]
+async fn ten_thousand_rows_wait_as_a_draft_and_twenty_thousand_are_refused() {
+    let (t, client) = office().await;
+    let conn = t.ctx.db.conn();
+    let statement = |rows: usize| {
+        let lines: String = (0..rows).map(|i| format!("W-1;1,00;01.03.2026;2026-02;П-{i}\n")).collect();
+        format!("Договор;Сумма;Дата оплаты;Период;Номер платежа\n{lines}").into_bytes()
+    };
+    let page = client.upload_file(IMPORT, "year.csv", statement(20_000)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("В файле больше 10\u{202f}000 строк (ячейка A10101 уже за пределами)");
+
+    // The longest file allowed: its 10 000 references are looked up in batches.
+    let page = client.upload_file(IMPORT, "month.csv", statement(10_000)).await;
+    page.assert_ok();
+    assert_eq!(page.number_after("Будут внесены"), 10_000);
+    // The rows wait in a draft; the session row, read by every request, stays small.
+    assert_eq!(import_draft::Entity::find().count(conn).await.unwrap(), 1);
+    let sessions = web_session::Entity::find().all(conn).await.unwrap();
+    assert!(sessions.iter().all(|s| s.entries.len() < 2_000), "{:?}", sessions.iter().map(|s| s.entries.len()));
+
+    let done = client.confirm_import(IMPORT, &page).await;
+    assert_eq!(done.location(), Some("/payments?source=import"));
+    assert_eq!(payment::Entity::find().count(conn).await.unwrap(), 10_000);
+    assert_eq!(import_draft::Entity::find().count(conn).await.unwrap(), 0, "taken when stored");
+    let again = client.confirm_import(IMPORT, &page).await;
+    assert_eq!(again.location(), Some("/payments/import"), "a second click stores nothing");
+    assert_eq!(payment::Entity::find().count(conn).await.unwrap(), 10_000);
 }

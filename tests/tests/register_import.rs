@@ -184,7 +184,7 @@ async fn the_template_imports_as_it_is() {
         assert!(explained.contains(&column.name.to_owned()), "«{}» is not explained", column.name);
     }
 
-    let preview = register_import::preview(&t.ctx, "template.xlsx", &template).await.unwrap();
+    let preview = register_import::preview(&t.ctx, "template.xlsx", template.clone()).await.unwrap();
     assert_eq!(preview.bad, vec![]);
     let statuses: Vec<Status> = preview.rows.iter().map(|c| c.status).collect();
     assert_eq!(statuses, [Status::Create { new_plot: true, consumer_on_file: None }; 2]);
@@ -280,8 +280,13 @@ async fn a_hostile_file_is_refused_row_by_row_and_stores_nothing() {
         .upload_file(IMPORT, "header.xlsx", xlsx(&[header()]))
         .await
         .assert_contains("В файле нет ни одной строки с договором: под заголовками пусто.");
-    let empty = register_import::preview(&t.ctx, "empty.csv", b"").await.unwrap_err();
+    let empty = register_import::preview(&t.ctx, "empty.csv", Vec::new()).await.unwrap_err();
     assert!(matches!(empty, register_import::ImportError::File(FileError::Empty)), "{empty}");
+    // A register is at most 5 000 contracts: a longer file is refused before any row is checked.
+    let long: Vec<Vec<Cell>> = std::iter::once(header()).chain((0..20_000).map(|_| row(&[]))).collect();
+    let page = client.upload_file(IMPORT, "long.xlsx", xlsx(&long)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("В файле больше 5\u{202f}000 строк (ячейка A5101 уже за пределами)");
     assert_eq!(register_size(&t.ctx).await, before);
 
     // Only admins load the register.
@@ -368,7 +373,7 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
     assert!(again.input_value("import_id").is_none());
     // Committing the same rows anyway (a stale confirmation) creates nothing and books no
     // second opening balance.
-    let rows = register_import::preview(&t.ctx, "reestr.xlsx", &register_file()).await.unwrap().into_rows();
+    let rows = register_import::preview(&t.ctx, "reestr.xlsx", register_file()).await.unwrap().into_rows();
     let counts = register_import::commit(&t.ctx, "reestr.xlsx", rows, Actor::System).await.unwrap();
     assert_eq!(counts, Counts { on_file: 3, ..Counts::default() });
     assert_eq!(register_size(&t.ctx).await, [2, 2, 3, 3, 2, 2]);
@@ -401,7 +406,7 @@ async fn a_consumer_on_file_gets_the_new_contract_and_the_commit_created_counts_
         .await;
     let file =
         xlsx(&[header(), row(&[("Договор", Text("Э-9")), ("Услуга", Text("Электроэнергия")), ("Сальдо", Empty)])]);
-    let preview = register_import::preview(&t.ctx, "one.xlsx", &file).await.unwrap();
+    let preview = register_import::preview(&t.ctx, "one.xlsx", file).await.unwrap();
     assert_eq!(preview.rows[0].status, Status::Create { new_plot: false, consumer_on_file: Some(on_file.consumer_id) });
     let counts = register_import::commit(&t.ctx, "one.xlsx", preview.into_rows(), Actor::System).await.unwrap();
     assert_eq!(counts, Counts { contracts: 1, ..Counts::default() });
@@ -411,13 +416,13 @@ async fn a_consumer_on_file_gets_the_new_contract_and_the_commit_created_counts_
 
     // The whole register in one go: the counts reported are what was stored.
     let t = TestContext::new().await;
-    let rows = register_import::preview(&t.ctx, "reestr.xlsx", &register_file()).await.unwrap().into_rows();
+    let rows = register_import::preview(&t.ctx, "reestr.xlsx", register_file()).await.unwrap().into_rows();
     assert_eq!(register_import::commit(&t.ctx, "reestr.xlsx", rows, Actor::System).await.unwrap(), CREATED);
 }
 
 /// Imports the register file as the office would, on `ctx`.
 async fn go_live(ctx: &Context) {
-    let preview = register_import::preview(ctx, "reestr.xlsx", &register_file()).await.unwrap();
+    let preview = register_import::preview(ctx, "reestr.xlsx", register_file()).await.unwrap();
     assert!(preview.can_commit(), "{:?}", preview.bad);
     register_import::commit(ctx, "reestr.xlsx", preview.into_rows(), Actor::System).await.unwrap();
 }

@@ -1,5 +1,5 @@
 //! Importing the bank's file: upload, a dry-run preview, then confirmation, in the flow shared
-//! with the register import ([`crate::imports`]: the previewed rows wait in the session).
+//! with the register import ([`crate::imports`]: the previewed rows wait as a draft).
 //!
 //! The rows are classified again when they are stored, so a payment entered in between is not
 //! counted twice.
@@ -9,6 +9,7 @@ use poem::session::Session;
 use poem::web::{Data, Form, Multipart};
 use poem::{IntoResponse, Response, Result, handler};
 use service::Context;
+use service::import_drafts::Kind;
 use service::payments::import::{self, ImportRow, Preview, SCHEMA, Status};
 
 use crate::auth::OfficeStaff;
@@ -21,7 +22,7 @@ use crate::lists::{crumbs, table};
 const SCREEN: ImportScreen = ImportScreen {
     path: "/payments/import",
     confirm_path: "/payments/import/confirm",
-    session_key: "payment_import",
+    kind: Kind::Payments,
     file_label: "Файл выписки (xlsx или CSV)",
     no_file: "Выберите файл выписки.",
     stale_message: "Нечего вносить: проверка устарела или файл загружен заново. Загрузите файл ещё раз.",
@@ -110,20 +111,19 @@ fn preview_page(user: &OfficeStaff, file_name: &str, preview: &Preview, pending_
 
 /// Reads the uploaded file and shows what importing it would do.
 #[handler]
-pub async fn upload(
-    user: OfficeStaff,
-    session: &Session,
-    ctx: Data<&Context>,
-    multipart: Multipart,
-) -> Result<Response> {
+pub async fn upload(user: OfficeStaff, ctx: Data<&Context>, multipart: Multipart) -> Result<Response> {
     let Some((file_name, bytes)) = uploaded_file(multipart).await? else {
         return Ok(invalid(upload_page(&user, &SCREEN.no_file_errors())));
     };
-    let preview = match import::preview(ctx.db.conn(), &file_name, &bytes).await {
+    let preview = match import::preview(ctx.db.conn(), &file_name, bytes).await {
         Ok(preview) => preview,
         Err(e) => return Ok(invalid(upload_page(&user, &Errors::form(refusal(e)?)))),
     };
-    let pending_id = SCREEN.keep(session, &file_name, preview.can_commit().then(|| preview.clone().into_rows()));
+    let rows = preview.can_commit().then(|| preview.clone().into_rows());
+    let pending_id = match SCREEN.keep(&ctx, user.id(), &file_name, rows).await? {
+        Ok(pending_id) => pending_id,
+        Err(message) => return Ok(invalid(upload_page(&user, &Errors::form(message)))),
+    };
     Ok(preview_page(&user, &file_name, &preview, pending_id.as_deref()).into_response())
 }
 
@@ -135,7 +135,7 @@ pub async fn confirm(
     ctx: Data<&Context>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response> {
-    let Some(pending) = SCREEN.take::<ImportRow>(session, &form) else {
+    let Some(pending) = SCREEN.take::<ImportRow>(&ctx, user.id(), &form).await? else {
         return Ok(SCREEN.stale(session));
     };
     match import::commit(&ctx, &pending.file_name, pending.rows, user.actor()).await {

@@ -1,4 +1,4 @@
-//! Importing payments from the bank's spreadsheet (xlsx, xls or CSV).
+//! Importing payments from the bank's spreadsheet (xlsx or CSV).
 //!
 //! The file has a header row naming at least the columns Договор, Сумма, Дата оплаты and Период
 //! (in any order, any case; Номер платежа is optional and other columns are ignored), then one
@@ -17,15 +17,16 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use domain::{Kopecks, PaymentSource, Period, money::MoneyError};
 use entities::{contract, payment};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{NewPayment, PaymentError};
 use crate::audit::{self, Actor};
+use crate::db::find_in;
 use crate::error::internal_errors;
 use crate::spreadsheet::{self, Cell, CellError, Column, FileError, Row, Schema, Table};
-use crate::{Context, Internal};
+use crate::{Context, Internal, heavy};
 
 /// The file format, as shown to accountants on the import page.
 pub const SCHEMA: Schema = Schema {
@@ -55,6 +56,8 @@ pub const SCHEMA: Schema = Schema {
         },
     ],
     row_genitive: "оплаты",
+    // A month's statement of a large cooperative has a few thousand.
+    max_rows: 10_000,
 };
 
 const CONTRACT: &str = "Договор";
@@ -198,9 +201,10 @@ pub struct Committed {
     pub total: Kopecks,
 }
 
-/// Reads a file and classifies its rows, writing nothing.
-pub async fn preview(conn: &impl ConnectionTrait, file_name: &str, bytes: &[u8]) -> Result<Preview, ImportError> {
-    let parsed = read_file(file_name, bytes)?;
+/// Reads a file (off the async threads) and classifies its rows, writing nothing.
+pub async fn preview(conn: &impl ConnectionTrait, file_name: &str, bytes: Vec<u8>) -> Result<Preview, ImportError> {
+    let name = file_name.to_owned();
+    let parsed = heavy::run(move || read_file(&name, &bytes)).await??;
     let rows = check(conn, parsed.rows).await?;
     Ok(Preview { rows, bad: parsed.bad })
 }
@@ -249,20 +253,17 @@ pub async fn commit(
         .await
 }
 
-/// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup.
+/// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup (in
+/// batches, for a long file).
 pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<Vec<Checked>, DbErr> {
-    let numbers: HashSet<&str> = rows.iter().map(|r| r.payment.contract_number.as_str()).collect();
-    let contracts: HashMap<String, i64> = contract::Entity::find()
-        .filter(contract::Column::Number.is_in(numbers))
-        .all(conn)
+    let numbers = rows.iter().map(|r| r.payment.contract_number.as_str());
+    let contracts: HashMap<String, i64> = find_in(conn, contract::Entity::find(), contract::Column::Number, numbers)
         .await?
         .into_iter()
         .map(|c| (c.number, c.id))
         .collect();
-    let references: Vec<&str> = rows.iter().filter_map(|r| r.payment.reference.as_deref()).collect();
-    let on_file_refs: HashSet<String> = payment::Entity::find()
-        .filter(payment::Column::Reference.is_in(references))
-        .all(conn)
+    let references = rows.iter().filter_map(|r| r.payment.reference.as_deref());
+    let on_file_refs: HashSet<String> = find_in(conn, payment::Entity::find(), payment::Column::Reference, references)
         .await?
         .into_iter()
         .filter_map(|p| p.reference)
@@ -272,13 +273,12 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .iter()
         .filter(|r| r.payment.reference.is_none())
         .filter_map(|r| contracts.get(&r.payment.contract_number).copied());
-    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate, Period)> = payment::Entity::find()
-        .filter(payment::Column::ContractId.is_in(unreferenced_contracts))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on, p.period))
-        .collect();
+    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate, Period)> =
+        find_in(conn, payment::Entity::find(), payment::Column::ContractId, unreferenced_contracts)
+            .await?
+            .into_iter()
+            .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on, p.period))
+            .collect();
 
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
     Ok(rows
@@ -307,7 +307,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .collect())
 }
 
-/// Reads an xlsx/xls workbook (its first sheet) or a CSV file into payments and bad rows.
+/// Reads an xlsx workbook (its first sheet) or a CSV file into payments and bad rows.
 pub fn read_file(file_name: &str, bytes: &[u8]) -> Result<Parsed, FileError> {
     Ok(parse(&spreadsheet::read(file_name, bytes, &SCHEMA)?))
 }
