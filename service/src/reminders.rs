@@ -50,7 +50,7 @@ pub async fn due_consumers(conn: &impl ConnectionTrait, period: Period) -> Resul
             Ok(DueConsumer {
                 consumer_id: row.try_get("", "consumer_id")?,
                 telegram_user_id: row.try_get("", "telegram_user_id")?,
-                debt: Kopecks(row.try_get("", "debt")?),
+                debt: row.try_get("", "debt")?,
             })
         })
         .collect()
@@ -89,6 +89,7 @@ mod tests {
     use crate::links::{self, LinkTarget};
     use crate::readings::{self, Submission};
     use crate::testing::{TestContext, new_consumer};
+    use domain::kopecks;
 
     async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
         let code = links::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
@@ -98,7 +99,7 @@ mod tests {
     async fn read(t: &TestContext, meter_id: i64, value: i64) {
         let submission = Submission {
             meter_id,
-            values: vec![MeterValue::from_whole(value)],
+            values: vec![MeterValue::from_whole(value).unwrap()],
             source: ReadingSource::Panel,
             actor: Actor::System,
             seal_intact: None,
@@ -128,7 +129,10 @@ mod tests {
         // Water read, power not: still due.
         read(&t, water.meter_id, 10).await;
         let due = due_consumers(t.ctx.db.conn(), period).await.unwrap();
-        assert_eq!(due, [DueConsumer { consumer_id: water.consumer_id, telegram_user_id: 502, debt: Kopecks(400_00) }]);
+        assert_eq!(
+            due,
+            [DueConsumer { consumer_id: water.consumer_id, telegram_user_id: 502, debt: kopecks!(400_00) }]
+        );
 
         let target = water.consumer_id.to_string();
         let claimed = crate::deliveries::claim(&t.ctx, KIND, period, &target).await.unwrap().unwrap();

@@ -298,11 +298,8 @@ pub fn money(cell: &Cell) -> Result<Kopecks, CellError> {
     match cell {
         Cell::Number(rubles) => {
             let kopecks = scaled(*rubles, 100.0).ok_or(MoneyError::TooManyDecimals)?;
-            // As far as `Kopecks::parse_rubles` goes: a trillion rubles.
-            if kopecks.abs() > 1e14 {
-                return Err(MoneyError::TooLarge.into());
-            }
-            Ok(Kopecks(kopecks as i64))
+            // A float beyond i64 saturates, and the bound refuses it.
+            Ok(Kopecks::new(kopecks as i64).map_err(MoneyError::from)?)
         }
         Cell::Date(_) => Err(MoneyError::NotANumber(text(cell)).into()),
         Cell::Empty | Cell::Text(_) => Ok(Kopecks::parse_rubles(&text(cell))?),
@@ -320,7 +317,7 @@ pub fn meter_value(cell: &Cell) -> Result<MeterValue, CellError> {
             if thousandths >= 1e12 {
                 return Err(MeterValueError::TooLarge.into());
             }
-            Ok(MeterValue(thousandths as i64))
+            Ok(MeterValue::new(thousandths as i64).map_err(MeterValueError::from)?)
         }
         Cell::Date(_) => Err(MeterValueError::NotANumber(text(cell)).into()),
         Cell::Text(_) => Ok(MeterValue::parse(&text(cell))?),
@@ -373,6 +370,7 @@ mod tests {
     use domain::Service;
 
     use super::*;
+    use domain::meter_value;
 
     const COLUMNS: &[Column] = &[
         Column { name: "Договор", required: true, meaning: "" },
@@ -462,10 +460,11 @@ mod tests {
             (Cell::Number(0.1 + 0.2), 30),
             (Cell::Number(0.0), 0),
         ] {
-            assert_eq!(money(&cell), Ok(Kopecks(kopecks)), "{cell:?}");
+            assert_eq!(money(&cell), Ok(Kopecks::new(kopecks).unwrap()), "{cell:?}");
         }
         assert_eq!(money(&Cell::Number(1.234)), Err(MoneyError::TooManyDecimals.into()));
         assert_eq!(money(&Cell::Number(1e15)), Err(MoneyError::TooLarge.into()));
+        assert_eq!(money(&Cell::Number(-1e300)), Err(MoneyError::TooLarge.into()));
         assert_eq!(money(&Cell::Empty), Err(MoneyError::Empty.into()));
         assert!(money(&text_cell("сто")).unwrap_err().to_string().contains("«сто» — не сумма"));
         assert!(money(&Cell::Date(day(2026, 3, 1))).is_err());
@@ -473,9 +472,9 @@ mod tests {
 
     #[test]
     fn meter_values_are_exact_and_never_negative() {
-        assert_eq!(meter_value(&Cell::Number(12345.678)), Ok(MeterValue(12_345_678)));
-        assert_eq!(meter_value(&Cell::Number(100.0)), Ok(MeterValue::from_whole(100)));
-        assert_eq!(meter_value(&text_cell("12 345,6")), Ok(MeterValue(12_345_600)));
+        assert_eq!(meter_value(&Cell::Number(12345.678)), Ok(meter_value!(12_345_678)));
+        assert_eq!(meter_value(&Cell::Number(100.0)), Ok(meter_value!(100_000)));
+        assert_eq!(meter_value(&text_cell("12 345,6")), Ok(meter_value!(12_345_600)));
         assert_eq!(meter_value(&Cell::Number(-5.0)), Err(MeterValueError::Negative.into()));
         assert_eq!(meter_value(&text_cell("-5")), Err(MeterValueError::Negative.into()));
         assert_eq!(meter_value(&Cell::Number(0.0001)), Err(MeterValueError::TooManyDecimals.into()));

@@ -1,6 +1,6 @@
 //! The JSON API under `/api`, with API tokens and with the panel's session.
 
-use domain::{Kopecks, Role, Service, TariffPlan};
+use domain::{Role, Service, TariffPlan, kopecks};
 use entities::{payment, reading};
 use poem::http::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -85,7 +85,7 @@ async fn payments_are_exact_and_show_up_in_the_consumers_debt() {
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
     assert_eq!(page.json()["amount_kopecks"], 123_456);
     let stored = payment::Entity::find().one(a.t.ctx.db.conn()).await.unwrap().unwrap();
-    assert_eq!(stored.amount_kopecks, Kopecks(123_456));
+    assert_eq!(stored.amount_kopecks, kopecks!(123_456));
 
     let again = a.client.api_post("/api/payments", &a.buh, &body).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);

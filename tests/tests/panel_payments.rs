@@ -2,7 +2,7 @@
 //! real app on a temporary SQLite file.
 
 use chrono::NaiveDate;
-use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan};
+use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan, kopecks};
 use entities::payment;
 use poem::http::StatusCode;
 use rust_xlsxwriter::{Format, Workbook};
@@ -86,7 +86,7 @@ async fn a_payment_entered_by_hand_is_exact_to_the_kopeck() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let stored = payments(&t).await;
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].amount_kopecks, Kopecks(123_456));
+    assert_eq!(stored[0].amount_kopecks, kopecks!(123_456));
     assert_eq!(stored[0].period, Period::new(2026, 2).unwrap());
     assert_eq!(stored[0].reference.as_deref(), Some("П-77"));
     assert_eq!(stored[0].source, PaymentSource::Panel);
@@ -134,7 +134,7 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     for (amount, reference) in [(500_00, Some("B-100")), (300_00, None)] {
         let payment = NewPayment {
             contract_number: "E-1".into(),
-            amount: Kopecks(amount),
+            amount: Kopecks::new(amount).unwrap(),
             paid_on: day(1),
             period: Period::new(2026, 2).unwrap(),
             reference: reference.map(Into::into),
@@ -181,7 +181,7 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     let imported: Vec<_> = stored.iter().filter(|p| p.source == PaymentSource::Import).collect();
     assert_eq!(
         imported.iter().map(|p| (p.amount_kopecks, p.paid_on, p.reference.as_deref())).collect::<Vec<_>>(),
-        [(Kopecks(123_456), day(15), Some("B-101")), (Kopecks(9_999), day(14), Some("102"))]
+        [(kopecks!(123_456), day(15), Some("B-101")), (kopecks!(9_999), day(14), Some("102"))]
     );
 
     // The same file again: nothing new, nothing to confirm.
