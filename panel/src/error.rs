@@ -88,6 +88,7 @@ refusals!(
     PaymentError => |e: &PaymentError| match e {
         PaymentError::UnknownContract(_) => Some("contract"),
         PaymentError::Amount(_) => Some("amount"),
+        PaymentError::PaidOn(_) => Some("paid_on"),
         PaymentError::DuplicateReference(_) => Some("reference"),
         PaymentError::Internal(_) => None,
     },
@@ -99,6 +100,7 @@ refusals!(
     },
     TariffError => |e: &TariffError| match e {
         TariffError::Price(_) => Some("price"),
+        TariffError::ValidFrom(_) => Some("valid_from"),
         TariffError::ZoneNotForService(..) => Some("zone"),
         TariffError::Duplicate(..) => Some("valid_from"),
         TariffError::Internal(_) => None,

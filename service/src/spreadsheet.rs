@@ -18,7 +18,7 @@ use domain::phone::PhoneError;
 use domain::plot::PlotNumberError;
 use domain::{Kopecks, MeterValue, Period, Phone, PlotNumber};
 
-use crate::dates::{DateError, parse_date};
+use crate::dates::{self, DateError, parse_date};
 
 /// A column an import reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,7 +327,7 @@ pub fn meter_value(cell: &Cell) -> Result<MeterValue, CellError> {
 /// A date cell, or text in a Russian or ISO format.
 pub fn date(cell: &Cell) -> Result<NaiveDate, CellError> {
     match cell {
-        Cell::Date(date) => Ok(*date),
+        Cell::Date(date) => Ok(dates::check(*date)?),
         // ISO date-times from ODS files: the date part.
         Cell::Text(s) if s.len() > 10 && s.as_bytes().get(10) == Some(&b'T') => Ok(parse_date(&s[..10])?),
         _ => Ok(parse_date(&text(cell))?),
@@ -337,7 +337,7 @@ pub fn date(cell: &Cell) -> Result<NaiveDate, CellError> {
 /// `2026-03`, `03.2026`, or a date inside the month (Excel turns `03.2026` into 01.03.2026).
 pub fn period(cell: &Cell) -> Result<Period, CellError> {
     match cell {
-        Cell::Date(date) => Ok(Period::of(*date)),
+        Cell::Date(date) => Ok(Period::of(dates::check(*date)?)),
         Cell::Empty => Err(CellError::Missing),
         _ => Ok(Period::parse(&text(cell))?),
     }
@@ -495,6 +495,11 @@ mod tests {
         assert_eq!(period(&text_cell("03.2026")), Ok(march));
         assert_eq!(period(&Cell::Date(day(2026, 3, 1))), Ok(march));
         assert_eq!(period(&Cell::Empty), Err(CellError::Missing));
+        // Date cells are held to the same years as typed dates (Excel reaches 1900 and 9999).
+        for far in [day(1900, 1, 1), day(9999, 12, 31)] {
+            assert_eq!(date(&Cell::Date(far)), Err(DateError::OutOfRange(far).into()));
+            assert_eq!(period(&Cell::Date(far)), Err(DateError::OutOfRange(far).into()));
+        }
     }
 
     #[test]

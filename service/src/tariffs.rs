@@ -10,6 +10,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::dates::{self, DateError};
 use crate::error::internal_errors;
 use crate::{Context, Internal, billing};
 
@@ -17,7 +18,8 @@ use crate::{Context, Internal, billing};
 pub enum TariffError {
     #[error(transparent)]
     Price(#[from] MoneyError),
-
+    #[error(transparent)]
+    ValidFrom(#[from] DateError),
     #[error("У услуги «{0}» нет зоны «{1}».")]
     ZoneNotForService(Service, Zone),
     #[error("Тариф «{0}, {1}» с {2} уже есть.")]
@@ -52,6 +54,7 @@ pub async fn add(
     actor: Actor,
 ) -> Result<tariff::Model, TariffError> {
     price.price()?;
+    dates::check(valid_from)?;
     if zone != Zone::Single && service != Service::Electricity {
         return Err(TariffError::ZoneNotForService(service, zone));
     }

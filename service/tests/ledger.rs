@@ -61,8 +61,8 @@ async fn debt_for_two_services_with_partial_and_over_payment() {
         payments::record(&t.ctx, pay("X-1", 1, None), Actor::System).await,
         Err(PaymentError::UnknownContract(_))
     ));
-    // Whoever calls the service (form, API, import), a payment is above zero and at most ten
-    // million rubles.
+    // Whoever calls the service (form, API, import), a payment is above zero, at most ten
+    // million rubles, and dated in a billing year.
     for (amount, refusal) in [
         (0, MoneyError::NotPositive),
         (-1, MoneyError::NotPositive),
@@ -71,6 +71,11 @@ async fn debt_for_two_services_with_partial_and_over_payment() {
     ] {
         let refused = payments::record(&t.ctx, pay("W-5", amount, None), Actor::System).await;
         assert!(matches!(refused, Err(PaymentError::Amount(ref e)) if *e == refusal), "{amount}: {refused:?}");
+    }
+    for year in [1, 1999, 3000] {
+        let paid_on = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+        let refused = payments::record(&t.ctx, NewPayment { paid_on, ..pay("W-5", 1, None) }, Actor::System).await;
+        assert!(matches!(refused, Err(PaymentError::PaidOn(_))), "{year}: {refused:?}");
     }
 
     let statement = debt::statement(t.ctx.db.conn(), water.consumer_id).await.unwrap();

@@ -397,6 +397,7 @@ pub struct NewPaymentIn {
     pub contract_number: String,
     /// More than zero and at most 10 000 000 ₽: `123456` is 1 234,56 ₽.
     pub amount_kopecks: i64,
+    /// A day of the years 2000–2999.
     pub paid_on: NaiveDate,
     /// The billing month it pays for, `YYYY-MM`.
     pub period: String,

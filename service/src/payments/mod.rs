@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::dates::{self, DateError};
 use crate::error::internal_errors;
 use crate::{Context, Internal};
 
@@ -32,7 +33,8 @@ pub enum PaymentError {
     UnknownContract(String),
     #[error(transparent)]
     Amount(#[from] MoneyError),
-
+    #[error(transparent)]
+    PaidOn(#[from] DateError),
     #[error("Платёж с номером «{0}» уже внесён.")]
     DuplicateReference(String),
     #[error(transparent)]
@@ -53,6 +55,7 @@ pub async fn insert(
     actor: Actor,
 ) -> Result<payment::Model, PaymentError> {
     new.amount.payment()?;
+    dates::check(new.paid_on)?;
     let contract = contract_by_number(conn, &new.contract_number)
         .await?
         .ok_or_else(|| PaymentError::UnknownContract(new.contract_number.trim().to_owned()))?;
