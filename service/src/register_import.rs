@@ -956,6 +956,30 @@ mod tests {
     }
 
     #[test]
+    fn a_saldo_beyond_ten_million_either_way_is_refused() {
+        let line = |saldo: &str| {
+            let cells =
+                ["1", "", "Бендер О. И.", "", "В-1", "Вода", "Однотарифный", "", "SN", "", "", "10", "", "01.03.2026"];
+            cells.iter().map(|c| cell(c)).chain([cell(saldo)]).collect::<Vec<_>>()
+        };
+        let table = Table::new(
+            vec![
+                (1, HEADER.map(cell).to_vec()),
+                (2, line("10 000 000")),
+                (3, line("-10 000 000,01")),
+                (4, line("1e20")),
+            ],
+            &SCHEMA,
+        )
+        .unwrap();
+        let (rows, bad) = parse(&table);
+        assert_eq!(rows.iter().map(|r| r.saldo).collect::<Vec<_>>(), [Kopecks::PAYMENT_MAX]);
+        let reasons: Vec<String> = bad.iter().map(BadRow::reason).collect();
+        assert_eq!(reasons[0], "Сальдо: Сальдо по модулю не может быть больше 10\u{202f}000\u{202f}000,00 ₽.");
+        assert_eq!(reasons[1], "Сальдо: «1e20» — не сумма. Пример: 1 234,56");
+    }
+
+    #[test]
     fn differences_name_each_column() {
         let problem = Problem::ContractDiffers {
             number: "В-1".into(),

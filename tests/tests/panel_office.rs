@@ -43,6 +43,15 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
             "У услуги «Вода» нет зоны «Ночь».",
         ),
         ([("service", "water"), ("zone", "single"), ("price", "45"), ("valid_from", "2020-01-01")], "уже есть"),
+        // Accepted before prices had a ceiling; its charges made the dashboard's debt −2·10¹⁶ ₽.
+        (
+            [("service", "water"), ("zone", "single"), ("price", "999 999 999 999"), ("valid_from", "2026-03-01")],
+            "Цена не может быть больше 10\u{202f}000,00 ₽ за единицу.",
+        ),
+        (
+            [("service", "water"), ("zone", "single"), ("price", "10 000,01"), ("valid_from", "2026-03-01")],
+            "Цена не может быть больше 10\u{202f}000,00 ₽ за единицу.",
+        ),
     ] {
         let page = admin.post_form("/tariffs", &fields).await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");

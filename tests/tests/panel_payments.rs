@@ -124,6 +124,19 @@ async fn entry_errors_keep_the_input_and_store_nothing() {
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     page.assert_contains("Договор № Z-9 не найден.").assert_contains("value=\"Z-9\"");
+
+    for (amount, refusal) in [
+        ("10 000 000,01", "Платёж не может быть больше 10\u{202f}000\u{202f}000,00 ₽."),
+        (
+            "92233720368547758,07",
+            "Сумма слишком велика: по модулю не больше 1\u{202f}000\u{202f}000\u{202f}000\u{202f}000,00 ₽.",
+        ),
+    ] {
+        let fields = [("contract", "W-1"), ("amount", amount), ("paid_on", "2026-03-10"), ("period", "2026-02")];
+        let page = client.post_form("/payments", &fields).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+        page.assert_contains(refusal).assert_contains(&format!("value=\"{amount}\""));
+    }
     assert!(payments(&t).await.is_empty());
 }
 

@@ -357,6 +357,7 @@ fn amount_cell(cell: &Cell) -> Result<Kopecks, CellError> {
 mod tests {
     use super::*;
     use domain::kopecks;
+    use domain::money::MoneyError;
 
     fn text(s: &str) -> Cell {
         Cell::Text(s.to_owned())
@@ -380,6 +381,12 @@ mod tests {
             assert_eq!(amount_cell(&zero_or_less).unwrap_err().to_string(), "Сумма должна быть больше нуля.");
         }
         assert_eq!(amount_cell(&Cell::Empty).unwrap_err().to_string(), "Сумма не указана.");
+        let ceiling = "Платёж не может быть больше 10\u{202f}000\u{202f}000,00 ₽.";
+        for too_large in [text("10 000 000,01"), Cell::Number(1e12)] {
+            assert_eq!(amount_cell(&too_large).unwrap_err().to_string(), ceiling);
+        }
+        assert_eq!(amount_cell(&Cell::Number(1e300)).unwrap_err(), MoneyError::TooLarge.into());
+        assert_eq!(amount_cell(&Cell::Number(10_000_000.0)), Ok(Kopecks::PAYMENT_MAX));
     }
 
     #[test]
