@@ -134,7 +134,8 @@ impl Statement {
 /// Everything a consumer owes, per contract, with the latest charge and payment: one query,
 /// because the bot asks this for every «Задолженность».
 pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<Statement, DbErr> {
-    // The latest period of one kind of charge, and that period's total.
+    // The latest period of one kind of charge, and that period's total (a few lines: it cannot
+    // overflow, see `contract_sum`).
     let latest = |kind: ChargeKind| {
         let last = format!("SELECT MAX(period) FROM charges WHERE contract_id = c.id AND kind = '{}'", kind.code());
         format!(
