@@ -29,6 +29,13 @@ mod tests {
     use super::*;
     use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
+    /// A new SQLite file in a temporary directory (removed when the directory is dropped).
+    async fn sqlite_file() -> (tempfile::TempDir, DatabaseConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        (dir, Database::connect(&url).await.unwrap())
+    }
+
     /// How many migrations come before the one named `name`.
     fn steps_before(name: &str) -> u32 {
         Migrator::migrations().iter().position(|m| m.name() == name).expect("a migration of that name") as u32
@@ -41,9 +48,7 @@ mod tests {
 
     #[tokio::test]
     async fn migrates_up_and_down_on_a_sqlite_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-        let db = Database::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         let count_tables = || async {
             db.query_all_raw(sea_orm_migration::sea_orm::Statement::from_string(
                 db.get_database_backend(),
@@ -68,9 +73,7 @@ mod tests {
     #[tokio::test]
     async fn link_codes_issued_before_hashing_are_hashed_in_place() {
         use sea_orm_migration::sea_orm::Statement;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-        let db = Database::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         Migrator::up(&db, Some(steps_before("m20261129_000001_link_code_hashes"))).await.unwrap();
         db.execute_unprepared(
             "INSERT INTO link_codes (code, expires_at, created_at) \
@@ -92,9 +95,7 @@ mod tests {
 
     #[tokio::test]
     async fn amounts_out_of_bounds_move_to_the_audit_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-        let db = Database::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         Migrator::up(&db, Some(steps_before("m20261201_000001_quarantine_out_of_range"))).await.unwrap();
         // A real price, one of a trillion rubles (accepted before prices were bounded), one of
         // i64::MAX and a negative one.
