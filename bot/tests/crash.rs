@@ -90,7 +90,7 @@ async fn acknowledged_readings_survive_kill_9() {
             .iter()
             .map(|m| {
                 let base = last.get(&m.id).map(|r| r.values()).unwrap_or_else(|| m.initial_values());
-                (m.id, base.iter().map(|v| domain::MeterValue(v.0 + 1_000).to_string()).collect())
+                (m.id, base.iter().map(|v| v.checked_add(domain::meter_value!(1_000)).unwrap().to_string()).collect())
             })
             .collect();
         (token, next)

@@ -249,7 +249,7 @@ fn huge_values_do_not_break_the_axes() {
             .map(|p| ConsumptionMonth {
                 period: p,
                 // Both zones at the largest value there is: their sum must not overflow.
-                zones: vec![(Zone::Day, MeterValue(i64::MAX)), (Zone::Night, MeterValue(i64::MAX))],
+                zones: vec![(Zone::Day, MeterValue::MAX), (Zone::Night, MeterValue::MAX)],
                 charged: most,
             })
             .collect(),

@@ -87,11 +87,12 @@ impl Draft {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::meter_value;
 
     #[test]
     fn states_round_trip_through_json() {
         let mut draft = Draft::new(Mode::Controller { plot_id: 3 }, 12);
-        draft.values = vec![MeterValue(1_500)];
+        draft.values = vec![meter_value!(1_500)];
         for state in [State::Idle, State::Walk { plot_id: Some(3) }, State::Confirm(draft)] {
             let json = serde_json::to_string(&state).unwrap();
             assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);

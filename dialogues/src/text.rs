@@ -281,12 +281,13 @@ fn date(day: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::meter_value;
 
     #[test]
     fn values_name_the_registers_of_two_zone_meters_only() {
-        assert_eq!(values(&[Zone::Single], &[MeterValue(112_500)]), "112,5");
+        assert_eq!(values(&[Zone::Single], &[meter_value!(112_500)]), "112,5");
         assert_eq!(
-            values(&[Zone::Day, Zone::Night], &[MeterValue::from_whole(1100), MeterValue::from_whole(550)]),
+            values(&[Zone::Day, Zone::Night], &[meter_value!(1_100_000), meter_value!(550_000)]),
             "день 1100, ночь 550"
         );
     }

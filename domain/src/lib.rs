@@ -3,8 +3,13 @@
 //! Values cross into this crate only through parsing constructors (`Kopecks::parse_rubles`,
 //! `MeterValue::parse`, `Phone::parse`, `PlotNumber::parse`, `Period::parse`), so code past the
 //! edge never handles raw user strings. Error messages are written for the user, in Russian.
+//!
+//! Numbers from elsewhere (the API, the database, arithmetic) go through the bounded
+//! constructors `Kopecks::new` and `MeterValue::new`; money and meter arithmetic is checked.
 
 pub mod billing;
+#[cfg(feature = "sea-orm")]
+mod column;
 pub mod kinds;
 pub mod meter_value;
 pub mod money;
@@ -16,8 +21,8 @@ pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
 pub use kinds::{ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
-pub use meter_value::MeterValue;
-pub use money::Kopecks;
+pub use meter_value::{MeterValue, ValueOutOfRange};
+pub use money::{AmountOutOfRange, Kopecks};
 pub use period::Period;
 pub use phone::Phone;
 pub use plot::PlotNumber;

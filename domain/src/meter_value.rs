@@ -1,16 +1,20 @@
 //! Meter values as exact fixed-point numbers: thousandths of a unit (litres for water, watt-hours
 //! for electricity). Stored as integers, so they sum and compare exactly in SQL and in Rust.
+//!
+//! Every value is built by one bounded constructor, [`MeterValue::new`], so it lies between zero
+//! and [`MeterValue::MAX`]; arithmetic is checked. Literal values in code are written with
+//! [`meter_value!`](crate::meter_value), checked when compiling.
 
 use std::fmt;
-use std::ops::Sub;
+use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
-/// A meter register's value in thousandths of a unit (`123,45` is `MeterValue(123_450)`).
+/// A meter register's value in thousandths of a unit (`123,45` is 123 450), from zero to
+/// [`MeterValue::MAX`]. Consumption (a difference of values) is a `MeterValue` too.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType))]
-#[serde(transparent)]
-pub struct MeterValue(pub i64);
+#[serde(try_from = "i64", into = "i64")]
+pub struct MeterValue(i64);
 
 /// Why a typed reading is not a meter value. Messages go straight to the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,12 +31,47 @@ pub enum MeterValueError {
     TooLarge,
 }
 
+/// A value below zero or above [`MeterValue::MAX`]: a number from outside, a database row, or
+/// the result of arithmetic. Carries the offending value (in thousandths) for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("показание {thousandths} тысячных единицы вне допустимых пределов (от 0 до {})", MeterValue::MAX.0)]
+pub struct ValueOutOfRange {
+    pub thousandths: i128,
+}
+
+impl From<ValueOutOfRange> for MeterValueError {
+    fn from(e: ValueOutOfRange) -> Self {
+        if e.thousandths < 0 { MeterValueError::Negative } else { MeterValueError::TooLarge }
+    }
+}
+
 /// No household meter has more than nine digits before the decimal mark.
 pub(crate) const MAX_WHOLE_DIGITS: usize = 9;
 const SCALE: i64 = 1000;
 
 impl MeterValue {
     pub const ZERO: MeterValue = MeterValue(0);
+
+    /// 10⁹ units: the value at which the largest display (nine whole digits) wraps to zero.
+    /// Typed values stay below it; a rollover closes a record exactly at it.
+    pub const MAX: MeterValue = MeterValue(1_000_000_000 * SCALE);
+
+    /// The one constructor: `thousandths` if it is from zero to [`MeterValue::MAX`].
+    pub const fn new(thousandths: i64) -> Result<MeterValue, ValueOutOfRange> {
+        if thousandths < 0 || thousandths > MeterValue::MAX.0 {
+            Err(ValueOutOfRange { thousandths: thousandths as i128 })
+        } else {
+            Ok(MeterValue(thousandths))
+        }
+    }
+
+    /// `units` whole units.
+    pub const fn from_whole(units: i64) -> Result<MeterValue, ValueOutOfRange> {
+        match units.checked_mul(SCALE) {
+            Some(thousandths) => MeterValue::new(thousandths),
+            None => Err(ValueOutOfRange { thousandths: units as i128 * SCALE as i128 }),
+        }
+    }
 
     /// Parses a value as people type it: `12345`, `12 345,6`, `12345.678`, `00123`.
     pub fn parse(input: &str) -> Result<MeterValue, MeterValueError> {
@@ -64,15 +103,33 @@ impl MeterValue {
         }
         let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| not_a_number())? };
         let frac: i64 = format!("{frac:0<3}").parse().map_err(|_| not_a_number())?;
-        Ok(MeterValue(whole * SCALE + frac))
+        // Nine digits and three decimals: below MAX, exact in i64.
+        Ok(MeterValue::new(whole * SCALE + frac)?)
     }
 
-    pub fn from_whole(units: i64) -> MeterValue {
-        MeterValue(units * SCALE)
-    }
-
-    pub fn thousandths(self) -> i64 {
+    pub const fn thousandths(self) -> i64 {
         self.0
+    }
+
+    pub fn checked_add(self, rhs: MeterValue) -> Result<MeterValue, ValueOutOfRange> {
+        // Both are at most MAX, far below i64::MAX / 2: the i64 sum is exact.
+        MeterValue::new(self.0 + rhs.0)
+    }
+
+    /// The consumption from `earlier` to `self`; an error when `earlier` is the larger.
+    pub fn checked_sub(self, earlier: MeterValue) -> Result<MeterValue, ValueOutOfRange> {
+        MeterValue::new(self.0 - earlier.0)
+    }
+
+    /// `self × times`, or [`MeterValue::MAX`] when that is more than any meter shows: for
+    /// thresholds that consumption is compared with.
+    pub fn saturating_times(self, times: u32) -> MeterValue {
+        MeterValue(self.0.saturating_mul(i64::from(times)).min(MeterValue::MAX.0))
+    }
+
+    /// An equal share of `self` over `parts` (a monthly average), rounded down.
+    pub fn share(self, parts: NonZeroU32) -> MeterValue {
+        MeterValue(self.0 / i64::from(parts.get()))
     }
 
     /// The value for spreadsheet cells; never compute with it.
@@ -81,24 +138,41 @@ impl MeterValue {
     }
 }
 
-impl Sub for MeterValue {
-    type Output = MeterValue;
-    fn sub(self, rhs: MeterValue) -> MeterValue {
-        MeterValue(self.0 - rhs.0)
+/// A literal meter value in thousandths of a unit, checked against the bounds when compiling:
+/// `meter_value!(12_500)` is 12,5.
+#[macro_export]
+macro_rules! meter_value {
+    ($thousandths:expr) => {{
+        const VALUE: $crate::MeterValue = match $crate::MeterValue::new($thousandths) {
+            Ok(value) => value,
+            Err(_) => panic!("a meter value below zero or beyond MeterValue::MAX"),
+        };
+        VALUE
+    }};
+}
+
+impl TryFrom<i64> for MeterValue {
+    type Error = ValueOutOfRange;
+    fn try_from(thousandths: i64) -> Result<MeterValue, ValueOutOfRange> {
+        MeterValue::new(thousandths)
+    }
+}
+
+impl From<MeterValue> for i64 {
+    fn from(value: MeterValue) -> i64 {
+        value.0
     }
 }
 
 impl fmt::Display for MeterValue {
     /// `12345`, `12345,6`, `0,125`: a comma and no trailing zeros, as printed on Russian receipts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        let (whole, frac) = (abs / SCALE as u64, abs % SCALE as u64);
+        let (whole, frac) = (self.0 / SCALE, self.0 % SCALE);
         if frac == 0 {
-            write!(f, "{sign}{whole}")
+            write!(f, "{whole}")
         } else {
             let frac = format!("{frac:03}");
-            write!(f, "{sign}{whole},{}", frac.trim_end_matches('0'))
+            write!(f, "{whole},{}", frac.trim_end_matches('0'))
         }
     }
 }
@@ -106,6 +180,37 @@ impl fmt::Display for MeterValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn m(thousandths: i64) -> MeterValue {
+        MeterValue::new(thousandths).unwrap()
+    }
+
+    #[test]
+    fn the_constructor_holds_the_bounds() {
+        assert_eq!(MeterValue::new(0), Ok(MeterValue::ZERO));
+        assert_eq!(MeterValue::new(1_000_000_000_000), Ok(MeterValue::MAX));
+        for beyond in [-1, 1_000_000_000_001, i64::MAX, i64::MIN] {
+            assert_eq!(MeterValue::new(beyond), Err(ValueOutOfRange { thousandths: beyond.into() }), "{beyond}");
+        }
+        assert_eq!(MeterValue::from_whole(1_000_000_000), Ok(MeterValue::MAX));
+        assert!(MeterValue::from_whole(1_000_000_001).is_err());
+        assert!(MeterValue::from_whole(i64::MAX).is_err());
+        assert!(MeterValue::from_whole(-1).is_err());
+        assert_eq!(meter_value!(12_500), m(12_500));
+        assert_eq!(serde_json::from_str::<MeterValue>("-1").ok(), None);
+        assert_eq!(MeterValueError::from(ValueOutOfRange { thousandths: -1 }), MeterValueError::Negative);
+    }
+
+    #[test]
+    fn arithmetic_is_checked() {
+        assert_eq!(m(2_500).checked_sub(m(1_000)), Ok(m(1_500)));
+        assert_eq!(m(1_000).checked_sub(m(2_500)), Err(ValueOutOfRange { thousandths: -1_500 }));
+        assert_eq!(MeterValue::MAX.checked_add(MeterValue::ZERO), Ok(MeterValue::MAX));
+        assert!(MeterValue::MAX.checked_add(m(1)).is_err());
+        assert_eq!(m(300_000).saturating_times(3), m(900_000));
+        assert_eq!(MeterValue::MAX.saturating_times(u32::MAX), MeterValue::MAX);
+        assert_eq!(m(1_000).share(NonZeroU32::new(3).unwrap()), m(333));
+    }
 
     #[test]
     fn parses_russian_and_english_decimals() {
@@ -119,8 +224,9 @@ mod tests {
             ("12345,6000", 12_345_600),
             ("+5", 5_000),
             ("1\u{a0}234", 1_234_000),
+            ("999999999,999", 999_999_999_999),
         ] {
-            assert_eq!(MeterValue::parse(input), Ok(MeterValue(value)), "{input}");
+            assert_eq!(MeterValue::parse(input), Ok(m(value)), "{input}");
         }
     }
 
@@ -138,9 +244,9 @@ mod tests {
 
     #[test]
     fn prints_like_a_receipt() {
-        assert_eq!(MeterValue(123_450).to_string(), "123,45");
-        assert_eq!(MeterValue(5_000).to_string(), "5");
-        assert_eq!(MeterValue(125).to_string(), "0,125");
-        assert_eq!((MeterValue(1000) - MeterValue(2500)).to_string(), "-1,5");
+        assert_eq!(m(123_450).to_string(), "123,45");
+        assert_eq!(m(5_000).to_string(), "5");
+        assert_eq!(m(125).to_string(), "0,125");
+        assert_eq!(MeterValue::MAX.to_string(), "1000000000");
     }
 }

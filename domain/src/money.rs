@@ -1,16 +1,20 @@
 //! Money as a whole number of kopecks. There is no float anywhere on the way from input to ledger.
+//!
+//! Every amount is built by one bounded constructor, [`Kopecks::new`] (parsing, the API, a
+//! database row and a sum all go through it), so no amount is ever beyond ±[`Kopecks::MAX`].
+//! Arithmetic is checked: [`Kopecks::checked_add`], [`Kopecks::checked_sub`] and
+//! [`Kopecks::try_sum`] return [`AmountOutOfRange`] instead of wrapping or going past the bound.
+//! Literal amounts in code are written with [`kopecks!`](crate::kopecks), checked when compiling.
 
 use std::fmt;
-use std::iter::Sum;
-use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
 use serde::{Deserialize, Serialize};
 
-/// An amount of money in kopecks (1/100 ruble). Negative amounts are credits.
+/// An amount of money in kopecks (1/100 ruble), within ±[`Kopecks::MAX`]. Negative amounts are
+/// credits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType))]
-#[serde(transparent)]
-pub struct Kopecks(pub i64);
+#[serde(try_from = "i64", into = "i64")]
+pub struct Kopecks(i64);
 
 /// Why a typed amount was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,14 +25,69 @@ pub enum MoneyError {
     NotANumber(String),
     #[error("В сумме не больше двух знаков после запятой (копейки).")]
     TooManyDecimals,
-    #[error("Сумма слишком велика.")]
+    #[error("Сумма слишком велика: по модулю не больше {}.", Kopecks::MAX)]
     TooLarge,
     #[error("Сумма должна быть больше нуля.")]
     NotPositive,
+    #[error("Платёж не может быть больше {}.", Kopecks::PAYMENT_MAX)]
+    PaymentTooLarge,
+    #[error("Цена должна быть больше нуля.")]
+    PriceNotPositive,
+    #[error("Цена не может быть больше {} за единицу.", Kopecks::PRICE_MAX)]
+    PriceTooLarge,
+    #[error("Сальдо по модулю не может быть больше {}.", Kopecks::PAYMENT_MAX)]
+    BalanceTooLarge,
+}
+
+/// An amount beyond ±[`Kopecks::MAX`]: a number from outside, a database row, or the result of
+/// arithmetic. Carries the offending value for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("сумма {kopecks} коп. вне допустимых пределов (по модулю не больше {} коп.)", Kopecks::MAX.0)]
+pub struct AmountOutOfRange {
+    pub kopecks: i128,
+}
+
+impl From<AmountOutOfRange> for MoneyError {
+    fn from(_: AmountOutOfRange) -> Self {
+        MoneyError::TooLarge
+    }
 }
 
 impl Kopecks {
     pub const ZERO: Kopecks = Kopecks(0);
+
+    /// A trillion rubles, the bound of every amount and every total, positive or negative. No
+    /// amount of a cooperative comes near it, nor do the totals of a large one over a century
+    /// (10 000 plots paying 100 000 ₽ a year for 100 years is 10¹¹ ₽, a tenth of it). It is 1/92 233
+    /// of `i64::MAX`, so two bounded amounts add up without overflowing before the result is
+    /// checked, and an SQL sum of thousands of bounded rows stays exact.
+    pub const MAX: Kopecks = Kopecks(100_000_000_000_000);
+
+    /// The largest payment: ten million rubles, some hundred times a plot's yearly bill. Also
+    /// the largest balance, either way, carried over at go-live.
+    pub const PAYMENT_MAX: Kopecks = Kopecks(1_000_000_000);
+
+    /// The largest price per unit (m³ or kWh): ten thousand rubles, some hundred times a real
+    /// tariff.
+    pub const PRICE_MAX: Kopecks = Kopecks(1_000_000);
+
+    /// The one constructor: `kopecks` if it is within ±[`Kopecks::MAX`].
+    pub const fn new(kopecks: i64) -> Result<Kopecks, AmountOutOfRange> {
+        if kopecks.unsigned_abs() > Kopecks::MAX.0.unsigned_abs() {
+            Err(AmountOutOfRange { kopecks: kopecks as i128 })
+        } else {
+            Ok(Kopecks(kopecks))
+        }
+    }
+
+    /// A result of exact arithmetic in `i128`, if it is within the bound.
+    pub(crate) fn from_i128(kopecks: i128) -> Result<Kopecks, AmountOutOfRange> {
+        i64::try_from(kopecks).map_err(|_| AmountOutOfRange { kopecks }).and_then(Kopecks::new)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
 
     /// Parses rubles as people type them: `1234`, `1 234,5`, `1234.56`, `-10`, `1234,56 ₽`.
     pub fn parse_rubles(input: &str) -> Result<Kopecks, MoneyError> {
@@ -43,7 +102,7 @@ impl Kopecks {
         if cleaned.is_empty() {
             return Err(MoneyError::Empty);
         }
-        let not_a_number = || MoneyError::NotANumber(input.trim().to_owned());
+        let not_a_number = || MoneyError::NotANumber(input.trim().chars().take(40).collect());
         let (negative, digits) = match cleaned.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, cleaned.as_str()),
@@ -61,21 +120,54 @@ impl Kopecks {
         }
         let rubles: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| MoneyError::TooLarge)? };
         let kopecks: i64 = format!("{frac:0<2}").parse().map_err(|_| not_a_number())?;
-        let total = rubles
-            .checked_mul(100)
-            .and_then(|r| r.checked_add(kopecks))
-            .filter(|t| *t <= MAX_AMOUNT)
-            .ok_or(MoneyError::TooLarge)?;
-        Ok(Kopecks(if negative { -total } else { total }))
+        let total = rubles.checked_mul(100).and_then(|r| r.checked_add(kopecks)).ok_or(MoneyError::TooLarge)?;
+        Ok(Kopecks::new(if negative { -total } else { total })?)
     }
 
-    /// Like [`Kopecks::parse_rubles`], for payments: the amount must be above zero.
+    /// Like [`Kopecks::parse_rubles`], for payments (see [`Kopecks::payment`]).
     pub fn parse_payment(input: &str) -> Result<Kopecks, MoneyError> {
-        let amount = Self::parse_rubles(input)?;
-        if amount.0 <= 0 {
-            return Err(MoneyError::NotPositive);
+        Self::parse_rubles(input)?.payment()
+    }
+
+    /// The amount as a payment: above zero and at most [`Kopecks::PAYMENT_MAX`].
+    pub fn payment(self) -> Result<Kopecks, MoneyError> {
+        match self {
+            _ if !self.is_positive() => Err(MoneyError::NotPositive),
+            _ if self > Kopecks::PAYMENT_MAX => Err(MoneyError::PaymentTooLarge),
+            _ => Ok(self),
         }
-        Ok(amount)
+    }
+
+    /// The amount as a price per unit: above zero and at most [`Kopecks::PRICE_MAX`].
+    pub fn price(self) -> Result<Kopecks, MoneyError> {
+        match self {
+            _ if !self.is_positive() => Err(MoneyError::PriceNotPositive),
+            _ if self > Kopecks::PRICE_MAX => Err(MoneyError::PriceTooLarge),
+            _ => Ok(self),
+        }
+    }
+
+    /// The amount as a balance carried over at go-live (a debt, or a credit when negative): at
+    /// most [`Kopecks::PAYMENT_MAX`] either way.
+    pub fn carried_balance(self) -> Result<Kopecks, MoneyError> {
+        if self.0.unsigned_abs() > Kopecks::PAYMENT_MAX.0.unsigned_abs() {
+            return Err(MoneyError::BalanceTooLarge);
+        }
+        Ok(self)
+    }
+
+    pub fn checked_add(self, rhs: Kopecks) -> Result<Kopecks, AmountOutOfRange> {
+        // Both are within ±MAX, far below i64::MAX / 2: the i64 sum is exact.
+        Kopecks::new(self.0 + rhs.0)
+    }
+
+    pub fn checked_sub(self, rhs: Kopecks) -> Result<Kopecks, AmountOutOfRange> {
+        Kopecks::new(self.0 - rhs.0)
+    }
+
+    /// The sum of `amounts`, or the first partial sum beyond the bound.
+    pub fn try_sum(amounts: impl IntoIterator<Item = Kopecks>) -> Result<Kopecks, AmountOutOfRange> {
+        amounts.into_iter().try_fold(Kopecks::ZERO, Kopecks::checked_add)
     }
 
     /// Whole rubles and the kopeck remainder, both carrying the sign of the amount.
@@ -99,10 +191,37 @@ impl Kopecks {
     pub fn is_positive(self) -> bool {
         self.0 > 0
     }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
 }
 
-/// A trillion rubles: far beyond any real payment, far below `i64::MAX`, so sums cannot overflow.
-const MAX_AMOUNT: i64 = 100_000_000_000_000;
+/// A literal amount in kopecks, checked against the bound when compiling: `kopecks!(250_00)` is
+/// 250,00 ₽, and `kopecks!(i64::MAX)` does not compile.
+#[macro_export]
+macro_rules! kopecks {
+    ($kopecks:expr) => {{
+        const AMOUNT: $crate::Kopecks = match $crate::Kopecks::new($kopecks) {
+            Ok(amount) => amount,
+            Err(_) => panic!("an amount beyond Kopecks::MAX"),
+        };
+        AMOUNT
+    }};
+}
+
+impl TryFrom<i64> for Kopecks {
+    type Error = AmountOutOfRange;
+    fn try_from(kopecks: i64) -> Result<Kopecks, AmountOutOfRange> {
+        Kopecks::new(kopecks)
+    }
+}
+
+impl From<Kopecks> for i64 {
+    fn from(amount: Kopecks) -> i64 {
+        amount.0
+    }
+}
 
 /// `1234567` → `1 234 567` (with a narrow no-break space, as Russian typography wants).
 pub fn group_thousands(n: u64) -> String {
@@ -124,48 +243,52 @@ impl fmt::Display for Kopecks {
     }
 }
 
-impl Add for Kopecks {
+impl std::ops::Neg for Kopecks {
     type Output = Kopecks;
-    fn add(self, rhs: Kopecks) -> Kopecks {
-        Kopecks(self.0 + rhs.0)
-    }
-}
-
-impl AddAssign for Kopecks {
-    fn add_assign(&mut self, rhs: Kopecks) {
-        self.0 += rhs.0;
-    }
-}
-
-impl Sub for Kopecks {
-    type Output = Kopecks;
-    fn sub(self, rhs: Kopecks) -> Kopecks {
-        Kopecks(self.0 - rhs.0)
-    }
-}
-
-impl SubAssign for Kopecks {
-    fn sub_assign(&mut self, rhs: Kopecks) {
-        self.0 -= rhs.0;
-    }
-}
-
-impl Neg for Kopecks {
-    type Output = Kopecks;
+    /// Exact: the bound is symmetric.
     fn neg(self) -> Kopecks {
         Kopecks(-self.0)
-    }
-}
-
-impl Sum for Kopecks {
-    fn sum<I: Iterator<Item = Kopecks>>(iter: I) -> Kopecks {
-        iter.fold(Kopecks::ZERO, Add::add)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn k(kopecks: i64) -> Kopecks {
+        Kopecks::new(kopecks).unwrap()
+    }
+
+    #[test]
+    fn the_constructor_holds_the_bound() {
+        let max = Kopecks::MAX.get();
+        assert_eq!(Kopecks::new(max).map(Kopecks::get), Ok(max));
+        assert_eq!(Kopecks::new(-max).map(Kopecks::get), Ok(-max));
+        assert_eq!(Kopecks::new(0), Ok(Kopecks::ZERO));
+        for beyond in [max + 1, -max - 1, i64::MAX, i64::MIN, 5_000_000_000_000_000_000] {
+            assert_eq!(Kopecks::new(beyond), Err(AmountOutOfRange { kopecks: beyond.into() }), "{beyond}");
+            assert_eq!(Kopecks::try_from(beyond), Err(AmountOutOfRange { kopecks: beyond.into() }));
+        }
+        assert_eq!(kopecks!(250_00), k(25_000));
+        assert_eq!(kopecks!(-100_000_000_000_000), -Kopecks::MAX);
+    }
+
+    #[test]
+    fn arithmetic_is_checked_not_wrapped() {
+        assert_eq!(k(10).checked_add(k(20)), Ok(k(30)));
+        assert_eq!(k(10).checked_sub(k(25)), Ok(k(-15)));
+        assert_eq!(Kopecks::MAX.checked_add(Kopecks::ZERO), Ok(Kopecks::MAX));
+        let over = i128::from(Kopecks::MAX.get()) + 1;
+        assert_eq!(Kopecks::MAX.checked_add(k(1)), Err(AmountOutOfRange { kopecks: over }));
+        assert_eq!((-Kopecks::MAX).checked_sub(k(1)), Err(AmountOutOfRange { kopecks: -over }));
+        assert_eq!(Kopecks::MAX.checked_sub(-Kopecks::MAX).map_err(|e| e.kopecks), Err(2 * (over - 1)));
+        assert_eq!(Kopecks::try_sum([k(10), k(20), -k(5)]), Ok(k(25)));
+        assert_eq!(Kopecks::try_sum([]), Ok(Kopecks::ZERO));
+        // The attack that wrapped: two amounts of 5·10¹⁸ cannot even be built, and a sum of bounded
+        // amounts past the bound stops there instead of wrapping.
+        assert!(Kopecks::new(5_000_000_000_000_000_000).is_err());
+        assert!(Kopecks::try_sum([Kopecks::MAX, Kopecks::MAX, -Kopecks::MAX]).is_err());
+    }
 
     #[test]
     fn parses_what_people_type() {
@@ -178,8 +301,9 @@ mod tests {
             ("12 345,67 ₽", 1_234_567),
             ("1\u{a0}000 руб.", 100_000),
             ("-10", -1000),
+            ("1000000000000", 100_000_000_000_000),
         ] {
-            assert_eq!(Kopecks::parse_rubles(input), Ok(Kopecks(kopecks)), "{input}");
+            assert_eq!(Kopecks::parse_rubles(input), Ok(k(kopecks)), "{input}");
         }
     }
 
@@ -191,21 +315,38 @@ mod tests {
         assert!(matches!(Kopecks::parse_rubles("1e5"), Err(MoneyError::NotANumber(_))));
         assert_eq!(Kopecks::parse_rubles("1,234"), Err(MoneyError::TooManyDecimals));
         assert_eq!(Kopecks::parse_rubles("99999999999999999999"), Err(MoneyError::TooLarge));
+        assert_eq!(Kopecks::parse_rubles("1000000000000,01"), Err(MoneyError::TooLarge));
+        assert_eq!(Kopecks::parse_rubles("-1000000000000,01"), Err(MoneyError::TooLarge));
         assert_eq!(Kopecks::parse_payment("0"), Err(MoneyError::NotPositive));
         assert_eq!(Kopecks::parse_payment("-5"), Err(MoneyError::NotPositive));
     }
 
     #[test]
-    fn displays_in_russian_style() {
-        assert_eq!(Kopecks(123_456_789).to_string(), "1\u{202f}234\u{202f}567,89 ₽");
-        assert_eq!(Kopecks(-5).plain(), "-0,05");
-        assert_eq!(Kopecks(100).plain(), "1,00");
-        assert_eq!(Kopecks(-123_456).rubles_and_kopecks(), (-1234, -56));
+    fn each_purpose_has_its_ceiling() {
+        assert_eq!(Kopecks::parse_payment("10 000 000"), Ok(Kopecks::PAYMENT_MAX));
+        assert_eq!(Kopecks::parse_payment("10 000 000,01"), Err(MoneyError::PaymentTooLarge));
+        assert_eq!(k(1).payment(), Ok(k(1)));
+        assert_eq!(Kopecks::PRICE_MAX.price(), Ok(Kopecks::PRICE_MAX));
+        assert_eq!(k(1_000_001).price(), Err(MoneyError::PriceTooLarge));
+        assert_eq!(Kopecks::parse_rubles("999 999 999 999").unwrap().price(), Err(MoneyError::PriceTooLarge));
+        assert_eq!(Kopecks::ZERO.price(), Err(MoneyError::PriceNotPositive));
+        assert_eq!((-Kopecks::PAYMENT_MAX).carried_balance(), Ok(-Kopecks::PAYMENT_MAX));
+        assert_eq!(k(-1_000_000_001).carried_balance(), Err(MoneyError::BalanceTooLarge));
+        assert_eq!(MoneyError::PriceTooLarge.to_string(), "Цена не может быть больше 10\u{202f}000,00 ₽ за единицу.");
     }
 
     #[test]
-    fn sums_exactly() {
-        let total: Kopecks = [Kopecks(10), Kopecks(20), -Kopecks(5)].into_iter().sum();
-        assert_eq!(total, Kopecks(25));
+    fn reads_json_through_the_constructor() {
+        assert_eq!(serde_json::from_str::<Kopecks>("12345").ok(), Some(k(12_345)));
+        assert!(serde_json::from_str::<Kopecks>("9223372036854775807").is_err());
+        assert_eq!(serde_json::to_string(&k(-7)).unwrap(), "-7");
+    }
+
+    #[test]
+    fn displays_in_russian_style() {
+        assert_eq!(k(123_456_789).to_string(), "1\u{202f}234\u{202f}567,89 ₽");
+        assert_eq!(k(-5).plain(), "-0,05");
+        assert_eq!(k(100).plain(), "1,00");
+        assert_eq!(k(-123_456).rubles_and_kopecks(), (-1234, -56));
     }
 }

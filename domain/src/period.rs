@@ -36,8 +36,11 @@ const RUSSIAN_MONTHS: [&str; 12] = [
 ];
 
 impl Period {
+    /// The years a billing period, and so any date given by a person, may fall in.
+    pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2999;
+
     pub fn new(year: i32, month: u32) -> Option<Period> {
-        ((1..=12).contains(&month) && (2000..=2999).contains(&year)).then_some(Period { year, month })
+        ((1..=12).contains(&month) && Period::YEARS.contains(&year)).then_some(Period { year, month })
     }
 
     pub fn of(date: NaiveDate) -> Period {

@@ -47,7 +47,7 @@ pub fn rollover(
             return Err(ReadingError::WrongZoneCount { expected: zones.len(), got: values.len() }.into());
         }
     }
-    let wrap = MeterValue::from_whole(10_i64.pow(digits));
+    let wrap = MeterValue::from_whole(10_i64.pow(digits)).map_err(|_| RolloverError::Digits)?;
     // The display cannot show the wrap value or more: such a value means the digits are wrong.
     for (zone, value) in zones.iter().zip(previous).chain(zones.iter().zip(new)) {
         if *value >= wrap {
@@ -73,10 +73,10 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::{Kopecks, MeterSpec, Period, ReadingPoint, Service, Tariff, charges_for_meter};
+    use crate::{MeterSpec, Period, ReadingPoint, Service, Tariff, charges_for_meter, kopecks, meter_value};
 
     fn v(units: i64) -> MeterValue {
-        MeterValue::from_whole(units)
+        MeterValue::from_whole(units).unwrap()
     }
 
     /// What billing charges for the two records of a rollover read on one day, per register.
@@ -84,7 +84,7 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
         let tariffs: Vec<Tariff> = zones
             .iter()
-            .map(|zone| Tariff { service: Service::Electricity, zone: *zone, price: Kopecks(100), valid_from: day })
+            .map(|zone| Tariff { service: Service::Electricity, zone: *zone, price: kopecks!(100), valid_from: day })
             .collect();
         let record = |initial: &[MeterValue], values: &[MeterValue]| {
             let spec = MeterSpec { service: Service::Electricity, zones: zones.to_vec(), initial: initial.to_vec() };
@@ -92,7 +92,7 @@ mod tests {
             charges_for_meter(&spec, &[point], &tariffs).unwrap()
         };
         let (old, new) = (record(previous, &split.closing), record(&split.restart, new));
-        old.iter().zip(&new).map(|(a, b)| MeterValue(a.consumption.0 + b.consumption.0)).collect()
+        old.iter().zip(&new).map(|(a, b)| a.consumption.checked_add(b.consumption).unwrap()).collect()
     }
 
     #[test]
@@ -107,10 +107,10 @@ mod tests {
     #[test]
     fn only_the_register_that_wrapped_restarts_from_zero() {
         let zones = [Zone::Day, Zone::Night];
-        let (previous, new) = ([v(99_990), v(40_000)], [MeterValue(5_500), v(40_100)]);
+        let (previous, new) = ([v(99_990), v(40_000)], [meter_value!(5_500), v(40_100)]);
         let split = rollover(5, &zones, &previous, &new).unwrap();
         assert_eq!(split, Rollover { closing: vec![v(100_000), v(40_000)], restart: vec![v(0), v(40_000)] });
-        assert_eq!(billed(&zones, &previous, &new, &split), [MeterValue(15_500), v(100)]);
+        assert_eq!(billed(&zones, &previous, &new, &split), [meter_value!(15_500), v(100)]);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Whether a new reading may be recorded, and whether it needs a second look.
 
+use std::num::NonZeroU32;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{MeterValue, Period, Zone};
@@ -23,9 +25,10 @@ impl Baseline {
         accepted: &[(Period, Vec<MeterValue>)],
     ) -> Baseline {
         let (last_period, last) = accepted.last().cloned().unwrap_or((installed, initial.clone()));
-        let months = installed.months_until(last_period);
-        let average_monthly = (months >= 1 && !accepted.is_empty()).then(|| {
-            last.iter().zip(&initial).map(|(l, i)| MeterValue((l.0 - i.0).max(0) / i64::from(months))).collect()
+        let months = u32::try_from(installed.months_until(last_period)).ok().and_then(NonZeroU32::new);
+        let average_monthly = months.filter(|_| !accepted.is_empty()).map(|months| {
+            // A register below its initial value averages zero.
+            last.iter().zip(&initial).map(|(l, i)| l.checked_sub(*i).unwrap_or_default().share(months)).collect()
         });
         Baseline { last, last_period, average_monthly }
     }
@@ -47,8 +50,8 @@ impl JumpPolicy {
     /// Caps no household reaches in a month: 300 m³ of water, 10 000 kWh of electricity.
     pub fn for_service(service: crate::Service, factor: u32) -> JumpPolicy {
         let monthly_cap = match service {
-            crate::Service::Water => MeterValue::from_whole(300),
-            crate::Service::Electricity => MeterValue::from_whole(10_000),
+            crate::Service::Water => crate::meter_value!(300_000),
+            crate::Service::Electricity => crate::meter_value!(10_000_000),
         };
         JumpPolicy { factor, monthly_cap }
     }
@@ -100,18 +103,21 @@ pub enum ReadingError {
     PeriodClosed { period: String },
 }
 
-/// Refuses `new` values below `previous` on any register (the meter runs only forward).
-pub fn check_not_below(zones: &[Zone], new: &[MeterValue], previous: &[MeterValue]) -> Result<(), ReadingError> {
-    for ((zone, new), previous) in zones.iter().zip(new).zip(previous) {
-        if new < previous {
-            return Err(ReadingError::Decreasing {
+/// The consumption from `previous` to `new` on each register; refuses values below `previous`
+/// (the meter runs only forward).
+fn consumption(zones: &[Zone], new: &[MeterValue], previous: &[MeterValue]) -> Result<Vec<MeterValue>, ReadingError> {
+    zones
+        .iter()
+        .zip(new)
+        .zip(previous)
+        .map(|((zone, new), previous)| {
+            new.checked_sub(*previous).map_err(|_| ReadingError::Decreasing {
                 zone_label: zone.label().to_lowercase(),
                 previous: *previous,
                 new: *new,
-            });
-        }
-    }
-    Ok(())
+            })
+        })
+        .collect()
 }
 
 /// Checks a correction of a past reading: it must fit between its neighbours. Jumps are not
@@ -125,7 +131,7 @@ pub fn check_correction(
     if new.len() != zones.len() {
         return Err(ReadingError::WrongZoneCount { expected: zones.len(), got: new.len() });
     }
-    check_not_below(zones, new, before)?;
+    consumption(zones, new, before)?;
     if let Some(after) = after {
         for ((zone, new), next) in zones.iter().zip(new).zip(after) {
             if new > next {
@@ -154,13 +160,13 @@ pub fn check_reading(
     if period < baseline.last_period {
         return Err(ReadingError::PeriodClosed { period: period.russian() });
     }
-    check_not_below(zones, new, &baseline.last)?;
-    let months = i64::from(baseline.last_period.months_until(period).max(1));
-    for (i, zone) in zones.iter().enumerate() {
-        let consumption = new[i] - baseline.last[i];
-        let cap = MeterValue(policy.monthly_cap.0 * months);
-        let usual = baseline.average_monthly.as_ref().map(|avg| MeterValue(avg[i].0 * months));
-        let over_usual = usual.is_some_and(|u| u.0 > 0 && consumption.0 > u.0 * i64::from(policy.factor));
+    let consumption = consumption(zones, new, &baseline.last)?;
+    let months = u32::try_from(baseline.last_period.months_until(period)).unwrap_or(0).max(1);
+    for (i, (zone, consumption)) in zones.iter().zip(consumption).enumerate() {
+        // Thresholds beyond what a meter can show saturate there: nothing exceeds them.
+        let cap = policy.monthly_cap.saturating_times(months);
+        let usual = baseline.average_monthly.as_ref().map(|avg| avg[i].saturating_times(months));
+        let over_usual = usual.is_some_and(|u| u > MeterValue::ZERO && consumption > u.saturating_times(policy.factor));
         if over_usual || consumption > cap {
             return Ok(ReadingVerdict::Suspicious { zone: *zone, consumption, usual: usual.unwrap_or(cap) });
         }
@@ -171,13 +177,13 @@ pub fn check_reading(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Service;
+    use crate::{Service, meter_value};
 
     fn p(s: &str) -> Period {
         Period::parse(s).unwrap()
     }
     fn v(units: i64) -> MeterValue {
-        MeterValue::from_whole(units)
+        MeterValue::from_whole(units).unwrap()
     }
     fn policy() -> JumpPolicy {
         JumpPolicy::for_service(Service::Electricity, 5)
@@ -216,7 +222,7 @@ mod tests {
     fn equal_reading_is_fine_lower_is_refused() {
         let b = steady();
         assert_eq!(check_reading(&[Zone::Single], &[v(1400)], p("2026-06"), &b, policy()), Ok(ReadingVerdict::Normal));
-        let err = check_reading(&[Zone::Single], &[MeterValue(1_399_999)], p("2026-06"), &b, policy()).unwrap_err();
+        let err = check_reading(&[Zone::Single], &[meter_value!(1_399_999)], p("2026-06"), &b, policy()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "Показание (общая) 1399,999 меньше предыдущего (1400). Проверьте цифры. \

@@ -8,6 +8,7 @@ mod m20261127_000001_seal_events;
 mod m20261128_000001_ledger_indexes;
 mod m20261129_000001_link_code_hashes;
 mod m20261130_000001_import_drafts;
+mod m20261201_000001_quarantine_out_of_range;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_ledger_indexes::Migration),
             Box::new(m20261129_000001_link_code_hashes::Migration),
             Box::new(m20261130_000001_import_drafts::Migration),
+            Box::new(m20261201_000001_quarantine_out_of_range::Migration),
         ]
     }
 }
@@ -27,13 +29,28 @@ impl MigratorTrait for Migrator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm_migration::sea_orm::{ConnectionTrait, Database};
+    use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+
+    /// A new SQLite file in a temporary directory (removed when the directory is dropped).
+    async fn sqlite_file() -> (tempfile::TempDir, DatabaseConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        (dir, Database::connect(&url).await.unwrap())
+    }
+
+    /// How many migrations come before the one named `name`.
+    fn steps_before(name: &str) -> u32 {
+        Migrator::migrations().iter().position(|m| m.name() == name).expect("a migration of that name") as u32
+    }
+
+    async fn texts(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+        let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        rows.iter().map(|row| row.try_get::<String>("", "t").unwrap()).collect()
+    }
 
     #[tokio::test]
     async fn migrates_up_and_down_on_a_sqlite_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-        let db = Database::connect(&url).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
         let count_tables = || async {
             db.query_all_raw(sea_orm_migration::sea_orm::Statement::from_string(
                 db.get_database_backend(),
@@ -62,12 +79,8 @@ mod tests {
     #[tokio::test]
     async fn link_codes_issued_before_hashing_are_hashed_in_place() {
         use sea_orm_migration::sea_orm::Statement;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-        let db = Database::connect(&url).await.unwrap();
-        let hashing = Migrator::migrations().iter().position(|m| m.name() == "m20261129_000001_link_code_hashes");
-        let before_hashing = hashing.expect("the hashing migration") as u32;
-        Migrator::up(&db, Some(before_hashing)).await.unwrap();
+        let (_dir, db) = sqlite_file().await;
+        Migrator::up(&db, Some(steps_before("m20261129_000001_link_code_hashes"))).await.unwrap();
         db.execute_unprepared(
             "INSERT INTO link_codes (code, expires_at, created_at) \
              VALUES ('ABCD2345', '2030-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
@@ -84,5 +97,37 @@ mod tests {
         let hash: String = row.try_get("", "code_hash").unwrap();
         // `printf ABCD2345 | sha256sum`
         assert_eq!(hash, "a00d76646eba91b057841554d5c8334f498dc592ed744bce404f21fe271cd36e");
+    }
+
+    #[tokio::test]
+    async fn amounts_out_of_bounds_move_to_the_audit_log() {
+        let (_dir, db) = sqlite_file().await;
+        Migrator::up(&db, Some(steps_before("m20261201_000001_quarantine_out_of_range"))).await.unwrap();
+        // A real price, one of a trillion rubles (accepted before prices were bounded), one of
+        // i64::MAX and a negative one.
+        db.execute_unprepared(
+            "INSERT INTO tariffs (service, zone, price_kopecks, valid_from, created_at) VALUES \
+             ('water', 'single', 4000, '2020-01-01', '2026-01-01T00:00:00Z'), \
+             ('water', 'single', 99999999999900, '2026-02-01', '2026-02-01T00:00:00Z'), \
+             ('electricity', 'single', 9223372036854775807, '2026-02-01', '2026-02-01T00:00:00Z'), \
+             ('electricity', 'day', -5, '2026-02-01', '2026-02-01T00:00:00Z')",
+        )
+        .await
+        .unwrap();
+
+        Migrator::up(&db, None).await.unwrap();
+        let left = texts(&db, "SELECT CAST(price_kopecks AS TEXT) AS t FROM tariffs").await;
+        assert_eq!(left, ["4000"]);
+        let moved =
+            texts(&db, "SELECT details AS t FROM audit_log WHERE action = 'ledger.quarantine' ORDER BY entity_id")
+                .await;
+        assert_eq!(moved.len(), 3);
+        let first: serde_json::Value = serde_json::from_str(&moved[0]).unwrap();
+        assert_eq!(first["row"]["price_kopecks"], "99999999999900");
+        assert_eq!(first["row"]["valid_from"], "2026-02-01");
+        assert!(first["reason"].as_str().unwrap().contains("цена вне пределов"), "{first}");
+        assert!(moved[1].contains("9223372036854775807"), "{}", moved[1]);
+        let entities = texts(&db, "SELECT DISTINCT entity AS t FROM audit_log").await;
+        assert_eq!(entities, ["tariff"]);
     }
 }

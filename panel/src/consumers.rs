@@ -50,7 +50,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
     let conn = ctx.db.conn();
     let consumer = found(consumer::Entity::find_by_id(id).one(conn).await)?;
     let rows = listing::contract_rows(conn, Scope::Consumer(id), ctx.current_period()).await.map_err(internal)?;
-    let balance: domain::Balance = rows.iter().map(|r| r.balance).sum();
+    let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(internal)?;
     let telegram = telegram_link::Entity::find()
         .filter(telegram_link::Column::ConsumerId.eq(id))
         .count(conn)

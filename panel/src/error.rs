@@ -87,7 +87,8 @@ refusals!(
     },
     PaymentError => |e: &PaymentError| match e {
         PaymentError::UnknownContract(_) => Some("contract"),
-        PaymentError::NotPositive => Some("amount"),
+        PaymentError::Amount(_) => Some("amount"),
+        PaymentError::PaidOn(_) => Some("paid_on"),
         PaymentError::DuplicateReference(_) => Some("reference"),
         PaymentError::Internal(_) => None,
     },
@@ -98,7 +99,8 @@ refusals!(
         _ => None,
     },
     TariffError => |e: &TariffError| match e {
-        TariffError::NotPositive => Some("price"),
+        TariffError::Price(_) => Some("price"),
+        TariffError::ValidFrom(_) => Some("valid_from"),
         TariffError::ZoneNotForService(..) => Some("zone"),
         TariffError::Duplicate(..) => Some("valid_from"),
         TariffError::Internal(_) => None,

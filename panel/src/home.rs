@@ -28,7 +28,8 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
         .map_err(internal)?;
     let unread = service::readings::unread_plots(conn, period).await.map_err(internal)?.len();
     let balances = debt::balances(conn, Scope::All, None).await.map_err(internal)?;
-    let owed: domain::Kopecks = balances.values().map(|b| b.debt()).filter(|d| d.is_positive()).sum();
+    let owed =
+        domain::Kopecks::try_sum(balances.values().map(|b| b.debt()).filter(|d| d.is_positive())).map_err(internal)?;
     let debtors = balances.values().filter(|b| b.debt().is_positive()).count();
     let verification_due =
         meters::verification_due(conn, ctx.today(), VERIFICATION_NOTICE_DAYS).await.map_err(internal)?.len();

@@ -109,7 +109,7 @@ pub fn balance_cell(balance: Balance) -> Markup {
     html! {
         @if debt.is_positive() {
             td.num.debt { (debt) }
-        } @else if debt.0 < 0 {
+        } @else if debt.is_negative() {
             td.num { "переплата " (-debt) }
         } @else {
             td.num.muted { "—" }

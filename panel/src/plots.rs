@@ -49,7 +49,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
     let conn = ctx.db.conn();
     let plot = found(plot::Entity::find_by_id(id).one(conn).await)?;
     let rows = listing::contract_rows(conn, Scope::Plot(id), ctx.current_period()).await.map_err(internal)?;
-    let balance: domain::Balance = rows.iter().map(|r| r.balance).sum();
+    let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(internal)?;
     Ok(layout::page(
         &user,
         &format!("Участок {}", plot.number),

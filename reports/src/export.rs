@@ -154,8 +154,13 @@ impl Shown {
             return Cell::Empty;
         }
         match (self, value) {
-            (Shown::Rubles, Value::BigInt(Some(kopecks))) => Cell::Money(Kopecks(kopecks)),
-            (Shown::Units, Value::BigInt(Some(thousandths))) => Cell::Units(MeterValue(thousandths)),
+            // A stored number beyond its type's bounds is shown as it is, marked, not converted.
+            (Shown::Rubles, Value::BigInt(Some(kopecks))) => {
+                Kopecks::new(kopecks).map_or_else(|e| format!("{kopecks} коп.: {e}").into(), Cell::Money)
+            }
+            (Shown::Units, Value::BigInt(Some(thousandths))) => {
+                MeterValue::new(thousandths).map_or_else(|e| format!("{thousandths} тыс. ед.: {e}").into(), Cell::Units)
+            }
             (_, Value::BigInt(Some(n))) => Cell::Int(n),
             (_, Value::Int(Some(n))) => Cell::Int(n.into()),
             (_, Value::SmallInt(Some(n))) => Cell::Int(n.into()),

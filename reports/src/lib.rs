@@ -41,6 +41,19 @@ impl From<rust_xlsxwriter::XlsxError> for ReportError {
     }
 }
 
+/// Sums of stored amounts or values beyond the bound: the data is wrong, not the request.
+impl From<domain::AmountOutOfRange> for ReportError {
+    fn from(e: domain::AmountOutOfRange) -> Self {
+        ReportError::Internal(e.into())
+    }
+}
+
+impl From<domain::ValueOutOfRange> for ReportError {
+    fn from(e: domain::ValueOutOfRange) -> Self {
+        ReportError::Internal(e.into())
+    }
+}
+
 impl From<tokio::task::JoinError> for ReportError {
     fn from(e: tokio::task::JoinError) -> Self {
         ReportError::Internal(Internal(e.into()))

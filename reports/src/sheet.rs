@@ -96,8 +96,8 @@ impl Cell<'_> {
             Cell::Int(n) => digits(*n) + 1,
             Cell::Bool(_) => 6,
             // Thousands separators, the decimal part and a sign.
-            Cell::Money(amount) => digits(amount.0 / 100) * 4 / 3 + 4,
-            Cell::Units(value) => digits(value.0 / 1000) + 5,
+            Cell::Money(amount) => digits(amount.get() / 100) * 4 / 3 + 4,
+            Cell::Units(value) => digits(value.thousandths() / 1000) + 5,
             Cell::Date(_) => 10,
             Cell::DateTime(_) => 16,
             Cell::Link { text, .. } => text.chars().count(),
@@ -260,6 +260,7 @@ pub(crate) fn write_row(sheet: &mut Worksheet, row: RowNum, cells: &[Cell], look
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::kopecks;
 
     #[test]
     fn long_text_is_cut_at_excels_limit() {
@@ -270,7 +271,7 @@ mod tests {
 
     #[test]
     fn widths_fit_the_longest_header_word_and_cell() {
-        let rows = vec![vec![Cell::from("Иванова Мария Петровна"), Cell::Money(Kopecks(123_456_78))]];
+        let rows = vec![vec![Cell::from("Иванова Мария Петровна"), Cell::Money(kopecks!(123_456_78))]];
         let widths = fit_widths(&["Потребитель", "Долг, ₽"], &rows);
         // «123 456,78»: six digits, their separators, the kopecks.
         assert_eq!(widths, [(22 + PADDING) as f64, (12 + PADDING) as f64]);

@@ -3,7 +3,7 @@
 //! drift apart, and its example rows import as they are.
 
 use chrono::NaiveDate;
-use domain::{Kopecks, MeterValue, Service, TariffPlan};
+use domain::{Service, TariffPlan, kopecks, meter_value};
 use rust_xlsxwriter::{ColNum, DataValidation, DocProperties, Workbook, Worksheet, XlsxError};
 use service::register_import::SCHEMA;
 
@@ -44,9 +44,9 @@ fn examples() -> [Vec<(&'static str, Cell<'static>)>; 2] {
         ("Счётчик", "ВК-123456".into()),
         ("Пломба", "0012345".into()),
         ("Поверка до", day(2030, 6, 1)),
-        ("Показание", MeterValue(123_500).into()),
+        ("Показание", meter_value!(123_500).into()),
         ("Дата показания", day(2026, 3, 1)),
-        ("Сальдо", Kopecks(1_500_00).into()),
+        ("Сальдо", kopecks!(1_500_00).into()),
     ];
     let electricity = [
         ("Договор", "Э-001".into()),
@@ -54,10 +54,10 @@ fn examples() -> [Vec<(&'static str, Cell<'static>)>; 2] {
         ("Тариф", TariffPlan::DayNight.label().into()),
         ("Счётчик", "ЭН-654321".into()),
         ("Пломба", "0012346".into()),
-        ("Показание", MeterValue(10_234_500).into()),
-        ("Показание ночь", MeterValue(4_567_250).into()),
+        ("Показание", meter_value!(10_234_500).into()),
+        ("Показание ночь", meter_value!(4_567_250).into()),
         ("Дата показания", day(2026, 3, 1)),
-        ("Сальдо", Kopecks(-200_50).into()),
+        ("Сальдо", kopecks!(-200_50).into()),
     ];
     [consumer.iter().cloned().chain(water).collect(), consumer.into_iter().chain(electricity).collect()]
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use calamine::{Data, Range, Reader};
 use common::{Book, Cooperative, MARCH, PUBLIC_URL, Table, date, day, open, period, rubles, units};
-use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingStatus};
+use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingStatus, kopecks};
 use entities::{charge, contract, meter, payment, reading};
 use reports::{ReportError, export_file_name, monthly_data, monthly_report, monthly_report_file_name, write_monthly};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -63,16 +63,20 @@ async fn consumption_charges(conn: &impl ConnectionTrait, month: Period) -> Vec<
 /// Rubles in a cell, back in kopecks (exact: the cell holds the nearest double to kopecks/100).
 fn kopecks(cell: &Data) -> Kopecks {
     match cell {
-        Data::Float(rubles) => Kopecks((rubles * 100.0).round() as i64),
+        Data::Float(rubles) => Kopecks::new((rubles * 100.0).round() as i64).unwrap(),
         other => panic!("expected money, found {other:?}"),
     }
 }
 
 fn meter_value(cell: &Data) -> MeterValue {
     match cell {
-        Data::Float(units) => MeterValue((units * 1000.0).round() as i64),
+        Data::Float(units) => MeterValue::new((units * 1000.0).round() as i64).unwrap(),
         other => panic!("expected a meter value, found {other:?}"),
     }
+}
+
+fn add(sum: &mut Kopecks, amount: Kopecks) {
+    *sum = sum.checked_add(amount).unwrap();
 }
 
 #[tokio::test]
@@ -148,11 +152,11 @@ async fn accounts_sheet_follows_the_ledger() {
     let closing = debt::balances(conn, Scope::All, Some(period(MARCH))).await.unwrap();
     let mut charged: HashMap<i64, Kopecks> = HashMap::new();
     for charge in charge::Entity::find().filter(charge::Column::Period.eq(period(MARCH))).all(conn).await.unwrap() {
-        *charged.entry(charge.contract_id).or_default() += charge.amount_kopecks;
+        add(charged.entry(charge.contract_id).or_default(), charge.amount_kopecks);
     }
     let mut paid: HashMap<i64, Kopecks> = HashMap::new();
     for payment in payment::Entity::find().filter(payment::Column::Period.eq(period(MARCH))).all(conn).await.unwrap() {
-        *paid.entry(payment.contract_id).or_default() += payment.amount_kopecks;
+        add(paid.entry(payment.contract_id).or_default(), payment.amount_kopecks);
     }
 
     let (total, lines) = sheet.rows.split_last().expect("rows and a totals row");
@@ -169,7 +173,7 @@ async fn accounts_sheet_follows_the_ledger() {
         ];
         for (header, amount) in expected {
             assert_eq!(sheet.cell(row, header), &rubles(amount), "{header} of contract {id}");
-            *sums.entry(header).or_default() += amount;
+            add(sums.entry(header).or_default(), amount);
         }
     }
     assert_eq!(sheet.text(total, "Участок"), "Итого");
@@ -180,13 +184,13 @@ async fn accounts_sheet_follows_the_ledger() {
     let by_contract = |number: &str, header: &str| {
         kopecks(sheet.cell(lines.iter().find(|r| sheet.text(r, "Договор") == number).unwrap(), header))
     };
-    assert_eq!(by_contract("В-1", OPENING), Kopecks(250_00), "400 charged − 150 paid");
-    assert_eq!(by_contract("Э-2", OPENING), Kopecks(-1_280_00), "720 charged − 2 000 paid");
-    assert_eq!(by_contract("Э-2", CLOSING), Kopecks(-200_00));
+    assert_eq!(by_contract("В-1", OPENING), kopecks!(250_00), "400 charged − 150 paid");
+    assert_eq!(by_contract("Э-2", OPENING), kopecks!(-1_280_00), "720 charged − 2 000 paid");
+    assert_eq!(by_contract("Э-2", CLOSING), kopecks!(-200_00));
     assert_eq!(by_contract("Э-3", CHARGED), Kopecks::ZERO, "a reading under review is not billed");
-    assert_eq!(by_contract("В-3", CHARGED), Kopecks(123_45), "the opening balance counts as a charge");
-    assert_eq!(kopecks(sheet.cell(total, CHARGED)), Kopecks(1_803_45));
-    assert_eq!(kopecks(sheet.cell(total, CLOSING)), Kopecks(1_403_45));
+    assert_eq!(by_contract("В-3", CHARGED), kopecks!(123_45), "the opening balance counts as a charge");
+    assert_eq!(kopecks(sheet.cell(total, CHARGED)), kopecks!(1_803_45));
+    assert_eq!(kopecks(sheet.cell(total, CLOSING)), kopecks!(1_403_45));
 }
 
 #[tokio::test]
@@ -243,12 +247,12 @@ async fn summary_sheet_adds_up() {
     assert_eq!(summary.get((0, 0)), Some(&Data::String("Отчёт за март 2026".into())));
 
     // Consumption and charges per service and zone, summed from the meter sheet.
-    let mut by_zone: BTreeMap<(String, String), (i64, Kopecks)> = BTreeMap::new();
+    let mut by_zone: BTreeMap<(String, String), (MeterValue, Kopecks)> = BTreeMap::new();
     for row in meters.rows.iter().filter(|r| meters.cell(r, "Начислено, ₽") != &Data::Empty) {
         let key = (meters.text(row, "Услуга"), meters.text(row, "Зона"));
         let (consumption, charged) = by_zone.entry(key).or_default();
-        *consumption += meter_value(meters.cell(row, "Расход")).thousandths();
-        *charged += kopecks(meters.cell(row, "Начислено, ₽"));
+        *consumption = consumption.checked_add(meter_value(meters.cell(row, "Расход"))).unwrap();
+        add(charged, kopecks(meters.cell(row, "Начислено, ₽")));
     }
     assert_eq!(by_zone.len(), 3);
     for ((service, zone), (consumption, charged)) in &by_zone {
@@ -256,12 +260,13 @@ async fn summary_sheet_adds_up() {
             .rows()
             .find(|r| &r[0].to_string() == service && &r[1].to_string() == zone)
             .unwrap_or_else(|| panic!("no summary row {service}/{zone}"));
-        assert_eq!(row[3], units(MeterValue(*consumption)), "{service}/{zone}");
+        assert_eq!(row[3], units(*consumption), "{service}/{zone}");
         assert_eq!(row[4], rubles(*charged), "{service}/{zone}");
     }
-    let stored: Kopecks = consumption_charges(conn, period(MARCH)).await.iter().map(|c| c.amount_kopecks).sum();
+    let stored =
+        Kopecks::try_sum(consumption_charges(conn, period(MARCH)).await.iter().map(|c| c.amount_kopecks)).unwrap();
     assert_eq!(labelled(&summary, "Итого за потребление")[4], rubles(stored));
-    assert_eq!(stored, Kopecks(1_680_00));
+    assert_eq!(stored, kopecks!(1_680_00));
 
     let (total, lines) = accounts.rows.split_last().unwrap();
     let closing: Vec<Kopecks> = lines.iter().map(|r| kopecks(accounts.cell(r, CLOSING))).collect();
@@ -270,12 +275,12 @@ async fn summary_sheet_adds_up() {
     assert_eq!(value("Участков не снято"), Data::Float(1.0), "plot 3: В-3 unread");
     assert_eq!(value("Начислено за месяц, ₽"), accounts.cell(total, CHARGED).clone());
     assert_eq!(value("Оплачено за месяц, ₽"), accounts.cell(total, PAID).clone());
-    assert_eq!(value("Оплачено за месяц, ₽"), rubles(Kopecks(150_00)));
-    let owed: Kopecks = closing.iter().copied().filter(|d| d.is_positive()).sum();
+    assert_eq!(value("Оплачено за месяц, ₽"), rubles(kopecks!(150_00)));
+    let owed = Kopecks::try_sum(closing.iter().copied().filter(|d| d.is_positive())).unwrap();
     assert_eq!(value("Долг должников на конец месяца, ₽"), rubles(owed));
-    assert_eq!(owed, Kopecks(1_603_45));
-    assert_eq!(value("Начислено за месяц, ₽"), rubles(Kopecks(1_803_45)), "consumption and the opening balance");
-    assert_eq!(value("Переплата на конец месяца, ₽"), rubles(Kopecks(200_00)));
+    assert_eq!(owed, kopecks!(1_603_45));
+    assert_eq!(value("Начислено за месяц, ₽"), rubles(kopecks!(1_803_45)), "consumption and the opening balance");
+    assert_eq!(value("Переплата на конец месяца, ₽"), rubles(kopecks!(200_00)));
     assert_eq!(value("Сальдо на конец месяца, ₽"), accounts.cell(total, CLOSING).clone());
     assert_eq!(value("Договоров с долгом"), Data::Float(closing.iter().filter(|d| d.is_positive()).count() as f64));
 }
@@ -310,7 +315,7 @@ async fn sheets_lay_out_the_data() {
     let listed: Vec<String> = unread.rows.iter().map(|r| unread.text(r, "Договор")).collect();
     let expected: Vec<&str> = data.unread.iter().map(|line| line.contract.number.as_str()).collect();
     assert_eq!(listed, expected);
-    assert_eq!(data.summary.totals.closing, Kopecks(1_403_45));
+    assert_eq!(data.summary.totals.closing, kopecks!(1_403_45));
 }
 
 #[tokio::test]
@@ -336,14 +341,11 @@ async fn demo_cooperative_report_matches_the_ledger() {
     let mut book = open(monthly_report(&t.ctx, february, PUBLIC_URL).await.unwrap());
 
     let meters = Table::read(&mut book, "Показания");
-    let on_sheet: Kopecks = meters
-        .rows
-        .iter()
-        .map(|r| meters.cell(r, "Начислено, ₽"))
-        .filter(|cell| *cell != &Data::Empty)
-        .map(kopecks)
-        .sum();
-    let stored: Kopecks = consumption_charges(conn, february).await.iter().map(|c| c.amount_kopecks).sum();
+    let on_sheet = Kopecks::try_sum(
+        meters.rows.iter().map(|r| meters.cell(r, "Начислено, ₽")).filter(|cell| *cell != &Data::Empty).map(kopecks),
+    )
+    .unwrap();
+    let stored = Kopecks::try_sum(consumption_charges(conn, february).await.iter().map(|c| c.amount_kopecks)).unwrap();
     assert!(stored.is_positive());
     assert_eq!(on_sheet, stored);
 

@@ -49,21 +49,26 @@ pub async fn balances(
     rows.into_iter()
         .map(|row| {
             let id: i64 = row.try_get("", "contract_id")?;
-            let charged: i64 = row.try_get("", "charged")?;
-            let paid: i64 = row.try_get("", "paid")?;
-            Ok((id, Balance { charged: Kopecks(charged), paid: Kopecks(paid) }))
+            Ok((id, Balance::new(row.try_get("", "charged")?, row.try_get("", "paid")?)?))
         })
         .collect()
 }
 
 /// SQL: the total of `table`'s amounts for the contract `c`, narrowed by `filter` (`AND …`).
+///
+/// It cannot overflow: every stored amount is within ±`Kopecks::MAX` (10¹⁴), and a contract has a
+/// few charges a month (one per register, plus an opening balance once) and payments of at most
+/// `Kopecks::PAYMENT_MAX` (10⁹) each. Reaching `i64::MAX` (9.2·10¹⁸) would take 92 000 charges at
+/// the bound (3 800 years of a two-zone meter) or 9·10⁹ payments. Past it, SQLite's `SUM` fails with «integer
+/// overflow» and PostgreSQL's cast with «bigint out of range»: an error, never a wrapped sum. The
+/// total is read through `Kopecks`' constructor, so one beyond `Kopecks::MAX` is an error too.
 fn contract_sum(table: &str, filter: &str) -> String {
     format!("CAST(COALESCE((SELECT SUM(amount_kopecks) FROM {table} WHERE contract_id = c.id {filter}), 0) AS BIGINT)")
 }
 
 /// The total balance of a scope.
 pub async fn total(conn: &impl ConnectionTrait, scope: Scope) -> Result<Balance, DbErr> {
-    Ok(balances(conn, scope, None).await?.into_values().sum())
+    Ok(Balance::try_sum(balances(conn, scope, None).await?.into_values())?)
 }
 
 /// One contract's line in a consumer's statement.
@@ -110,7 +115,7 @@ impl Statement {
             }
             if let Some((period, amount)) = line.opening_balance {
                 let opened = period.next().first_day().format("%d.%m.%Y");
-                let carried = Balance { charged: amount, paid: Kopecks::ZERO }.describe().to_lowercase();
+                let carried = Balance::of_debt(amount).describe().to_lowercase();
                 out.push_str(&format!("Входящее сальдо на {opened}: {carried}\n"));
             }
             match line.last_payment {
@@ -129,7 +134,8 @@ impl Statement {
 /// Everything a consumer owes, per contract, with the latest charge and payment: one query,
 /// because the bot asks this for every «Задолженность».
 pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<Statement, DbErr> {
-    // The latest period of one kind of charge, and that period's total.
+    // The latest period of one kind of charge, and that period's total (a few lines: it cannot
+    // overflow, see `contract_sum`).
     let latest = |kind: ChargeKind| {
         let last = format!("SELECT MAX(period) FROM charges WHERE contract_id = c.id AND kind = '{}'", kind.code());
         format!(
@@ -164,8 +170,7 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         let code = kind.code();
         let Some(period) = row.try_get::<Option<String>>("", &format!("{code}_period"))? else { return Ok(None) };
         let period = Period::parse(&period).map_err(|e| unreadable(&e))?;
-        let amount: i64 = row.try_get("", &format!("{code}_amount"))?;
-        Ok(Some((period, Kopecks(amount))))
+        Ok(Some((period, row.try_get("", &format!("{code}_amount"))?)))
     };
     let lines = db::query(conn, &sql, [consumer_id.into()])
         .await?
@@ -173,7 +178,7 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         .map(|row| {
             let service: String = row.try_get("", "service")?;
             let paid_on: Option<NaiveDate> = row.try_get("", "payment_paid_on")?;
-            let paid_amount: Option<i64> = row.try_get("", "payment_amount_kopecks")?;
+            let paid_amount: Option<Kopecks> = row.try_get("", "payment_amount_kopecks")?;
             Ok(ContractLine {
                 contract_id: row.try_get("", "id")?,
                 contract_number: row.try_get("", "number")?,
@@ -182,14 +187,11 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
                 meter_serial: row.try_get("", "serial")?,
                 last_charge: charge(row, ChargeKind::Consumption)?,
                 opening_balance: charge(row, ChargeKind::OpeningBalance)?,
-                last_payment: paid_on.zip(paid_amount.map(Kopecks)),
-                balance: Balance {
-                    charged: Kopecks(row.try_get("", "charged")?),
-                    paid: Kopecks(row.try_get("", "paid")?),
-                },
+                last_payment: paid_on.zip(paid_amount),
+                balance: Balance::new(row.try_get("", "charged")?, row.try_get("", "paid")?)?,
             })
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
-    let total = lines.iter().map(|l| l.balance).sum();
+    let total = Balance::try_sum(lines.iter().map(|l| l.balance))?;
     Ok(Statement { lines, total })
 }

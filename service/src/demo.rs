@@ -4,7 +4,7 @@
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
 use domain::{
     Kopecks, MeterSpec, MeterValue, PaymentSource, Period, Phone, PlotNumber, ReadingPoint, ReadingSource,
-    ReadingStatus, Service, TariffPlan, Zone, charges_for_meter,
+    ReadingStatus, Service, TariffPlan, Zone, charges_for_meter, kopecks,
 };
 use entities::{consumer, contract, holding, meter, payment, plot, reading, tariff};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, Set};
@@ -115,12 +115,12 @@ fn person(rng: &mut Rng) -> String {
     }
 }
 
-/// Prices before and after the mid-history change, in kopecks per unit.
-const PRICES: &[(Service, Zone, i64, i64)] = &[
-    (Service::Water, Zone::Single, 4_512, 4_830),
-    (Service::Electricity, Zone::Single, 650, 695),
-    (Service::Electricity, Zone::Day, 720, 770),
-    (Service::Electricity, Zone::Night, 360, 385),
+/// Prices before and after the mid-history change, per unit.
+const PRICES: &[(Service, Zone, Kopecks, Kopecks)] = &[
+    (Service::Water, Zone::Single, kopecks!(45_12), kopecks!(48_30)),
+    (Service::Electricity, Zone::Single, kopecks!(6_50), kopecks!(6_95)),
+    (Service::Electricity, Zone::Day, kopecks!(7_20), kopecks!(7_70)),
+    (Service::Electricity, Zone::Night, kopecks!(3_60), kopecks!(3_85)),
 ];
 
 /// Rows are inserted in chunks that stay under SQLite's limit of bound variables.
@@ -157,8 +157,8 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
         .iter()
         .flat_map(|&(service, zone, before, after)| {
             [
-                domain::Tariff { service, zone, price: Kopecks(before), valid_from: start - Duration::days(365) },
-                domain::Tariff { service, zone, price: Kopecks(after), valid_from: change_period.first_day() },
+                domain::Tariff { service, zone, price: before, valid_from: start - Duration::days(365) },
+                domain::Tariff { service, zone, price: after, valid_from: change_period.first_day() },
             ]
         })
         .collect();
@@ -239,7 +239,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                 plan,
             ));
             let initial: Vec<MeterValue> =
-                plan.zones().iter().map(|_| MeterValue::from_whole(rng.range(0, 5_000))).collect();
+                plan.zones().iter().map(|_| MeterValue::from_whole(rng.range(0, 5_000))).collect::<Result<_, _>>()?;
             meters.push((
                 meter::ActiveModel {
                     id: Set(id),
@@ -291,7 +291,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                     (Service::Electricity, Zone::Night) => rng.range(20_000, 150_000),
                     (Service::Electricity, _) => rng.range(40_000, if summer { 400_000 } else { 250_000 }),
                 };
-                *value = MeterValue(value.0 + units);
+                *value = value.checked_add(MeterValue::new(units)?)?;
             }
             if read {
                 let last_day = if is_current { ctx.today().day() } else { period.last_day().day() };
@@ -339,18 +339,18 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
         let habit = rng.range(0, 99);
         for period_charges in charges.chunk_by(|a, b| a.period == b.period) {
             let period = period_charges[0].period;
-            let billed: Kopecks = period_charges.iter().map(|c| c.amount).sum();
-            summary.charged += billed;
+            let billed = Kopecks::try_sum(period_charges.iter().map(|c| c.amount))?;
+            summary.charged = summary.charged.checked_add(billed)?;
             let amount = match habit {
                 0..=69 => billed,
-                70..=84 => Kopecks(billed.0 * rng.range(30, 90) / 100),
+                70..=84 => Kopecks::new(billed.get() * rng.range(30, 90) / 100)?,
                 85..=94 if rng.chance(50) => billed,
                 85..=94 => Kopecks::ZERO,
-                _ => Kopecks(billed.0 + rng.range(0, 50_000)),
+                _ => billed.checked_add(Kopecks::new(rng.range(0, 50_000))?)?,
             };
             let paid_on = period.next().first_day() + Duration::days(rng.range(2, 20));
             if amount.is_positive() && Period::of(paid_on) < current.next() && paid_on <= ctx.today() {
-                summary.paid += amount;
+                summary.paid = summary.paid.checked_add(amount)?;
                 payment_rows.push(payment::ActiveModel {
                     id: NotSet,
                     contract_id: Set(contract_id),

@@ -24,7 +24,22 @@ impl From<anyhow::Error> for Internal {
     }
 }
 
-/// Lets `?` turn database and I/O errors into an operation error's `Internal` variant.
+/// Stored amounts or values whose sum or difference is beyond the bound: the data is wrong, not
+/// the request (what users type is refused with its own message before it gets here).
+impl From<domain::AmountOutOfRange> for Internal {
+    fn from(e: domain::AmountOutOfRange) -> Self {
+        Internal(e.into())
+    }
+}
+
+impl From<domain::ValueOutOfRange> for Internal {
+    fn from(e: domain::ValueOutOfRange) -> Self {
+        Internal(e.into())
+    }
+}
+
+/// Lets `?` turn database and I/O errors, and sums of stored amounts beyond the bound, into an
+/// operation error's `Internal` variant.
 macro_rules! internal_errors {
     ($($error:ty),+ $(,)?) => {$(
         impl From<sea_orm::DbErr> for $error {
@@ -34,6 +49,16 @@ macro_rules! internal_errors {
         }
         impl From<std::io::Error> for $error {
             fn from(e: std::io::Error) -> Self {
+                Self::Internal(e.into())
+            }
+        }
+        impl From<domain::AmountOutOfRange> for $error {
+            fn from(e: domain::AmountOutOfRange) -> Self {
+                Self::Internal(e.into())
+            }
+        }
+        impl From<domain::ValueOutOfRange> for $error {
+            fn from(e: domain::ValueOutOfRange) -> Self {
                 Self::Internal(e.into())
             }
         }

@@ -259,24 +259,26 @@ pub async fn consumers(
     let mut rows_by_consumer = contract_rows_by(conn, period, |row| row.consumer.id).await?;
     let mut consumers = consumer::Entity::find().all(conn).await?;
     consumers.sort_by_cached_key(|c| c.full_name.to_lowercase());
-    Ok(consumers
+    consumers
         .into_iter()
         .filter_map(|consumer| {
             let rows = rows_by_consumer.remove(&consumer.id).unwrap_or_default();
             let phone = consumer.phone.as_ref().map(|p| p.as_str());
-            filter.matches_holder(&rows, [consumer.full_name.as_str()], phone).then(|| ConsumerRow {
-                // Rows come in walking order, so equal plots are adjacent.
-                plots: {
-                    let mut plots: Vec<PlotNumber> = rows.iter().map(|r| r.plot.number.clone()).collect();
-                    plots.dedup();
-                    plots
-                },
-                contracts: rows.iter().map(|r| r.contract.number.clone()).collect(),
-                balance: rows.iter().map(|r| r.balance).sum(),
-                consumer,
+            filter.matches_holder(&rows, [consumer.full_name.as_str()], phone).then(|| {
+                Ok(ConsumerRow {
+                    // Rows come in walking order, so equal plots are adjacent.
+                    plots: {
+                        let mut plots: Vec<PlotNumber> = rows.iter().map(|r| r.plot.number.clone()).collect();
+                        plots.dedup();
+                        plots
+                    },
+                    contracts: rows.iter().map(|r| r.contract.number.clone()).collect(),
+                    balance: Balance::try_sum(rows.iter().map(|r| r.balance))?,
+                    consumer,
+                })
             })
         })
-        .collect())
+        .collect()
 }
 
 /// A plot with the holders of its open contracts and its total balance.
@@ -298,25 +300,27 @@ pub async fn plots(
     let mut rows_by_plot = contract_rows_by(conn, period, |row| row.plot.id).await?;
     let mut plots = plot::Entity::find().all(conn).await?;
     plots.sort_by(|a, b| PlotNumber::route_order(a.number.as_str(), b.number.as_str()));
-    Ok(plots
+    plots
         .into_iter()
         .filter_map(|plot| {
             let rows = rows_by_plot.remove(&plot.id).unwrap_or_default();
             let fields = [plot.number.as_str(), plot.address.as_deref().unwrap_or_default()];
             let open: Vec<&ContractRow> = rows.iter().filter(|r| r.contract.closed_on.is_none()).collect();
-            filter.matches_holder(&rows, fields, None).then(|| PlotRow {
-                holders: open
-                    .iter()
-                    .map(|r| r.consumer.full_name.clone())
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
-                open_contracts: open.len(),
-                balance: rows.iter().map(|r| r.balance).sum(),
-                plot,
+            filter.matches_holder(&rows, fields, None).then(|| {
+                Ok(PlotRow {
+                    holders: open
+                        .iter()
+                        .map(|r| r.consumer.full_name.clone())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                    open_contracts: open.len(),
+                    balance: Balance::try_sum(rows.iter().map(|r| r.balance))?,
+                    plot,
+                })
             })
         })
-        .collect())
+        .collect()
 }
 
 /// A contract with where it is and whose, for rows of readings and payments.

@@ -224,6 +224,8 @@ pub enum Problem {
     PhoneOfAnother { phone: Phone, origin: Origin, name: String },
     #[error("Договор: № {number} уже в учёте, но отличается — {}.", joined(.differences))]
     ContractDiffers { number: String, differences: Vec<Difference> },
+    #[error("Сальдо: с этой строкой сальдо по файлу в сумме больше {}; разделите файл на части.", Kopecks::MAX)]
+    OpeningTotalTooLarge,
 }
 
 fn quoted_address(address: &Option<String>) -> String {
@@ -284,6 +286,9 @@ pub struct Preview {
     pub rows: Vec<Checked>,
     /// In file order.
     pub bad: Vec<BadRow>,
+    /// The opening balances of the new contracts: debts, and credits as a positive amount.
+    opening_debt: Kopecks,
+    opening_credit: Kopecks,
 }
 
 /// What an import creates (or, in a preview, would create), and what it finds on file.
@@ -317,12 +322,22 @@ impl Preview {
             if consumer_on_file.is_none() {
                 consumers.insert(row.consumer_key());
             }
-            match row.saldo {
-                debt if debt.is_positive() => counts.opening_debt += debt,
-                credit => counts.opening_credit -= credit,
-            }
         }
-        Counts { plots: plots.len(), consumers: consumers.len(), ..counts }
+        Counts {
+            plots: plots.len(),
+            consumers: consumers.len(),
+            opening_debt: self.opening_debt,
+            opening_credit: self.opening_credit,
+            ..counts
+        }
+    }
+
+    /// Adds a new contract's saldo to the file's opening totals, if they stay within the bound.
+    fn count_opening(&mut self, saldo: Kopecks) -> Result<(), Problem> {
+        let (total, amount) =
+            if saldo.is_positive() { (&mut self.opening_debt, saldo) } else { (&mut self.opening_credit, -saldo) };
+        *total = total.checked_add(amount).map_err(|_| Problem::OpeningTotalTooLarge)?;
+        Ok(())
     }
 
     /// A file is imported whole: only when every row is good and some contract is new.
@@ -411,8 +426,8 @@ pub async fn commit(
                     None,
                     json!({"file": file_name, "contracts": counts.contracts, "plots": counts.plots,
                            "consumers": counts.consumers, "on_file": counts.on_file,
-                           "opening_debt_kopecks": counts.opening_debt.0,
-                           "opening_credit_kopecks": counts.opening_credit.0}),
+                           "opening_debt_kopecks": counts.opening_debt.get(),
+                           "opening_credit_kopecks": counts.opening_credit.get()}),
                 )
                 .await?;
                 Ok(counts)
@@ -465,7 +480,7 @@ async fn book_opening_balance(
         "charge.opening_balance",
         "contract",
         Some(contract_id),
-        json!({"amount_kopecks": row.saldo.0, "period": period}),
+        json!({"amount_kopecks": row.saldo.get(), "period": period}),
     )
     .await
 }
@@ -504,7 +519,7 @@ fn parse_row(mut row: Row<'_>) -> Result<RegisterRow, BadRow> {
         _ => Some(None),
     };
     let read_on = row.read(READ_ON, date);
-    let saldo = row.read(SALDO, |c| optional(c, spreadsheet::money));
+    let saldo = row.read(SALDO, |c| optional(c, |c| Ok(spreadsheet::money(c)?.carried_balance()?)));
 
     let mut problems: Vec<Problem> = row.problems().iter().cloned().map(Problem::from).collect();
     if let (Some(service), Some(plan)) = (service, plan)
@@ -631,7 +646,8 @@ impl OnFile {
         let mut saldos: HashMap<i64, Kopecks> = HashMap::new();
         let balances = charge::Entity::find().filter(charge::Column::Kind.eq(ChargeKind::OpeningBalance));
         for balance in find_in(conn, balances, charge::Column::ContractId, contract_ids()).await? {
-            *saldos.entry(balance.contract_id).or_default() += balance.amount_kopecks;
+            let saldo = saldos.entry(balance.contract_id).or_default();
+            *saldo = saldo.checked_add(balance.amount_kopecks)?;
         }
 
         let plot_numbers: HashMap<i64, PlotNumber> = plots.iter().map(|p| (p.id, p.number.clone())).collect();
@@ -772,6 +788,12 @@ async fn check(conn: &impl ConnectionTrait, rows: Vec<RegisterRow>, today: Naive
                 Status::Create { new_plot: !on_file.plots.contains_key(&row.plot), consumer_on_file }
             }
         };
+        if problems.is_empty()
+            && status != Status::OnFile
+            && let Err(problem) = preview.count_opening(row.saldo)
+        {
+            problems.push(problem);
+        }
         if problems.is_empty() {
             preview.rows.push(Checked { row, status });
         } else {
@@ -785,6 +807,7 @@ async fn check(conn: &impl ConnectionTrait, rows: Vec<RegisterRow>, today: Naive
 mod tests {
     use super::*;
     use crate::spreadsheet::Cell;
+    use domain::{kopecks, meter_value};
 
     const HEADER: [&str; 15] = [
         "Участок",
@@ -844,15 +867,15 @@ mod tests {
                 serial: "SN-1".into(),
                 seal_number: Some("П-7".into()),
                 verification_due: None,
-                opening: vec![MeterValue(123_500)],
+                opening: vec![meter_value!(123_500)],
                 read_on: date(2026, 3, 1),
-                saldo: Kopecks(150_000),
+                saldo: kopecks!(150_000),
             }
         );
         assert_eq!(rows[0].balance_period(), Period::new(2026, 2).unwrap());
-        assert_eq!(rows[1].opening, [MeterValue(1_000_000), MeterValue(500_250)]);
+        assert_eq!(rows[1].opening, [meter_value!(1_000_000), meter_value!(500_250)]);
         assert_eq!((rows[1].signed_on, rows[1].verification_due), (date(2020, 1, 15), Some(date(2030, 6, 1))));
-        assert_eq!(rows[1].saldo, Kopecks(-20_050));
+        assert_eq!(rows[1].saldo, kopecks!(-20_050));
         assert_eq!(rows[0].consumer_key(), rows[1].consumer_key());
     }
 
@@ -919,7 +942,31 @@ mod tests {
         let row = &rows[0];
         assert_eq!((row.plot.as_str(), row.contract_number.as_str(), row.serial.as_str()), ("7", "1024", "556677"));
         assert_eq!(row.phone.as_ref().map(Phone::as_str), Some("+79781234567"));
-        assert_eq!((row.opening.clone(), row.saldo), (vec![MeterValue(12_345_678)], Kopecks(-7)));
+        assert_eq!((row.opening.clone(), row.saldo), (vec![meter_value!(12_345_678)], kopecks!(-7)));
+    }
+
+    #[test]
+    fn a_saldo_beyond_ten_million_either_way_is_refused() {
+        let line = |saldo: &str| {
+            let cells =
+                ["1", "", "Бендер О. И.", "", "В-1", "Вода", "Однотарифный", "", "SN", "", "", "10", "", "01.03.2026"];
+            cells.iter().map(|c| cell(c)).chain([cell(saldo)]).collect::<Vec<_>>()
+        };
+        let table = Table::new(
+            vec![
+                (1, HEADER.map(cell).to_vec()),
+                (2, line("10 000 000")),
+                (3, line("-10 000 000,01")),
+                (4, line("1e20")),
+            ],
+            &SCHEMA,
+        )
+        .unwrap();
+        let (rows, bad) = parse(&table);
+        assert_eq!(rows.iter().map(|r| r.saldo).collect::<Vec<_>>(), [Kopecks::PAYMENT_MAX]);
+        let reasons: Vec<String> = bad.iter().map(BadRow::reason).collect();
+        assert_eq!(reasons[0], "Сальдо: Сальдо по модулю не может быть больше 10\u{202f}000\u{202f}000,00 ₽.");
+        assert_eq!(reasons[1], "Сальдо: «1e20» — не сумма. Пример: 1 234,56");
     }
 
     #[test]

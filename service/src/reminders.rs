@@ -2,7 +2,7 @@
 //! and on. Sending them, once per consumer and period, is the scheduler's (through
 //! [`crate::deliveries`] with kind [`KIND`]).
 
-use domain::{Kopecks, Period};
+use domain::{Balance, Kopecks, Period};
 use entities::consumer;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -28,12 +28,14 @@ pub struct DueConsumer {
 /// Consumers to remind in `period`: reminders on, a Telegram link, a contract unread in the
 /// period (as in the controllers' unread list), and no reminder sent for the period yet.
 pub async fn due_consumers(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<DueConsumer>, DbErr> {
+    // The sums cannot overflow, as those of `debt::balances` (a consumer has a few contracts);
+    // they are subtracted in Rust, checked: SQLite turns an overflowing `-` into a float.
     let sql = format!(
-        "SELECT c.id AS consumer_id, l.telegram_user_id, CAST( \
-           COALESCE((SELECT SUM(ch.amount_kopecks) FROM charges ch JOIN contracts k ON k.id = ch.contract_id \
-                     WHERE k.consumer_id = c.id), 0) \
-         - COALESCE((SELECT SUM(p.amount_kopecks) FROM payments p JOIN contracts k ON k.id = p.contract_id \
-                     WHERE k.consumer_id = c.id), 0) AS BIGINT) AS debt \
+        "SELECT c.id AS consumer_id, l.telegram_user_id, \
+           CAST(COALESCE((SELECT SUM(ch.amount_kopecks) FROM charges ch JOIN contracts k ON k.id = ch.contract_id \
+                          WHERE k.consumer_id = c.id), 0) AS BIGINT) AS charged, \
+           CAST(COALESCE((SELECT SUM(p.amount_kopecks) FROM payments p JOIN contracts k ON k.id = p.contract_id \
+                          WHERE k.consumer_id = c.id), 0) AS BIGINT) AS paid \
          FROM consumers c \
          JOIN telegram_links l ON l.id = (SELECT MAX(id) FROM telegram_links WHERE consumer_id = c.id) \
          WHERE c.reminders_enabled = ? \
@@ -50,7 +52,7 @@ pub async fn due_consumers(conn: &impl ConnectionTrait, period: Period) -> Resul
             Ok(DueConsumer {
                 consumer_id: row.try_get("", "consumer_id")?,
                 telegram_user_id: row.try_get("", "telegram_user_id")?,
-                debt: Kopecks(row.try_get("", "debt")?),
+                debt: Balance::new(row.try_get("", "charged")?, row.try_get("", "paid")?)?.debt(),
             })
         })
         .collect()
@@ -89,6 +91,7 @@ mod tests {
     use crate::links::{self, LinkTarget};
     use crate::readings::{self, Submission};
     use crate::testing::{TestContext, new_consumer};
+    use domain::kopecks;
 
     async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
         let code = links::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
@@ -98,7 +101,7 @@ mod tests {
     async fn read(t: &TestContext, meter_id: i64, value: i64) {
         let submission = Submission {
             meter_id,
-            values: vec![MeterValue::from_whole(value)],
+            values: vec![MeterValue::from_whole(value).unwrap()],
             source: ReadingSource::Panel,
             actor: Actor::System,
             seal_intact: None,
@@ -128,7 +131,10 @@ mod tests {
         // Water read, power not: still due.
         read(&t, water.meter_id, 10).await;
         let due = due_consumers(t.ctx.db.conn(), period).await.unwrap();
-        assert_eq!(due, [DueConsumer { consumer_id: water.consumer_id, telegram_user_id: 502, debt: Kopecks(400_00) }]);
+        assert_eq!(
+            due,
+            [DueConsumer { consumer_id: water.consumer_id, telegram_user_id: 502, debt: kopecks!(400_00) }]
+        );
 
         let target = water.consumer_id.to_string();
         let claimed = crate::deliveries::claim(&t.ctx, KIND, period, &target).await.unwrap().unwrap();

@@ -26,7 +26,7 @@ use domain::phone::PhoneError;
 use domain::plot::PlotNumberError;
 use domain::{Kopecks, MeterValue, Period, Phone, PlotNumber};
 
-use crate::dates::{DateError, parse_date};
+use crate::dates::{self, DateError, parse_date};
 
 /// A column an import reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -471,11 +471,8 @@ pub fn money(cell: &Cell) -> Result<Kopecks, CellError> {
     match cell {
         Cell::Number(rubles) => {
             let kopecks = scaled(*rubles, 100.0).ok_or(MoneyError::TooManyDecimals)?;
-            // As far as `Kopecks::parse_rubles` goes: a trillion rubles.
-            if kopecks.abs() > 1e14 {
-                return Err(MoneyError::TooLarge.into());
-            }
-            Ok(Kopecks(kopecks as i64))
+            // A float beyond i64 saturates, and the bound refuses it.
+            Ok(Kopecks::new(kopecks as i64).map_err(MoneyError::from)?)
         }
         Cell::Date(_) => Err(MoneyError::NotANumber(text(cell)).into()),
         Cell::Empty | Cell::Text(_) => Ok(Kopecks::parse_rubles(&text(cell))?),
@@ -493,7 +490,7 @@ pub fn meter_value(cell: &Cell) -> Result<MeterValue, CellError> {
             if thousandths >= 1e12 {
                 return Err(MeterValueError::TooLarge.into());
             }
-            Ok(MeterValue(thousandths as i64))
+            Ok(MeterValue::new(thousandths as i64).map_err(MeterValueError::from)?)
         }
         Cell::Date(_) => Err(MeterValueError::NotANumber(text(cell)).into()),
         Cell::Text(_) => Ok(MeterValue::parse(&text(cell))?),
@@ -503,7 +500,7 @@ pub fn meter_value(cell: &Cell) -> Result<MeterValue, CellError> {
 /// A date cell, or text in a Russian or ISO format.
 pub fn date(cell: &Cell) -> Result<NaiveDate, CellError> {
     match cell {
-        Cell::Date(date) => Ok(*date),
+        Cell::Date(date) => Ok(dates::check(*date)?),
         // ISO date-times (an xlsx cell of type `d`): the date part.
         Cell::Text(s) if s.len() > 10 && s.as_bytes().get(10) == Some(&b'T') => Ok(parse_date(&s[..10])?),
         _ => Ok(parse_date(&text(cell))?),
@@ -513,7 +510,7 @@ pub fn date(cell: &Cell) -> Result<NaiveDate, CellError> {
 /// `2026-03`, `03.2026`, or a date inside the month (Excel turns `03.2026` into 01.03.2026).
 pub fn period(cell: &Cell) -> Result<Period, CellError> {
     match cell {
-        Cell::Date(date) => Ok(Period::of(*date)),
+        Cell::Date(date) => Ok(Period::of(dates::check(*date)?)),
         Cell::Empty => Err(CellError::Missing),
         _ => Ok(Period::parse(&text(cell))?),
     }
@@ -546,6 +543,7 @@ mod tests {
     use domain::Service;
 
     use super::*;
+    use domain::meter_value;
 
     const COLUMNS: &[Column] = &[
         Column { name: "Договор", required: true, meaning: "" },
@@ -723,10 +721,11 @@ mod tests {
             (Cell::Number(0.1 + 0.2), 30),
             (Cell::Number(0.0), 0),
         ] {
-            assert_eq!(money(&cell), Ok(Kopecks(kopecks)), "{cell:?}");
+            assert_eq!(money(&cell), Ok(Kopecks::new(kopecks).unwrap()), "{cell:?}");
         }
         assert_eq!(money(&Cell::Number(1.234)), Err(MoneyError::TooManyDecimals.into()));
         assert_eq!(money(&Cell::Number(1e15)), Err(MoneyError::TooLarge.into()));
+        assert_eq!(money(&Cell::Number(-1e300)), Err(MoneyError::TooLarge.into()));
         assert_eq!(money(&Cell::Empty), Err(MoneyError::Empty.into()));
         assert!(money(&text_cell("сто")).unwrap_err().to_string().contains("«сто» — не сумма"));
         assert!(money(&Cell::Date(day(2026, 3, 1))).is_err());
@@ -734,9 +733,9 @@ mod tests {
 
     #[test]
     fn meter_values_are_exact_and_never_negative() {
-        assert_eq!(meter_value(&Cell::Number(12345.678)), Ok(MeterValue(12_345_678)));
-        assert_eq!(meter_value(&Cell::Number(100.0)), Ok(MeterValue::from_whole(100)));
-        assert_eq!(meter_value(&text_cell("12 345,6")), Ok(MeterValue(12_345_600)));
+        assert_eq!(meter_value(&Cell::Number(12345.678)), Ok(meter_value!(12_345_678)));
+        assert_eq!(meter_value(&Cell::Number(100.0)), Ok(meter_value!(100_000)));
+        assert_eq!(meter_value(&text_cell("12 345,6")), Ok(meter_value!(12_345_600)));
         assert_eq!(meter_value(&Cell::Number(-5.0)), Err(MeterValueError::Negative.into()));
         assert_eq!(meter_value(&text_cell("-5")), Err(MeterValueError::Negative.into()));
         assert_eq!(meter_value(&Cell::Number(0.0001)), Err(MeterValueError::TooManyDecimals.into()));
@@ -757,6 +756,11 @@ mod tests {
         assert_eq!(period(&text_cell("03.2026")), Ok(march));
         assert_eq!(period(&Cell::Date(day(2026, 3, 1))), Ok(march));
         assert_eq!(period(&Cell::Empty), Err(CellError::Missing));
+        // Date cells are held to the same years as typed dates (Excel reaches 1900 and 9999).
+        for far in [day(1900, 1, 1), day(9999, 12, 31)] {
+            assert_eq!(date(&Cell::Date(far)), Err(DateError::OutOfRange(far).into()));
+            assert_eq!(period(&Cell::Date(far)), Err(DateError::OutOfRange(far).into()));
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Tariff history. A new price is a new row from its date on; past prices stay for past charges.
 
 use chrono::NaiveDate;
+use domain::money::MoneyError;
 use domain::{Kopecks, Service, Zone};
 use entities::tariff;
 use sea_orm::{
@@ -9,13 +10,16 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::dates::{self, DateError};
 use crate::error::internal_errors;
 use crate::{Context, Internal, billing};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TariffError {
-    #[error("Цена должна быть больше нуля.")]
-    NotPositive,
+    #[error(transparent)]
+    Price(#[from] MoneyError),
+    #[error(transparent)]
+    ValidFrom(#[from] DateError),
     #[error("У услуги «{0}» нет зоны «{1}».")]
     ZoneNotForService(Service, Zone),
     #[error("Тариф «{0}, {1}» с {2} уже есть.")]
@@ -49,9 +53,8 @@ pub async fn add(
     valid_from: NaiveDate,
     actor: Actor,
 ) -> Result<tariff::Model, TariffError> {
-    if !price.is_positive() {
-        return Err(TariffError::NotPositive);
-    }
+    price.price()?;
+    dates::check(valid_from)?;
     if zone != Zone::Single && service != Service::Electricity {
         return Err(TariffError::ZoneNotForService(service, zone));
     }
@@ -85,7 +88,7 @@ pub async fn add(
                     "tariff.add",
                     "tariff",
                     Some(model.id),
-                    json!({"service": service.code(), "zone": zone.code(), "price_kopecks": price.0, "valid_from": valid_from}),
+                    json!({"service": service.code(), "zone": zone.code(), "price_kopecks": price.get(), "valid_from": valid_from}),
                 )
                 .await?;
                 billing::recompute_service(txn, &ctx2, service).await.map_err(|e| TariffError::Internal(e.into()))?;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{Kopecks, MeterValue, PlotNumber, Role, Service, TariffPlan, Zone};
+use domain::{MeterValue, PlotNumber, Role, Service, TariffPlan, Zone, kopecks};
 use tempfile::TempDir;
 
 use crate::audit::Actor;
@@ -99,12 +99,12 @@ impl TestContext {
 pub async fn standard_tariffs(ctx: &Context) {
     let from = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
     for (service, zone, price) in [
-        (Service::Water, Zone::Single, 4_000),
-        (Service::Electricity, Zone::Single, 500),
-        (Service::Electricity, Zone::Day, 600),
-        (Service::Electricity, Zone::Night, 300),
+        (Service::Water, Zone::Single, kopecks!(40_00)),
+        (Service::Electricity, Zone::Single, kopecks!(5_00)),
+        (Service::Electricity, Zone::Day, kopecks!(6_00)),
+        (Service::Electricity, Zone::Night, kopecks!(3_00)),
     ] {
-        tariffs::add(ctx, service, zone, Kopecks(price), from, Actor::System).await.expect("tariff");
+        tariffs::add(ctx, service, zone, price, from, Actor::System).await.expect("tariff");
     }
 }
 
@@ -141,7 +141,7 @@ pub async fn sign(
         meter: NewMeter {
             serial: format!("SN-{number}"),
             installed_on: installed,
-            initial: initial.iter().map(|v| MeterValue::from_whole(*v)).collect(),
+            initial: initial.iter().map(|v| MeterValue::from_whole(*v).expect("a meter value")).collect(),
             seal_number: Some("P-1".into()),
             verification_due: None,
         },

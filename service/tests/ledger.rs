@@ -1,7 +1,8 @@
 //! Debts, payments and the demo generator's consistency.
 
 use chrono::NaiveDate;
-use domain::{Kopecks, MeterValue, Period, ReadingSource, Service, TariffPlan};
+use domain::money::MoneyError;
+use domain::{Kopecks, MeterValue, Period, ReadingSource, Service, TariffPlan, kopecks};
 use entities::{charge, payment};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::audit::Actor;
@@ -15,7 +16,7 @@ use service::testing::{TestContext, new_consumer};
 fn pay(contract: &str, kopecks: i64, reference: Option<&str>) -> NewPayment {
     NewPayment {
         contract_number: contract.into(),
-        amount: Kopecks(kopecks),
+        amount: Kopecks::new(kopecks).unwrap(),
         paid_on: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
         period: Period::parse("2026-02").unwrap(),
         reference: reference.map(Into::into),
@@ -25,7 +26,7 @@ fn pay(contract: &str, kopecks: i64, reference: Option<&str>) -> NewPayment {
 async fn read(t: &TestContext, meter_id: i64, values: &[i64]) {
     let submission = Submission {
         meter_id,
-        values: values.iter().map(|v| MeterValue::from_whole(*v)).collect(),
+        values: values.iter().map(|v| MeterValue::from_whole(*v).unwrap()).collect(),
         source: ReadingSource::Panel,
         actor: Actor::System,
         seal_intact: Some(true),
@@ -60,17 +61,33 @@ async fn debt_for_two_services_with_partial_and_over_payment() {
         payments::record(&t.ctx, pay("X-1", 1, None), Actor::System).await,
         Err(PaymentError::UnknownContract(_))
     ));
+    // Whoever calls the service (form, API, import), a payment is above zero, at most ten
+    // million rubles, and dated in a billing year.
+    for (amount, refusal) in [
+        (0, MoneyError::NotPositive),
+        (-1, MoneyError::NotPositive),
+        (10_000_000_01, MoneyError::PaymentTooLarge),
+        (Kopecks::MAX.get(), MoneyError::PaymentTooLarge),
+    ] {
+        let refused = payments::record(&t.ctx, pay("W-5", amount, None), Actor::System).await;
+        assert!(matches!(refused, Err(PaymentError::Amount(ref e)) if *e == refusal), "{amount}: {refused:?}");
+    }
+    for year in [1, 1999, 3000] {
+        let paid_on = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+        let refused = payments::record(&t.ctx, NewPayment { paid_on, ..pay("W-5", 1, None) }, Actor::System).await;
+        assert!(matches!(refused, Err(PaymentError::PaidOn(_))), "{year}: {refused:?}");
+    }
 
     let statement = debt::statement(t.ctx.db.conn(), water.consumer_id).await.unwrap();
     let by_number = |n: &str| statement.lines.iter().find(|l| l.contract_number == n).unwrap();
-    assert_eq!(by_number("W-5").balance.debt(), Kopecks(250_00));
-    assert_eq!(by_number("E-5").balance.debt(), Kopecks(-50_00));
-    assert_eq!(by_number("E-5").last_charge, Some((Period::parse("2026-03").unwrap(), Kopecks(750_00))));
-    assert_eq!(statement.total.debt(), Kopecks(200_00));
+    assert_eq!(by_number("W-5").balance.debt(), kopecks!(250_00));
+    assert_eq!(by_number("E-5").balance.debt(), kopecks!(-50_00));
+    assert_eq!(by_number("E-5").last_charge, Some((Period::parse("2026-03").unwrap(), kopecks!(750_00))));
+    assert_eq!(statement.total.debt(), kopecks!(200_00));
     let message = statement.to_message();
     assert!(message.contains("Задолженность 250,00 ₽"), "{message}");
     assert!(message.contains("Переплата 50,00 ₽"), "{message}");
-    assert_eq!(debt::total(t.ctx.db.conn(), Scope::Plot(water.plot_id)).await.unwrap().debt(), Kopecks(200_00));
+    assert_eq!(debt::total(t.ctx.db.conn(), Scope::Plot(water.plot_id)).await.unwrap().debt(), kopecks!(200_00));
 }
 
 #[tokio::test]
@@ -83,12 +100,12 @@ async fn demo_ledger_adds_up_and_is_deterministic() {
 
     let conn = a.ctx.db.conn();
     let balances = debt::balances(conn, Scope::All, None).await.unwrap();
-    let total: domain::billing::Balance = balances.values().copied().sum();
-    assert_eq!(total.charged, summary.charged);
-    assert_eq!(total.paid, summary.paid);
-    assert_eq!(total.debt(), summary.charged - summary.paid);
+    let total = domain::Balance::try_sum(balances.values().copied()).unwrap();
+    assert_eq!(total.charged(), summary.charged);
+    assert_eq!(total.paid(), summary.paid);
+    assert_eq!(Ok(total.debt()), summary.charged.checked_sub(summary.paid));
     assert!(balances.values().any(|b| b.debt().is_positive()), "some debtors");
-    assert!(balances.values().any(|b| b.debt().0 < 0), "some overpayments");
+    assert!(balances.values().any(|b| b.debt().is_negative()), "some overpayments");
     assert_eq!(payment::Entity::find().count(conn).await.unwrap() as usize, summary.payments);
 
     // The stored charges are exactly what recomputing from readings gives.

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use domain::{
     Kopecks, MeterValue, Period, ReadingError, ReadingSource, ReadingStatus, Role, RolloverError, Service, TariffPlan,
+    kopecks,
 };
 use entities::{audit_log, charge, meter, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -14,7 +15,7 @@ use service::seals::{self, Resolution, SealError};
 use service::testing::{TestContext, new_consumer};
 
 fn v(units: i64) -> MeterValue {
-    MeterValue::from_whole(units)
+    MeterValue::from_whole(units).unwrap()
 }
 
 fn day(s: &str) -> NaiveDate {
@@ -112,10 +113,10 @@ async fn a_month_with_a_replacement_pays_for_both_meters() {
     // March: 150 − 100 on the old meter and 30 − 0 on the new one, at 40 ₽/m³.
     assert_eq!(
         charged(&t, s.contract_id, "2026-03").await,
-        [(s.meter_id, v(50), Kopecks(2_000_00)), (new, v(30), Kopecks(1_200_00))]
+        [(s.meter_id, v(50), kopecks!(2_000_00)), (new, v(30), kopecks!(1_200_00))]
     );
     let statement = service::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
-    assert_eq!(statement.total.debt(), Kopecks(3_200_00));
+    assert_eq!(statement.total.debt(), kopecks!(3_200_00));
     assert_eq!(statement.lines[0].meter_serial.as_deref(), Some("NEW-1"));
 
     // The history keeps both; only the new one takes readings.
@@ -198,11 +199,11 @@ async fn a_rollover_bills_the_way_round_zero_exactly() {
     // (100 000 − 99 950) + 30 = 80 kWh at 5 ₽.
     assert_eq!(
         charged(&t, s.contract_id, "2026-03").await,
-        [(s.meter_id, v(50), Kopecks(250_00)), (restarted.id, v(30), Kopecks(150_00))]
+        [(s.meter_id, v(50), kopecks!(250_00)), (restarted.id, v(30), kopecks!(150_00))]
     );
     // The next reading counts from the value after the rollover.
     readings::submit(&t.ctx, submission(restarted.id, vec![v(45)], Actor::System)).await.unwrap();
-    assert_eq!(charged(&t, s.contract_id, "2026-03").await[1], (restarted.id, v(45), Kopecks(225_00)));
+    assert_eq!(charged(&t, s.contract_id, "2026-03").await[1], (restarted.id, v(45), kopecks!(225_00)));
 }
 
 #[tokio::test]

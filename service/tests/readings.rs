@@ -1,7 +1,7 @@
 //! Recording readings through the service layer on a real SQLite file.
 
 use chrono::Duration;
-use domain::{Kopecks, MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan};
+use domain::{MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan, kopecks, meter_value};
 use entities::{audit_log, charge, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::audit::Actor;
@@ -9,7 +9,7 @@ use service::readings::{self, Decision, Submission, SubmitError};
 use service::testing::{TestContext, new_consumer};
 
 fn v(units: i64) -> MeterValue {
-    MeterValue::from_whole(units)
+    MeterValue::from_whole(units).unwrap()
 }
 
 fn submission(meter_id: i64, values: Vec<MeterValue>, actor: Actor) -> Submission {
@@ -42,7 +42,7 @@ async fn accepted_reading_is_charged_at_once() {
     let s = t.sign("12", new_consumer("Бендер О. И.", None), "W-1", Service::Water, TariffPlan::Single, &[100]).await;
     let actor = Actor::Consumer { consumer_id: s.consumer_id, telegram_user_id: 1 };
 
-    let recorded = readings::submit(&t.ctx, submission(s.meter_id, vec![MeterValue(112_500)], actor)).await.unwrap();
+    let recorded = readings::submit(&t.ctx, submission(s.meter_id, vec![meter_value!(112_500)], actor)).await.unwrap();
     assert!(!recorded.duplicate);
     assert_eq!(recorded.reading.status, ReadingStatus::Accepted);
     assert_eq!(recorded.reading.period.to_string(), "2026-03");
@@ -50,9 +50,9 @@ async fn accepted_reading_is_charged_at_once() {
     let charges = charges_of(&t, s.meter_id).await;
     assert_eq!(charges.len(), 1);
     // 12.5 m³ at 40 ₽.
-    assert_eq!(charges[0].amount_kopecks, Kopecks(50_000));
+    assert_eq!(charges[0].amount_kopecks, kopecks!(50_000));
     let statement = service::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
-    assert_eq!(statement.total.debt(), Kopecks(50_000));
+    assert_eq!(statement.total.debt(), kopecks!(50_000));
 }
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn suspicious_jump_needs_confirmation_and_waits_for_review() {
 
     let reviewed = readings::review(&t.ctx, recorded.reading.id, Decision::Accept, 1).await.unwrap();
     assert_eq!(reviewed.status, ReadingStatus::Accepted);
-    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, Kopecks(200_000_00));
+    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(200_000_00));
     assert!(matches!(
         readings::review(&t.ctx, recorded.reading.id, Decision::Reject, 1).await,
         Err(readings::ReviewError::NotFlagged)
@@ -146,7 +146,7 @@ async fn correction_is_a_new_record_with_an_audit_trail() {
     let old = reading::Entity::find_by_id(original.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
     assert_eq!(old.status, ReadingStatus::Superseded);
     assert_eq!(old.value_t1, v(10), "the original values are never rewritten");
-    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, Kopecks(48_000));
+    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(48_000));
     let trail = audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq("reading.correct"))
         .one(t.ctx.db.conn())
@@ -178,13 +178,13 @@ async fn tariff_change_recomputes_charges_from_its_date() {
     t.standard_tariffs().await;
     let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
     readings::submit(&t.ctx, submission(s.meter_id, vec![v(10)], Actor::System)).await.unwrap();
-    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, Kopecks(40_000));
+    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(40_000));
 
     let from = t.ctx.today() - Duration::days(3);
-    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, Kopecks(5_000), from, Actor::Staff(1))
+    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), from, Actor::Staff(1))
         .await
         .unwrap();
-    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, Kopecks(50_000));
+    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(50_000));
 }
 
 #[tokio::test]
@@ -234,12 +234,12 @@ async fn a_reading_just_after_local_midnight_is_priced_by_that_days_tariff() {
     let t = TestContext::at(chrono::Utc.with_ymd_and_hms(2026, 2, 28, 21, 30, 0).unwrap()).await;
     t.standard_tariffs().await;
     let march = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, Kopecks(5_000), march, Actor::System)
+    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), march, Actor::System)
         .await
         .unwrap();
     let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
     let recorded = readings::submit(&t.ctx, submission(s.meter_id, vec![v(10)], Actor::System)).await.unwrap();
     assert_eq!(recorded.reading.period.to_string(), "2026-03");
     let charge = &charges_of(&t, s.meter_id).await[0];
-    assert_eq!((charge.price_kopecks, charge.amount_kopecks), (Some(Kopecks(5_000)), Kopecks(50_000)));
+    assert_eq!((charge.price_kopecks, charge.amount_kopecks), (Some(kopecks!(5_000)), kopecks!(50_000)));
 }

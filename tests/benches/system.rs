@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use domain::{MeterValue, ReadingSource};
+use domain::{ReadingSource, meter_value};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::audit::Actor;
 use service::demo::{self, DemoSpec};
@@ -84,7 +84,7 @@ async fn next_readings(t: &TestContext) -> Vec<Submission> {
             let base = last.get(&m.id).map(|r| r.values()).unwrap_or_else(|| m.initial_values());
             Submission {
                 meter_id: m.id,
-                values: base.iter().map(|v| MeterValue(v.0 + 1_000)).collect(),
+                values: base.iter().map(|v| v.checked_add(meter_value!(1_000)).unwrap()).collect(),
                 source: ReadingSource::ControllerWeb,
                 actor: Actor::System,
                 seal_intact: Some(true),

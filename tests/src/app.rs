@@ -73,7 +73,7 @@ pub fn test_config(dir: &TempDir, database_url: &str, telegram: Option<&FakeTele
         report_time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
         reminder_days: 20..=25,
         reminder_time: chrono::NaiveTime::from_hms_opt(10, 0, 0).expect("time"),
-        reminder_debt_threshold: domain::Kopecks(1000_00),
+        reminder_debt_threshold: domain::kopecks!(1000_00),
         time_zone: chrono_tz::Europe::Moscow,
         photo_dir: PathBuf::from(dir.path()).join("photos"),
         jump_factor: domain::JumpPolicy::DEFAULT_FACTOR,

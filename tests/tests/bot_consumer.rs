@@ -1,8 +1,8 @@
 //! The consumer bot end to end: the whole app on a temporary database, talking to a fake Bot API.
 
 use chrono::Duration;
-use domain::billing::Balance;
-use domain::{Kopecks, MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan, cost};
+use domain::{Kopecks, ReadingSource, ReadingStatus, Service, TariffPlan, cost};
+use domain::{billing::Balance, kopecks, meter_value};
 use entities::{reading, telegram_dialogue, telegram_link};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use service::audit::Actor;
@@ -111,11 +111,11 @@ async fn debt_shows_the_domains_numbers_for_two_services_and_a_partial_payment()
     let water = sign(app.ctx(), "7", consumer, "W-7", Service::Water, TariffPlan::Single, &[100]).await;
     let existing = ConsumerRef::Existing(water.consumer_id);
     let power = sign(app.ctx(), "7", existing, "E-7", Service::Electricity, TariffPlan::Single, &[1000]).await;
-    seed::reading(app.ctx(), water.meter_id, &[MeterValue(112_500)], "2026-02-20").await;
-    seed::reading(app.ctx(), power.meter_id, &[MeterValue::from_whole(1100)], "2026-02-20").await;
+    seed::reading(app.ctx(), water.meter_id, &[meter_value!(112_500)], "2026-02-20").await;
+    seed::reading(app.ctx(), power.meter_id, &[meter_value!(1_100_000)], "2026-02-20").await;
     let payment = NewPayment {
         contract_number: "W-7".into(),
-        amount: Kopecks(200_00),
+        amount: kopecks!(200_00),
         paid_on: "2026-03-01".parse().unwrap(),
         period: "2026-02".parse().unwrap(),
         reference: None,
@@ -127,12 +127,12 @@ async fn debt_shows_the_domains_numbers_for_two_services_and_a_partial_payment()
     let reply = chat.send("Задолженность").await;
 
     // 12,5 m³ at 40 ₽ less 200 ₽ paid; 100 kWh at 5 ₽, unpaid.
-    let water_balance = Balance { charged: cost(MeterValue(12_500), Kopecks(40_00)), paid: Kopecks(200_00) };
-    let power_balance = Balance { charged: cost(MeterValue::from_whole(100), Kopecks(5_00)), paid: Kopecks::ZERO };
-    let total = water_balance + power_balance;
+    let water_balance = Balance::new(cost(meter_value!(12_500), kopecks!(40_00)).unwrap(), kopecks!(200_00)).unwrap();
+    let power_balance = Balance::new(cost(meter_value!(100_000), kopecks!(5_00)).unwrap(), Kopecks::ZERO).unwrap();
+    let total = water_balance.checked_add(power_balance).unwrap();
     assert_eq!(
         (water_balance.debt(), power_balance.debt(), total.debt()),
-        (Kopecks(300_00), Kopecks(500_00), Kopecks(800_00))
+        (kopecks!(300_00), kopecks!(500_00), kopecks!(800_00))
     );
     reply
         .expect("Задолженность на 15.03.2026")
@@ -193,7 +193,7 @@ async fn a_two_zone_reading_with_a_photo_is_stored_once() {
     assert_eq!(saved.len(), 1);
     let saved = &saved[0];
     assert_eq!(saved.meter_id, power.meter_id);
-    assert_eq!(saved.values(), [MeterValue::from_whole(1100), MeterValue::from_whole(550)]);
+    assert_eq!(saved.values(), [meter_value!(1_100_000), meter_value!(550_000)]);
     assert_eq!((saved.status, saved.consumer_id), (ReadingStatus::Accepted, Some(water.consumer_id)));
     assert!(saved.idempotency_key.as_deref().is_some_and(|k| k.starts_with("tg:5001:")), "{saved:?}");
     let photo = photos::file(app.ctx(), saved.photo_id.expect("the photo is attached"), false).await.unwrap();
@@ -286,7 +286,7 @@ async fn a_restarted_bot_continues_mid_dialogue() {
     let saved = readings_by(app.ctx(), ReadingSource::ConsumerBot).await;
     assert_eq!(
         saved.iter().map(reading::Model::values).collect::<Vec<_>>(),
-        [vec![MeterValue::from_whole(1100), MeterValue::from_whole(550)]]
+        [vec![meter_value!(1_100_000), meter_value!(550_000)]]
     );
 }
 

@@ -1,6 +1,6 @@
 //! Controller mode end to end: the whole app on a temporary database, talking to a fake Bot API.
 
-use domain::{MeterValue, ReadingSource, ReadingStatus, Role, Service, TariffPlan};
+use domain::{ReadingSource, ReadingStatus, Role, Service, TariffPlan, meter_value};
 use entities::{meter, reading, staff};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use service::Context;
@@ -32,7 +32,7 @@ async fn app_with_plots() -> (TestApp, Plots) {
     let seven_power = sign(ctx, "7", bender, "E-7", Service::Electricity, TariffPlan::DayNight, &[1000, 500]).await;
     let panikovsky = new_consumer("Паниковский М. С.", None);
     let twelve = sign(ctx, "12", panikovsky, "W-12", Service::Water, TariffPlan::Single, &[0]).await;
-    seed::reading(ctx, seven_water.meter_id, &[MeterValue(112_500)], "2026-02-20").await;
+    seed::reading(ctx, seven_water.meter_id, &[meter_value!(112_500)], "2026-02-20").await;
     (app, Plots { three, seven_water, seven_power, twelve })
 }
 
@@ -101,7 +101,7 @@ async fn a_controller_links_walks_a_plot_and_records_a_reading_with_a_photo() {
     assert_eq!((saved.source, saved.status), (ReadingSource::ControllerBot, ReadingStatus::Accepted));
     assert_eq!((saved.staff_id, saved.consumer_id), (Some(controller.id), None));
     assert_eq!((saved.seal_intact, saved.comment.as_deref()), (Some(false), Some("Сорвана, следы клея")));
-    assert_eq!(saved.values(), [MeterValue::from_whole(1100), MeterValue::from_whole(550)]);
+    assert_eq!(saved.values(), [meter_value!(1_100_000), meter_value!(550_000)]);
     assert!(saved.photo_id.is_some());
     let checked = meter::Entity::find_by_id(power).one(app.ctx().db.conn()).await.unwrap().unwrap().seal_checked_on;
     assert_eq!(checked, Some(app.ctx().today()));

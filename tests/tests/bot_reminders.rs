@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{Kopecks, MeterValue, Service, TariffPlan};
+use domain::{Service, TariffPlan, kopecks, meter_value};
 use entities::{consumer, delivery};
 use sea_orm::EntityTrait;
 use service::audit::Actor;
@@ -39,10 +39,10 @@ async fn reminds_once_exactly_the_linked_consumers_without_readings_who_want_it(
     let opted_out = sign(ctx, "12", water("Паниковский М. С."), "W-12", Service::Water, TariffPlan::Single, &[0]).await;
     let due = sign(ctx, "7", water("Бендер О. И."), "W-7", Service::Water, TariffPlan::Single, &[100]).await;
     sign(ctx, "9", water("Балаганов Ш."), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
-    seed::reading(ctx, read_this_month.meter_id, &[MeterValue::from_whole(5)], "2026-03-10").await;
+    seed::reading(ctx, read_this_month.meter_id, &[meter_value!(5_000)], "2026-03-10").await;
     // 30 m³ in February at 40 ₽, unpaid.
-    seed::reading(ctx, due.meter_id, &[MeterValue::from_whole(130)], "2026-02-20").await;
-    let debt = Kopecks(1200_00);
+    seed::reading(ctx, due.meter_id, &[meter_value!(130_000)], "2026-02-20").await;
+    let debt = kopecks!(1200_00);
 
     let (korejko, panikovsky, bender) = (41_001, 41_002, 41_003);
     for (user, signed) in [(korejko, &read_this_month), (panikovsky, &opted_out), (bender, &due)] {

@@ -13,7 +13,7 @@ use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::{Browser, BrowserConfig, Element, Page};
-use domain::{MeterValue, ReadingSource, Role, Service, TariffPlan};
+use domain::{ReadingSource, Role, Service, TariffPlan, meter_value};
 use entities::reading;
 use futures::StreamExt;
 use sea_orm::EntityTrait;
@@ -72,7 +72,7 @@ async fn a_controller_reads_a_meter_from_a_phone() {
 
     let [saved] = reading::Entity::find().all(ctx.db.conn()).await.expect("readings").try_into().expect("one reading");
     assert_eq!(saved.meter_id, plot.meter_id);
-    assert_eq!(saved.values(), [MeterValue(1_234_500), MeterValue::from_whole(567)]);
+    assert_eq!(saved.values(), [meter_value!(1_234_500), meter_value!(567_000)]);
     assert_eq!(saved.source, ReadingSource::ControllerWeb);
     assert_eq!(saved.staff_id, Some(controller.id));
     assert_eq!(saved.seal_intact, Some(true));

@@ -27,7 +27,7 @@ async fn fixture(t: &TestContext) -> Ids {
         t.sign("12", new_consumer("Иванова А. П.", None), "W-12", Service::Water, TariffPlan::Single, &[0]).await;
     let submission = Submission {
         meter_id: signed.meter_id,
-        values: vec![domain::MeterValue::from_whole(5)],
+        values: vec![domain::meter_value!(5_000)],
         source: domain::ReadingSource::Panel,
         actor: service::audit::Actor::System,
         seal_intact: None,

@@ -1,9 +1,9 @@
 //! The JSON API under `/api`, with API tokens and with the panel's session.
 
-use domain::{Kopecks, Role, Service, TariffPlan};
+use domain::{Role, Service, TariffPlan, kopecks};
 use entities::{payment, reading};
 use poem::http::StatusCode;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use service::testing::{TestContext, new_consumer};
 use tests::PanelClient;
@@ -85,7 +85,7 @@ async fn payments_are_exact_and_show_up_in_the_consumers_debt() {
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
     assert_eq!(page.json()["amount_kopecks"], 123_456);
     let stored = payment::Entity::find().one(a.t.ctx.db.conn()).await.unwrap().unwrap();
-    assert_eq!(stored.amount_kopecks, Kopecks(123_456));
+    assert_eq!(stored.amount_kopecks, kopecks!(123_456));
 
     let again = a.client.api_post("/api/payments", &a.buh, &body).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -132,4 +132,127 @@ async fn the_panel_session_works_for_the_api_with_the_csrf_header() {
     assert_eq!(stranger.post_json("/api/payments", &body).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(stranger.api_get("/api/plots", "not-a-token").await.status, StatusCode::UNAUTHORIZED);
     stranger.get("/api/docs").await.assert_ok().assert_contains("swagger");
+}
+
+/// An admin in the panel and a controller on `/m`, logged in.
+async fn browsers(a: &Api) -> (PanelClient, PanelClient) {
+    (PanelClient::staff(&a.t, "boss", Role::Admin).await, PanelClient::staff(&a.t, "walker", Role::Controller).await)
+}
+
+/// Every page the issue saw answer 500 once an absurd amount was stored.
+async fn ledger_pages_answer(a: &Api, (admin, walker): &(PanelClient, PanelClient), plot_id: i64) {
+    let office = ["/", "/plots", "/consumers", "/contracts", &format!("/plots/{plot_id}"), "/payments"];
+    for path in office.iter().chain([&"/reports/monthly?period=2026-03"]) {
+        let page = admin.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+    }
+    let page = walker.get(&format!("/m/plots/{plot_id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "/m/plots/{plot_id}");
+    let api = ["/api/plots", "/api/consumers", "/api/contracts", "/api/payments", &format!("/api/plots/{plot_id}")];
+    for path in api.iter().chain([&format!("/api/consumers/{}/debt", a.consumer).as_str()]) {
+        let page = a.client.api_get(path, &a.buh).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn absurd_amounts_and_dates_are_refused_and_nothing_breaks() {
+    let a = api().await;
+    a.client.api_post("/api/readings", &a.admin, &json!({"meter_id": a.meter, "values": ["25"]})).await;
+    let pay = |amount: serde_json::Value, paid_on: &str| json!({"contract_number": "W-1", "amount_kopecks": amount, "paid_on": paid_on, "period": "2026-03"});
+    let too_large = "Сумма слишком велика: по модулю не больше 1\u{202f}000\u{202f}000\u{202f}000\u{202f}000,00 ₽.";
+    let not_positive = "Сумма должна быть больше нуля.";
+    for (amount, message) in [
+        (json!(i64::MAX), too_large),
+        // Twice: two of these used to wrap to «Оплачено» −84 464 430 736 622 530 ₽.
+        (json!(5_000_000_000_000_000_000_i64), too_large),
+        (json!(5_000_000_000_000_000_000_i64), too_large),
+        (json!(i64::MIN), too_large),
+        (json!(-100), not_positive),
+        (json!(0), not_positive),
+        (json!(10_000_000_01), "Платёж не может быть больше 10\u{202f}000\u{202f}000,00 ₽."),
+    ] {
+        let page = a.client.api_post("/api/payments", &a.buh, &pay(amount.clone(), "2026-03-10")).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}: {}", page.body);
+        assert_eq!(page.json()["message"], message, "{amount}");
+    }
+    for (paid_on, shown) in
+        [("0001-01-01", "01.01.0001"), ("+262142-12-31", "31.12.+262142"), ("1999-12-31", "31.12.1999")]
+    {
+        let page = a.client.api_post("/api/payments", &a.buh, &pay(json!(100), paid_on)).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{paid_on}: {}", page.body);
+        assert_eq!(
+            page.json()["message"],
+            format!("Дата {shown} вне допустимых пределов: год от 2000 до 2999."),
+            "{paid_on}"
+        );
+    }
+    assert_eq!(payment::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 0, "nothing stored");
+
+    // The largest payment there can be is taken, and every page still adds up.
+    let page = a.client.api_post("/api/payments", &a.buh, &pay(json!(10_000_000_00), "2026-03-10")).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let plot_id = entities::plot::Entity::find().one(a.t.ctx.db.conn()).await.unwrap().unwrap().id;
+    ledger_pages_answer(&a, &browsers(&a).await, plot_id).await;
+    let debt = a.client.api_get(&format!("/api/consumers/{}/debt", a.consumer), &a.buh).await.json();
+    assert_eq!(debt["total"]["debt_kopecks"], 1_000_00 - 10_000_000_00);
+}
+
+/// A database written before amounts were bounded: the attacker's payments, a price of a trillion
+/// rubles and a charge it priced, stored as the old version stored them. They break every page
+/// until the next start, whose migration moves them to the audit log.
+#[tokio::test]
+async fn a_database_holding_absurd_amounts_is_mended_at_start() {
+    let a = api().await;
+    a.client.api_post("/api/readings", &a.admin, &json!({"meter_id": a.meter, "values": ["25"]})).await;
+    let body =
+        json!({"contract_number": "W-1", "amount_kopecks": 300_00, "paid_on": "2026-03-10", "period": "2026-03"});
+    assert_eq!(a.client.api_post("/api/payments", &a.buh, &body).await.status, StatusCode::CREATED);
+    let conn = a.t.ctx.db.conn();
+    let contract = |number: &'static str| async move {
+        let contracts = entities::contract::Entity::find().all(conn).await.unwrap();
+        contracts.into_iter().find(|c| c.number == number).unwrap().id
+    };
+    let (water, power) = (contract("W-1").await, contract("E-2").await);
+    let browsers = browsers(&a).await;
+    let at = "'2026-03-10T00:00:00Z'";
+    conn.execute_unprepared(&format!(
+        "INSERT INTO payments (contract_id, amount_kopecks, paid_on, period, source, created_at) VALUES \
+         ({water}, {max}, '2026-03-10', '2026-03', 'panel', {at}), \
+         ({power}, 5000000000000000000, '2026-03-10', '2026-03', 'panel', {at}), \
+         ({power}, 5000000000000000000, '2026-03-11', '2026-03', 'panel', {at}); \
+         INSERT INTO tariffs (service, zone, price_kopecks, valid_from, created_at) \
+         VALUES ('electricity', 'single', 99999999999900, '2026-03-01', {at}); \
+         INSERT INTO charges (contract_id, period, kind, zone, price_kopecks, amount_kopecks, created_at) \
+         VALUES ({power}, '2026-03', 'consumption', 'single', 99999999999900, 2000000000000000000, {at})",
+        max = i64::MAX,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(browsers.0.get("/").await.status, StatusCode::INTERNAL_SERVER_ERROR, "the failure this mends");
+    assert_eq!(a.client.api_get("/api/contracts", &a.buh).await.status, StatusCode::INTERNAL_SERVER_ERROR);
+
+    // As if this version started on that database for the first time.
+    conn.execute_unprepared("DELETE FROM seaql_migrations WHERE version = 'm20261201_000001_quarantine_out_of_range'")
+        .await
+        .unwrap();
+    service::Db::open(&a.t.database_url()).await.unwrap();
+
+    let plot_id = entities::plot::Entity::find().one(conn).await.unwrap().unwrap().id;
+    ledger_pages_answer(&a, &browsers, plot_id).await;
+    let amounts: Vec<i64> =
+        payment::Entity::find().all(conn).await.unwrap().iter().map(|p| p.amount_kopecks.get()).collect();
+    assert_eq!(amounts, [300_00], "only the real payment is left in the ledger");
+    assert_eq!(entities::tariff::Entity::find().count(conn).await.unwrap(), 4);
+    let debt = a.client.api_get(&format!("/api/consumers/{}/debt", a.consumer), &a.buh).await.json();
+    assert_eq!(debt["total"]["debt_kopecks"], 1_000_00 - 300_00);
+
+    let moved = entities::audit_log::Entity::find()
+        .filter(entities::audit_log::Column::Action.eq("ledger.quarantine"))
+        .all(conn)
+        .await
+        .unwrap();
+    let entities: Vec<&str> = moved.iter().map(|e| e.entity.as_str()).collect();
+    assert_eq!(entities, ["payment", "payment", "payment", "tariff", "charge"]);
+    assert!(moved[0].details.contains(&i64::MAX.to_string()), "the row is kept whole: {}", moved[0].details);
 }

@@ -2,7 +2,7 @@
 //! to the front page and back, and the meters due for verification.
 
 use chrono::NaiveDate;
-use domain::{MeterValue, Role, Service, TariffPlan};
+use domain::{MeterValue, Role, Service, TariffPlan, meter_value};
 use entities::{meter, seal_event};
 use poem::http::StatusCode;
 use poem::test::TestFormField;
@@ -18,7 +18,7 @@ async fn water(t: &TestContext) -> SignedUp {
     t.standard_tariffs().await;
     let signed =
         t.sign("5", new_consumer("Козлевич А. Л.", None), "W-5", Service::Water, TariffPlan::Single, &[100]).await;
-    seed::reading(&t.ctx, signed.meter_id, &[MeterValue::from_whole(120)], "2026-02-20").await;
+    seed::reading(&t.ctx, signed.meter_id, &[meter_value!(120_000)], "2026-02-20").await;
     signed
 }
 

@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use chrono::{TimeZone, Utc};
-use domain::{MeterValue, ReadingSource, ReadingStatus, Role, Service, TariffPlan};
+use domain::{ReadingSource, ReadingStatus, Role, Service, TariffPlan, meter_value};
 use entities::{photo, reading, staff};
 use image::{ImageFormat, Rgb, RgbImage};
 use poem::http::{StatusCode, header};
@@ -221,7 +221,7 @@ async fn the_plot_page_shows_debt_meters_and_the_reference_photo() {
     // February's reading: 10 m³ at 40 ₽ owed.
     let february = Submission {
         meter_id: walk.water.meter_id,
-        values: vec![MeterValue::from_whole(110)],
+        values: vec![meter_value!(110_000)],
         source: ReadingSource::Panel,
         actor: Actor::System,
         seal_intact: None,
@@ -275,7 +275,7 @@ async fn a_reading_is_saved_with_its_author_seal_and_photo_and_the_next_plot_is_
 
     let [saved] = walk.readings().await.try_into().expect("one reading");
     assert_eq!(saved.meter_id, walk.water.meter_id);
-    assert_eq!(saved.values(), [MeterValue(112_500)]);
+    assert_eq!(saved.values(), [meter_value!(112_500)]);
     assert_eq!(saved.source, ReadingSource::ControllerWeb);
     assert_eq!(saved.staff_id, Some(walk.controller.id));
     assert_eq!(saved.seal_intact, Some(false));
@@ -384,7 +384,7 @@ async fn a_suspicious_jump_is_stored_flagged_only_after_confirming() {
     let [saved] = walk.readings().await.try_into().expect("one reading");
     assert_eq!(saved.status, ReadingStatus::Flagged);
     assert_eq!(saved.photo_id, Some(photo_id));
-    assert_eq!(saved.values(), [MeterValue::from_whole(800)]);
+    assert_eq!(saved.values(), [meter_value!(800_000)]);
     let page = walk.client.get(page.location().unwrap()).await;
     page.assert_contains("ушло на проверку администратору").assert_contains("На проверке: 800 м³");
 

@@ -1,7 +1,7 @@
 //! Tariffs and reports in the panel.
 
 use calamine::Reader;
-use domain::{Kopecks, MeterValue, ReadingSource, Role, Service, TariffPlan};
+use domain::{ReadingSource, Role, Service, TariffPlan, kopecks, meter_value};
 use entities::charge;
 use poem::http::{StatusCode, header};
 use sea_orm::EntityTrait;
@@ -17,7 +17,7 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
     let signed = t.sign("1", new_consumer("Зайцева", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
     let reading = Submission {
         meter_id: signed.meter_id,
-        values: vec![MeterValue::from_whole(10)],
+        values: vec![meter_value!(10_000)],
         source: ReadingSource::Panel,
         actor: Actor::System,
         seal_intact: None,
@@ -29,7 +29,7 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
     };
     service::readings::submit(&t.ctx, reading).await.unwrap();
     let charged = || async { charge::Entity::find().all(t.ctx.db.conn()).await.unwrap()[0].amount_kopecks };
-    assert_eq!(charged().await, Kopecks(400_00));
+    assert_eq!(charged().await, kopecks!(400_00));
 
     let admin = PanelClient::staff(&t, "admin", Role::Admin).await;
     admin.get("/tariffs").await.assert_ok().assert_contains("40,00 ₽ / м³").assert_contains("value=\"2026-04-01\"");
@@ -43,12 +43,21 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
             "У услуги «Вода» нет зоны «Ночь».",
         ),
         ([("service", "water"), ("zone", "single"), ("price", "45"), ("valid_from", "2020-01-01")], "уже есть"),
+        // Accepted before prices had a ceiling; its charges made the dashboard's debt −2·10¹⁶ ₽.
+        (
+            [("service", "water"), ("zone", "single"), ("price", "999 999 999 999"), ("valid_from", "2026-03-01")],
+            "Цена не может быть больше 10\u{202f}000,00 ₽ за единицу.",
+        ),
+        (
+            [("service", "water"), ("zone", "single"), ("price", "10 000,01"), ("valid_from", "2026-03-01")],
+            "Цена не может быть больше 10\u{202f}000,00 ₽ за единицу.",
+        ),
     ] {
         let page = admin.post_form("/tariffs", &fields).await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         page.assert_contains(message).assert_contains(&format!("value=\"{}\"", fields[2].1));
     }
-    assert_eq!(charged().await, Kopecks(400_00));
+    assert_eq!(charged().await, kopecks!(400_00));
 
     let page = admin
         .post_form(
@@ -57,7 +66,7 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
         )
         .await;
     admin.get(page.location().unwrap()).await.assert_contains("Цена Вода, общая: 45,50 ₽ с 01.03.2026.");
-    assert_eq!(charged().await, Kopecks(455_00), "March's charge is at the new price");
+    assert_eq!(charged().await, kopecks!(455_00), "March's charge is at the new price");
 }
 
 #[tokio::test]

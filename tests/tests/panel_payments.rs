@@ -2,7 +2,7 @@
 //! real app on a temporary SQLite file.
 
 use chrono::NaiveDate;
-use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan};
+use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan, kopecks};
 use entities::{import_draft, payment, web_session};
 use poem::http::StatusCode;
 use rust_xlsxwriter::{Format, Workbook};
@@ -86,7 +86,7 @@ async fn a_payment_entered_by_hand_is_exact_to_the_kopeck() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let stored = payments(&t).await;
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].amount_kopecks, Kopecks(123_456));
+    assert_eq!(stored[0].amount_kopecks, kopecks!(123_456));
     assert_eq!(stored[0].period, Period::new(2026, 2).unwrap());
     assert_eq!(stored[0].reference.as_deref(), Some("П-77"));
     assert_eq!(stored[0].source, PaymentSource::Panel);
@@ -124,6 +124,19 @@ async fn entry_errors_keep_the_input_and_store_nothing() {
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     page.assert_contains("Договор № Z-9 не найден.").assert_contains("value=\"Z-9\"");
+
+    for (amount, refusal) in [
+        ("10 000 000,01", "Платёж не может быть больше 10\u{202f}000\u{202f}000,00 ₽."),
+        (
+            "92233720368547758,07",
+            "Сумма слишком велика: по модулю не больше 1\u{202f}000\u{202f}000\u{202f}000\u{202f}000,00 ₽.",
+        ),
+    ] {
+        let fields = [("contract", "W-1"), ("amount", amount), ("paid_on", "2026-03-10"), ("period", "2026-02")];
+        let page = client.post_form("/payments", &fields).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+        page.assert_contains(refusal).assert_contains(&format!("value=\"{amount}\""));
+    }
     assert!(payments(&t).await.is_empty());
 }
 
@@ -134,7 +147,7 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     for (amount, reference) in [(500_00, Some("B-100")), (300_00, None)] {
         let payment = NewPayment {
             contract_number: "E-1".into(),
-            amount: Kopecks(amount),
+            amount: Kopecks::new(amount).unwrap(),
             paid_on: day(1),
             period: Period::new(2026, 2).unwrap(),
             reference: reference.map(Into::into),
@@ -181,7 +194,7 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     let imported: Vec<_> = stored.iter().filter(|p| p.source == PaymentSource::Import).collect();
     assert_eq!(
         imported.iter().map(|p| (p.amount_kopecks, p.paid_on, p.reference.as_deref())).collect::<Vec<_>>(),
-        [(Kopecks(123_456), day(15), Some("B-101")), (Kopecks(9_999), day(14), Some("102"))]
+        [(kopecks!(123_456), day(15), Some("B-101")), (kopecks!(9_999), day(14), Some("102"))]
     );
 
     // The same file again: nothing new, nothing to confirm.

@@ -13,7 +13,7 @@ use tests::PanelClient;
 fn submission(meter_id: i64, value: i64, source: ReadingSource) -> Submission {
     Submission {
         meter_id,
-        values: vec![MeterValue::from_whole(value)],
+        values: vec![MeterValue::from_whole(value).unwrap()],
         source,
         actor: Actor::System,
         seal_intact: Some(true),

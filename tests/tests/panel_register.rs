@@ -88,7 +88,7 @@ async fn signing_up_creates_consumer_plot_contract_and_meter_in_one_form() {
     let place = plot::Entity::find_by_id(signed.plot_id).one(conn).await.unwrap().unwrap();
     assert_eq!((place.number.as_str(), place.address.as_deref()), ("7А", Some("Линия 2")));
     let installed = meter::Entity::find().one(conn).await.unwrap().unwrap();
-    assert_eq!(installed.initial_values(), [domain::MeterValue(1_200_500), domain::MeterValue(300_000)]);
+    assert_eq!(installed.initial_values(), [domain::meter_value!(1_200_500), domain::meter_value!(300_000)]);
     assert_eq!(audit_actions(&t, "contract").await[0].0, "contract.sign");
 
     // The same person signs for water on the same plot, chosen from the list.
@@ -269,7 +269,7 @@ async fn search_and_filters_narrow_the_lists() {
     // Ivanov's meter is read this month and charged, so he owes money and is not «unread».
     let reading = service::readings::Submission {
         meter_id: ivanov.meter_id,
-        values: vec![domain::MeterValue::from_whole(10)],
+        values: vec![domain::meter_value!(10_000)],
         source: domain::ReadingSource::Panel,
         actor: service::audit::Actor::System,
         seal_intact: None,

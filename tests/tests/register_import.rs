@@ -7,7 +7,7 @@ use std::io::Cursor;
 use calamine::{Data, Range, Reader, Xlsx};
 use chrono::NaiveDate;
 use clap::Parser;
-use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingSource, Role, Service, TariffPlan};
+use domain::{ChargeKind, Kopecks, Period, ReadingSource, Role, Service, TariffPlan, kopecks, meter_value};
 use entities::{audit_log, charge, consumer, contract, holding, meter, plot};
 use poem::http::StatusCode;
 use rust_xlsxwriter::{Format, Workbook};
@@ -127,8 +127,8 @@ const CREATED: Counts = Counts {
     consumers: 2,
     contracts: 3,
     on_file: 0,
-    opening_debt: Kopecks(1_500_00),
-    opening_credit: Kopecks(200_50),
+    opening_debt: kopecks!(1_500_00),
+    opening_credit: kopecks!(200_50),
 };
 
 async fn count<E: EntityTrait>(ctx: &Context) -> u64
@@ -197,8 +197,8 @@ async fn the_template_imports_as_it_is() {
             consumers: 1,
             contracts: 2,
             on_file: 0,
-            opening_debt: Kopecks(1_500_00),
-            opening_credit: Kopecks(200_50)
+            opening_debt: kopecks!(1_500_00),
+            opening_credit: kopecks!(200_50)
         }
     );
     assert!(preview.can_commit());
@@ -332,7 +332,7 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
     assert_eq!((holder.full_name.as_str(), holder.phone.unwrap().as_str()), ("Иванова Анна Петровна", "+79781234567"));
 
     let power_meter = meter_of(&t.ctx, power.id).await;
-    assert_eq!(power_meter.initial_values(), [MeterValue(10_234_500), MeterValue(4_567_250)]);
+    assert_eq!(power_meter.initial_values(), [meter_value!(10_234_500), meter_value!(4_567_250)]);
     assert_eq!((power_meter.installed_on, power_meter.serial.as_str()), (opening_day(), "ЭН-1"));
     let bender_meter = meter_of(&t.ctx, bender.id).await;
     assert_eq!(bender_meter.verification_due, Some(day(2030, 6, 1)));
@@ -349,8 +349,8 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
     assert_eq!(
         balances,
         [
-            (water.id, february, ChargeKind::OpeningBalance, None, Kopecks(1_500_00)),
-            (power.id, february, ChargeKind::OpeningBalance, None, Kopecks(-200_50)),
+            (water.id, february, ChargeKind::OpeningBalance, None, kopecks!(1_500_00)),
+            (power.id, february, ChargeKind::OpeningBalance, None, kopecks!(-200_50)),
         ]
     );
     let audit: Vec<String> = audit_log::Entity::find()
@@ -450,9 +450,9 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
     const CLOSING: &str = "Долг на конец месяца, ₽ (минус — переплата)";
 
     let balance = debt::total(ctx.db.conn(), Scope::Contract(water.id)).await.unwrap();
-    assert_eq!(balance.debt(), Kopecks(1_500_00));
+    assert_eq!(balance.debt(), kopecks!(1_500_00));
     let consumer_debt = debt::total(ctx.db.conn(), Scope::Consumer(water.consumer_id)).await.unwrap();
-    assert_eq!(consumer_debt.debt(), Kopecks(1_500_00 - 200_50), "the credit on electricity counts too");
+    assert_eq!(consumer_debt.debt(), kopecks!(1_500_00 - 200_50), "the credit on electricity counts too");
     assert_eq!(report_rubles(ctx, march, "В-1", [OPENING, CHARGED, CLOSING]).await, [1500.0, 0.0, 1500.0]);
     assert_eq!(report_rubles(ctx, march, "Э-1", [OPENING]).await, [-200.5]);
 
@@ -470,7 +470,7 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
     // The first reading after go-live is charged from the opening reading: 10 m³ at 40 ₽.
     let submission = Submission {
         meter_id: meter_of(ctx, water.id).await.id,
-        values: vec![MeterValue::from_whole(110)],
+        values: vec![meter_value!(110_000)],
         source: ReadingSource::Panel,
         actor: Actor::System,
         seal_intact: Some(true),
@@ -489,10 +489,10 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
         .await
         .unwrap();
     let kinds: Vec<(ChargeKind, Kopecks)> = water_charges.iter().map(|c| (c.kind, c.amount_kopecks)).collect();
-    assert_eq!(kinds, [(ChargeKind::OpeningBalance, Kopecks(1_500_00)), (ChargeKind::Consumption, Kopecks(400_00))]);
-    assert_eq!(water_charges[1].previous_value, Some(MeterValue::from_whole(100)));
+    assert_eq!(kinds, [(ChargeKind::OpeningBalance, kopecks!(1_500_00)), (ChargeKind::Consumption, kopecks!(400_00))]);
+    assert_eq!(water_charges[1].previous_value, Some(meter_value!(100_000)));
 
-    assert_eq!(debt::total(ctx.db.conn(), Scope::Contract(water.id)).await.unwrap().debt(), Kopecks(1_900_00));
+    assert_eq!(debt::total(ctx.db.conn(), Scope::Contract(water.id)).await.unwrap().debt(), kopecks!(1_900_00));
     assert_eq!(report_rubles(ctx, march, "В-1", [OPENING, CHARGED, CLOSING]).await, [1500.0, 400.0, 1900.0]);
     let reply = ivanova.send("Задолженность").await;
     reply.expect("Начислено за март 2026: 400,00 ₽").expect("Задолженность 1\u{202f}900,00 ₽");

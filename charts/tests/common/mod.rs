@@ -30,11 +30,11 @@ pub fn electricity(last: &str, n: usize, day_night: bool, shown: usize) -> Consu
             let total = season + (i as i64 / 12) * 25;
             let zones = if day_night {
                 vec![
-                    (Zone::Day, MeterValue::from_whole(total * 7 / 10)),
-                    (Zone::Night, MeterValue::from_whole(total * 3 / 10)),
+                    (Zone::Day, MeterValue::from_whole(total * 7 / 10).unwrap()),
+                    (Zone::Night, MeterValue::from_whole(total * 3 / 10).unwrap()),
                 ]
             } else {
-                vec![(Zone::Single, MeterValue::from_whole(total))]
+                vec![(Zone::Single, MeterValue::from_whole(total).unwrap())]
             };
             ConsumptionMonth { period: p, zones, charged: rubles(total * 658) }
         })

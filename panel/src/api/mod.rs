@@ -11,7 +11,8 @@ mod objects;
 use std::fmt::Display;
 use std::str::FromStr;
 
-use domain::{MeterValue, PaymentSource, Period, ReadingSource, ReadingStatus, Service};
+use domain::money::MoneyError;
+use domain::{Kopecks, MeterValue, PaymentSource, Period, ReadingSource, ReadingStatus, Service};
 use poem::http::{Method, StatusCode};
 use poem::web::Data;
 use poem::{FromRequest, Request, RequestBody};
@@ -237,7 +238,7 @@ impl Api {
             return Ok(Found::NotFound(ApiError::json("Участок не найден.")));
         };
         let rows = listing::contract_rows(conn, Scope::Plot(id.0), ctx.current_period()).await.map_err(failure)?;
-        let balance: domain::Balance = rows.iter().map(|r| r.balance).sum();
+        let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(failure)?;
         Ok(Found::Ok(Json(PlotDetail {
             id: plot.id,
             number: plot.number.to_string(),
@@ -529,9 +530,14 @@ impl Api {
             Ok(period) => period,
             Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(e.to_string()))),
         };
+        // The service refuses amounts no payment can have; this refuses numbers no amount can be.
+        let amount = match Kopecks::new(body.amount_kopecks) {
+            Ok(amount) => amount,
+            Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(MoneyError::from(e).to_string()))),
+        };
         let payment = NewPayment {
             contract_number: body.contract_number,
-            amount: domain::Kopecks(body.amount_kopecks),
+            amount,
             paid_on: body.paid_on,
             period,
             reference: body.reference,

@@ -65,7 +65,7 @@ pub struct BalanceOut {
 
 impl From<Balance> for BalanceOut {
     fn from(b: Balance) -> Self {
-        BalanceOut { charged_kopecks: b.charged.0, paid_kopecks: b.paid.0, debt_kopecks: b.debt().0 }
+        BalanceOut { charged_kopecks: b.charged().get(), paid_kopecks: b.paid().get(), debt_kopecks: b.debt().get() }
     }
 }
 
@@ -171,9 +171,9 @@ impl From<ContractLine> for DebtLineOut {
             plot_number: l.plot_number,
             meter_serial: l.meter_serial,
             last_charge_period: l.last_charge.map(|(period, _)| period.to_string()),
-            last_charge_kopecks: l.last_charge.map(|(_, amount)| amount.0),
+            last_charge_kopecks: l.last_charge.map(|(_, amount)| amount.get()),
             last_payment_date: l.last_payment.map(|(date, _)| date),
-            last_payment_kopecks: l.last_payment.map(|(_, amount)| amount.0),
+            last_payment_kopecks: l.last_payment.map(|(_, amount)| amount.get()),
             balance: l.balance.into(),
         }
     }
@@ -377,7 +377,7 @@ impl PaymentOut {
             contract_number: contract.contract.number.clone(),
             plot_number: contract.plot_number.to_string(),
             consumer_name: contract.consumer_name.clone(),
-            amount_kopecks: p.amount_kopecks.0,
+            amount_kopecks: p.amount_kopecks.get(),
             paid_on: p.paid_on,
             period: p.period.to_string(),
             reference: p.reference,
@@ -395,8 +395,9 @@ impl From<PaymentRow> for PaymentOut {
 #[derive(Debug, Object)]
 pub struct NewPaymentIn {
     pub contract_number: String,
-    /// More than zero: `123456` is 1 234,56 ₽.
+    /// More than zero and at most 10 000 000 ₽: `123456` is 1 234,56 ₽.
     pub amount_kopecks: i64,
+    /// A day of the years 2000–2999.
     pub paid_on: NaiveDate,
     /// The billing month it pays for, `YYYY-MM`.
     pub period: String,
@@ -420,7 +421,7 @@ impl From<tariff::Model> for TariffOut {
             id: t.id,
             service: t.service.code().to_owned(),
             zone: t.zone.code().to_owned(),
-            price_kopecks: t.price_kopecks.0,
+            price_kopecks: t.price_kopecks.get(),
             valid_from: t.valid_from,
         }
     }

@@ -8,13 +8,11 @@ mod load;
 mod sheets;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::iter::Sum;
-use std::ops::Add;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::billing::Balance;
-use domain::{Kopecks, MeterValue, Period, PlotNumber, ReadingSource, ReadingStatus, Service, Zone};
+use domain::{AmountOutOfRange, Kopecks, MeterValue, Period, PlotNumber, ReadingSource, ReadingStatus, Service, Zone};
 use entities::meter;
 use service::Context;
 
@@ -37,7 +35,7 @@ pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Re
     let txn = snapshot(&ctx.db).await?;
     let loaded = Loaded::load(&txn, period).await?;
     txn.commit().await?;
-    Ok(Month::new(&loaded, period, ctx.settings.tz).report(public_url))
+    Month::new(&loaded, period, ctx.settings.tz)?.report(public_url)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,26 +114,18 @@ pub struct Movement {
 impl Movement {
     /// The month that ended at `closing` after `charged` and `paid`: it opened at the debt the
     /// ledger held before them.
-    fn ending_at(closing: Balance, charged: Kopecks, paid: Kopecks) -> Movement {
-        Movement { opening: closing.debt() - charged + paid, charged, paid, closing: closing.debt() }
+    fn ending_at(closing: Balance, charged: Kopecks, paid: Kopecks) -> Result<Movement, AmountOutOfRange> {
+        let opening = closing.debt().checked_sub(charged)?.checked_add(paid)?;
+        Ok(Movement { opening, charged, paid, closing: closing.debt() })
     }
-}
 
-impl Add for Movement {
-    type Output = Movement;
-    fn add(self, rhs: Movement) -> Movement {
-        Movement {
-            opening: self.opening + rhs.opening,
-            charged: self.charged + rhs.charged,
-            paid: self.paid + rhs.paid,
-            closing: self.closing + rhs.closing,
-        }
-    }
-}
-
-impl Sum for Movement {
-    fn sum<I: Iterator<Item = Movement>>(iter: I) -> Movement {
-        iter.fold(Movement::default(), Add::add)
+    fn checked_add(self, rhs: Movement) -> Result<Movement, AmountOutOfRange> {
+        Ok(Movement {
+            opening: self.opening.checked_add(rhs.opening)?,
+            charged: self.charged.checked_add(rhs.charged)?,
+            paid: self.paid.checked_add(rhs.paid)?,
+            closing: self.closing.checked_add(rhs.closing)?,
+        })
     }
 }
 
@@ -204,7 +194,7 @@ struct Month<'a> {
 }
 
 impl<'a> Month<'a> {
-    fn new(loaded: &'a Loaded, period: Period, tz: Tz) -> Month<'a> {
+    fn new(loaded: &'a Loaded, period: Period, tz: Tz) -> Result<Month<'a>, AmountOutOfRange> {
         let mut contracts: Vec<&ContractRow> = loaded.contracts.iter().collect();
         contracts.sort_by(|a, b| {
             PlotNumber::route_order(&a.plot_number, &b.plot_number).then_with(|| a.number.cmp(&b.number))
@@ -217,7 +207,7 @@ impl<'a> Month<'a> {
         let mut metered: HashMap<i64, Vec<(&MeteredRow, Kopecks)>> = HashMap::new();
         let mut charged: HashMap<i64, Kopecks> = HashMap::new();
         for charge in &loaded.charges {
-            *charged.entry(charge.contract_id).or_default() += charge.amount_kopecks;
+            add_to(&mut charged, charge.contract_id, charge.amount_kopecks)?;
             if let Some(register) = &charge.metered {
                 metered.entry(register.meter_id).or_default().push((register, charge.amount_kopecks));
             }
@@ -227,10 +217,10 @@ impl<'a> Month<'a> {
         }
         let mut paid: HashMap<i64, Kopecks> = HashMap::new();
         for payment in &loaded.payments {
-            *paid.entry(payment.contract_id).or_default() += payment.amount_kopecks;
+            add_to(&mut paid, payment.contract_id, payment.amount_kopecks)?;
         }
         let flagged = loaded.activity.iter().filter(|a| a.status == ReadingStatus::Flagged).map(|a| a.meter_id);
-        Month {
+        Ok(Month {
             contract: contracts.iter().map(|c| (c.id, *c)).collect(),
             contracts,
             meters,
@@ -243,15 +233,15 @@ impl<'a> Month<'a> {
             loaded,
             period,
             tz,
-        }
+        })
     }
 
-    fn report(&self, public_url: &str) -> MonthlyData {
+    fn report(&self, public_url: &str) -> Result<MonthlyData, ReportError> {
         let meters = self.meter_lines(public_url);
-        let accounts = self.account_lines();
+        let accounts = self.account_lines()?;
         let unread = self.unread_lines();
-        let summary = self.summary(&meters, &accounts, &unread);
-        MonthlyData { period: self.period, meters, accounts, unread, summary }
+        let summary = self.summary(&meters, &accounts, &unread)?;
+        Ok(MonthlyData { period: self.period, meters, accounts, unread, summary })
     }
 
     /// A meter is due a reading when it was in service on a contract active in the month.
@@ -320,18 +310,18 @@ impl<'a> Month<'a> {
         }
     }
 
-    fn account_lines(&self) -> Vec<AccountLine> {
+    fn account_lines(&self) -> Result<Vec<AccountLine>, AmountOutOfRange> {
         let month = |sums: &HashMap<i64, Kopecks>, id| sums.get(&id).copied().unwrap_or_default();
-        self.contracts
-            .iter()
-            .filter_map(|contract| {
-                let closing = self.loaded.closing.get(&contract.id).copied().unwrap_or_default();
-                let movement =
-                    Movement::ending_at(closing, month(&self.charged, contract.id), month(&self.paid, contract.id));
-                (contract.active_in(self.period) || movement != Movement::default())
-                    .then(|| AccountLine { contract: reference(contract), movement })
-            })
-            .collect()
+        let mut lines = Vec::with_capacity(self.contracts.len());
+        for contract in &self.contracts {
+            let closing = self.loaded.closing.get(&contract.id).copied().unwrap_or_default();
+            let movement =
+                Movement::ending_at(closing, month(&self.charged, contract.id), month(&self.paid, contract.id))?;
+            if contract.active_in(self.period) || movement != Movement::default() {
+                lines.push(AccountLine { contract: reference(contract), movement });
+            }
+        }
+        Ok(lines)
     }
 
     /// A contract is unread when none of its meters due has a reading of the month (a reading
@@ -360,13 +350,18 @@ impl<'a> Month<'a> {
 
     /// A plot counts as read when every meter due on it was read; plots with nothing due are
     /// counted neither way.
-    fn summary(&self, meters: &[MeterLine], accounts: &[AccountLine], unread: &[UnreadLine]) -> Summary {
+    fn summary(
+        &self,
+        meters: &[MeterLine],
+        accounts: &[AccountLine],
+        unread: &[UnreadLine],
+    ) -> Result<Summary, ReportError> {
         let mut by_zone: BTreeMap<(Service, Zone), (MeterValue, Kopecks)> = BTreeMap::new();
         for line in meters {
             if let Some(billed) = &line.billed {
                 let (consumption, charged) = by_zone.entry((line.contract.service, line.zone)).or_default();
-                *consumption = MeterValue(consumption.thousandths() + billed.consumption.thousandths());
-                *charged += billed.amount;
+                *consumption = consumption.checked_add(billed.consumption)?;
+                *charged = charged.checked_add(billed.amount)?;
             }
         }
         let plot_of = |contract_id: i64| self.contract[&contract_id].plot_id;
@@ -378,17 +373,24 @@ impl<'a> Month<'a> {
             .into_iter()
             .map(|((service, zone), (consumption, charged))| ZoneTotal { service, zone, consumption, charged })
             .collect();
-        Summary {
-            charged_for_consumption: by_zone.iter().map(|total| total.charged).sum(),
+        Ok(Summary {
+            charged_for_consumption: Kopecks::try_sum(by_zone.iter().map(|total| total.charged))?,
             by_zone,
             plots_read: due_plots.len() - unread_plots.len(),
             plots_unread: unread_plots.len(),
-            totals: accounts.iter().map(|line| line.movement).sum(),
-            owed: closing.iter().copied().filter(|debt| debt.is_positive()).sum(),
-            overpaid: -closing.iter().copied().filter(|debt| debt.0 < 0).sum::<Kopecks>(),
+            totals: accounts.iter().try_fold(Movement::default(), |total, line| total.checked_add(line.movement))?,
+            owed: Kopecks::try_sum(closing.iter().copied().filter(|debt| debt.is_positive()))?,
+            overpaid: -Kopecks::try_sum(closing.iter().copied().filter(|debt| debt.is_negative()))?,
             debtors: closing.iter().filter(|debt| debt.is_positive()).count(),
-        }
+        })
     }
+}
+
+/// Adds `amount` to the sum kept for `id`, checked.
+fn add_to(sums: &mut HashMap<i64, Kopecks>, id: i64, amount: Kopecks) -> Result<(), AmountOutOfRange> {
+    let sum = sums.entry(id).or_default();
+    *sum = sum.checked_add(amount)?;
+    Ok(())
 }
 
 fn reference(contract: &ContractRow) -> ContractRef {

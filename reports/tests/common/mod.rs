@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingSource, Service, TariffPlan};
+use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingSource, Service, TariffPlan, kopecks};
 use entities::{charge, photo};
 use sea_orm::{ActiveModelTrait, NotSet, Set};
 use service::audit::Actor;
@@ -115,7 +115,7 @@ impl Cooperative {
         let photo_id = store_photo(&t).await;
         read_meters(&t, &contracts, photo_id).await;
         pay(&t).await;
-        carry_opening_balance(&t, contracts.w3.contract_id, Kopecks(123_45)).await;
+        carry_opening_balance(&t, contracts.w3.contract_id, kopecks!(123_45)).await;
         Cooperative { t, photo_id }
     }
 }
@@ -175,7 +175,7 @@ async fn pay(t: &TestContext) {
     ] {
         let payment = NewPayment {
             contract_number: contract.into(),
-            amount: Kopecks(kopecks),
+            amount: Kopecks::new(kopecks).unwrap(),
             paid_on: day(paid_on),
             period: period(month),
             reference: None,
@@ -224,7 +224,7 @@ impl Reading {
     pub fn new(meter_id: i64, values: &[i64], taken_at: DateTime<Utc>) -> Reading {
         Reading {
             meter_id,
-            values: values.iter().map(|v| MeterValue::from_whole(*v)).collect(),
+            values: values.iter().map(|v| MeterValue::from_whole(*v).unwrap()).collect(),
             taken_at,
             source: ReadingSource::Panel,
             actor: Actor::System,

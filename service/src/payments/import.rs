@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use domain::{Kopecks, PaymentSource, Period, money::MoneyError};
+use domain::{Kopecks, PaymentSource, Period};
 use entities::{contract, payment};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
@@ -137,6 +137,7 @@ pub struct Checked {
 pub struct Preview {
     pub rows: Vec<Checked>,
     pub bad: Vec<BadRow>,
+    matched_total: Kopecks,
 }
 
 impl Preview {
@@ -158,7 +159,7 @@ impl Preview {
 
     /// The total of the rows that will be stored.
     pub fn matched_total(&self) -> Kopecks {
-        self.rows.iter().filter(|c| c.status == Status::Matched).map(|c| c.row.payment.amount).sum()
+        self.matched_total
     }
 
     /// A file is imported whole: only when every row is readable and names a known contract.
@@ -178,6 +179,8 @@ pub enum ImportError {
     File(#[from] FileError),
     #[error("В файле есть строки с ошибками или неизвестными договорами; исправьте файл и загрузите его снова.")]
     NotClean,
+    #[error("Оплат в файле больше чем на {}: разделите файл на части.", Kopecks::MAX)]
+    TotalTooLarge,
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -206,7 +209,9 @@ pub async fn preview(conn: &impl ConnectionTrait, file_name: &str, bytes: Vec<u8
     let name = file_name.to_owned();
     let parsed = heavy::run(move || read_file(&name, &bytes)).await??;
     let rows = check(conn, parsed.rows).await?;
-    Ok(Preview { rows, bad: parsed.bad })
+    let matched = rows.iter().filter(|c| c.status == Status::Matched).map(|c| c.row.payment.amount);
+    let matched_total = Kopecks::try_sum(matched).map_err(|_| ImportError::TotalTooLarge)?;
+    Ok(Preview { rows, bad: parsed.bad, matched_total })
 }
 
 /// Stores the rows of a previewed file in one transaction, skipping those that are duplicates by
@@ -231,7 +236,10 @@ pub async fn commit(
                     if c.status == Status::Matched {
                         super::insert(txn, &ctx2, &c.row.payment, PaymentSource::Import, actor).await?;
                         committed.stored += 1;
-                        committed.total += c.row.payment.amount;
+                        committed.total = committed
+                            .total
+                            .checked_add(c.row.payment.amount)
+                            .map_err(|_| ImportError::TotalTooLarge)?;
                     } else {
                         committed.skipped += 1;
                     }
@@ -244,7 +252,7 @@ pub async fn commit(
                     "payment",
                     None,
                     json!({"file": file_name, "stored": committed.stored, "skipped": committed.skipped,
-                           "total_kopecks": committed.total.0}),
+                           "total_kopecks": committed.total.get()}),
                 )
                 .await?;
                 Ok(committed)
@@ -340,18 +348,16 @@ fn payment(mut row: Row<'_>) -> Result<NewPayment, Vec<String>> {
     }
 }
 
-/// A payment's amount: money above zero.
+/// A payment's amount: above zero, and no more than a payment can be.
 fn amount_cell(cell: &Cell) -> Result<Kopecks, CellError> {
-    let amount = spreadsheet::money(cell)?;
-    if !amount.is_positive() {
-        return Err(MoneyError::NotPositive.into());
-    }
-    Ok(amount)
+    Ok(spreadsheet::money(cell)?.payment()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::kopecks;
+    use domain::money::MoneyError;
 
     fn text(s: &str) -> Cell {
         Cell::Text(s.to_owned())
@@ -369,12 +375,18 @@ mod tests {
 
     #[test]
     fn amounts_are_positive_and_exact_to_the_kopeck() {
-        assert_eq!(amount_cell(&text("1 234,56")), Ok(Kopecks(123_456)));
-        assert_eq!(amount_cell(&Cell::Number(19.99)), Ok(Kopecks(1_999)));
+        assert_eq!(amount_cell(&text("1 234,56")), Ok(kopecks!(123_456)));
+        assert_eq!(amount_cell(&Cell::Number(19.99)), Ok(kopecks!(1_999)));
         for zero_or_less in [text("0"), Cell::Number(-5.0)] {
             assert_eq!(amount_cell(&zero_or_less).unwrap_err().to_string(), "Сумма должна быть больше нуля.");
         }
         assert_eq!(amount_cell(&Cell::Empty).unwrap_err().to_string(), "Сумма не указана.");
+        let ceiling = "Платёж не может быть больше 10\u{202f}000\u{202f}000,00 ₽.";
+        for too_large in [text("10 000 000,01"), Cell::Number(1e12)] {
+            assert_eq!(amount_cell(&too_large).unwrap_err().to_string(), ceiling);
+        }
+        assert_eq!(amount_cell(&Cell::Number(1e300)).unwrap_err(), MoneyError::TooLarge.into());
+        assert_eq!(amount_cell(&Cell::Number(10_000_000.0)), Ok(Kopecks::PAYMENT_MAX));
     }
 
     #[test]
@@ -388,7 +400,7 @@ mod tests {
             parsed.rows[0].payment,
             NewPayment {
                 contract_number: "W-1".into(),
-                amount: Kopecks(10_000),
+                amount: kopecks!(10_000),
                 paid_on: date(2026, 3, 1),
                 period: Period::new(2026, 3).unwrap(),
                 reference: None,
@@ -415,7 +427,7 @@ mod tests {
         let csv = "Договор;Сумма;Дата оплаты;Период;Номер платежа\nW-1;\"1 234,56\";15.03.2026;2026-03;П-1\n";
         let parsed = read_file("bank.csv", csv.as_bytes()).unwrap();
         assert_eq!(parsed.rows.len(), 1);
-        assert_eq!(parsed.rows[0].payment.amount, Kopecks(123_456));
+        assert_eq!(parsed.rows[0].payment.amount, kopecks!(123_456));
         assert_eq!(parsed.rows[0].payment.reference.as_deref(), Some("П-1"));
         assert_eq!(read_file("x.csv", b"").unwrap_err(), FileError::Empty);
     }

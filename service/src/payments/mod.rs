@@ -3,6 +3,7 @@
 pub mod import;
 
 use chrono::NaiveDate;
+use domain::money::MoneyError;
 use domain::{Kopecks, PaymentSource, Period};
 use entities::{contract, payment};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::dates::{self, DateError};
 use crate::error::internal_errors;
 use crate::{Context, Internal};
 
@@ -29,8 +31,10 @@ pub struct NewPayment {
 pub enum PaymentError {
     #[error("Договор № {0} не найден.")]
     UnknownContract(String),
-    #[error("Сумма должна быть больше нуля.")]
-    NotPositive,
+    #[error(transparent)]
+    Amount(#[from] MoneyError),
+    #[error(transparent)]
+    PaidOn(#[from] DateError),
     #[error("Платёж с номером «{0}» уже внесён.")]
     DuplicateReference(String),
     #[error(transparent)]
@@ -50,9 +54,8 @@ pub async fn insert(
     source: PaymentSource,
     actor: Actor,
 ) -> Result<payment::Model, PaymentError> {
-    if !new.amount.is_positive() {
-        return Err(PaymentError::NotPositive);
-    }
+    new.amount.payment()?;
+    dates::check(new.paid_on)?;
     let contract = contract_by_number(conn, &new.contract_number)
         .await?
         .ok_or_else(|| PaymentError::UnknownContract(new.contract_number.trim().to_owned()))?;
@@ -82,7 +85,7 @@ pub async fn insert(
         "payment.add",
         "payment",
         Some(model.id),
-        json!({"contract": contract.number, "amount_kopecks": new.amount.0, "period": new.period, "source": source.code()}),
+        json!({"contract": contract.number, "amount_kopecks": new.amount.get(), "period": new.period, "source": source.code()}),
     )
     .await?;
     Ok(model)
