@@ -318,6 +318,15 @@ async fn refused_forms_come_back_with_the_message_and_the_input_and_store_nothin
         bytes[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
         bytes
     };
+    // A 16-bit RGBA PNG of a few hundred kilobytes: 7.8 Mp, within the pixel limit, but 86 MB
+    // once decoded (8 bytes a pixel, and 3 for the RGB copy).
+    let wide_png = {
+        let pixels =
+            image::ImageBuffer::from_fn(2800, 2800, |x, y| image::Rgba([x as u16 * 23, y as u16 * 23, 0, 65_535]));
+        let mut bytes = Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgba16(pixels).write_to(&mut bytes, ImageFormat::Png).expect("encode a PNG");
+        bytes.into_inner()
+    };
     let good = || Some(jpeg(400, 300));
     walk.assert_refused(meter, &["12а"], Some("yes"), good(), "«12а» — не число.").await;
     walk.assert_refused(meter, &["99"], Some("yes"), good(), "меньше предыдущего (100)").await;
@@ -330,6 +339,8 @@ async fn refused_forms_come_back_with_the_message_and_the_input_and_store_nothin
     walk.assert_refused(meter, &["101"], Some("yes"), Some(too_big), "Фото слишком большое: не больше 15 МБ.").await;
     let message = "Снимок слишком большой по размеру (3600 Мп).";
     walk.assert_refused(meter, &["101"], Some("yes"), Some(pixel_bomb), message).await;
+    let message = "Снимок слишком большой для обработки (8 Мп в таком формате).";
+    walk.assert_refused(meter, &["101"], Some("yes"), Some(wide_png), message).await;
     walk.assert_refused(meter, &["101"], Some("yes"), Some(jpeg(120, 90)), "Снимок слишком маленький").await;
     walk.assert_refused(meter, &["101"], Some("yes"), Some(truncated), "Файл повреждён или обрезан.").await;
     let photo_dir = &walk.t.ctx.settings.photo_dir;
