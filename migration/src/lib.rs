@@ -7,6 +7,7 @@ mod m20261126_000001_initial;
 mod m20261127_000001_seal_events;
 mod m20261128_000001_ledger_indexes;
 mod m20261129_000001_link_code_hashes;
+mod m20261130_000001_scoped_reading_keys;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_seal_events::Migration),
             Box::new(m20261128_000001_ledger_indexes::Migration),
             Box::new(m20261129_000001_link_code_hashes::Migration),
+            Box::new(m20261130_000001_scoped_reading_keys::Migration),
         ]
     }
 }
@@ -59,7 +61,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
         let db = Database::connect(&url).await.unwrap();
-        let before_hashing = Migrator::migrations().len() as u32 - 1;
+        let before_hashing = position("m20261129_000001_link_code_hashes");
         Migrator::up(&db, Some(before_hashing)).await.unwrap();
         db.execute_unprepared(
             "INSERT INTO link_codes (code, expires_at, created_at) \
@@ -77,5 +79,49 @@ mod tests {
         let hash: String = row.try_get("", "code_hash").unwrap();
         // `printf ABCD2345 | sha256sum`
         assert_eq!(hash, "a00d76646eba91b057841554d5c8334f498dc592ed744bce404f21fe271cd36e");
+    }
+
+    /// How many migrations come before the one named.
+    fn position(name: &str) -> u32 {
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        names.iter().position(|n| n == name).expect("a migration of that name") as u32
+    }
+
+    #[tokio::test]
+    async fn reading_keys_stored_before_scoping_are_scoped_in_place_and_back() {
+        use sea_orm_migration::sea_orm::Statement;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        let db = Database::connect(&url).await.unwrap();
+        Migrator::up(&db, Some(position("m20261130_000001_scoped_reading_keys"))).await.unwrap();
+        // A controller's, a consumer's and a system reading; their meter and people do not matter.
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await.unwrap();
+        for (id, staff, consumer, key) in [
+            (1, "3", "NULL", "'web:k'"),
+            (2, "NULL", "4", "'tg:5:n'"),
+            (3, "NULL", "NULL", "'x'"),
+            (4, "3", "NULL", "NULL"),
+        ] {
+            db.execute_unprepared(&format!(
+                "INSERT INTO readings (id, meter_id, period, taken_at, value_t1, source, staff_id, consumer_id, \
+                 status, idempotency_key, created_at) VALUES ({id}, 7, '2026-03', '2026-03-01T00:00:00Z', 1, \
+                 'panel', {staff}, {consumer}, 'accepted', {key}, '2026-03-01T00:00:00Z')"
+            ))
+            .await
+            .unwrap();
+        }
+        let keys = || async {
+            let select = "SELECT idempotency_key FROM readings ORDER BY id";
+            let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), select)).await.unwrap();
+            rows.iter().map(|row| row.try_get::<Option<String>>("", "idempotency_key").unwrap()).collect::<Vec<_>>()
+        };
+        let before = keys().await;
+
+        Migrator::up(&db, None).await.unwrap();
+        let scoped = ["m7:s3:web:k", "m7:c4:tg:5:n", "m7:x:x"].map(|k| Some(k.to_owned()));
+        assert_eq!(keys().await, [&scoped[..], &[None]].concat());
+
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert_eq!(keys().await, before);
     }
 }

@@ -14,6 +14,8 @@ struct Api {
     admin: String,
     buh: String,
     meter: i64,
+    /// The electricity meter of contract E-2.
+    other_meter: i64,
     consumer: i64,
 }
 
@@ -23,13 +25,13 @@ async fn api() -> Api {
     let signed = t
         .sign("1", new_consumer("Фёдорова", Some("+79005554433")), "W-1", Service::Water, TariffPlan::Single, &[0])
         .await;
-    t.sign("2", new_consumer("Громов", None), "E-2", Service::Electricity, TariffPlan::Single, &[0]).await;
+    let other = t.sign("2", new_consumer("Громов", None), "E-2", Service::Electricity, TariffPlan::Single, &[0]).await;
     let admin = t.staff("admin", Role::Admin).await;
     let buh = t.staff("buh", Role::Accountant).await;
     let admin = service::staff::issue_api_token(&t.ctx, admin.id).await.unwrap();
     let buh = service::staff::issue_api_token(&t.ctx, buh.id).await.unwrap();
     let client = PanelClient::new(&t.ctx);
-    Api { t, client, admin, buh, meter: signed.meter_id, consumer: signed.consumer_id }
+    Api { t, client, admin, buh, meter: signed.meter_id, other_meter: other.meter_id, consumer: signed.consumer_id }
 }
 
 #[tokio::test]
@@ -73,6 +75,42 @@ async fn readings_are_submitted_with_the_same_checks_as_everywhere() {
     // Accountants read readings but do not enter them.
     let page = a.client.api_post("/api/readings", &a.buh, &json!({"meter_id": a.meter, "values": ["13"]})).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_repeats_only_its_own_meter_and_author() {
+    let a = api().await;
+    let second_admin = a.t.staff("admin2", Role::Admin).await;
+    let second_admin = service::staff::issue_api_token(&a.t.ctx, second_admin.id).await.unwrap();
+    let post = |token: &str, meter: i64, value: &str, key: &str| {
+        let (a, token) = (&a, token.to_owned());
+        let body = json!({"meter_id": meter, "values": [value], "idempotency_key": key});
+        async move { a.client.api_post("/api/readings", &token, &body).await }
+    };
+
+    let first = post(&a.admin, a.meter, "12", "k-1").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    // The same key on another meter, and from another admin: new readings, not the first one.
+    let other_meter = post(&a.admin, a.other_meter, "5", "k-1").await;
+    assert_eq!(other_meter.status, StatusCode::CREATED, "{}", other_meter.body);
+    assert_eq!(
+        (other_meter.json()["meter_id"].as_i64(), other_meter.json()["values"][0].as_str()),
+        (Some(a.other_meter), Some("5"))
+    );
+    let other_author = post(&second_admin, a.meter, "13", "k-1").await;
+    assert_eq!(other_author.status, StatusCode::CREATED, "{}", other_author.body);
+    assert_eq!(other_author.json()["values"][0], "13");
+    // The first admin retrying gets their own reading back.
+    let retry = post(&a.admin, a.meter, "12", "k-1").await;
+    assert_eq!(retry.status, StatusCode::OK);
+    assert_eq!(retry.json()["id"], first.json()["id"]);
+
+    for key in [String::new(), "k".repeat(101), "два слова".into()] {
+        let refused = post(&a.admin, a.meter, "14", &key).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{key:?}");
+        assert!(refused.json()["message"].as_str().unwrap().starts_with("Ключ повторной отправки"), "{}", refused.body);
+    }
+    assert_eq!(reading::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 3);
 }
 
 #[tokio::test]

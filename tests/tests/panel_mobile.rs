@@ -431,6 +431,19 @@ async fn the_same_idempotency_key_stores_one_reading() {
     let third = walk.post(meter, reading_form(&walk.client, &key, &["106"], Some("yes"), Some(jpeg(400, 300)))).await;
     assert_eq!(third.status, StatusCode::SEE_OTHER);
     assert_eq!(walk.readings().await.len(), 2);
+
+    // That form's key sent for another meter is a reading of that meter, not a repeat.
+    let far = walk.far.meter_id;
+    let page = walk.post(far, reading_form(&walk.client, &key, &["51"], Some("yes"), Some(jpeg(400, 300)))).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let readings = walk.readings().await;
+    assert_eq!((readings.len(), readings.iter().filter(|r| r.meter_id == far).count()), (3, 1));
+
+    // A form stripped of its key is refused rather than stored without protection.
+    let page = walk.post(meter, reading_form(&walk.client, "", &["107"], Some("yes"), Some(jpeg(400, 300)))).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("Ключ повторной отправки (idempotency_key) — от 1 до 100");
+    assert_eq!(walk.readings().await.len(), 3);
 }
 
 #[tokio::test]

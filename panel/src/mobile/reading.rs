@@ -30,20 +30,14 @@ struct ReadingInput {
     comment: String,
     /// A photo already stored by an earlier submission of this form.
     photo_id: Option<i64>,
-    /// Random per form: a double tap or a browser resubmit records once.
+    /// Random per form: a double tap or a browser resubmit records once (the service scopes it
+    /// to the meter and the controller).
     key: String,
 }
 
 impl ReadingInput {
     fn fresh() -> ReadingInput {
         ReadingInput { key: service::staff::random_token(24), ..ReadingInput::default() }
-    }
-
-    /// Namespaced, so a form's key never meets the bot's keys; anything else than a key this
-    /// form made is ignored.
-    fn idempotency_key(&self) -> Option<String> {
-        let valid = (16..=64).contains(&self.key.len()) && self.key.chars().all(|c| c.is_ascii_alphanumeric());
-        valid.then(|| format!("web:{}", self.key))
     }
 }
 
@@ -154,7 +148,7 @@ async fn save(ctx: &Context, user: &FieldStaff, card: &MeterCard, post: &mut Rea
         seal_intact: Some(seal_intact),
         comment: Some(post.input.comment.clone()),
         photo_id: None,
-        idempotency_key: post.input.idempotency_key(),
+        idempotency_key: Some(post.input.key.clone()),
         confirmed: post.confirmed,
         taken_at: None,
     };
