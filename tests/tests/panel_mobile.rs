@@ -409,6 +409,60 @@ async fn a_suspicious_jump_is_stored_flagged_only_after_confirming() {
     assert_eq!(walk.readings().await.len(), 1);
 }
 
+/// The idempotency key of a fresh reading form of `meter_id`, opened by `client`.
+async fn form_key(client: &PanelClient, meter_id: i64) -> String {
+    client.get(&format!("/m/meters/{meter_id}/reading")).await.input_value("key").expect("a key")
+}
+
+#[tokio::test]
+async fn a_form_attaches_only_the_photo_it_uploaded_itself() {
+    let walk = Walk::start().await;
+    let (water, far) = (walk.water.meter_id, walk.far.meter_id);
+    // The water meter's form uploads a photo and stops at the warning about a jump.
+    let key = walk.open_form(water).await;
+    let page = walk.post(water, reading_form(&walk.client, &key, &["800"], Some("yes"), Some(jpeg(800, 600)))).await;
+    page.assert_ok().assert_contains("Подтвердить");
+    let uploaded = page.input_value("photo_id").expect("the photo is kept");
+    let reference = service::photos::store(&walk.t.ctx, jpeg(640, 480)).await.expect("a reference photo");
+    inventory::add_meter_photo(&walk.t.ctx, far, reference.id, Actor::System).await.expect("filed");
+
+    let naming = |client: &PanelClient, key: String, photo_id: &str, value: &str| {
+        client
+            .multipart()
+            .text("key", key)
+            .text("photo_id", photo_id.to_owned())
+            .text("value", value.to_owned())
+            .text("seal", "yes")
+    };
+    let controller = PanelClient::new(&walk.t.ctx);
+    walk.t.staff("drugoy", Role::Controller).await;
+    controller.login("drugoy", "drugoy-password").await;
+    let attempts = [
+        // That photo on another meter's form,
+        (&walk.client, far, naming(&walk.client, walk.open_form(far).await, &uploaded, "51")),
+        // on a new form for the same meter,
+        (&walk.client, water, naming(&walk.client, walk.open_form(water).await, &uploaded, "800")),
+        // on the same meter by another controller, even with the first form's key;
+        (&controller, water, naming(&controller, form_key(&controller, water).await, &uploaded, "800")),
+        (&controller, water, naming(&controller, key.clone(), &uploaded, "800")),
+        // and a photo from the far meter's inventory.
+        (&walk.client, far, naming(&walk.client, walk.open_form(far).await, &reference.id.to_string(), "51")),
+    ];
+    for (client, meter, form) in attempts {
+        let page = client.post_multipart(&format!("/m/meters/{meter}/reading"), form).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+        page.assert_contains("Загруженное фото не найдено.");
+    }
+    assert!(walk.readings().await.is_empty());
+
+    // The form that uploaded it confirms with it.
+    let form = naming(&walk.client, key, &uploaded, "800").text("confirmed", "true");
+    let page = walk.post(water, form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let [saved] = walk.readings().await.try_into().expect("one reading");
+    assert_eq!(saved.photo_id.map(|id| id.to_string()), Some(uploaded));
+}
+
 #[tokio::test]
 async fn the_same_idempotency_key_stores_one_reading() {
     let walk = Walk::start().await;

@@ -2,7 +2,8 @@
 //!
 //! A refused form comes back with the message and everything typed kept. A file input cannot be
 //! re-filled, so once a photo is stored it travels on by its id in a hidden field; this is what
-//! lets the user confirm an unusual jump without uploading the photo again.
+//! lets the user confirm an unusual jump without uploading the photo again. The session remembers
+//! which photo the form uploaded ([`Evidence`]), so the hidden field can name no other.
 
 use domain::{MeterValue, ReadingSource, ReadingStatus, Zone};
 use maud::{Markup, html};
@@ -10,6 +11,7 @@ use poem::http::StatusCode;
 use poem::session::Session;
 use poem::web::{Data, Multipart, Path, Redirect};
 use poem::{IntoResponse, Response, Result, handler};
+use serde::{Deserialize, Serialize};
 use service::Context;
 use service::inventory::{self, MeterCard};
 use service::photos;
@@ -18,7 +20,7 @@ use service::readings::{self, Recorded, Submission, SubmitError};
 use super::walk::plot_url;
 use super::{page, values_text};
 use crate::auth::FieldStaff;
-use crate::error::{found, internal, refusal};
+use crate::error::{found, refusal};
 use crate::layout::{Flash, csrf_input, form_error};
 
 /// What the form shows and sends back: kept across every re-render.
@@ -74,6 +76,33 @@ impl ReadingPost {
     }
 }
 
+/// The photo a form uploaded, kept in the controller's session under its meter: only the same
+/// form (its key) on the same meter, by the same login, may attach it later by id. Without this
+/// a crafted form could attach any stored photo, another meter's, as its evidence.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Evidence {
+    key: String,
+    photo_id: i64,
+}
+
+impl Evidence {
+    fn session_key(meter_id: i64) -> String {
+        format!("reading-photo-{meter_id}")
+    }
+
+    fn remember(session: &Session, meter_id: i64, key: &str, photo_id: i64) {
+        session.set(&Self::session_key(meter_id), Evidence { key: key.to_owned(), photo_id });
+    }
+
+    fn is_ours(session: &Session, meter_id: i64, key: &str, photo_id: i64) -> bool {
+        session.get::<Evidence>(&Self::session_key(meter_id)) == Some(Evidence { key: key.to_owned(), photo_id })
+    }
+
+    fn forget(session: &Session, meter_id: i64) {
+        session.remove(&Self::session_key(meter_id));
+    }
+}
+
 fn yes_no(text: &str) -> Option<bool> {
     match text {
         "yes" => Some(true),
@@ -105,8 +134,9 @@ pub async fn submit(
     if post.edit {
         return Ok(form_screen(&user, &card, &post.input, None).into_response());
     }
-    Ok(match save(&ctx, &user, &card, &mut post).await? {
+    Ok(match save(&ctx, session, &user, &card, &mut post).await? {
         Outcome::Saved(recorded) => {
+            Evidence::forget(session, card.meter.id);
             Flash::success(session, saved_message(&card, &recorded));
             Redirect::see_other(plot_url(card.contract.plot_id)).into_response()
         }
@@ -129,7 +159,13 @@ enum Outcome {
 
 /// Checks the values before storing the photo, so that a refused reading leaves nothing behind.
 /// On return `post.input.photo_id` holds the stored photo, for the next render.
-async fn save(ctx: &Context, user: &FieldStaff, card: &MeterCard, post: &mut ReadingPost) -> Result<Outcome> {
+async fn save(
+    ctx: &Context,
+    session: &Session,
+    user: &FieldStaff,
+    card: &MeterCard,
+    post: &mut ReadingPost,
+) -> Result<Outcome> {
     let values = match post.input.values.iter().map(|v| MeterValue::parse(v)).collect::<Result<Vec<_>, _>>() {
         Ok(values) => values,
         Err(e) => return Ok(Outcome::Refused(e.to_string())),
@@ -155,12 +191,16 @@ async fn save(ctx: &Context, user: &FieldStaff, card: &MeterCard, post: &mut Rea
     if let Err(e) = readings::check(ctx, &submission).await {
         return Ok(Outcome::Refused(refusal(e)?));
     }
+    let meter_id = card.meter.id;
     let photo_id = match (post.photo.take(), post.input.photo_id) {
         (Some(bytes), _) => match photos::store(ctx, bytes).await {
-            Ok(photo) => photo.id,
+            Ok(photo) => {
+                Evidence::remember(session, meter_id, &post.input.key, photo.id);
+                photo.id
+            }
             Err(e) => return Ok(Outcome::Refused(refusal(e)?)),
         },
-        (None, Some(id)) if photos::exists(ctx.db.conn(), id).await.map_err(internal)? => id,
+        (None, Some(id)) if Evidence::is_ours(session, meter_id, &post.input.key, id) => id,
         (None, _) => {
             post.input.photo_id = None;
             return Ok(Outcome::Refused("Загруженное фото не найдено.".into()));
