@@ -2,11 +2,11 @@
 
 use domain::{Kopecks, Role, Service, TariffPlan};
 use entities::{payment, reading};
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode, header};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 use service::testing::{TestContext, new_consumer};
-use tests::PanelClient;
+use tests::{Page, PanelClient};
 
 struct Api {
     t: TestContext,
@@ -170,4 +170,129 @@ async fn the_panel_session_works_for_the_api_with_the_csrf_header() {
     assert_eq!(stranger.post_json("/api/payments", &body).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(stranger.api_get("/api/plots", "not-a-token").await.status, StatusCode::UNAUTHORIZED);
     stranger.get("/api/docs").await.assert_ok().assert_contains("swagger");
+}
+
+/// A refusal as the API answers every one: JSON `{"message": …}` in Russian, with `status`.
+fn assert_refused(page: &Page, status: StatusCode, what: &str) -> String {
+    assert_eq!(page.status, status, "{what}: {}", page.body);
+    let content_type = page.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(content_type.starts_with("application/json"), "{what}: Content-Type {content_type:?}, body {}", page.body);
+    let body = page.json();
+    let message = body["message"].as_str().unwrap_or_else(|| panic!("{what}: no message in {body}")).to_owned();
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: only the message: {body}");
+    // It starts with a Russian word, and is not one of poem's English messages.
+    assert!(message.starts_with(|c| matches!(c, 'А'..='Я')), "{what}: not Russian: {message}");
+    for english in ["failed", "error", "parse", "invalid", "expected", "not found"] {
+        assert!(!message.to_lowercase().contains(english), "{what}: {message}");
+    }
+    message
+}
+
+#[tokio::test]
+async fn every_refusal_is_json_with_a_russian_message() {
+    let a = api().await;
+    let get = |path: &'static str| a.client.api_get(path, &a.buh);
+    for (path, starts) in [
+        ("/api/plots?page=0", "Параметр «page»: номер страницы — целое число от 1."),
+        ("/api/plots?page=два", "Параметр «page»"),
+        ("/api/consumers?per_page=0", "Параметр «per_page»: строк на странице — целое число от 1 до 500."),
+        ("/api/readings?per_page=100000", "Параметр «per_page»"),
+        ("/api/contracts?debtors=maybe", "Параметр «debtors»: true или false."),
+        ("/api/readings?status=maybe", "Параметр «status»: неизвестное значение «maybe»"),
+        ("/api/readings?period=2026-13", "Параметр «period»: "),
+        ("/api/plots/abc", "Номер записи в адресе должен быть целым числом."),
+    ] {
+        let message = assert_refused(&get(path).await, StatusCode::BAD_REQUEST, path);
+        assert!(message.starts_with(starts), "{path}: {message}");
+    }
+    assert_refused(&get("/api/nowhere").await, StatusCode::NOT_FOUND, "an unknown path");
+    assert_refused(&get("/api/plots/999").await, StatusCode::NOT_FOUND, "an unknown plot");
+    let delete = a.client.api_send(Method::DELETE, "/api/plots", &a.buh, None, Vec::new()).await;
+    assert_refused(&delete, StatusCode::METHOD_NOT_ALLOWED, "DELETE");
+    // The first page as usual, and the last row of the list on a page of one.
+    assert_eq!(get("/api/plots?page=1&per_page=500").await.json()["total"], 2);
+    assert_eq!(get("/api/plots?page=2&per_page=1").await.json()["items"].as_array().map(Vec::len), Some(1));
+
+    let post = |content_type: Option<&'static str>, body: &'static str| {
+        a.client.api_send(Method::POST, "/api/readings", &a.admin, content_type, body)
+    };
+    let json = Some("application/json");
+    for (body, what) in [
+        (r#"{"meter_id": 1, "values": ["#, "malformed JSON"),
+        (r#"{"meter_id": "первый", "values": ["12"]}"#, "a string for a number"),
+        (r#"{"meter_id": 1, "values": "12"}"#, "a string for a list"),
+        (r#"{"values": ["12"]}"#, "a missing field"),
+        (r#"{"meter_id": 1, "values": ["12"], "colour": "red"}"#, "an unknown field"),
+        ("", "no body"),
+    ] {
+        let message = assert_refused(&post(json, body).await, StatusCode::BAD_REQUEST, what);
+        assert!(message.starts_with("Тело запроса не разобрано"), "{what}: {message}");
+    }
+    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+        let page = post(content_type, r#"{"meter_id": 1, "values": ["12"]}"#).await;
+        let message = assert_refused(&page, StatusCode::UNSUPPORTED_MEDIA_TYPE, "not JSON");
+        assert_eq!(message, "Тело запроса должно быть JSON с заголовком Content-Type: application/json.");
+    }
+    let huge = vec![b' '; 21 << 20];
+    let page = a.client.api_send(Method::POST, "/api/payments", &a.buh, json, huge).await;
+    assert_eq!(
+        assert_refused(&page, StatusCode::PAYLOAD_TOO_LARGE, "21 MB"),
+        "Слишком большой запрос: не больше 20 МБ."
+    );
+
+    // Who may not: no token, a wrong one, a role without the right, a session without the CSRF header.
+    let stranger = PanelClient::new(&a.t.ctx);
+    assert_refused(&stranger.api_get("/api/plots", "not-a-token").await, StatusCode::UNAUTHORIZED, "a bad token");
+    let body = json!({"meter_id": a.meter, "values": ["13"]});
+    assert_refused(&stranger.post_json("/api/readings", &body).await, StatusCode::UNAUTHORIZED, "no login");
+    assert_refused(&a.client.api_post("/api/readings", &a.buh, &body).await, StatusCode::FORBIDDEN, "an accountant");
+    let browser = PanelClient::new(&a.t.ctx);
+    browser.login("admin", "admin-password").await;
+    let forged = browser.post_raw_form("/api/readings", &[]).await;
+    assert_refused(&forged, StatusCode::FORBIDDEN, "the session cookie without the CSRF header");
+    assert_eq!(reading::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_refusals_bounds_and_nullable_fields() {
+    let a = api().await;
+    let spec = a.client.get("/api/openapi.json").await.json();
+    let paths = &spec["paths"];
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        let responses = paths[path][method]["responses"].as_object().unwrap_or_else(|| panic!("{method} {path}"));
+        responses.keys().cloned().collect()
+    };
+    for (path, method, expected) in [
+        ("/plots", "get", &["200", "400", "401", "403", "500"][..]),
+        ("/plots/{id}", "get", &["200", "400", "401", "403", "404", "500"]),
+        ("/tariffs", "get", &["200", "400", "401", "403", "500"]),
+        ("/readings", "post", &["200", "201", "400", "401", "403", "404", "409", "413", "415", "422", "500"]),
+        ("/payments", "post", &["201", "400", "401", "403", "413", "415", "422", "500"]),
+    ] {
+        let mut documented = statuses(path, method);
+        documented.sort();
+        assert_eq!(documented, expected, "{method} {path}");
+        for status in expected.iter().filter(|s| !s.starts_with('2')) {
+            let content = &paths[path][method]["responses"][status]["content"]["application/json; charset=utf-8"];
+            assert_eq!(content["schema"]["$ref"], "#/components/schemas/ApiError", "{method} {path} {status}");
+        }
+    }
+    let parameter = |name: &str| {
+        let parameters = paths["/plots"]["get"]["parameters"].as_array().expect("parameters");
+        parameters.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no {name}"))["schema"].clone()
+    };
+    let bound = |name: &str, bound: &str| parameter(name)[bound].as_f64();
+    assert_eq!(bound("page", "minimum"), Some(1.0));
+    assert_eq!((bound("per_page", "minimum"), bound("per_page", "maximum")), (Some(1.0), Some(500.0)));
+
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field) in [
+        ("PlotOut", "address"),
+        ("ConsumerDetail", "phone"),
+        ("NewReadingIn", "comment"),
+        ("NewPaymentIn", "reference"),
+    ] {
+        assert_eq!(schemas[schema]["properties"][field]["nullable"], true, "{schema}.{field}: {}", schemas[schema]);
+    }
+    assert_ne!(schemas["PlotOut"]["properties"]["number"]["nullable"], true, "a required field is not nullable");
 }
