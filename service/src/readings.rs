@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use domain::validation::Baseline;
 use domain::{
-    JumpPolicy, MeterValue, Period, ReadingError, ReadingSource, ReadingStatus, ReadingVerdict, check_correction,
-    check_reading,
+    JumpPolicy, MeterValue, Period, ReadingError, ReadingSource, ReadingStatus, ReadingVerdict, TextKind, TooLong,
+    check_correction, check_reading,
 };
 use entities::{contract, meter, plot, reading};
 use sea_orm::{
@@ -56,13 +56,14 @@ impl Submission {
         self.idempotency_key.as_ref().map(|key| format!("m{}:{author}:{key}", self.meter_id))
     }
 
-    /// Refuses a key that cannot tell one submission from another: empty, or beyond the limit.
-    fn check_key(&self) -> Result<(), SubmitError> {
+    /// Refuses a key that cannot tell one submission from another (empty, or beyond the limit)
+    /// and a comment beyond its limit.
+    fn check_text(&self) -> Result<(), SubmitError> {
         match &self.idempotency_key {
             Some(key) if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) => {
                 Err(SubmitError::BadKey)
             }
-            _ => Ok(()),
+            _ => Ok(TextKind::Comment.optional(self.comment.as_deref()).map(drop)?),
         }
     }
 }
@@ -90,6 +91,8 @@ pub enum SubmitError {
         MAX_KEY_LEN
     )]
     BadKey,
+    #[error(transparent)]
+    Text(#[from] TooLong),
     #[error(transparent)]
     Invalid(#[from] ReadingError),
     /// Not an error for the user: show the warning and ask to confirm.
@@ -135,7 +138,7 @@ pub async fn baseline(conn: &impl ConnectionTrait, meter: &meter::Model) -> Resu
 
 /// Checks a reading without storing it, so a dialogue can warn before asking to confirm.
 pub async fn check(ctx: &Context, submission: &Submission) -> Result<ReadingVerdict, SubmitError> {
-    submission.check_key()?;
+    submission.check_text()?;
     let conn = ctx.db.conn();
     let info = meter_info(conn, submission.meter_id).await?.ok_or(SubmitError::UnknownMeter)?;
     verify(conn, ctx, &info, submission).await
@@ -166,7 +169,7 @@ async fn verify(
 
 /// Validates and stores a reading; accepted readings update the meter's charges at once.
 pub async fn submit(ctx: &Context, submission: Submission) -> Result<Recorded, SubmitError> {
-    submission.check_key()?;
+    submission.check_text()?;
     let ctx2 = ctx.clone();
     let key = submission.stored_key();
     let result = ctx
@@ -298,6 +301,8 @@ pub enum CorrectionError {
     #[error("Укажите причину исправления.")]
     NoReason,
     #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
     Invalid(#[from] ReadingError),
     #[error(transparent)]
     Internal(#[from] Internal),
@@ -313,7 +318,7 @@ pub async fn correct(
     reason: &str,
     staff_id: i64,
 ) -> Result<reading::Model, CorrectionError> {
-    let reason = reason.trim().to_owned();
+    let reason = TextKind::Reason.bounded(reason)?;
     if reason.is_empty() {
         return Err(CorrectionError::NoReason);
     }

@@ -114,6 +114,28 @@ async fn an_idempotency_key_repeats_only_its_own_meter_and_author() {
 }
 
 #[tokio::test]
+async fn text_beyond_its_limit_is_refused_and_nothing_is_stored() {
+    let a = api().await;
+    let comment = "ж".repeat(2_000_000);
+    let body = json!({"meter_id": a.meter, "values": ["12"], "comment": comment});
+    let page = a.client.api_post("/api/readings", &a.admin, &body).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.json()["message"], "Комментарий: не длиннее 500 символов, а здесь 2000000.");
+    assert_eq!(reading::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 0);
+
+    let body = json!({"contract_number": "W-1", "amount_kopecks": 100, "paid_on": "2026-03-10", "period": "2026-03",
+                      "reference": "П".repeat(101)});
+    let page = a.client.api_post("/api/payments", &a.buh, &body).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.json()["message"], "Номер платежа: не длиннее 100 символов, а здесь 101.");
+    assert_eq!(payment::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 0);
+
+    let page = a.client.api_get(&format!("/api/plots?q={}", "1".repeat(101)), &a.buh).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(page.json()["message"], "Поисковый запрос: не длиннее 100 символов, а здесь 101.");
+}
+
+#[tokio::test]
 async fn payments_are_exact_and_show_up_in_the_consumers_debt() {
     let a = api().await;
     // 25 m³ at 40 ₽ = 1000 ₽ charged.

@@ -358,6 +358,26 @@ async fn refused_forms_come_back_with_the_message_and_the_input_and_store_nothin
 }
 
 #[tokio::test]
+async fn a_two_million_character_comment_is_refused_and_nothing_is_stored() {
+    let walk = Walk::start().await;
+    let meter = walk.water.meter_id;
+    let key = walk.open_form(meter).await;
+    let form = walk
+        .client
+        .multipart()
+        .text("key", key)
+        .text("value", "101")
+        .text("seal", "yes")
+        .text("comment", "ж".repeat(2_000_000))
+        .field(TestFormField::bytes(jpeg(400, 300)).name("photo").filename("meter.jpg"));
+    let page = walk.post(meter, form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("Комментарий: не длиннее 500 символов, а здесь 2000000.");
+    assert!(walk.readings().await.is_empty());
+    assert_eq!(walk.photo_count().await, 0, "refused before the photo is stored");
+}
+
+#[tokio::test]
 async fn a_suspicious_jump_is_stored_flagged_only_after_confirming() {
     let walk = Walk::start().await;
     let meter = walk.water.meter_id;

@@ -140,12 +140,11 @@ fn register_filter(
     debtors: Option<bool>,
     unread: Option<bool>,
 ) -> Result<RegisterFilter, Refusal<Reads>> {
-    Ok(RegisterFilter {
-        text: q.unwrap_or_default(),
-        service: parsed::<Service>("service", service)?,
-        debtors: debtors.unwrap_or(false),
-        unread: unread.unwrap_or(false),
-    })
+    let mut filter = RegisterFilter::search(q.as_deref().unwrap_or_default()).map_err(Refusal::bad_request)?;
+    filter.service = parsed::<Service>("service", service)?;
+    filter.debtors = debtors.unwrap_or(false);
+    filter.unread = unread.unwrap_or(false);
+    Ok(filter)
 }
 
 /// The page a list operation is asked for (its `page` and `per_page` parameters, whose bounds

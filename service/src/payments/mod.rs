@@ -3,7 +3,7 @@
 pub mod import;
 
 use chrono::NaiveDate;
-use domain::{Kopecks, PaymentSource, Period};
+use domain::{Kopecks, PaymentSource, Period, TextKind, TooLong};
 use entities::{contract, payment};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,8 @@ pub enum PaymentError {
     #[error("Платёж с номером «{0}» уже внесён.")]
     DuplicateReference(String),
     #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
     Internal(#[from] Internal),
 }
 internal_errors!(PaymentError);
@@ -53,10 +55,9 @@ pub async fn insert(
     if !new.amount.is_positive() {
         return Err(PaymentError::NotPositive);
     }
-    let contract = contract_by_number(conn, &new.contract_number)
-        .await?
-        .ok_or_else(|| PaymentError::UnknownContract(new.contract_number.trim().to_owned()))?;
-    let reference = new.reference.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    let number = TextKind::ContractNumber.bounded(&new.contract_number)?;
+    let contract = contract_by_number(conn, &number).await?.ok_or(PaymentError::UnknownContract(number))?;
+    let reference = TextKind::PaymentReference.optional(new.reference.as_deref())?;
     if let Some(reference) = &reference
         && payment::Entity::find().filter(payment::Column::Reference.eq(reference)).one(conn).await?.is_some()
     {
