@@ -7,7 +7,7 @@ mod m20261126_000001_initial;
 mod m20261127_000001_seal_events;
 mod m20261128_000001_ledger_indexes;
 mod m20261129_000001_link_code_hashes;
-mod m20261130_000001_scoped_reading_keys;
+mod m20261130_000002_scoped_reading_keys;
 
 pub struct Migrator;
 
@@ -19,7 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_seal_events::Migration),
             Box::new(m20261128_000001_ledger_indexes::Migration),
             Box::new(m20261129_000001_link_code_hashes::Migration),
-            Box::new(m20261130_000001_scoped_reading_keys::Migration),
+            Box::new(m20261130_000002_scoped_reading_keys::Migration),
         ]
     }
 }
@@ -93,7 +93,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
         let db = Database::connect(&url).await.unwrap();
-        Migrator::up(&db, Some(position("m20261130_000001_scoped_reading_keys"))).await.unwrap();
+        Migrator::up(&db, Some(position("m20261130_000002_scoped_reading_keys"))).await.unwrap();
         // A controller's, a consumer's and a system reading; their meter and people do not matter.
         db.execute_unprepared("PRAGMA foreign_keys = OFF").await.unwrap();
         for (id, staff, consumer, key) in [

@@ -46,7 +46,7 @@ pub const MAX_KEY_LEN: usize = 100;
 impl Submission {
     /// The idempotency key as stored: scoped to the meter and the author, so that the same key
     /// sent for another meter or by another person is a new submission, never a repeat of
-    /// theirs. The same shape as migration `m20261130_000001_scoped_reading_keys` gives old keys.
+    /// theirs. The same shape as migration `m20261130_000002_scoped_reading_keys` gives old keys.
     fn stored_key(&self) -> Option<String> {
         let author = match (self.actor.staff_id(), self.actor.consumer_id()) {
             (Some(staff), _) => format!("s{staff}"),
