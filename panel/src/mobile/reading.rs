@@ -76,30 +76,37 @@ impl ReadingPost {
     }
 }
 
-/// The photo a form uploaded, kept in the controller's session under its meter: only the same
-/// form (its key) on the same meter, by the same login, may attach it later by id. Without this
-/// a crafted form could attach any stored photo, another meter's, as its evidence.
+/// A photo a form uploaded, remembered in the controller's session with the form's meter and key:
+/// only the same form on the same meter, by the same login, may attach it later by id. Without
+/// this a crafted form could attach any stored photo, another meter's, as its evidence.
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Evidence {
+    meter_id: i64,
     key: String,
     photo_id: i64,
 }
 
 impl Evidence {
-    fn session_key(meter_id: i64) -> String {
-        format!("reading-photo-{meter_id}")
+    const SESSION_KEY: &'static str = "reading-photos";
+    /// The latest forms' photos are kept: enough for a few tabs and a resubmitted form, while
+    /// the session stays small over a day's walk.
+    const KEPT: usize = 8;
+
+    fn remembered(session: &Session) -> Vec<Evidence> {
+        session.get(Self::SESSION_KEY).unwrap_or_default()
     }
 
-    fn remember(session: &Session, meter_id: i64, key: &str, photo_id: i64) {
-        session.set(&Self::session_key(meter_id), Evidence { key: key.to_owned(), photo_id });
+    fn remember(self, session: &Session) {
+        let mut kept = Self::remembered(session);
+        kept.retain(|e| (e.meter_id, &e.key) != (self.meter_id, &self.key));
+        kept.push(self);
+        let excess = kept.len().saturating_sub(Self::KEPT);
+        kept.drain(..excess);
+        session.set(Self::SESSION_KEY, kept);
     }
 
-    fn is_ours(session: &Session, meter_id: i64, key: &str, photo_id: i64) -> bool {
-        session.get::<Evidence>(&Self::session_key(meter_id)) == Some(Evidence { key: key.to_owned(), photo_id })
-    }
-
-    fn forget(session: &Session, meter_id: i64) {
-        session.remove(&Self::session_key(meter_id));
+    fn is_remembered(&self, session: &Session) -> bool {
+        Self::remembered(session).contains(self)
     }
 }
 
@@ -136,7 +143,6 @@ pub async fn submit(
     }
     Ok(match save(&ctx, session, &user, &card, &mut post).await? {
         Outcome::Saved(recorded) => {
-            Evidence::forget(session, card.meter.id);
             Flash::success(session, saved_message(&card, &recorded));
             Redirect::see_other(plot_url(card.contract.plot_id)).into_response()
         }
@@ -191,16 +197,16 @@ async fn save(
     if let Err(e) = readings::check(ctx, &submission).await {
         return Ok(Outcome::Refused(refusal(e)?));
     }
-    let meter_id = card.meter.id;
+    let evidence = |photo_id| Evidence { meter_id: card.meter.id, key: post.input.key.clone(), photo_id };
     let photo_id = match (post.photo.take(), post.input.photo_id) {
         (Some(bytes), _) => match photos::store(ctx, bytes).await {
             Ok(photo) => {
-                Evidence::remember(session, meter_id, &post.input.key, photo.id);
+                evidence(photo.id).remember(session);
                 photo.id
             }
             Err(e) => return Ok(Outcome::Refused(refusal(e)?)),
         },
-        (None, Some(id)) if Evidence::is_ours(session, meter_id, &post.input.key, id) => id,
+        (None, Some(id)) if evidence(id).is_remembered(session) => id,
         (None, _) => {
             post.input.photo_id = None;
             return Ok(Outcome::Refused("Загруженное фото не найдено.".into()));
