@@ -47,7 +47,7 @@ impl Default for IntakeLimits {
             max_bytes: 15 * MIB,
             max_pixels: 27_000_000,
             // A 27 Mp photo as 8-bit RGB (81 MB) fits. With one job per core (`heavy::run`), 8
-            // uploads at once on 2 cores peak at about 230 MB (tests/tests/panel_photo_memory.rs).
+            // uploads at once on 2 cores peak at about 210 MB (tests/tests/panel_photo_memory.rs).
             max_decode_bytes: 80 * MIB as u64,
             max_side: 1600,
             thumb_side: 320,
@@ -293,14 +293,14 @@ fn decode(
 fn decode_cost(decoder: &impl ImageDecoder, format: ImageFormat, jpeg: Option<JpegLayout>) -> u64 {
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
-    let working = match format {
+    let working = match (format, jpeg) {
         // Two bytes per coefficient of every component, over the picture padded to whole blocks.
-        ImageFormat::Jpeg if jpeg.is_some_and(|jpeg| jpeg.progressive) => {
+        (ImageFormat::Jpeg, Some(JpegLayout { progressive: true, components, .. })) => {
             let padded = u64::from(width.next_multiple_of(16)) * u64::from(height.next_multiple_of(16));
-            padded * 2 * u64::from(jpeg.map_or(4, |jpeg| jpeg.components))
+            padded * 2 * u64::from(components)
         }
         // An RGBA frame or canvas besides the output (lossless WebP without alpha, animations).
-        ImageFormat::WebP | ImageFormat::Gif => pixels * 4,
+        (ImageFormat::WebP | ImageFormat::Gif, _) => pixels * 4,
         _ => 0,
     };
     let rgb_copy = if decoder.color_type() == ColorType::Rgb8 { 0 } else { pixels * 3 };
