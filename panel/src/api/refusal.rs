@@ -102,15 +102,19 @@ pub async fn json_errors<E: Endpoint>(endpoint: Arc<E>, req: Request) -> poem::R
     if path != "/api" && !path.starts_with("/api/") {
         return endpoint.call(req).await.map(IntoResponse::into_response);
     }
-    let (status, message, response) = match endpoint.call(req).await {
-        Ok(response) => {
-            let response = response.into_response();
-            (response.status(), by_status(response.status()), response)
+    let (response, message) = match endpoint.call(req).await {
+        Ok(response) => (response.into_response(), None),
+        Err(e) => {
+            let message = message_of(&e);
+            (e.into_response(), Some(message))
         }
-        Err(e) => (e.status(), message_of(&e), e.into_response()),
     };
-    let is_json = response.content_type().is_some_and(|t| t.starts_with("application/json"));
-    Ok(if status.is_success() || is_json { response } else { answer(status, message) })
+    let status = response.status();
+    let refused = status.is_client_error() || status.is_server_error();
+    if !refused || response.content_type().is_some_and(|t| t.starts_with("application/json")) {
+        return Ok(response);
+    }
+    Ok(answer(status, message.unwrap_or_else(|| by_status(status))))
 }
 
 /// What to tell the caller about an error that reached the middleware as it is.
