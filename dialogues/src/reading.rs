@@ -2,7 +2,7 @@
 //! the seal (controllers), a photo, the summary and the confirmation. Every check is the
 //! service's: the bot only carries the draft from step to step.
 
-use domain::MeterValue;
+use domain::{MeterValue, TextKind};
 use entities::photo;
 use service::inventory::{self, MeterCard};
 use service::photos::{PhotoError, StoreError};
@@ -82,11 +82,15 @@ pub async fn seal(bot: Bot, dialogue: ChatDialogue, mut draft: Draft, intact: bo
 }
 
 pub async fn seal_comment(bot: Bot, dialogue: ChatDialogue, msg: Message, mut draft: Draft) -> HandlerResult {
-    let Some(comment) = msg.text().map(str::trim).filter(|c| !c.is_empty()) else {
-        return say(&bot, msg.chat.id, text::SEAL_COMMENT).await;
-    };
-    draft.comment = Some(comment.chars().take(text::MAX_COMMENT_CHARS).collect());
-    ask_photo(&bot, &dialogue, draft).await
+    // Too long: the limit is said and the comment asked again, nothing cut off.
+    match TextKind::Comment.optional(msg.text()) {
+        Ok(Some(comment)) => {
+            draft.comment = Some(comment);
+            ask_photo(&bot, &dialogue, draft).await
+        }
+        Ok(None) => say(&bot, msg.chat.id, text::SEAL_COMMENT).await,
+        Err(e) => say(&bot, msg.chat.id, format!("{e} {}", text::SEAL_COMMENT)).await,
+    }
 }
 
 async fn ask_photo(bot: &Bot, dialogue: &ChatDialogue, draft: Draft) -> HandlerResult {

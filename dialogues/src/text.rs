@@ -51,9 +51,6 @@ pub const REPORT_USAGE: &str = "Отчёт за прошлый месяц — /r
 pub const REMINDERS_OFF: &str = "Напоминания выключены. Включить их снова — /reminders.";
 pub const REMINDERS_ON: &str = "Напоминания включены.";
 
-/// Comments are notes, not essays.
-pub const MAX_COMMENT_CHARS: usize = 500;
-
 /// The answer to `/start` once the sender is known (or not).
 pub fn greeting(who: &Who) -> String {
     let controller = who.controller().is_some();

@@ -1,8 +1,9 @@
 //! The cooperative's rules, free of Telegram, HTTP and SQL.
 //!
 //! Values cross into this crate only through parsing constructors (`Kopecks::parse_rubles`,
-//! `MeterValue::parse`, `Phone::parse`, `PlotNumber::parse`, `Period::parse`), so code past the
-//! edge never handles raw user strings. Error messages are written for the user, in Russian.
+//! `MeterValue::parse`, `Phone::parse`, `PlotNumber::parse`, `Period::parse`, and
+//! `TextKind::bounded` for free text), so code past the edge never handles raw user strings.
+//! Error messages are written for the user, in Russian.
 //!
 //! Numbers from elsewhere (the API, the database, arithmetic) go through the bounded
 //! constructors `Kopecks::new` and `MeterValue::new`; money and meter arithmetic is checked.
@@ -17,6 +18,7 @@ pub mod period;
 pub mod phone;
 pub mod plot;
 pub mod rollover;
+pub mod text;
 pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
@@ -27,4 +29,5 @@ pub use period::Period;
 pub use phone::Phone;
 pub use plot::PlotNumber;
 pub use rollover::{Rollover, RolloverError, rollover};
+pub use text::{TextKind, TooLong};
 pub use validation::{Baseline, JumpPolicy, ReadingError, ReadingVerdict, check_correction, check_reading};

@@ -24,7 +24,9 @@ pub struct Model {
     pub photo_id: Option<i64>,
     pub status: ReadingStatus,
     pub supersedes_id: Option<i64>,
-    /// Makes a retried submission (same Telegram update, same form) a no-op.
+    /// Makes a retried submission (same Telegram update, same form) a no-op. Stored scoped to the
+    /// meter and the author (`m<meter>:s<staff>:<key>`, see `service::readings`), so the unique
+    /// index holds per meter and author.
     #[sea_orm(unique)]
     pub idempotency_key: Option<String>,
     pub created_at: DateTimeUtc,

@@ -9,6 +9,7 @@ mod m20261128_000001_ledger_indexes;
 mod m20261129_000001_link_code_hashes;
 mod m20261130_000001_import_drafts;
 mod m20261201_000001_quarantine_out_of_range;
+mod m20261201_000002_scoped_reading_keys;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_link_code_hashes::Migration),
             Box::new(m20261130_000001_import_drafts::Migration),
             Box::new(m20261201_000001_quarantine_out_of_range::Migration),
+            Box::new(m20261201_000002_scoped_reading_keys::Migration),
         ]
     }
 }
@@ -129,5 +131,41 @@ mod tests {
         assert!(moved[1].contains("9223372036854775807"), "{}", moved[1]);
         let entities = texts(&db, "SELECT DISTINCT entity AS t FROM audit_log").await;
         assert_eq!(entities, ["tariff"]);
+    }
+
+    #[tokio::test]
+    async fn reading_keys_stored_before_scoping_are_scoped_in_place_and_back() {
+        use sea_orm_migration::sea_orm::Statement;
+        let (_dir, db) = sqlite_file().await;
+        Migrator::up(&db, Some(steps_before("m20261201_000002_scoped_reading_keys"))).await.unwrap();
+        // A controller's, a consumer's and a system reading; their meter and people do not matter.
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await.unwrap();
+        for (id, staff, consumer, key) in [
+            (1, "3", "NULL", "'web:k'"),
+            (2, "NULL", "4", "'tg:5:n'"),
+            (3, "NULL", "NULL", "'x'"),
+            (4, "3", "NULL", "NULL"),
+        ] {
+            db.execute_unprepared(&format!(
+                "INSERT INTO readings (id, meter_id, period, taken_at, value_t1, source, staff_id, consumer_id, \
+                 status, idempotency_key, created_at) VALUES ({id}, 7, '2026-03', '2026-03-01T00:00:00Z', 1, \
+                 'panel', {staff}, {consumer}, 'accepted', {key}, '2026-03-01T00:00:00Z')"
+            ))
+            .await
+            .unwrap();
+        }
+        let keys = || async {
+            let select = "SELECT idempotency_key FROM readings ORDER BY id";
+            let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), select)).await.unwrap();
+            rows.iter().map(|row| row.try_get::<Option<String>>("", "idempotency_key").unwrap()).collect::<Vec<_>>()
+        };
+        let before = keys().await;
+
+        Migrator::up(&db, None).await.unwrap();
+        let scoped = ["m7:s3:web:k", "m7:c4:tg:5:n", "m7:x:x"].map(|k| Some(k.to_owned()));
+        assert_eq!(keys().await, [&scoped[..], &[None]].concat());
+
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert_eq!(keys().await, before);
     }
 }

@@ -23,7 +23,7 @@ use crate::{PanelConfig, contracts, links};
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::consumers(ctx.db.conn(), &query.filter(), ctx.current_period()).await.map_err(internal)?;
+    let rows = listing::consumers(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let page = query.page(rows);
     Ok(layout::page(
         &user,

@@ -60,7 +60,7 @@ pub fn rows_table(rows: &[ContractRow]) -> Markup {
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::contracts(ctx.db.conn(), &query.filter(), ctx.current_period()).await.map_err(internal)?;
+    let rows = listing::contracts(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let page = query.page(rows);
     Ok(layout::page(
         &user,

@@ -41,6 +41,11 @@ pub fn internal(e: impl std::fmt::Display) -> Error {
     ))
 }
 
+/// A request that cannot be served as asked (a search beyond its limit…), with the reason.
+pub fn bad_request(reason: impl std::fmt::Display) -> Error {
+    Error::from_response(page_response(StatusCode::BAD_REQUEST, "Запрос не выполнен", &reason.to_string()))
+}
+
 pub fn not_found() -> Error {
     Error::from_response(page_response(StatusCode::NOT_FOUND, "Не найдено", "Такой страницы или записи нет."))
 }
@@ -90,7 +95,8 @@ refusals!(
         PaymentError::Amount(_) => Some("amount"),
         PaymentError::PaidOn(_) => Some("paid_on"),
         PaymentError::DuplicateReference(_) => Some("reference"),
-        PaymentError::Internal(_) => None,
+        // Named in the message; the field is the form's or the import row's.
+        PaymentError::Text(_) | PaymentError::Internal(_) => None,
     },
     AccountError => |e: &AccountError| match e {
         AccountError::InvalidLogin | AccountError::LoginTaken(_) => Some("login"),

@@ -52,7 +52,7 @@ pub struct PanelConfig {
 }
 
 /// The largest request body accepted: a phone photo plus form fields.
-const MAX_BODY: usize = 20 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 20 * 1024 * 1024;
 
 #[handler]
 fn health() -> &'static str {
@@ -176,6 +176,7 @@ pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
         .at("/photos/:id", get(photos::full))
         .at("/photos/:id/thumb", get(photos::thumbnail))
         .with(csrf::CsrfGuard { max_body: MAX_BODY })
+        .around(api::json_errors)
         .with(ServerSession::new(cookie, session::DbSessionStorage::new(ctx.clone())))
         .with(Tracing)
         .data(ctx)

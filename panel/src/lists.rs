@@ -5,6 +5,7 @@ use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use service::listing::{PER_PAGE, Paged, RegisterFilter};
 
+use crate::error::bad_request;
 use crate::forms::{checkbox, options, parse_choice};
 
 /// Back links above the title: «Участки › 12А».
@@ -76,13 +77,13 @@ pub struct RegisterQuery {
 }
 
 impl RegisterQuery {
-    pub fn filter(&self) -> RegisterFilter {
-        RegisterFilter {
-            text: self.q.clone(),
-            service: parse_choice::<Service>(&self.service).ok().flatten(),
-            debtors: self.debtors.is_some(),
-            unread: self.unread.is_some(),
-        }
+    /// The filter asked for; a search beyond its limit is a 400 page saying so.
+    pub fn filter(&self) -> poem::Result<RegisterFilter> {
+        let mut filter = RegisterFilter::search(&self.q).map_err(bad_request)?;
+        filter.service = parse_choice::<Service>(&self.service).ok().flatten();
+        filter.debtors = self.debtors.is_some();
+        filter.unread = self.unread.is_some();
+        Ok(filter)
     }
 
     /// The page of `all` this query asks for.

@@ -29,7 +29,7 @@ use crate::{readings, seals};
 /// Meters in service, with what a walk or a seal check needs.
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::contracts(ctx.db.conn(), &query.filter(), ctx.current_period()).await.map_err(internal)?;
+    let rows = listing::contracts(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let metered: Vec<(ContractRow, meter::Model)> =
         rows.into_iter().filter_map(|mut row| row.meter.take().map(|meter| (row, meter))).collect();
     let page = query.page(metered);

@@ -22,7 +22,7 @@ use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::plots(ctx.db.conn(), &query.filter(), ctx.current_period()).await.map_err(internal)?;
+    let rows = listing::plots(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let page = query.page(rows);
     Ok(layout::page(
         &user,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{MeterValue, Phone, PlotNumber, Service, TariffPlan, billing::Balance};
+use domain::{MeterValue, Phone, PlotNumber, Service, TariffPlan, TextKind, TooLong, billing::Balance};
 use entities::{consumer, contract, holding, meter, meter_photo, photo, plot, reading};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
@@ -87,9 +87,23 @@ pub enum InventoryError {
     #[error("Договор не может быть закрыт раньше, чем подписан ({}).", .0.format("%d.%m.%Y"))]
     ClosedBeforeSigned(NaiveDate),
     #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
     Internal(#[from] Internal),
 }
 internal_errors!(InventoryError);
+
+impl NewMeter {
+    /// The meter with its serial (required) and seal number trimmed and within their limits.
+    pub(crate) fn checked<E: From<TooLong>>(self, no_serial: impl FnOnce() -> E) -> Result<NewMeter, E> {
+        let serial = TextKind::MeterSerial.bounded(&self.serial)?;
+        if serial.is_empty() {
+            return Err(no_serial());
+        }
+        let seal_number = TextKind::SealNumber.optional(self.seal_number.as_deref())?;
+        Ok(NewMeter { serial, seal_number, ..self })
+    }
+}
 
 /// Signs a new contract in one transaction, creating the plot and the consumer if they are new.
 pub async fn sign_up(ctx: &Context, form: SignUp, actor: Actor) -> Result<SignedUp, InventoryError> {
@@ -104,25 +118,29 @@ pub async fn sign_up_in(
     form: SignUp,
     actor: Actor,
 ) -> Result<SignedUp, InventoryError> {
-    let contract_number = form.contract_number.trim().to_owned();
+    let contract_number = TextKind::ContractNumber.bounded(&form.contract_number)?;
     if contract_number.is_empty() {
         return Err(InventoryError::NoContractNumber);
     }
     if !form.plan.allowed_for(form.service) {
         return Err(InventoryError::PlanNotForService);
     }
-    if form.meter.serial.trim().is_empty() {
-        return Err(InventoryError::NoSerial);
-    }
+    let new_meter = form.meter.checked(|| InventoryError::NoSerial)?;
     let zones = form.plan.zones().len();
-    if form.meter.initial.len() != zones {
-        return Err(InventoryError::InitialValues { expected: zones, got: form.meter.initial.len() });
+    if new_meter.initial.len() != zones {
+        return Err(InventoryError::InitialValues { expected: zones, got: new_meter.initial.len() });
     }
-    if let ConsumerRef::New { full_name, .. } = &form.consumer
-        && full_name.trim().is_empty()
-    {
-        return Err(InventoryError::NoName);
-    }
+    let address = TextKind::Address.optional(form.plot_address.as_deref())?;
+    let consumer = match form.consumer {
+        ConsumerRef::New { full_name, phone } => {
+            let full_name = TextKind::FullName.bounded(&full_name)?;
+            if full_name.is_empty() {
+                return Err(InventoryError::NoName);
+            }
+            ConsumerRef::New { full_name, phone }
+        }
+        existing => existing,
+    };
     if contract::Entity::find().filter(contract::Column::Number.eq(&contract_number)).one(conn).await?.is_some() {
         return Err(InventoryError::ContractNumberTaken(contract_number));
     }
@@ -133,7 +151,7 @@ pub async fn sign_up_in(
             plot::ActiveModel {
                 id: NotSet,
                 number: Set(form.plot.clone()),
-                address: Set(form.plot_address.clone().filter(|a| !a.trim().is_empty())),
+                address: Set(address),
                 notes: Set(None),
                 created_at: Set(now),
             }
@@ -141,14 +159,14 @@ pub async fn sign_up_in(
             .await?
         }
     };
-    let consumer_id = match form.consumer {
+    let consumer_id = match consumer {
         ConsumerRef::Existing(id) => {
             consumer::Entity::find_by_id(id).one(conn).await?.ok_or(InventoryError::UnknownConsumer)?.id
         }
         ConsumerRef::New { full_name, phone } => {
             consumer::ActiveModel {
                 id: NotSet,
-                full_name: Set(full_name.trim().to_owned()),
+                full_name: Set(full_name),
                 phone: Set(phone),
                 notes: Set(None),
                 reminders_enabled: Set(true),
@@ -189,7 +207,7 @@ pub async fn sign_up_in(
     }
     .insert(conn)
     .await?;
-    let meter = install(conn, contract.id, &form.meter, Some(form.meter.installed_on), now).await?;
+    let meter = install(conn, contract.id, &new_meter, Some(new_meter.installed_on), now).await?;
     audit::record(
         conn,
         ctx,
@@ -204,7 +222,7 @@ pub async fn sign_up_in(
     Ok(SignedUp { plot_id: plot.id, consumer_id, contract_id: contract.id, meter_id: meter.id })
 }
 
-/// Installs `meter` on a contract, one initial value per register (checked by the caller).
+/// Installs `meter` on a contract, checked by the caller ([`NewMeter::checked`], one initial value per register).
 pub(crate) async fn install(
     conn: &impl ConnectionTrait,
     contract_id: i64,
@@ -215,12 +233,12 @@ pub(crate) async fn install(
     meter::ActiveModel {
         id: NotSet,
         contract_id: Set(contract_id),
-        serial: Set(meter.serial.trim().to_owned()),
+        serial: Set(meter.serial.clone()),
         zones: Set(meter.initial.len() as i16),
         installed_on: Set(meter.installed_on),
         initial_t1: Set(meter.initial[0]),
         initial_t2: Set(meter.initial.get(1).copied()),
-        seal_number: Set(non_blank(meter.seal_number.clone())),
+        seal_number: Set(meter.seal_number.clone()),
         seal_checked_on: Set(seal_checked_on),
         verification_due: Set(meter.verification_due),
         removed_on: Set(None),
@@ -343,6 +361,13 @@ pub struct PlotDetails {
     pub notes: Option<String>,
 }
 
+impl PlotDetails {
+    /// Address and notes trimmed and within their limits; none when blank.
+    fn bounded(&self) -> Result<(Option<String>, Option<String>), TooLong> {
+        Ok((TextKind::Address.optional(self.address.as_deref())?, TextKind::Notes.optional(self.notes.as_deref())?))
+    }
+}
+
 /// A consumer's details as the office edits them.
 #[derive(Debug, Clone)]
 pub struct ConsumerDetails {
@@ -368,11 +393,6 @@ pub struct MeterDetails {
     pub seal_number: Option<String>,
     pub seal_checked_on: Option<NaiveDate>,
     pub verification_due: Option<NaiveDate>,
-}
-
-/// Trimmed text, or none when blank.
-fn non_blank(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 /// The fields that changed, as `{"field": [old, new]}` for the audit log.
@@ -426,6 +446,7 @@ type ActiveOf<M> = <<M as ModelTrait>::Entity as EntityTrait>::ActiveModel;
 
 /// Adds a plot to the map without a contract yet.
 pub async fn create_plot(ctx: &Context, details: PlotDetails, actor: Actor) -> Result<plot::Model, InventoryError> {
+    let (address, notes) = details.bounded()?;
     let ctx2 = ctx.clone();
     ctx.db
         .write(move |txn| {
@@ -436,8 +457,8 @@ pub async fn create_plot(ctx: &Context, details: PlotDetails, actor: Actor) -> R
                 let plot = plot::ActiveModel {
                     id: NotSet,
                     number: Set(details.number.clone()),
-                    address: Set(non_blank(details.address)),
-                    notes: Set(non_blank(details.notes)),
+                    address: Set(address),
+                    notes: Set(notes),
                     created_at: Set(ctx2.now()),
                 }
                 .insert(txn)
@@ -456,6 +477,7 @@ pub async fn update_plot(
     details: PlotDetails,
     actor: Actor,
 ) -> Result<plot::Model, InventoryError> {
+    let (address, notes) = details.bounded()?;
     let fields =
         |p: &plot::Model| [("number", json!(p.number)), ("address", json!(p.address)), ("notes", json!(p.notes))];
     update_audited(ctx, actor, "plot", plot_id, InventoryError::UnknownPlot, fields, move |txn, _, mut plot| {
@@ -466,8 +488,8 @@ pub async fn update_plot(
                 return Err(InventoryError::PlotTaken(details.number));
             }
             plot.number = Set(details.number);
-            plot.address = Set(non_blank(details.address));
-            plot.notes = Set(non_blank(details.notes));
+            plot.address = Set(address);
+            plot.notes = Set(notes);
             Ok(plot)
         })
     })
@@ -480,10 +502,11 @@ pub async fn update_consumer(
     details: ConsumerDetails,
     actor: Actor,
 ) -> Result<consumer::Model, InventoryError> {
-    let full_name = details.full_name.trim().to_owned();
+    let full_name = TextKind::FullName.bounded(&details.full_name)?;
     if full_name.is_empty() {
         return Err(InventoryError::NoName);
     }
+    let notes = TextKind::Notes.optional(details.notes.as_deref())?;
     let fields = |c: &consumer::Model| {
         [
             ("full_name", json!(c.full_name)),
@@ -503,7 +526,7 @@ pub async fn update_consumer(
             Box::pin(async move {
                 consumer.full_name = Set(full_name);
                 consumer.phone = Set(details.phone);
-                consumer.notes = Set(non_blank(details.notes));
+                consumer.notes = Set(notes);
                 consumer.reminders_enabled = Set(details.reminders_enabled);
                 Ok(consumer)
             })
@@ -518,7 +541,7 @@ pub async fn update_contract(
     details: ContractDetails,
     actor: Actor,
 ) -> Result<contract::Model, InventoryError> {
-    let number = details.number.trim().to_owned();
+    let number = TextKind::ContractNumber.bounded(&details.number)?;
     if number.is_empty() {
         return Err(InventoryError::NoContractNumber);
     }
@@ -614,10 +637,11 @@ pub async fn update_meter(
     details: MeterDetails,
     actor: Actor,
 ) -> Result<meter::Model, InventoryError> {
-    let serial = details.serial.trim().to_owned();
+    let serial = TextKind::MeterSerial.bounded(&details.serial)?;
     if serial.is_empty() {
         return Err(InventoryError::NoSerial);
     }
+    let seal_number = TextKind::SealNumber.optional(details.seal_number.as_deref())?;
     let fields = |m: &meter::Model| {
         [
             ("serial", json!(m.serial)),
@@ -629,7 +653,7 @@ pub async fn update_meter(
     update_audited(ctx, actor, "meter", meter_id, InventoryError::UnknownMeter, fields, move |_, _, mut meter| {
         Box::pin(async move {
             meter.serial = Set(serial);
-            meter.seal_number = Set(non_blank(details.seal_number));
+            meter.seal_number = Set(seal_number);
             meter.seal_checked_on = Set(details.seal_checked_on);
             meter.verification_due = Set(details.verification_due);
             Ok(meter)

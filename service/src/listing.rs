@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use domain::{Balance, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus, Service};
+use domain::{Balance, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus, Service, TextKind, TooLong};
 use entities::{audit_log, consumer, contract, meter, payment, plot, reading, staff};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -69,8 +69,8 @@ pub struct ContractRow {
 /// The register's search box and filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegisterFilter {
-    /// Part of a plot number, name, phone, contract number or meter serial.
-    pub text: String,
+    /// Part of a plot number, name, phone, contract number or meter serial (see [`Self::search`]).
+    text: String,
     pub service: Option<Service>,
     /// Only contracts with a debt.
     pub debtors: bool,
@@ -79,6 +79,11 @@ pub struct RegisterFilter {
 }
 
 impl RegisterFilter {
+    /// A search for `text` (blank: everything), refused when longer than a search box allows.
+    pub fn search(text: &str) -> Result<RegisterFilter, TooLong> {
+        Ok(RegisterFilter { text: TextKind::Search.bounded(text)?, ..RegisterFilter::default() })
+    }
+
     fn has_flags(&self) -> bool {
         self.service.is_some() || self.debtors || self.unread
     }
@@ -544,7 +549,7 @@ mod tests {
 
     #[test]
     fn search_folds_case_and_reads_phones_by_digits() {
-        let filter = |text: &str| RegisterFilter { text: text.into(), ..RegisterFilter::default() };
+        let filter = |text: &str| RegisterFilter::search(text).unwrap();
         let phone = Some("+79123456789");
         assert!(filter("иванов").text_matches(["Иванов Иван"], None));
         assert!(filter("12а").text_matches(["12А"], None));
@@ -553,5 +558,7 @@ mod tests {
         assert!(!filter("91").text_matches(["Иванов"], phone), "too few digits to mean a phone");
         assert!(!filter("' OR 1=1 --").text_matches(["Иванов"], phone));
         assert!(filter("").text_matches(["anything"], None));
+        let error = RegisterFilter::search(&"1".repeat(101)).unwrap_err();
+        assert_eq!(error.to_string(), "Поисковый запрос: не длиннее 100 символов, а здесь 101.");
     }
 }

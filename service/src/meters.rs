@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
-use domain::{MeterValue, ReadingError, ReadingSource, ReadingStatus, RolloverError, check_correction};
+use domain::{
+    MeterValue, ReadingError, ReadingSource, ReadingStatus, RolloverError, TextKind, TooLong, check_correction,
+};
 use entities::{contract, meter, plot, reading};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -72,6 +74,8 @@ pub enum MeterError {
     #[error(transparent)]
     Rollover(#[from] RolloverError),
     #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
     Internal(#[from] Internal),
 }
 internal_errors!(MeterError);
@@ -79,38 +83,38 @@ internal_errors!(MeterError);
 /// Replaces a meter: the old one's final reading (not below its last accepted reading), its
 /// removal, and the new meter on the same contract, all in one transaction.
 pub async fn replace(ctx: &Context, replacement: Replacement, staff_id: i64) -> Result<Replaced, MeterError> {
-    let reason = replacement.reason.trim().to_owned();
+    let reason = TextKind::Reason.bounded(&replacement.reason)?;
     if reason.is_empty() {
         return Err(MeterError::NoReason);
     }
-    if replacement.new_serial.trim().is_empty() {
-        return Err(MeterError::NoSerial);
+    let next = NewMeter {
+        serial: replacement.new_serial,
+        installed_on: replacement.final_taken_on,
+        initial: replacement.new_initial_values,
+        seal_number: replacement.new_seal_number,
+        verification_due: replacement.new_verification_due,
     }
+    .checked(|| MeterError::NoSerial)?;
+    let (meter_id, final_values, taken_on) =
+        (replacement.meter_id, replacement.final_values, replacement.final_taken_on);
     let ctx2 = ctx.clone();
     ctx.db
         .write(move |txn| {
             Box::pin(async move {
-                let r = replacement;
-                let card = removable(txn, &ctx2, r.meter_id, r.final_taken_on).await?;
+                let card = removable(txn, &ctx2, meter_id, taken_on).await?;
                 let zones = card.meter.zone_list();
-                check_correction(zones, &r.final_values, &card.last_values(), None)?;
-                if r.new_initial_values.len() != zones.len() {
-                    let got = r.new_initial_values.len();
+                check_correction(zones, &final_values, &card.last_values(), None)?;
+                if next.initial.len() != zones.len() {
+                    let got = next.initial.len();
                     return Err(ReadingError::WrongZoneCount { expected: zones.len(), got }.into());
                 }
                 let swap = Swap {
                     action: "meter.replace",
                     reason,
-                    closing: r.final_values,
-                    next: NewMeter {
-                        serial: r.new_serial,
-                        installed_on: r.final_taken_on,
-                        initial: r.new_initial_values,
-                        seal_number: r.new_seal_number,
-                        verification_due: r.new_verification_due,
-                    },
+                    closing: final_values,
+                    next,
                     // A new meter is sealed when it is installed.
-                    seal_checked_on: Some(r.final_taken_on),
+                    seal_checked_on: Some(taken_on),
                 };
                 swap.run(txn, &ctx2, &card, staff_id).await
             })

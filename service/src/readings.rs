@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use domain::validation::Baseline;
 use domain::{
-    JumpPolicy, MeterValue, Period, ReadingError, ReadingSource, ReadingStatus, ReadingVerdict, check_correction,
-    check_reading,
+    JumpPolicy, MeterValue, Period, ReadingError, ReadingSource, ReadingStatus, ReadingVerdict, TextKind, TooLong,
+    check_correction, check_reading,
 };
 use entities::{contract, meter, plot, reading};
 use sea_orm::{
@@ -31,12 +31,41 @@ pub struct Submission {
     pub seal_intact: Option<bool>,
     pub comment: Option<String>,
     pub photo_id: Option<i64>,
-    /// The same key twice records once (a retried Telegram update, a double-submitted form).
+    /// The same key twice for the same meter from the same author records once (a retried
+    /// Telegram update, a double-submitted form): 1 to [`MAX_KEY_LEN`] printable ASCII characters.
     pub idempotency_key: Option<String>,
     /// The submitter saw the warning about an unusual jump and confirmed the values.
     pub confirmed: bool,
     /// When the meter was read; now if not given (the panel may enter an earlier date).
     pub taken_at: Option<DateTime<Utc>>,
+}
+
+/// The longest idempotency key a caller may send.
+pub const MAX_KEY_LEN: usize = 100;
+
+impl Submission {
+    /// The idempotency key as stored: scoped to the meter and the author, so that the same key
+    /// sent for another meter or by another person is a new submission, never a repeat of
+    /// theirs. The same shape as migration `m20261201_000002_scoped_reading_keys` gives old keys.
+    fn stored_key(&self) -> Option<String> {
+        let author = match (self.actor.staff_id(), self.actor.consumer_id()) {
+            (Some(staff), _) => format!("s{staff}"),
+            (None, Some(consumer)) => format!("c{consumer}"),
+            (None, None) => "x".to_owned(),
+        };
+        self.idempotency_key.as_ref().map(|key| format!("m{}:{author}:{key}", self.meter_id))
+    }
+
+    /// Refuses a key that cannot tell one submission from another (empty, or beyond the limit)
+    /// and a comment beyond its limit.
+    fn check_text(&self) -> Result<(), SubmitError> {
+        match &self.idempotency_key {
+            Some(key) if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) => {
+                Err(SubmitError::BadKey)
+            }
+            _ => Ok(TextKind::Comment.optional(self.comment.as_deref()).map(drop)?),
+        }
+    }
 }
 
 /// A reading that was stored (or had been stored already under the same key).
@@ -57,6 +86,13 @@ pub enum SubmitError {
     MeterRemoved,
     #[error("Договор закрыт; показания по нему не принимаются.")]
     ContractClosed,
+    #[error(
+        "Ключ повторной отправки (idempotency_key) — от 1 до {} латинских букв, цифр и знаков, без пробелов.",
+        MAX_KEY_LEN
+    )]
+    BadKey,
+    #[error(transparent)]
+    Text(#[from] TooLong),
     #[error(transparent)]
     Invalid(#[from] ReadingError),
     /// Not an error for the user: show the warning and ask to confirm.
@@ -102,6 +138,7 @@ pub async fn baseline(conn: &impl ConnectionTrait, meter: &meter::Model) -> Resu
 
 /// Checks a reading without storing it, so a dialogue can warn before asking to confirm.
 pub async fn check(ctx: &Context, submission: &Submission) -> Result<ReadingVerdict, SubmitError> {
+    submission.check_text()?;
     let conn = ctx.db.conn();
     let info = meter_info(conn, submission.meter_id).await?.ok_or(SubmitError::UnknownMeter)?;
     verify(conn, ctx, &info, submission).await
@@ -132,13 +169,14 @@ async fn verify(
 
 /// Validates and stores a reading; accepted readings update the meter's charges at once.
 pub async fn submit(ctx: &Context, submission: Submission) -> Result<Recorded, SubmitError> {
+    submission.check_text()?;
     let ctx2 = ctx.clone();
-    let key = submission.idempotency_key.clone();
+    let key = submission.stored_key();
     let result = ctx
         .db
         .write(move |txn| {
             Box::pin(async move {
-                if let Some(existing) = find_by_key(txn, submission.idempotency_key.as_deref()).await? {
+                if let Some(existing) = find_by_key(txn, submission.stored_key().as_deref()).await? {
                     return Ok(Recorded { reading: existing, duplicate: true });
                 }
                 let info = meter_info(txn, submission.meter_id).await?.ok_or(SubmitError::UnknownMeter)?;
@@ -215,7 +253,7 @@ pub(crate) async fn insert(
         photo_id: Set(s.photo_id),
         status: Set(status),
         supersedes_id: Set(supersedes),
-        idempotency_key: Set(s.idempotency_key.clone()),
+        idempotency_key: Set(s.stored_key()),
         created_at: Set(ctx.now()),
     }
     .insert(conn)
@@ -263,6 +301,8 @@ pub enum CorrectionError {
     #[error("Укажите причину исправления.")]
     NoReason,
     #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
     Invalid(#[from] ReadingError),
     #[error(transparent)]
     Internal(#[from] Internal),
@@ -278,7 +318,7 @@ pub async fn correct(
     reason: &str,
     staff_id: i64,
 ) -> Result<reading::Model, CorrectionError> {
-    let reason = reason.trim().to_owned();
+    let reason = TextKind::Reason.bounded(reason)?;
     if reason.is_empty() {
         return Err(CorrectionError::NoReason);
     }

@@ -500,17 +500,18 @@ fn parse(table: &Table) -> (Vec<RegisterRow>, Vec<BadRow>) {
 
 /// The contract in a row, or every reason it cannot be read.
 fn parse_row(mut row: Row<'_>) -> Result<RegisterRow, BadRow> {
+    use domain::TextKind::{Address, ContractNumber, FullName, MeterSerial, SealNumber};
     use spreadsheet::{choice, date, meter_value, optional, optional_text, required_text};
     let plot = row.read(PLOT, spreadsheet::plot);
-    let address = optional_text(row.cell(ADDRESS));
-    let full_name = row.read(NAME, required_text);
+    let address = row.read(ADDRESS, |c| optional_text(c, Address));
+    let full_name = row.read(NAME, |c| required_text(c, FullName));
     let phone = row.read(PHONE, |c| optional(c, spreadsheet::phone));
-    let contract_number = row.read(CONTRACT, required_text);
+    let contract_number = row.read(CONTRACT, |c| required_text(c, ContractNumber));
     let service = row.read(SERVICE, |c| choice(c, Service::ALL));
     let plan = row.read(PLAN, |c| choice(c, TariffPlan::ALL));
     let signed_on = row.read(SIGNED_ON, |c| optional(c, date));
-    let serial = row.read(SERIAL, required_text);
-    let seal_number = optional_text(row.cell(SEAL));
+    let serial = row.read(SERIAL, |c| required_text(c, MeterSerial));
+    let seal_number = row.read(SEAL, |c| optional_text(c, SealNumber));
     let verification_due = row.read(VERIFICATION, |c| optional(c, date));
     let day = row.read(READING, meter_value);
     // The night register is read on a day/night plan only (on an unreadable plan, not at all).
@@ -535,7 +536,7 @@ fn parse_row(mut row: Row<'_>) -> Result<RegisterRow, BadRow> {
         Some(RegisterRow {
             line,
             plot: plot?,
-            address,
+            address: address?,
             full_name: full_name?,
             phone: phone?,
             contract_number: contract_number?,
@@ -543,7 +544,7 @@ fn parse_row(mut row: Row<'_>) -> Result<RegisterRow, BadRow> {
             plan: plan?,
             signed_on: signed_on?.unwrap_or(read_on?),
             serial: serial?,
-            seal_number,
+            seal_number: seal_number?,
             verification_due: verification_due?,
             opening: std::iter::once(day?).chain(night?).collect(),
             read_on: read_on?,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use domain::PlotNumber;
+use domain::{PlotNumber, TextKind, TooLong};
 use entities::{contract, meter, plot, reading, seal_event, staff};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter,
@@ -64,6 +64,8 @@ pub enum SealError {
     #[error("Опишите, что сделано: например, «опломбирован заново, пломба № …».")]
     NoNote,
     #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
     Internal(#[from] Internal),
 }
 internal_errors!(SealError);
@@ -75,11 +77,11 @@ pub async fn resolve(
     resolution: Resolution,
     staff_id: i64,
 ) -> Result<seal_event::Model, SealError> {
-    let note = resolution.note.trim().to_owned();
+    let note = TextKind::Reason.bounded(&resolution.note)?;
     if note.is_empty() {
         return Err(SealError::NoNote);
     }
-    let new_seal = resolution.new_seal_number.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let new_seal = TextKind::SealNumber.optional(resolution.new_seal_number.as_deref())?;
     let ctx2 = ctx.clone();
     ctx.db
         .write(move |txn| {

@@ -24,7 +24,7 @@ use domain::money::{MoneyError, group_thousands};
 use domain::period::PeriodError;
 use domain::phone::PhoneError;
 use domain::plot::PlotNumberError;
-use domain::{Kopecks, MeterValue, Period, Phone, PlotNumber};
+use domain::{Kopecks, MeterValue, Period, Phone, PlotNumber, TextKind, TooLong};
 
 use crate::dates::{self, DateError, parse_date};
 
@@ -143,6 +143,8 @@ pub enum CellError {
     Phone(#[from] PhoneError),
     #[error(transparent)]
     Plot(#[from] PlotNumberError),
+    #[error("не длиннее {} символов, а здесь {}.", .0.kind.max_chars(), .0.chars)]
+    Text(#[from] TooLong),
     #[error("«{value}» — нет такого значения. Возможные: {allowed}.")]
     NotInList { value: String, allowed: String },
 }
@@ -451,14 +453,14 @@ pub fn text(cell: &Cell) -> String {
     }
 }
 
-/// Text that must be there.
-pub fn required_text(cell: &Cell) -> Result<String, CellError> {
-    optional_text(cell).ok_or(CellError::Missing)
+/// Text of `kind` that must be there.
+pub fn required_text(cell: &Cell, kind: TextKind) -> Result<String, CellError> {
+    optional_text(cell, kind)?.ok_or(CellError::Missing)
 }
 
-/// Text that may be left blank.
-pub fn optional_text(cell: &Cell) -> Option<String> {
-    Some(text(cell)).filter(|s| !s.is_empty())
+/// Text of `kind` that may be left blank.
+pub fn optional_text(cell: &Cell, kind: TextKind) -> Result<Option<String>, CellError> {
+    Ok(kind.optional(Some(&text(cell)))?)
 }
 
 /// A cell that may be left blank, read by `reader` when it is not.
@@ -578,10 +580,11 @@ mod tests {
         let mut row = rows.next().unwrap();
         assert!(rows.next().is_none(), "blank rows are skipped");
         assert_eq!(row.line, 4);
-        assert_eq!(row.read("Договор", required_text), Some("1024".to_owned()));
+        let contract = |cell: &Cell| required_text(cell, TextKind::ContractNumber);
+        assert_eq!(row.read("Договор", contract), Some("1024".to_owned()));
         assert_eq!(row.read("Дата оплаты", date), Some(day(2026, 3, 1)));
         assert_eq!(row.cell("Примечание"), &Cell::Empty, "an optional column the file lacks");
-        assert_eq!(row.read("Примечание", required_text), None);
+        assert_eq!(row.read("Примечание", |cell| required_text(cell, TextKind::Notes)), None);
         assert_eq!(row.problems().iter().map(ToString::to_string).collect::<Vec<_>>(), ["Примечание: не заполнено."]);
     }
 
@@ -765,10 +768,13 @@ mod tests {
 
     #[test]
     fn numbers_in_text_columns_read_as_typed() {
-        assert_eq!(required_text(&Cell::Number(1024.0)), Ok("1024".into()));
-        assert_eq!(optional_text(&Cell::Number(98_765_432_101.0)), Some("98765432101".into()));
-        assert_eq!(optional_text(&text_cell("  ")), None);
-        assert_eq!(required_text(&Cell::Empty), Err(CellError::Missing));
+        use TextKind::{ContractNumber, PaymentReference};
+        assert_eq!(required_text(&Cell::Number(1024.0), ContractNumber), Ok("1024".into()));
+        assert_eq!(optional_text(&Cell::Number(98_765_432_101.0), PaymentReference), Ok(Some("98765432101".into())));
+        assert_eq!(optional_text(&text_cell("  "), PaymentReference), Ok(None));
+        assert_eq!(required_text(&Cell::Empty, ContractNumber), Err(CellError::Missing));
+        let error = required_text(&text_cell(&"7".repeat(51)), ContractNumber).unwrap_err();
+        assert_eq!(error.to_string(), "не длиннее 50 символов, а здесь 51.");
         assert_eq!(phone(&Cell::Number(79_781_234_567.0)).unwrap().as_str(), "+79781234567");
         assert_eq!(plot(&Cell::Number(12.0)).unwrap().as_str(), "12");
         assert_eq!(optional(&Cell::Empty, phone), Ok(None));

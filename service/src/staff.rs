@@ -49,6 +49,8 @@ pub enum AccountError {
     #[error("Нельзя отключить или лишить прав последнего администратора: иначе управлять панелью будет некому.")]
     LastAdmin,
     #[error(transparent)]
+    Text(#[from] domain::TooLong),
+    #[error(transparent)]
     Internal(#[from] Internal),
 }
 internal_errors!(AccountError);
@@ -91,7 +93,8 @@ pub async fn create(ctx: &Context, new: NewStaff, actor: Actor) -> Result<staff:
     if !valid_login(&login) {
         return Err(AccountError::InvalidLogin);
     }
-    if new.full_name.trim().is_empty() {
+    let full_name = domain::TextKind::FullName.bounded(&new.full_name)?;
+    if full_name.is_empty() {
         return Err(AccountError::NoName);
     }
     if new.password.chars().count() < MIN_PASSWORD_LEN {
@@ -108,7 +111,7 @@ pub async fn create(ctx: &Context, new: NewStaff, actor: Actor) -> Result<staff:
                 let model = staff::ActiveModel {
                     id: NotSet,
                     login: Set(login.clone()),
-                    full_name: Set(new.full_name.trim().to_owned()),
+                    full_name: Set(full_name),
                     password_hash: Set(hash),
                     role: Set(new.role),
                     active: Set(true),

@@ -82,6 +82,56 @@ async fn same_idempotency_key_records_once() {
 }
 
 #[tokio::test]
+async fn a_key_counts_only_for_its_meter_and_author() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let a = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[10]).await;
+    let b = t.sign("2", new_consumer("Б", None), "W-2", Service::Water, TariffPlan::Single, &[10]).await;
+    let (first, second) =
+        (t.staff("first", domain::Role::Controller).await, t.staff("second", domain::Role::Admin).await);
+    let keyed = |meter_id, value, actor| Submission {
+        idempotency_key: Some("same-key".into()),
+        ..submission(meter_id, vec![v(value)], actor)
+    };
+
+    let original = readings::submit(&t.ctx, keyed(a.meter_id, 11, Actor::Staff(first.id))).await.unwrap();
+    // The same key on another meter, and from another person on the same meter: new readings.
+    let other_meter = readings::submit(&t.ctx, keyed(b.meter_id, 12, Actor::Staff(first.id))).await.unwrap();
+    let other_author = readings::submit(&t.ctx, keyed(a.meter_id, 13, Actor::Staff(second.id))).await.unwrap();
+    for (recorded, meter_id, value) in [(&other_meter, b.meter_id, 12), (&other_author, a.meter_id, 13)] {
+        assert!(!recorded.duplicate);
+        assert_eq!((recorded.reading.meter_id, recorded.reading.values()), (meter_id, vec![v(value)]));
+    }
+    // The author repeating it on the same meter gets their own reading back.
+    let repeat = readings::submit(&t.ctx, keyed(a.meter_id, 11, Actor::Staff(first.id))).await.unwrap();
+    assert!(repeat.duplicate);
+    assert_eq!(repeat.reading.id, original.reading.id);
+    assert_eq!(count_readings(&t).await, 3);
+}
+
+#[tokio::test]
+async fn empty_or_oversized_keys_are_refused() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[10]).await;
+    let longest = "k".repeat(readings::MAX_KEY_LEN);
+    for key in ["", " ", "с пробелом", "ключ", &format!("{longest}k")] {
+        let sub =
+            Submission { idempotency_key: Some(key.to_owned()), ..submission(s.meter_id, vec![v(11)], Actor::System) };
+        let err = readings::check(&t.ctx, &sub).await.unwrap_err();
+        assert!(matches!(err, SubmitError::BadKey), "{key:?}: {err:?}");
+        let err = readings::submit(&t.ctx, sub).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Ключ повторной отправки (idempotency_key) — от 1 до 100 латинских букв, цифр и знаков, без пробелов."
+        );
+    }
+    assert_eq!(count_readings(&t).await, 0);
+    let sub = Submission { idempotency_key: Some(longest), ..submission(s.meter_id, vec![v(11)], Actor::System) };
+    assert!(!readings::submit(&t.ctx, sub).await.unwrap().duplicate);
+}
+
+#[tokio::test]
 async fn concurrent_submissions_with_one_key_record_once() {
     let t = TestContext::new().await;
     t.standard_tariffs().await;

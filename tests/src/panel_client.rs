@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
-use poem::http::{HeaderMap, StatusCode, header};
+use poem::http::{HeaderMap, Method, StatusCode, header};
 use poem::test::{TestClient, TestForm, TestFormField};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, RequestParts};
@@ -178,6 +178,24 @@ impl PanelClient {
     pub async fn api_post(&self, path: &str, token: &str, body: &serde_json::Value) -> Page {
         let request = self.client.post(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
         read_page(request.body_json(body).send().await.0.into_response()).await
+    }
+
+    /// Sends any request with an API bearer token and no cookie: `body` as it is, under
+    /// `content_type` when given.
+    pub async fn api_send(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: Option<&str>,
+        body: impl Into<poem::Body>,
+    ) -> Page {
+        let request = self.client.request(method, path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let request = match content_type {
+            Some(content_type) => request.content_type(content_type),
+            None => request,
+        };
+        read_page(request.body(body).send().await.0.into_response()).await
     }
 
     /// Posts JSON as the browser's script would: the session cookie and the `X-CSRF-Token` header.

@@ -195,7 +195,9 @@ async fn a_two_zone_reading_with_a_photo_is_stored_once() {
     assert_eq!(saved.meter_id, power.meter_id);
     assert_eq!(saved.values(), [meter_value!(1_100_000), meter_value!(550_000)]);
     assert_eq!((saved.status, saved.consumer_id), (ReadingStatus::Accepted, Some(water.consumer_id)));
-    assert!(saved.idempotency_key.as_deref().is_some_and(|k| k.starts_with("tg:5001:")), "{saved:?}");
+    // The draft's key (chat 5001), scoped to the meter and the consumer.
+    let scope = format!("m{}:c{}:tg:5001:", power.meter_id, water.consumer_id);
+    assert!(saved.idempotency_key.as_deref().is_some_and(|k| k.starts_with(&scope)), "{saved:?}");
     let photo = photos::file(app.ctx(), saved.photo_id.expect("the photo is attached"), false).await.unwrap();
     assert!(photo.is_some_and(|path| path.is_file()));
 

@@ -80,6 +80,11 @@ async fn a_controller_links_walks_a_plot_and_records_a_reading_with_a_photo() {
     reply.expect("Пломба цела?");
     assert_eq!(reply.buttons(), ["s:1", "s:0"]);
     chat.press("s:0").await.expect("что с пломбой");
+    // Over the limit: refused whole and asked again, nothing cut off and kept.
+    chat.send(&"ж".repeat(2_000_000))
+        .await
+        .expect("Комментарий: не длиннее 500 символов, а здесь 2000000.")
+        .expect("что с пломбой");
     let reply = chat.send("Сорвана, следы клея").await;
     reply.expect("без фото показание контролёра не принимается");
     assert!(reply.buttons().is_empty(), "a controller cannot skip the photo: {:?}", reply.buttons());

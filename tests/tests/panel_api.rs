@@ -2,11 +2,11 @@
 
 use domain::{Role, Service, TariffPlan, kopecks};
 use entities::{payment, reading};
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode, header};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use service::testing::{TestContext, new_consumer};
-use tests::PanelClient;
+use tests::{Page, PanelClient};
 
 struct Api {
     t: TestContext,
@@ -14,6 +14,8 @@ struct Api {
     admin: String,
     buh: String,
     meter: i64,
+    /// The electricity meter of contract E-2.
+    other_meter: i64,
     consumer: i64,
 }
 
@@ -23,13 +25,13 @@ async fn api() -> Api {
     let signed = t
         .sign("1", new_consumer("Фёдорова", Some("+79005554433")), "W-1", Service::Water, TariffPlan::Single, &[0])
         .await;
-    t.sign("2", new_consumer("Громов", None), "E-2", Service::Electricity, TariffPlan::Single, &[0]).await;
+    let other = t.sign("2", new_consumer("Громов", None), "E-2", Service::Electricity, TariffPlan::Single, &[0]).await;
     let admin = t.staff("admin", Role::Admin).await;
     let buh = t.staff("buh", Role::Accountant).await;
     let admin = service::staff::issue_api_token(&t.ctx, admin.id).await.unwrap();
     let buh = service::staff::issue_api_token(&t.ctx, buh.id).await.unwrap();
     let client = PanelClient::new(&t.ctx);
-    Api { t, client, admin, buh, meter: signed.meter_id, consumer: signed.consumer_id }
+    Api { t, client, admin, buh, meter: signed.meter_id, other_meter: other.meter_id, consumer: signed.consumer_id }
 }
 
 #[tokio::test]
@@ -73,6 +75,64 @@ async fn readings_are_submitted_with_the_same_checks_as_everywhere() {
     // Accountants read readings but do not enter them.
     let page = a.client.api_post("/api/readings", &a.buh, &json!({"meter_id": a.meter, "values": ["13"]})).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_repeats_only_its_own_meter_and_author() {
+    let a = api().await;
+    let second_admin = a.t.staff("admin2", Role::Admin).await;
+    let second_admin = service::staff::issue_api_token(&a.t.ctx, second_admin.id).await.unwrap();
+    let post = |token: &str, meter: i64, value: &str, key: &str| {
+        let (a, token) = (&a, token.to_owned());
+        let body = json!({"meter_id": meter, "values": [value], "idempotency_key": key});
+        async move { a.client.api_post("/api/readings", &token, &body).await }
+    };
+
+    let first = post(&a.admin, a.meter, "12", "k-1").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    // The same key on another meter, and from another admin: new readings, not the first one.
+    let other_meter = post(&a.admin, a.other_meter, "5", "k-1").await;
+    assert_eq!(other_meter.status, StatusCode::CREATED, "{}", other_meter.body);
+    assert_eq!(
+        (other_meter.json()["meter_id"].as_i64(), other_meter.json()["values"][0].as_str()),
+        (Some(a.other_meter), Some("5"))
+    );
+    let other_author = post(&second_admin, a.meter, "13", "k-1").await;
+    assert_eq!(other_author.status, StatusCode::CREATED, "{}", other_author.body);
+    assert_eq!(other_author.json()["values"][0], "13");
+    // The first admin retrying gets their own reading back.
+    let retry = post(&a.admin, a.meter, "12", "k-1").await;
+    assert_eq!(retry.status, StatusCode::OK);
+    assert_eq!(retry.json()["id"], first.json()["id"]);
+
+    for key in [String::new(), "k".repeat(101), "два слова".into()] {
+        let refused = post(&a.admin, a.meter, "14", &key).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{key:?}");
+        assert!(refused.json()["message"].as_str().unwrap().starts_with("Ключ повторной отправки"), "{}", refused.body);
+    }
+    assert_eq!(reading::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn text_beyond_its_limit_is_refused_and_nothing_is_stored() {
+    let a = api().await;
+    let comment = "ж".repeat(2_000_000);
+    let body = json!({"meter_id": a.meter, "values": ["12"], "comment": comment});
+    let page = a.client.api_post("/api/readings", &a.admin, &body).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.json()["message"], "Комментарий: не длиннее 500 символов, а здесь 2000000.");
+    assert_eq!(reading::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 0);
+
+    let body = json!({"contract_number": "W-1", "amount_kopecks": 100, "paid_on": "2026-03-10", "period": "2026-03",
+                      "reference": "П".repeat(101)});
+    let page = a.client.api_post("/api/payments", &a.buh, &body).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.json()["message"], "Номер платежа: не длиннее 100 символов, а здесь 101.");
+    assert_eq!(payment::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 0);
+
+    let page = a.client.api_get(&format!("/api/plots?q={}", "1".repeat(101)), &a.buh).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(page.json()["message"], "Поисковый запрос: не длиннее 100 символов, а здесь 101.");
 }
 
 #[tokio::test]
@@ -255,4 +315,129 @@ async fn a_database_holding_absurd_amounts_is_mended_at_start() {
     let entities: Vec<&str> = moved.iter().map(|e| e.entity.as_str()).collect();
     assert_eq!(entities, ["payment", "payment", "payment", "tariff", "charge"]);
     assert!(moved[0].details.contains(&i64::MAX.to_string()), "the row is kept whole: {}", moved[0].details);
+}
+
+/// A refusal as the API answers every one: JSON `{"message": …}` in Russian, with `status`.
+fn assert_refused(page: &Page, status: StatusCode, what: &str) -> String {
+    assert_eq!(page.status, status, "{what}: {}", page.body);
+    let content_type = page.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(content_type.starts_with("application/json"), "{what}: Content-Type {content_type:?}, body {}", page.body);
+    let body = page.json();
+    let message = body["message"].as_str().unwrap_or_else(|| panic!("{what}: no message in {body}")).to_owned();
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: only the message: {body}");
+    // It starts with a Russian word, and is not one of poem's English messages.
+    assert!(message.starts_with(|c| matches!(c, 'А'..='Я')), "{what}: not Russian: {message}");
+    for english in ["failed", "error", "parse", "invalid", "expected", "not found"] {
+        assert!(!message.to_lowercase().contains(english), "{what}: {message}");
+    }
+    message
+}
+
+#[tokio::test]
+async fn every_refusal_is_json_with_a_russian_message() {
+    let a = api().await;
+    let get = |path: &'static str| a.client.api_get(path, &a.buh);
+    for (path, starts) in [
+        ("/api/plots?page=0", "Параметр «page»: номер страницы — целое число от 1."),
+        ("/api/plots?page=два", "Параметр «page»"),
+        ("/api/consumers?per_page=0", "Параметр «per_page»: строк на странице — целое число от 1 до 500."),
+        ("/api/readings?per_page=100000", "Параметр «per_page»"),
+        ("/api/contracts?debtors=maybe", "Параметр «debtors»: true или false."),
+        ("/api/readings?status=maybe", "Параметр «status»: неизвестное значение «maybe»"),
+        ("/api/readings?period=2026-13", "Параметр «period»: "),
+        ("/api/plots/abc", "Номер записи в адресе должен быть целым числом."),
+    ] {
+        let message = assert_refused(&get(path).await, StatusCode::BAD_REQUEST, path);
+        assert!(message.starts_with(starts), "{path}: {message}");
+    }
+    assert_refused(&get("/api/nowhere").await, StatusCode::NOT_FOUND, "an unknown path");
+    assert_refused(&get("/api/plots/999").await, StatusCode::NOT_FOUND, "an unknown plot");
+    let delete = a.client.api_send(Method::DELETE, "/api/plots", &a.buh, None, Vec::new()).await;
+    assert_refused(&delete, StatusCode::METHOD_NOT_ALLOWED, "DELETE");
+    // The first page as usual, and the last row of the list on a page of one.
+    assert_eq!(get("/api/plots?page=1&per_page=500").await.json()["total"], 2);
+    assert_eq!(get("/api/plots?page=2&per_page=1").await.json()["items"].as_array().map(Vec::len), Some(1));
+
+    let post = |content_type: Option<&'static str>, body: &'static str| {
+        a.client.api_send(Method::POST, "/api/readings", &a.admin, content_type, body)
+    };
+    let json = Some("application/json");
+    for (body, what) in [
+        (r#"{"meter_id": 1, "values": ["#, "malformed JSON"),
+        (r#"{"meter_id": "первый", "values": ["12"]}"#, "a string for a number"),
+        (r#"{"meter_id": 1, "values": "12"}"#, "a string for a list"),
+        (r#"{"values": ["12"]}"#, "a missing field"),
+        (r#"{"meter_id": 1, "values": ["12"], "colour": "red"}"#, "an unknown field"),
+        ("", "no body"),
+    ] {
+        let message = assert_refused(&post(json, body).await, StatusCode::BAD_REQUEST, what);
+        assert!(message.starts_with("Тело запроса не разобрано"), "{what}: {message}");
+    }
+    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+        let page = post(content_type, r#"{"meter_id": 1, "values": ["12"]}"#).await;
+        let message = assert_refused(&page, StatusCode::UNSUPPORTED_MEDIA_TYPE, "not JSON");
+        assert_eq!(message, "Тело запроса должно быть JSON с заголовком Content-Type: application/json.");
+    }
+    let huge = vec![b' '; 21 << 20];
+    let page = a.client.api_send(Method::POST, "/api/payments", &a.buh, json, huge).await;
+    assert_eq!(
+        assert_refused(&page, StatusCode::PAYLOAD_TOO_LARGE, "21 MB"),
+        "Слишком большой запрос: не больше 20 МБ."
+    );
+
+    // Who may not: no token, a wrong one, a role without the right, a session without the CSRF header.
+    let stranger = PanelClient::new(&a.t.ctx);
+    assert_refused(&stranger.api_get("/api/plots", "not-a-token").await, StatusCode::UNAUTHORIZED, "a bad token");
+    let body = json!({"meter_id": a.meter, "values": ["13"]});
+    assert_refused(&stranger.post_json("/api/readings", &body).await, StatusCode::UNAUTHORIZED, "no login");
+    assert_refused(&a.client.api_post("/api/readings", &a.buh, &body).await, StatusCode::FORBIDDEN, "an accountant");
+    let browser = PanelClient::new(&a.t.ctx);
+    browser.login("admin", "admin-password").await;
+    let forged = browser.post_raw_form("/api/readings", &[]).await;
+    assert_refused(&forged, StatusCode::FORBIDDEN, "the session cookie without the CSRF header");
+    assert_eq!(reading::Entity::find().count(a.t.ctx.db.conn()).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_refusals_bounds_and_nullable_fields() {
+    let a = api().await;
+    let spec = a.client.get("/api/openapi.json").await.json();
+    let paths = &spec["paths"];
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        let responses = paths[path][method]["responses"].as_object().unwrap_or_else(|| panic!("{method} {path}"));
+        responses.keys().cloned().collect()
+    };
+    for (path, method, expected) in [
+        ("/plots", "get", &["200", "400", "401", "403", "500"][..]),
+        ("/plots/{id}", "get", &["200", "400", "401", "403", "404", "500"]),
+        ("/tariffs", "get", &["200", "400", "401", "403", "500"]),
+        ("/readings", "post", &["200", "201", "400", "401", "403", "404", "409", "413", "415", "422", "500"]),
+        ("/payments", "post", &["201", "400", "401", "403", "413", "415", "422", "500"]),
+    ] {
+        let mut documented = statuses(path, method);
+        documented.sort();
+        assert_eq!(documented, expected, "{method} {path}");
+        for status in expected.iter().filter(|s| !s.starts_with('2')) {
+            let content = &paths[path][method]["responses"][status]["content"]["application/json; charset=utf-8"];
+            assert_eq!(content["schema"]["$ref"], "#/components/schemas/ApiError", "{method} {path} {status}");
+        }
+    }
+    let parameter = |name: &str| {
+        let parameters = paths["/plots"]["get"]["parameters"].as_array().expect("parameters");
+        parameters.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no {name}"))["schema"].clone()
+    };
+    let bound = |name: &str, bound: &str| parameter(name)[bound].as_f64();
+    assert_eq!(bound("page", "minimum"), Some(1.0));
+    assert_eq!((bound("per_page", "minimum"), bound("per_page", "maximum")), (Some(1.0), Some(500.0)));
+
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field) in [
+        ("PlotOut", "address"),
+        ("ConsumerDetail", "phone"),
+        ("NewReadingIn", "comment"),
+        ("NewPaymentIn", "reference"),
+    ] {
+        assert_eq!(schemas[schema]["properties"][field]["nullable"], true, "{schema}.{field}: {}", schemas[schema]);
+    }
+    assert_ne!(schemas["PlotOut"]["properties"]["number"]["nullable"], true, "a required field is not nullable");
 }

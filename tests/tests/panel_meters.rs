@@ -64,6 +64,17 @@ async fn an_admin_replaces_a_meter_from_its_page() {
     let page = admin.post_form(&path, &form("150", " ")).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     page.assert_contains("Укажите заводской номер нового счётчика.").assert_contains(r#"value="150""#);
+    let (reason, serial) = ("ж".repeat(2_000_000), "№".repeat(51));
+    for (field, text, message) in [
+        ("reason", &reason, "Причина: не длиннее 500 символов, а здесь 2000000."),
+        ("serial", &serial, "Заводской номер счётчика: не длиннее 50 символов, а здесь 51."),
+    ] {
+        let fields =
+            form("150", "NEW-1").map(|(name, value)| (name, if name == field { text.as_str() } else { value }));
+        let page = admin.post_form(&path, &fields).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        page.assert_contains(message);
+    }
     assert_eq!(meters(&t).await.len(), 1, "nothing changed");
 
     let page = follow(&admin, &admin.post_form(&path, &form("150", "NEW-1")).await).await;

@@ -318,6 +318,15 @@ async fn refused_forms_come_back_with_the_message_and_the_input_and_store_nothin
         bytes[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
         bytes
     };
+    // A 16-bit RGBA PNG of a few hundred kilobytes: 7.8 Mp, within the pixel limit, but 86 MB
+    // once decoded (8 bytes a pixel, and 3 for the RGB copy).
+    let wide_png = {
+        let pixels =
+            image::ImageBuffer::from_fn(2800, 2800, |x, y| image::Rgba([x as u16 * 23, y as u16 * 23, 0, 65_535]));
+        let mut bytes = Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgba16(pixels).write_to(&mut bytes, ImageFormat::Png).expect("encode a PNG");
+        bytes.into_inner()
+    };
     let good = || Some(jpeg(400, 300));
     walk.assert_refused(meter, &["12а"], Some("yes"), good(), "«12а» — не число.").await;
     walk.assert_refused(meter, &["99"], Some("yes"), good(), "меньше предыдущего (100)").await;
@@ -330,6 +339,8 @@ async fn refused_forms_come_back_with_the_message_and_the_input_and_store_nothin
     walk.assert_refused(meter, &["101"], Some("yes"), Some(too_big), "Фото слишком большое: не больше 15 МБ.").await;
     let message = "Снимок слишком большой по размеру (3600 Мп).";
     walk.assert_refused(meter, &["101"], Some("yes"), Some(pixel_bomb), message).await;
+    let message = "Снимок слишком большой для обработки (8 Мп в таком формате).";
+    walk.assert_refused(meter, &["101"], Some("yes"), Some(wide_png), message).await;
     walk.assert_refused(meter, &["101"], Some("yes"), Some(jpeg(120, 90)), "Снимок слишком маленький").await;
     walk.assert_refused(meter, &["101"], Some("yes"), Some(truncated), "Файл повреждён или обрезан.").await;
     let photo_dir = &walk.t.ctx.settings.photo_dir;
@@ -344,6 +355,26 @@ async fn refused_forms_come_back_with_the_message_and_the_input_and_store_nothin
         "У этого счётчика 2 шкал(ы), а передано 1.",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_two_million_character_comment_is_refused_and_nothing_is_stored() {
+    let walk = Walk::start().await;
+    let meter = walk.water.meter_id;
+    let key = walk.open_form(meter).await;
+    let form = walk
+        .client
+        .multipart()
+        .text("key", key)
+        .text("value", "101")
+        .text("seal", "yes")
+        .text("comment", "ж".repeat(2_000_000))
+        .field(TestFormField::bytes(jpeg(400, 300)).name("photo").filename("meter.jpg"));
+    let page = walk.post(meter, form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("Комментарий: не длиннее 500 символов, а здесь 2000000.");
+    assert!(walk.readings().await.is_empty());
+    assert_eq!(walk.photo_count().await, 0, "refused before the photo is stored");
 }
 
 #[tokio::test]
@@ -398,6 +429,63 @@ async fn a_suspicious_jump_is_stored_flagged_only_after_confirming() {
     assert_eq!(walk.readings().await.len(), 1);
 }
 
+/// The idempotency key of a fresh reading form of `meter_id`, opened by `client`.
+async fn form_key(client: &PanelClient, meter_id: i64) -> String {
+    client.get(&format!("/m/meters/{meter_id}/reading")).await.input_value("key").expect("a key")
+}
+
+#[tokio::test]
+async fn a_form_attaches_only_the_photo_it_uploaded_itself() {
+    let walk = Walk::start().await;
+    let (water, far) = (walk.water.meter_id, walk.far.meter_id);
+    // The water meter's form uploads a photo and stops at the warning about a jump.
+    let key = walk.open_form(water).await;
+    let page = walk.post(water, reading_form(&walk.client, &key, &["800"], Some("yes"), Some(jpeg(800, 600)))).await;
+    page.assert_ok().assert_contains("Подтвердить");
+    let uploaded = page.input_value("photo_id").expect("the photo is kept");
+    let reference = service::photos::store(&walk.t.ctx, jpeg(640, 480)).await.expect("a reference photo");
+    inventory::add_meter_photo(&walk.t.ctx, far, reference.id, Actor::System).await.expect("filed");
+
+    let naming = |client: &PanelClient, key: String, photo_id: &str, value: &str| {
+        client
+            .multipart()
+            .text("key", key)
+            .text("photo_id", photo_id.to_owned())
+            .text("value", value.to_owned())
+            .text("seal", "yes")
+    };
+    let controller = PanelClient::new(&walk.t.ctx);
+    walk.t.staff("drugoy", Role::Controller).await;
+    controller.login("drugoy", "drugoy-password").await;
+    let attempts = [
+        // That photo on another meter's form,
+        (&walk.client, far, naming(&walk.client, walk.open_form(far).await, &uploaded, "51")),
+        // on a new form for the same meter,
+        (&walk.client, water, naming(&walk.client, walk.open_form(water).await, &uploaded, "800")),
+        // on the same meter by another controller, even with the first form's key;
+        (&controller, water, naming(&controller, form_key(&controller, water).await, &uploaded, "800")),
+        (&controller, water, naming(&controller, key.clone(), &uploaded, "800")),
+        // and a photo from the far meter's inventory.
+        (&walk.client, far, naming(&walk.client, walk.open_form(far).await, &reference.id.to_string(), "51")),
+    ];
+    for (client, meter, form) in attempts {
+        let page = client.post_multipart(&format!("/m/meters/{meter}/reading"), form).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+        page.assert_contains("Загруженное фото не найдено.");
+    }
+    assert!(walk.readings().await.is_empty());
+
+    // The form that uploaded it confirms with it, and confirming again (the browser's back
+    // button) records nothing more.
+    for _ in 0..2 {
+        let form = naming(&walk.client, key.clone(), &uploaded, "800").text("confirmed", "true");
+        let page = walk.post(water, form).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let [saved] = walk.readings().await.try_into().expect("one reading");
+    assert_eq!(saved.photo_id.map(|id| id.to_string()), Some(uploaded));
+}
+
 #[tokio::test]
 async fn the_same_idempotency_key_stores_one_reading() {
     let walk = Walk::start().await;
@@ -420,6 +508,19 @@ async fn the_same_idempotency_key_stores_one_reading() {
     let third = walk.post(meter, reading_form(&walk.client, &key, &["106"], Some("yes"), Some(jpeg(400, 300)))).await;
     assert_eq!(third.status, StatusCode::SEE_OTHER);
     assert_eq!(walk.readings().await.len(), 2);
+
+    // That form's key sent for another meter is a reading of that meter, not a repeat.
+    let far = walk.far.meter_id;
+    let page = walk.post(far, reading_form(&walk.client, &key, &["51"], Some("yes"), Some(jpeg(400, 300)))).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let readings = walk.readings().await;
+    assert_eq!((readings.len(), readings.iter().filter(|r| r.meter_id == far).count()), (3, 1));
+
+    // A form stripped of its key is refused rather than stored without protection.
+    let page = walk.post(meter, reading_form(&walk.client, "", &["107"], Some("yes"), Some(jpeg(400, 300)))).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("Ключ повторной отправки (idempotency_key) — от 1 до 100");
+    assert_eq!(walk.readings().await.len(), 3);
 }
 
 #[tokio::test]

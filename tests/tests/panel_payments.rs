@@ -295,3 +295,34 @@ async fn ten_thousand_rows_wait_as_a_draft_and_twenty_thousand_are_refused() {
     assert_eq!(again.location(), Some("/payments/import"), "a second click stores nothing");
     assert_eq!(payment::Entity::find().count(conn).await.unwrap(), 10_000);
 }
+
+#[tokio::test]
+async fn text_beyond_its_limit_in_a_file_or_the_form_is_refused() {
+    let (t, client) = office().await;
+    let csv = format!(
+        "Договор;Сумма;Дата оплаты;Период;Номер платежа\nW-1;100,00;01.03.2026;2026-02;{}\n{};200,00;01.03.2026;2026-02;A-2\n",
+        "П".repeat(101),
+        "W".repeat(51)
+    );
+    let page = client.upload_file(IMPORT, "bank.csv", csv.into_bytes()).await;
+    page.assert_ok()
+        .assert_contains("Номер платежа: не длиннее 100 символов, а здесь 101.")
+        .assert_contains("Договор: не длиннее 50 символов, а здесь 51.")
+        .assert_contains("Файл не будет внесён");
+    assert_eq!(page.number_after("Строки с ошибками"), 2);
+    assert!(page.input_value("import_id").is_none());
+
+    client.get("/payments/new").await.assert_ok();
+    let reference = "П".repeat(2_000_000);
+    let form = [
+        ("contract", "W-1"),
+        ("amount", "100"),
+        ("paid_on", "2026-03-01"),
+        ("period", "2026-02"),
+        ("reference", &reference),
+    ];
+    let page = client.post_form("/payments", &form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("Номер платежа: не длиннее 100 символов, а здесь 2000000.");
+    assert!(payments(&t).await.is_empty());
+}

@@ -7,13 +7,14 @@
 //! allowed, as the pages do, and [`OPERATIONS`] lists them for the access test.
 
 mod objects;
+mod refusal;
 
 use std::fmt::Display;
 use std::str::FromStr;
 
 use domain::money::MoneyError;
 use domain::{Kopecks, MeterValue, PaymentSource, Period, ReadingSource, ReadingStatus, Service};
-use poem::http::{Method, StatusCode};
+use poem::http::Method;
 use poem::web::Data;
 use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::param::{Path, Query};
@@ -30,6 +31,11 @@ use service::readings::{Submission, SubmitError};
 
 use crate::auth::{Access, AdminOnly, Authorized, Office, Policy};
 use objects::*;
+pub use refusal::json_errors;
+use refusal::{Reads, Refusal, Writes};
+
+/// The most rows a list operation returns at once: the `maximum` of each `per_page` parameter.
+pub const MAX_PER_PAGE: u64 = 500;
 
 /// Every API operation with who may call it; the access test checks this against the OpenAPI
 /// document (so no operation is missing) and calls each as every role.
@@ -120,22 +126,13 @@ enum Tag {
     Money,
 }
 
-/// A failure that is not the caller's: logged, answered without details.
-fn failure(e: impl Display) -> poem::Error {
-    tracing::error!("api: {e}");
-    poem::Error::from_string("Внутренняя ошибка. Попробуйте ещё раз чуть позже.", StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-fn bad_request(message: impl Display) -> poem::Error {
-    poem::Error::from_string(message.to_string(), StatusCode::BAD_REQUEST)
-}
-
-/// An optional query parameter parsed into a domain type (codes, months…).
-fn parsed<T: FromStr>(value: Option<String>) -> poem::Result<Option<T>>
+/// The optional query parameter `name` parsed into a domain type (codes, months…).
+fn parsed<T: FromStr>(name: &str, value: Option<String>) -> Result<Option<T>, Refusal<Reads>>
 where
     T::Err: Display,
 {
-    value.filter(|v| !v.trim().is_empty()).map(|v| v.parse().map_err(bad_request)).transpose()
+    let refused = |e: T::Err| Refusal::bad_request(format!("Параметр «{name}»: {e}"));
+    value.filter(|v| !v.trim().is_empty()).map(|v| v.parse().map_err(refused)).transpose()
 }
 
 fn register_filter(
@@ -143,17 +140,16 @@ fn register_filter(
     service: Option<String>,
     debtors: Option<bool>,
     unread: Option<bool>,
-) -> poem::Result<RegisterFilter> {
-    Ok(RegisterFilter {
-        text: q.unwrap_or_default(),
-        service: parsed::<Service>(service)?,
-        debtors: debtors.unwrap_or(false),
-        unread: unread.unwrap_or(false),
-    })
+) -> Result<RegisterFilter, Refusal<Reads>> {
+    let mut filter = RegisterFilter::search(q.as_deref().unwrap_or_default()).map_err(Refusal::bad_request)?;
+    filter.service = parsed::<Service>("service", service)?;
+    filter.debtors = debtors.unwrap_or(false);
+    filter.unread = unread.unwrap_or(false);
+    Ok(filter)
 }
 
-/// The page a list operation is asked for (its `page` and `per_page` parameters): from 1, rows
-/// per page as asked, up to 500.
+/// The page a list operation is asked for (its `page` and `per_page` parameters, whose bounds
+/// their validators hold: `page ≥ 1`, `1 ≤ per_page ≤ MAX_PER_PAGE`).
 #[derive(Debug, Clone, Copy)]
 struct Paging {
     page: u64,
@@ -162,7 +158,7 @@ struct Paging {
 
 impl Paging {
     fn asked(page: Query<Option<u64>>, per_page: Query<Option<u64>>) -> Paging {
-        Paging { page: page.0.unwrap_or(1), per_page: per_page.0.unwrap_or(PER_PAGE).clamp(1, 500) }
+        Paging { page: page.0.unwrap_or(1), per_page: per_page.0.unwrap_or(PER_PAGE) }
     }
 
     /// This page of a list loaded whole (the register), each row as the API shows it.
@@ -215,11 +211,11 @@ impl Api {
         service: Query<Option<String>>,
         debtors: Query<Option<bool>>,
         unread: Query<Option<bool>>,
-        page: Query<Option<u64>>,
-        per_page: Query<Option<u64>>,
-    ) -> poem::Result<Json<Page<PlotOut>>> {
+        #[oai(validator(minimum(value = "1")))] page: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
+    ) -> Result<Json<Page<PlotOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::plots(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(failure)?;
+        let rows = listing::plots(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, PlotOut::from))
     }
 
@@ -232,13 +228,14 @@ impl Api {
         _user: ApiUser<Office>,
         ctx: Data<&Context>,
         id: Path<i64>,
-    ) -> poem::Result<Found<PlotDetail>> {
+    ) -> Result<Found<PlotDetail>, Refusal<Reads>> {
         let conn = ctx.db.conn();
-        let Some(plot) = entities::plot::Entity::find_by_id(id.0).one(conn).await.map_err(failure)? else {
+        let Some(plot) = entities::plot::Entity::find_by_id(id.0).one(conn).await.map_err(Refusal::internal)? else {
             return Ok(Found::NotFound(ApiError::json("Участок не найден.")));
         };
-        let rows = listing::contract_rows(conn, Scope::Plot(id.0), ctx.current_period()).await.map_err(failure)?;
-        let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(failure)?;
+        let rows =
+            listing::contract_rows(conn, Scope::Plot(id.0), ctx.current_period()).await.map_err(Refusal::internal)?;
+        let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(PlotDetail {
             id: plot.id,
             number: plot.number.to_string(),
@@ -262,11 +259,11 @@ impl Api {
         service: Query<Option<String>>,
         debtors: Query<Option<bool>>,
         unread: Query<Option<bool>>,
-        page: Query<Option<u64>>,
-        per_page: Query<Option<u64>>,
-    ) -> poem::Result<Json<Page<ConsumerOut>>> {
+        #[oai(validator(minimum(value = "1")))] page: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
+    ) -> Result<Json<Page<ConsumerOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::consumers(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(failure)?;
+        let rows = listing::consumers(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, ConsumerOut::from))
     }
 
@@ -279,13 +276,16 @@ impl Api {
         _user: ApiUser<Office>,
         ctx: Data<&Context>,
         id: Path<i64>,
-    ) -> poem::Result<Found<ConsumerDetail>> {
+    ) -> Result<Found<ConsumerDetail>, Refusal<Reads>> {
         let conn = ctx.db.conn();
-        let Some(consumer) = entities::consumer::Entity::find_by_id(id.0).one(conn).await.map_err(failure)? else {
+        let Some(consumer) = entities::consumer::Entity::find_by_id(id.0).one(conn).await.map_err(Refusal::internal)?
+        else {
             return Ok(Found::NotFound(ApiError::json("Потребитель не найден.")));
         };
-        let rows = listing::contract_rows(conn, Scope::Consumer(id.0), ctx.current_period()).await.map_err(failure)?;
-        let statement = service::debt::statement(conn, id.0).await.map_err(failure)?;
+        let rows = listing::contract_rows(conn, Scope::Consumer(id.0), ctx.current_period())
+            .await
+            .map_err(Refusal::internal)?;
+        let statement = service::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(ConsumerDetail {
             id: consumer.id,
             full_name: consumer.full_name,
@@ -306,12 +306,12 @@ impl Api {
         _user: ApiUser<Office>,
         ctx: Data<&Context>,
         id: Path<i64>,
-    ) -> poem::Result<Found<StatementOut>> {
+    ) -> Result<Found<StatementOut>, Refusal<Reads>> {
         let conn = ctx.db.conn();
-        if entities::consumer::Entity::find_by_id(id.0).one(conn).await.map_err(failure)?.is_none() {
+        if entities::consumer::Entity::find_by_id(id.0).one(conn).await.map_err(Refusal::internal)?.is_none() {
             return Ok(Found::NotFound(ApiError::json("Потребитель не найден.")));
         }
-        let statement = service::debt::statement(conn, id.0).await.map_err(failure)?;
+        let statement = service::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(statement.into())))
     }
 
@@ -328,11 +328,11 @@ impl Api {
         service: Query<Option<String>>,
         debtors: Query<Option<bool>>,
         unread: Query<Option<bool>>,
-        page: Query<Option<u64>>,
-        per_page: Query<Option<u64>>,
-    ) -> poem::Result<Json<Page<ContractOut>>> {
+        #[oai(validator(minimum(value = "1")))] page: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
+    ) -> Result<Json<Page<ContractOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(failure)?;
+        let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, ContractOut::from))
     }
 
@@ -345,10 +345,10 @@ impl Api {
         _user: ApiUser<Office>,
         ctx: Data<&Context>,
         id: Path<i64>,
-    ) -> poem::Result<Found<ContractOut>> {
+    ) -> Result<Found<ContractOut>, Refusal<Reads>> {
         let rows = listing::contract_rows(ctx.db.conn(), Scope::Contract(id.0), ctx.current_period())
             .await
-            .map_err(failure)?;
+            .map_err(Refusal::internal)?;
         Ok(match rows.into_iter().next() {
             Some(row) => Found::Ok(Json(row.into())),
             None => Found::NotFound(ApiError::json("Договор не найден.")),
@@ -368,11 +368,11 @@ impl Api {
         service: Query<Option<String>>,
         debtors: Query<Option<bool>>,
         unread: Query<Option<bool>>,
-        page: Query<Option<u64>>,
-        per_page: Query<Option<u64>>,
-    ) -> poem::Result<Json<Page<MeterListItem>>> {
+        #[oai(validator(minimum(value = "1")))] page: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
+    ) -> Result<Json<Page<MeterListItem>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(failure)?;
+        let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         let meters: Vec<MeterListItem> = rows
             .into_iter()
             .filter_map(|r| {
@@ -398,13 +398,13 @@ impl Api {
         _user: ApiUser<Office>,
         ctx: Data<&Context>,
         id: Path<i64>,
-    ) -> poem::Result<Found<MeterDetail>> {
+    ) -> Result<Found<MeterDetail>, Refusal<Reads>> {
         let conn = ctx.db.conn();
-        let Some(info) = service::readings::meter_info(conn, id.0).await.map_err(failure)? else {
+        let Some(info) = service::readings::meter_info(conn, id.0).await.map_err(Refusal::internal)? else {
             return Ok(Found::NotFound(ApiError::json("Счётчик не найден.")));
         };
         let filter = ReadingFilter { meter_id: Some(id.0), ..ReadingFilter::default() };
-        let readings = listing::readings(conn, &filter, 1, 12).await.map_err(failure)?;
+        let readings = listing::readings(conn, &filter, 1, 12).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(MeterDetail {
             contract_number: info.contract.number,
             service: info.contract.service.code().to_owned(),
@@ -428,17 +428,18 @@ impl Api {
         source: Query<Option<String>>,
         status: Query<Option<String>>,
         meter_id: Query<Option<i64>>,
-        page: Query<Option<u64>>,
-        per_page: Query<Option<u64>>,
-    ) -> poem::Result<Json<Page<ReadingOut>>> {
+        #[oai(validator(minimum(value = "1")))] page: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
+    ) -> Result<Json<Page<ReadingOut>>, Refusal<Reads>> {
         let filter = ReadingFilter {
-            period: parsed::<Period>(period.0)?,
-            source: parsed::<ReadingSource>(source.0)?,
-            status: parsed::<ReadingStatus>(status.0)?,
+            period: parsed::<Period>("period", period.0)?,
+            source: parsed::<ReadingSource>("source", source.0)?,
+            status: parsed::<ReadingStatus>("status", status.0)?,
             meter_id: meter_id.0,
         };
         let paging = Paging::asked(page, per_page);
-        let paged = listing::readings(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(failure)?;
+        let paged =
+            listing::readings(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(Refusal::internal)?;
         Ok(Json(Page::of(paged, ReadingOut::from)))
     }
 
@@ -451,7 +452,7 @@ impl Api {
         user: ApiUser<AdminOnly>,
         ctx: Data<&Context>,
         body: Json<NewReadingIn>,
-    ) -> poem::Result<ReadingCreated> {
+    ) -> Result<ReadingCreated, Refusal<Writes>> {
         let body = body.0;
         let values: Result<Vec<MeterValue>, _> = body.values.iter().map(|v| MeterValue::parse(v)).collect();
         let values = match values {
@@ -478,13 +479,16 @@ impl Api {
             Err(SubmitError::NeedsConfirmation(warning)) => {
                 return Ok(ReadingCreated::NeedsConfirmation(ApiError::json(warning)));
             }
-            Err(SubmitError::Internal(e)) => return Err(failure(crate::error::error_chain(&e))),
+            Err(SubmitError::Internal(e)) => return Err(Refusal::internal(crate::error::error_chain(&e))),
             Err(e) => return Ok(ReadingCreated::Invalid(ApiError::json(e.to_string()))),
         };
         let duplicate = recorded.duplicate;
-        let rows = listing::reading_rows(ctx.db.conn(), vec![recorded.reading]).await.map_err(failure)?;
-        let out =
-            rows.into_iter().next().map(ReadingOut::from).ok_or_else(|| failure("a stored reading has no meter"))?;
+        let rows = listing::reading_rows(ctx.db.conn(), vec![recorded.reading]).await.map_err(Refusal::internal)?;
+        let out = rows
+            .into_iter()
+            .next()
+            .map(ReadingOut::from)
+            .ok_or_else(|| Refusal::internal("a stored reading has no meter"))?;
         Ok(if duplicate { ReadingCreated::Repeated(Json(out)) } else { ReadingCreated::Created(Json(out)) })
     }
 
@@ -501,17 +505,18 @@ impl Api {
         contract: Query<Option<String>>,
         period: Query<Option<String>>,
         source: Query<Option<String>>,
-        page: Query<Option<u64>>,
-        per_page: Query<Option<u64>>,
-    ) -> poem::Result<Json<Page<PaymentOut>>> {
+        #[oai(validator(minimum(value = "1")))] page: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
+    ) -> Result<Json<Page<PaymentOut>>, Refusal<Reads>> {
         let filter = PaymentFilter {
             contract_number: contract.0.filter(|c| !c.trim().is_empty()),
             contract_id: None,
-            period: parsed::<Period>(period.0)?,
-            source: parsed::<PaymentSource>(source.0)?,
+            period: parsed::<Period>("period", period.0)?,
+            source: parsed::<PaymentSource>("source", source.0)?,
         };
         let paging = Paging::asked(page, per_page);
-        let paged = listing::payments(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(failure)?;
+        let paged =
+            listing::payments(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(Refusal::internal)?;
         Ok(Json(Page::of(paged, PaymentOut::from)))
     }
 
@@ -524,7 +529,7 @@ impl Api {
         user: ApiUser<Office>,
         ctx: Data<&Context>,
         body: Json<NewPaymentIn>,
-    ) -> poem::Result<PaymentCreated> {
+    ) -> Result<PaymentCreated, Refusal<Writes>> {
         let body = body.0;
         let period = match Period::parse(&body.period) {
             Ok(period) => period,
@@ -544,12 +549,15 @@ impl Api {
         };
         let stored = match service::payments::record(&ctx, payment, user.0.actor()).await {
             Ok(stored) => stored,
-            Err(PaymentError::Internal(e)) => return Err(failure(crate::error::error_chain(&e))),
+            Err(PaymentError::Internal(e)) => return Err(Refusal::internal(crate::error::error_chain(&e))),
             Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(e.to_string()))),
         };
-        let rows = listing::payment_rows(ctx.db.conn(), vec![stored]).await.map_err(failure)?;
-        let out =
-            rows.into_iter().next().map(PaymentOut::from).ok_or_else(|| failure("a stored payment has no contract"))?;
+        let rows = listing::payment_rows(ctx.db.conn(), vec![stored]).await.map_err(Refusal::internal)?;
+        let out = rows
+            .into_iter()
+            .next()
+            .map(PaymentOut::from)
+            .ok_or_else(|| Refusal::internal("a stored payment has no contract"))?;
         Ok(PaymentCreated::Created(Json(out)))
     }
 
@@ -557,8 +565,12 @@ impl Api {
     ///
     /// Доступ: администратор, бухгалтер (менять тарифы может только администратор, в панели).
     #[oai(path = "/tariffs", method = "get", tag = "Tag::Money")]
-    async fn tariffs(&self, _user: ApiUser<Office>, ctx: Data<&Context>) -> poem::Result<Json<Vec<TariffOut>>> {
-        let history = service::tariffs::history(ctx.db.conn()).await.map_err(failure)?;
+    async fn tariffs(
+        &self,
+        _user: ApiUser<Office>,
+        ctx: Data<&Context>,
+    ) -> Result<Json<Vec<TariffOut>>, Refusal<Reads>> {
+        let history = service::tariffs::history(ctx.db.conn()).await.map_err(Refusal::internal)?;
         Ok(Json(history.into_iter().map(Into::into).collect()))
     }
 }

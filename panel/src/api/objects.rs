@@ -73,6 +73,7 @@ impl From<Balance> for BalanceOut {
 pub struct PlotOut {
     pub id: i64,
     pub number: String,
+    #[oai(nullable)]
     pub address: Option<String>,
     /// Holders of the plot's open contracts.
     pub holders: Vec<String>,
@@ -97,7 +98,9 @@ impl From<PlotRow> for PlotOut {
 pub struct PlotDetail {
     pub id: i64,
     pub number: String,
+    #[oai(nullable)]
     pub address: Option<String>,
+    #[oai(nullable)]
     pub notes: Option<String>,
     pub balance: BalanceOut,
     pub contracts: Vec<ContractOut>,
@@ -108,6 +111,7 @@ pub struct ConsumerOut {
     pub id: i64,
     pub full_name: String,
     /// E.164, e.g. `+79123456789`.
+    #[oai(nullable)]
     pub phone: Option<String>,
     pub plots: Vec<String>,
     pub contracts: Vec<String>,
@@ -131,7 +135,9 @@ impl From<ConsumerRow> for ConsumerOut {
 pub struct ConsumerDetail {
     pub id: i64,
     pub full_name: String,
+    #[oai(nullable)]
     pub phone: Option<String>,
+    #[oai(nullable)]
     pub notes: Option<String>,
     pub reminders_enabled: bool,
     pub contracts: Vec<ContractOut>,
@@ -153,11 +159,16 @@ pub struct DebtLineOut {
     pub contract_number: String,
     pub service: String,
     pub plot_number: String,
+    #[oai(nullable)]
     pub meter_serial: Option<String>,
     /// The latest charged month.
+    #[oai(nullable)]
     pub last_charge_period: Option<String>,
+    #[oai(nullable)]
     pub last_charge_kopecks: Option<i64>,
+    #[oai(nullable)]
     pub last_payment_date: Option<NaiveDate>,
+    #[oai(nullable)]
     pub last_payment_kopecks: Option<i64>,
     pub balance: BalanceOut,
 }
@@ -195,12 +206,14 @@ pub struct ContractOut {
     /// `single` or `day_night`.
     pub tariff_plan: String,
     pub signed_on: NaiveDate,
+    #[oai(nullable)]
     pub closed_on: Option<NaiveDate>,
     pub plot_id: i64,
     pub plot_number: String,
     pub consumer_id: i64,
     pub consumer_name: String,
     /// The meter in service.
+    #[oai(nullable)]
     pub meter: Option<MeterOut>,
     /// Open, with a meter in service and no reading this month.
     pub unread_this_month: bool,
@@ -237,9 +250,13 @@ pub struct MeterOut {
     pub zones: Vec<String>,
     pub installed_on: NaiveDate,
     pub initial_values: Vec<String>,
+    #[oai(nullable)]
     pub seal_number: Option<String>,
+    #[oai(nullable)]
     pub seal_checked_on: Option<NaiveDate>,
+    #[oai(nullable)]
     pub verification_due: Option<NaiveDate>,
+    #[oai(nullable)]
     pub removed_on: Option<NaiveDate>,
 }
 
@@ -300,11 +317,15 @@ pub struct ReadingOut {
     pub source: String,
     /// `accepted`, `flagged` (waits for review), `superseded` (corrected) or `rejected`.
     pub status: String,
+    #[oai(nullable)]
     pub seal_intact: Option<bool>,
+    #[oai(nullable)]
     pub comment: Option<String>,
     /// The photo, at `/photos/{photo_id}` for logged-in staff.
+    #[oai(nullable)]
     pub photo_id: Option<i64>,
     /// The reading this one corrects.
+    #[oai(nullable)]
     pub supersedes_id: Option<i64>,
 }
 
@@ -340,16 +361,20 @@ impl From<ReadingRow> for ReadingOut {
 
 /// A reading entered through the API (recorded with source `panel`).
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct NewReadingIn {
     pub meter_id: i64,
     /// One value per register of the meter, day before night: `"12345.6"` or `"12345,6"`.
     pub values: Vec<String>,
+    #[oai(nullable)]
     pub seal_intact: Option<bool>,
+    #[oai(nullable)]
     pub comment: Option<String>,
     /// Set after a 409 answer, to record an unusual jump anyway (it then waits for review).
     #[oai(default)]
     pub confirmed: bool,
     /// The same key twice records once: safe retries.
+    #[oai(nullable)]
     pub idempotency_key: Option<String>,
 }
 
@@ -364,6 +389,7 @@ pub struct PaymentOut {
     pub paid_on: NaiveDate,
     /// The billing month it pays for, `YYYY-MM`.
     pub period: String,
+    #[oai(nullable)]
     pub reference: Option<String>,
     /// `panel` (entered by hand or through the API) or `import`.
     pub source: String,
@@ -393,6 +419,7 @@ impl From<PaymentRow> for PaymentOut {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct NewPaymentIn {
     pub contract_number: String,
     /// More than zero and at most 10 000 000 ₽: `123456` is 1 234,56 ₽.
@@ -402,6 +429,7 @@ pub struct NewPaymentIn {
     /// The billing month it pays for, `YYYY-MM`.
     pub period: String,
     /// Bank or receipt reference; a reference already on file is refused.
+    #[oai(nullable)]
     pub reference: Option<String>,
 }
 

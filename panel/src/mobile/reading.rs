@@ -2,7 +2,8 @@
 //!
 //! A refused form comes back with the message and everything typed kept. A file input cannot be
 //! re-filled, so once a photo is stored it travels on by its id in a hidden field; this is what
-//! lets the user confirm an unusual jump without uploading the photo again.
+//! lets the user confirm an unusual jump without uploading the photo again. The session remembers
+//! which photo the form uploaded ([`Evidence`]), so the hidden field can name no other.
 
 use domain::{MeterValue, ReadingSource, ReadingStatus, Zone};
 use maud::{Markup, html};
@@ -10,6 +11,7 @@ use poem::http::StatusCode;
 use poem::session::Session;
 use poem::web::{Data, Multipart, Path, Redirect};
 use poem::{IntoResponse, Response, Result, handler};
+use serde::{Deserialize, Serialize};
 use service::Context;
 use service::inventory::{self, MeterCard};
 use service::photos;
@@ -18,7 +20,7 @@ use service::readings::{self, Recorded, Submission, SubmitError};
 use super::walk::plot_url;
 use super::{page, values_text};
 use crate::auth::FieldStaff;
-use crate::error::{found, internal, refusal};
+use crate::error::{found, refusal};
 use crate::layout::{Flash, csrf_input, form_error};
 
 /// What the form shows and sends back: kept across every re-render.
@@ -30,20 +32,14 @@ struct ReadingInput {
     comment: String,
     /// A photo already stored by an earlier submission of this form.
     photo_id: Option<i64>,
-    /// Random per form: a double tap or a browser resubmit records once.
+    /// Random per form: a double tap or a browser resubmit records once (the service scopes it
+    /// to the meter and the controller).
     key: String,
 }
 
 impl ReadingInput {
     fn fresh() -> ReadingInput {
         ReadingInput { key: service::staff::random_token(24), ..ReadingInput::default() }
-    }
-
-    /// Namespaced, so a form's key never meets the bot's keys; anything else than a key this
-    /// form made is ignored.
-    fn idempotency_key(&self) -> Option<String> {
-        let valid = (16..=64).contains(&self.key.len()) && self.key.chars().all(|c| c.is_ascii_alphanumeric());
-        valid.then(|| format!("web:{}", self.key))
     }
 }
 
@@ -80,6 +76,40 @@ impl ReadingPost {
     }
 }
 
+/// A photo a form uploaded, remembered in the controller's session with the form's meter and key:
+/// only the same form on the same meter, by the same login, may attach it later by id. Without
+/// this a crafted form could attach any stored photo, another meter's, as its evidence.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Evidence {
+    meter_id: i64,
+    key: String,
+    photo_id: i64,
+}
+
+impl Evidence {
+    const SESSION_KEY: &'static str = "reading-photos";
+    /// The latest forms' photos are kept: enough for a few tabs and a resubmitted form, while
+    /// the session stays small over a day's walk.
+    const KEPT: usize = 8;
+
+    fn remembered(session: &Session) -> Vec<Evidence> {
+        session.get(Self::SESSION_KEY).unwrap_or_default()
+    }
+
+    fn remember(self, session: &Session) {
+        let mut kept = Self::remembered(session);
+        kept.retain(|e| (e.meter_id, &e.key) != (self.meter_id, &self.key));
+        kept.push(self);
+        let excess = kept.len().saturating_sub(Self::KEPT);
+        kept.drain(..excess);
+        session.set(Self::SESSION_KEY, kept);
+    }
+
+    fn is_remembered(&self, session: &Session) -> bool {
+        Self::remembered(session).contains(self)
+    }
+}
+
 fn yes_no(text: &str) -> Option<bool> {
     match text {
         "yes" => Some(true),
@@ -111,7 +141,7 @@ pub async fn submit(
     if post.edit {
         return Ok(form_screen(&user, &card, &post.input, None).into_response());
     }
-    Ok(match save(&ctx, &user, &card, &mut post).await? {
+    Ok(match save(&ctx, session, &user, &card, &mut post).await? {
         Outcome::Saved(recorded) => {
             Flash::success(session, saved_message(&card, &recorded));
             Redirect::see_other(plot_url(card.contract.plot_id)).into_response()
@@ -135,7 +165,13 @@ enum Outcome {
 
 /// Checks the values before storing the photo, so that a refused reading leaves nothing behind.
 /// On return `post.input.photo_id` holds the stored photo, for the next render.
-async fn save(ctx: &Context, user: &FieldStaff, card: &MeterCard, post: &mut ReadingPost) -> Result<Outcome> {
+async fn save(
+    ctx: &Context,
+    session: &Session,
+    user: &FieldStaff,
+    card: &MeterCard,
+    post: &mut ReadingPost,
+) -> Result<Outcome> {
     let values = match post.input.values.iter().map(|v| MeterValue::parse(v)).collect::<Result<Vec<_>, _>>() {
         Ok(values) => values,
         Err(e) => return Ok(Outcome::Refused(e.to_string())),
@@ -154,19 +190,23 @@ async fn save(ctx: &Context, user: &FieldStaff, card: &MeterCard, post: &mut Rea
         seal_intact: Some(seal_intact),
         comment: Some(post.input.comment.clone()),
         photo_id: None,
-        idempotency_key: post.input.idempotency_key(),
+        idempotency_key: Some(post.input.key.clone()),
         confirmed: post.confirmed,
         taken_at: None,
     };
     if let Err(e) = readings::check(ctx, &submission).await {
         return Ok(Outcome::Refused(refusal(e)?));
     }
+    let evidence = |photo_id| Evidence { meter_id: card.meter.id, key: post.input.key.clone(), photo_id };
     let photo_id = match (post.photo.take(), post.input.photo_id) {
         (Some(bytes), _) => match photos::store(ctx, bytes).await {
-            Ok(photo) => photo.id,
+            Ok(photo) => {
+                evidence(photo.id).remember(session);
+                photo.id
+            }
             Err(e) => return Ok(Outcome::Refused(refusal(e)?)),
         },
-        (None, Some(id)) if photos::exists(ctx.db.conn(), id).await.map_err(internal)? => id,
+        (None, Some(id)) if evidence(id).is_remembered(session) => id,
         (None, _) => {
             post.input.photo_id = None;
             return Ok(Outcome::Refused("Загруженное фото не найдено.".into()));

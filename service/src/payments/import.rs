@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use domain::{Kopecks, PaymentSource, Period};
+use domain::{Kopecks, PaymentSource, Period, TextKind};
 use entities::{contract, payment};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
@@ -335,13 +335,13 @@ fn parse(table: &Table) -> Parsed {
 
 /// The payment in a row, or every reason it cannot be read.
 fn payment(mut row: Row<'_>) -> Result<NewPayment, Vec<String>> {
-    let contract_number = row.read(CONTRACT, spreadsheet::required_text);
+    let contract_number = row.read(CONTRACT, |c| spreadsheet::required_text(c, TextKind::ContractNumber));
     let amount = row.read(AMOUNT, amount_cell);
     let paid_on = row.read(PAID_ON, spreadsheet::date);
     let period = row.read(PERIOD, spreadsheet::period);
-    let reference = spreadsheet::optional_text(row.cell(REFERENCE));
-    match (contract_number, amount, paid_on, period) {
-        (Some(contract_number), Some(amount), Some(paid_on), Some(period)) => {
+    let reference = row.read(REFERENCE, |c| spreadsheet::optional_text(c, TextKind::PaymentReference));
+    match (contract_number, amount, paid_on, period, reference) {
+        (Some(contract_number), Some(amount), Some(paid_on), Some(period), Some(reference)) => {
             Ok(NewPayment { contract_number, amount, paid_on, period, reference })
         }
         _ => Err(row.problems().iter().map(ToString::to_string).collect()),

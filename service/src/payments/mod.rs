@@ -4,7 +4,7 @@ pub mod import;
 
 use chrono::NaiveDate;
 use domain::money::MoneyError;
-use domain::{Kopecks, PaymentSource, Period};
+use domain::{Kopecks, PaymentSource, Period, TextKind, TooLong};
 use entities::{contract, payment};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,8 @@ pub enum PaymentError {
     #[error("Платёж с номером «{0}» уже внесён.")]
     DuplicateReference(String),
     #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
     Internal(#[from] Internal),
 }
 internal_errors!(PaymentError);
@@ -56,10 +58,9 @@ pub async fn insert(
 ) -> Result<payment::Model, PaymentError> {
     new.amount.payment()?;
     dates::check(new.paid_on)?;
-    let contract = contract_by_number(conn, &new.contract_number)
-        .await?
-        .ok_or_else(|| PaymentError::UnknownContract(new.contract_number.trim().to_owned()))?;
-    let reference = new.reference.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    let number = TextKind::ContractNumber.bounded(&new.contract_number)?;
+    let contract = contract_by_number(conn, &number).await?.ok_or(PaymentError::UnknownContract(number))?;
+    let reference = TextKind::PaymentReference.optional(new.reference.as_deref())?;
     if let Some(reference) = &reference
         && payment::Entity::find().filter(payment::Column::Reference.eq(reference)).one(conn).await?.is_some()
     {

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
+use image::{ColorType, DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use sha2::{Digest, Sha256};
 
 const MIB: usize = 1024 * 1024;
@@ -21,17 +21,18 @@ const MIN_SIDE: u32 = 200;
 /// JPEG cannot store a longer side than this.
 const JPEG_MAX_SIDE: u32 = 65_535;
 
-/// Bytes the decoders may allocate per accepted pixel: 16-bit RGBA, the widest pixel they produce,
-/// or an 8-bit RGBA GIF frame next to the 8-bit RGBA canvas it is drawn on.
-const MAX_BYTES_PER_PIXEL: u64 = 8;
-
 /// Limits on what is accepted.
 #[derive(Debug, Clone, Copy)]
 pub struct IntakeLimits {
     /// Size of the uploaded file.
     pub max_bytes: usize,
-    /// Width × height as declared in the header; refused before anything is decoded.
+    /// Width × height as declared in the header; refused before anything is decoded. Phones save
+    /// 12–24 Mp in their usual settings; only their «high resolution» modes go beyond.
     pub max_pixels: u64,
+    /// Memory one decode may hold for pixels, estimated from the header before decoding (see
+    /// [`decode_cost`]): a small file can describe a 16-bit RGBA picture several times the size
+    /// of a phone photo in memory. The decoders that honour `image::Limits` get the same budget.
+    pub max_decode_bytes: u64,
     /// Longest side of the stored photo; larger photos are scaled down, smaller ones kept as they are.
     pub max_side: u32,
     /// Longest side of the thumbnail.
@@ -42,7 +43,16 @@ pub struct IntakeLimits {
 
 impl Default for IntakeLimits {
     fn default() -> Self {
-        Self { max_bytes: 15 * MIB, max_pixels: 50_000_000, max_side: 1600, thumb_side: 320, jpeg_quality: 82 }
+        Self {
+            max_bytes: 15 * MIB,
+            max_pixels: 27_000_000,
+            // A 27 Mp photo as 8-bit RGB (81 MB) fits. With one job per core (`heavy::run`), 8
+            // uploads at once on 2 cores peak at about 210 MB (tests/tests/panel_photo_memory.rs).
+            max_decode_bytes: 80 * MIB as u64,
+            max_side: 1600,
+            thumb_side: 320,
+            jpeg_quality: 82,
+        }
     }
 }
 
@@ -87,6 +97,12 @@ pub enum PhotoError {
     Unsupported { format: &'static str },
     #[error("Снимок слишком большой по размеру ({megapixels} Мп). Уменьшите разрешение камеры.")]
     TooManyPixels { megapixels: u64 },
+    /// Fewer pixels than the limit, but wide ones (16-bit channels, alpha) or a costly encoding.
+    #[error(
+        "Снимок слишком большой для обработки ({megapixels} Мп в таком формате). Сохраните его как обычное \
+         фото JPEG или уменьшите разрешение."
+    )]
+    TooHeavy { megapixels: u64 },
     #[error("Файл повреждён или обрезан. Сделайте снимок ещё раз.")]
     Corrupt,
     #[error("Снимок слишком маленький, цифры на нём не разобрать.")]
@@ -102,11 +118,12 @@ pub fn process(bytes: &[u8], limits: IntakeLimits) -> Result<ProcessedPhoto, Pho
         return Err(PhotoError::TooLarge { max_mb: limits.max_bytes / MIB });
     }
     let format = sniff(bytes)?;
+    let jpeg = (format == ImageFormat::Jpeg).then(|| jpeg_layout(bytes));
     // The JPEG decoder quietly fills a missing tail with grey; a half-sent photo must be refused instead.
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+    if jpeg.is_some_and(|jpeg| !jpeg.complete) {
         return Err(PhotoError::Corrupt);
     }
-    let (image, orientation) = decode(bytes, format, &limits)?;
+    let (image, orientation) = decode(bytes, format, jpeg, &limits)?;
 
     // JPEG has no alpha. Fitting into a square does not depend on orientation, and turning the
     // smaller image is cheaper.
@@ -173,11 +190,25 @@ fn iso_bmff_image_format(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Walks the JPEG marker segments and reports whether the end-of-image marker is reached.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
+/// What a JPEG's marker segments tell before decoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct JpegLayout {
+    /// The end-of-image marker is reached.
+    complete: bool,
+    /// A progressive frame: the decoder keeps every DCT coefficient of the picture until the last scan.
+    progressive: bool,
+    /// Colour components in the frame (1 grey, 3 YCbCr, 4 CMYK).
+    components: u8,
+}
+
+/// Walks the JPEG marker segments.
+fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
     const SOS: u8 = 0xDA;
     const EOI: u8 = 0xD9;
     let is_standalone = |marker: u8| matches!(marker, 0x01 | 0xD0..=0xD8);
+    // Start of frame: C0–CF except DHT (C4), JPG (C8) and DAC (CC).
+    let is_frame = |marker: u8| matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+    let mut layout = JpegLayout::default();
     let mut pos = 2; // past SOI
     loop {
         // Markers may be padded with any number of 0xFF fill bytes.
@@ -185,18 +216,23 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
             pos += 1;
         }
         let (Some(0xFF), Some(&marker)) = (bytes.get(pos), bytes.get(pos + 1)) else {
-            return false;
+            return layout;
         };
         pos += 2;
         if marker == EOI {
-            return true;
+            return JpegLayout { complete: true, ..layout };
         }
         if is_standalone(marker) {
             continue;
         }
         let Some(&[hi, lo]) = bytes.get(pos..pos + 2) else {
-            return false;
+            return layout;
         };
+        if is_frame(marker) {
+            // Length, precision, height, width, then the number of components.
+            layout.progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+            layout.components = bytes.get(pos + 7).copied().unwrap_or(0);
+        }
         pos += usize::from(u16::from_be_bytes([hi, lo]));
         if marker == SOS {
             // Entropy-coded data: a 0xFF in it is followed by a stuffed 0x00 or a restart marker.
@@ -210,33 +246,65 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     }
 }
 
-/// Decodes the image only after its header has shown a sane size: a tiny file can claim
-/// 100000×100000 pixels, and allocating that must never be attempted.
-fn decode(bytes: &[u8], format: ImageFormat, limits: &IntakeLimits) -> Result<(DynamicImage, Orientation), PhotoError> {
+/// Decodes the image only after its header has shown a sane size and cost: a tiny file can claim
+/// 100000×100000 pixels, or 16-bit RGBA ones, and allocating that must never be attempted.
+fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    jpeg: Option<JpegLayout>,
+    limits: &IntakeLimits,
+) -> Result<(DynamicImage, Orientation), PhotoError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    // A backstop for what the header does not tell, such as GIF frames larger than their canvas.
     let mut memory = Limits::default();
-    memory.max_alloc = Some(limits.max_pixels.saturating_mul(MAX_BYTES_PER_PIXEL));
-    reader.limits(memory);
+    memory.max_alloc = Some(limits.max_decode_bytes);
+    reader.limits(memory.clone());
     let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Corrupt)?;
 
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
-    let too_many_pixels = PhotoError::TooManyPixels { megapixels: pixels.div_ceil(1_000_000) };
+    let megapixels = pixels.div_ceil(1_000_000);
     if pixels > limits.max_pixels {
-        return Err(too_many_pixels);
+        return Err(PhotoError::TooManyPixels { megapixels });
     }
     if width.min(height) < MIN_SIDE {
         return Err(PhotoError::TooSmall);
     }
+    let too_heavy = PhotoError::TooHeavy { megapixels };
+    if decode_cost(&decoder, format, jpeg) > limits.max_decode_bytes {
+        return Err(too_heavy);
+    }
+    // What the header does not tell (a GIF frame larger than its canvas) is held to the rest of
+    // the budget by the decoders that count their allocations.
+    memory.reserve(decoder.total_bytes()).map_err(|_| too_heavy.clone())?;
+    decoder.set_limits(memory).map_err(|_| too_heavy.clone())?;
 
     // A mangled EXIF block is no reason to refuse a readable photo.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let image = DynamicImage::from_decoder(decoder).map_err(|error| match error {
-        ImageError::Limits(_) => too_many_pixels,
+        ImageError::Limits(_) => too_heavy,
         _ => PhotoError::Corrupt,
     })?;
     Ok((image, orientation))
+}
+
+/// The most memory decoding will hold for pixels, from the header alone: the decoded image
+/// (bytes per pixel × pixels, so 16-bit channels and alpha count), what the decoder keeps
+/// besides it, and the 8-bit RGB copy [`process`] makes of anything that is not 8-bit RGB.
+fn decode_cost(decoder: &impl ImageDecoder, format: ImageFormat, jpeg: Option<JpegLayout>) -> u64 {
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    let working = match (format, jpeg) {
+        // Two bytes per coefficient of every component, over the picture padded to whole blocks.
+        (ImageFormat::Jpeg, Some(JpegLayout { progressive: true, components, .. })) => {
+            let padded = u64::from(width.next_multiple_of(16)) * u64::from(height.next_multiple_of(16));
+            padded * 2 * u64::from(components)
+        }
+        // An RGBA frame or canvas besides the output (lossless WebP without alpha, animations).
+        (ImageFormat::WebP | ImageFormat::Gif, _) => pixels * 4,
+        _ => 0,
+    };
+    let rgb_copy = if decoder.color_type() == ColorType::Rgb8 { 0 } else { pixels * 3 };
+    decoder.total_bytes().saturating_add(working).saturating_add(rgb_copy)
 }
 
 /// Scales down so that the longest side is at most `max_side`, keeping the aspect; never scales up.
@@ -523,6 +591,43 @@ mod tests {
             PhotoError::TooManyPixels { megapixels: 3_600 }.to_string(),
             "Снимок слишком большой по размеру (3600 Мп). Уменьшите разрешение камеры."
         );
+    }
+
+    /// Limits whose decode budget is 1 MiB: room for 400×400 8-bit RGB (480 000 bytes), not
+    /// for the same picture as 16-bit RGBA.
+    fn small_budget() -> IntakeLimits {
+        IntakeLimits { max_decode_bytes: MIB as u64, ..IntakeLimits::default() }
+    }
+
+    #[test]
+    fn wide_pixels_count_against_the_decode_budget() {
+        let picture = noisy_photo(400, 400);
+        assert!(process(&encoded(picture.clone(), ImageFormat::Png), small_budget()).is_ok());
+
+        // The same picture as 16-bit RGBA: 8 bytes a pixel decoded, 3 more for the RGB copy.
+        let wide = DynamicImage::ImageRgb8(picture).into_rgba16();
+        let error = process(&encoded(wide, ImageFormat::Png), small_budget()).unwrap_err();
+        assert_eq!(error, PhotoError::TooHeavy { megapixels: 1 });
+        assert_eq!(
+            error.to_string(),
+            "Снимок слишком большой для обработки (1 Мп в таком формате). Сохраните его как обычное фото JPEG \
+             или уменьшите разрешение."
+        );
+    }
+
+    #[test]
+    fn a_progressive_jpeg_counts_its_coefficients() {
+        let baseline = jpeg(&noisy_photo(400, 400));
+        assert_eq!(jpeg_layout(&baseline), JpegLayout { complete: true, progressive: false, components: 3 });
+        assert!(process(&baseline, small_budget()).is_ok());
+
+        // The same frame header marked progressive: its 3 × 160 000 coefficients of 2 bytes are
+        // kept besides the 480 000-byte picture. Refused from the header, before decoding.
+        let mut progressive = baseline;
+        let sof = progressive.windows(2).position(|marker| marker == [0xFF, 0xC0]).unwrap();
+        progressive[sof + 1] = 0xC2;
+        assert_eq!(jpeg_layout(&progressive), JpegLayout { complete: true, progressive: true, components: 3 });
+        assert_eq!(process(&progressive, small_budget()).unwrap_err(), PhotoError::TooHeavy { megapixels: 1 });
     }
 
     #[test]

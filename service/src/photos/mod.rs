@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use entities::photo;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
 
 use crate::error::internal_errors;
 use crate::{Context, Internal, heavy};
@@ -99,9 +99,4 @@ pub async fn file(ctx: &Context, photo_id: i64, thumb: bool) -> Result<Option<Pa
     };
     let rel = if thumb { photo.thumb_path } else { photo.path };
     Ok(Some(ctx.settings.photo_dir.join(rel)))
-}
-
-/// Whether a photo with this id is stored (a form may carry an earlier upload by its id).
-pub async fn exists(conn: &impl ConnectionTrait, photo_id: i64) -> Result<bool, DbErr> {
-    Ok(photo::Entity::find_by_id(photo_id).count(conn).await? > 0)
 }
