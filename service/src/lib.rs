@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod links;
 pub mod listing;
 pub mod meters;
+mod passwords;
 pub mod payments;
 pub mod photos;
 pub mod readings;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::{Context, Internal, heavy};
+use crate::{Context, Internal, passwords};
 
 /// Failures allowed before the account is locked; each further failure doubles the lock.
 const FREE_ATTEMPTS: i32 = 5;
@@ -53,26 +53,6 @@ pub enum AccountError {
 }
 internal_errors!(AccountError);
 
-/// Hashes with argon2id and a fresh salt (~50 ms and 19 MiB by design, hence [`heavy::run`]).
-pub async fn hash_password(password: String) -> Result<String, Internal> {
-    heavy::run(move || {
-        use argon2::{Argon2, PasswordHasher};
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
-    })
-    .await?
-    .map_err(|e| Internal(anyhow::anyhow!("argon2: {e}")))
-}
-
-async fn verify_password(password: String, hash: String) -> Result<bool, Internal> {
-    heavy::run(move || {
-        use argon2::{Argon2, PasswordHash, PasswordVerifier};
-        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await?
-    .map_err(Internal)
-}
-
 fn valid_login(login: &str) -> bool {
     (3..=32).contains(&login.len()) && login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
@@ -97,7 +77,7 @@ pub async fn create(ctx: &Context, new: NewStaff, actor: Actor) -> Result<staff:
     if new.password.chars().count() < MIN_PASSWORD_LEN {
         return Err(AccountError::WeakPassword);
     }
-    let hash = hash_password(new.password).await?;
+    let hash = passwords::hash(new.password).await?;
     let ctx2 = ctx.clone();
     ctx.db
         .write(move |txn| {
@@ -154,14 +134,14 @@ pub async fn authenticate(ctx: &Context, login: &str, password: &str) -> Result<
     let conn = ctx.db.conn();
     let Some(account) = by_login(conn, login).await?.filter(|s| s.active) else {
         // Spend the same time as a real check, so response times do not reveal logins.
-        let _ = verify_password(password.to_owned(), DUMMY_HASH.to_owned()).await;
+        let _ = passwords::verify(password.to_owned(), DUMMY_HASH.to_owned()).await;
         return Err(LoginError::Invalid);
     };
     let now = ctx.now();
     if let Some(until) = account.locked_until.filter(|until| *until > now) {
         return Err(LoginError::Locked { until });
     }
-    let ok = verify_password(password.to_owned(), account.password_hash.clone()).await?;
+    let ok = passwords::verify(password.to_owned(), account.password_hash.clone()).await?;
     let mut active = account.clone().into_active_model();
     if ok {
         if account.failed_attempts != 0 || account.locked_until.is_some() {
@@ -196,7 +176,7 @@ const DUMMY_HASH: &str =
 /// The owner changes their password, proving the current one.
 pub async fn change_password(ctx: &Context, staff_id: i64, current: &str, new: &str) -> Result<(), AccountError> {
     let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
-    if !verify_password(current.to_owned(), account.password_hash.clone()).await? {
+    if !passwords::verify(current.to_owned(), account.password_hash.clone()).await? {
         return Err(AccountError::WrongPassword);
     }
     set_password(ctx, account, new, Actor::Staff(staff_id)).await
@@ -212,7 +192,7 @@ async fn set_password(ctx: &Context, account: staff::Model, new: &str, actor: Ac
     if new.chars().count() < MIN_PASSWORD_LEN {
         return Err(AccountError::WeakPassword);
     }
-    let hash = hash_password(new.to_owned()).await?;
+    let hash = passwords::hash(new.to_owned()).await?;
     let ctx2 = ctx.clone();
     ctx.db
         .write(move |txn| {
