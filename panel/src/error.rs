@@ -93,7 +93,7 @@ refusals!(
     },
     AccountError => |e: &AccountError| match e {
         AccountError::InvalidLogin | AccountError::LoginTaken(_) => Some("login"),
-        AccountError::WeakPassword => Some("password"),
+        AccountError::WeakPassword | AccountError::LongPassword => Some("password"),
         AccountError::NoName => Some("full_name"),
         _ => None,
     },

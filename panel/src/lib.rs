@@ -32,7 +32,7 @@ mod tariffs;
 use std::collections::BTreeMap;
 
 use poem::endpoint::{BoxEndpoint, make_sync};
-use poem::http::Method;
+use poem::http::{HeaderName, Method};
 use poem::middleware::Tracing;
 use poem::session::{CookieConfig, ServerSession};
 use poem::web::Html;
@@ -49,6 +49,10 @@ pub struct PanelConfig {
     pub public_url: Url,
     /// The bot's @username, for `t.me/<bot>?start=CODE` links (none when the bot is off).
     pub bot_username: Option<String>,
+    /// Behind a reverse proxy: the header in which it passes the client's address
+    /// (`X-Forwarded-For`, `X-Real-IP`), for the per-address limit on login attempts. None: the
+    /// connection's peer is the client.
+    pub client_ip_header: Option<HeaderName>,
 }
 
 /// The largest request body accepted: a phone photo plus form fields.

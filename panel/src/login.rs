@@ -1,14 +1,17 @@
 //! Logging in and out, and changing one's own password.
 
+use std::net::{IpAddr, SocketAddr};
+
 use maud::{Markup, html};
-use poem::http::StatusCode;
+use poem::http::{StatusCode, header};
 use poem::session::Session;
 use poem::web::{Data, Form, Query, Redirect};
-use poem::{IntoResponse, Response, Result, handler};
+use poem::{IntoResponse, Request, Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
 use service::staff::{AccountError, LoginError};
 
+use crate::PanelConfig;
 use crate::auth::{STAFF_ID, Staff, home_for};
 use crate::csrf;
 use crate::layout::{self, Flash, csrf_input, form_error};
@@ -51,29 +54,58 @@ fn safe_next(next: Option<&str>) -> Option<&str> {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
 }
 
+/// The address a login attempt comes from: the connection's peer or, when the panel is set up
+/// behind a reverse proxy (`CLIENT_IP_HEADER`), the last address in the proxy's header — the one
+/// the proxy itself saw; earlier ones are whatever the client wrote.
+fn client_address(req: &Request, config: &PanelConfig) -> Option<IpAddr> {
+    let forwarded = config.client_ip_header.as_ref().and_then(|name| {
+        let last = req.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).last();
+        let last = last?.trim();
+        last.parse::<IpAddr>().ok().or_else(|| last.parse::<SocketAddr>().ok().map(|a| a.ip()))
+    });
+    forwarded.or_else(|| req.remote_addr().as_socket_addr().map(SocketAddr::ip))
+}
+
 #[handler]
 pub fn show(session: &Session, Query(query): Query<LoginQuery>) -> Markup {
     login_page(&csrf::token(session), "", safe_next(query.next.as_deref()), None)
 }
 
 #[handler]
-pub async fn log_in(session: &Session, ctx: Data<&Context>, Form(form): Form<LoginForm>) -> Result<Response> {
+pub async fn log_in(
+    req: &Request,
+    session: &Session,
+    ctx: Data<&Context>,
+    config: Data<&PanelConfig>,
+    Form(form): Form<LoginForm>,
+) -> Result<Response> {
     let next = safe_next(form.next.as_deref());
-    match service::staff::authenticate(&ctx, &form.login, &form.password).await {
+    let from = client_address(req, &config);
+    let refused = match service::staff::authenticate(&ctx, &form.login, &form.password, from).await {
         Ok(staff) => {
             // A fresh session id and token at login: a session id planted before login is useless.
             session.renew();
             session.remove(csrf::FIELD);
             session.set(STAFF_ID, staff.id);
             tracing::info!(login = %staff.login, "logged in");
-            Ok(Redirect::see_other(next.unwrap_or(home_for(staff.role))).into_response())
+            return Ok(Redirect::see_other(next.unwrap_or(home_for(staff.role))).into_response());
         }
-        Err(LoginError::Internal(e)) => Err(crate::error::internal(e)),
-        Err(e) => {
-            let page = login_page(&csrf::token(session), &form.login, next, Some(&e.to_string()));
-            Ok(page.into_response().with_status(StatusCode::UNAUTHORIZED).into_response())
+        Err(LoginError::Internal(e)) => return Err(crate::error::internal(e)),
+        Err(e) => e,
+    };
+    let (status, retry_after) = match &refused {
+        LoginError::TooManyAttempts { retry_after } => {
+            (StatusCode::TOO_MANY_REQUESTS, Some(retry_after.num_seconds().max(1)))
         }
+        _ => (StatusCode::UNAUTHORIZED, None),
+    };
+    let token = csrf::token(session);
+    let page = login_page(&token, &form.login, next, Some(&refused.to_string()));
+    let mut response = page.into_response().with_status(status).into_response();
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
     }
+    Ok(response)
 }
 
 #[handler]

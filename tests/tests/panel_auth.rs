@@ -78,7 +78,7 @@ async fn forms_without_the_csrf_token_are_refused() {
     page.assert_contains("Форма устарела");
     let forged: Vec<_> = fields.iter().cloned().chain([("csrf_token", "forged".to_owned())]).collect();
     assert_eq!(client.post_raw_form("/account/password", &forged).await.status, StatusCode::FORBIDDEN);
-    assert!(service::staff::authenticate(&t.ctx, "buh", "buh-password").await.is_ok(), "password unchanged");
+    assert!(service::staff::authenticate(&t.ctx, "buh", "buh-password", None).await.is_ok(), "password unchanged");
 
     let page = client
         .post_form(
@@ -87,7 +87,7 @@ async fn forms_without_the_csrf_token_are_refused() {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert!(service::staff::authenticate(&t.ctx, "buh", "new-password").await.is_ok());
+    assert!(service::staff::authenticate(&t.ctx, "buh", "new-password", None).await.is_ok());
 }
 
 #[tokio::test]
