@@ -7,6 +7,7 @@ mod m20261126_000001_initial;
 mod m20261127_000001_seal_events;
 mod m20261128_000001_ledger_indexes;
 mod m20261129_000001_link_code_hashes;
+mod m20261130_000001_session_owners;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_seal_events::Migration),
             Box::new(m20261128_000001_ledger_indexes::Migration),
             Box::new(m20261129_000001_link_code_hashes::Migration),
+            Box::new(m20261130_000001_session_owners::Migration),
         ]
     }
 }
@@ -59,8 +61,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
         let db = Database::connect(&url).await.unwrap();
-        let before_hashing = Migrator::migrations().len() as u32 - 1;
-        Migrator::up(&db, Some(before_hashing)).await.unwrap();
+        let hashing = "m20261129_000001_link_code_hashes";
+        let before_hashing = Migrator::migrations().iter().position(|m| m.name() == hashing).unwrap();
+        Migrator::up(&db, Some(before_hashing as u32)).await.unwrap();
         db.execute_unprepared(
             "INSERT INTO link_codes (code, expires_at, created_at) \
              VALUES ('ABCD2345', '2030-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",

@@ -12,7 +12,7 @@ use service::Context;
 use service::staff::{AccountError, LoginError};
 
 use crate::PanelConfig;
-use crate::auth::{STAFF_ID, Staff, home_for};
+use crate::auth::{Staff, home_for, start_session};
 use crate::csrf;
 use crate::layout::{self, Flash, csrf_input, form_error};
 
@@ -83,10 +83,7 @@ pub async fn log_in(
     let from = client_address(req, &config);
     let refused = match service::staff::authenticate(&ctx, &form.login, &form.password, from).await {
         Ok(staff) => {
-            // A fresh session id and token at login: a session id planted before login is useless.
-            session.renew();
-            session.remove(csrf::FIELD);
-            session.set(STAFF_ID, staff.id);
+            start_session(session, &staff);
             tracing::info!(login = %staff.login, "logged in");
             return Ok(Redirect::see_other(next.unwrap_or(home_for(staff.role))).into_response());
         }
@@ -159,8 +156,10 @@ pub async fn change_password(
         return Ok(account_page(&user, Some("Новые пароли не совпадают.")).into_response());
     }
     match service::staff::change_password(&ctx, user.id(), &form.current, &form.new).await {
-        Ok(()) => {
-            Flash::success(session, "Пароль изменён.");
+        Ok(changed) => {
+            // The change ended every session of this account, this one too; it goes on under a new id.
+            start_session(session, &changed);
+            Flash::success(session, "Пароль изменён. Другие входы под этой учётной записью закрыты.");
             Ok(Redirect::see_other("/account").into_response())
         }
         Err(AccountError::Internal(e)) => Err(crate::error::internal(e)),

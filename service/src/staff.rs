@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::Role;
-use entities::staff;
+use entities::{staff, web_session};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet,
@@ -121,6 +121,7 @@ pub async fn create(ctx: &Context, new: NewStaff, actor: Actor) -> Result<staff:
                     telegram_user_id: Set(None),
                     api_token_hash: Set(None),
                     created_at: Set(ctx2.now()),
+                    session_epoch: Set(0),
                 }
                 .insert(txn)
                 .await?;
@@ -237,8 +238,14 @@ fn lock_after(failures: i32) -> Option<Duration> {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2PpLk1BlU5KU0c0E2s3lK7L8jd3Xy3i2lQ4ZVBzp1Ww";
 
-/// The owner changes their password, proving the current one.
-pub async fn change_password(ctx: &Context, staff_id: i64, current: &str, new: &str) -> Result<(), AccountError> {
+/// The owner changes their password, proving the current one. Every session of theirs ends,
+/// the one they are using too: the caller opens a new one with the returned account's epoch.
+pub async fn change_password(
+    ctx: &Context,
+    staff_id: i64,
+    current: &str,
+    new: &str,
+) -> Result<staff::Model, AccountError> {
     let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
     if !passwords::verify(current.to_owned(), account.password_hash.clone()).await? {
         return Err(AccountError::WrongPassword);
@@ -246,13 +253,23 @@ pub async fn change_password(ctx: &Context, staff_id: i64, current: &str, new: &
     set_password(ctx, account, new, Actor::Staff(staff_id)).await
 }
 
-/// An admin sets a new password (and lifts any lock).
-pub async fn reset_password(ctx: &Context, staff_id: i64, new: &str, admin_id: i64) -> Result<(), AccountError> {
+/// An admin sets a new password, which lifts any lock and ends every session of the account.
+pub async fn reset_password(
+    ctx: &Context,
+    staff_id: i64,
+    new: &str,
+    admin_id: i64,
+) -> Result<staff::Model, AccountError> {
     let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
     set_password(ctx, account, new, Actor::Staff(admin_id)).await
 }
 
-async fn set_password(ctx: &Context, account: staff::Model, new: &str, actor: Actor) -> Result<(), AccountError> {
+async fn set_password(
+    ctx: &Context,
+    account: staff::Model,
+    new: &str,
+    actor: Actor,
+) -> Result<staff::Model, AccountError> {
     check_password(new)?;
     let hash = passwords::hash(new.to_owned()).await?;
     let ctx2 = ctx.clone();
@@ -265,11 +282,35 @@ async fn set_password(ctx: &Context, account: staff::Model, new: &str, actor: Ac
                 active.failed_attempts = Set(0);
                 active.locked_until = Set(None);
                 active.update(txn).await?;
+                let account = end_sessions(txn, id).await?;
                 audit::record(txn, &ctx2, actor, "staff.password", "staff", Some(id), json!({})).await?;
-                Ok(())
+                Ok(account)
             })
         })
         .await
+}
+
+/// Ends every panel session of a staff member: their rows go, and the account's epoch moves on,
+/// so a row that a request still in flight writes back does not count either. Returns the account.
+async fn end_sessions(txn: &impl ConnectionTrait, staff_id: i64) -> Result<staff::Model, AccountError> {
+    use sea_orm::sea_query::ExprTrait;
+    staff::Entity::update_many()
+        .col_expr(staff::Column::SessionEpoch, Expr::col(staff::Column::SessionEpoch).add(1))
+        .filter(staff::Column::Id.eq(staff_id))
+        .exec(txn)
+        .await?;
+    web_session::Entity::delete_many().filter(web_session::Column::StaffId.eq(staff_id)).exec(txn).await?;
+    get(txn, staff_id).await?.ok_or(AccountError::Unknown)
+}
+
+/// The staff member a panel session opened in `epoch` belongs to, while it still counts: the
+/// account is active and neither its password nor its access has changed since.
+pub async fn session_holder(
+    conn: &impl ConnectionTrait,
+    staff_id: i64,
+    epoch: i32,
+) -> Result<Option<staff::Model>, DbErr> {
+    Ok(get(conn, staff_id).await?.filter(|s| s.active && s.session_epoch == epoch))
 }
 
 /// An admin changes someone's role. The last active admin keeps theirs.
@@ -281,8 +322,9 @@ pub async fn set_role(ctx: &Context, staff_id: i64, role: Role, actor: Actor) ->
     .await
 }
 
-/// An admin lets someone in or shuts them out; a deactivated member's sessions end at their next
-/// request and their API token stops working. The last active admin stays active.
+/// An admin lets someone in or shuts them out; either way the member's sessions end (so letting
+/// them back in does not revive an old cookie), and while shut out their API token does not work.
+/// The last active admin stays active.
 pub async fn set_active(
     ctx: &Context,
     staff_id: i64,
@@ -297,6 +339,7 @@ pub async fn set_active(
 }
 
 /// Applies `change` to an account in a transaction, refusing it when no active admin would remain.
+/// A change of access ends the account's sessions.
 async fn change_account(
     ctx: &Context,
     staff_id: i64,
@@ -309,10 +352,14 @@ async fn change_account(
         .write(move |txn| {
             Box::pin(async move {
                 let account = get(txn, staff_id).await?.ok_or(AccountError::Unknown)?;
+                let was_active = account.active;
                 let was_admin = account.active && account.role == Role::Admin;
                 let mut active = account.into_active_model();
                 let details = change(&mut active);
-                let updated = active.update(txn).await?;
+                let mut updated = active.update(txn).await?;
+                if updated.active != was_active {
+                    updated = end_sessions(txn, staff_id).await?;
+                }
                 let admins = staff::Entity::find()
                     .filter(staff::Column::Role.eq(Role::Admin))
                     .filter(staff::Column::Active.eq(true))
