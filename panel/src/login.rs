@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use maud::{Markup, html};
 use poem::http::{StatusCode, header};
 use poem::session::Session;
+use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Query, Redirect};
 use poem::{IntoResponse, Request, Response, Result, handler};
 use serde::Deserialize;
@@ -66,15 +67,25 @@ fn client_address(req: &Request, config: &PanelConfig) -> Option<IpAddr> {
     forwarded.or_else(|| req.remote_addr().as_socket_addr().map(SocketAddr::ip))
 }
 
+fn is_secure(config: &PanelConfig) -> bool {
+    config.public_url.scheme() == "https"
+}
+
 #[handler]
-pub fn show(session: &Session, Query(query): Query<LoginQuery>) -> Markup {
-    login_page(&csrf::token(session), "", safe_next(query.next.as_deref()), None)
+pub fn show(
+    session: &Session,
+    cookies: &CookieJar,
+    config: Data<&PanelConfig>,
+    Query(query): Query<LoginQuery>,
+) -> Markup {
+    login_page(&csrf::form_token(session, cookies, is_secure(&config)), "", safe_next(query.next.as_deref()), None)
 }
 
 #[handler]
 pub async fn log_in(
     req: &Request,
     session: &Session,
+    cookies: &CookieJar,
     ctx: Data<&Context>,
     config: Data<&PanelConfig>,
     Form(form): Form<LoginForm>,
@@ -96,7 +107,7 @@ pub async fn log_in(
         }
         _ => (StatusCode::UNAUTHORIZED, None),
     };
-    let token = csrf::token(session);
+    let token = csrf::form_token(session, cookies, is_secure(&config));
     let page = login_page(&token, &form.login, next, Some(&refused.to_string()));
     let mut response = page.into_response().with_status(status).into_response();
     if let Some(seconds) = retry_after {

@@ -1,9 +1,15 @@
 //! Logging in to the real panel app on a temporary SQLite file.
 
 use domain::Role;
+use entities::web_session;
 use poem::http::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use service::testing::TestContext;
 use tests::PanelClient;
+
+async fn session_rows(t: &TestContext) -> u64 {
+    web_session::Entity::find().count(t.ctx.db.conn()).await.unwrap()
+}
 
 #[tokio::test]
 async fn anonymous_visitors_are_sent_to_the_login_form() {
@@ -32,23 +38,25 @@ async fn login_issues_a_new_session_id_and_logout_ends_it() {
     let t = TestContext::new().await;
     t.staff("buh", Role::Accountant).await;
     let client = PanelClient::new(&t.ctx);
-    client.get("/login").await;
-    let before = client.cookie().expect("an anonymous session for the login form's token");
+    // A session id planted before login (by a shared computer's previous user, a sibling site).
+    client.plant_cookie("chernomorsk_session", "planted-by-someone-else");
 
     let page = client.login("buh", "buh-password").await;
     assert_eq!(page.location(), Some("/"));
     let after = client.cookie().expect("a session");
-    assert_ne!(before, after, "the pre-login session id must not survive login (session fixation)");
+    assert_ne!(after, "chernomorsk_session=planted-by-someone-else", "session fixation");
     client.get("/").await.assert_ok().assert_contains("Сводка");
-
-    // A second browser replaying the pre-login cookie gets nothing.
     let planted = PanelClient::new(&t.ctx);
-    assert_eq!(planted.get_with_cookie("/", &before).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        planted.get_with_cookie("/", "chernomorsk_session=planted-by-someone-else").await.status,
+        StatusCode::SEE_OTHER
+    );
 
     client.post_form("/logout", &[]).await;
     assert_eq!(client.get("/").await.status, StatusCode::SEE_OTHER);
     // The old cookie is dead on the server, not just forgotten by the browser.
     assert_eq!(planted.get_with_cookie("/", &after).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(session_rows(&t).await, 0);
 }
 
 #[tokio::test]
