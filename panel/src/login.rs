@@ -11,6 +11,7 @@ use poem::{IntoResponse, Request, Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
 use service::staff::{AccountError, LoginError};
+use url::{Position, Url};
 
 use crate::PanelConfig;
 use crate::auth::{Staff, home_for, start_session};
@@ -50,9 +51,14 @@ fn login_page(csrf: &str, login: &str, next: Option<&str>, error: Option<&str>) 
     )
 }
 
-/// Only paths on this site are followed after login (no open redirect).
-fn safe_next(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+/// Where to go after login: `next` only if it is a path on this site once parsed against the
+/// site's address as a browser parses it (dropping tabs and newlines, reading `\` as `/`), so what
+/// is checked is what the browser would follow. Anything else: nowhere in particular.
+fn safe_next(next: Option<&str>, site: &Url) -> Option<String> {
+    let url = site.join(next?).ok()?;
+    let path = &url[Position::BeforePath..Position::AfterQuery];
+    // `/.//evil.example` is the path `//evil.example`, which as a Location is another host.
+    (url.origin() == site.origin() && !path.starts_with("//")).then(|| path.to_owned())
 }
 
 /// The address a login attempt comes from: the connection's peer or, when the panel is set up
@@ -78,7 +84,8 @@ pub fn show(
     config: Data<&PanelConfig>,
     Query(query): Query<LoginQuery>,
 ) -> Markup {
-    login_page(&csrf::form_token(session, cookies, is_secure(&config)), "", safe_next(query.next.as_deref()), None)
+    let next = safe_next(query.next.as_deref(), &config.public_url);
+    login_page(&csrf::form_token(session, cookies, is_secure(&config)), "", next.as_deref(), None)
 }
 
 #[handler]
@@ -90,13 +97,14 @@ pub async fn log_in(
     config: Data<&PanelConfig>,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
-    let next = safe_next(form.next.as_deref());
+    let next = safe_next(form.next.as_deref(), &config.public_url);
     let from = client_address(req, &config);
     let refused = match service::staff::authenticate(&ctx, &form.login, &form.password, from).await {
         Ok(staff) => {
             start_session(session, &staff);
             tracing::info!(login = %staff.login, "logged in");
-            return Ok(Redirect::see_other(next.unwrap_or(home_for(staff.role))).into_response());
+            let to = next.unwrap_or_else(|| home_for(staff.role).to_owned());
+            return Ok(Redirect::see_other(to).into_response());
         }
         Err(LoginError::Internal(e)) => return Err(crate::error::internal(e)),
         Err(e) => e,
@@ -108,7 +116,7 @@ pub async fn log_in(
         _ => (StatusCode::UNAUTHORIZED, None),
     };
     let token = csrf::form_token(session, cookies, is_secure(&config));
-    let page = login_page(&token, &form.login, next, Some(&refused.to_string()));
+    let page = login_page(&token, &form.login, next.as_deref(), Some(&refused.to_string()));
     let mut response = page.into_response().with_status(status).into_response();
     if let Some(seconds) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
@@ -183,11 +191,29 @@ mod tests {
     use super::safe_next;
 
     #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(safe_next(Some("/payments?page=2")), Some("/payments?page=2"));
-        assert_eq!(safe_next(Some("//evil.example")), None);
-        assert_eq!(safe_next(Some("https://evil.example")), None);
-        assert_eq!(safe_next(Some("/\\evil.example")), None);
-        assert_eq!(safe_next(None), None);
+    fn only_paths_on_this_site_are_followed() {
+        let site = url::Url::parse("https://snt.example/").unwrap();
+        let next = |n: &str| safe_next(Some(n), &site);
+        assert_eq!(next("/payments?page=2").as_deref(), Some("/payments?page=2"));
+        assert_eq!(next("/ok?x=1#top").as_deref(), Some("/ok?x=1"));
+        assert_eq!(next("https://snt.example/plots").as_deref(), Some("/plots"));
+        // Control characters are dropped by the parser as by the browser, never passed on.
+        assert_eq!(next("/ok\r\nSet-Cookie: x=1").as_deref(), Some("/okSet-Cookie:%20x=1"));
+        for foreign in [
+            "//evil.example",
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/.//evil.example",
+            "https://evil.example",
+            "http://snt.example/",
+            "https://snt.example:444/",
+            "javascript:alert(1)",
+            "data:text/html,x",
+        ] {
+            assert_eq!(next(foreign), None, "{foreign:?}");
+        }
+        assert_eq!(safe_next(None, &site), None);
     }
 }
