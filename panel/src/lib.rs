@@ -10,6 +10,7 @@ mod contracts;
 pub mod csrf;
 pub mod error;
 mod forms;
+mod headers;
 mod home;
 mod imports;
 pub mod layout;
@@ -168,11 +169,12 @@ fn mount(pages: Vec<PageRoute>) -> Route {
 
 /// The whole panel as one endpoint.
 pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
+    let https = config.public_url.scheme() == "https";
     let cookie = CookieConfig::default()
         .name("chernomorsk_session")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(config.public_url.scheme() == "https")
+        .secure(https)
         .max_age(std::time::Duration::from_secs(12 * 3600));
     mount(pages())
         .nest("/api", api::service())
@@ -181,6 +183,8 @@ pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
         .at("/photos/:id/thumb", get(photos::thumbnail))
         .with(csrf::CsrfGuard { max_body: MAX_BODY })
         .with(ServerSession::new(cookie, session::DbSessionStorage::new(ctx.clone())))
+        .around(error::in_russian)
+        .with(headers::SecurityHeaders { https })
         .with(Tracing)
         .data(ctx)
         .data(config)
