@@ -28,11 +28,9 @@ fn micros(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
-/// Resident memory of this process, from /proc (Linux).
+/// Resident memory of this process.
 fn rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    tests::memory::memory().map(|m| m.resident_mb)
 }
 
 async fn idle_memory() {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bot_chat;
 pub mod fake_telegram;
+pub mod memory;
 pub mod panel_client;
 pub mod seed;
 
