@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveTime;
 use domain::Kopecks;
+use poem::http::HeaderName;
 use url::Url;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -23,6 +24,13 @@ pub struct Config {
     /// secure cookies).
     #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
     pub public_url: Url,
+
+    /// Behind a reverse proxy: the header in which it passes the client's address
+    /// (`X-Forwarded-For` or `X-Real-IP`); the last address in it counts against the limit on
+    /// login attempts per address. Set it only when the panel is reachable through the proxy alone
+    /// (`PANEL_ADDR` on 127.0.0.1), or anyone could write the header. Unset: the connection's peer.
+    #[arg(long, env = "CLIENT_IP_HEADER", value_parser = parse_header_name, global = true)]
+    pub client_ip_header: Option<HeaderName>,
 
     /// Telegram bot token from @BotFather. Without it the panel runs and the bot is off.
     #[arg(long, env = "TELOXIDE_TOKEN", hide_env_values = true, global = true)]
@@ -78,6 +86,10 @@ pub struct Config {
     /// Password for the first admin account; when unset a random one is printed once to the log.
     #[arg(long, env = "BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub bootstrap_admin_password: Option<String>,
+}
+
+fn parse_header_name(s: &str) -> Result<HeaderName, String> {
+    s.parse().map_err(|_| format!("«{s}» is not an HTTP header name like X-Forwarded-For"))
 }
 
 fn parse_time(s: &str) -> Result<NaiveTime, String> {

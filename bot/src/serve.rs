@@ -98,6 +98,7 @@ impl App {
             panel::PanelConfig {
                 public_url: config.public_url.clone(),
                 bot_username: bot.as_ref().map(|b| b.username.clone()),
+                client_ip_header: config.client_ip_header.clone(),
             },
         );
         // The webhook sits beside the panel, outside its sessions and CSRF checks.

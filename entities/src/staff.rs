@@ -22,6 +22,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub api_token_hash: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Moves on with every password or access change; a session opened in an earlier epoch is over.
+    pub session_epoch: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A panel login session; `entries` is the session's JSON map.
+/// A panel session; `entries` is the session's JSON map, `staff_id` who is logged in with it (so
+/// their sessions can be ended when their password or access changes).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "web_sessions")]
 pub struct Model {
@@ -8,6 +9,7 @@ pub struct Model {
     pub id: String,
     pub entries: String,
     pub expires_at: DateTimeUtc,
+    pub staff_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

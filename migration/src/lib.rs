@@ -8,6 +8,7 @@ mod m20261127_000001_seal_events;
 mod m20261128_000001_ledger_indexes;
 mod m20261129_000001_link_code_hashes;
 mod m20261130_000001_import_drafts;
+mod m20261130_000002_session_owners;
 mod m20261201_000001_quarantine_out_of_range;
 mod m20261201_000002_scoped_reading_keys;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_ledger_indexes::Migration),
             Box::new(m20261129_000001_link_code_hashes::Migration),
             Box::new(m20261130_000001_import_drafts::Migration),
+            Box::new(m20261130_000002_session_owners::Migration),
             Box::new(m20261201_000001_quarantine_out_of_range::Migration),
             Box::new(m20261201_000002_scoped_reading_keys::Migration),
         ]

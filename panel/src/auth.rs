@@ -17,6 +17,18 @@ use crate::layout::Flash;
 
 /// The session entry holding the logged-in staff member's id.
 pub const STAFF_ID: &str = "staff_id";
+/// The session entry holding the account's epoch when the session was opened (see
+/// [`service::staff::session_holder`]).
+const STAFF_EPOCH: &str = "staff_epoch";
+
+/// Opens a session for `staff` under a new id (at login, and after a password change has ended
+/// the old sessions): a session id planted before is useless, and the form token is new.
+pub fn start_session(session: &Session, staff: &staff::Model) {
+    session.renew();
+    session.remove(csrf::FIELD);
+    session.set(STAFF_ID, staff.id);
+    session.set(STAFF_EPOCH, staff.session_epoch);
+}
 
 /// A set of roles allowed to do something.
 pub trait Policy: Send + Sync {
@@ -75,7 +87,7 @@ impl<P: Policy> Authorized<P> {
 }
 
 /// Routes nested under `/api` see their path without the prefix, hence the original URI.
-fn is_api(req: &Request) -> bool {
+pub(crate) fn is_api(req: &Request) -> bool {
     req.original_uri().path().starts_with("/api")
 }
 
@@ -114,22 +126,17 @@ async fn current_staff(req: &Request, ctx: &Context) -> Result<Option<(staff::Mo
     let Some(session) = req.extensions().get::<Session>() else {
         return Ok(None);
     };
-    let Some(id) = session.get::<i64>(STAFF_ID) else {
+    let (Some(id), Some(epoch)) = (session.get::<i64>(STAFF_ID), session.get::<i32>(STAFF_EPOCH)) else {
         return Ok(None);
     };
-    let staff = service::staff::get(conn, id).await.map_err(crate::error::internal)?;
-    match staff {
-        // API calls leave the flash for the next page.
-        Some(staff) if staff.active => {
-            let flash = if is_api(req) { None } else { Flash::take(session) };
-            Ok(Some((staff, csrf::token(session), flash)))
-        }
-        // Deactivated or deleted since login: the session ends now.
-        _ => {
-            session.purge();
-            Ok(None)
-        }
-    }
+    // Checked at every request: a deactivated account, or a password changed since, ends the
+    // session even where its row outlived the service's clean-up.
+    let Some(staff) = service::staff::session_holder(conn, id, epoch).await.map_err(crate::error::internal)? else {
+        return Ok(None);
+    };
+    // API calls leave the flash for the next page.
+    let flash = if is_api(req) { None } else { Flash::take(session) };
+    Ok(Some((staff, csrf::token(session), flash)))
 }
 
 impl<'a, P: Policy> FromRequest<'a> for Authorized<P> {

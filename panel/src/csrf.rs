@@ -1,21 +1,34 @@
 //! Cross-site request forgery protection for every form, checked in one place.
 //!
-//! Each session holds a random token; pages put it in a hidden `csrf_token` field. The guard
-//! checks every state-changing request that relies on the session cookie, whatever handler it
-//! reaches, so a new form cannot forget it. API calls with a bearer token carry no cookie and
+//! Each logged-in session holds a random token; pages put it in a hidden `csrf_token` field. The
+//! guard checks every state-changing request that relies on the session cookie, whatever handler
+//! it reaches, so a new form cannot forget it. API calls with a bearer token carry no cookie and
 //! need no token, nor do API calls without a login (they are refused as unauthenticated anyway).
-//! The guard reads the whole body to find the token, so it also bounds the size
-//! of every state-changing request.
+//!
+//! Before login there is no session: storing one for every visitor of the login page would let
+//! anyone fill the sessions table. The login form's token is a double-submit cookie instead
+//! ([`login_token`]): a `SameSite=Strict` cookie that another site can neither read nor send,
+//! which a request without a logged-in session must repeat in its form.
+//!
+//! The guard reads the whole body to find the token, so it also bounds the size of every
+//! state-changing request — to a few kilobytes for anyone not logged in, whose only forms are
+//! the login and logout buttons.
 
 use bytes::Bytes;
 use poem::error::ReadBodyError;
 use poem::http::{Method, StatusCode, header};
 use poem::session::Session;
+use poem::web::cookie::{Cookie, CookieJar, SameSite};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use subtle::ConstantTimeEq;
 
 /// The session entry and form field holding the token.
 pub const FIELD: &str = "csrf_token";
+/// The cookie holding the login form's token.
+pub const LOGIN_COOKIE: &str = "chernomorsk_login";
+/// The largest body accepted from someone not logged in: the login form with room to spare.
+const ANONYMOUS_MAX_BODY: usize = 16 * 1024;
+const TOKEN_LEN: usize = 32;
 
 /// The session's token, created on first use.
 pub fn token(session: &Session) -> String {
@@ -27,6 +40,29 @@ pub fn token(session: &Session) -> String {
             token
         }
     }
+}
+
+/// The token for a form shown to anyone, logged in or not (the login form): the session's when
+/// logged in, otherwise the login cookie's — as the guard checks them. `secure` when the panel is
+/// served over https.
+pub fn form_token(session: &Session, cookies: &CookieJar, secure: bool) -> String {
+    if is_logged_in(session) { token(session) } else { login_token(cookies, secure) }
+}
+
+/// The browser's login token, or a new one set in its cookie.
+fn login_token(cookies: &CookieJar, secure: bool) -> String {
+    let current = cookies.get(LOGIN_COOKIE).map(|c| c.value_str().to_owned());
+    if let Some(token) = current.filter(|t| t.len() == TOKEN_LEN && t.chars().all(|c| c.is_ascii_alphanumeric())) {
+        return token;
+    }
+    let token = service::staff::random_token(TOKEN_LEN);
+    let mut cookie = Cookie::new_with_str(LOGIN_COOKIE, &token);
+    cookie.set_path("/login");
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Strict);
+    cookie.set_secure(secure);
+    cookies.add(cookie);
+    token
 }
 
 pub struct CsrfGuard {
@@ -55,10 +91,8 @@ fn uses_bearer_token(req: &Request) -> bool {
     req.header(header::AUTHORIZATION).is_some_and(|v| v.starts_with("Bearer "))
 }
 
-/// An API call from no one: there is no session to abuse, and the API answers it with 401.
-fn is_anonymous_api_call(req: &Request) -> bool {
-    req.original_uri().path().starts_with("/api")
-        && req.extensions().get::<Session>().is_none_or(|s| s.get::<i64>(crate::auth::STAFF_ID).is_none())
+fn is_logged_in(session: &Session) -> bool {
+    session.get::<i64>(crate::auth::STAFF_ID).is_some()
 }
 
 impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
@@ -68,25 +102,35 @@ impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
         if is_safe(req.method()) {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
-        let body = match req.take_body().into_bytes_limit(self.max_body).await {
+        let logged_in = req.extensions().get::<Session>().is_some_and(is_logged_in);
+        // An API call from no one: there is no session to abuse, and the API answers it with 401.
+        let needs_no_token = uses_bearer_token(&req) || (crate::auth::is_api(&req) && !logged_in);
+        let limit = if logged_in || needs_no_token { self.max_body } else { ANONYMOUS_MAX_BODY };
+        let body = match req.take_body().into_bytes_limit(limit).await {
             Ok(body) => body,
             Err(ReadBodyError::PayloadTooLarge) => {
+                let message = if limit == self.max_body {
+                    format!("Можно отправить не больше {} МБ. Уменьшите фото и попробуйте ещё раз.", limit >> 20)
+                } else {
+                    format!("Без входа в панель можно отправить не больше {} КБ.", limit >> 10)
+                };
                 return Ok(crate::error::page_response(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "Слишком большой запрос",
-                    &format!(
-                        "Можно отправить не больше {} МБ. Уменьшите фото и попробуйте ещё раз.",
-                        self.max_body >> 20
-                    ),
+                    &message,
                 ));
             }
             Err(e) => return Err(e.into()),
         };
-        if uses_bearer_token(&req) || is_anonymous_api_call(&req) {
+        if needs_no_token {
             req.set_body(body);
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
-        let expected = req.extensions().get::<Session>().and_then(|s| s.get::<String>(FIELD));
+        let expected = if logged_in {
+            req.extensions().get::<Session>().and_then(|s| s.get::<String>(FIELD))
+        } else {
+            req.cookie().get(LOGIN_COOKIE).map(|c| c.value_str().to_owned())
+        };
         let presented = match req.header("x-csrf-token") {
             Some(token) => Some(token.to_owned()),
             None => token_in_body(req.content_type(), &body).await,

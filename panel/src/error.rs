@@ -1,8 +1,10 @@
 //! Error pages in Russian, and the mapping from service errors to HTTP.
 
+use std::sync::Arc;
+
 use maud::html;
 use poem::http::StatusCode;
-use poem::{Error, IntoResponse, Response};
+use poem::{Endpoint, Error, IntoResponse, Request, Response};
 
 use service::inventory::InventoryError;
 use service::meters::MeterError;
@@ -47,7 +49,41 @@ pub fn bad_request(reason: impl std::fmt::Display) -> Error {
 }
 
 pub fn not_found() -> Error {
-    Error::from_response(page_response(StatusCode::NOT_FOUND, "Не найдено", "Такой страницы или записи нет."))
+    Error::from_response(refusal_page(StatusCode::NOT_FOUND))
+}
+
+/// The page for a request refused with `status` before any handler could explain it.
+fn refusal_page(status: StatusCode) -> Response {
+    let (title, message) = match status {
+        StatusCode::NOT_FOUND => ("Не найдено", "Такой страницы или записи нет."),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("Так нельзя", "Эта страница не принимает такой запрос. Вернитесь назад и воспользуйтесь кнопками на ней.")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ("Слишком большой запрос", "Отправлено больше, чем принимает эта форма."),
+        _ => (
+            "Неверный запрос",
+            "Отправленные данные не удалось разобрать: форма заполнена не так, как ожидалось. Вернитесь назад, \
+             обновите страницу и попробуйте ещё раз.",
+        ),
+    };
+    page_response(status, title, message)
+}
+
+/// Every refusal of the panel in Russian: poem's own errors — a form, query or multipart body
+/// that does not parse, a path that is not a number, an unknown page or method — become the
+/// panel's error page with the same status. Pages and handlers that explain themselves, and the
+/// API with its own answers, pass through.
+pub async fn in_russian<E: Endpoint>(endpoint: Arc<E>, req: Request) -> poem::Result<Response> {
+    let api = crate::auth::is_api(&req);
+    match endpoint.call(req).await {
+        Ok(output) => Ok(output.into_response()),
+        Err(e) if api || e.is_from_response() => Err(e),
+        Err(e) if e.status().is_server_error() => Ok(internal(error_chain(&e)).into_response()),
+        Err(e) => {
+            tracing::info!(status = %e.status(), "refused: {e}");
+            Ok(refusal_page(e.status()))
+        }
+    }
 }
 
 /// A record looked up by id: missing is a 404 page, a database failure a 500.
@@ -100,7 +136,7 @@ refusals!(
     },
     AccountError => |e: &AccountError| match e {
         AccountError::InvalidLogin | AccountError::LoginTaken(_) => Some("login"),
-        AccountError::WeakPassword => Some("password"),
+        AccountError::WeakPassword | AccountError::LongPassword => Some("password"),
         AccountError::NoName => Some("full_name"),
         _ => None,
     },

@@ -10,6 +10,7 @@ mod contracts;
 pub mod csrf;
 pub mod error;
 mod forms;
+mod headers;
 mod home;
 mod imports;
 pub mod layout;
@@ -32,7 +33,7 @@ mod tariffs;
 use std::collections::BTreeMap;
 
 use poem::endpoint::{BoxEndpoint, make_sync};
-use poem::http::Method;
+use poem::http::{HeaderName, Method};
 use poem::middleware::Tracing;
 use poem::session::{CookieConfig, ServerSession};
 use poem::web::Html;
@@ -49,6 +50,10 @@ pub struct PanelConfig {
     pub public_url: Url,
     /// The bot's @username, for `t.me/<bot>?start=CODE` links (none when the bot is off).
     pub bot_username: Option<String>,
+    /// Behind a reverse proxy: the header in which it passes the client's address
+    /// (`X-Forwarded-For`, `X-Real-IP`), for the per-address limit on login attempts. None: the
+    /// connection's peer is the client.
+    pub client_ip_header: Option<HeaderName>,
 }
 
 /// The largest request body accepted: a phone photo plus form fields.
@@ -164,11 +169,12 @@ fn mount(pages: Vec<PageRoute>) -> Route {
 
 /// The whole panel as one endpoint.
 pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
+    let https = config.public_url.scheme() == "https";
     let cookie = CookieConfig::default()
         .name("chernomorsk_session")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(config.public_url.scheme() == "https")
+        .secure(https)
         .max_age(std::time::Duration::from_secs(12 * 3600));
     mount(pages())
         .nest("/api", api::service())
@@ -178,6 +184,8 @@ pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
         .with(csrf::CsrfGuard { max_body: MAX_BODY })
         .around(api::json_errors)
         .with(ServerSession::new(cookie, session::DbSessionStorage::new(ctx.clone())))
+        .around(error::in_russian)
+        .with(headers::SecurityHeaders { https })
         .with(Tracing)
         .data(ctx)
         .data(config)

@@ -1,5 +1,8 @@
 //! Login sessions kept in the database (table `web_sessions`), so they survive restarts, are
-//! shared by several instances, and logging out really ends them.
+//! shared by several instances, and logging out really ends them. Each row names the staff member
+//! logged in with it, so the service can end their sessions when their password or access changes.
+//! Only sessions with something in them are stored: the login form keeps its token in a cookie
+//! ([`crate::csrf`]), so anonymous visitors cost no row.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,6 +13,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use service::Context;
+
+use crate::auth::STAFF_ID;
 
 /// Sessions without an explicit lifetime live this long.
 const DEFAULT_TTL: Duration = Duration::from_secs(12 * 3600);
@@ -52,12 +57,17 @@ impl SessionStorage for DbSessionStorage {
             id: Set(session_id.to_owned()),
             entries: Set(serde_json::to_string(entries).map_err(internal)?),
             expires_at: Set(now + ttl),
+            staff_id: Set(entries.get(STAFF_ID).and_then(Value::as_i64)),
         };
         let conn = self.ctx.db.conn();
         web_session::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(web_session::Column::Id)
-                    .update_columns([web_session::Column::Entries, web_session::Column::ExpiresAt])
+                    .update_columns([
+                        web_session::Column::Entries,
+                        web_session::Column::ExpiresAt,
+                        web_session::Column::StaffId,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(conn)

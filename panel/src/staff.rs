@@ -12,7 +12,7 @@ use service::Context;
 use service::links::LinkTarget;
 use service::staff::{AccountError, NewStaff};
 
-use crate::auth::Admin;
+use crate::auth::{Admin, start_session};
 use crate::error::{error_chain, found, internal};
 use crate::forms::{
     Errors, done, invalid, moment_text, password_field, require_choice, required_text_field, select_field,
@@ -261,8 +261,14 @@ pub async fn reset_password(
     let Some(password) = repeated(&form.password, &form.repeat, &mut errors) else {
         return member_page_again(&user, &ctx, id, &errors).await;
     };
-    let result = service::staff::reset_password(&ctx, id, &password, user.id()).await;
-    account_changed(&user, session, &ctx, id, result.map(|()| "Пароль задан; блокировка снята.".to_owned())).await
+    let result = service::staff::reset_password(&ctx, id, &password, user.id()).await.map(|member| {
+        // A new password ends the member's sessions; when it is one's own, this one goes on under a new id.
+        if member.id == user.id() {
+            start_session(session, &member);
+        }
+        "Пароль задан; блокировка снята; открытые сеансы сотрудника завершены.".to_owned()
+    });
+    account_changed(&user, session, &ctx, id, result).await
 }
 
 /// Shows the new token once, in this response only: only its hash is stored.

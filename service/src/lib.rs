@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod links;
 pub mod listing;
 pub mod meters;
+mod passwords;
 pub mod payments;
 pub mod photos;
 pub mod readings;
@@ -30,6 +31,7 @@ pub mod staff;
 pub mod tariffs;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -41,17 +43,19 @@ pub use db::Db;
 pub use error::Internal;
 pub use settings::Settings;
 
-/// What every service function needs: the database, the settings and the time.
+/// What every service function needs: the database, the settings and the time, and this
+/// process's budget of login attempts per address.
 #[derive(Clone)]
 pub struct Context {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub clock: Clock,
+    pub login_throttle: Arc<throttle::AddressThrottle>,
 }
 
 impl Context {
     pub fn new(db: Db, settings: Settings, clock: Clock) -> Context {
-        Context { db, settings: Arc::new(settings), clock }
+        Context { db, settings: Arc::new(settings), clock, login_throttle: Arc::default() }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

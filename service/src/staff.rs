@@ -1,32 +1,47 @@
 //! Staff accounts: argon2id passwords, lockout after repeated failures, API tokens, Telegram.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use chrono::{DateTime, Duration, Utc};
 use domain::Role;
-use entities::staff;
+use entities::{staff, web_session};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::{Context, Internal, heavy};
+use crate::{Context, Internal, passwords};
 
-/// Failures allowed before the account is locked; each further failure doubles the lock.
-const FREE_ATTEMPTS: i32 = 5;
-const FIRST_LOCK: Duration = Duration::seconds(30);
-const LONGEST_LOCK: Duration = Duration::hours(1);
+/// Consecutive failures that lock the account; each further failure doubles the lock, up to
+/// [`LONGEST_LOCK`]. A stranger guessing from one address is stopped by the address's budget
+/// ([`crate::throttle::BURST`] attempts, then one a minute) well before this, so only guesses
+/// from many addresses lock an account — and then for a quarter of an hour at most, which an
+/// admin can lift at once by setting a new password.
+pub const FREE_ATTEMPTS: i32 = 10;
+const FIRST_LOCK: Duration = Duration::minutes(1);
+const LONGEST_LOCK: Duration = Duration::minutes(15);
 pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longer passwords are refused before hashing (no one types more).
+pub const MAX_PASSWORD_LEN: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// The same message for an unknown login and a wrong password, so logins cannot be probed.
-    #[error("Неверный логин или пароль.")]
+    /// The one answer whatever is wrong — an unknown login, a deactivated or locked account, a
+    /// wrong password — after the same work, so that nothing about an account can be learnt.
+    #[error(
+        "Неверный логин или пароль. После {FREE_ATTEMPTS} неудачных попыток подряд вход закрывается на время \
+         (не больше {} минут); администратор может открыть его сразу, задав новый пароль.",
+        LONGEST_LOCK.num_minutes()
+    )]
     Invalid,
-    #[error("Слишком много неудачных попыток. Попробуйте снова после {}.", .until.format("%H:%M:%S UTC"))]
-    Locked { until: DateTime<Utc> },
+    /// Too many attempts from the client's address, refused before any work.
+    #[error("Слишком много попыток входа с вашего адреса. Подождите минуту и попробуйте снова.")]
+    TooManyAttempts { retry_after: Duration },
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -40,6 +55,8 @@ pub enum AccountError {
     LoginTaken(String),
     #[error("Пароль должен быть не короче {MIN_PASSWORD_LEN} символов.")]
     WeakPassword,
+    #[error("Пароль должен быть не длиннее {MAX_PASSWORD_LEN} символов.")]
+    LongPassword,
     #[error("Текущий пароль указан неверно.")]
     WrongPassword,
     #[error("Сотрудник не найден.")]
@@ -55,28 +72,17 @@ pub enum AccountError {
 }
 internal_errors!(AccountError);
 
-/// Hashes with argon2id and a fresh salt (~50 ms and 19 MiB by design, hence [`heavy::run`]).
-pub async fn hash_password(password: String) -> Result<String, Internal> {
-    heavy::run(move || {
-        use argon2::{Argon2, PasswordHasher};
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
-    })
-    .await?
-    .map_err(|e| Internal(anyhow::anyhow!("argon2: {e}")))
-}
-
-async fn verify_password(password: String, hash: String) -> Result<bool, Internal> {
-    heavy::run(move || {
-        use argon2::{Argon2, PasswordHash, PasswordVerifier};
-        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await?
-    .map_err(Internal)
-}
-
 fn valid_login(login: &str) -> bool {
     (3..=32).contains(&login.len()) && login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
+/// A password that may be set: long enough to resist guessing, short enough to be typed.
+fn check_password(password: &str) -> Result<(), AccountError> {
+    match password.chars().count() {
+        n if n < MIN_PASSWORD_LEN => Err(AccountError::WeakPassword),
+        n if n > MAX_PASSWORD_LEN => Err(AccountError::LongPassword),
+        _ => Ok(()),
+    }
 }
 
 /// A new account's details.
@@ -97,10 +103,8 @@ pub async fn create(ctx: &Context, new: NewStaff, actor: Actor) -> Result<staff:
     if full_name.is_empty() {
         return Err(AccountError::NoName);
     }
-    if new.password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AccountError::WeakPassword);
-    }
-    let hash = hash_password(new.password).await?;
+    check_password(&new.password)?;
+    let hash = passwords::hash(new.password).await?;
     let ctx2 = ctx.clone();
     ctx.db
         .write(move |txn| {
@@ -120,6 +124,7 @@ pub async fn create(ctx: &Context, new: NewStaff, actor: Actor) -> Result<staff:
                     telegram_user_id: Set(None),
                     api_token_hash: Set(None),
                     created_at: Set(ctx2.now()),
+                    session_epoch: Set(0),
                 }
                 .insert(txn)
                 .await?;
@@ -151,39 +156,79 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<staff::Model>, DbEr
     staff::Entity::find().order_by_asc(staff::Column::Login).all(conn).await
 }
 
-/// Checks a login and password. Failures count towards a lock that doubles with each further
-/// failure (30 s, 1 min, 2 min … up to an hour); a success resets the count.
-pub async fn authenticate(ctx: &Context, login: &str, password: &str) -> Result<staff::Model, LoginError> {
-    let conn = ctx.db.conn();
-    let Some(account) = by_login(conn, login).await?.filter(|s| s.active) else {
-        // Spend the same time as a real check, so response times do not reveal logins.
-        let _ = verify_password(password.to_owned(), DUMMY_HASH.to_owned()).await;
-        return Err(LoginError::Invalid);
-    };
+/// Checks a login and password from a client at `from` (none when unknown).
+///
+/// A flood from one address is refused first, before any work ([`crate::throttle`]). Every
+/// other attempt does the same work whatever the account's state: one conditional update that
+/// counts the attempt, one lookup, one argon2 check (against a dummy hash when the account is
+/// unknown, deactivated or locked), and ends with the same [`LoginError::Invalid`]. A success
+/// resets the account's count and gives the address its attempt back.
+pub async fn authenticate(
+    ctx: &Context,
+    login: &str,
+    password: &str,
+    from: Option<IpAddr>,
+) -> Result<staff::Model, LoginError> {
     let now = ctx.now();
-    if let Some(until) = account.locked_until.filter(|until| *until > now) {
-        return Err(LoginError::Locked { until });
+    let address = from.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    if let Err(retry_after) = ctx.login_throttle.take(address, now) {
+        tracing::warn!(%address, "login refused: too many attempts from this address");
+        return Err(LoginError::TooManyAttempts { retry_after });
     }
-    let ok = verify_password(password.to_owned(), account.password_hash.clone()).await?;
-    let mut active = account.clone().into_active_model();
-    if ok {
-        if account.failed_attempts != 0 || account.locked_until.is_some() {
-            active.failed_attempts = Set(0);
-            active.locked_until = Set(None);
-            return Ok(active.update(conn).await?);
+    let login = login.trim().to_lowercase();
+    // No account has such a login or password, so refusing them at once tells nothing.
+    if !valid_login(&login) || password.chars().count() > MAX_PASSWORD_LEN {
+        return Err(LoginError::Invalid);
+    }
+    let conn = ctx.db.conn();
+    let counted = count_attempt(conn, &login, now).await?;
+    let account = by_login(conn, &login).await?.filter(|_| counted);
+    let hash = account.as_ref().map_or(DUMMY_HASH, |a| a.password_hash.as_str()).to_owned();
+    let matches = passwords::verify(password.to_owned(), hash).await?;
+    match account {
+        Some(mut account) if matches => {
+            staff::Entity::update_many()
+                .col_expr(staff::Column::FailedAttempts, Expr::value(0))
+                .col_expr(staff::Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
+                .filter(staff::Column::Id.eq(account.id))
+                .exec(conn)
+                .await?;
+            ctx.login_throttle.give_back(address, now);
+            account.failed_attempts = 0;
+            account.locked_until = None;
+            Ok(account)
         }
-        return Ok(account);
+        _ => {
+            tracing::warn!(%login, %address, checked = counted, "failed login");
+            Err(LoginError::Invalid)
+        }
     }
-    let failures = account.failed_attempts + 1;
-    active.failed_attempts = Set(failures);
-    let locked_until = lock_after(failures).map(|d| now + d);
-    active.locked_until = Set(locked_until);
-    active.update(conn).await?;
-    tracing::warn!(login = %account.login, failures, "failed login");
-    match locked_until {
-        Some(until) => Err(LoginError::Locked { until }),
-        None => Err(LoginError::Invalid),
+}
+
+/// Counts a login attempt before its password is checked, in one conditional update, so that
+/// concurrent guesses cannot slip past a lock: the attempt that makes [`FREE_ATTEMPTS`] failures
+/// sets the lock, and no attempt is counted (or checked) while it lasts. Whether the attempt may
+/// be checked: false for an unknown, deactivated or locked account. The same statement on
+/// SQLite and PostgreSQL; the lock's end is computed here and bound, one value per step.
+async fn count_attempt(conn: &impl ConnectionTrait, login: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::ExprTrait;
+    let failures = Expr::col(staff::Column::FailedAttempts).add(1);
+    let mut lock = Expr::case(failures.clone().lt(FREE_ATTEMPTS), Expr::value(None::<DateTime<Utc>>));
+    let mut n = FREE_ATTEMPTS;
+    while let Some(length) = lock_after(n).filter(|length| *length < LONGEST_LOCK) {
+        lock = lock.case(failures.clone().eq(n), Expr::value(now + length));
+        n += 1;
     }
+    let lock = lock.finally(Expr::value(now + LONGEST_LOCK));
+    let counted = staff::Entity::update_many()
+        .col_expr(staff::Column::FailedAttempts, failures)
+        .col_expr(staff::Column::LockedUntil, lock.into())
+        .filter(staff::Column::Login.eq(login))
+        .filter(staff::Column::Active.eq(true))
+        .filter(Condition::any().add(staff::Column::LockedUntil.is_null()).add(staff::Column::LockedUntil.lte(now)))
+        .exec(conn)
+        .await?;
+    Ok(counted.rows_affected == 1)
 }
 
 /// How long an account stays locked after its `failures`-th consecutive failure.
@@ -196,26 +241,40 @@ fn lock_after(failures: i32) -> Option<Duration> {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2PpLk1BlU5KU0c0E2s3lK7L8jd3Xy3i2lQ4ZVBzp1Ww";
 
-/// The owner changes their password, proving the current one.
-pub async fn change_password(ctx: &Context, staff_id: i64, current: &str, new: &str) -> Result<(), AccountError> {
+/// The owner changes their password, proving the current one. Every session of theirs ends,
+/// the one they are using too: the caller opens a new one with the returned account's epoch.
+pub async fn change_password(
+    ctx: &Context,
+    staff_id: i64,
+    current: &str,
+    new: &str,
+) -> Result<staff::Model, AccountError> {
     let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
-    if !verify_password(current.to_owned(), account.password_hash.clone()).await? {
+    if !passwords::verify(current.to_owned(), account.password_hash.clone()).await? {
         return Err(AccountError::WrongPassword);
     }
     set_password(ctx, account, new, Actor::Staff(staff_id)).await
 }
 
-/// An admin sets a new password (and lifts any lock).
-pub async fn reset_password(ctx: &Context, staff_id: i64, new: &str, admin_id: i64) -> Result<(), AccountError> {
+/// An admin sets a new password, which lifts any lock and ends every session of the account.
+pub async fn reset_password(
+    ctx: &Context,
+    staff_id: i64,
+    new: &str,
+    admin_id: i64,
+) -> Result<staff::Model, AccountError> {
     let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
     set_password(ctx, account, new, Actor::Staff(admin_id)).await
 }
 
-async fn set_password(ctx: &Context, account: staff::Model, new: &str, actor: Actor) -> Result<(), AccountError> {
-    if new.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AccountError::WeakPassword);
-    }
-    let hash = hash_password(new.to_owned()).await?;
+async fn set_password(
+    ctx: &Context,
+    account: staff::Model,
+    new: &str,
+    actor: Actor,
+) -> Result<staff::Model, AccountError> {
+    check_password(new)?;
+    let hash = passwords::hash(new.to_owned()).await?;
     let ctx2 = ctx.clone();
     ctx.db
         .write(move |txn| {
@@ -226,11 +285,35 @@ async fn set_password(ctx: &Context, account: staff::Model, new: &str, actor: Ac
                 active.failed_attempts = Set(0);
                 active.locked_until = Set(None);
                 active.update(txn).await?;
+                let account = end_sessions(txn, id).await?;
                 audit::record(txn, &ctx2, actor, "staff.password", "staff", Some(id), json!({})).await?;
-                Ok(())
+                Ok(account)
             })
         })
         .await
+}
+
+/// Ends every panel session of a staff member: their rows go, and the account's epoch moves on,
+/// so a row that a request still in flight writes back does not count either. Returns the account.
+async fn end_sessions(txn: &impl ConnectionTrait, staff_id: i64) -> Result<staff::Model, AccountError> {
+    use sea_orm::sea_query::ExprTrait;
+    staff::Entity::update_many()
+        .col_expr(staff::Column::SessionEpoch, Expr::col(staff::Column::SessionEpoch).add(1))
+        .filter(staff::Column::Id.eq(staff_id))
+        .exec(txn)
+        .await?;
+    web_session::Entity::delete_many().filter(web_session::Column::StaffId.eq(staff_id)).exec(txn).await?;
+    get(txn, staff_id).await?.ok_or(AccountError::Unknown)
+}
+
+/// The staff member a panel session opened in `epoch` belongs to, while it still counts: the
+/// account is active and neither its password nor its access has changed since.
+pub async fn session_holder(
+    conn: &impl ConnectionTrait,
+    staff_id: i64,
+    epoch: i32,
+) -> Result<Option<staff::Model>, DbErr> {
+    Ok(get(conn, staff_id).await?.filter(|s| s.active && s.session_epoch == epoch))
 }
 
 /// An admin changes someone's role. The last active admin keeps theirs.
@@ -242,8 +325,9 @@ pub async fn set_role(ctx: &Context, staff_id: i64, role: Role, actor: Actor) ->
     .await
 }
 
-/// An admin lets someone in or shuts them out; a deactivated member's sessions end at their next
-/// request and their API token stops working. The last active admin stays active.
+/// An admin lets someone in or shuts them out; either way the member's sessions end (so letting
+/// them back in does not revive an old cookie), and while shut out their API token does not work.
+/// The last active admin stays active.
 pub async fn set_active(
     ctx: &Context,
     staff_id: i64,
@@ -258,6 +342,7 @@ pub async fn set_active(
 }
 
 /// Applies `change` to an account in a transaction, refusing it when no active admin would remain.
+/// A change of access ends the account's sessions.
 async fn change_account(
     ctx: &Context,
     staff_id: i64,
@@ -270,10 +355,14 @@ async fn change_account(
         .write(move |txn| {
             Box::pin(async move {
                 let account = get(txn, staff_id).await?.ok_or(AccountError::Unknown)?;
+                let was_active = account.active;
                 let was_admin = account.active && account.role == Role::Admin;
                 let mut active = account.into_active_model();
                 let details = change(&mut active);
-                let updated = active.update(txn).await?;
+                let mut updated = active.update(txn).await?;
+                if updated.active != was_active {
+                    updated = end_sessions(txn, staff_id).await?;
+                }
                 let admins = staff::Entity::find()
                     .filter(staff::Column::Role.eq(Role::Admin))
                     .filter(staff::Column::Active.eq(true))
@@ -355,10 +444,20 @@ mod tests {
 
     #[test]
     fn lock_doubles_and_is_capped() {
-        assert_eq!(lock_after(4), None);
-        assert_eq!(lock_after(5), Some(Duration::seconds(30)));
-        assert_eq!(lock_after(6), Some(Duration::seconds(60)));
-        assert_eq!(lock_after(20), Some(Duration::hours(1)));
+        assert_eq!(lock_after(FREE_ATTEMPTS - 1), None);
+        assert_eq!(lock_after(FREE_ATTEMPTS), Some(Duration::minutes(1)));
+        assert_eq!(lock_after(FREE_ATTEMPTS + 1), Some(Duration::minutes(2)));
+        assert_eq!(lock_after(FREE_ATTEMPTS + 3), Some(Duration::minutes(8)));
+        assert_eq!(lock_after(FREE_ATTEMPTS + 4), Some(Duration::minutes(15)));
+        assert_eq!(lock_after(i32::MAX), Some(Duration::minutes(15)));
+    }
+
+    #[test]
+    fn passwords_are_bounded_both_ways() {
+        assert!(matches!(check_password("short"), Err(AccountError::WeakPassword)));
+        assert!(check_password("correct horse").is_ok());
+        assert!(check_password(&"я".repeat(MAX_PASSWORD_LEN)).is_ok());
+        assert!(matches!(check_password(&"я".repeat(MAX_PASSWORD_LEN + 1)), Err(AccountError::LongPassword)));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Staff logins and Telegram linking on a real SQLite file.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use chrono::Duration;
 use domain::{Role, Service, TariffPlan};
 use service::audit::Actor;
 use service::links::{self, LinkError, LinkTarget};
-use service::staff::{self, LoginError, NewStaff};
+use service::staff::{self, AccountError, FREE_ATTEMPTS, LoginError, NewStaff};
 use service::testing::{TestContext, new_consumer};
 
 async fn controller(t: &TestContext) -> entities::staff::Model {
@@ -17,6 +19,12 @@ async fn controller(t: &TestContext) -> entities::staff::Model {
     staff::create(&t.ctx, new, Actor::System).await.unwrap()
 }
 
+/// A client address of its own for the `n`-th attempt, so that only the account's lockout is
+/// at work.
+fn address(n: u32) -> Option<IpAddr> {
+    Some(IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + n)))
+}
+
 #[tokio::test]
 async fn login_checks_the_password_and_locks_after_failures() {
     let t = TestContext::new().await;
@@ -25,18 +33,70 @@ async fn login_checks_the_password_and_locks_after_failures() {
     assert_ne!(account.password_hash, "correct horse");
     assert!(account.password_hash.starts_with("$argon2id$"));
 
-    assert_eq!(staff::authenticate(&t.ctx, "KONTROLER", "correct horse").await.unwrap().id, account.id);
-    assert!(matches!(staff::authenticate(&t.ctx, "nobody", "x").await, Err(LoginError::Invalid)));
-    for _ in 0..4 {
-        assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "wrong").await, Err(LoginError::Invalid)));
+    assert_eq!(staff::authenticate(&t.ctx, "KONTROLER", "correct horse", address(0)).await.unwrap().id, account.id);
+    assert!(matches!(staff::authenticate(&t.ctx, "nobody", "x", address(0)).await, Err(LoginError::Invalid)));
+    for n in 1..=FREE_ATTEMPTS as u32 {
+        let refused = staff::authenticate(&t.ctx, "kontroler", "wrong", address(n)).await;
+        assert!(matches!(refused, Err(LoginError::Invalid)));
     }
-    assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "wrong").await, Err(LoginError::Locked { .. })));
-    // Even the right password waits for the lock to pass.
-    assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "correct horse").await, Err(LoginError::Locked { .. })));
-    t.clock.advance(Duration::seconds(31));
-    assert!(staff::authenticate(&t.ctx, "kontroler", "correct horse").await.is_ok());
+    // Locked now: even the right password gets the same answer, and is not checked.
+    let refused = staff::authenticate(&t.ctx, "kontroler", "correct horse", address(100)).await;
+    assert!(matches!(refused, Err(LoginError::Invalid)));
+    let locked = staff::get(t.ctx.db.conn(), account.id).await.unwrap().unwrap();
+    assert_eq!(locked.failed_attempts, FREE_ATTEMPTS);
+    assert_eq!(locked.locked_until, Some(t.ctx.now() + Duration::minutes(1)));
+    t.clock.advance(Duration::seconds(61));
+    let back = staff::authenticate(&t.ctx, "kontroler", "correct horse", address(101)).await.unwrap();
     // Success resets the count.
-    assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "wrong").await, Err(LoginError::Invalid)));
+    assert_eq!((back.failed_attempts, back.locked_until), (0, None));
+    let stored = staff::get(t.ctx.db.conn(), account.id).await.unwrap().unwrap();
+    assert_eq!((stored.failed_attempts, stored.locked_until), (0, None));
+}
+
+#[tokio::test]
+async fn an_admin_reset_lifts_the_lock() {
+    let t = TestContext::new().await;
+    let account = controller(&t).await;
+    for n in 1..=FREE_ATTEMPTS as u32 {
+        staff::authenticate(&t.ctx, "kontroler", "wrong", address(n)).await.unwrap_err();
+    }
+    staff::reset_password(&t.ctx, account.id, "battery staple", account.id).await.unwrap();
+    assert!(staff::authenticate(&t.ctx, "kontroler", "battery staple", address(0)).await.is_ok());
+}
+
+#[tokio::test]
+async fn one_address_is_stopped_before_hashing_and_before_the_account_locks() {
+    let t = TestContext::new().await;
+    let account = controller(&t).await;
+    let from = address(1);
+    for _ in 0..service::throttle::BURST {
+        assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "wrong", from).await, Err(LoginError::Invalid)));
+    }
+    for password in ["wrong", "correct horse"] {
+        let refused = staff::authenticate(&t.ctx, "kontroler", password, from).await;
+        assert!(matches!(refused, Err(LoginError::TooManyAttempts { .. })), "{refused:?}");
+    }
+    let stored = staff::get(t.ctx.db.conn(), account.id).await.unwrap().unwrap();
+    assert_eq!(stored.failed_attempts, service::throttle::BURST, "refused attempts are not counted");
+    assert_eq!(stored.locked_until, None, "the address was stopped before the account locked");
+    // The account itself is open to its owner elsewhere, and to this address a minute later.
+    assert!(staff::authenticate(&t.ctx, "kontroler", "correct horse", address(2)).await.is_ok());
+    t.clock.advance(service::throttle::INTERVAL);
+    assert!(staff::authenticate(&t.ctx, "kontroler", "correct horse", from).await.is_ok());
+}
+
+#[tokio::test]
+async fn passwords_are_bounded_before_hashing() {
+    let t = TestContext::new().await;
+    let account = controller(&t).await;
+    let long = "x".repeat(staff::MAX_PASSWORD_LEN + 1);
+    assert!(matches!(
+        staff::reset_password(&t.ctx, account.id, &long, account.id).await,
+        Err(AccountError::LongPassword)
+    ));
+    assert!(matches!(staff::authenticate(&t.ctx, "kontroler", &long, address(1)).await, Err(LoginError::Invalid)));
+    let stored = staff::get(t.ctx.db.conn(), account.id).await.unwrap().unwrap();
+    assert_eq!(stored.failed_attempts, 0, "refused before the account was looked at");
 }
 
 #[tokio::test]
@@ -44,7 +104,7 @@ async fn bootstrap_admin_is_created_once() {
     let t = TestContext::new().await;
     let password = staff::ensure_bootstrap_admin(&t.ctx, None).await.unwrap().expect("a generated password");
     assert!(password.len() >= 12);
-    assert!(staff::authenticate(&t.ctx, "admin", &password).await.is_ok());
+    assert!(staff::authenticate(&t.ctx, "admin", &password, None).await.is_ok());
     assert_eq!(staff::ensure_bootstrap_admin(&t.ctx, None).await.unwrap(), None);
 }
 

@@ -78,6 +78,7 @@ pub fn test_config(dir: &TempDir, database_url: &str, telegram: Option<&FakeTele
         photo_dir: PathBuf::from(dir.path()).join("photos"),
         jump_factor: domain::JumpPolicy::DEFAULT_FACTOR,
         bootstrap_admin_password: Some("admin-password".to_owned()),
+        client_ip_header: None,
     }
 }
 

@@ -1,12 +1,15 @@
-//! A browser-like client for the real panel app in-process: it keeps the session cookie and
-//! sends the CSRF token from the last page it saw, as a browser submitting a form would.
+//! A browser-like client for the real panel app in-process: it keeps its cookies and sends the
+//! CSRF token from the last page it saw, as a browser submitting a form would. Its requests come
+//! from 127.0.0.1 as the server sees them, or from another address ([`PanelClient::browser_at`]).
 
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
 use poem::http::{HeaderMap, Method, StatusCode, header};
-use poem::test::{TestClient, TestForm, TestFormField};
+use poem::test::{TestClient, TestForm, TestFormField, TestRequestBuilder};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, RequestParts};
 use service::Context;
@@ -70,24 +73,48 @@ impl Page {
     }
 }
 
+/// The panel's configuration in these tests.
+pub fn test_panel_config() -> panel::PanelConfig {
+    panel::PanelConfig {
+        public_url: "http://127.0.0.1/".parse().expect("url"),
+        bot_username: Some("chernomorsk_test_bot".into()),
+        client_ip_header: None,
+    }
+}
+
+/// The name of the panel's session cookie.
+const SESSION_COOKIE: &str = "chernomorsk_session";
+
+type Panel = BoxEndpoint<'static>;
+
 pub struct PanelClient {
-    client: TestClient<BoxEndpoint<'static>>,
-    cookie: Mutex<Option<String>>,
+    client: Arc<TestClient<Panel>>,
+    /// Where this browser's requests come from.
+    peer: Peer,
+    /// Cookies by name, as the server last set them.
+    cookies: Mutex<BTreeMap<String, String>>,
     csrf: Mutex<Option<String>>,
 }
 
+/// The address a request comes from, as the server sees it.
+#[derive(Clone, Copy)]
+struct Peer(SocketAddr);
+
 impl PanelClient {
     pub fn new(ctx: &Context) -> PanelClient {
-        let config = panel::PanelConfig {
-            public_url: "http://127.0.0.1/".parse().expect("url"),
-            bot_username: Some("chernomorsk_test_bot".into()),
-        };
-        Self::for_endpoint(panel::app(ctx.clone(), config))
+        Self::for_endpoint(panel::app(ctx.clone(), test_panel_config()))
     }
 
     pub fn for_endpoint(app: impl Endpoint + 'static) -> PanelClient {
         let app = app.around(as_served).map_to_response().boxed();
-        PanelClient { client: TestClient::new(app), cookie: Mutex::new(None), csrf: Mutex::new(None) }
+        let client = Arc::new(TestClient::new(app));
+        PanelClient { client, peer: Peer(PEER), cookies: Mutex::default(), csrf: Mutex::new(None) }
+    }
+
+    /// Another browser, on the machine at `address`, talking to the same server.
+    pub fn browser_at(&self, address: IpAddr) -> PanelClient {
+        let peer = Peer(SocketAddr::new(address, PEER.port()));
+        PanelClient { client: self.client.clone(), peer, cookies: Mutex::default(), csrf: Mutex::new(None) }
     }
 
     /// A client logged in as a new staff member `login` with `role`.
@@ -102,18 +129,19 @@ impl PanelClient {
 
     /// Logs in through the login form; panics unless it succeeds.
     pub async fn login(&self, login: &str, password: &str) -> Page {
-        self.get("/login").await.assert_ok();
-        let page = self.post_form("/login", &[("login", login), ("password", password)]).await;
+        let page = self.try_login(login, password).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "login failed: {}", page.body);
         page
     }
 
+    /// Opens the login form and sends it, as a person does; returns the answer to the form.
+    pub async fn try_login(&self, login: &str, password: &str) -> Page {
+        self.get("/login").await.assert_ok();
+        self.post_form("/login", &[("login", login), ("password", password)]).await
+    }
+
     pub async fn get(&self, path: &str) -> Page {
-        let request = self.client.get(path);
-        let request = match self.cookie() {
-            Some(cookie) => request.header(header::COOKIE, cookie),
-            None => request,
-        };
+        let request = self.with_cookies(self.client.get(path));
         self.read(request.send().await).await
     }
 
@@ -133,21 +161,13 @@ impl PanelClient {
 
     /// Submits a urlencoded form exactly as given (no CSRF token added).
     pub async fn post_raw_form(&self, path: &str, fields: &[(&str, String)]) -> Page {
-        let request = self.client.post(path).form(&fields);
-        let request = match self.cookie() {
-            Some(cookie) => request.header(header::COOKIE, cookie),
-            None => request,
-        };
+        let request = self.with_cookies(self.client.post(path).form(&fields));
         self.read(request.send().await).await
     }
 
     /// Submits a multipart form (with the CSRF token as its first field).
     pub async fn post_multipart(&self, path: &str, form: TestForm) -> Page {
-        let request = self.client.post(path).multipart(form);
-        let request = match self.cookie() {
-            Some(cookie) => request.header(header::COOKIE, cookie),
-            None => request,
-        };
+        let request = self.with_cookies(self.client.post(path).multipart(form));
         self.read(request.send().await).await
     }
 
@@ -200,11 +220,7 @@ impl PanelClient {
 
     /// Posts JSON as the browser's script would: the session cookie and the `X-CSRF-Token` header.
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Page {
-        let request = self.client.post(path).body_json(body);
-        let request = match self.cookie() {
-            Some(cookie) => request.header(header::COOKIE, cookie),
-            None => request,
-        };
+        let request = self.with_cookies(self.client.post(path).body_json(body));
         let request = match self.csrf() {
             Some(token) => request.header("x-csrf-token", token),
             None => request,
@@ -212,8 +228,24 @@ impl PanelClient {
         self.read(request.send().await).await
     }
 
+    /// The session cookie as a `name=value` pair, to replay it from elsewhere.
     pub fn cookie(&self) -> Option<String> {
-        self.cookie.lock().expect("lock").clone()
+        let cookies = self.cookies.lock().expect("lock");
+        cookies.get(SESSION_COOKIE).map(|value| format!("{SESSION_COOKIE}={value}"))
+    }
+
+    /// Sets a cookie as another site or an earlier visit might have left it.
+    pub fn plant_cookie(&self, name: &str, value: &str) {
+        self.cookies.lock().expect("lock").insert(name.to_owned(), value.to_owned());
+    }
+
+    /// `request` from this browser's address, with the `Cookie` header a browser would send
+    /// (paths are not told apart).
+    fn with_cookies<'a>(&self, request: TestRequestBuilder<'a, Panel>) -> TestRequestBuilder<'a, Panel> {
+        let request = request.data(self.peer);
+        let cookies = self.cookies.lock().expect("lock");
+        let pairs: Vec<String> = cookies.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        if pairs.is_empty() { request } else { request.header(header::COOKIE, pairs.join("; ")) }
     }
 
     pub fn csrf(&self) -> Option<String> {
@@ -224,9 +256,14 @@ impl PanelClient {
         let page = read_page(response.0.into_response()).await;
         for set_cookie in page.headers.get_all(header::SET_COOKIE) {
             let value = set_cookie.to_str().expect("ascii cookie");
-            let pair = value.split(';').next().unwrap_or_default().to_owned();
-            let removed = value.contains("Max-Age=0") || pair.ends_with('=');
-            *self.cookie.lock().expect("lock") = (!removed).then_some(pair);
+            let pair = value.split(';').next().unwrap_or_default();
+            let (name, cookie) = pair.split_once('=').expect("a cookie is name=value");
+            let mut cookies = self.cookies.lock().expect("lock");
+            if value.contains("Max-Age=0") || cookie.is_empty() {
+                cookies.remove(name);
+            } else {
+                cookies.insert(name.to_owned(), cookie.to_owned());
+            }
         }
         if let Some(token) = csrf_in(&page.body) {
             *self.csrf.lock().expect("lock") = Some(token);
@@ -235,9 +272,14 @@ impl PanelClient {
     }
 }
 
-/// poem's test client leaves [`Request::original_uri`] at `/`, where a server sets it to the URI
-/// the browser asked for; the panel reads it under nested routes (`/m`, `/api`).
+/// Where requests come from unless a browser says otherwise.
+const PEER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40_000);
+
+/// poem's test client leaves [`Request::original_uri`] at `/` and the peer's address unknown,
+/// where a server sets them to the URI the browser asked for and the connection's peer; the panel
+/// reads the URI under nested routes (`/m`, `/api`) and the address at login.
 async fn as_served<E: Endpoint>(app: Arc<E>, req: Request) -> poem::Result<E::Output> {
+    let peer = req.data::<Peer>().map_or(PEER, |peer| peer.0);
     let (parts, body) = req.into_parts();
     let mut head = poem::http::Request::new(());
     *head.method_mut() = parts.method;
@@ -246,7 +288,7 @@ async fn as_served<E: Endpoint>(app: Arc<E>, req: Request) -> poem::Result<E::Ou
     *head.headers_mut() = parts.headers;
     *head.extensions_mut() = parts.extensions;
     let (head, ()) = head.into_parts();
-    let parts = RequestParts::from((head, LocalAddr::default(), RemoteAddr::default(), Scheme::HTTP));
+    let parts = RequestParts::from((head, LocalAddr::default(), RemoteAddr(peer.into()), Scheme::HTTP));
     app.call(Request::from_parts(parts, body)).await
 }
 

@@ -2,6 +2,8 @@
 //! all at once against one SQLite file: every reading is stored exactly once and nobody sees an
 //! error (no "database is locked" reaches a user).
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use domain::{ReadingSource, Role, Service, TariffPlan};
 use entities::reading;
 use poem::http::StatusCode;
@@ -36,7 +38,7 @@ async fn thirty_people_submit_at_once_and_every_reading_is_stored_once() {
             &[100],
         )
         .await;
-        field.push((login, plot.meter_id));
+        field.push((login, plot.meter_id, i));
     }
     let mut remote = Vec::new();
     for i in 1..=CONSUMERS {
@@ -56,10 +58,12 @@ async fn thirty_people_submit_at_once_and_every_reading_is_stored_once() {
     }
 
     let photo = jpeg(640, 480);
-    let controllers = field.into_iter().map(|(login, meter_id)| {
+    let controllers = field.into_iter().map(|(login, meter_id, i)| {
         let (ctx, photo) = (ctx.clone(), photo.clone());
         tokio::spawn(async move {
-            let client = PanelClient::new(&ctx);
+            // Each on their own phone, so on an address of their own: logins are limited per address.
+            let phone = IpAddr::V4(Ipv4Addr::new(10, 0, 0, i as u8));
+            let client = PanelClient::new(&ctx).browser_at(phone);
             client.login(&login, &format!("{login}-password")).await;
             let form = client.get(&format!("/m/meters/{meter_id}/reading")).await;
             let key = form.input_value("key").expect("an idempotency key");

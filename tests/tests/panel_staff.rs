@@ -68,7 +68,7 @@ async fn roles_access_and_passwords_are_changed_by_admins() {
     admin.post_form(&format!("{path}/active"), &[("active", "false")]).await;
     assert!(!member(&t, "petrov").await.active);
     assert_eq!(petrov_browser.get("/").await.status, StatusCode::SEE_OTHER, "the open session ends");
-    assert!(service::staff::authenticate(&t.ctx, "petrov", "new-secret-1").await.is_err());
+    assert!(service::staff::authenticate(&t.ctx, "petrov", "new-secret-1", None).await.is_err());
     admin.post_form(&format!("{path}/active"), &[("active", "true")]).await;
     assert!(member(&t, "petrov").await.active);
 

@@ -1,0 +1,118 @@
+//! A budget of login attempts per client address, so that a flood from one address is refused
+//! before any password is hashed (argon2 costs tens of milliseconds and 19 MiB per attempt) and
+//! before any account is touched.
+//!
+//! The budget lives in this process's memory: what a flood spends is this process's CPU and
+//! memory. Guessing one account's password from many addresses, or through several instances,
+//! is bounded by the account's lockout in the database ([`crate::staff::authenticate`]).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, Utc};
+
+/// Attempts an address may make in a row; after that, one more per [`INTERVAL`]. A success gives
+/// its attempt back, so only failures use the budget up.
+pub const BURST: i32 = 5;
+pub const INTERVAL: Duration = Duration::minutes(1);
+/// Addresses remembered at most (a few dozen bytes each); idle ones are forgotten first.
+const MAX_ADDRESSES: usize = 50_000;
+
+#[derive(Debug, Default)]
+pub struct AddressThrottle {
+    /// Per address, when its budget is whole again (the "theoretical arrival time" of GCRA): each
+    /// attempt moves it [`INTERVAL`] later, and an address is refused while it is more than
+    /// `BURST - 1` intervals ahead.
+    whole_at: Mutex<HashMap<IpAddr, DateTime<Utc>>>,
+}
+
+impl AddressThrottle {
+    /// Takes one attempt from the budget of `address`, or says how long until one is free.
+    pub fn take(&self, address: IpAddr, now: DateTime<Utc>) -> Result<(), Duration> {
+        let key = key(address);
+        let mut whole_at = self.whole_at.lock().unwrap_or_else(PoisonError::into_inner);
+        let from = whole_at.get(&key).copied().filter(|at| *at > now).unwrap_or(now);
+        let ahead = from - now;
+        let allowed = INTERVAL * (BURST - 1);
+        if ahead > allowed {
+            return Err(ahead - allowed);
+        }
+        if !whole_at.contains_key(&key) && whole_at.len() >= MAX_ADDRESSES {
+            whole_at.retain(|_, at| *at > now);
+            if whole_at.len() >= MAX_ADDRESSES {
+                // Tens of thousands of addresses at once: let this one through uncounted; the
+                // accounts' lockout and the one-hash-per-core limit still hold.
+                tracing::warn!("login throttle full: {} addresses are being counted", whole_at.len());
+                return Ok(());
+            }
+        }
+        whole_at.insert(key, from + INTERVAL);
+        Ok(())
+    }
+
+    /// Gives back the attempt `address` took (the login succeeded).
+    pub fn give_back(&self, address: IpAddr, now: DateTime<Utc>) {
+        let key = key(address);
+        let mut whole_at = self.whole_at.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = whole_at.get_mut(&key) {
+            *at -= INTERVAL;
+            if *at <= now {
+                whole_at.remove(&key);
+            }
+        }
+    }
+}
+
+/// What one attacker cannot easily multiply: an IPv4 address, or the /64 network of an IPv6
+/// address (one host usually has a whole /64 to choose from).
+fn key(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !(u128::from(u64::MAX));
+            IpAddr::V6(Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn a_burst_then_one_per_interval_and_successes_are_free() {
+        let throttle = AddressThrottle::default();
+        let address: IpAddr = "203.0.113.7".parse().unwrap();
+        for _ in 0..BURST {
+            assert_eq!(throttle.take(address, at(0)), Ok(()));
+        }
+        assert_eq!(throttle.take(address, at(0)), Err(INTERVAL));
+        assert_eq!(throttle.take(address, at(20)), Err(INTERVAL - Duration::seconds(20)), "refusals cost nothing");
+        assert_eq!(throttle.take("203.0.113.8".parse().unwrap(), at(20)), Ok(()), "another address");
+        assert_eq!(throttle.take(address, at(60)), Ok(()));
+        assert!(throttle.take(address, at(60)).is_err());
+        throttle.give_back(address, at(60));
+        assert_eq!(throttle.take(address, at(60)), Ok(()), "a success gave its attempt back");
+    }
+
+    #[test]
+    fn an_ipv6_network_is_one_address() {
+        let throttle = AddressThrottle::default();
+        for host in 1..=BURST {
+            assert_eq!(throttle.take(format!("2001:db8:1:2::{host}").parse().unwrap(), at(0)), Ok(()));
+        }
+        assert!(throttle.take("2001:db8:1:2:ffff::1".parse().unwrap(), at(0)).is_err());
+        assert_eq!(throttle.take("2001:db8:1:3::1".parse().unwrap(), at(0)), Ok(()));
+        // An IPv4 client seen through an IPv6 socket is its IPv4 address.
+        let v4: IpAddr = "198.51.100.1".parse().unwrap();
+        for _ in 0..BURST {
+            throttle.take(v4, at(0)).unwrap();
+        }
+        assert!(throttle.take("::ffff:198.51.100.1".parse().unwrap(), at(0)).is_err());
+    }
+}
