@@ -9,6 +9,7 @@
 
 pub mod details;
 pub mod qr;
+pub mod statement;
 
 use domain::Kopecks;
 
