@@ -8,6 +8,7 @@
 //! Messages for people are in Russian and name the field or the line they are about.
 
 pub mod details;
+pub mod purpose;
 pub mod qr;
 pub mod statement;
 
