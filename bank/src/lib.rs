@@ -11,6 +11,8 @@ pub mod details;
 pub mod purpose;
 pub mod qr;
 pub mod statement;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use domain::Kopecks;
 

@@ -146,7 +146,7 @@ fn matches_purposes_as_people_write_them() {
 #[test]
 fn reads_the_payments_of_a_statement() {
     // The generated statement carries the examples of payments.md; each document is matched.
-    let s = statement::parse(&statement::testing::statement(14)).unwrap();
+    let s = statement::parse(&bank::testing::statement(14)).unwrap();
     let register = register();
     let got: Vec<String> = s.incoming.iter().map(|d| shown(&register.match_payment(&Payment::from(d)))).collect();
     assert_eq!(

@@ -317,11 +317,11 @@ fn refuses_oversized_files_before_reading_them() {
 
 #[test]
 fn reads_a_generated_year_of_payments() {
-    let s = statement::parse(&statement::testing::statement(2_000)).unwrap();
+    let s = statement::parse(&bank::testing::statement(2_000)).unwrap();
     assert_eq!(s.encoding, Encoding::Windows1251);
     assert_eq!(s.incoming.len(), 1_800);
     assert_eq!(s.skipped.len(), 200);
     assert!(s.invalid.is_empty());
-    assert!(s.incoming.iter().all(|d| d.payee_account == statement::testing::ACCOUNT && d.amount.is_positive()));
+    assert!(s.incoming.iter().all(|d| d.payee_account == bank::testing::ACCOUNT && d.amount.is_positive()));
     assert_eq!(s.incoming[1].purpose, "Участок № 12А за электроэнергию октябрь");
 }
