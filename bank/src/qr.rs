@@ -278,8 +278,9 @@ mod tests {
     use super::*;
     use crate::details::DetailsInput;
 
-    fn details() -> BankDetails {
-        BankDetails::parse(&DetailsInput {
+    /// The cooperative's details: a valid ИНН and an account whose key matches РНКБ's БИК.
+    fn input() -> DetailsInput<'static> {
+        DetailsInput {
             payee: "СНТ «Черноморск»",
             inn: "9108001239",
             kpp: "910801001",
@@ -287,8 +288,11 @@ mod tests {
             bank_name: "РНКБ БАНК (ПАО)",
             bic: "043510607",
             correspondent_account: "30101810335100000607",
-        })
-        .unwrap()
+        }
+    }
+
+    fn details() -> BankDetails {
+        BankDetails::parse(&input()).unwrap()
     }
 
     fn rubles(s: &str) -> Kopecks {
@@ -460,18 +464,6 @@ mod tests {
         let fits = PaymentString::build(&order(&details, Some(&long))).unwrap();
         assert!(fits.text().len() <= MAX_BYTES);
         assert!(fits.purpose().unwrap().len() < long.trim_end().len());
-    }
-
-    fn input() -> DetailsInput<'static> {
-        DetailsInput {
-            payee: "СНТ «Черноморск»",
-            inn: "9108001239",
-            kpp: "910801001",
-            account: "40703810041500000123",
-            bank_name: "РНКБ БАНК (ПАО)",
-            bic: "043510607",
-            correspondent_account: "30101810335100000607",
-        }
     }
 
     #[test]
