@@ -191,8 +191,11 @@ impl Candidates {
         }
         let by_id: HashMap<ContractId, usize> = contracts.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
         for (account, id) in remembered {
-            if let Some(i) = by_id.get(&id) {
-                index.remembered.entry(account).or_default().push(*i);
+            // A remembered contract that is no longer a candidate (closed since) is ignored.
+            let Some(i) = by_id.get(&id) else { continue };
+            let chosen = index.remembered.entry(account).or_default();
+            if !chosen.contains(i) {
+                chosen.push(*i);
             }
         }
         index.contracts = contracts;

@@ -54,7 +54,9 @@ fn register() -> Candidates {
             consumer_name: (*name).into(),
         })
         .collect();
-    Candidates::new(contracts, [(REMEMBERED.to_owned(), 10)])
+    // The same choice twice, and a contract since closed, change nothing.
+    let remembered = [(REMEMBERED, 10), (REMEMBERED, 10), ("40817810500000000777", 99)];
+    Candidates::new(contracts, remembered.map(|(account, id)| (account.to_owned(), id)))
 }
 
 /// What the accountant sees: the contract ids and the reason, or «Разобрать: …».
@@ -108,6 +110,12 @@ fn matches_purposes_as_people_write_them() {
         ("оплата Э-0012 и Э-0014", "", "", "Разобрать: несколько участков (12, 14)"),
         // A payer account the accountant chose before, above a name.
         ("оплата", "", REMEMBERED, "[10] по счёту плательщика (запомнено)"),
+        (
+            "оплата",
+            "",
+            "40817810500000000777",
+            "Разобрать: в назначении нет ни договора, ни участка, ни знакомого плательщика",
+        ),
         ("Иванова О.Н. вода", "", REMEMBERED, "[10] по счёту плательщика (запомнено)"),
         // Names: initials, first names, the payer, typos, ё.
         ("Иванова О.Н. свет", "", "", "[8] по ФИО Иванова О.Н."),
