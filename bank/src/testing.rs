@@ -1,0 +1,86 @@
+//! Data for tests and benchmarks: statements written as a bank's client writes them, and a
+//! cooperative's register to match their payments against.
+
+use std::fmt::Write;
+
+use domain::{PlotNumber, Service};
+
+use crate::purpose::{Candidates, ContractCandidate};
+
+/// The cooperative's account in the generated statements.
+pub const ACCOUNT: &str = "40703810041500000123";
+
+/// A Windows-1251, CRLF statement for October 2026 with `documents` documents: nine in ten
+/// are members' payments with purposes as people write them, one in ten is outgoing.
+pub fn statement(documents: usize) -> Vec<u8> {
+    let purposes = [
+        "уч 12 свет",
+        "Участок № 12А за электроэнергию октябрь",
+        "л/с Э-0012",
+        "Иванова А.П. вода",
+        "оплата по договору В-012",
+        "Участок 123, договор Э-0123, электроэнергия за 10.2026",
+        "за свет уч.7/2 Кузнецова",
+    ];
+    let mut text = String::new();
+    let _ = write!(
+        text,
+        "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\nОтправитель=Сбербанк Бизнес Онлайн\r\n\
+         Получатель=\r\nДатаСоздания=01.11.2026\r\nВремяСоздания=09:15:00\r\nДатаНачала=01.10.2026\r\n\
+         ДатаКонца=31.10.2026\r\nРасчСчет={ACCOUNT}\r\nДокумент=Платежное поручение\r\n\
+         СекцияРасчСчет\r\nДатаНачала=01.10.2026\r\nДатаКонца=31.10.2026\r\nРасчСчет={ACCOUNT}\r\n\
+         НачальныйОстаток=125000.00\r\nВсегоПоступило=0.00\r\nВсегоСписано=0.00\r\nКонечныйОстаток=125000.00\r\n\
+         КонецРасчСчет\r\n"
+    );
+    for i in 0..documents {
+        let day = i % 31 + 1;
+        let rubles = 500 + i * 7 % 5000;
+        let kopecks = i * 13 % 100;
+        let outgoing = i % 10 == 9;
+        let (payer_account, payee_account) = if outgoing {
+            (ACCOUNT.to_owned(), "40702810900000012345".to_owned())
+        } else {
+            (format!("408178{i:014}"), ACCOUNT.to_owned())
+        };
+        let _ = write!(
+            text,
+            "СекцияДокумент=Платежное поручение\r\nНомер={number}\r\nДата={day:02}.10.2026\r\nСумма={rubles}.{kopecks:02}\r\n\
+             ПлательщикСчет={payer_account}\r\nДатаСписано={day:02}.10.2026\r\nПлательщик=ИНН 910200{i:06} Иванова Анна Петровна\r\n\
+             ПлательщикИНН=\r\nПлательщик1=Иванова Анна Петровна\r\nПлательщикРасчСчет={payer_account}\r\n\
+             ПлательщикБанк1=РНКБ БАНК (ПАО)\r\nПлательщикБИК=043510607\r\nПлательщикКорсчет=30101810335100000607\r\n\
+             ПолучательСчет={payee_account}\r\nДатаПоступило={day:02}.10.2026\r\nПолучатель1=СНТ «Черноморск»\r\n\
+             ПолучательИНН=9108001239\r\nПолучательКПП=910801001\r\nПолучательРасчСчет={payee_account}\r\n\
+             ПолучательБанк1=РНКБ БАНК (ПАО)\r\nПолучательБИК=043510607\r\nПолучательКорсчет=30101810335100000607\r\n\
+             ВидОплаты=01\r\nОчередность=5\r\nНазначениеПлатежа={purpose}\r\nКонецДокумента\r\n",
+            number = 1000 + i,
+            purpose = purposes[i % purposes.len()],
+        );
+    }
+    text.push_str("КонецФайла\r\n");
+    encoding_rs::WINDOWS_1251.encode(&text).0.into_owned()
+}
+
+/// A register of `plots` plots numbered 1, 2, … (every tenth with a letter: «10А»), each with an
+/// electricity contract `Э-0001` and a water contract `В-0001`, consumers named from a list of
+/// common surnames with initials.
+pub fn register(plots: usize) -> Candidates {
+    let surnames =
+        ["Иванова", "Петров", "Сидоров", "Кузнецова", "Смирнов", "Попова", "Васильев", "Фёдоров", "Морозова", "Волков"];
+    let given = ["Анна Петровна", "Иван Сергеевич", "Ольга Николаевна", "Николай Ильич", "Мария Ивановна"];
+    let mut contracts = Vec::with_capacity(plots * 2);
+    for i in 1..=plots {
+        let plot = if i % 10 == 0 { format!("{i}А") } else { i.to_string() };
+        let name = format!("{} {}", surnames[i % surnames.len()], given[i / surnames.len() % given.len()]);
+        for (k, (service, letter)) in [(Service::Electricity, "Э"), (Service::Water, "В")].into_iter().enumerate() {
+            contracts.push(ContractCandidate {
+                id: (i * 2 + k) as i64,
+                number: format!("{letter}-{i:04}"),
+                service,
+                plot: PlotNumber::parse(&plot).expect("generated plot numbers are valid"),
+                consumer_id: i as i64,
+                consumer_name: name.clone(),
+            });
+        }
+    }
+    Candidates::new(contracts, [])
+}
