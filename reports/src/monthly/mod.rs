@@ -24,7 +24,7 @@ pub use sheets::write_monthly;
 /// The monthly report of `period` as xlsx bytes. Photo links point into the panel at `public_url`.
 pub async fn monthly_report(ctx: &Context, period: Period, public_url: &str) -> Result<Vec<u8>, ReportError> {
     let data = monthly_data(ctx, period, public_url).await?;
-    tokio::task::spawn_blocking(move || write_monthly(&data)).await?
+    service::heavy::run(move || write_monthly(&data)).await?
 }
 
 /// What the monthly report of `period` shows, read from one snapshot of the database.
