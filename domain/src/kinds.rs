@@ -129,6 +129,8 @@ vocabulary! {
     pub enum PaymentSource {
         Panel = ("panel", "Вручную"),
         Import = ("import", "Импорт"),
+        /// Entered through the JSON API (`POST /api/payments`).
+        Api = ("api", "API"),
     }
 }
 
@@ -138,6 +140,8 @@ vocabulary! {
         Consumption = ("consumption", "Потребление"),
         /// Debt (positive) or credit (negative) carried over when the cooperative went live.
         OpeningBalance = ("opening_balance", "Входящее сальдо"),
+        /// A correction of a closed month's charges, booked in an open month (see [`crate::ledger`]).
+        Recalculation = ("recalculation", "Перерасчёт"),
     }
 }
 
@@ -190,6 +194,19 @@ mod tests {
         }
         assert_eq!(" ВОДА ".parse::<Service>().unwrap(), Service::Water);
         assert!("газ".parse::<Service>().is_err());
+    }
+
+    #[test]
+    fn stored_codes_stay_as_they_were() {
+        // Rows already in databases hold these codes: new members are added, none renamed.
+        let charges: Vec<_> = ChargeKind::ALL.iter().map(|k| (k.code(), k.label())).collect();
+        assert_eq!(
+            charges,
+            [("consumption", "Потребление"), ("opening_balance", "Входящее сальдо"), ("recalculation", "Перерасчёт")]
+        );
+        let sources: Vec<_> = PaymentSource::ALL.iter().map(|s| (s.code(), s.label())).collect();
+        assert_eq!(sources, [("panel", "Вручную"), ("import", "Импорт"), ("api", "API")]);
+        assert_eq!("API".parse::<PaymentSource>(), Ok(PaymentSource::Api));
     }
 
     #[test]
