@@ -87,7 +87,12 @@ mod tests {
             .map(|zone| Tariff { service: Service::Electricity, zone: *zone, price: kopecks!(100), valid_from: day })
             .collect();
         let record = |initial: &[MeterValue], values: &[MeterValue]| {
-            let spec = MeterSpec { service: Service::Electricity, zones: zones.to_vec(), initial: initial.to_vec() };
+            let spec = MeterSpec {
+                service: Service::Electricity,
+                zones: zones.to_vec(),
+                initial: initial.to_vec(),
+                installed_on: day,
+            };
             let point = ReadingPoint { reading_id: 1, period: Period::of(day), taken_on: day, values: values.to_vec() };
             charges_for_meter(&spec, &[point], &tariffs).unwrap()
         };
