@@ -7,11 +7,16 @@
 //!
 //! Numbers from elsewhere (the API, the database, arithmetic) go through the bounded
 //! constructors `Kopecks::new` and `MeterValue::new`; money and meter arithmetic is checked.
+//!
+//! The accounting rules (booking months, closed months, recalculation lines, opening balances,
+//! payments by the day money arrived, and the identity an accountant checks) are written out in
+//! [`ledger`]; how consumption is priced across a tariff change, in [`billing`].
 
 pub mod billing;
 #[cfg(feature = "sea-orm")]
 mod column;
 pub mod kinds;
+pub mod ledger;
 pub mod meter_value;
 pub mod money;
 pub mod period;
@@ -23,6 +28,7 @@ pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
 pub use kinds::{ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
+pub use ledger::{ClosedMonths, ClosingError};
 pub use meter_value::{MeterValue, ValueOutOfRange};
 pub use money::{AmountOutOfRange, Kopecks};
 pub use period::Period;
