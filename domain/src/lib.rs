@@ -28,7 +28,7 @@ pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
 pub use kinds::{ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
-pub use ledger::{ClosedMonths, ClosingError};
+pub use ledger::{ClosedMonths, ClosingError, FiguresError, MonthFigures};
 pub use meter_value::{MeterValue, ValueOutOfRange};
 pub use money::{AmountOutOfRange, Kopecks};
 pub use period::Period;

@@ -19,7 +19,15 @@
 //! closed month, and a closed month's lines are never changed or deleted: the report sent stays
 //! true. A line is booked in [`ClosedMonths::booking_period`] of its date: the month of the date,
 //! or the first open month when that one is closed.
+//!
+//! # The identity
+//!
+//! For every contract and month, closing = opening + consumption + recalculations + opening
+//! balances − paid ([`MonthFigures`]), and a month opens at the previous month's closing as
+//! reported: the first thing an accountant checks.
 
+mod figures;
 mod months;
 
+pub use figures::{FiguresError, MonthFigures};
 pub use months::{ClosedMonths, ClosingError};
