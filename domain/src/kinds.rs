@@ -145,6 +145,24 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// What changed a month's charges after it was closed: the cause a recalculation points at.
+    pub enum CauseKind {
+        /// A reading for the month entered after the month was closed.
+        LateReading = ("late_reading", "Показание внесено позже"),
+        /// A reading corrected by an admin (the correction supersedes it).
+        Correction = ("correction", "Исправление показания"),
+        /// A reading held for review and accepted after the month was closed.
+        Review = ("review", "Показание принято после проверки"),
+        /// A meter that passed its maximum, entered as such by an admin.
+        Rollover = ("rollover", "Переход через ноль"),
+        /// A meter replaced, with the old one's final reading.
+        Replacement = ("replacement", "Замена счётчика"),
+        /// A tariff added with a start date in the past.
+        Tariff = ("tariff", "Тариф с прошедшей даты"),
+    }
+}
+
 impl TariffPlan {
     /// The registers a meter on this plan has, in the order people read them.
     pub fn zones(self) -> &'static [Zone] {

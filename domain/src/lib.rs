@@ -27,9 +27,12 @@ pub mod text;
 pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
-pub use kinds::{ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
-pub use ledger::{ClosedMonths, ClosingError, FiguresError, MonthFigures};
-pub use meter_value::{MeterValue, ValueOutOfRange};
+pub use kinds::{CauseKind, ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
+pub use ledger::{
+    Booked, Cause, ClosedMonths, ClosingError, FiguresError, MonthFigures, Plan, PlanError, Recalculation,
+    plan_recompute,
+};
+pub use meter_value::{ConsumptionChange, MeterValue, ValueOutOfRange};
 pub use money::{AmountOutOfRange, Kopecks};
 pub use period::Period;
 pub use phone::Phone;
