@@ -274,17 +274,9 @@ impl Balance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{d, p, v};
     use crate::{kopecks, meter_value};
 
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-    fn p(s: &str) -> Period {
-        Period::parse(s).unwrap()
-    }
-    fn v(units: i64) -> MeterValue {
-        MeterValue::from_whole(units).unwrap()
-    }
     fn meter(service: Service, zones: &[Zone], initial: &[i64], installed: &str) -> MeterSpec {
         MeterSpec {
             service,

@@ -23,6 +23,8 @@ pub mod period;
 pub mod phone;
 pub mod plot;
 pub mod rollover;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod validation;
 

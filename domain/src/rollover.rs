@@ -73,11 +73,8 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::test_support::v;
     use crate::{MeterSpec, Period, ReadingPoint, Service, Tariff, charges_for_meter, kopecks, meter_value};
-
-    fn v(units: i64) -> MeterValue {
-        MeterValue::from_whole(units).unwrap()
-    }
 
     /// What billing charges for the two records of a rollover read on one day, per register.
     fn billed(zones: &[Zone], previous: &[MeterValue], new: &[MeterValue], split: &Rollover) -> Vec<MeterValue> {

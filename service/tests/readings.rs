@@ -1,7 +1,7 @@
 //! Recording readings through the service layer on a real SQLite file.
 
 use chrono::Duration;
-use domain::{MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan, kopecks, meter_value};
+use domain::{Kopecks, MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan, kopecks, meter_value};
 use entities::{audit_log, charge, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::audit::Actor;
@@ -33,6 +33,17 @@ async fn count_readings(t: &TestContext) -> u64 {
 
 async fn charges_of(t: &TestContext, meter_id: i64) -> Vec<charge::Model> {
     charge::Entity::find().filter(charge::Column::MeterId.eq(meter_id)).all(t.ctx.db.conn()).await.unwrap()
+}
+
+/// The meter's lines as (price, consumption in thousandths, amount), cheapest first.
+async fn priced_lines(t: &TestContext, meter_id: i64) -> Vec<(Option<Kopecks>, Option<i64>, Kopecks)> {
+    let mut lines: Vec<_> = charges_of(t, meter_id)
+        .await
+        .iter()
+        .map(|c| (c.price_kopecks, c.consumption.map(|v| v.thousandths()), c.amount_kopecks))
+        .collect();
+    lines.sort();
+    lines
 }
 
 #[tokio::test]
@@ -237,14 +248,8 @@ async fn tariff_change_recomputes_charges_from_its_date() {
     // 01.01 → 15.03 is 73 days, the last 3 at the new price: 10 m³ × 70/73 = 9,589 rest 3 and
     // × 3/73 = 0,410 rest 70, the leftover litre to the latter: 9,589 × 40,00 = 383,56 ₽ and
     // 0,411 × 50,00 = 20,55 ₽.
-    let mut lines: Vec<_> = charges_of(&t, s.meter_id)
-        .await
-        .iter()
-        .map(|c| (c.price_kopecks, c.consumption.map(|v| v.thousandths()), c.amount_kopecks))
-        .collect();
-    lines.sort();
     assert_eq!(
-        lines,
+        priced_lines(&t, s.meter_id).await,
         [(Some(kopecks!(40_00)), Some(9_589), kopecks!(383_56)), (Some(kopecks!(50_00)), Some(411), kopecks!(20_55))]
     );
 }
@@ -313,14 +318,8 @@ async fn a_reading_just_after_local_midnight_is_priced_up_to_that_local_day() {
     // UTC it would end on 28.02, wholly at the old one): 10 m³ × 58/59 = 9,830 rest 30 and × 1/59
     // = 0,169 rest 29, the leftover litre to the former: 9,831 × 40,00 = 393,24 ₽ and
     // 0,169 × 50,00 = 8,45 ₽.
-    let mut lines: Vec<_> = charges_of(&t, s.meter_id)
-        .await
-        .iter()
-        .map(|c| (c.price_kopecks, c.consumption.map(|v| v.thousandths()), c.amount_kopecks))
-        .collect();
-    lines.sort();
     assert_eq!(
-        lines,
+        priced_lines(&t, s.meter_id).await,
         [(Some(kopecks!(40_00)), Some(9_831), kopecks!(393_24)), (Some(kopecks!(50_00)), Some(169), kopecks!(8_45))]
     );
 }

@@ -74,13 +74,7 @@ impl ClosedMonths {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-    fn p(s: &str) -> Period {
-        Period::parse(s).unwrap()
-    }
+    use crate::test_support::{d, p};
 
     #[test]
     fn lines_are_booked_in_their_month_or_the_first_open_one() {

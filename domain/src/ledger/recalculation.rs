@@ -166,17 +166,9 @@ impl Total {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{d, p, v};
     use crate::{MeterSpec, ReadingPoint, Service, Tariff, charges_for_meter};
 
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-    fn p(s: &str) -> Period {
-        Period::parse(s).unwrap()
-    }
-    fn v(units: i64) -> MeterValue {
-        MeterValue::from_whole(units).unwrap()
-    }
     fn k(kopecks: i64) -> Kopecks {
         Kopecks::new(kopecks).unwrap()
     }
@@ -270,23 +262,30 @@ mod tests {
         assert_eq!((plan.rebuilt.len(), plan.consumption.len()), (0, 0), "July is before the change, the rest closed");
     }
 
-    #[test]
-    fn a_correction_lowering_a_closed_month_is_a_negative_recalculation() {
-        // The worked example in the module's docs: 12.08 corrected from 25 to 22 m³ on 15.11,
-        // July to October closed, November open. Water at 40,00 ₽.
+    /// Water at 40,00 ₽, readings 20.07: 10 m³, 12.08: 25 m³ and `next` on `next_on`: 40 m³,
+    /// all booked; on `today` the reading of 12.08 is corrected to 22 m³.
+    fn august_corrected(next_on: &str, closed_through: &str, today: &str) -> Plan {
         let tariffs = water(&[(40_00, "2025-01-01")]);
         let now = desired(
             &[Zone::Single],
-            &[(1, "2026-07-20", &[10]), (4, "2026-08-12", &[22]), (3, "2026-11-10", &[40])],
+            &[(1, "2026-07-20", &[10]), (4, "2026-08-12", &[22]), (3, next_on, &[40])],
             &tariffs,
         );
+        let next_month = Period::of(d(next_on)).to_string();
         let ledger = [
             booked("2026-07", Zone::Single, 10, 400_00),
             booked("2026-08", Zone::Single, 15, 600_00),
-            booked("2026-11", Zone::Single, 15, 600_00),
+            booked(&next_month, Zone::Single, 15, 600_00),
         ];
         let cause = Cause { kind: CauseKind::Correction, id: 4, on: d("2026-08-12") };
-        let plan = plan_recompute(&now, &ledger, ClosedMonths::through(p("2026-10")), cause, d("2026-11-15")).unwrap();
+        plan_recompute(&now, &ledger, ClosedMonths::through(p(closed_through)), cause, d(today)).unwrap()
+    }
+
+    #[test]
+    fn a_correction_lowering_a_closed_month_is_a_negative_recalculation() {
+        // The worked example in the module's docs: July to October closed, November (read on
+        // 10.11) open, the correction made on 15.11.
+        let plan = august_corrected("2026-11-10", "2026-10", "2026-11-15");
         // August wants 12 m³ = 480,00 ₽: −3 m³, −120,00 ₽.
         assert_eq!(
             lines(&plan),
@@ -383,20 +382,8 @@ mod tests {
 
     #[test]
     fn a_change_in_an_open_month_rebuilds_it_without_recalculations() {
-        // Only July is closed; on 20.09 the reading of 12.08 is corrected from 25 to 22 m³.
-        let tariffs = water(&[(40_00, "2025-01-01")]);
-        let now = desired(
-            &[Zone::Single],
-            &[(1, "2026-07-20", &[10]), (4, "2026-08-12", &[22]), (3, "2026-09-15", &[40])],
-            &tariffs,
-        );
-        let ledger = [
-            booked("2026-07", Zone::Single, 10, 400_00),
-            booked("2026-08", Zone::Single, 15, 600_00),
-            booked("2026-09", Zone::Single, 15, 600_00),
-        ];
-        let cause = Cause { kind: CauseKind::Correction, id: 4, on: d("2026-08-12") };
-        let plan = plan_recompute(&now, &ledger, ClosedMonths::through(p("2026-07")), cause, d("2026-09-20")).unwrap();
+        // Only July is closed; September read on 15.09, the correction made on 20.09.
+        let plan = august_corrected("2026-09-15", "2026-07", "2026-09-20");
         assert_eq!(plan.recalculations, []);
         assert_eq!(plan.rebuilt, [p("2026-08"), p("2026-09")]);
         // 12 m³ and 18 m³ at 40,00 ₽.
