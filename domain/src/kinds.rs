@@ -129,6 +129,8 @@ vocabulary! {
     pub enum PaymentSource {
         Panel = ("panel", "Вручную"),
         Import = ("import", "Импорт"),
+        /// Entered through the JSON API (`POST /api/payments`).
+        Api = ("api", "API"),
     }
 }
 
@@ -138,6 +140,26 @@ vocabulary! {
         Consumption = ("consumption", "Потребление"),
         /// Debt (positive) or credit (negative) carried over when the cooperative went live.
         OpeningBalance = ("opening_balance", "Входящее сальдо"),
+        /// A correction of a closed month's charges, booked in an open month (see [`crate::ledger`]).
+        Recalculation = ("recalculation", "Перерасчёт"),
+    }
+}
+
+vocabulary! {
+    /// What changed a month's charges after it was closed: the cause a recalculation points at.
+    pub enum CauseKind {
+        /// A reading for the month entered after the month was closed.
+        LateReading = ("late_reading", "Показание внесено позже"),
+        /// A reading corrected by an admin (the correction supersedes it).
+        Correction = ("correction", "Исправление показания"),
+        /// A reading held for review and accepted after the month was closed.
+        Review = ("review", "Показание принято после проверки"),
+        /// A meter that passed its maximum, entered as such by an admin.
+        Rollover = ("rollover", "Переход через ноль"),
+        /// A meter replaced, with the old one's final reading.
+        Replacement = ("replacement", "Замена счётчика"),
+        /// A tariff added with a start date in the past.
+        Tariff = ("tariff", "Тариф с прошедшей даты"),
     }
 }
 
@@ -190,6 +212,19 @@ mod tests {
         }
         assert_eq!(" ВОДА ".parse::<Service>().unwrap(), Service::Water);
         assert!("газ".parse::<Service>().is_err());
+    }
+
+    #[test]
+    fn stored_codes_stay_as_they_were() {
+        // Rows already in databases hold these codes: new members are added, none renamed.
+        let charges: Vec<_> = ChargeKind::ALL.iter().map(|k| (k.code(), k.label())).collect();
+        assert_eq!(
+            charges,
+            [("consumption", "Потребление"), ("opening_balance", "Входящее сальдо"), ("recalculation", "Перерасчёт")]
+        );
+        let sources: Vec<_> = PaymentSource::ALL.iter().map(|s| (s.code(), s.label())).collect();
+        assert_eq!(sources, [("panel", "Вручную"), ("import", "Импорт"), ("api", "API")]);
+        assert_eq!("API".parse::<PaymentSource>(), Ok(PaymentSource::Api));
     }
 
     #[test]

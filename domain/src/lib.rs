@@ -7,23 +7,34 @@
 //!
 //! Numbers from elsewhere (the API, the database, arithmetic) go through the bounded
 //! constructors `Kopecks::new` and `MeterValue::new`; money and meter arithmetic is checked.
+//!
+//! The accounting rules (booking months, closed months, recalculation lines, opening balances,
+//! payments by the day money arrived, and the identity an accountant checks) are written out in
+//! [`ledger`]; how consumption is priced across a tariff change, in [`billing`].
 
 pub mod billing;
 #[cfg(feature = "sea-orm")]
 mod column;
 pub mod kinds;
+pub mod ledger;
 pub mod meter_value;
 pub mod money;
 pub mod period;
 pub mod phone;
 pub mod plot;
 pub mod rollover;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
-pub use kinds::{ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
-pub use meter_value::{MeterValue, ValueOutOfRange};
+pub use kinds::{CauseKind, ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
+pub use ledger::{
+    Booked, Cause, ClosedMonths, ClosingError, FiguresError, MonthFigures, Plan, PlanError, Recalculation,
+    plan_recompute,
+};
+pub use meter_value::{ConsumptionChange, MeterValue, ValueOutOfRange};
 pub use money::{AmountOutOfRange, Kopecks};
 pub use period::Period;
 pub use phone::Phone;

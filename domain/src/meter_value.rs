@@ -177,6 +177,40 @@ impl fmt::Display for MeterValue {
     }
 }
 
+/// A signed change of consumption in thousandths of a unit, as a recalculation line carries it:
+/// the difference of two consumptions, so between −[`MeterValue::MAX`] and [`MeterValue::MAX`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConsumptionChange(i64);
+
+impl ConsumptionChange {
+    /// From `before` to `after`; exact, as both lie within the bounds.
+    pub const fn between(after: MeterValue, before: MeterValue) -> ConsumptionChange {
+        ConsumptionChange(after.0 - before.0)
+    }
+
+    pub const fn thousandths(self) -> i64 {
+        self.0
+    }
+
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl From<ConsumptionChange> for i64 {
+    fn from(change: ConsumptionChange) -> i64 {
+        change.0
+    }
+}
+
+impl fmt::Display for ConsumptionChange {
+    /// `-3`, `12,5`: like a [`MeterValue`], with a minus sign when the consumption went down.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        write!(f, "{sign}{}", MeterValue(self.0.abs()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +282,14 @@ mod tests {
         assert_eq!(m(5_000).to_string(), "5");
         assert_eq!(m(125).to_string(), "0,125");
         assert_eq!(MeterValue::MAX.to_string(), "1000000000");
+    }
+
+    #[test]
+    fn a_change_of_consumption_is_signed_and_exact() {
+        assert_eq!(ConsumptionChange::between(m(12_000), m(15_000)).thousandths(), -3_000);
+        assert_eq!(ConsumptionChange::between(MeterValue::ZERO, MeterValue::MAX).thousandths(), -MeterValue::MAX.0);
+        assert_eq!(ConsumptionChange::between(m(12_500), MeterValue::ZERO).to_string(), "12,5");
+        assert_eq!(ConsumptionChange::between(m(0), m(125)).to_string(), "-0,125");
+        assert!(ConsumptionChange::between(m(7), m(7)).is_zero());
     }
 }

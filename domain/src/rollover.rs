@@ -73,11 +73,8 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::test_support::v;
     use crate::{MeterSpec, Period, ReadingPoint, Service, Tariff, charges_for_meter, kopecks, meter_value};
-
-    fn v(units: i64) -> MeterValue {
-        MeterValue::from_whole(units).unwrap()
-    }
 
     /// What billing charges for the two records of a rollover read on one day, per register.
     fn billed(zones: &[Zone], previous: &[MeterValue], new: &[MeterValue], split: &Rollover) -> Vec<MeterValue> {
@@ -87,7 +84,12 @@ mod tests {
             .map(|zone| Tariff { service: Service::Electricity, zone: *zone, price: kopecks!(100), valid_from: day })
             .collect();
         let record = |initial: &[MeterValue], values: &[MeterValue]| {
-            let spec = MeterSpec { service: Service::Electricity, zones: zones.to_vec(), initial: initial.to_vec() };
+            let spec = MeterSpec {
+                service: Service::Electricity,
+                zones: zones.to_vec(),
+                initial: initial.to_vec(),
+                installed_on: day,
+            };
             let point = ReadingPoint { reading_id: 1, period: Period::of(day), taken_on: day, values: values.to_vec() };
             charges_for_meter(&spec, &[point], &tariffs).unwrap()
         };

@@ -177,14 +177,9 @@ pub fn check_reading(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{p, v};
     use crate::{Service, meter_value};
 
-    fn p(s: &str) -> Period {
-        Period::parse(s).unwrap()
-    }
-    fn v(units: i64) -> MeterValue {
-        MeterValue::from_whole(units).unwrap()
-    }
     fn policy() -> JumpPolicy {
         JumpPolicy::for_service(Service::Electricity, 5)
     }

@@ -91,7 +91,12 @@ async fn recompute_loaded(
             values: r.values(),
         })
         .collect();
-    let spec = MeterSpec { service, zones: meter.zone_list().to_vec(), initial: meter.initial_values() };
+    let spec = MeterSpec {
+        service,
+        zones: meter.zone_list().to_vec(),
+        initial: meter.initial_values(),
+        installed_on: meter.installed_on,
+    };
     let charges = charges_for_meter(&spec, &points, tariffs)?;
 
     charge::Entity::delete_many()
@@ -115,7 +120,7 @@ pub fn consumption_line(contract_id: i64, meter_id: i64, c: Charge, now: DateTim
         contract_id: Set(contract_id),
         meter_id: Set(Some(meter_id)),
         reading_id: Set(Some(c.reading_id)),
-        period: Set(c.period),
+        period: Set(c.for_period),
         kind: Set(ChargeKind::Consumption),
         zone: Set(Some(c.zone)),
         previous_value: Set(Some(c.previous)),

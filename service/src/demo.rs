@@ -259,7 +259,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                     removed_on: Set(None),
                     created_at: Set(now),
                 },
-                MeterSpec { service, zones: plan.zones().to_vec(), initial },
+                MeterSpec { service, zones: plan.zones().to_vec(), initial, installed_on: start },
             ));
         }
     }
@@ -337,8 +337,8 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
         let charges = charges_for_meter(spec_m, &points, &tariffs).map_err(|e| Internal(e.into()))?;
         // Most pay each month's bill the next month; some pay part, some nothing, a few pay ahead.
         let habit = rng.range(0, 99);
-        for period_charges in charges.chunk_by(|a, b| a.period == b.period) {
-            let period = period_charges[0].period;
+        for period_charges in charges.chunk_by(|a, b| a.for_period == b.for_period) {
+            let period = period_charges[0].for_period;
             let billed = Kopecks::try_sum(period_charges.iter().map(|c| c.amount))?;
             summary.charged = summary.charged.checked_add(billed)?;
             let amount = match habit {

@@ -1,7 +1,7 @@
 //! Recording readings through the service layer on a real SQLite file.
 
 use chrono::Duration;
-use domain::{MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan, kopecks, meter_value};
+use domain::{Kopecks, MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan, kopecks, meter_value};
 use entities::{audit_log, charge, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::audit::Actor;
@@ -33,6 +33,17 @@ async fn count_readings(t: &TestContext) -> u64 {
 
 async fn charges_of(t: &TestContext, meter_id: i64) -> Vec<charge::Model> {
     charge::Entity::find().filter(charge::Column::MeterId.eq(meter_id)).all(t.ctx.db.conn()).await.unwrap()
+}
+
+/// The meter's lines as (price, consumption in thousandths, amount), cheapest first.
+async fn priced_lines(t: &TestContext, meter_id: i64) -> Vec<(Option<Kopecks>, Option<i64>, Kopecks)> {
+    let mut lines: Vec<_> = charges_of(t, meter_id)
+        .await
+        .iter()
+        .map(|c| (c.price_kopecks, c.consumption.map(|v| v.thousandths()), c.amount_kopecks))
+        .collect();
+    lines.sort();
+    lines
 }
 
 #[tokio::test]
@@ -234,7 +245,13 @@ async fn tariff_change_recomputes_charges_from_its_date() {
     service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), from, Actor::Staff(1))
         .await
         .unwrap();
-    assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(50_000));
+    // 01.01 → 15.03 is 73 days, the last 3 at the new price: 10 m³ × 70/73 = 9,589 rest 3 and
+    // × 3/73 = 0,410 rest 70, the leftover litre to the latter: 9,589 × 40,00 = 383,56 ₽ and
+    // 0,411 × 50,00 = 20,55 ₽.
+    assert_eq!(
+        priced_lines(&t, s.meter_id).await,
+        [(Some(kopecks!(40_00)), Some(9_589), kopecks!(383_56)), (Some(kopecks!(50_00)), Some(411), kopecks!(20_55))]
+    );
 }
 
 #[tokio::test]
@@ -278,18 +295,31 @@ async fn the_same_photo_stored_at_once_by_many_is_stored_once() {
 }
 
 #[tokio::test]
-async fn a_reading_just_after_local_midnight_is_priced_by_that_days_tariff() {
+async fn a_reading_just_after_local_midnight_is_priced_up_to_that_local_day() {
     use chrono::TimeZone;
     // 00:30 on 1 March in Moscow is still 28 February in UTC.
     let t = TestContext::at(chrono::Utc.with_ymd_and_hms(2026, 2, 28, 21, 30, 0).unwrap()).await;
     t.standard_tariffs().await;
-    let march = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), march, Actor::System)
-        .await
-        .unwrap();
+    let last_of_february = chrono::NaiveDate::from_ymd_opt(2026, 2, 28).unwrap();
+    service::tariffs::add(
+        &t.ctx,
+        Service::Water,
+        domain::Zone::Single,
+        kopecks!(5_000),
+        last_of_february,
+        Actor::System,
+    )
+    .await
+    .unwrap();
     let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
     let recorded = readings::submit(&t.ctx, submission(s.meter_id, vec![v(10)], Actor::System)).await.unwrap();
     assert_eq!(recorded.reading.period.to_string(), "2026-03");
-    let charge = &charges_of(&t, s.meter_id).await[0];
-    assert_eq!((charge.price_kopecks, charge.amount_kopecks), (Some(kopecks!(5_000)), kopecks!(50_000)));
+    // Dated 01.03, the reading's interval 01.01 → 01.03 includes 28.02 at the new price (dated by
+    // UTC it would end on 28.02, wholly at the old one): 10 m³ × 58/59 = 9,830 rest 30 and × 1/59
+    // = 0,169 rest 29, the leftover litre to the former: 9,831 × 40,00 = 393,24 ₽ and
+    // 0,169 × 50,00 = 8,45 ₽.
+    assert_eq!(
+        priced_lines(&t, s.meter_id).await,
+        [(Some(kopecks!(40_00)), Some(9_831), kopecks!(393_24)), (Some(kopecks!(50_00)), Some(169), kopecks!(8_45))]
+    );
 }

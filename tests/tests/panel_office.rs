@@ -1,7 +1,7 @@
 //! Tariffs and reports in the panel.
 
 use calamine::Reader;
-use domain::{ReadingSource, Role, Service, TariffPlan, kopecks, meter_value};
+use domain::{Kopecks, ReadingSource, Role, Service, TariffPlan, kopecks, meter_value};
 use entities::charge;
 use poem::http::{StatusCode, header};
 use sea_orm::EntityTrait;
@@ -28,7 +28,10 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
         taken_at: None,
     };
     service::readings::submit(&t.ctx, reading).await.unwrap();
-    let charged = || async { charge::Entity::find().all(t.ctx.db.conn()).await.unwrap()[0].amount_kopecks };
+    let charged = || async {
+        let lines = charge::Entity::find().all(t.ctx.db.conn()).await.unwrap();
+        Kopecks::try_sum(lines.iter().map(|c| c.amount_kopecks)).unwrap()
+    };
     assert_eq!(charged().await, kopecks!(400_00));
 
     let admin = PanelClient::staff(&t, "admin", Role::Admin).await;
@@ -66,7 +69,10 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
         )
         .await;
     admin.get(page.location().unwrap()).await.assert_contains("Цена Вода, общая: 45,50 ₽ с 01.03.2026.");
-    assert_eq!(charged().await, kopecks!(455_00), "March's charge is at the new price");
+    // The days from 01.03 are at the new price: 01.01 → 15.03 is 73 days, 14 of them in March.
+    // 10 m³ × 59/73 = 8,082 rest 14 and × 14/73 = 1,917 rest 59, the leftover litre to March:
+    // 8,082 × 40,00 = 323,28 ₽ and 1,918 × 45,50 = 87,269 → 87,27 ₽.
+    assert_eq!(charged().await, kopecks!(410_55), "March's days are at the new price");
 }
 
 #[tokio::test]
