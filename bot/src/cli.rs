@@ -1,9 +1,11 @@
 //! The command line. Without a subcommand the whole system starts.
 
 use std::io::Read;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, bail, ensure};
 use clap::{Parser, Subcommand};
 use domain::{Period, Role};
 use service::audit::Actor;
@@ -61,6 +63,9 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Ask the running server's /healthz (at PANEL_ADDR) and exit non-zero unless it answers:
+    /// the container's health check, as the image has no curl.
+    Healthcheck,
     /// Write a consistent copy of the SQLite database while the system runs.
     Backup {
         #[arg(short, long)]
@@ -170,6 +175,7 @@ impl Cli {
                 write_file(&output, &reports::full_export(&ctx).await?)?;
                 println!("База выгружена в {}", output.display());
             }
+            Command::Healthcheck => healthcheck(config.panel_addr).await?,
             Command::Backup { output } => {
                 let db = open_database(&config).await?;
                 service::backup::write(&db, &output).await?;
@@ -225,6 +231,19 @@ fn created(counts: Counts, what: &str) -> String {
         "{what}: договоров со счётчиками {}, участков {}, потребителей {}; входящее сальдо: долги {}, переплаты {}",
         counts.contracts, counts.plots, counts.consumers, counts.opening_debt, counts.opening_credit
     )
+}
+
+/// Asks the panel at `addr` for `/healthz`; an address on every interface is asked on loopback.
+pub async fn healthcheck(mut addr: SocketAddr) -> anyhow::Result<()> {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+    }
+    let url = format!("http://{addr}/healthz");
+    // Shorter than the image's HEALTHCHECK timeout, so a hung server is reported, not killed.
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+    let response = client.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+    ensure!(response.status().is_success(), "GET {url}: {}", response.status());
+    Ok(())
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
