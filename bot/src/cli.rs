@@ -1,12 +1,13 @@
 //! The command line. Without a subcommand the whole system starts.
 
+use std::ffi::OsStr;
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use domain::{Period, Role};
 use service::audit::Actor;
 use service::register_import::{self, Counts};
@@ -102,6 +103,17 @@ pub enum StaffCommand {
 }
 
 impl Cli {
+    /// Parses the command line and the environment, where a variable set to nothing (`NAME=` in
+    /// `.env`, as `.env.example` ships them) counts as not set instead of as an invalid value.
+    pub fn parse_from_env() -> Cli {
+        let blank = |name: &OsStr| std::env::var_os(name).is_some_and(|value| value.is_empty());
+        let command = Cli::command().mut_args(|arg| match arg.get_env() {
+            Some(name) if blank(name) => arg.env(None),
+            _ => arg,
+        });
+        Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
         let config = self.config.with_api_url_alias(std::env::var(API_URL_ALIAS).ok())?;
         match self.command.unwrap_or(Command::Serve) {

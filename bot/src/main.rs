@@ -1,10 +1,8 @@
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     // A missing .env is normal; the defaults and the environment are enough.
     let _ = dotenvy::dotenv();
-    let cli = bot::cli::Cli::parse();
+    let cli = bot::cli::Cli::parse_from_env();
     bot::cli::init_tracing();
     match cli.run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
