@@ -111,13 +111,13 @@ impl Cli {
                     Ok(password) => password,
                     Err(_) => rpassword::prompt_password(format!("Пароль для {login}: "))?,
                 };
-                let new = service::staff::NewStaff {
+                let new = service::access::staff::NewStaff {
                     full_name: name.unwrap_or_else(|| login.clone()),
                     login,
                     role,
                     password,
                 };
-                let account = service::staff::create(&ctx, new, Actor::System).await?;
+                let account = service::access::staff::create(&ctx, new, Actor::System).await?;
                 println!("Создан сотрудник {} ({})", account.login, account.role);
             }
             Command::LinkCode { plot } => {
@@ -133,8 +133,12 @@ impl Cli {
                 let [consumer_id] = consumers[..] else {
                     bail!("на участке {number} {} потребителей с договорами; код выдаётся в панели", consumers.len());
                 };
-                let code =
-                    service::links::issue_code(&ctx, service::links::LinkTarget::Consumer(consumer_id), None).await?;
+                let code = service::access::telegram::issue_code(
+                    &ctx,
+                    service::access::telegram::LinkTarget::Consumer(consumer_id),
+                    None,
+                )
+                .await?;
                 println!(
                     "Код: {}\nДействует до: {}",
                     code.code,

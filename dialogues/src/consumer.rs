@@ -3,8 +3,8 @@
 
 use entities::consumer;
 use service::Context;
+use service::access::telegram::{self, LinkError};
 use service::inventory;
-use service::links::{self, LinkError};
 use teloxide::prelude::*;
 use teloxide::types::UpdateKind;
 
@@ -31,7 +31,7 @@ pub async fn start(
     if code.is_empty() {
         return greet(&bot, msg.chat.id, &who).await;
     }
-    match links::redeem(&ctx, code, who.telegram_id).await {
+    match telegram::redeem(&ctx, code, who.telegram_id).await {
         Ok(identity) => greet(&bot, msg.chat.id, &Who::new(who.telegram_id, identity)).await,
         Err(e) => refuse_link(&bot, msg.chat.id, &who, e).await,
     }
@@ -41,7 +41,7 @@ pub async fn start(
 pub async fn contact(bot: Bot, ctx: Context, msg: Message, who: Who) -> HandlerResult {
     let Some(contact) = msg.contact() else { return Ok(()) };
     let owner = contact.user_id.map(telegram_id);
-    match links::link_by_contact(&ctx, who.telegram_id, owner, &contact.phone_number).await {
+    match telegram::link_by_contact(&ctx, who.telegram_id, owner, &contact.phone_number).await {
         Ok(identity) => greet(&bot, msg.chat.id, &Who::new(who.telegram_id, identity)).await,
         Err(e) => refuse_link(&bot, msg.chat.id, &who, e).await,
     }

@@ -18,7 +18,7 @@ use crate::layout::Flash;
 /// The session entry holding the logged-in staff member's id.
 pub const STAFF_ID: &str = "staff_id";
 /// The session entry holding the account's epoch when the session was opened (see
-/// [`service::staff::session_holder`]).
+/// [`service::access::staff::session_holder`]).
 const STAFF_EPOCH: &str = "staff_epoch";
 
 /// Opens a session for `staff` under a new id (at login, and after a password change has ended
@@ -120,7 +120,7 @@ pub fn urlencode(s: &str) -> String {
 async fn current_staff(req: &Request, ctx: &Context) -> Result<Option<(staff::Model, String, Option<Flash>)>> {
     let conn = ctx.db.conn();
     if let Some(token) = req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")) {
-        let staff = service::staff::by_api_token(conn, token.trim()).await.map_err(crate::error::internal)?;
+        let staff = service::access::staff::by_api_token(conn, token.trim()).await.map_err(crate::error::internal)?;
         return Ok(staff.map(|s| (s, String::new(), None)));
     }
     let Some(session) = req.extensions().get::<Session>() else {
@@ -131,7 +131,8 @@ async fn current_staff(req: &Request, ctx: &Context) -> Result<Option<(staff::Mo
     };
     // Checked at every request: a deactivated account, or a password changed since, ends the
     // session even where its row outlived the service's clean-up.
-    let Some(staff) = service::staff::session_holder(conn, id, epoch).await.map_err(crate::error::internal)? else {
+    let Some(staff) = service::access::staff::session_holder(conn, id, epoch).await.map_err(crate::error::internal)?
+    else {
         return Ok(None);
     };
     // API calls leave the flash for the next page.

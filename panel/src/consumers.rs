@@ -9,9 +9,9 @@ use poem::{Response, Result, handler};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 use service::Context;
+use service::access::telegram::LinkTarget;
 use service::debt::Scope;
 use service::inventory::{self, ConsumerDetails};
-use service::links::LinkTarget;
 use service::listing;
 
 use crate::auth::{Admin, OfficeStaff};

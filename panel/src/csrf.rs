@@ -35,7 +35,7 @@ pub fn token(session: &Session) -> String {
     match session.get::<String>(FIELD) {
         Some(token) => token,
         None => {
-            let token = service::staff::random_token(32);
+            let token = service::access::secrets::random_token(32);
             session.set(FIELD, &token);
             token
         }
@@ -55,7 +55,7 @@ fn login_token(cookies: &CookieJar, secure: bool) -> String {
     if let Some(token) = current.filter(|t| t.len() == TOKEN_LEN && t.chars().all(|c| c.is_ascii_alphanumeric())) {
         return token;
     }
-    let token = service::staff::random_token(TOKEN_LEN);
+    let token = service::access::secrets::random_token(TOKEN_LEN);
     let mut cookie = Cookie::new_with_str(LOGIN_COOKIE, &token);
     cookie.set_path("/login");
     cookie.set_http_only(true);

@@ -6,6 +6,7 @@ use maud::html;
 use poem::http::StatusCode;
 use poem::{Endpoint, Error, IntoResponse, Request, Response};
 
+use service::access::staff::AccountError;
 use service::inventory::InventoryError;
 use service::meters::MeterError;
 use service::payments::PaymentError;
@@ -13,7 +14,6 @@ use service::payments::import::ImportError;
 use service::photos::StoreError;
 use service::readings::{CorrectionError, ReviewError, SubmitError};
 use service::seals::SealError;
-use service::staff::AccountError;
 use service::tariffs::TariffError;
 
 use crate::layout;

@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 use poem::Result;
 use service::Context;
-use service::links::LinkTarget;
+use service::access::telegram::LinkTarget;
 
 use crate::PanelConfig;
 use crate::auth::{Authorized, Policy};
@@ -27,7 +27,9 @@ pub async fn issue<P: Policy>(
     whom: &str,
     back: &str,
 ) -> Result<Markup> {
-    let code = service::links::issue_code(ctx, target, Some(user.id())).await.map_err(|e| internal(error_chain(&e)))?;
+    let code = service::access::telegram::issue_code(ctx, target, Some(user.id()))
+        .await
+        .map_err(|e| internal(error_chain(&e)))?;
     Ok(layout::page(
         user,
         "Код привязки Telegram",

@@ -69,7 +69,7 @@ pub async fn keep<R: Serialize>(
     if json.len() > MAX_BYTES {
         return Err(DraftError::TooLarge);
     }
-    let token = crate::staff::random_token(24);
+    let token = crate::access::secrets::random_token(24);
     let draft = import_draft::ActiveModel {
         id: NotSet,
         token: Set(token.clone()),

@@ -2,6 +2,7 @@
 //! the panel, the reports and the CLI alike. Functions take a [`Context`] (database, settings,
 //! clock) and return typed errors whose messages are fit to show to the user, in Russian.
 
+pub mod access;
 pub mod audit;
 pub mod backup;
 pub mod billing;
@@ -15,10 +16,8 @@ mod error;
 pub mod heavy;
 pub mod import_drafts;
 pub mod inventory;
-pub mod links;
 pub mod listing;
 pub mod meters;
-mod passwords;
 pub mod payments;
 pub mod photos;
 pub mod readings;
@@ -27,11 +26,9 @@ pub mod reminders;
 pub mod seals;
 pub mod settings;
 pub mod spreadsheet;
-pub mod staff;
 pub mod tariffs;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod throttle;
 
 use std::sync::Arc;
 
@@ -50,7 +47,7 @@ pub struct Context {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub clock: Clock,
-    pub login_throttle: Arc<throttle::AddressThrottle>,
+    pub login_throttle: Arc<access::throttle::AddressThrottle>,
 }
 
 impl Context {

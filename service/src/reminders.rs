@@ -87,15 +87,15 @@ mod tests {
     use domain::{MeterValue, ReadingSource, Service, TariffPlan};
 
     use super::*;
+    use crate::access::telegram::{self, LinkTarget};
     use crate::inventory::{self, ConsumerRef};
-    use crate::links::{self, LinkTarget};
     use crate::readings::{self, Submission};
     use crate::testing::{TestContext, new_consumer};
     use domain::kopecks;
 
     async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
-        let code = links::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
-        links::redeem(&t.ctx, &code.code, telegram_user_id).await.unwrap();
+        let code = telegram::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
+        telegram::redeem(&t.ctx, &code.code, telegram_user_id).await.unwrap();
     }
 
     async fn read(t: &TestContext, meter_id: i64, value: i64) {

@@ -6,9 +6,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::{MeterValue, PlotNumber, Role, Service, TariffPlan, Zone, kopecks};
 use tempfile::TempDir;
 
+use crate::access::staff::{self, NewStaff};
 use crate::audit::Actor;
 use crate::inventory::{self, ConsumerRef, NewMeter, SignUp, SignedUp};
-use crate::staff::{self, NewStaff};
 use crate::{Context, Db, ManualClock, Settings, tariffs};
 
 pub mod sheets;
@@ -41,7 +41,7 @@ pub async fn fresh_database_url(dir: &Path) -> String {
 /// parallel on one server without seeing each other.
 async fn fresh_postgres_schema(base: &str) -> String {
     use sea_orm::ConnectionTrait;
-    let schema = format!("test_{}", crate::staff::random_token(12).to_lowercase());
+    let schema = format!("test_{}", crate::access::secrets::random_token(12).to_lowercase());
     let admin = sea_orm::Database::connect(base).await.expect("connect to TEST_DATABASE_URL");
     admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create a test schema");
     admin.close().await.expect("close");

@@ -206,8 +206,11 @@ async fn bot_debt() {
     demo::generate(ctx, DemoSpec { plots: 420, months: 12, seed: 1 }).await.unwrap();
     let users: Vec<i64> = (1..=200).collect();
     for &user in &users {
-        let code = service::links::issue_code(ctx, service::links::LinkTarget::Consumer(user), None).await.unwrap();
-        service::links::redeem(ctx, &code.code, user).await.unwrap();
+        let code =
+            service::access::telegram::issue_code(ctx, service::access::telegram::LinkTarget::Consumer(user), None)
+                .await
+                .unwrap();
+        service::access::telegram::redeem(ctx, &code.code, user).await.unwrap();
     }
     // Warm up connections and caches.
     round_trip(&app, &users, "Помощь", 200).await;

@@ -354,7 +354,7 @@ async fn telegram_link_codes_come_with_the_bots_link() {
     page.assert_ok().assert_contains("Код для «Белова»");
     let code = page.link_code();
     page.assert_contains(&format!("https://t.me/chernomorsk_test_bot?start={code}"));
-    let linked = service::links::redeem(&t.ctx, &code, 1313).await.expect("the shown code works");
+    let linked = service::access::telegram::redeem(&t.ctx, &code, 1313).await.expect("the shown code works");
     assert_eq!(linked.consumer.map(|c| c.id), Some(signed.consumer_id));
 
     // With the bot off the code is still issued, and the page says so.

@@ -39,7 +39,7 @@ struct ReadingInput {
 
 impl ReadingInput {
     fn fresh() -> ReadingInput {
-        ReadingInput { key: service::staff::random_token(24), ..ReadingInput::default() }
+        ReadingInput { key: service::access::secrets::random_token(24), ..ReadingInput::default() }
     }
 }
 

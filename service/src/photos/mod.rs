@@ -86,7 +86,7 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         tokio::fs::create_dir_all(dir).await?;
     }
     // A name of its own per write: two people may upload the same picture at the same moment.
-    let tmp = path.with_extension(format!("tmp-{}", crate::staff::random_token(12)));
+    let tmp = path.with_extension(format!("tmp-{}", crate::access::secrets::random_token(12)));
     tokio::fs::write(&tmp, bytes).await?;
     tokio::fs::rename(&tmp, path).await
 }

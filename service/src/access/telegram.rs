@@ -9,9 +9,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::secrets::token_hash;
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::staff::token_hash;
 use crate::{Context, Internal};
 
 /// The alphabet of link codes: no look-alikes, and safe in a `t.me/bot?start=CODE` link.
@@ -221,7 +221,7 @@ async fn link_staff(
     staff_id: i64,
     telegram_user_id: i64,
 ) -> Result<Identity, DbErr> {
-    if let Some(previous) = crate::staff::by_telegram(conn, telegram_user_id).await? {
+    if let Some(previous) = super::staff::by_telegram(conn, telegram_user_id).await? {
         let mut active = previous.into_active_model();
         active.telegram_user_id = Set(None);
         active.update(conn).await?;
@@ -256,7 +256,7 @@ pub async fn identify(conn: &impl ConnectionTrait, telegram_user_id: i64) -> Res
         Some(link) => consumer::Entity::find_by_id(link.consumer_id).one(conn).await?,
         None => None,
     };
-    let staff = crate::staff::by_telegram(conn, telegram_user_id).await?;
+    let staff = super::staff::by_telegram(conn, telegram_user_id).await?;
     Ok(Identity { consumer, staff })
 }
 
