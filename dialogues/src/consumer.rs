@@ -116,7 +116,7 @@ pub async fn private_only(bot: Bot, update: Update) -> HandlerResult {
 }
 
 pub async fn debt(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Model) -> HandlerResult {
-    let statement = service::debt::statement(ctx.db.conn(), consumer.id).await?;
+    let statement = service::ledger::debt::statement(ctx.db.conn(), consumer.id).await?;
     bot.send_message(msg.chat.id, text::debt(&statement, ctx.today())).reply_markup(keyboards::main_menu()).await?;
     Ok(())
 }

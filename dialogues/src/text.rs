@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use domain::period::PeriodError;
 use domain::{Kopecks, MeterValue, Period, ReadingStatus, Zone};
 use entities::{plot, reading};
-use service::debt::Statement;
 use service::inventory::{MeterCard, PlotCard};
+use service::ledger::debt::Statement;
 use service::readings::Recorded;
 use teloxide::utils::command::BotCommands;
 

@@ -10,8 +10,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 use service::Context;
 use service::access::telegram::LinkTarget;
-use service::debt::Scope;
 use service::inventory::{self, ConsumerDetails};
+use service::ledger::debt::Scope;
 use service::listing;
 
 use crate::auth::{Admin, OfficeStaff};

@@ -11,8 +11,8 @@ use sea_orm::EntityTrait;
 use serde::Deserialize;
 use service::Context;
 use service::dates::{parse_date, parse_optional_date};
-use service::debt::Scope;
 use service::inventory::{self, ConsumerRef, ContractDetails, NewMeter, SignUp};
+use service::ledger::debt::Scope;
 use service::listing::{self, ContractRow, PaymentFilter, ReadingFilter};
 
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};

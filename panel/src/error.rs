@@ -8,13 +8,13 @@ use poem::{Endpoint, Error, IntoResponse, Request, Response};
 
 use service::access::staff::AccountError;
 use service::inventory::InventoryError;
+use service::ledger::payments::PaymentError;
+use service::ledger::payments::import::PaymentImportError;
+use service::ledger::tariffs::TariffError;
 use service::meters::MeterError;
-use service::payments::PaymentError;
-use service::payments::import::ImportError;
 use service::photos::StoreError;
 use service::readings::{CorrectionError, ReviewError, SubmitError};
 use service::seals::SealError;
-use service::tariffs::TariffError;
 
 use crate::layout;
 
@@ -156,7 +156,7 @@ refusals!(
         MeterError::NoReason => Some("reason"),
         _ => None,
     },
-    ImportError,
+    PaymentImportError,
     service::register_import::ImportError,
     service::import_drafts::DraftError,
     ReviewError,

@@ -7,7 +7,7 @@ use poem::web::Data;
 use poem::{Result, handler};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::Context;
-use service::debt::{self, Scope};
+use service::ledger::debt::{self, Scope};
 use service::meters::{self, VERIFICATION_NOTICE_DAYS};
 
 use crate::auth::OfficeStaff;

@@ -9,8 +9,8 @@ use poem::{Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 use service::Context;
-use service::debt::Scope;
 use service::inventory::{self, PlotDetails};
+use service::ledger::debt::Scope;
 use service::listing;
 
 use crate::auth::{Admin, OfficeStaff};

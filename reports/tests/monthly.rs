@@ -11,8 +11,8 @@ use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingStatus, kopecks};
 use entities::{charge, contract, meter, payment, reading};
 use reports::{ReportError, export_file_name, monthly_data, monthly_report, monthly_report_file_name, write_monthly};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use service::debt::{self, Scope};
 use service::demo::{self, DemoSpec};
+use service::ledger::debt::{self, Scope};
 use service::testing::TestContext;
 
 const METER_HEADERS: [&str; 18] = [

@@ -9,7 +9,8 @@ use domain::{
 use entities::{consumer, contract, holding, meter, payment, plot, reading, tariff};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, Set};
 
-use crate::{Context, Internal, billing};
+use crate::ledger::charges;
+use crate::{Context, Internal};
 
 #[derive(Debug, Clone, Copy)]
 pub struct DemoSpec {
@@ -364,7 +365,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                 });
             }
         }
-        charge_rows.extend(charges.into_iter().map(|c| billing::consumption_line(contract_id, meter_id, c, now)));
+        charge_rows.extend(charges.into_iter().map(|c| charges::consumption_line(contract_id, meter_id, c, now)));
     }
     summary.readings = reading_rows.len();
     summary.payments = payment_rows.len();

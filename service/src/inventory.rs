@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use crate::audit::{self, Actor};
 use crate::db::TxFuture;
-use crate::debt::{self, Scope};
 use crate::error::internal_errors;
+use crate::ledger::debt::{self, Scope};
 use crate::{Context, Internal, readings};
 
 /// The consumer of a new contract: someone already in the register, or a new person.

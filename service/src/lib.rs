@@ -5,20 +5,18 @@
 pub mod access;
 pub mod audit;
 pub mod backup;
-pub mod billing;
 pub mod clock;
 pub mod dates;
 pub mod db;
-pub mod debt;
 pub mod deliveries;
 pub mod demo;
 mod error;
 pub mod heavy;
 pub mod import_drafts;
 pub mod inventory;
+pub mod ledger;
 pub mod listing;
 pub mod meters;
-pub mod payments;
 pub mod photos;
 pub mod readings;
 pub mod register_import;
@@ -26,7 +24,6 @@ pub mod reminders;
 pub mod seals;
 pub mod settings;
 pub mod spreadsheet;
-pub mod tariffs;
 #[cfg(feature = "testing")]
 pub mod testing;
 

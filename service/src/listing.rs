@@ -15,7 +15,7 @@ use sea_orm::{
     QueryTrait,
 };
 
-use crate::debt::{self, Scope};
+use crate::ledger::debt::{self, Scope};
 
 /// Rows per page unless the caller asks otherwise.
 pub const PER_PAGE: u64 = 50;

@@ -18,7 +18,8 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::{Context, Internal, billing, seals};
+use crate::ledger::charges;
+use crate::{Context, Internal, seals};
 
 /// A reading as submitted.
 #[derive(Debug, Clone)]
@@ -282,9 +283,9 @@ pub(crate) async fn recompute_logged(
     ctx: &Context,
     meter_id: i64,
 ) -> Result<(), Internal> {
-    match billing::recompute_meter(conn, ctx, meter_id).await {
+    match charges::recompute_meter(conn, ctx, meter_id).await {
         Ok(()) => Ok(()),
-        Err(billing::RecomputeError::Billing(e)) => {
+        Err(charges::RecomputeError::Billing(e)) => {
             tracing::error!(meter = meter_id, "charges not updated: {e}");
             Ok(())
         }

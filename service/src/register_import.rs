@@ -2,7 +2,7 @@
 //! contracts, meters with their opening readings, and each contract's opening debt or credit.
 //!
 //! The file has one row per contract; [`SCHEMA`] lists the columns. Importing follows the
-//! payment import ([`crate::payments::import`]) and reads the file the same way
+//! payment import ([`crate::ledger::payments::import`]) and reads the file the same way
 //! ([`crate::spreadsheet`]): [`preview`] sorts the rows into new contracts, contracts already on
 //! file, and bad rows with every reason, writing nothing; [`commit`] signs the new contracts in
 //! one transaction after checking the rows again inside it. A contract on file must agree with its

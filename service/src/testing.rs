@@ -9,7 +9,8 @@ use tempfile::TempDir;
 use crate::access::staff::{self, NewStaff};
 use crate::audit::Actor;
 use crate::inventory::{self, ConsumerRef, NewMeter, SignUp, SignedUp};
-use crate::{Context, Db, ManualClock, Settings, tariffs};
+use crate::ledger::tariffs;
+use crate::{Context, Db, ManualClock, Settings};
 
 pub mod sheets;
 

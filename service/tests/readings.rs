@@ -51,7 +51,7 @@ async fn accepted_reading_is_charged_at_once() {
     assert_eq!(charges.len(), 1);
     // 12.5 m³ at 40 ₽.
     assert_eq!(charges[0].amount_kopecks, kopecks!(50_000));
-    let statement = service::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    let statement = service::ledger::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
     assert_eq!(statement.total.debt(), kopecks!(50_000));
 }
 
@@ -231,7 +231,7 @@ async fn tariff_change_recomputes_charges_from_its_date() {
     assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(40_000));
 
     let from = t.ctx.today() - Duration::days(3);
-    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), from, Actor::Staff(1))
+    service::ledger::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), from, Actor::Staff(1))
         .await
         .unwrap();
     assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(50_000));
@@ -284,7 +284,7 @@ async fn a_reading_just_after_local_midnight_is_priced_by_that_days_tariff() {
     let t = TestContext::at(chrono::Utc.with_ymd_and_hms(2026, 2, 28, 21, 30, 0).unwrap()).await;
     t.standard_tariffs().await;
     let march = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), march, Actor::System)
+    service::ledger::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), march, Actor::System)
         .await
         .unwrap();
     let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;

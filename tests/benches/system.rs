@@ -59,7 +59,7 @@ async fn debt_lookup() {
     consumers.dedup();
     let consumers = &consumers;
     let lookup = mean(2_000, |i| async move {
-        let statement = service::debt::statement(conn, consumers[i as usize % consumers.len()]).await.unwrap();
+        let statement = service::ledger::debt::statement(conn, consumers[i as usize % consumers.len()]).await.unwrap();
         assert!(!statement.lines.is_empty());
     })
     .await;

@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 use service::inventory::{ConsumerRef, SignedUp};
-use service::payments::{self, NewPayment};
+use service::ledger::payments::{self, NewPayment};
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
 use service::{Context, photos};
 use tests::bot_chat::{BotChat, jpeg};

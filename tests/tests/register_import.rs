@@ -12,15 +12,16 @@ use entities::{audit_log, charge, consumer, contract, holding, meter, plot};
 use poem::http::StatusCode;
 use rust_xlsxwriter::{Format, Workbook};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use service::Context;
 use service::access::telegram::LinkTarget;
 use service::audit::Actor;
-use service::debt::{self, Scope};
 use service::inventory::{self, MeterDetails};
+use service::ledger::charges;
+use service::ledger::debt::{self, Scope};
 use service::readings::{self, Submission};
 use service::register_import::{self, Counts, SCHEMA, Status};
 use service::spreadsheet::FileError;
 use service::testing::{TestContext, default_now, new_consumer, standard_tariffs};
-use service::{Context, billing};
 use tests::bot_chat::BotChat;
 use tests::{PanelClient, TestApp};
 
@@ -151,7 +152,7 @@ async fn register_size(ctx: &Context) -> [u64; 6] {
 }
 
 async fn contract_by_number(ctx: &Context, number: &str) -> contract::Model {
-    service::payments::contract_by_number(ctx.db.conn(), number).await.unwrap().expect("the contract")
+    service::ledger::payments::contract_by_number(ctx.db.conn(), number).await.unwrap().expect("the contract")
 }
 
 async fn meter_of(ctx: &Context, contract_id: i64) -> meter::Model {
@@ -481,7 +482,7 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
         taken_at: None,
     };
     readings::submit(ctx, submission).await.unwrap();
-    billing::recompute_service(ctx.db.conn(), ctx, Service::Water).await.unwrap();
+    charges::recompute_service(ctx.db.conn(), ctx, Service::Water).await.unwrap();
     let water_charges = charge::Entity::find()
         .filter(charge::Column::ContractId.eq(water.id))
         .order_by_asc(charge::Column::Id)

@@ -24,9 +24,9 @@ use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi, OpenApiService, Tags};
 use sea_orm::EntityTrait;
 use service::Context;
-use service::debt::Scope;
+use service::ledger::debt::Scope;
+use service::ledger::payments::{NewPayment, PaymentError};
 use service::listing::{self, PER_PAGE, Paged, PaymentFilter, ReadingFilter, RegisterFilter};
-use service::payments::{NewPayment, PaymentError};
 use service::readings::{Submission, SubmitError};
 
 use crate::auth::{Access, AdminOnly, Authorized, Office, Policy};
@@ -285,7 +285,7 @@ impl Api {
         let rows = listing::contract_rows(conn, Scope::Consumer(id.0), ctx.current_period())
             .await
             .map_err(Refusal::internal)?;
-        let statement = service::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
+        let statement = service::ledger::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(ConsumerDetail {
             id: consumer.id,
             full_name: consumer.full_name,
@@ -311,7 +311,7 @@ impl Api {
         if entities::consumer::Entity::find_by_id(id.0).one(conn).await.map_err(Refusal::internal)?.is_none() {
             return Ok(Found::NotFound(ApiError::json("Потребитель не найден.")));
         }
-        let statement = service::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
+        let statement = service::ledger::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(statement.into())))
     }
 
@@ -547,7 +547,7 @@ impl Api {
             period,
             reference: body.reference,
         };
-        let stored = match service::payments::record(&ctx, payment, user.0.actor()).await {
+        let stored = match service::ledger::payments::record(&ctx, payment, user.0.actor()).await {
             Ok(stored) => stored,
             Err(PaymentError::Internal(e)) => return Err(Refusal::internal(crate::error::error_chain(&e))),
             Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(e.to_string()))),
@@ -570,7 +570,7 @@ impl Api {
         _user: ApiUser<Office>,
         ctx: Data<&Context>,
     ) -> Result<Json<Vec<TariffOut>>, Refusal<Reads>> {
-        let history = service::tariffs::history(ctx.db.conn()).await.map_err(Refusal::internal)?;
+        let history = service::ledger::tariffs::history(ctx.db.conn()).await.map_err(Refusal::internal)?;
         Ok(Json(history.into_iter().map(Into::into).collect()))
     }
 }

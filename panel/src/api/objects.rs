@@ -7,7 +7,7 @@ use domain::{Balance, MeterValue};
 use entities::{meter, payment, reading, tariff};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Object};
-use service::debt::{ContractLine, Statement};
+use service::ledger::debt::{ContractLine, Statement};
 use service::listing::{ConsumerRow, ContractRef, ContractRow, Paged, PaymentRow, PlotRow, ReadingRow};
 
 /// A refusal, in Russian, fit to show to a person.

@@ -10,8 +10,8 @@ use poem::{Response, Result, handler};
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::dates::parse_date;
+use service::ledger::payments::NewPayment;
 use service::listing::{self, PER_PAGE, PaymentFilter, PaymentRow};
-use service::payments::NewPayment;
 
 use crate::auth::OfficeStaff;
 use crate::error::internal;
@@ -167,7 +167,7 @@ pub async fn create(
     let errors = match form.parse() {
         Ok(payment) => {
             let (number, amount) = (payment.contract_number.clone(), payment.amount);
-            match service::payments::record(&ctx, payment, user.actor()).await {
+            match service::ledger::payments::record(&ctx, payment, user.actor()).await {
                 Ok(_) => {
                     return Ok(done(session, format!("Оплата {amount} по договору № {number} внесена."), "/payments"));
                 }

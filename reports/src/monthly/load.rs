@@ -9,7 +9,7 @@ use domain::{Kopecks, MeterValue, Period, ReadingSource, ReadingStatus, Service,
 use entities::meter;
 use futures::TryStreamExt;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, StreamTrait, Value};
-use service::debt::{self, Scope};
+use service::ledger::debt::{self, Scope};
 
 /// A contract with the names the sheets show.
 #[derive(Debug, FromQueryResult)]

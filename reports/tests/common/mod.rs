@@ -12,7 +12,7 @@ use entities::{charge, photo};
 use sea_orm::{ActiveModelTrait, NotSet, Set};
 use service::audit::Actor;
 use service::inventory::{ConsumerRef, SignedUp};
-use service::payments::{self, NewPayment};
+use service::ledger::payments::{self, NewPayment};
 use service::readings::{self, Submission};
 use service::testing::{TestContext, new_consumer};
 

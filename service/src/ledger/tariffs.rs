@@ -9,10 +9,11 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::charges;
 use crate::audit::{self, Actor};
 use crate::dates::{self, DateError};
 use crate::error::internal_errors;
-use crate::{Context, Internal, billing};
+use crate::{Context, Internal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TariffError {
@@ -28,11 +29,6 @@ pub enum TariffError {
     Internal(#[from] Internal),
 }
 internal_errors!(TariffError);
-
-/// All tariffs, as the domain uses them.
-pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<domain::Tariff>, DbErr> {
-    Ok(tariff::Entity::find().all(conn).await?.into_iter().map(Into::into).collect())
-}
 
 /// All tariffs, newest first, for the panel.
 pub async fn history(conn: &impl ConnectionTrait) -> Result<Vec<tariff::Model>, DbErr> {
@@ -91,7 +87,7 @@ pub async fn add(
                     json!({"service": service.code(), "zone": zone.code(), "price_kopecks": price.get(), "valid_from": valid_from}),
                 )
                 .await?;
-                billing::recompute_service(txn, &ctx2, service).await.map_err(|e| TariffError::Internal(e.into()))?;
+                charges::recompute_service(txn, &ctx2, service).await.map_err(|e| TariffError::Internal(e.into()))?;
                 Ok(model)
             })
         })

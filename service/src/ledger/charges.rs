@@ -1,15 +1,16 @@
-//! Keeps the ledger's consumption lines equal to what the domain computes from accepted readings
-//! and tariffs. Lines are rebuilt per meter inside the transaction that changed its readings.
+//! Charges: the ledger's consumption lines, kept equal to what the domain computes from accepted
+//! readings and the tariff history. Lines are rebuilt per meter inside the transaction that
+//! changed its readings, and for a whole service when a tariff changes.
 
 use chrono::{DateTime, Utc};
 use domain::{Charge, ChargeKind, MeterSpec, ReadingPoint, ReadingStatus, Service, charges_for_meter};
-use entities::{charge, contract, meter, reading};
+use entities::{charge, contract, meter, reading, tariff};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
     Set,
 };
 
-use crate::{Context, tariffs};
+use crate::Context;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecomputeError {
@@ -36,7 +37,7 @@ pub async fn recompute_meter(conn: &impl ConnectionTrait, ctx: &Context, meter_i
         .await?
         .and_then(|(m, c)| Some((m, c?)))
         .ok_or(RecomputeError::NoMeter(meter_id))?;
-    let tariffs = tariffs::all(conn).await?;
+    let tariffs = tariff_history(conn).await?;
     recompute_loaded(conn, ctx, &meter, contract.service, &tariffs).await
 }
 
@@ -46,7 +47,7 @@ pub async fn recompute_service(
     ctx: &Context,
     service: Service,
 ) -> Result<usize, RecomputeError> {
-    let tariffs = tariffs::all(conn).await?;
+    let tariffs = tariff_history(conn).await?;
     let meters = meter::Entity::find()
         .join(JoinType::InnerJoin, meter::Relation::Contract.def())
         .filter(contract::Column::Service.eq(service))
@@ -65,6 +66,11 @@ pub async fn recompute_service(
         }
     }
     Ok(meters.len() - failed)
+}
+
+/// Every price ever set, as the domain prices consumption with.
+async fn tariff_history(conn: &impl ConnectionTrait) -> Result<Vec<domain::Tariff>, sea_orm::DbErr> {
+    Ok(tariff::Entity::find().all(conn).await?.into_iter().map(Into::into).collect())
 }
 
 async fn recompute_loaded(
