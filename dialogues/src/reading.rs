@@ -5,7 +5,7 @@
 use domain::{MeterValue, TextKind};
 use entities::photo;
 use service::inventory::{self, MeterCard};
-use service::photos::{PhotoError, StoreError};
+use service::meters::photos::{PhotoError, StoreError};
 use service::readings::{self, Submission, SubmitError};
 use service::{Context, Internal};
 use teloxide::net::Download;
@@ -158,7 +158,7 @@ async fn store_photo(bot: &Bot, ctx: &Context, files: &[&FileMeta]) -> Result<ph
     }
     let mut bytes = Vec::new();
     bot.download_file(&file.path, &mut bytes).await.map_err(|e| Internal(e.into()))?;
-    service::photos::store(ctx, bytes).await
+    service::meters::photos::store(ctx, bytes).await
 }
 
 /// Shows the summary with «Подтвердить / Исправить», checking the values again: the warning

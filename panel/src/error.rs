@@ -12,9 +12,9 @@ use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
 use service::ledger::tariffs::TariffError;
 use service::meters::MeterError;
-use service::photos::StoreError;
+use service::meters::photos::StoreError;
+use service::meters::seals::SealError;
 use service::readings::{CorrectionError, ReviewError, SubmitError};
-use service::seals::SealError;
 
 use crate::layout;
 

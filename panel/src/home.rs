@@ -33,7 +33,7 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
     let debtors = balances.values().filter(|b| b.debt().is_positive()).count();
     let verification_due =
         meters::verification_due(conn, ctx.today(), VERIFICATION_NOTICE_DAYS).await.map_err(internal)?.len();
-    let broken_seals = service::seals::open_events(conn).await.map_err(internal)?;
+    let broken_seals = service::meters::seals::open_events(conn).await.map_err(internal)?;
     Ok(layout::page(
         &user,
         "Сводка",

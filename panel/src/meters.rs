@@ -132,7 +132,7 @@ pub(crate) async fn meter_page<P: Policy>(
     let filter = ReadingFilter { meter_id: Some(m.id), ..ReadingFilter::default() };
     let history = listing::readings(conn, &filter, page, PER_PAGE).await.map_err(internal)?;
     let chain = meters::of_contract(conn, info.contract.id).await.map_err(internal)?;
-    let seal_events = service::seals::meter_events(conn, m.id).await.map_err(internal)?;
+    let seal_events = service::meters::seals::meter_events(conn, m.id).await.map_err(internal)?;
     let zones = m.zone_list();
     let in_service = m.removed_on.is_none() && info.contract.closed_on.is_none();
     let none = Errors::default();
@@ -246,7 +246,7 @@ pub async fn upload_photo(
     if bytes.is_empty() {
         errors.add("photo", "Выберите файл с фотографией.");
     } else {
-        match service::photos::store(&ctx, bytes).await {
+        match service::meters::photos::store(&ctx, bytes).await {
             Ok(photo) => match inventory::add_meter_photo(&ctx, id, photo.id, user.actor()).await {
                 Ok(_) => return Ok(done(session, "Фото добавлено.", format!("/meters/{id}"))),
                 Err(e) => errors = Errors::refused(e)?,

@@ -7,7 +7,7 @@ use poem::web::{Data, Form, Path};
 use poem::{Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
-use service::seals::{self, Resolution, SealError, SealEventRow};
+use service::meters::seals::{self, Resolution, SealError, SealEventRow};
 
 use crate::auth::{Admin, Authorized, Policy};
 use crate::forms::{Errors, done, invalid, moment_text, optional};

@@ -662,7 +662,7 @@ pub async fn update_meter(
     .await
 }
 
-/// Files a stored photo (see [`crate::photos::store`]) in a meter's inventory gallery.
+/// Files a stored photo (see [`crate::meters::photos::store`]) in a meter's inventory gallery.
 pub async fn add_meter_photo(
     ctx: &Context,
     meter_id: i64,

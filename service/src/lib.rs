@@ -17,11 +17,9 @@ pub mod inventory;
 pub mod ledger;
 pub mod listing;
 pub mod meters;
-pub mod photos;
 pub mod readings;
 pub mod register_import;
 pub mod reminders;
-pub mod seals;
 pub mod settings;
 pub mod spreadsheet;
 #[cfg(feature = "testing")]

@@ -19,7 +19,8 @@ use serde_json::json;
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::ledger::charges;
-use crate::{Context, Internal, seals};
+use crate::meters::seals;
+use crate::{Context, Internal};
 
 /// A reading as submitted.
 #[derive(Debug, Clone)]

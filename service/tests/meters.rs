@@ -9,9 +9,9 @@ use entities::{audit_log, charge, meter, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use service::audit::Actor;
 use service::inventory::{self, MeterDetails, SignedUp};
+use service::meters::seals::{self, Resolution, SealError};
 use service::meters::{self, MeterError, Replacement};
 use service::readings::{self, Decision, Submission, SubmitError};
-use service::seals::{self, Resolution, SealError};
 use service::testing::{TestContext, new_consumer};
 
 fn v(units: i64) -> MeterValue {

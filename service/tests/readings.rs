@@ -260,7 +260,7 @@ async fn the_same_photo_stored_at_once_by_many_is_stored_once() {
     let tasks: Vec<_> = (0..12)
         .map(|_| {
             let (ctx, jpeg) = (t.ctx.clone(), jpeg.clone());
-            tokio::spawn(async move { service::photos::store(&ctx, jpeg).await.expect("stored").id })
+            tokio::spawn(async move { service::meters::photos::store(&ctx, jpeg).await.expect("stored").id })
         })
         .collect();
     let mut ids = Vec::new();
@@ -269,7 +269,7 @@ async fn the_same_photo_stored_at_once_by_many_is_stored_once() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "one photo row for one picture");
-    let path = service::photos::file(&t.ctx, ids[0], false).await.unwrap().unwrap();
+    let path = service::meters::photos::file(&t.ctx, ids[0], false).await.unwrap().unwrap();
     assert!(path.is_file());
     let leftovers = std::fs::read_dir(path.parent().unwrap())
         .unwrap()

@@ -156,7 +156,7 @@ fn photo_intake() {
     });
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&img).unwrap();
-    let limits = service::photos::IntakeLimits::default();
+    let limits = service::meters::photos::IntakeLimits::default();
     let best = |f: &dyn Fn()| {
         (0..5)
             .map(|_| {
@@ -171,7 +171,7 @@ fn photo_intake() {
         image::load_from_memory(&jpeg).unwrap();
     });
     let intake = best(&|| {
-        service::photos::intake::process(&jpeg, limits).unwrap();
+        service::meters::photos::intake::process(&jpeg, limits).unwrap();
     });
     println!(
         "photo intake of a 12 MP JPEG ({:.1} MB): {intake:.0?} (best of 5); baseline plain decode: {decode:.0?} → ×{:.2}; target under 300 ms → {}",

@@ -5,12 +5,13 @@ use domain::{Kopecks, ReadingSource, ReadingStatus, Service, TariffPlan, cost};
 use domain::{billing::Balance, kopecks, meter_value};
 use entities::{reading, telegram_dialogue, telegram_link};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use service::Context;
 use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 use service::inventory::{ConsumerRef, SignedUp};
 use service::ledger::payments::{self, NewPayment};
+use service::meters::photos;
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
-use service::{Context, photos};
 use tests::bot_chat::{BotChat, jpeg};
 use tests::{TestApp, seed};
 

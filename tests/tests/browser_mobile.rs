@@ -77,7 +77,8 @@ async fn a_controller_reads_a_meter_from_a_phone() {
     assert_eq!(saved.staff_id, Some(controller.id));
     assert_eq!(saved.seal_intact, Some(true));
     assert_eq!(saved.comment.as_deref(), Some("Пломба на месте"));
-    let stored = service::photos::file(ctx, saved.photo_id.expect("a photo"), false).await.unwrap().expect("stored");
+    let stored =
+        service::meters::photos::file(ctx, saved.photo_id.expect("a photo"), false).await.unwrap().expect("stored");
     assert!(stored.starts_with(&ctx.settings.photo_dir) && stored.is_file(), "{}", stored.display());
 }
 

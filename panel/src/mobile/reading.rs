@@ -14,7 +14,7 @@ use poem::{IntoResponse, Response, Result, handler};
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::inventory::{self, MeterCard};
-use service::photos;
+use service::meters::photos;
 use service::readings::{self, Recorded, Submission, SubmitError};
 
 use super::walk::plot_url;

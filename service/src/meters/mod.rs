@@ -1,11 +1,14 @@
 //! A meter's life after installation: replaced by another meter, or rolled over past its maximum,
-//! and the meters due for verification (поверка).
+//! and the meters due for verification (поверка); its seal ([`seals`]) and photos ([`photos`]).
 //!
 //! A meter record's readings only go forward and billing counts each record from its initial
 //! values. So a replacement closes the old record with a final reading and installs a new record
 //! on the same contract: consumption up to the final reading is charged on the old meter, from
 //! the new meter's initial values on the new one, and a month with both pays for both. A rollover
 //! is the meter replaced by itself (see [`domain::rollover`]).
+
+pub mod photos;
+pub mod seals;
 
 use std::collections::HashMap;
 
