@@ -7,7 +7,8 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use domain::{Period, Role};
 use service::audit::Actor;
-use service::register_import::{self, Counts};
+use service::register::import;
+use service::register::import::plan::Counts;
 use service::spreadsheet::MAX_FILE_BYTES;
 use service::{Clock, Context};
 
@@ -123,8 +124,8 @@ impl Cli {
             Command::LinkCode { plot } => {
                 let ctx = context(&config).await?;
                 let number = domain::PlotNumber::parse(&plot)?;
-                let card = match service::inventory::find_plot(ctx.db.conn(), &number).await? {
-                    Some(plot) => service::inventory::plot_card(ctx.db.conn(), plot.id).await?,
+                let card = match service::register::cards::find_plot(ctx.db.conn(), &number).await? {
+                    Some(plot) => service::register::cards::plot_card(ctx.db.conn(), plot.id).await?,
                     None => None,
                 }
                 .with_context(|| format!("участок {number} не найден"))?;
@@ -200,7 +201,7 @@ async fn import_register(ctx: &Context, path: &Path, commit: bool) -> anyhow::Re
         .and_then(|file| file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
         .with_context(|| format!("reading {}", path.display()))?;
     let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
-    let preview = register_import::preview(ctx, &file_name, bytes).await?;
+    let preview = import::preview(ctx, &file_name, bytes).await?;
     let counts = preview.counts();
     println!("Файл «{file_name}»");
     println!("{}", created(counts, "Будет создано"));
@@ -215,7 +216,7 @@ async fn import_register(ctx: &Context, path: &Path, commit: bool) -> anyhow::Re
     if !preview.can_commit() {
         println!("Загружать нечего: все договоры файла уже в учёте.");
     } else if commit {
-        let counts = register_import::commit(ctx, &file_name, preview.into_rows(), Actor::System).await?;
+        let counts = import::commit(ctx, &file_name, preview.into_rows(), Actor::System).await?;
         println!("{}", created(counts, "Загружено"));
     } else {
         println!("Это проверка, ничего не записано. Чтобы загрузить, добавьте --commit.");

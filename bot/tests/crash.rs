@@ -85,7 +85,7 @@ async fn acknowledged_readings_survive_kill_9() {
         let token = service::access::staff::issue_api_token(&ctx, admin.id).await.unwrap();
         let meters = meter::Entity::find().all(ctx.db.conn()).await.unwrap();
         let ids: Vec<i64> = meters.iter().map(|m| m.id).collect();
-        let last = service::readings::last_accepted(ctx.db.conn(), &ids).await.unwrap();
+        let last = service::register::cards::last_accepted(ctx.db.conn(), &ids).await.unwrap();
         let next: Vec<(i64, Vec<String>)> = meters
             .iter()
             .map(|m| {

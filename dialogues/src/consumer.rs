@@ -4,15 +4,13 @@
 use entities::consumer;
 use service::Context;
 use service::access::telegram::{self, LinkError};
-use service::inventory;
+use service::register::cards;
 use teloxide::prelude::*;
 use teloxide::types::UpdateKind;
 
-use crate::keyboards;
-use crate::reading;
 use crate::state::{ChatDialogue, Mode, State};
 use crate::who::{Who, telegram_id};
-use crate::{HandlerResult, say, text};
+use crate::{HandlerResult, keyboards, reading, say, text};
 
 /// How many readings per meter the history shows.
 const HISTORY_DEPTH: u64 = 5;
@@ -124,7 +122,7 @@ pub async fn debt(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Mode
 pub async fn history(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Model) -> HandlerResult {
     let conn = ctx.db.conn();
     let mut meters = Vec::new();
-    for card in inventory::consumer_meters(conn, consumer.id).await? {
+    for card in cards::consumer_meters(conn, consumer.id).await? {
         let readings = service::readings::history(conn, card.meter.id, HISTORY_DEPTH).await?;
         meters.push((card, readings));
     }
@@ -139,7 +137,7 @@ pub async fn send_reading(
     msg: Message,
     consumer: consumer::Model,
 ) -> HandlerResult {
-    match inventory::consumer_meters(ctx.db.conn(), consumer.id).await?.as_slice() {
+    match cards::consumer_meters(ctx.db.conn(), consumer.id).await?.as_slice() {
         [] => say(&bot, msg.chat.id, text::NO_METERS).await,
         [card] => reading::begin(&bot, &dialogue, card, Mode::Consumer).await,
         cards => {
@@ -157,7 +155,7 @@ pub async fn pick_meter(
     consumer: consumer::Model,
     meter_id: i64,
 ) -> HandlerResult {
-    let cards = inventory::consumer_meters(ctx.db.conn(), consumer.id).await?;
+    let cards = cards::consumer_meters(ctx.db.conn(), consumer.id).await?;
     match cards.iter().find(|card| card.meter.id == meter_id) {
         Some(card) => reading::begin(&bot, &dialogue, card, Mode::Consumer).await,
         None => stale_button(bot, dialogue).await,

@@ -4,15 +4,14 @@
 use std::collections::HashSet;
 
 use domain::PlotNumber;
-use service::{Context, inventory, readings};
+use service::register::cards;
+use service::{Context, readings};
 use teloxide::prelude::*;
 
 use crate::consumer::stale_button;
-use crate::keyboards;
-use crate::reading;
 use crate::state::{ChatDialogue, Mode, State};
 use crate::who::Who;
-use crate::{HandlerResult, say, text};
+use crate::{HandlerResult, keyboards, reading, say, text};
 
 /// Plot buttons in the «not read this month» list; the rest follow as plots get read.
 const UNREAD_SHOWN: usize = 24;
@@ -33,7 +32,7 @@ pub async fn plot_number(bot: Bot, dialogue: ChatDialogue, ctx: Context, msg: Me
         Ok(number) => number,
         Err(e) => return say(&bot, msg.chat.id, e.to_string()).await,
     };
-    match inventory::find_plot(ctx.db.conn(), &number).await? {
+    match cards::find_plot(ctx.db.conn(), &number).await? {
         Some(plot) => show_plot(&bot, &dialogue, &ctx, plot.id).await,
         None => say(&bot, msg.chat.id, text::plot_not_found(&number)).await,
     }
@@ -63,7 +62,7 @@ pub async fn pick_meter(
     meter_id: i64,
 ) -> HandlerResult {
     let Some(plot_id) = plot_id else { return stale_button(bot, dialogue).await };
-    let card = inventory::plot_card(ctx.db.conn(), plot_id).await?;
+    let card = cards::plot_card(ctx.db.conn(), plot_id).await?;
     match card.and_then(|card| card.meters.into_iter().find(|m| m.meter.id == meter_id)) {
         Some(meter) => reading::begin(&bot, &dialogue, &meter, Mode::Controller { plot_id }).await,
         None => stale_button(bot, dialogue).await,
@@ -73,7 +72,7 @@ pub async fn pick_meter(
 /// The plot's card: its meters with their last readings, its debt, and the next plot to walk to.
 pub async fn show_plot(bot: &Bot, dialogue: &ChatDialogue, ctx: &Context, plot_id: i64) -> HandlerResult {
     let conn = ctx.db.conn();
-    let Some(card) = inventory::plot_card(conn, plot_id).await? else {
+    let Some(card) = cards::plot_card(conn, plot_id).await? else {
         return say(bot, dialogue.chat_id(), text::PLOT_GONE).await;
     };
     let period = ctx.current_period();

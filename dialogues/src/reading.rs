@@ -4,9 +4,10 @@
 
 use domain::{MeterValue, TextKind};
 use entities::photo;
-use service::inventory::{self, MeterCard};
 use service::meters::photos::{PhotoError, StoreError};
 use service::readings::{self, Submission, SubmitError};
+use service::register::cards;
+use service::register::cards::MeterCard;
 use service::{Context, Internal};
 use teloxide::net::Download;
 use teloxide::prelude::*;
@@ -45,7 +46,7 @@ pub async fn value(
         Some(Err(e)) => return say(&bot, msg.chat.id, e.to_string()).await,
         None => return say(&bot, msg.chat.id, text::SEND_NUMBER).await,
     };
-    let Some(card) = inventory::meter_card(ctx.db.conn(), draft.meter_id).await? else {
+    let Some(card) = cards::meter_card(ctx.db.conn(), draft.meter_id).await? else {
         return done(&bot, &dialogue, &ctx, draft.mode, text::METER_UNAVAILABLE).await;
     };
     draft.values.push(value);
@@ -170,7 +171,7 @@ async fn summarise(
     mut draft: Draft,
     author: Author,
 ) -> HandlerResult {
-    let Some(card) = inventory::meter_card(ctx.db.conn(), draft.meter_id).await? else {
+    let Some(card) = cards::meter_card(ctx.db.conn(), draft.meter_id).await? else {
         return done(bot, dialogue, ctx, draft.mode, text::METER_UNAVAILABLE).await;
     };
     let verdict = match readings::check(ctx, &submission(&draft, author, dialogue)).await {
@@ -212,7 +213,7 @@ pub async fn fix(bot: Bot, dialogue: ChatDialogue, ctx: Context, draft: Draft) -
 
 /// Asks for the draft's values again, from the first one.
 async fn restart(bot: &Bot, dialogue: &ChatDialogue, ctx: &Context, draft: Draft) -> HandlerResult {
-    match inventory::meter_card(ctx.db.conn(), draft.meter_id).await? {
+    match cards::meter_card(ctx.db.conn(), draft.meter_id).await? {
         Some(card) => ask_value(bot, dialogue, &card, Draft { values: Vec::new(), ..draft }).await,
         None => done(bot, dialogue, ctx, draft.mode, text::METER_UNAVAILABLE).await,
     }

@@ -9,11 +9,14 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
-use service::Context;
 use service::dates::{parse_date, parse_optional_date};
-use service::inventory::{self, ConsumerRef, ContractDetails, NewMeter, SignUp};
 use service::ledger::debt::Scope;
-use service::listing::{self, ContractRow, PaymentFilter, ReadingFilter};
+use service::listing::{PaymentFilter, ReadingFilter};
+use service::register::changes::ContractDetails;
+use service::register::lists::ContractRow;
+use service::register::sign_up::{ConsumerRef, NewMeter, SignUp};
+use service::register::{changes, lists, sign_up};
+use service::{Context, listing};
 
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
@@ -60,7 +63,7 @@ pub fn rows_table(rows: &[ContractRow]) -> Markup {
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::contracts(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
+    let rows = lists::contracts(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let page = query.page(rows);
     Ok(layout::page(
         &user,
@@ -81,7 +84,7 @@ pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<Re
 
 /// One contract, loaded for its page.
 async fn load(ctx: &Context, id: i64) -> Result<ContractRow> {
-    let rows = listing::contract_rows(ctx.db.conn(), Scope::Contract(id), ctx.current_period()).await;
+    let rows = lists::contract_rows(ctx.db.conn(), Scope::Contract(id), ctx.current_period()).await;
     found(rows.map(|rows| rows.into_iter().next()))
 }
 
@@ -169,7 +172,7 @@ pub async fn close(
     let row = load(&ctx, id).await?;
     let mut errors = Errors::default();
     if let Some(closed_on) = errors.check("closed_on", parse_date(&form.closed_on)) {
-        match inventory::close_contract(&ctx, id, closed_on, user.actor()).await {
+        match changes::close_contract(&ctx, id, closed_on, user.actor()).await {
             Ok(contract) => {
                 return Ok(done(session, format!("Договор № {} закрыт.", contract.number), format!("/contracts/{id}")));
             }
@@ -232,7 +235,7 @@ pub async fn update(
     Form(form): Form<ContractForm>,
 ) -> Result<Response> {
     let row = load(&ctx, id).await?;
-    match store(form.parse(), |details| inventory::update_contract(&ctx, id, details, user.actor())).await? {
+    match store(form.parse(), |details| changes::update_contract(&ctx, id, details, user.actor())).await? {
         Ok(contract) => {
             Ok(done(session, format!("Договор № {} сохранён.", contract.number), format!("/contracts/{id}")))
         }
@@ -399,7 +402,7 @@ pub async fn create(
     let errors = match form.parse() {
         Ok(sign_up) => {
             let number = sign_up.contract_number.trim().to_owned();
-            match inventory::sign_up(&ctx, sign_up, user.actor()).await {
+            match sign_up::sign_up(&ctx, sign_up, user.actor()).await {
                 Ok(signed) => {
                     let to = format!("/contracts/{}", signed.contract_id);
                     return Ok(done(session, format!("Договор № {number} подписан."), to));

@@ -7,7 +7,6 @@ use poem::http::StatusCode;
 use poem::{Endpoint, Error, IntoResponse, Request, Response};
 
 use service::access::staff::AccountError;
-use service::inventory::InventoryError;
 use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
 use service::ledger::tariffs::TariffError;
@@ -15,6 +14,7 @@ use service::meters::MeterError;
 use service::meters::photos::StoreError;
 use service::meters::seals::SealError;
 use service::readings::{CorrectionError, ReviewError, SubmitError};
+use service::register::RegisterError;
 
 use crate::layout;
 
@@ -116,14 +116,14 @@ macro_rules! refusals {
 }
 
 refusals!(
-    InventoryError => |e: &InventoryError| match e {
-        InventoryError::NoName => Some("full_name"),
-        InventoryError::NoContractNumber | InventoryError::ContractNumberTaken(_) | InventoryError::PlotTaken(_) => {
+    RegisterError => |e: &RegisterError| match e {
+        RegisterError::NoName => Some("full_name"),
+        RegisterError::NoContractNumber | RegisterError::ContractNumberTaken(_) | RegisterError::PlotTaken(_) => {
             Some("number")
         }
-        InventoryError::PlanNotForService => Some("plan"),
-        InventoryError::NoSerial => Some("serial"),
-        InventoryError::UnknownConsumer => Some("consumer_id"),
+        RegisterError::PlanNotForService => Some("plan"),
+        RegisterError::NoSerial => Some("serial"),
+        RegisterError::UnknownConsumer => Some("consumer_id"),
         _ => None,
     },
     PaymentError => |e: &PaymentError| match e {
@@ -157,7 +157,7 @@ refusals!(
         _ => None,
     },
     PaymentImportError,
-    service::register_import::ImportError,
+    service::register::import::RegisterImportError,
     service::import_drafts::DraftError,
     ReviewError,
     SubmitError,

@@ -9,12 +9,15 @@ use poem::session::Session;
 use poem::web::{Data, Form, Multipart, Path, Query};
 use poem::{Response, Result, handler};
 use serde::Deserialize;
-use service::Context;
 use service::dates::{parse_date, parse_optional_date};
-use service::inventory::{self, MeterDetails};
-use service::listing::{self, ContractRow, PER_PAGE, ReadingFilter};
+use service::listing::ReadingFilter;
 use service::meters::{self, Replacement, VERIFICATION_NOTICE_DAYS};
-use service::readings::{MeterInfo, meter_info};
+use service::paging::PER_PAGE;
+use service::register::cards::{MeterInfo, meter_info};
+use service::register::changes::MeterDetails;
+use service::register::lists::ContractRow;
+use service::register::{cards, changes, lists};
+use service::{Context, listing};
 
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
@@ -29,7 +32,7 @@ use crate::{readings, seals};
 /// Meters in service, with what a walk or a seal check needs.
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::contracts(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
+    let rows = lists::contracts(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let metered: Vec<(ContractRow, meter::Model)> =
         rows.into_iter().filter_map(|mut row| row.meter.take().map(|meter| (row, meter))).collect();
     let page = query.page(metered);
@@ -128,7 +131,7 @@ pub(crate) async fn meter_page<P: Policy>(
 ) -> Result<Markup> {
     let m = &info.meter;
     let conn = ctx.db.conn();
-    let photos = inventory::meter_photos(conn, m.id).await.map_err(internal)?;
+    let photos = cards::meter_photos(conn, m.id).await.map_err(internal)?;
     let filter = ReadingFilter { meter_id: Some(m.id), ..ReadingFilter::default() };
     let history = listing::readings(conn, &filter, page, PER_PAGE).await.map_err(internal)?;
     let chain = meters::of_contract(conn, info.contract.id).await.map_err(internal)?;
@@ -247,7 +250,7 @@ pub async fn upload_photo(
         errors.add("photo", "Выберите файл с фотографией.");
     } else {
         match service::meters::photos::store(&ctx, bytes).await {
-            Ok(photo) => match inventory::add_meter_photo(&ctx, id, photo.id, user.actor()).await {
+            Ok(photo) => match changes::add_meter_photo(&ctx, id, photo.id, user.actor()).await {
                 Ok(_) => return Ok(done(session, "Фото добавлено.", format!("/meters/{id}"))),
                 Err(e) => errors = Errors::refused(e)?,
             },
@@ -542,7 +545,7 @@ pub async fn update(
     Form(form): Form<MeterForm>,
 ) -> Result<Response> {
     let info = load(&ctx, id).await?;
-    match store(form.parse(), |details| inventory::update_meter(&ctx, id, details, user.actor())).await? {
+    match store(form.parse(), |details| changes::update_meter(&ctx, id, details, user.actor())).await? {
         Ok(meter) => Ok(done(session, format!("Счётчик № {} сохранён.", meter.serial), format!("/meters/{id}"))),
         Err(errors) => Ok(invalid(edit_page(&user, &info, &form, &errors))),
     }

@@ -9,9 +9,10 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
-use service::Context;
-use service::listing::{self, PER_PAGE, ReadingFilter, ReadingRow};
+use service::listing::{ReadingFilter, ReadingRow};
+use service::paging::PER_PAGE;
 use service::readings::Decision;
+use service::{Context, audit, listing};
 
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
@@ -145,7 +146,7 @@ async fn reading_page<P: Policy>(
     let row = found(listing::reading_rows(conn, vec![reading]).await.map(|rows| rows.into_iter().next()))?;
     let versions = listing::reading_versions(conn, id).await.map_err(internal)?;
     let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
-    let trail = listing::audit_trail(conn, "reading", &ids).await.map_err(internal)?;
+    let trail = audit::audit_trail(conn, "reading", &ids).await.map_err(internal)?;
     let (r, zones) = (&row.reading, row.meter.zone_list());
     let current = matches!(r.status, ReadingStatus::Accepted | ReadingStatus::Flagged);
     Ok(layout::page(

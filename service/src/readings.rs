@@ -9,7 +9,7 @@ use domain::{
     JumpPolicy, MeterValue, Period, ReadingError, ReadingSource, ReadingStatus, ReadingVerdict, TextKind, TooLong,
     check_correction, check_reading,
 };
-use entities::{contract, meter, plot, reading};
+use entities::{meter, plot, reading};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter,
     QueryOrder, QuerySelect, Set, SqlErr,
@@ -20,6 +20,7 @@ use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::ledger::charges;
 use crate::meters::seals;
+use crate::register::cards::{MeterInfo, meter_info};
 use crate::{Context, Internal};
 
 /// A reading as submitted.
@@ -104,24 +105,6 @@ pub enum SubmitError {
     Internal(#[from] Internal),
 }
 internal_errors!(SubmitError);
-
-/// A meter with the contract and plot it belongs to.
-#[derive(Debug, Clone)]
-pub struct MeterInfo {
-    pub meter: meter::Model,
-    pub contract: contract::Model,
-    pub plot: plot::Model,
-}
-
-pub async fn meter_info(conn: &impl ConnectionTrait, meter_id: i64) -> Result<Option<MeterInfo>, DbErr> {
-    let Some((meter, Some(contract))) =
-        meter::Entity::find_by_id(meter_id).find_also_related(contract::Entity).one(conn).await?
-    else {
-        return Ok(None);
-    };
-    let plot = plot::Entity::find_by_id(contract.plot_id).one(conn).await?;
-    Ok(plot.map(|plot| MeterInfo { meter, contract, plot }))
-}
 
 /// The baseline a new reading of `meter` is checked against: its last accepted reading and the
 /// average monthly consumption since installation.
@@ -455,21 +438,6 @@ pub async fn history(conn: &impl ConnectionTrait, meter_id: i64, limit: u64) -> 
         .limit(limit)
         .all(conn)
         .await
-}
-
-/// The last accepted reading of each meter.
-pub async fn last_accepted(
-    conn: &impl ConnectionTrait,
-    meter_ids: &[i64],
-) -> Result<HashMap<i64, reading::Model>, DbErr> {
-    let readings = reading::Entity::find()
-        .filter(reading::Column::MeterId.is_in(meter_ids.iter().copied()))
-        .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
-        .order_by_asc(reading::Column::TakenAt)
-        .order_by_asc(reading::Column::Id)
-        .all(conn)
-        .await?;
-    Ok(readings.into_iter().map(|r| (r.meter_id, r)).collect())
 }
 
 /// SQL condition: the contract `k` is to be read (open, with a meter in service) and has no

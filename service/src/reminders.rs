@@ -84,14 +84,14 @@ pub async fn set_enabled(ctx: &Context, consumer_id: i64, enabled: bool, actor: 
 
 #[cfg(test)]
 mod tests {
-    use domain::{MeterValue, ReadingSource, Service, TariffPlan};
+    use domain::{MeterValue, ReadingSource, Service, TariffPlan, kopecks};
 
     use super::*;
     use crate::access::telegram::{self, LinkTarget};
-    use crate::inventory::{self, ConsumerRef};
     use crate::readings::{self, Submission};
+    use crate::register::changes;
+    use crate::register::sign_up::ConsumerRef;
     use crate::testing::{TestContext, new_consumer};
-    use domain::kopecks;
 
     async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
         let code = telegram::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
@@ -123,7 +123,7 @@ mod tests {
         let bender = ConsumerRef::Existing(water.consumer_id);
         t.sign("7", bender, "E-7", Service::Electricity, TariffPlan::DayNight, &[0, 0]).await;
         let gone = t.sign("9", new_consumer("Козлевич", None), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
-        inventory::close_contract(&t.ctx, gone.contract_id, t.ctx.today(), Actor::System).await.unwrap();
+        changes::close_contract(&t.ctx, gone.contract_id, t.ctx.today(), Actor::System).await.unwrap();
         link(&t, water.consumer_id, 501).await;
         link(&t, water.consumer_id, 502).await;
         link(&t, gone.consumer_id, 503).await;

@@ -8,8 +8,9 @@ use tempfile::TempDir;
 
 use crate::access::staff::{self, NewStaff};
 use crate::audit::Actor;
-use crate::inventory::{self, ConsumerRef, NewMeter, SignUp, SignedUp};
 use crate::ledger::tariffs;
+use crate::register::sign_up;
+use crate::register::sign_up::{ConsumerRef, NewMeter, SignUp, SignedUp};
 use crate::{Context, Db, ManualClock, Settings};
 
 pub mod sheets;
@@ -147,7 +148,7 @@ pub async fn sign(
             verification_due: None,
         },
     };
-    inventory::sign_up(ctx, form, Actor::System).await.expect("sign up")
+    sign_up::sign_up(ctx, form, Actor::System).await.expect("sign up")
 }
 
 /// A new consumer for [`TestContext::sign`].

@@ -7,10 +7,10 @@ use entities::{charge, payment};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::audit::Actor;
 use service::demo::{self, DemoSpec};
-use service::inventory::ConsumerRef;
 use service::ledger::debt::{self, Scope};
 use service::ledger::payments::{self, NewPayment, PaymentError};
 use service::readings::{self, Submission};
+use service::register::sign_up::ConsumerRef;
 use service::testing::{TestContext, new_consumer};
 
 fn pay(contract: &str, kopecks: i64, reference: Option<&str>) -> NewPayment {

@@ -8,10 +8,12 @@ use domain::{
 use entities::{audit_log, charge, meter, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use service::audit::Actor;
-use service::inventory::{self, MeterDetails, SignedUp};
 use service::meters::seals::{self, Resolution, SealError};
 use service::meters::{self, MeterError, Replacement};
 use service::readings::{self, Decision, Submission, SubmitError};
+use service::register::changes::MeterDetails;
+use service::register::sign_up::SignedUp;
+use service::register::{cards, changes};
 use service::testing::{TestContext, new_consumer};
 
 fn v(units: i64) -> MeterValue {
@@ -123,7 +125,7 @@ async fn a_month_with_a_replacement_pays_for_both_meters() {
     let chain: Vec<i64> =
         meters::of_contract(t.ctx.db.conn(), s.contract_id).await.unwrap().iter().map(|m| m.id).collect();
     assert_eq!(chain, [s.meter_id, new]);
-    let mine = inventory::consumer_meters(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    let mine = cards::consumer_meters(t.ctx.db.conn(), s.consumer_id).await.unwrap();
     assert_eq!(mine.iter().map(|c| c.meter.id).collect::<Vec<_>>(), [new]);
     let err = readings::submit(&t.ctx, submission(s.meter_id, vec![v(160)], Actor::System)).await.unwrap_err();
     assert!(matches!(err, SubmitError::MeterRemoved), "{err:?}");
@@ -290,7 +292,7 @@ async fn verification_due_lists_meters_in_service_within_sixty_days_overdue_firs
                 seal_checked_on: None,
                 verification_due: Some(on),
             };
-            inventory::update_meter(&ctx, meter_id, details, Actor::System).await.unwrap();
+            changes::update_meter(&ctx, meter_id, details, Actor::System).await.unwrap();
         }
     };
     let [in_sixty, past_sixty, overdue, replaced, closed, _never] = &meters_by_plot[..] else { unreachable!() };
@@ -301,7 +303,7 @@ async fn verification_due_lists_meters_in_service_within_sixty_days_overdue_firs
     due(replaced, "2026-03-10").await;
     due(closed, "2026-04-01").await;
     let newer = meters::replace(&t.ctx, replacement(replaced.meter_id, 0, "2026-03-12"), admin).await.unwrap();
-    inventory::close_contract(&t.ctx, closed.contract_id, day("2026-03-14"), Actor::System).await.unwrap();
+    changes::close_contract(&t.ctx, closed.contract_id, day("2026-03-14"), Actor::System).await.unwrap();
 
     let listed =
         meters::verification_due(t.ctx.db.conn(), t.ctx.today(), meters::VERIFICATION_NOTICE_DAYS).await.unwrap();

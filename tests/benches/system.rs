@@ -77,7 +77,7 @@ async fn next_readings(t: &TestContext) -> Vec<Submission> {
     let conn = t.ctx.db.conn();
     let meters = entities::meter::Entity::find().all(conn).await.unwrap();
     let ids: Vec<i64> = meters.iter().map(|m| m.id).collect();
-    let last = readings::last_accepted(conn, &ids).await.unwrap();
+    let last = service::register::cards::last_accepted(conn, &ids).await.unwrap();
     meters
         .iter()
         .map(|m| {

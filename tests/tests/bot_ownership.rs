@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
 use service::Context;
 use service::access::telegram::LinkTarget;
-use service::inventory::{ConsumerRef, SignedUp};
+use service::register::sign_up::{ConsumerRef, SignedUp};
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
 use tests::TestApp;
 use tests::bot_chat::BotChat;

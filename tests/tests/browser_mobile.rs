@@ -18,7 +18,7 @@ use entities::reading;
 use futures::StreamExt;
 use sea_orm::EntityTrait;
 use serde::de::DeserializeOwned;
-use service::inventory::SignedUp;
+use service::register::sign_up::SignedUp;
 use service::testing::{default_now, new_consumer, sign, staff, standard_tariffs};
 use tests::TestApp;
 

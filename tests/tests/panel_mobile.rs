@@ -11,8 +11,9 @@ use poem::http::{StatusCode, header};
 use poem::test::{TestForm, TestFormField};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::audit::Actor;
-use service::inventory::{self, SignedUp};
 use service::readings::{self, Submission};
+use service::register::changes;
+use service::register::sign_up::SignedUp;
 use service::testing::{TestContext, new_consumer};
 use tests::{Page, PanelClient};
 
@@ -233,7 +234,7 @@ async fn the_plot_page_shows_debt_meters_and_the_reference_photo() {
     };
     readings::submit(ctx, february).await.expect("February's reading");
     let reference = service::meters::photos::store(ctx, jpeg(640, 480)).await.expect("a reference photo");
-    inventory::add_meter_photo(ctx, walk.water.meter_id, reference.id, Actor::System).await.expect("filed");
+    changes::add_meter_photo(ctx, walk.water.meter_id, reference.id, Actor::System).await.expect("filed");
 
     let page = walk.client.get(&format!("/m/plots/{}", walk.water.plot_id)).await;
     page.assert_ok()
@@ -444,7 +445,7 @@ async fn a_form_attaches_only_the_photo_it_uploaded_itself() {
     page.assert_ok().assert_contains("Подтвердить");
     let uploaded = page.input_value("photo_id").expect("the photo is kept");
     let reference = service::meters::photos::store(&walk.t.ctx, jpeg(640, 480)).await.expect("a reference photo");
-    inventory::add_meter_photo(&walk.t.ctx, far, reference.id, Actor::System).await.expect("filed");
+    changes::add_meter_photo(&walk.t.ctx, far, reference.id, Actor::System).await.expect("filed");
 
     let naming = |client: &PanelClient, key: String, photo_id: &str, value: &str| {
         client

@@ -23,11 +23,14 @@ use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi, OpenApiService, Tags};
 use sea_orm::EntityTrait;
-use service::Context;
 use service::ledger::debt::Scope;
 use service::ledger::payments::{NewPayment, PaymentError};
-use service::listing::{self, PER_PAGE, Paged, PaymentFilter, ReadingFilter, RegisterFilter};
+use service::listing::{PaymentFilter, ReadingFilter};
+use service::paging::{PER_PAGE, Paged};
 use service::readings::{Submission, SubmitError};
+use service::register::lists;
+use service::register::lists::RegisterFilter;
+use service::{Context, listing};
 
 use crate::auth::{Access, AdminOnly, Authorized, Office, Policy};
 use objects::*;
@@ -215,7 +218,7 @@ impl Api {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
     ) -> Result<Json<Page<PlotOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::plots(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
+        let rows = lists::plots(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, PlotOut::from))
     }
 
@@ -234,7 +237,7 @@ impl Api {
             return Ok(Found::NotFound(ApiError::json("Участок не найден.")));
         };
         let rows =
-            listing::contract_rows(conn, Scope::Plot(id.0), ctx.current_period()).await.map_err(Refusal::internal)?;
+            lists::contract_rows(conn, Scope::Plot(id.0), ctx.current_period()).await.map_err(Refusal::internal)?;
         let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(PlotDetail {
             id: plot.id,
@@ -263,7 +266,7 @@ impl Api {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
     ) -> Result<Json<Page<ConsumerOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::consumers(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
+        let rows = lists::consumers(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, ConsumerOut::from))
     }
 
@@ -282,9 +285,8 @@ impl Api {
         else {
             return Ok(Found::NotFound(ApiError::json("Потребитель не найден.")));
         };
-        let rows = listing::contract_rows(conn, Scope::Consumer(id.0), ctx.current_period())
-            .await
-            .map_err(Refusal::internal)?;
+        let rows =
+            lists::contract_rows(conn, Scope::Consumer(id.0), ctx.current_period()).await.map_err(Refusal::internal)?;
         let statement = service::ledger::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(ConsumerDetail {
             id: consumer.id,
@@ -332,7 +334,7 @@ impl Api {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
     ) -> Result<Json<Page<ContractOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
+        let rows = lists::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, ContractOut::from))
     }
 
@@ -346,7 +348,7 @@ impl Api {
         ctx: Data<&Context>,
         id: Path<i64>,
     ) -> Result<Found<ContractOut>, Refusal<Reads>> {
-        let rows = listing::contract_rows(ctx.db.conn(), Scope::Contract(id.0), ctx.current_period())
+        let rows = lists::contract_rows(ctx.db.conn(), Scope::Contract(id.0), ctx.current_period())
             .await
             .map_err(Refusal::internal)?;
         Ok(match rows.into_iter().next() {
@@ -372,7 +374,7 @@ impl Api {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
     ) -> Result<Json<Page<MeterListItem>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
+        let rows = lists::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         let meters: Vec<MeterListItem> = rows
             .into_iter()
             .filter_map(|r| {
@@ -400,7 +402,7 @@ impl Api {
         id: Path<i64>,
     ) -> Result<Found<MeterDetail>, Refusal<Reads>> {
         let conn = ctx.db.conn();
-        let Some(info) = service::readings::meter_info(conn, id.0).await.map_err(Refusal::internal)? else {
+        let Some(info) = service::register::cards::meter_info(conn, id.0).await.map_err(Refusal::internal)? else {
             return Ok(Found::NotFound(ApiError::json("Счётчик не найден.")));
         };
         let filter = ReadingFilter { meter_id: Some(id.0), ..ReadingFilter::default() };

@@ -8,7 +8,10 @@ use entities::{meter, payment, reading, tariff};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Object};
 use service::ledger::debt::{ContractLine, Statement};
-use service::listing::{ConsumerRow, ContractRef, ContractRow, Paged, PaymentRow, PlotRow, ReadingRow};
+use service::listing::{PaymentRow, ReadingRow};
+use service::paging::Paged;
+use service::register::cards::ContractRef;
+use service::register::lists::{ConsumerRow, ContractRow, PlotRow};
 
 /// A refusal, in Russian, fit to show to a person.
 #[derive(Debug, Object)]

@@ -10,7 +10,8 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path, Query, Redirect};
 use poem::{IntoResponse, Response, Result, handler};
 use serde::Deserialize;
-use service::inventory::{self, MeterCard, PlotCard};
+use service::register::cards;
+use service::register::cards::{MeterCard, PlotCard};
 use service::{Context, readings};
 
 use super::{page, values_text};
@@ -34,7 +35,7 @@ pub async fn home(user: FieldStaff, ctx: Data<&Context>, Query(search): Query<Se
     let refusal = match search.plot.as_deref().map(PlotNumber::parse) {
         None => None,
         Some(Err(e)) => Some((StatusCode::UNPROCESSABLE_ENTITY, e.to_string())),
-        Some(Ok(number)) => match inventory::find_plot(conn, &number).await.map_err(internal)? {
+        Some(Ok(number)) => match cards::find_plot(conn, &number).await.map_err(internal)? {
             Some(plot) => return Ok(Redirect::see_other(plot_url(plot.id)).into_response()),
             None => Some((StatusCode::NOT_FOUND, format!("Участка {number} нет в реестре."))),
         },
@@ -90,13 +91,13 @@ pub async fn unread_list(user: FieldStaff, ctx: Data<&Context>) -> Result<Markup
 #[handler]
 pub async fn show_plot(user: FieldStaff, ctx: Data<&Context>, Path(plot_id): Path<i64>) -> Result<Markup> {
     let conn = ctx.db.conn();
-    let card = found(inventory::plot_card(conn, plot_id).await)?;
+    let card = found(cards::plot_card(conn, plot_id).await)?;
     let period = ctx.current_period();
     let meter_ids: Vec<i64> = card.meters.iter().map(|m| m.meter.id).collect();
     let read = readings::read_in_period(conn, &meter_ids, period).await.map_err(internal)?;
     let mut photos = HashMap::new();
     for meter in &card.meters {
-        if let Some(latest) = inventory::meter_photos(conn, meter.meter.id).await.map_err(internal)?.first() {
+        if let Some(latest) = cards::meter_photos(conn, meter.meter.id).await.map_err(internal)?.first() {
             photos.insert(meter.meter.id, latest.photo_id);
         }
     }

@@ -8,10 +8,11 @@ use poem::session::Session;
 use poem::web::{Data, Form, Query};
 use poem::{Response, Result, handler};
 use serde::{Deserialize, Serialize};
-use service::Context;
 use service::dates::parse_date;
 use service::ledger::payments::NewPayment;
-use service::listing::{self, PER_PAGE, PaymentFilter, PaymentRow};
+use service::listing::{PaymentFilter, PaymentRow};
+use service::paging::PER_PAGE;
+use service::{Context, listing};
 
 use crate::auth::OfficeStaff;
 use crate::error::internal;

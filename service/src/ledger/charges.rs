@@ -3,14 +3,16 @@
 //! changed its readings, and for a whole service when a tariff changes.
 
 use chrono::{DateTime, Utc};
-use domain::{Charge, ChargeKind, MeterSpec, ReadingPoint, ReadingStatus, Service, charges_for_meter};
+use domain::{Charge, ChargeKind, Kopecks, MeterSpec, Period, ReadingPoint, ReadingStatus, Service, charges_for_meter};
 use entities::{charge, contract, meter, reading, tariff};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Set,
 };
+use serde_json::json;
 
 use crate::Context;
+use crate::audit::{self, Actor};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecomputeError {
@@ -131,4 +133,43 @@ pub fn consumption_line(contract_id: i64, meter_id: i64, c: Charge, now: DateTim
         amount_kopecks: Set(c.amount),
         created_at: Set(now),
     }
+}
+
+/// A debt (or, negative, a credit) carried over at go-live, as a ledger line of its own dated
+/// `period`, which recomputing consumption charges leaves alone.
+pub(crate) async fn book_opening_balance(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    contract_id: i64,
+    amount: Kopecks,
+    period: Period,
+    actor: Actor,
+) -> Result<(), DbErr> {
+    charge::ActiveModel {
+        id: NotSet,
+        contract_id: Set(contract_id),
+        meter_id: Set(None),
+        reading_id: Set(None),
+        period: Set(period),
+        kind: Set(ChargeKind::OpeningBalance),
+        zone: Set(None),
+        previous_value: Set(None),
+        current_value: Set(None),
+        consumption: Set(None),
+        price_kopecks: Set(None),
+        amount_kopecks: Set(amount),
+        created_at: Set(ctx.now()),
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        ctx,
+        actor,
+        "charge.opening_balance",
+        "contract",
+        Some(contract_id),
+        json!({"amount_kopecks": amount.get(), "period": period}),
+    )
+    .await
 }

@@ -25,8 +25,10 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::inventory::{self, MeterCard, NewMeter};
-use crate::readings::{self, MeterInfo, Submission};
+use crate::readings::{self, Submission};
+use crate::register::cards::{MeterCard, MeterInfo};
+use crate::register::sign_up::NewMeter;
+use crate::register::{cards, sign_up};
 use crate::{Context, Internal};
 
 /// How far ahead the office looks for verification dates.
@@ -178,7 +180,7 @@ async fn removable(
     meter_id: i64,
     on: NaiveDate,
 ) -> Result<MeterCard, MeterError> {
-    let card = inventory::meter_card(conn, meter_id).await?.ok_or(MeterError::NotInService)?;
+    let card = cards::meter_card(conn, meter_id).await?.ok_or(MeterError::NotInService)?;
     let pending = reading::Entity::find()
         .filter(reading::Column::MeterId.eq(meter_id))
         .filter(reading::Column::Status.eq(ReadingStatus::Flagged))
@@ -222,7 +224,7 @@ impl Swap {
         let mut old = card.meter.clone().into_active_model();
         old.removed_on = Set(Some(on));
         let old_meter = old.update(conn).await?;
-        let new_meter = inventory::install(conn, card.contract.id, &self.next, self.seal_checked_on, ctx.now()).await?;
+        let new_meter = sign_up::install(conn, card.contract.id, &self.next, self.seal_checked_on, ctx.now()).await?;
 
         let staff = Actor::Staff(staff_id);
         let details = json!({"final_reading_id": final_reading.id, "final_values": closing.values,
