@@ -123,7 +123,7 @@ pub async fn history(bot: Bot, ctx: Context, msg: Message, consumer: consumer::M
     let conn = ctx.db.conn();
     let mut meters = Vec::new();
     for card in cards::consumer_meters(conn, consumer.id).await? {
-        let readings = service::readings::history(conn, card.meter.id, HISTORY_DEPTH).await?;
+        let readings = service::readings::history::history(conn, card.meter.id, HISTORY_DEPTH).await?;
         meters.push((card, readings));
     }
     say(&bot, msg.chat.id, text::history(&meters, ctx.settings.tz)).await

@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 
 use domain::PlotNumber;
+use service::Context;
+use service::readings::walk;
 use service::register::cards;
-use service::{Context, readings};
 use teloxide::prelude::*;
 
 use crate::consumer::stale_button;
@@ -45,7 +46,7 @@ pub async fn open_plot(bot: Bot, dialogue: ChatDialogue, ctx: Context, plot_id: 
 /// «Не сняты в этом месяце»: the plots without a reading this period, in walking order.
 pub async fn unread(bot: Bot, dialogue: ChatDialogue, ctx: Context) -> HandlerResult {
     let period = ctx.current_period();
-    let plots = readings::unread_plots(ctx.db.conn(), period).await?;
+    let plots = walk::unread_plots(ctx.db.conn(), period).await?;
     let shown = &plots[..plots.len().min(UNREAD_SHOWN)];
     bot.send_message(dialogue.chat_id(), text::unread(&plots, UNREAD_SHOWN, period))
         .reply_markup(keyboards::plots(shown))
@@ -77,8 +78,8 @@ pub async fn show_plot(bot: &Bot, dialogue: &ChatDialogue, ctx: &Context, plot_i
     };
     let period = ctx.current_period();
     let meter_ids: Vec<i64> = card.meters.iter().map(|m| m.meter.id).collect();
-    let read: HashSet<i64> = readings::read_in_period(conn, &meter_ids, period).await?.into_keys().collect();
-    let next = readings::next_unread(conn, period, &card.plot.number).await?;
+    let read: HashSet<i64> = walk::read_in_period(conn, &meter_ids, period).await?.into_keys().collect();
+    let next = walk::next_unread(conn, period, &card.plot.number).await?;
     bot.send_message(dialogue.chat_id(), text::plot_card(&card, &read, ctx.settings.tz))
         .reply_markup(keyboards::plot_card(&card, &read, next.as_ref()))
         .await?;

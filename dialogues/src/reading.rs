@@ -5,10 +5,10 @@
 use domain::{MeterValue, TextKind};
 use entities::photo;
 use service::meters::photos::{PhotoError, StoreError};
-use service::readings::{self, Submission, SubmitError};
+use service::readings::{Submission, SubmitError};
 use service::register::cards;
 use service::register::cards::MeterCard;
-use service::{Context, Internal};
+use service::{Context, Internal, readings};
 use teloxide::net::Download;
 use teloxide::prelude::*;
 use teloxide::types::FileMeta;

@@ -11,12 +11,14 @@ use sea_orm::EntityTrait;
 use serde::Deserialize;
 use service::dates::{parse_date, parse_optional_date};
 use service::ledger::debt::Scope;
-use service::listing::{PaymentFilter, ReadingFilter};
+use service::ledger::payments::PaymentFilter;
+use service::readings::history;
+use service::readings::history::ReadingFilter;
 use service::register::changes::ContractDetails;
 use service::register::lists::ContractRow;
 use service::register::sign_up::{ConsumerRef, NewMeter, SignUp};
 use service::register::{changes, lists, sign_up};
-use service::{Context, listing};
+use service::{Context, ledger};
 
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
@@ -108,10 +110,10 @@ async fn contract_page<P: Policy>(
     let mut readings = Vec::with_capacity(chain.len());
     for meter in chain.iter().rev() {
         let filter = ReadingFilter { meter_id: Some(meter.id), ..ReadingFilter::default() };
-        readings.push((meter, listing::readings(conn, &filter, 1, 12).await.map_err(internal)?.items));
+        readings.push((meter, history::list(conn, &filter, 1, 12).await.map_err(internal)?.items));
     }
     let filter = PaymentFilter { contract_id: Some(c.id), ..PaymentFilter::default() };
-    let payments = listing::payments(conn, &filter, 1, 12).await.map_err(internal)?;
+    let payments = ledger::payments::list(conn, &filter, 1, 12).await.map_err(internal)?;
     Ok(layout::page(
         user,
         &format!("Договор № {}", c.number),

@@ -13,7 +13,8 @@ use service::ledger::tariffs::TariffError;
 use service::meters::MeterError;
 use service::meters::photos::StoreError;
 use service::meters::seals::SealError;
-use service::readings::{CorrectionError, ReviewError, SubmitError};
+use service::readings::SubmitError;
+use service::readings::review::{CorrectionError, ReviewError};
 use service::register::RegisterError;
 
 use crate::layout;

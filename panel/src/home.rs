@@ -26,7 +26,7 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
         .count(conn)
         .await
         .map_err(internal)?;
-    let unread = service::readings::unread_plots(conn, period).await.map_err(internal)?.len();
+    let unread = service::readings::walk::unread_plots(conn, period).await.map_err(internal)?.len();
     let balances = debt::balances(conn, Scope::All, None).await.map_err(internal)?;
     let owed =
         domain::Kopecks::try_sum(balances.values().map(|b| b.debt()).filter(|d| d.is_positive())).map_err(internal)?;

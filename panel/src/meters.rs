@@ -9,15 +9,16 @@ use poem::session::Session;
 use poem::web::{Data, Form, Multipart, Path, Query};
 use poem::{Response, Result, handler};
 use serde::Deserialize;
+use service::Context;
 use service::dates::{parse_date, parse_optional_date};
-use service::listing::ReadingFilter;
 use service::meters::{self, Replacement, VERIFICATION_NOTICE_DAYS};
 use service::paging::PER_PAGE;
+use service::readings::history;
+use service::readings::history::ReadingFilter;
 use service::register::cards::{MeterInfo, meter_info};
 use service::register::changes::MeterDetails;
 use service::register::lists::ContractRow;
 use service::register::{cards, changes, lists};
-use service::{Context, listing};
 
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
@@ -133,7 +134,7 @@ pub(crate) async fn meter_page<P: Policy>(
     let conn = ctx.db.conn();
     let photos = cards::meter_photos(conn, m.id).await.map_err(internal)?;
     let filter = ReadingFilter { meter_id: Some(m.id), ..ReadingFilter::default() };
-    let history = listing::readings(conn, &filter, page, PER_PAGE).await.map_err(internal)?;
+    let history = history::list(conn, &filter, page, PER_PAGE).await.map_err(internal)?;
     let chain = meters::of_contract(conn, info.contract.id).await.map_err(internal)?;
     let seal_events = service::meters::seals::meter_events(conn, m.id).await.map_err(internal)?;
     let zones = m.zone_list();

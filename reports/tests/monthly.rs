@@ -360,6 +360,6 @@ async fn demo_cooperative_report_matches_the_ledger() {
     assert_eq!(Table::read(&mut book, "Не сняты").rows.len() as i64, unread);
 
     let summary = book.worksheet_range("Сводка").unwrap();
-    let unread_plots = service::readings::unread_plots(conn, february).await.unwrap().len();
+    let unread_plots = service::readings::walk::unread_plots(conn, february).await.unwrap().len();
     assert_eq!(labelled(&summary, "Участков не снято")[1], Data::Float(unread_plots as f64));
 }

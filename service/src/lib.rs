@@ -14,12 +14,10 @@ mod error;
 pub mod heavy;
 pub mod import_drafts;
 pub mod ledger;
-pub mod listing;
 pub mod meters;
 pub mod paging;
 pub mod readings;
 pub mod register;
-pub mod reminders;
 pub mod settings;
 pub mod spreadsheet;
 #[cfg(feature = "testing")]

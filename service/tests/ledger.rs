@@ -9,7 +9,8 @@ use service::audit::Actor;
 use service::demo::{self, DemoSpec};
 use service::ledger::debt::{self, Scope};
 use service::ledger::payments::{self, NewPayment, PaymentError};
-use service::readings::{self, Submission};
+use service::readings;
+use service::readings::Submission;
 use service::register::sign_up::ConsumerRef;
 use service::testing::{TestContext, new_consumer};
 

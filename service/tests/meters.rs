@@ -10,7 +10,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 use service::audit::Actor;
 use service::meters::seals::{self, Resolution, SealError};
 use service::meters::{self, MeterError, Replacement};
-use service::readings::{self, Decision, Submission, SubmitError};
+use service::readings;
+use service::readings::review::Decision;
+use service::readings::{Submission, SubmitError, review, walk};
 use service::register::changes::MeterDetails;
 use service::register::sign_up::SignedUp;
 use service::register::{cards, changes};
@@ -94,7 +96,7 @@ async fn a_month_with_a_replacement_pays_for_both_meters() {
     let s = water(&t).await;
     let admin = t.staff("admin", Role::Admin).await.id;
     let march = Period::parse("2026-03").unwrap();
-    let unread = || async { readings::unread_plots(t.ctx.db.conn(), march).await.unwrap().len() };
+    let unread = || async { walk::unread_plots(t.ctx.db.conn(), march).await.unwrap().len() };
     assert_eq!(unread().await, 1);
 
     let done = meters::replace(&t.ctx, replacement(s.meter_id, 150, "2026-03-05"), admin).await.unwrap();
@@ -166,7 +168,7 @@ async fn a_replacement_is_refused_below_the_last_reading_or_out_of_date() {
     let flagged = readings::submit(&t.ctx, jump).await.unwrap().reading;
     let err = meters::replace(&t.ctx, replacement(s.meter_id, 130, "2026-03-05"), admin).await.unwrap_err();
     assert!(matches!(err, MeterError::PendingReview), "{err:?}");
-    readings::review(&t.ctx, flagged.id, Decision::Reject, admin).await.unwrap();
+    review::review(&t.ctx, flagged.id, Decision::Reject, admin).await.unwrap();
 
     // Equal to the last reading is fine (nothing used since), and a removed meter is not replaced twice.
     meters::replace(&t.ctx, replacement(s.meter_id, 120, "2026-02-20"), admin).await.unwrap();

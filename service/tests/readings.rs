@@ -5,7 +5,9 @@ use domain::{MeterValue, ReadingSource, ReadingStatus, Service, TariffPlan, kope
 use entities::{audit_log, charge, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::audit::Actor;
-use service::readings::{self, Decision, Submission, SubmitError};
+use service::readings;
+use service::readings::review::Decision;
+use service::readings::{Submission, SubmitError, review, walk};
 use service::testing::{TestContext, new_consumer};
 
 fn v(units: i64) -> MeterValue {
@@ -168,12 +170,12 @@ async fn suspicious_jump_needs_confirmation_and_waits_for_review() {
     assert_eq!(recorded.reading.status, ReadingStatus::Flagged);
     assert!(charges_of(&t, s.meter_id).await.is_empty(), "flagged readings are not billed");
 
-    let reviewed = readings::review(&t.ctx, recorded.reading.id, Decision::Accept, 1).await.unwrap();
+    let reviewed = review::review(&t.ctx, recorded.reading.id, Decision::Accept, 1).await.unwrap();
     assert_eq!(reviewed.status, ReadingStatus::Accepted);
     assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(200_000_00));
     assert!(matches!(
-        readings::review(&t.ctx, recorded.reading.id, Decision::Reject, 1).await,
-        Err(readings::ReviewError::NotFlagged)
+        review::review(&t.ctx, recorded.reading.id, Decision::Reject, 1).await,
+        Err(review::ReviewError::NotFlagged)
     ));
 }
 
@@ -186,10 +188,10 @@ async fn correction_is_a_new_record_with_an_audit_trail() {
     let original = readings::submit(&t.ctx, submission(s.meter_id, vec![v(10)], Actor::System)).await.unwrap().reading;
 
     assert!(matches!(
-        readings::correct(&t.ctx, original.id, vec![v(12)], "  ", admin).await,
-        Err(readings::CorrectionError::NoReason)
+        review::correct(&t.ctx, original.id, vec![v(12)], "  ", admin).await,
+        Err(review::CorrectionError::NoReason)
     ));
-    let corrected = readings::correct(&t.ctx, original.id, vec![v(12)], "опечатка", admin).await.unwrap();
+    let corrected = review::correct(&t.ctx, original.id, vec![v(12)], "опечатка", admin).await.unwrap();
     assert_eq!(corrected.supersedes_id, Some(original.id));
     assert_eq!(corrected.taken_at, original.taken_at);
 
@@ -205,8 +207,8 @@ async fn correction_is_a_new_record_with_an_audit_trail() {
         .unwrap();
     assert!(trail.details.contains("опечатка"));
     assert!(matches!(
-        readings::correct(&t.ctx, original.id, vec![v(13)], "ещё раз", admin).await,
-        Err(readings::CorrectionError::NotCurrent)
+        review::correct(&t.ctx, original.id, vec![v(13)], "ещё раз", admin).await,
+        Err(review::CorrectionError::NotCurrent)
     ));
 }
 
@@ -245,7 +247,7 @@ async fn unread_plots_follow_the_walking_route() {
     t.sign("2", new_consumer("Б", None), "W-2", Service::Water, TariffPlan::Single, &[0]).await;
     t.sign("9", new_consumer("В", None), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
     readings::submit(&t.ctx, submission(a.meter_id, vec![v(1)], Actor::System)).await.unwrap();
-    let unread = readings::unread_plots(t.ctx.db.conn(), t.ctx.current_period()).await.unwrap();
+    let unread = walk::unread_plots(t.ctx.db.conn(), t.ctx.current_period()).await.unwrap();
     let numbers: Vec<_> = unread.iter().map(|p| p.number.to_string()).collect();
     assert_eq!(numbers, ["2", "9"]);
 }

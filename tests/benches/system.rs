@@ -8,7 +8,8 @@ use domain::{ReadingSource, meter_value};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::audit::Actor;
 use service::demo::{self, DemoSpec};
-use service::readings::{self, Submission};
+use service::readings;
+use service::readings::Submission;
 use service::testing::TestContext;
 use tests::memory::rss_mb;
 

@@ -24,13 +24,13 @@ use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi, OpenApiService, Tags};
 use sea_orm::EntityTrait;
 use service::ledger::debt::Scope;
-use service::ledger::payments::{NewPayment, PaymentError};
-use service::listing::{PaymentFilter, ReadingFilter};
+use service::ledger::payments::{NewPayment, PaymentError, PaymentFilter};
 use service::paging::{PER_PAGE, Paged};
-use service::readings::{Submission, SubmitError};
+use service::readings::history::ReadingFilter;
+use service::readings::{Submission, SubmitError, history};
 use service::register::lists;
 use service::register::lists::RegisterFilter;
-use service::{Context, listing};
+use service::{Context, ledger};
 
 use crate::auth::{Access, AdminOnly, Authorized, Office, Policy};
 use objects::*;
@@ -406,7 +406,7 @@ impl Api {
             return Ok(Found::NotFound(ApiError::json("Счётчик не найден.")));
         };
         let filter = ReadingFilter { meter_id: Some(id.0), ..ReadingFilter::default() };
-        let readings = listing::readings(conn, &filter, 1, 12).await.map_err(Refusal::internal)?;
+        let readings = history::list(conn, &filter, 1, 12).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(MeterDetail {
             contract_number: info.contract.number,
             service: info.contract.service.code().to_owned(),
@@ -441,7 +441,7 @@ impl Api {
         };
         let paging = Paging::asked(page, per_page);
         let paged =
-            listing::readings(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(Refusal::internal)?;
+            history::list(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(Refusal::internal)?;
         Ok(Json(Page::of(paged, ReadingOut::from)))
     }
 
@@ -485,7 +485,7 @@ impl Api {
             Err(e) => return Ok(ReadingCreated::Invalid(ApiError::json(e.to_string()))),
         };
         let duplicate = recorded.duplicate;
-        let rows = listing::reading_rows(ctx.db.conn(), vec![recorded.reading]).await.map_err(Refusal::internal)?;
+        let rows = history::rows(ctx.db.conn(), vec![recorded.reading]).await.map_err(Refusal::internal)?;
         let out = rows
             .into_iter()
             .next()
@@ -517,8 +517,9 @@ impl Api {
             source: parsed::<PaymentSource>("source", source.0)?,
         };
         let paging = Paging::asked(page, per_page);
-        let paged =
-            listing::payments(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(Refusal::internal)?;
+        let paged = ledger::payments::list(ctx.db.conn(), &filter, paging.page, paging.per_page)
+            .await
+            .map_err(Refusal::internal)?;
         Ok(Json(Page::of(paged, PaymentOut::from)))
     }
 
@@ -554,7 +555,7 @@ impl Api {
             Err(PaymentError::Internal(e)) => return Err(Refusal::internal(crate::error::error_chain(&e))),
             Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(e.to_string()))),
         };
-        let rows = listing::payment_rows(ctx.db.conn(), vec![stored]).await.map_err(Refusal::internal)?;
+        let rows = ledger::payments::rows(ctx.db.conn(), vec![stored]).await.map_err(Refusal::internal)?;
         let out = rows
             .into_iter()
             .next()

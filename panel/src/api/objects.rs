@@ -8,8 +8,9 @@ use entities::{meter, payment, reading, tariff};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Object};
 use service::ledger::debt::{ContractLine, Statement};
-use service::listing::{PaymentRow, ReadingRow};
+use service::ledger::payments::PaymentRow;
 use service::paging::Paged;
+use service::readings::history::ReadingRow;
 use service::register::cards::ContractRef;
 use service::register::lists::{ConsumerRow, ContractRow, PlotRow};
 

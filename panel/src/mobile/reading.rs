@@ -12,11 +12,11 @@ use poem::session::Session;
 use poem::web::{Data, Multipart, Path, Redirect};
 use poem::{IntoResponse, Response, Result, handler};
 use serde::{Deserialize, Serialize};
-use service::Context;
 use service::meters::photos;
-use service::readings::{self, Recorded, Submission, SubmitError};
+use service::readings::{Recorded, Submission, SubmitError};
 use service::register::cards;
 use service::register::cards::MeterCard;
+use service::{Context, readings};
 
 use super::walk::plot_url;
 use super::{page, values_text};

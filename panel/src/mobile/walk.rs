@@ -10,9 +10,10 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path, Query, Redirect};
 use poem::{IntoResponse, Response, Result, handler};
 use serde::Deserialize;
+use service::Context;
+use service::readings::walk;
 use service::register::cards;
 use service::register::cards::{MeterCard, PlotCard};
-use service::{Context, readings};
 
 use super::{page, values_text};
 use crate::auth::FieldStaff;
@@ -41,7 +42,7 @@ pub async fn home(user: FieldStaff, ctx: Data<&Context>, Query(search): Query<Se
         },
     };
     let period = ctx.current_period();
-    let unread = readings::unread_plots(conn, period).await.map_err(internal)?.len();
+    let unread = walk::unread_plots(conn, period).await.map_err(internal)?.len();
     let typed = search.plot.as_deref().unwrap_or_default();
     let screen = home_screen(&user, period, unread, typed, refusal.as_ref().map(|(_, message)| message.as_str()));
     Ok(screen.with_status(refusal.map_or(StatusCode::OK, |(status, _)| status)).into_response())
@@ -68,7 +69,7 @@ fn home_screen(user: &FieldStaff, period: Period, unread: usize, typed: &str, er
 #[handler]
 pub async fn unread_list(user: FieldStaff, ctx: Data<&Context>) -> Result<Markup> {
     let period = ctx.current_period();
-    let plots = readings::unread_plots(ctx.db.conn(), period).await.map_err(internal)?;
+    let plots = walk::unread_plots(ctx.db.conn(), period).await.map_err(internal)?;
     Ok(page(
         &user,
         &format!("Не сняты за {}", period.russian()),
@@ -94,14 +95,14 @@ pub async fn show_plot(user: FieldStaff, ctx: Data<&Context>, Path(plot_id): Pat
     let card = found(cards::plot_card(conn, plot_id).await)?;
     let period = ctx.current_period();
     let meter_ids: Vec<i64> = card.meters.iter().map(|m| m.meter.id).collect();
-    let read = readings::read_in_period(conn, &meter_ids, period).await.map_err(internal)?;
+    let read = walk::read_in_period(conn, &meter_ids, period).await.map_err(internal)?;
     let mut photos = HashMap::new();
     for meter in &card.meters {
         if let Some(latest) = cards::meter_photos(conn, meter.meter.id).await.map_err(internal)?.first() {
             photos.insert(meter.meter.id, latest.photo_id);
         }
     }
-    let next = readings::next_unread(conn, period, &card.plot.number).await.map_err(internal)?;
+    let next = walk::next_unread(conn, period, &card.plot.number).await.map_err(internal)?;
     Ok(plot_screen(&user, &card, period, &read, &photos, next.as_ref()))
 }
 

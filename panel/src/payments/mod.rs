@@ -9,10 +9,9 @@ use poem::web::{Data, Form, Query};
 use poem::{Response, Result, handler};
 use serde::{Deserialize, Serialize};
 use service::dates::parse_date;
-use service::ledger::payments::NewPayment;
-use service::listing::{PaymentFilter, PaymentRow};
+use service::ledger::payments::{NewPayment, PaymentFilter, PaymentRow};
 use service::paging::PER_PAGE;
-use service::{Context, listing};
+use service::{Context, ledger};
 
 use crate::auth::OfficeStaff;
 use crate::error::internal;
@@ -68,8 +67,9 @@ impl PaymentsQuery {
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<PaymentsQuery>) -> Result<Markup> {
-    let page =
-        listing::payments(ctx.db.conn(), &query.filter(), query.page.unwrap_or(1), PER_PAGE).await.map_err(internal)?;
+    let page = ledger::payments::list(ctx.db.conn(), &query.filter(), query.page.unwrap_or(1), PER_PAGE)
+        .await
+        .map_err(internal)?;
     Ok(layout::page(
         &user,
         "Оплаты",

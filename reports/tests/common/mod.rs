@@ -12,7 +12,8 @@ use entities::{charge, photo};
 use sea_orm::{ActiveModelTrait, NotSet, Set};
 use service::audit::Actor;
 use service::ledger::payments::{self, NewPayment};
-use service::readings::{self, Submission};
+use service::readings;
+use service::readings::Submission;
 use service::register::sign_up::{ConsumerRef, SignedUp};
 use service::testing::{TestContext, new_consumer};
 

@@ -25,11 +25,11 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::readings::{self, Submission};
+use crate::readings::Submission;
 use crate::register::cards::{MeterCard, MeterInfo};
 use crate::register::sign_up::NewMeter;
 use crate::register::{cards, sign_up};
-use crate::{Context, Internal};
+use crate::{Context, Internal, readings};
 
 /// How far ahead the office looks for verification dates.
 pub const VERIFICATION_NOTICE_DAYS: u32 = 60;

@@ -8,8 +8,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde_json::json;
 
+use super::walk::UNREAD_CONTRACT;
 use crate::audit::{self, Actor};
-use crate::readings::UNREAD_CONTRACT;
 use crate::{Context, Internal};
 
 /// The `deliveries.kind` of a reminder; the target is the consumer's id.

@@ -1,12 +1,23 @@
-//! Lists for the panel and the API: readings and payments page by page. They grow without bound,
-//! so they are filtered and paged in SQL.
+//! What was read: a meter's latest readings, the office's list of readings filtered and paged
+//! (in SQL: they grow without bound), and every version of a corrected reading.
 
-use domain::{PaymentSource, Period, ReadingSource, ReadingStatus};
-use entities::{contract, meter, payment, reading};
+use domain::{Period, ReadingSource, ReadingStatus};
+use entities::{meter, reading};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use crate::paging::{Paged, fetch_page};
 use crate::register::cards::{ContractRef, by_id, contract_refs};
+
+/// The latest readings of a meter, newest first (all statuses, for history screens).
+pub async fn history(conn: &impl ConnectionTrait, meter_id: i64, limit: u64) -> Result<Vec<reading::Model>, DbErr> {
+    reading::Entity::find()
+        .filter(reading::Column::MeterId.eq(meter_id))
+        .order_by_desc(reading::Column::TakenAt)
+        .order_by_desc(reading::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
 
 /// Which readings to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,7 +37,7 @@ pub struct ReadingRow {
 }
 
 /// Readings matching `filter`, newest first.
-pub async fn readings(
+pub async fn list(
     conn: &impl ConnectionTrait,
     filter: &ReadingFilter,
     page: u64,
@@ -40,15 +51,12 @@ pub async fn readings(
         .order_by_desc(reading::Column::TakenAt)
         .order_by_desc(reading::Column::Id);
     let (page, items, total) = fetch_page(conn, query, page, per_page).await?;
-    let rows = reading_rows(conn, items).await?;
+    let rows = rows(conn, items).await?;
     Ok(Paged { items: rows, total, page, per_page })
 }
 
 /// Adds meters and contracts to readings.
-pub async fn reading_rows(
-    conn: &impl ConnectionTrait,
-    readings: Vec<reading::Model>,
-) -> Result<Vec<ReadingRow>, DbErr> {
+pub async fn rows(conn: &impl ConnectionTrait, readings: Vec<reading::Model>) -> Result<Vec<ReadingRow>, DbErr> {
     let meters = by_id(
         meter::Entity::find().filter(meter::Column::Id.is_in(readings.iter().map(|r| r.meter_id))).all(conn).await?,
         |m| m.id,
@@ -64,65 +72,8 @@ pub async fn reading_rows(
         .collect())
 }
 
-/// Which payments to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PaymentFilter {
-    /// An exact contract number.
-    pub contract_number: Option<String>,
-    pub contract_id: Option<i64>,
-    pub period: Option<Period>,
-    pub source: Option<PaymentSource>,
-}
-
-/// A payment with its contract.
-#[derive(Debug, Clone)]
-pub struct PaymentRow {
-    pub payment: payment::Model,
-    pub contract: ContractRef,
-}
-
-/// Payments matching `filter`, latest payment date first.
-pub async fn payments(
-    conn: &impl ConnectionTrait,
-    filter: &PaymentFilter,
-    page: u64,
-    per_page: u64,
-) -> Result<Paged<PaymentRow>, DbErr> {
-    let mut query = payment::Entity::find();
-    if let Some(number) = &filter.contract_number {
-        let ids: Vec<i64> = contract::Entity::find()
-            .select_only()
-            .column(contract::Column::Id)
-            .filter(contract::Column::Number.eq(number.trim()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        query = query.filter(payment::Column::ContractId.is_in(ids));
-    }
-    let query = query
-        .apply_if(filter.contract_id, |q, id| q.filter(payment::Column::ContractId.eq(id)))
-        .apply_if(filter.period, |q, period| q.filter(payment::Column::Period.eq(period)))
-        .apply_if(filter.source, |q, source| q.filter(payment::Column::Source.eq(source)))
-        .order_by_desc(payment::Column::PaidOn)
-        .order_by_desc(payment::Column::Id);
-    let (page, items, total) = fetch_page(conn, query, page, per_page).await?;
-    Ok(Paged { items: payment_rows(conn, items).await?, total, page, per_page })
-}
-
-/// Adds contracts to payments.
-pub async fn payment_rows(
-    conn: &impl ConnectionTrait,
-    payments: Vec<payment::Model>,
-) -> Result<Vec<PaymentRow>, DbErr> {
-    let contracts = contract_refs(conn, payments.iter().map(|p| p.contract_id)).await?;
-    Ok(payments
-        .into_iter()
-        .filter_map(|payment| Some(PaymentRow { contract: contracts.get(&payment.contract_id)?.clone(), payment }))
-        .collect())
-}
-
 /// Every version of a reading: the ones it corrected and the corrections of it, oldest first.
-pub async fn reading_versions(conn: &impl ConnectionTrait, reading_id: i64) -> Result<Vec<reading::Model>, DbErr> {
+pub async fn versions(conn: &impl ConnectionTrait, reading_id: i64) -> Result<Vec<reading::Model>, DbErr> {
     let Some(reading) = reading::Entity::find_by_id(reading_id).one(conn).await? else {
         return Ok(Vec::new());
     };

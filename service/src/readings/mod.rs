@@ -1,18 +1,23 @@
 //! Recording readings: one path for the consumer bot, the controller bot, the mobile form, the
-//! panel and imports. Readings are only ever inserted; corrections supersede, reviews move status.
+//! panel and imports. Readings are only ever inserted; corrections supersede, reviews move status
+//! ([`review`]). What was read shows in [`history`]; what is still to read this month in
+//! [`walk`]; who is reminded to send theirs in [`reminders`].
 
-use std::collections::HashMap;
+pub mod history;
+pub mod reminders;
+pub mod review;
+pub mod walk;
 
 use chrono::{DateTime, Utc};
 use domain::validation::Baseline;
 use domain::{
     JumpPolicy, MeterValue, Period, ReadingError, ReadingSource, ReadingStatus, ReadingVerdict, TextKind, TooLong,
-    check_correction, check_reading,
+    check_reading,
 };
-use entities::{meter, plot, reading};
+use entities::{meter, reading};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqlErr,
+    QueryOrder, Set, SqlErr,
 };
 use serde_json::json;
 
@@ -275,215 +280,4 @@ pub(crate) async fn recompute_logged(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CorrectionError {
-    #[error("Показание не найдено.")]
-    UnknownReading,
-    #[error("Это показание уже исправлено или отклонено; исправляйте последнюю версию.")]
-    NotCurrent,
-    #[error("Укажите причину исправления.")]
-    NoReason,
-    #[error(transparent)]
-    Text(#[from] TooLong),
-    #[error(transparent)]
-    Invalid(#[from] ReadingError),
-    #[error(transparent)]
-    Internal(#[from] Internal),
-}
-internal_errors!(CorrectionError);
-
-/// An admin's correction: a new accepted reading that supersedes `reading_id`, taken at the same
-/// time. The new values must fit between the accepted readings before and after it.
-pub async fn correct(
-    ctx: &Context,
-    reading_id: i64,
-    values: Vec<MeterValue>,
-    reason: &str,
-    staff_id: i64,
-) -> Result<reading::Model, CorrectionError> {
-    let reason = TextKind::Reason.bounded(reason)?;
-    if reason.is_empty() {
-        return Err(CorrectionError::NoReason);
-    }
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let old =
-                    reading::Entity::find_by_id(reading_id).one(txn).await?.ok_or(CorrectionError::UnknownReading)?;
-                if !matches!(old.status, ReadingStatus::Accepted | ReadingStatus::Flagged) {
-                    return Err(CorrectionError::NotCurrent);
-                }
-                let meter =
-                    meter::Entity::find_by_id(old.meter_id).one(txn).await?.ok_or(CorrectionError::UnknownReading)?;
-                let neighbours = reading::Entity::find()
-                    .filter(reading::Column::MeterId.eq(meter.id))
-                    .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
-                    .filter(reading::Column::Id.ne(old.id))
-                    .order_by_asc(reading::Column::TakenAt)
-                    .order_by_asc(reading::Column::Id)
-                    .all(txn)
-                    .await?;
-                let (before, after): (Vec<_>, Vec<_>) = neighbours.iter().partition(|r| r.taken_at <= old.taken_at);
-                let before_values = before.last().map(|r| r.values()).unwrap_or_else(|| meter.initial_values());
-                let after_values = after.first().map(|r| r.values());
-                check_correction(meter.zone_list(), &values, &before_values, after_values.as_deref())?;
-
-                let submission = Submission {
-                    meter_id: meter.id,
-                    values: values.clone(),
-                    source: ReadingSource::Panel,
-                    actor: Actor::Staff(staff_id),
-                    seal_intact: old.seal_intact,
-                    comment: Some(reason.clone()),
-                    photo_id: old.photo_id,
-                    idempotency_key: None,
-                    confirmed: true,
-                    taken_at: Some(old.taken_at),
-                };
-                let new = insert(txn, &ctx2, &submission, ReadingStatus::Accepted, Some(old.id)).await?;
-                set_status(txn, &old, ReadingStatus::Superseded).await?;
-                audit::record(
-                    txn,
-                    &ctx2,
-                    Actor::Staff(staff_id),
-                    "reading.correct",
-                    "reading",
-                    Some(new.id),
-                    json!({"supersedes": old.id, "old_values": old.values(), "new_values": values, "reason": reason}),
-                )
-                .await?;
-                recompute_logged(txn, &ctx2, meter.id).await?;
-                Ok(new)
-            })
-        })
-        .await
-}
-
-/// An admin's decision on a flagged reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Accept,
-    Reject,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReviewError {
-    #[error("Показание не найдено.")]
-    UnknownReading,
-    #[error("Это показание не ждёт проверки.")]
-    NotFlagged,
-    #[error(transparent)]
-    Internal(#[from] Internal),
-}
-internal_errors!(ReviewError);
-
-pub async fn review(
-    ctx: &Context,
-    reading_id: i64,
-    decision: Decision,
-    staff_id: i64,
-) -> Result<reading::Model, ReviewError> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let reading =
-                    reading::Entity::find_by_id(reading_id).one(txn).await?.ok_or(ReviewError::UnknownReading)?;
-                if reading.status != ReadingStatus::Flagged {
-                    return Err(ReviewError::NotFlagged);
-                }
-                let status = match decision {
-                    Decision::Accept => ReadingStatus::Accepted,
-                    Decision::Reject => ReadingStatus::Rejected,
-                };
-                let updated = set_status(txn, &reading, status).await?;
-                audit::record(
-                    txn,
-                    &ctx2,
-                    Actor::Staff(staff_id),
-                    "reading.review",
-                    "reading",
-                    Some(reading.id),
-                    json!({"status": status.code()}),
-                )
-                .await?;
-                if status == ReadingStatus::Accepted {
-                    recompute_logged(txn, &ctx2, reading.meter_id).await?;
-                }
-                Ok(updated)
-            })
-        })
-        .await
-}
-
-async fn set_status(
-    conn: &impl ConnectionTrait,
-    reading: &reading::Model,
-    status: ReadingStatus,
-) -> Result<reading::Model, DbErr> {
-    let mut active = reading.clone().into_active_model();
-    active.status = Set(status);
-    active.update(conn).await
-}
-
-/// The latest readings of a meter, newest first (all statuses, for history screens).
-pub async fn history(conn: &impl ConnectionTrait, meter_id: i64, limit: u64) -> Result<Vec<reading::Model>, DbErr> {
-    reading::Entity::find()
-        .filter(reading::Column::MeterId.eq(meter_id))
-        .order_by_desc(reading::Column::TakenAt)
-        .order_by_desc(reading::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await
-}
-
-/// SQL condition: the contract `k` is to be read (open, with a meter in service) and has no
-/// reading in the period bound to `?`. A reading waiting for review counts, and so does the final
-/// reading of a meter replaced in the period, as in the monthly report.
-pub(crate) const UNREAD_CONTRACT: &str = "k.closed_on IS NULL \
-    AND EXISTS (SELECT 1 FROM meters m WHERE m.contract_id = k.id AND m.removed_on IS NULL) \
-    AND NOT EXISTS (SELECT 1 FROM readings r JOIN meters rm ON rm.id = r.meter_id \
-                    WHERE rm.contract_id = k.id AND r.period = ? AND r.status IN ('accepted', 'flagged'))";
-
-/// Plots with a contract unread in `period` (see [`UNREAD_CONTRACT`]), in walking order.
-pub async fn unread_plots(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<plot::Model>, DbErr> {
-    let sql = format!("SELECT DISTINCT k.plot_id FROM contracts k WHERE {UNREAD_CONTRACT}");
-    let rows = crate::db::query(conn, &sql, [period.to_string().into()]).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.try_get("", "plot_id")).collect::<Result<_, _>>()?;
-    let mut plots = plot::Entity::find().filter(plot::Column::Id.is_in(ids)).all(conn).await?;
-    plots.sort_by(|a, b| domain::PlotNumber::route_order(a.number.as_str(), b.number.as_str()));
-    Ok(plots)
-}
-
-/// The latest reading of each meter in `period` that counts as read there (accepted or waiting
-/// for review, as in [`unread_plots`]).
-pub async fn read_in_period(
-    conn: &impl ConnectionTrait,
-    meter_ids: &[i64],
-    period: Period,
-) -> Result<HashMap<i64, reading::Model>, DbErr> {
-    let readings = reading::Entity::find()
-        .filter(reading::Column::MeterId.is_in(meter_ids.iter().copied()))
-        .filter(reading::Column::Period.eq(period))
-        .filter(reading::Column::Status.is_in([ReadingStatus::Accepted, ReadingStatus::Flagged]))
-        .order_by_asc(reading::Column::TakenAt)
-        .order_by_asc(reading::Column::Id)
-        .all(conn)
-        .await?;
-    Ok(readings.into_iter().map(|r| (r.meter_id, r)).collect())
-}
-
-/// The first plot unread in `period` after `current` on the walking route, wrapping round to the
-/// start; never `current` itself.
-pub async fn next_unread(
-    conn: &impl ConnectionTrait,
-    period: Period,
-    current: &domain::PlotNumber,
-) -> Result<Option<plot::Model>, DbErr> {
-    let unread = unread_plots(conn, period).await?;
-    let after = |p: &&plot::Model| domain::PlotNumber::route_order(p.number.as_str(), current.as_str()).is_gt();
-    Ok(unread.iter().find(after).or_else(|| unread.iter().find(|p| p.number != *current)).cloned())
 }
