@@ -141,7 +141,7 @@ async fn contract_page<P: Policy>(
                 }
             }
             h2 { "Счётчики" }
-            (meters::chain_table(&chain, None))
+            (meters::page::chain_table(&chain, None))
             h2 { "Последние показания" }
             @for (meter, rows) in &readings {
                 @if chain.len() > 1 { h3 { "Счётчик № " (meter.serial) } }

@@ -19,6 +19,12 @@ use service::register::RegisterError;
 
 use crate::layout;
 
+/// Whether a request is for the JSON API, which answers its own refusals. Routes nested under
+/// `/api` see their path without the prefix, hence the original URI.
+pub(crate) fn is_api(req: &Request) -> bool {
+    req.original_uri().path().starts_with("/api")
+}
+
 /// A whole HTML page explaining a refusal or failure.
 pub fn page_response(status: StatusCode, title: &str, message: &str) -> Response {
     let body = layout::bare(
@@ -75,7 +81,7 @@ fn refusal_page(status: StatusCode) -> Response {
 /// panel's error page with the same status. Pages and handlers that explain themselves, and the
 /// API with its own answers, pass through.
 pub async fn in_russian<E: Endpoint>(endpoint: Arc<E>, req: Request) -> poem::Result<Response> {
-    let api = crate::auth::is_api(&req);
+    let api = is_api(&req);
     match endpoint.call(req).await {
         Ok(output) => Ok(output.into_response()),
         Err(e) if api || e.is_from_response() => Err(e),

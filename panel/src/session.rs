@@ -14,7 +14,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use service::Context;
 
-use crate::auth::STAFF_ID;
+/// The session entry holding the logged-in staff member's id.
+pub const STAFF_ID: &str = "staff_id";
+/// The session entry holding the account's epoch when the session was opened (see
+/// [`service::access::staff::session_holder`]).
+pub const STAFF_EPOCH: &str = "staff_epoch";
 
 /// Sessions without an explicit lifetime live this long.
 const DEFAULT_TTL: Duration = Duration::from_secs(12 * 3600);
