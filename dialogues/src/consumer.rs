@@ -1,16 +1,15 @@
-//! Getting access (a one-time code or the user's own contact), the consumer's menu (debt,
-//! history, the start of a reading) and the replies every user may get.
+//! Getting access (a one-time code or the user's own contact) and the consumer's menu (debt,
+//! history, the start of a reading).
 
 use entities::consumer;
 use service::Context;
 use service::access::telegram::{self, LinkError};
 use service::register::cards;
 use teloxide::prelude::*;
-use teloxide::types::UpdateKind;
 
 use crate::state::{ChatDialogue, Mode, State};
 use crate::who::{Who, telegram_id};
-use crate::{HandlerResult, keyboards, reading, say, text};
+use crate::{HandlerResult, keyboards, reading, replies, say, text};
 
 /// How many readings per meter the history shows.
 const HISTORY_DEPTH: u64 = 5;
@@ -55,61 +54,6 @@ async fn refuse_link(bot: &Bot, chat: ChatId, who: &Who, error: LinkError) -> Ha
         return Err(e.into());
     }
     bot.send_message(chat, error.to_string()).reply_markup(keyboards::for_who(who)).await?;
-    Ok(())
-}
-
-/// Everything from someone the bot does not know yet: how to get access, nothing else.
-pub async fn stranger(bot: Bot, msg: Message) -> HandlerResult {
-    bot.send_message(msg.chat.id, text::STRANGER).reply_markup(keyboards::share_contact()).await?;
-    Ok(())
-}
-
-pub async fn help(bot: Bot, msg: Message, who: Who) -> HandlerResult {
-    bot.send_message(msg.chat.id, text::help(&who)).reply_markup(keyboards::for_who(&who)).await?;
-    Ok(())
-}
-
-pub async fn cancel(bot: Bot, dialogue: ChatDialogue, msg: Message, who: Who) -> HandlerResult {
-    dialogue.reset().await?;
-    let reply = if who.is_known() { text::CANCELLED } else { text::STRANGER };
-    bot.send_message(msg.chat.id, reply).reply_markup(keyboards::for_who(&who)).await?;
-    Ok(())
-}
-
-pub async fn unknown_command(bot: Bot, msg: Message, who: Who) -> HandlerResult {
-    let reply = format!("{}\n\n{}", text::UNKNOWN_COMMAND, text::help(&who));
-    say(&bot, msg.chat.id, reply).await
-}
-
-/// A message the current step did not expect: say what it does expect.
-pub async fn unexpected(bot: Bot, msg: Message, state: State, who: Who) -> HandlerResult {
-    say(&bot, msg.chat.id, text::hint(&state, &who)).await
-}
-
-/// Staff pressing a consumer's menu button.
-pub async fn not_a_consumer(bot: Bot, msg: Message) -> HandlerResult {
-    say(&bot, msg.chat.id, text::NOT_A_CONSUMER).await
-}
-
-/// The sender's link or role changed mid-dialogue: the dialogue ends.
-pub async fn access_lost(bot: Bot, dialogue: ChatDialogue, who: Who) -> HandlerResult {
-    dialogue.reset().await?;
-    bot.send_message(dialogue.chat_id(), text::ACCESS_LOST).reply_markup(keyboards::for_who(&who)).await?;
-    Ok(())
-}
-
-/// A button from an older message, after the dialogue moved on.
-pub async fn stale_button(bot: Bot, dialogue: ChatDialogue) -> HandlerResult {
-    say(&bot, dialogue.chat_id(), text::STALE_BUTTON).await
-}
-
-pub async fn private_only(bot: Bot, update: Update) -> HandlerResult {
-    // Only commands get an answer: the bot must not chatter in a group.
-    if let UpdateKind::Message(msg) = update.kind
-        && msg.text().is_some_and(|t| t.starts_with('/'))
-    {
-        say(&bot, msg.chat.id, text::PRIVATE_ONLY).await?;
-    }
     Ok(())
 }
 
@@ -158,6 +102,6 @@ pub async fn pick_meter(
     let cards = cards::consumer_meters(ctx.db.conn(), consumer.id).await?;
     match cards.iter().find(|card| card.meter.id == meter_id) {
         Some(card) => reading::begin(&bot, &dialogue, card, Mode::Consumer).await,
-        None => stale_button(bot, dialogue).await,
+        None => replies::stale_button(bot, dialogue).await,
     }
 }

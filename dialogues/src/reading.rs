@@ -15,7 +15,7 @@ use teloxide::types::FileMeta;
 
 use crate::state::{ChatDialogue, Draft, Mode, State};
 use crate::who::Author;
-use crate::{HandlerResult, controller, keyboards, say, text};
+use crate::{HandlerResult, keyboards, plot, say, text};
 
 const MIB: usize = 1024 * 1024;
 /// Bots may download at most 20 MB through getFile.
@@ -262,7 +262,7 @@ async fn done(
         }
         Mode::Controller { plot_id } => {
             say(bot, dialogue.chat_id(), message).await?;
-            controller::show_plot(bot, dialogue, ctx, plot_id).await
+            plot::show(bot, dialogue, ctx, plot_id).await
         }
     }
 }
