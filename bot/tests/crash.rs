@@ -82,7 +82,8 @@ async fn acknowledged_readings_survive_kill_9() {
         )
         .await
         .unwrap();
-        let token = service::access::staff::issue_api_token(&ctx, admin.id).await.unwrap();
+        let token =
+            service::access::staff::issue_api_token(&ctx, admin.id, service::audit::Actor::System).await.unwrap();
         let meters = meter::Entity::find().all(ctx.db.conn()).await.unwrap();
         let ids: Vec<i64> = meters.iter().map(|m| m.id).collect();
         let last = service::register::cards::last_accepted(ctx.db.conn(), &ids).await.unwrap();

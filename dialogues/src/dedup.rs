@@ -27,21 +27,17 @@ pub async fn first_delivery(update: Update, ctx: Context) -> bool {
 async fn record(ctx: &Context, UpdateId(id): UpdateId) -> Result<bool, DbErr> {
     let id = i64::from(id);
     let now = ctx.now();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let row = ActiveModel { update_id: Set(id), received_at: Set(now) };
-                let inserted = Entity::insert(row)
-                    .on_conflict(OnConflict::column(Column::UpdateId).do_nothing().to_owned())
-                    .exec_without_returning(txn)
-                    .await?;
-                if id % PRUNE_EVERY == 0 {
-                    Entity::delete_many().filter(Column::ReceivedAt.lt(now - KEEP)).exec(txn).await?;
-                }
-                Ok(inserted == 1)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let row = ActiveModel { update_id: Set(id), received_at: Set(now) };
+    let inserted = Entity::insert(row)
+        .on_conflict(OnConflict::column(Column::UpdateId).do_nothing().to_owned())
+        .exec_without_returning(&txn)
+        .await?;
+    if id % PRUNE_EVERY == 0 {
+        Entity::delete_many().filter(Column::ReceivedAt.lt(now - KEEP)).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(inserted == 1)
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ impl SessionStorage for DbSessionStorage {
             expires_at: Set(now + ttl),
             staff_id: Set(entries.get(STAFF_ID).and_then(Value::as_i64)),
         };
-        let conn = self.ctx.db.conn();
+        let txn = self.ctx.db.begin_write().await.map_err(internal)?;
         web_session::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(web_session::Column::Id)
@@ -74,20 +74,21 @@ impl SessionStorage for DbSessionStorage {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(conn)
+            .exec_without_returning(&txn)
             .await
             .map_err(internal)?;
         // Expired sessions are swept as new ones are written; no background job needed.
         web_session::Entity::delete_many()
             .filter(web_session::Column::ExpiresAt.lte(now))
-            .exec(conn)
+            .exec(&txn)
             .await
             .map_err(internal)?;
-        Ok(())
+        txn.commit().await.map_err(internal)
     }
 
     async fn remove_session<'a>(&'a self, session_id: &'a str) -> poem::Result<()> {
-        web_session::Entity::delete_by_id(session_id.to_owned()).exec(self.ctx.db.conn()).await.map_err(internal)?;
-        Ok(())
+        let txn = self.ctx.db.begin_write().await.map_err(internal)?;
+        web_session::Entity::delete_by_id(session_id.to_owned()).exec(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)
     }
 }

@@ -280,7 +280,8 @@ pub async fn issue_token(
     Path(id): Path<i64>,
 ) -> Result<Markup> {
     let member = load(&ctx, id).await?;
-    let token = service::access::staff::issue_api_token(&ctx, id).await.map_err(|e| internal(error_chain(&e)))?;
+    let token =
+        service::access::staff::issue_api_token(&ctx, id, user.actor()).await.map_err(|e| internal(error_chain(&e)))?;
     let api = config.public_url.join("api/plots").map(|u| u.to_string()).unwrap_or_default();
     Ok(layout::page(
         &user,

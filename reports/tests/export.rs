@@ -53,7 +53,7 @@ async fn exported() -> Exported {
     let ctx = &coop.t.ctx;
     let admin = coop.t.staff("anna", Role::Admin).await;
     coop.t.staff("boris", Role::Controller).await;
-    let token = accounts::issue_api_token(ctx, admin.id).await.unwrap();
+    let token = accounts::issue_api_token(ctx, admin.id, Actor::System).await.unwrap();
     let used = telegram::issue_code(ctx, LinkTarget::Consumer(1), Some(admin.id)).await.unwrap();
     telegram::redeem(ctx, &used.code, 777).await.unwrap();
     let live_code = telegram::issue_code(ctx, LinkTarget::Staff(admin.id), Some(admin.id)).await.unwrap().code;

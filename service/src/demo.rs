@@ -133,8 +133,10 @@ pub async fn generate(ctx: &Context, spec: DemoSpec) -> Result<DemoSummary, Demo
     if plot::Entity::find().count(ctx.db.conn()).await? > 0 {
         return Err(DemoError::NotEmpty);
     }
-    let ctx2 = ctx.clone();
-    ctx.db.write(move |txn| Box::pin(async move { fill(txn, &ctx2, spec).await })).await
+    let txn = ctx.db.begin_write().await?;
+    let summary = fill(&txn, ctx, spec).await?;
+    txn.commit().await?;
+    Ok(summary)
 }
 
 async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Result<DemoSummary, DemoError> {

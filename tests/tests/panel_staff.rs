@@ -2,7 +2,7 @@
 //! API tokens and Telegram link codes.
 
 use domain::Role;
-use entities::{link_code, staff};
+use entities::{audit_log, link_code, staff};
 use poem::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use service::testing::TestContext;
@@ -100,6 +100,15 @@ async fn api_tokens_are_shown_once_and_work() {
     let stored = member(&t, "buh").await.api_token_hash.unwrap();
     assert_ne!(stored, token, "only the hash is kept");
     admin.get(&format!("/staff/{}", buh.id)).await.assert_contains("выдан").assert_lacks(&token);
+    // Issuing a token is audited like every admin action, without the token.
+    let issued = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("staff.api_token"))
+        .all(t.ctx.db.conn())
+        .await
+        .unwrap();
+    let by_admin = Some(member(&t, "admin").await.id);
+    assert_eq!(issued.iter().map(|e| (e.entity_id, e.staff_id)).collect::<Vec<_>>(), [(Some(buh.id), by_admin)]);
+    assert!(!issued[0].details.contains(&token));
 
     // A new token replaces the old one.
     admin.post_form(&format!("/staff/{}/token", buh.id), &[]).await;

@@ -64,19 +64,24 @@ pub async fn authenticate(
     if !valid_login(&login) || password.chars().count() > MAX_PASSWORD_LEN {
         return Err(LoginError::Invalid);
     }
-    let conn = ctx.db.conn();
-    let counted = count_attempt(conn, &login, now).await?;
-    let account = by_login(conn, &login).await?.filter(|_| counted);
+    // The attempt is counted in a write of its own, committed before the password is hashed: the
+    // writers' queue is never held while argon2 runs.
+    let txn = ctx.db.begin_write().await?;
+    let counted = count_attempt(&txn, &login, now).await?;
+    let account = by_login(&txn, &login).await?.filter(|_| counted);
+    txn.commit().await?;
     let hash = account.as_ref().map_or(DUMMY_HASH, |a| a.password_hash.as_str()).to_owned();
     let matches = passwords::verify(password.to_owned(), hash).await?;
     match account {
         Some(mut account) if matches => {
+            let txn = ctx.db.begin_write().await?;
             staff::Entity::update_many()
                 .col_expr(staff::Column::FailedAttempts, Expr::value(0))
                 .col_expr(staff::Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
                 .filter(staff::Column::Id.eq(account.id))
-                .exec(conn)
+                .exec(&txn)
                 .await?;
+            txn.commit().await?;
             ctx.login_throttle.give_back(address, now);
             account.failed_attempts = 0;
             account.locked_until = None;

@@ -78,43 +78,30 @@ pub async fn create(ctx: &Context, new: NewStaff, actor: Actor) -> Result<staff:
     }
     check_password(&new.password)?;
     let hash = passwords::hash(new.password).await?;
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                if by_login(txn, &login).await?.is_some() {
-                    return Err(AccountError::LoginTaken(login));
-                }
-                let model = staff::ActiveModel {
-                    id: NotSet,
-                    login: Set(login.clone()),
-                    full_name: Set(full_name),
-                    password_hash: Set(hash),
-                    role: Set(new.role),
-                    active: Set(true),
-                    failed_attempts: Set(0),
-                    locked_until: Set(None),
-                    telegram_user_id: Set(None),
-                    api_token_hash: Set(None),
-                    created_at: Set(ctx2.now()),
-                    session_epoch: Set(0),
-                }
-                .insert(txn)
-                .await?;
-                audit::record(
-                    txn,
-                    &ctx2,
-                    actor,
-                    "staff.create",
-                    "staff",
-                    Some(model.id),
-                    json!({"login": login, "role": new.role.code()}),
-                )
-                .await?;
-                Ok(model)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    if by_login(&txn, &login).await?.is_some() {
+        return Err(AccountError::LoginTaken(login));
+    }
+    let model = staff::ActiveModel {
+        id: NotSet,
+        login: Set(login.clone()),
+        full_name: Set(full_name),
+        password_hash: Set(hash),
+        role: Set(new.role),
+        active: Set(true),
+        failed_attempts: Set(0),
+        locked_until: Set(None),
+        telegram_user_id: Set(None),
+        api_token_hash: Set(None),
+        created_at: Set(ctx.now()),
+        session_epoch: Set(0),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({"login": login, "role": new.role.code()});
+    audit::record(&txn, ctx, actor, "staff.create", "staff", Some(model.id), details).await?;
+    txn.commit().await?;
+    Ok(model)
 }
 
 pub async fn by_login(conn: &impl ConnectionTrait, login: &str) -> Result<Option<staff::Model>, DbErr> {
@@ -163,22 +150,17 @@ async fn set_password(
 ) -> Result<staff::Model, AccountError> {
     check_password(new)?;
     let hash = passwords::hash(new.to_owned()).await?;
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let id = account.id;
-                let mut active = account.into_active_model();
-                active.password_hash = Set(hash);
-                active.failed_attempts = Set(0);
-                active.locked_until = Set(None);
-                active.update(txn).await?;
-                let account = end_sessions(txn, id).await?;
-                audit::record(txn, &ctx2, actor, "staff.password", "staff", Some(id), json!({})).await?;
-                Ok(account)
-            })
-        })
-        .await
+    let id = account.id;
+    let mut active = account.into_active_model();
+    active.password_hash = Set(hash);
+    active.failed_attempts = Set(0);
+    active.locked_until = Set(None);
+    let txn = ctx.db.begin_write().await?;
+    active.update(&txn).await?;
+    let account = end_sessions(&txn, id).await?;
+    audit::record(&txn, ctx, actor, "staff.password", "staff", Some(id), json!({})).await?;
+    txn.commit().await?;
+    Ok(account)
 }
 
 /// Ends every panel session of a staff member: their rows go, and the account's epoch moves on,
@@ -236,35 +218,30 @@ async fn change_account(
     staff_id: i64,
     actor: Actor,
     action: &'static str,
-    change: impl FnOnce(&mut staff::ActiveModel) -> serde_json::Value + Send + 'static,
+    change: impl FnOnce(&mut staff::ActiveModel) -> serde_json::Value,
 ) -> Result<staff::Model, AccountError> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let account = get(txn, staff_id).await?.ok_or(AccountError::Unknown)?;
-                let was_active = account.active;
-                let was_admin = account.active && account.role == Role::Admin;
-                let mut active = account.into_active_model();
-                let details = change(&mut active);
-                let mut updated = active.update(txn).await?;
-                if updated.active != was_active {
-                    updated = end_sessions(txn, staff_id).await?;
-                }
-                let admins = staff::Entity::find()
-                    .filter(staff::Column::Role.eq(Role::Admin))
-                    .filter(staff::Column::Active.eq(true))
-                    .count(txn)
-                    .await?;
-                if was_admin && admins == 0 {
-                    // Rolled back with the transaction.
-                    return Err(AccountError::LastAdmin);
-                }
-                audit::record(txn, &ctx2, actor, action, "staff", Some(staff_id), details).await?;
-                Ok(updated)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let account = get(&txn, staff_id).await?.ok_or(AccountError::Unknown)?;
+    let was_active = account.active;
+    let was_admin = account.active && account.role == Role::Admin;
+    let mut active = account.into_active_model();
+    let details = change(&mut active);
+    let mut updated = active.update(&txn).await?;
+    if updated.active != was_active {
+        updated = end_sessions(&txn, staff_id).await?;
+    }
+    let admins = staff::Entity::find()
+        .filter(staff::Column::Role.eq(Role::Admin))
+        .filter(staff::Column::Active.eq(true))
+        .count(&txn)
+        .await?;
+    if was_admin && admins == 0 {
+        // Rolled back with the transaction.
+        return Err(AccountError::LastAdmin);
+    }
+    audit::record(&txn, ctx, actor, action, "staff", Some(staff_id), details).await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Creates the first admin when there is none. Returns the password when it was generated, so
@@ -287,13 +264,17 @@ pub async fn ensure_bootstrap_admin(ctx: &Context, password: Option<String>) -> 
 }
 
 /// Issues a new API token for a staff member (replacing any old one) and returns it; only its
-/// hash is stored.
-pub async fn issue_api_token(ctx: &Context, staff_id: i64) -> Result<String, AccountError> {
-    let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
+/// hash is stored, and the issue is audited.
+pub async fn issue_api_token(ctx: &Context, staff_id: i64, actor: Actor) -> Result<String, AccountError> {
     let token = random_token(40);
+    let txn = ctx.db.begin_write().await?;
+    let account = get(&txn, staff_id).await?.ok_or(AccountError::Unknown)?;
     let mut active = account.into_active_model();
     active.api_token_hash = Set(Some(token_hash(&token)));
-    active.update(ctx.db.conn()).await?;
+    active.update(&txn).await?;
+    // The token itself is never written down, only that one was issued.
+    audit::record(&txn, ctx, actor, "staff.api_token", "staff", Some(staff_id), json!({})).await?;
+    txn.commit().await?;
     Ok(token)
 }
 

@@ -54,42 +54,30 @@ pub async fn add(
     if zone != Zone::Single && service != Service::Electricity {
         return Err(TariffError::ZoneNotForService(service, zone));
     }
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let exists = tariff::Entity::find()
-                    .filter(tariff::Column::Service.eq(service))
-                    .filter(tariff::Column::Zone.eq(zone))
-                    .filter(tariff::Column::ValidFrom.eq(valid_from))
-                    .one(txn)
-                    .await?;
-                if exists.is_some() {
-                    return Err(TariffError::Duplicate(service, zone, valid_from));
-                }
-                let model = tariff::ActiveModel {
-                    id: NotSet,
-                    service: Set(service),
-                    zone: Set(zone),
-                    price_kopecks: Set(price),
-                    valid_from: Set(valid_from),
-                    created_at: Set(ctx2.now()),
-                }
-                .insert(txn)
-                .await?;
-                audit::record(
-                    txn,
-                    &ctx2,
-                    actor,
-                    "tariff.add",
-                    "tariff",
-                    Some(model.id),
-                    json!({"service": service.code(), "zone": zone.code(), "price_kopecks": price.get(), "valid_from": valid_from}),
-                )
-                .await?;
-                charges::recompute_service(txn, &ctx2, service).await.map_err(|e| TariffError::Internal(e.into()))?;
-                Ok(model)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let exists = tariff::Entity::find()
+        .filter(tariff::Column::Service.eq(service))
+        .filter(tariff::Column::Zone.eq(zone))
+        .filter(tariff::Column::ValidFrom.eq(valid_from))
+        .one(&txn)
+        .await?;
+    if exists.is_some() {
+        return Err(TariffError::Duplicate(service, zone, valid_from));
+    }
+    let model = tariff::ActiveModel {
+        id: NotSet,
+        service: Set(service),
+        zone: Set(zone),
+        price_kopecks: Set(price),
+        valid_from: Set(valid_from),
+        created_at: Set(ctx.now()),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({"service": service.code(), "zone": zone.code(), "price_kopecks": price.get(),
+                         "valid_from": valid_from});
+    audit::record(&txn, ctx, actor, "tariff.add", "tariff", Some(model.id), details).await?;
+    charges::recompute_service(&txn, ctx, service).await.map_err(|e| TariffError::Internal(e.into()))?;
+    txn.commit().await?;
+    Ok(model)
 }

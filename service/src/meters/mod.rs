@@ -102,29 +102,25 @@ pub async fn replace(ctx: &Context, replacement: Replacement, staff_id: i64) -> 
     .checked(|| MeterError::NoSerial)?;
     let (meter_id, final_values, taken_on) =
         (replacement.meter_id, replacement.final_values, replacement.final_taken_on);
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let card = removable(txn, &ctx2, meter_id, taken_on).await?;
-                let zones = card.meter.zone_list();
-                check_correction(zones, &final_values, &card.last_values(), None)?;
-                if next.initial.len() != zones.len() {
-                    let got = next.initial.len();
-                    return Err(ReadingError::WrongZoneCount { expected: zones.len(), got }.into());
-                }
-                let swap = Swap {
-                    action: "meter.replace",
-                    reason,
-                    closing: final_values,
-                    next,
-                    // A new meter is sealed when it is installed.
-                    seal_checked_on: Some(taken_on),
-                };
-                swap.run(txn, &ctx2, &card, staff_id).await
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let card = removable(&txn, ctx, meter_id, taken_on).await?;
+    let zones = card.meter.zone_list();
+    check_correction(zones, &final_values, &card.last_values(), None)?;
+    if next.initial.len() != zones.len() {
+        let got = next.initial.len();
+        return Err(ReadingError::WrongZoneCount { expected: zones.len(), got }.into());
+    }
+    let swap = Swap {
+        action: "meter.replace",
+        reason,
+        closing: final_values,
+        next,
+        // A new meter is sealed when it is installed.
+        seal_checked_on: Some(taken_on),
+    };
+    let replaced = swap.run(&txn, ctx, &card, staff_id).await?;
+    txn.commit().await?;
+    Ok(replaced)
 }
 
 /// Records a counter that passed its maximum (`digits` whole digits) and now shows `new_values`:
@@ -138,37 +134,32 @@ pub async fn rollover(
     taken_on: NaiveDate,
     staff_id: i64,
 ) -> Result<Replaced, MeterError> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let card = removable(txn, &ctx2, meter_id, taken_on).await?;
-                let split = domain::rollover(digits, card.meter.zone_list(), &card.last_values(), &new_values)?;
-                let old = &card.meter;
-                let swap = Swap {
-                    action: "meter.rollover",
-                    reason: format!("Переход через ноль (табло из {digits} цифр до запятой)"),
-                    closing: split.closing,
-                    next: NewMeter {
-                        serial: old.serial.clone(),
-                        installed_on: taken_on,
-                        initial: split.restart,
-                        seal_number: old.seal_number.clone(),
-                        verification_due: old.verification_due,
-                    },
-                    // Nobody touched the seal.
-                    seal_checked_on: old.seal_checked_on,
-                };
-                let reason = swap.reason.clone();
-                let mut done = swap.run(txn, &ctx2, &card, staff_id).await?;
-                let first = panel_reading(done.new_meter.id, new_values, done.final_reading.taken_at, reason, staff_id);
-                let first = readings::insert(txn, &ctx2, &first, ReadingStatus::Accepted, None).await?;
-                readings::recompute_logged(txn, &ctx2, done.new_meter.id).await?;
-                done.first_reading = Some(first);
-                Ok(done)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let card = removable(&txn, ctx, meter_id, taken_on).await?;
+    let split = domain::rollover(digits, card.meter.zone_list(), &card.last_values(), &new_values)?;
+    let old = &card.meter;
+    let swap = Swap {
+        action: "meter.rollover",
+        reason: format!("Переход через ноль (табло из {digits} цифр до запятой)"),
+        closing: split.closing,
+        next: NewMeter {
+            serial: old.serial.clone(),
+            installed_on: taken_on,
+            initial: split.restart,
+            seal_number: old.seal_number.clone(),
+            verification_due: old.verification_due,
+        },
+        // Nobody touched the seal.
+        seal_checked_on: old.seal_checked_on,
+    };
+    let reason = swap.reason.clone();
+    let mut done = swap.run(&txn, ctx, &card, staff_id).await?;
+    let first = panel_reading(done.new_meter.id, new_values, done.final_reading.taken_at, reason, staff_id);
+    let first = readings::insert(&txn, ctx, &first, ReadingStatus::Accepted, None).await?;
+    readings::recompute_logged(&txn, ctx, done.new_meter.id).await?;
+    done.first_reading = Some(first);
+    txn.commit().await?;
+    Ok(done)
 }
 
 /// The meter in service on an open contract, if `on` may be the day it is taken off: not in

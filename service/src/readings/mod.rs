@@ -160,46 +160,8 @@ async fn verify(
 /// Validates and stores a reading; accepted readings update the meter's charges at once.
 pub async fn submit(ctx: &Context, submission: Submission) -> Result<Recorded, SubmitError> {
     submission.check_text()?;
-    let ctx2 = ctx.clone();
     let key = submission.stored_key();
-    let result = ctx
-        .db
-        .write(move |txn| {
-            Box::pin(async move {
-                if let Some(existing) = find_by_key(txn, submission.stored_key().as_deref()).await? {
-                    return Ok(Recorded { reading: existing, duplicate: true });
-                }
-                let info = meter_info(txn, submission.meter_id).await?.ok_or(SubmitError::UnknownMeter)?;
-                let verdict = verify(txn, &ctx2, &info, &submission).await?;
-                if let Some(warning) = verdict.warning()
-                    && !submission.confirmed
-                {
-                    return Err(SubmitError::NeedsConfirmation(warning));
-                }
-                let status = if verdict.is_suspicious() { ReadingStatus::Flagged } else { ReadingStatus::Accepted };
-                let reading = insert(txn, &ctx2, &submission, status, None).await?;
-                if submission.seal_intact.is_some() && submission.actor.staff_id().is_some() {
-                    note_seal_check(txn, &ctx2, &info.meter, &reading).await?;
-                }
-                audit::record(
-                    txn,
-                    &ctx2,
-                    submission.actor,
-                    "reading.submit",
-                    "reading",
-                    Some(reading.id),
-                    json!({"meter_id": info.meter.id, "values": submission.values, "status": status.code(),
-                           "source": submission.source.code()}),
-                )
-                .await?;
-                if status == ReadingStatus::Accepted {
-                    recompute_logged(txn, &ctx2, info.meter.id).await?;
-                }
-                Ok(Recorded { reading, duplicate: false })
-            })
-        })
-        .await;
-    match result {
+    match record(ctx, &submission).await {
         // A concurrent submission with the same key won the race (PostgreSQL has no write gate).
         Err(SubmitError::Internal(e)) if key.is_some() && is_unique_violation(&e) => {
             let reading = find_by_key(ctx.db.conn(), key.as_deref()).await?.ok_or(SubmitError::Internal(e))?;
@@ -207,6 +169,34 @@ pub async fn submit(ctx: &Context, submission: Submission) -> Result<Recorded, S
         }
         other => other,
     }
+}
+
+/// The write of [`submit`], in one transaction.
+async fn record(ctx: &Context, submission: &Submission) -> Result<Recorded, SubmitError> {
+    let txn = ctx.db.begin_write().await?;
+    if let Some(existing) = find_by_key(&txn, submission.stored_key().as_deref()).await? {
+        return Ok(Recorded { reading: existing, duplicate: true });
+    }
+    let info = meter_info(&txn, submission.meter_id).await?.ok_or(SubmitError::UnknownMeter)?;
+    let verdict = verify(&txn, ctx, &info, submission).await?;
+    if let Some(warning) = verdict.warning()
+        && !submission.confirmed
+    {
+        return Err(SubmitError::NeedsConfirmation(warning));
+    }
+    let status = if verdict.is_suspicious() { ReadingStatus::Flagged } else { ReadingStatus::Accepted };
+    let reading = insert(&txn, ctx, submission, status, None).await?;
+    if submission.seal_intact.is_some() && submission.actor.staff_id().is_some() {
+        note_seal_check(&txn, ctx, &info.meter, &reading).await?;
+    }
+    let details = json!({"meter_id": info.meter.id, "values": submission.values, "status": status.code(),
+                         "source": submission.source.code()});
+    audit::record(&txn, ctx, submission.actor, "reading.submit", "reading", Some(reading.id), details).await?;
+    if status == ReadingStatus::Accepted {
+        recompute_logged(&txn, ctx, info.meter.id).await?;
+    }
+    txn.commit().await?;
+    Ok(Recorded { reading, duplicate: false })
 }
 
 fn is_unique_violation(e: &Internal) -> bool {

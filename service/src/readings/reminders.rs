@@ -60,25 +60,18 @@ pub async fn due_consumers(conn: &impl ConnectionTrait, period: Period) -> Resul
 
 /// Turns a consumer's reminders on or off; a change is audited, setting the same value is a no-op.
 pub async fn set_enabled(ctx: &Context, consumer_id: i64, enabled: bool, actor: Actor) -> Result<(), Internal> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let changed = consumer::Entity::update_many()
-                    .col_expr(consumer::Column::RemindersEnabled, Expr::value(enabled))
-                    .filter(consumer::Column::Id.eq(consumer_id))
-                    .filter(consumer::Column::RemindersEnabled.ne(enabled))
-                    .exec(txn)
-                    .await?;
-                if changed.rows_affected > 0 {
-                    let details = json!({"reminders_enabled": enabled});
-                    audit::record(txn, &ctx2, actor, "consumer.reminders", "consumer", Some(consumer_id), details)
-                        .await?;
-                }
-                Ok::<_, DbErr>(())
-            })
-        })
+    let txn = ctx.db.begin_write().await?;
+    let changed = consumer::Entity::update_many()
+        .col_expr(consumer::Column::RemindersEnabled, Expr::value(enabled))
+        .filter(consumer::Column::Id.eq(consumer_id))
+        .filter(consumer::Column::RemindersEnabled.ne(enabled))
+        .exec(&txn)
         .await?;
+    if changed.rows_affected > 0 {
+        let details = json!({"reminders_enabled": enabled});
+        audit::record(&txn, ctx, actor, "consumer.reminders", "consumer", Some(consumer_id), details).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 

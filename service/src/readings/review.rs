@@ -43,59 +43,44 @@ pub async fn correct(
     if reason.is_empty() {
         return Err(CorrectionError::NoReason);
     }
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let old =
-                    reading::Entity::find_by_id(reading_id).one(txn).await?.ok_or(CorrectionError::UnknownReading)?;
-                if !matches!(old.status, ReadingStatus::Accepted | ReadingStatus::Flagged) {
-                    return Err(CorrectionError::NotCurrent);
-                }
-                let meter =
-                    meter::Entity::find_by_id(old.meter_id).one(txn).await?.ok_or(CorrectionError::UnknownReading)?;
-                let neighbours = reading::Entity::find()
-                    .filter(reading::Column::MeterId.eq(meter.id))
-                    .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
-                    .filter(reading::Column::Id.ne(old.id))
-                    .order_by_asc(reading::Column::TakenAt)
-                    .order_by_asc(reading::Column::Id)
-                    .all(txn)
-                    .await?;
-                let (before, after): (Vec<_>, Vec<_>) = neighbours.iter().partition(|r| r.taken_at <= old.taken_at);
-                let before_values = before.last().map(|r| r.values()).unwrap_or_else(|| meter.initial_values());
-                let after_values = after.first().map(|r| r.values());
-                check_correction(meter.zone_list(), &values, &before_values, after_values.as_deref())?;
+    let txn = ctx.db.begin_write().await?;
+    let old = reading::Entity::find_by_id(reading_id).one(&txn).await?.ok_or(CorrectionError::UnknownReading)?;
+    if !matches!(old.status, ReadingStatus::Accepted | ReadingStatus::Flagged) {
+        return Err(CorrectionError::NotCurrent);
+    }
+    let meter = meter::Entity::find_by_id(old.meter_id).one(&txn).await?.ok_or(CorrectionError::UnknownReading)?;
+    let neighbours = reading::Entity::find()
+        .filter(reading::Column::MeterId.eq(meter.id))
+        .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
+        .filter(reading::Column::Id.ne(old.id))
+        .order_by_asc(reading::Column::TakenAt)
+        .order_by_asc(reading::Column::Id)
+        .all(&txn)
+        .await?;
+    let (before, after): (Vec<_>, Vec<_>) = neighbours.iter().partition(|r| r.taken_at <= old.taken_at);
+    let before_values = before.last().map(|r| r.values()).unwrap_or_else(|| meter.initial_values());
+    let after_values = after.first().map(|r| r.values());
+    check_correction(meter.zone_list(), &values, &before_values, after_values.as_deref())?;
 
-                let submission = Submission {
-                    meter_id: meter.id,
-                    values: values.clone(),
-                    source: ReadingSource::Panel,
-                    actor: Actor::Staff(staff_id),
-                    seal_intact: old.seal_intact,
-                    comment: Some(reason.clone()),
-                    photo_id: old.photo_id,
-                    idempotency_key: None,
-                    confirmed: true,
-                    taken_at: Some(old.taken_at),
-                };
-                let new = insert(txn, &ctx2, &submission, ReadingStatus::Accepted, Some(old.id)).await?;
-                set_status(txn, &old, ReadingStatus::Superseded).await?;
-                audit::record(
-                    txn,
-                    &ctx2,
-                    Actor::Staff(staff_id),
-                    "reading.correct",
-                    "reading",
-                    Some(new.id),
-                    json!({"supersedes": old.id, "old_values": old.values(), "new_values": values, "reason": reason}),
-                )
-                .await?;
-                recompute_logged(txn, &ctx2, meter.id).await?;
-                Ok(new)
-            })
-        })
-        .await
+    let submission = Submission {
+        meter_id: meter.id,
+        values: values.clone(),
+        source: ReadingSource::Panel,
+        actor: Actor::Staff(staff_id),
+        seal_intact: old.seal_intact,
+        comment: Some(reason.clone()),
+        photo_id: old.photo_id,
+        idempotency_key: None,
+        confirmed: true,
+        taken_at: Some(old.taken_at),
+    };
+    let new = insert(&txn, ctx, &submission, ReadingStatus::Accepted, Some(old.id)).await?;
+    set_status(&txn, &old, ReadingStatus::Superseded).await?;
+    let details = json!({"supersedes": old.id, "old_values": old.values(), "new_values": values, "reason": reason});
+    audit::record(&txn, ctx, Actor::Staff(staff_id), "reading.correct", "reading", Some(new.id), details).await?;
+    recompute_logged(&txn, ctx, meter.id).await?;
+    txn.commit().await?;
+    Ok(new)
 }
 
 /// An admin's decision on a flagged reading.
@@ -122,37 +107,23 @@ pub async fn review(
     decision: Decision,
     staff_id: i64,
 ) -> Result<reading::Model, ReviewError> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let reading =
-                    reading::Entity::find_by_id(reading_id).one(txn).await?.ok_or(ReviewError::UnknownReading)?;
-                if reading.status != ReadingStatus::Flagged {
-                    return Err(ReviewError::NotFlagged);
-                }
-                let status = match decision {
-                    Decision::Accept => ReadingStatus::Accepted,
-                    Decision::Reject => ReadingStatus::Rejected,
-                };
-                let updated = set_status(txn, &reading, status).await?;
-                audit::record(
-                    txn,
-                    &ctx2,
-                    Actor::Staff(staff_id),
-                    "reading.review",
-                    "reading",
-                    Some(reading.id),
-                    json!({"status": status.code()}),
-                )
-                .await?;
-                if status == ReadingStatus::Accepted {
-                    recompute_logged(txn, &ctx2, reading.meter_id).await?;
-                }
-                Ok(updated)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let reading = reading::Entity::find_by_id(reading_id).one(&txn).await?.ok_or(ReviewError::UnknownReading)?;
+    if reading.status != ReadingStatus::Flagged {
+        return Err(ReviewError::NotFlagged);
+    }
+    let status = match decision {
+        Decision::Accept => ReadingStatus::Accepted,
+        Decision::Reject => ReadingStatus::Rejected,
+    };
+    let updated = set_status(&txn, &reading, status).await?;
+    let details = json!({"status": status.code()});
+    audit::record(&txn, ctx, Actor::Staff(staff_id), "reading.review", "reading", Some(reading.id), details).await?;
+    if status == ReadingStatus::Accepted {
+        recompute_logged(&txn, ctx, reading.meter_id).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
 }
 
 async fn set_status(

@@ -6,8 +6,7 @@ use chrono::NaiveDate;
 use domain::{Phone, PlotNumber, TextKind, TooLong};
 use entities::{consumer, contract, holding, meter, meter_photo, photo, plot};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
-    IntoActiveModel, ModelTrait, NotSet, PrimaryKeyTrait, QueryFilter, Set,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, NotSet, QueryFilter, Set,
 };
 use serde_json::{Value, json};
 
@@ -15,7 +14,7 @@ use super::RegisterError;
 use super::cards::find_plot;
 use crate::Context;
 use crate::audit::{self, Actor};
-use crate::db::TxFuture;
+use crate::db::WriteTxn;
 
 /// A plot's details as the office edits them.
 #[derive(Debug, Clone)]
@@ -70,69 +69,46 @@ fn changed_fields<const N: usize>(old: [(&str, Value); N], new: [(&str, Value); 
     )
 }
 
-/// An office edit of one register row, in one transaction: loads the row (or fails with
-/// `missing`), lets `edit` check it and set the new values, stores it, and audits
-/// `{entity}.update` with the old and new values of those of `fields` that changed.
-async fn update_audited<M, const N: usize>(
+/// Stores an office edit of one register row, `edited` from `old`, in the edit's transaction, and
+/// audits `{entity}.update` with the old and new values of those of `fields` that changed.
+async fn store_audited<A, const N: usize>(
+    txn: &WriteTxn,
     ctx: &Context,
     actor: Actor,
-    entity: &'static str,
-    id: i64,
-    missing: RegisterError,
-    fields: impl Fn(&M) -> [(&'static str, Value); N] + Send + 'static,
-    edit: impl for<'c> FnOnce(&'c DatabaseTransaction, &'c M, ActiveOf<M>) -> TxFuture<'c, ActiveOf<M>, RegisterError>
-    + Send
-    + 'static,
-) -> Result<M, RegisterError>
+    (entity, id): (&str, i64),
+    old: &<A::Entity as EntityTrait>::Model,
+    edited: A,
+    fields: impl Fn(&<A::Entity as EntityTrait>::Model) -> [(&'static str, Value); N],
+) -> Result<<A::Entity as EntityTrait>::Model, RegisterError>
 where
-    M: ModelTrait + FromQueryResult + IntoActiveModel<ActiveOf<M>> + Clone + Send + Sync,
-    M::Entity: EntityTrait<Model = M>,
-    ActiveOf<M>: ActiveModelTrait<Entity = M::Entity> + ActiveModelBehavior + Send,
-    i64: Into<<<M::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let old = M::Entity::find_by_id(id).one(txn).await?.ok_or(missing)?;
-                let edited = edit(txn, &old, old.clone().into_active_model()).await?;
-                let new = edited.update(txn).await?;
-                let diff = changed_fields(fields(&old), fields(&new));
-                audit::record(txn, &ctx2, actor, &format!("{entity}.update"), entity, Some(id), diff).await?;
-                Ok(new)
-            })
-        })
-        .await
+    let new = edited.update(txn).await?;
+    let diff = changed_fields(fields(old), fields(&new));
+    audit::record(txn, ctx, actor, &format!("{entity}.update"), entity, Some(id), diff).await?;
+    Ok(new)
 }
-
-/// The active model of a model's entity.
-type ActiveOf<M> = <<M as ModelTrait>::Entity as EntityTrait>::ActiveModel;
 
 /// Adds a plot to the map without a contract yet.
 pub async fn create_plot(ctx: &Context, details: PlotDetails, actor: Actor) -> Result<plot::Model, RegisterError> {
     let (address, notes) = details.bounded()?;
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                if find_plot(txn, &details.number).await?.is_some() {
-                    return Err(RegisterError::PlotTaken(details.number));
-                }
-                let plot = plot::ActiveModel {
-                    id: NotSet,
-                    number: Set(details.number.clone()),
-                    address: Set(address),
-                    notes: Set(notes),
-                    created_at: Set(ctx2.now()),
-                }
-                .insert(txn)
-                .await?;
-                audit::record(txn, &ctx2, actor, "plot.create", "plot", Some(plot.id), json!({"number": plot.number}))
-                    .await?;
-                Ok(plot)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    if find_plot(&txn, &details.number).await?.is_some() {
+        return Err(RegisterError::PlotTaken(details.number));
+    }
+    let plot = plot::ActiveModel {
+        id: NotSet,
+        number: Set(details.number.clone()),
+        address: Set(address),
+        notes: Set(notes),
+        created_at: Set(ctx.now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(&txn, ctx, actor, "plot.create", "plot", Some(plot.id), json!({"number": plot.number})).await?;
+    txn.commit().await?;
+    Ok(plot)
 }
 
 pub async fn update_plot(
@@ -142,22 +118,22 @@ pub async fn update_plot(
     actor: Actor,
 ) -> Result<plot::Model, RegisterError> {
     let (address, notes) = details.bounded()?;
+    let txn = ctx.db.begin_write().await?;
+    let old = plot::Entity::find_by_id(plot_id).one(&txn).await?.ok_or(RegisterError::UnknownPlot)?;
+    if let Some(other) = find_plot(&txn, &details.number).await?
+        && other.id != plot_id
+    {
+        return Err(RegisterError::PlotTaken(details.number));
+    }
+    let mut plot = old.clone().into_active_model();
+    plot.number = Set(details.number);
+    plot.address = Set(address);
+    plot.notes = Set(notes);
     let fields =
         |p: &plot::Model| [("number", json!(p.number)), ("address", json!(p.address)), ("notes", json!(p.notes))];
-    update_audited(ctx, actor, "plot", plot_id, RegisterError::UnknownPlot, fields, move |txn, _, mut plot| {
-        Box::pin(async move {
-            if let Some(other) = find_plot(txn, &details.number).await?
-                && other.id != plot_id
-            {
-                return Err(RegisterError::PlotTaken(details.number));
-            }
-            plot.number = Set(details.number);
-            plot.address = Set(address);
-            plot.notes = Set(notes);
-            Ok(plot)
-        })
-    })
-    .await
+    let new = store_audited(&txn, ctx, actor, ("plot", plot_id), &old, plot, fields).await?;
+    txn.commit().await?;
+    Ok(new)
 }
 
 pub async fn update_consumer(
@@ -171,6 +147,13 @@ pub async fn update_consumer(
         return Err(RegisterError::NoName);
     }
     let notes = TextKind::Notes.optional(details.notes.as_deref())?;
+    let txn = ctx.db.begin_write().await?;
+    let old = consumer::Entity::find_by_id(consumer_id).one(&txn).await?.ok_or(RegisterError::UnknownConsumer)?;
+    let mut consumer = old.clone().into_active_model();
+    consumer.full_name = Set(full_name);
+    consumer.phone = Set(details.phone);
+    consumer.notes = Set(notes);
+    consumer.reminders_enabled = Set(details.reminders_enabled);
     let fields = |c: &consumer::Model| {
         [
             ("full_name", json!(c.full_name)),
@@ -179,24 +162,9 @@ pub async fn update_consumer(
             ("reminders_enabled", json!(c.reminders_enabled)),
         ]
     };
-    update_audited(
-        ctx,
-        actor,
-        "consumer",
-        consumer_id,
-        RegisterError::UnknownConsumer,
-        fields,
-        move |_, _, mut consumer| {
-            Box::pin(async move {
-                consumer.full_name = Set(full_name);
-                consumer.phone = Set(details.phone);
-                consumer.notes = Set(notes);
-                consumer.reminders_enabled = Set(details.reminders_enabled);
-                Ok(consumer)
-            })
-        },
-    )
-    .await
+    let new = store_audited(&txn, ctx, actor, ("consumer", consumer_id), &old, consumer, fields).await?;
+    txn.commit().await?;
+    Ok(new)
 }
 
 pub async fn update_contract(
@@ -209,36 +177,28 @@ pub async fn update_contract(
     if number.is_empty() {
         return Err(RegisterError::NoContractNumber);
     }
+    let txn = ctx.db.begin_write().await?;
+    let old = contract::Entity::find_by_id(contract_id).one(&txn).await?.ok_or(RegisterError::UnknownContract)?;
+    let taken = contract::Entity::find()
+        .filter(contract::Column::Number.eq(&number))
+        .filter(contract::Column::Id.ne(contract_id))
+        .one(&txn)
+        .await?;
+    if taken.is_some() {
+        return Err(RegisterError::ContractNumberTaken(number));
+    }
+    if let Some(closed_on) = old.closed_on
+        && closed_on < details.signed_on
+    {
+        return Err(RegisterError::ClosedBeforeSigned(details.signed_on));
+    }
+    let mut contract = old.clone().into_active_model();
+    contract.number = Set(number);
+    contract.signed_on = Set(details.signed_on);
     let fields = |c: &contract::Model| [("number", json!(c.number)), ("signed_on", json!(c.signed_on))];
-    update_audited(
-        ctx,
-        actor,
-        "contract",
-        contract_id,
-        RegisterError::UnknownContract,
-        fields,
-        move |txn, old, mut contract| {
-            Box::pin(async move {
-                let taken = contract::Entity::find()
-                    .filter(contract::Column::Number.eq(&number))
-                    .filter(contract::Column::Id.ne(contract_id))
-                    .one(txn)
-                    .await?;
-                if taken.is_some() {
-                    return Err(RegisterError::ContractNumberTaken(number));
-                }
-                if let Some(closed_on) = old.closed_on
-                    && closed_on < details.signed_on
-                {
-                    return Err(RegisterError::ClosedBeforeSigned(details.signed_on));
-                }
-                contract.number = Set(number);
-                contract.signed_on = Set(details.signed_on);
-                Ok(contract)
-            })
-        },
-    )
-    .await
+    let new = store_audited(&txn, ctx, actor, ("contract", contract_id), &old, contract, fields).await?;
+    txn.commit().await?;
+    Ok(new)
 }
 
 /// Closes a contract: no more readings are taken on it, its ledger stays. When it was the
@@ -249,50 +209,36 @@ pub async fn close_contract(
     closed_on: NaiveDate,
     actor: Actor,
 ) -> Result<contract::Model, RegisterError> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let old =
-                    contract::Entity::find_by_id(contract_id).one(txn).await?.ok_or(RegisterError::UnknownContract)?;
-                if old.closed_on.is_some() {
-                    return Err(RegisterError::AlreadyClosed(old.number));
-                }
-                if closed_on < old.signed_on {
-                    return Err(RegisterError::ClosedBeforeSigned(old.signed_on));
-                }
-                let mut contract = old.clone().into_active_model();
-                contract.closed_on = Set(Some(closed_on));
-                let closed = contract.update(txn).await?;
-                let still_open = contract::Entity::find()
-                    .filter(contract::Column::ConsumerId.eq(old.consumer_id))
-                    .filter(contract::Column::PlotId.eq(old.plot_id))
-                    .filter(contract::Column::ClosedOn.is_null())
-                    .one(txn)
-                    .await?;
-                if still_open.is_none() {
-                    holding::Entity::update_many()
-                        .col_expr(holding::Column::Until, sea_orm::sea_query::Expr::value(closed_on))
-                        .filter(holding::Column::PlotId.eq(old.plot_id))
-                        .filter(holding::Column::ConsumerId.eq(old.consumer_id))
-                        .filter(holding::Column::Until.is_null())
-                        .exec(txn)
-                        .await?;
-                }
-                audit::record(
-                    txn,
-                    &ctx2,
-                    actor,
-                    "contract.close",
-                    "contract",
-                    Some(contract_id),
-                    json!({"number": old.number, "closed_on": closed_on}),
-                )
-                .await?;
-                Ok(closed)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let old = contract::Entity::find_by_id(contract_id).one(&txn).await?.ok_or(RegisterError::UnknownContract)?;
+    if old.closed_on.is_some() {
+        return Err(RegisterError::AlreadyClosed(old.number));
+    }
+    if closed_on < old.signed_on {
+        return Err(RegisterError::ClosedBeforeSigned(old.signed_on));
+    }
+    let mut contract = old.clone().into_active_model();
+    contract.closed_on = Set(Some(closed_on));
+    let closed = contract.update(&txn).await?;
+    let still_open = contract::Entity::find()
+        .filter(contract::Column::ConsumerId.eq(old.consumer_id))
+        .filter(contract::Column::PlotId.eq(old.plot_id))
+        .filter(contract::Column::ClosedOn.is_null())
+        .one(&txn)
+        .await?;
+    if still_open.is_none() {
+        holding::Entity::update_many()
+            .col_expr(holding::Column::Until, sea_orm::sea_query::Expr::value(closed_on))
+            .filter(holding::Column::PlotId.eq(old.plot_id))
+            .filter(holding::Column::ConsumerId.eq(old.consumer_id))
+            .filter(holding::Column::Until.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    let details = json!({"number": old.number, "closed_on": closed_on});
+    audit::record(&txn, ctx, actor, "contract.close", "contract", Some(contract_id), details).await?;
+    txn.commit().await?;
+    Ok(closed)
 }
 
 pub async fn update_meter(
@@ -306,6 +252,13 @@ pub async fn update_meter(
         return Err(RegisterError::NoSerial);
     }
     let seal_number = TextKind::SealNumber.optional(details.seal_number.as_deref())?;
+    let txn = ctx.db.begin_write().await?;
+    let old = meter::Entity::find_by_id(meter_id).one(&txn).await?.ok_or(RegisterError::UnknownMeter)?;
+    let mut meter = old.clone().into_active_model();
+    meter.serial = Set(serial);
+    meter.seal_number = Set(seal_number);
+    meter.seal_checked_on = Set(details.seal_checked_on);
+    meter.verification_due = Set(details.verification_due);
     let fields = |m: &meter::Model| {
         [
             ("serial", json!(m.serial)),
@@ -314,16 +267,9 @@ pub async fn update_meter(
             ("verification_due", json!(m.verification_due)),
         ]
     };
-    update_audited(ctx, actor, "meter", meter_id, RegisterError::UnknownMeter, fields, move |_, _, mut meter| {
-        Box::pin(async move {
-            meter.serial = Set(serial);
-            meter.seal_number = Set(seal_number);
-            meter.seal_checked_on = Set(details.seal_checked_on);
-            meter.verification_due = Set(details.verification_due);
-            Ok(meter)
-        })
-    })
-    .await
+    let new = store_audited(&txn, ctx, actor, ("meter", meter_id), &old, meter, fields).await?;
+    txn.commit().await?;
+    Ok(new)
 }
 
 /// Files a stored photo (see [`crate::meters::photos::store`]) in a meter's inventory gallery.
@@ -333,27 +279,21 @@ pub async fn add_meter_photo(
     photo_id: i64,
     actor: Actor,
 ) -> Result<meter_photo::Model, RegisterError> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                meter::Entity::find_by_id(meter_id).one(txn).await?.ok_or(RegisterError::UnknownMeter)?;
-                photo::Entity::find_by_id(photo_id).one(txn).await?.ok_or(RegisterError::UnknownPhoto)?;
-                let now = ctx2.now();
-                let row = meter_photo::ActiveModel {
-                    id: NotSet,
-                    meter_id: Set(meter_id),
-                    photo_id: Set(photo_id),
-                    taken_at: Set(now),
-                    staff_id: Set(actor.staff_id()),
-                    created_at: Set(now),
-                }
-                .insert(txn)
-                .await?;
-                audit::record(txn, &ctx2, actor, "meter.photo", "meter", Some(meter_id), json!({"photo_id": photo_id}))
-                    .await?;
-                Ok(row)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    meter::Entity::find_by_id(meter_id).one(&txn).await?.ok_or(RegisterError::UnknownMeter)?;
+    photo::Entity::find_by_id(photo_id).one(&txn).await?.ok_or(RegisterError::UnknownPhoto)?;
+    let now = ctx.now();
+    let row = meter_photo::ActiveModel {
+        id: NotSet,
+        meter_id: Set(meter_id),
+        photo_id: Set(photo_id),
+        taken_at: Set(now),
+        staff_id: Set(actor.staff_id()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(&txn, ctx, actor, "meter.photo", "meter", Some(meter_id), json!({"photo_id": photo_id})).await?;
+    txn.commit().await?;
+    Ok(row)
 }

@@ -65,8 +65,10 @@ impl NewMeter {
 
 /// Signs a new contract in one transaction, creating the plot and the consumer if they are new.
 pub async fn sign_up(ctx: &Context, form: SignUp, actor: Actor) -> Result<SignedUp, RegisterError> {
-    let ctx2 = ctx.clone();
-    ctx.db.write(move |txn| Box::pin(async move { sign_up_in(txn, &ctx2, form, actor).await })).await
+    let txn = ctx.db.begin_write().await?;
+    let signed = sign_up_in(&txn, ctx, form, actor).await?;
+    txn.commit().await?;
+    Ok(signed)
 }
 
 /// [`sign_up`] inside an open transaction, for the register import that signs many at once.

@@ -226,43 +226,27 @@ pub async fn commit(
     rows: Vec<ImportRow>,
     actor: Actor,
 ) -> Result<Committed, PaymentImportError> {
-    let ctx2 = ctx.clone();
-    let file_name = file_name.to_owned();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let checked = check(txn, rows).await?;
-                if checked.iter().any(|c| c.status == Status::Unmatched) {
-                    return Err(PaymentImportError::NotClean);
-                }
-                let mut committed = Committed { stored: 0, skipped: 0, total: Kopecks::ZERO };
-                for c in checked {
-                    if c.status == Status::Matched {
-                        super::insert(txn, &ctx2, &c.row.payment, PaymentSource::Import, actor).await?;
-                        committed.stored += 1;
-                        committed.total = committed
-                            .total
-                            .checked_add(c.row.payment.amount)
-                            .map_err(|_| PaymentImportError::TotalTooLarge)?;
-                    } else {
-                        committed.skipped += 1;
-                    }
-                }
-                audit::record(
-                    txn,
-                    &ctx2,
-                    actor,
-                    "payment.import",
-                    "payment",
-                    None,
-                    json!({"file": file_name, "stored": committed.stored, "skipped": committed.skipped,
-                           "total_kopecks": committed.total.get()}),
-                )
-                .await?;
-                Ok(committed)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let checked = check(&txn, rows).await?;
+    if checked.iter().any(|c| c.status == Status::Unmatched) {
+        return Err(PaymentImportError::NotClean);
+    }
+    let mut committed = Committed { stored: 0, skipped: 0, total: Kopecks::ZERO };
+    for c in checked {
+        if c.status == Status::Matched {
+            super::insert(&txn, ctx, &c.row.payment, PaymentSource::Import, actor).await?;
+            committed.stored += 1;
+            committed.total =
+                committed.total.checked_add(c.row.payment.amount).map_err(|_| PaymentImportError::TotalTooLarge)?;
+        } else {
+            committed.skipped += 1;
+        }
+    }
+    let details = json!({"file": file_name, "stored": committed.stored, "skipped": committed.skipped,
+                         "total_kopecks": committed.total.get()});
+    audit::record(&txn, ctx, actor, "payment.import", "payment", None, details).await?;
+    txn.commit().await?;
+    Ok(committed)
 }
 
 /// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup (in

@@ -100,8 +100,10 @@ pub async fn insert(
 
 /// Records a payment entered by hand.
 pub async fn record(ctx: &Context, new: NewPayment, actor: Actor) -> Result<payment::Model, PaymentError> {
-    let ctx2 = ctx.clone();
-    ctx.db.write(move |txn| Box::pin(async move { insert(txn, &ctx2, &new, PaymentSource::Panel, actor).await })).await
+    let txn = ctx.db.begin_write().await?;
+    let payment = insert(&txn, ctx, &new, PaymentSource::Panel, actor).await?;
+    txn.commit().await?;
+    Ok(payment)
 }
 
 /// Which payments to list.

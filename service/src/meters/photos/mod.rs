@@ -45,24 +45,19 @@ pub async fn store(ctx: &Context, bytes: Vec<u8>) -> Result<photo::Model, StoreE
         created_at: Set(ctx.now()),
     };
     let sha = processed.sha256;
-    let stored = ctx
-        .db
-        .write(move |txn| {
-            Box::pin(async move {
-                // Another request may be storing the same picture at this moment: the first
-                // insert wins and both get its row.
-                photo::Entity::insert(model)
-                    .on_conflict(OnConflict::column(photo::Column::Sha256).do_nothing().to_owned())
-                    .exec_without_returning(txn)
-                    .await?;
-                photo::Entity::find()
-                    .filter(photo::Column::Sha256.eq(&sha))
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| DbErr::RecordNotFound(format!("photo {sha}")))
-            })
-        })
+    let txn = ctx.db.begin_write().await?;
+    // Another request may be storing the same picture at this moment: the first insert wins and
+    // both get its row.
+    photo::Entity::insert(model)
+        .on_conflict(OnConflict::column(photo::Column::Sha256).do_nothing().to_owned())
+        .exec_without_returning(&txn)
         .await?;
+    let stored = photo::Entity::find()
+        .filter(photo::Column::Sha256.eq(&sha))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("photo {sha}")))?;
+    txn.commit().await?;
     Ok(stored)
 }
 

@@ -78,57 +78,36 @@ pub async fn commit(
     rows: Vec<RegisterRow>,
     actor: Actor,
 ) -> Result<Counts, RegisterImportError> {
-    let ctx2 = ctx.clone();
-    let file_name = file_name.to_owned();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let checked = check(txn, rows, ctx2.today()).await?;
-                if !checked.bad.is_empty() {
-                    return Err(RegisterImportError::NotClean(checked.bad.len()));
-                }
-                let addresses = plot_addresses(&checked.rows);
-                let mut created: HashMap<ConsumerKey, i64> = HashMap::new();
-                for Checked { row, status } in &checked.rows {
-                    let Status::Create { consumer_on_file, .. } = *status else { continue };
-                    let key = row.consumer_key();
-                    let consumer = match consumer_on_file.or_else(|| created.get(&key).copied()) {
-                        Some(id) => ConsumerRef::Existing(id),
-                        None => ConsumerRef::New { full_name: row.full_name.clone(), phone: row.phone.clone() },
-                    };
-                    let address = addresses.get(&row.plot).map(|a| (*a).to_owned());
-                    let signed = sign_up_in(txn, &ctx2, row.sign_up(consumer, address), actor).await?;
-                    created.entry(key).or_insert(signed.consumer_id);
-                    if row.saldo != Kopecks::ZERO {
-                        charges::book_opening_balance(
-                            txn,
-                            &ctx2,
-                            signed.contract_id,
-                            row.saldo,
-                            row.balance_period(),
-                            actor,
-                        )
-                        .await?;
-                    }
-                }
-                let counts = checked.counts();
-                audit::record(
-                    txn,
-                    &ctx2,
-                    actor,
-                    "register.import",
-                    "contract",
-                    None,
-                    json!({"file": file_name, "contracts": counts.contracts, "plots": counts.plots,
-                           "consumers": counts.consumers, "on_file": counts.on_file,
-                           "opening_debt_kopecks": counts.opening_debt.get(),
-                           "opening_credit_kopecks": counts.opening_credit.get()}),
-                )
-                .await?;
-                Ok(counts)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let checked = check(&txn, rows, ctx.today()).await?;
+    if !checked.bad.is_empty() {
+        return Err(RegisterImportError::NotClean(checked.bad.len()));
+    }
+    let addresses = plot_addresses(&checked.rows);
+    let mut created: HashMap<ConsumerKey, i64> = HashMap::new();
+    for Checked { row, status } in &checked.rows {
+        let Status::Create { consumer_on_file, .. } = *status else { continue };
+        let key = row.consumer_key();
+        let consumer = match consumer_on_file.or_else(|| created.get(&key).copied()) {
+            Some(id) => ConsumerRef::Existing(id),
+            None => ConsumerRef::New { full_name: row.full_name.clone(), phone: row.phone.clone() },
+        };
+        let address = addresses.get(&row.plot).map(|a| (*a).to_owned());
+        let signed = sign_up_in(&txn, ctx, row.sign_up(consumer, address), actor).await?;
+        created.entry(key).or_insert(signed.consumer_id);
+        if row.saldo != Kopecks::ZERO {
+            let (amount, period) = (row.saldo, row.balance_period());
+            charges::book_opening_balance(&txn, ctx, signed.contract_id, amount, period, actor).await?;
+        }
+    }
+    let counts = checked.counts();
+    let details = json!({"file": file_name, "contracts": counts.contracts, "plots": counts.plots,
+                         "consumers": counts.consumers, "on_file": counts.on_file,
+                         "opening_debt_kopecks": counts.opening_debt.get(),
+                         "opening_credit_kopecks": counts.opening_credit.get()});
+    audit::record(&txn, ctx, actor, "register.import", "contract", None, details).await?;
+    txn.commit().await?;
+    Ok(counts)
 }
 
 /// The address each plot is created with: the first one its rows give.
