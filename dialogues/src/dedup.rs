@@ -6,7 +6,7 @@ use chrono::Duration;
 use entities::telegram_update::{ActiveModel, Column, Entity};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
-use service::Context;
+use service::{Chain, Context};
 use teloxide::types::{Update, UpdateId};
 
 /// Telegram stops redelivering long before this.
@@ -18,7 +18,7 @@ const PRUNE_EVERY: i64 = 100;
 pub async fn first_delivery(update: Update, ctx: Context) -> bool {
     record(&ctx, update.id).await.unwrap_or_else(|e| {
         // Better to risk handling an update twice than to ignore the user.
-        tracing::error!(update = update.id.0, "could not record the update id: {e}");
+        tracing::error!(update = update.id.0, "could not record the update id: {}", Chain(&e));
         true
     })
 }

@@ -19,7 +19,7 @@ mod who;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use service::Context;
+use service::{Chain, Context};
 use teloxide::dispatching::dialogue::{ErasedStorage, Storage};
 use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateHandler};
 use teloxide::dptree::case;
@@ -186,7 +186,9 @@ fn apologising(tree: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerError>
                 let (bot, update) = (deps.try_get::<Bot>(), deps.try_get::<Update>());
                 let flow = tree.execute(deps, cont).await;
                 let ControlFlow::Break(Err(error)) = flow else { return flow };
-                tracing::error!(update = update.as_ref().map(|u| u.id.0), "handling an update failed: {error}");
+                // The whole chain: a service error's `Display` is only what the user is told.
+                let update_id = update.as_ref().map(|u| u.id.0);
+                tracing::error!(update = update_id, "handling an update failed: {}", Chain(&*error));
                 if let (Some(bot), Some(chat)) = (bot, update.as_ref().and_then(|u| u.chat()))
                     && let Err(e) = bot.send_message(chat.id, text::SOMETHING_WRONG).await
                 {

@@ -3,8 +3,8 @@
 
 use domain::ReadingSource;
 use entities::{consumer, staff};
-use service::Context;
 use service::audit::Actor;
+use service::{Chain, Context};
 use teloxide::types::{Update, UserId};
 
 use crate::state::{Mode, State};
@@ -82,7 +82,7 @@ pub async fn who(update: Update, ctx: Context) -> Option<Who> {
     match service::access::telegram::identify(ctx.db.conn(), id).await {
         Ok(identity) => Some(Who::new(id, identity)),
         Err(e) => {
-            tracing::error!(telegram_id = id, "could not identify the sender: {e}");
+            tracing::error!(telegram_id = id, "could not identify the sender: {}", Chain(&e));
             None
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use maud::html;
 use poem::http::StatusCode;
 use poem::{Endpoint, Error, IntoResponse, Request, Response};
+use service::Chain;
 
 use service::access::staff::AccountError;
 use service::ledger::payments::PaymentError;
@@ -40,9 +41,12 @@ pub fn page_response(status: StatusCode, title: &str, message: &str) -> Response
     body.into_response().with_status(status).into_response()
 }
 
-/// An unexpected failure: logged in full, shown as a polite page without details.
-pub fn internal(e: impl std::fmt::Display) -> Error {
-    tracing::error!("{e}");
+/// A failure that is not the user's — the database, the disk, a bug: the panel's one way to
+/// answer one, pages, forms, the API and the session store alike. It is logged here with its
+/// whole chain of causes ([`Chain`]: the `Display` of a service's `Internal` is only the polite
+/// message), and answered with the polite 500 page, which the API turns into its JSON answer.
+pub fn internal(e: impl std::error::Error + 'static) -> Error {
+    tracing::error!("{}", Chain(&e));
     Error::from_response(page_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Внутренняя ошибка",
@@ -85,7 +89,7 @@ pub async fn in_russian<E: Endpoint>(endpoint: Arc<E>, req: Request) -> poem::Re
     match endpoint.call(req).await {
         Ok(output) => Ok(output.into_response()),
         Err(e) if api || e.is_from_response() => Err(e),
-        Err(e) if e.status().is_server_error() => Ok(internal(error_chain(&e)).into_response()),
+        Err(e) if e.status().is_server_error() => Ok(internal(e).into_response()),
         Err(e) => {
             tracing::info!(status = %e.status(), "refused: {e}");
             Ok(refusal_page(e.status()))
@@ -100,7 +104,7 @@ pub fn found<T>(lookup: Result<Option<T>, sea_orm::DbErr>) -> poem::Result<T> {
 
 /// A service error: the user's mistake, whose message is shown on the form (next to the field
 /// it is about, if any), or an internal failure, which becomes the 500 page.
-pub trait Refusal: std::error::Error {
+pub trait Refusal: std::error::Error + 'static {
     fn is_internal(&self) -> bool;
 
     /// The form field the refusal is about. Forms name their fields alike (`number`, `amount`…).
@@ -174,17 +178,5 @@ refusals!(
 
 /// The message to show for a refusal; an internal failure is logged and becomes the 500 page.
 pub fn refusal(e: impl Refusal) -> poem::Result<String> {
-    if e.is_internal() { Err(internal(error_chain(&e))) } else { Ok(e.to_string()) }
-}
-
-/// The whole chain of an error, for the log (the Display of `Internal` is the user's message).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    if e.is_internal() { Err(internal(e)) } else { Ok(e.to_string()) }
 }

@@ -15,7 +15,7 @@ use service::register::import::plan::{Counts, Preview, Status};
 use service::register::import::read::{RegisterRow, SCHEMA};
 
 use crate::auth::Admin;
-use crate::error::{error_chain, internal, refusal};
+use crate::error::{internal, refusal};
 use crate::forms::{Errors, date_text, done, invalid};
 use crate::imports::{ConfirmForm, ImportScreen, errors_section, uploaded_file};
 use crate::layout;
@@ -68,7 +68,7 @@ pub fn show(user: Admin) -> Markup {
 
 #[handler]
 pub fn template(_user: Admin) -> Result<Response> {
-    let bytes = reports::template::register_template().map_err(|e| internal(error_chain(&e)))?;
+    let bytes = reports::template::register_template().map_err(internal)?;
     Ok(attachment(bytes, "register-template.xlsx"))
 }
 

@@ -14,6 +14,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use service::Context;
 
+use crate::error::internal;
+
 /// The session entry holding the logged-in staff member's id.
 pub const STAFF_ID: &str = "staff_id";
 /// The session entry holding the account's epoch when the session was opened (see
@@ -31,11 +33,6 @@ impl DbSessionStorage {
     pub fn new(ctx: Context) -> Self {
         DbSessionStorage { ctx }
     }
-}
-
-fn internal(e: impl std::fmt::Display) -> poem::Error {
-    tracing::error!("session storage: {e}");
-    poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl SessionStorage for DbSessionStorage {

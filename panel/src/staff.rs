@@ -13,7 +13,7 @@ use service::access::staff::{AccountError, NewStaff};
 use service::access::telegram::LinkTarget;
 
 use crate::auth::{Admin, start_session};
-use crate::error::{error_chain, found, internal};
+use crate::error::{found, internal};
 use crate::forms::{
     Errors, done, invalid, moment_text, password_field, require_choice, required_text_field, select_field,
 };
@@ -280,8 +280,7 @@ pub async fn issue_token(
     Path(id): Path<i64>,
 ) -> Result<Markup> {
     let member = load(&ctx, id).await?;
-    let token =
-        service::access::staff::issue_api_token(&ctx, id, user.actor()).await.map_err(|e| internal(error_chain(&e)))?;
+    let token = service::access::staff::issue_api_token(&ctx, id, user.actor()).await.map_err(internal)?;
     let api = config.public_url.join("api/plots").map(|u| u.to_string()).unwrap_or_default();
     Ok(layout::page(
         &user,

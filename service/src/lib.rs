@@ -30,7 +30,7 @@ use domain::Period;
 
 pub use clock::{Clock, ManualClock};
 pub use db::Db;
-pub use error::Internal;
+pub use error::{Chain, Internal};
 pub use settings::Settings;
 
 /// What every service function needs: the database, the settings and the time, and this

@@ -30,7 +30,7 @@ use service::readings::history::ReadingFilter;
 use service::readings::{Submission, SubmitError, history};
 use service::register::lists;
 use service::register::lists::RegisterFilter;
-use service::{Context, ledger};
+use service::{Context, Internal, ledger};
 
 use crate::auth::{Access, AdminOnly, Authorized, Office, Policy};
 use objects::*;
@@ -481,7 +481,7 @@ impl Api {
             Err(SubmitError::NeedsConfirmation(warning)) => {
                 return Ok(ReadingCreated::NeedsConfirmation(ApiError::json(warning)));
             }
-            Err(SubmitError::Internal(e)) => return Err(Refusal::internal(crate::error::error_chain(&e))),
+            Err(SubmitError::Internal(e)) => return Err(Refusal::internal(e)),
             Err(e) => return Ok(ReadingCreated::Invalid(ApiError::json(e.to_string()))),
         };
         let duplicate = recorded.duplicate;
@@ -490,7 +490,7 @@ impl Api {
             .into_iter()
             .next()
             .map(ReadingOut::from)
-            .ok_or_else(|| Refusal::internal("a stored reading has no meter"))?;
+            .ok_or_else(|| Refusal::internal(Internal(anyhow::anyhow!("a stored reading has no meter"))))?;
         Ok(if duplicate { ReadingCreated::Repeated(Json(out)) } else { ReadingCreated::Created(Json(out)) })
     }
 
@@ -552,7 +552,7 @@ impl Api {
         };
         let stored = match service::ledger::payments::record(&ctx, payment, user.0.actor()).await {
             Ok(stored) => stored,
-            Err(PaymentError::Internal(e)) => return Err(Refusal::internal(crate::error::error_chain(&e))),
+            Err(PaymentError::Internal(e)) => return Err(Refusal::internal(e)),
             Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(e.to_string()))),
         };
         let rows = ledger::payments::rows(ctx.db.conn(), vec![stored]).await.map_err(Refusal::internal)?;
@@ -560,7 +560,7 @@ impl Api {
             .into_iter()
             .next()
             .map(PaymentOut::from)
-            .ok_or_else(|| Refusal::internal("a stored payment has no contract"))?;
+            .ok_or_else(|| Refusal::internal(Internal(anyhow::anyhow!("a stored payment has no contract"))))?;
         Ok(PaymentCreated::Created(Json(out)))
     }
 
