@@ -50,7 +50,7 @@ impl Page {
         self
     }
 
-    /// The number next to `label` in a details table: «<label></th><td class="num">N».
+    /// The number next to `label` in a details table: `<label></th><td class="num">N`.
     pub fn number_after(&self, label: &str) -> usize {
         let start = self.body.find(label).unwrap_or_else(|| panic!("no «{label}» in:\n{}", self.body)) + label.len();
         let digits: String = self.body[start..]
