@@ -23,7 +23,7 @@ const PAYER_NAME_MAX_CHARS: usize = 60;
 /// The rendered picture's side at the least: with the largest code a 512-byte string needs
 /// (version 18, 97 modules with the quiet zone) that is 7 pixels a module, so at 300 dpi it prints
 /// 5.7 cm wide — well over the 3 cm a phone camera needs — and stays sharp when scaled down to that.
-const MIN_SIDE_PX: u32 = 600;
+pub const MIN_SIDE_PX: u32 = 600;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QrError {

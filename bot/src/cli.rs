@@ -10,7 +10,8 @@ use anyhow::{Context as _, bail, ensure};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use domain::{Period, Role};
 use service::audit::Actor;
-use service::register_import::{self, Counts};
+use service::register::import;
+use service::register::import::plan::Counts;
 use service::spreadsheet::MAX_FILE_BYTES;
 use service::{Clock, Context};
 
@@ -128,20 +129,20 @@ impl Cli {
                     Ok(password) => password,
                     Err(_) => rpassword::prompt_password(format!("Пароль для {login}: "))?,
                 };
-                let new = service::staff::NewStaff {
+                let new = service::access::staff::NewStaff {
                     full_name: name.unwrap_or_else(|| login.clone()),
                     login,
                     role,
                     password,
                 };
-                let account = service::staff::create(&ctx, new, Actor::System).await?;
+                let account = service::access::staff::create(&ctx, new, Actor::System).await?;
                 println!("Создан сотрудник {} ({})", account.login, account.role);
             }
             Command::LinkCode { plot } => {
                 let ctx = context(&config).await?;
                 let number = domain::PlotNumber::parse(&plot)?;
-                let card = match service::inventory::find_plot(ctx.db.conn(), &number).await? {
-                    Some(plot) => service::inventory::plot_card(ctx.db.conn(), plot.id).await?,
+                let card = match service::register::cards::find_plot(ctx.db.conn(), &number).await? {
+                    Some(plot) => service::register::cards::plot_card(ctx.db.conn(), plot.id).await?,
                     None => None,
                 }
                 .with_context(|| format!("участок {number} не найден"))?;
@@ -150,8 +151,12 @@ impl Cli {
                 let [consumer_id] = consumers[..] else {
                     bail!("на участке {number} {} потребителей с договорами; код выдаётся в панели", consumers.len());
                 };
-                let code =
-                    service::links::issue_code(&ctx, service::links::LinkTarget::Consumer(consumer_id), None).await?;
+                let code = service::access::telegram::issue_code(
+                    &ctx,
+                    service::access::telegram::LinkTarget::Consumer(consumer_id),
+                    None,
+                )
+                .await?;
                 println!(
                     "Код: {}\nДействует до: {}",
                     code.code,
@@ -214,7 +219,7 @@ async fn import_register(ctx: &Context, path: &Path, commit: bool) -> anyhow::Re
         .and_then(|file| file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
         .with_context(|| format!("reading {}", path.display()))?;
     let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
-    let preview = register_import::preview(ctx, &file_name, bytes).await?;
+    let preview = import::preview(ctx, &file_name, bytes).await?;
     let counts = preview.counts();
     println!("Файл «{file_name}»");
     println!("{}", created(counts, "Будет создано"));
@@ -229,7 +234,7 @@ async fn import_register(ctx: &Context, path: &Path, commit: bool) -> anyhow::Re
     if !preview.can_commit() {
         println!("Загружать нечего: все договоры файла уже в учёте.");
     } else if commit {
-        let counts = register_import::commit(ctx, &file_name, preview.into_rows(), Actor::System).await?;
+        let counts = import::commit(ctx, &file_name, preview.into_rows(), Actor::System).await?;
         println!("{}", created(counts, "Загружено"));
     } else {
         println!("Это проверка, ничего не записано. Чтобы загрузить, добавьте --commit.");

@@ -55,9 +55,10 @@ impl App {
         let db = open_database(&config).await?;
         tracing::info!(database = %service::db::redact(&config.database_url), "database ready");
         let ctx = Context::new(db, config.settings(), clock);
-        if let Some(password) = service::staff::ensure_bootstrap_admin(&ctx, config.bootstrap_admin_password.clone())
-            .await
-            .context("creating the first admin")?
+        if let Some(password) =
+            service::access::staff::ensure_bootstrap_admin(&ctx, config.bootstrap_admin_password.clone())
+                .await
+                .context("creating the first admin")?
         {
             tracing::warn!(
                 "created the first admin account: login «admin», password «{password}». \

@@ -70,9 +70,9 @@ async fn acknowledged_readings_survive_kill_9() {
         let db = Db::open(&url).await.unwrap();
         let ctx = Context::new(db, Settings::with_photo_dir(dir.path().join("photos")), Clock::system());
         service::demo::generate(&ctx, service::demo::DemoSpec { plots: 60, months: 2, seed: 9 }).await.unwrap();
-        let admin = service::staff::create(
+        let admin = service::access::staff::create(
             &ctx,
-            service::staff::NewStaff {
+            service::access::staff::NewStaff {
                 login: "admin".into(),
                 full_name: "Админ".into(),
                 role: Role::Admin,
@@ -82,10 +82,11 @@ async fn acknowledged_readings_survive_kill_9() {
         )
         .await
         .unwrap();
-        let token = service::staff::issue_api_token(&ctx, admin.id).await.unwrap();
+        let token =
+            service::access::staff::issue_api_token(&ctx, admin.id, service::audit::Actor::System).await.unwrap();
         let meters = meter::Entity::find().all(ctx.db.conn()).await.unwrap();
         let ids: Vec<i64> = meters.iter().map(|m| m.id).collect();
-        let last = service::readings::last_accepted(ctx.db.conn(), &ids).await.unwrap();
+        let last = service::register::cards::last_accepted(ctx.db.conn(), &ids).await.unwrap();
         let next: Vec<(i64, Vec<String>)> = meters
             .iter()
             .map(|m| {

@@ -6,7 +6,7 @@ use chrono::Duration;
 use entities::telegram_update::{ActiveModel, Column, Entity};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
-use service::Context;
+use service::{Chain, Context};
 use teloxide::types::{Update, UpdateId};
 
 /// Telegram stops redelivering long before this.
@@ -18,7 +18,7 @@ const PRUNE_EVERY: i64 = 100;
 pub async fn first_delivery(update: Update, ctx: Context) -> bool {
     record(&ctx, update.id).await.unwrap_or_else(|e| {
         // Better to risk handling an update twice than to ignore the user.
-        tracing::error!(update = update.id.0, "could not record the update id: {e}");
+        tracing::error!(update = update.id.0, "could not record the update id: {}", Chain(&e));
         true
     })
 }
@@ -27,21 +27,17 @@ pub async fn first_delivery(update: Update, ctx: Context) -> bool {
 async fn record(ctx: &Context, UpdateId(id): UpdateId) -> Result<bool, DbErr> {
     let id = i64::from(id);
     let now = ctx.now();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let row = ActiveModel { update_id: Set(id), received_at: Set(now) };
-                let inserted = Entity::insert(row)
-                    .on_conflict(OnConflict::column(Column::UpdateId).do_nothing().to_owned())
-                    .exec_without_returning(txn)
-                    .await?;
-                if id % PRUNE_EVERY == 0 {
-                    Entity::delete_many().filter(Column::ReceivedAt.lt(now - KEEP)).exec(txn).await?;
-                }
-                Ok(inserted == 1)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let row = ActiveModel { update_id: Set(id), received_at: Set(now) };
+    let inserted = Entity::insert(row)
+        .on_conflict(OnConflict::column(Column::UpdateId).do_nothing().to_owned())
+        .exec_without_returning(&txn)
+        .await?;
+    if id % PRUNE_EVERY == 0 {
+        Entity::delete_many().filter(Column::ReceivedAt.lt(now - KEEP)).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(inserted == 1)
 }
 
 #[cfg(test)]

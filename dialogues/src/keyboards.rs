@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use entities::plot;
-use service::inventory::{MeterCard, PlotCard};
+use service::register::cards::{MeterCard, PlotCard};
 use teloxide::types::{
     ButtonRequest, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup, KeyboardRemove,
     ReplyMarkup,

@@ -6,8 +6,10 @@ mod consumer;
 mod controller;
 mod dedup;
 mod keyboards;
+mod plot;
 mod reading;
 mod reminders;
+mod replies;
 mod report;
 mod state;
 mod storage;
@@ -17,7 +19,7 @@ mod who;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use service::Context;
+use service::{Chain, Context};
 use teloxide::dispatching::dialogue::{ErasedStorage, Storage};
 use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateHandler};
 use teloxide::dptree::case;
@@ -78,7 +80,7 @@ fn gate() -> UpdateHandler<HandlerError> {
     dptree::filter_async(dedup::first_delivery)
         .branch(
             dptree::filter(|update: Update| update.chat().is_some_and(|c| !c.is_private()))
-                .endpoint(consumer::private_only),
+                .endpoint(replies::private_only),
         )
         .filter_map_async(who::who)
         .enter_dialogue::<Update, ErasedStorage<State>, State>()
@@ -87,28 +89,28 @@ fn gate() -> UpdateHandler<HandlerError> {
 fn messages() -> UpdateHandler<HandlerError> {
     let commands = teloxide::filter_command::<Command, _>()
         .branch(case![Command::Start(code)].endpoint(consumer::start))
-        .branch(case![Command::Help].endpoint(consumer::help))
-        .branch(case![Command::Cancel].endpoint(consumer::cancel))
+        .branch(case![Command::Help].endpoint(replies::help))
+        .branch(case![Command::Cancel].endpoint(replies::cancel))
         .branch(case![Command::Controller].endpoint(controller::enter))
         .branch(case![Command::Report(month)].endpoint(report::report))
         .branch(case![Command::Reminders].endpoint(reminders::show));
     let menu = dptree::filter_map(|msg: Message| msg.text().and_then(MenuButton::parse))
-        .branch(case![MenuButton::Help].endpoint(consumer::help))
+        .branch(case![MenuButton::Help].endpoint(replies::help))
         .branch(
             dptree::filter_map(|who: Who| who.consumer)
                 .branch(case![MenuButton::Debt].endpoint(consumer::debt))
                 .branch(case![MenuButton::SendReading].endpoint(consumer::send_reading))
                 .branch(case![MenuButton::History].endpoint(consumer::history)),
         )
-        .endpoint(consumer::not_a_consumer);
+        .endpoint(replies::not_a_consumer);
     dptree::entry()
         .branch(commands)
         .branch(dptree::filter(|msg: Message| msg.contact().is_some()).endpoint(consumer::contact))
-        .branch(dptree::filter(lost_access).endpoint(consumer::access_lost))
-        .branch(dptree::filter(|who: Who| !who.is_known()).endpoint(consumer::stranger))
+        .branch(dptree::filter(lost_access).endpoint(replies::access_lost))
+        .branch(dptree::filter(|who: Who| !who.is_known()).endpoint(replies::stranger))
         .branch(
             dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/')))
-                .endpoint(consumer::unknown_command),
+                .endpoint(replies::unknown_command),
         )
         // The menu works in every state, so a menu button is never taken for a typed value.
         .branch(menu)
@@ -116,14 +118,14 @@ fn messages() -> UpdateHandler<HandlerError> {
         .branch(case![State::Values(draft)].chain(author()).endpoint(reading::value))
         .branch(case![State::SealComment(draft)].endpoint(reading::seal_comment))
         .branch(case![State::Photo(draft)].chain(author()).endpoint(reading::photo))
-        .endpoint(consumer::unexpected)
+        .endpoint(replies::unexpected)
 }
 
 fn callbacks() -> UpdateHandler<HandlerError> {
     let pressed = dptree::filter_map(|q: CallbackQuery| q.data.as_deref().and_then(Callback::parse))
         // From a reminder, maybe weeks old: it leaves the dialogue where it is.
         .branch(case![Callback::Reminders { on }].filter_map(|who: Who| who.consumer).endpoint(reminders::switch))
-        .branch(dptree::filter(lost_access).endpoint(consumer::access_lost))
+        .branch(dptree::filter(lost_access).endpoint(replies::access_lost))
         .branch(
             case![State::PickMeter]
                 .filter_map(|who: Who| who.consumer)
@@ -145,7 +147,7 @@ fn callbacks() -> UpdateHandler<HandlerError> {
                 .branch(case![Callback::Confirm].endpoint(reading::confirm))
                 .branch(case![Callback::Fix].endpoint(reading::fix)),
         );
-    dptree::inspect_async(acknowledge).branch(pressed).endpoint(consumer::stale_button)
+    dptree::inspect_async(acknowledge).branch(pressed).endpoint(replies::stale_button)
 }
 
 /// Whether the sender's link or role no longer allows the state they are in.
@@ -184,7 +186,9 @@ fn apologising(tree: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerError>
                 let (bot, update) = (deps.try_get::<Bot>(), deps.try_get::<Update>());
                 let flow = tree.execute(deps, cont).await;
                 let ControlFlow::Break(Err(error)) = flow else { return flow };
-                tracing::error!(update = update.as_ref().map(|u| u.id.0), "handling an update failed: {error}");
+                // The whole chain: a service error's `Display` is only what the user is told.
+                let update_id = update.as_ref().map(|u| u.id.0);
+                tracing::error!(update = update_id, "handling an update failed: {}", Chain(&*error));
                 if let (Some(bot), Some(chat)) = (bot, update.as_ref().and_then(|u| u.chat()))
                     && let Err(e) = bot.send_message(chat.id, text::SOMETHING_WRONG).await
                 {

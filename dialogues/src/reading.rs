@@ -4,17 +4,18 @@
 
 use domain::{MeterValue, TextKind};
 use entities::photo;
-use service::inventory::{self, MeterCard};
-use service::photos::{PhotoError, StoreError};
-use service::readings::{self, Submission, SubmitError};
-use service::{Context, Internal};
+use service::meters::photos::{PhotoError, StoreError};
+use service::readings::{Submission, SubmitError};
+use service::register::cards;
+use service::register::cards::MeterCard;
+use service::{Context, Internal, readings};
 use teloxide::net::Download;
 use teloxide::prelude::*;
 use teloxide::types::FileMeta;
 
 use crate::state::{ChatDialogue, Draft, Mode, State};
 use crate::who::Author;
-use crate::{HandlerResult, controller, keyboards, say, text};
+use crate::{HandlerResult, keyboards, plot, say, text};
 
 const MIB: usize = 1024 * 1024;
 /// Bots may download at most 20 MB through getFile.
@@ -45,7 +46,7 @@ pub async fn value(
         Some(Err(e)) => return say(&bot, msg.chat.id, e.to_string()).await,
         None => return say(&bot, msg.chat.id, text::SEND_NUMBER).await,
     };
-    let Some(card) = inventory::meter_card(ctx.db.conn(), draft.meter_id).await? else {
+    let Some(card) = cards::meter_card(ctx.db.conn(), draft.meter_id).await? else {
         return done(&bot, &dialogue, &ctx, draft.mode, text::METER_UNAVAILABLE).await;
     };
     draft.values.push(value);
@@ -158,7 +159,7 @@ async fn store_photo(bot: &Bot, ctx: &Context, files: &[&FileMeta]) -> Result<ph
     }
     let mut bytes = Vec::new();
     bot.download_file(&file.path, &mut bytes).await.map_err(|e| Internal(e.into()))?;
-    service::photos::store(ctx, bytes).await
+    service::meters::photos::store(ctx, bytes).await
 }
 
 /// Shows the summary with «Подтвердить / Исправить», checking the values again: the warning
@@ -170,7 +171,7 @@ async fn summarise(
     mut draft: Draft,
     author: Author,
 ) -> HandlerResult {
-    let Some(card) = inventory::meter_card(ctx.db.conn(), draft.meter_id).await? else {
+    let Some(card) = cards::meter_card(ctx.db.conn(), draft.meter_id).await? else {
         return done(bot, dialogue, ctx, draft.mode, text::METER_UNAVAILABLE).await;
     };
     let verdict = match readings::check(ctx, &submission(&draft, author, dialogue)).await {
@@ -212,7 +213,7 @@ pub async fn fix(bot: Bot, dialogue: ChatDialogue, ctx: Context, draft: Draft) -
 
 /// Asks for the draft's values again, from the first one.
 async fn restart(bot: &Bot, dialogue: &ChatDialogue, ctx: &Context, draft: Draft) -> HandlerResult {
-    match inventory::meter_card(ctx.db.conn(), draft.meter_id).await? {
+    match cards::meter_card(ctx.db.conn(), draft.meter_id).await? {
         Some(card) => ask_value(bot, dialogue, &card, Draft { values: Vec::new(), ..draft }).await,
         None => done(bot, dialogue, ctx, draft.mode, text::METER_UNAVAILABLE).await,
     }
@@ -261,7 +262,7 @@ async fn done(
         }
         Mode::Controller { plot_id } => {
             say(bot, dialogue.chat_id(), message).await?;
-            controller::show_plot(bot, dialogue, ctx, plot_id).await
+            plot::show(bot, dialogue, ctx, plot_id).await
         }
     }
 }

@@ -35,6 +35,6 @@ pub async fn switch(
     on: bool,
 ) -> HandlerResult {
     let actor = Actor::Consumer { consumer_id: consumer.id, telegram_user_id: who.telegram_id };
-    service::reminders::set_enabled(&ctx, consumer.id, on, actor).await?;
+    service::readings::reminders::set_enabled(&ctx, consumer.id, on, actor).await?;
     say(&bot, dialogue.chat_id(), if on { text::REMINDERS_ON } else { text::REMINDERS_OFF }).await
 }

@@ -67,7 +67,7 @@ pub struct Draft {
 impl Draft {
     pub fn new(mode: Mode, meter_id: i64) -> Draft {
         Draft {
-            nonce: service::staff::random_token(12),
+            nonce: service::access::secrets::random_token(12),
             mode,
             meter_id,
             values: Vec::new(),

@@ -32,10 +32,9 @@ where
 
     fn remove_dialogue(self: Arc<Self>, ChatId(chat_id): ChatId) -> BoxFuture<'static, Result<(), DbErr>> {
         Box::pin(async move {
-            self.ctx
-                .db
-                .write(move |txn| Box::pin(async move { Entity::delete_by_id(chat_id).exec(txn).await.map(drop) }))
-                .await
+            let txn = self.ctx.db.begin_write().await?;
+            Entity::delete_by_id(chat_id).exec(&txn).await?;
+            txn.commit().await
         })
     }
 
@@ -45,14 +44,9 @@ where
             let row = ActiveModel { chat_id: Set(chat_id), state: Set(state), updated_at: Set(self.ctx.now()) };
             let upsert =
                 OnConflict::column(Column::ChatId).update_columns([Column::State, Column::UpdatedAt]).to_owned();
-            self.ctx
-                .db
-                .write(move |txn| {
-                    Box::pin(async move {
-                        Entity::insert(row).on_conflict(upsert).exec_without_returning(txn).await.map(drop)
-                    })
-                })
-                .await
+            let txn = self.ctx.db.begin_write().await?;
+            Entity::insert(row).on_conflict(upsert).exec_without_returning(&txn).await?;
+            txn.commit().await
         })
     }
 

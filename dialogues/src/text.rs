@@ -9,9 +9,9 @@ use chrono_tz::Tz;
 use domain::period::PeriodError;
 use domain::{Kopecks, MeterValue, Period, ReadingStatus, Zone};
 use entities::{plot, reading};
-use service::debt::Statement;
-use service::inventory::{MeterCard, PlotCard};
+use service::ledger::debt::Statement;
 use service::readings::Recorded;
+use service::register::cards::{MeterCard, PlotCard};
 use teloxide::utils::command::BotCommands;
 
 use crate::Command;

@@ -3,8 +3,8 @@
 
 use domain::ReadingSource;
 use entities::{consumer, staff};
-use service::Context;
 use service::audit::Actor;
+use service::{Chain, Context};
 use teloxide::types::{Update, UserId};
 
 use crate::state::{Mode, State};
@@ -26,7 +26,7 @@ pub struct Author {
 }
 
 impl Who {
-    pub fn new(telegram_id: i64, identity: service::links::Identity) -> Who {
+    pub fn new(telegram_id: i64, identity: service::access::telegram::Identity) -> Who {
         Who { telegram_id, consumer: identity.consumer, staff: identity.staff }
     }
 
@@ -79,10 +79,10 @@ pub fn telegram_id(user: UserId) -> i64 {
 /// failure is logged and the update dropped, as teloxide does when the dialogue cannot be read.
 pub async fn who(update: Update, ctx: Context) -> Option<Who> {
     let id = telegram_id(update.from()?.id);
-    match service::links::identify(ctx.db.conn(), id).await {
+    match service::access::telegram::identify(ctx.db.conn(), id).await {
         Ok(identity) => Some(Who::new(id, identity)),
         Err(e) => {
-            tracing::error!(telegram_id = id, "could not identify the sender: {e}");
+            tracing::error!(telegram_id = id, "could not identify the sender: {}", Chain(&e));
             None
         }
     }

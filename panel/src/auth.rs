@@ -3,6 +3,7 @@
 //! handler's signature and is checked on the server for every request.
 
 use std::marker::PhantomData;
+use std::ops::Deref;
 
 use domain::Role;
 use entities::staff;
@@ -13,19 +14,15 @@ use poem::{Error, FromRequest, IntoResponse, Request, RequestBody, Result};
 use service::Context;
 
 use crate::csrf;
-use crate::layout::Flash;
-
-/// The session entry holding the logged-in staff member's id.
-pub const STAFF_ID: &str = "staff_id";
-/// The session entry holding the account's epoch when the session was opened (see
-/// [`service::staff::session_holder`]).
-const STAFF_EPOCH: &str = "staff_epoch";
+use crate::error::is_api;
+use crate::layout::{CSRF_FIELD, Flash, Viewer};
+use crate::session::{STAFF_EPOCH, STAFF_ID};
 
 /// Opens a session for `staff` under a new id (at login, and after a password change has ended
 /// the old sessions): a session id planted before is useless, and the form token is new.
 pub fn start_session(session: &Session, staff: &staff::Model) {
     session.renew();
-    session.remove(csrf::FIELD);
+    session.remove(CSRF_FIELD);
     session.set(STAFF_ID, staff.id);
     session.set(STAFF_EPOCH, staff.session_epoch);
 }
@@ -57,38 +54,25 @@ impl Policy for AnyStaff {
     const ROLES: &'static [Role] = &[Role::Admin, Role::Accountant, Role::Controller];
 }
 
-/// An active staff member allowed by policy `P`, with what a page needs to render for them.
+/// An active staff member allowed by policy `P`: the [`Viewer`] a page is drawn for, proven to
+/// hold one of `P`'s roles.
 pub struct Authorized<P: Policy> {
-    pub staff: staff::Model,
-    /// The session's CSRF token, for forms (empty for API token requests, which need none).
-    pub csrf: String,
-    /// A message left by the previous request (after a redirect), shown once.
-    pub flash: Option<Flash>,
+    viewer: Viewer,
     policy: PhantomData<P>,
 }
 
 impl<P: Policy> Authorized<P> {
-    pub fn id(&self) -> i64 {
-        self.staff.id
-    }
-
-    pub fn role(&self) -> Role {
-        self.staff.role
-    }
-
-    /// Admins see the buttons that change the register; others see it read-only.
-    pub fn is_admin(&self) -> bool {
-        self.staff.role == Role::Admin
-    }
-
     pub fn actor(&self) -> service::audit::Actor {
         service::audit::Actor::Staff(self.staff.id)
     }
 }
 
-/// Routes nested under `/api` see their path without the prefix, hence the original URI.
-pub(crate) fn is_api(req: &Request) -> bool {
-    req.original_uri().path().starts_with("/api")
+impl<P: Policy> Deref for Authorized<P> {
+    type Target = Viewer;
+
+    fn deref(&self) -> &Viewer {
+        &self.viewer
+    }
 }
 
 /// Not logged in: pages send the browser to the login form (and back afterwards), the API says 401.
@@ -120,7 +104,7 @@ pub fn urlencode(s: &str) -> String {
 async fn current_staff(req: &Request, ctx: &Context) -> Result<Option<(staff::Model, String, Option<Flash>)>> {
     let conn = ctx.db.conn();
     if let Some(token) = req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")) {
-        let staff = service::staff::by_api_token(conn, token.trim()).await.map_err(crate::error::internal)?;
+        let staff = service::access::staff::by_api_token(conn, token.trim()).await.map_err(crate::error::internal)?;
         return Ok(staff.map(|s| (s, String::new(), None)));
     }
     let Some(session) = req.extensions().get::<Session>() else {
@@ -131,7 +115,8 @@ async fn current_staff(req: &Request, ctx: &Context) -> Result<Option<(staff::Mo
     };
     // Checked at every request: a deactivated account, or a password changed since, ends the
     // session even where its row outlived the service's clean-up.
-    let Some(staff) = service::staff::session_holder(conn, id, epoch).await.map_err(crate::error::internal)? else {
+    let Some(staff) = service::access::staff::session_holder(conn, id, epoch).await.map_err(crate::error::internal)?
+    else {
         return Ok(None);
     };
     // API calls leave the flash for the next page.
@@ -147,7 +132,7 @@ impl<'a, P: Policy> FromRequest<'a> for Authorized<P> {
             tracing::warn!(login = %staff.login, path = %req.original_uri().path(), "refused: role {}", staff.role.code());
             return Err(forbidden(req));
         }
-        Ok(Authorized { staff, csrf, flash, policy: PhantomData })
+        Ok(Authorized { viewer: Viewer { staff, csrf, flash }, policy: PhantomData })
     }
 }
 

@@ -9,10 +9,10 @@ use poem::{Response, Result, handler};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 use service::Context;
-use service::debt::Scope;
-use service::inventory::{self, ConsumerDetails};
-use service::links::LinkTarget;
-use service::listing;
+use service::access::telegram::LinkTarget;
+use service::ledger::debt::Scope;
+use service::register::changes::ConsumerDetails;
+use service::register::{changes, lists};
 
 use crate::auth::{Admin, OfficeStaff};
 use crate::error::{found, internal};
@@ -23,7 +23,7 @@ use crate::{PanelConfig, contracts, links};
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::consumers(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
+    let rows = lists::consumers(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let page = query.page(rows);
     Ok(layout::page(
         &user,
@@ -49,7 +49,7 @@ pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<Re
 pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
     let conn = ctx.db.conn();
     let consumer = found(consumer::Entity::find_by_id(id).one(conn).await)?;
-    let rows = listing::contract_rows(conn, Scope::Consumer(id), ctx.current_period()).await.map_err(internal)?;
+    let rows = lists::contract_rows(conn, Scope::Consumer(id), ctx.current_period()).await.map_err(internal)?;
     let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(internal)?;
     let telegram = telegram_link::Entity::find()
         .filter(telegram_link::Column::ConsumerId.eq(id))
@@ -166,7 +166,7 @@ pub async fn update(
     Form(form): Form<ConsumerForm>,
 ) -> Result<Response> {
     let consumer = found(consumer::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
-    match store(form.parse(), |details| inventory::update_consumer(&ctx, id, details, user.actor())).await? {
+    match store(form.parse(), |details| changes::update_consumer(&ctx, id, details, user.actor())).await? {
         Ok(saved) => Ok(done(session, format!("{} — сохранено.", saved.full_name), format!("/consumers/{id}"))),
         Err(errors) => Ok(invalid(edit_page(&user, &consumer, &form, &errors))),
     }

@@ -9,11 +9,16 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
-use service::Context;
 use service::dates::{parse_date, parse_optional_date};
-use service::debt::Scope;
-use service::inventory::{self, ConsumerRef, ContractDetails, NewMeter, SignUp};
-use service::listing::{self, ContractRow, PaymentFilter, ReadingFilter};
+use service::ledger::debt::Scope;
+use service::ledger::payments::PaymentFilter;
+use service::readings::history;
+use service::readings::history::ReadingFilter;
+use service::register::changes::ContractDetails;
+use service::register::lists::ContractRow;
+use service::register::sign_up::{ConsumerRef, NewMeter, SignUp};
+use service::register::{changes, lists, sign_up};
+use service::{Context, ledger};
 
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
@@ -60,7 +65,7 @@ pub fn rows_table(rows: &[ContractRow]) -> Markup {
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::contracts(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
+    let rows = lists::contracts(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let page = query.page(rows);
     Ok(layout::page(
         &user,
@@ -81,7 +86,7 @@ pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<Re
 
 /// One contract, loaded for its page.
 async fn load(ctx: &Context, id: i64) -> Result<ContractRow> {
-    let rows = listing::contract_rows(ctx.db.conn(), Scope::Contract(id), ctx.current_period()).await;
+    let rows = lists::contract_rows(ctx.db.conn(), Scope::Contract(id), ctx.current_period()).await;
     found(rows.map(|rows| rows.into_iter().next()))
 }
 
@@ -105,10 +110,10 @@ async fn contract_page<P: Policy>(
     let mut readings = Vec::with_capacity(chain.len());
     for meter in chain.iter().rev() {
         let filter = ReadingFilter { meter_id: Some(meter.id), ..ReadingFilter::default() };
-        readings.push((meter, listing::readings(conn, &filter, 1, 12).await.map_err(internal)?.items));
+        readings.push((meter, history::list(conn, &filter, 1, 12).await.map_err(internal)?.items));
     }
     let filter = PaymentFilter { contract_id: Some(c.id), ..PaymentFilter::default() };
-    let payments = listing::payments(conn, &filter, 1, 12).await.map_err(internal)?;
+    let payments = ledger::payments::list(conn, &filter, 1, 12).await.map_err(internal)?;
     Ok(layout::page(
         user,
         &format!("Договор № {}", c.number),
@@ -136,7 +141,7 @@ async fn contract_page<P: Policy>(
                 }
             }
             h2 { "Счётчики" }
-            (meters::chain_table(&chain, None))
+            (meters::page::chain_table(&chain, None))
             h2 { "Последние показания" }
             @for (meter, rows) in &readings {
                 @if chain.len() > 1 { h3 { "Счётчик № " (meter.serial) } }
@@ -169,7 +174,7 @@ pub async fn close(
     let row = load(&ctx, id).await?;
     let mut errors = Errors::default();
     if let Some(closed_on) = errors.check("closed_on", parse_date(&form.closed_on)) {
-        match inventory::close_contract(&ctx, id, closed_on, user.actor()).await {
+        match changes::close_contract(&ctx, id, closed_on, user.actor()).await {
             Ok(contract) => {
                 return Ok(done(session, format!("Договор № {} закрыт.", contract.number), format!("/contracts/{id}")));
             }
@@ -232,7 +237,7 @@ pub async fn update(
     Form(form): Form<ContractForm>,
 ) -> Result<Response> {
     let row = load(&ctx, id).await?;
-    match store(form.parse(), |details| inventory::update_contract(&ctx, id, details, user.actor())).await? {
+    match store(form.parse(), |details| changes::update_contract(&ctx, id, details, user.actor())).await? {
         Ok(contract) => {
             Ok(done(session, format!("Договор № {} сохранён.", contract.number), format!("/contracts/{id}")))
         }
@@ -399,7 +404,7 @@ pub async fn create(
     let errors = match form.parse() {
         Ok(sign_up) => {
             let number = sign_up.contract_number.trim().to_owned();
-            match inventory::sign_up(&ctx, sign_up, user.actor()).await {
+            match sign_up::sign_up(&ctx, sign_up, user.actor()).await {
                 Ok(signed) => {
                     let to = format!("/contracts/{}", signed.contract_id);
                     return Ok(done(session, format!("Договор № {number} подписан."), to));

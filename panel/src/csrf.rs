@@ -22,8 +22,10 @@ use poem::web::cookie::{Cookie, CookieJar, SameSite};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use subtle::ConstantTimeEq;
 
-/// The session entry and form field holding the token.
-pub const FIELD: &str = "csrf_token";
+use crate::error::{is_api, page_response};
+use crate::layout::CSRF_FIELD;
+use crate::session::STAFF_ID;
+
 /// The cookie holding the login form's token.
 pub const LOGIN_COOKIE: &str = "chernomorsk_login";
 /// The largest body accepted from someone not logged in: the login form with room to spare.
@@ -32,11 +34,11 @@ const TOKEN_LEN: usize = 32;
 
 /// The session's token, created on first use.
 pub fn token(session: &Session) -> String {
-    match session.get::<String>(FIELD) {
+    match session.get::<String>(CSRF_FIELD) {
         Some(token) => token,
         None => {
-            let token = service::staff::random_token(32);
-            session.set(FIELD, &token);
+            let token = service::access::secrets::random_token(32);
+            session.set(CSRF_FIELD, &token);
             token
         }
     }
@@ -55,7 +57,7 @@ fn login_token(cookies: &CookieJar, secure: bool) -> String {
     if let Some(token) = current.filter(|t| t.len() == TOKEN_LEN && t.chars().all(|c| c.is_ascii_alphanumeric())) {
         return token;
     }
-    let token = service::staff::random_token(TOKEN_LEN);
+    let token = service::access::secrets::random_token(TOKEN_LEN);
     let mut cookie = Cookie::new_with_str(LOGIN_COOKIE, &token);
     cookie.set_path("/login");
     cookie.set_http_only(true);
@@ -92,7 +94,7 @@ fn uses_bearer_token(req: &Request) -> bool {
 }
 
 fn is_logged_in(session: &Session) -> bool {
-    session.get::<i64>(crate::auth::STAFF_ID).is_some()
+    session.get::<i64>(STAFF_ID).is_some()
 }
 
 impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
@@ -104,7 +106,7 @@ impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
         }
         let logged_in = req.extensions().get::<Session>().is_some_and(is_logged_in);
         // An API call from no one: there is no session to abuse, and the API answers it with 401.
-        let needs_no_token = uses_bearer_token(&req) || (crate::auth::is_api(&req) && !logged_in);
+        let needs_no_token = uses_bearer_token(&req) || (is_api(&req) && !logged_in);
         let limit = if logged_in || needs_no_token { self.max_body } else { ANONYMOUS_MAX_BODY };
         let body = match req.take_body().into_bytes_limit(limit).await {
             Ok(body) => body,
@@ -114,11 +116,7 @@ impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
                 } else {
                     format!("Без входа в панель можно отправить не больше {} КБ.", limit >> 10)
                 };
-                return Ok(crate::error::page_response(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "Слишком большой запрос",
-                    &message,
-                ));
+                return Ok(page_response(StatusCode::PAYLOAD_TOO_LARGE, "Слишком большой запрос", &message));
             }
             Err(e) => return Err(e.into()),
         };
@@ -127,7 +125,7 @@ impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
         let expected = if logged_in {
-            req.extensions().get::<Session>().and_then(|s| s.get::<String>(FIELD))
+            req.extensions().get::<Session>().and_then(|s| s.get::<String>(CSRF_FIELD))
         } else {
             req.cookie().get(LOGIN_COOKIE).map(|c| c.value_str().to_owned())
         };
@@ -139,7 +137,7 @@ impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
             matches!((&expected, &presented), (Some(e), Some(p)) if bool::from(e.as_bytes().ct_eq(p.as_bytes())));
         if !valid {
             tracing::warn!(path = %req.uri().path(), "request without a valid CSRF token refused");
-            return Ok(crate::error::page_response(
+            return Ok(page_response(
                 StatusCode::FORBIDDEN,
                 "Форма устарела",
                 "Страница была открыта слишком давно или отправлена с другого сайта. Вернитесь назад, обновите страницу и отправьте форму ещё раз.",
@@ -157,13 +155,13 @@ async fn token_in_body(content_type: Option<&str>, body: &Bytes) -> Option<Strin
         return serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
             .ok()?
             .into_iter()
-            .find_map(|(k, v)| (k == FIELD).then_some(v));
+            .find_map(|(k, v)| (k == CSRF_FIELD).then_some(v));
     }
     let boundary = multer::parse_boundary(content_type).ok()?;
     let stream = futures::stream::once(std::future::ready(Ok::<_, std::io::Error>(body.clone())));
     let mut multipart = multer::Multipart::new(stream, boundary);
     while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some(FIELD) {
+        if field.name() == Some(CSRF_FIELD) {
             return field.text().await.ok();
         }
     }

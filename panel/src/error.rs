@@ -5,18 +5,26 @@ use std::sync::Arc;
 use maud::html;
 use poem::http::StatusCode;
 use poem::{Endpoint, Error, IntoResponse, Request, Response};
+use service::Chain;
 
-use service::inventory::InventoryError;
+use service::access::staff::AccountError;
+use service::ledger::payments::PaymentError;
+use service::ledger::payments::import::PaymentImportError;
+use service::ledger::tariffs::TariffError;
 use service::meters::MeterError;
-use service::payments::PaymentError;
-use service::payments::import::ImportError;
-use service::photos::StoreError;
-use service::readings::{CorrectionError, ReviewError, SubmitError};
-use service::seals::SealError;
-use service::staff::AccountError;
-use service::tariffs::TariffError;
+use service::meters::photos::StoreError;
+use service::meters::seals::SealError;
+use service::readings::SubmitError;
+use service::readings::review::{CorrectionError, ReviewError};
+use service::register::RegisterError;
 
 use crate::layout;
+
+/// Whether a request is for the JSON API, which answers its own refusals. Routes nested under
+/// `/api` see their path without the prefix, hence the original URI.
+pub(crate) fn is_api(req: &Request) -> bool {
+    req.original_uri().path().starts_with("/api")
+}
 
 /// A whole HTML page explaining a refusal or failure.
 pub fn page_response(status: StatusCode, title: &str, message: &str) -> Response {
@@ -33,9 +41,12 @@ pub fn page_response(status: StatusCode, title: &str, message: &str) -> Response
     body.into_response().with_status(status).into_response()
 }
 
-/// An unexpected failure: logged in full, shown as a polite page without details.
-pub fn internal(e: impl std::fmt::Display) -> Error {
-    tracing::error!("{e}");
+/// A failure that is not the user's — the database, the disk, a bug: the panel's one way to
+/// answer one, pages, forms, the API and the session store alike. It is logged here with its
+/// whole chain of causes ([`Chain`]: the `Display` of a service's `Internal` is only the polite
+/// message), and answered with the polite 500 page, which the API turns into its JSON answer.
+pub fn internal(e: impl std::error::Error + 'static) -> Error {
+    tracing::error!("{}", Chain(&e));
     Error::from_response(page_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Внутренняя ошибка",
@@ -74,11 +85,11 @@ fn refusal_page(status: StatusCode) -> Response {
 /// panel's error page with the same status. Pages and handlers that explain themselves, and the
 /// API with its own answers, pass through.
 pub async fn in_russian<E: Endpoint>(endpoint: Arc<E>, req: Request) -> poem::Result<Response> {
-    let api = crate::auth::is_api(&req);
+    let api = is_api(&req);
     match endpoint.call(req).await {
         Ok(output) => Ok(output.into_response()),
         Err(e) if api || e.is_from_response() => Err(e),
-        Err(e) if e.status().is_server_error() => Ok(internal(error_chain(&e)).into_response()),
+        Err(e) if e.status().is_server_error() => Ok(internal(e).into_response()),
         Err(e) => {
             tracing::info!(status = %e.status(), "refused: {e}");
             Ok(refusal_page(e.status()))
@@ -93,7 +104,7 @@ pub fn found<T>(lookup: Result<Option<T>, sea_orm::DbErr>) -> poem::Result<T> {
 
 /// A service error: the user's mistake, whose message is shown on the form (next to the field
 /// it is about, if any), or an internal failure, which becomes the 500 page.
-pub trait Refusal: std::error::Error {
+pub trait Refusal: std::error::Error + 'static {
     fn is_internal(&self) -> bool;
 
     /// The form field the refusal is about. Forms name their fields alike (`number`, `amount`…).
@@ -116,14 +127,14 @@ macro_rules! refusals {
 }
 
 refusals!(
-    InventoryError => |e: &InventoryError| match e {
-        InventoryError::NoName => Some("full_name"),
-        InventoryError::NoContractNumber | InventoryError::ContractNumberTaken(_) | InventoryError::PlotTaken(_) => {
+    RegisterError => |e: &RegisterError| match e {
+        RegisterError::NoName => Some("full_name"),
+        RegisterError::NoContractNumber | RegisterError::ContractNumberTaken(_) | RegisterError::PlotTaken(_) => {
             Some("number")
         }
-        InventoryError::PlanNotForService => Some("plan"),
-        InventoryError::NoSerial => Some("serial"),
-        InventoryError::UnknownConsumer => Some("consumer_id"),
+        RegisterError::PlanNotForService => Some("plan"),
+        RegisterError::NoSerial => Some("serial"),
+        RegisterError::UnknownConsumer => Some("consumer_id"),
         _ => None,
     },
     PaymentError => |e: &PaymentError| match e {
@@ -156,8 +167,8 @@ refusals!(
         MeterError::NoReason => Some("reason"),
         _ => None,
     },
-    ImportError,
-    service::register_import::ImportError,
+    PaymentImportError,
+    service::register::import::RegisterImportError,
     service::import_drafts::DraftError,
     ReviewError,
     SubmitError,
@@ -167,17 +178,5 @@ refusals!(
 
 /// The message to show for a refusal; an internal failure is logged and becomes the 500 page.
 pub fn refusal(e: impl Refusal) -> poem::Result<String> {
-    if e.is_internal() { Err(internal(error_chain(&e))) } else { Ok(e.to_string()) }
-}
-
-/// The whole chain of an error, for the log (the Display of `Internal` is the user's message).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    if e.is_internal() { Err(internal(e)) } else { Ok(e.to_string()) }
 }

@@ -82,7 +82,7 @@ pub fn required_text_field(errors: &Errors, name: &str, label: &str, value: &str
 }
 
 pub fn password_field(errors: &Errors, name: &str, label: &str) -> Markup {
-    let min = service::staff::MIN_PASSWORD_LEN;
+    let min = service::access::staff::MIN_PASSWORD_LEN;
     field(
         errors,
         name,

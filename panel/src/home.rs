@@ -7,7 +7,7 @@ use poem::web::Data;
 use poem::{Result, handler};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::Context;
-use service::debt::{self, Scope};
+use service::ledger::debt::{self, Scope};
 use service::meters::{self, VERIFICATION_NOTICE_DAYS};
 
 use crate::auth::OfficeStaff;
@@ -26,14 +26,14 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
         .count(conn)
         .await
         .map_err(internal)?;
-    let unread = service::readings::unread_plots(conn, period).await.map_err(internal)?.len();
+    let unread = service::readings::walk::unread_plots(conn, period).await.map_err(internal)?.len();
     let balances = debt::balances(conn, Scope::All, None).await.map_err(internal)?;
     let owed =
         domain::Kopecks::try_sum(balances.values().map(|b| b.debt()).filter(|d| d.is_positive())).map_err(internal)?;
     let debtors = balances.values().filter(|b| b.debt().is_positive()).count();
     let verification_due =
         meters::verification_due(conn, ctx.today(), VERIFICATION_NOTICE_DAYS).await.map_err(internal)?.len();
-    let broken_seals = service::seals::open_events(conn).await.map_err(internal)?;
+    let broken_seals = service::meters::seals::open_events(conn).await.map_err(internal)?;
     Ok(layout::page(
         &user,
         "Сводка",

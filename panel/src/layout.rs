@@ -1,13 +1,18 @@
 //! The page frame: head, navigation by role, flash messages, and shared form helpers. Markup is
 //! maud, which escapes every interpolated value.
+//!
+//! The bottom of the panel: it uses no other module of it, so the error pages, the CSRF guard and
+//! the sign-in ([`crate::auth`]) can all draw on it.
 
 use domain::Role;
+use entities::staff;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use poem::session::Session;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Authorized, Policy};
-use crate::csrf;
+/// The hidden form field carrying the CSRF token, and the session entry holding it; checked by
+/// [`crate::csrf`].
+pub const CSRF_FIELD: &str = "csrf_token";
 
 /// A one-time message shown on the next page (after a form redirects).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -73,8 +78,33 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/staff", "Сотрудники", &[Role::Admin]),
 ];
 
+/// Whom a page is drawn for: a staff member signed in (see [`crate::auth::Authorized`], which
+/// derefs to this).
+pub struct Viewer {
+    pub staff: staff::Model,
+    /// The session's CSRF token, for forms (empty for API token requests, which need none).
+    pub csrf: String,
+    /// A message left by the previous request (after a redirect), shown once.
+    pub flash: Option<Flash>,
+}
+
+impl Viewer {
+    pub fn id(&self) -> i64 {
+        self.staff.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.staff.role
+    }
+
+    /// Admins see the buttons that change the register; others see it read-only.
+    pub fn is_admin(&self) -> bool {
+        self.staff.role == Role::Admin
+    }
+}
+
 /// A full page for a logged-in staff member.
-pub fn page<P: Policy>(user: &Authorized<P>, title: &str, body: Markup) -> Markup {
+pub fn page(user: &Viewer, title: &str, body: Markup) -> Markup {
     let role = user.role();
     html! {
         (DOCTYPE)
@@ -109,7 +139,7 @@ pub fn page<P: Policy>(user: &Authorized<P>, title: &str, body: Markup) -> Marku
 
 /// The hidden CSRF field every form carries (see [`crate::csrf`]).
 pub fn csrf_input(token: &str) -> Markup {
-    html! { input type="hidden" name=(csrf::FIELD) value=(token); }
+    html! { input type="hidden" name=(CSRF_FIELD) value=(token); }
 }
 
 /// A form error shown above the fields, with the user's input kept below it.

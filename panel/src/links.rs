@@ -3,14 +3,13 @@
 use maud::{Markup, html};
 use poem::Result;
 use service::Context;
-use service::links::LinkTarget;
+use service::access::telegram::LinkTarget;
 
-use crate::PanelConfig;
 use crate::auth::{Authorized, Policy};
-use crate::error::{error_chain, internal};
+use crate::error::internal;
 use crate::forms::moment_text;
-use crate::layout;
 use crate::lists::crumbs;
+use crate::{PanelConfig, layout};
 
 /// `https://t.me/<bot>?start=CODE`: opening it in Telegram sends the code to the bot.
 pub fn deep_link(bot_username: &str, code: &str) -> String {
@@ -27,7 +26,7 @@ pub async fn issue<P: Policy>(
     whom: &str,
     back: &str,
 ) -> Result<Markup> {
-    let code = service::links::issue_code(ctx, target, Some(user.id())).await.map_err(|e| internal(error_chain(&e)))?;
+    let code = service::access::telegram::issue_code(ctx, target, Some(user.id())).await.map_err(internal)?;
     Ok(layout::page(
         user,
         "Код привязки Telegram",

@@ -3,7 +3,8 @@
 use domain::{Balance, Service};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
-use service::listing::{PER_PAGE, Paged, RegisterFilter};
+use service::paging::{PER_PAGE, Paged};
+use service::register::lists::RegisterFilter;
 
 use crate::error::bad_request;
 use crate::forms::{checkbox, options, parse_choice};

@@ -10,7 +10,8 @@ use poem::web::{Data, Form, Query, Redirect};
 use poem::{IntoResponse, Request, Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
-use service::staff::{AccountError, LoginError};
+use service::access::login::LoginError;
+use service::access::staff::AccountError;
 use url::{Position, Url};
 
 use crate::PanelConfig;
@@ -99,7 +100,7 @@ pub async fn log_in(
 ) -> Result<Response> {
     let next = safe_next(form.next.as_deref(), &config.public_url);
     let from = client_address(req, &config);
-    let refused = match service::staff::authenticate(&ctx, &form.login, &form.password, from).await {
+    let refused = match service::access::login::authenticate(&ctx, &form.login, &form.password, from).await {
         Ok(staff) => {
             start_session(session, &staff);
             tracing::info!(login = %staff.login, "logged in");
@@ -150,7 +151,7 @@ fn account_page(user: &Staff, error: Option<&str>) -> Markup {
                 label for="current" { "Текущий пароль" }
                 input #current type="password" name="current" autocomplete="current-password" required;
                 label for="new" { "Новый пароль" }
-                input #new type="password" name="new" autocomplete="new-password" minlength=(service::staff::MIN_PASSWORD_LEN) required;
+                input #new type="password" name="new" autocomplete="new-password" minlength=(service::access::staff::MIN_PASSWORD_LEN) required;
                 label for="repeat" { "Новый пароль ещё раз" }
                 input #repeat type="password" name="repeat" autocomplete="new-password" required;
                 button type="submit" { "Сменить пароль" }
@@ -174,7 +175,7 @@ pub async fn change_password(
     if form.new != form.repeat {
         return Ok(account_page(&user, Some("Новые пароли не совпадают.")).into_response());
     }
-    match service::staff::change_password(&ctx, user.id(), &form.current, &form.new).await {
+    match service::access::staff::change_password(&ctx, user.id(), &form.current, &form.new).await {
         Ok(changed) => {
             // The change ended every session of this account, this one too; it goes on under a new id.
             start_session(session, &changed);

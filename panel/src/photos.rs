@@ -21,7 +21,7 @@ pub async fn thumbnail(_user: Staff, ctx: Data<&Context>, Path(id): Path<i64>) -
 }
 
 async fn serve(ctx: &Context, id: i64, thumb: bool) -> Result<Response> {
-    let path = found(service::photos::file(ctx, id, thumb).await)?;
+    let path = found(service::meters::photos::file(ctx, id, thumb).await)?;
     let bytes = match tokio::fs::read(&path).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -9,9 +9,9 @@ use poem::{Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 use service::Context;
-use service::debt::Scope;
-use service::inventory::{self, PlotDetails};
-use service::listing;
+use service::ledger::debt::Scope;
+use service::register::changes::PlotDetails;
+use service::register::{changes, lists};
 
 use crate::auth::{Admin, OfficeStaff};
 use crate::contracts;
@@ -22,7 +22,7 @@ use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
-    let rows = listing::plots(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
+    let rows = lists::plots(ctx.db.conn(), &query.filter()?, ctx.current_period()).await.map_err(internal)?;
     let page = query.page(rows);
     Ok(layout::page(
         &user,
@@ -48,7 +48,7 @@ pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<Re
 pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
     let conn = ctx.db.conn();
     let plot = found(plot::Entity::find_by_id(id).one(conn).await)?;
-    let rows = listing::contract_rows(conn, Scope::Plot(id), ctx.current_period()).await.map_err(internal)?;
+    let rows = lists::contract_rows(conn, Scope::Plot(id), ctx.current_period()).await.map_err(internal)?;
     let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(internal)?;
     Ok(layout::page(
         &user,
@@ -133,7 +133,7 @@ pub async fn create(
     ctx: Data<&Context>,
     Form(form): Form<PlotForm>,
 ) -> Result<Response> {
-    match store(form.parse(), |details| inventory::create_plot(&ctx, details, user.actor())).await? {
+    match store(form.parse(), |details| changes::create_plot(&ctx, details, user.actor())).await? {
         Ok(plot) => Ok(done(session, format!("Участок {} добавлен.", plot.number), format!("/plots/{}", plot.id))),
         Err(errors) => Ok(invalid(form_page(&user, None, &form, &errors))),
     }
@@ -154,7 +154,7 @@ pub async fn update(
     Form(form): Form<PlotForm>,
 ) -> Result<Response> {
     let plot = found(plot::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
-    match store(form.parse(), |details| inventory::update_plot(&ctx, id, details, user.actor())).await? {
+    match store(form.parse(), |details| changes::update_plot(&ctx, id, details, user.actor())).await? {
         Ok(plot) => Ok(done(session, format!("Участок {} сохранён.", plot.number), format!("/plots/{id}"))),
         Err(errors) => Ok(invalid(form_page(&user, Some(&plot), &form, &errors))),
     }

@@ -9,9 +9,11 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
-use service::Context;
-use service::listing::{self, PER_PAGE, ReadingFilter, ReadingRow};
-use service::readings::Decision;
+use service::paging::PER_PAGE;
+use service::readings::history;
+use service::readings::history::{ReadingFilter, ReadingRow};
+use service::readings::review::Decision;
+use service::{Context, audit};
 
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
@@ -81,7 +83,7 @@ impl ReadingsQuery {
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<ReadingsQuery>) -> Result<Markup> {
     let page =
-        listing::readings(ctx.db.conn(), &query.filter(), query.page.unwrap_or(1), PER_PAGE).await.map_err(internal)?;
+        history::list(ctx.db.conn(), &query.filter(), query.page.unwrap_or(1), PER_PAGE).await.map_err(internal)?;
     Ok(layout::page(
         &user,
         "Показания",
@@ -142,10 +144,10 @@ async fn reading_page<P: Policy>(
 ) -> Result<Markup> {
     let conn = ctx.db.conn();
     let reading = found(reading::Entity::find_by_id(id).one(conn).await)?;
-    let row = found(listing::reading_rows(conn, vec![reading]).await.map(|rows| rows.into_iter().next()))?;
-    let versions = listing::reading_versions(conn, id).await.map_err(internal)?;
+    let row = found(history::rows(conn, vec![reading]).await.map(|rows| rows.into_iter().next()))?;
+    let versions = history::versions(conn, id).await.map_err(internal)?;
     let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
-    let trail = listing::audit_trail(conn, "reading", &ids).await.map_err(internal)?;
+    let trail = audit::audit_trail(conn, "reading", &ids).await.map_err(internal)?;
     let (r, zones) = (&row.reading, row.meter.zone_list());
     let current = matches!(r.status, ReadingStatus::Accepted | ReadingStatus::Flagged);
     Ok(layout::page(
@@ -233,7 +235,7 @@ pub async fn review(
         _ => None,
     };
     let errors = match decision {
-        Some(decision) => match service::readings::review(&ctx, id, decision, user.id()).await {
+        Some(decision) => match service::readings::review::review(&ctx, id, decision, user.id()).await {
             Ok(reading) => {
                 return Ok(done(
                     session,
@@ -265,7 +267,7 @@ pub async fn correct(
         values.extend(errors.check("value_t2", MeterValue::parse(&form.value_t2)));
     }
     if errors.is_empty() {
-        match service::readings::correct(&ctx, id, values, &form.reason, user.id()).await {
+        match service::readings::review::correct(&ctx, id, values, &form.reason, user.id()).await {
             Ok(new) => return Ok(done(session, "Показание исправлено.", format!("/readings/{}", new.id))),
             Err(e) => errors = Errors::refused(e)?,
         }

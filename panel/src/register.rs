@@ -10,10 +10,12 @@ use poem::web::{Data, Form, Multipart};
 use poem::{IntoResponse, Response, Result, handler};
 use service::Context;
 use service::import_drafts::Kind;
-use service::register_import::{self, Counts, Preview, RegisterRow, SCHEMA, Status};
+use service::register::import;
+use service::register::import::plan::{Counts, Preview, Status};
+use service::register::import::read::{RegisterRow, SCHEMA};
 
 use crate::auth::Admin;
-use crate::error::{error_chain, internal, refusal};
+use crate::error::{internal, refusal};
 use crate::forms::{Errors, date_text, done, invalid};
 use crate::imports::{ConfirmForm, ImportScreen, errors_section, uploaded_file};
 use crate::layout;
@@ -66,7 +68,7 @@ pub fn show(user: Admin) -> Markup {
 
 #[handler]
 pub fn template(_user: Admin) -> Result<Response> {
-    let bytes = reports::template::register_template().map_err(|e| internal(error_chain(&e)))?;
+    let bytes = reports::template::register_template().map_err(internal)?;
     Ok(attachment(bytes, "register-template.xlsx"))
 }
 
@@ -153,7 +155,7 @@ pub async fn upload(user: Admin, ctx: Data<&Context>, multipart: Multipart) -> R
     let Some((file_name, bytes)) = uploaded_file(multipart).await? else {
         return Ok(invalid(upload_page(&user, &SCREEN.no_file_errors())));
     };
-    let preview = match register_import::preview(&ctx, &file_name, bytes).await {
+    let preview = match import::preview(&ctx, &file_name, bytes).await {
         Ok(preview) => preview,
         Err(e) => return Ok(invalid(upload_page(&user, &Errors::form(refusal(e)?)))),
     };
@@ -176,7 +178,7 @@ pub async fn confirm(
     let Some(pending) = SCREEN.take::<RegisterRow>(&ctx, user.id(), &form).await? else {
         return Ok(SCREEN.stale(session));
     };
-    match register_import::commit(&ctx, &pending.file_name, pending.rows, user.actor()).await {
+    match import::commit(&ctx, &pending.file_name, pending.rows, user.actor()).await {
         Ok(c) => {
             let message = format!(
                 "Реестр из файла «{}» загружен: договоров со счётчиками {}, участков {}, потребителей {}; \

@@ -10,11 +10,10 @@ use reports::ReportError;
 use serde::Deserialize;
 use service::Context;
 
-use crate::PanelConfig;
 use crate::auth::OfficeStaff;
-use crate::error::{error_chain, internal};
+use crate::error::internal;
 use crate::forms::{Errors, invalid, period_field};
-use crate::layout;
+use crate::{PanelConfig, layout};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -53,7 +52,7 @@ pub(crate) fn attachment(bytes: Vec<u8>, file_name: &str) -> Response {
 /// A report that could not be built: the user's mistake goes back to the form.
 fn refused(e: ReportError) -> Result<String> {
     match e {
-        ReportError::Internal(e) => Err(internal(error_chain(&e))),
+        ReportError::Internal(e) => Err(internal(e)),
         e => Ok(e.to_string()),
     }
 }
@@ -85,6 +84,6 @@ pub async fn monthly(
 pub async fn export(_user: OfficeStaff, ctx: Data<&Context>) -> Result<Response> {
     match reports::full_export(&ctx).await {
         Ok(bytes) => Ok(attachment(bytes, &reports::export_file_name(ctx.today()))),
-        Err(e) => Err(internal(error_chain(&e))),
+        Err(e) => Err(internal(e)),
     }
 }

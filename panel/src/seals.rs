@@ -1,26 +1,23 @@
 //! Seal reports on the panel: the open ones on the front page, all of a meter's on its page, and
-//! the admin's form that closes one with a note of what was done.
+//! the admin's form that closes one with a note of what was done (posted to
+//! [`crate::meters::actions::resolve_seal`]).
 
 use maud::{Markup, html};
-use poem::session::Session;
-use poem::web::{Data, Form, Path};
-use poem::{Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
-use service::seals::{self, Resolution, SealError, SealEventRow};
+use service::meters::seals::SealEventRow;
 
-use crate::auth::{Admin, Authorized, Policy};
-use crate::forms::{Errors, done, invalid, moment_text, optional};
+use crate::auth::{Authorized, Policy};
+use crate::forms::{Errors, moment_text};
 use crate::layout::csrf_input;
 use crate::lists::table;
-use crate::meters::{self, Forms, Posted};
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct ResolveForm {
-    event_id: String,
-    resolution: String,
-    seal_number: String,
+    pub event_id: String,
+    pub resolution: String,
+    pub seal_number: String,
 }
 
 /// Open reports for the front page: where, when, who and what, with a link to resolve each.
@@ -100,26 +97,4 @@ pub fn meter_section<P: Policy>(
             })))
         }
     }
-}
-
-#[handler]
-pub async fn resolve(
-    user: Admin,
-    session: &Session,
-    ctx: Data<&Context>,
-    Path(id): Path<i64>,
-    Form(form): Form<ResolveForm>,
-) -> Result<Response> {
-    let info = meters::load(&ctx, id).await?;
-    let resolution = Resolution { note: form.resolution.clone(), new_seal_number: optional(&form.seal_number) };
-    let resolved = match form.event_id.trim().parse() {
-        Ok(event_id) => seals::resolve(&ctx, event_id, resolution, user.id()).await,
-        Err(_) => Err(SealError::UnknownEvent),
-    };
-    let errors = match resolved {
-        Ok(_) => return Ok(done(session, "Сообщение о пломбе закрыто.", format!("/meters/{id}"))),
-        Err(e) => Errors::refused(e)?,
-    };
-    let forms = Forms::posted(&ctx, Posted::Seal, errors).with_seal(form);
-    Ok(invalid(meters::meter_page(&user, &ctx, &info, 1, &forms).await?))
 }

@@ -14,7 +14,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use service::Context;
 
-use crate::auth::STAFF_ID;
+use crate::error::internal;
+
+/// The session entry holding the logged-in staff member's id.
+pub const STAFF_ID: &str = "staff_id";
+/// The session entry holding the account's epoch when the session was opened (see
+/// [`service::access::staff::session_holder`]).
+pub const STAFF_EPOCH: &str = "staff_epoch";
 
 /// Sessions without an explicit lifetime live this long.
 const DEFAULT_TTL: Duration = Duration::from_secs(12 * 3600);
@@ -27,11 +33,6 @@ impl DbSessionStorage {
     pub fn new(ctx: Context) -> Self {
         DbSessionStorage { ctx }
     }
-}
-
-fn internal(e: impl std::fmt::Display) -> poem::Error {
-    tracing::error!("session storage: {e}");
-    poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl SessionStorage for DbSessionStorage {
@@ -59,7 +60,7 @@ impl SessionStorage for DbSessionStorage {
             expires_at: Set(now + ttl),
             staff_id: Set(entries.get(STAFF_ID).and_then(Value::as_i64)),
         };
-        let conn = self.ctx.db.conn();
+        let txn = self.ctx.db.begin_write().await.map_err(internal)?;
         web_session::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(web_session::Column::Id)
@@ -70,20 +71,21 @@ impl SessionStorage for DbSessionStorage {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(conn)
+            .exec_without_returning(&txn)
             .await
             .map_err(internal)?;
         // Expired sessions are swept as new ones are written; no background job needed.
         web_session::Entity::delete_many()
             .filter(web_session::Column::ExpiresAt.lte(now))
-            .exec(conn)
+            .exec(&txn)
             .await
             .map_err(internal)?;
-        Ok(())
+        txn.commit().await.map_err(internal)
     }
 
     async fn remove_session<'a>(&'a self, session_id: &'a str) -> poem::Result<()> {
-        web_session::Entity::delete_by_id(session_id.to_owned()).exec(self.ctx.db.conn()).await.map_err(internal)?;
-        Ok(())
+        let txn = self.ctx.db.begin_write().await.map_err(internal)?;
+        web_session::Entity::delete_by_id(session_id.to_owned()).exec(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)
     }
 }

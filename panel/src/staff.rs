@@ -9,11 +9,11 @@ use poem::web::{Data, Form, Path};
 use poem::{Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
-use service::links::LinkTarget;
-use service::staff::{AccountError, NewStaff};
+use service::access::staff::{AccountError, NewStaff};
+use service::access::telegram::LinkTarget;
 
 use crate::auth::{Admin, start_session};
-use crate::error::{error_chain, found, internal};
+use crate::error::{found, internal};
 use crate::forms::{
     Errors, done, invalid, moment_text, password_field, require_choice, required_text_field, select_field,
 };
@@ -22,12 +22,12 @@ use crate::lists::{crumbs, table};
 use crate::{PanelConfig, links};
 
 async fn load(ctx: &Context, id: i64) -> Result<staff::Model> {
-    found(service::staff::get(ctx.db.conn(), id).await)
+    found(service::access::staff::get(ctx.db.conn(), id).await)
 }
 
 #[handler]
 pub async fn list(user: Admin, ctx: Data<&Context>) -> Result<Markup> {
-    let members = service::staff::list(ctx.db.conn()).await.map_err(internal)?;
+    let members = service::access::staff::list(ctx.db.conn()).await.map_err(internal)?;
     Ok(layout::page(
         &user,
         "Сотрудники",
@@ -104,7 +104,7 @@ pub async fn create(
     let password = repeated(&form.password, &form.repeat, &mut errors);
     if let (Some(role), Some(password)) = (role, password) {
         let account = NewStaff { login: form.login.clone(), full_name: form.full_name.clone(), role, password };
-        match service::staff::create(&ctx, account, user.actor()).await {
+        match service::access::staff::create(&ctx, account, user.actor()).await {
             Ok(member) => {
                 return Ok(done(
                     session,
@@ -217,7 +217,7 @@ pub async fn set_role(
     let Some(role) = errors.check("role", require_choice::<Role>(&form.role)) else {
         return member_page_again(&user, &ctx, id, &errors).await;
     };
-    let result = service::staff::set_role(&ctx, id, role, user.actor()).await;
+    let result = service::access::staff::set_role(&ctx, id, role, user.actor()).await;
     let result = result.map(|m| format!("Роль «{}»: {}.", m.login, m.role.label().to_lowercase()));
     account_changed(&user, session, &ctx, id, result).await
 }
@@ -237,7 +237,7 @@ pub async fn set_active(
     Form(form): Form<ActiveForm>,
 ) -> Result<Response> {
     let active = form.active == "true";
-    let result = service::staff::set_active(&ctx, id, active, user.actor()).await;
+    let result = service::access::staff::set_active(&ctx, id, active, user.actor()).await;
     let result = result.map(|m| format!("Доступ «{}» {}.", m.login, if m.active { "открыт" } else { "отключён" }));
     account_changed(&user, session, &ctx, id, result).await
 }
@@ -261,7 +261,7 @@ pub async fn reset_password(
     let Some(password) = repeated(&form.password, &form.repeat, &mut errors) else {
         return member_page_again(&user, &ctx, id, &errors).await;
     };
-    let result = service::staff::reset_password(&ctx, id, &password, user.id()).await.map(|member| {
+    let result = service::access::staff::reset_password(&ctx, id, &password, user.id()).await.map(|member| {
         // A new password ends the member's sessions; when it is one's own, this one goes on under a new id.
         if member.id == user.id() {
             start_session(session, &member);
@@ -280,7 +280,7 @@ pub async fn issue_token(
     Path(id): Path<i64>,
 ) -> Result<Markup> {
     let member = load(&ctx, id).await?;
-    let token = service::staff::issue_api_token(&ctx, id).await.map_err(|e| internal(error_chain(&e)))?;
+    let token = service::access::staff::issue_api_token(&ctx, id, user.actor()).await.map_err(internal)?;
     let api = config.public_url.join("api/plots").map(|u| u.to_string()).unwrap_or_default();
     Ok(layout::page(
         &user,

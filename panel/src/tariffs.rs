@@ -43,7 +43,7 @@ impl TariffForm {
 }
 
 async fn tariffs_page(user: &Admin, ctx: &Context, form: &TariffForm, errors: &Errors) -> Result<Markup> {
-    let history = service::tariffs::history(ctx.db.conn()).await.map_err(internal)?;
+    let history = service::ledger::tariffs::history(ctx.db.conn()).await.map_err(internal)?;
     let today = ctx.today();
     Ok(layout::page(
         user,
@@ -88,7 +88,7 @@ pub async fn create(
     Form(form): Form<TariffForm>,
 ) -> Result<Response> {
     let added = store(form.parse(), |(service, zone, price, valid_from)| {
-        service::tariffs::add(&ctx, service, zone, price, valid_from, user.actor())
+        service::ledger::tariffs::add(&ctx, service, zone, price, valid_from, user.actor())
     });
     match added.await? {
         Ok(t) => {

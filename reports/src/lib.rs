@@ -17,7 +17,7 @@ use service::{Db, Internal};
 
 pub use export::full_export;
 pub use monthly::{
-    AccountLine, Billed, ContractRef, Dated, LastReading, MeterLine, MonthlyData, Movement, Summary, UnreadLine,
+    AccountLine, Billed, ContractLabel, Dated, LastReading, MeterLine, MonthlyData, Movement, Summary, UnreadLine,
     ZoneTotal, monthly_data, monthly_report, write_monthly,
 };
 

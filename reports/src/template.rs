@@ -1,11 +1,11 @@
 //! The register template: the workbook a cooperative fills in to load its register at go-live
-//! (read by `service::register_import`). Its columns are the import's own, so the two cannot
+//! (read by `service::register::import`). Its columns are the import's own, so the two cannot
 //! drift apart, and its example rows import as they are.
 
 use chrono::NaiveDate;
 use domain::{Service, TariffPlan, kopecks, meter_value};
 use rust_xlsxwriter::{ColNum, DataValidation, DocProperties, Workbook, Worksheet, XlsxError};
-use service::register_import::SCHEMA;
+use service::register::import::read::SCHEMA;
 
 use crate::ReportError;
 use crate::sheet::{Cell, Styles, fit_widths, write_header, write_row};

@@ -10,9 +10,9 @@ use domain::Role;
 use entities::{delivery, link_code, meter, meter_photo, payment, reading, staff};
 use reports::full_export;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, NotSet, QueryFilter, Set};
+use service::access::staff as accounts;
+use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
-use service::links::{self, LinkTarget};
-use service::staff as accounts;
 
 /// The tables the export must hold, in the schema's order.
 const TABLES: [&str; 17] = [
@@ -53,10 +53,10 @@ async fn exported() -> Exported {
     let ctx = &coop.t.ctx;
     let admin = coop.t.staff("anna", Role::Admin).await;
     coop.t.staff("boris", Role::Controller).await;
-    let token = accounts::issue_api_token(ctx, admin.id).await.unwrap();
-    let used = links::issue_code(ctx, LinkTarget::Consumer(1), Some(admin.id)).await.unwrap();
-    links::redeem(ctx, &used.code, 777).await.unwrap();
-    let live_code = links::issue_code(ctx, LinkTarget::Staff(admin.id), Some(admin.id)).await.unwrap().code;
+    let token = accounts::issue_api_token(ctx, admin.id, Actor::System).await.unwrap();
+    let used = telegram::issue_code(ctx, LinkTarget::Consumer(1), Some(admin.id)).await.unwrap();
+    telegram::redeem(ctx, &used.code, 777).await.unwrap();
+    let live_code = telegram::issue_code(ctx, LinkTarget::Staff(admin.id), Some(admin.id)).await.unwrap().code;
     let meter = meter::Entity::find().filter(meter::Column::Serial.eq("SN-В-3")).one(ctx.db.conn()).await.unwrap();
     let broken = Reading::new(meter.unwrap().id, &[9], utc(2026, 3, 14, 9));
     read(&coop.t, Reading { actor: Actor::Staff(admin.id), seal_intact: Some(false), ..broken }).await;

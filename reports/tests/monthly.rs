@@ -11,8 +11,8 @@ use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingStatus, kopecks};
 use entities::{charge, contract, meter, payment, reading};
 use reports::{ReportError, export_file_name, monthly_data, monthly_report, monthly_report_file_name, write_monthly};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use service::debt::{self, Scope};
 use service::demo::{self, DemoSpec};
+use service::ledger::debt::{self, Scope};
 use service::testing::TestContext;
 
 const METER_HEADERS: [&str; 18] = [
@@ -360,6 +360,6 @@ async fn demo_cooperative_report_matches_the_ledger() {
     assert_eq!(Table::read(&mut book, "Не сняты").rows.len() as i64, unread);
 
     let summary = book.worksheet_range("Сводка").unwrap();
-    let unread_plots = service::readings::unread_plots(conn, february).await.unwrap().len();
+    let unread_plots = service::readings::walk::unread_plots(conn, february).await.unwrap().len();
     assert_eq!(labelled(&summary, "Участков не снято")[1], Data::Float(unread_plots as f64));
 }

@@ -1,7 +1,12 @@
-//! The audit trail: who did what, when. Written in the same transaction as the change it records.
+//! The audit trail: who did what, when. Written in the same transaction as the change it records,
+//! and read back per record for the office.
 
-use entities::audit_log;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, NotSet, Set};
+use std::collections::HashMap;
+
+use entities::{audit_log, staff};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+};
 use serde_json::Value;
 
 use crate::Context;
@@ -65,4 +70,33 @@ pub async fn record(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// An audit log entry with the name of the staff member who acted, if one did.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub entry: audit_log::Model,
+    pub staff_name: Option<String>,
+}
+
+/// The audit log of records of one kind (`"reading"`, `"contract"` …), oldest first.
+pub async fn audit_trail(conn: &impl ConnectionTrait, entity: &str, ids: &[i64]) -> Result<Vec<AuditEntry>, DbErr> {
+    let entries = audit_log::Entity::find()
+        .filter(audit_log::Column::Entity.eq(entity))
+        .filter(audit_log::Column::EntityId.is_in(ids.iter().copied()))
+        .order_by_asc(audit_log::Column::At)
+        .order_by_asc(audit_log::Column::Id)
+        .all(conn)
+        .await?;
+    let names: HashMap<i64, String> = staff::Entity::find()
+        .filter(staff::Column::Id.is_in(entries.iter().filter_map(|e| e.staff_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.full_name))
+        .collect();
+    Ok(entries
+        .into_iter()
+        .map(|entry| AuditEntry { staff_name: entry.staff_id.and_then(|id| names.get(&id).cloned()), entry })
+        .collect())
 }

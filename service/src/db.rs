@@ -1,8 +1,29 @@
-//! Opening the database and running write transactions safely on SQLite and PostgreSQL.
+//! Opening the database, and the one way to write to it: [`Db::begin_write`].
+//!
+//! ```ignore
+//! let txn = ctx.db.begin_write().await?;
+//! let row = thing.insert(&txn).await?;
+//! audit::record(&txn, ctx, actor, "thing.add", "thing", Some(row.id), details).await?;
+//! txn.commit().await?;
+//! ```
+//!
+//! Every write goes through a [`WriteTxn`], however small (one `UPDATE` of a login counter, a
+//! session row): on SQLite it waits its turn in this process's writer queue and then holds
+//! SQLite's write lock from its first statement (`BEGIN IMMEDIATE`), so a read-then-write never
+//! fails half-way with «database is locked» and writers are served in order instead of by the
+//! busy handler's polling. A write on the pool outside a transaction would skip the queue and
+//! race the writers in it. Every query of a write runs on the transaction (`&txn`), never on the
+//! pool: a pool connection would wait for the lock the transaction holds.
+//!
+//! Whatever is not committed is rolled back: a `?` or `return` that leaves the function early
+//! drops the guard. sea-orm's `DatabaseTransaction` rolls back in its `Drop` (sea-orm 2.0.4,
+//! `database/transaction.rs`, `start_rollback`); on SQLite sqlx hands the `ROLLBACK` to the
+//! connection's worker thread at once, on PostgreSQL it runs before the connection is used again.
+//! The guard's turn in the queue passes on after the transaction is gone, so the next writer does
+//! not find the lock still held.
 
-use std::future::Future;
+use std::ops::Deref;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,15 +32,16 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, QueryFilter, QueryResult, Select, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait, Value,
+    DbErr, EntityTrait, ExecResult, QueryFilter, QueryResult, Select, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait, Value,
 };
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// How long a writer waits for another process's write lock before SQLite gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The database connection pool, plus a gate that queues this process's SQLite writers.
+/// The database connection pool, plus a gate that queues this process's SQLite writers (see
+/// [`Db::begin_write`]).
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
@@ -27,9 +49,6 @@ pub struct Db {
     /// keeps waits short and fair and never surfaces "database is locked" to a user.
     write_gate: Option<Arc<Mutex<()>>>,
 }
-
-/// A boxed future borrowing the transaction, as [`Db::write`] callbacks return.
-pub type TxFuture<'c, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>;
 
 impl Db {
     /// Opens the database at `url` (`sqlite://path?mode=rwc` or `postgres://…`) and brings its
@@ -88,27 +107,72 @@ impl Db {
         self.conn.get_database_backend()
     }
 
-    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite, so the write lock is taken
-    /// before the first read and a read-then-write never fails half-way). Commits on `Ok`, rolls
-    /// back on `Err`. Every query inside must use the transaction it is given.
-    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
-    where
-        F: for<'c> FnOnce(&'c DatabaseTransaction) -> TxFuture<'c, T, E> + Send,
-        T: Send,
-        E: From<DbErr>,
-    {
-        let _queued = match &self.write_gate {
-            Some(gate) => Some(gate.lock().await),
+    /// Starts a write: waits for this process's turn to write (SQLite), then opens a transaction
+    /// that holds the write lock from its first statement (`BEGIN IMMEDIATE` on SQLite). Commit
+    /// it with [`WriteTxn::commit`]; dropped uncommitted, it rolls back.
+    pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        let queued = match &self.write_gate {
+            Some(gate) => Some(Arc::clone(gate).lock_owned().await),
             None => None,
         };
         let options = TransactionOptions {
-            sqlite_transaction_mode: self.write_gate.is_some().then_some(SqliteTransactionMode::Immediate),
+            sqlite_transaction_mode: queued.is_some().then_some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
         let txn = self.conn.begin_with_options(options).await?;
-        let value = f(&txn).await?;
-        txn.commit().await?;
-        Ok(value)
+        Ok(WriteTxn { txn, _queued: queued })
+    }
+}
+
+/// A write transaction and this process's turn to write (see the module's documentation).
+/// Queries take it as a connection (`&txn`); it derefs to sea-orm's transaction.
+#[must_use = "a write is rolled back unless it is committed"]
+pub struct WriteTxn {
+    // Fields drop in order: the transaction rolls back before the turn passes to the next writer.
+    txn: DatabaseTransaction,
+    _queued: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    /// Commits the write; the next writer's turn comes once this returns.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+/// Every query of a write runs on its transaction, written `.one(&txn)` like on any connection.
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
     }
 }
 
@@ -192,6 +256,34 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_write_not_committed_leaves_nothing_and_passes_the_turn_on() {
+        use entities::plot;
+        use sea_orm::{ActiveModelTrait, NotSet, PaginatorTrait, Set};
+
+        use crate::testing::TestContext;
+        let t = TestContext::new().await;
+        let new_plot = |number: &str| plot::ActiveModel {
+            id: NotSet,
+            number: Set(domain::PlotNumber::parse(number).unwrap()),
+            address: Set(None),
+            notes: Set(None),
+            created_at: Set(t.ctx.now()),
+        };
+        let abandoned = t.ctx.db.begin_write().await.unwrap();
+        new_plot("1").insert(&abandoned).await.unwrap();
+        drop(abandoned);
+        // Not a timing: a turn never passed on would hang here for good.
+        let next = tokio::time::timeout(Duration::from_secs(60), t.ctx.db.begin_write()).await;
+        let next = next.expect("the abandoned write's turn passes on").unwrap();
+        assert_eq!(plot::Entity::find().count(&next).await.unwrap(), 0, "rolled back");
+        new_plot("2").insert(&next).await.unwrap();
+        next.commit().await.unwrap();
+        let stored: Vec<String> =
+            plot::Entity::find().all(t.ctx.db.conn()).await.unwrap().iter().map(|p| p.number.to_string()).collect();
+        assert_eq!(stored, ["2"]);
+    }
 
     #[tokio::test]
     async fn long_lists_of_values_are_asked_for_in_batches() {

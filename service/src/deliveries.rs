@@ -18,46 +18,44 @@ const LONGEST_RETRY: Duration = Duration::hours(1);
 /// Claims the delivery of `kind` for `period` to `target`, unless it was sent or is claimed by
 /// someone else (or waits for its retry time). The claimed row is returned.
 pub async fn claim(ctx: &Context, kind: &str, period: Period, target: &str) -> Result<Option<delivery::Model>, DbErr> {
-    let (kind, target, now) = (kind.to_owned(), target.to_owned(), ctx.now());
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                delivery::Entity::insert(delivery::ActiveModel {
-                    id: NotSet,
-                    kind: Set(kind.clone()),
-                    period: Set(period),
-                    target: Set(target.clone()),
-                    sent_at: Set(None),
-                    attempts: Set(0),
-                    last_error: Set(None),
-                    next_attempt_at: Set(None),
-                    created_at: Set(now),
-                })
-                .on_conflict(
-                    OnConflict::columns([delivery::Column::Kind, delivery::Column::Period, delivery::Column::Target])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec_without_returning(txn)
-                .await?;
-                let row = delivery::Entity::find()
-                    .filter(delivery::Column::Kind.eq(&kind))
-                    .filter(delivery::Column::Period.eq(period))
-                    .filter(delivery::Column::Target.eq(&target))
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| DbErr::RecordNotFound("delivery".into()))?;
-                if row.sent_at.is_some() || row.next_attempt_at.is_some_and(|at| at > now) {
-                    return Ok(None);
-                }
-                let attempts = row.attempts + 1;
-                let mut claimed = row.into_active_model();
-                claimed.attempts = Set(attempts);
-                claimed.next_attempt_at = Set(Some(now + LEASE));
-                Ok(Some(claimed.update(txn).await?))
-            })
-        })
-        .await
+    let now = ctx.now();
+    let txn = ctx.db.begin_write().await?;
+    delivery::Entity::insert(delivery::ActiveModel {
+        id: NotSet,
+        kind: Set(kind.to_owned()),
+        period: Set(period),
+        target: Set(target.to_owned()),
+        sent_at: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+        next_attempt_at: Set(None),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([delivery::Column::Kind, delivery::Column::Period, delivery::Column::Target])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let row = delivery::Entity::find()
+        .filter(delivery::Column::Kind.eq(kind))
+        .filter(delivery::Column::Period.eq(period))
+        .filter(delivery::Column::Target.eq(target))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("delivery".into()))?;
+    let claimed = if row.sent_at.is_some() || row.next_attempt_at.is_some_and(|at| at > now) {
+        None
+    } else {
+        let attempts = row.attempts + 1;
+        let mut claimed = row.into_active_model();
+        claimed.attempts = Set(attempts);
+        claimed.next_attempt_at = Set(Some(now + LEASE));
+        Some(claimed.update(&txn).await?)
+    };
+    txn.commit().await?;
+    Ok(claimed)
 }
 
 /// Whether `kind` for `period` to `target` has been sent.
@@ -76,7 +74,10 @@ pub async fn mark_sent(ctx: &Context, claimed: delivery::Model) -> Result<delive
     row.sent_at = Set(Some(ctx.now()));
     row.next_attempt_at = Set(None);
     row.last_error = Set(None);
-    row.update(ctx.db.conn()).await
+    let txn = ctx.db.begin_write().await?;
+    let sent = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(sent)
 }
 
 /// Records a failure; the next attempt waits 1, 2, 4 … minutes, at most an hour.
@@ -85,7 +86,9 @@ pub async fn mark_failed(ctx: &Context, claimed: delivery::Model, error: &str) -
     let mut row = claimed.into_active_model();
     row.last_error = Set(Some(error.chars().take(2000).collect()));
     row.next_attempt_at = Set(Some(retry_at));
-    row.update(ctx.db.conn()).await?;
+    let txn = ctx.db.begin_write().await?;
+    row.update(&txn).await?;
+    txn.commit().await?;
     Ok(retry_at)
 }
 

@@ -9,7 +9,8 @@ use domain::{
 use entities::{consumer, contract, holding, meter, payment, plot, reading, tariff};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, Set};
 
-use crate::{Context, Internal, billing};
+use crate::ledger::charges;
+use crate::{Context, Internal};
 
 #[derive(Debug, Clone, Copy)]
 pub struct DemoSpec {
@@ -132,8 +133,10 @@ pub async fn generate(ctx: &Context, spec: DemoSpec) -> Result<DemoSummary, Demo
     if plot::Entity::find().count(ctx.db.conn()).await? > 0 {
         return Err(DemoError::NotEmpty);
     }
-    let ctx2 = ctx.clone();
-    ctx.db.write(move |txn| Box::pin(async move { fill(txn, &ctx2, spec).await })).await
+    let txn = ctx.db.begin_write().await?;
+    let summary = fill(&txn, ctx, spec).await?;
+    txn.commit().await?;
+    Ok(summary)
 }
 
 async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Result<DemoSummary, DemoError> {
@@ -364,7 +367,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                 });
             }
         }
-        charge_rows.extend(charges.into_iter().map(|c| billing::consumption_line(contract_id, meter_id, c, now)));
+        charge_rows.extend(charges.into_iter().map(|c| charges::consumption_line(contract_id, meter_id, c, now)));
     }
     summary.readings = reading_rows.len();
     summary.payments = payment_rows.len();

@@ -1,10 +1,37 @@
+use std::error::Error;
+use std::fmt;
+
 use sea_orm::DbErr;
 
-/// A failure that is not the user's fault (database down, disk full). The user sees a polite
-/// Russian message; the cause goes to the log.
-#[derive(Debug, thiserror::Error)]
+/// A failure that is not the user's fault (database down, disk full). Its `Display` is the polite
+/// Russian message the user sees; its `Debug` is that message and the whole chain of causes,
+/// which is what logs print (`{e:?}`, or [`Chain`] for any error).
+#[derive(thiserror::Error)]
 #[error("Внутренняя ошибка. Попробуйте ещё раз чуть позже.")]
 pub struct Internal(#[source] pub anyhow::Error);
+
+impl fmt::Debug for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&Chain(self), f)
+    }
+}
+
+/// An error and every cause under it, on one line — `outer: cause: its cause` — as zero2prod's
+/// `error_chain_fmt` prints them, so that a log line holds the whole story: the `Display` of a
+/// service error is what the user is told, and for [`Internal`] that says nothing of the cause.
+pub struct Chain<'a>(pub &'a (dyn Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}
 
 impl From<DbErr> for Internal {
     fn from(e: DbErr) -> Self {
@@ -65,3 +92,22 @@ macro_rules! internal_errors {
     )+};
 }
 pub(crate) use internal_errors;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_tells_the_user_nothing_and_the_log_everything() {
+        let polite = "Внутренняя ошибка. Попробуйте ещё раз чуть позже.";
+        let whole = format!("{polite}: Custom Error: no such table: readings");
+        let failure = Internal::from(DbErr::Custom("no such table: readings".into()));
+        assert_eq!(failure.to_string(), polite);
+        assert_eq!(format!("{failure:?}"), whole);
+        // Inside an operation's error, as the bot and the panel log them.
+        let refused = crate::readings::SubmitError::Internal(failure);
+        assert_eq!(refused.to_string(), polite);
+        assert_eq!(format!("{refused:?}"), format!("Internal({whole})"));
+        assert_eq!(Chain(&refused).to_string(), whole);
+    }
+}

@@ -9,7 +9,7 @@
 
 use chrono::TimeDelta;
 use entities::import_draft;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -69,7 +69,7 @@ pub async fn keep<R: Serialize>(
     if json.len() > MAX_BYTES {
         return Err(DraftError::TooLarge);
     }
-    let token = crate::staff::random_token(24);
+    let token = crate::access::secrets::random_token(24);
     let draft = import_draft::ActiveModel {
         id: NotSet,
         token: Set(token.clone()),
@@ -79,26 +79,22 @@ pub async fn keep<R: Serialize>(
         rows: Set(json),
         created_at: Set(ctx.now()),
     };
-    let expired_before = ctx.now() - LIFETIME;
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                import_draft::Entity::delete_many()
-                    .filter(import_draft::Column::CreatedAt.lt(expired_before))
-                    .exec(txn)
-                    .await?;
-                mine(kind, staff_id).exec(txn).await?;
-                draft.insert(txn).await?;
-                Ok::<_, DbErr>(())
-            })
-        })
+    let txn = ctx.db.begin_write().await?;
+    import_draft::Entity::delete_many()
+        .filter(import_draft::Column::CreatedAt.lt(ctx.now() - LIFETIME))
+        .exec(&txn)
         .await?;
+    mine(kind, staff_id).exec(&txn).await?;
+    draft.insert(&txn).await?;
+    txn.commit().await?;
     Ok(token)
 }
 
 /// Drops `staff_id`'s draft of this kind: a newer file that cannot be stored replaces it.
 pub async fn discard(ctx: &Context, kind: Kind, staff_id: i64) -> Result<(), Internal> {
-    mine(kind, staff_id).exec(ctx.db.conn()).await?;
+    let txn = ctx.db.begin_write().await?;
+    mine(kind, staff_id).exec(&txn).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -110,21 +106,22 @@ pub async fn take<R: DeserializeOwned>(
     staff_id: i64,
     token: &str,
 ) -> Result<Option<Draft<R>>, Internal> {
-    let conn = ctx.db.conn();
+    let txn = ctx.db.begin_write().await?;
     let Some(draft) = import_draft::Entity::find()
         .filter(import_draft::Column::Token.eq(token))
         .filter(import_draft::Column::StaffId.eq(staff_id))
         .filter(import_draft::Column::Kind.eq(kind.as_str()))
         .filter(import_draft::Column::CreatedAt.gte(ctx.now() - LIFETIME))
-        .one(conn)
+        .one(&txn)
         .await?
     else {
         return Ok(None);
     };
     // Of two confirmations at once, only the one that deletes the draft stores it.
-    if import_draft::Entity::delete_by_id(draft.id).exec(conn).await?.rows_affected == 0 {
+    if import_draft::Entity::delete_by_id(draft.id).exec(&txn).await?.rows_affected == 0 {
         return Ok(None);
     }
+    txn.commit().await?;
     let rows = serde_json::from_str(&draft.rows).map_err(|e| Internal(e.into()))?;
     Ok(Some(Draft { file_name: draft.file_name, rows }))
 }

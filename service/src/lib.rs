@@ -2,36 +2,26 @@
 //! the panel, the reports and the CLI alike. Functions take a [`Context`] (database, settings,
 //! clock) and return typed errors whose messages are fit to show to the user, in Russian.
 
+pub mod access;
 pub mod audit;
 pub mod backup;
-pub mod billing;
 pub mod clock;
 pub mod dates;
 pub mod db;
-pub mod debt;
 pub mod deliveries;
 pub mod demo;
 mod error;
 pub mod heavy;
 pub mod import_drafts;
-pub mod inventory;
-pub mod links;
-pub mod listing;
+pub mod ledger;
 pub mod meters;
-mod passwords;
-pub mod payments;
-pub mod photos;
+pub mod paging;
 pub mod readings;
-pub mod register_import;
-pub mod reminders;
-pub mod seals;
+pub mod register;
 pub mod settings;
 pub mod spreadsheet;
-pub mod staff;
-pub mod tariffs;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod throttle;
 
 use std::sync::Arc;
 
@@ -40,7 +30,7 @@ use domain::Period;
 
 pub use clock::{Clock, ManualClock};
 pub use db::Db;
-pub use error::Internal;
+pub use error::{Chain, Internal};
 pub use settings::Settings;
 
 /// What every service function needs: the database, the settings and the time, and this
@@ -50,7 +40,7 @@ pub struct Context {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub clock: Clock,
-    pub login_throttle: Arc<throttle::AddressThrottle>,
+    pub login_throttle: Arc<access::throttle::AddressThrottle>,
 }
 
 impl Context {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use chrono::Duration;
 
-use crate::photos::intake::IntakeLimits;
+use crate::meters::photos::intake::IntakeLimits;
 
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -6,10 +6,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::{MeterValue, PlotNumber, Role, Service, TariffPlan, Zone, kopecks};
 use tempfile::TempDir;
 
+use crate::access::staff::{self, NewStaff};
 use crate::audit::Actor;
-use crate::inventory::{self, ConsumerRef, NewMeter, SignUp, SignedUp};
-use crate::staff::{self, NewStaff};
-use crate::{Context, Db, ManualClock, Settings, tariffs};
+use crate::ledger::tariffs;
+use crate::register::sign_up;
+use crate::register::sign_up::{ConsumerRef, NewMeter, SignUp, SignedUp};
+use crate::{Context, Db, ManualClock, Settings};
 
 pub mod sheets;
 
@@ -41,7 +43,7 @@ pub async fn fresh_database_url(dir: &Path) -> String {
 /// parallel on one server without seeing each other.
 async fn fresh_postgres_schema(base: &str) -> String {
     use sea_orm::ConnectionTrait;
-    let schema = format!("test_{}", crate::staff::random_token(12).to_lowercase());
+    let schema = format!("test_{}", crate::access::secrets::random_token(12).to_lowercase());
     let admin = sea_orm::Database::connect(base).await.expect("connect to TEST_DATABASE_URL");
     admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create a test schema");
     admin.close().await.expect("close");
@@ -146,7 +148,7 @@ pub async fn sign(
             verification_due: None,
         },
     };
-    inventory::sign_up(ctx, form, Actor::System).await.expect("sign up")
+    sign_up::sign_up(ctx, form, Actor::System).await.expect("sign up")
 }
 
 /// A new consumer for [`TestContext::sign`].

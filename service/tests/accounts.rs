@@ -4,9 +4,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use chrono::Duration;
 use domain::{Role, Service, TariffPlan};
+use service::access::login::{self, FREE_ATTEMPTS, LoginError};
+use service::access::staff::{self, AccountError, NewStaff};
+use service::access::telegram::{self, LinkError, LinkTarget};
 use service::audit::Actor;
-use service::links::{self, LinkError, LinkTarget};
-use service::staff::{self, AccountError, FREE_ATTEMPTS, LoginError, NewStaff};
 use service::testing::{TestContext, new_consumer};
 
 async fn controller(t: &TestContext) -> entities::staff::Model {
@@ -33,20 +34,20 @@ async fn login_checks_the_password_and_locks_after_failures() {
     assert_ne!(account.password_hash, "correct horse");
     assert!(account.password_hash.starts_with("$argon2id$"));
 
-    assert_eq!(staff::authenticate(&t.ctx, "KONTROLER", "correct horse", address(0)).await.unwrap().id, account.id);
-    assert!(matches!(staff::authenticate(&t.ctx, "nobody", "x", address(0)).await, Err(LoginError::Invalid)));
+    assert_eq!(login::authenticate(&t.ctx, "KONTROLER", "correct horse", address(0)).await.unwrap().id, account.id);
+    assert!(matches!(login::authenticate(&t.ctx, "nobody", "x", address(0)).await, Err(LoginError::Invalid)));
     for n in 1..=FREE_ATTEMPTS as u32 {
-        let refused = staff::authenticate(&t.ctx, "kontroler", "wrong", address(n)).await;
+        let refused = login::authenticate(&t.ctx, "kontroler", "wrong", address(n)).await;
         assert!(matches!(refused, Err(LoginError::Invalid)));
     }
     // Locked now: even the right password gets the same answer, and is not checked.
-    let refused = staff::authenticate(&t.ctx, "kontroler", "correct horse", address(100)).await;
+    let refused = login::authenticate(&t.ctx, "kontroler", "correct horse", address(100)).await;
     assert!(matches!(refused, Err(LoginError::Invalid)));
     let locked = staff::get(t.ctx.db.conn(), account.id).await.unwrap().unwrap();
     assert_eq!(locked.failed_attempts, FREE_ATTEMPTS);
     assert_eq!(locked.locked_until, Some(t.ctx.now() + Duration::minutes(1)));
     t.clock.advance(Duration::seconds(61));
-    let back = staff::authenticate(&t.ctx, "kontroler", "correct horse", address(101)).await.unwrap();
+    let back = login::authenticate(&t.ctx, "kontroler", "correct horse", address(101)).await.unwrap();
     // Success resets the count.
     assert_eq!((back.failed_attempts, back.locked_until), (0, None));
     let stored = staff::get(t.ctx.db.conn(), account.id).await.unwrap().unwrap();
@@ -58,10 +59,10 @@ async fn an_admin_reset_lifts_the_lock() {
     let t = TestContext::new().await;
     let account = controller(&t).await;
     for n in 1..=FREE_ATTEMPTS as u32 {
-        staff::authenticate(&t.ctx, "kontroler", "wrong", address(n)).await.unwrap_err();
+        login::authenticate(&t.ctx, "kontroler", "wrong", address(n)).await.unwrap_err();
     }
     staff::reset_password(&t.ctx, account.id, "battery staple", account.id).await.unwrap();
-    assert!(staff::authenticate(&t.ctx, "kontroler", "battery staple", address(0)).await.is_ok());
+    assert!(login::authenticate(&t.ctx, "kontroler", "battery staple", address(0)).await.is_ok());
 }
 
 #[tokio::test]
@@ -69,20 +70,20 @@ async fn one_address_is_stopped_before_hashing_and_before_the_account_locks() {
     let t = TestContext::new().await;
     let account = controller(&t).await;
     let from = address(1);
-    for _ in 0..service::throttle::BURST {
-        assert!(matches!(staff::authenticate(&t.ctx, "kontroler", "wrong", from).await, Err(LoginError::Invalid)));
+    for _ in 0..service::access::throttle::BURST {
+        assert!(matches!(login::authenticate(&t.ctx, "kontroler", "wrong", from).await, Err(LoginError::Invalid)));
     }
     for password in ["wrong", "correct horse"] {
-        let refused = staff::authenticate(&t.ctx, "kontroler", password, from).await;
+        let refused = login::authenticate(&t.ctx, "kontroler", password, from).await;
         assert!(matches!(refused, Err(LoginError::TooManyAttempts { .. })), "{refused:?}");
     }
     let stored = staff::get(t.ctx.db.conn(), account.id).await.unwrap().unwrap();
-    assert_eq!(stored.failed_attempts, service::throttle::BURST, "refused attempts are not counted");
+    assert_eq!(stored.failed_attempts, service::access::throttle::BURST, "refused attempts are not counted");
     assert_eq!(stored.locked_until, None, "the address was stopped before the account locked");
     // The account itself is open to its owner elsewhere, and to this address a minute later.
-    assert!(staff::authenticate(&t.ctx, "kontroler", "correct horse", address(2)).await.is_ok());
-    t.clock.advance(service::throttle::INTERVAL);
-    assert!(staff::authenticate(&t.ctx, "kontroler", "correct horse", from).await.is_ok());
+    assert!(login::authenticate(&t.ctx, "kontroler", "correct horse", address(2)).await.is_ok());
+    t.clock.advance(service::access::throttle::INTERVAL);
+    assert!(login::authenticate(&t.ctx, "kontroler", "correct horse", from).await.is_ok());
 }
 
 #[tokio::test]
@@ -94,7 +95,7 @@ async fn passwords_are_bounded_before_hashing() {
         staff::reset_password(&t.ctx, account.id, &long, account.id).await,
         Err(AccountError::LongPassword)
     ));
-    assert!(matches!(staff::authenticate(&t.ctx, "kontroler", &long, address(1)).await, Err(LoginError::Invalid)));
+    assert!(matches!(login::authenticate(&t.ctx, "kontroler", &long, address(1)).await, Err(LoginError::Invalid)));
     let stored = staff::get(t.ctx.db.conn(), account.id).await.unwrap().unwrap();
     assert_eq!(stored.failed_attempts, 0, "refused before the account was looked at");
 }
@@ -104,7 +105,7 @@ async fn bootstrap_admin_is_created_once() {
     let t = TestContext::new().await;
     let password = staff::ensure_bootstrap_admin(&t.ctx, None).await.unwrap().expect("a generated password");
     assert!(password.len() >= 12);
-    assert!(staff::authenticate(&t.ctx, "admin", &password, None).await.is_ok());
+    assert!(login::authenticate(&t.ctx, "admin", &password, None).await.is_ok());
     assert_eq!(staff::ensure_bootstrap_admin(&t.ctx, None).await.unwrap(), None);
 }
 
@@ -113,25 +114,25 @@ async fn link_codes_are_single_use_and_expire() {
     let t = TestContext::new().await;
     let s =
         t.sign("7", new_consumer("Козлевич А. К.", None), "E-7", Service::Electricity, TariffPlan::Single, &[0]).await;
-    let code = links::issue_code(&t.ctx, LinkTarget::Consumer(s.consumer_id), None).await.unwrap();
+    let code = telegram::issue_code(&t.ctx, LinkTarget::Consumer(s.consumer_id), None).await.unwrap();
 
-    let who = links::redeem(&t.ctx, &code.code.to_lowercase(), 1001).await.unwrap();
+    let who = telegram::redeem(&t.ctx, &code.code.to_lowercase(), 1001).await.unwrap();
     assert_eq!(who.consumer.unwrap().id, s.consumer_id);
-    assert!(matches!(links::redeem(&t.ctx, &code.code, 1002).await, Err(LinkError::UsedCode)));
-    assert!(matches!(links::redeem(&t.ctx, "NOSUCHCD", 1002).await, Err(LinkError::UnknownCode)));
+    assert!(matches!(telegram::redeem(&t.ctx, &code.code, 1002).await, Err(LinkError::UsedCode)));
+    assert!(matches!(telegram::redeem(&t.ctx, "NOSUCHCD", 1002).await, Err(LinkError::UnknownCode)));
 
-    let late = links::issue_code(&t.ctx, LinkTarget::Consumer(s.consumer_id), None).await.unwrap();
+    let late = telegram::issue_code(&t.ctx, LinkTarget::Consumer(s.consumer_id), None).await.unwrap();
     t.clock.advance(t.ctx.settings.link_code_ttl + Duration::seconds(1));
-    assert!(matches!(links::redeem(&t.ctx, &late.code, 1003).await, Err(LinkError::ExpiredCode)));
-    assert!(!links::identify(t.ctx.db.conn(), 1003).await.unwrap().is_known());
+    assert!(matches!(telegram::redeem(&t.ctx, &late.code, 1003).await, Err(LinkError::ExpiredCode)));
+    assert!(!telegram::identify(t.ctx.db.conn(), 1003).await.unwrap().is_known());
 }
 
 #[tokio::test]
 async fn staff_link_by_code() {
     let t = TestContext::new().await;
     let account = controller(&t).await;
-    let code = links::issue_code(&t.ctx, LinkTarget::Staff(account.id), Some(account.id)).await.unwrap();
-    let who = links::redeem(&t.ctx, &code.code, 77).await.unwrap();
+    let code = telegram::issue_code(&t.ctx, LinkTarget::Staff(account.id), Some(account.id)).await.unwrap();
+    let who = telegram::redeem(&t.ctx, &code.code, 77).await.unwrap();
     assert_eq!(who.staff.unwrap().role, Role::Controller);
     assert!(who.consumer.is_none());
 }
@@ -150,15 +151,18 @@ async fn contact_links_only_the_senders_own_number() {
         )
         .await;
     assert!(matches!(
-        links::link_by_contact(&t.ctx, 500, Some(501), "79781234567").await,
+        telegram::link_by_contact(&t.ctx, 500, Some(501), "79781234567").await,
         Err(LinkError::ForeignContact)
     ));
-    assert!(matches!(links::link_by_contact(&t.ctx, 500, None, "79781234567").await, Err(LinkError::ForeignContact)));
     assert!(matches!(
-        links::link_by_contact(&t.ctx, 500, Some(500), "79780000000").await,
+        telegram::link_by_contact(&t.ctx, 500, None, "79781234567").await,
+        Err(LinkError::ForeignContact)
+    ));
+    assert!(matches!(
+        telegram::link_by_contact(&t.ctx, 500, Some(500), "79780000000").await,
         Err(LinkError::PhoneNotFound(_))
     ));
-    let who = links::link_by_contact(&t.ctx, 500, Some(500), "79781234567").await.unwrap();
+    let who = telegram::link_by_contact(&t.ctx, 500, Some(500), "79781234567").await.unwrap();
     assert_eq!(who.consumer.unwrap().id, s.consumer_id);
 }
 

@@ -6,11 +6,12 @@ use domain::{Kopecks, MeterValue, Period, ReadingSource, Service, TariffPlan, ko
 use entities::{charge, payment};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::audit::Actor;
-use service::debt::{self, Scope};
 use service::demo::{self, DemoSpec};
-use service::inventory::ConsumerRef;
-use service::payments::{self, NewPayment, PaymentError};
-use service::readings::{self, Submission};
+use service::ledger::debt::{self, Scope};
+use service::ledger::payments::{self, NewPayment, PaymentError};
+use service::readings;
+use service::readings::Submission;
+use service::register::sign_up::ConsumerRef;
 use service::testing::{TestContext, new_consumer};
 
 fn pay(contract: &str, kopecks: i64, reference: Option<&str>) -> NewPayment {
@@ -117,7 +118,7 @@ async fn demo_ledger_adds_up_and_is_deterministic() {
         .map(|c| (c.meter_id, c.period, c.zone, c.amount_kopecks))
         .collect();
     for meter_id in 1..=summary.contracts as i64 {
-        service::billing::recompute_meter(conn, &a.ctx, meter_id).await.unwrap();
+        service::ledger::charges::recompute_meter(conn, &a.ctx, meter_id).await.unwrap();
     }
     let mut after: Vec<_> = charge::Entity::find()
         .all(conn)

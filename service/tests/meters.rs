@@ -8,10 +8,14 @@ use domain::{
 use entities::{audit_log, charge, meter, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use service::audit::Actor;
-use service::inventory::{self, MeterDetails, SignedUp};
+use service::meters::seals::{self, Resolution, SealError};
 use service::meters::{self, MeterError, Replacement};
-use service::readings::{self, Decision, Submission, SubmitError};
-use service::seals::{self, Resolution, SealError};
+use service::readings;
+use service::readings::review::Decision;
+use service::readings::{Submission, SubmitError, review, walk};
+use service::register::changes::MeterDetails;
+use service::register::sign_up::SignedUp;
+use service::register::{cards, changes};
 use service::testing::{TestContext, new_consumer};
 
 fn v(units: i64) -> MeterValue {
@@ -92,7 +96,7 @@ async fn a_month_with_a_replacement_pays_for_both_meters() {
     let s = water(&t).await;
     let admin = t.staff("admin", Role::Admin).await.id;
     let march = Period::parse("2026-03").unwrap();
-    let unread = || async { readings::unread_plots(t.ctx.db.conn(), march).await.unwrap().len() };
+    let unread = || async { walk::unread_plots(t.ctx.db.conn(), march).await.unwrap().len() };
     assert_eq!(unread().await, 1);
 
     let done = meters::replace(&t.ctx, replacement(s.meter_id, 150, "2026-03-05"), admin).await.unwrap();
@@ -115,7 +119,7 @@ async fn a_month_with_a_replacement_pays_for_both_meters() {
         charged(&t, s.contract_id, "2026-03").await,
         [(s.meter_id, v(50), kopecks!(2_000_00)), (new, v(30), kopecks!(1_200_00))]
     );
-    let statement = service::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    let statement = service::ledger::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
     assert_eq!(statement.total.debt(), kopecks!(3_200_00));
     assert_eq!(statement.lines[0].meter_serial.as_deref(), Some("NEW-1"));
 
@@ -123,7 +127,7 @@ async fn a_month_with_a_replacement_pays_for_both_meters() {
     let chain: Vec<i64> =
         meters::of_contract(t.ctx.db.conn(), s.contract_id).await.unwrap().iter().map(|m| m.id).collect();
     assert_eq!(chain, [s.meter_id, new]);
-    let mine = inventory::consumer_meters(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    let mine = cards::consumer_meters(t.ctx.db.conn(), s.consumer_id).await.unwrap();
     assert_eq!(mine.iter().map(|c| c.meter.id).collect::<Vec<_>>(), [new]);
     let err = readings::submit(&t.ctx, submission(s.meter_id, vec![v(160)], Actor::System)).await.unwrap_err();
     assert!(matches!(err, SubmitError::MeterRemoved), "{err:?}");
@@ -164,7 +168,7 @@ async fn a_replacement_is_refused_below_the_last_reading_or_out_of_date() {
     let flagged = readings::submit(&t.ctx, jump).await.unwrap().reading;
     let err = meters::replace(&t.ctx, replacement(s.meter_id, 130, "2026-03-05"), admin).await.unwrap_err();
     assert!(matches!(err, MeterError::PendingReview), "{err:?}");
-    readings::review(&t.ctx, flagged.id, Decision::Reject, admin).await.unwrap();
+    review::review(&t.ctx, flagged.id, Decision::Reject, admin).await.unwrap();
 
     // Equal to the last reading is fine (nothing used since), and a removed meter is not replaced twice.
     meters::replace(&t.ctx, replacement(s.meter_id, 120, "2026-02-20"), admin).await.unwrap();
@@ -290,7 +294,7 @@ async fn verification_due_lists_meters_in_service_within_sixty_days_overdue_firs
                 seal_checked_on: None,
                 verification_due: Some(on),
             };
-            inventory::update_meter(&ctx, meter_id, details, Actor::System).await.unwrap();
+            changes::update_meter(&ctx, meter_id, details, Actor::System).await.unwrap();
         }
     };
     let [in_sixty, past_sixty, overdue, replaced, closed, _never] = &meters_by_plot[..] else { unreachable!() };
@@ -301,7 +305,7 @@ async fn verification_due_lists_meters_in_service_within_sixty_days_overdue_firs
     due(replaced, "2026-03-10").await;
     due(closed, "2026-04-01").await;
     let newer = meters::replace(&t.ctx, replacement(replaced.meter_id, 0, "2026-03-12"), admin).await.unwrap();
-    inventory::close_contract(&t.ctx, closed.contract_id, day("2026-03-14"), Actor::System).await.unwrap();
+    changes::close_contract(&t.ctx, closed.contract_id, day("2026-03-14"), Actor::System).await.unwrap();
 
     let listed =
         meters::verification_due(t.ctx.db.conn(), t.ctx.today(), meters::VERIFICATION_NOTICE_DAYS).await.unwrap();

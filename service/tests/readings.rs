@@ -5,7 +5,9 @@ use domain::{Kopecks, MeterValue, ReadingSource, ReadingStatus, Service, TariffP
 use entities::{audit_log, charge, reading};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::audit::Actor;
-use service::readings::{self, Decision, Submission, SubmitError};
+use service::readings;
+use service::readings::review::Decision;
+use service::readings::{Submission, SubmitError, review, walk};
 use service::testing::{TestContext, new_consumer};
 
 fn v(units: i64) -> MeterValue {
@@ -62,7 +64,7 @@ async fn accepted_reading_is_charged_at_once() {
     assert_eq!(charges.len(), 1);
     // 12.5 m³ at 40 ₽.
     assert_eq!(charges[0].amount_kopecks, kopecks!(50_000));
-    let statement = service::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    let statement = service::ledger::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
     assert_eq!(statement.total.debt(), kopecks!(50_000));
 }
 
@@ -179,12 +181,12 @@ async fn suspicious_jump_needs_confirmation_and_waits_for_review() {
     assert_eq!(recorded.reading.status, ReadingStatus::Flagged);
     assert!(charges_of(&t, s.meter_id).await.is_empty(), "flagged readings are not billed");
 
-    let reviewed = readings::review(&t.ctx, recorded.reading.id, Decision::Accept, 1).await.unwrap();
+    let reviewed = review::review(&t.ctx, recorded.reading.id, Decision::Accept, 1).await.unwrap();
     assert_eq!(reviewed.status, ReadingStatus::Accepted);
     assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(200_000_00));
     assert!(matches!(
-        readings::review(&t.ctx, recorded.reading.id, Decision::Reject, 1).await,
-        Err(readings::ReviewError::NotFlagged)
+        review::review(&t.ctx, recorded.reading.id, Decision::Reject, 1).await,
+        Err(review::ReviewError::NotFlagged)
     ));
 }
 
@@ -197,10 +199,10 @@ async fn correction_is_a_new_record_with_an_audit_trail() {
     let original = readings::submit(&t.ctx, submission(s.meter_id, vec![v(10)], Actor::System)).await.unwrap().reading;
 
     assert!(matches!(
-        readings::correct(&t.ctx, original.id, vec![v(12)], "  ", admin).await,
-        Err(readings::CorrectionError::NoReason)
+        review::correct(&t.ctx, original.id, vec![v(12)], "  ", admin).await,
+        Err(review::CorrectionError::NoReason)
     ));
-    let corrected = readings::correct(&t.ctx, original.id, vec![v(12)], "опечатка", admin).await.unwrap();
+    let corrected = review::correct(&t.ctx, original.id, vec![v(12)], "опечатка", admin).await.unwrap();
     assert_eq!(corrected.supersedes_id, Some(original.id));
     assert_eq!(corrected.taken_at, original.taken_at);
 
@@ -216,8 +218,8 @@ async fn correction_is_a_new_record_with_an_audit_trail() {
         .unwrap();
     assert!(trail.details.contains("опечатка"));
     assert!(matches!(
-        readings::correct(&t.ctx, original.id, vec![v(13)], "ещё раз", admin).await,
-        Err(readings::CorrectionError::NotCurrent)
+        review::correct(&t.ctx, original.id, vec![v(13)], "ещё раз", admin).await,
+        Err(review::CorrectionError::NotCurrent)
     ));
 }
 
@@ -242,7 +244,7 @@ async fn tariff_change_recomputes_charges_from_its_date() {
     assert_eq!(charges_of(&t, s.meter_id).await[0].amount_kopecks, kopecks!(40_000));
 
     let from = t.ctx.today() - Duration::days(3);
-    service::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), from, Actor::Staff(1))
+    service::ledger::tariffs::add(&t.ctx, Service::Water, domain::Zone::Single, kopecks!(5_000), from, Actor::Staff(1))
         .await
         .unwrap();
     // 01.01 → 15.03 is 73 days, the last 3 at the new price: 10 m³ × 70/73 = 9,589 rest 3 and
@@ -262,7 +264,7 @@ async fn unread_plots_follow_the_walking_route() {
     t.sign("2", new_consumer("Б", None), "W-2", Service::Water, TariffPlan::Single, &[0]).await;
     t.sign("9", new_consumer("В", None), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
     readings::submit(&t.ctx, submission(a.meter_id, vec![v(1)], Actor::System)).await.unwrap();
-    let unread = readings::unread_plots(t.ctx.db.conn(), t.ctx.current_period()).await.unwrap();
+    let unread = walk::unread_plots(t.ctx.db.conn(), t.ctx.current_period()).await.unwrap();
     let numbers: Vec<_> = unread.iter().map(|p| p.number.to_string()).collect();
     assert_eq!(numbers, ["2", "9"]);
 }
@@ -277,7 +279,7 @@ async fn the_same_photo_stored_at_once_by_many_is_stored_once() {
     let tasks: Vec<_> = (0..12)
         .map(|_| {
             let (ctx, jpeg) = (t.ctx.clone(), jpeg.clone());
-            tokio::spawn(async move { service::photos::store(&ctx, jpeg).await.expect("stored").id })
+            tokio::spawn(async move { service::meters::photos::store(&ctx, jpeg).await.expect("stored").id })
         })
         .collect();
     let mut ids = Vec::new();
@@ -286,7 +288,7 @@ async fn the_same_photo_stored_at_once_by_many_is_stored_once() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "one photo row for one picture");
-    let path = service::photos::file(&t.ctx, ids[0], false).await.unwrap().unwrap();
+    let path = service::meters::photos::file(&t.ctx, ids[0], false).await.unwrap().unwrap();
     assert!(path.is_file());
     let leftovers = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
@@ -301,7 +303,7 @@ async fn a_reading_just_after_local_midnight_is_priced_up_to_that_local_day() {
     let t = TestContext::at(chrono::Utc.with_ymd_and_hms(2026, 2, 28, 21, 30, 0).unwrap()).await;
     t.standard_tariffs().await;
     let last_of_february = chrono::NaiveDate::from_ymd_opt(2026, 2, 28).unwrap();
-    service::tariffs::add(
+    service::ledger::tariffs::add(
         &t.ctx,
         Service::Water,
         domain::Zone::Single,

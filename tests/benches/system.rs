@@ -8,7 +8,8 @@ use domain::{ReadingSource, meter_value};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use service::audit::Actor;
 use service::demo::{self, DemoSpec};
-use service::readings::{self, Submission};
+use service::readings;
+use service::readings::Submission;
 use service::testing::TestContext;
 use tests::memory::rss_mb;
 
@@ -59,7 +60,7 @@ async fn debt_lookup() {
     consumers.dedup();
     let consumers = &consumers;
     let lookup = mean(2_000, |i| async move {
-        let statement = service::debt::statement(conn, consumers[i as usize % consumers.len()]).await.unwrap();
+        let statement = service::ledger::debt::statement(conn, consumers[i as usize % consumers.len()]).await.unwrap();
         assert!(!statement.lines.is_empty());
     })
     .await;
@@ -77,7 +78,7 @@ async fn next_readings(t: &TestContext) -> Vec<Submission> {
     let conn = t.ctx.db.conn();
     let meters = entities::meter::Entity::find().all(conn).await.unwrap();
     let ids: Vec<i64> = meters.iter().map(|m| m.id).collect();
-    let last = readings::last_accepted(conn, &ids).await.unwrap();
+    let last = service::register::cards::last_accepted(conn, &ids).await.unwrap();
     meters
         .iter()
         .map(|m| {
@@ -156,7 +157,7 @@ fn photo_intake() {
     });
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&img).unwrap();
-    let limits = service::photos::IntakeLimits::default();
+    let limits = service::meters::photos::IntakeLimits::default();
     let best = |f: &dyn Fn()| {
         (0..5)
             .map(|_| {
@@ -171,7 +172,7 @@ fn photo_intake() {
         image::load_from_memory(&jpeg).unwrap();
     });
     let intake = best(&|| {
-        service::photos::intake::process(&jpeg, limits).unwrap();
+        service::meters::photos::intake::process(&jpeg, limits).unwrap();
     });
     println!(
         "photo intake of a 12 MP JPEG ({:.1} MB): {intake:.0?} (best of 5); baseline plain decode: {decode:.0?} → ×{:.2}; target under 300 ms → {}",
@@ -206,8 +207,11 @@ async fn bot_debt() {
     demo::generate(ctx, DemoSpec { plots: 420, months: 12, seed: 1 }).await.unwrap();
     let users: Vec<i64> = (1..=200).collect();
     for &user in &users {
-        let code = service::links::issue_code(ctx, service::links::LinkTarget::Consumer(user), None).await.unwrap();
-        service::links::redeem(ctx, &code.code, user).await.unwrap();
+        let code =
+            service::access::telegram::issue_code(ctx, service::access::telegram::LinkTarget::Consumer(user), None)
+                .await
+                .unwrap();
+        service::access::telegram::redeem(ctx, &code.code, user).await.unwrap();
     }
     // Warm up connections and caches.
     round_trip(&app, &users, "Помощь", 200).await;

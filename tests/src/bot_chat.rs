@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use serde_json::Value;
 use service::Context;
-use service::links::LinkTarget;
+use service::access::telegram::LinkTarget;
 
 use crate::fake_telegram::{Call, FakeTelegram, WAIT_TIMEOUT, updates};
 
@@ -60,7 +60,7 @@ impl<'a> BotChat<'a> {
 
     /// Links this user to `target` the way people do: with a one-time code sent as `/start CODE`.
     pub async fn link(&self, ctx: &Context, target: LinkTarget) -> Reply {
-        let code = service::links::issue_code(ctx, target, None).await.expect("a link code");
+        let code = service::access::telegram::issue_code(ctx, target, None).await.expect("a link code");
         self.send(&format!("/start {}", code.code)).await
     }
 

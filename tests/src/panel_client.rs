@@ -50,7 +50,7 @@ impl Page {
         self
     }
 
-    /// The number next to `label` in a details table: «<label></th><td class="num">N».
+    /// The number next to `label` in a details table: `<label></th><td class="num">N`.
     pub fn number_after(&self, label: &str) -> usize {
         let start = self.body.find(label).unwrap_or_else(|| panic!("no «{label}» in:\n{}", self.body)) + label.len();
         let digits: String = self.body[start..]
@@ -154,7 +154,7 @@ impl PanelClient {
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         if let Some(token) = self.csrf() {
-            fields.push((panel::csrf::FIELD, token));
+            fields.push((panel::layout::CSRF_FIELD, token));
         }
         self.post_raw_form(path, &fields).await
     }
@@ -185,7 +185,7 @@ impl PanelClient {
 
     /// A multipart form that already carries the CSRF token.
     pub fn multipart(&self) -> TestForm {
-        TestForm::new().text(panel::csrf::FIELD, self.csrf().unwrap_or_default())
+        TestForm::new().text(panel::layout::CSRF_FIELD, self.csrf().unwrap_or_default())
     }
 
     /// Sends a request with an API bearer token and no cookie.
@@ -301,7 +301,7 @@ async fn read_page(response: poem::Response) -> Page {
 
 /// The value of the hidden CSRF input on a page.
 fn csrf_in(html: &str) -> Option<String> {
-    input_value(html, panel::csrf::FIELD)
+    input_value(html, panel::layout::CSRF_FIELD)
 }
 
 /// The value of the first `<input name=… value=…>` with this name, as maud writes it.

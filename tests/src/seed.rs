@@ -2,9 +2,9 @@
 
 use chrono::NaiveDate;
 use domain::{MeterValue, ReadingSource};
-use service::Context;
 use service::audit::Actor;
-use service::readings::{self, Submission};
+use service::readings::Submission;
+use service::{Context, readings};
 
 /// A reading entered in the panel on `day` (`YYYY-MM-DD`, at 09:00 UTC), confirmed, so an
 /// unusual jump is stored too.

@@ -5,12 +5,13 @@ use domain::{Kopecks, ReadingSource, ReadingStatus, Service, TariffPlan, cost};
 use domain::{billing::Balance, kopecks, meter_value};
 use entities::{reading, telegram_dialogue, telegram_link};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use service::Context;
+use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
-use service::inventory::{ConsumerRef, SignedUp};
-use service::links::{self, LinkTarget};
-use service::payments::{self, NewPayment};
+use service::ledger::payments::{self, NewPayment};
+use service::meters::photos;
+use service::register::sign_up::{ConsumerRef, SignedUp};
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
-use service::{Context, photos};
 use tests::bot_chat::{BotChat, jpeg};
 use tests::{TestApp, seed};
 
@@ -54,33 +55,33 @@ async fn an_unknown_user_only_learns_how_to_get_access() {
         assert!(!reply.text().contains("Итого"), "{}", reply.text());
     }
     stranger.send("/controller").await.expect("только контролёрам и администраторам");
-    assert!(links::identify(app.ctx().db.conn(), 1001).await.unwrap().consumer.is_none());
+    assert!(telegram::identify(app.ctx().db.conn(), 1001).await.unwrap().consumer.is_none());
 }
 
 #[tokio::test]
 async fn a_one_time_code_links_once_and_expires() {
     let app = app().await;
     let (water, _) = bender(app.ctx(), false).await;
-    let code = links::issue_code(app.ctx(), LinkTarget::Consumer(water.consumer_id), None).await.unwrap().code;
+    let code = telegram::issue_code(app.ctx(), LinkTarget::Consumer(water.consumer_id), None).await.unwrap().code;
 
     let bender = BotChat::new(&app.telegram, 2001);
     let reply = bender.send(&format!("/start {code}")).await;
     reply.expect("Здравствуйте, Бендер О. И.!");
     assert_eq!(reply.keyboard(), MENU);
-    let linked = links::identify(app.ctx().db.conn(), 2001).await.unwrap();
+    let linked = telegram::identify(app.ctx().db.conn(), 2001).await.unwrap();
     assert_eq!(linked.consumer.map(|c| c.id), Some(water.consumer_id));
 
     let reused = BotChat::new(&app.telegram, 2002);
     reused.send(&format!("/start {code}")).await.expect("уже использован");
     reused.send("Задолженность").await.expect("код привязки");
 
-    let late_code = links::issue_code(app.ctx(), LinkTarget::Consumer(water.consumer_id), None).await.unwrap().code;
+    let late_code = telegram::issue_code(app.ctx(), LinkTarget::Consumer(water.consumer_id), None).await.unwrap().code;
     app.clock.advance(app.ctx().settings.link_code_ttl + Duration::minutes(1));
     let late = BotChat::new(&app.telegram, 2003);
     late.send(&format!("/start {late_code}")).await.expect("Срок действия кода истёк");
     late.send("/start NOSUCHCODE").await.expect("Код не найден");
     for user in [2002, 2003] {
-        assert!(!links::identify(app.ctx().db.conn(), user).await.unwrap().is_known());
+        assert!(!telegram::identify(app.ctx().db.conn(), user).await.unwrap().is_known());
     }
 }
 
@@ -100,7 +101,7 @@ async fn sharing_ones_own_contact_links_and_a_foreign_one_is_refused() {
     let reply = user.share_contact("79781234567", Some(3001)).await;
     reply.expect("Здравствуйте, Бендер О. И.!");
     assert_eq!(reply.keyboard(), MENU);
-    let linked = links::identify(app.ctx().db.conn(), 3001).await.unwrap();
+    let linked = telegram::identify(app.ctx().db.conn(), 3001).await.unwrap();
     assert_eq!(linked.consumer.map(|c| c.id), Some(water.consumer_id));
 }
 

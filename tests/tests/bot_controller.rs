@@ -4,8 +4,8 @@ use domain::{ReadingSource, ReadingStatus, Role, Service, TariffPlan, meter_valu
 use entities::{meter, reading, staff};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use service::Context;
-use service::inventory::{ConsumerRef, SignedUp};
-use service::links::LinkTarget;
+use service::access::telegram::LinkTarget;
+use service::register::sign_up::{ConsumerRef, SignedUp};
 use service::testing::{default_now, new_consumer, sign, staff as new_staff, standard_tariffs};
 use tests::bot_chat::{BotChat, jpeg};
 use tests::{TestApp, seed};

@@ -8,8 +8,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::{Service, TariffPlan, kopecks, meter_value};
 use entities::{consumer, delivery};
 use sea_orm::EntityTrait;
+use service::access::telegram::LinkTarget;
 use service::audit::Actor;
-use service::links::LinkTarget;
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
 use tests::bot_chat::BotChat;
 use tests::fake_telegram::Call;
@@ -49,7 +49,7 @@ async fn reminds_once_exactly_the_linked_consumers_without_readings_who_want_it(
         BotChat::new(&app.telegram, user).link(ctx, LinkTarget::Consumer(signed.consumer_id)).await;
     }
     let actor = Actor::Consumer { consumer_id: opted_out.consumer_id, telegram_user_id: panikovsky };
-    service::reminders::set_enabled(ctx, opted_out.consumer_id, false, actor).await.unwrap();
+    service::readings::reminders::set_enabled(ctx, opted_out.consumer_id, false, actor).await.unwrap();
 
     tokio::time::sleep(SETTLE).await;
     app.clock.set(moscow(20, 9, 59));

@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
 use domain::{Role, Service, TariffPlan};
-use service::links::LinkTarget;
+use service::access::telegram::LinkTarget;
 use service::testing::{default_now, new_consumer, sign, staff, standard_tariffs};
 use tests::TestApp;
 use tests::bot_chat::{BotChat, Reply};

@@ -18,7 +18,7 @@ use entities::reading;
 use futures::StreamExt;
 use sea_orm::EntityTrait;
 use serde::de::DeserializeOwned;
-use service::inventory::SignedUp;
+use service::register::sign_up::SignedUp;
 use service::testing::{default_now, new_consumer, sign, staff, standard_tariffs};
 use tests::TestApp;
 
@@ -77,7 +77,8 @@ async fn a_controller_reads_a_meter_from_a_phone() {
     assert_eq!(saved.staff_id, Some(controller.id));
     assert_eq!(saved.seal_intact, Some(true));
     assert_eq!(saved.comment.as_deref(), Some("Пломба на месте"));
-    let stored = service::photos::file(ctx, saved.photo_id.expect("a photo"), false).await.unwrap().expect("stored");
+    let stored =
+        service::meters::photos::file(ctx, saved.photo_id.expect("a photo"), false).await.unwrap().expect("stored");
     assert!(stored.starts_with(&ctx.settings.photo_dir) && stored.is_file(), "{}", stored.display());
 }
 

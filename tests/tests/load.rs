@@ -9,7 +9,7 @@ use entities::reading;
 use poem::http::StatusCode;
 use poem::test::TestFormField;
 use sea_orm::EntityTrait;
-use service::links::LinkTarget;
+use service::access::telegram::LinkTarget;
 use service::testing::{self, new_consumer};
 use tests::bot_chat::{BotChat, jpeg};
 use tests::{PanelClient, TestApp};

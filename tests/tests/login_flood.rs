@@ -58,8 +58,11 @@ async fn a_login_flood_is_refused_cheaply_and_hashed_one_per_core() {
     assert!(reset_peak(), "the peak can be reset");
 
     let (answers, healthy_one) = flood(&one_address, &watcher).await;
-    assert_eq!(count(&answers, StatusCode::UNAUTHORIZED), service::throttle::BURST as usize);
-    assert_eq!(count(&answers, StatusCode::TOO_MANY_REQUESTS), (FLOOD - service::throttle::BURST as u32) as usize);
+    assert_eq!(count(&answers, StatusCode::UNAUTHORIZED), service::access::throttle::BURST as usize);
+    assert_eq!(
+        count(&answers, StatusCode::TOO_MANY_REQUESTS),
+        (FLOOD - service::access::throttle::BURST as u32) as usize
+    );
     let peak_one = peak_mb().expect("/proc/self/status") - idle;
 
     let (answers, healthy_many) = flood(&many, &watcher).await;

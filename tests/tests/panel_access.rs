@@ -161,12 +161,12 @@ async fn the_api_table_lists_every_documented_operation() {
 async fn deactivated_staff_lose_pages_and_api_tokens() {
     let t = TestContext::new().await;
     let buh = t.staff("buh", Role::Accountant).await;
-    let token = service::staff::issue_api_token(&t.ctx, buh.id).await.unwrap();
+    let token = service::access::staff::issue_api_token(&t.ctx, buh.id, service::audit::Actor::System).await.unwrap();
     let client = PanelClient::new(&t.ctx);
     client.login("buh", "buh-password").await;
     client.api_get("/api/plots", &token).await.assert_ok();
 
-    service::staff::set_active(&t.ctx, buh.id, false, service::audit::Actor::System).await.unwrap();
+    service::access::staff::set_active(&t.ctx, buh.id, false, service::audit::Actor::System).await.unwrap();
     assert_eq!(client.get("/").await.location(), Some("/login?next=%2F"));
     assert_eq!(client.api_get("/api/plots", &token).await.status, StatusCode::UNAUTHORIZED);
 }

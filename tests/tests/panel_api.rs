@@ -5,6 +5,7 @@ use entities::{payment, reading};
 use poem::http::{Method, StatusCode, header};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
+use service::audit::Actor;
 use service::testing::{TestContext, new_consumer};
 use tests::{Page, PanelClient};
 
@@ -28,8 +29,8 @@ async fn api() -> Api {
     let other = t.sign("2", new_consumer("Громов", None), "E-2", Service::Electricity, TariffPlan::Single, &[0]).await;
     let admin = t.staff("admin", Role::Admin).await;
     let buh = t.staff("buh", Role::Accountant).await;
-    let admin = service::staff::issue_api_token(&t.ctx, admin.id).await.unwrap();
-    let buh = service::staff::issue_api_token(&t.ctx, buh.id).await.unwrap();
+    let admin = service::access::staff::issue_api_token(&t.ctx, admin.id, Actor::System).await.unwrap();
+    let buh = service::access::staff::issue_api_token(&t.ctx, buh.id, Actor::System).await.unwrap();
     let client = PanelClient::new(&t.ctx);
     Api { t, client, admin, buh, meter: signed.meter_id, other_meter: other.meter_id, consumer: signed.consumer_id }
 }
@@ -81,7 +82,7 @@ async fn readings_are_submitted_with_the_same_checks_as_everywhere() {
 async fn an_idempotency_key_repeats_only_its_own_meter_and_author() {
     let a = api().await;
     let second_admin = a.t.staff("admin2", Role::Admin).await;
-    let second_admin = service::staff::issue_api_token(&a.t.ctx, second_admin.id).await.unwrap();
+    let second_admin = service::access::staff::issue_api_token(&a.t.ctx, second_admin.id, Actor::System).await.unwrap();
     let post = |token: &str, meter: i64, value: &str, key: &str| {
         let (a, token) = (&a, token.to_owned());
         let body = json!({"meter_id": meter, "values": [value], "idempotency_key": key});

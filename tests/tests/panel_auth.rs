@@ -9,10 +9,10 @@ use entities::{staff, web_session};
 use futures::future::join_all;
 use poem::http::{StatusCode, header};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use service::access::login::FREE_ATTEMPTS;
+use service::access::throttle;
 use service::audit::Actor;
-use service::staff::FREE_ATTEMPTS;
 use service::testing::TestContext;
-use service::throttle;
 use tests::{Page, PanelClient};
 
 /// The `n`-th machine of a network of attackers, or of colleagues.
@@ -21,7 +21,7 @@ fn machine(n: u32) -> IpAddr {
 }
 
 async fn account(t: &TestContext, login: &str) -> staff::Model {
-    service::staff::by_login(t.ctx.db.conn(), login).await.unwrap().expect("the account")
+    service::access::staff::by_login(t.ctx.db.conn(), login).await.unwrap().expect("the account")
 }
 
 /// The message of a refused login form.
@@ -135,7 +135,10 @@ async fn forms_without_the_csrf_token_are_refused() {
     page.assert_contains("Форма устарела");
     let forged: Vec<_> = fields.iter().cloned().chain([("csrf_token", "forged".to_owned())]).collect();
     assert_eq!(client.post_raw_form("/account/password", &forged).await.status, StatusCode::FORBIDDEN);
-    assert!(service::staff::authenticate(&t.ctx, "buh", "buh-password", None).await.is_ok(), "password unchanged");
+    assert!(
+        service::access::login::authenticate(&t.ctx, "buh", "buh-password", None).await.is_ok(),
+        "password unchanged"
+    );
 
     let page = client
         .post_form(
@@ -144,7 +147,7 @@ async fn forms_without_the_csrf_token_are_refused() {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert!(service::staff::authenticate(&t.ctx, "buh", "new-password", None).await.is_ok());
+    assert!(service::access::login::authenticate(&t.ctx, "buh", "new-password", None).await.is_ok());
 }
 
 /// 100 guesses at once from 100 machines, then the right password: only the guesses up to the
@@ -218,10 +221,10 @@ async fn every_refused_login_reads_the_same() {
     let t = TestContext::new().await;
     t.staff("buh", Role::Accountant).await;
     let gone = t.staff("ushla", Role::Accountant).await;
-    service::staff::set_active(&t.ctx, gone.id, false, Actor::System).await.unwrap();
+    service::access::staff::set_active(&t.ctx, gone.id, false, Actor::System).await.unwrap();
     t.staff("zaperta", Role::Controller).await;
     for n in 0..FREE_ATTEMPTS as u32 {
-        service::staff::authenticate(&t.ctx, "zaperta", "guess", Some(machine(100 + n))).await.unwrap_err();
+        service::access::login::authenticate(&t.ctx, "zaperta", "guess", Some(machine(100 + n))).await.unwrap_err();
     }
     let server = PanelClient::new(&t.ctx);
     let mut answers = Vec::new();
@@ -364,9 +367,10 @@ fn assert_secured(page: &Page, what: &str) {
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let t = TestContext::new().await;
-    let photo = service::photos::store(&t.ctx, tests::bot_chat::jpeg(640, 480)).await.unwrap();
+    let photo = service::meters::photos::store(&t.ctx, tests::bot_chat::jpeg(640, 480)).await.unwrap();
     let admin = PanelClient::staff(&t, "admin", Role::Admin).await;
-    let token = service::staff::issue_api_token(&t.ctx, account(&t, "admin").await.id).await.unwrap();
+    let token =
+        service::access::staff::issue_api_token(&t.ctx, account(&t, "admin").await.id, Actor::System).await.unwrap();
     let anonymous = PanelClient::new(&t.ctx);
 
     for (what, page) in [

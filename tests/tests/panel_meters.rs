@@ -8,7 +8,9 @@ use poem::http::StatusCode;
 use poem::test::TestFormField;
 use sea_orm::{EntityTrait, QueryOrder};
 use service::audit::Actor;
-use service::inventory::{self, MeterDetails, SignedUp};
+use service::register::changes;
+use service::register::changes::MeterDetails;
+use service::register::sign_up::SignedUp;
 use service::testing::{TestContext, new_consumer};
 use tests::bot_chat::jpeg;
 use tests::{Page, PanelClient, seed};
@@ -202,7 +204,7 @@ async fn meters_due_for_verification_are_listed_overdue_first() {
             seal_checked_on: None,
             verification_due: Some(due.parse().unwrap()),
         };
-        inventory::update_meter(&t.ctx, s.meter_id, details, Actor::System).await.unwrap();
+        changes::update_meter(&t.ctx, s.meter_id, details, Actor::System).await.unwrap();
     }
     let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
     accountant.get("/").await.assert_contains(r#"<a href="/meters/verification">2</a>"#);

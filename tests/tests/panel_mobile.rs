@@ -11,8 +11,10 @@ use poem::http::{StatusCode, header};
 use poem::test::{TestForm, TestFormField};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::audit::Actor;
-use service::inventory::{self, SignedUp};
-use service::readings::{self, Submission};
+use service::readings;
+use service::readings::Submission;
+use service::register::changes;
+use service::register::sign_up::SignedUp;
 use service::testing::{TestContext, new_consumer};
 use tests::{Page, PanelClient};
 
@@ -232,8 +234,8 @@ async fn the_plot_page_shows_debt_meters_and_the_reference_photo() {
         taken_at: Some(Utc.with_ymd_and_hms(2026, 2, 10, 9, 0, 0).unwrap()),
     };
     readings::submit(ctx, february).await.expect("February's reading");
-    let reference = service::photos::store(ctx, jpeg(640, 480)).await.expect("a reference photo");
-    inventory::add_meter_photo(ctx, walk.water.meter_id, reference.id, Actor::System).await.expect("filed");
+    let reference = service::meters::photos::store(ctx, jpeg(640, 480)).await.expect("a reference photo");
+    changes::add_meter_photo(ctx, walk.water.meter_id, reference.id, Actor::System).await.expect("filed");
 
     let page = walk.client.get(&format!("/m/plots/{}", walk.water.plot_id)).await;
     page.assert_ok()
@@ -282,7 +284,7 @@ async fn a_reading_is_saved_with_its_author_seal_and_photo_and_the_next_plot_is_
     assert_eq!(saved.comment.as_deref(), Some("Собака у калитки"));
     assert_eq!(saved.status, ReadingStatus::Accepted);
     let photo_id = saved.photo_id.expect("the photo is attached");
-    let file = service::photos::file(&walk.t.ctx, photo_id, false).await.unwrap().expect("a stored photo");
+    let file = service::meters::photos::file(&walk.t.ctx, photo_id, false).await.unwrap().expect("a stored photo");
     assert!(file.starts_with(&walk.t.ctx.settings.photo_dir) && file.is_file(), "{}", file.display());
 
     // Two registers: day and night, in that order.
@@ -443,8 +445,8 @@ async fn a_form_attaches_only_the_photo_it_uploaded_itself() {
     let page = walk.post(water, reading_form(&walk.client, &key, &["800"], Some("yes"), Some(jpeg(800, 600)))).await;
     page.assert_ok().assert_contains("Подтвердить");
     let uploaded = page.input_value("photo_id").expect("the photo is kept");
-    let reference = service::photos::store(&walk.t.ctx, jpeg(640, 480)).await.expect("a reference photo");
-    inventory::add_meter_photo(&walk.t.ctx, far, reference.id, Actor::System).await.expect("filed");
+    let reference = service::meters::photos::store(&walk.t.ctx, jpeg(640, 480)).await.expect("a reference photo");
+    changes::add_meter_photo(&walk.t.ctx, far, reference.id, Actor::System).await.expect("filed");
 
     let naming = |client: &PanelClient, key: String, photo_id: &str, value: &str| {
         client
@@ -527,7 +529,7 @@ async fn the_same_idempotency_key_stores_one_reading() {
 async fn photos_are_served_to_any_staff_by_id_only() {
     let t = TestContext::new().await;
     t.staff("buh", Role::Accountant).await;
-    let stored = service::photos::store(&t.ctx, jpeg(800, 600)).await.expect("stored");
+    let stored = service::meters::photos::store(&t.ctx, jpeg(800, 600)).await.expect("stored");
     let client = PanelClient::new(&t.ctx);
     client.login("buh", "buh-password").await;
 
@@ -535,7 +537,7 @@ async fn photos_are_served_to_any_staff_by_id_only() {
     assert_eq!(full.status, StatusCode::OK);
     assert_eq!(full.headers[header::CONTENT_TYPE], "image/jpeg");
     assert!(full.headers[header::CACHE_CONTROL].to_str().unwrap().starts_with("private"));
-    let file = service::photos::file(&t.ctx, stored.id, false).await.unwrap().expect("a path");
+    let file = service::meters::photos::file(&t.ctx, stored.id, false).await.unwrap().expect("a path");
     assert_eq!(full.bytes, std::fs::read(file).expect("the stored file"));
     let thumb = client.get(&format!("/photos/{}/thumb", stored.id)).await;
     assert_eq!(thumb.status, StatusCode::OK);

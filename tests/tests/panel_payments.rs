@@ -8,7 +8,7 @@ use poem::http::StatusCode;
 use rust_xlsxwriter::{Format, Workbook};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use service::audit::Actor;
-use service::payments::NewPayment;
+use service::ledger::payments::NewPayment;
 use service::testing::{TestContext, new_consumer};
 use tests::PanelClient;
 
@@ -152,7 +152,7 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
             period: Period::new(2026, 2).unwrap(),
             reference: reference.map(Into::into),
         };
-        service::payments::record(&t.ctx, payment, Actor::System).await.unwrap();
+        service::ledger::payments::record(&t.ctx, payment, Actor::System).await.unwrap();
     }
     // A row without an amount makes the whole file unimportable: it is fixed and uploaded again.
     let broken = xlsx(&[

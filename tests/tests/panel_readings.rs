@@ -112,7 +112,7 @@ fn png() -> Vec<u8> {
 #[tokio::test]
 async fn the_list_filters_by_month_and_source_and_shows_photos() {
     let (t, meter) = metered().await;
-    let photo = service::photos::store(&t.ctx, png()).await.unwrap();
+    let photo = service::meters::photos::store(&t.ctx, png()).await.unwrap();
     let with_photo = Submission { photo_id: Some(photo.id), ..submission(meter, 180, ReadingSource::ControllerWeb) };
     submit(&t.ctx, with_photo).await.unwrap();
     let client = PanelClient::staff(&t, "buh", Role::Accountant).await;

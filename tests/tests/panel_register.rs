@@ -296,12 +296,12 @@ async fn search_and_filters_narrow_the_lists() {
 
     // Pages of 50, keeping the filters in the links.
     for n in 0..60 {
-        let details = service::inventory::PlotDetails {
+        let details = service::register::changes::PlotDetails {
             number: domain::PlotNumber::parse(&format!("{}", 100 + n)).unwrap(),
             address: Some("Дальняя линия".into()),
             notes: None,
         };
-        service::inventory::create_plot(&t.ctx, details, service::audit::Actor::System).await.unwrap();
+        service::register::changes::create_plot(&t.ctx, details, service::audit::Actor::System).await.unwrap();
     }
     let first = client.get("/plots?q=%D0%94%D0%B0%D0%BB%D1%8C%D0%BD%D1%8F%D1%8F").await;
     first
@@ -354,7 +354,7 @@ async fn telegram_link_codes_come_with_the_bots_link() {
     page.assert_ok().assert_contains("Код для «Белова»");
     let code = page.link_code();
     page.assert_contains(&format!("https://t.me/chernomorsk_test_bot?start={code}"));
-    let linked = service::links::redeem(&t.ctx, &code, 1313).await.expect("the shown code works");
+    let linked = service::access::telegram::redeem(&t.ctx, &code, 1313).await.expect("the shown code works");
     assert_eq!(linked.consumer.map(|c| c.id), Some(signed.consumer_id));
 
     // With the bot off the code is still issued, and the page says so.

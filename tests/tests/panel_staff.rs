@@ -2,14 +2,14 @@
 //! API tokens and Telegram link codes.
 
 use domain::Role;
-use entities::{link_code, staff};
+use entities::{audit_log, link_code, staff};
 use poem::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use service::testing::TestContext;
 use tests::PanelClient;
 
 async fn member(t: &TestContext, login: &str) -> staff::Model {
-    service::staff::by_login(t.ctx.db.conn(), login).await.unwrap().expect("the account")
+    service::access::staff::by_login(t.ctx.db.conn(), login).await.unwrap().expect("the account")
 }
 
 #[tokio::test]
@@ -36,7 +36,7 @@ async fn admins_create_accounts_and_mistakes_are_explained() {
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         page.assert_contains(message).assert_contains("value=\"Кузнецова Анна\"").assert_lacks("long-enough-1");
     }
-    assert!(service::staff::by_login(t.ctx.db.conn(), "kuz").await.unwrap().is_none());
+    assert!(service::access::staff::by_login(t.ctx.db.conn(), "kuz").await.unwrap().is_none());
 
     let page = admin.post_form("/staff", &form("kuz", "long-enough-1", "long-enough-1")).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
@@ -68,7 +68,7 @@ async fn roles_access_and_passwords_are_changed_by_admins() {
     admin.post_form(&format!("{path}/active"), &[("active", "false")]).await;
     assert!(!member(&t, "petrov").await.active);
     assert_eq!(petrov_browser.get("/").await.status, StatusCode::SEE_OTHER, "the open session ends");
-    assert!(service::staff::authenticate(&t.ctx, "petrov", "new-secret-1", None).await.is_err());
+    assert!(service::access::login::authenticate(&t.ctx, "petrov", "new-secret-1", None).await.is_err());
     admin.post_form(&format!("{path}/active"), &[("active", "true")]).await;
     assert!(member(&t, "petrov").await.active);
 
@@ -100,6 +100,15 @@ async fn api_tokens_are_shown_once_and_work() {
     let stored = member(&t, "buh").await.api_token_hash.unwrap();
     assert_ne!(stored, token, "only the hash is kept");
     admin.get(&format!("/staff/{}", buh.id)).await.assert_contains("выдан").assert_lacks(&token);
+    // Issuing a token is audited like every admin action, without the token.
+    let issued = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("staff.api_token"))
+        .all(t.ctx.db.conn())
+        .await
+        .unwrap();
+    let by_admin = Some(member(&t, "admin").await.id);
+    assert_eq!(issued.iter().map(|e| (e.entity_id, e.staff_id)).collect::<Vec<_>>(), [(Some(buh.id), by_admin)]);
+    assert!(!issued[0].details.contains(&token));
 
     // A new token replaces the old one.
     admin.post_form(&format!("/staff/{}/token", buh.id), &[]).await;
@@ -119,6 +128,6 @@ async fn staff_get_telegram_link_codes() {
     let stored = stored.await.unwrap();
     assert_eq!(stored.len(), 1);
     assert!(!stored[0].code_hash.contains(&code), "only a hash of the code is stored");
-    let linked = service::links::redeem(&t.ctx, &code, 77).await.expect("the shown code works");
+    let linked = service::access::telegram::redeem(&t.ctx, &code, 77).await.expect("the shown code works");
     assert_eq!(linked.staff.map(|s| s.id), Some(kontroler.id));
 }

@@ -12,15 +12,18 @@ use entities::{audit_log, charge, consumer, contract, holding, meter, plot};
 use poem::http::StatusCode;
 use rust_xlsxwriter::{Format, Workbook};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use service::access::telegram::LinkTarget;
 use service::audit::Actor;
-use service::debt::{self, Scope};
-use service::inventory::{self, MeterDetails};
-use service::links::LinkTarget;
-use service::readings::{self, Submission};
-use service::register_import::{self, Counts, SCHEMA, Status};
+use service::ledger::charges;
+use service::ledger::debt::{self, Scope};
+use service::readings::Submission;
+use service::register::changes::MeterDetails;
+use service::register::import::plan::{Counts, Status};
+use service::register::import::read::SCHEMA;
+use service::register::{changes, import};
 use service::spreadsheet::FileError;
 use service::testing::{TestContext, default_now, new_consumer, standard_tariffs};
-use service::{Context, billing};
+use service::{Context, readings};
 use tests::bot_chat::BotChat;
 use tests::{PanelClient, TestApp};
 
@@ -151,7 +154,7 @@ async fn register_size(ctx: &Context) -> [u64; 6] {
 }
 
 async fn contract_by_number(ctx: &Context, number: &str) -> contract::Model {
-    service::payments::contract_by_number(ctx.db.conn(), number).await.unwrap().expect("the contract")
+    service::ledger::payments::contract_by_number(ctx.db.conn(), number).await.unwrap().expect("the contract")
 }
 
 async fn meter_of(ctx: &Context, contract_id: i64) -> meter::Model {
@@ -184,7 +187,7 @@ async fn the_template_imports_as_it_is() {
         assert!(explained.contains(&column.name.to_owned()), "«{}» is not explained", column.name);
     }
 
-    let preview = register_import::preview(&t.ctx, "template.xlsx", template.clone()).await.unwrap();
+    let preview = import::preview(&t.ctx, "template.xlsx", template.clone()).await.unwrap();
     assert_eq!(preview.bad, vec![]);
     let statuses: Vec<Status> = preview.rows.iter().map(|c| c.status).collect();
     assert_eq!(statuses, [Status::Create { new_plot: true, consumer_on_file: None }; 2]);
@@ -280,8 +283,8 @@ async fn a_hostile_file_is_refused_row_by_row_and_stores_nothing() {
         .upload_file(IMPORT, "header.xlsx", xlsx(&[header()]))
         .await
         .assert_contains("В файле нет ни одной строки с договором: под заголовками пусто.");
-    let empty = register_import::preview(&t.ctx, "empty.csv", Vec::new()).await.unwrap_err();
-    assert!(matches!(empty, register_import::ImportError::File(FileError::Empty)), "{empty}");
+    let empty = import::preview(&t.ctx, "empty.csv", Vec::new()).await.unwrap_err();
+    assert!(matches!(empty, import::RegisterImportError::File(FileError::Empty)), "{empty}");
     // A register is at most 5 000 contracts: a longer file is refused before any row is checked.
     let long: Vec<Vec<Cell>> = std::iter::once(header()).chain((0..20_000).map(|_| row(&[]))).collect();
     let page = client.upload_file(IMPORT, "long.xlsx", xlsx(&long)).await;
@@ -373,8 +376,8 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
     assert!(again.input_value("import_id").is_none());
     // Committing the same rows anyway (a stale confirmation) creates nothing and books no
     // second opening balance.
-    let rows = register_import::preview(&t.ctx, "reestr.xlsx", register_file()).await.unwrap().into_rows();
-    let counts = register_import::commit(&t.ctx, "reestr.xlsx", rows, Actor::System).await.unwrap();
+    let rows = import::preview(&t.ctx, "reestr.xlsx", register_file()).await.unwrap().into_rows();
+    let counts = import::commit(&t.ctx, "reestr.xlsx", rows, Actor::System).await.unwrap();
     assert_eq!(counts, Counts { on_file: 3, ..Counts::default() });
     assert_eq!(register_size(&t.ctx).await, [2, 2, 3, 3, 2, 2]);
 
@@ -385,7 +388,7 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
         seal_checked_on: Some(day(2026, 3, 10)),
         verification_due: None,
     };
-    inventory::update_meter(&t.ctx, meter_of(&t.ctx, water.id).await.id, details, Actor::System).await.unwrap();
+    changes::update_meter(&t.ctx, meter_of(&t.ctx, water.id).await.id, details, Actor::System).await.unwrap();
     let changed = client.upload_file(IMPORT, "reestr.xlsx", register_file()).await;
     changed.assert_contains("Договор: № В-1 уже в учёте, но отличается — Пломба: в учёте «П-99», в файле «П-1».");
     assert!(changed.input_value("import_id").is_none());
@@ -406,9 +409,9 @@ async fn a_consumer_on_file_gets_the_new_contract_and_the_commit_created_counts_
         .await;
     let file =
         xlsx(&[header(), row(&[("Договор", Text("Э-9")), ("Услуга", Text("Электроэнергия")), ("Сальдо", Empty)])]);
-    let preview = register_import::preview(&t.ctx, "one.xlsx", file).await.unwrap();
+    let preview = import::preview(&t.ctx, "one.xlsx", file).await.unwrap();
     assert_eq!(preview.rows[0].status, Status::Create { new_plot: false, consumer_on_file: Some(on_file.consumer_id) });
-    let counts = register_import::commit(&t.ctx, "one.xlsx", preview.into_rows(), Actor::System).await.unwrap();
+    let counts = import::commit(&t.ctx, "one.xlsx", preview.into_rows(), Actor::System).await.unwrap();
     assert_eq!(counts, Counts { contracts: 1, ..Counts::default() });
     let signed = contract_by_number(&t.ctx, "Э-9").await;
     assert_eq!((signed.consumer_id, signed.plot_id), (on_file.consumer_id, on_file.plot_id));
@@ -416,15 +419,15 @@ async fn a_consumer_on_file_gets_the_new_contract_and_the_commit_created_counts_
 
     // The whole register in one go: the counts reported are what was stored.
     let t = TestContext::new().await;
-    let rows = register_import::preview(&t.ctx, "reestr.xlsx", register_file()).await.unwrap().into_rows();
-    assert_eq!(register_import::commit(&t.ctx, "reestr.xlsx", rows, Actor::System).await.unwrap(), CREATED);
+    let rows = import::preview(&t.ctx, "reestr.xlsx", register_file()).await.unwrap().into_rows();
+    assert_eq!(import::commit(&t.ctx, "reestr.xlsx", rows, Actor::System).await.unwrap(), CREATED);
 }
 
 /// Imports the register file as the office would, on `ctx`.
 async fn go_live(ctx: &Context) {
-    let preview = register_import::preview(ctx, "reestr.xlsx", register_file()).await.unwrap();
+    let preview = import::preview(ctx, "reestr.xlsx", register_file()).await.unwrap();
     assert!(preview.can_commit(), "{:?}", preview.bad);
-    register_import::commit(ctx, "reestr.xlsx", preview.into_rows(), Actor::System).await.unwrap();
+    import::commit(ctx, "reestr.xlsx", preview.into_rows(), Actor::System).await.unwrap();
 }
 
 /// The contracts sheet of the monthly report: the cells of `contract` under `columns`, in rubles.
@@ -481,7 +484,7 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
         taken_at: None,
     };
     readings::submit(ctx, submission).await.unwrap();
-    billing::recompute_service(ctx.db.conn(), ctx, Service::Water).await.unwrap();
+    charges::recompute_service(ctx.db.conn(), ctx, Service::Water).await.unwrap();
     let water_charges = charge::Entity::find()
         .filter(charge::Column::ContractId.eq(water.id))
         .order_by_asc(charge::Column::Id)

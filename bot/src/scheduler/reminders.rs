@@ -8,7 +8,8 @@ use chrono_tz::Tz;
 use domain::{Kopecks, Period};
 use service::Context;
 use service::audit::Actor;
-use service::reminders::{self, DueConsumer};
+use service::readings::reminders;
+use service::readings::reminders::DueConsumer;
 use teloxide::types::ChatId;
 use teloxide::{ApiError, RequestError};
 

@@ -23,11 +23,14 @@ use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi, OpenApiService, Tags};
 use sea_orm::EntityTrait;
-use service::Context;
-use service::debt::Scope;
-use service::listing::{self, PER_PAGE, Paged, PaymentFilter, ReadingFilter, RegisterFilter};
-use service::payments::{NewPayment, PaymentError};
-use service::readings::{Submission, SubmitError};
+use service::ledger::debt::Scope;
+use service::ledger::payments::{NewPayment, PaymentError, PaymentFilter};
+use service::paging::{PER_PAGE, Paged};
+use service::readings::history::ReadingFilter;
+use service::readings::{Submission, SubmitError, history};
+use service::register::lists;
+use service::register::lists::RegisterFilter;
+use service::{Context, Internal, ledger};
 
 use crate::auth::{Access, AdminOnly, Authorized, Office, Policy};
 use objects::*;
@@ -215,7 +218,7 @@ impl Api {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
     ) -> Result<Json<Page<PlotOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::plots(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
+        let rows = lists::plots(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, PlotOut::from))
     }
 
@@ -234,7 +237,7 @@ impl Api {
             return Ok(Found::NotFound(ApiError::json("Участок не найден.")));
         };
         let rows =
-            listing::contract_rows(conn, Scope::Plot(id.0), ctx.current_period()).await.map_err(Refusal::internal)?;
+            lists::contract_rows(conn, Scope::Plot(id.0), ctx.current_period()).await.map_err(Refusal::internal)?;
         let balance = domain::Balance::try_sum(rows.iter().map(|r| r.balance)).map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(PlotDetail {
             id: plot.id,
@@ -263,7 +266,7 @@ impl Api {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
     ) -> Result<Json<Page<ConsumerOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::consumers(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
+        let rows = lists::consumers(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, ConsumerOut::from))
     }
 
@@ -282,10 +285,9 @@ impl Api {
         else {
             return Ok(Found::NotFound(ApiError::json("Потребитель не найден.")));
         };
-        let rows = listing::contract_rows(conn, Scope::Consumer(id.0), ctx.current_period())
-            .await
-            .map_err(Refusal::internal)?;
-        let statement = service::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
+        let rows =
+            lists::contract_rows(conn, Scope::Consumer(id.0), ctx.current_period()).await.map_err(Refusal::internal)?;
+        let statement = service::ledger::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(ConsumerDetail {
             id: consumer.id,
             full_name: consumer.full_name,
@@ -311,7 +313,7 @@ impl Api {
         if entities::consumer::Entity::find_by_id(id.0).one(conn).await.map_err(Refusal::internal)?.is_none() {
             return Ok(Found::NotFound(ApiError::json("Потребитель не найден.")));
         }
-        let statement = service::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
+        let statement = service::ledger::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(statement.into())))
     }
 
@@ -332,7 +334,7 @@ impl Api {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
     ) -> Result<Json<Page<ContractOut>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
+        let rows = lists::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         Ok(Paging::asked(page, per_page).of(rows, ContractOut::from))
     }
 
@@ -346,7 +348,7 @@ impl Api {
         ctx: Data<&Context>,
         id: Path<i64>,
     ) -> Result<Found<ContractOut>, Refusal<Reads>> {
-        let rows = listing::contract_rows(ctx.db.conn(), Scope::Contract(id.0), ctx.current_period())
+        let rows = lists::contract_rows(ctx.db.conn(), Scope::Contract(id.0), ctx.current_period())
             .await
             .map_err(Refusal::internal)?;
         Ok(match rows.into_iter().next() {
@@ -372,7 +374,7 @@ impl Api {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] per_page: Query<Option<u64>>,
     ) -> Result<Json<Page<MeterListItem>>, Refusal<Reads>> {
         let filter = register_filter(q.0, service.0, debtors.0, unread.0)?;
-        let rows = listing::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
+        let rows = lists::contracts(ctx.db.conn(), &filter, ctx.current_period()).await.map_err(Refusal::internal)?;
         let meters: Vec<MeterListItem> = rows
             .into_iter()
             .filter_map(|r| {
@@ -400,11 +402,11 @@ impl Api {
         id: Path<i64>,
     ) -> Result<Found<MeterDetail>, Refusal<Reads>> {
         let conn = ctx.db.conn();
-        let Some(info) = service::readings::meter_info(conn, id.0).await.map_err(Refusal::internal)? else {
+        let Some(info) = service::register::cards::meter_info(conn, id.0).await.map_err(Refusal::internal)? else {
             return Ok(Found::NotFound(ApiError::json("Счётчик не найден.")));
         };
         let filter = ReadingFilter { meter_id: Some(id.0), ..ReadingFilter::default() };
-        let readings = listing::readings(conn, &filter, 1, 12).await.map_err(Refusal::internal)?;
+        let readings = history::list(conn, &filter, 1, 12).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(MeterDetail {
             contract_number: info.contract.number,
             service: info.contract.service.code().to_owned(),
@@ -439,7 +441,7 @@ impl Api {
         };
         let paging = Paging::asked(page, per_page);
         let paged =
-            listing::readings(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(Refusal::internal)?;
+            history::list(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(Refusal::internal)?;
         Ok(Json(Page::of(paged, ReadingOut::from)))
     }
 
@@ -479,16 +481,16 @@ impl Api {
             Err(SubmitError::NeedsConfirmation(warning)) => {
                 return Ok(ReadingCreated::NeedsConfirmation(ApiError::json(warning)));
             }
-            Err(SubmitError::Internal(e)) => return Err(Refusal::internal(crate::error::error_chain(&e))),
+            Err(SubmitError::Internal(e)) => return Err(Refusal::internal(e)),
             Err(e) => return Ok(ReadingCreated::Invalid(ApiError::json(e.to_string()))),
         };
         let duplicate = recorded.duplicate;
-        let rows = listing::reading_rows(ctx.db.conn(), vec![recorded.reading]).await.map_err(Refusal::internal)?;
+        let rows = history::rows(ctx.db.conn(), vec![recorded.reading]).await.map_err(Refusal::internal)?;
         let out = rows
             .into_iter()
             .next()
             .map(ReadingOut::from)
-            .ok_or_else(|| Refusal::internal("a stored reading has no meter"))?;
+            .ok_or_else(|| Refusal::internal(Internal(anyhow::anyhow!("a stored reading has no meter"))))?;
         Ok(if duplicate { ReadingCreated::Repeated(Json(out)) } else { ReadingCreated::Created(Json(out)) })
     }
 
@@ -515,8 +517,9 @@ impl Api {
             source: parsed::<PaymentSource>("source", source.0)?,
         };
         let paging = Paging::asked(page, per_page);
-        let paged =
-            listing::payments(ctx.db.conn(), &filter, paging.page, paging.per_page).await.map_err(Refusal::internal)?;
+        let paged = ledger::payments::list(ctx.db.conn(), &filter, paging.page, paging.per_page)
+            .await
+            .map_err(Refusal::internal)?;
         Ok(Json(Page::of(paged, PaymentOut::from)))
     }
 
@@ -547,17 +550,17 @@ impl Api {
             period,
             reference: body.reference,
         };
-        let stored = match service::payments::record(&ctx, payment, user.0.actor()).await {
+        let stored = match service::ledger::payments::record(&ctx, payment, user.0.actor()).await {
             Ok(stored) => stored,
-            Err(PaymentError::Internal(e)) => return Err(Refusal::internal(crate::error::error_chain(&e))),
+            Err(PaymentError::Internal(e)) => return Err(Refusal::internal(e)),
             Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(e.to_string()))),
         };
-        let rows = listing::payment_rows(ctx.db.conn(), vec![stored]).await.map_err(Refusal::internal)?;
+        let rows = ledger::payments::rows(ctx.db.conn(), vec![stored]).await.map_err(Refusal::internal)?;
         let out = rows
             .into_iter()
             .next()
             .map(PaymentOut::from)
-            .ok_or_else(|| Refusal::internal("a stored payment has no contract"))?;
+            .ok_or_else(|| Refusal::internal(Internal(anyhow::anyhow!("a stored payment has no contract"))))?;
         Ok(PaymentCreated::Created(Json(out)))
     }
 
@@ -570,7 +573,7 @@ impl Api {
         _user: ApiUser<Office>,
         ctx: Data<&Context>,
     ) -> Result<Json<Vec<TariffOut>>, Refusal<Reads>> {
-        let history = service::tariffs::history(ctx.db.conn()).await.map_err(Refusal::internal)?;
+        let history = service::ledger::tariffs::history(ctx.db.conn()).await.map_err(Refusal::internal)?;
         Ok(Json(history.into_iter().map(Into::into).collect()))
     }
 }

@@ -7,8 +7,12 @@ use domain::{Balance, MeterValue};
 use entities::{meter, payment, reading, tariff};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Object};
-use service::debt::{ContractLine, Statement};
-use service::listing::{ConsumerRow, ContractRef, ContractRow, Paged, PaymentRow, PlotRow, ReadingRow};
+use service::ledger::debt::{ContractLine, Statement};
+use service::ledger::payments::PaymentRow;
+use service::paging::Paged;
+use service::readings::history::ReadingRow;
+use service::register::cards::ContractRef;
+use service::register::lists::{ConsumerRow, ContractRow, PlotRow};
 
 /// A refusal, in Russian, fit to show to a person.
 #[derive(Debug, Object)]

@@ -57,11 +57,11 @@ impl<K: Statuses> Refusal<K> {
         Refusal { status: StatusCode::BAD_REQUEST, message: message.to_string(), kind: PhantomData }
     }
 
-    /// A failure that is not the caller's: logged, answered without details.
-    pub fn internal(e: impl Display) -> Self {
-        tracing::error!("api: {e}");
-        let message = by_status(StatusCode::INTERNAL_SERVER_ERROR);
-        Refusal { status: StatusCode::INTERNAL_SERVER_ERROR, message, kind: PhantomData }
+    /// A failure that is not the caller's: logged by the panel's one helper
+    /// ([`crate::error::internal`]), answered without details.
+    pub fn internal(e: impl std::error::Error + 'static) -> Self {
+        let status = crate::error::internal(e).status();
+        Refusal { status, message: by_status(status), kind: PhantomData }
     }
 }
 

@@ -12,10 +12,11 @@ use poem::session::Session;
 use poem::web::{Data, Multipart, Path, Redirect};
 use poem::{IntoResponse, Response, Result, handler};
 use serde::{Deserialize, Serialize};
-use service::Context;
-use service::inventory::{self, MeterCard};
-use service::photos;
-use service::readings::{self, Recorded, Submission, SubmitError};
+use service::meters::photos;
+use service::readings::{Recorded, Submission, SubmitError};
+use service::register::cards;
+use service::register::cards::MeterCard;
+use service::{Context, readings};
 
 use super::walk::plot_url;
 use super::{page, values_text};
@@ -39,7 +40,7 @@ struct ReadingInput {
 
 impl ReadingInput {
     fn fresh() -> ReadingInput {
-        ReadingInput { key: service::staff::random_token(24), ..ReadingInput::default() }
+        ReadingInput { key: service::access::secrets::random_token(24), ..ReadingInput::default() }
     }
 }
 
@@ -119,7 +120,7 @@ fn yes_no(text: &str) -> Option<bool> {
 }
 
 async fn meter(ctx: &Context, meter_id: i64) -> Result<MeterCard> {
-    found(inventory::meter_card(ctx.db.conn(), meter_id).await)
+    found(cards::meter_card(ctx.db.conn(), meter_id).await)
 }
 
 #[handler]

@@ -10,8 +10,10 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path, Query, Redirect};
 use poem::{IntoResponse, Response, Result, handler};
 use serde::Deserialize;
-use service::inventory::{self, MeterCard, PlotCard};
-use service::{Context, readings};
+use service::Context;
+use service::readings::walk;
+use service::register::cards;
+use service::register::cards::{MeterCard, PlotCard};
 
 use super::{page, values_text};
 use crate::auth::FieldStaff;
@@ -34,13 +36,13 @@ pub async fn home(user: FieldStaff, ctx: Data<&Context>, Query(search): Query<Se
     let refusal = match search.plot.as_deref().map(PlotNumber::parse) {
         None => None,
         Some(Err(e)) => Some((StatusCode::UNPROCESSABLE_ENTITY, e.to_string())),
-        Some(Ok(number)) => match inventory::find_plot(conn, &number).await.map_err(internal)? {
+        Some(Ok(number)) => match cards::find_plot(conn, &number).await.map_err(internal)? {
             Some(plot) => return Ok(Redirect::see_other(plot_url(plot.id)).into_response()),
             None => Some((StatusCode::NOT_FOUND, format!("Участка {number} нет в реестре."))),
         },
     };
     let period = ctx.current_period();
-    let unread = readings::unread_plots(conn, period).await.map_err(internal)?.len();
+    let unread = walk::unread_plots(conn, period).await.map_err(internal)?.len();
     let typed = search.plot.as_deref().unwrap_or_default();
     let screen = home_screen(&user, period, unread, typed, refusal.as_ref().map(|(_, message)| message.as_str()));
     Ok(screen.with_status(refusal.map_or(StatusCode::OK, |(status, _)| status)).into_response())
@@ -67,7 +69,7 @@ fn home_screen(user: &FieldStaff, period: Period, unread: usize, typed: &str, er
 #[handler]
 pub async fn unread_list(user: FieldStaff, ctx: Data<&Context>) -> Result<Markup> {
     let period = ctx.current_period();
-    let plots = readings::unread_plots(ctx.db.conn(), period).await.map_err(internal)?;
+    let plots = walk::unread_plots(ctx.db.conn(), period).await.map_err(internal)?;
     Ok(page(
         &user,
         &format!("Не сняты за {}", period.russian()),
@@ -90,17 +92,17 @@ pub async fn unread_list(user: FieldStaff, ctx: Data<&Context>) -> Result<Markup
 #[handler]
 pub async fn show_plot(user: FieldStaff, ctx: Data<&Context>, Path(plot_id): Path<i64>) -> Result<Markup> {
     let conn = ctx.db.conn();
-    let card = found(inventory::plot_card(conn, plot_id).await)?;
+    let card = found(cards::plot_card(conn, plot_id).await)?;
     let period = ctx.current_period();
     let meter_ids: Vec<i64> = card.meters.iter().map(|m| m.meter.id).collect();
-    let read = readings::read_in_period(conn, &meter_ids, period).await.map_err(internal)?;
+    let read = walk::read_in_period(conn, &meter_ids, period).await.map_err(internal)?;
     let mut photos = HashMap::new();
     for meter in &card.meters {
-        if let Some(latest) = inventory::meter_photos(conn, meter.meter.id).await.map_err(internal)?.first() {
+        if let Some(latest) = cards::meter_photos(conn, meter.meter.id).await.map_err(internal)?.first() {
             photos.insert(meter.meter.id, latest.photo_id);
         }
     }
-    let next = readings::next_unread(conn, period, &card.plot.number).await.map_err(internal)?;
+    let next = walk::next_unread(conn, period, &card.plot.number).await.map_err(internal)?;
     Ok(plot_screen(&user, &card, period, &read, &photos, next.as_ref()))
 }
 

@@ -10,7 +10,7 @@ use poem::web::{Data, Form, Multipart};
 use poem::{IntoResponse, Response, Result, handler};
 use service::Context;
 use service::import_drafts::Kind;
-use service::payments::import::{self, ImportRow, Preview, SCHEMA, Status};
+use service::ledger::payments::import::{self, ImportRow, Preview, SCHEMA, Status};
 
 use crate::auth::OfficeStaff;
 use crate::error::refusal;

@@ -8,10 +8,10 @@ use poem::session::Session;
 use poem::web::{Data, Form, Query};
 use poem::{Response, Result, handler};
 use serde::{Deserialize, Serialize};
-use service::Context;
 use service::dates::parse_date;
-use service::listing::{self, PER_PAGE, PaymentFilter, PaymentRow};
-use service::payments::NewPayment;
+use service::ledger::payments::{NewPayment, PaymentFilter, PaymentRow};
+use service::paging::PER_PAGE;
+use service::{Context, ledger};
 
 use crate::auth::OfficeStaff;
 use crate::error::internal;
@@ -67,8 +67,9 @@ impl PaymentsQuery {
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<PaymentsQuery>) -> Result<Markup> {
-    let page =
-        listing::payments(ctx.db.conn(), &query.filter(), query.page.unwrap_or(1), PER_PAGE).await.map_err(internal)?;
+    let page = ledger::payments::list(ctx.db.conn(), &query.filter(), query.page.unwrap_or(1), PER_PAGE)
+        .await
+        .map_err(internal)?;
     Ok(layout::page(
         &user,
         "Оплаты",
@@ -167,7 +168,7 @@ pub async fn create(
     let errors = match form.parse() {
         Ok(payment) => {
             let (number, amount) = (payment.contract_number.clone(), payment.amount);
-            match service::payments::record(&ctx, payment, user.actor()).await {
+            match service::ledger::payments::record(&ctx, payment, user.actor()).await {
                 Ok(_) => {
                     return Ok(done(session, format!("Оплата {amount} по договору № {number} внесена."), "/payments"));
                 }

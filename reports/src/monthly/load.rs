@@ -9,11 +9,11 @@ use domain::{Kopecks, MeterValue, Period, ReadingSource, ReadingStatus, Service,
 use entities::meter;
 use futures::TryStreamExt;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, StreamTrait, Value};
-use service::debt::{self, Scope};
+use service::ledger::debt::{self, Scope};
 
 /// A contract with the names the sheets show.
 #[derive(Debug, FromQueryResult)]
-pub(super) struct ContractRow {
+pub(super) struct ContractRecord {
     pub id: i64,
     pub number: String,
     pub service: Service,
@@ -25,7 +25,7 @@ pub(super) struct ContractRow {
     pub phone: Option<String>,
 }
 
-impl ContractRow {
+impl ContractRecord {
     /// Signed by the end of the month and not closed before it began.
     pub fn active_in(&self, period: Period) -> bool {
         self.signed_on <= period.last_day() && self.closed_on.is_none_or(|closed| closed >= period.first_day())
@@ -34,17 +34,17 @@ impl ContractRow {
 
 /// A charge of the month.
 #[derive(Debug, FromQueryResult)]
-pub(super) struct ChargeRow {
+pub(super) struct ChargeRecord {
     pub contract_id: i64,
     pub amount_kopecks: Kopecks,
     /// Consumption charges only (not opening balances).
     #[sea_orm(nested)]
-    pub metered: Option<MeteredRow>,
+    pub metered: Option<MeteredRecord>,
 }
 
 /// A consumption charge's register and the reading that closed the month.
 #[derive(Debug, FromQueryResult)]
-pub(super) struct MeteredRow {
+pub(super) struct MeteredRecord {
     pub meter_id: i64,
     pub zone: Zone,
     pub previous_value: MeterValue,
@@ -59,40 +59,40 @@ pub(super) struct MeteredRow {
 
 /// A payment for the month.
 #[derive(Debug, FromQueryResult)]
-pub(super) struct PaymentRow {
+pub(super) struct PaymentRecord {
     pub contract_id: i64,
     pub amount_kopecks: Kopecks,
 }
 
 /// A reading of the month that counts as "read": accepted, or waiting for review.
 #[derive(Debug, FromQueryResult)]
-pub(super) struct ActivityRow {
+pub(super) struct ActivityRecord {
     pub meter_id: i64,
     pub status: ReadingStatus,
 }
 
 /// A meter's last accepted reading before the month.
 #[derive(Debug, FromQueryResult)]
-pub(super) struct LastRow {
+pub(super) struct LastRecord {
     pub meter_id: i64,
     pub taken_at: DateTime<Utc>,
     pub value_t1: MeterValue,
     pub value_t2: Option<MeterValue>,
 }
 
-impl LastRow {
+impl LastRecord {
     pub fn values(&self) -> Vec<MeterValue> {
         std::iter::once(self.value_t1).chain(self.value_t2).collect()
     }
 }
 
 pub(super) struct Loaded {
-    pub contracts: Vec<ContractRow>,
+    pub contracts: Vec<ContractRecord>,
     pub meters: Vec<meter::Model>,
-    pub charges: Vec<ChargeRow>,
-    pub payments: Vec<PaymentRow>,
-    pub activity: Vec<ActivityRow>,
-    pub last_before: Vec<LastRow>,
+    pub charges: Vec<ChargeRecord>,
+    pub payments: Vec<PaymentRecord>,
+    pub activity: Vec<ActivityRecord>,
+    pub last_before: Vec<LastRecord>,
     /// Balances at the end of the month. The opening balances follow from these and the
     /// month's charges and payments, which saves a second pass over the whole ledger.
     pub closing: HashMap<i64, Balance>,

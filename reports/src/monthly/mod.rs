@@ -17,7 +17,7 @@ use entities::meter;
 use service::Context;
 
 use crate::{ReportError, snapshot};
-use load::{ContractRow, LastRow, Loaded, MeteredRow};
+use load::{ContractRecord, LastRecord, Loaded, MeteredRecord};
 
 pub use sheets::write_monthly;
 
@@ -53,7 +53,7 @@ pub struct MonthlyData {
 
 /// The contract a line is about, named as people know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContractRef {
+pub struct ContractLabel {
     pub id: i64,
     pub number: String,
     pub service: Service,
@@ -71,7 +71,7 @@ pub struct Dated {
 /// One register of one meter over the month.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeterLine {
-    pub contract: ContractRef,
+    pub contract: ContractLabel,
     pub meter_id: i64,
     pub serial: String,
     pub zone: Zone,
@@ -97,7 +97,7 @@ pub struct Billed {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountLine {
-    pub contract: ContractRef,
+    pub contract: ContractLabel,
     pub movement: Movement,
 }
 
@@ -131,7 +131,7 @@ impl Movement {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnreadLine {
-    pub contract: ContractRef,
+    pub contract: ContractLabel,
     pub phone: Option<String>,
     /// The meter to read: the contract's newest meter in service.
     pub meter_id: i64,
@@ -179,15 +179,15 @@ struct Month<'a> {
     loaded: &'a Loaded,
     period: Period,
     tz: Tz,
-    contracts: Vec<&'a ContractRow>,
-    contract: HashMap<i64, &'a ContractRow>,
+    contracts: Vec<&'a ContractRecord>,
+    contract: HashMap<i64, &'a ContractRecord>,
     meters: Vec<&'a meter::Model>,
     /// Each meter's charges of the month with their amounts, register by register.
-    metered: HashMap<i64, Vec<(&'a MeteredRow, Kopecks)>>,
+    metered: HashMap<i64, Vec<(&'a MeteredRecord, Kopecks)>>,
     /// Each contract's charges and payments of the month.
     charged: HashMap<i64, Kopecks>,
     paid: HashMap<i64, Kopecks>,
-    last_before: HashMap<i64, &'a LastRow>,
+    last_before: HashMap<i64, &'a LastRecord>,
     /// Meters with a reading of the month, accepted or waiting for review.
     read: HashSet<i64>,
     flagged: HashSet<i64>,
@@ -195,7 +195,7 @@ struct Month<'a> {
 
 impl<'a> Month<'a> {
     fn new(loaded: &'a Loaded, period: Period, tz: Tz) -> Result<Month<'a>, AmountOutOfRange> {
-        let mut contracts: Vec<&ContractRow> = loaded.contracts.iter().collect();
+        let mut contracts: Vec<&ContractRecord> = loaded.contracts.iter().collect();
         contracts.sort_by(|a, b| {
             PlotNumber::route_order(&a.plot_number, &b.plot_number).then_with(|| a.number.cmp(&b.number))
         });
@@ -204,7 +204,7 @@ impl<'a> Month<'a> {
             loaded.meters.iter().filter(|m| position.contains_key(&m.contract_id)).collect();
         meters.sort_by_key(|m| (position[&m.contract_id], m.installed_on, m.id));
 
-        let mut metered: HashMap<i64, Vec<(&MeteredRow, Kopecks)>> = HashMap::new();
+        let mut metered: HashMap<i64, Vec<(&MeteredRecord, Kopecks)>> = HashMap::new();
         let mut charged: HashMap<i64, Kopecks> = HashMap::new();
         for charge in &loaded.charges {
             add_to(&mut charged, charge.contract_id, charge.amount_kopecks)?;
@@ -272,7 +272,7 @@ impl<'a> Month<'a> {
         lines
     }
 
-    fn billed_line(&self, meter: &meter::Model, register: &MeteredRow, amount: Kopecks, photos: &str) -> MeterLine {
+    fn billed_line(&self, meter: &meter::Model, register: &MeteredRecord, amount: Kopecks, photos: &str) -> MeterLine {
         let previous_date = self.last_before.get(&meter.id).map_or(meter.installed_on, |r| self.local_date(r.taken_at));
         let billed = Billed {
             current: Dated { value: register.current_value, date: self.local_date(register.taken_at) },
@@ -300,7 +300,7 @@ impl<'a> Month<'a> {
 
     fn line(&self, meter: &meter::Model, zone: Zone, previous: Dated, billed: Option<Billed>) -> MeterLine {
         MeterLine {
-            contract: reference(self.contract[&meter.contract_id]),
+            contract: label(self.contract[&meter.contract_id]),
             meter_id: meter.id,
             serial: meter.serial.clone(),
             zone,
@@ -318,7 +318,7 @@ impl<'a> Month<'a> {
             let movement =
                 Movement::ending_at(closing, month(&self.charged, contract.id), month(&self.paid, contract.id))?;
             if contract.active_in(self.period) || movement != Movement::default() {
-                lines.push(AccountLine { contract: reference(contract), movement });
+                lines.push(AccountLine { contract: label(contract), movement });
             }
         }
         Ok(lines)
@@ -338,7 +338,7 @@ impl<'a> Month<'a> {
                 let contract = self.contract[&newest.contract_id];
                 let last = self.last_before.get(&newest.id);
                 Some(UnreadLine {
-                    contract: reference(contract),
+                    contract: label(contract),
                     phone: contract.phone.clone(),
                     meter_id: newest.id,
                     serial: newest.serial.clone(),
@@ -393,8 +393,8 @@ fn add_to(sums: &mut HashMap<i64, Kopecks>, id: i64, amount: Kopecks) -> Result<
     Ok(())
 }
 
-fn reference(contract: &ContractRow) -> ContractRef {
-    ContractRef {
+fn label(contract: &ContractRecord) -> ContractLabel {
+    ContractLabel {
         id: contract.id,
         number: contract.number.clone(),
         service: contract.service,

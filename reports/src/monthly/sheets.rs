@@ -3,7 +3,7 @@
 
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 
-use super::{AccountLine, ContractRef, MeterLine, MonthlyData, Movement, Summary, UnreadLine};
+use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, Summary, UnreadLine};
 use crate::ReportError;
 use crate::sheet::{Cell, Look, Styles, TableSheet, ZIP_LEVEL, fit_widths, write_header, write_row};
 
@@ -109,7 +109,7 @@ impl Book {
     }
 }
 
-fn contract_cells(contract: &ContractRef) -> [Cell<'_>; 4] {
+fn contract_cells(contract: &ContractLabel) -> [Cell<'_>; 4] {
     [
         contract.plot.as_str().into(),
         contract.consumer.as_str().into(),

@@ -11,9 +11,10 @@ use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingSource, Service, Ta
 use entities::{charge, photo};
 use sea_orm::{ActiveModelTrait, NotSet, Set};
 use service::audit::Actor;
-use service::inventory::{ConsumerRef, SignedUp};
-use service::payments::{self, NewPayment};
-use service::readings::{self, Submission};
+use service::ledger::payments::{self, NewPayment};
+use service::readings;
+use service::readings::Submission;
+use service::register::sign_up::{ConsumerRef, SignedUp};
 use service::testing::{TestContext, new_consumer};
 
 pub type Book = Xlsx<Cursor<Vec<u8>>>;

@@ -1,11 +1,14 @@
 //! A meter's life after installation: replaced by another meter, or rolled over past its maximum,
-//! and the meters due for verification (поверка).
+//! and the meters due for verification (поверка); its seal ([`seals`]) and photos ([`photos`]).
 //!
 //! A meter record's readings only go forward and billing counts each record from its initial
 //! values. So a replacement closes the old record with a final reading and installs a new record
 //! on the same contract: consumption up to the final reading is charged on the old meter, from
 //! the new meter's initial values on the new one, and a month with both pays for both. A rollover
 //! is the meter replaced by itself (see [`domain::rollover`]).
+
+pub mod photos;
+pub mod seals;
 
 use std::collections::HashMap;
 
@@ -22,9 +25,11 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::inventory::{self, MeterCard, NewMeter};
-use crate::readings::{self, MeterInfo, Submission};
-use crate::{Context, Internal};
+use crate::readings::Submission;
+use crate::register::cards::{MeterCard, MeterInfo};
+use crate::register::sign_up::NewMeter;
+use crate::register::{cards, sign_up};
+use crate::{Context, Internal, readings};
 
 /// How far ahead the office looks for verification dates.
 pub const VERIFICATION_NOTICE_DAYS: u32 = 60;
@@ -97,29 +102,25 @@ pub async fn replace(ctx: &Context, replacement: Replacement, staff_id: i64) -> 
     .checked(|| MeterError::NoSerial)?;
     let (meter_id, final_values, taken_on) =
         (replacement.meter_id, replacement.final_values, replacement.final_taken_on);
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let card = removable(txn, &ctx2, meter_id, taken_on).await?;
-                let zones = card.meter.zone_list();
-                check_correction(zones, &final_values, &card.last_values(), None)?;
-                if next.initial.len() != zones.len() {
-                    let got = next.initial.len();
-                    return Err(ReadingError::WrongZoneCount { expected: zones.len(), got }.into());
-                }
-                let swap = Swap {
-                    action: "meter.replace",
-                    reason,
-                    closing: final_values,
-                    next,
-                    // A new meter is sealed when it is installed.
-                    seal_checked_on: Some(taken_on),
-                };
-                swap.run(txn, &ctx2, &card, staff_id).await
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let card = removable(&txn, ctx, meter_id, taken_on).await?;
+    let zones = card.meter.zone_list();
+    check_correction(zones, &final_values, &card.last_values(), None)?;
+    if next.initial.len() != zones.len() {
+        let got = next.initial.len();
+        return Err(ReadingError::WrongZoneCount { expected: zones.len(), got }.into());
+    }
+    let swap = Swap {
+        action: "meter.replace",
+        reason,
+        closing: final_values,
+        next,
+        // A new meter is sealed when it is installed.
+        seal_checked_on: Some(taken_on),
+    };
+    let replaced = swap.run(&txn, ctx, &card, staff_id).await?;
+    txn.commit().await?;
+    Ok(replaced)
 }
 
 /// Records a counter that passed its maximum (`digits` whole digits) and now shows `new_values`:
@@ -133,37 +134,32 @@ pub async fn rollover(
     taken_on: NaiveDate,
     staff_id: i64,
 ) -> Result<Replaced, MeterError> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let card = removable(txn, &ctx2, meter_id, taken_on).await?;
-                let split = domain::rollover(digits, card.meter.zone_list(), &card.last_values(), &new_values)?;
-                let old = &card.meter;
-                let swap = Swap {
-                    action: "meter.rollover",
-                    reason: format!("Переход через ноль (табло из {digits} цифр до запятой)"),
-                    closing: split.closing,
-                    next: NewMeter {
-                        serial: old.serial.clone(),
-                        installed_on: taken_on,
-                        initial: split.restart,
-                        seal_number: old.seal_number.clone(),
-                        verification_due: old.verification_due,
-                    },
-                    // Nobody touched the seal.
-                    seal_checked_on: old.seal_checked_on,
-                };
-                let reason = swap.reason.clone();
-                let mut done = swap.run(txn, &ctx2, &card, staff_id).await?;
-                let first = panel_reading(done.new_meter.id, new_values, done.final_reading.taken_at, reason, staff_id);
-                let first = readings::insert(txn, &ctx2, &first, ReadingStatus::Accepted, None).await?;
-                readings::recompute_logged(txn, &ctx2, done.new_meter.id).await?;
-                done.first_reading = Some(first);
-                Ok(done)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let card = removable(&txn, ctx, meter_id, taken_on).await?;
+    let split = domain::rollover(digits, card.meter.zone_list(), &card.last_values(), &new_values)?;
+    let old = &card.meter;
+    let swap = Swap {
+        action: "meter.rollover",
+        reason: format!("Переход через ноль (табло из {digits} цифр до запятой)"),
+        closing: split.closing,
+        next: NewMeter {
+            serial: old.serial.clone(),
+            installed_on: taken_on,
+            initial: split.restart,
+            seal_number: old.seal_number.clone(),
+            verification_due: old.verification_due,
+        },
+        // Nobody touched the seal.
+        seal_checked_on: old.seal_checked_on,
+    };
+    let reason = swap.reason.clone();
+    let mut done = swap.run(&txn, ctx, &card, staff_id).await?;
+    let first = panel_reading(done.new_meter.id, new_values, done.final_reading.taken_at, reason, staff_id);
+    let first = readings::insert(&txn, ctx, &first, ReadingStatus::Accepted, None).await?;
+    readings::recompute_logged(&txn, ctx, done.new_meter.id).await?;
+    done.first_reading = Some(first);
+    txn.commit().await?;
+    Ok(done)
 }
 
 /// The meter in service on an open contract, if `on` may be the day it is taken off: not in
@@ -175,7 +171,7 @@ async fn removable(
     meter_id: i64,
     on: NaiveDate,
 ) -> Result<MeterCard, MeterError> {
-    let card = inventory::meter_card(conn, meter_id).await?.ok_or(MeterError::NotInService)?;
+    let card = cards::meter_card(conn, meter_id).await?.ok_or(MeterError::NotInService)?;
     let pending = reading::Entity::find()
         .filter(reading::Column::MeterId.eq(meter_id))
         .filter(reading::Column::Status.eq(ReadingStatus::Flagged))
@@ -219,7 +215,7 @@ impl Swap {
         let mut old = card.meter.clone().into_active_model();
         old.removed_on = Set(Some(on));
         let old_meter = old.update(conn).await?;
-        let new_meter = inventory::install(conn, card.contract.id, &self.next, self.seal_checked_on, ctx.now()).await?;
+        let new_meter = sign_up::install(conn, card.contract.id, &self.next, self.seal_checked_on, ctx.now()).await?;
 
         let staff = Actor::Staff(staff_id);
         let details = json!({"final_reading_id": final_reading.id, "final_values": closing.values,

@@ -1,15 +1,18 @@
-//! Keeps the ledger's consumption lines equal to what the domain computes from accepted readings
-//! and tariffs. Lines are rebuilt per meter inside the transaction that changed its readings.
+//! Charges: the ledger's consumption lines, kept equal to what the domain computes from accepted
+//! readings and the tariff history. Lines are rebuilt per meter inside the transaction that
+//! changed its readings, and for a whole service when a tariff changes.
 
 use chrono::{DateTime, Utc};
-use domain::{Charge, ChargeKind, MeterSpec, ReadingPoint, ReadingStatus, Service, charges_for_meter};
-use entities::{charge, contract, meter, reading};
+use domain::{Charge, ChargeKind, Kopecks, MeterSpec, Period, ReadingPoint, ReadingStatus, Service, charges_for_meter};
+use entities::{charge, contract, meter, reading, tariff};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Set,
 };
+use serde_json::json;
 
-use crate::{Context, tariffs};
+use crate::Context;
+use crate::audit::{self, Actor};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecomputeError {
@@ -36,7 +39,7 @@ pub async fn recompute_meter(conn: &impl ConnectionTrait, ctx: &Context, meter_i
         .await?
         .and_then(|(m, c)| Some((m, c?)))
         .ok_or(RecomputeError::NoMeter(meter_id))?;
-    let tariffs = tariffs::all(conn).await?;
+    let tariffs = tariff_history(conn).await?;
     recompute_loaded(conn, ctx, &meter, contract.service, &tariffs).await
 }
 
@@ -46,7 +49,7 @@ pub async fn recompute_service(
     ctx: &Context,
     service: Service,
 ) -> Result<usize, RecomputeError> {
-    let tariffs = tariffs::all(conn).await?;
+    let tariffs = tariff_history(conn).await?;
     let meters = meter::Entity::find()
         .join(JoinType::InnerJoin, meter::Relation::Contract.def())
         .filter(contract::Column::Service.eq(service))
@@ -65,6 +68,11 @@ pub async fn recompute_service(
         }
     }
     Ok(meters.len() - failed)
+}
+
+/// Every price ever set, as the domain prices consumption with.
+async fn tariff_history(conn: &impl ConnectionTrait) -> Result<Vec<domain::Tariff>, sea_orm::DbErr> {
+    Ok(tariff::Entity::find().all(conn).await?.into_iter().map(Into::into).collect())
 }
 
 async fn recompute_loaded(
@@ -130,4 +138,43 @@ pub fn consumption_line(contract_id: i64, meter_id: i64, c: Charge, now: DateTim
         amount_kopecks: Set(c.amount),
         created_at: Set(now),
     }
+}
+
+/// A debt (or, negative, a credit) carried over at go-live, as a ledger line of its own dated
+/// `period`, which recomputing consumption charges leaves alone.
+pub(crate) async fn book_opening_balance(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    contract_id: i64,
+    amount: Kopecks,
+    period: Period,
+    actor: Actor,
+) -> Result<(), DbErr> {
+    charge::ActiveModel {
+        id: NotSet,
+        contract_id: Set(contract_id),
+        meter_id: Set(None),
+        reading_id: Set(None),
+        period: Set(period),
+        kind: Set(ChargeKind::OpeningBalance),
+        zone: Set(None),
+        previous_value: Set(None),
+        current_value: Set(None),
+        consumption: Set(None),
+        price_kopecks: Set(None),
+        amount_kopecks: Set(amount),
+        created_at: Set(ctx.now()),
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        ctx,
+        actor,
+        "charge.opening_balance",
+        "contract",
+        Some(contract_id),
+        json!({"amount_kopecks": amount.get(), "period": period}),
+    )
+    .await
 }

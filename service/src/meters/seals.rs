@@ -82,43 +82,28 @@ pub async fn resolve(
         return Err(SealError::NoNote);
     }
     let new_seal = TextKind::SealNumber.optional(resolution.new_seal_number.as_deref())?;
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let event = seal_event::Entity::find_by_id(event_id).one(txn).await?.ok_or(SealError::UnknownEvent)?;
-                if event.resolved_at.is_some() {
-                    return Err(SealError::AlreadyResolved);
-                }
-                let mut details = json!({"meter_id": event.meter_id, "resolution": note});
-                if let Some(seal) = new_seal {
-                    let meter =
-                        meter::Entity::find_by_id(event.meter_id).one(txn).await?.ok_or(SealError::UnknownEvent)?;
-                    details["seal_number"] = json!([meter.seal_number, seal]);
-                    let mut meter = meter.into_active_model();
-                    meter.seal_number = Set(Some(seal));
-                    meter.seal_checked_on = Set(Some(ctx2.today()));
-                    meter.update(txn).await?;
-                }
-                let mut active = event.into_active_model();
-                active.resolved_at = Set(Some(ctx2.now()));
-                active.resolved_by = Set(Some(staff_id));
-                active.resolution = Set(Some(note));
-                let resolved = active.update(txn).await?;
-                audit::record(
-                    txn,
-                    &ctx2,
-                    Actor::Staff(staff_id),
-                    "seal.resolve",
-                    "seal_event",
-                    Some(event_id),
-                    details,
-                )
-                .await?;
-                Ok(resolved)
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let event = seal_event::Entity::find_by_id(event_id).one(&txn).await?.ok_or(SealError::UnknownEvent)?;
+    if event.resolved_at.is_some() {
+        return Err(SealError::AlreadyResolved);
+    }
+    let mut details = json!({"meter_id": event.meter_id, "resolution": note});
+    if let Some(seal) = new_seal {
+        let meter = meter::Entity::find_by_id(event.meter_id).one(&txn).await?.ok_or(SealError::UnknownEvent)?;
+        details["seal_number"] = json!([meter.seal_number, seal]);
+        let mut meter = meter.into_active_model();
+        meter.seal_number = Set(Some(seal));
+        meter.seal_checked_on = Set(Some(ctx.today()));
+        meter.update(&txn).await?;
+    }
+    let mut active = event.into_active_model();
+    active.resolved_at = Set(Some(ctx.now()));
+    active.resolved_by = Set(Some(staff_id));
+    active.resolution = Set(Some(note));
+    let resolved = active.update(&txn).await?;
+    audit::record(&txn, ctx, Actor::Staff(staff_id), "seal.resolve", "seal_event", Some(event_id), details).await?;
+    txn.commit().await?;
+    Ok(resolved)
 }
 
 /// Events not resolved yet, oldest first.

@@ -1,57 +1,17 @@
-//! Lists for the panel and the API: the register (contracts, consumers, plots) searched and
-//! filtered, readings and payments page by page, and the audit trail of a record.
+//! The register as the office lists it: contracts, consumers and plots, searched and filtered.
 //!
 //! The register is filtered in Rust rather than SQL: searching names needs Unicode case folding
 //! («иванов» finds «Иванов»), which SQLite's `LIKE` lacks, and a cooperative's register is a few
-//! thousand rows at most, loaded with one query per table. Readings and payments grow without
-//! bound, so they are filtered and paged in SQL.
+//! thousand rows at most, loaded with one query per table.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use domain::{Balance, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus, Service, TextKind, TooLong};
-use entities::{audit_log, consumer, contract, meter, payment, plot, reading, staff};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
-};
+use domain::{Balance, Period, PlotNumber, ReadingStatus, Service, TextKind, TooLong};
+use entities::{consumer, contract, meter, plot, reading};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::debt::{self, Scope};
-
-/// Rows per page unless the caller asks otherwise.
-pub const PER_PAGE: u64 = 50;
-
-/// One page of a longer list. Pages count from 1.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-}
-
-impl<T> Paged<T> {
-    pub fn pages(&self) -> u64 {
-        self.total.div_ceil(self.per_page).max(1)
-    }
-
-    /// The page `page` of a list already in memory (out-of-range pages are clamped).
-    pub fn of(all: Vec<T>, page: u64, per_page: u64) -> Paged<T> {
-        let per_page = per_page.max(1);
-        let total = all.len() as u64;
-        let page = page.clamp(1, total.div_ceil(per_page).max(1));
-        let items = all.into_iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).collect();
-        Paged { items, total, page, per_page }
-    }
-
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
-        Paged {
-            items: self.items.into_iter().map(f).collect(),
-            total: self.total,
-            page: self.page,
-            per_page: self.per_page,
-        }
-    }
-}
+use super::cards::{by_id, plots_and_consumers};
+use crate::ledger::debt::{self, Scope};
 
 /// One contract with everything a register row shows.
 #[derive(Debug, Clone)]
@@ -181,25 +141,6 @@ pub async fn contract_rows(
     Ok(rows)
 }
 
-/// The plots and the consumers of `contracts`, by id.
-async fn plots_and_consumers(
-    conn: &impl ConnectionTrait,
-    contracts: &[contract::Model],
-) -> Result<(HashMap<i64, plot::Model>, HashMap<i64, consumer::Model>), DbErr> {
-    let plots = by_id(
-        plot::Entity::find().filter(plot::Column::Id.is_in(contracts.iter().map(|c| c.plot_id))).all(conn).await?,
-        |p| p.id,
-    );
-    let consumers = by_id(
-        consumer::Entity::find()
-            .filter(consumer::Column::Id.is_in(contracts.iter().map(|c| c.consumer_id)))
-            .all(conn)
-            .await?,
-        |c| c.id,
-    );
-    Ok((plots, consumers))
-}
-
 /// Every contract row, grouped by `key`: its plot's or its consumer's id.
 async fn contract_rows_by(
     conn: &impl ConnectionTrait,
@@ -211,10 +152,6 @@ async fn contract_rows_by(
         groups.entry(key(&row)).or_default().push(row);
     }
     Ok(groups)
-}
-
-fn by_id<K: std::hash::Hash + Eq, T>(items: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, T> {
-    items.into_iter().map(|item| (key(&item), item)).collect()
 }
 
 /// The meters among `meter_ids` with a reading accepted or under review in `period`.
@@ -328,224 +265,9 @@ pub async fn plots(
         .collect()
 }
 
-/// A contract with where it is and whose, for rows of readings and payments.
-#[derive(Debug, Clone)]
-pub struct ContractRef {
-    pub contract: contract::Model,
-    pub plot_number: PlotNumber,
-    pub consumer_name: String,
-}
-
-async fn contract_refs(
-    conn: &impl ConnectionTrait,
-    contract_ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, ContractRef>, DbErr> {
-    let contracts = contract::Entity::find().filter(contract::Column::Id.is_in(contract_ids)).all(conn).await?;
-    let (plots, consumers) = plots_and_consumers(conn, &contracts).await?;
-    Ok(contracts
-        .into_iter()
-        .filter_map(|contract| {
-            let plot_number = plots.get(&contract.plot_id)?.number.clone();
-            let consumer_name = consumers.get(&contract.consumer_id)?.full_name.clone();
-            Some((contract.id, ContractRef { contract, plot_number, consumer_name }))
-        })
-        .collect())
-}
-
-/// Which readings to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReadingFilter {
-    pub period: Option<Period>,
-    pub source: Option<ReadingSource>,
-    pub status: Option<ReadingStatus>,
-    pub meter_id: Option<i64>,
-}
-
-/// A reading with its meter and contract.
-#[derive(Debug, Clone)]
-pub struct ReadingRow {
-    pub reading: reading::Model,
-    pub meter: meter::Model,
-    pub contract: ContractRef,
-}
-
-/// Readings matching `filter`, newest first.
-pub async fn readings(
-    conn: &impl ConnectionTrait,
-    filter: &ReadingFilter,
-    page: u64,
-    per_page: u64,
-) -> Result<Paged<ReadingRow>, DbErr> {
-    let query = reading::Entity::find()
-        .apply_if(filter.period, |q, period| q.filter(reading::Column::Period.eq(period)))
-        .apply_if(filter.source, |q, source| q.filter(reading::Column::Source.eq(source)))
-        .apply_if(filter.status, |q, status| q.filter(reading::Column::Status.eq(status)))
-        .apply_if(filter.meter_id, |q, meter_id| q.filter(reading::Column::MeterId.eq(meter_id)))
-        .order_by_desc(reading::Column::TakenAt)
-        .order_by_desc(reading::Column::Id);
-    let (page, items, total) = fetch_page(conn, query, page, per_page).await?;
-    let rows = reading_rows(conn, items).await?;
-    Ok(Paged { items: rows, total, page, per_page })
-}
-
-/// Adds meters and contracts to readings.
-pub async fn reading_rows(
-    conn: &impl ConnectionTrait,
-    readings: Vec<reading::Model>,
-) -> Result<Vec<ReadingRow>, DbErr> {
-    let meters = by_id(
-        meter::Entity::find().filter(meter::Column::Id.is_in(readings.iter().map(|r| r.meter_id))).all(conn).await?,
-        |m| m.id,
-    );
-    let contracts = contract_refs(conn, meters.values().map(|m| m.contract_id)).await?;
-    Ok(readings
-        .into_iter()
-        .filter_map(|reading| {
-            let meter = meters.get(&reading.meter_id)?.clone();
-            let contract = contracts.get(&meter.contract_id)?.clone();
-            Some(ReadingRow { reading, meter, contract })
-        })
-        .collect())
-}
-
-/// Runs a query for one page, clamping the page number to the pages there are.
-async fn fetch_page<E, C>(
-    conn: &C,
-    query: sea_orm::Select<E>,
-    page: u64,
-    per_page: u64,
-) -> Result<(u64, Vec<E::Model>, u64), DbErr>
-where
-    E: EntityTrait,
-    E::Model: Send + Sync,
-    C: ConnectionTrait,
-{
-    let per_page = per_page.max(1);
-    let paginator = query.paginate(conn, per_page);
-    let total = paginator.num_items().await?;
-    let page = page.clamp(1, total.div_ceil(per_page).max(1));
-    Ok((page, paginator.fetch_page(page - 1).await?, total))
-}
-
-/// Which payments to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PaymentFilter {
-    /// An exact contract number.
-    pub contract_number: Option<String>,
-    pub contract_id: Option<i64>,
-    pub period: Option<Period>,
-    pub source: Option<PaymentSource>,
-}
-
-/// A payment with its contract.
-#[derive(Debug, Clone)]
-pub struct PaymentRow {
-    pub payment: payment::Model,
-    pub contract: ContractRef,
-}
-
-/// Payments matching `filter`, latest payment date first.
-pub async fn payments(
-    conn: &impl ConnectionTrait,
-    filter: &PaymentFilter,
-    page: u64,
-    per_page: u64,
-) -> Result<Paged<PaymentRow>, DbErr> {
-    let mut query = payment::Entity::find();
-    if let Some(number) = &filter.contract_number {
-        let ids: Vec<i64> = contract::Entity::find()
-            .select_only()
-            .column(contract::Column::Id)
-            .filter(contract::Column::Number.eq(number.trim()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        query = query.filter(payment::Column::ContractId.is_in(ids));
-    }
-    let query = query
-        .apply_if(filter.contract_id, |q, id| q.filter(payment::Column::ContractId.eq(id)))
-        .apply_if(filter.period, |q, period| q.filter(payment::Column::Period.eq(period)))
-        .apply_if(filter.source, |q, source| q.filter(payment::Column::Source.eq(source)))
-        .order_by_desc(payment::Column::PaidOn)
-        .order_by_desc(payment::Column::Id);
-    let (page, items, total) = fetch_page(conn, query, page, per_page).await?;
-    Ok(Paged { items: payment_rows(conn, items).await?, total, page, per_page })
-}
-
-/// Adds contracts to payments.
-pub async fn payment_rows(
-    conn: &impl ConnectionTrait,
-    payments: Vec<payment::Model>,
-) -> Result<Vec<PaymentRow>, DbErr> {
-    let contracts = contract_refs(conn, payments.iter().map(|p| p.contract_id)).await?;
-    Ok(payments
-        .into_iter()
-        .filter_map(|payment| Some(PaymentRow { contract: contracts.get(&payment.contract_id)?.clone(), payment }))
-        .collect())
-}
-
-/// Every version of a reading: the ones it corrected and the corrections of it, oldest first.
-pub async fn reading_versions(conn: &impl ConnectionTrait, reading_id: i64) -> Result<Vec<reading::Model>, DbErr> {
-    let Some(reading) = reading::Entity::find_by_id(reading_id).one(conn).await? else {
-        return Ok(Vec::new());
-    };
-    // Corrections keep the meter and the time of what they replace, so the chain is among these.
-    let same_moment = reading::Entity::find()
-        .filter(reading::Column::MeterId.eq(reading.meter_id))
-        .filter(reading::Column::TakenAt.eq(reading.taken_at))
-        .order_by_asc(reading::Column::Id)
-        .all(conn)
-        .await?;
-    let mut chain = vec![reading];
-    while let Some(older) = chain[0].supersedes_id.and_then(|id| same_moment.iter().find(|r| r.id == id)) {
-        chain.insert(0, older.clone());
-    }
-    while let Some(newer) = same_moment.iter().find(|r| r.supersedes_id == chain.last().map(|l| l.id)) {
-        chain.push(newer.clone());
-    }
-    Ok(chain)
-}
-
-/// An audit log entry with the name of the staff member who acted, if one did.
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub entry: audit_log::Model,
-    pub staff_name: Option<String>,
-}
-
-/// The audit log of records of one kind (`"reading"`, `"contract"` …), oldest first.
-pub async fn audit_trail(conn: &impl ConnectionTrait, entity: &str, ids: &[i64]) -> Result<Vec<AuditEntry>, DbErr> {
-    let entries = audit_log::Entity::find()
-        .filter(audit_log::Column::Entity.eq(entity))
-        .filter(audit_log::Column::EntityId.is_in(ids.iter().copied()))
-        .order_by_asc(audit_log::Column::At)
-        .order_by_asc(audit_log::Column::Id)
-        .all(conn)
-        .await?;
-    let names: HashMap<i64, String> = staff::Entity::find()
-        .filter(staff::Column::Id.is_in(entries.iter().filter_map(|e| e.staff_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.full_name))
-        .collect();
-    Ok(entries
-        .into_iter()
-        .map(|entry| AuditEntry { staff_name: entry.staff_id.and_then(|id| names.get(&id).cloned()), entry })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pages_are_clamped_and_counted() {
-        let page = Paged::of((1..=7).collect::<Vec<_>>(), 3, 3);
-        assert_eq!((page.items.as_slice(), page.total, page.pages()), (&[7][..], 7, 3));
-        assert_eq!(Paged::of((1..=7).collect::<Vec<_>>(), 99, 3).page, 3);
-        assert_eq!(Paged::of(Vec::<i32>::new(), 0, 3).pages(), 1);
-    }
 
     #[test]
     fn search_folds_case_and_reads_phones_by_digits() {

@@ -8,8 +8,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde_json::json;
 
+use super::walk::UNREAD_CONTRACT;
 use crate::audit::{self, Actor};
-use crate::readings::UNREAD_CONTRACT;
 use crate::{Context, Internal};
 
 /// The `deliveries.kind` of a reminder; the target is the consumer's id.
@@ -60,42 +60,35 @@ pub async fn due_consumers(conn: &impl ConnectionTrait, period: Period) -> Resul
 
 /// Turns a consumer's reminders on or off; a change is audited, setting the same value is a no-op.
 pub async fn set_enabled(ctx: &Context, consumer_id: i64, enabled: bool, actor: Actor) -> Result<(), Internal> {
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let changed = consumer::Entity::update_many()
-                    .col_expr(consumer::Column::RemindersEnabled, Expr::value(enabled))
-                    .filter(consumer::Column::Id.eq(consumer_id))
-                    .filter(consumer::Column::RemindersEnabled.ne(enabled))
-                    .exec(txn)
-                    .await?;
-                if changed.rows_affected > 0 {
-                    let details = json!({"reminders_enabled": enabled});
-                    audit::record(txn, &ctx2, actor, "consumer.reminders", "consumer", Some(consumer_id), details)
-                        .await?;
-                }
-                Ok::<_, DbErr>(())
-            })
-        })
+    let txn = ctx.db.begin_write().await?;
+    let changed = consumer::Entity::update_many()
+        .col_expr(consumer::Column::RemindersEnabled, Expr::value(enabled))
+        .filter(consumer::Column::Id.eq(consumer_id))
+        .filter(consumer::Column::RemindersEnabled.ne(enabled))
+        .exec(&txn)
         .await?;
+    if changed.rows_affected > 0 {
+        let details = json!({"reminders_enabled": enabled});
+        audit::record(&txn, ctx, actor, "consumer.reminders", "consumer", Some(consumer_id), details).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use domain::{MeterValue, ReadingSource, Service, TariffPlan};
+    use domain::{MeterValue, ReadingSource, Service, TariffPlan, kopecks};
 
     use super::*;
-    use crate::inventory::{self, ConsumerRef};
-    use crate::links::{self, LinkTarget};
+    use crate::access::telegram::{self, LinkTarget};
     use crate::readings::{self, Submission};
+    use crate::register::changes;
+    use crate::register::sign_up::ConsumerRef;
     use crate::testing::{TestContext, new_consumer};
-    use domain::kopecks;
 
     async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
-        let code = links::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
-        links::redeem(&t.ctx, &code.code, telegram_user_id).await.unwrap();
+        let code = telegram::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
+        telegram::redeem(&t.ctx, &code.code, telegram_user_id).await.unwrap();
     }
 
     async fn read(t: &TestContext, meter_id: i64, value: i64) {
@@ -123,7 +116,7 @@ mod tests {
         let bender = ConsumerRef::Existing(water.consumer_id);
         t.sign("7", bender, "E-7", Service::Electricity, TariffPlan::DayNight, &[0, 0]).await;
         let gone = t.sign("9", new_consumer("Козлевич", None), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
-        inventory::close_contract(&t.ctx, gone.contract_id, t.ctx.today(), Actor::System).await.unwrap();
+        changes::close_contract(&t.ctx, gone.contract_id, t.ctx.today(), Actor::System).await.unwrap();
         link(&t, water.consumer_id, 501).await;
         link(&t, water.consumer_id, 502).await;
         link(&t, gone.consumer_id, 503).await;

@@ -174,7 +174,7 @@ impl Preview {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ImportError {
+pub enum PaymentImportError {
     #[error(transparent)]
     File(#[from] FileError),
     #[error("В файле есть строки с ошибками или неизвестными договорами; исправьте файл и загрузите его снова.")]
@@ -184,14 +184,14 @@ pub enum ImportError {
     #[error(transparent)]
     Internal(#[from] Internal),
 }
-internal_errors!(ImportError);
+internal_errors!(PaymentImportError);
 
-impl From<PaymentError> for ImportError {
+impl From<PaymentError> for PaymentImportError {
     fn from(e: PaymentError) -> Self {
         match e {
-            PaymentError::Internal(e) => ImportError::Internal(e),
+            PaymentError::Internal(e) => PaymentImportError::Internal(e),
             // Rows are checked in the same transaction, so a refusal here is a bug, not the user's.
-            other => ImportError::Internal(Internal(anyhow::anyhow!("import row refused after check: {other}"))),
+            other => PaymentImportError::Internal(Internal(anyhow::anyhow!("import row refused after check: {other}"))),
         }
     }
 }
@@ -205,12 +205,16 @@ pub struct Committed {
 }
 
 /// Reads a file (off the async threads) and classifies its rows, writing nothing.
-pub async fn preview(conn: &impl ConnectionTrait, file_name: &str, bytes: Vec<u8>) -> Result<Preview, ImportError> {
+pub async fn preview(
+    conn: &impl ConnectionTrait,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<Preview, PaymentImportError> {
     let name = file_name.to_owned();
     let parsed = heavy::run(move || read_file(&name, &bytes)).await??;
     let rows = check(conn, parsed.rows).await?;
     let matched = rows.iter().filter(|c| c.status == Status::Matched).map(|c| c.row.payment.amount);
-    let matched_total = Kopecks::try_sum(matched).map_err(|_| ImportError::TotalTooLarge)?;
+    let matched_total = Kopecks::try_sum(matched).map_err(|_| PaymentImportError::TotalTooLarge)?;
     Ok(Preview { rows, bad: parsed.bad, matched_total })
 }
 
@@ -221,44 +225,28 @@ pub async fn commit(
     file_name: &str,
     rows: Vec<ImportRow>,
     actor: Actor,
-) -> Result<Committed, ImportError> {
-    let ctx2 = ctx.clone();
-    let file_name = file_name.to_owned();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let checked = check(txn, rows).await?;
-                if checked.iter().any(|c| c.status == Status::Unmatched) {
-                    return Err(ImportError::NotClean);
-                }
-                let mut committed = Committed { stored: 0, skipped: 0, total: Kopecks::ZERO };
-                for c in checked {
-                    if c.status == Status::Matched {
-                        super::insert(txn, &ctx2, &c.row.payment, PaymentSource::Import, actor).await?;
-                        committed.stored += 1;
-                        committed.total = committed
-                            .total
-                            .checked_add(c.row.payment.amount)
-                            .map_err(|_| ImportError::TotalTooLarge)?;
-                    } else {
-                        committed.skipped += 1;
-                    }
-                }
-                audit::record(
-                    txn,
-                    &ctx2,
-                    actor,
-                    "payment.import",
-                    "payment",
-                    None,
-                    json!({"file": file_name, "stored": committed.stored, "skipped": committed.skipped,
-                           "total_kopecks": committed.total.get()}),
-                )
-                .await?;
-                Ok(committed)
-            })
-        })
-        .await
+) -> Result<Committed, PaymentImportError> {
+    let txn = ctx.db.begin_write().await?;
+    let checked = check(&txn, rows).await?;
+    if checked.iter().any(|c| c.status == Status::Unmatched) {
+        return Err(PaymentImportError::NotClean);
+    }
+    let mut committed = Committed { stored: 0, skipped: 0, total: Kopecks::ZERO };
+    for c in checked {
+        if c.status == Status::Matched {
+            super::insert(&txn, ctx, &c.row.payment, PaymentSource::Import, actor).await?;
+            committed.stored += 1;
+            committed.total =
+                committed.total.checked_add(c.row.payment.amount).map_err(|_| PaymentImportError::TotalTooLarge)?;
+        } else {
+            committed.skipped += 1;
+        }
+    }
+    let details = json!({"file": file_name, "stored": committed.stored, "skipped": committed.skipped,
+                         "total_kopecks": committed.total.get()});
+    audit::record(&txn, ctx, actor, "payment.import", "payment", None, details).await?;
+    txn.commit().await?;
+    Ok(committed)
 }
 
 /// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup (in

@@ -4,7 +4,7 @@
 //!
 //! The budget lives in this process's memory: what a flood spends is this process's CPU and
 //! memory. Guessing one account's password from many addresses, or through several instances,
-//! is bounded by the account's lockout in the database ([`crate::staff::authenticate`]).
+//! is bounded by the account's lockout in the database ([`super::login::authenticate`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};

@@ -1,4 +1,5 @@
-//! Payments against contracts, entered by hand or imported from the bank's spreadsheet.
+//! Payments against contracts, entered by hand or imported from the bank's spreadsheet, and
+//! listed for the office (filtered and paged in SQL: they grow without bound).
 
 pub mod import;
 
@@ -6,13 +7,18 @@ use chrono::NaiveDate;
 use domain::money::MoneyError;
 use domain::{Kopecks, PaymentSource, Period, TextKind, TooLong};
 use entities::{contract, payment};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::dates::{self, DateError};
 use crate::error::internal_errors;
+use crate::paging::{Paged, fetch_page};
+use crate::register::cards::{ContractRef, contract_refs};
 use crate::{Context, Internal};
 
 /// A payment as entered (serializable, so an import can wait in the session for confirmation).
@@ -94,6 +100,62 @@ pub async fn insert(
 
 /// Records a payment entered by hand.
 pub async fn record(ctx: &Context, new: NewPayment, actor: Actor) -> Result<payment::Model, PaymentError> {
-    let ctx2 = ctx.clone();
-    ctx.db.write(move |txn| Box::pin(async move { insert(txn, &ctx2, &new, PaymentSource::Panel, actor).await })).await
+    let txn = ctx.db.begin_write().await?;
+    let payment = insert(&txn, ctx, &new, PaymentSource::Panel, actor).await?;
+    txn.commit().await?;
+    Ok(payment)
+}
+
+/// Which payments to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentFilter {
+    /// An exact contract number.
+    pub contract_number: Option<String>,
+    pub contract_id: Option<i64>,
+    pub period: Option<Period>,
+    pub source: Option<PaymentSource>,
+}
+
+/// A payment with its contract.
+#[derive(Debug, Clone)]
+pub struct PaymentRow {
+    pub payment: payment::Model,
+    pub contract: ContractRef,
+}
+
+/// Payments matching `filter`, latest payment date first.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    filter: &PaymentFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<Paged<PaymentRow>, DbErr> {
+    let mut query = payment::Entity::find();
+    if let Some(number) = &filter.contract_number {
+        let ids: Vec<i64> = contract::Entity::find()
+            .select_only()
+            .column(contract::Column::Id)
+            .filter(contract::Column::Number.eq(number.trim()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        query = query.filter(payment::Column::ContractId.is_in(ids));
+    }
+    let query = query
+        .apply_if(filter.contract_id, |q, id| q.filter(payment::Column::ContractId.eq(id)))
+        .apply_if(filter.period, |q, period| q.filter(payment::Column::Period.eq(period)))
+        .apply_if(filter.source, |q, source| q.filter(payment::Column::Source.eq(source)))
+        .order_by_desc(payment::Column::PaidOn)
+        .order_by_desc(payment::Column::Id);
+    let (page, items, total) = fetch_page(conn, query, page, per_page).await?;
+    Ok(Paged { items: rows(conn, items).await?, total, page, per_page })
+}
+
+/// Adds contracts to payments.
+pub async fn rows(conn: &impl ConnectionTrait, payments: Vec<payment::Model>) -> Result<Vec<PaymentRow>, DbErr> {
+    let contracts = contract_refs(conn, payments.iter().map(|p| p.contract_id)).await?;
+    Ok(payments
+        .into_iter()
+        .filter_map(|payment| Some(PaymentRow { contract: contracts.get(&payment.contract_id)?.clone(), payment }))
+        .collect())
 }

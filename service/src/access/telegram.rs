@@ -9,9 +9,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::secrets::token_hash;
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
-use crate::staff::token_hash;
 use crate::{Context, Internal};
 
 /// The alphabet of link codes: no look-alikes, and safe in a `t.me/bot?start=CODE` link.
@@ -88,27 +88,12 @@ pub async fn issue_code(ctx: &Context, target: LinkTarget, created_by: Option<i6
         created_by: Set(created_by),
         created_at: Set(ctx.now()),
     };
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let record = model.insert(txn).await?;
-                let actor = created_by.map_or(Actor::System, Actor::Staff);
-                audit::record(
-                    txn,
-                    &ctx2,
-                    actor,
-                    "link_code.issue",
-                    "link_code",
-                    Some(record.id),
-                    json!({
-                        "consumer_id": consumer_id, "staff_id": staff_id
-                    }),
-                )
-                .await
-            })
-        })
-        .await?;
+    let txn = ctx.db.begin_write().await?;
+    let record = model.insert(&txn).await?;
+    let actor = created_by.map_or(Actor::System, Actor::Staff);
+    let details = json!({"consumer_id": consumer_id, "staff_id": staff_id});
+    audit::record(&txn, ctx, actor, "link_code.issue", "link_code", Some(record.id), details).await?;
+    txn.commit().await?;
     Ok(IssuedCode { code, expires_at })
 }
 
@@ -121,35 +106,30 @@ fn new_code() -> String {
 /// Uses a code for `telegram_user_id`: the account becomes the code's consumer or staff member.
 pub async fn redeem(ctx: &Context, code: &str, telegram_user_id: i64) -> Result<Identity, LinkError> {
     let hash = token_hash(&code.trim().to_uppercase());
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let found = link_code::Entity::find()
-                    .filter(link_code::Column::CodeHash.eq(&hash))
-                    .one(txn)
-                    .await?
-                    .ok_or(LinkError::UnknownCode)?;
-                if found.used_at.is_some() {
-                    return Err(LinkError::UsedCode);
-                }
-                if found.expires_at <= ctx2.now() {
-                    return Err(LinkError::ExpiredCode);
-                }
-                let mut used = found.clone().into_active_model();
-                used.used_at = Set(Some(ctx2.now()));
-                used.used_by_telegram_id = Set(Some(telegram_user_id));
-                used.update(txn).await?;
+    let txn = ctx.db.begin_write().await?;
+    let found = link_code::Entity::find()
+        .filter(link_code::Column::CodeHash.eq(&hash))
+        .one(&txn)
+        .await?
+        .ok_or(LinkError::UnknownCode)?;
+    if found.used_at.is_some() {
+        return Err(LinkError::UsedCode);
+    }
+    if found.expires_at <= ctx.now() {
+        return Err(LinkError::ExpiredCode);
+    }
+    let mut used = found.clone().into_active_model();
+    used.used_at = Set(Some(ctx.now()));
+    used.used_by_telegram_id = Set(Some(telegram_user_id));
+    used.update(&txn).await?;
 
-                let identity = match (found.consumer_id, found.staff_id) {
-                    (Some(consumer_id), _) => link_consumer(txn, &ctx2, consumer_id, telegram_user_id, "code").await?,
-                    (None, Some(staff_id)) => link_staff(txn, &ctx2, staff_id, telegram_user_id).await?,
-                    (None, None) => return Err(LinkError::UnknownCode),
-                };
-                Ok(identity)
-            })
-        })
-        .await
+    let identity = match (found.consumer_id, found.staff_id) {
+        (Some(consumer_id), _) => link_consumer(&txn, ctx, consumer_id, telegram_user_id, "code").await?,
+        (None, Some(staff_id)) => link_staff(&txn, ctx, staff_id, telegram_user_id).await?,
+        (None, None) => return Err(LinkError::UnknownCode),
+    };
+    txn.commit().await?;
+    Ok(identity)
 }
 
 /// Links by a shared contact. Only the user's own contact counts: Telegram marks it with the
@@ -166,20 +146,15 @@ pub async fn link_by_contact(
     // Telegram sends numbers without the plus.
     let with_plus = if phone.trim().starts_with('+') { phone.trim().to_owned() } else { format!("+{}", phone.trim()) };
     let phone = Phone::parse(&with_plus).map_err(|_| LinkError::BadPhone(phone.to_owned()))?;
-    let ctx2 = ctx.clone();
-    ctx.db
-        .write(move |txn| {
-            Box::pin(async move {
-                let matches =
-                    consumer::Entity::find().filter(consumer::Column::Phone.eq(phone.clone())).all(txn).await?;
-                match matches.as_slice() {
-                    [] => Err(LinkError::PhoneNotFound(phone.to_string())),
-                    [one] => Ok(link_consumer(txn, &ctx2, one.id, telegram_user_id, "contact").await?),
-                    _ => Err(LinkError::PhoneAmbiguous(phone.to_string())),
-                }
-            })
-        })
-        .await
+    let txn = ctx.db.begin_write().await?;
+    let matches = consumer::Entity::find().filter(consumer::Column::Phone.eq(phone.clone())).all(&txn).await?;
+    let identity = match matches.as_slice() {
+        [] => return Err(LinkError::PhoneNotFound(phone.to_string())),
+        [one] => link_consumer(&txn, ctx, one.id, telegram_user_id, "contact").await?,
+        _ => return Err(LinkError::PhoneAmbiguous(phone.to_string())),
+    };
+    txn.commit().await?;
+    Ok(identity)
 }
 
 async fn link_consumer(
@@ -221,7 +196,7 @@ async fn link_staff(
     staff_id: i64,
     telegram_user_id: i64,
 ) -> Result<Identity, DbErr> {
-    if let Some(previous) = crate::staff::by_telegram(conn, telegram_user_id).await? {
+    if let Some(previous) = super::staff::by_telegram(conn, telegram_user_id).await? {
         let mut active = previous.into_active_model();
         active.telegram_user_id = Set(None);
         active.update(conn).await?;
@@ -256,7 +231,7 @@ pub async fn identify(conn: &impl ConnectionTrait, telegram_user_id: i64) -> Res
         Some(link) => consumer::Entity::find_by_id(link.consumer_id).one(conn).await?,
         None => None,
     };
-    let staff = crate::staff::by_telegram(conn, telegram_user_id).await?;
+    let staff = super::staff::by_telegram(conn, telegram_user_id).await?;
     Ok(Identity { consumer, staff })
 }
 

@@ -45,24 +45,19 @@ pub async fn store(ctx: &Context, bytes: Vec<u8>) -> Result<photo::Model, StoreE
         created_at: Set(ctx.now()),
     };
     let sha = processed.sha256;
-    let stored = ctx
-        .db
-        .write(move |txn| {
-            Box::pin(async move {
-                // Another request may be storing the same picture at this moment: the first
-                // insert wins and both get its row.
-                photo::Entity::insert(model)
-                    .on_conflict(OnConflict::column(photo::Column::Sha256).do_nothing().to_owned())
-                    .exec_without_returning(txn)
-                    .await?;
-                photo::Entity::find()
-                    .filter(photo::Column::Sha256.eq(&sha))
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| DbErr::RecordNotFound(format!("photo {sha}")))
-            })
-        })
+    let txn = ctx.db.begin_write().await?;
+    // Another request may be storing the same picture at this moment: the first insert wins and
+    // both get its row.
+    photo::Entity::insert(model)
+        .on_conflict(OnConflict::column(photo::Column::Sha256).do_nothing().to_owned())
+        .exec_without_returning(&txn)
         .await?;
+    let stored = photo::Entity::find()
+        .filter(photo::Column::Sha256.eq(&sha))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("photo {sha}")))?;
+    txn.commit().await?;
     Ok(stored)
 }
 
@@ -86,7 +81,7 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         tokio::fs::create_dir_all(dir).await?;
     }
     // A name of its own per write: two people may upload the same picture at the same moment.
-    let tmp = path.with_extension(format!("tmp-{}", crate::staff::random_token(12)));
+    let tmp = path.with_extension(format!("tmp-{}", crate::access::secrets::random_token(12)));
     tokio::fs::write(&tmp, bytes).await?;
     tokio::fs::rename(&tmp, path).await
 }

@@ -1,0 +1,137 @@
+//! An admin's decisions on stored readings: a correction that supersedes a reading, and the
+//! review that accepts or rejects one held for an unusual jump.
+
+use domain::{MeterValue, ReadingError, ReadingSource, ReadingStatus, TextKind, TooLong, check_correction};
+use entities::{meter, reading};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+
+use super::{Submission, insert, recompute_logged};
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::{Context, Internal};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorrectionError {
+    #[error("Показание не найдено.")]
+    UnknownReading,
+    #[error("Это показание уже исправлено или отклонено; исправляйте последнюю версию.")]
+    NotCurrent,
+    #[error("Укажите причину исправления.")]
+    NoReason,
+    #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
+    Invalid(#[from] ReadingError),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(CorrectionError);
+
+/// An admin's correction: a new accepted reading that supersedes `reading_id`, taken at the same
+/// time. The new values must fit between the accepted readings before and after it.
+pub async fn correct(
+    ctx: &Context,
+    reading_id: i64,
+    values: Vec<MeterValue>,
+    reason: &str,
+    staff_id: i64,
+) -> Result<reading::Model, CorrectionError> {
+    let reason = TextKind::Reason.bounded(reason)?;
+    if reason.is_empty() {
+        return Err(CorrectionError::NoReason);
+    }
+    let txn = ctx.db.begin_write().await?;
+    let old = reading::Entity::find_by_id(reading_id).one(&txn).await?.ok_or(CorrectionError::UnknownReading)?;
+    if !matches!(old.status, ReadingStatus::Accepted | ReadingStatus::Flagged) {
+        return Err(CorrectionError::NotCurrent);
+    }
+    let meter = meter::Entity::find_by_id(old.meter_id).one(&txn).await?.ok_or(CorrectionError::UnknownReading)?;
+    let neighbours = reading::Entity::find()
+        .filter(reading::Column::MeterId.eq(meter.id))
+        .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
+        .filter(reading::Column::Id.ne(old.id))
+        .order_by_asc(reading::Column::TakenAt)
+        .order_by_asc(reading::Column::Id)
+        .all(&txn)
+        .await?;
+    let (before, after): (Vec<_>, Vec<_>) = neighbours.iter().partition(|r| r.taken_at <= old.taken_at);
+    let before_values = before.last().map(|r| r.values()).unwrap_or_else(|| meter.initial_values());
+    let after_values = after.first().map(|r| r.values());
+    check_correction(meter.zone_list(), &values, &before_values, after_values.as_deref())?;
+
+    let submission = Submission {
+        meter_id: meter.id,
+        values: values.clone(),
+        source: ReadingSource::Panel,
+        actor: Actor::Staff(staff_id),
+        seal_intact: old.seal_intact,
+        comment: Some(reason.clone()),
+        photo_id: old.photo_id,
+        idempotency_key: None,
+        confirmed: true,
+        taken_at: Some(old.taken_at),
+    };
+    let new = insert(&txn, ctx, &submission, ReadingStatus::Accepted, Some(old.id)).await?;
+    set_status(&txn, &old, ReadingStatus::Superseded).await?;
+    let details = json!({"supersedes": old.id, "old_values": old.values(), "new_values": values, "reason": reason});
+    audit::record(&txn, ctx, Actor::Staff(staff_id), "reading.correct", "reading", Some(new.id), details).await?;
+    recompute_logged(&txn, ctx, meter.id).await?;
+    txn.commit().await?;
+    Ok(new)
+}
+
+/// An admin's decision on a flagged reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    Reject,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("Показание не найдено.")]
+    UnknownReading,
+    #[error("Это показание не ждёт проверки.")]
+    NotFlagged,
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(ReviewError);
+
+pub async fn review(
+    ctx: &Context,
+    reading_id: i64,
+    decision: Decision,
+    staff_id: i64,
+) -> Result<reading::Model, ReviewError> {
+    let txn = ctx.db.begin_write().await?;
+    let reading = reading::Entity::find_by_id(reading_id).one(&txn).await?.ok_or(ReviewError::UnknownReading)?;
+    if reading.status != ReadingStatus::Flagged {
+        return Err(ReviewError::NotFlagged);
+    }
+    let status = match decision {
+        Decision::Accept => ReadingStatus::Accepted,
+        Decision::Reject => ReadingStatus::Rejected,
+    };
+    let updated = set_status(&txn, &reading, status).await?;
+    let details = json!({"status": status.code()});
+    audit::record(&txn, ctx, Actor::Staff(staff_id), "reading.review", "reading", Some(reading.id), details).await?;
+    if status == ReadingStatus::Accepted {
+        recompute_logged(&txn, ctx, reading.meter_id).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+async fn set_status(
+    conn: &impl ConnectionTrait,
+    reading: &reading::Model,
+    status: ReadingStatus,
+) -> Result<reading::Model, DbErr> {
+    let mut active = reading.clone().into_active_model();
+    active.status = Set(status);
+    active.update(conn).await
+}
