@@ -3,25 +3,17 @@
 //! made on the phone) and is answered in JSON; the app's files are served as a browser and its
 //! service worker need them.
 
-use std::io::Cursor;
-
 use chrono::{DateTime, Duration, Utc};
 use domain::{ReadingSource, ReadingStatus, Role, Service, TariffPlan, meter_value};
 use entities::{photo, reading};
-use image::{ImageFormat, Rgb, RgbImage};
 use poem::http::{StatusCode, header};
 use poem::test::{TestForm, TestFormField};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::inventory::SignedUp;
+use service::meters::Replacement;
 use service::testing::{TestContext, new_consumer};
+use tests::bot_chat::jpeg;
 use tests::{Page, PanelClient};
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8]));
-    let mut bytes = Cursor::new(Vec::new());
-    image.write_to(&mut bytes, ImageFormat::Jpeg).expect("encode a JPEG");
-    bytes.into_inner()
-}
 
 /// A controller logged in on a phone, and plot 3's water meter (100 m³ at installation).
 struct Phone {
@@ -150,6 +142,33 @@ async fn a_refused_reading_comes_back_with_its_message_and_leaves_nothing() {
 
     assert!(phone.readings().await.is_empty());
     assert_eq!(phone.photo_count().await, 0, "values and time are checked before the photo is stored");
+}
+
+#[tokio::test]
+async fn a_reading_queued_before_its_meter_was_replaced_is_refused() {
+    let phone = Phone::start().await;
+    let admin = phone.t.staff("boss", Role::Admin).await;
+    let replacement = Replacement {
+        meter_id: phone.water.meter_id,
+        final_values: vec![meter_value!(110_000)],
+        final_taken_on: phone.now().date_naive(),
+        new_serial: "SN-В-3-новый".into(),
+        new_initial_values: vec![meter_value!(0)],
+        new_seal_number: None,
+        new_verification_due: None,
+        reason: "Разбит корпус".into(),
+    };
+    service::meters::replace(&phone.t.ctx, replacement, admin.id).await.expect("replaced");
+    let before = phone.readings().await.len();
+
+    let page = phone.send(phone.water.meter_id, &phone.queued("k-old-meter", &["112"])).await;
+    assert_answer(
+        &page,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "refused",
+        "Счётчик снят; показания по нему не принимаются.",
+    );
+    assert_eq!(phone.readings().await.len(), before, "nothing stored on the removed meter");
 }
 
 #[tokio::test]

@@ -143,8 +143,8 @@ pub async fn submit(
     let from_script = req.header(header::ACCEPT).is_some_and(|accept| accept.contains("application/json"));
     let card = match inventory::meter_card(ctx.db.conn(), meter_id).await.map_err(internal)? {
         Some(card) => card,
-        // A queued reading of a meter deleted meanwhile: a refusal the script keeps on the item.
-        None if from_script => return Ok(script_refusal(SubmitError::UnknownMeter.to_string())),
+        // A queued reading of a meter replaced or deleted meanwhile: a refusal the script keeps on the item.
+        None if from_script => return Ok(script_refusal(no_card(&ctx, &user, meter_id).await?)),
         None => return Err(not_found()),
     };
     let mut post = ReadingPost::read(multipart).await?;
@@ -189,6 +189,27 @@ fn script_refusal(message: String) -> Response {
     Json(json!({"outcome": "refused", "message": message}))
         .with_status(StatusCode::UNPROCESSABLE_ENTITY)
         .into_response()
+}
+
+/// Why a meter has no card to read it on — removed, its contract closed, or unknown — in the
+/// service's words: a reading queued on the phone before that happened is told which.
+async fn no_card(ctx: &Context, user: &FieldStaff, meter_id: i64) -> Result<String> {
+    let submission = Submission {
+        meter_id,
+        values: Vec::new(),
+        source: ReadingSource::ControllerWeb,
+        actor: user.actor(),
+        seal_intact: None,
+        comment: None,
+        photo_id: None,
+        idempotency_key: None,
+        confirmed: false,
+        taken_at: None,
+    };
+    match readings::check(ctx, &submission).await {
+        Err(e @ (SubmitError::MeterRemoved | SubmitError::ContractClosed | SubmitError::Internal(_))) => refusal(e),
+        _ => Ok(SubmitError::UnknownMeter.to_string()),
+    }
 }
 
 /// What became of a submitted form.
