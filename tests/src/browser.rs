@@ -26,6 +26,8 @@ use tempfile::TempDir;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinHandle};
 
+use crate::TestApp;
+
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// A common Android phone's CSS viewport.
 pub const PHONE: (u32, u32) = (360, 740);
@@ -42,6 +44,19 @@ pub fn available() -> bool {
     assert!(std::env::var_os("CHERNOMORSK_REQUIRE_BROWSER").is_none(), "{CHROMIUM} not found; {hint}");
     eprintln!("SKIPPED the browser test: {CHROMIUM} not found ({hint})");
     false
+}
+
+/// The app a phone walks in, or None without Chromium (see [`available`]): started now, not on
+/// the tests' usual fixed day, since the phone dates readings by its own clock; with the
+/// controller «kontroler» (password «kontroler-password») and the standard tariffs.
+pub async fn field_app() -> Option<(TestApp, entities::staff::Model)> {
+    if !available() {
+        return None;
+    }
+    let app = TestApp::spawn().await;
+    let controller = service::testing::staff(app.ctx(), "kontroler", domain::Role::Controller).await;
+    service::testing::standard_tariffs(app.ctx()).await;
+    Some((app, controller))
 }
 
 /// A browser with one tab open, on a fresh profile that is removed with it.

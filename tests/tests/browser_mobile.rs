@@ -9,24 +9,19 @@ use std::time::Duration;
 
 use anyhow::ensure;
 use chromiumoxide::Page;
-use domain::{ReadingSource, Role, Service, TariffPlan, meter_value};
+use domain::{ReadingSource, Service, TariffPlan, meter_value};
 use entities::reading;
 use sea_orm::EntityTrait;
 use service::inventory::SignedUp;
-use service::testing::{new_consumer, sign, staff, standard_tariffs};
-use tests::TestApp;
+use service::testing::{new_consumer, sign};
 use tests::browser::{PHONE, Phone, attach, click, eval, fill, text, wait_for_path};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_controller_reads_a_meter_from_a_phone() {
-    if !tests::browser::available() {
+    let Some((app, controller)) = tests::browser::field_app().await else {
         return;
-    }
-    // Now, not the tests' usual fixed day: the phone dates the reading by its own clock.
-    let app = TestApp::spawn().await;
+    };
     let ctx = app.ctx();
-    let controller = staff(ctx, "kontroler", Role::Controller).await;
-    standard_tariffs(ctx).await;
     let owner = new_consumer("Потребитель участка 5", None);
     let plot = sign(ctx, "5", owner, "Э-5", Service::Electricity, TariffPlan::DayNight, &[1000, 500]).await;
     let next_owner = new_consumer("Потребитель участка 8", None);

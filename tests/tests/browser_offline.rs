@@ -12,12 +12,12 @@ use std::time::Duration;
 use anyhow::{Context as _, ensure};
 use chromiumoxide::Page;
 use chrono::Utc;
-use domain::{ReadingSource, Role, Service, TariffPlan, meter_value};
+use domain::{ReadingSource, Service, TariffPlan, meter_value};
 use entities::reading;
 use sea_orm::EntityTrait;
 use service::Context;
 use service::inventory::{ConsumerRef, SignedUp};
-use service::testing::{new_consumer, sign, staff, standard_tariffs};
+use service::testing::{new_consumer, sign};
 use tests::TestApp;
 use tests::browser::{Phone, Signal, attach, click, eval, fill, text, wait_for_path, wait_until};
 
@@ -31,14 +31,10 @@ struct Round {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_round_without_a_signal_is_sent_when_the_signal_returns() {
-    if !tests::browser::available() {
+    let Some((app, controller)) = tests::browser::field_app().await else {
         return;
-    }
-    // Now, not the tests' usual fixed day: the phone dates each reading by its own clock.
-    let app = TestApp::spawn().await;
+    };
     let ctx = app.ctx();
-    let controller = staff(ctx, "kontroler", Role::Controller).await;
-    standard_tariffs(ctx).await;
     let water =
         sign(ctx, "5", new_consumer("Потребитель участка 5", None), "В-5", Service::Water, TariffPlan::Single, &[100])
             .await;

@@ -165,7 +165,8 @@ async function post(item, csrf) {
 }
 
 async function send() {
-  if (sending) return;
+  // A phone that knows it has no network is not kept waiting on a request that cannot go.
+  if (sending || !navigator.onLine) return;
   sending = true;
   try {
     // `sending` too: the page was closed while one was on its way; its key makes a retry safe.
