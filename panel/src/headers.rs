@@ -4,8 +4,9 @@
 //! The pages run no script at all and style themselves with one inline `<style>` element, so
 //! their policy allows exactly that: images and forms from this site, nothing else, and no
 //! framing by anyone. The mobile form under `/m` adds its own script, service worker and
-//! manifest, and the requests they make to this site — from this site only, nothing inline. The API's description (`/api/docs`) is Swagger UI, whose page is an inline
-//! script and stylesheet with inline images; it gets a policy of its own that allows them.
+//! manifest, and the requests they make to this site — from this site only, nothing inline.
+//! The API's description (`/api/docs`) is Swagger UI, whose page is an inline script and
+//! stylesheet with inline images; it gets a policy of its own that allows them.
 //! Responses are not stored by caches unless a handler says otherwise (photos do): pages show
 //! consumer data, API tokens and link codes.
 

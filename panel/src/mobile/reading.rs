@@ -3,10 +3,12 @@
 //! The same form is posted two ways. Without a script, a refused form comes back with the
 //! message and everything typed kept. The phone's script (`web/app.js`) queues the reading and
 //! posts it later, whole, with `Accept: application/json`, the time it was taken and a key made
-//! on the phone; it is answered in JSON ([`script_answer`]) and nothing is re-rendered. A file input cannot be
-//! re-filled, so once a photo is stored it travels on by its id in a hidden field; this is what
-//! lets the user confirm an unusual jump without uploading the photo again. The session remembers
-//! which photo the form uploaded ([`Evidence`]), so the hidden field can name no other.
+//! on the phone; it is answered in JSON ([`script_answer`]) and nothing is re-rendered.
+//!
+//! A file input cannot be re-filled, so once a photo is stored it travels on by its id in a
+//! hidden field; this is what lets the user confirm an unusual jump without uploading the photo
+//! again. The session remembers which photo the form uploaded ([`Evidence`]), so the hidden field
+//! can name no other.
 
 use domain::{MeterValue, ReadingSource, ReadingStatus, Zone};
 use maud::{Markup, html};
