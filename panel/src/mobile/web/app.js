@@ -9,6 +9,8 @@ const RETRY_MS = 30_000;
 // How long a saved form waits for its reading to be sent at once before the walk goes on.
 const SEND_NOW_MS = 15_000;
 const SESSION_TIMEOUT_MS = 10_000;
+// A weak signal can hold an upload for minutes; the queue must not stand still behind it.
+const UPLOAD_TIMEOUT_MS = 120_000;
 const KEEP_STORED_MS = 24 * 3600_000;
 // What the server keeps of a photo anyway; a phone's 12 MP photo shrinks to a few hundred KB.
 const PHOTO_SIDE = 1600;
@@ -148,7 +150,8 @@ async function post(item, csrf) {
   let response;
   try {
     response = await fetch(item.action, {
-      method: 'POST', body, redirect: 'manual', headers: { Accept: 'application/json', 'X-CSRF-Token': csrf },
+      method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS),
+      headers: { Accept: 'application/json', 'X-CSRF-Token': csrf },
     });
   } catch {
     return null;
@@ -157,7 +160,9 @@ async function post(item, csrf) {
     notice = `Сервер не принял отправку (код ${response.status}); попробуем ещё раз позже.`;
     return null;
   }
-  const answer = await response.json();
+  // An answer cut off on the way is no verdict: the item goes again under its key.
+  const answer = await response.json().catch(() => null);
+  if (!answer) return null;
   // A photo is dropped from the phone once the server has answered for good.
   if (answer.outcome === 'stored') return { state: 'stored', message: answer.message, photo: null, sentAt: Date.now() };
   if (answer.outcome === 'confirm') return { state: 'confirm', message: answer.message };
