@@ -145,9 +145,11 @@ async fn a_refused_reading_comes_back_with_its_message_and_leaves_nothing() {
 }
 
 #[tokio::test]
-async fn a_reading_queued_before_its_meter_was_replaced_is_refused() {
+async fn a_meter_replaced_meanwhile_refuses_new_queued_readings_and_knows_stored_ones() {
     let phone = Phone::start().await;
     let admin = phone.t.staff("boss", Role::Admin).await;
+    let sent = phone.queued("k-before", &["105"]);
+    let stored = phone.send(phone.water.meter_id, &sent).await.json()["reading_id"].as_i64().expect("stored");
     let replacement = Replacement {
         meter_id: phone.water.meter_id,
         final_values: vec![meter_value!(110_000)],
@@ -169,6 +171,13 @@ async fn a_reading_queued_before_its_meter_was_replaced_is_refused() {
         "Счётчик снят; показания по нему не принимаются.",
     );
     assert_eq!(phone.readings().await.len(), before, "nothing stored on the removed meter");
+    // Sent before the replacement, its answer lost: still the same reading, not a refusal.
+    let replay = phone.send(phone.water.meter_id, &sent).await;
+    assert_answer(&replay, StatusCode::OK, "stored", "уже было сохранено");
+    assert_eq!(
+        (replay.json()["reading_id"].as_i64(), replay.json()["duplicate"].as_bool()),
+        (Some(stored), Some(true))
+    );
 }
 
 #[tokio::test]

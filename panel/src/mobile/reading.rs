@@ -145,8 +145,11 @@ pub async fn submit(
     let from_script = req.header(header::ACCEPT).is_some_and(|accept| accept.contains("application/json"));
     let card = match inventory::meter_card(ctx.db.conn(), meter_id).await.map_err(internal)? {
         Some(card) => card,
-        // A queued reading of a meter replaced or deleted meanwhile: a refusal the script keeps on the item.
-        None if from_script => return Ok(script_refusal(no_card(&ctx, &user, meter_id).await?)),
+        // A queued reading of a meter replaced or deleted meanwhile.
+        None if from_script => {
+            let post = ReadingPost::read(multipart).await?;
+            return without_card(&ctx, &user, meter_id, post.input.key).await;
+        }
         None => return Err(not_found()),
     };
     let mut post = ReadingPost::read(multipart).await?;
@@ -173,18 +176,22 @@ pub async fn submit(
 /// or `refused` with the message the controller sees on the queued item.
 fn script_answer(card: &MeterCard, outcome: Outcome) -> Response {
     match outcome {
-        Outcome::Saved(recorded) => Json(json!({
-            "outcome": "stored",
-            "message": saved_message(card, &recorded),
-            "reading_id": recorded.reading.id,
-            "duplicate": recorded.duplicate,
-        }))
-        .into_response(),
+        Outcome::Saved(recorded) => script_stored(saved_message(card, &recorded), &recorded),
         Outcome::Confirm(warning) => {
             Json(json!({"outcome": "confirm", "message": warning})).with_status(StatusCode::CONFLICT).into_response()
         }
         Outcome::Refused(message) => script_refusal(message),
     }
+}
+
+fn script_stored(message: String, recorded: &Recorded) -> Response {
+    Json(json!({
+        "outcome": "stored",
+        "message": message,
+        "reading_id": recorded.reading.id,
+        "duplicate": recorded.duplicate,
+    }))
+    .into_response()
 }
 
 fn script_refusal(message: String) -> Response {
@@ -193,9 +200,10 @@ fn script_refusal(message: String) -> Response {
         .into_response()
 }
 
-/// Why a meter has no card to read it on — removed, its contract closed, or unknown — in the
-/// service's words: a reading queued on the phone before that happened is told which.
-async fn no_card(ctx: &Context, user: &FieldStaff, meter_id: i64) -> Result<String> {
+/// The script's answer for a meter with no card to read it on (removed, its contract closed, or
+/// unknown): the reading stored before that under the item's key, or why not, in the service's
+/// words, for the queued item.
+async fn without_card(ctx: &Context, user: &FieldStaff, meter_id: i64, key: String) -> Result<Response> {
     let submission = Submission {
         meter_id,
         values: Vec::new(),
@@ -204,14 +212,23 @@ async fn no_card(ctx: &Context, user: &FieldStaff, meter_id: i64) -> Result<Stri
         seal_intact: None,
         comment: None,
         photo_id: None,
-        idempotency_key: None,
+        idempotency_key: Some(key),
         confirmed: false,
         taken_at: None,
     };
-    match readings::check(ctx, &submission).await {
-        Err(e @ (SubmitError::MeterRemoved | SubmitError::ContractClosed | SubmitError::Internal(_))) => refusal(e),
-        _ => Ok(SubmitError::UnknownMeter.to_string()),
+    match readings::already_recorded(ctx, &submission).await {
+        Ok(Some(reading)) => {
+            let recorded = Recorded { reading, duplicate: true };
+            return Ok(script_stored("Показание уже было сохранено.".into(), &recorded));
+        }
+        Ok(None) => {}
+        Err(e) => return Ok(script_refusal(refusal(e)?)),
     }
+    let message = match readings::check(ctx, &submission).await {
+        Err(e @ (SubmitError::MeterRemoved | SubmitError::ContractClosed | SubmitError::Internal(_))) => refusal(e)?,
+        _ => SubmitError::UnknownMeter.to_string(),
+    };
+    Ok(script_refusal(message))
 }
 
 /// What became of a submitted form.
