@@ -23,6 +23,7 @@ pub mod period;
 pub mod phone;
 pub mod plot;
 pub mod rollover;
+pub mod taken;
 #[cfg(test)]
 mod test_support;
 pub mod text;
@@ -40,5 +41,6 @@ pub use period::Period;
 pub use phone::Phone;
 pub use plot::PlotNumber;
 pub use rollover::{Rollover, RolloverError, rollover};
+pub use taken::{TakenAtError, check_taken_at, parse_taken_at};
 pub use text::{TextKind, TooLong};
 pub use validation::{Baseline, JumpPolicy, ReadingError, ReadingVerdict, check_correction, check_reading};

@@ -170,7 +170,7 @@ pub type Staff = Authorized<AnyStaff>;
 /// Where a staff member lands after logging in: controllers go to the mobile form.
 pub fn home_for(role: Role) -> &'static str {
     match role {
-        Role::Controller => "/m",
+        Role::Controller => crate::mobile::HOME,
         Role::Admin | Role::Accountant => "/",
     }
 }

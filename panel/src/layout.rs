@@ -66,7 +66,7 @@ pub fn bare(title: &str, body: Markup) -> Markup {
 /// Navigation entries and the roles that see them.
 const NAV: &[(&str, &str, &[Role])] = &[
     ("/", "Главная", &[Role::Admin, Role::Accountant]),
-    ("/m", "Обход", &[Role::Admin, Role::Controller]),
+    (crate::mobile::HOME, "Обход", &[Role::Admin, Role::Controller]),
     ("/plots", "Участки", &[Role::Admin, Role::Accountant]),
     ("/consumers", "Потребители", &[Role::Admin, Role::Accountant]),
     ("/contracts", "Договоры", &[Role::Admin, Role::Accountant]),

@@ -1,8 +1,9 @@
-//! Harnesses for the end-to-end tests in `tests/tests/`: a fake Telegram Bot API server and the
-//! whole application started on a temporary SQLite file.
+//! Harnesses for the end-to-end tests in `tests/tests/`: a fake Telegram Bot API server, the
+//! whole application started on a temporary SQLite file, and a headless browser.
 
 pub mod app;
 pub mod bot_chat;
+pub mod browser;
 pub mod fake_telegram;
 pub mod memory;
 pub mod panel_client;

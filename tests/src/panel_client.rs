@@ -171,6 +171,25 @@ impl PanelClient {
         self.read(request.send().await).await
     }
 
+    /// Posts a multipart form as the mobile form's script does: asking for JSON, with the CSRF
+    /// token in `X-CSRF-Token` (the token it got from `/m/session`).
+    pub async fn post_multipart_as_script(&self, path: &str, form: TestForm) -> Page {
+        let request =
+            self.with_cookies(self.client.post(path).multipart(form)).header(header::ACCEPT, "application/json");
+        let request = match self.csrf() {
+            Some(token) => request.header("x-csrf-token", token),
+            None => request,
+        };
+        self.read(request.send().await).await
+    }
+
+    /// Sends a GET with extra headers (`If-None-Match`, `Accept`…).
+    pub async fn get_with(&self, path: &str, headers: &[(header::HeaderName, &str)]) -> Page {
+        let request =
+            headers.iter().fold(self.with_cookies(self.client.get(path)), |r, (name, value)| r.header(name, *value));
+        self.read(request.send().await).await
+    }
+
     /// Uploads `bytes` as the file `file_name` to the import page at `path`, as its form does.
     pub async fn upload_file(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Page {
         let form = self.multipart().field(TestFormField::bytes(bytes).name("file").filename(file_name));

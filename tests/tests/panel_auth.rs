@@ -114,7 +114,7 @@ async fn controllers_land_on_the_mobile_form_and_cannot_open_office_pages() {
     t.staff("kontroler", Role::Controller).await;
     let client = PanelClient::new(&t.ctx);
     let page = client.login("kontroler", "kontroler-password").await;
-    assert_eq!(page.location(), Some("/m"));
+    assert_eq!(page.location(), Some("/m/"));
     let page = client.get("/").await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     page.assert_contains("Недостаточно прав");

@@ -1,9 +1,12 @@
 //! The controllers' mobile form under `/m`: find a plot (or take the next one not read this month),
 //! see its meters and debt, read a meter with a seal check and a photo, go on to the next plot.
 //!
-//! Plain server-rendered HTML forms with no JavaScript, laid out for a 360 px phone used with one
-//! hand. Every rule (validation, jumps, idempotency, photo intake) is the service layer's.
+//! Plain server-rendered HTML forms, laid out for a 360 px phone used with one hand, that work
+//! without a script. With one (`web/app.js`, see [`offline`]) the form is an installable web app
+//! that works in a dead spot: pages are kept on the phone and readings queued until the server
+//! can be reached. Every rule (validation, jumps, idempotency, photo intake) is the service layer's.
 
+mod offline;
 mod reading;
 mod walk;
 
@@ -20,7 +23,15 @@ pub fn routes() -> Route {
         .at("/unread", get(walk::unread_list))
         .at("/plots/:id", get(walk::show_plot))
         .at("/meters/:id/reading", get(reading::form).post(reading::submit))
+        .at("/session", get(offline::session))
+        .at("/app.js", get(offline::app_js))
+        .at("/sw.js", get(offline::service_worker))
+        .at("/manifest.webmanifest", get(offline::manifest))
+        .at("/icon.svg", get(offline::icon))
 }
+
+/// The walk's start. With the slash: the service worker's scope is `/m/`, and `/m` is outside it.
+pub(crate) const HOME: &str = "/m/";
 
 const STYLE: &str = include_str!("mobile.css");
 
@@ -33,12 +44,18 @@ fn page(user: &FieldStaff, title: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="theme-color" content="#2f6f4f";
                 title { (title) " — обход" }
+                link rel="manifest" href="/m/manifest.webmanifest";
+                link rel="icon" href="/m/icon.svg" type="image/svg+xml";
                 style { (PreEscaped(STYLE)) }
+                script src="/m/app.js" defer {}
             }
-            body {
+            // Whose readings the phone queues: they are sent only in that person's session.
+            body data-staff=(user.id()) {
                 header.bar {
-                    a href="/m" { "Обход" }
+                    a href=(HOME) { "Обход" }
+                    a #queue-badge href={ (HOME) "#queue" } hidden { "Очередь" }
                     span.who { (user.staff.full_name) }
                     form method="post" action="/logout" {
                         (csrf_input(&user.csrf))
@@ -51,6 +68,12 @@ fn page(user: &FieldStaff, title: &str, body: Markup) -> Markup {
                     }
                     h1 { (title) }
                     (body)
+                    // Filled by the script from the queue on the phone.
+                    section #queue hidden {
+                        h2 { "Очередь" }
+                        p.notice hidden {}
+                        ul.queue {}
+                    }
                 }
             }
         }

@@ -1,27 +1,32 @@
 //! Reading one meter: values, seal, comment and a photo in one multipart form.
 //!
-//! A refused form comes back with the message and everything typed kept. A file input cannot be
-//! re-filled, so once a photo is stored it travels on by its id in a hidden field; this is what
-//! lets the user confirm an unusual jump without uploading the photo again. The session remembers
-//! which photo the form uploaded ([`Evidence`]), so the hidden field can name no other.
+//! The same form is posted two ways. Without a script, a refused form comes back with the
+//! message and everything typed kept. The phone's script (`web/app.js`) queues the reading and
+//! posts it later, whole, with `Accept: application/json`, the time it was taken and a key made
+//! on the phone; it is answered in JSON ([`script_answer`]) and nothing is re-rendered.
+//!
+//! A file input cannot be re-filled, so once a photo is stored it travels on by its id in a
+//! hidden field; this is what lets the user confirm an unusual jump without uploading the photo
+//! again. The session remembers which photo the form uploaded ([`Evidence`]), so the hidden field
+//! can name no other.
 
 use domain::{MeterValue, ReadingSource, ReadingStatus, Zone};
 use maud::{Markup, html};
-use poem::http::StatusCode;
+use poem::http::{StatusCode, header};
 use poem::session::Session;
-use poem::web::{Data, Multipart, Path, Redirect};
-use poem::{IntoResponse, Response, Result, handler};
+use poem::web::{Data, Json, Multipart, Path, Redirect};
+use poem::{IntoResponse, Request, Response, Result, handler};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+use service::Context;
 use service::meters::photos;
-use service::readings::{Recorded, Submission, SubmitError};
-use service::register::cards;
-use service::register::cards::MeterCard;
-use service::{Context, readings};
+use service::readings::{self, Recorded, Submission, SubmitError};
+use service::register::cards::{self, MeterCard};
 
 use super::walk::plot_url;
 use super::{page, values_text};
 use crate::auth::FieldStaff;
-use crate::error::{found, refusal};
+use crate::error::{found, internal, not_found, refusal};
 use crate::layout::{Flash, csrf_input, form_error};
 
 /// What the form shows and sends back: kept across every re-render.
@@ -54,6 +59,8 @@ struct ReadingPost {
     confirmed: bool,
     /// «Исправить» after that warning: back to the form, nothing submitted.
     edit: bool,
+    /// When the phone's script queued the reading (RFC 3339); the server's now if not given.
+    taken_at: Option<String>,
 }
 
 impl ReadingPost {
@@ -70,6 +77,7 @@ impl ReadingPost {
                 "key" => post.input.key = field.text().await?,
                 "confirmed" => post.confirmed = field.text().await? == "true",
                 "edit" => post.edit = field.text().await? == "true",
+                "taken_at" => post.taken_at = Some(field.text().await?),
                 _ => {}
             }
         }
@@ -119,13 +127,9 @@ fn yes_no(text: &str) -> Option<bool> {
     }
 }
 
-async fn meter(ctx: &Context, meter_id: i64) -> Result<MeterCard> {
-    found(cards::meter_card(ctx.db.conn(), meter_id).await)
-}
-
 #[handler]
 pub async fn form(user: FieldStaff, ctx: Data<&Context>, Path(meter_id): Path<i64>) -> Result<Markup> {
-    let card = meter(&ctx, meter_id).await?;
+    let card = found(cards::meter_card(ctx.db.conn(), meter_id).await)?;
     Ok(form_screen(&user, &card, &ReadingInput::fresh(), None))
 }
 
@@ -135,10 +139,23 @@ pub async fn submit(
     session: &Session,
     ctx: Data<&Context>,
     Path(meter_id): Path<i64>,
+    req: &Request,
     multipart: Multipart,
 ) -> Result<Response> {
-    let card = meter(&ctx, meter_id).await?;
+    let from_script = req.header(header::ACCEPT).is_some_and(|accept| accept.contains("application/json"));
+    let card = match cards::meter_card(ctx.db.conn(), meter_id).await.map_err(internal)? {
+        Some(card) => card,
+        // A queued reading of a meter replaced or deleted meanwhile.
+        None if from_script => {
+            let post = ReadingPost::read(multipart).await?;
+            return without_card(&ctx, &user, meter_id, post.input.key).await;
+        }
+        None => return Err(not_found()),
+    };
     let mut post = ReadingPost::read(multipart).await?;
+    if from_script {
+        return Ok(script_answer(&card, save(&ctx, session, &user, &card, &mut post).await?));
+    }
     if post.edit {
         return Ok(form_screen(&user, &card, &post.input, None).into_response());
     }
@@ -152,6 +169,66 @@ pub async fn submit(
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response(),
     })
+}
+
+/// The answer to the phone's script: `stored` (now, or earlier under the same key: `duplicate`),
+/// `confirm` with the warning about an unusual jump (sent again with `confirmed`, the same key),
+/// or `refused` with the message the controller sees on the queued item.
+fn script_answer(card: &MeterCard, outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::Saved(recorded) => script_stored(saved_message(card, &recorded), &recorded),
+        Outcome::Confirm(warning) => {
+            Json(json!({"outcome": "confirm", "message": warning})).with_status(StatusCode::CONFLICT).into_response()
+        }
+        Outcome::Refused(message) => script_refusal(message),
+    }
+}
+
+fn script_stored(message: String, recorded: &Recorded) -> Response {
+    Json(json!({
+        "outcome": "stored",
+        "message": message,
+        "reading_id": recorded.reading.id,
+        "duplicate": recorded.duplicate,
+    }))
+    .into_response()
+}
+
+fn script_refusal(message: String) -> Response {
+    Json(json!({"outcome": "refused", "message": message}))
+        .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .into_response()
+}
+
+/// The script's answer for a meter with no card to read it on (removed, its contract closed, or
+/// unknown): the reading stored before that under the item's key, or why not, in the service's
+/// words, for the queued item.
+async fn without_card(ctx: &Context, user: &FieldStaff, meter_id: i64, key: String) -> Result<Response> {
+    let submission = Submission {
+        meter_id,
+        values: Vec::new(),
+        source: ReadingSource::ControllerWeb,
+        actor: user.actor(),
+        seal_intact: None,
+        comment: None,
+        photo_id: None,
+        idempotency_key: Some(key),
+        confirmed: false,
+        taken_at: None,
+    };
+    match readings::already_recorded(ctx, &submission).await {
+        Ok(Some(reading)) => {
+            let recorded = Recorded { reading, duplicate: true };
+            return Ok(script_stored("Показание уже было сохранено.".into(), &recorded));
+        }
+        Ok(None) => {}
+        Err(e) => return Ok(script_refusal(refusal(e)?)),
+    }
+    let message = match readings::check(ctx, &submission).await {
+        Err(e @ (SubmitError::MeterRemoved | SubmitError::ContractClosed | SubmitError::Internal(_))) => refusal(e)?,
+        _ => SubmitError::UnknownMeter.to_string(),
+    };
+    Ok(script_refusal(message))
 }
 
 /// What became of a submitted form.
@@ -177,24 +254,36 @@ async fn save(
         Ok(values) => values,
         Err(e) => return Ok(Outcome::Refused(e.to_string())),
     };
-    let Some(seal_intact) = post.input.seal_intact else {
-        return Ok(Outcome::Refused("Отметьте, цела ли пломба.".into()));
-    };
-    if post.photo.is_none() && post.input.photo_id.is_none() {
-        return Ok(Outcome::Refused("Прикрепите фото счётчика, на котором видны показания.".into()));
-    }
     let mut submission = Submission {
         meter_id: card.meter.id,
         values,
         source: ReadingSource::ControllerWeb,
         actor: user.actor(),
-        seal_intact: Some(seal_intact),
+        seal_intact: post.input.seal_intact,
         comment: Some(post.input.comment.clone()),
         photo_id: None,
         idempotency_key: Some(post.input.key.clone()),
         confirmed: post.confirmed,
         taken_at: None,
     };
+    // A repeat is answered with what was stored, whatever else it carries: a retry a week late
+    // of a reading stored on time is no refusal, nor one whose photo the phone has let go.
+    match readings::already_recorded(ctx, &submission).await {
+        Ok(Some(reading)) => return Ok(Outcome::Saved(Recorded { reading, duplicate: true })),
+        Ok(None) => {}
+        Err(e) => return Ok(Outcome::Refused(refusal(e)?)),
+    }
+    if submission.seal_intact.is_none() {
+        return Ok(Outcome::Refused("Отметьте, цела ли пломба.".into()));
+    }
+    if post.photo.is_none() && post.input.photo_id.is_none() {
+        return Ok(Outcome::Refused("Прикрепите фото счётчика, на котором видны показания.".into()));
+    }
+    let now = ctx.now();
+    match post.taken_at.as_deref().map(|time| domain::parse_taken_at(time, now)).transpose() {
+        Ok(taken_at) => submission.taken_at = taken_at,
+        Err(e) => return Ok(Outcome::Refused(e.to_string())),
+    }
     if let Err(e) = readings::check(ctx, &submission).await {
         return Ok(Outcome::Refused(refusal(e)?));
     }
@@ -265,7 +354,10 @@ fn form_screen(user: &FieldStaff, card: &MeterCard, input: &ReadingInput, error:
             @if error.is_some() && input.photo_id.is_none() {
                 p.flash.warn { "Фото прикрепите заново: после ошибки браузер не сохраняет выбранный файл." }
             }
-            form method="post" action=(form_url(card)) enctype="multipart/form-data" {
+            // `reading` and the data attributes are for the script, which queues the form on the phone.
+            form.reading method="post" action=(form_url(card)) enctype="multipart/form-data"
+                data-plot={ "Участок " (card.plot_number) } data-meter={ (card.contract.service) ", счётчик " (card.meter.serial) }
+                data-back=(plot_url(card.contract.plot_id)) {
                 (carried(user, input))
                 @for (i, zone) in zones.iter().enumerate() {
                     label for={ "value" (i) } { (register(zones, *zone)) ", " (unit) }

@@ -54,7 +54,7 @@ fn home_screen(user: &FieldStaff, period: Period, unread: usize, typed: &str, er
         "Обход",
         html! {
             (form_error(error))
-            form method="get" action="/m" {
+            form method="get" action=(super::HOME) {
                 label for="plot" { "Номер участка" }
                 input #plot type="search" name="plot" value=(typed) autocomplete="off" autocapitalize="characters"
                     enterkeyhint="go" required;

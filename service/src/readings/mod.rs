@@ -199,6 +199,14 @@ async fn record(ctx: &Context, submission: &Submission) -> Result<Recorded, Subm
     Ok(Recorded { reading, duplicate: false })
 }
 
+/// The reading already stored under this submission's idempotency key, if any. A retry whose
+/// answer was lost is answered with it before anything is checked or stored again: checked
+/// again, it could be refused against a later reading, though it is stored.
+pub async fn already_recorded(ctx: &Context, submission: &Submission) -> Result<Option<reading::Model>, SubmitError> {
+    submission.check_text()?;
+    Ok(find_by_key(ctx.db.conn(), submission.stored_key().as_deref()).await?)
+}
+
 fn is_unique_violation(e: &Internal) -> bool {
     e.0.downcast_ref::<DbErr>().is_some_and(|e| matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))))
 }
