@@ -144,13 +144,17 @@ pub async fn collection(ctx: &Context) -> Result<CollectionHistory, Internal> {
 pub async fn debt(ctx: &Context) -> Result<DebtHistory, Internal> {
     let from = first_month(ctx);
     let (mut charged, mut paid) = (Kopecks::ZERO, Kopecks::ZERO);
+    let mut sums = monthly_sums(ctx, None, true).await?.into_iter().peekable();
     let mut months = Vec::new();
-    for m in monthly_sums(ctx, None, true).await? {
-        charged = charged.checked_add(m.charged)?;
-        paid = paid.checked_add(m.received)?;
-        if m.period >= from {
-            months.push(DebtMonth { period: m.period, debt: Balance::new(charged, paid)?.debt() });
+    let mut month = sums.peek().map(|m| m.period.max(from));
+    // Every month from the first with money in it: a quiet month carries the balance on.
+    while let Some(period) = month.filter(|p| *p <= ctx.current_period()) {
+        while let Some(m) = sums.next_if(|m| m.period <= period) {
+            charged = charged.checked_add(m.charged)?;
+            paid = paid.checked_add(m.received)?;
         }
+        months.push(DebtMonth { period, debt: Balance::new(charged, paid)?.debt() });
+        month = Some(period.next());
     }
     Ok(DebtHistory { title: "Общий долг".into(), months })
 }
