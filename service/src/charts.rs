@@ -219,3 +219,42 @@ pub async fn round(ctx: &Context) -> Result<RoundProgress, Internal> {
     let previous = month(before, before.last_day().day())?;
     Ok(RoundProgress { current, previous: Some(previous) })
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::{ReadingSource, Service, TariffPlan, kopecks, meter_value};
+
+    use super::*;
+    use crate::audit::Actor;
+    use crate::ledger::debt::{self, Scope};
+    use crate::readings::{self, Submission};
+    use crate::testing::{TestContext, new_consumer};
+
+    #[tokio::test]
+    async fn the_debt_trend_ends_at_the_ledgers_debt_and_carries_it_through_quiet_months() {
+        // Today is 15 March 2026; one reading on 20 January, nothing since.
+        let t = TestContext::new().await;
+        t.standard_tariffs().await;
+        let signed = t.sign("9", new_consumer("Синицкий", None), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
+        let taken_at = chrono::NaiveDate::from_ymd_opt(2026, 1, 20).unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let reading = Submission {
+            meter_id: signed.meter_id,
+            values: vec![meter_value!(5_000)],
+            source: ReadingSource::Panel,
+            actor: Actor::System,
+            seal_intact: None,
+            comment: None,
+            photo_id: None,
+            idempotency_key: None,
+            confirmed: true,
+            taken_at: Some(taken_at),
+        };
+        readings::submit(&t.ctx, reading).await.unwrap();
+
+        let trend = super::debt(&t.ctx).await.unwrap();
+        let months: Vec<(String, Kopecks)> = trend.months.iter().map(|m| (m.period.to_string(), m.debt)).collect();
+        let owed = debt::total(t.ctx.db.conn(), Scope::All).await.unwrap().debt();
+        assert_eq!(owed, kopecks!(200_00));
+        assert_eq!(months, [("2026-01".into(), owed), ("2026-02".into(), owed), ("2026-03".into(), owed)]);
+    }
+}
