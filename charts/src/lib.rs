@@ -17,6 +17,8 @@ mod collection;
 mod consumption;
 mod debt;
 mod fonts;
+#[cfg(feature = "inspect")]
+pub mod inspect;
 mod losses;
 mod months;
 pub mod palette;

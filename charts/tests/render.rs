@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 mod common;
 
+use charts::inspect::{bar_runs, decode, rgb};
 use charts::palette::{self, RGBColor};
 use charts::{
     ChartError, CollectionHistory, ConsumptionHistory, ConsumptionMonth, DebtHistory, DebtMonth, Format, LossLine,
@@ -25,17 +26,6 @@ fn save(name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
-/// Decodes a PNG as any program would, and checks it is the size asked for.
-fn decode(png: &[u8], size: Size) -> RgbImage {
-    let image = image::load_from_memory_with_format(png, image::ImageFormat::Png).expect("a valid PNG").to_rgb8();
-    assert_eq!(image.dimensions(), (size.width, size.height));
-    image
-}
-
-fn rgb(c: RGBColor) -> image::Rgb<u8> {
-    image::Rgb([c.0, c.1, c.2])
-}
-
 fn colours(image: &RgbImage) -> usize {
     image.pixels().map(|p| p.0).collect::<HashSet<[u8; 3]>>().len()
 }
@@ -45,26 +35,6 @@ fn assert_drawn(image: &RgbImage, percent: usize) {
     let inked = image.pixels().filter(|p| **p != rgb(palette::BACKGROUND)).count();
     assert!(colours(image) > 30, "only {} colours", colours(image));
     assert!(inked * 100 / image.pixels().len() >= percent, "only {inked} pixels drawn");
-}
-
-/// Bars of exactly `colour`: runs along the row just above the lowest row where the colour
-/// occurs (every bar stands on the zero line, so that row crosses them all).
-fn bar_runs(image: &RgbImage, colour: RGBColor) -> usize {
-    let colour = rgb(colour);
-    let Some(lowest) =
-        (0..image.height()).rev().find(|y| (0..image.width()).any(|x| *image.get_pixel(x, *y) == colour))
-    else {
-        return 0;
-    };
-    let row = lowest.saturating_sub(2);
-    let mut runs = 0;
-    let mut inside = false;
-    for x in 0..image.width() {
-        let hit = *image.get_pixel(x, row) == colour;
-        runs += usize::from(hit && !inside);
-        inside = hit;
-    }
-    runs
 }
 
 /// An SVG element as parsed: its name, attributes and text.

@@ -4,8 +4,10 @@
 use entities::consumer;
 use service::Context;
 use service::access::telegram::{self, LinkError};
+use service::charts::{Format, Size};
 use service::register::cards;
 use teloxide::prelude::*;
+use teloxide::types::InputFile;
 
 use crate::state::{ChatDialogue, Mode, State};
 use crate::who::{Who, telegram_id};
@@ -71,6 +73,28 @@ pub async fn history(bot: Bot, ctx: Context, msg: Message, consumer: consumer::M
         meters.push((card, readings));
     }
     say(&bot, msg.chat.id, text::history(&meters, ctx.settings.tz)).await
+}
+
+/// The most pictures one press sends (Telegram allows about one message a second per chat).
+const MAX_CHARTS: usize = 6;
+
+/// «График»: one picture per contract with charges in the last two years.
+pub async fn chart(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Model) -> HandlerResult {
+    let mut histories = service::charts::consumption(&ctx, consumer.id).await?;
+    histories.retain(|(_, h)| !h.months.is_empty());
+    if histories.is_empty() {
+        return say(&bot, msg.chat.id, text::NO_CHART).await;
+    }
+    let more = histories.len().saturating_sub(MAX_CHARTS);
+    for (_, history) in histories.into_iter().take(MAX_CHARTS) {
+        let caption = history.contract.clone();
+        let png = service::charts::render(history, Format::Png, Size::PHONE).await?;
+        bot.send_photo(msg.chat.id, InputFile::memory(png).file_name("grafik.png")).caption(caption).await?;
+    }
+    if more > 0 {
+        say(&bot, msg.chat.id, text::more_charts(more)).await?;
+    }
+    Ok(())
 }
 
 /// «Передать показания»: straight to the value for one meter, a choice for several.

@@ -78,17 +78,20 @@ pub enum MenuButton {
     Debt,
     SendReading,
     History,
+    Chart,
     Help,
 }
 
 impl MenuButton {
-    const ALL: [MenuButton; 4] = [MenuButton::Debt, MenuButton::SendReading, MenuButton::History, MenuButton::Help];
+    const ALL: [MenuButton; 5] =
+        [MenuButton::Debt, MenuButton::SendReading, MenuButton::History, MenuButton::Chart, MenuButton::Help];
 
     pub fn label(self) -> &'static str {
         match self {
             MenuButton::Debt => "Задолженность",
             MenuButton::SendReading => "Передать показания",
             MenuButton::History => "История",
+            MenuButton::Chart => "График",
             MenuButton::Help => "Помощь",
         }
     }
@@ -99,10 +102,11 @@ impl MenuButton {
 }
 
 pub fn main_menu() -> KeyboardMarkup {
-    let row = |buttons: [MenuButton; 2]| buttons.map(|b| KeyboardButton::new(b.label()));
+    let row = |buttons: &[MenuButton]| buttons.iter().map(|b| KeyboardButton::new(b.label())).collect::<Vec<_>>();
     KeyboardMarkup::new([
-        row([MenuButton::Debt, MenuButton::SendReading]),
-        row([MenuButton::History, MenuButton::Help]),
+        row(&[MenuButton::Debt, MenuButton::SendReading]),
+        row(&[MenuButton::History, MenuButton::Chart]),
+        row(&[MenuButton::Help]),
     ])
     .resize_keyboard()
     .persistent()

@@ -100,7 +100,8 @@ fn messages() -> UpdateHandler<HandlerError> {
             dptree::filter_map(|who: Who| who.consumer)
                 .branch(case![MenuButton::Debt].endpoint(consumer::debt))
                 .branch(case![MenuButton::SendReading].endpoint(consumer::send_reading))
-                .branch(case![MenuButton::History].endpoint(consumer::history)),
+                .branch(case![MenuButton::History].endpoint(consumer::history))
+                .branch(case![MenuButton::Chart].endpoint(consumer::chart)),
         )
         .endpoint(replies::not_a_consumer);
     dptree::entry()

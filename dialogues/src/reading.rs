@@ -2,7 +2,8 @@
 //! the seal (controllers), a photo, the summary and the confirmation. Every check is the
 //! service's: the bot only carries the draft from step to step.
 
-use domain::{MeterValue, TextKind};
+use chrono::{DateTime, Utc};
+use domain::{MeterValue, TakenAtError, TextKind};
 use entities::photo;
 use service::meters::photos::{PhotoError, StoreError};
 use service::readings::{Submission, SubmitError};
@@ -49,6 +50,12 @@ pub async fn value(
     let Some(card) = cards::meter_card(ctx.db.conn(), draft.meter_id).await? else {
         return done(&bot, &dialogue, &ctx, draft.mode, text::METER_UNAVAILABLE).await;
     };
+    if draft.values.is_empty() {
+        match taken_at(&ctx, &msg) {
+            Ok(taken_at) => draft.taken_at = taken_at,
+            Err(e) => return done(&bot, &dialogue, &ctx, draft.mode, e.to_string()).await,
+        }
+    }
     draft.values.push(value);
     if draft.values.len() < card.meter.zone_list().len() {
         return ask_value(&bot, &dialogue, &card, draft).await;
@@ -57,6 +64,18 @@ pub async fn value(
     match readings::check(&ctx, &submission(&draft, author, &dialogue)).await {
         Ok(_) => after_values(&bot, &dialogue, draft).await,
         Err(e) => refused(&bot, &dialogue, &ctx, draft, e).await,
+    }
+}
+
+/// When the meter was read: the message's date, which Telegram keeps when a message typed
+/// without a signal is delivered later. Bounded like the mobile form's phone time: a week old at
+/// most. A date ahead of our clock is Telegram's clock against ours, not the user's doing: then
+/// the reading is dated when it is recorded.
+fn taken_at(ctx: &Context, msg: &Message) -> Result<Option<DateTime<Utc>>, TakenAtError> {
+    match domain::check_taken_at(msg.date, ctx.now()) {
+        Ok(taken_at) => Ok(Some(taken_at)),
+        Err(TakenAtError::InFuture) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -230,7 +249,7 @@ fn submission(draft: &Draft, author: Author, dialogue: &ChatDialogue) -> Submiss
         photo_id: draft.photo_id,
         idempotency_key: Some(draft.idempotency_key(dialogue.chat_id().0)),
         confirmed: draft.warned,
-        taken_at: None,
+        taken_at: draft.taken_at,
     }
 }
 

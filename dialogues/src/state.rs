@@ -5,6 +5,7 @@
 //! new fields with `#[serde(default)]` — because a stored state that no longer parses sends its
 //! chat back to [`State::Idle`].
 
+use chrono::{DateTime, Utc};
 use domain::MeterValue;
 use serde::{Deserialize, Serialize};
 use teloxide::dispatching::dialogue::{Dialogue, ErasedStorage};
@@ -62,6 +63,10 @@ pub struct Draft {
     /// The submitter was shown the warning about an unusual jump, so confirming records it.
     #[serde(default)]
     pub warned: bool,
+    /// When the meter was read: the date of the message with the first value, which Telegram
+    /// keeps when a message sent without a signal arrives later. None: when it is recorded.
+    #[serde(default)]
+    pub taken_at: Option<DateTime<Utc>>,
 }
 
 impl Draft {
@@ -75,6 +80,7 @@ impl Draft {
             comment: None,
             photo_id: None,
             warned: false,
+            taken_at: None,
         }
     }
 

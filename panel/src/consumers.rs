@@ -19,7 +19,7 @@ use crate::error::{found, internal};
 use crate::forms::{Errors, checkbox, done, invalid, optional, required_text_field, store, text_field, textarea_field};
 use crate::layout::{self, csrf_input};
 use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
-use crate::{PanelConfig, contracts, links};
+use crate::{PanelConfig, charts, contracts, links};
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
@@ -80,6 +80,8 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
             }
             h2 { "Договоры" }
             (contracts::rows_table(&rows))
+            h2 { "Потребление" }
+            (charts::consumer(id, rows.iter().map(|r| r.contract.id)))
         },
     ))
 }

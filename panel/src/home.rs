@@ -12,7 +12,7 @@ use service::meters::{self, VERIFICATION_NOTICE_DAYS};
 
 use crate::auth::OfficeStaff;
 use crate::error::internal;
-use crate::{layout, seals};
+use crate::{charts, layout, seals};
 
 #[handler]
 pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup> {
@@ -50,6 +50,7 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
                     td.num { a href="/meters/verification" { (verification_due) } }
                 }
             }
+            (charts::dashboard())
             h2 { "Нарушены пломбы" }
             @if broken_seals.is_empty() { p.muted { "Открытых сообщений нет." } }
             @else { (seals::open_table(&ctx, &broken_seals)) }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+mod charts;
 mod consumers;
 mod contracts;
 pub mod csrf;
@@ -139,6 +140,12 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/reports", Office, reports::show),
         route(GET, "/reports/monthly", Office, reports::monthly),
         route(GET, "/reports/export", Office, reports::export),
+        // The dashboard's and a consumer's charts, as SVG.
+        route(GET, "/charts/collection", Office, charts::collection),
+        route(GET, "/charts/debt", Office, charts::debt),
+        route(GET, "/charts/round", Office, charts::round),
+        route(GET, "/charts/sources", Office, charts::sources),
+        route(GET, "/consumers/:id/charts/:contract", Office, charts::consumption),
         route(GET, "/tariffs", Admin, tariffs::list),
         route(POST, "/tariffs", Admin, tariffs::create),
         // Staff accounts.

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod audit;
 pub mod backup;
+pub mod charts;
 pub mod clock;
 pub mod dates;
 pub mod db;

@@ -15,7 +15,7 @@ use service::testing::{default_now, new_consumer, sign, standard_tariffs};
 use tests::bot_chat::{BotChat, jpeg};
 use tests::{TestApp, seed};
 
-const MENU: [&str; 4] = ["Задолженность", "Передать показания", "История", "Помощь"];
+const MENU: [&str; 5] = ["Задолженность", "Передать показания", "История", "График", "Помощь"];
 
 async fn app() -> TestApp {
     let app = TestApp::spawn_at(default_now()).await;
@@ -365,4 +365,34 @@ async fn the_command_menu_is_registered_at_start() {
         registered[0].params["commands"].as_array().unwrap().iter().filter_map(|c| c["command"].as_str()).collect();
     // teloxide sends the commands with their slash, which Telegram accepts.
     assert_eq!(commands, ["/start", "/help", "/cancel", "/controller", "/report", "/reminders"]);
+}
+
+#[tokio::test]
+async fn the_chart_is_a_photo_of_the_last_year_beside_the_year_before() {
+    // A year after the meter went in: fourteen monthly readings, January 2026 to February 2027.
+    let app = TestApp::spawn_at(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 3, 15, 12, 0, 0).unwrap()).await;
+    standard_tariffs(app.ctx()).await;
+    let (water, _) = bender(app.ctx(), false).await;
+    let chat = BotChat::new(&app.telegram, 7001);
+    chat.link(app.ctx(), LinkTarget::Consumer(water.consumer_id)).await;
+
+    let reply = chat.send("График").await;
+    reply.expect("Графика пока нет");
+    assert!(reply.calls.iter().all(|c| c.method != "sendPhoto"), "no empty picture");
+
+    let months = (0..14).map(|i| (2026 + i / 12, i % 12 + 1));
+    for (n, (year, month)) in months.enumerate() {
+        let value = domain::MeterValue::from_whole(105 + 5 * n as i64).unwrap();
+        seed::reading(app.ctx(), water.meter_id, &[value], &format!("{year}-{month:02}-20")).await;
+    }
+    let reply = chat.send("График").await;
+    let photos: Vec<_> = reply.calls.iter().filter(|c| c.method == "sendPhoto").collect();
+    assert_eq!(photos.len(), 1, "one contract, one picture");
+    assert_eq!(photos[0].params["caption"], "Участок 7, договор W-7");
+    let image = charts::inspect::decode(&photos[0].files[0].bytes, service::charts::Size::PHONE);
+    let inked = image.pixels().filter(|p| **p != charts::inspect::rgb(charts::palette::BACKGROUND)).count();
+    assert!(inked * 100 / image.pixels().len() >= 5, "not blank: {inked} pixels drawn");
+    // March 2026 to February 2027, and beside January and February the same months of 2026.
+    assert_eq!(charts::inspect::bar_runs(&image, charts::palette::USED), 12);
+    assert_eq!(charts::inspect::bar_runs(&image, charts::palette::USED_YEAR_BEFORE), 2);
 }

@@ -156,3 +156,42 @@ async fn a_controller_demoted_or_deactivated_mid_dialogue_loses_access_at_the_ne
     let saved = reading::Entity::find().all(ctx.db.conn()).await.unwrap();
     assert!(saved.iter().all(|r| r.source != ReadingSource::ControllerBot), "{saved:?}");
 }
+
+/// A text message typed at `date` (Telegram keeps that date when the message, sent without a
+/// signal, is delivered later).
+fn typed_at(user_id: i64, text: &str, date: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    let mut update = tests::fake_telegram::updates::text(user_id, text);
+    update["message"]["date"] = date.timestamp().into();
+    update
+}
+
+#[tokio::test]
+async fn a_reading_typed_without_a_signal_is_dated_when_it_was_typed_within_a_week() {
+    let (app, plots) = app_with_plots().await;
+    let (chat, _) = controller_chat(&app, 12_001, "ostap", Role::Controller).await;
+    let now = app.ctx().now();
+    let water = plots.three.meter_id;
+
+    chat.send("/controller").await;
+    chat.send("3").await.expect("Участок 3");
+    chat.press(&format!("m:{water}")).await.expect("Предыдущее показание");
+    // Typed five hours ago in a dead spot; Telegram delivered it now.
+    let typed = now - chrono::Duration::hours(5);
+    chat.push(typed_at(12_001, "7", typed)).await.expect("Пломба цела?");
+    chat.press("s:1").await;
+    chat.send_photo("meter-3", jpeg(800, 600)).await;
+    chat.press("ok").await.expect("Показание принято");
+
+    let saved: Vec<reading::Model> = reading::Entity::find().all(app.ctx().db.conn()).await.unwrap();
+    let saved: Vec<_> = saved.into_iter().filter(|r| r.meter_id == water).collect();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].taken_at, typed, "dated when typed, not when delivered at {now}");
+
+    // Eight days without a signal: refused with the reason, nothing stored.
+    chat.press(&format!("m:{water}")).await.expect("Предыдущее показание: 7");
+    let reply = chat.push(typed_at(12_001, "9", now - chrono::Duration::days(8))).await;
+    reply.expect("Показание снято 8 дн. назад").expect("не старше 7 дней");
+    let count =
+        reading::Entity::find().all(app.ctx().db.conn()).await.unwrap().iter().filter(|r| r.meter_id == water).count();
+    assert_eq!(count, 1);
+}

@@ -61,7 +61,9 @@ fn concrete(path: &str, ids: &Ids) -> String {
         "staff" => ids.staff,
         _ => return path.to_owned(),
     };
-    path.replace(":id", &id.to_string()).replace("{id}", &id.to_string())
+    path.replace(":id", &id.to_string())
+        .replace("{id}", &id.to_string())
+        .replace(":contract", &ids.contract.to_string())
 }
 
 /// Checks one call's outcome against whether `role` should get in.

@@ -7,13 +7,34 @@ use domain::{Period, ReadingStatus};
 use entities::{plot, reading};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-/// SQL condition: the contract `k` is to be read (open, with a meter in service) and has no
-/// reading in the period bound to `?`. A reading waiting for review counts, and so does the final
-/// reading of a meter replaced in the period, as in the monthly report.
-pub(crate) const UNREAD_CONTRACT: &str = "k.closed_on IS NULL \
-    AND EXISTS (SELECT 1 FROM meters m WHERE m.contract_id = k.id AND m.removed_on IS NULL) \
-    AND NOT EXISTS (SELECT 1 FROM readings r JOIN meters rm ON rm.id = r.meter_id \
-                    WHERE rm.contract_id = k.id AND r.period = ? AND r.status IN ('accepted', 'flagged'))";
+/// SQL condition: the contract `k` is to be read (open, with a meter in service).
+macro_rules! to_read {
+    () => {
+        "k.closed_on IS NULL AND EXISTS (SELECT 1 FROM meters m WHERE m.contract_id = k.id AND m.removed_on IS NULL)"
+    };
+}
+
+/// SQL condition: the reading `r` counts as read in its period. A reading waiting for review
+/// counts, and so does the final reading of a meter replaced in the period, as in the monthly report.
+macro_rules! counts_as_read {
+    () => {
+        "r.status IN ('accepted', 'flagged')"
+    };
+}
+
+/// [`to_read!`], for queries elsewhere in the service.
+pub(crate) const TO_READ_CONTRACT: &str = to_read!();
+/// [`counts_as_read!`], for queries elsewhere in the service.
+pub(crate) const COUNTS_AS_READ: &str = counts_as_read!();
+
+/// SQL condition: the contract `k` is to be read and has no reading in the period bound to `?`.
+pub(crate) const UNREAD_CONTRACT: &str = concat!(
+    to_read!(),
+    " AND NOT EXISTS (SELECT 1 FROM readings r JOIN meters rm ON rm.id = r.meter_id \
+       WHERE rm.contract_id = k.id AND r.period = ? AND ",
+    counts_as_read!(),
+    ")"
+);
 
 /// Plots with a contract unread in `period` (see [`UNREAD_CONTRACT`]), in walking order.
 pub async fn unread_plots(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<plot::Model>, DbErr> {
