@@ -5,7 +5,19 @@ use std::fmt::Write;
 
 use domain::{PlotNumber, Service};
 
+use crate::details::DetailsInput;
 use crate::purpose::{Candidates, ContractCandidate};
+
+/// The cooperative's details: a valid ИНН and an account whose key matches РНКБ's БИК.
+pub const DETAILS: DetailsInput<'static> = DetailsInput {
+    payee: "СНТ «Черноморск»",
+    inn: "9108001239",
+    kpp: "910801001",
+    account: ACCOUNT,
+    bank_name: "РНКБ БАНК (ПАО)",
+    bic: "043510607",
+    correspondent_account: "30101810335100000607",
+};
 
 /// The cooperative's account in the generated statements.
 pub const ACCOUNT: &str = "40703810041500000123";
