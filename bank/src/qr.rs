@@ -277,7 +277,7 @@ fn parse_month(s: &str) -> Option<Period> {
 mod tests {
     use super::*;
     use crate::details::DetailsInput;
-    use crate::testing::DETAILS;
+    use crate::testing::{DETAILS, decode_qr as decode};
 
     fn details() -> BankDetails {
         BankDetails::parse(&DETAILS).unwrap()
@@ -301,19 +301,6 @@ mod tests {
             payer: None,
             tech_code: None,
         }
-    }
-
-    /// Decodes the PNG with a real QR decoder.
-    fn decode(png: &[u8]) -> String {
-        let picture = image::load_from_memory_with_format(png, ImageFormat::Png).unwrap().to_luma8();
-        assert!(picture.width() >= MIN_SIDE_PX && picture.height() >= MIN_SIDE_PX);
-        let mut prepared = rqrr::PreparedImage::prepare(picture);
-        let grids = prepared.detect_grids();
-        assert_eq!(grids.len(), 1);
-        let (meta, content) = grids[0].decode().unwrap();
-        // rqrr numbers the levels as the symbol stores them: M is 0.
-        assert_eq!(meta.ecc_level, 0);
-        content
     }
 
     #[test]
