@@ -19,6 +19,7 @@ mod lists;
 mod login;
 mod meters;
 mod mobile;
+mod payee;
 mod payments;
 mod photos;
 mod plots;
@@ -141,6 +142,11 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/reports/export", Office, reports::export),
         route(GET, "/tariffs", Admin, tariffs::list),
         route(POST, "/tariffs", Admin, tariffs::create),
+        // The cooperative's bank details and the payment QR codes drawn from them.
+        route(GET, "/bank-details", Admin, payee::show),
+        route(POST, "/bank-details", Admin, payee::save),
+        route(GET, "/contracts/:id/qr.png", Office, payee::contract_png),
+        route(GET, "/consumers/:id/qr.png", Office, payee::consumer_png),
         // Staff accounts.
         route(GET, "/staff", Admin, staff::list),
         route(GET, "/staff/new", Admin, staff::new),

@@ -1,7 +1,8 @@
 //! The cooperative's bank details: one row, saved by an admin after `bank::BankDetails::parse`
 //! has checked every field, each change in the audit log.
 
-use bank::details::{BankDetails, DetailsError, DetailsInput};
+use bank::details::BankDetails;
+pub use bank::details::{DetailsError, DetailsInput, Field};
 use chrono::{DateTime, Utc};
 use entities::{bank_details, staff};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
