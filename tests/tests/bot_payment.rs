@@ -62,7 +62,7 @@ async fn the_debt_is_paid_with_a_qr_code_sent_as_a_photo() {
     let reply = chat.send("Задолженность").await;
     assert!(!reply.text().contains(NO_DETAILS), "{}", reply.text());
     let pay = format!("pay:{}", water.contract_id);
-    assert_eq!(reply.buttons(), [pay.clone()]);
+    assert_eq!(reply.buttons(), [pay.as_str()]);
 
     let reply = chat.press(&pay).await;
     let (decoded, caption) = qr(&reply);
@@ -79,7 +79,7 @@ async fn the_debt_is_paid_with_a_qr_code_sent_as_a_photo() {
         assert!(caption.contains(line), "«{line}» in:\n{caption}");
     }
     let other = format!("amt:{}", water.contract_id);
-    assert_eq!(reply.buttons(), [other.clone()]);
+    assert_eq!(reply.buttons(), [other.as_str()]);
 
     // Another amount, refused in Russian until it is a payment.
     chat.press(&other).await.expect("Пришлите сумму в рублях");

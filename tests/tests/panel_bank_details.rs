@@ -64,16 +64,16 @@ async fn an_admin_sets_the_details_checked_and_audited_and_the_qr_code_appears()
     assert_eq!(field_error(&refused, "bic"), None);
     assert_eq!(refused.input_value("account").as_deref(), Some("4070 3810 0415 0000 0124"), "the input is kept");
     assert!(details::current(t.ctx.db.conn()).await.unwrap().is_none());
-    // A bad ИНН and an empty БИК, each under its own field.
+    // A bad ИНН and an 8-digit БИК, each under its own field.
     let mut bad = form("40703810041500000123");
     bad[1].1 = "9108001238";
-    bad[5].1 = " ";
+    bad[5].1 = "04351060";
     let refused = admin.post_form("/bank-details", &bad).await;
     assert_eq!(
         field_error(&refused, "inn").as_deref(),
         Some("ИНН 9108001238: не сходится контрольная цифра. Проверьте цифры.")
     );
-    assert_eq!(field_error(&refused, "bic").as_deref(), Some("БИК: не указано."));
+    assert_eq!(field_error(&refused, "bic").as_deref(), Some("БИК: нужно 9 цифр, а введено «04351060»."));
 
     let saved = admin.post_form("/bank-details", &form("4070 3810 0415 0000 0123")).await;
     assert_eq!(saved.location(), Some("/bank-details"), "{}", saved.body);
