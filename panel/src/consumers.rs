@@ -75,6 +75,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
                     a.button.secondary href={ "/consumers/" (id) "/edit" } { "Изменить" } " "
                     a.button href={ "/contracts/new?consumer=" (id) } { "Подписать ещё договор" } " "
                 }
+                a.button.secondary href={ "/receipts?consumer=" (id) } { "Квитанция за месяц" } " "
                 form.inline method="post" action={ "/consumers/" (id) "/link-code" } {
                     (csrf_input(&user.csrf))
                     button.secondary type="submit" { "Код привязки Telegram" }

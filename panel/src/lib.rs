@@ -24,6 +24,7 @@ mod payments;
 mod photos;
 mod plots;
 mod readings;
+mod receipts;
 mod register;
 mod reports;
 mod seals;
@@ -140,6 +141,7 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/reports", Office, reports::show),
         route(GET, "/reports/monthly", Office, reports::monthly),
         route(GET, "/reports/export", Office, reports::export),
+        route(GET, "/receipts", Office, receipts::show),
         route(GET, "/tariffs", Admin, tariffs::list),
         route(POST, "/tariffs", Admin, tariffs::create),
         // The cooperative's bank details and the payment QR codes drawn from them.

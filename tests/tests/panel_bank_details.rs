@@ -1,11 +1,12 @@
 //! The cooperative's bank details in the panel and the payment QR code drawn from them, over the
 //! real panel app: refusals next to their fields, the saved set audited, the picture read back by
-//! a real QR decoder, and who may see what.
+//! a real QR decoder, who may see what, and the printable monthly receipts carrying the code.
 
 use bank::testing::{DETAILS, decode_qr};
-use domain::{Role, Service, TariffPlan, meter_value};
+use domain::{Role, Service, TariffPlan, kopecks, meter_value};
 use poem::http::{StatusCode, header};
-use service::audit;
+use service::audit::{self, Actor};
+use service::ledger::payments::{self, NewPayment};
 use service::payee::details;
 use service::testing::{TestContext, new_consumer};
 use tests::{Page, PanelClient, seed};
@@ -115,4 +116,52 @@ async fn an_admin_sets_the_details_checked_and_audited_and_the_qr_code_appears()
     assert_eq!(controller.get(&contract_png).await.status, StatusCode::FORBIDDEN);
     let anonymous = PanelClient::new(&t.ctx).get(&contract_png).await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn receipts_print_the_months_readings_money_and_code_one_sheet_per_consumer() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let bender =
+        t.sign("7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[100]).await;
+    let kozlevich =
+        t.sign("8", new_consumer("Козлевич А. И.", None), "W-8", Service::Water, TariffPlan::Single, &[5]).await;
+    // February: 12,5 m³ at 40 ₽ = 500 ₽ for Bender, 200 ₽ of it paid; 1 m³ = 40 ₽ for Kozlevich.
+    seed::reading(&t.ctx, bender.meter_id, &[meter_value!(112_500)], "2026-02-20").await;
+    seed::reading(&t.ctx, kozlevich.meter_id, &[meter_value!(6_000)], "2026-02-21").await;
+    let paid = NewPayment {
+        contract_number: "W-7".into(),
+        amount: kopecks!(200_00),
+        paid_on: "2026-02-25".parse().unwrap(),
+        period: "2026-02".parse().unwrap(),
+        reference: None,
+    };
+    payments::record(&t.ctx, paid, Actor::System).await.unwrap();
+    details::save(&t.ctx, &DETAILS, Actor::System).await.unwrap();
+    let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
+
+    let one = accountant.get(&format!("/receipts?period=2026-02&consumer={}", bender.consumer_id)).await;
+    one.assert_ok()
+        .assert_contains("Квитанция за февраль 2026")
+        .assert_contains("<td>Бендер О. И.</td>")
+        .assert_contains("<td class=\"num\">100 (01.01.2026)</td><td class=\"num\">112,5 (20.02.2026)</td>")
+        .assert_contains("<td class=\"num\">12,5 м³</td><td class=\"num\">40,00 ₽</td><td class=\"num\">500,00 ₽</td>")
+        // Opening, charged, paid, closing.
+        .assert_contains("<td class=\"num\">0,00 ₽</td><td class=\"num\">500,00 ₽</td><td class=\"num\">200,00 ₽</td><td class=\"num\">300,00 ₽</td>")
+        .assert_contains(&format!("src=\"/consumers/{}/qr.png\"", bender.consumer_id))
+        .assert_contains("<th>Сумма</th><td>300,00 ₽</td>")
+        .assert_lacks("Козлевич");
+    assert_eq!(one.body.matches("<section class=\"receipt\">").count(), 1);
+
+    // Everyone's, one sheet each, by name.
+    let all = accountant.get("/receipts?period=2026-02").await;
+    all.assert_ok();
+    assert_eq!(all.body.matches("<section class=\"receipt\">").count(), 2);
+    let (b, k) = (all.body.find("Бендер О. И.").unwrap(), all.body.find("Козлевич А. И.").unwrap());
+    assert!(b < k, "by name");
+
+    let future = accountant.get("/receipts?period=2099-01").await;
+    assert_eq!(future.status, StatusCode::UNPROCESSABLE_ENTITY);
+    future.assert_contains("ещё нельзя построить");
+    assert_eq!(accountant.get("/receipts?period=abc").await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
