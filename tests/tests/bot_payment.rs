@@ -1,13 +1,11 @@
 //! Paying the debt by QR code from the bot, end to end: the whole app on a temporary database, a
 //! fake Bot API, and the picture the bot sends read back by a real QR decoder.
 
-use bank::testing::{DETAILS, decode_qr};
+use bank::testing::decode_qr;
 use domain::{Service, TariffPlan, meter_value};
 use service::access::telegram::LinkTarget;
-use service::audit::Actor;
-use service::payee::details;
 use service::register::sign_up::{ConsumerRef, SignedUp};
-use service::testing::{default_now, new_consumer, sign, standard_tariffs};
+use service::testing::{bank_details, default_now, new_consumer, sign, standard_tariffs};
 use tests::bot_chat::{BotChat, Reply};
 use tests::fake_telegram::updates;
 use tests::{TestApp, seed};
@@ -58,7 +56,7 @@ async fn the_debt_is_paid_with_a_qr_code_sent_as_a_photo() {
     reply.expect("Задолженность 500,00 ₽").expect(NO_DETAILS);
     assert!(reply.buttons().is_empty(), "{:?}", reply.buttons());
 
-    details::save(app.ctx(), &DETAILS, Actor::System).await.unwrap();
+    bank_details(app.ctx()).await;
     let reply = chat.send("Задолженность").await;
     assert!(!reply.text().contains(NO_DETAILS), "{}", reply.text());
     let pay = format!("pay:{}", water.contract_id);
@@ -98,7 +96,7 @@ async fn the_debt_is_paid_with_a_qr_code_sent_as_a_photo() {
 async fn several_contracts_are_paid_together_or_one_by_one_and_only_ones_own() {
     let (app, water, power) = bender(5002, true).await;
     let power = power.unwrap();
-    details::save(app.ctx(), &DETAILS, Actor::System).await.unwrap();
+    bank_details(app.ctx()).await;
     let chat = BotChat::new(&app.telegram, 5002);
 
     let reply = chat.send("Задолженность").await;

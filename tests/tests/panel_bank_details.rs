@@ -8,7 +8,7 @@ use poem::http::{StatusCode, header};
 use service::audit::{self, Actor};
 use service::ledger::payments::{self, NewPayment};
 use service::payee::details;
-use service::testing::{TestContext, new_consumer};
+use service::testing::{TestContext, bank_details, new_consumer};
 use tests::{Page, PanelClient, seed};
 
 const NO_DETAILS: &str = "Реквизиты для оплаты ещё не заданы — обратитесь в правление.";
@@ -137,7 +137,7 @@ async fn receipts_print_the_months_readings_money_and_code_one_sheet_per_consume
         reference: None,
     };
     payments::record(&t.ctx, paid, Actor::System).await.unwrap();
-    details::save(&t.ctx, &DETAILS, Actor::System).await.unwrap();
+    bank_details(&t.ctx).await;
     let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
 
     let one = accountant.get(&format!("/receipts?period=2026-02&consumer={}", bender.consumer_id)).await;

@@ -133,8 +133,7 @@ mod tests {
     use domain::{Service, TariffPlan};
 
     use super::*;
-    use crate::audit::Actor;
-    use crate::testing::{TestContext, new_consumer};
+    use crate::testing::{TestContext, bank_details, new_consumer};
 
     #[tokio::test]
     async fn builds_the_code_for_a_contract_of_the_consumer_only_once_details_are_set() {
@@ -150,7 +149,7 @@ mod tests {
         let refused = pay(Target::Contract(ours.contract_id), None).await.unwrap_err();
         assert_eq!(refused.to_string(), "Реквизиты для оплаты ещё не заданы — обратитесь в правление.");
 
-        details::save(&t.ctx, &bank::testing::DETAILS, Actor::System).await.unwrap();
+        bank_details(&t.ctx).await;
         // Nothing owed yet: no `Sum`, the bank app asks for one.
         let owed_nothing = pay(Target::Contract(ours.contract_id), None).await.unwrap();
         assert_eq!(owed_nothing.amount, None);
