@@ -24,6 +24,41 @@ pub enum DetailsError {
     NotCorrespondent(String),
 }
 
+/// A field of the details form, for putting a refusal next to the input it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Payee,
+    Inn,
+    Kpp,
+    Account,
+    BankName,
+    Bic,
+    CorrespondentAccount,
+}
+
+impl DetailsError {
+    /// The field this refusal is about.
+    pub fn field(&self) -> Field {
+        match self {
+            DetailsError::Empty { field }
+            | DetailsError::TooLong { field, .. }
+            | DetailsError::Digits { field, .. }
+            | DetailsError::AccountKey { field, .. } => match *field {
+                PAYEE => Field::Payee,
+                INN => Field::Inn,
+                KPP => Field::Kpp,
+                ACCOUNT => Field::Account,
+                BANK_NAME => Field::BankName,
+                BIC => Field::Bic,
+                _ => Field::CorrespondentAccount,
+            },
+            DetailsError::InnChecksum(_) => Field::Inn,
+            DetailsError::Kpp(_) => Field::Kpp,
+            DetailsError::NotCorrespondent(_) => Field::CorrespondentAccount,
+        }
+    }
+}
+
 const PAYEE: &str = "Получатель";
 const BANK_NAME: &str = "Банк";
 const INN: &str = "ИНН";
@@ -413,7 +448,10 @@ mod tests {
             bic: "04452522",
             correspondent_account: "30101810400000000226",
         };
-        let messages: Vec<String> = BankDetails::parse(&input).unwrap_err().iter().map(ToString::to_string).collect();
+        let refused = BankDetails::parse(&input).unwrap_err();
+        let fields: Vec<Field> = refused.iter().map(DetailsError::field).collect();
+        assert_eq!(fields, [Field::Payee, Field::Inn, Field::Kpp, Field::Account, Field::BankName, Field::Bic]);
+        let messages: Vec<String> = refused.iter().map(ToString::to_string).collect();
         assert_eq!(
             messages,
             [
@@ -435,6 +473,7 @@ mod tests {
                 bic: "044525225".into()
             }]
         );
+        assert_eq!(BankDetails::parse(&wrong_correspondent).unwrap_err()[0].field(), Field::CorrespondentAccount);
         let settlement_as_correspondent = DetailsInput { correspondent_account: "40703810038000110117", ..SBER };
         assert!(BankDetails::parse(&settlement_as_correspondent).is_err());
     }

@@ -277,22 +277,10 @@ fn parse_month(s: &str) -> Option<Period> {
 mod tests {
     use super::*;
     use crate::details::DetailsInput;
-
-    /// The cooperative's details: a valid ИНН and an account whose key matches РНКБ's БИК.
-    fn input() -> DetailsInput<'static> {
-        DetailsInput {
-            payee: "СНТ «Черноморск»",
-            inn: "9108001239",
-            kpp: "910801001",
-            account: "40703810041500000123",
-            bank_name: "РНКБ БАНК (ПАО)",
-            bic: "043510607",
-            correspondent_account: "30101810335100000607",
-        }
-    }
+    use crate::testing::{DETAILS, decode_qr as decode};
 
     fn details() -> BankDetails {
-        BankDetails::parse(&input()).unwrap()
+        BankDetails::parse(&DETAILS).unwrap()
     }
 
     fn rubles(s: &str) -> Kopecks {
@@ -313,19 +301,6 @@ mod tests {
             payer: None,
             tech_code: None,
         }
-    }
-
-    /// Decodes the PNG with a real QR decoder.
-    fn decode(png: &[u8]) -> String {
-        let picture = image::load_from_memory_with_format(png, ImageFormat::Png).unwrap().to_luma8();
-        assert!(picture.width() >= MIN_SIDE_PX && picture.height() >= MIN_SIDE_PX);
-        let mut prepared = rqrr::PreparedImage::prepare(picture);
-        let grids = prepared.detect_grids();
-        assert_eq!(grids.len(), 1);
-        let (meta, content) = grids[0].decode().unwrap();
-        // rqrr numbers the levels as the symbol stores them: M is 0.
-        assert_eq!(meta.ecc_level, 0);
-        content
     }
 
     #[test]
@@ -450,7 +425,7 @@ mod tests {
     fn refuses_details_that_do_not_fit_even_without_a_purpose() {
         // The longest names the details accept, in two-byte Cyrillic: 410 bytes on their own.
         let details =
-            BankDetails::parse(&DetailsInput { payee: &"Я".repeat(160), bank_name: &"Б".repeat(45), ..input() })
+            BankDetails::parse(&DetailsInput { payee: &"Я".repeat(160), bank_name: &"Б".repeat(45), ..DETAILS })
                 .unwrap();
         let built = PaymentString::build(&order(&details, Some("за свет")));
         assert!(matches!(built, Err(QrError::TooLong { bytes }) if bytes > MAX_BYTES), "{built:?}");
@@ -459,7 +434,7 @@ mod tests {
             Some("Реквизиты не помещаются в QR-код (591 байт без назначения платежа, можно 512)")
         );
         // A long but real name fits, with the purpose shortened to what is left.
-        let details = BankDetails::parse(&DetailsInput { payee: &"Я".repeat(120), ..input() }).unwrap();
+        let details = BankDetails::parse(&DetailsInput { payee: &"Я".repeat(120), ..DETAILS }).unwrap();
         let long = "за свет ".repeat(20);
         let fits = PaymentString::build(&order(&details, Some(&long))).unwrap();
         assert!(fits.text().len() <= MAX_BYTES);

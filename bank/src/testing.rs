@@ -4,8 +4,36 @@
 use std::fmt::Write;
 
 use domain::{PlotNumber, Service};
+use image::ImageFormat;
 
+use crate::details::DetailsInput;
 use crate::purpose::{Candidates, ContractCandidate};
+use crate::qr::MIN_SIDE_PX;
+
+/// Reads a payment QR picture back with a real decoder (rqrr), checking it is one code, drawn
+/// big enough, at error correction level M.
+pub fn decode_qr(png: &[u8]) -> String {
+    let picture = image::load_from_memory_with_format(png, ImageFormat::Png).expect("a PNG").to_luma8();
+    assert!(picture.width() >= MIN_SIDE_PX && picture.height() >= MIN_SIDE_PX);
+    let mut prepared = rqrr::PreparedImage::prepare(picture);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the picture");
+    let (meta, content) = grids[0].decode().expect("a readable QR code");
+    // rqrr numbers the levels as the symbol stores them: M is 0.
+    assert_eq!(meta.ecc_level, 0);
+    content
+}
+
+/// The cooperative's details: a valid ИНН and an account whose key matches РНКБ's БИК.
+pub const DETAILS: DetailsInput<'static> = DetailsInput {
+    payee: "СНТ «Черноморск»",
+    inn: "9108001239",
+    kpp: "910801001",
+    account: ACCOUNT,
+    bank_name: "РНКБ БАНК (ПАО)",
+    bic: "043510607",
+    correspondent_account: "30101810335100000607",
+};
 
 /// The cooperative's account in the generated statements.
 pub const ACCOUNT: &str = "40703810041500000123";

@@ -1,10 +1,12 @@
-//! Getting access (a one-time code or the user's own contact) and the consumer's menu (debt,
-//! history, the start of a reading).
+//! Getting access (a one-time code or the user's own contact) and the consumer's menu (debt and
+//! paying it by QR code, history, the start of a reading).
 
+use domain::Kopecks;
 use entities::consumer;
 use service::Context;
 use service::access::telegram::{self, LinkError};
 use service::charts::{Format, Size};
+use service::payee::qr::{PayError, Target};
 use service::register::cards;
 use teloxide::prelude::*;
 use teloxide::types::InputFile;
@@ -59,9 +61,77 @@ async fn refuse_link(bot: &Bot, chat: ChatId, who: &Who, error: LinkError) -> Ha
     Ok(())
 }
 
+/// The debt per contract, with the buttons that pay it by QR code once the cooperative's bank
+/// details are set (until then, a line saying so instead).
 pub async fn debt(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Model) -> HandlerResult {
-    let statement = service::ledger::debt::statement(ctx.db.conn(), consumer.id).await?;
-    bot.send_message(msg.chat.id, text::debt(&statement, ctx.today())).reply_markup(keyboards::main_menu()).await?;
+    let conn = ctx.db.conn();
+    let statement = service::ledger::debt::statement(conn, consumer.id).await?;
+    let answer = text::debt(&statement, ctx.today());
+    if statement.lines.is_empty() {
+        bot.send_message(msg.chat.id, answer).reply_markup(keyboards::main_menu()).await?;
+    } else if service::payee::details::current(conn).await?.is_none() {
+        let answer = format!("{answer}\n\n{}", PayError::NoDetails);
+        bot.send_message(msg.chat.id, answer).reply_markup(keyboards::main_menu()).await?;
+    } else {
+        bot.send_message(msg.chat.id, answer).reply_markup(keyboards::pay(&statement)).await?;
+    }
+    Ok(())
+}
+
+/// «Оплатить»: the QR code for the debt.
+pub async fn pay(
+    bot: Bot,
+    dialogue: ChatDialogue,
+    ctx: Context,
+    consumer: consumer::Model,
+    target: Target,
+) -> HandlerResult {
+    send_payment(&bot, dialogue.chat_id(), &ctx, consumer.id, target, None).await
+}
+
+/// «Другая сумма»: the amount comes in the next message.
+pub async fn other_amount(bot: Bot, dialogue: ChatDialogue, target: Target) -> HandlerResult {
+    dialogue.update(State::PayAmount { target }).await?;
+    say(&bot, dialogue.chat_id(), text::PAY_AMOUNT).await
+}
+
+/// The amount typed after «Другая сумма», bounded as any payment; a refusal keeps waiting.
+pub async fn amount(
+    bot: Bot,
+    dialogue: ChatDialogue,
+    ctx: Context,
+    msg: Message,
+    consumer: consumer::Model,
+    target: Target,
+) -> HandlerResult {
+    match Kopecks::parse_payment(msg.text().unwrap_or_default()) {
+        Ok(amount) => {
+            dialogue.reset().await?;
+            send_payment(&bot, msg.chat.id, &ctx, consumer.id, target, Some(amount)).await
+        }
+        Err(e) => say(&bot, msg.chat.id, format!("{e}\n{}", text::PAY_AMOUNT)).await,
+    }
+}
+
+/// The QR code as a picture, the details in its caption, and «Другая сумма» under it.
+async fn send_payment(
+    bot: &Bot,
+    chat: ChatId,
+    ctx: &Context,
+    consumer_id: i64,
+    target: Target,
+    amount: Option<Kopecks>,
+) -> HandlerResult {
+    let payment = match service::payee::qr::payment(ctx, consumer_id, target, amount).await {
+        Ok(payment) => payment,
+        Err(PayError::Internal(e)) => return Err(e.into()),
+        Err(refused) => return say(bot, chat, refused.to_string()).await,
+    };
+    let png = payment.png().await?;
+    bot.send_photo(chat, InputFile::memory(png).file_name("oplata-qr.png"))
+        .caption(text::payment(&payment))
+        .reply_markup(keyboards::other_amount(target))
+        .await?;
     Ok(())
 }
 

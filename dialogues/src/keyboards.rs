@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 
 use entities::plot;
+use service::ledger::debt::Statement;
+use service::payee::qr::Target;
 use service::register::cards::{MeterCard, PlotCard};
 use teloxide::types::{
     ButtonRequest, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup, KeyboardRemove,
@@ -33,6 +35,10 @@ pub enum Callback {
     Reminders {
         on: bool,
     },
+    /// The payment QR code for a contract or all of them; pressed from a debt answer, in any state.
+    Pay(Target),
+    /// Pay another amount than the debt: the consumer types it next.
+    OtherAmount(Target),
 }
 
 impl Callback {
@@ -46,6 +52,8 @@ impl Callback {
             Callback::Confirm => "ok".into(),
             Callback::Fix => "fix".into(),
             Callback::Reminders { on } => format!("rem:{}", if on { "on" } else { "off" }),
+            Callback::Pay(target) => format!("pay:{}", target_data(target)),
+            Callback::OtherAmount(target) => format!("amt:{}", target_data(target)),
         }
     }
 
@@ -63,12 +71,29 @@ impl Callback {
             ("fix", "") => Some(Callback::Fix),
             ("rem", "on") => Some(Callback::Reminders { on: true }),
             ("rem", "off") => Some(Callback::Reminders { on: false }),
+            ("pay", _) => parse_target(arg).map(Callback::Pay),
+            ("amt", _) => parse_target(arg).map(Callback::OtherAmount),
             _ => None,
         }
     }
 
     fn button(self, label: impl Into<String>) -> InlineKeyboardButton {
         InlineKeyboardButton::callback(label, self.data())
+    }
+}
+
+/// `all` or a contract id.
+fn target_data(target: Target) -> String {
+    match target {
+        Target::AllContracts => "all".to_owned(),
+        Target::Contract(id) => id.to_string(),
+    }
+}
+
+fn parse_target(arg: &str) -> Option<Target> {
+    match arg {
+        "all" => Some(Target::AllContracts),
+        _ => arg.parse().ok().map(Target::Contract),
     }
 }
 
@@ -158,6 +183,27 @@ pub fn reminders(on: bool) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([[button]])
 }
 
+/// Under the debt answer: one «Оплатить» for a single contract; for several, one code for the
+/// total first, then one per contract.
+pub fn pay(statement: &Statement) -> InlineKeyboardMarkup {
+    let rows: Vec<Vec<InlineKeyboardButton>> = match statement.lines.as_slice() {
+        [] => Vec::new(),
+        [line] => vec![vec![Callback::Pay(Target::Contract(line.contract_id)).button("Оплатить")]],
+        lines => std::iter::once(vec![Callback::Pay(Target::AllContracts).button("Оплатить всё одним платежом")])
+            .chain(lines.iter().map(|line| {
+                let label = format!("Оплатить: {}, № {}", line.service, line.contract_number);
+                vec![Callback::Pay(Target::Contract(line.contract_id)).button(label)]
+            }))
+            .collect(),
+    };
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// Under a payment QR code.
+pub fn other_amount(target: Target) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([[Callback::OtherAmount(target).button("Другая сумма")]])
+}
+
 const UNREAD: &str = "Не сняты в этом месяце";
 
 pub fn unread() -> InlineKeyboardMarkup {
@@ -200,6 +246,10 @@ mod tests {
             Callback::Fix,
             Callback::Reminders { on: true },
             Callback::Reminders { on: false },
+            Callback::Pay(Target::AllContracts),
+            Callback::Pay(Target::Contract(i64::MAX)),
+            Callback::OtherAmount(Target::AllContracts),
+            Callback::OtherAmount(Target::Contract(7)),
         ] {
             let data = callback.data();
             assert!(data.len() <= 64, "{data}");
@@ -209,7 +259,23 @@ mod tests {
 
     #[test]
     fn unknown_or_malformed_data_parses_as_nothing() {
-        for data in ["", "m", "m:", "m:x", "s:2", "ok:1", "u:3", "confirm:1", "x:1", "rem", "rem:1"] {
+        for data in [
+            "",
+            "m",
+            "m:",
+            "m:x",
+            "s:2",
+            "ok:1",
+            "u:3",
+            "confirm:1",
+            "x:1",
+            "rem",
+            "rem:1",
+            "pay",
+            "pay:",
+            "pay:x",
+            "amt:al",
+        ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }
     }

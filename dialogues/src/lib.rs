@@ -119,6 +119,7 @@ fn messages() -> UpdateHandler<HandlerError> {
         .branch(case![State::Values(draft)].chain(author()).endpoint(reading::value))
         .branch(case![State::SealComment(draft)].endpoint(reading::seal_comment))
         .branch(case![State::Photo(draft)].chain(author()).endpoint(reading::photo))
+        .branch(case![State::PayAmount { target }].filter_map(|who: Who| who.consumer).endpoint(consumer::amount))
         .endpoint(replies::unexpected)
 }
 
@@ -127,6 +128,12 @@ fn callbacks() -> UpdateHandler<HandlerError> {
         // From a reminder, maybe weeks old: it leaves the dialogue where it is.
         .branch(case![Callback::Reminders { on }].filter_map(|who: Who| who.consumer).endpoint(reminders::switch))
         .branch(dptree::filter(lost_access).endpoint(replies::access_lost))
+        // From a debt answer or a QR code, maybe days old: in any state.
+        .branch(
+            dptree::filter_map(|who: Who| who.consumer)
+                .branch(case![Callback::Pay(target)].endpoint(consumer::pay))
+                .branch(case![Callback::OtherAmount(target)].endpoint(consumer::other_amount)),
+        )
         .branch(
             case![State::PickMeter]
                 .filter_map(|who: Who| who.consumer)

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use domain::MeterValue;
 use serde::{Deserialize, Serialize};
+use service::payee::qr::Target;
 use teloxide::dispatching::dialogue::{Dialogue, ErasedStorage};
 
 pub type ChatDialogue = Dialogue<State, ErasedStorage<State>>;
@@ -31,6 +32,8 @@ pub enum State {
     Photo(Draft),
     /// The summary is on screen, waiting for «Подтвердить» or «Исправить».
     Confirm(Draft),
+    /// A consumer pressed «Другая сумма» and types the amount to pay for `target`.
+    PayAmount { target: Target },
 }
 
 /// Whose reading a draft is.
@@ -99,7 +102,8 @@ mod tests {
     fn states_round_trip_through_json() {
         let mut draft = Draft::new(Mode::Controller { plot_id: 3 }, 12);
         draft.values = vec![meter_value!(1_500)];
-        for state in [State::Idle, State::Walk { plot_id: Some(3) }, State::Confirm(draft)] {
+        let paying = State::PayAmount { target: Target::Contract(4) };
+        for state in [State::Idle, State::Walk { plot_id: Some(3) }, State::Confirm(draft), paying] {
             let json = serde_json::to_string(&state).unwrap();
             assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);
         }

@@ -10,6 +10,7 @@ use domain::period::PeriodError;
 use domain::{Kopecks, MeterValue, Period, ReadingStatus, Zone};
 use entities::{plot, reading};
 use service::ledger::debt::Statement;
+use service::payee::qr::Payment;
 use service::readings::Recorded;
 use service::register::cards::{MeterCard, PlotCard};
 use teloxide::utils::command::BotCommands;
@@ -56,6 +57,7 @@ pub const NO_CHART: &str = "Графика пока нет: за последн�
 pub fn more_charts(more: usize) -> String {
     format!("Ещё договоров: {more}. Их графики — в правлении товарищества.")
 }
+pub const PAY_AMOUNT: &str = "Пришлите сумму в рублях, например 1500 или 1 234,56. Отменить — /cancel.";
 
 /// The answer to `/start` once the sender is known (or not).
 pub fn greeting(who: &Who) -> String {
@@ -106,6 +108,7 @@ pub fn hint(state: &State, who: &Who) -> String {
         State::SealComment(_) => SEAL_COMMENT.to_owned(),
         State::Photo(draft) => photo_request(draft.mode).to_owned(),
         State::Confirm(_) => "Нажмите «Подтвердить» или «Исправить» выше.".to_owned(),
+        State::PayAmount { .. } => PAY_AMOUNT.to_owned(),
     }
 }
 
@@ -118,6 +121,17 @@ pub fn photo_request(mode: Mode) -> &'static str {
 
 pub fn debt(statement: &Statement, today: NaiveDate) -> String {
     format!("Задолженность на {}\n\n{}", date(today), statement.to_message())
+}
+
+/// The caption of a payment QR code: how to pay with it, and the details for paying by hand.
+pub fn payment(payment: &Payment) -> String {
+    let mut text = "Отсканируйте QR-код в приложении банка (оплата по QR или по квитанции) — реквизиты и сумма \
+                    подставятся сами. Или введите их вручную:\n"
+        .to_owned();
+    for (label, value) in payment.lines() {
+        text.push_str(&format!("\n{label}: {value}"));
+    }
+    text
 }
 
 /// A meter's latest readings, newest first.

@@ -2,6 +2,7 @@
 //! `Service`…), so a value read from the database is already a domain value.
 
 pub mod audit_log;
+pub mod bank_details;
 pub mod charge;
 pub mod consumer;
 pub mod contract;
@@ -25,6 +26,7 @@ pub mod web_session;
 
 pub mod prelude {
     pub use super::audit_log::Entity as AuditLog;
+    pub use super::bank_details::Entity as BankDetails;
     pub use super::charge::Entity as Charge;
     pub use super::consumer::Entity as Consumer;
     pub use super::contract::Entity as Contract;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use service::Context;
 use service::access::telegram::LinkTarget;
 use service::ledger::debt::Scope;
+use service::payee::qr::Target;
 use service::register::changes::ConsumerDetails;
 use service::register::{changes, lists};
 
@@ -19,7 +20,7 @@ use crate::error::{found, internal};
 use crate::forms::{Errors, checkbox, done, invalid, optional, required_text_field, store, text_field, textarea_field};
 use crate::layout::{self, csrf_input};
 use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
-use crate::{PanelConfig, charts, contracts, links};
+use crate::{PanelConfig, charts, contracts, links, payee};
 
 #[handler]
 pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<RegisterQuery>) -> Result<Markup> {
@@ -56,6 +57,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
         .count(conn)
         .await
         .map_err(internal)?;
+    let payment = payee::payment_block(&ctx, id, Target::AllContracts, &format!("/consumers/{id}/qr.png")).await?;
     Ok(layout::page(
         &user,
         &consumer.full_name,
@@ -73,6 +75,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
                     a.button.secondary href={ "/consumers/" (id) "/edit" } { "Изменить" } " "
                     a.button href={ "/contracts/new?consumer=" (id) } { "Подписать ещё договор" } " "
                 }
+                a.button.secondary href={ "/receipts?consumer=" (id) } { "Квитанция за месяц" } " "
                 form.inline method="post" action={ "/consumers/" (id) "/link-code" } {
                     (csrf_input(&user.csrf))
                     button.secondary type="submit" { "Код привязки Telegram" }
@@ -82,6 +85,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
             (contracts::rows_table(&rows))
             h2 { "Потребление" }
             (charts::consumer(id, rows.iter().map(|r| r.contract.id)))
+            (payment)
         },
     ))
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use service::dates::{parse_date, parse_optional_date};
 use service::ledger::debt::Scope;
 use service::ledger::payments::PaymentFilter;
+use service::payee::qr::Target;
 use service::readings::history;
 use service::readings::history::ReadingFilter;
 use service::register::changes::ContractDetails;
@@ -28,7 +29,7 @@ use crate::forms::{
 };
 use crate::layout::{self, csrf_input};
 use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
-use crate::{meters, payments, readings};
+use crate::{meters, payee, payments, readings};
 
 /// Contracts as register rows: whose, where, what, and whether read this month.
 pub fn rows_table(rows: &[ContractRow]) -> Markup {
@@ -114,6 +115,8 @@ async fn contract_page<P: Policy>(
     }
     let filter = PaymentFilter { contract_id: Some(c.id), ..PaymentFilter::default() };
     let payments = ledger::payments::list(conn, &filter, 1, 12).await.map_err(internal)?;
+    let png = format!("/contracts/{}/qr.png", c.id);
+    let payment = payee::payment_block(ctx, c.consumer_id, Target::Contract(c.id), &png).await?;
     Ok(layout::page(
         user,
         &format!("Договор № {}", c.number),
@@ -152,6 +155,7 @@ async fn contract_page<P: Policy>(
             @if payments.total > payments.items.len() as u64 {
                 p { a href={ "/payments?contract=" (crate::auth::urlencode(&c.number)) } { "Все оплаты по договору" } }
             }
+            (payment)
         },
     ))
 }

@@ -75,6 +75,7 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/payments", "Оплаты", &[Role::Admin, Role::Accountant]),
     ("/reports", "Отчёты", &[Role::Admin, Role::Accountant]),
     ("/tariffs", "Тарифы", &[Role::Admin]),
+    ("/bank-details", "Реквизиты", &[Role::Admin]),
     ("/staff", "Сотрудники", &[Role::Admin]),
 ];
 

@@ -20,10 +20,12 @@ mod lists;
 mod login;
 mod meters;
 mod mobile;
+mod payee;
 mod payments;
 mod photos;
 mod plots;
 mod readings;
+mod receipts;
 mod register;
 mod reports;
 mod seals;
@@ -146,8 +148,14 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/charts/round", Office, charts::round),
         route(GET, "/charts/sources", Office, charts::sources),
         route(GET, "/consumers/:id/charts/:contract", Office, charts::consumption),
+        route(GET, "/receipts", Office, receipts::show),
         route(GET, "/tariffs", Admin, tariffs::list),
         route(POST, "/tariffs", Admin, tariffs::create),
+        // The cooperative's bank details and the payment QR codes drawn from them.
+        route(GET, "/bank-details", Admin, payee::show),
+        route(POST, "/bank-details", Admin, payee::save),
+        route(GET, "/contracts/:id/qr.png", Office, payee::contract_png),
+        route(GET, "/consumers/:id/qr.png", Office, payee::consumer_png),
         // Staff accounts.
         route(GET, "/staff", Admin, staff::list),
         route(GET, "/staff/new", Admin, staff::new),

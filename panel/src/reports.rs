@@ -50,7 +50,7 @@ pub(crate) fn attachment(bytes: Vec<u8>, file_name: &str) -> Response {
 }
 
 /// A report that could not be built: the user's mistake goes back to the form.
-fn refused(e: ReportError) -> Result<String> {
+pub(crate) fn refused(e: ReportError) -> Result<String> {
     match e {
         ReportError::Internal(e) => Err(internal(e)),
         e => Ok(e.to_string()),

@@ -11,8 +11,8 @@ use anyhow::anyhow;
 use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
-    audit_log, charge, consumer, contract, delivery, holding, link_code, meter, meter_photo, payment, photo, plot,
-    reading, seal_event, staff, tariff, telegram_link,
+    audit_log, bank_details, charge, consumer, contract, delivery, holding, link_code, meter, meter_photo, payment,
+    photo, plot, reading, seal_event, staff, tariff, telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{
@@ -73,6 +73,7 @@ impl Outbox {
         self.send_table::<staff::Entity>(conn).await?;
         self.send_table::<telegram_link::Entity>(conn).await?;
         self.send_table::<link_code::Entity>(conn).await?;
+        self.send_table::<bank_details::Entity>(conn).await?;
         self.send_table::<audit_log::Entity>(conn).await?;
         self.send_table::<delivery::Entity>(conn).await
     }

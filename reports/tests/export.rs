@@ -15,7 +15,7 @@ use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 
 /// The tables the export must hold, in the schema's order.
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 18] = [
     "plots",
     "consumers",
     "holdings",
@@ -31,6 +31,7 @@ const TABLES: [&str; 17] = [
     "staff",
     "telegram_links",
     "link_codes",
+    "bank_details",
     "audit_log",
     "deliveries",
 ];
@@ -85,6 +86,7 @@ async fn exported() -> Exported {
     .insert(ctx.db.conn())
     .await
     .unwrap();
+    service::testing::bank_details(ctx).await;
     Exported { coop, token, live_code }
 }
 

@@ -110,6 +110,11 @@ pub async fn standard_tariffs(ctx: &Context) {
     }
 }
 
+/// The cooperative's bank details (`bank::testing::DETAILS`), saved as an admin saves them.
+pub async fn bank_details(ctx: &Context) {
+    crate::payee::details::save(ctx, &bank::testing::DETAILS, Actor::System).await.expect("bank details");
+}
+
 /// A staff member with login `login` and password `login-password`.
 pub async fn staff(ctx: &Context, login: &str, role: Role) -> entities::staff::Model {
     let new = NewStaff {

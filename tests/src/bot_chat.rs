@@ -118,6 +118,11 @@ impl Reply {
         self.calls.iter().filter(|c| c.is("sendDocument")).collect()
     }
 
+    /// The photos the bot sent.
+    pub fn photos(&self) -> Vec<&Call> {
+        self.calls.iter().filter(|c| c.is("sendPhoto")).collect()
+    }
+
     /// The callback data of the inline buttons the bot sent, in order.
     pub fn buttons(&self) -> Vec<String> {
         self.calls.iter().flat_map(Call::callback_data).collect()

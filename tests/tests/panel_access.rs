@@ -39,6 +39,8 @@ async fn fixture(t: &TestContext) -> Ids {
     };
     let reading = service::readings::submit(&t.ctx, submission).await.unwrap().reading;
     let staff = t.staff("zhertva", Role::Controller).await;
+    // So that the payment QR routes draw a code.
+    service::testing::bank_details(&t.ctx).await;
     Ids {
         plot: signed.plot_id,
         consumer: signed.consumer_id,

@@ -1,0 +1,184 @@
+//! The cooperative as the payee: its bank details (admins set them on «Реквизиты»), and the
+//! payment QR code with the same details in words on consumer and contract pages.
+
+use maud::{Markup, html};
+use poem::http::{StatusCode, header};
+use poem::session::Session;
+use poem::web::{Data, Form, Path};
+use poem::{Response, Result, handler};
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+use service::Context;
+use service::payee::details::{self, DetailsInput, DetailsSaveError, Field};
+use service::payee::qr::{self, PayError, Target};
+
+use crate::auth::{Admin, OfficeStaff};
+use crate::error::{found, internal, page_response};
+use crate::forms::{Errors, done, invalid, moment_text, text_field};
+use crate::layout::{self, csrf_input};
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct DetailsForm {
+    payee: String,
+    inn: String,
+    kpp: String,
+    account: String,
+    bank_name: String,
+    bic: String,
+    correspondent_account: String,
+}
+
+impl DetailsForm {
+    fn input(&self) -> DetailsInput<'_> {
+        DetailsInput {
+            payee: &self.payee,
+            inn: &self.inn,
+            kpp: &self.kpp,
+            account: &self.account,
+            bank_name: &self.bank_name,
+            bic: &self.bic,
+            correspondent_account: &self.correspondent_account,
+        }
+    }
+}
+
+/// The form's input for a field of the details.
+fn input_name(field: Field) -> &'static str {
+    match field {
+        Field::Payee => "payee",
+        Field::Inn => "inn",
+        Field::Kpp => "kpp",
+        Field::Account => "account",
+        Field::BankName => "bank_name",
+        Field::Bic => "bic",
+        Field::CorrespondentAccount => "correspondent_account",
+    }
+}
+
+async fn details_page(user: &Admin, ctx: &Context, form: &DetailsForm, errors: &Errors) -> Result<Markup> {
+    let saved = details::saved(ctx.db.conn()).await.map_err(internal)?;
+    Ok(layout::page(
+        user,
+        "Реквизиты",
+        html! {
+            p.muted {
+                "Реквизиты товарищества для оплаты: по ним строится QR-код, который потребитель получает в боте по кнопке «Оплатить» \
+                 и видит на страницах потребителя и договора. Номер счёта проверяется по БИК (контрольный ключ), ИНН — по контрольным цифрам."
+            }
+            @match &saved {
+                Some(saved) => p {
+                    "Изменены " (moment_text(ctx, saved.updated_at()))
+                    @if let Some(name) = &saved.updated_by { ", " (name) }
+                    "."
+                },
+                None => p.flash.error { (PayError::NoDetails) " Пока они не заданы, QR-код не выдаётся." },
+            }
+            (errors.banner())
+            form.stack method="post" action="/bank-details" {
+                (csrf_input(&user.csrf))
+                (text_field(errors, "payee", "Получатель (наименование товарищества)", &form.payee))
+                (text_field(errors, "inn", "ИНН", &form.inn))
+                (text_field(errors, "kpp", "КПП", &form.kpp))
+                (text_field(errors, "account", "Расчётный счёт", &form.account))
+                (text_field(errors, "bank_name", "Банк", &form.bank_name))
+                (text_field(errors, "bic", "БИК", &form.bic))
+                (text_field(errors, "correspondent_account", "Корреспондентский счёт", &form.correspondent_account))
+                button type="submit" { "Сохранить" }
+            }
+        },
+    ))
+}
+
+#[handler]
+pub async fn show(user: Admin, ctx: Data<&Context>) -> Result<Markup> {
+    let saved = details::saved(ctx.db.conn()).await.map_err(internal)?;
+    let form = match &saved {
+        Some(saved) => {
+            let d = details::input_of(&saved.row);
+            DetailsForm {
+                payee: d.payee.to_owned(),
+                inn: d.inn.to_owned(),
+                kpp: d.kpp.to_owned(),
+                account: d.account.to_owned(),
+                bank_name: d.bank_name.to_owned(),
+                bic: d.bic.to_owned(),
+                correspondent_account: d.correspondent_account.to_owned(),
+            }
+        }
+        None => DetailsForm::default(),
+    };
+    details_page(&user, &ctx, &form, &Errors::default()).await
+}
+
+#[handler]
+pub async fn save(
+    user: Admin,
+    session: &Session,
+    ctx: Data<&Context>,
+    Form(form): Form<DetailsForm>,
+) -> Result<Response> {
+    match details::save(&ctx, &form.input(), user.actor()).await {
+        Ok(saved) => Ok(done(
+            session,
+            format!("Реквизиты сохранены: {}, счёт {}.", saved.payee(), saved.account()),
+            "/bank-details",
+        )),
+        Err(DetailsSaveError::Invalid(refused)) => {
+            let mut errors = Errors::default();
+            for e in refused {
+                errors.add(input_name(e.field()), e.to_string());
+            }
+            Ok(invalid(details_page(&user, &ctx, &form, &errors).await?))
+        }
+        Err(DetailsSaveError::Internal(e)) => Err(internal(e)),
+    }
+}
+
+/// The QR code of the consumer's or contract's debt with its details in words, or why there is
+/// none; `png` is the address of the picture.
+pub async fn payment_block(ctx: &Context, consumer_id: i64, target: Target, png: &str) -> Result<Markup> {
+    let payment = match qr::payment(ctx, consumer_id, target, None).await {
+        Ok(payment) => payment,
+        Err(PayError::Internal(e)) => return Err(internal(e)),
+        Err(refused) => return Ok(html! { h2 { "Оплата по QR-коду" } p.muted { (refused) } }),
+    };
+    Ok(html! {
+        h2 { "Оплата по QR-коду" }
+        div.payment-qr {
+            img src=(png) width="240" height="240" alt="QR-код для оплаты в приложении банка";
+            table.details {
+                @for (label, value) in payment.lines() {
+                    tr { th { (label) } td { (value) } }
+                }
+            }
+        }
+    })
+}
+
+/// The picture: never cached, it changes with every payment and charge.
+async fn png(ctx: &Context, consumer_id: i64, target: Target) -> Result<Response> {
+    let payment = match qr::payment(ctx, consumer_id, target, None).await {
+        Ok(payment) => payment,
+        Err(PayError::Internal(e)) => return Err(internal(e)),
+        Err(refused) => return Ok(page_response(StatusCode::NOT_FOUND, "QR-кода нет", &refused.to_string())),
+    };
+    let png = payment.png().await.map_err(internal)?;
+    Ok(Response::builder()
+        .content_type("image/png")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(png))
+}
+
+#[handler]
+pub async fn contract_png(_user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Response> {
+    let contract = found(entities::contract::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
+    png(&ctx, contract.consumer_id, Target::Contract(id)).await
+}
+
+#[handler]
+pub async fn consumer_png(_user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Response> {
+    let consumer = found(entities::consumer::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
+    png(&ctx, consumer.id, Target::AllContracts).await
+}

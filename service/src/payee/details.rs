@@ -1,0 +1,147 @@
+//! The cooperative's bank details: one row, saved by an admin after `bank::BankDetails::parse`
+//! has checked every field, each change in the audit log.
+
+use bank::details::BankDetails;
+pub use bank::details::{DetailsError, DetailsInput, Field};
+use chrono::{DateTime, Utc};
+use entities::{bank_details, staff};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::{Context, Internal};
+
+/// The one row's id.
+const ROW: i64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetailsSaveError {
+    /// Every refused field, each message naming its field.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "))]
+    Invalid(Vec<DetailsError>),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(DetailsSaveError);
+
+/// The details as saved, with who saved them last and when, for the admin's page.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub row: bank_details::Model,
+    pub updated_by: Option<String>,
+}
+
+impl Saved {
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.row.updated_at
+    }
+}
+
+/// The saved row, if the details were ever set.
+pub async fn saved(conn: &impl ConnectionTrait) -> Result<Option<Saved>, Internal> {
+    let Some(row) = bank_details::Entity::find_by_id(ROW).one(conn).await? else { return Ok(None) };
+    let updated_by = match row.updated_by {
+        Some(id) => staff::Entity::find_by_id(id).one(conn).await?.map(|s| s.full_name),
+        None => None,
+    };
+    Ok(Some(Saved { row, updated_by }))
+}
+
+/// The details payments go to; `None` until an admin has set them.
+pub async fn current(conn: &impl ConnectionTrait) -> Result<Option<BankDetails>, Internal> {
+    let Some(row) = bank_details::Entity::find_by_id(ROW).one(conn).await? else { return Ok(None) };
+    // Saved only after the same check: failing it now means the row was edited by hand.
+    let details = BankDetails::parse(&input_of(&row)).map_err(|errors| {
+        Internal(anyhow::anyhow!("the stored bank details do not pass their own check: {errors:?}"))
+    })?;
+    Ok(Some(details))
+}
+
+/// The stored row as the form's input (also what the form shows to edit).
+pub fn input_of(row: &bank_details::Model) -> DetailsInput<'_> {
+    DetailsInput {
+        payee: &row.payee,
+        inn: &row.inn,
+        kpp: &row.kpp,
+        account: &row.account,
+        bank_name: &row.bank_name,
+        bic: &row.bic,
+        correspondent_account: &row.correspondent_account,
+    }
+}
+
+/// Checks and saves the details (replacing any before them), recording the old and new values.
+pub async fn save(ctx: &Context, input: &DetailsInput<'_>, actor: Actor) -> Result<BankDetails, DetailsSaveError> {
+    let details = BankDetails::parse(input).map_err(DetailsSaveError::Invalid)?;
+    let txn = ctx.db.begin_write().await?;
+    let before = bank_details::Entity::find_by_id(ROW).one(&txn).await?;
+    let row = bank_details::ActiveModel {
+        id: Set(ROW),
+        payee: Set(details.payee().to_owned()),
+        inn: Set(details.inn().as_str().to_owned()),
+        kpp: Set(details.kpp().as_str().to_owned()),
+        account: Set(details.account().as_str().to_owned()),
+        bank_name: Set(details.bank_name().to_owned()),
+        bic: Set(details.bic().as_str().to_owned()),
+        correspondent_account: Set(details.correspondent_account().as_str().to_owned()),
+        updated_by: Set(actor.staff_id()),
+        updated_at: Set(ctx.now()),
+    };
+    let after = match before {
+        Some(_) => row.update(&txn).await?,
+        None => row.insert(&txn).await?,
+    };
+    let audit = json!({"old": before.as_ref().map(values), "new": values(&after)});
+    audit::record(&txn, ctx, actor, "bank_details.save", "bank_details", Some(ROW), audit).await?;
+    txn.commit().await?;
+    Ok(details)
+}
+
+fn values(row: &bank_details::Model) -> serde_json::Value {
+    json!({
+        "payee": row.payee, "inn": row.inn, "kpp": row.kpp, "account": row.account,
+        "bank_name": row.bank_name, "bic": row.bic, "correspondent_account": row.correspondent_account,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestContext;
+
+    fn input() -> DetailsInput<'static> {
+        // As people type an account: grouped by four.
+        DetailsInput { account: "4070 3810 0415 0000 0123", ..bank::testing::DETAILS }
+    }
+
+    #[tokio::test]
+    async fn saves_checked_details_once_and_audits_each_change() {
+        let t = TestContext::new().await;
+        let conn = t.ctx.db.conn();
+        assert!(current(conn).await.unwrap().is_none());
+
+        let wrong = DetailsInput { account: "40703810041500000124", ..input() };
+        let Err(DetailsSaveError::Invalid(errors)) = save(&t.ctx, &wrong, Actor::System).await else {
+            panic!("a wrong control key is refused")
+        };
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].to_string().contains("не сходится контрольный ключ"), "{}", errors[0]);
+        assert!(current(conn).await.unwrap().is_none(), "nothing is saved");
+
+        let saved = save(&t.ctx, &input(), Actor::System).await.unwrap();
+        assert_eq!(saved.account().as_str(), "40703810041500000123", "stored without the spaces");
+        assert_eq!(current(conn).await.unwrap(), Some(saved));
+        let renamed = DetailsInput { payee: "СНТ «Черноморск-2»", ..input() };
+        save(&t.ctx, &renamed, Actor::System).await.unwrap();
+        assert_eq!(current(conn).await.unwrap().unwrap().payee(), "СНТ «Черноморск-2»");
+        assert_eq!(bank_details::Entity::find().all(conn).await.unwrap().len(), 1, "one row");
+
+        let trail = audit::audit_trail(conn, "bank_details", &[ROW]).await.unwrap();
+        assert_eq!(trail.len(), 2);
+        let last: serde_json::Value = serde_json::from_str(&trail[1].entry.details).unwrap();
+        assert_eq!(last["old"]["payee"], "СНТ «Черноморск»");
+        assert_eq!(last["new"]["payee"], "СНТ «Черноморск-2»");
+        assert!(trail[0].entry.details.contains(r#""old":null"#), "{}", trail[0].entry.details);
+    }
+}
