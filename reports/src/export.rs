@@ -178,6 +178,7 @@ fn write_export(mut inbox: mpsc::Receiver<Part>, title: &str) -> Result<Vec<u8>,
     let styles = Styles::new();
     let mut workbook = Workbook::new();
     workbook.set_properties(&DocProperties::new().set_title(title).set_company("Черноморск"));
+    styles.register(&mut workbook);
     let mut current: Option<TableSheets> = None;
     while let Some(part) = inbox.blocking_recv() {
         let rows = match part {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use domain::{Kopecks, MeterValue};
-use rust_xlsxwriter::{ColNum, Color, Format, FormatAlign, FormatBorder, RowNum, Worksheet, XlsxError};
+use rust_xlsxwriter::{ColNum, Color, Format, FormatAlign, FormatBorder, RowNum, Workbook, Worksheet, XlsxError};
 
 /// A value and what it means, so the writer picks its number format and column width.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +116,10 @@ pub(crate) struct Look {
 }
 
 impl Look {
+    fn formats(&self) -> [&Format; 6] {
+        [&self.text, &self.int, &self.money, &self.units, &self.date, &self.datetime]
+    }
+
     fn new(base: Format) -> Look {
         Look {
             int: base.clone().set_num_format("0"),
@@ -147,6 +151,24 @@ impl Styles {
             title: Format::new().set_bold().set_font_size(14),
             body: Look::new(Format::new()),
             total: Look::new(Format::new().set_bold().set_border_top(FormatBorder::Thin)),
+        }
+    }
+
+    /// Gives every format its index in `workbook` before any sheet is filled, in a fixed order.
+    ///
+    /// Constant-memory sheets look formats up in the workbook's shared table, and rust_xlsxwriter
+    /// 0.102 adds a missing one as check-then-insert under two separate locks
+    /// (`format_xf_index_global`): two sheets meeting a new format at once on two threads both
+    /// insert it, the second overwrites the first's index, and the next format reuses it. The
+    /// saved styles then shift by one, so cells of one column show another column's format
+    /// (dates as serial numbers, readings as dates). With every format registered here, sheets
+    /// only read the table; and the order, hence styles.xml, is the same on every write.
+    pub fn register(&self, workbook: &mut Workbook) {
+        // Hyperlinks use the default format with the hyperlink style.
+        let link = Format::new().set_hyperlink();
+        let looks = self.body.formats().into_iter().chain(self.total.formats());
+        for format in [&self.header, &self.title, &link].into_iter().chain(looks) {
+            workbook.register_format(format);
         }
     }
 }

@@ -62,6 +62,7 @@ pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
     let mut workbook = Workbook::new();
     workbook.set_properties(&DocProperties::new().set_title(&book.title).set_company("Черноморск"));
     workbook.set_zip_compression_level(ZIP_LEVEL);
+    book.styles.register(&mut workbook);
     let mut blank = || workbook.new_worksheet_with_constant_memory();
     let (meters, accounts, unread) = (blank()?, blank()?, blank()?);
 
