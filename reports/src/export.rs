@@ -212,7 +212,7 @@ struct Layout<'s> {
 impl<'s> Layout<'s> {
     fn sheet(&self, workbook: &mut Workbook, name: &str) -> Result<TableSheet<'s>, XlsxError> {
         let sheet = workbook.new_worksheet_with_constant_memory()?;
-        TableSheet::start(sheet, name, self.title, &self.headers, &self.widths, self.styles)
+        TableSheet::start(sheet, name, self.title, &self.headers, &self.widths, self.styles, None)
     }
 }
 
@@ -236,7 +236,7 @@ impl<'s> TableSheets<'s> {
             if self.sheet.is_full() {
                 self.count += 1;
                 let next = self.layout.sheet(workbook, &format!("{} ({})", self.name, self.count))?;
-                workbook.push_worksheet(std::mem::replace(&mut self.sheet, next).finish(None)?);
+                workbook.push_worksheet(std::mem::replace(&mut self.sheet, next).finish()?);
             }
             self.sheet.row(row)?;
         }
@@ -244,7 +244,7 @@ impl<'s> TableSheets<'s> {
     }
 
     fn finish(self) -> Result<Worksheet, XlsxError> {
-        self.sheet.finish(None)
+        self.sheet.finish()
     }
 }
 
