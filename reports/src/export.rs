@@ -5,6 +5,7 @@
 //! written on a blocking thread to constant-memory sheets: memory holds a few pages, not the
 //! history.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use anyhow::anyhow;
@@ -36,7 +37,10 @@ pub async fn full_export(ctx: &Context) -> Result<Vec<u8>, ReportError> {
     let txn = snapshot(&ctx.db).await?;
     let (parts, inbox) = mpsc::channel(2);
     let writer = tokio::task::spawn_blocking(move || write_export(inbox, &title));
-    let read = Outbox { parts, tz: ctx.settings.tz }.send_tables(&txn).await;
+    let read = match Numbers::load(&txn).await {
+        Ok(numbers) => Outbox { parts, tz: ctx.settings.tz, numbers }.send_tables(&txn).await,
+        Err(e) => Err(e),
+    };
     // A failed writer drops its inbox and so fails the reader: the writer's error says why.
     let bytes = writer.await??;
     read?;
@@ -54,6 +58,38 @@ enum Part {
 struct Outbox {
     parts: mpsc::Sender<Part>,
     tz: Tz,
+    numbers: Numbers,
+}
+
+/// Contract and plot numbers by id, shown next to the ids that point at them: people know a
+/// contract as «В-12», not as 4711.
+struct Numbers {
+    contracts: HashMap<i64, String>,
+    plots: HashMap<i64, String>,
+}
+
+impl Numbers {
+    async fn load(conn: &impl ConnectionTrait) -> Result<Numbers, ReportError> {
+        let contracts = contract::Entity::find().select_only().column(contract::Column::Id);
+        let contracts = contracts.column(contract::Column::Number).into_tuple().all(conn).await?;
+        let plots = plot::Entity::find().select_only().column(plot::Column::Id).column(plot::Column::Number);
+        let plots = plots.into_tuple().all(conn).await?;
+        Ok(Numbers { contracts: contracts.into_iter().collect(), plots: plots.into_iter().collect() })
+    }
+
+    /// The number an id column points at, for the column shown after it.
+    fn of(&self, shown: Shown, id: &Value) -> Option<Cell<'static>> {
+        let map = match shown {
+            Shown::Contract => &self.contracts,
+            Shown::Plot => &self.plots,
+            Shown::AsStored | Shown::Rubles | Shown::Units => return None,
+        };
+        let number = match id {
+            Value::BigInt(Some(id)) => map.get(id),
+            _ => None,
+        };
+        Some(number.map_or(Cell::Empty, |n| n.clone().into()))
+    }
 }
 
 impl Outbox {
@@ -79,10 +115,11 @@ impl Outbox {
     }
 
     async fn send_table<E: EntityTrait>(&self, conn: &impl ConnectionTrait) -> Result<(), ReportError> {
-        let name = E::default().table_name();
+        let table = E::default().table_name();
+        let name = sheet_name(table);
         let columns: Vec<(E::Column, Shown)> =
-            E::Column::iter().filter_map(|column| Some((column, shown(name, column.as_str())?))).collect();
-        let headers = columns.iter().map(|(column, shown)| shown.header(column.as_str())).collect();
+            E::Column::iter().filter_map(|column| Some((column, shown(table, column.as_str())?))).collect();
+        let headers = columns.iter().flat_map(|(column, shown)| shown.headers(table, column.as_str())).collect();
         let id = E::Column::from_str("id").map_err(|_| Internal(anyhow!("{name} has no id column to page by")))?;
 
         let mut page = next_page::<E>(conn, id, None).await?;
@@ -101,7 +138,16 @@ impl Outbox {
         columns: &[(<M::Entity as EntityTrait>::Column, Shown)],
     ) -> Vec<Vec<Cell<'static>>> {
         page.iter()
-            .map(|row| columns.iter().map(|(column, shown)| shown.cell(row.get(*column), self.tz)).collect())
+            .map(|row| {
+                let mut cells = Vec::with_capacity(columns.len() + 2);
+                for (column, shown) in columns {
+                    let value = row.get(*column);
+                    let number = self.numbers.of(*shown, &value);
+                    cells.push(shown.cell(value, self.tz));
+                    cells.extend(number);
+                }
+                cells
+            })
             .collect()
     }
 
@@ -126,6 +172,9 @@ enum Shown {
     AsStored,
     Rubles,
     Units,
+    /// An id followed by the number of the contract or plot it points at.
+    Contract,
+    Plot,
 }
 
 /// How `table.column` is exported, or `None` for a secret left out.
@@ -133,6 +182,8 @@ fn shown(table: &str, column: &str) -> Option<Shown> {
     match (table, column) {
         ("staff", "password_hash" | "api_token_hash") | ("link_codes", "code_hash") => None,
         (_, money) if money.ends_with("_kopecks") => Some(Shown::Rubles),
+        (_, "contract_id") => Some(Shown::Contract),
+        (_, "plot_id") => Some(Shown::Plot),
         ("meters", "initial_t1" | "initial_t2")
         | ("readings", "value_t1" | "value_t2")
         | ("charges", "previous_value" | "current_value" | "consumption") => Some(Shown::Units),
@@ -141,12 +192,14 @@ fn shown(table: &str, column: &str) -> Option<Shown> {
 }
 
 impl Shown {
-    /// The column's name, saying "rubles" where the database says kopecks.
-    fn header(self, column: &str) -> String {
-        match self {
-            Shown::Rubles => format!("{}_rub", column.trim_end_matches("_kopecks")),
-            Shown::AsStored | Shown::Units => column.to_owned(),
-        }
+    /// The column's Russian name, and the number's after an id that points at a contract or plot.
+    fn headers(self, table: &str, column: &str) -> impl Iterator<Item = String> {
+        let number = match self {
+            Shown::Contract => Some("№ договора"),
+            Shown::Plot => Some("№ участка"),
+            Shown::AsStored | Shown::Rubles | Shown::Units => None,
+        };
+        std::iter::once(column_name(table, column).to_owned()).chain(number.map(str::to_owned))
     }
 
     /// Money in rubles, meter values in units, times in the cooperative's time zone.
@@ -179,6 +232,7 @@ fn write_export(mut inbox: mpsc::Receiver<Part>, title: &str) -> Result<Vec<u8>,
     let styles = Styles::new();
     let mut workbook = Workbook::new();
     workbook.set_properties(&DocProperties::new().set_title(title).set_company("Черноморск"));
+    styles.register(&mut workbook);
     let mut current: Option<TableSheets> = None;
     while let Some(part) = inbox.blocking_recv() {
         let rows = match part {
@@ -212,7 +266,7 @@ struct Layout<'s> {
 impl<'s> Layout<'s> {
     fn sheet(&self, workbook: &mut Workbook, name: &str) -> Result<TableSheet<'s>, XlsxError> {
         let sheet = workbook.new_worksheet_with_constant_memory()?;
-        TableSheet::start(sheet, name, self.title, &self.headers, &self.widths, self.styles)
+        TableSheet::start(sheet, name, self.title, &self.headers, &self.widths, self.styles, None)
     }
 }
 
@@ -236,7 +290,7 @@ impl<'s> TableSheets<'s> {
             if self.sheet.is_full() {
                 self.count += 1;
                 let next = self.layout.sheet(workbook, &format!("{} ({})", self.name, self.count))?;
-                workbook.push_worksheet(std::mem::replace(&mut self.sheet, next).finish(None)?);
+                workbook.push_worksheet(std::mem::replace(&mut self.sheet, next).finish()?);
             }
             self.sheet.row(row)?;
         }
@@ -244,7 +298,133 @@ impl<'s> TableSheets<'s> {
     }
 
     fn finish(self) -> Result<Worksheet, XlsxError> {
-        self.sheet.finish(None)
+        self.sheet.finish()
+    }
+}
+
+/// The sheet of a table, as the cooperative calls it (a table added later shows its own name
+/// until it is given one here).
+fn sheet_name(table: &'static str) -> &'static str {
+    match table {
+        "plots" => "Участки",
+        "consumers" => "Потребители",
+        "holdings" => "Владельцы участков",
+        "contracts" => "Договоры",
+        "meters" => "Счётчики",
+        "photos" => "Фото",
+        "meter_photos" => "Фото счётчиков",
+        "readings" => "Показания",
+        "seal_events" => "Пломбы",
+        "tariffs" => "Тарифы",
+        "charges" => "Начисления",
+        "payments" => "Оплаты",
+        "staff" => "Сотрудники",
+        "telegram_links" => "Привязки Telegram",
+        "link_codes" => "Коды привязки",
+        "bank_details" => "Реквизиты",
+        "audit_log" => "Журнал действий",
+        "deliveries" => "Рассылки",
+        other => other,
+    }
+}
+
+/// A column's Russian name; money columns say rubles, since the export shows rubles.
+fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
+    match (table, column) {
+        ("plots", "number") => "№ участка",
+        ("contracts", "number") => "№ договора",
+        ("holdings", "since") => "Владеет с",
+        ("holdings", "until") => "Владел по",
+        ("bank_details", "payee") => "Получатель",
+        ("bank_details", "inn") => "ИНН",
+        ("bank_details", "kpp") => "КПП",
+        ("bank_details", "account") => "Расчётный счёт",
+        ("bank_details", "bank_name") => "Банк",
+        ("bank_details", "bic") => "БИК",
+        ("bank_details", "correspondent_account") => "Корр. счёт",
+        ("bank_details", "updated_by") => "Изменил",
+        ("bank_details", "updated_at") => "Изменено",
+        (_, "id") => "Код записи",
+        (_, "created_at") => "Создано",
+        (_, "address") => "Адрес",
+        (_, "notes") => "Примечания",
+        (_, "full_name") => "ФИО",
+        (_, "phone") => "Телефон",
+        (_, "reminders_enabled") => "Напоминания",
+        (_, "consumer_id") => "Код потребителя",
+        (_, "plot_id") => "Код участка",
+        (_, "contract_id") => "Код договора",
+        (_, "meter_id") => "Код счётчика",
+        (_, "photo_id") => "Код фото",
+        (_, "reading_id") => "Код показания",
+        (_, "staff_id") => "Код сотрудника",
+        (_, "service") => "Услуга",
+        (_, "tariff_plan") => "Тарифный план",
+        (_, "signed_on") => "Дата договора",
+        (_, "closed_on") => "Дата закрытия",
+        (_, "serial") => "Заводской номер",
+        (_, "zones") => "Зоны",
+        (_, "installed_on") => "Дата установки",
+        (_, "initial_t1") => "Начальное показание (общее или день)",
+        (_, "initial_t2") => "Начальное показание (ночь)",
+        (_, "seal_number") => "№ пломбы",
+        (_, "seal_checked_on") => "Пломба проверена",
+        (_, "verification_due") => "Срок поверки",
+        (_, "removed_on") => "Дата снятия",
+        (_, "sha256") => "Контрольная сумма (SHA-256)",
+        (_, "path") => "Файл",
+        (_, "thumb_path") => "Файл миниатюры",
+        (_, "width") => "Ширина, точек",
+        (_, "height") => "Высота, точек",
+        (_, "bytes") => "Размер, байт",
+        (_, "taken_at") => "Снято",
+        (_, "period") => "Месяц",
+        (_, "value_t1") => "Показание (общее или день)",
+        (_, "value_t2") => "Показание (ночь)",
+        (_, "source") => "Источник",
+        (_, "seal_intact") => "Пломба цела",
+        (_, "comment") => "Комментарий",
+        (_, "status") => "Статус",
+        (_, "supersedes_id") => "Заменяет показание",
+        (_, "idempotency_key") => "Ключ повтора",
+        (_, "reported_by_staff") => "Сообщил сотрудник",
+        (_, "reported_at") => "Сообщено",
+        (_, "resolved_at") => "Решено",
+        (_, "resolved_by") => "Решил",
+        (_, "resolution") => "Решение",
+        (_, "zone") => "Зона",
+        (_, "price_kopecks") => "Цена, ₽",
+        (_, "valid_from") => "Действует с",
+        (_, "kind") => "Вид",
+        (_, "previous_value") => "Предыдущее показание",
+        (_, "current_value") => "Текущее показание",
+        (_, "consumption") => "Расход",
+        (_, "amount_kopecks") => "Сумма, ₽",
+        (_, "paid_on") => "Дата оплаты",
+        (_, "reference") => "№ платёжного документа",
+        (_, "login") => "Логин",
+        (_, "role") => "Роль",
+        (_, "active") => "Активен",
+        (_, "failed_attempts") => "Неудачных входов подряд",
+        (_, "locked_until") => "Заблокирован до",
+        (_, "telegram_user_id") => "Код в Telegram",
+        (_, "session_epoch") => "Поколение сессий",
+        (_, "linked_at") => "Привязан",
+        (_, "expires_at") => "Действует до",
+        (_, "used_at") => "Использован",
+        (_, "used_by_telegram_id") => "Использовал (код в Telegram)",
+        (_, "created_by") => "Выдал",
+        (_, "at") => "Время",
+        (_, "action") => "Действие",
+        (_, "entity") => "Объект",
+        (_, "entity_id") => "Код объекта",
+        (_, "details") => "Подробности",
+        (_, "target") => "Получатель",
+        (_, "sent_at") => "Отправлено",
+        (_, "attempts") => "Попыток",
+        (_, "last_error") => "Последняя ошибка",
+        (_, "next_attempt_at") => "Следующая попытка",
+        _ => column,
     }
 }
 

@@ -5,7 +5,10 @@ use std::borrow::Cow;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use domain::{Kopecks, MeterValue};
-use rust_xlsxwriter::{ColNum, Color, Format, FormatAlign, FormatBorder, RowNum, Worksheet, XlsxError};
+use rust_xlsxwriter::utility::cell_range;
+use rust_xlsxwriter::{
+    ColNum, Color, Format, FormatAlign, FormatBorder, Formula, RowNum, Workbook, Worksheet, XlsxError,
+};
 
 /// A value and what it means, so the writer picks its number format and column width.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +119,10 @@ pub(crate) struct Look {
 }
 
 impl Look {
+    fn formats(&self) -> [&Format; 6] {
+        [&self.text, &self.int, &self.money, &self.units, &self.date, &self.datetime]
+    }
+
     fn new(base: Format) -> Look {
         Look {
             int: base.clone().set_num_format("0"),
@@ -149,6 +156,24 @@ impl Styles {
             total: Look::new(Format::new().set_bold().set_border_top(FormatBorder::Thin)),
         }
     }
+
+    /// Gives every format its index in `workbook` before any sheet is filled, in a fixed order.
+    ///
+    /// Constant-memory sheets look formats up in the workbook's shared table, and rust_xlsxwriter
+    /// 0.102 adds a missing one as check-then-insert under two separate locks
+    /// (`format_xf_index_global`): two sheets meeting a new format at once on two threads both
+    /// insert it, the second overwrites the first's index, and the next format reuses it. The
+    /// saved styles then shift by one, so cells of one column show another column's format
+    /// (dates as serial numbers, readings as dates). With every format registered here, sheets
+    /// only read the table; and the order, hence styles.xml, is the same on every write.
+    pub fn register(&self, workbook: &mut Workbook) {
+        // Hyperlinks use the default format with the hyperlink style.
+        let link = Format::new().set_hyperlink();
+        let looks = self.body.formats().into_iter().chain(self.total.formats());
+        for format in [&self.header, &self.title, &link].into_iter().chain(looks) {
+            workbook.register_format(format);
+        }
+    }
 }
 
 /// Excel's own compression level: a third faster than the default for a file a tenth larger.
@@ -176,6 +201,20 @@ pub(crate) fn fit_widths(headers: &[impl AsRef<str>], rows: &[Vec<Cell>]) -> Vec
 /// Excel's last row (0-based); a longer table continues on another sheet.
 pub(crate) const LAST_ROW: RowNum = 1_048_575;
 
+/// Where a table sheet's rows go: its title (what, for when, made when), the totals (above the
+/// table, so the filter never hides them and sorting never moves them), the header, the rows.
+pub(crate) const TITLE_ROW: RowNum = 0;
+const TOTALS_ROW: RowNum = 1;
+pub(crate) const HEADER_ROW: RowNum = 2;
+
+/// The totals row of a table of `rows` rows: text as it is, numbers as `SUBTOTAL(9, column)`
+/// over the table (so they follow the filter) with `cells`' values cached for programs that do
+/// not recalculate.
+pub(crate) struct Totals<'a> {
+    pub cells: &'a [Cell<'a>],
+    pub rows: usize,
+}
+
 /// A sheet holding one table under a header row that stays in view, prints on every page and
 /// filters every column. Pages are landscape, one page wide, titled, numbered.
 pub(crate) struct TableSheet<'s> {
@@ -193,21 +232,29 @@ impl<'s> TableSheet<'s> {
         headers: &[impl AsRef<str>],
         widths: &[f64],
         styles: &'s Styles,
+        totals: Option<Totals>,
     ) -> Result<TableSheet<'s>, XlsxError> {
         sheet.set_name(name)?;
         for (col, width) in (0..).zip(widths) {
             sheet.set_column_width(col, *width)?;
         }
-        write_header(&mut sheet, 0, headers, styles)?;
-        sheet.set_freeze_panes(1, 0)?;
-        sheet.set_repeat_rows(0, 0)?;
+        // Constant-memory sheets take rows in order: title, totals, header.
+        sheet.write_string_with_format(TITLE_ROW, 0, title, &styles.title)?;
+        if let Some(totals) = totals {
+            write_totals(&mut sheet, &totals, &styles.total)?;
+        }
+        // Printing (LibreOffice) keeps a row's stored height: one line would cut wrapped headers.
+        sheet.set_row_height(HEADER_ROW, header_height(headers, widths))?;
+        write_header(&mut sheet, HEADER_ROW, headers, styles)?;
+        sheet.set_freeze_panes(HEADER_ROW + 1, 0)?;
+        sheet.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
         sheet
             .set_landscape()
             .set_print_fit_to_pages(1, 0)
             .set_header(format!("&L{}&R&A", title.replace('&', "&&")))
             .set_footer("&CСтраница &P из &N");
         let columns = ColNum::try_from(headers.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
-        Ok(TableSheet { sheet, styles, columns, next_row: 1 })
+        Ok(TableSheet { sheet, styles, columns, next_row: HEADER_ROW + 1 })
     }
 
     pub fn is_full(&self) -> bool {
@@ -215,26 +262,58 @@ impl<'s> TableSheet<'s> {
     }
 
     pub fn row(&mut self, cells: &[Cell]) -> Result<(), XlsxError> {
-        let styles = self.styles;
-        self.write(cells, &styles.body)
-    }
-
-    /// Puts the filter over the rows written so far, then a bold totals row under them (outside
-    /// the filter, so sorting keeps it last), and hands the sheet back for the workbook.
-    pub fn finish(mut self, total: Option<&[Cell]>) -> Result<Worksheet, XlsxError> {
-        self.sheet.autofilter(0, 0, self.next_row - 1, self.columns.saturating_sub(1))?;
-        if let Some(total) = total {
-            let styles = self.styles;
-            self.write(total, &styles.total)?;
-        }
-        Ok(self.sheet)
-    }
-
-    fn write(&mut self, cells: &[Cell], look: &Look) -> Result<(), XlsxError> {
-        write_row(&mut self.sheet, self.next_row, cells, look)?;
+        write_row(&mut self.sheet, self.next_row, cells, &self.styles.body)?;
         self.next_row += 1;
         Ok(())
     }
+
+    /// Puts the filter over the header and the rows, and hands the sheet back for the workbook.
+    pub fn finish(mut self) -> Result<Worksheet, XlsxError> {
+        self.sheet.autofilter(HEADER_ROW, 0, self.next_row - 1, self.columns.saturating_sub(1))?;
+        Ok(self.sheet)
+    }
+}
+
+fn write_totals(sheet: &mut Worksheet, totals: &Totals, look: &Look) -> Result<(), XlsxError> {
+    let first = HEADER_ROW + 1;
+    let last = first + RowNum::try_from(totals.rows).map_err(|_| XlsxError::RowColumnLimitError)?.max(1) - 1;
+    for (col, cell) in (0..).zip(totals.cells) {
+        let (cached, format) = match cell {
+            Cell::Money(amount) => (amount.as_rubles_for_display(), &look.money),
+            Cell::Units(value) => (value.as_units_for_display(), &look.units),
+            Cell::Int(n) => (*n as f64, &look.int),
+            other => {
+                other.write(sheet, TOTALS_ROW, col, look)?;
+                continue;
+            }
+        };
+        let formula = Formula::new(format!("SUBTOTAL(9,{})", cell_range(first, col, last, col)));
+        sheet.write_formula_with_format(TOTALS_ROW, col, formula.set_result(cached.to_string()), format)?;
+    }
+    Ok(())
+}
+
+/// Points per line of the default 11-point font.
+const LINE_HEIGHT: f64 = 15.0;
+
+/// The height of a header row whose texts wrap at word boundaries within their columns (less
+/// the filter button's room), as tall as its longest header.
+fn header_height(headers: &[impl AsRef<str>], widths: &[f64]) -> f64 {
+    let lines = headers.iter().zip(widths).map(|(header, width)| {
+        let room = (*width as usize).saturating_sub(PADDING).max(1);
+        let mut lines: u32 = 1;
+        let mut used = 0;
+        for word in header.as_ref().split_whitespace().map(|w| w.chars().count()) {
+            if used > 0 && used + 1 + word > room {
+                lines += 1;
+                used = word;
+            } else {
+                used += if used > 0 { 1 + word } else { word };
+            }
+        }
+        lines
+    });
+    f64::from(lines.max().unwrap_or(1)) * LINE_HEIGHT
 }
 
 /// A bold header row.
@@ -267,6 +346,14 @@ mod tests {
         let long = "ж".repeat(MAX_TEXT_CHARS + 10);
         assert_eq!(excel_text(&long).chars().count(), MAX_TEXT_CHARS);
         assert_eq!(excel_text("коротко"), "коротко");
+    }
+
+    #[test]
+    fn header_rows_are_as_tall_as_their_longest_wrapped_header() {
+        // 12 characters of room: «Долг на» / «начало» / «месяца, ₽»; the other fits one line.
+        let height = header_height(&["Долг на начало месяца, ₽", "Участок"], &[15.0, 15.0]);
+        assert_eq!(height, 3.0 * LINE_HEIGHT);
+        assert_eq!(header_height(&["Участок"], &[10.0]), LINE_HEIGHT);
     }
 
     #[test]

@@ -2,38 +2,38 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use calamine::{Data, Reader};
 use common::{Cooperative, Reading, Table, date, open, read, rubles, units, utc};
 use domain::Role;
-use entities::{delivery, link_code, meter, meter_photo, payment, reading, staff};
+use entities::{contract, delivery, link_code, meter, meter_photo, payment, reading, staff};
 use reports::full_export;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, NotSet, QueryFilter, Set};
 use service::access::staff as accounts;
 use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 
-/// The tables the export must hold, in the schema's order.
-const TABLES: [&str; 18] = [
-    "plots",
-    "consumers",
-    "holdings",
-    "contracts",
-    "meters",
-    "photos",
-    "meter_photos",
-    "readings",
-    "seal_events",
-    "tariffs",
-    "charges",
-    "payments",
-    "staff",
-    "telegram_links",
-    "link_codes",
-    "bank_details",
-    "audit_log",
-    "deliveries",
+/// The tables the export must hold, in the schema's order, and their sheets.
+const TABLES: [(&str, &str); 18] = [
+    ("plots", "Участки"),
+    ("consumers", "Потребители"),
+    ("holdings", "Владельцы участков"),
+    ("contracts", "Договоры"),
+    ("meters", "Счётчики"),
+    ("photos", "Фото"),
+    ("meter_photos", "Фото счётчиков"),
+    ("readings", "Показания"),
+    ("seal_events", "Пломбы"),
+    ("tariffs", "Тарифы"),
+    ("charges", "Начисления"),
+    ("payments", "Оплаты"),
+    ("staff", "Сотрудники"),
+    ("telegram_links", "Привязки Telegram"),
+    ("link_codes", "Коды привязки"),
+    ("bank_details", "Реквизиты"),
+    ("audit_log", "Журнал действий"),
+    ("deliveries", "Рассылки"),
 ];
 
 /// Tables left out on purpose: sessions and dialogue state are not the cooperative's data, and
@@ -95,12 +95,17 @@ async fn every_table_is_a_sheet_with_all_its_rows() {
     let e = exported().await;
     let conn = e.coop.t.ctx.db.conn();
     let mut book = open(full_export(&e.coop.t.ctx).await.unwrap());
-    assert_eq!(book.sheet_names(), TABLES);
-    for table in TABLES {
+    assert_eq!(book.sheet_names(), TABLES.map(|(_, sheet)| sheet));
+    for (table, sheet) in TABLES {
         let rows = service::db::query(conn, &format!("SELECT COUNT(*) AS n FROM {table}"), []).await.unwrap();
         let count: i64 = rows[0].try_get("", "n").unwrap();
         assert!(count > 0, "the fixture fills {table}");
-        assert_eq!(Table::read(&mut book, table).rows.len() as i64, count, "rows of {table}");
+        let read = Table::read(&mut book, sheet);
+        assert_eq!(read.rows.len() as i64, count, "rows of {table}");
+        // Every column is named in Russian.
+        for header in &read.headers {
+            assert!(header.chars().any(|c| matches!(c, 'а'..='я' | 'А'..='Я')), "«{header}» on {sheet}");
+        }
     }
 }
 
@@ -120,8 +125,9 @@ async fn no_table_is_forgotten() {
     for table in LEFT_OUT {
         assert!(schema.remove(table), "{table} is not in the schema any more");
     }
+    assert_eq!(TABLES.map(|(table, _)| table.to_owned()).into_iter().collect::<BTreeSet<_>>(), schema);
     let book = open(full_export(&e.coop.t.ctx).await.unwrap());
-    assert_eq!(book.sheet_names().into_iter().collect::<BTreeSet<_>>(), schema);
+    assert_eq!(book.sheet_names(), TABLES.map(|(_, sheet)| sheet));
 }
 
 #[tokio::test]
@@ -130,23 +136,32 @@ async fn money_meter_values_and_dates_keep_their_meaning() {
     let conn = e.coop.t.ctx.db.conn();
     let mut book = open(full_export(&e.coop.t.ctx).await.unwrap());
 
-    let payments = Table::read(&mut book, "payments");
+    let payments = Table::read(&mut book, "Оплаты");
     let stored = payment::Entity::find().all(conn).await.unwrap();
+    let numbers: HashMap<i64, String> =
+        contract::Entity::find().all(conn).await.unwrap().into_iter().map(|c| (c.id, c.number)).collect();
     assert_eq!(payments.rows.len(), stored.len());
     for (row, payment) in payments.rows.iter().zip(&stored) {
-        assert_eq!(payments.cell(row, "id"), &Data::Float(payment.id as f64));
-        assert_eq!(payments.cell(row, "amount_rub"), &rubles(payment.amount_kopecks));
-        assert_eq!(date(payments.cell(row, "paid_on")), payment.paid_on);
-        assert_eq!(payments.text(row, "period"), payment.period.to_string());
+        assert_eq!(payments.cell(row, "Код записи"), &Data::Float(payment.id as f64));
+        assert_eq!(payments.cell(row, "Код договора"), &Data::Float(payment.contract_id as f64));
+        assert_eq!(payments.text(row, "№ договора"), numbers[&payment.contract_id], "next to the id");
+        assert_eq!(payments.column("№ договора"), payments.column("Код договора") + 1);
+        assert_eq!(payments.cell(row, "Сумма, ₽"), &rubles(payment.amount_kopecks));
+        assert_eq!(date(payments.cell(row, "Дата оплаты")), payment.paid_on);
+        assert_eq!(payments.text(row, "Месяц"), payment.period.to_string());
     }
+    let contracts = Table::read(&mut book, "Договоры");
+    let first = &contracts.rows[0];
+    assert_eq!((contracts.text(first, "№ договора"), contracts.text(first, "№ участка")), ("В-1".into(), "1".into()));
+    assert_eq!(contracts.column("№ участка"), contracts.column("Код участка") + 1);
 
-    let readings = Table::read(&mut book, "readings");
+    let readings = Table::read(&mut book, "Показания");
     let stored = reading::Entity::find().all(conn).await.unwrap();
     for (row, reading) in readings.rows.iter().zip(&stored) {
-        assert_eq!(readings.cell(row, "value_t1"), &units(reading.value_t1));
-        assert_eq!(readings.cell(row, "value_t2"), &reading.value_t2.map_or(Data::Empty, units));
+        assert_eq!(readings.cell(row, "Показание (общее или день)"), &units(reading.value_t1));
+        assert_eq!(readings.cell(row, "Показание (ночь)"), &reading.value_t2.map_or(Data::Empty, units));
         let local = reading.taken_at.with_timezone(&e.coop.t.ctx.settings.tz).naive_local();
-        match readings.cell(row, "taken_at") {
+        match readings.cell(row, "Снято") {
             Data::DateTime(at) => assert_eq!(at.as_datetime(), Some(local)),
             other => panic!("taken_at should be a date and time, found {other:?}"),
         }
@@ -163,13 +178,17 @@ async fn secrets_stay_out() {
     assert_eq!(live, 1, "the fixture leaves one live code");
     let mut book = open(full_export(&e.coop.t.ctx).await.unwrap());
 
-    let staff = Table::read(&mut book, "staff");
+    let staff = Table::read(&mut book, "Сотрудники");
     assert_eq!(staff.rows.len(), 2);
-    assert!(staff.headers.contains(&"login".to_owned()));
+    assert!(staff.headers.contains(&"Логин".to_owned()));
     for secret in ["password_hash", "api_token_hash"] {
-        assert!(!staff.headers.contains(&secret.to_owned()), "{secret} in {:?}", staff.headers);
+        assert!(
+            !staff.headers.iter().any(|h| h.contains(secret) || h.contains("арол")),
+            "{secret} in {:?}",
+            staff.headers
+        );
     }
-    assert!(!Table::read(&mut book, "link_codes").headers.contains(&"code_hash".to_owned()));
+    assert_eq!(Table::read(&mut book, "Коды привязки").headers.len(), 8, "all but code_hash");
 
     for sheet in book.sheet_names() {
         let range = book.worksheet_range(&sheet).unwrap();

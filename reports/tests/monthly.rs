@@ -159,7 +159,7 @@ async fn accounts_sheet_follows_the_ledger() {
         add(paid.entry(payment.contract_id).or_default(), payment.amount_kopecks);
     }
 
-    let (total, lines) = sheet.rows.split_last().expect("rows and a totals row");
+    let (total, lines) = (&sheet.totals, &sheet.rows);
     let numbers: Vec<String> = lines.iter().map(|r| sheet.text(r, "Договор")).collect();
     assert_eq!(numbers, ["В-1", "Э-2", "В-3", "Э-3"]);
     let mut sums: BTreeMap<&str, Kopecks> = BTreeMap::new();
@@ -176,7 +176,7 @@ async fn accounts_sheet_follows_the_ledger() {
             add(sums.entry(header).or_default(), amount);
         }
     }
-    assert_eq!(sheet.text(total, "Участок"), "Итого");
+    assert_eq!(sheet.text(total, "Участок"), "Итого по отобранным строкам");
     for (header, sum) in sums {
         assert_eq!(sheet.cell(total, header), &rubles(sum), "total {header}");
     }
@@ -244,7 +244,8 @@ async fn summary_sheet_adds_up() {
     let meters = Table::read(&mut book, "Показания");
     let accounts = Table::read(&mut book, "Начисления и оплаты");
     let summary = book.worksheet_range("Сводка").unwrap();
-    assert_eq!(summary.get((0, 0)), Some(&Data::String("Отчёт за март 2026".into())));
+    let title = "Отчёт за март 2026 · составлен 15.03.2026 15:00";
+    assert_eq!(summary.get((0, 0)), Some(&Data::String(title.into())));
 
     // Consumption and charges per service and zone, summed from the meter sheet.
     let mut by_zone: BTreeMap<(String, String), (MeterValue, Kopecks)> = BTreeMap::new();
@@ -268,7 +269,7 @@ async fn summary_sheet_adds_up() {
     assert_eq!(labelled(&summary, "Итого за потребление")[4], rubles(stored));
     assert_eq!(stored, kopecks!(1_680_00));
 
-    let (total, lines) = accounts.rows.split_last().unwrap();
+    let (total, lines) = (&accounts.totals, &accounts.rows);
     let closing: Vec<Kopecks> = lines.iter().map(|r| kopecks(accounts.cell(r, CLOSING))).collect();
     let value = |label: &str| labelled(&summary, label)[1].clone();
     assert_eq!(value("Участков снято"), Data::Float(2.0), "plots 1 and 2");
@@ -305,13 +306,29 @@ async fn sheets_lay_out_the_data() {
     assert_eq!(photo, Some(format!("https://panel.example.org/coop/photos/{}", coop.photo_id)));
 
     let accounts = Table::read(&mut book, "Начисления и оплаты");
-    assert_eq!(accounts.rows.len(), data.accounts.len() + 1, "a line per contract and the totals");
+    assert_eq!(accounts.rows.len(), data.accounts.len(), "a line per contract");
     for (row, line) in accounts.rows.iter().zip(&data.accounts) {
         assert_eq!(accounts.text(row, "Договор"), line.contract.number);
         assert_eq!(accounts.cell(row, OPENING), &rubles(line.movement.opening));
         assert_eq!(accounts.cell(row, CLOSING), &rubles(line.movement.closing));
     }
     let unread = Table::read(&mut book, "Не сняты");
+    // The month and the creation time head every sheet; TestContext's clock is 12:00 UTC.
+    for sheet in [&meters, &accounts, &unread] {
+        assert_eq!(sheet.title, "Отчёт за март 2026 · составлен 15.03.2026 15:00");
+    }
+    // Totals above the table follow the filter, with their values cached for reading.
+    let formulas = book.worksheet_formula("Начисления и оплаты").unwrap();
+    let last_row = 3 + data.accounts.len();
+    for (col, letter) in [(4, 'E'), (5, 'F'), (6, 'G'), (7, 'H')] {
+        let expected = format!("SUBTOTAL(9,{letter}4:{letter}{last_row})");
+        assert_eq!(formulas.get_value((1, col)).map(String::as_str), Some(expected.as_str()));
+    }
+    assert_eq!(accounts.cell(&accounts.totals, CLOSING), &rubles(data.summary.totals.closing));
+    let formulas = book.worksheet_formula("Показания").unwrap();
+    let expected = format!("SUBTOTAL(9,N4:N{})", 3 + data.meters.len());
+    assert_eq!(formulas.get_value((1, 13)), Some(&expected));
+    assert_eq!(meters.cell(&meters.totals, "Начислено, ₽"), &rubles(data.summary.charged_for_consumption));
     let listed: Vec<String> = unread.rows.iter().map(|r| unread.text(r, "Договор")).collect();
     let expected: Vec<&str> = data.unread.iter().map(|line| line.contract.number.as_str()).collect();
     assert_eq!(listed, expected);

@@ -167,10 +167,12 @@ fn sheet(bytes: &[u8], name: &str) -> Range<Data> {
     workbook.worksheet_range(name).unwrap()
 }
 
-/// The cell under `column` in the row whose «Договор» is `contract`, on a sheet with a header row.
+/// The cell under `column` in the row whose «Договор» is `contract`, on a sheet with a header row
+/// (under the report's title and totals).
 fn cell_of(range: &Range<Data>, contract: &str, column: &str) -> Data {
     let mut rows = range.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(ToString::to_string).collect();
+    let header = rows.find(|r| r.iter().any(|c| c == "Договор")).expect("a header row");
+    let header: Vec<String> = header.iter().map(ToString::to_string).collect();
     let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column «{name}»"));
     let row = rows.find(|r| r[at("Договор")] == contract).unwrap_or_else(|| panic!("no {contract}"));
     row[at(column)].clone()

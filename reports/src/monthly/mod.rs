@@ -35,12 +35,15 @@ pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Re
     let txn = snapshot(&ctx.db).await?;
     let loaded = Loaded::load(&txn, period).await?;
     txn.commit().await?;
-    Month::new(&loaded, period, ctx.settings.tz)?.report(public_url)
+    let created = ctx.now().with_timezone(&ctx.settings.tz);
+    Month::new(&loaded, period, ctx.settings.tz)?.report(public_url, created)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthlyData {
     pub period: Period,
+    /// When the report was made, in the cooperative's time zone: shown on every sheet.
+    pub created: DateTime<Tz>,
     /// «Показания»: a line per register of every meter read or due in the month, in walking order.
     pub meters: Vec<MeterLine>,
     /// «Начисления и оплаты»: contracts active in the month or with money on them.
@@ -236,12 +239,12 @@ impl<'a> Month<'a> {
         })
     }
 
-    fn report(&self, public_url: &str) -> Result<MonthlyData, ReportError> {
+    fn report(&self, public_url: &str, created: DateTime<Tz>) -> Result<MonthlyData, ReportError> {
         let meters = self.meter_lines(public_url);
         let accounts = self.account_lines()?;
         let unread = self.unread_lines();
         let summary = self.summary(&meters, &accounts, &unread)?;
-        Ok(MonthlyData { period: self.period, meters, accounts, unread, summary })
+        Ok(MonthlyData { period: self.period, created, meters, accounts, unread, summary })
     }
 
     /// A meter is due a reading when it was in service on a contract active in the month.

@@ -1,17 +1,21 @@
 //! The monthly report laid out as a workbook. Nothing here computes: every figure comes from
 //! [`MonthlyData`].
 
+use chrono::Utc;
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
+
+use domain::Kopecks;
 
 use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, Summary, UnreadLine};
 use crate::ReportError;
-use crate::sheet::{Cell, Look, Styles, TableSheet, ZIP_LEVEL, fit_widths, write_header, write_row};
+use crate::sheet::{Cell, Look, Styles, TITLE_ROW, TableSheet, Totals, ZIP_LEVEL, fit_widths, write_header, write_row};
 
 const METERS_SHEET: &str = "Показания";
 const ACCOUNTS_SHEET: &str = "Начисления и оплаты";
 const UNREAD_SHEET: &str = "Не сняты";
 const SUMMARY_SHEET: &str = "Сводка";
 
+const CHARGED_HEADER: &str = "Начислено, ₽";
 const METER_HEADERS: [&str; 18] = [
     "Участок",
     "Потребитель",
@@ -26,7 +30,7 @@ const METER_HEADERS: [&str; 18] = [
     "Расход",
     "Ед.",
     "Тариф, ₽ за ед.",
-    "Начислено, ₽",
+    CHARGED_HEADER,
     "Источник",
     "Пломба цела",
     "На проверке",
@@ -58,10 +62,15 @@ const UNREAD_HEADERS: [&str; 9] = [
 
 /// The report as xlsx bytes: «Показания», «Начисления и оплаты», «Не сняты», «Сводка».
 pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
-    let book = Book { title: format!("Отчёт за {}", data.period.russian()), styles: Styles::new() };
+    let title = format!("Отчёт за {}", data.period.russian());
+    let created = data.created.format("%d.%m.%Y %H:%M");
+    let book = Book { title: format!("{title} · составлен {created}"), styles: Styles::new() };
     let mut workbook = Workbook::new();
-    workbook.set_properties(&DocProperties::new().set_title(&book.title).set_company("Черноморск"));
+    // The file's own creation time is the report's, so the same data gives the same bytes.
+    let properties = DocProperties::new().set_title(&title).set_company("Черноморск");
+    workbook.set_properties(&properties.set_creation_datetime(&data.created.with_timezone(&Utc)));
     workbook.set_zip_compression_level(ZIP_LEVEL);
+    book.styles.register(&mut workbook);
     let mut blank = || workbook.new_worksheet_with_constant_memory();
     let (meters, accounts, unread) = (blank()?, blank()?, blank()?);
 
@@ -69,7 +78,8 @@ pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
     let (meters, accounts, unread) = std::thread::scope(|scope| {
         let meters = scope.spawn(|| {
             let rows: Vec<Vec<Cell>> = data.meters.iter().map(meter_cells).collect();
-            book.table(meters, METERS_SHEET, &METER_HEADERS, &rows, None)
+            let total = meter_totals_cells(data.summary.charged_for_consumption);
+            book.table(meters, METERS_SHEET, &METER_HEADERS, &rows, Some(&total))
         });
         let rows: Vec<Vec<Cell>> = data.accounts.iter().map(account_cells).collect();
         let total = totals_cells(data.summary.totals);
@@ -101,11 +111,12 @@ impl Book {
         total: Option<&[Cell]>,
     ) -> Result<Worksheet, XlsxError> {
         let widths = fit_widths(headers, rows);
-        let mut sheet = TableSheet::start(sheet, name, &self.title, headers, &widths, &self.styles)?;
+        let totals = total.map(|cells| Totals { cells, rows: rows.len() });
+        let mut sheet = TableSheet::start(sheet, name, &self.title, headers, &widths, &self.styles, totals)?;
         for row in rows {
             sheet.row(row)?;
         }
-        sheet.finish(total)
+        sheet.finish()
     }
 }
 
@@ -158,9 +169,22 @@ fn movement_cells(movement: Movement) -> [Cell<'static>; 4] {
     [movement.opening.into(), movement.charged.into(), movement.paid.into(), movement.closing.into()]
 }
 
+/// The label of a totals row: what it adds up follows the filter.
+const TOTAL: &str = "Итого по отобранным строкам";
+
 fn totals_cells(totals: Movement) -> Vec<Cell<'static>> {
-    let mut cells = vec!["Итого".into(), Cell::Empty, Cell::Empty, Cell::Empty];
+    let mut cells = vec![TOTAL.into(), Cell::Empty, Cell::Empty, Cell::Empty];
     cells.extend(movement_cells(totals));
+    cells
+}
+
+/// Only the money adds up across the sheet: consumption is in cubic metres and kilowatt-hours.
+fn meter_totals_cells(charged: Kopecks) -> Vec<Cell<'static>> {
+    let mut cells = vec![Cell::Empty; METER_HEADERS.len()];
+    cells[0] = TOTAL.into();
+    if let Some(column) = METER_HEADERS.iter().position(|header| *header == CHARGED_HEADER) {
+        cells[column] = charged.into();
+    }
     cells
 }
 
@@ -191,7 +215,7 @@ fn summary_sheet(summary: &Summary, book: &Book) -> Result<Worksheet, XlsxError>
         sheet.set_column_width(col, width)?;
     }
     sheet.set_landscape().set_print_fit_to_pages(1, 0);
-    sheet.write_string_with_format(0, 0, &book.title, &styles.title)?;
+    sheet.write_string_with_format(TITLE_ROW, 0, &book.title, &styles.title)?;
 
     let mut rows = Rows { sheet: &mut sheet, styles, next: 2 };
     rows.header(&["Услуга", "Зона", "Ед.", "Расход", "Начислено, ₽"])?;

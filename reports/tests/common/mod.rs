@@ -23,8 +23,11 @@ pub fn open(bytes: Vec<u8>) -> Book {
     open_workbook_from_rs(Cursor::new(bytes)).expect("a valid xlsx file")
 }
 
-/// A sheet as a header row and the rows under it.
+/// A table sheet: its title, the totals row above the table (empty without totals), the header
+/// row and the rows under it.
 pub struct Table {
+    pub title: String,
+    pub totals: Vec<Data>,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Data>>,
 }
@@ -34,8 +37,10 @@ impl Table {
         let range = book.worksheet_range(sheet).unwrap_or_else(|e| panic!("sheet {sheet}: {e}"));
         assert_eq!(range.start(), Some((0, 0)), "{sheet} starts at A1");
         let mut rows = range.rows().map(<[Data]>::to_vec);
+        let title = rows.next().expect("a title row")[0].to_string();
+        let totals = rows.next().expect("a totals row");
         let headers = rows.next().expect("a header row").iter().map(ToString::to_string).collect();
-        Table { headers, rows: rows.collect() }
+        Table { title, totals, headers, rows: rows.collect() }
     }
 
     pub fn column(&self, header: &str) -> usize {
