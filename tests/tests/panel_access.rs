@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 
 use domain::{Role, Service, TariffPlan};
 use poem::http::{Method, StatusCode};
-use service::readings::Submission;
-use service::testing::{TestContext, new_consumer};
+use service::testing::{TestContext, new_consumer, office_reading};
 use tests::{Page, PanelClient};
 
 /// Ids of one record of each kind, to put into `:id` and `{id}`.
@@ -25,18 +24,7 @@ async fn fixture(t: &TestContext) -> Ids {
     t.standard_tariffs().await;
     let signed =
         t.sign("12", new_consumer("Иванова А. П.", None), "W-12", Service::Water, TariffPlan::Single, &[0]).await;
-    let submission = Submission {
-        meter_id: signed.meter_id,
-        values: vec![domain::meter_value!(5_000)],
-        source: domain::ReadingSource::Panel,
-        actor: service::audit::Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
-    };
+    let submission = office_reading(signed.meter_id, vec![domain::meter_value!(5_000)]);
     let reading = service::readings::submit(&t.ctx, submission).await.unwrap().reading;
     let staff = t.staff("zhertva", Role::Controller).await;
     Ids {

@@ -177,18 +177,16 @@ async fn save(
         Ok(values) => values,
         Err(e) => return Ok(Outcome::Refused(e.to_string())),
     };
-    let Some(seal_intact) = post.input.seal_intact else {
-        return Ok(Outcome::Refused("Отметьте, цела ли пломба.".into()));
-    };
-    if post.photo.is_none() && post.input.photo_id.is_none() {
-        return Ok(Outcome::Refused("Прикрепите фото счётчика, на котором видны показания.".into()));
+    let has_photo = post.photo.is_some() || post.input.photo_id.is_some();
+    if let Err(e) = readings::check_evidence(ReadingSource::ControllerWeb, post.input.seal_intact, has_photo) {
+        return Ok(Outcome::Refused(refusal(e)?));
     }
     let mut submission = Submission {
         meter_id: card.meter.id,
         values,
         source: ReadingSource::ControllerWeb,
         actor: user.actor(),
-        seal_intact: Some(seal_intact),
+        seal_intact: post.input.seal_intact,
         comment: Some(post.input.comment.clone()),
         photo_id: None,
         idempotency_key: Some(post.input.key.clone()),

@@ -238,16 +238,10 @@ fn panel_reading(
     staff_id: i64,
 ) -> Submission {
     Submission {
-        meter_id,
-        values,
-        source: ReadingSource::Panel,
-        actor: Actor::Staff(staff_id),
-        seal_intact: None,
         comment: Some(comment),
-        photo_id: None,
-        idempotency_key: None,
         confirmed: true,
         taken_at: Some(taken_at),
+        ..Submission::new(meter_id, values, ReadingSource::Panel, Actor::Staff(staff_id))
     }
 }
 
