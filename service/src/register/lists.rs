@@ -53,7 +53,7 @@ impl RegisterFilter {
     /// Whether `row` passes every filter and the search text.
     pub fn matches(&self, row: &ContractRow) -> bool {
         self.service.is_none_or(|s| row.contract.service == s)
-            && (!self.debtors || row.balance.debt().is_positive())
+            && (!self.debtors || row.balance.is_debtor())
             && (!self.unread || row.unread)
             && self.text_matches(
                 [
