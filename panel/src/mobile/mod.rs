@@ -7,7 +7,7 @@
 mod reading;
 mod walk;
 
-use domain::{MeterValue, Zone};
+use domain::values_text;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use poem::{Route, get};
 
@@ -54,18 +54,5 @@ fn page(user: &FieldStaff, title: &str, body: Markup) -> Markup {
                 }
             }
         }
-    }
-}
-
-/// «12345,6» for a single register, «день 12345, ночь 678» for two.
-fn values_text(zones: &[Zone], values: &[MeterValue]) -> String {
-    match values {
-        [value] if zones == [Zone::Single] => value.to_string(),
-        _ => zones
-            .iter()
-            .zip(values)
-            .map(|(zone, value)| format!("{} {value}", zone.label().to_lowercase()))
-            .collect::<Vec<_>>()
-            .join(", "),
     }
 }
