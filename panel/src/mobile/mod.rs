@@ -9,17 +9,21 @@ mod walk;
 
 use domain::values_text;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use poem::{Route, get};
+use poem::http::Method;
 
-use crate::auth::FieldStaff;
+use crate::auth::{Access, FieldStaff};
 use crate::layout::csrf_input;
+use crate::{PageRoute, route};
 
-pub fn routes() -> Route {
-    Route::new()
-        .at("/", get(walk::home))
-        .at("/unread", get(walk::unread_list))
-        .at("/plots/:id", get(walk::show_plot))
-        .at("/meters/:id/reading", get(reading::form).post(reading::submit))
+/// The form's rows of the route table ([`crate::pages`]).
+pub fn pages() -> Vec<PageRoute> {
+    vec![
+        route(Method::GET, "/m", Access::Field, walk::home),
+        route(Method::GET, "/m/unread", Access::Field, walk::unread_list),
+        route(Method::GET, "/m/plots/:id", Access::Field, walk::show_plot),
+        route(Method::GET, "/m/meters/:id/reading", Access::Field, reading::form),
+        route(Method::POST, "/m/meters/:id/reading", Access::Field, reading::submit),
+    ]
 }
 
 const STYLE: &str = include_str!("mobile.css");
