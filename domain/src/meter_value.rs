@@ -3,7 +3,7 @@
 //!
 //! Every value is built by one bounded constructor, [`MeterValue::new`], so it lies between zero
 //! and [`MeterValue::MAX`]; arithmetic is checked. Literal values in code are written with
-//! [`meter_value!`](crate::meter_value), checked when compiling.
+//! [`meter_value!`](crate::meter_value!), checked when compiling.
 
 use std::fmt;
 use std::num::NonZeroU32;

@@ -78,7 +78,7 @@ impl TestContext {
         standard_tariffs(&self.ctx).await
     }
 
-    /// See [`staff`].
+    /// See [`staff()`].
     pub async fn staff(&self, login: &str, role: Role) -> entities::staff::Model {
         staff(&self.ctx, login, role).await
     }

@@ -5,7 +5,7 @@
 //! values. So a replacement closes the old record with a final reading and installs a new record
 //! on the same contract: consumption up to the final reading is charged on the old meter, from
 //! the new meter's initial values on the new one, and a month with both pays for both. A rollover
-//! is the meter replaced by itself (see [`domain::rollover`]).
+//! is the meter replaced by itself (see [`domain::rollover()`]).
 
 pub mod photos;
 pub mod seals;

@@ -26,7 +26,7 @@ pub const COUNTED_SQL: &str = counted_sql!();
 /// reading of any of its meters in the period bound to `?`. So the final reading of a meter
 /// replaced in the period counts, as in the monthly report. This is the one definition of "not
 /// read this month": the walk, the reminders, the register lists, the API and the report use it.
-pub(crate) const UNREAD_CONTRACT: &str = concat!(
+pub const UNREAD_CONTRACT: &str = concat!(
     "k.closed_on IS NULL \
     AND EXISTS (SELECT 1 FROM meters m WHERE m.contract_id = k.id AND m.removed_on IS NULL) \
     AND NOT EXISTS (SELECT 1 FROM readings r JOIN meters rm ON rm.id = r.meter_id \

@@ -30,7 +30,7 @@ pub struct IntakeLimits {
     /// 12–24 Mp in their usual settings; only their «high resolution» modes go beyond.
     pub max_pixels: u64,
     /// Memory one decode may hold for pixels, estimated from the header before decoding (see
-    /// [`decode_cost`]): a small file can describe a 16-bit RGBA picture several times the size
+    /// `decode_cost`): a small file can describe a 16-bit RGBA picture several times the size
     /// of a phone photo in memory. The decoders that honour `image::Limits` get the same budget.
     pub max_decode_bytes: u64,
     /// Longest side of the stored photo; larger photos are scaled down, smaller ones kept as they are.
