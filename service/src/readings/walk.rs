@@ -25,7 +25,9 @@ pub const COUNTED_SQL: &str = counted_sql!();
 /// SQL condition: the contract `k` is to be read (open, with a meter in service) and has no
 /// reading of any of its meters in the period bound to `?`. So the final reading of a meter
 /// replaced in the period counts, as in the monthly report. This is the one definition of "not
-/// read this month": the walk, the reminders, the register lists, the API and the report use it.
+/// read this month" for the walk, the reminders, the register lists and the API; the monthly
+/// report counts readings with [`COUNTED_SQL`], and `tests/tests/unread_agreement.rs` keeps
+/// them all in agreement.
 pub const UNREAD_CONTRACT: &str = concat!(
     "k.closed_on IS NULL \
     AND EXISTS (SELECT 1 FROM meters m WHERE m.contract_id = k.id AND m.removed_on IS NULL) \
