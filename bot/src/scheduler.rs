@@ -59,9 +59,37 @@ pub struct Due<T> {
     pub next: DateTime<Utc>,
 }
 
-/// Runs `job` until `stopped` turns true. `tick` bounds each sleep, so a clock change (or a
-/// test's manual clock) is noticed within it.
-pub async fn run<J: Job>(job: J, ctx: Context, tick: Duration, mut stopped: watch::Receiver<bool>) {
+/// How many times a running job has looked at what is due (and sent it). A test that moved the
+/// clock awaits [`Looks::next`] instead of sleeping, so "nothing was sent" is asserted after a look
+/// that really happened.
+#[derive(Debug, Clone)]
+pub struct Looks(watch::Receiver<u64>);
+
+impl Looks {
+    /// A counter for [`run`] to advance, and its reader.
+    pub fn channel() -> (watch::Sender<u64>, Looks) {
+        let (looked, looks) = watch::channel(0);
+        (looked, Looks(looks))
+    }
+
+    /// Returns once a look that began after this call has finished: the look under way may have
+    /// read the clock before, the one after it cannot have. Returns at once if the job stopped.
+    pub async fn next(&self) {
+        let mut looks = self.0.clone();
+        let seen = *looks.borrow_and_update();
+        let _ = looks.wait_for(|n| *n >= seen + 2).await;
+    }
+}
+
+/// Runs `job` until `stopped` turns true, counting each look in `looked`. `tick` bounds each
+/// sleep, so a clock change (or a test's manual clock) is noticed within it.
+pub async fn run<J: Job>(
+    job: J,
+    ctx: Context,
+    tick: Duration,
+    mut stopped: watch::Receiver<bool>,
+    looked: watch::Sender<u64>,
+) {
     loop {
         let wait = match step(&job, &ctx).await {
             Ok(next) => (next - ctx.now()).to_std().unwrap_or_default(),
@@ -70,6 +98,7 @@ pub async fn run<J: Job>(job: J, ctx: Context, tick: Duration, mut stopped: watc
                 tick
             }
         };
+        looked.send_modify(|n| *n += 1);
         tokio::select! {
             _ = tokio::time::sleep(wait.clamp(Duration::from_millis(10), tick)) => {}
             _ = stopped.wait_for(|stop| *stop) => return,

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::Config;
-use crate::scheduler::{self, Broadcaster, MonthlyReport, ReminderWindow, Reminders, ReportSchedule};
+use crate::scheduler::{self, Broadcaster, Looks, MonthlyReport, ReminderWindow, Reminders, ReportSchedule};
 use crate::telegram::{self, RunningBot, TelegramConfig};
 use crate::webhook;
 
@@ -35,6 +35,8 @@ pub struct RunningApp {
     pub bot: Option<RunningBot>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    /// The scheduled jobs' looks, for tests to wait on ([`RunningApp::scheduler_looked`]).
+    looks: Vec<Looks>,
 }
 
 /// How long in-flight requests get to finish on shutdown.
@@ -120,19 +122,22 @@ impl App {
         });
         tracing::info!("panel: {} (listening on {panel_addr})", config.public_url);
 
-        match &telegram {
+        let looks = match &telegram {
             Some(telegram) => {
                 let bot = scheduler::broadcaster(telegram::client(telegram));
-                spawn_jobs(&mut tasks, &config, bot, &ctx, scheduler_tick, &stopped);
+                spawn_jobs(&mut tasks, &config, bot, &ctx, scheduler_tick, &stopped)
             }
-            None => tracing::warn!("the monthly report and reminders are off: they are sent through the Telegram bot"),
-        }
+            None => {
+                tracing::warn!("the monthly report and reminders are off: they are sent through the Telegram bot");
+                Vec::new()
+            }
+        };
 
-        Ok(RunningApp { ctx, panel_addr, bot, stop, tasks })
+        Ok(RunningApp { ctx, panel_addr, bot, stop, tasks, looks })
     }
 }
 
-/// Starts the monthly report (when it has a chat to go to) and the reminders.
+/// Starts the monthly report (when it has a chat to go to) and the reminders; returns their looks.
 fn spawn_jobs(
     tasks: &mut JoinSet<()>,
     config: &Config,
@@ -140,7 +145,8 @@ fn spawn_jobs(
     ctx: &Context,
     tick: Duration,
     stopped: &watch::Receiver<bool>,
-) {
+) -> Vec<Looks> {
+    let mut looks = Vec::new();
     match config.accountants_chat_id {
         Some(chat) => {
             let schedule = ReportSchedule {
@@ -157,7 +163,9 @@ fn spawn_jobs(
                 schedule.tz
             );
             let job = MonthlyReport { bot: bot.clone(), schedule };
-            tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone()));
+            let (looked, report_looks) = Looks::channel();
+            tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone(), looked));
+            looks.push(report_looks);
         }
         None => tracing::warn!("the monthly report is not sent: ACCOUNTANTS_CHAT_ID is not set"),
     }
@@ -166,10 +174,21 @@ fn spawn_jobs(
     tracing::info!("reminders: days {:?} of the month from {} ({})", window.days, window.time, window.tz);
     let debt_threshold = Some(config.reminder_debt_threshold).filter(|threshold| threshold.is_positive());
     let job = Reminders { bot, window, debt_threshold };
-    tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone()));
+    let (looked, reminder_looks) = Looks::channel();
+    tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone(), looked));
+    looks.push(reminder_looks);
+    looks
 }
 
 impl RunningApp {
+    /// Returns once every scheduled job has looked at the clock and the database since this call
+    /// (see [`Looks::next`]).
+    pub async fn scheduler_looked(&self) {
+        for looks in &self.looks {
+            looks.next().await;
+        }
+    }
+
     /// The panel's base URL as reachable from this machine.
     pub fn panel_url(&self) -> Url {
         Url::parse(&format!("http://{}/", self.panel_addr)).expect("a socket address makes a URL")

@@ -145,11 +145,11 @@ pub async fn photo(
     }
 }
 
-/// «Без фото»: only consumers may skip the photo.
+/// «Без фото»: the service says who may leave the photo out (consumers, not controllers).
 pub async fn skip_photo(bot: Bot, dialogue: ChatDialogue, ctx: Context, draft: Draft, author: Author) -> HandlerResult {
-    match draft.mode {
-        Mode::Consumer => summarise(&bot, &dialogue, &ctx, draft, author).await,
-        Mode::Controller { .. } => say(&bot, dialogue.chat_id(), text::PHOTO_REQUIRED).await,
+    match readings::check_evidence(author.source, draft.seal_intact, false) {
+        Ok(()) => summarise(&bot, &dialogue, &ctx, draft, author).await,
+        Err(refusal) => say(&bot, dialogue.chat_id(), refusal.to_string()).await,
     }
 }
 

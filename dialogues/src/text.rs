@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::period::PeriodError;
-use domain::{Kopecks, MeterValue, Period, ReadingStatus, Zone};
+use domain::{Kopecks, Period, ReadingStatus, Zone, values_text};
 use entities::{plot, reading};
 use service::ledger::debt::Statement;
 use service::payee::qr::Payment;
@@ -159,23 +159,8 @@ fn reading_line(card: &MeterCard, r: &reading::Model, tz: Tz) -> String {
         ReadingStatus::Accepted => String::new(),
         other => format!(", {}", other.label().to_lowercase()),
     };
-    let values = values(card.meter.zone_list(), &r.values());
+    let values = values_text(card.meter.zone_list(), &r.values());
     format!("• {} — {values} ({}{status})", local_date(r.taken_at, tz), r.source.label())
-}
-
-/// «1100» for a single register, «день 1100, ночь 550» for two.
-fn values(zones: &[Zone], values: &[MeterValue]) -> String {
-    match (zones, values) {
-        ([Zone::Single], [value]) => value.to_string(),
-        _ => {
-            let parts: Vec<String> = zones
-                .iter()
-                .zip(values)
-                .map(|(zone, value)| format!("{} {value}", zone.label().to_lowercase()))
-                .collect();
-            parts.join(", ")
-        }
-    }
 }
 
 /// Asks for the value of the `register`-th register (0 for single or day, 1 for night).
@@ -236,7 +221,9 @@ pub fn plot_card(card: &PlotCard, read: &HashSet<i64>, tz: Tz) -> String {
     }
     for meter in &card.meters {
         let last = match &meter.last_reading {
-            Some(r) => format!("{} от {}", values(meter.meter.zone_list(), &r.values()), local_date(r.taken_at, tz)),
+            Some(r) => {
+                format!("{} от {}", values_text(meter.meter.zone_list(), &r.values()), local_date(r.taken_at, tz))
+            }
             None => "показаний ещё не было".to_owned(),
         };
         let tick = if read.contains(&meter.meter.id) { " ✓" } else { "" };
@@ -298,16 +285,6 @@ fn date(day: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::meter_value;
-
-    #[test]
-    fn values_name_the_registers_of_two_zone_meters_only() {
-        assert_eq!(values(&[Zone::Single], &[meter_value!(112_500)]), "112,5");
-        assert_eq!(
-            values(&[Zone::Day, Zone::Night], &[meter_value!(1_100_000), meter_value!(550_000)]),
-            "день 1100, ночь 550"
-        );
-    }
 
     #[test]
     fn dates_are_local() {

@@ -251,6 +251,12 @@ impl Balance {
         self.debt
     }
 
+    /// A debtor owes something, one kopeck included: the register's «Должники» filter, the office
+    /// home's count and the red balance cells mean this.
+    pub fn is_debtor(self) -> bool {
+        self.debt.is_positive()
+    }
+
     /// «Задолженность 1 234,56 ₽», «Переплата 10,00 ₽» or «Задолженности нет».
     pub fn describe(self) -> String {
         let debt = self.debt();

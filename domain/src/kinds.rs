@@ -172,13 +172,27 @@ impl TariffPlan {
         }
     }
 
-    /// Only electricity has day and night prices.
+    /// Whether a contract for `service` may be on this plan (see [`Service::plans`]).
     pub fn allowed_for(self, service: Service) -> bool {
-        self == TariffPlan::Single || service == Service::Electricity
+        service.plans().contains(&self)
     }
 }
 
 impl Service {
+    /// The tariff plans a contract for this service may have: day and night only for electricity.
+    /// The one statement of that rule; contracts, imports and tariffs ask it.
+    pub fn plans(self) -> &'static [TariffPlan] {
+        match self {
+            Service::Water => &[TariffPlan::Single],
+            Service::Electricity => &[TariffPlan::Single, TariffPlan::DayNight],
+        }
+    }
+
+    /// Whether this service is priced in `zone` (a register of one of its [`plans`](Self::plans)).
+    pub fn has_zone(self, zone: Zone) -> bool {
+        self.plans().iter().any(|plan| plan.zones().contains(&zone))
+    }
+
     /// The unit consumption is measured in.
     pub fn unit(self) -> &'static str {
         match self {
@@ -233,5 +247,7 @@ mod tests {
         assert!(!TariffPlan::DayNight.allowed_for(Service::Water));
         assert!(TariffPlan::Single.allowed_for(Service::Water));
         assert_eq!(TariffPlan::DayNight.zones(), &[Zone::Day, Zone::Night]);
+        assert!(Service::Electricity.has_zone(Zone::Night) && Service::Electricity.has_zone(Zone::Single));
+        assert!(Service::Water.has_zone(Zone::Single) && !Service::Water.has_zone(Zone::Day));
     }
 }

@@ -35,7 +35,7 @@ pub use ledger::{
     Booked, Cause, ClosedMonths, ClosingError, FiguresError, MonthFigures, Plan, PlanError, Recalculation,
     plan_recompute,
 };
-pub use meter_value::{ConsumptionChange, MeterValue, ValueOutOfRange};
+pub use meter_value::{ConsumptionChange, MeterValue, ValueOutOfRange, values_text};
 pub use money::{AmountOutOfRange, Kopecks};
 pub use period::Period;
 pub use phone::Phone;

@@ -3,12 +3,14 @@
 //!
 //! Every value is built by one bounded constructor, [`MeterValue::new`], so it lies between zero
 //! and [`MeterValue::MAX`]; arithmetic is checked. Literal values in code are written with
-//! [`meter_value!`](crate::meter_value), checked when compiling.
+//! [`meter_value!`](crate::meter_value!), checked when compiling.
 
 use std::fmt;
 use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
+
+use crate::Zone;
 
 /// A meter register's value in thousandths of a unit (`123,45` is 123 450), from zero to
 /// [`MeterValue::MAX`]. Consumption (a difference of values) is a `MeterValue` too.
@@ -211,8 +213,31 @@ impl fmt::Display for ConsumptionChange {
     }
 }
 
+/// A meter's values as people say them: «1100,5» for a single register, «день 1100, ночь 550» for
+/// two. The one formatter for the bot, the panel and the mobile form.
+pub fn values_text(zones: &[Zone], values: &[MeterValue]) -> String {
+    match (zones, values) {
+        ([Zone::Single], [value]) => value.to_string(),
+        _ => {
+            let parts: Vec<String> = zones
+                .iter()
+                .zip(values)
+                .map(|(zone, value)| format!("{} {value}", zone.label().to_lowercase()))
+                .collect();
+            parts.join(", ")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn values_read_as_people_say_them() {
+        assert_eq!(values_text(&[Zone::Single], &[crate::meter_value!(112_500)]), "112,5");
+        let (day, night) = (crate::meter_value!(1_100_000), crate::meter_value!(550_000));
+        assert_eq!(values_text(&[Zone::Day, Zone::Night], &[day, night]), "день 1100, ночь 550");
+    }
+
     use super::*;
 
     fn m(thousandths: i64) -> MeterValue {

@@ -7,7 +7,7 @@
 //!
 //! Before login there is no session: storing one for every visitor of the login page would let
 //! anyone fill the sessions table. The login form's token is a double-submit cookie instead
-//! ([`login_token`]): a `SameSite=Strict` cookie that another site can neither read nor send,
+//! (`login_token`): a `SameSite=Strict` cookie that another site can neither read nor send,
 //! which a request without a logged-in session must repeat in its form.
 //!
 //! The guard reads the whole body to find the token, so it also bounds the size of every

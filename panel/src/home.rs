@@ -29,8 +29,8 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
     let unread = service::readings::walk::unread_plots(conn, period).await.map_err(internal)?.len();
     let balances = debt::balances(conn, Scope::All, None).await.map_err(internal)?;
     let owed =
-        domain::Kopecks::try_sum(balances.values().map(|b| b.debt()).filter(|d| d.is_positive())).map_err(internal)?;
-    let debtors = balances.values().filter(|b| b.debt().is_positive()).count();
+        domain::Kopecks::try_sum(balances.values().filter(|b| b.is_debtor()).map(|b| b.debt())).map_err(internal)?;
+    let debtors = balances.values().filter(|b| b.is_debtor()).count();
     let verification_due =
         meters::verification_due(conn, ctx.today(), VERIFICATION_NOTICE_DAYS).await.map_err(internal)?.len();
     let broken_seals = service::meters::seals::open_events(conn).await.map_err(internal)?;

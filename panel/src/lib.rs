@@ -41,7 +41,7 @@ use poem::middleware::Tracing;
 use poem::session::{CookieConfig, ServerSession};
 use poem::web::Html;
 use poem::web::cookie::SameSite;
-use poem::{Endpoint, EndpointExt, Response, Route, RouteMethod, get, handler};
+use poem::{Endpoint, EndpointExt, Response, Route, RouteMethod, handler};
 use service::Context;
 use url::Url;
 
@@ -79,8 +79,10 @@ fn route(method: Method, path: &'static str, access: Access, endpoint: impl Endp
     PageRoute { method, path, access, endpoint: endpoint.map_to_response().boxed() }
 }
 
-/// Every page and form of the panel with who may use it. [`app`] mounts exactly these and the
-/// access test calls each of them as every role, so no route exists without a row here.
+/// Every page and form of the panel with who may use it, the mobile form's (`/m`) and the photos
+/// included. [`app`] mounts exactly these and the API ([`api::OPERATIONS`]); the access test calls
+/// each of them as every role, and fails when a route is mounted anywhere else, so no route
+/// exists without a row here.
 pub fn pages() -> Vec<PageRoute> {
     use Access::*;
     const GET: Method = Method::GET;
@@ -169,7 +171,13 @@ pub fn pages() -> Vec<PageRoute> {
         // The API's description; the operations themselves are in `api::OPERATIONS`.
         route(GET, "/api/docs", Public, make_sync(move |_| Html(docs.clone()))),
         route(GET, "/api/openapi.json", Public, api.spec_endpoint()),
+        // Meter photos, for every page that shows one.
+        route(GET, "/photos/:id", AnyStaff, photos::full),
+        route(GET, "/photos/:id/thumb", AnyStaff, photos::thumbnail),
     ]
+    .into_iter()
+    .chain(mobile::pages())
+    .collect()
 }
 
 /// The pages as routes, one entry per path with its methods.
@@ -193,9 +201,6 @@ pub fn app(ctx: Context, config: PanelConfig) -> impl Endpoint + 'static {
         .max_age(std::time::Duration::from_secs(12 * 3600));
     mount(pages())
         .nest("/api", api::service())
-        .nest("/m", mobile::routes())
-        .at("/photos/:id", get(photos::full))
-        .at("/photos/:id/thumb", get(photos::thumbnail))
         .with(csrf::CsrfGuard { max_body: MAX_BODY })
         .around(api::json_errors)
         .with(ServerSession::new(cookie, session::DbSessionStorage::new(ctx.clone())))

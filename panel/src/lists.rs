@@ -109,7 +109,7 @@ impl RegisterQuery {
 pub fn balance_cell(balance: Balance) -> Markup {
     let debt = balance.debt();
     html! {
-        @if debt.is_positive() {
+        @if balance.is_debtor() {
             td.num.debt { (debt) }
         } @else if debt.is_negative() {
             td.num { "переплата " (-debt) }

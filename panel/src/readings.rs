@@ -1,7 +1,7 @@
 //! Readings: the list with filters and photos, a reading's page with its versions and audit
 //! trail, the review of flagged readings and corrections.
 
-use domain::{MeterValue, Period, ReadingSource, ReadingStatus};
+use domain::{MeterValue, Period, ReadingSource, ReadingStatus, values_text};
 use entities::reading;
 use maud::{Markup, html};
 use poem::session::Session;
@@ -20,19 +20,6 @@ use crate::error::{found, internal};
 use crate::forms::{Errors, done, invalid, meter_value_field, moment_text, options, parse_choice, required_text_field};
 use crate::layout::{self, csrf_input};
 use crate::lists::{crumbs, filters, pager, table};
-
-/// «день 123,4; ночь 56» or «123,4».
-pub(crate) fn values_text(zones: &[domain::Zone], values: &[MeterValue]) -> String {
-    match (zones, values) {
-        ([_], [value]) => value.to_string(),
-        _ => zones
-            .iter()
-            .zip(values)
-            .map(|(zone, value)| format!("{} {value}", zone.label().to_lowercase()))
-            .collect::<Vec<_>>()
-            .join("; "),
-    }
-}
 
 /// Readings with their meter, contract and photo thumbnail.
 pub fn rows_table(ctx: &Context, rows: &[ReadingRow]) -> Markup {

@@ -14,7 +14,7 @@ use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingSource, Zone};
 use entities::{charge, contract, plot};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult};
 
-use crate::readings::walk::{COUNTS_AS_READ, TO_READ_CONTRACT};
+use crate::readings::walk::{COUNTED_SQL, TO_READ_CONTRACT};
 use crate::{Context, Internal, db, heavy};
 
 /// The longest history a chart reads: two years, enough for twelve months beside the same months
@@ -163,7 +163,7 @@ pub async fn debt(ctx: &Context) -> Result<DebtHistory, Internal> {
 pub async fn sources(ctx: &Context) -> Result<SourcesHistory, Internal> {
     let sql = format!(
         "SELECT r.period AS period, r.source AS source, COUNT(*) AS n FROM readings r \
-         WHERE r.period >= ? AND {COUNTS_AS_READ} GROUP BY r.period, r.source"
+         WHERE r.period >= ? AND {COUNTED_SQL} GROUP BY r.period, r.source"
     );
     let rows = db::query(ctx.db.conn(), &sql, [first_month(ctx).to_string().into()]).await?;
     let mut months: BTreeMap<Period, Vec<(ReadingSource, u32)>> = BTreeMap::new();
@@ -185,7 +185,7 @@ pub async fn round(ctx: &Context) -> Result<RoundProgress, Internal> {
         "SELECT r.period AS period, MIN(r.taken_at) AS first_taken, \
                 (SELECT COUNT(*) FROM contracts k WHERE {TO_READ_CONTRACT}) AS contracts \
          FROM contracts k JOIN meters rm ON rm.contract_id = k.id JOIN readings r ON r.meter_id = rm.id \
-         WHERE {TO_READ_CONTRACT} AND r.period IN (?, ?) AND {COUNTS_AS_READ} \
+         WHERE {TO_READ_CONTRACT} AND r.period IN (?, ?) AND {COUNTED_SQL} \
          GROUP BY r.period, k.id"
     );
     let rows = db::query(ctx.db.conn(), &sql, [now.to_string().into(), before.to_string().into()]).await?;

@@ -3,16 +3,18 @@
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{MeterValue, PlotNumber, Role, Service, TariffPlan, Zone, kopecks};
+use domain::{MeterValue, PlotNumber, ReadingSource, Role, Service, TariffPlan, Zone, kopecks};
 use tempfile::TempDir;
 
 use crate::access::staff::{self, NewStaff};
 use crate::audit::Actor;
 use crate::ledger::tariffs;
+use crate::readings::Submission;
 use crate::register::sign_up;
 use crate::register::sign_up::{ConsumerRef, NewMeter, SignUp, SignedUp};
 use crate::{Context, Db, ManualClock, Settings};
 
+pub mod photos;
 pub mod sheets;
 
 /// A migrated database with a movable clock: an SQLite file in a temporary directory, or, when
@@ -76,7 +78,7 @@ impl TestContext {
         standard_tariffs(&self.ctx).await
     }
 
-    /// See [`staff`].
+    /// See [`staff()`].
     pub async fn staff(&self, login: &str, role: Role) -> entities::staff::Model {
         staff(&self.ctx, login, role).await
     }
@@ -154,6 +156,11 @@ pub async fn sign(
         },
     };
     sign_up::sign_up(ctx, form, Actor::System).await.expect("sign up")
+}
+
+/// An office reading of `values`, confirmed: what most tests record.
+pub fn office_reading(meter_id: i64, values: Vec<MeterValue>) -> Submission {
+    Submission { confirmed: true, ..Submission::new(meter_id, values, ReadingSource::Panel, Actor::System) }
 }
 
 /// A new consumer for [`TestContext::sign`].

@@ -26,16 +26,13 @@ fn pay(contract: &str, kopecks: i64, reference: Option<&str>) -> NewPayment {
 
 async fn read(t: &TestContext, meter_id: i64, values: &[i64]) {
     let submission = Submission {
-        meter_id,
-        values: values.iter().map(|v| MeterValue::from_whole(*v).unwrap()).collect(),
-        source: ReadingSource::Panel,
-        actor: Actor::System,
         seal_intact: Some(true),
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: false,
-        taken_at: None,
+        ..Submission::new(
+            meter_id,
+            values.iter().map(|v| MeterValue::from_whole(*v).unwrap()).collect(),
+            ReadingSource::Panel,
+            Actor::System,
+        )
     };
     readings::submit(&t.ctx, submission).await.unwrap();
 }

@@ -27,18 +27,7 @@ fn day(s: &str) -> NaiveDate {
 }
 
 fn submission(meter_id: i64, values: Vec<MeterValue>, actor: Actor) -> Submission {
-    Submission {
-        meter_id,
-        values,
-        source: ReadingSource::Panel,
-        actor,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
-    }
+    Submission { confirmed: true, ..Submission::new(meter_id, values, ReadingSource::Panel, actor) }
 }
 
 /// An accepted reading taken at noon (Moscow) on `on`.

@@ -15,18 +15,7 @@ fn v(units: i64) -> MeterValue {
 }
 
 fn submission(meter_id: i64, values: Vec<MeterValue>, actor: Actor) -> Submission {
-    Submission {
-        meter_id,
-        values,
-        source: ReadingSource::ConsumerBot,
-        actor,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: false,
-        taken_at: None,
-    }
+    Submission::new(meter_id, values, ReadingSource::ConsumerBot, actor)
 }
 
 async fn count_readings(t: &TestContext) -> u64 {
@@ -77,6 +66,39 @@ async fn decreasing_reading_is_refused_and_nothing_is_stored() {
     assert!(matches!(err, SubmitError::Invalid(domain::ReadingError::Decreasing { .. })), "{err:?}");
     assert!(err.to_string().contains("меньше предыдущего"));
     assert_eq!(count_readings(&t).await, 0);
+}
+
+#[tokio::test]
+async fn a_controllers_reading_states_the_seal_and_brings_a_photo_whoever_submits_it() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("12", new_consumer("Бендер О. И.", None), "W-1", Service::Water, TariffPlan::Single, &[100]).await;
+    let controller = t.staff("ctl", domain::Role::Controller).await;
+    let photo = service::meters::photos::store(&t.ctx, service::testing::photos::jpeg(400, 300)).await.unwrap();
+    for source in [ReadingSource::ControllerBot, ReadingSource::ControllerWeb] {
+        let by_controller = |seal_intact, photo_id| Submission {
+            seal_intact,
+            photo_id,
+            ..Submission::new(s.meter_id, vec![v(101)], source, Actor::Staff(controller.id))
+        };
+        let err = readings::submit(&t.ctx, by_controller(None, Some(photo.id))).await.unwrap_err();
+        assert!(matches!(err, SubmitError::SealNotStated), "{source:?}: {err:?}");
+        let err = readings::submit(&t.ctx, by_controller(Some(true), None)).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Прикрепите фото счётчика, на котором видны цифры: без фото показание контролёра не принимается."
+        );
+    }
+    assert_eq!(count_readings(&t).await, 0);
+    // Consumers and the office may leave both out; a controller with both is recorded.
+    readings::submit(&t.ctx, submission(s.meter_id, vec![v(101)], Actor::System)).await.unwrap();
+    let complete = Submission {
+        seal_intact: Some(true),
+        photo_id: Some(photo.id),
+        ..Submission::new(s.meter_id, vec![v(102)], ReadingSource::ControllerWeb, Actor::Staff(controller.id))
+    };
+    readings::submit(&t.ctx, complete).await.unwrap();
+    assert_eq!(count_readings(&t).await, 2);
 }
 
 #[tokio::test]

@@ -83,17 +83,12 @@ async fn next_readings(t: &TestContext) -> Vec<Submission> {
         .iter()
         .map(|m| {
             let base = last.get(&m.id).map(|r| r.values()).unwrap_or_else(|| m.initial_values());
+            let values = base.iter().map(|v| v.checked_add(meter_value!(1_000)).unwrap()).collect();
             Submission {
-                meter_id: m.id,
-                values: base.iter().map(|v| v.checked_add(meter_value!(1_000)).unwrap()).collect(),
-                source: ReadingSource::ControllerWeb,
-                actor: Actor::System,
                 seal_intact: Some(true),
-                comment: None,
-                photo_id: None,
                 idempotency_key: Some(format!("bench-{}", m.id)),
                 confirmed: true,
-                taken_at: None,
+                ..Submission::new(m.id, values, ReadingSource::Panel, Actor::System)
             }
         })
         .collect()

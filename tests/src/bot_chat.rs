@@ -1,8 +1,6 @@
 //! A Telegram user talking to the bot through the [`FakeTelegram`]: each action queues an update
 //! and waits until the bot has answered it in this chat.
 
-use std::io::Cursor;
-
 use serde_json::Value;
 use service::Context;
 use service::access::telegram::LinkTarget;
@@ -132,12 +130,4 @@ impl Reply {
     pub fn keyboard(&self) -> Vec<String> {
         self.calls.iter().rev().map(Call::keyboard_texts).find(|k| !k.is_empty()).unwrap_or_default()
     }
-}
-
-/// A real JPEG photo, big enough for the photo intake.
-pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
-    let mut bytes = Cursor::new(Vec::new());
-    image.write_to(&mut bytes, image::ImageFormat::Jpeg).expect("encode a JPEG");
-    bytes.into_inner()
 }

@@ -11,8 +11,9 @@ use service::audit::Actor;
 use service::ledger::payments::{self, NewPayment};
 use service::meters::photos;
 use service::register::sign_up::{ConsumerRef, SignedUp};
+use service::testing::photos::jpeg;
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
-use tests::bot_chat::{BotChat, jpeg};
+use tests::bot_chat::BotChat;
 use tests::{TestApp, seed};
 
 const MENU: [&str; 5] = ["Задолженность", "Передать показания", "История", "График", "Помощь"];

@@ -6,8 +6,9 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use service::Context;
 use service::access::telegram::LinkTarget;
 use service::register::sign_up::{ConsumerRef, SignedUp};
+use service::testing::photos::jpeg;
 use service::testing::{default_now, new_consumer, sign, staff as new_staff, standard_tariffs};
-use tests::bot_chat::{BotChat, jpeg};
+use tests::bot_chat::BotChat;
 use tests::{TestApp, seed};
 
 const CONTROLLER_ONLY: &str = "Режим контролёра доступен только контролёрам и администраторам.";

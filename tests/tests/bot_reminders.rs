@@ -15,9 +15,6 @@ use tests::bot_chat::BotChat;
 use tests::fake_telegram::Call;
 use tests::{TestApp, seed};
 
-/// Long enough for the scheduler (looking every 20 ms in tests) to have sent anything it would.
-const SETTLE: Duration = Duration::from_millis(300);
-
 fn reminders(app: &TestApp) -> Vec<Call> {
     let is_reminder = |call: &Call| call.text().is_some_and(|t| t.starts_with("Напоминаем"));
     app.telegram.calls_to("sendMessage").into_iter().filter(is_reminder).collect()
@@ -51,9 +48,9 @@ async fn reminds_once_exactly_the_linked_consumers_without_readings_who_want_it(
     let actor = Actor::Consumer { consumer_id: opted_out.consumer_id, telegram_user_id: panikovsky };
     service::readings::reminders::set_enabled(ctx, opted_out.consumer_id, false, actor).await.unwrap();
 
-    tokio::time::sleep(SETTLE).await;
+    app.app.scheduler_looked().await;
     app.clock.set(moscow(20, 9, 59));
-    tokio::time::sleep(SETTLE).await;
+    app.app.scheduler_looked().await;
     assert!(reminders(&app).is_empty(), "{:?}", reminders(&app));
 
     let seen = app.telegram.calls().len();
@@ -63,13 +60,13 @@ async fn reminds_once_exactly_the_linked_consumers_without_readings_who_want_it(
     assert!(text.contains("показания счётчиков за март 2026"), "{text}");
     assert!(text.contains(&format!("Задолженность: {debt}")), "{text}");
     assert_eq!(reminder.callback_data(), ["rem:off"]);
-    tokio::time::sleep(SETTLE).await;
+    app.app.scheduler_looked().await;
     assert_eq!(reminders(&app).len(), 1, "{:?}", reminders(&app));
 
     // A restart later in the window sends nothing again.
     let app = app.restart(|_| {}).await;
     app.clock.set(moscow(22, 12, 0));
-    tokio::time::sleep(SETTLE).await;
+    app.app.scheduler_looked().await;
     assert_eq!(reminders(&app).len(), 1, "{:?}", reminders(&app));
     let sent = delivery::Entity::find().all(app.ctx().db.conn()).await.unwrap();
     let sent: Vec<_> = sent.iter().map(|d| (d.kind.as_str(), d.target.clone(), d.sent_at.is_some())).collect();
@@ -106,7 +103,7 @@ async fn a_consumer_who_blocked_the_bot_is_tried_once_and_then_left_alone() {
     app.telegram.wait_for_call(seen, Duration::from_secs(10), |c| reminders_to(c, bender)).await;
     // Well past every retry the scheduler would make within the window.
     app.clock.set(moscow(22, 12, 0));
-    tokio::time::sleep(SETTLE).await;
+    app.app.scheduler_looked().await;
     assert_eq!(reminders(&app).len(), 1, "one attempt only: {:?}", reminders(&app));
 
     let stored = consumer::Entity::find_by_id(signed.consumer_id).one(ctx.db.conn()).await.unwrap().unwrap();

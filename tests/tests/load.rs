@@ -10,8 +10,9 @@ use poem::http::StatusCode;
 use poem::test::TestFormField;
 use sea_orm::EntityTrait;
 use service::access::telegram::LinkTarget;
+use service::testing::photos::jpeg;
 use service::testing::{self, new_consumer};
-use tests::bot_chat::{BotChat, jpeg};
+use tests::bot_chat::BotChat;
 use tests::{PanelClient, TestApp};
 
 const CONTROLLERS: i64 = 20;

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use domain::{Role, Service, TariffPlan};
 use poem::http::{Method, StatusCode};
 use service::readings::Submission;
-use service::testing::{TestContext, new_consumer};
+use service::testing::photos::jpeg;
+use service::testing::{TestContext, new_consumer, office_reading};
 use tests::{Page, PanelClient};
 
 /// Ids of one record of each kind, to put into `:id` and `{id}`.
@@ -17,6 +18,7 @@ struct Ids {
     contract: i64,
     meter: i64,
     reading: i64,
+    photo: i64,
     /// A staff member the admin's forms act on (not the admin, who must stay logged in).
     staff: i64,
 }
@@ -25,18 +27,9 @@ async fn fixture(t: &TestContext) -> Ids {
     t.standard_tariffs().await;
     let signed =
         t.sign("12", new_consumer("Иванова А. П.", None), "W-12", Service::Water, TariffPlan::Single, &[0]).await;
-    let submission = Submission {
-        meter_id: signed.meter_id,
-        values: vec![domain::meter_value!(5_000)],
-        source: domain::ReadingSource::Panel,
-        actor: service::audit::Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
-    };
+    let photo = service::meters::photos::store(&t.ctx, jpeg(400, 300)).await.unwrap();
+    let submission =
+        Submission { photo_id: Some(photo.id), ..office_reading(signed.meter_id, vec![domain::meter_value!(5_000)]) };
     let reading = service::readings::submit(&t.ctx, submission).await.unwrap().reading;
     let staff = t.staff("zhertva", Role::Controller).await;
     // So that the payment QR routes draw a code.
@@ -47,19 +40,22 @@ async fn fixture(t: &TestContext) -> Ids {
         contract: signed.contract_id,
         meter: signed.meter_id,
         reading: reading.id,
+        photo: photo.id,
         staff: staff.id,
     }
 }
 
-/// `/plots/:id/edit` or `/api/plots/{id}` with a real id.
+/// `/plots/:id/edit`, `/api/plots/{id}` or `/m/plots/:id` with a real id.
 fn concrete(path: &str, ids: &Ids) -> String {
-    let resource = path.trim_start_matches("/api").split('/').nth(1).unwrap_or_default();
+    let under = path.strip_prefix("/api").or_else(|| path.strip_prefix("/m")).unwrap_or(path);
+    let resource = under.split('/').nth(1).unwrap_or_default();
     let id = match resource {
         "plots" => ids.plot,
         "consumers" => ids.consumer,
         "contracts" => ids.contract,
         "meters" => ids.meter,
         "readings" => ids.reading,
+        "photos" => ids.photo,
         "staff" => ids.staff,
         _ => return path.to_owned(),
     };
@@ -118,6 +114,42 @@ async fn every_page_and_form_admits_exactly_its_roles() {
             };
             check(&page, &route.method, route.path, role, route.access.allows(role));
         }
+    }
+}
+
+/// The route table is the whole panel: `panel::app` mounts `pages()` and the API and nothing
+/// else. Any other `.at(`/`.nest(` in the panel's sources is a route the access test above would
+/// not call, so it fails here.
+#[test]
+fn no_route_is_mounted_outside_the_tables() {
+    let allowed = [("lib.rs", "route.at(path, methods)"), ("lib.rs", ".nest(\"/api\", api::service())")];
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../panel/src");
+    let mut found = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                let mounts = [".at(", ".nest(", ".nest_no_strip("].iter().any(|m| line.contains(m));
+                if mounts && !allowed.iter().any(|(file, call)| name == *file && line.contains(call)) {
+                    found.push(format!("{name}: {}", line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "routes mounted outside panel::pages() and api::OPERATIONS: {found:#?}");
+    // And the table has the mobile form and the photos.
+    let paths: BTreeSet<&str> = panel::pages().iter().map(|r| r.path).collect();
+    for path in ["/m", "/m/unread", "/m/plots/:id", "/m/meters/:id/reading", "/photos/:id", "/photos/:id/thumb"] {
+        assert!(paths.contains(path), "{path} missing from panel::pages()");
     }
 }
 

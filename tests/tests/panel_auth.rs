@@ -367,7 +367,7 @@ fn assert_secured(page: &Page, what: &str) {
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let t = TestContext::new().await;
-    let photo = service::meters::photos::store(&t.ctx, tests::bot_chat::jpeg(640, 480)).await.unwrap();
+    let photo = service::meters::photos::store(&t.ctx, service::testing::photos::jpeg(640, 480)).await.unwrap();
     let admin = PanelClient::staff(&t, "admin", Role::Admin).await;
     let token =
         service::access::staff::issue_api_token(&t.ctx, account(&t, "admin").await.id, Actor::System).await.unwrap();

@@ -11,8 +11,8 @@ use service::audit::Actor;
 use service::register::changes;
 use service::register::changes::MeterDetails;
 use service::register::sign_up::SignedUp;
+use service::testing::photos::jpeg;
 use service::testing::{TestContext, new_consumer};
-use tests::bot_chat::jpeg;
 use tests::{Page, PanelClient, seed};
 
 /// A water meter on plot 5 installed at 100 m³, read at 120 in February; the clock at 15.03.2026.

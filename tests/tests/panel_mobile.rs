@@ -6,25 +6,18 @@ use std::io::Cursor;
 use chrono::{TimeZone, Utc};
 use domain::{ReadingSource, ReadingStatus, Role, Service, TariffPlan, meter_value};
 use entities::{photo, reading, staff};
-use image::{ImageFormat, Rgb, RgbImage};
+use image::ImageFormat;
 use poem::http::{StatusCode, header};
 use poem::test::{TestForm, TestFormField};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::audit::Actor;
 use service::readings;
-use service::readings::Submission;
+use service::readings::{Submission, SubmitError};
 use service::register::changes;
 use service::register::sign_up::SignedUp;
+use service::testing::photos::jpeg;
 use service::testing::{TestContext, new_consumer};
 use tests::{Page, PanelClient};
-
-/// A photo-like JPEG: a gradient with texture, so it is neither tiny nor trivially compressible.
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8]));
-    let mut bytes = Cursor::new(Vec::new());
-    image.write_to(&mut bytes, ImageFormat::Jpeg).expect("encode a JPEG");
-    bytes.into_inner()
-}
 
 /// Plots 3 (water), 7 (day/night electricity) and 12 (water) with a controller logged in.
 struct Walk {
@@ -222,16 +215,8 @@ async fn the_plot_page_shows_debt_meters_and_the_reference_photo() {
     let ctx = &walk.t.ctx;
     // February's reading: 10 m³ at 40 ₽ owed.
     let february = Submission {
-        meter_id: walk.water.meter_id,
-        values: vec![meter_value!(110_000)],
-        source: ReadingSource::Panel,
-        actor: Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: false,
         taken_at: Some(Utc.with_ymd_and_hms(2026, 2, 10, 9, 0, 0).unwrap()),
+        ..Submission::new(walk.water.meter_id, vec![meter_value!(110_000)], ReadingSource::Panel, Actor::System)
     };
     readings::submit(ctx, february).await.expect("February's reading");
     let reference = service::meters::photos::store(ctx, jpeg(640, 480)).await.expect("a reference photo");
@@ -333,8 +318,8 @@ async fn refused_forms_come_back_with_the_message_and_the_input_and_store_nothin
     walk.assert_refused(meter, &["12а"], Some("yes"), good(), "«12а» — не число.").await;
     walk.assert_refused(meter, &["99"], Some("yes"), good(), "меньше предыдущего (100)").await;
     walk.assert_refused(meter, &["101", "102"], Some("yes"), good(), "У этого счётчика 1 шкал(ы), а передано 2.").await;
-    walk.assert_refused(meter, &["101"], None, good(), "Отметьте, цела ли пломба.").await;
-    walk.assert_refused(meter, &["101"], Some("yes"), None, "Прикрепите фото счётчика").await;
+    walk.assert_refused(meter, &["101"], None, good(), &SubmitError::SealNotStated.to_string()).await;
+    walk.assert_refused(meter, &["101"], Some("yes"), None, &SubmitError::NoPhoto.to_string()).await;
     let pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n".to_vec();
     walk.assert_refused(meter, &["101"], Some("yes"), Some(pdf), "Это не фотография.").await;
     let too_big = vec![0xFF; 16 << 20];

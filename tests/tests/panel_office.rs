@@ -1,13 +1,11 @@
 //! Tariffs and reports in the panel.
 
 use calamine::Reader;
-use domain::{Kopecks, ReadingSource, Role, Service, TariffPlan, kopecks, meter_value};
+use domain::{Kopecks, Role, Service, TariffPlan, kopecks, meter_value};
 use entities::charge;
 use poem::http::{StatusCode, header};
 use sea_orm::EntityTrait;
-use service::audit::Actor;
-use service::readings::Submission;
-use service::testing::{TestContext, new_consumer};
+use service::testing::{TestContext, new_consumer, office_reading};
 use tests::PanelClient;
 
 #[tokio::test]
@@ -15,18 +13,7 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
     let t = TestContext::new().await;
     t.standard_tariffs().await;
     let signed = t.sign("1", new_consumer("Зайцева", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
-    let reading = Submission {
-        meter_id: signed.meter_id,
-        values: vec![meter_value!(10_000)],
-        source: ReadingSource::Panel,
-        actor: Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
-    };
+    let reading = office_reading(signed.meter_id, vec![meter_value!(10_000)]);
     service::readings::submit(&t.ctx, reading).await.unwrap();
     let charged = || async {
         let lines = charge::Entity::find().all(t.ctx.db.conn()).await.unwrap();

@@ -11,8 +11,8 @@ use poem::test::{TestForm, TestFormField};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::meters::Replacement;
 use service::register::sign_up::SignedUp;
+use service::testing::photos::jpeg;
 use service::testing::{TestContext, new_consumer};
-use tests::bot_chat::jpeg;
 use tests::{Page, PanelClient};
 
 /// A controller logged in on a phone, and plot 3's water meter (100 m³ at installation).

@@ -12,16 +12,9 @@ use tests::PanelClient;
 
 fn submission(meter_id: i64, value: i64, source: ReadingSource) -> Submission {
     Submission {
-        meter_id,
-        values: vec![MeterValue::from_whole(value).unwrap()],
-        source,
-        actor: Actor::System,
         seal_intact: Some(true),
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
         confirmed: true,
-        taken_at: None,
+        ..Submission::new(meter_id, vec![MeterValue::from_whole(value).unwrap()], source, Actor::System)
     }
 }
 
@@ -72,7 +65,7 @@ async fn admins_review_flagged_readings_and_accountants_only_look() {
 #[tokio::test]
 async fn corrections_are_new_readings_with_a_reason_and_a_visible_trail() {
     let (t, meter) = metered().await;
-    let wrong = submit(&t.ctx, submission(meter, 150, ReadingSource::ControllerWeb)).await.unwrap().reading;
+    let wrong = submit(&t.ctx, submission(meter, 150, ReadingSource::Panel)).await.unwrap().reading;
     let admin = PanelClient::staff(&t, "admin", Role::Admin).await;
     let path = format!("/readings/{}", wrong.id);
     admin.get(&path).await.assert_ok().assert_contains("value=\"150\"");
@@ -102,17 +95,10 @@ async fn corrections_are_new_readings_with_a_reason_and_a_visible_trail() {
     admin.get(&path).await.assert_contains("опечатка контролёра").assert_lacks("Причина исправления");
 }
 
-fn png() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 40]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
-    bytes.into_inner()
-}
-
 #[tokio::test]
 async fn the_list_filters_by_month_and_source_and_shows_photos() {
     let (t, meter) = metered().await;
-    let photo = service::meters::photos::store(&t.ctx, png()).await.unwrap();
+    let photo = service::meters::photos::store(&t.ctx, service::testing::photos::png(320, 240)).await.unwrap();
     let with_photo = Submission { photo_id: Some(photo.id), ..submission(meter, 180, ReadingSource::ControllerWeb) };
     submit(&t.ctx, with_photo).await.unwrap();
     let client = PanelClient::staff(&t, "buh", Role::Accountant).await;

@@ -6,7 +6,7 @@ use entities::{audit_log, consumer, contract, holding, meter, meter_photo, plot}
 use poem::http::StatusCode;
 use poem::test::TestFormField;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use service::testing::{TestContext, new_consumer};
+use service::testing::{TestContext, new_consumer, office_reading};
 use tests::{Page, PanelClient};
 
 async fn admin(t: &TestContext) -> PanelClient {
@@ -267,18 +267,7 @@ async fn search_and_filters_narrow_the_lists() {
         .await;
     t.sign("11", new_consumer("Смирнова Ольга", None), "E-11", Service::Electricity, TariffPlan::Single, &[0]).await;
     // Ivanov's meter is read this month and charged, so he owes money and is not «unread».
-    let reading = service::readings::Submission {
-        meter_id: ivanov.meter_id,
-        values: vec![domain::meter_value!(10_000)],
-        source: domain::ReadingSource::Panel,
-        actor: service::audit::Actor::System,
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
-    };
+    let reading = office_reading(ivanov.meter_id, vec![domain::meter_value!(10_000)]);
     service::readings::submit(&t.ctx, reading).await.unwrap();
     let client = admin(&t).await;
     let search = |query: &'static str| {
@@ -314,14 +303,6 @@ async fn search_and_filters_narrow_the_lists() {
         .assert_lacks(">100<");
 }
 
-/// A small PNG, as a phone's gallery would hold.
-fn png() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
-    bytes.into_inner()
-}
-
 #[tokio::test]
 async fn meter_photos_are_uploaded_to_the_gallery() {
     let t = TestContext::new().await;
@@ -337,7 +318,9 @@ async fn meter_photos_are_uploaded_to_the_gallery() {
     page.assert_contains("field-error");
     assert_eq!(count::<meter_photo::Entity>(&t).await, 0);
 
-    let form = client.multipart().field(TestFormField::bytes(png()).name("photo").filename("meter.png"));
+    let form = client
+        .multipart()
+        .field(TestFormField::bytes(service::testing::photos::png(320, 240)).name("photo").filename("meter.png"));
     let page = client.post_multipart(&format!("{path}/photos"), form).await;
     let gallery = client.get(follow(&page)).await;
     let photo = meter_photo::Entity::find().one(t.ctx.db.conn()).await.unwrap().expect("a gallery row");

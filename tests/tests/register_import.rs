@@ -7,7 +7,7 @@ use std::io::Cursor;
 use calamine::{Data, Range, Reader, Xlsx};
 use chrono::NaiveDate;
 use clap::Parser;
-use domain::{ChargeKind, Kopecks, Period, ReadingSource, Role, Service, TariffPlan, kopecks, meter_value};
+use domain::{ChargeKind, Kopecks, Period, Role, Service, TariffPlan, kopecks, meter_value};
 use entities::{audit_log, charge, consumer, contract, holding, meter, plot};
 use poem::http::StatusCode;
 use rust_xlsxwriter::{Format, Workbook};
@@ -22,7 +22,7 @@ use service::register::import::plan::{Counts, Status};
 use service::register::import::read::SCHEMA;
 use service::register::{changes, import};
 use service::spreadsheet::FileError;
-use service::testing::{TestContext, default_now, new_consumer, standard_tariffs};
+use service::testing::{TestContext, default_now, new_consumer, office_reading, standard_tariffs};
 use service::{Context, readings};
 use tests::bot_chat::BotChat;
 use tests::{PanelClient, TestApp};
@@ -474,16 +474,8 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
 
     // The first reading after go-live is charged from the opening reading: 10 m³ at 40 ₽.
     let submission = Submission {
-        meter_id: meter_of(ctx, water.id).await.id,
-        values: vec![meter_value!(110_000)],
-        source: ReadingSource::Panel,
-        actor: Actor::System,
         seal_intact: Some(true),
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
+        ..office_reading(meter_of(ctx, water.id).await.id, vec![meter_value!(110_000)])
     };
     readings::submit(ctx, submission).await.unwrap();
     charges::recompute_service(ctx.db.conn(), ctx, Service::Water).await.unwrap();

@@ -62,7 +62,7 @@ async fn report_goes_out_once_per_period_across_restarts() {
     assert_parses(&january);
 
     // Nothing more until the due moment…
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.app.scheduler_looked().await;
     assert_eq!(reports_sent(&app).len(), 1);
     // …then February's.
     let seen = app.telegram.calls().len();
@@ -74,7 +74,7 @@ async fn report_goes_out_once_per_period_across_restarts() {
     // A restart sends nothing again.
     let app = app.restart(schedule).await;
     app.clock.set(Utc.with_ymd_and_hms(2026, 3, 20, 12, 0, 0).unwrap());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.app.scheduler_looked().await;
     assert_eq!(reports_sent(&app).len(), 2);
     let rows = delivery::Entity::find().all(app.ctx().db.conn()).await.unwrap();
     assert_eq!(rows.len(), 2);

@@ -219,7 +219,8 @@ pub struct ContractOut {
     /// The meter in service.
     #[oai(nullable)]
     pub meter: Option<MeterOut>,
-    /// Open, with a meter in service and no reading this month.
+    /// Open, with a meter in service and no reading of any of its meters this month (the final
+    /// reading of a meter replaced this month counts), as the controllers' walk and the reminders count.
     pub unread_this_month: bool,
     pub balance: BalanceOut,
 }

@@ -181,7 +181,7 @@ pub(crate) fn chain_table(chain: &[meter::Model], current: Option<i64>) -> Marku
                 tr {
                     td { a href={ "/meters/" (m.id) } { (m.serial) } @if current == Some(m.id) { " (этот)" } }
                     td { (date_text(m.installed_on)) }
-                    td.num { (readings::values_text(m.zone_list(), &m.initial_values())) }
+                    td.num { (domain::values_text(m.zone_list(), &m.initial_values())) }
                     td { @match m.removed_on { Some(removed) => (date_text(removed)), None => "в работе" } }
                 }
             }

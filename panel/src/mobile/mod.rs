@@ -10,24 +10,31 @@ mod offline;
 mod reading;
 mod walk;
 
-use domain::{MeterValue, Zone};
+use domain::values_text;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use poem::{Route, get};
+use poem::http::Method;
 
-use crate::auth::FieldStaff;
+use crate::auth::{Access, FieldStaff};
 use crate::layout::csrf_input;
+use crate::{PageRoute, route};
 
-pub fn routes() -> Route {
-    Route::new()
-        .at("/", get(walk::home))
-        .at("/unread", get(walk::unread_list))
-        .at("/plots/:id", get(walk::show_plot))
-        .at("/meters/:id/reading", get(reading::form).post(reading::submit))
-        .at("/session", get(offline::session))
-        .at("/app.js", get(offline::app_js))
-        .at("/sw.js", get(offline::service_worker))
-        .at("/manifest.webmanifest", get(offline::manifest))
-        .at("/icon.svg", get(offline::icon))
+/// The form's rows of the route table ([`crate::pages`]). The walk starts at `/m/` (the service
+/// worker's scope; `/m` answers too). The app's own files are public: a phone fetches them before
+/// it knows whether its session is still alive.
+pub fn pages() -> Vec<PageRoute> {
+    vec![
+        route(Method::GET, "/m", Access::Field, walk::home),
+        route(Method::GET, HOME, Access::Field, walk::home),
+        route(Method::GET, "/m/unread", Access::Field, walk::unread_list),
+        route(Method::GET, "/m/plots/:id", Access::Field, walk::show_plot),
+        route(Method::GET, "/m/meters/:id/reading", Access::Field, reading::form),
+        route(Method::POST, "/m/meters/:id/reading", Access::Field, reading::submit),
+        route(Method::GET, "/m/session", Access::Field, offline::session),
+        route(Method::GET, "/m/app.js", Access::Public, offline::app_js),
+        route(Method::GET, "/m/sw.js", Access::Public, offline::service_worker),
+        route(Method::GET, "/m/manifest.webmanifest", Access::Public, offline::manifest),
+        route(Method::GET, "/m/icon.svg", Access::Public, offline::icon),
+    ]
 }
 
 /// The walk's start. With the slash: the service worker's scope is `/m/`, and `/m` is outside it.
@@ -77,18 +84,5 @@ fn page(user: &FieldStaff, title: &str, body: Markup) -> Markup {
                 }
             }
         }
-    }
-}
-
-/// «12345,6» for a single register, «день 12345, ночь 678» for two.
-fn values_text(zones: &[Zone], values: &[MeterValue]) -> String {
-    match values {
-        [value] if zones == [Zone::Single] => value.to_string(),
-        _ => zones
-            .iter()
-            .zip(values)
-            .map(|(zone, value)| format!("{} {value}", zone.label().to_lowercase()))
-            .collect::<Vec<_>>()
-            .join(", "),
     }
 }

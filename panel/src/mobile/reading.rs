@@ -205,16 +205,8 @@ fn script_refusal(message: String) -> Response {
 /// words, for the queued item.
 async fn without_card(ctx: &Context, user: &FieldStaff, meter_id: i64, key: String) -> Result<Response> {
     let submission = Submission {
-        meter_id,
-        values: Vec::new(),
-        source: ReadingSource::ControllerWeb,
-        actor: user.actor(),
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
         idempotency_key: Some(key),
-        confirmed: false,
-        taken_at: None,
+        ..Submission::new(meter_id, Vec::new(), ReadingSource::ControllerWeb, user.actor())
     };
     match readings::already_recorded(ctx, &submission).await {
         Ok(Some(reading)) => {
@@ -255,16 +247,11 @@ async fn save(
         Err(e) => return Ok(Outcome::Refused(e.to_string())),
     };
     let mut submission = Submission {
-        meter_id: card.meter.id,
-        values,
-        source: ReadingSource::ControllerWeb,
-        actor: user.actor(),
         seal_intact: post.input.seal_intact,
         comment: Some(post.input.comment.clone()),
-        photo_id: None,
         idempotency_key: Some(post.input.key.clone()),
         confirmed: post.confirmed,
-        taken_at: None,
+        ..Submission::new(card.meter.id, values, ReadingSource::ControllerWeb, user.actor())
     };
     // A repeat is answered with what was stored, whatever else it carries: a retry a week late
     // of a reading stored on time is no refusal, nor one whose photo the phone has let go.
@@ -273,11 +260,9 @@ async fn save(
         Ok(None) => {}
         Err(e) => return Ok(Outcome::Refused(refusal(e)?)),
     }
-    if submission.seal_intact.is_none() {
-        return Ok(Outcome::Refused("Отметьте, цела ли пломба.".into()));
-    }
-    if post.photo.is_none() && post.input.photo_id.is_none() {
-        return Ok(Outcome::Refused("Прикрепите фото счётчика, на котором видны показания.".into()));
+    let has_photo = post.photo.is_some() || post.input.photo_id.is_some();
+    if let Err(e) = readings::check_evidence(ReadingSource::ControllerWeb, submission.seal_intact, has_photo) {
+        return Ok(Outcome::Refused(refusal(e)?));
     }
     let now = ctx.now();
     match post.taken_at.as_deref().map(|time| domain::parse_taken_at(time, now)).transpose() {

@@ -128,7 +128,7 @@ fn plot_screen(
         &format!("Участок {}", card.plot.number),
         html! {
             @if let Some(address) = &card.plot.address { p.muted { (address) } }
-            p.debt.owes[card.balance.debt().is_positive()] { (card.balance.describe()) }
+            p.debt.owes[card.balance.is_debtor()] { (card.balance.describe()) }
             @if done { (next_plot) }
             @for meter in &card.meters {
                 (meter_card(meter, period, read.get(&meter.meter.id), photos.get(&meter.meter.id).copied()))

@@ -10,6 +10,7 @@ use entities::meter;
 use futures::TryStreamExt;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, StreamTrait, Value};
 use service::ledger::debt::{self, Scope};
+use service::readings::walk::COUNTED_SQL;
 
 /// A contract with the names the sheets show.
 #[derive(Debug, FromQueryResult)]
@@ -111,7 +112,10 @@ const CHARGES: &str = "\
 
 const PAYMENTS: &str = "SELECT contract_id, amount_kopecks FROM payments WHERE period = ?";
 
-const ACTIVITY: &str = "SELECT DISTINCT meter_id, status FROM readings WHERE period = ? AND status IN (?, ?)";
+/// Readings that count as read, as the walk and the reminders count them.
+fn activity() -> String {
+    format!("SELECT DISTINCT r.meter_id, r.status FROM readings r WHERE r.period = ? AND {COUNTED_SQL}")
+}
 
 /// The reading that closed the last month read before this one: billing's previous values.
 const LAST_BEFORE: &str = "\
@@ -128,8 +132,7 @@ impl Loaded {
             meters: meter::Entity::find().stream(conn).await?.try_collect().await?,
             charges: rows(conn, CHARGES, [month.clone()]).await?,
             payments: rows(conn, PAYMENTS, [month.clone()]).await?,
-            activity: rows(conn, ACTIVITY, [month.clone(), accepted.clone(), ReadingStatus::Flagged.code().into()])
-                .await?,
+            activity: rows(conn, &activity(), [month.clone()]).await?,
             last_before: rows(conn, LAST_BEFORE, [accepted, month]).await?,
             closing: debt::balances(conn, Scope::All, Some(period)).await?,
         })

@@ -14,7 +14,7 @@ use crate::error::internal_errors;
 use crate::{Context, Internal};
 
 /// Consecutive failures that lock the account; each further failure doubles the lock, up to
-/// [`LONGEST_LOCK`]. A stranger guessing from one address is stopped by the address's budget
+/// `LONGEST_LOCK`. A stranger guessing from one address is stopped by the address's budget
 /// ([`super::throttle::BURST`] attempts, then one a minute) well before this, so only guesses
 /// from many addresses lock an account — and then for a quarter of an hour at most, which an
 /// admin can lift at once by setting a new password.

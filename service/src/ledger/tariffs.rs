@@ -51,7 +51,7 @@ pub async fn add(
 ) -> Result<tariff::Model, TariffError> {
     price.price()?;
     dates::check(valid_from)?;
-    if zone != Zone::Single && service != Service::Electricity {
+    if !service.has_zone(zone) {
         return Err(TariffError::ZoneNotForService(service, zone));
     }
     let txn = ctx.db.begin_write().await?;

@@ -5,7 +5,7 @@
 //! values. So a replacement closes the old record with a final reading and installs a new record
 //! on the same contract: consumption up to the final reading is charged on the old meter, from
 //! the new meter's initial values on the new one, and a month with both pays for both. A rollover
-//! is the meter replaced by itself (see [`domain::rollover`]).
+//! is the meter replaced by itself (see [`domain::rollover()`]).
 
 pub mod photos;
 pub mod seals;
@@ -238,16 +238,10 @@ fn panel_reading(
     staff_id: i64,
 ) -> Submission {
     Submission {
-        meter_id,
-        values,
-        source: ReadingSource::Panel,
-        actor: Actor::Staff(staff_id),
-        seal_intact: None,
         comment: Some(comment),
-        photo_id: None,
-        idempotency_key: None,
         confirmed: true,
         taken_at: Some(taken_at),
+        ..Submission::new(meter_id, values, ReadingSource::Panel, Actor::Staff(staff_id))
     }
 }
 

@@ -52,6 +52,23 @@ pub struct Submission {
 pub const MAX_KEY_LEN: usize = 100;
 
 impl Submission {
+    /// `values` for `meter_id` from `actor` through `source`, nothing else stated: no seal,
+    /// comment, photo or key, not confirmed, taken now. The rest is set by struct update.
+    pub fn new(meter_id: i64, values: Vec<MeterValue>, source: ReadingSource, actor: Actor) -> Submission {
+        Submission {
+            meter_id,
+            values,
+            source,
+            actor,
+            seal_intact: None,
+            comment: None,
+            photo_id: None,
+            idempotency_key: None,
+            confirmed: false,
+            taken_at: None,
+        }
+    }
+
     /// The idempotency key as stored: scoped to the meter and the author, so that the same key
     /// sent for another meter or by another person is a new submission, never a repeat of
     /// theirs. The same shape as migration `m20261201_000002_scoped_reading_keys` gives old keys.
@@ -99,6 +116,12 @@ pub enum SubmitError {
         MAX_KEY_LEN
     )]
     BadKey,
+    /// A controller's reading states the seal.
+    #[error("Отметьте, цела ли пломба: без этого показание контролёра не принимается.")]
+    SealNotStated,
+    /// A controller's reading brings a photo.
+    #[error("Прикрепите фото счётчика, на котором видны цифры: без фото показание контролёра не принимается.")]
+    NoPhoto,
     #[error(transparent)]
     Text(#[from] TooLong),
     #[error(transparent)]
@@ -124,6 +147,18 @@ pub async fn baseline(conn: &impl ConnectionTrait, meter: &meter::Model) -> Resu
     let history: Vec<(Period, Vec<MeterValue>)> = accepted.iter().map(|r| (r.period, r.values())).collect();
     let installed = Period::of(meter.installed_on);
     Ok(Baseline::from_history(meter.initial_values(), installed, &history))
+}
+
+/// A controller reads on the spot, so their reading states the seal and brings a photo of the
+/// meter; others may leave both out. `has_photo` lets a form ask before it stores the photo it
+/// carries, so a refused reading leaves no photo behind; [`submit`] asks again with the stored one.
+pub fn check_evidence(source: ReadingSource, seal_intact: Option<bool>, has_photo: bool) -> Result<(), SubmitError> {
+    let by_controller = matches!(source, ReadingSource::ControllerBot | ReadingSource::ControllerWeb);
+    match (by_controller, seal_intact, has_photo) {
+        (true, None, _) => Err(SubmitError::SealNotStated),
+        (true, Some(_), false) => Err(SubmitError::NoPhoto),
+        _ => Ok(()),
+    }
 }
 
 /// Checks a reading without storing it, so a dialogue can warn before asking to confirm.
@@ -160,6 +195,7 @@ async fn verify(
 /// Validates and stores a reading; accepted readings update the meter's charges at once.
 pub async fn submit(ctx: &Context, submission: Submission) -> Result<Recorded, SubmitError> {
     submission.check_text()?;
+    check_evidence(submission.source, submission.seal_intact, submission.photo_id.is_some())?;
     let key = submission.stored_key();
     match record(ctx, &submission).await {
         // A concurrent submission with the same key won the race (PostgreSQL has no write gate).

@@ -77,14 +77,14 @@ pub async fn set_enabled(ctx: &Context, consumer_id: i64, enabled: bool, actor: 
 
 #[cfg(test)]
 mod tests {
-    use domain::{MeterValue, ReadingSource, Service, TariffPlan, kopecks};
+    use domain::{MeterValue, Service, TariffPlan, kopecks};
 
     use super::*;
     use crate::access::telegram::{self, LinkTarget};
-    use crate::readings::{self, Submission};
+    use crate::readings;
     use crate::register::changes;
     use crate::register::sign_up::ConsumerRef;
-    use crate::testing::{TestContext, new_consumer};
+    use crate::testing::{TestContext, new_consumer, office_reading};
 
     async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
         let code = telegram::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
@@ -92,18 +92,7 @@ mod tests {
     }
 
     async fn read(t: &TestContext, meter_id: i64, value: i64) {
-        let submission = Submission {
-            meter_id,
-            values: vec![MeterValue::from_whole(value).unwrap()],
-            source: ReadingSource::Panel,
-            actor: Actor::System,
-            seal_intact: None,
-            comment: None,
-            photo_id: None,
-            idempotency_key: None,
-            confirmed: true,
-            taken_at: None,
-        };
+        let submission = office_reading(meter_id, vec![MeterValue::from_whole(value).unwrap()]);
         readings::submit(&t.ctx, submission).await.unwrap();
     }
 

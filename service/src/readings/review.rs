@@ -63,16 +63,12 @@ pub async fn correct(
     check_correction(meter.zone_list(), &values, &before_values, after_values.as_deref())?;
 
     let submission = Submission {
-        meter_id: meter.id,
-        values: values.clone(),
-        source: ReadingSource::Panel,
-        actor: Actor::Staff(staff_id),
         seal_intact: old.seal_intact,
         comment: Some(reason.clone()),
         photo_id: old.photo_id,
-        idempotency_key: None,
         confirmed: true,
         taken_at: Some(old.taken_at),
+        ..Submission::new(meter.id, values.clone(), ReadingSource::Panel, Actor::Staff(staff_id))
     };
     let new = insert(&txn, ctx, &submission, ReadingStatus::Accepted, Some(old.id)).await?;
     set_status(&txn, &old, ReadingStatus::Superseded).await?;

@@ -4,14 +4,15 @@
 //! («иванов» finds «Иванов»), which SQLite's `LIKE` lacks, and a cooperative's register is a few
 //! thousand rows at most, loaded with one query per table.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
-use domain::{Balance, Period, PlotNumber, ReadingStatus, Service, TextKind, TooLong};
-use entities::{consumer, contract, meter, plot, reading};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use domain::{Balance, Period, PlotNumber, Service, TextKind, TooLong};
+use entities::{consumer, contract, meter, plot};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::cards::{by_id, plots_and_consumers};
 use crate::ledger::debt::{self, Scope};
+use crate::readings::walk;
 
 /// One contract with everything a register row shows.
 #[derive(Debug, Clone)]
@@ -22,7 +23,8 @@ pub struct ContractRow {
     /// The meter in service (none once removed).
     pub meter: Option<meter::Model>,
     pub balance: Balance,
-    /// Open, with a meter in service and no reading (accepted or under review) this period.
+    /// Not read in the period, as the walk and the reminders count it
+    /// ([`walk::unread_contracts`]).
     pub unread: bool,
 }
 
@@ -51,7 +53,7 @@ impl RegisterFilter {
     /// Whether `row` passes every filter and the search text.
     pub fn matches(&self, row: &ContractRow) -> bool {
         self.service.is_none_or(|s| row.contract.service == s)
-            && (!self.debtors || row.balance.debt().is_positive())
+            && (!self.debtors || row.balance.is_debtor())
             && (!self.unread || row.unread)
             && self.text_matches(
                 [
@@ -118,12 +120,12 @@ pub async fn contract_rows(
         |m| m.contract_id,
     );
     let balances = debt::balances(conn, scope, None).await?;
-    let read = read_meters(conn, period, meters.values().map(|m| m.id)).await?;
+    let unread = walk::unread_contracts(conn, period).await?;
     let mut rows: Vec<ContractRow> = contracts
         .into_iter()
         .filter_map(|contract| {
             let meter = meters.remove(&contract.id);
-            let unread = contract.closed_on.is_none() && meter.as_ref().is_some_and(|m| !read.contains(&m.id));
+            let unread = unread.contains(&contract.id);
             Some(ContractRow {
                 plot: plots.get(&contract.plot_id)?.clone(),
                 consumer: consumers.get(&contract.consumer_id)?.clone(),
@@ -152,24 +154,6 @@ async fn contract_rows_by(
         groups.entry(key(&row)).or_default().push(row);
     }
     Ok(groups)
-}
-
-/// The meters among `meter_ids` with a reading accepted or under review in `period`.
-async fn read_meters(
-    conn: &impl ConnectionTrait,
-    period: Period,
-    meter_ids: impl IntoIterator<Item = i64>,
-) -> Result<HashSet<i64>, DbErr> {
-    let ids: Vec<i64> = reading::Entity::find()
-        .select_only()
-        .column(reading::Column::MeterId)
-        .filter(reading::Column::MeterId.is_in(meter_ids))
-        .filter(reading::Column::Period.eq(period))
-        .filter(reading::Column::Status.is_in([ReadingStatus::Accepted, ReadingStatus::Flagged]))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(ids.into_iter().collect())
 }
 
 /// The contracts matching `filter`.

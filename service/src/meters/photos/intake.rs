@@ -30,7 +30,7 @@ pub struct IntakeLimits {
     /// 12–24 Mp in their usual settings; only their «high resolution» modes go beyond.
     pub max_pixels: u64,
     /// Memory one decode may hold for pixels, estimated from the header before decoding (see
-    /// [`decode_cost`]): a small file can describe a 16-bit RGBA picture several times the size
+    /// `decode_cost`): a small file can describe a 16-bit RGBA picture several times the size
     /// of a phone photo in memory. The decoders that honour `image::Limits` get the same budget.
     pub max_decode_bytes: u64,
     /// Longest side of the stored photo; larger photos are scaled down, smaller ones kept as they are.
@@ -360,7 +360,6 @@ fn encode_jpeg(image: &RgbImage, quality: u8) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
 
     use image::{Rgb, Rgba, RgbaImage};
 
@@ -577,7 +576,7 @@ mod tests {
 
     #[test]
     fn decompression_bombs_are_refused_from_the_header() {
-        let started = Instant::now();
+        // Refused from the header: decoding either would need gigabytes, more than a test has.
         assert_eq!(reject(&png_bomb(100_000, 100_000)), PhotoError::TooManyPixels { megapixels: 10_000 });
 
         // A real JPEG whose frame header is edited to claim 60000×60000.
@@ -586,7 +585,6 @@ mod tests {
         bomb[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
         assert_eq!(reject(&bomb), PhotoError::TooManyPixels { megapixels: 3_600 });
 
-        assert!(started.elapsed() < Duration::from_secs(1), "nothing was decoded");
         assert_eq!(
             PhotoError::TooManyPixels { megapixels: 3_600 }.to_string(),
             "Снимок слишком большой по размеру (3600 Мп). Уменьшите разрешение камеры."
@@ -669,22 +667,5 @@ mod tests {
             damaged[at..at + 16].copy_from_slice(&random_bytes(seed).take(16).collect::<Vec<_>>());
             let _ = process(&damaged, IntakeLimits::default());
         }
-    }
-
-    #[test]
-    #[ignore = "timing; run alone with `cargo test --release -- --ignored --nocapture`"]
-    fn twelve_megapixel_jpeg_is_fast() {
-        let bytes = jpeg(&noisy_photo(4000, 3000));
-        // Best of a few runs, so that a busy machine does not decide the result.
-        let fastest = (0..10)
-            .map(|_| {
-                let started = Instant::now();
-                assert_eq!(accept(&bytes).width, 1600);
-                started.elapsed()
-            })
-            .min()
-            .unwrap();
-        println!("{} KiB 4000×3000 JPEG processed in {fastest:?}", bytes.len() / 1024);
-        assert!(fastest < Duration::from_millis(300));
     }
 }

@@ -113,7 +113,7 @@ impl Preview {
         self.bad.is_empty() && self.rows.iter().any(|c| c.status != Status::OnFile)
     }
 
-    /// The rows to hand to [`commit`] once the user confirms.
+    /// The rows to hand to [`commit`](super::commit) once the user confirms.
     pub fn into_rows(self) -> Vec<RegisterRow> {
         self.rows.into_iter().map(|c| c.row).collect()
     }
