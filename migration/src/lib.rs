@@ -11,6 +11,7 @@ mod m20261130_000001_import_drafts;
 mod m20261130_000002_session_owners;
 mod m20261201_000001_quarantine_out_of_range;
 mod m20261201_000002_scoped_reading_keys;
+mod m20261202_000001_ledger_months;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_session_owners::Migration),
             Box::new(m20261201_000001_quarantine_out_of_range::Migration),
             Box::new(m20261201_000002_scoped_reading_keys::Migration),
+            Box::new(m20261202_000001_ledger_months::Migration),
         ]
     }
 }
@@ -69,8 +71,8 @@ mod tests {
         let up = count_tables().await;
         assert_eq!(
             up,
-            m20261126_000001_initial::TABLE_COUNT + 3,
-            "the first schema, seal_events, import_drafts and seaql_migrations"
+            m20261126_000001_initial::TABLE_COUNT + 5,
+            "the first schema, seal_events, import_drafts, closed_periods, period_balances and seaql_migrations"
         );
         // Running again is a no-op, as on every start.
         Migrator::up(&db, None).await.unwrap();
@@ -167,7 +169,8 @@ mod tests {
         let scoped = ["m7:s3:web:k", "m7:c4:tg:5:n", "m7:x:x"].map(|k| Some(k.to_owned()));
         assert_eq!(keys().await, [&scoped[..], &[None]].concat());
 
-        Migrator::down(&db, Some(1)).await.unwrap();
+        let since = Migrator::migrations().len() as u32 - steps_before("m20261201_000002_scoped_reading_keys");
+        Migrator::down(&db, Some(since)).await.unwrap();
         assert_eq!(keys().await, before);
     }
 }

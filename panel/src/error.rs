@@ -140,10 +140,10 @@ refusals!(
     PaymentError => |e: &PaymentError| match e {
         PaymentError::UnknownContract(_) => Some("contract"),
         PaymentError::Amount(_) => Some("amount"),
-        PaymentError::PaidOn(_) => Some("paid_on"),
+        PaymentError::PaidOn(_) | PaymentError::InFuture(_) => Some("paid_on"),
         PaymentError::DuplicateReference(_) => Some("reference"),
         // Named in the message; the field is the form's or the import row's.
-        PaymentError::Text(_) | PaymentError::Internal(_) => None,
+        PaymentError::Text(_) | PaymentError::PossibleDuplicate { .. } | PaymentError::Internal(_) => None,
     },
     AccountError => |e: &AccountError| match e {
         AccountError::InvalidLogin | AccountError::LoginTaken(_) => Some("login"),

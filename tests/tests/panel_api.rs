@@ -160,7 +160,7 @@ async fn payments_are_exact_and_show_up_in_the_consumers_debt() {
     let debt = a.client.api_get(&format!("/api/consumers/{}/debt", a.consumer), &a.buh).await.json();
     assert_eq!(debt["total"]["charged_kopecks"], 100_000);
     assert_eq!(debt["total"]["debt_kopecks"], 100_000 - 123_456);
-    assert!(debt["text"].as_str().unwrap().contains("Переплата 234,56 ₽"));
+    assert!(debt["text"].as_str().unwrap().contains("Переплата (аванс) 234,56 ₽"));
 
     let consumer = a.client.api_get(&format!("/api/consumers/{}", a.consumer), &a.buh).await.json();
     assert_eq!(consumer["phone"], "+79005554433");

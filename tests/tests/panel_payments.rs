@@ -149,8 +149,9 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
             contract_number: "E-1".into(),
             amount: Kopecks::new(amount).unwrap(),
             paid_on: day(1),
-            period: Period::new(2026, 2).unwrap(),
+            for_period: Some(Period::new(2026, 2).unwrap()),
             reference: reference.map(Into::into),
+            confirm_duplicate: false,
         };
         service::ledger::payments::record(&t.ctx, payment, Actor::System).await.unwrap();
     }

@@ -484,7 +484,12 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
         taken_at: None,
     };
     readings::submit(ctx, submission).await.unwrap();
-    charges::recompute_service(ctx.db.conn(), ctx, Service::Water).await.unwrap();
+    let cause = domain::ledger::Cause {
+        kind: domain::CauseKind::Tariff,
+        id: 0,
+        on: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+    };
+    charges::recompute_service(ctx.db.conn(), ctx, Service::Water, cause).await.unwrap();
     let water_charges = charge::Entity::find()
         .filter(charge::Column::ContractId.eq(water.id))
         .order_by_asc(charge::Column::Id)

@@ -178,8 +178,9 @@ async fn pay(t: &TestContext) {
             contract_number: contract.into(),
             amount: Kopecks::new(kopecks).unwrap(),
             paid_on: day(paid_on),
-            period: period(month),
+            for_period: Some(period(month)),
             reference: None,
+            confirm_duplicate: false,
         };
         payments::record(&t.ctx, payment, Actor::System).await.unwrap();
     }
@@ -193,6 +194,14 @@ async fn carry_opening_balance(t: &TestContext, contract_id: i64, amount: Kopeck
         meter_id: Set(None),
         reading_id: Set(None),
         period: Set(period(MARCH)),
+        for_period: Set(period(MARCH)),
+        dated_on: Set(period(MARCH).first_day()),
+        from_on: Set(None),
+        to_on: Set(None),
+        reason: Set(None),
+        cause_kind: Set(None),
+        cause_id: Set(None),
+        consumption_change: Set(None),
         kind: Set(ChargeKind::OpeningBalance),
         zone: Set(None),
         previous_value: Set(None),

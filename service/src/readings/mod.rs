@@ -21,6 +21,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use domain::CauseKind;
+use domain::ledger::Cause;
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::ledger::charges;
@@ -193,7 +195,8 @@ async fn record(ctx: &Context, submission: &Submission) -> Result<Recorded, Subm
                          "source": submission.source.code()});
     audit::record(&txn, ctx, submission.actor, "reading.submit", "reading", Some(reading.id), details).await?;
     if status == ReadingStatus::Accepted {
-        recompute_logged(&txn, ctx, info.meter.id).await?;
+        let cause = Cause { kind: CauseKind::LateReading, id: reading.id, on: ctx.local_date(reading.taken_at) };
+        recompute_logged(&txn, ctx, info.meter.id, cause).await?;
     }
     txn.commit().await?;
     Ok(Recorded { reading, duplicate: false })
@@ -256,13 +259,15 @@ async fn note_seal_check(
     Ok(())
 }
 
-/// Recomputes a meter's charges; a missing tariff is logged, not fatal: the reading stays.
+/// Recomputes a meter's charges after `cause`; a missing tariff is logged, not fatal: the
+/// reading stays.
 pub(crate) async fn recompute_logged(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     meter_id: i64,
+    cause: Cause,
 ) -> Result<(), Internal> {
-    match charges::recompute_meter(conn, ctx, meter_id).await {
+    match charges::recompute_meter(conn, ctx, meter_id, cause).await {
         Ok(()) => Ok(()),
         Err(charges::RecomputeError::Billing(e)) => {
             tracing::error!(meter = meter_id, "charges not updated: {e}");
