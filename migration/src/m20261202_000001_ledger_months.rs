@@ -81,7 +81,10 @@ fn date_of(text: &str) -> Result<NaiveDate, DbErr> {
     NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|e| DbErr::Custom(format!("дата «{text}»: {e}")))
 }
 
-async fn rows(db: &SchemaManagerConnection<'_>, sql: &str) -> Result<Vec<sea_orm_migration::sea_orm::QueryResult>, DbErr> {
+async fn rows(
+    db: &SchemaManagerConnection<'_>,
+    sql: &str,
+) -> Result<Vec<sea_orm_migration::sea_orm::QueryResult>, DbErr> {
     db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await
 }
 
@@ -250,8 +253,12 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         db.execute_raw(Statement::from_string(backend, "DELETE FROM charges WHERE kind = 'recalculation'")).await?;
-        for (table, cols) in [("payments", &["contract_id", "amount_kopecks", "paid_on"][..]), ("charges", &["meter_id", "for_period"])] {
-            manager.drop_index(Index::drop().name(format!("idx_{table}_{}", cols.join("_"))).table(table).to_owned()).await?;
+        for (table, cols) in
+            [("payments", &["contract_id", "amount_kopecks", "paid_on"][..]), ("charges", &["meter_id", "for_period"])]
+        {
+            manager
+                .drop_index(Index::drop().name(format!("idx_{table}_{}", cols.join("_"))).table(table).to_owned())
+                .await?;
         }
         for (table, cols) in [("charges", CHARGE_COLUMNS), ("payments", PAYMENT_COLUMNS)] {
             for col in cols {

@@ -11,8 +11,8 @@ use anyhow::anyhow;
 use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
-    audit_log, charge, consumer, contract, delivery, holding, link_code, meter, meter_photo, payment, photo, plot,
-    reading, seal_event, staff, tariff, telegram_link,
+    audit_log, charge, closed_period, consumer, contract, delivery, holding, link_code, meter, meter_photo, payment,
+    period_balance, photo, plot, reading, seal_event, staff, tariff, telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{
@@ -70,6 +70,8 @@ impl Outbox {
         self.send_table::<tariff::Entity>(conn).await?;
         self.send_table::<charge::Entity>(conn).await?;
         self.send_table::<payment::Entity>(conn).await?;
+        self.send_table::<closed_period::Entity>(conn).await?;
+        self.send_table::<period_balance::Entity>(conn).await?;
         self.send_table::<staff::Entity>(conn).await?;
         self.send_table::<telegram_link::Entity>(conn).await?;
         self.send_table::<link_code::Entity>(conn).await?;
@@ -132,6 +134,9 @@ fn shown(table: &str, column: &str) -> Option<Shown> {
     match (table, column) {
         ("staff", "password_hash" | "api_token_hash") | ("link_codes", "code_hash") => None,
         (_, money) if money.ends_with("_kopecks") => Some(Shown::Rubles),
+        ("period_balances", "opening" | "consumption" | "recalculations" | "opening_balances" | "paid" | "closing") => {
+            Some(Shown::Rubles)
+        }
         ("meters", "initial_t1" | "initial_t2")
         | ("readings", "value_t1" | "value_t2")
         | ("charges", "previous_value" | "current_value" | "consumption") => Some(Shown::Units),

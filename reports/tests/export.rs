@@ -15,7 +15,7 @@ use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 
 /// The tables the export must hold, in the schema's order.
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 19] = [
     "plots",
     "consumers",
     "holdings",
@@ -28,6 +28,8 @@ const TABLES: [&str; 17] = [
     "tariffs",
     "charges",
     "payments",
+    "closed_periods",
+    "period_balances",
     "staff",
     "telegram_links",
     "link_codes",
@@ -41,7 +43,8 @@ const LEFT_OUT: [&str; 5] =
     ["web_sessions", "import_drafts", "telegram_dialogues", "telegram_updates", "seaql_migrations"];
 
 /// The known cooperative plus what only the export shows: staff with a password and an API
-/// token, a used and a live link code, an inventory photo, a broken seal, a delivery.
+/// token, a used and a live link code, an inventory photo, a broken seal, a delivery, a closed
+/// February with its balances.
 struct Exported {
     coop: Cooperative,
     token: String,
@@ -85,6 +88,7 @@ async fn exported() -> Exported {
     .insert(ctx.db.conn())
     .await
     .unwrap();
+    service::ledger::months::close(ctx, domain::Period::new(2026, 2).unwrap(), Actor::System).await.unwrap();
     Exported { coop, token, live_code }
 }
 

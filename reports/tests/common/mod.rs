@@ -94,7 +94,7 @@ pub const MARCH: &str = "2026-03";
 /// | 3    | Э-3      | 100 (from 0)   | 100 000: held for review           |
 ///
 /// Payments: В-1 150 ₽ for February (partial) and 100 ₽ for March; Э-2 2 000 ₽ for February
-/// (overpaid); Э-3 50 ₽ for March. В-3 also carries a debt of 123,45 ₽ from before go-live,
+/// (overpaid); Э-3 50 ₽ for March; all paid in March, so all counted in March. В-3 also carries a debt of 123,45 ₽ from before go-live,
 /// entered as an opening-balance charge in March.
 pub struct Cooperative {
     pub t: TestContext,

@@ -193,7 +193,9 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
                 plot_number: row.try_get("", "plot_number")?,
                 meter_serial: row.try_get("", "serial")?,
                 last_charge: charge(row, ChargeKind::Consumption)?,
-                opening_balance: row.try_get::<Option<NaiveDate>>("", "opening_on")?.zip(row.try_get("", "opening_amount")?),
+                opening_balance: row
+                    .try_get::<Option<NaiveDate>>("", "opening_on")?
+                    .zip(row.try_get("", "opening_amount")?),
                 recalculations: Vec::new(),
                 last_payment: paid_on.zip(paid_amount),
                 balance: Balance::new(row.try_get("", "charged")?, row.try_get("", "paid")?)?,

@@ -36,8 +36,11 @@ pub async fn write(
 ) -> Result<(), LineError> {
     if let Some(which) = which {
         if let Some(last) = closed.last_closed() {
-            let reaching =
-                charge::Entity::find().filter(which.clone()).filter(charge::Column::Period.lte(last)).count(conn).await?;
+            let reaching = charge::Entity::find()
+                .filter(which.clone())
+                .filter(charge::Column::Period.lte(last))
+                .count(conn)
+                .await?;
             if reaching > 0 {
                 return Err(LineError::Closed(last));
             }

@@ -164,7 +164,9 @@ async fn staff_role(conn: &impl ConnectionTrait, actor: Actor) -> Result<Option<
 pub async fn figures(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<(i64, MonthFigures)>, DbErr> {
     // Sums of a few lines per contract and month: far inside BIGINT (see `debt::contract_sum`).
     let sum = |table: &str, filter: &str| {
-        format!("CAST(COALESCE((SELECT SUM(amount_kopecks) FROM {table} WHERE contract_id = c.id {filter}), 0) AS BIGINT)")
+        format!(
+            "CAST(COALESCE((SELECT SUM(amount_kopecks) FROM {table} WHERE contract_id = c.id {filter}), 0) AS BIGINT)"
+        )
     };
     let kind = |k: ChargeKind| sum("charges", &format!("AND period = ? AND kind = '{}'", k.code()));
     let sql = format!(

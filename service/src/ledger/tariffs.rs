@@ -1,8 +1,8 @@
 //! Tariff history. A new price is a new row from its date on; past prices stay for past charges.
 
 use chrono::NaiveDate;
-use domain::money::MoneyError;
 use domain::ledger::Cause;
+use domain::money::MoneyError;
 use domain::{CauseKind, Kopecks, Service, Zone};
 use entities::tariff;
 use sea_orm::{

@@ -23,8 +23,6 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use domain::CauseKind;
-use domain::ledger::Cause;
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::readings::Submission;
@@ -32,6 +30,8 @@ use crate::register::cards::{MeterCard, MeterInfo};
 use crate::register::sign_up::NewMeter;
 use crate::register::{cards, sign_up};
 use crate::{Context, Internal, readings};
+use domain::CauseKind;
+use domain::ledger::Cause;
 
 /// How far ahead the office looks for verification dates.
 pub const VERIFICATION_NOTICE_DAYS: u32 = 60;

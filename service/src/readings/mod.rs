@@ -21,14 +21,14 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use domain::CauseKind;
-use domain::ledger::Cause;
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::ledger::charges;
 use crate::meters::seals;
 use crate::register::cards::{MeterInfo, meter_info};
 use crate::{Context, Internal};
+use domain::CauseKind;
+use domain::ledger::Cause;
 
 /// A reading as submitted.
 #[derive(Debug, Clone)]

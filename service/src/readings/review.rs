@@ -9,11 +9,11 @@ use sea_orm::{
 use serde_json::json;
 
 use super::{Submission, insert, recompute_logged};
-use domain::CauseKind;
-use domain::ledger::Cause;
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::{Context, Internal};
+use domain::CauseKind;
+use domain::ledger::Cause;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorrectionError {

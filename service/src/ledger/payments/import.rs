@@ -329,16 +329,14 @@ fn payment(mut row: Row<'_>) -> Result<NewPayment, Vec<String>> {
     let period = row.read(PERIOD, spreadsheet::period);
     let reference = row.read(REFERENCE, |c| spreadsheet::optional_text(c, TextKind::PaymentReference));
     match (contract_number, amount, paid_on, period, reference) {
-        (Some(contract_number), Some(amount), Some(paid_on), Some(period), Some(reference)) => {
-            Ok(NewPayment {
-                contract_number,
-                amount,
-                paid_on,
-                for_period: Some(period),
-                reference,
-                confirm_duplicate: false,
-            })
-        }
+        (Some(contract_number), Some(amount), Some(paid_on), Some(period), Some(reference)) => Ok(NewPayment {
+            contract_number,
+            amount,
+            paid_on,
+            for_period: Some(period),
+            reference,
+            confirm_duplicate: false,
+        }),
         _ => Err(row.problems().iter().map(ToString::to_string).collect()),
     }
 }
