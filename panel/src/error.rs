@@ -8,6 +8,7 @@ use poem::{Endpoint, Error, IntoResponse, Request, Response};
 use service::Chain;
 
 use service::access::staff::AccountError;
+use service::ledger::months::MonthError;
 use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
 use service::ledger::tariffs::TariffError;
@@ -135,6 +136,10 @@ refusals!(
         RegisterError::PlanNotForService => Some("plan"),
         RegisterError::NoSerial => Some("serial"),
         RegisterError::UnknownConsumer => Some("consumer_id"),
+        _ => None,
+    },
+    MonthError => |e: &MonthError| match e {
+        MonthError::NoReason | MonthError::Reason(_) => Some("reason"),
         _ => None,
     },
     PaymentError => |e: &PaymentError| match e {

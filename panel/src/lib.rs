@@ -139,6 +139,8 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/reports", Office, reports::show),
         route(GET, "/reports/monthly", Office, reports::monthly),
         route(GET, "/reports/export", Office, reports::export),
+        route(POST, "/reports/close", Office, reports::close),
+        route(POST, "/reports/reopen", Admin, reports::reopen),
         route(GET, "/tariffs", Admin, tariffs::list),
         route(POST, "/tariffs", Admin, tariffs::create),
         // Staff accounts.
