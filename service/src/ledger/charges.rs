@@ -152,9 +152,12 @@ async fn recompute_loaded(
     Ok(())
 }
 
+/// One held line: for month, zone, consumption (consumption lines), change (recalculations), amount.
+type HeldLine = (Period, Option<Zone>, Option<MeterValue>, Option<i64>, Kopecks);
+
 /// What the ledger holds for a meter per for month and zone: consumption and recalculations.
 async fn booked(conn: &impl ConnectionTrait, meter_id: i64) -> Result<Vec<Booked>, RecomputeError> {
-    let held: Vec<(Period, Option<Zone>, Option<MeterValue>, Option<i64>, Kopecks)> = charge::Entity::find()
+    let held: Vec<HeldLine> = charge::Entity::find()
         .select_only()
         .columns([
             charge::Column::ForPeriod,
