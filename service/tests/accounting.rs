@@ -34,9 +34,13 @@ fn p(text: &str) -> Period {
 /// A reading entered in the panel on the clock's day (accepted on review by the same admin when
 /// it jumps above the usual consumption, as a test's round numbers do).
 async fn read(t: &TestContext, meter_id: i64, whole: i64, staff_id: i64) -> i64 {
+    read_exact(t, meter_id, MeterValue::from_whole(whole).unwrap(), staff_id).await
+}
+
+async fn read_exact(t: &TestContext, meter_id: i64, value: MeterValue, staff_id: i64) -> i64 {
     let submission = Submission {
         meter_id,
-        values: vec![MeterValue::from_whole(whole).unwrap()],
+        values: vec![value],
         source: ReadingSource::Panel,
         actor: Actor::Staff(staff_id),
         seal_intact: None,
@@ -216,19 +220,7 @@ async fn a_payment_counts_in_the_month_the_money_arrived() {
     let admin = t.staff("admin", Role::Admin).await;
     let w = t.sign("2", new_consumer("Паниковский М. С.", None), "W-2", Service::Water, TariffPlan::Single, &[0]).await;
     // 11,812 m³ since 01.01 at 40,00 ₽ = 472,48 ₽.
-    let submission = Submission {
-        meter_id: w.meter_id,
-        values: vec![domain::meter_value!(11_812)],
-        source: ReadingSource::Panel,
-        actor: Actor::Staff(admin.id),
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
-    };
-    readings::submit(&t.ctx, submission).await.unwrap();
+    read_exact(&t, w.meter_id, domain::meter_value!(11_812), admin.id).await;
     t.clock.set(noon("2026-11-30"));
     let stored =
         payments::record(&t.ctx, payment_of("W-2", 300_00, "2026-11-28", Some("2026-12")), Actor::Staff(admin.id))
@@ -366,4 +358,30 @@ async fn a_manual_payment_repeating_one_on_file_asks_first() {
     let confirmed = NewPayment { confirm_duplicate: true, ..payment_of("W-4", 1_000_00, "2026-11-18", None) };
     payments::record(&t.ctx, confirmed, actor).await.unwrap();
     assert_eq!(payment::Entity::find().all(t.ctx.db.conn()).await.unwrap().len(), 3);
+}
+
+/// The monthly report's delivery closes its month in the step that marks it sent; a second
+/// instance finding it sent, or an accountant who closed it first, changes nothing.
+#[tokio::test]
+async fn delivering_the_monthly_report_closes_its_month_once() {
+    use service::deliveries;
+    let t = TestContext::at(noon("2026-11-01")).await;
+    let october = p("2026-10");
+    let reminder = deliveries::claim(&t.ctx, "reminder", october, "5").await.unwrap().unwrap();
+    deliveries::mark_sent(&t.ctx, reminder).await.unwrap();
+    assert_eq!(months::closed_months(t.ctx.db.conn()).await.unwrap(), ClosedMonths::NONE, "a reminder closes nothing");
+
+    let claimed = deliveries::claim(&t.ctx, deliveries::MONTHLY_REPORT, october, "-1").await.unwrap().unwrap();
+    assert_eq!(months::closed_months(t.ctx.db.conn()).await.unwrap(), ClosedMonths::NONE, "not before it is sent");
+    deliveries::mark_sent(&t.ctx, claimed).await.unwrap();
+    assert_eq!(months::closed_months(t.ctx.db.conn()).await.unwrap(), ClosedMonths::through(october));
+    assert!(deliveries::claim(&t.ctx, deliveries::MONTHLY_REPORT, october, "-1").await.unwrap().is_none());
+    // Another chat's delivery of the same month finds it closed and goes on.
+    let other = deliveries::claim(&t.ctx, deliveries::MONTHLY_REPORT, october, "-2").await.unwrap().unwrap();
+    deliveries::mark_sent(&t.ctx, other).await.unwrap();
+    let closed = months::list(t.ctx.db.conn()).await.unwrap();
+    assert_eq!(
+        closed.iter().map(|c| (c.period, c.how.as_str(), c.closed_by)).collect::<Vec<_>>(),
+        [(october, "report", None)]
+    );
 }

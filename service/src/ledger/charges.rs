@@ -152,6 +152,21 @@ async fn recompute_loaded(
     Ok(())
 }
 
+/// A contract's latest recalculation lines, newest first (the contract page lists them).
+pub async fn recalculations(
+    conn: &impl ConnectionTrait,
+    contract_id: i64,
+    limit: u64,
+) -> Result<Vec<charge::Model>, DbErr> {
+    charge::Entity::find()
+        .filter(charge::Column::ContractId.eq(contract_id))
+        .filter(charge::Column::Kind.eq(ChargeKind::Recalculation))
+        .order_by_desc(charge::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
 /// One held line: for month, zone, consumption (consumption lines), change (recalculations), amount.
 type HeldLine = (Period, Option<Zone>, Option<MeterValue>, Option<i64>, Kopecks);
 
