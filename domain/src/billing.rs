@@ -257,12 +257,13 @@ impl Balance {
         self.debt.is_positive()
     }
 
-    /// «Задолженность 1 234,56 ₽», «Переплата 10,00 ₽» or «Задолженности нет».
+    /// «Задолженность 1 234,56 ₽», «Переплата (аванс) 10,00 ₽» or «Задолженности нет». A credit
+    /// is simply carried forward against the next charges.
     pub fn describe(self) -> String {
         let debt = self.debt();
         match debt.get().signum() {
             1 => format!("Задолженность {debt}"),
-            -1 => format!("Переплата {}", -debt),
+            -1 => format!("Переплата (аванс) {}", -debt),
             _ => "Задолженности нет".to_owned(),
         }
     }
@@ -540,11 +541,11 @@ mod tests {
         assert_eq!(partial.describe(), "Задолженность 600,00 ₽");
         let over = Balance::new(kopecks!(100_000), kopecks!(100_050)).unwrap();
         assert_eq!(over.debt(), kopecks!(-50));
-        assert_eq!(over.describe(), "Переплата 0,50 ₽");
+        assert_eq!(over.describe(), "Переплата (аванс) 0,50 ₽");
         assert_eq!(partial.checked_add(over).map(Balance::debt), Ok(kopecks!(59_950)));
         assert_eq!(Balance::try_sum([partial, over, Balance::default()]).map(Balance::debt), Ok(kopecks!(59_950)));
         assert_eq!(Balance::default().describe(), "Задолженности нет");
-        assert_eq!(Balance::of_debt(kopecks!(-1_00)).describe(), "Переплата 1,00 ₽");
+        assert_eq!(Balance::of_debt(kopecks!(-1_00)).describe(), "Переплата (аванс) 1,00 ₽");
     }
 
     #[test]

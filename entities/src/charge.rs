@@ -1,8 +1,9 @@
-use domain::{ChargeKind, Kopecks, MeterValue, Period, Zone};
+use domain::{CauseKind, ChargeKind, Kopecks, MeterValue, Period, Zone};
 use sea_orm::entity::prelude::*;
 
-/// A ledger line. Consumption lines are derived from accepted readings and tariffs, and rebuilt
-/// for a meter whenever its readings change; opening balances are entered once at go-live.
+/// A ledger line (see `domain::ledger`). Consumption lines are derived from accepted readings and
+/// tariffs and rebuilt while their month is open; a change reaching a closed month adds a
+/// recalculation line instead. Written only through `service::ledger::lines`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "charges")]
 pub struct Model {
@@ -11,7 +12,21 @@ pub struct Model {
     pub contract_id: i64,
     pub meter_id: Option<i64>,
     pub reading_id: Option<i64>,
+    /// The booking month: the report the line is in.
     pub period: Period,
+    /// The month the line is about (information only).
+    pub for_period: Period,
+    /// The day on the statement of account.
+    pub dated_on: Date,
+    /// The tariff segment a consumption line prices: days `from_on` ≤ day < `to_on`.
+    pub from_on: Option<Date>,
+    pub to_on: Option<Date>,
+    /// A recalculation's reason for people, and what caused it.
+    pub reason: Option<String>,
+    pub cause_kind: Option<CauseKind>,
+    pub cause_id: Option<i64>,
+    /// A recalculation's change of consumption in thousandths (negative when it went down).
+    pub consumption_change: Option<i64>,
     pub kind: ChargeKind,
     pub zone: Option<Zone>,
     pub previous_value: Option<MeterValue>,

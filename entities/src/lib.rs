@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod bank_details;
 pub mod charge;
+pub mod closed_period;
 pub mod consumer;
 pub mod contract;
 pub mod delivery;
@@ -13,6 +14,7 @@ pub mod link_code;
 pub mod meter;
 pub mod meter_photo;
 pub mod payment;
+pub mod period_balance;
 pub mod photo;
 pub mod plot;
 pub mod reading;

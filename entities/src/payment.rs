@@ -9,14 +9,18 @@ pub struct Model {
     pub contract_id: i64,
     pub amount_kopecks: Kopecks,
     pub paid_on: Date,
-    /// The billing period the payment is for.
+    /// The booking month: the month the money arrived (or the first open month after it).
     pub period: Period,
+    /// The month the payer said it is for (information only).
+    pub for_period: Period,
     /// Bank or receipt reference; unique, so an imported file cannot be counted twice.
     #[sea_orm(unique)]
     pub reference: Option<String>,
     pub staff_id: Option<i64>,
     pub source: PaymentSource,
     pub created_at: DateTimeUtc,
+    /// The payment this one reverses (room for issue 13's reversals).
+    pub reverses_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

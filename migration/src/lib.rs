@@ -12,6 +12,7 @@ mod m20261130_000002_session_owners;
 mod m20261201_000001_quarantine_out_of_range;
 mod m20261201_000002_scoped_reading_keys;
 mod m20261202_000001_bank_details;
+mod m20261202_000002_ledger_months;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_quarantine_out_of_range::Migration),
             Box::new(m20261201_000002_scoped_reading_keys::Migration),
             Box::new(m20261202_000001_bank_details::Migration),
+            Box::new(m20261202_000002_ledger_months::Migration),
         ]
     }
 }
@@ -71,8 +73,8 @@ mod tests {
         let up = count_tables().await;
         assert_eq!(
             up,
-            m20261126_000001_initial::TABLE_COUNT + 4,
-            "the first schema, seal_events, import_drafts, bank_details and seaql_migrations"
+            m20261126_000001_initial::TABLE_COUNT + 6,
+            "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances and seaql_migrations"
         );
         // Running again is a no-op, as on every start.
         Migrator::up(&db, None).await.unwrap();
@@ -173,5 +175,51 @@ mod tests {
         let after = Migrator::migrations().len() as u32 - steps_before("m20261201_000002_scoped_reading_keys");
         Migrator::down(&db, Some(after)).await.unwrap();
         assert_eq!(keys().await, before);
+    }
+
+    /// A database as the code before booking months wrote it: August's report delivered,
+    /// September's not; payments booked by the month they were for; an opening balance in the
+    /// month before go-live.
+    #[tokio::test]
+    async fn delivered_months_close_and_lines_move_to_their_booking_months() {
+        let (_dir, db) = sqlite_file().await;
+        Migrator::up(&db, Some(steps_before("m20261202_000002_ledger_months"))).await.unwrap();
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await.unwrap();
+        for sql in [
+            "INSERT INTO deliveries (kind, period, target, sent_at, attempts, created_at) VALUES \
+             ('monthly_report', '2026-07', '-1', '2026-08-01T06:00:00Z', 1, '2026-08-01T06:00:00Z'), \
+             ('monthly_report', '2026-08', '-1', '2026-09-01T06:00:00Z', 1, '2026-09-01T06:00:00Z'), \
+             ('monthly_report', '2026-09', '-1', NULL, 3, '2026-10-01T06:00:00Z'), \
+             ('reminder', '2026-10', '5', '2026-10-20T06:00:00Z', 1, '2026-10-20T06:00:00Z')",
+            "INSERT INTO meters (id, contract_id, serial, zones, installed_on, initial_t1, created_at) VALUES \
+             (1, 1, 'SN-1', 1, '2026-07-01', 0, '2026-07-01T00:00:00Z')",
+            "INSERT INTO readings (id, meter_id, period, taken_at, value_t1, source, status, created_at) VALUES \
+             (1, 1, '2026-07', '2026-07-20T09:00:00Z', 10000, 'panel', 'accepted', '2026-07-20T09:00:00Z')",
+            "INSERT INTO charges (id, contract_id, meter_id, reading_id, period, kind, zone, previous_value, \
+             current_value, consumption, price_kopecks, amount_kopecks, created_at) VALUES \
+             (1, 1, 1, 1, '2026-07', 'consumption', 'single', 0, 10000, 10000, 4000, 40000, '2026-07-20T09:00:00Z'), \
+             (2, 1, NULL, NULL, '2026-06', 'opening_balance', NULL, NULL, NULL, NULL, NULL, 150000, \
+              '2026-07-01T00:00:00Z')",
+            "INSERT INTO payments (id, contract_id, amount_kopecks, paid_on, period, source, created_at) VALUES \
+             (1, 1, 10000, '2026-08-20', '2026-08', 'panel', '2026-08-20T00:00:00Z'), \
+             (2, 1, 20000, '2026-08-28', '2026-09', 'panel', '2026-09-02T00:00:00Z'), \
+             (3, 1, 30000, '2026-10-30', '2026-11', 'import', '2026-11-02T00:00:00Z')",
+        ] {
+            db.execute_unprepared(sql).await.unwrap();
+        }
+
+        Migrator::up(&db, None).await.unwrap();
+        let closed = texts(&db, "SELECT period || ' ' || how AS t FROM closed_periods ORDER BY period").await;
+        // From the first month anything is booked in (June emptied) to the last delivered one.
+        assert_eq!(closed, ["2026-07 migration", "2026-08 migration"]);
+        let payments = texts(&db, "SELECT period || ' ' || for_period AS t FROM payments ORDER BY id").await;
+        // Shown in August's report and paid in August: stays. Paid in closed August for
+        // September, which no report showed yet: the first open month. Paid in October for
+        // November: October, the month the money arrived.
+        assert_eq!(payments, ["2026-08 2026-08", "2026-09 2026-09", "2026-10 2026-11"]);
+        let charges =
+            texts(&db, "SELECT period || ' ' || for_period || ' ' || dated_on AS t FROM charges ORDER BY id").await;
+        // The opening balance leaves June for the go-live month, dated the go-live day.
+        assert_eq!(charges, ["2026-07 2026-07 2026-07-20", "2026-07 2026-07 2026-07-01"]);
     }
 }

@@ -97,6 +97,15 @@ pub struct CloseForm {
     closed_on: String,
 }
 
+/// Where a recalculation's cause can be seen: the reading, or the tariff list.
+fn cause_link(line: &entities::charge::Model) -> Markup {
+    match (line.cause_kind, line.cause_id) {
+        (Some(domain::CauseKind::Tariff), _) => html! { a href="/tariffs" { "тариф" } },
+        (Some(kind), Some(id)) => html! { a href={ "/readings/" (id) } { (kind.label()) } },
+        _ => html! { "—" },
+    }
+}
+
 async fn contract_page<P: Policy>(
     user: &Authorized<P>,
     ctx: &Context,
@@ -117,6 +126,7 @@ async fn contract_page<P: Policy>(
     let payments = ledger::payments::list(conn, &filter, 1, 12).await.map_err(internal)?;
     let png = format!("/contracts/{}/qr.png", c.id);
     let payment = payee::payment_block(ctx, c.consumer_id, Target::Contract(c.id), &png).await?;
+    let recalculations = ledger::charges::recalculations(conn, c.id, 24).await.map_err(internal)?;
     Ok(layout::page(
         user,
         &format!("Договор № {}", c.number),
@@ -140,6 +150,22 @@ async fn contract_page<P: Policy>(
                         (csrf_input(&user.csrf))
                         (date_field(errors, "closed_on", "Дата закрытия", &close_form.closed_on))
                         button type="submit" { "Закрыть договор" }
+                    }
+                }
+            }
+            @if !recalculations.is_empty() {
+                h2 { "Перерасчёты" }
+                table {
+                    thead { tr { th { "Учтён в месяце" } th { "Причина" } th { "Сумма" } th { "Чем вызван" } } }
+                    tbody {
+                        @for line in &recalculations {
+                            tr {
+                                td { (line.period.russian()) }
+                                td { (line.reason.as_deref().unwrap_or("")) }
+                                td.num { (line.amount_kopecks) }
+                                td { (cause_link(line)) }
+                            }
+                        }
                     }
                 }
             }

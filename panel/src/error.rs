@@ -8,6 +8,7 @@ use poem::{Endpoint, Error, IntoResponse, Request, Response};
 use service::Chain;
 
 use service::access::staff::AccountError;
+use service::ledger::months::MonthError;
 use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
 use service::ledger::tariffs::TariffError;
@@ -137,13 +138,17 @@ refusals!(
         RegisterError::UnknownConsumer => Some("consumer_id"),
         _ => None,
     },
+    MonthError => |e: &MonthError| match e {
+        MonthError::NoReason | MonthError::Reason(_) => Some("reason"),
+        _ => None,
+    },
     PaymentError => |e: &PaymentError| match e {
         PaymentError::UnknownContract(_) => Some("contract"),
         PaymentError::Amount(_) => Some("amount"),
-        PaymentError::PaidOn(_) => Some("paid_on"),
+        PaymentError::PaidOn(_) | PaymentError::InFuture(_) => Some("paid_on"),
         PaymentError::DuplicateReference(_) => Some("reference"),
         // Named in the message; the field is the form's or the import row's.
-        PaymentError::Text(_) | PaymentError::Internal(_) => None,
+        PaymentError::Text(_) | PaymentError::PossibleDuplicate { .. } | PaymentError::Internal(_) => None,
     },
     AccountError => |e: &AccountError| match e {
         AccountError::InvalidLogin | AccountError::LoginTaken(_) => Some("login"),

@@ -151,6 +151,8 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/charts/sources", Office, charts::sources),
         route(GET, "/consumers/:id/charts/:contract", Office, charts::consumption),
         route(GET, "/receipts", Office, receipts::show),
+        route(POST, "/reports/close", Office, reports::close),
+        route(POST, "/reports/reopen", Admin, reports::reopen),
         route(GET, "/tariffs", Admin, tariffs::list),
         route(POST, "/tariffs", Admin, tariffs::create),
         // The cooperative's bank details and the payment QR codes drawn from them.

@@ -1,23 +1,29 @@
 //! Reports for accounting: the monthly report of a chosen month and the full database export,
-//! both downloaded as xlsx files (built by the `reports` crate).
+//! both downloaded as xlsx files (built by the `reports` crate), and the closed months: an
+//! accountant or admin closes an ended month, an admin reopens one with a reason.
 
 use domain::Period;
+use entities::closed_period;
 use maud::{Markup, html};
 use poem::http::header;
+use poem::session::Session;
+use poem::web::Form;
 use poem::web::{Data, Query};
 use poem::{Response, Result, handler};
 use reports::ReportError;
 use serde::Deserialize;
 use service::Context;
+use service::ledger::months;
 
-use crate::auth::OfficeStaff;
+use crate::auth::{Admin, OfficeStaff};
 use crate::error::internal;
-use crate::forms::{Errors, invalid, period_field};
+use crate::forms::{Errors, done, invalid, period_field, text_field};
+use crate::layout::{Viewer, csrf_input};
 use crate::{PanelConfig, layout};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn reports_page(user: &OfficeStaff, period: &str, errors: &Errors) -> Markup {
+fn reports_page(user: &Viewer, period: &str, errors: &Errors, closed: &[closed_period::Model]) -> Markup {
     layout::page(
         user,
         "Отчёты",
@@ -32,14 +38,111 @@ fn reports_page(user: &OfficeStaff, period: &str, errors: &Errors) -> Markup {
             h2 { "Выгрузка базы" }
             p.muted { "Все таблицы учёта на текущий момент, каждая на своём листе." }
             p { a.button href="/reports/export" { "Скачать выгрузку" } }
+            h2 { "Закрытые месяцы" }
+            p.muted {
+                "Закрытый месяц не меняется: поздние показания, исправления и тарифы задним числом "
+                "идут перерасчётом в первый открытый месяц. Месяц закрывается сам, когда отчёт отправлен бухгалтерии."
+            }
+            @if closed.is_empty() {
+                p { "Закрытых месяцев нет." }
+            } @else {
+                table {
+                    thead { tr { th { "Месяц" } th { "Состояние" } th { "Закрыт" } th { "Как" } } }
+                    tbody {
+                        @for c in closed {
+                            tr {
+                                td { (c.period.russian()) }
+                                td { "закрыт" }
+                                td { (c.closed_at.format("%d.%m.%Y %H:%M")) " UTC" }
+                                td { (closed_how(&c.how)) }
+                            }
+                        }
+                    }
+                }
+            }
+            form.stack method="post" action="/reports/close" {
+                (csrf_input(&user.csrf))
+                (period_field(errors, "close_period", "Закрыть месяц (и все открытые до него)", ""))
+                button type="submit" { "Закрыть месяц" }
+            }
+            @if user.role() == domain::Role::Admin {
+                form.stack method="post" action="/reports/reopen" {
+                    (csrf_input(&user.csrf))
+                    (period_field(errors, "reopen_period", "Открыть заново (и все закрытые после него)", ""))
+                    (text_field(errors, "reason", "Причина", ""))
+                    button type="submit" { "Открыть заново" }
+                }
+            }
         },
     )
 }
 
+fn closed_how(how: &str) -> &'static str {
+    match how {
+        "report" => "отчёт отправлен",
+        "panel" => "вручную",
+        "cascade" => "вместе с более поздним",
+        _ => "при обновлении",
+    }
+}
+
+async fn closed(ctx: &Context) -> Result<Vec<closed_period::Model>> {
+    months::list(ctx.db.conn()).await.map_err(internal)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct CloseForm {
+    close_period: String,
+}
+
+#[handler]
+pub async fn close(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Form(form): Form<CloseForm>,
+) -> Result<Response> {
+    let mut errors = Errors::default();
+    if let Some(period) = errors.check("close_period", Period::parse(&form.close_period)) {
+        match months::close(&ctx, period, user.actor()).await {
+            Ok(()) => return Ok(done(session, format!("Месяц {} закрыт.", period.russian()), "/reports")),
+            Err(e) => errors = Errors::refused(e)?,
+        }
+    }
+    let page = reports_page(&user, &ctx.current_period().prev().to_string(), &errors, &closed(&ctx).await?);
+    Ok(invalid(page))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ReopenForm {
+    reopen_period: String,
+    reason: String,
+}
+
+#[handler]
+pub async fn reopen(
+    user: Admin,
+    session: &Session,
+    ctx: Data<&Context>,
+    Form(form): Form<ReopenForm>,
+) -> Result<Response> {
+    let mut errors = Errors::default();
+    if let Some(period) = errors.check("reopen_period", Period::parse(&form.reopen_period)) {
+        match months::reopen(&ctx, period, &form.reason, user.actor()).await {
+            Ok(()) => return Ok(done(session, format!("Месяц {} открыт заново.", period.russian()), "/reports")),
+            Err(e) => errors = Errors::refused(e)?,
+        }
+    }
+    let page = reports_page(&user, &ctx.current_period().prev().to_string(), &errors, &closed(&ctx).await?);
+    Ok(invalid(page))
+}
+
 /// The month just finished is the one accounting usually wants.
 #[handler]
-pub fn show(user: OfficeStaff, ctx: Data<&Context>) -> Markup {
-    reports_page(&user, &ctx.current_period().prev().to_string(), &Errors::default())
+pub async fn show(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup> {
+    Ok(reports_page(&user, &ctx.current_period().prev().to_string(), &Errors::default(), &closed(&ctx).await?))
 }
 
 pub(crate) fn attachment(bytes: Vec<u8>, file_name: &str) -> Response {
@@ -77,7 +180,7 @@ pub async fn monthly(
             Err(e) => errors = Errors::form(refused(e)?),
         }
     }
-    Ok(invalid(reports_page(&user, &query.period, &errors)))
+    Ok(invalid(reports_page(&user, &query.period, &errors, &closed(&ctx).await?)))
 }
 
 #[handler]

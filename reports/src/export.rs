@@ -12,8 +12,8 @@ use anyhow::anyhow;
 use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
-    audit_log, bank_details, charge, consumer, contract, delivery, holding, link_code, meter, meter_photo, payment,
-    photo, plot, reading, seal_event, staff, tariff, telegram_link,
+    audit_log, bank_details, charge, closed_period, consumer, contract, delivery, holding, link_code, meter,
+    meter_photo, payment, period_balance, photo, plot, reading, seal_event, staff, tariff, telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{
@@ -106,6 +106,8 @@ impl Outbox {
         self.send_table::<tariff::Entity>(conn).await?;
         self.send_table::<charge::Entity>(conn).await?;
         self.send_table::<payment::Entity>(conn).await?;
+        self.send_table::<closed_period::Entity>(conn).await?;
+        self.send_table::<period_balance::Entity>(conn).await?;
         self.send_table::<staff::Entity>(conn).await?;
         self.send_table::<telegram_link::Entity>(conn).await?;
         self.send_table::<link_code::Entity>(conn).await?;
@@ -182,6 +184,9 @@ fn shown(table: &str, column: &str) -> Option<Shown> {
     match (table, column) {
         ("staff", "password_hash" | "api_token_hash") | ("link_codes", "code_hash") => None,
         (_, money) if money.ends_with("_kopecks") => Some(Shown::Rubles),
+        ("period_balances", "opening" | "consumption" | "recalculations" | "opening_balances" | "paid" | "closing") => {
+            Some(Shown::Rubles)
+        }
         (_, "contract_id") => Some(Shown::Contract),
         (_, "plot_id") => Some(Shown::Plot),
         ("meters", "initial_t1" | "initial_t2")
@@ -321,6 +326,8 @@ fn sheet_name(table: &'static str) -> &'static str {
         "staff" => "Сотрудники",
         "telegram_links" => "Привязки Telegram",
         "link_codes" => "Коды привязки",
+        "closed_periods" => "Закрытые месяцы",
+        "period_balances" => "Сальдо по месяцам",
         "bank_details" => "Реквизиты",
         "audit_log" => "Журнал действий",
         "deliveries" => "Рассылки",
@@ -344,6 +351,24 @@ fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
         ("bank_details", "correspondent_account") => "Корр. счёт",
         ("bank_details", "updated_by") => "Изменил",
         ("bank_details", "updated_at") => "Изменено",
+        ("period_balances", "opening") => "Входящее сальдо, ₽",
+        ("period_balances", "consumption") => "Начислено за потребление, ₽",
+        ("period_balances", "recalculations") => "Перерасчёты, ₽",
+        ("period_balances", "opening_balances") => "Входящие остатки при запуске, ₽",
+        ("period_balances", "paid") => "Оплачено, ₽",
+        ("period_balances", "closing") => "Исходящее сальдо, ₽",
+        ("closed_periods", "closed_at") => "Закрыт",
+        ("closed_periods", "closed_by") => "Закрыл (код сотрудника)",
+        ("closed_periods", "how") => "Как закрыт",
+        (_, "for_period") => "За месяц",
+        (_, "dated_on") => "Дата строки",
+        (_, "from_on") => "Период с",
+        (_, "to_on") => "Период по",
+        (_, "reason") => "Основание",
+        (_, "cause_kind") => "Причина перерасчёта",
+        (_, "cause_id") => "Код причины",
+        (_, "consumption_change") => "Изменение расхода, тысячные доли",
+        (_, "reverses_id") => "Сторнирует запись",
         (_, "id") => "Код записи",
         (_, "created_at") => "Создано",
         (_, "address") => "Адрес",

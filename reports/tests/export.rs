@@ -15,7 +15,7 @@ use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 
 /// The tables the export must hold, in the schema's order, and their sheets.
-const TABLES: [(&str, &str); 18] = [
+const TABLES: [(&str, &str); 20] = [
     ("plots", "Участки"),
     ("consumers", "Потребители"),
     ("holdings", "Владельцы участков"),
@@ -28,6 +28,8 @@ const TABLES: [(&str, &str); 18] = [
     ("tariffs", "Тарифы"),
     ("charges", "Начисления"),
     ("payments", "Оплаты"),
+    ("closed_periods", "Закрытые месяцы"),
+    ("period_balances", "Сальдо по месяцам"),
     ("staff", "Сотрудники"),
     ("telegram_links", "Привязки Telegram"),
     ("link_codes", "Коды привязки"),
@@ -42,7 +44,8 @@ const LEFT_OUT: [&str; 5] =
     ["web_sessions", "import_drafts", "telegram_dialogues", "telegram_updates", "seaql_migrations"];
 
 /// The known cooperative plus what only the export shows: staff with a password and an API
-/// token, a used and a live link code, an inventory photo, a broken seal, a delivery.
+/// token, a used and a live link code, an inventory photo, a broken seal, a delivery, a closed
+/// February with its balances.
 struct Exported {
     coop: Cooperative,
     token: String,
@@ -87,6 +90,7 @@ async fn exported() -> Exported {
     .await
     .unwrap();
     service::testing::bank_details(ctx).await;
+    service::ledger::months::close(ctx, domain::Period::new(2026, 2).unwrap(), Actor::System).await.unwrap();
     Exported { coop, token, live_code }
 }
 

@@ -184,8 +184,9 @@ async fn accounts_sheet_follows_the_ledger() {
     let by_contract = |number: &str, header: &str| {
         kopecks(sheet.cell(lines.iter().find(|r| sheet.text(r, "Договор") == number).unwrap(), header))
     };
-    assert_eq!(by_contract("В-1", OPENING), kopecks!(250_00), "400 charged − 150 paid");
-    assert_eq!(by_contract("Э-2", OPENING), kopecks!(-1_280_00), "720 charged − 2 000 paid");
+    // Payments count in the month the money arrived: those "for February" came in March.
+    assert_eq!(by_contract("В-1", OPENING), kopecks!(400_00), "400 charged in February, its 150 paid on 10.03");
+    assert_eq!(by_contract("Э-2", OPENING), kopecks!(720_00), "720 charged, the 2 000 paid on 03.03");
     assert_eq!(by_contract("Э-2", CLOSING), kopecks!(-200_00));
     assert_eq!(by_contract("Э-3", CHARGED), Kopecks::ZERO, "a reading under review is not billed");
     assert_eq!(by_contract("В-3", CHARGED), kopecks!(123_45), "the opening balance counts as a charge");
@@ -276,7 +277,8 @@ async fn summary_sheet_adds_up() {
     assert_eq!(value("Участков не снято"), Data::Float(1.0), "plot 3: В-3 unread");
     assert_eq!(value("Начислено за месяц, ₽"), accounts.cell(total, CHARGED).clone());
     assert_eq!(value("Оплачено за месяц, ₽"), accounts.cell(total, PAID).clone());
-    assert_eq!(value("Оплачено за месяц, ₽"), rubles(kopecks!(150_00)));
+    // 150 + 2 000 + 100 + 50: every payment arrived in March, whatever month it was for.
+    assert_eq!(value("Оплачено за месяц, ₽"), rubles(kopecks!(2_300_00)));
     let owed = Kopecks::try_sum(closing.iter().copied().filter(|d| d.is_positive())).unwrap();
     assert_eq!(value("Долг должников на конец месяца, ₽"), rubles(owed));
     assert_eq!(owed, kopecks!(1_603_45));

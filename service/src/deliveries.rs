@@ -10,6 +10,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel
 
 use crate::Context;
 
+/// The kind of the monthly report to the accountants: marking it sent closes its month.
+pub const MONTHLY_REPORT: &str = "monthly_report";
+
 /// How long a claim holds before another instance may retry (a send takes seconds).
 pub const LEASE: Duration = Duration::minutes(5);
 const FIRST_RETRY: Duration = Duration::minutes(1);
@@ -69,13 +72,19 @@ pub async fn is_sent(ctx: &Context, kind: &str, period: Period, target: &str) ->
     Ok(row.is_some_and(|r| r.sent_at.is_some()))
 }
 
+/// Marks a delivery sent; a monthly report's month is closed in the same step, so it closes
+/// exactly once, however many instances run.
 pub async fn mark_sent(ctx: &Context, claimed: delivery::Model) -> Result<delivery::Model, DbErr> {
+    let report = (claimed.kind == MONTHLY_REPORT).then_some(claimed.period);
     let mut row = claimed.into_active_model();
     row.sent_at = Set(Some(ctx.now()));
     row.next_attempt_at = Set(None);
     row.last_error = Set(None);
     let txn = ctx.db.begin_write().await?;
     let sent = row.update(&txn).await?;
+    if let Some(period) = report {
+        crate::ledger::months::close_delivered(&txn, ctx, period).await?;
+    }
     txn.commit().await?;
     Ok(sent)
 }

@@ -359,11 +359,14 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                     contract_id: Set(contract_id),
                     amount_kopecks: Set(amount),
                     paid_on: Set(paid_on),
-                    period: Set(period),
+                    // Booked when the money arrived (nothing is closed in a fresh demo).
+                    period: Set(Period::of(paid_on)),
+                    for_period: Set(period),
                     reference: Set(Some(format!("DEMO-{contract_id}-{period}"))),
                     staff_id: Set(None),
                     source: Set(PaymentSource::Import),
                     created_at: Set(now),
+                    reverses_id: Set(None),
                 });
             }
         }

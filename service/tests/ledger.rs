@@ -19,8 +19,9 @@ fn pay(contract: &str, kopecks: i64, reference: Option<&str>) -> NewPayment {
         contract_number: contract.into(),
         amount: Kopecks::new(kopecks).unwrap(),
         paid_on: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
-        period: Period::parse("2026-02").unwrap(),
+        for_period: Some(Period::parse("2026-02").unwrap()),
         reference: reference.map(Into::into),
+        confirm_duplicate: false,
     }
 }
 
@@ -84,7 +85,7 @@ async fn debt_for_two_services_with_partial_and_over_payment() {
     assert_eq!(statement.total.debt(), kopecks!(200_00));
     let message = statement.to_message();
     assert!(message.contains("Задолженность 250,00 ₽"), "{message}");
-    assert!(message.contains("Переплата 50,00 ₽"), "{message}");
+    assert!(message.contains("Переплата (аванс) 50,00 ₽"), "{message}");
     assert_eq!(debt::total(t.ctx.db.conn(), Scope::Plot(water.plot_id)).await.unwrap().debt(), kopecks!(200_00));
 }
 
@@ -114,8 +115,14 @@ async fn demo_ledger_adds_up_and_is_deterministic() {
         .into_iter()
         .map(|c| (c.meter_id, c.period, c.zone, c.amount_kopecks))
         .collect();
+    // As if every reading had been corrected: nothing is closed, every month is rebuilt.
+    let cause = domain::ledger::Cause {
+        kind: domain::CauseKind::Correction,
+        id: 0,
+        on: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+    };
     for meter_id in 1..=summary.contracts as i64 {
-        service::ledger::charges::recompute_meter(conn, &a.ctx, meter_id).await.unwrap();
+        service::ledger::charges::recompute_meter(conn, &a.ctx, meter_id, cause).await.unwrap();
     }
     let mut after: Vec<_> = charge::Entity::find()
         .all(conn)

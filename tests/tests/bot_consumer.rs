@@ -119,8 +119,9 @@ async fn debt_shows_the_domains_numbers_for_two_services_and_a_partial_payment()
         contract_number: "W-7".into(),
         amount: kopecks!(200_00),
         paid_on: "2026-03-01".parse().unwrap(),
-        period: "2026-02".parse().unwrap(),
+        for_period: Some("2026-02".parse().unwrap()),
         reference: None,
+        confirm_duplicate: false,
     };
     payments::record(app.ctx(), payment, Actor::System).await.unwrap();
 

@@ -133,8 +133,9 @@ async fn receipts_print_the_months_readings_money_and_code_one_sheet_per_consume
         contract_number: "W-7".into(),
         amount: kopecks!(200_00),
         paid_on: "2026-02-25".parse().unwrap(),
-        period: "2026-02".parse().unwrap(),
+        for_period: None,
         reference: None,
+        confirm_duplicate: false,
     };
     payments::record(&t.ctx, paid, Actor::System).await.unwrap();
     bank_details(&t.ctx).await;

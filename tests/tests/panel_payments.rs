@@ -70,7 +70,8 @@ fn header() -> Vec<Cell> {
 async fn a_payment_entered_by_hand_is_exact_to_the_kopeck() {
     let (t, client) = office().await;
     let form = client.get("/payments/new").await;
-    form.assert_ok().assert_contains("value=\"2026-02\"");
+    // «За месяц» is optional and starts empty: a payment counts on the day the money arrived.
+    form.assert_ok().assert_contains("За месяц (необязательно");
     let page = client
         .post_form(
             "/payments",
@@ -87,7 +88,10 @@ async fn a_payment_entered_by_hand_is_exact_to_the_kopeck() {
     let stored = payments(&t).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].amount_kopecks, kopecks!(123_456));
-    assert_eq!(stored[0].period, Period::new(2026, 2).unwrap());
+    assert_eq!(
+        (stored[0].period, stored[0].for_period),
+        (Period::new(2026, 3).unwrap(), Period::new(2026, 2).unwrap())
+    );
     assert_eq!(stored[0].reference.as_deref(), Some("П-77"));
     assert_eq!(stored[0].source, PaymentSource::Panel);
     client.get("/payments").await.assert_contains("Оплата 1\u{202f}234,56 ₽ по договору № W-1 внесена.");
@@ -149,8 +153,9 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
             contract_number: "E-1".into(),
             amount: Kopecks::new(amount).unwrap(),
             paid_on: day(1),
-            period: Period::new(2026, 2).unwrap(),
+            for_period: Some(Period::new(2026, 2).unwrap()),
             reference: reference.map(Into::into),
+            confirm_duplicate: false,
         };
         service::ledger::payments::record(&t.ctx, payment, Actor::System).await.unwrap();
     }
@@ -183,7 +188,7 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
         .assert_contains("1\u{202f}334,55 ₽")
         .assert_contains("повтор: тот же номер платежа в строке 3")
         .assert_contains("уже внесена (номер платежа есть в учёте)")
-        .assert_contains("уже внесена (такая же оплата без номера есть в учёте)");
+        .assert_contains("возможный повтор: оплата по этому договору на ту же сумму и дату уже есть в учёте");
     assert_eq!(payments(&t).await.len(), 2, "a preview stores nothing");
 
     let done = client.confirm_import(IMPORT, &preview).await;

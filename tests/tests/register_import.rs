@@ -350,12 +350,13 @@ async fn a_committed_register_is_complete_and_a_second_import_changes_nothing() 
         .into_iter()
         .map(|c| (c.contract_id, c.period, c.kind, c.meter_id, c.amount_kopecks))
         .collect();
-    let february = Period::new(2026, 2).unwrap();
+    // Booked in the go-live month (the opening reading's), never in the month before.
+    let march = Period::new(2026, 3).unwrap();
     assert_eq!(
         balances,
         [
-            (water.id, february, ChargeKind::OpeningBalance, None, kopecks!(1_500_00)),
-            (power.id, february, ChargeKind::OpeningBalance, None, kopecks!(-200_50)),
+            (water.id, march, ChargeKind::OpeningBalance, None, kopecks!(1_500_00)),
+            (power.id, march, ChargeKind::OpeningBalance, None, kopecks!(-200_50)),
         ]
     );
     let audit: Vec<String> = audit_log::Entity::find()
@@ -458,8 +459,9 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
     assert_eq!(balance.debt(), kopecks!(1_500_00));
     let consumer_debt = debt::total(ctx.db.conn(), Scope::Consumer(water.consumer_id)).await.unwrap();
     assert_eq!(consumer_debt.debt(), kopecks!(1_500_00 - 200_50), "the credit on electricity counts too");
-    assert_eq!(report_rubles(ctx, march, "В-1", [OPENING, CHARGED, CLOSING]).await, [1500.0, 0.0, 1500.0]);
-    assert_eq!(report_rubles(ctx, march, "Э-1", [OPENING]).await, [-200.5]);
+    // The opening balance is a line of the go-live month: March opens at zero and books it.
+    assert_eq!(report_rubles(ctx, march, "В-1", [OPENING, CHARGED, CLOSING]).await, [0.0, 1500.0, 1500.0]);
+    assert_eq!(report_rubles(ctx, march, "Э-1", [OPENING, CHARGED]).await, [0.0, -200.5]);
 
     let ivanova = BotChat::new(&app.telegram, 7001);
     ivanova.link(ctx, LinkTarget::Consumer(water.consumer_id)).await.expect("Здравствуйте, Иванова Анна Петровна!");
@@ -467,7 +469,7 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
     reply
         .expect("Вода — договор № В-1, участок 1")
         .expect("Входящее сальдо на 01.03.2026: задолженность 1\u{202f}500,00 ₽")
-        .expect("Входящее сальдо на 01.03.2026: переплата 200,50 ₽")
+        .expect("Входящее сальдо на 01.03.2026: переплата (аванс) 200,50 ₽")
         .expect("Задолженность 1\u{202f}500,00 ₽")
         .expect("Итого: задолженность 1\u{202f}299,50 ₽");
     assert!(!reply.text().contains("Начислено за"), "an opening balance is not a month's charge:\n{}", reply.text());
@@ -478,7 +480,12 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
         ..office_reading(meter_of(ctx, water.id).await.id, vec![meter_value!(110_000)])
     };
     readings::submit(ctx, submission).await.unwrap();
-    charges::recompute_service(ctx.db.conn(), ctx, Service::Water).await.unwrap();
+    let cause = domain::ledger::Cause {
+        kind: domain::CauseKind::Tariff,
+        id: 0,
+        on: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+    };
+    charges::recompute_service(ctx.db.conn(), ctx, Service::Water, cause).await.unwrap();
     let water_charges = charge::Entity::find()
         .filter(charge::Column::ContractId.eq(water.id))
         .order_by_asc(charge::Column::Id)
@@ -490,7 +497,8 @@ async fn the_opening_debt_is_the_same_in_the_bot_the_debt_and_the_report_and_bil
     assert_eq!(water_charges[1].previous_value, Some(meter_value!(100_000)));
 
     assert_eq!(debt::total(ctx.db.conn(), Scope::Contract(water.id)).await.unwrap().debt(), kopecks!(1_900_00));
-    assert_eq!(report_rubles(ctx, march, "В-1", [OPENING, CHARGED, CLOSING]).await, [1500.0, 400.0, 1900.0]);
+    // March books the opening balance and the first consumption: 1 500 + 400.
+    assert_eq!(report_rubles(ctx, march, "В-1", [OPENING, CHARGED, CLOSING]).await, [0.0, 1900.0, 1900.0]);
     let reply = ivanova.send("Задолженность").await;
     reply.expect("Начислено за март 2026: 400,00 ₽").expect("Задолженность 1\u{202f}900,00 ₽");
 }

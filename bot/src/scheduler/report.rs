@@ -42,7 +42,7 @@ pub struct MonthlyReport {
 }
 
 impl Job for MonthlyReport {
-    const KIND: &'static str = "monthly_report";
+    const KIND: &'static str = service::deliveries::MONTHLY_REPORT;
     type Item = ChatId;
 
     async fn due(&self, _ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Due<ChatId>> {

@@ -195,6 +195,10 @@ enum PaymentCreated {
     /// Refused, for the reason given.
     #[oai(status = 422)]
     Invalid(Json<ApiError>),
+    /// A payment of the same contract, amount and day is on file: send again with
+    /// `"confirm_duplicate": true` to store this one too.
+    #[oai(status = 409)]
+    PossibleDuplicate(Json<ApiError>),
 }
 
 pub struct Api;
@@ -525,7 +529,9 @@ impl Api {
 
     /// Внести оплату
     ///
-    /// Платёж с уже известным номером не принимается. Доступ: администратор, бухгалтер.
+    /// Платёж с уже известным номером не принимается. Платёж на ту же сумму и дату по тому же
+    /// договору — ответ 409, пока не передано `"confirm_duplicate": true`. Платёж учитывается в
+    /// месяце даты оплаты. Доступ: администратор, бухгалтер.
     #[oai(path = "/payments", method = "post", tag = "Tag::Money")]
     async fn create_payment(
         &self,
@@ -534,7 +540,7 @@ impl Api {
         body: Json<NewPaymentIn>,
     ) -> Result<PaymentCreated, Refusal<Writes>> {
         let body = body.0;
-        let period = match Period::parse(&body.period) {
+        let for_period = match body.period.as_deref().map(Period::parse).transpose() {
             Ok(period) => period,
             Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(e.to_string()))),
         };
@@ -547,12 +553,16 @@ impl Api {
             contract_number: body.contract_number,
             amount,
             paid_on: body.paid_on,
-            period,
+            for_period,
             reference: body.reference,
+            confirm_duplicate: body.confirm_duplicate.unwrap_or(false),
         };
-        let stored = match service::ledger::payments::record(&ctx, payment, user.0.actor()).await {
+        let stored = match ledger::payments::record_from(&ctx, payment, PaymentSource::Api, user.0.actor()).await {
             Ok(stored) => stored,
             Err(PaymentError::Internal(e)) => return Err(Refusal::internal(e)),
+            Err(e @ PaymentError::PossibleDuplicate { .. }) => {
+                return Ok(PaymentCreated::PossibleDuplicate(ApiError::json(e.to_string())));
+            }
             Err(e) => return Ok(PaymentCreated::Invalid(ApiError::json(e.to_string()))),
         };
         let rows = ledger::payments::rows(ctx.db.conn(), vec![stored]).await.map_err(Refusal::internal)?;

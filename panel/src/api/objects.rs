@@ -392,11 +392,13 @@ pub struct PaymentOut {
     pub consumer_name: String,
     pub amount_kopecks: i64,
     pub paid_on: NaiveDate,
-    /// The billing month it pays for, `YYYY-MM`.
+    /// The booking month, `YYYY-MM`: the month the money arrived (or the first open month).
     pub period: String,
+    /// The month the payer said it is for, `YYYY-MM`.
+    pub for_period: String,
     #[oai(nullable)]
     pub reference: Option<String>,
-    /// `panel` (entered by hand or through the API) or `import`.
+    /// `panel` (entered by hand), `api` or `import`.
     pub source: String,
 }
 
@@ -411,6 +413,7 @@ impl PaymentOut {
             amount_kopecks: p.amount_kopecks.get(),
             paid_on: p.paid_on,
             period: p.period.to_string(),
+            for_period: p.for_period.to_string(),
             reference: p.reference,
             source: p.source.code().to_owned(),
         }
@@ -431,11 +434,17 @@ pub struct NewPaymentIn {
     pub amount_kopecks: i64,
     /// A day of the years 2000–2999.
     pub paid_on: NaiveDate,
-    /// The billing month it pays for, `YYYY-MM`.
-    pub period: String,
+    /// The month it pays for, `YYYY-MM` (information; the payment counts in the month of
+    /// `paid_on`). Left out: the month of `paid_on`.
+    #[oai(nullable)]
+    pub period: Option<String>,
     /// Bank or receipt reference; a reference already on file is refused.
     #[oai(nullable)]
     pub reference: Option<String>,
+    /// `true` to store it although a payment of the same contract, amount and day is on file
+    /// (otherwise 409).
+    #[oai(nullable)]
+    pub confirm_duplicate: Option<bool>,
 }
 
 #[derive(Debug, Object)]

@@ -99,7 +99,7 @@ fn preview_page(user: &OfficeStaff, file_name: &str, preview: &Preview, pending_
                         td { (p.contract_number) }
                         td.num { (p.amount) }
                         td { (date_text(p.paid_on)) }
-                        td { (p.period) }
+                        td { (p.for_period.map(|m| m.to_string()).unwrap_or_default()) }
                         td { (p.reference.as_deref().unwrap_or("—")) }
                         (status_cell(c.status))
                     }

@@ -9,7 +9,7 @@ use poem::web::{Data, Form, Query};
 use poem::{Response, Result, handler};
 use serde::{Deserialize, Serialize};
 use service::dates::parse_date;
-use service::ledger::payments::{NewPayment, PaymentFilter, PaymentRow};
+use service::ledger::payments::{NewPayment, PaymentError, PaymentFilter, PaymentRow};
 use service::paging::PER_PAGE;
 use service::{Context, ledger};
 
@@ -95,8 +95,11 @@ pub struct PaymentForm {
     contract: String,
     amount: String,
     paid_on: String,
+    /// «За месяц»: optional, the month of the payment date when left empty.
     period: String,
     reference: String,
+    /// Sent by «Всё равно внести» after the duplicate question.
+    confirm_duplicate: String,
 }
 
 impl PaymentForm {
@@ -107,21 +110,26 @@ impl PaymentForm {
         }
         let amount = errors.check("amount", Kopecks::parse_payment(&self.amount));
         let paid_on = errors.check("paid_on", parse_date(&self.paid_on));
-        let period = errors.check("period", Period::parse(&self.period));
-        match (amount, paid_on, period) {
-            (Some(amount), Some(paid_on), Some(period)) if errors.is_empty() => Ok(NewPayment {
+        let for_period = match optional(&self.period) {
+            Some(text) => errors.check("period", Period::parse(&text)),
+            None => None,
+        };
+        match (amount, paid_on) {
+            (Some(amount), Some(paid_on)) if errors.is_empty() => Ok(NewPayment {
                 contract_number: self.contract.trim().to_owned(),
                 amount,
                 paid_on,
-                period,
+                for_period,
                 reference: optional(&self.reference),
+                confirm_duplicate: !self.confirm_duplicate.is_empty(),
             }),
             _ => Err(errors),
         }
     }
 }
 
-fn entry_page(user: &OfficeStaff, form: &PaymentForm, errors: &Errors) -> Markup {
+/// The form; `ask` is the duplicate question, answered by «Всё равно внести».
+fn entry_page(user: &OfficeStaff, form: &PaymentForm, errors: &Errors, ask: Option<&str>) -> Markup {
     layout::page(
         user,
         "Новая оплата",
@@ -133,9 +141,14 @@ fn entry_page(user: &OfficeStaff, form: &PaymentForm, errors: &Errors) -> Markup
                 (required_text_field(errors, "contract", "Номер договора", &form.contract))
                 (money_field(errors, "amount", "Сумма, ₽", &form.amount))
                 (date_field(errors, "paid_on", "Дата оплаты", &form.paid_on))
-                (period_field(errors, "period", "За месяц", &form.period))
+                (period_field(errors, "period", "За месяц (необязательно: учитывается по дате оплаты)", &form.period))
                 (text_field(errors, "reference", "Номер платежа (из выписки или квитанции)", &form.reference))
-                button type="submit" { "Внести" }
+                @if let Some(question) = ask {
+                    p.warning role="alert" { (question) }
+                    button type="submit" name="confirm_duplicate" value="1" { "Всё равно внести" }
+                } @else {
+                    button type="submit" { "Внести" }
+                }
             }
         },
     )
@@ -146,16 +159,15 @@ pub struct NewQuery {
     contract: Option<String>,
 }
 
-/// Payments come in for the month just billed, so the form starts there.
+/// «За месяц» starts empty: the payment counts on its date, the month it is for is optional.
 #[handler]
 pub fn new(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<NewQuery>) -> Markup {
     let form = PaymentForm {
         contract: query.contract.unwrap_or_default(),
         paid_on: date_value(ctx.today()),
-        period: ctx.current_period().prev().to_string(),
         ..PaymentForm::default()
     };
-    entry_page(&user, &form, &Errors::default())
+    entry_page(&user, &form, &Errors::default(), None)
 }
 
 #[handler]
@@ -172,10 +184,13 @@ pub async fn create(
                 Ok(_) => {
                     return Ok(done(session, format!("Оплата {amount} по договору № {number} внесена."), "/payments"));
                 }
+                Err(e @ PaymentError::PossibleDuplicate { .. }) => {
+                    return Ok(invalid(entry_page(&user, &form, &Errors::default(), Some(&e.to_string()))));
+                }
                 Err(e) => Errors::refused(e)?,
             }
         }
         Err(errors) => errors,
     };
-    Ok(invalid(entry_page(&user, &form, &errors)))
+    Ok(invalid(entry_page(&user, &form, &errors, None)))
 }

@@ -38,7 +38,8 @@ impl ContractRecord {
 pub(super) struct ChargeRecord {
     pub contract_id: i64,
     pub amount_kopecks: Kopecks,
-    /// Consumption charges only (not opening balances).
+    /// Consumption charges only (not opening balances or recalculations, which count as charges
+    /// of the month they are booked in without a register).
     #[sea_orm(nested)]
     pub metered: Option<MeteredRecord>,
 }
@@ -58,7 +59,7 @@ pub(super) struct MeteredRecord {
     pub photo_id: Option<i64>,
 }
 
-/// A payment for the month.
+/// A payment booked in the month (the money arrived in it).
 #[derive(Debug, FromQueryResult)]
 pub(super) struct PaymentRecord {
     pub contract_id: i64,
@@ -105,7 +106,9 @@ const CONTRACTS: &str = "\
     FROM contracts c JOIN plots p ON p.id = c.plot_id JOIN consumers k ON k.id = c.consumer_id";
 
 const CHARGES: &str = "\
-    SELECT ch.contract_id, ch.amount_kopecks, ch.meter_id, ch.zone, ch.previous_value, ch.current_value, \
+    SELECT ch.contract_id, ch.amount_kopecks, \
+           CASE WHEN ch.kind = 'consumption' THEN ch.meter_id END AS meter_id, \
+           CASE WHEN ch.kind = 'consumption' THEN ch.zone END AS zone, ch.previous_value, ch.current_value, \
            ch.consumption, ch.price_kopecks, r.taken_at, r.source, r.seal_intact, r.photo_id \
     FROM charges ch LEFT JOIN readings r ON r.id = ch.reading_id \
     WHERE ch.period = ?";

@@ -99,7 +99,7 @@ pub const MARCH: &str = "2026-03";
 /// | 3    | Э-3      | 100 (from 0)   | 100 000: held for review           |
 ///
 /// Payments: В-1 150 ₽ for February (partial) and 100 ₽ for March; Э-2 2 000 ₽ for February
-/// (overpaid); Э-3 50 ₽ for March. В-3 also carries a debt of 123,45 ₽ from before go-live,
+/// (overpaid); Э-3 50 ₽ for March; all paid in March, so all counted in March. В-3 also carries a debt of 123,45 ₽ from before go-live,
 /// entered as an opening-balance charge in March.
 pub struct Cooperative {
     pub t: TestContext,
@@ -183,8 +183,9 @@ async fn pay(t: &TestContext) {
             contract_number: contract.into(),
             amount: Kopecks::new(kopecks).unwrap(),
             paid_on: day(paid_on),
-            period: period(month),
+            for_period: Some(period(month)),
             reference: None,
+            confirm_duplicate: false,
         };
         payments::record(&t.ctx, payment, Actor::System).await.unwrap();
     }
@@ -198,6 +199,14 @@ async fn carry_opening_balance(t: &TestContext, contract_id: i64, amount: Kopeck
         meter_id: Set(None),
         reading_id: Set(None),
         period: Set(period(MARCH)),
+        for_period: Set(period(MARCH)),
+        dated_on: Set(period(MARCH).first_day()),
+        from_on: Set(None),
+        to_on: Set(None),
+        reason: Set(None),
+        cause_kind: Set(None),
+        cause_id: Set(None),
+        consumption_change: Set(None),
         kind: Set(ChargeKind::OpeningBalance),
         zone: Set(None),
         previous_value: Set(None),

@@ -1,16 +1,26 @@
 //! Charges: the ledger's consumption lines, kept equal to what the domain computes from accepted
-//! readings and the tariff history. Lines are rebuilt per meter inside the transaction that
-//! changed its readings, and for a whole service when a tariff changes.
+//! readings and the tariff history while their month is open; a change reaching a closed month
+//! is booked as a recalculation line in the first open month (`domain::ledger::plan_recompute`).
+//! Every change passes its cause, which says from which month on it can alter anything.
 
-use chrono::{DateTime, Utc};
-use domain::{Charge, ChargeKind, Kopecks, MeterSpec, Period, ReadingPoint, ReadingStatus, Service, charges_for_meter};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::ledger::{Booked, Cause, ClosedMonths, PlanError, Recalculation, plan_recompute};
+use domain::{
+    Charge, ChargeKind, Kopecks, MeterSpec, MeterValue, Period, ReadingPoint, ReadingStatus, Service, Zone,
+    charges_for_meter,
+};
 use entities::{charge, contract, meter, reading, tariff};
+use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Set,
 };
 use serde_json::json;
 
+use super::lines::{self, LineError};
+use super::months;
 use crate::Context;
 use crate::audit::{self, Actor};
 
@@ -18,6 +28,10 @@ use crate::audit::{self, Actor};
 pub enum RecomputeError {
     #[error(transparent)]
     Billing(#[from] domain::BillingError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Line(#[from] LineError),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error("счётчик {0} не найден")]
@@ -30,9 +44,15 @@ impl From<RecomputeError> for crate::Internal {
     }
 }
 
-/// Rebuilds the consumption charges of one meter. On a billing error (a missing tariff) the old
-/// lines stay and the error is returned; the reading that triggered it is kept either way.
-pub async fn recompute_meter(conn: &impl ConnectionTrait, ctx: &Context, meter_id: i64) -> Result<(), RecomputeError> {
+/// Brings one meter's lines in line with its readings after `cause`: open months rebuilt, closed
+/// ones corrected by recalculation lines. On a billing error (a missing tariff) the old lines
+/// stay and the error is returned; the reading that triggered it is kept either way.
+pub async fn recompute_meter(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    meter_id: i64,
+    cause: Cause,
+) -> Result<(), RecomputeError> {
     let (meter, contract) = meter::Entity::find_by_id(meter_id)
         .find_also_related(contract::Entity)
         .one(conn)
@@ -40,16 +60,19 @@ pub async fn recompute_meter(conn: &impl ConnectionTrait, ctx: &Context, meter_i
         .and_then(|(m, c)| Some((m, c?)))
         .ok_or(RecomputeError::NoMeter(meter_id))?;
     let tariffs = tariff_history(conn).await?;
-    recompute_loaded(conn, ctx, &meter, contract.service, &tariffs).await
+    let closed = months::closed_months(conn).await?;
+    recompute_loaded(conn, ctx, &meter, contract.service, &tariffs, closed, cause).await
 }
 
-/// Rebuilds the charges of every meter of a service (after a tariff change).
+/// Recomputes every meter of a service after a tariff change (`cause` is the tariff).
 pub async fn recompute_service(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     service: Service,
+    cause: Cause,
 ) -> Result<usize, RecomputeError> {
     let tariffs = tariff_history(conn).await?;
+    let closed = months::closed_months(conn).await?;
     let meters = meter::Entity::find()
         .join(JoinType::InnerJoin, meter::Relation::Contract.def())
         .filter(contract::Column::Service.eq(service))
@@ -57,7 +80,7 @@ pub async fn recompute_service(
         .await?;
     let mut failed = 0;
     for meter in &meters {
-        if let Err(e) = recompute_loaded(conn, ctx, meter, service, &tariffs).await {
+        if let Err(e) = recompute_loaded(conn, ctx, meter, service, &tariffs, closed, cause).await {
             match e {
                 RecomputeError::Billing(e) => {
                     tracing::warn!(meter = meter.id, "charges not recomputed: {e}");
@@ -81,6 +104,8 @@ async fn recompute_loaded(
     meter: &meter::Model,
     service: Service,
     tariffs: &[domain::Tariff],
+    closed: ClosedMonths,
+    cause: Cause,
 ) -> Result<(), RecomputeError> {
     let readings = reading::Entity::find()
         .filter(reading::Column::MeterId.eq(meter.id))
@@ -105,23 +130,80 @@ async fn recompute_loaded(
         initial: meter.initial_values(),
         installed_on: meter.installed_on,
     };
-    let charges = charges_for_meter(&spec, &points, tariffs)?;
+    let desired = charges_for_meter(&spec, &points, tariffs)?;
+    let booked = booked(conn, meter.id).await?;
+    let plan = plan_recompute(&desired, &booked, closed, cause, ctx.today())?;
 
-    charge::Entity::delete_many()
-        .filter(charge::Column::MeterId.eq(meter.id))
-        .filter(charge::Column::Kind.eq(ChargeKind::Consumption))
-        .exec(conn)
-        .await?;
-    if charges.is_empty() {
-        return Ok(());
-    }
+    // Open months' consumption and recalculation lines go; closed months' are never touched.
+    let which = (!plan.rebuilt.is_empty()).then(|| {
+        Condition::all()
+            .add(charge::Column::MeterId.eq(meter.id))
+            .add(charge::Column::Kind.is_in([ChargeKind::Consumption, ChargeKind::Recalculation]))
+            .add(charge::Column::ForPeriod.is_in(plan.rebuilt.iter().copied()))
+    });
     let now = ctx.now();
-    let rows = charges.into_iter().map(|c| consumption_line(meter.contract_id, meter.id, c, now));
-    charge::Entity::insert_many(rows).exec(conn).await?;
+    let rows = plan
+        .consumption
+        .into_iter()
+        .map(|c| consumption_line(meter.contract_id, meter.id, c, now))
+        .chain(plan.recalculations.into_iter().map(|r| recalculation_line(meter.contract_id, meter.id, r, now)))
+        .collect();
+    lines::write(conn, closed, which, rows).await?;
     Ok(())
 }
 
-/// The ledger line of a consumption charge the domain computed for a meter of a contract.
+/// A contract's latest recalculation lines, newest first (the contract page lists them).
+pub async fn recalculations(
+    conn: &impl ConnectionTrait,
+    contract_id: i64,
+    limit: u64,
+) -> Result<Vec<charge::Model>, DbErr> {
+    charge::Entity::find()
+        .filter(charge::Column::ContractId.eq(contract_id))
+        .filter(charge::Column::Kind.eq(ChargeKind::Recalculation))
+        .order_by_desc(charge::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// One held line: for month, zone, consumption (consumption lines), change (recalculations), amount.
+type HeldLine = (Period, Option<Zone>, Option<MeterValue>, Option<i64>, Kopecks);
+
+/// What the ledger holds for a meter per for month and zone: consumption and recalculations.
+async fn booked(conn: &impl ConnectionTrait, meter_id: i64) -> Result<Vec<Booked>, RecomputeError> {
+    let held: Vec<HeldLine> = charge::Entity::find()
+        .select_only()
+        .columns([
+            charge::Column::ForPeriod,
+            charge::Column::Zone,
+            charge::Column::Consumption,
+            charge::Column::ConsumptionChange,
+            charge::Column::AmountKopecks,
+        ])
+        .filter(charge::Column::MeterId.eq(meter_id))
+        .filter(charge::Column::Kind.is_in([ChargeKind::Consumption, ChargeKind::Recalculation]))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    // Thousandths and kopecks summed exactly (a few lines per month and zone), checked on the way out.
+    let mut sums: BTreeMap<(Period, Zone), (i128, Kopecks)> = BTreeMap::new();
+    for (for_period, zone, consumption, change, amount) in held {
+        let sum = sums.entry((for_period, zone.unwrap_or(Zone::Single))).or_insert((0, Kopecks::ZERO));
+        sum.0 += i128::from(consumption.map_or(0, |c| c.thousandths()) + change.unwrap_or(0));
+        sum.1 = sum.1.checked_add(amount).map_err(|e| DbErr::Type(e.to_string()))?;
+    }
+    sums.into_iter()
+        .map(|((for_period, zone), (consumption, amount))| {
+            let thousandths = i64::try_from(consumption).unwrap_or(i64::MAX);
+            let consumption = MeterValue::new(thousandths).map_err(|e| DbErr::Type(e.to_string()))?;
+            Ok(Booked { for_period, zone, consumption, amount })
+        })
+        .collect()
+}
+
+/// The ledger line of a consumption charge the domain computed for a meter of a contract,
+/// booked in the month it prices (an open one).
 pub fn consumption_line(contract_id: i64, meter_id: i64, c: Charge, now: DateTime<Utc>) -> charge::ActiveModel {
     charge::ActiveModel {
         id: NotSet,
@@ -129,6 +211,14 @@ pub fn consumption_line(contract_id: i64, meter_id: i64, c: Charge, now: DateTim
         meter_id: Set(Some(meter_id)),
         reading_id: Set(Some(c.reading_id)),
         period: Set(c.for_period),
+        for_period: Set(c.for_period),
+        dated_on: Set(c.dated_on),
+        from_on: Set(Some(c.from)),
+        to_on: Set(Some(c.to)),
+        reason: Set(None),
+        cause_kind: Set(None),
+        cause_id: Set(None),
+        consumption_change: Set(None),
         kind: Set(ChargeKind::Consumption),
         zone: Set(Some(c.zone)),
         previous_value: Set(Some(c.previous)),
@@ -140,22 +230,59 @@ pub fn consumption_line(contract_id: i64, meter_id: i64, c: Charge, now: DateTim
     }
 }
 
+fn recalculation_line(contract_id: i64, meter_id: i64, r: Recalculation, now: DateTime<Utc>) -> charge::ActiveModel {
+    charge::ActiveModel {
+        id: NotSet,
+        contract_id: Set(contract_id),
+        meter_id: Set(Some(meter_id)),
+        reading_id: Set(None),
+        period: Set(r.period),
+        for_period: Set(r.for_period),
+        dated_on: Set(r.dated_on),
+        from_on: Set(None),
+        to_on: Set(None),
+        reason: Set(Some(r.reason)),
+        cause_kind: Set(Some(r.cause.kind)),
+        cause_id: Set(Some(r.cause.id)),
+        consumption_change: Set(Some(r.consumption.thousandths())),
+        kind: Set(ChargeKind::Recalculation),
+        zone: Set(Some(r.zone)),
+        previous_value: Set(None),
+        current_value: Set(None),
+        consumption: Set(None),
+        price_kopecks: Set(None),
+        amount_kopecks: Set(r.amount),
+        created_at: Set(now),
+    }
+}
+
 /// A debt (or, negative, a credit) carried over at go-live, as a ledger line of its own dated
-/// `period`, which recomputing consumption charges leaves alone.
+/// the go-live day (the opening reading's) and booked in that day's month (or the first open
+/// one), which recomputing consumption charges leaves alone.
 pub(crate) async fn book_opening_balance(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     contract_id: i64,
     amount: Kopecks,
-    period: Period,
+    go_live: NaiveDate,
     actor: Actor,
-) -> Result<(), DbErr> {
-    charge::ActiveModel {
+) -> Result<(), RecomputeError> {
+    let closed = months::closed_months(conn).await?;
+    let period = closed.booking_period(go_live);
+    let line = charge::ActiveModel {
         id: NotSet,
         contract_id: Set(contract_id),
         meter_id: Set(None),
         reading_id: Set(None),
         period: Set(period),
+        for_period: Set(Period::of(go_live)),
+        dated_on: Set(go_live),
+        from_on: Set(None),
+        to_on: Set(None),
+        reason: Set(None),
+        cause_kind: Set(None),
+        cause_id: Set(None),
+        consumption_change: Set(None),
         kind: Set(ChargeKind::OpeningBalance),
         zone: Set(None),
         previous_value: Set(None),
@@ -164,9 +291,8 @@ pub(crate) async fn book_opening_balance(
         price_kopecks: Set(None),
         amount_kopecks: Set(amount),
         created_at: Set(ctx.now()),
-    }
-    .insert(conn)
-    .await?;
+    };
+    lines::write(conn, closed, None, vec![line]).await?;
     audit::record(
         conn,
         ctx,
@@ -174,7 +300,8 @@ pub(crate) async fn book_opening_balance(
         "charge.opening_balance",
         "contract",
         Some(contract_id),
-        json!({"amount_kopecks": amount.get(), "period": period}),
+        json!({"amount_kopecks": amount.get(), "period": period, "dated_on": go_live}),
     )
-    .await
+    .await?;
+    Ok(())
 }

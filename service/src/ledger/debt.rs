@@ -81,8 +81,10 @@ pub struct ContractLine {
     pub meter_serial: Option<String>,
     /// The latest month charged for consumption and its amount (all zones).
     pub last_charge: Option<(Period, Kopecks)>,
-    /// The debt (or credit) carried over at go-live, and the month before the first billed one.
-    pub opening_balance: Option<(Period, Kopecks)>,
+    /// The debt (or credit) carried over at go-live, and the go-live day it is dated.
+    pub opening_balance: Option<(NaiveDate, Kopecks)>,
+    /// The recalculations booked in the latest month that has any: reason and amount.
+    pub recalculations: Vec<(String, Kopecks)>,
     pub last_payment: Option<(NaiveDate, Kopecks)>,
     pub balance: Balance,
 }
@@ -113,10 +115,12 @@ impl Statement {
                 Some((period, amount)) => out.push_str(&format!("Начислено за {}: {amount}\n", period.russian())),
                 None => out.push_str("Начислений пока нет\n"),
             }
-            if let Some((period, amount)) = line.opening_balance {
-                let opened = period.next().first_day().format("%d.%m.%Y");
+            if let Some((dated_on, amount)) = line.opening_balance {
                 let carried = Balance::of_debt(amount).describe().to_lowercase();
-                out.push_str(&format!("Входящее сальдо на {opened}: {carried}\n"));
+                out.push_str(&format!("Входящее сальдо на {}: {carried}\n", dated_on.format("%d.%m.%Y")));
+            }
+            for (reason, amount) in &line.recalculations {
+                out.push_str(&format!("{reason}: {amount}\n"));
             }
             match line.last_payment {
                 Some((date, amount)) => {
@@ -161,7 +165,10 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         charged = contract_sum("charges", ""),
         paid = contract_sum("payments", ""),
         consumption = latest(ChargeKind::Consumption),
-        opening = latest(ChargeKind::OpeningBalance),
+        opening = "(SELECT MIN(dated_on) FROM charges WHERE contract_id = c.id AND kind = 'opening_balance') \
+                   AS opening_on, \
+                   CAST((SELECT SUM(amount_kopecks) FROM charges WHERE contract_id = c.id \
+                         AND kind = 'opening_balance') AS BIGINT) AS opening_amount",
         paid_on = last_payment("paid_on"),
         paid_amount = last_payment("amount_kopecks"),
     );
@@ -172,7 +179,7 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         let period = Period::parse(&period).map_err(|e| unreadable(&e))?;
         Ok(Some((period, row.try_get("", &format!("{code}_amount"))?)))
     };
-    let lines = db::query(conn, &sql, [consumer_id.into()])
+    let mut lines = db::query(conn, &sql, [consumer_id.into()])
         .await?
         .iter()
         .map(|row| {
@@ -186,12 +193,30 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
                 plot_number: row.try_get("", "plot_number")?,
                 meter_serial: row.try_get("", "serial")?,
                 last_charge: charge(row, ChargeKind::Consumption)?,
-                opening_balance: charge(row, ChargeKind::OpeningBalance)?,
+                opening_balance: row
+                    .try_get::<Option<NaiveDate>>("", "opening_on")?
+                    .zip(row.try_get("", "opening_amount")?),
+                recalculations: Vec::new(),
                 last_payment: paid_on.zip(paid_amount),
                 balance: Balance::new(row.try_get("", "charged")?, row.try_get("", "paid")?)?,
             })
         })
-        .collect::<Result<Vec<_>, DbErr>>()?;
+        .collect::<Result<Vec<ContractLine>, DbErr>>()?;
+    let recalculations = db::query(
+        conn,
+        "SELECT ch.contract_id, ch.reason, ch.amount_kopecks FROM charges ch JOIN contracts c ON c.id = ch.contract_id \
+         WHERE c.consumer_id = ? AND ch.kind = 'recalculation' AND ch.period = (SELECT MAX(period) FROM charges \
+           WHERE contract_id = ch.contract_id AND kind = 'recalculation') ORDER BY ch.id",
+        [consumer_id.into()],
+    )
+    .await?;
+    for row in &recalculations {
+        let contract_id: i64 = row.try_get("", "contract_id")?;
+        if let Some(line) = lines.iter_mut().find(|l| l.contract_id == contract_id) {
+            let reason: Option<String> = row.try_get("", "reason")?;
+            line.recalculations.push((reason.unwrap_or_default(), row.try_get("", "amount_kopecks")?));
+        }
+    }
     let total = Balance::try_sum(lines.iter().map(|l| l.balance))?;
     Ok(Statement { lines, total })
 }

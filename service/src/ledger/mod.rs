@@ -3,5 +3,7 @@
 
 pub mod charges;
 pub mod debt;
+pub mod lines;
+pub mod months;
 pub mod payments;
 pub mod tariffs;

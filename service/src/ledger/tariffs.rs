@@ -1,8 +1,9 @@
 //! Tariff history. A new price is a new row from its date on; past prices stay for past charges.
 
 use chrono::NaiveDate;
+use domain::ledger::Cause;
 use domain::money::MoneyError;
-use domain::{Kopecks, Service, Zone};
+use domain::{CauseKind, Kopecks, Service, Zone};
 use entities::tariff;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
@@ -77,7 +78,8 @@ pub async fn add(
     let details = json!({"service": service.code(), "zone": zone.code(), "price_kopecks": price.get(),
                          "valid_from": valid_from});
     audit::record(&txn, ctx, actor, "tariff.add", "tariff", Some(model.id), details).await?;
-    charges::recompute_service(&txn, ctx, service).await.map_err(|e| TariffError::Internal(e.into()))?;
+    let cause = Cause { kind: CauseKind::Tariff, id: model.id, on: valid_from };
+    charges::recompute_service(&txn, ctx, service, cause).await.map_err(|e| TariffError::Internal(e.into()))?;
     txn.commit().await?;
     Ok(model)
 }

@@ -30,6 +30,8 @@ use crate::register::cards::{MeterCard, MeterInfo};
 use crate::register::sign_up::NewMeter;
 use crate::register::{cards, sign_up};
 use crate::{Context, Internal, readings};
+use domain::CauseKind;
+use domain::ledger::Cause;
 
 /// How far ahead the office looks for verification dates.
 pub const VERIFICATION_NOTICE_DAYS: u32 = 60;
@@ -156,7 +158,8 @@ pub async fn rollover(
     let mut done = swap.run(&txn, ctx, &card, staff_id).await?;
     let first = panel_reading(done.new_meter.id, new_values, done.final_reading.taken_at, reason, staff_id);
     let first = readings::insert(&txn, ctx, &first, ReadingStatus::Accepted, None).await?;
-    readings::recompute_logged(&txn, ctx, done.new_meter.id).await?;
+    let cause = Cause { kind: CauseKind::Rollover, id: first.id, on: taken_on };
+    readings::recompute_logged(&txn, ctx, done.new_meter.id, cause).await?;
     done.first_reading = Some(first);
     txn.commit().await?;
     Ok(done)
@@ -224,7 +227,9 @@ impl Swap {
         let details = json!({"replaces": old_meter.id, "serial": new_meter.serial, "installed_on": on,
                              "initial": self.next.initial, "reason": self.reason});
         audit::record(conn, ctx, staff, "meter.install", "meter", Some(new_meter.id), details).await?;
-        readings::recompute_logged(conn, ctx, old_meter.id).await?;
+        let kind = if self.action == "meter.rollover" { CauseKind::Rollover } else { CauseKind::Replacement };
+        let cause = Cause { kind, id: final_reading.id, on };
+        readings::recompute_logged(conn, ctx, old_meter.id, cause).await?;
         Ok(Replaced { old_meter, final_reading, new_meter, first_reading: None })
     }
 }

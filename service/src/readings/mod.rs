@@ -27,6 +27,8 @@ use crate::ledger::charges;
 use crate::meters::seals;
 use crate::register::cards::{MeterInfo, meter_info};
 use crate::{Context, Internal};
+use domain::CauseKind;
+use domain::ledger::Cause;
 
 /// A reading as submitted.
 #[derive(Debug, Clone)]
@@ -229,7 +231,8 @@ async fn record(ctx: &Context, submission: &Submission) -> Result<Recorded, Subm
                          "source": submission.source.code()});
     audit::record(&txn, ctx, submission.actor, "reading.submit", "reading", Some(reading.id), details).await?;
     if status == ReadingStatus::Accepted {
-        recompute_logged(&txn, ctx, info.meter.id).await?;
+        let cause = Cause { kind: CauseKind::LateReading, id: reading.id, on: ctx.local_date(reading.taken_at) };
+        recompute_logged(&txn, ctx, info.meter.id, cause).await?;
     }
     txn.commit().await?;
     Ok(Recorded { reading, duplicate: false })
@@ -300,13 +303,15 @@ async fn note_seal_check(
     Ok(())
 }
 
-/// Recomputes a meter's charges; a missing tariff is logged, not fatal: the reading stays.
+/// Recomputes a meter's charges after `cause`; a missing tariff is logged, not fatal: the
+/// reading stays.
 pub(crate) async fn recompute_logged(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     meter_id: i64,
+    cause: Cause,
 ) -> Result<(), Internal> {
-    match charges::recompute_meter(conn, ctx, meter_id).await {
+    match charges::recompute_meter(conn, ctx, meter_id, cause).await {
         Ok(()) => Ok(()),
         Err(charges::RecomputeError::Billing(e)) => {
             tracing::error!(meter = meter_id, "charges not updated: {e}");

@@ -12,6 +12,8 @@ use super::{Submission, insert, recompute_logged};
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::{Context, Internal};
+use domain::CauseKind;
+use domain::ledger::Cause;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorrectionError {
@@ -74,7 +76,8 @@ pub async fn correct(
     set_status(&txn, &old, ReadingStatus::Superseded).await?;
     let details = json!({"supersedes": old.id, "old_values": old.values(), "new_values": values, "reason": reason});
     audit::record(&txn, ctx, Actor::Staff(staff_id), "reading.correct", "reading", Some(new.id), details).await?;
-    recompute_logged(&txn, ctx, meter.id).await?;
+    let cause = Cause { kind: CauseKind::Correction, id: new.id, on: ctx.local_date(old.taken_at) };
+    recompute_logged(&txn, ctx, meter.id, cause).await?;
     txn.commit().await?;
     Ok(new)
 }
@@ -116,7 +119,8 @@ pub async fn review(
     let details = json!({"status": status.code()});
     audit::record(&txn, ctx, Actor::Staff(staff_id), "reading.review", "reading", Some(reading.id), details).await?;
     if status == ReadingStatus::Accepted {
-        recompute_logged(&txn, ctx, reading.meter_id).await?;
+        let cause = Cause { kind: CauseKind::Review, id: reading.id, on: ctx.local_date(reading.taken_at) };
+        recompute_logged(&txn, ctx, reading.meter_id, cause).await?;
     }
     txn.commit().await?;
     Ok(updated)

@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use domain::{Kopecks, PaymentSource, Period, TextKind};
+use domain::{Kopecks, PaymentSource, TextKind};
 use entities::{contract, payment};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
@@ -104,7 +104,7 @@ pub enum Duplicate {
     ReferenceOnFile,
     /// An earlier row of this file has the same reference.
     ReferenceInFile { line: usize },
-    /// No reference, and a payment with the same contract, amount, date and period is on file.
+    /// No reference, and a payment with the same contract, amount and date is on file.
     SamePaymentOnFile,
 }
 
@@ -119,7 +119,7 @@ impl Status {
                 format!("повтор: тот же номер платежа в строке {line}")
             }
             Status::Duplicate(Duplicate::SamePaymentOnFile) => {
-                "уже внесена (такая же оплата без номера есть в учёте)".to_owned()
+                "возможный повтор: оплата по этому договору на ту же сумму и дату уже есть в учёте".to_owned()
             }
         }
     }
@@ -269,11 +269,11 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .iter()
         .filter(|r| r.payment.reference.is_none())
         .filter_map(|r| contracts.get(&r.payment.contract_number).copied());
-    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate, Period)> =
+    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate)> =
         find_in(conn, payment::Entity::find(), payment::Column::ContractId, unreferenced_contracts)
             .await?
             .into_iter()
-            .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on, p.period))
+            .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
             .collect();
 
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
@@ -293,7 +293,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
                         Status::Matched
                     }
                 },
-                (Some(&id), None) if on_file_payments.contains(&(id, p.amount, p.paid_on, p.period)) => {
+                (Some(&id), None) if on_file_payments.contains(&(id, p.amount, p.paid_on)) => {
                     Status::Duplicate(Duplicate::SamePaymentOnFile)
                 }
                 (Some(_), None) => Status::Matched,
@@ -329,9 +329,14 @@ fn payment(mut row: Row<'_>) -> Result<NewPayment, Vec<String>> {
     let period = row.read(PERIOD, spreadsheet::period);
     let reference = row.read(REFERENCE, |c| spreadsheet::optional_text(c, TextKind::PaymentReference));
     match (contract_number, amount, paid_on, period, reference) {
-        (Some(contract_number), Some(amount), Some(paid_on), Some(period), Some(reference)) => {
-            Ok(NewPayment { contract_number, amount, paid_on, period, reference })
-        }
+        (Some(contract_number), Some(amount), Some(paid_on), Some(period), Some(reference)) => Ok(NewPayment {
+            contract_number,
+            amount,
+            paid_on,
+            for_period: Some(period),
+            reference,
+            confirm_duplicate: false,
+        }),
         _ => Err(row.problems().iter().map(ToString::to_string).collect()),
     }
 }
@@ -390,8 +395,9 @@ mod tests {
                 contract_number: "W-1".into(),
                 amount: kopecks!(10_000),
                 paid_on: date(2026, 3, 1),
-                period: Period::new(2026, 3).unwrap(),
+                for_period: Some(domain::Period::new(2026, 3).unwrap()),
                 reference: None,
+                confirm_duplicate: false,
             }
         );
         assert_eq!(parsed.rows[0].line, 2);

@@ -1,5 +1,8 @@
-//! Payments against contracts, entered by hand or imported from the bank's spreadsheet, and
-//! listed for the office (filtered and paged in SQL: they grow without bound).
+//! Payments against contracts, entered by hand, through the API or imported from the bank's
+//! spreadsheet, and listed for the office (filtered and paged in SQL: they grow without bound).
+//! A payment is booked in the month the money arrived (`paid_on`, or the first open month after
+//! it); the month the payer said it is for is kept as information. Paying more than is owed
+//! leaves a credit (аванс) carried forward: nothing special is booked.
 
 pub mod import;
 
@@ -14,6 +17,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::{lines, months};
 use crate::audit::{self, Actor};
 use crate::dates::{self, DateError};
 use crate::error::internal_errors;
@@ -27,10 +31,14 @@ pub struct NewPayment {
     pub contract_number: String,
     pub amount: Kopecks,
     pub paid_on: NaiveDate,
-    /// The billing period it pays for.
-    pub period: Period,
+    /// The month the payer said it is for; none means the month of `paid_on`.
+    pub for_period: Option<Period>,
     /// Bank or receipt reference; a reference already on file is refused.
     pub reference: Option<String>,
+    /// Entered again on purpose although a payment of the same contract, amount and day is on
+    /// file (the panel's «Всё равно внести», the API's `confirm_duplicate`).
+    #[serde(default)]
+    pub confirm_duplicate: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +51,10 @@ pub enum PaymentError {
     PaidOn(#[from] DateError),
     #[error("Платёж с номером «{0}» уже внесён.")]
     DuplicateReference(String),
+    #[error("Дата оплаты {} ещё не наступила: платёж вносится в день, когда деньги пришли.", .0.format("%d.%m.%Y"))]
+    InFuture(NaiveDate),
+    #[error("Такой платёж уже внесён: {amount} от {} по договору № {contract}. Внести ещё один?", .paid_on.format("%d.%m.%Y"))]
+    PossibleDuplicate { contract: String, amount: Kopecks, paid_on: NaiveDate },
     #[error(transparent)]
     Text(#[from] TooLong),
     #[error(transparent)]
@@ -64,6 +76,9 @@ pub async fn insert(
 ) -> Result<payment::Model, PaymentError> {
     new.amount.payment()?;
     dates::check(new.paid_on)?;
+    if new.paid_on > ctx.today() {
+        return Err(PaymentError::InFuture(new.paid_on));
+    }
     let number = TextKind::ContractNumber.bounded(&new.contract_number)?;
     let contract = contract_by_number(conn, &number).await?.ok_or(PaymentError::UnknownContract(number))?;
     let reference = TextKind::PaymentReference.optional(new.reference.as_deref())?;
@@ -72,16 +87,30 @@ pub async fn insert(
     {
         return Err(PaymentError::DuplicateReference(reference.clone()));
     }
+    // Typed twice by hand (or sent twice) without a reference: ask before counting it twice.
+    if source != PaymentSource::Import && !new.confirm_duplicate && same_payment(conn, contract.id, new).await? {
+        return Err(PaymentError::PossibleDuplicate {
+            contract: contract.number.clone(),
+            amount: new.amount,
+            paid_on: new.paid_on,
+        });
+    }
+    let closed = months::closed_months(conn).await?;
+    let period = closed.booking_period(new.paid_on);
+    lines::check_open(closed, period).map_err(Internal::from)?;
+    let for_period = new.for_period.unwrap_or(Period::of(new.paid_on));
     let model = payment::ActiveModel {
         id: NotSet,
         contract_id: Set(contract.id),
         amount_kopecks: Set(new.amount),
         paid_on: Set(new.paid_on),
-        period: Set(new.period),
+        period: Set(period),
+        for_period: Set(for_period),
         reference: Set(reference),
         staff_id: Set(actor.staff_id()),
         source: Set(source),
         created_at: Set(ctx.now()),
+        reverses_id: Set(None),
     }
     .insert(conn)
     .await?;
@@ -92,16 +121,38 @@ pub async fn insert(
         "payment.add",
         "payment",
         Some(model.id),
-        json!({"contract": contract.number, "amount_kopecks": new.amount.get(), "period": new.period, "source": source.code()}),
+        json!({"contract": contract.number, "amount_kopecks": new.amount.get(), "paid_on": new.paid_on,
+               "period": period, "for_period": for_period, "source": source.code()}),
     )
     .await?;
     Ok(model)
 }
 
+/// Whether a payment of the same contract, amount and day is on file.
+pub async fn same_payment(conn: &impl ConnectionTrait, contract_id: i64, new: &NewPayment) -> Result<bool, DbErr> {
+    let found = payment::Entity::find()
+        .filter(payment::Column::ContractId.eq(contract_id))
+        .filter(payment::Column::AmountKopecks.eq(new.amount))
+        .filter(payment::Column::PaidOn.eq(new.paid_on))
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Records a payment entered by hand.
 pub async fn record(ctx: &Context, new: NewPayment, actor: Actor) -> Result<payment::Model, PaymentError> {
+    record_from(ctx, new, PaymentSource::Panel, actor).await
+}
+
+/// Records one payment from `source` (the panel's form or the API).
+pub async fn record_from(
+    ctx: &Context,
+    new: NewPayment,
+    source: PaymentSource,
+    actor: Actor,
+) -> Result<payment::Model, PaymentError> {
     let txn = ctx.db.begin_write().await?;
-    let payment = insert(&txn, ctx, &new, PaymentSource::Panel, actor).await?;
+    let payment = insert(&txn, ctx, &new, source, actor).await?;
     txn.commit().await?;
     Ok(payment)
 }

@@ -14,8 +14,8 @@
 //! must give the same name), rows without a phone are one consumer when they give the same name.
 //! The opening reading becomes the meter's initial values and its date the installation date, so
 //! billing counts the next reading from there and nothing before go-live is charged again. The
-//! saldo becomes an opening-balance charge in the month before the opening reading: the debt the
-//! first billed month starts with, in the debt, the report and the bot alike.
+//! saldo becomes an opening-balance line («Входящее сальдо») dated the opening reading's day and
+//! booked in that day's month, never as consumption, in the debt, the report and the bot alike.
 
 pub mod plan;
 pub mod problems;
@@ -96,8 +96,9 @@ pub async fn commit(
         let signed = sign_up_in(&txn, ctx, row.sign_up(consumer, address), actor).await?;
         created.entry(key).or_insert(signed.consumer_id);
         if row.saldo != Kopecks::ZERO {
-            let (amount, period) = (row.saldo, row.balance_period());
-            charges::book_opening_balance(&txn, ctx, signed.contract_id, amount, period, actor).await?;
+            charges::book_opening_balance(&txn, ctx, signed.contract_id, row.saldo, row.read_on, actor)
+                .await
+                .map_err(Internal::from)?;
         }
     }
     let counts = checked.counts();

@@ -2,7 +2,7 @@
 //! [`RegisterRow`], or turned away with every reason it cannot be read.
 
 use chrono::NaiveDate;
-use domain::{Kopecks, MeterValue, Period, Phone, PlotNumber, Service, TariffPlan};
+use domain::{Kopecks, MeterValue, Phone, PlotNumber, Service, TariffPlan};
 use serde::{Deserialize, Serialize};
 
 use super::problems::{BadRow, Problem};
@@ -111,12 +111,6 @@ pub struct RegisterRow {
 }
 
 impl RegisterRow {
-    /// The month the opening balance is booked to: the one before the opening reading, so that
-    /// it is the debt the first billed month opens with.
-    pub fn balance_period(&self) -> Period {
-        Period::of(self.read_on).prev()
-    }
-
     pub(super) fn consumer_key(&self) -> ConsumerKey {
         match &self.phone {
             Some(phone) => ConsumerKey::Phone(phone.clone()),
@@ -292,7 +286,6 @@ mod tests {
                 saldo: kopecks!(150_000),
             }
         );
-        assert_eq!(rows[0].balance_period(), Period::new(2026, 2).unwrap());
         assert_eq!(rows[1].opening, [meter_value!(1_000_000), meter_value!(500_250)]);
         assert_eq!((rows[1].signed_on, rows[1].verification_due), (date(2020, 1, 15), Some(date(2030, 6, 1))));
         assert_eq!(rows[1].saldo, kopecks!(-20_050));
