@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::ledger::{Booked, Cause, ClosedMonths, PlanError, Recalculation, plan_recompute};
 use domain::{
-    Charge, ChargeKind, Kopecks, MeterSpec, MeterValue, Period, ReadingPoint, ReadingStatus, Service, Zone,
-    charges_for_meter,
+    Charge, ChargeKind, Kopecks, MeterSpec, MeterValue, Period, ReadingPoint, Service, Zone, charges_for_meter,
 };
-use entities::{charge, contract, meter, reading, tariff};
+use entities::{charge, contract, meter, tariff};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect,
@@ -107,13 +106,7 @@ async fn recompute_loaded(
     closed: ClosedMonths,
     cause: Cause,
 ) -> Result<(), RecomputeError> {
-    let readings = reading::Entity::find()
-        .filter(reading::Column::MeterId.eq(meter.id))
-        .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
-        .order_by_asc(reading::Column::TakenAt)
-        .order_by_asc(reading::Column::Id)
-        .all(conn)
-        .await?;
+    let readings = crate::readings::accepted_in_order(conn, meter.id).await?;
     // In the order taken, dated in the cooperative's time zone, as the billing period is.
     let points: Vec<ReadingPoint> = readings
         .iter()

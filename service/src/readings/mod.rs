@@ -136,16 +136,25 @@ pub enum SubmitError {
 }
 internal_errors!(SubmitError);
 
-/// The baseline a new reading of `meter` is checked against: its last accepted reading and the
-/// average monthly consumption since installation.
-pub async fn baseline(conn: &impl ConnectionTrait, meter: &meter::Model) -> Result<Baseline, DbErr> {
-    let accepted = reading::Entity::find()
-        .filter(reading::Column::MeterId.eq(meter.id))
+/// A meter's accepted readings in the order they were taken: what its charges are priced from and
+/// a new reading is checked against.
+pub(crate) async fn accepted_in_order(
+    conn: &impl ConnectionTrait,
+    meter_id: i64,
+) -> Result<Vec<reading::Model>, DbErr> {
+    reading::Entity::find()
+        .filter(reading::Column::MeterId.eq(meter_id))
         .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
         .order_by_asc(reading::Column::TakenAt)
         .order_by_asc(reading::Column::Id)
         .all(conn)
-        .await?;
+        .await
+}
+
+/// The baseline a new reading of `meter` is checked against: its last accepted reading and the
+/// average monthly consumption since installation.
+pub async fn baseline(conn: &impl ConnectionTrait, meter: &meter::Model) -> Result<Baseline, DbErr> {
+    let accepted = accepted_in_order(conn, meter.id).await?;
     let history: Vec<(Period, Vec<MeterValue>)> = accepted.iter().map(|r| (r.period, r.values())).collect();
     let installed = Period::of(meter.installed_on);
     Ok(Baseline::from_history(meter.initial_values(), installed, &history))
