@@ -19,6 +19,8 @@ pub(crate) enum Cell<'a> {
     Bool(bool),
     Money(Kopecks),
     Units(MeterValue),
+    /// A change of a meter value in thousandths of a unit: negative when it went down.
+    UnitsChange(i64),
     Date(NaiveDate),
     DateTime(NaiveDateTime),
     /// A hyperlink showing `text`.
@@ -82,6 +84,9 @@ impl Cell<'_> {
                 sheet.write_number_with_format(row, col, amount.as_rubles_for_display(), &look.money)
             }
             Cell::Units(value) => sheet.write_number_with_format(row, col, value.as_units_for_display(), &look.units),
+            Cell::UnitsChange(thousandths) => {
+                sheet.write_number_with_format(row, col, *thousandths as f64 / 1000.0, &look.units)
+            }
             Cell::Date(date) => sheet.write_date_with_format(row, col, date, &look.date),
             Cell::DateTime(at) => sheet.write_datetime_with_format(row, col, at, &look.datetime),
             Cell::Link { url, text } => sheet.write_url_with_text(row, col, url.as_ref(), *text),
@@ -101,6 +106,7 @@ impl Cell<'_> {
             // Thousands separators, the decimal part and a sign.
             Cell::Money(amount) => digits(amount.get() / 100) * 4 / 3 + 4,
             Cell::Units(value) => digits(value.thousandths() / 1000) + 5,
+            Cell::UnitsChange(thousandths) => digits(thousandths / 1000) + 6,
             Cell::Date(_) => 10,
             Cell::DateTime(_) => 16,
             Cell::Link { text, .. } => text.chars().count(),

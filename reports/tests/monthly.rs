@@ -6,13 +6,16 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use calamine::{Data, Range, Reader};
-use common::{Book, Cooperative, MARCH, PUBLIC_URL, Table, date, day, open, period, rubles, units};
+use common::{Book, Cooperative, MARCH, PUBLIC_URL, Table, date, day, ledger_line, open, period, rubles, units, utc};
 use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingStatus, kopecks};
 use entities::{charge, contract, meter, payment, reading};
 use reports::{ReportError, export_file_name, monthly_data, monthly_report, monthly_report_file_name, write_monthly};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use service::audit::Actor;
 use service::demo::{self, DemoSpec};
 use service::ledger::debt::{self, Scope};
+use service::ledger::months;
+use service::ledger::payments::{self, NewPayment};
 use service::testing::TestContext;
 
 const METER_HEADERS: [&str; 18] = [
@@ -335,6 +338,70 @@ async fn sheets_lay_out_the_data() {
     let expected: Vec<&str> = data.unread.iter().map(|line| line.contract.number.as_str()).collect();
     assert_eq!(listed, expected);
     assert_eq!(data.summary.totals.closing, kopecks!(1_403_45));
+}
+
+#[tokio::test]
+async fn a_closed_months_report_stays_as_sent() {
+    let coop = Cooperative::build().await;
+    let (t, ctx) = (&coop.t, &coop.t.ctx);
+    // 1 April, 09:00 in Moscow: March is over, and its report goes out.
+    t.clock.set(utc(2026, 4, 1, 6));
+    months::close(ctx, period(MARCH), Actor::System).await.unwrap();
+    let sent = monthly_report(ctx, period(MARCH), PUBLIC_URL).await.unwrap();
+
+    // Later in April: a correction of В-1's March reading (125 → 123) books a recalculation in
+    // April, −2 m³ × 40 ₽ = −80,00 ₽, and 300,00 ₽ arrives.
+    t.clock.set(utc(2026, 4, 20, 10));
+    let numbers = contract_numbers(ctx.db.conn()).await;
+    let w1 = numbers.iter().find(|(_, number)| *number == "В-1").map(|(id, _)| *id).unwrap();
+    let reason = "Исправлено показание за март: 123 вместо 125";
+    let mut line = ledger_line(t, w1, ChargeKind::Recalculation, period("2026-04"), kopecks!(-80_00));
+    line.for_period = Set(period(MARCH));
+    line.consumption_change = Set(Some(-2_000));
+    line.reason = Set(Some(reason.into()));
+    line.insert(ctx.db.conn()).await.unwrap();
+    let payment = NewPayment {
+        contract_number: "В-1".into(),
+        amount: kopecks!(300_00),
+        paid_on: day("2026-04-18"),
+        for_period: Some(period("2026-04")),
+        reference: Some("п/п 17".into()),
+        confirm_duplicate: false,
+    };
+    payments::record(ctx, payment, Actor::System).await.unwrap();
+
+    let again = monthly_report(ctx, period(MARCH), PUBLIC_URL).await.unwrap();
+    assert!(sent == again, "March's report changed after it was closed");
+    let mut march = open(sent);
+    let title = "Отчёт за март 2026 · составлен 01.04.2026 09:00";
+    assert_eq!(Table::read(&mut march, "Оплаты").title, title, "dated when the month closed");
+    assert_eq!(Table::read(&mut march, "Перерасчёты").rows.len(), 0);
+
+    let mut april = open(monthly_report(ctx, period("2026-04"), PUBLIC_URL).await.unwrap());
+    let recalculations = Table::read(&mut april, "Перерасчёты");
+    assert_eq!(recalculations.title, "Отчёт за апрель 2026 · составлен 20.04.2026 13:00");
+    let [row] = &recalculations.rows[..] else { panic!("one recalculation: {:?}", recalculations.rows) };
+    assert_eq!(recalculations.text(row, "Договор"), "В-1");
+    assert_eq!(recalculations.text(row, "За месяц"), "март 2026");
+    assert_eq!(recalculations.cell(row, "Изменение расхода"), &Data::Float(-2.0));
+    assert_eq!(recalculations.cell(row, "Сумма, ₽"), &rubles(kopecks!(-80_00)));
+    assert_eq!(recalculations.text(row, "Причина"), reason);
+    assert_eq!(recalculations.cell(&recalculations.totals, "Сумма, ₽"), &rubles(kopecks!(-80_00)));
+    let paid = Table::read(&mut april, "Оплаты");
+    let [row] = &paid.rows[..] else { panic!("one payment: {:?}", paid.rows) };
+    assert_eq!(date(paid.cell(row, "Дата оплаты")), day("2026-04-18"));
+    assert_eq!(paid.cell(row, "Сумма, ₽"), &rubles(kopecks!(300_00)));
+    assert_eq!(paid.text(row, "Документ"), "п/п 17");
+    assert_eq!(paid.text(row, "Источник"), "Вручную");
+    assert_eq!(paid.text(row, "За месяц"), "апрель 2026");
+    assert_eq!(april.sheet_names()[0], "Сводка");
+    let summary = april.worksheet_range("Сводка").unwrap();
+    // March closed at 1 403,45 ₽ for the whole cooperative (sheets_lay_out_the_data).
+    assert_eq!(labelled(&summary, "Долг на начало месяца, ₽")[1], rubles(kopecks!(1_403_45)));
+    assert_eq!(labelled(&summary, "В том числе перерасчёты, ₽")[1], rubles(kopecks!(-80_00)));
+    assert_eq!(labelled(&summary, "Оплачено за месяц, ₽")[1], rubles(kopecks!(300_00)));
+    // 1 403,45 − 80,00 − 300,00.
+    assert_eq!(labelled(&summary, "Сальдо на конец месяца, ₽")[1], rubles(kopecks!(1_023_45)));
 }
 
 #[tokio::test]

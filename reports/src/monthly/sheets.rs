@@ -6,7 +6,9 @@ use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 
 use domain::Kopecks;
 
-use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, Summary, UnreadLine};
+use super::{
+    AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, PaymentLine, RecalculationLine, Summary, UnreadLine,
+};
 use crate::ReportError;
 use crate::sheet::{Cell, Look, Styles, TITLE_ROW, TableSheet, Totals, ZIP_LEVEL, fit_widths, write_header, write_row};
 
@@ -14,6 +16,14 @@ const METERS_SHEET: &str = "Показания";
 const ACCOUNTS_SHEET: &str = "Начисления и оплаты";
 const UNREAD_SHEET: &str = "Не сняты";
 const SUMMARY_SHEET: &str = "Сводка";
+const PAYMENTS_SHEET: &str = "Оплаты";
+const RECALCULATIONS_SHEET: &str = "Перерасчёты";
+
+const AMOUNT_HEADER: &str = "Сумма, ₽";
+const PAYMENT_HEADERS: [&str; 9] =
+    ["Участок", "Потребитель", "Договор", "Услуга", "Дата оплаты", AMOUNT_HEADER, "Документ", "Источник", "За месяц"];
+const RECALCULATION_HEADERS: [&str; 9] =
+    ["Участок", "Потребитель", "Договор", "Услуга", "За месяц", "Изменение расхода", "Ед.", AMOUNT_HEADER, "Причина"];
 
 const CHARGED_HEADER: &str = "Начислено, ₽";
 const METER_HEADERS: [&str; 18] = [
@@ -60,7 +70,8 @@ const UNREAD_HEADERS: [&str; 9] = [
     "Дата последнего показания",
 ];
 
-/// The report as xlsx bytes: «Показания», «Начисления и оплаты», «Не сняты», «Сводка».
+/// The report as xlsx bytes: «Сводка», «Показания», «Начисления и оплаты», «Оплаты»,
+/// «Перерасчёты», «Не сняты».
 pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
     let title = format!("Отчёт за {}", data.period.russian());
     let created = data.created.format("%d.%m.%Y %H:%M");
@@ -73,22 +84,32 @@ pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
     book.styles.register(&mut workbook);
     let mut blank = || workbook.new_worksheet_with_constant_memory();
     let (meters, accounts, unread) = (blank()?, blank()?, blank()?);
+    let (payments, recalculations) = (blank()?, blank()?);
 
     // The sheets are independent until the workbook is saved: the largest gets a thread of its own.
-    let (meters, accounts, unread) = std::thread::scope(|scope| {
+    let (meters, accounts, payments, recalculations, unread) = std::thread::scope(|scope| {
         let meters = scope.spawn(|| {
             let rows: Vec<Vec<Cell>> = data.meters.iter().map(meter_cells).collect();
-            let total = meter_totals_cells(data.summary.charged_for_consumption);
+            let total = money_total(&METER_HEADERS, CHARGED_HEADER, data.summary.charged_for_consumption);
             book.table(meters, METERS_SHEET, &METER_HEADERS, &rows, Some(&total))
         });
         let rows: Vec<Vec<Cell>> = data.accounts.iter().map(account_cells).collect();
         let total = totals_cells(data.summary.totals);
         let accounts = book.table(accounts, ACCOUNTS_SHEET, &ACCOUNT_HEADERS, &rows, Some(&total));
+        let rows: Vec<Vec<Cell>> = data.payments.iter().map(payment_cells).collect();
+        let total = money_total(&PAYMENT_HEADERS, AMOUNT_HEADER, data.summary.totals.paid);
+        let payments = book.table(payments, PAYMENTS_SHEET, &PAYMENT_HEADERS, &rows, Some(&total));
+        let rows: Vec<Vec<Cell>> = data.recalculations.iter().map(recalculation_cells).collect();
+        let total = money_total(&RECALCULATION_HEADERS, AMOUNT_HEADER, data.summary.recalculated);
+        let recalculations =
+            book.table(recalculations, RECALCULATIONS_SHEET, &RECALCULATION_HEADERS, &rows, Some(&total));
         let rows: Vec<Vec<Cell>> = data.unread.iter().map(unread_cells).collect();
         let unread = book.table(unread, UNREAD_SHEET, &UNREAD_HEADERS, &rows, None);
-        (meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), accounts, unread)
+        let meters = meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (meters, accounts, payments, recalculations, unread)
     });
-    for sheet in [meters?, accounts?, unread?, summary_sheet(&data.summary, &book)?] {
+    let summary = summary_sheet(&data.summary, &book)?;
+    for sheet in [summary, meters?, accounts?, payments?, recalculations?, unread?] {
         workbook.push_worksheet(sheet);
     }
     Ok(workbook.save_to_buffer()?)
@@ -178,13 +199,38 @@ fn totals_cells(totals: Movement) -> Vec<Cell<'static>> {
     cells
 }
 
-/// Only the money adds up across the sheet: consumption is in cubic metres and kilowatt-hours.
-fn meter_totals_cells(charged: Kopecks) -> Vec<Cell<'static>> {
-    let mut cells = vec![Cell::Empty; METER_HEADERS.len()];
+/// A totals row adding up only the money column under `header`: consumption is in cubic metres
+/// and kilowatt-hours, which do not add up across a sheet.
+fn money_total(headers: &[&str], header: &str, amount: Kopecks) -> Vec<Cell<'static>> {
+    let mut cells = vec![Cell::Empty; headers.len()];
     cells[0] = TOTAL.into();
-    if let Some(column) = METER_HEADERS.iter().position(|header| *header == CHARGED_HEADER) {
-        cells[column] = charged.into();
+    if let Some(column) = headers.iter().position(|h| *h == header) {
+        cells[column] = amount.into();
     }
+    cells
+}
+
+fn payment_cells(line: &PaymentLine) -> Vec<Cell<'_>> {
+    let mut cells = contract_cells(&line.contract).to_vec();
+    cells.extend([
+        line.paid_on.into(),
+        line.amount.into(),
+        line.reference.as_deref().into(),
+        line.source.label().into(),
+        line.for_period.russian().into(),
+    ]);
+    cells
+}
+
+fn recalculation_cells(line: &RecalculationLine) -> Vec<Cell<'_>> {
+    let mut cells = contract_cells(&line.contract).to_vec();
+    cells.extend([
+        line.for_period.russian().into(),
+        line.consumption_change.map_or(Cell::Empty, Cell::UnitsChange),
+        line.contract.service.unit().into(),
+        line.amount.into(),
+        line.reason.as_deref().into(),
+    ]);
     cells
 }
 
@@ -238,7 +284,9 @@ fn summary_sheet(summary: &Summary, book: &Book) -> Result<Worksheet, XlsxError>
     for (label, value) in [
         ("Участков снято", count(summary.plots_read)),
         ("Участков не снято", count(summary.plots_unread)),
+        ("Долг на начало месяца, ₽", summary.totals.opening.into()),
         ("Начислено за месяц, ₽", summary.totals.charged.into()),
+        ("В том числе перерасчёты, ₽", summary.recalculated.into()),
         ("Оплачено за месяц, ₽", summary.totals.paid.into()),
         ("Долг должников на конец месяца, ₽", summary.owed.into()),
         ("Переплата на конец месяца, ₽", summary.overpaid.into()),
