@@ -125,6 +125,14 @@ pub(crate) struct Look {
 }
 
 impl Look {
+    pub fn text(&self) -> &Format {
+        &self.text
+    }
+
+    pub fn money(&self) -> &Format {
+        &self.money
+    }
+
     fn formats(&self) -> [&Format; 6] {
         [&self.text, &self.int, &self.money, &self.units, &self.date, &self.datetime]
     }
@@ -280,9 +288,15 @@ impl<'s> TableSheet<'s> {
     }
 }
 
-fn write_totals(sheet: &mut Worksheet, totals: &Totals, look: &Look) -> Result<(), XlsxError> {
+/// Column `col` of a table of `rows` rows, as `E4:E9` (one row when the table is empty, so a
+/// formula over it reads 0).
+pub(crate) fn table_column(col: ColNum, rows: usize) -> Result<String, XlsxError> {
     let first = HEADER_ROW + 1;
-    let last = first + RowNum::try_from(totals.rows).map_err(|_| XlsxError::RowColumnLimitError)?.max(1) - 1;
+    let last = first + RowNum::try_from(rows).map_err(|_| XlsxError::RowColumnLimitError)?.max(1) - 1;
+    Ok(cell_range(first, col, last, col))
+}
+
+fn write_totals(sheet: &mut Worksheet, totals: &Totals, look: &Look) -> Result<(), XlsxError> {
     for (col, cell) in (0..).zip(totals.cells) {
         let (cached, format) = match cell {
             Cell::Money(amount) => (amount.as_rubles_for_display(), &look.money),
@@ -293,7 +307,7 @@ fn write_totals(sheet: &mut Worksheet, totals: &Totals, look: &Look) -> Result<(
                 continue;
             }
         };
-        let formula = Formula::new(format!("SUBTOTAL(9,{})", cell_range(first, col, last, col)));
+        let formula = Formula::new(format!("SUBTOTAL(9,{})", table_column(col, totals.rows)?));
         sheet.write_formula_with_format(TOTALS_ROW, col, formula.set_result(cached.to_string()), format)?;
     }
     Ok(())

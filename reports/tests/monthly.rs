@@ -291,6 +291,52 @@ async fn summary_sheet_adds_up() {
     assert_eq!(value("Договоров с долгом"), Data::Float(closing.iter().filter(|d| d.is_positive()).count() as f64));
 }
 
+/// «Сводка»'s money per service, as (opening, consumption, recalculations, opening balances,
+/// paid, closing, opening + charged − paid).
+fn movement(summary: &Range<Data>, label: &str) -> [Kopecks; 7] {
+    let row = labelled(summary, label);
+    std::array::from_fn(|col| kopecks(&row[col + 1]))
+}
+
+#[tokio::test]
+async fn summary_reconciles_per_service_with_formulas_over_the_sheets() {
+    let (_coop, mut book) = march().await;
+    assert_eq!(book.sheet_names()[0], "Сводка");
+    let summary = book.worksheet_range("Сводка").unwrap();
+    // Water: February 400 (В-1, 10 m³) + 280 (В-3, 7 m³) owed; March В-1 15 m³ × 40 = 600,00;
+    // В-3's 123,45 from before go-live; 150 + 100 paid. 680 + 600 + 123,45 − 250 = 1 153,45.
+    let water = [68_000, 60_000, 0, 12_345, 25_000, 115_345, 115_345].map(|k| Kopecks::new(k).unwrap());
+    assert_eq!(movement(&summary, "Вода"), water);
+    // Electricity: February Э-2 100 × 6 + 40 × 3 = 720 and Э-3 100 × 5 = 500; March Э-2
+    // 150 × 6 + 60 × 3 = 1 080 (Э-3 held for review); 2 000 + 50 paid. 1 220 + 1 080 − 2 050 = 250.
+    let power = [122_000, 108_000, 0, 0, 205_000, 25_000, 25_000].map(|k| Kopecks::new(k).unwrap());
+    assert_eq!(movement(&summary, "Электроэнергия"), power);
+    let total: [Kopecks; 7] = std::array::from_fn(|i| water[i].checked_add(power[i]).unwrap());
+    assert_eq!(movement(&summary, "Итого по услугам"), total);
+    assert_eq!(total[5], kopecks!(1_403_45));
+
+    // The formulas reach the right columns of the right sheets, over the whole table.
+    let formulas = book.worksheet_formula("Сводка").unwrap();
+    let formula = |row: u32, col: u32| formulas.get_value((row, col)).cloned().unwrap_or_default();
+    let row = 3; // «Вода», under the title and the header.
+    assert_eq!(
+        formula(row, 1),
+        "SUMIFS('Начисления и оплаты'!E4:E7,'Начисления и оплаты'!D4:D7,\"Вода\")",
+        "opening: the accounts' first money column, four contracts"
+    );
+    assert!(formula(row, 2).starts_with("SUMIFS('Показания'!N4:N"), "{}", formula(row, 2));
+    assert_eq!(
+        formula(row, 3),
+        "SUMIFS('Перерасчёты'!H4,'Перерасчёты'!D4,\"Вода\")",
+        "no recalculations: one empty row"
+    );
+    assert_eq!(formula(row, 4), "SUMIFS('Начисления и оплаты'!F4:F7,'Начисления и оплаты'!D4:D7,\"Вода\")-C4-D4");
+    assert_eq!(formula(row, 5), "SUMIFS('Оплаты'!F4:F7,'Оплаты'!D4:D7,\"Вода\")");
+    assert_eq!(formula(row, 6), "SUMIFS('Начисления и оплаты'!H4:H7,'Начисления и оплаты'!D4:D7,\"Вода\")");
+    assert_eq!(formula(row, 7), "B4+C4+D4+E4-F4");
+    assert_eq!(formula(row + 2, 6), "SUM(G4:G5)");
+}
+
 #[tokio::test]
 async fn sheets_lay_out_the_data() {
     let coop = Cooperative::build().await;
@@ -396,6 +442,9 @@ async fn a_closed_months_report_stays_as_sent() {
     assert_eq!(paid.text(row, "За месяц"), "апрель 2026");
     assert_eq!(april.sheet_names()[0], "Сводка");
     let summary = april.worksheet_range("Сводка").unwrap();
+    // Water opened April at 1 153,45 ₽ (as March closed); −80,00 recalculated, 300,00 paid.
+    let water = [115_345, 0, -8_000, 0, 30_000, 77_345, 77_345].map(|k| Kopecks::new(k).unwrap());
+    assert_eq!(movement(&summary, "Вода"), water);
     // March closed at 1 403,45 ₽ for the whole cooperative (sheets_lay_out_the_data).
     assert_eq!(labelled(&summary, "Долг на начало месяца, ₽")[1], rubles(kopecks!(1_403_45)));
     assert_eq!(labelled(&summary, "В том числе перерасчёты, ₽")[1], rubles(kopecks!(-80_00)));

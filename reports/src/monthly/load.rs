@@ -37,6 +37,7 @@ impl ContractRecord {
 #[derive(Debug, FromQueryResult)]
 pub(super) struct ChargeRecord {
     pub contract_id: i64,
+    pub kind: ChargeKind,
     pub amount_kopecks: Kopecks,
     /// Consumption charges only (not opening balances or recalculations, which count as charges
     /// of the month they are booked in without a register).
@@ -125,7 +126,7 @@ const CONTRACTS: &str = "\
     FROM contracts c JOIN plots p ON p.id = c.plot_id JOIN consumers k ON k.id = c.consumer_id";
 
 const CHARGES: &str = "\
-    SELECT ch.contract_id, ch.amount_kopecks, \
+    SELECT ch.contract_id, ch.kind, ch.amount_kopecks, \
            CASE WHEN ch.kind = 'consumption' THEN ch.meter_id END AS meter_id, \
            CASE WHEN ch.kind = 'consumption' THEN ch.zone END AS zone, ch.previous_value, ch.current_value, \
            ch.consumption, ch.price_kopecks, r.taken_at, r.source, r.seal_intact, r.photo_id \

@@ -13,8 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::billing::Balance;
 use domain::{
-    AmountOutOfRange, Kopecks, MeterValue, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus, Service,
-    Zone,
+    AmountOutOfRange, ChargeKind, Kopecks, MeterValue, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus,
+    Service, Zone,
 };
 use entities::meter;
 use service::Context;
@@ -189,6 +189,9 @@ pub struct Summary {
     pub charged_for_consumption: Kopecks,
     /// The month's recalculation lines together (the total of «Перерасчёты»).
     pub recalculated: Kopecks,
+    /// The month's money per service, so `opening + consumption + recalculations +
+    /// opening_balances − paid = closing` for each.
+    pub by_service: Vec<ServiceMovement>,
     /// Plots with at least one meter due, split by whether all of them were read.
     pub plots_read: usize,
     pub plots_unread: usize,
@@ -199,6 +202,20 @@ pub struct Summary {
     pub overpaid: Kopecks,
     /// Contracts in debt at the end of the month.
     pub debtors: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceMovement {
+    pub service: Service,
+    pub opening: Kopecks,
+    /// Charged for the month's consumption («Показания»).
+    pub consumption: Kopecks,
+    /// Recalculation lines («Перерасчёты»).
+    pub recalculations: Kopecks,
+    /// Debts and credits from before go-live, booked in this month.
+    pub opening_balances: Kopecks,
+    pub paid: Kopecks,
+    pub closing: Kopecks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,7 +456,26 @@ impl<'a> Month<'a> {
             .into_iter()
             .map(|((service, zone), (consumption, charged))| ZoneTotal { service, zone, consumption, charged })
             .collect();
+        let mut by_service = Vec::with_capacity(Service::ALL.len());
+        for &service in Service::ALL {
+            let accounts = accounts.iter().filter(|line| line.contract.service == service);
+            let movement = accounts.map(|line| line.movement).try_fold(Movement::default(), Movement::checked_add)?;
+            let opening_balances = self.loaded.charges.iter().filter(|charge| {
+                charge.kind == ChargeKind::OpeningBalance && self.contract[&charge.contract_id].service == service
+            });
+            let recalculations = recalculations.iter().filter(|line| line.contract.service == service);
+            by_service.push(ServiceMovement {
+                service,
+                opening: movement.opening,
+                consumption: Kopecks::try_sum(by_zone.iter().filter(|t| t.service == service).map(|t| t.charged))?,
+                recalculations: Kopecks::try_sum(recalculations.map(|line| line.amount))?,
+                opening_balances: Kopecks::try_sum(opening_balances.map(|charge| charge.amount_kopecks))?,
+                paid: movement.paid,
+                closing: movement.closing,
+            });
+        }
         Ok(Summary {
+            by_service,
             charged_for_consumption: Kopecks::try_sum(by_zone.iter().map(|total| total.charged))?,
             recalculated: Kopecks::try_sum(recalculations.iter().map(|line| line.amount))?,
             by_zone,

@@ -2,15 +2,16 @@
 //! [`MonthlyData`].
 
 use chrono::Utc;
-use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::utility::cell_range;
+use rust_xlsxwriter::{ColNum, DocProperties, Formula, RowNum, Workbook, Worksheet, XlsxError};
 
 use domain::Kopecks;
 
-use super::{
-    AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, PaymentLine, RecalculationLine, Summary, UnreadLine,
-};
+use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, PaymentLine, RecalculationLine, UnreadLine};
 use crate::ReportError;
-use crate::sheet::{Cell, Look, Styles, TITLE_ROW, TableSheet, Totals, ZIP_LEVEL, fit_widths, write_header, write_row};
+use crate::sheet::{
+    Cell, Look, Styles, TITLE_ROW, TableSheet, Totals, ZIP_LEVEL, fit_widths, table_column, write_header, write_row,
+};
 
 const METERS_SHEET: &str = "Показания";
 const ACCOUNTS_SHEET: &str = "Начисления и оплаты";
@@ -108,7 +109,7 @@ pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
         let meters = meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (meters, accounts, payments, recalculations, unread)
     });
-    let summary = summary_sheet(&data.summary, &book)?;
+    let summary = summary_sheet(data, &book)?;
     for sheet in [summary, meters?, accounts?, payments?, recalculations?, unread?] {
         workbook.push_worksheet(sheet);
     }
@@ -251,19 +252,118 @@ fn unread_cells(line: &UnreadLine) -> Vec<Cell<'_>> {
     ]
 }
 
-/// Totals laid out for reading rather than filtering: consumption by service and register, then
-/// the month's key figures.
-fn summary_sheet(summary: &Summary, book: &Book) -> Result<Worksheet, XlsxError> {
-    let styles = &book.styles;
+const MOVEMENT_HEADERS: [&str; 8] = [
+    "Услуга",
+    "Долг на начало месяца, ₽",
+    "Начислено за потребление, ₽",
+    "Перерасчёты, ₽",
+    "Входящее сальдо, ₽",
+    "Оплачено, ₽",
+    "Долг на конец месяца, ₽",
+    "Проверка: начало + начислено − оплачено, ₽",
+];
+
+/// `SUMIFS` of a money column of a table sheet over the rows of one service, its value cached.
+struct SumIfs<'a> {
+    sheet: &'a str,
+    headers: &'a [&'a str],
+    rows: usize,
+}
+
+impl SumIfs<'_> {
+    fn formula(&self, header: &str, service: &str) -> Result<String, XlsxError> {
+        let column = |name: &str| -> Result<String, XlsxError> {
+            // The headers are this file's constants: a miss is a typo here, reported as a failed write.
+            let col = self.headers.iter().position(|h| *h == name).ok_or(XlsxError::RowColumnLimitError)?;
+            let col = ColNum::try_from(col).map_err(|_| XlsxError::RowColumnLimitError)?;
+            Ok(format!("'{}'!{}", self.sheet, table_column(col, self.rows)?))
+        };
+        Ok(format!("SUMIFS({},{},\"{service}\")", column(header)?, column("Услуга")?))
+    }
+}
+
+/// Writes `formula` with its value cached, for programs that do not recalculate.
+fn money_formula(
+    sheet: &mut Worksheet,
+    row: RowNum,
+    col: ColNum,
+    formula: String,
+    cached: Kopecks,
+    look: &Look,
+) -> Result<(), XlsxError> {
+    let formula = Formula::new(formula).set_result(cached.as_rubles_for_display().to_string());
+    sheet.write_formula_with_format(row, col, formula, look.money())?;
+    Ok(())
+}
+
+/// The month's money per service and in total, as formulas over the table sheets (an
+/// accountant can follow each figure to its rows), and the identity closing = opening + charged
+/// − paid side by side. Opening balances have no sheet of their own: they are what
+/// «Начисления и оплаты» charged beyond consumption and recalculations.
+fn movement_table(
+    sheet: &mut Worksheet,
+    data: &MonthlyData,
+    styles: &Styles,
+    top: RowNum,
+) -> Result<RowNum, XlsxError> {
+    write_header(sheet, top, &MOVEMENT_HEADERS, styles)?;
+    let accounts = SumIfs { sheet: ACCOUNTS_SHEET, headers: &ACCOUNT_HEADERS, rows: data.accounts.len() };
+    let meters = SumIfs { sheet: METERS_SHEET, headers: &METER_HEADERS, rows: data.meters.len() };
+    let recalculations =
+        SumIfs { sheet: RECALCULATIONS_SHEET, headers: &RECALCULATION_HEADERS, rows: data.recalculations.len() };
+    let payments = SumIfs { sheet: PAYMENTS_SHEET, headers: &PAYMENT_HEADERS, rows: data.payments.len() };
+    let first = top + 1;
+    let mut row = first;
+    let mut total = [Kopecks::default(); 7];
+    for movement in &data.summary.by_service {
+        let service = movement.service.label();
+        sheet.write_string_with_format(row, 0, service, styles.body.text())?;
+        let identity = movement
+            .opening
+            .checked_add(movement.consumption)
+            .and_then(|sum| sum.checked_add(movement.recalculations))
+            .and_then(|sum| sum.checked_add(movement.opening_balances))
+            .and_then(|sum| sum.checked_sub(movement.paid))
+            .map_err(|_| XlsxError::RowColumnLimitError)?;
+        let r = row + 1;
+        let charged = accounts.formula(ACCOUNT_HEADERS[5], service)?;
+        let figures = [
+            (accounts.formula(ACCOUNT_HEADERS[4], service)?, movement.opening),
+            (meters.formula(CHARGED_HEADER, service)?, movement.consumption),
+            (recalculations.formula(AMOUNT_HEADER, service)?, movement.recalculations),
+            (format!("{charged}-C{r}-D{r}"), movement.opening_balances),
+            (payments.formula(AMOUNT_HEADER, service)?, movement.paid),
+            (accounts.formula(ACCOUNT_HEADERS[7], service)?, movement.closing),
+            (format!("B{r}+C{r}+D{r}+E{r}-F{r}"), identity),
+        ];
+        for ((col, (formula, cached)), sum) in (1..).zip(figures).zip(&mut total) {
+            money_formula(sheet, row, col, formula, cached, &styles.body)?;
+            *sum = sum.checked_add(cached).map_err(|_| XlsxError::RowColumnLimitError)?;
+        }
+        row += 1;
+    }
+    sheet.write_string_with_format(row, 0, "Итого по услугам", styles.total.text())?;
+    for (col, cached) in (1..).zip(total) {
+        let column = cell_range(first, col, row.saturating_sub(1).max(first), col);
+        money_formula(sheet, row, col, format!("SUM({column})"), cached, &styles.total)?;
+    }
+    Ok(row + 1)
+}
+
+/// Totals laid out for reading rather than filtering: the month's money per service, consumption
+/// by service and register, then the month's key figures.
+fn summary_sheet(data: &MonthlyData, book: &Book) -> Result<Worksheet, XlsxError> {
+    let (summary, styles) = (&data.summary, &book.styles);
     let mut sheet = Worksheet::new();
     sheet.set_name(SUMMARY_SHEET)?;
-    for (col, width) in (0..).zip([40.0, 16.0, 10.0, 14.0, 16.0]) {
+    for (col, width) in (0..).zip([40.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 22.0]) {
         sheet.set_column_width(col, width)?;
     }
     sheet.set_landscape().set_print_fit_to_pages(1, 0);
     sheet.write_string_with_format(TITLE_ROW, 0, &book.title, &styles.title)?;
+    let next = movement_table(&mut sheet, data, styles, 2)?;
 
-    let mut rows = Rows { sheet: &mut sheet, styles, next: 2 };
+    let mut rows = Rows { sheet: &mut sheet, styles, next: next + 1 };
     rows.header(&["Услуга", "Зона", "Ед.", "Расход", "Начислено, ₽"])?;
     for total in &summary.by_zone {
         let cells = [
