@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::billing::Balance;
+use domain::ledger::MonthFigures;
 use domain::{
     AmountOutOfRange, ChargeKind, Kopecks, MeterValue, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus,
     Service, Zone,
@@ -191,7 +192,7 @@ pub struct Summary {
     pub recalculated: Kopecks,
     /// The month's money per service, so `opening + consumption + recalculations +
     /// opening_balances − paid = closing` for each.
-    pub by_service: Vec<ServiceMovement>,
+    pub by_service: Vec<ServiceFigures>,
     /// Plots with at least one meter due, split by whether all of them were read.
     pub plots_read: usize,
     pub plots_unread: usize,
@@ -204,18 +205,11 @@ pub struct Summary {
     pub debtors: usize,
 }
 
+/// One service's money over the month, as «Сводка» shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServiceMovement {
+pub struct ServiceFigures {
     pub service: Service,
-    pub opening: Kopecks,
-    /// Charged for the month's consumption («Показания»).
-    pub consumption: Kopecks,
-    /// Recalculation lines («Перерасчёты»).
-    pub recalculations: Kopecks,
-    /// Debts and credits from before go-live, booked in this month.
-    pub opening_balances: Kopecks,
-    pub paid: Kopecks,
-    pub closing: Kopecks,
+    pub figures: MonthFigures,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -464,15 +458,15 @@ impl<'a> Month<'a> {
                 charge.kind == ChargeKind::OpeningBalance && self.contract[&charge.contract_id].service == service
             });
             let recalculations = recalculations.iter().filter(|line| line.contract.service == service);
-            by_service.push(ServiceMovement {
-                service,
+            let figures = MonthFigures {
                 opening: movement.opening,
                 consumption: Kopecks::try_sum(by_zone.iter().filter(|t| t.service == service).map(|t| t.charged))?,
                 recalculations: Kopecks::try_sum(recalculations.map(|line| line.amount))?,
                 opening_balances: Kopecks::try_sum(opening_balances.map(|charge| charge.amount_kopecks))?,
                 paid: movement.paid,
                 closing: movement.closing,
-            });
+            };
+            by_service.push(ServiceFigures { service, figures });
         }
         Ok(Summary {
             by_service,

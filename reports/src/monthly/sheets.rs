@@ -6,6 +6,7 @@ use rust_xlsxwriter::utility::cell_range;
 use rust_xlsxwriter::{ColNum, DocProperties, Formula, RowNum, Workbook, Worksheet, XlsxError};
 
 use domain::Kopecks;
+use domain::ledger::MonthFigures;
 
 use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, PaymentLine, RecalculationLine, UnreadLine};
 use crate::ReportError;
@@ -296,6 +297,34 @@ fn money_formula(
     Ok(())
 }
 
+/// A row of «Сводка»'s money table: the six figures from `formula` (given the figure's index and
+/// the 1-based row), then opening + charged − paid as a formula over them.
+fn write_figures(
+    sheet: &mut Worksheet,
+    row: RowNum,
+    figures: MonthFigures,
+    look: &Look,
+    formula: impl Fn(usize, RowNum) -> Result<String, XlsxError>,
+) -> Result<(), XlsxError> {
+    let identity =
+        figures.charged().and_then(|charged| figures.opening.checked_add(charged)?.checked_sub(figures.paid));
+    let identity = identity.map_err(|_| XlsxError::RowColumnLimitError)?;
+    let cached = [
+        figures.opening,
+        figures.consumption,
+        figures.recalculations,
+        figures.opening_balances,
+        figures.paid,
+        figures.closing,
+    ];
+    let r = row + 1;
+    for (column, cached) in cached.into_iter().enumerate() {
+        let col = ColNum::try_from(column + 1).map_err(|_| XlsxError::RowColumnLimitError)?;
+        money_formula(sheet, row, col, formula(column, r)?, cached, look)?;
+    }
+    money_formula(sheet, row, 7, format!("B{r}+C{r}+D{r}+E{r}-F{r}"), identity, look)
+}
+
 /// The month's money per service and in total, as formulas over the table sheets (an
 /// accountant can follow each figure to its rows), and the identity closing = opening + charged
 /// − paid side by side. Opening balances have no sheet of their own: they are what
@@ -314,39 +343,29 @@ fn movement_table(
     let payments = SumIfs { sheet: PAYMENTS_SHEET, headers: &PAYMENT_HEADERS, rows: data.payments.len() };
     let first = top + 1;
     let mut row = first;
-    let mut total = [Kopecks::default(); 7];
-    for movement in &data.summary.by_service {
-        let service = movement.service.label();
+    for line in &data.summary.by_service {
+        let (service, figures) = (line.service.label(), line.figures);
         sheet.write_string_with_format(row, 0, service, styles.body.text())?;
-        let identity = movement
-            .opening
-            .checked_add(movement.consumption)
-            .and_then(|sum| sum.checked_add(movement.recalculations))
-            .and_then(|sum| sum.checked_add(movement.opening_balances))
-            .and_then(|sum| sum.checked_sub(movement.paid))
-            .map_err(|_| XlsxError::RowColumnLimitError)?;
-        let r = row + 1;
-        let charged = accounts.formula(ACCOUNT_HEADERS[5], service)?;
-        let figures = [
-            (accounts.formula(ACCOUNT_HEADERS[4], service)?, movement.opening),
-            (meters.formula(CHARGED_HEADER, service)?, movement.consumption),
-            (recalculations.formula(AMOUNT_HEADER, service)?, movement.recalculations),
-            (format!("{charged}-C{r}-D{r}"), movement.opening_balances),
-            (payments.formula(AMOUNT_HEADER, service)?, movement.paid),
-            (accounts.formula(ACCOUNT_HEADERS[7], service)?, movement.closing),
-            (format!("B{r}+C{r}+D{r}+E{r}-F{r}"), identity),
-        ];
-        for ((col, (formula, cached)), sum) in (1..).zip(figures).zip(&mut total) {
-            money_formula(sheet, row, col, formula, cached, &styles.body)?;
-            *sum = sum.checked_add(cached).map_err(|_| XlsxError::RowColumnLimitError)?;
-        }
+        write_figures(sheet, row, figures, &styles.body, |column, r| {
+            Ok(match column {
+                0 => accounts.formula(ACCOUNT_HEADERS[4], service)?,
+                1 => meters.formula(CHARGED_HEADER, service)?,
+                2 => recalculations.formula(AMOUNT_HEADER, service)?,
+                3 => format!("{}-C{r}-D{r}", accounts.formula(ACCOUNT_HEADERS[5], service)?),
+                4 => payments.formula(AMOUNT_HEADER, service)?,
+                _ => accounts.formula(ACCOUNT_HEADERS[7], service)?,
+            })
+        })?;
         row += 1;
     }
+    let total = MonthFigures::try_sum(data.summary.by_service.iter().map(|line| line.figures))
+        .map_err(|_| XlsxError::RowColumnLimitError)?;
     sheet.write_string_with_format(row, 0, "Итого по услугам", styles.total.text())?;
-    for (col, cached) in (1..).zip(total) {
-        let column = cell_range(first, col, row.saturating_sub(1).max(first), col);
-        money_formula(sheet, row, col, format!("SUM({column})"), cached, &styles.total)?;
-    }
+    let last = row.saturating_sub(1).max(first);
+    write_figures(sheet, row, total, &styles.total, |column, _| {
+        let col = ColNum::try_from(column + 1).map_err(|_| XlsxError::RowColumnLimitError)?;
+        Ok(format!("SUM({})", cell_range(first, col, last, col)))
+    })?;
     Ok(row + 1)
 }
 
