@@ -19,6 +19,8 @@ pub(crate) enum Cell<'a> {
     Bool(bool),
     Money(Kopecks),
     Units(MeterValue),
+    /// A change of a meter value in thousandths of a unit: negative when it went down.
+    UnitsChange(i64),
     Date(NaiveDate),
     DateTime(NaiveDateTime),
     /// A hyperlink showing `text`.
@@ -82,6 +84,9 @@ impl Cell<'_> {
                 sheet.write_number_with_format(row, col, amount.as_rubles_for_display(), &look.money)
             }
             Cell::Units(value) => sheet.write_number_with_format(row, col, value.as_units_for_display(), &look.units),
+            Cell::UnitsChange(thousandths) => {
+                sheet.write_number_with_format(row, col, *thousandths as f64 / 1000.0, &look.units)
+            }
             Cell::Date(date) => sheet.write_date_with_format(row, col, date, &look.date),
             Cell::DateTime(at) => sheet.write_datetime_with_format(row, col, at, &look.datetime),
             Cell::Link { url, text } => sheet.write_url_with_text(row, col, url.as_ref(), *text),
@@ -101,6 +106,7 @@ impl Cell<'_> {
             // Thousands separators, the decimal part and a sign.
             Cell::Money(amount) => digits(amount.get() / 100) * 4 / 3 + 4,
             Cell::Units(value) => digits(value.thousandths() / 1000) + 5,
+            Cell::UnitsChange(thousandths) => digits(thousandths / 1000) + 6,
             Cell::Date(_) => 10,
             Cell::DateTime(_) => 16,
             Cell::Link { text, .. } => text.chars().count(),
@@ -119,6 +125,14 @@ pub(crate) struct Look {
 }
 
 impl Look {
+    pub fn text(&self) -> &Format {
+        &self.text
+    }
+
+    pub fn money(&self) -> &Format {
+        &self.money
+    }
+
     fn formats(&self) -> [&Format; 6] {
         [&self.text, &self.int, &self.money, &self.units, &self.date, &self.datetime]
     }
@@ -274,9 +288,15 @@ impl<'s> TableSheet<'s> {
     }
 }
 
-fn write_totals(sheet: &mut Worksheet, totals: &Totals, look: &Look) -> Result<(), XlsxError> {
+/// Column `col` of a table of `rows` rows, as `E4:E9` (one row when the table is empty, so a
+/// formula over it reads 0).
+pub(crate) fn table_column(col: ColNum, rows: usize) -> Result<String, XlsxError> {
     let first = HEADER_ROW + 1;
-    let last = first + RowNum::try_from(totals.rows).map_err(|_| XlsxError::RowColumnLimitError)?.max(1) - 1;
+    let last = first + RowNum::try_from(rows).map_err(|_| XlsxError::RowColumnLimitError)?.max(1) - 1;
+    Ok(cell_range(first, col, last, col))
+}
+
+fn write_totals(sheet: &mut Worksheet, totals: &Totals, look: &Look) -> Result<(), XlsxError> {
     for (col, cell) in (0..).zip(totals.cells) {
         let (cached, format) = match cell {
             Cell::Money(amount) => (amount.as_rubles_for_display(), &look.money),
@@ -287,7 +307,7 @@ fn write_totals(sheet: &mut Worksheet, totals: &Totals, look: &Look) -> Result<(
                 continue;
             }
         };
-        let formula = Formula::new(format!("SUBTOTAL(9,{})", cell_range(first, col, last, col)));
+        let formula = Formula::new(format!("SUBTOTAL(9,{})", table_column(col, totals.rows)?));
         sheet.write_formula_with_format(TOTALS_ROW, col, formula.set_result(cached.to_string()), format)?;
     }
     Ok(())

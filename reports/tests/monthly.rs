@@ -6,13 +6,16 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use calamine::{Data, Range, Reader};
-use common::{Book, Cooperative, MARCH, PUBLIC_URL, Table, date, day, open, period, rubles, units};
+use common::{Book, Cooperative, MARCH, PUBLIC_URL, Table, date, day, ledger_line, open, period, rubles, units, utc};
 use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingStatus, kopecks};
 use entities::{charge, contract, meter, payment, reading};
 use reports::{ReportError, export_file_name, monthly_data, monthly_report, monthly_report_file_name, write_monthly};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use service::audit::Actor;
 use service::demo::{self, DemoSpec};
 use service::ledger::debt::{self, Scope};
+use service::ledger::months;
+use service::ledger::payments::{self, NewPayment};
 use service::testing::TestContext;
 
 const METER_HEADERS: [&str; 18] = [
@@ -288,6 +291,52 @@ async fn summary_sheet_adds_up() {
     assert_eq!(value("Договоров с долгом"), Data::Float(closing.iter().filter(|d| d.is_positive()).count() as f64));
 }
 
+/// «Сводка»'s money per service, as (opening, consumption, recalculations, opening balances,
+/// paid, closing, opening + charged − paid).
+fn movement(summary: &Range<Data>, label: &str) -> [Kopecks; 7] {
+    let row = labelled(summary, label);
+    std::array::from_fn(|col| kopecks(&row[col + 1]))
+}
+
+#[tokio::test]
+async fn summary_reconciles_per_service_with_formulas_over_the_sheets() {
+    let (_coop, mut book) = march().await;
+    assert_eq!(book.sheet_names()[0], "Сводка");
+    let summary = book.worksheet_range("Сводка").unwrap();
+    // Water: February 400 (В-1, 10 m³) + 280 (В-3, 7 m³) owed; March В-1 15 m³ × 40 = 600,00;
+    // В-3's 123,45 from before go-live; 150 + 100 paid. 680 + 600 + 123,45 − 250 = 1 153,45.
+    let water = [68_000, 60_000, 0, 12_345, 25_000, 115_345, 115_345].map(|k| Kopecks::new(k).unwrap());
+    assert_eq!(movement(&summary, "Вода"), water);
+    // Electricity: February Э-2 100 × 6 + 40 × 3 = 720 and Э-3 100 × 5 = 500; March Э-2
+    // 150 × 6 + 60 × 3 = 1 080 (Э-3 held for review); 2 000 + 50 paid. 1 220 + 1 080 − 2 050 = 250.
+    let power = [122_000, 108_000, 0, 0, 205_000, 25_000, 25_000].map(|k| Kopecks::new(k).unwrap());
+    assert_eq!(movement(&summary, "Электроэнергия"), power);
+    let total: [Kopecks; 7] = std::array::from_fn(|i| water[i].checked_add(power[i]).unwrap());
+    assert_eq!(movement(&summary, "Итого по услугам"), total);
+    assert_eq!(total[5], kopecks!(1_403_45));
+
+    // The formulas reach the right columns of the right sheets, over the whole table.
+    let formulas = book.worksheet_formula("Сводка").unwrap();
+    let formula = |row: u32, col: u32| formulas.get_value((row, col)).cloned().unwrap_or_default();
+    let row = 3; // «Вода», under the title and the header.
+    assert_eq!(
+        formula(row, 1),
+        "SUMIFS('Начисления и оплаты'!E4:E7,'Начисления и оплаты'!D4:D7,\"Вода\")",
+        "opening: the accounts' first money column, four contracts"
+    );
+    assert!(formula(row, 2).starts_with("SUMIFS('Показания'!N4:N"), "{}", formula(row, 2));
+    assert_eq!(
+        formula(row, 3),
+        "SUMIFS('Перерасчёты'!H4,'Перерасчёты'!D4,\"Вода\")",
+        "no recalculations: one empty row"
+    );
+    assert_eq!(formula(row, 4), "SUMIFS('Начисления и оплаты'!F4:F7,'Начисления и оплаты'!D4:D7,\"Вода\")-C4-D4");
+    assert_eq!(formula(row, 5), "SUMIFS('Оплаты'!F4:F7,'Оплаты'!D4:D7,\"Вода\")");
+    assert_eq!(formula(row, 6), "SUMIFS('Начисления и оплаты'!H4:H7,'Начисления и оплаты'!D4:D7,\"Вода\")");
+    assert_eq!(formula(row, 7), "B4+C4+D4+E4-F4");
+    assert_eq!(formula(row + 2, 6), "SUM(G4:G5)");
+}
+
 #[tokio::test]
 async fn sheets_lay_out_the_data() {
     let coop = Cooperative::build().await;
@@ -335,6 +384,73 @@ async fn sheets_lay_out_the_data() {
     let expected: Vec<&str> = data.unread.iter().map(|line| line.contract.number.as_str()).collect();
     assert_eq!(listed, expected);
     assert_eq!(data.summary.totals.closing, kopecks!(1_403_45));
+}
+
+#[tokio::test]
+async fn a_closed_months_report_stays_as_sent() {
+    let coop = Cooperative::build().await;
+    let (t, ctx) = (&coop.t, &coop.t.ctx);
+    // 1 April, 09:00 in Moscow: March is over, and its report goes out.
+    t.clock.set(utc(2026, 4, 1, 6));
+    months::close(ctx, period(MARCH), Actor::System).await.unwrap();
+    let sent = monthly_report(ctx, period(MARCH), PUBLIC_URL).await.unwrap();
+
+    // Later in April: a correction of В-1's March reading (125 → 123) books a recalculation in
+    // April, −2 m³ × 40 ₽ = −80,00 ₽, and 300,00 ₽ arrives.
+    t.clock.set(utc(2026, 4, 20, 10));
+    let numbers = contract_numbers(ctx.db.conn()).await;
+    let w1 = numbers.iter().find(|(_, number)| *number == "В-1").map(|(id, _)| *id).unwrap();
+    let reason = "Исправлено показание за март: 123 вместо 125";
+    let mut line = ledger_line(t, w1, ChargeKind::Recalculation, period("2026-04"), kopecks!(-80_00));
+    line.for_period = Set(period(MARCH));
+    line.consumption_change = Set(Some(-2_000));
+    line.reason = Set(Some(reason.into()));
+    line.insert(ctx.db.conn()).await.unwrap();
+    let payment = NewPayment {
+        contract_number: "В-1".into(),
+        amount: kopecks!(300_00),
+        paid_on: day("2026-04-18"),
+        for_period: Some(period("2026-04")),
+        reference: Some("п/п 17".into()),
+        confirm_duplicate: false,
+    };
+    payments::record(ctx, payment, Actor::System).await.unwrap();
+
+    let again = monthly_report(ctx, period(MARCH), PUBLIC_URL).await.unwrap();
+    assert!(sent == again, "March's report changed after it was closed");
+    let mut march = open(sent);
+    let title = "Отчёт за март 2026 · составлен 01.04.2026 09:00";
+    assert_eq!(Table::read(&mut march, "Оплаты").title, title, "dated when the month closed");
+    assert_eq!(Table::read(&mut march, "Перерасчёты").rows.len(), 0);
+
+    let mut april = open(monthly_report(ctx, period("2026-04"), PUBLIC_URL).await.unwrap());
+    let recalculations = Table::read(&mut april, "Перерасчёты");
+    assert_eq!(recalculations.title, "Отчёт за апрель 2026 · составлен 20.04.2026 13:00");
+    let [row] = &recalculations.rows[..] else { panic!("one recalculation: {:?}", recalculations.rows) };
+    assert_eq!(recalculations.text(row, "Договор"), "В-1");
+    assert_eq!(recalculations.text(row, "За месяц"), "март 2026");
+    assert_eq!(recalculations.cell(row, "Изменение расхода"), &Data::Float(-2.0));
+    assert_eq!(recalculations.cell(row, "Сумма, ₽"), &rubles(kopecks!(-80_00)));
+    assert_eq!(recalculations.text(row, "Причина"), reason);
+    assert_eq!(recalculations.cell(&recalculations.totals, "Сумма, ₽"), &rubles(kopecks!(-80_00)));
+    let paid = Table::read(&mut april, "Оплаты");
+    let [row] = &paid.rows[..] else { panic!("one payment: {:?}", paid.rows) };
+    assert_eq!(date(paid.cell(row, "Дата оплаты")), day("2026-04-18"));
+    assert_eq!(paid.cell(row, "Сумма, ₽"), &rubles(kopecks!(300_00)));
+    assert_eq!(paid.text(row, "Документ"), "п/п 17");
+    assert_eq!(paid.text(row, "Источник"), "Вручную");
+    assert_eq!(paid.text(row, "За месяц"), "апрель 2026");
+    assert_eq!(april.sheet_names()[0], "Сводка");
+    let summary = april.worksheet_range("Сводка").unwrap();
+    // Water opened April at 1 153,45 ₽ (as March closed); −80,00 recalculated, 300,00 paid.
+    let water = [115_345, 0, -8_000, 0, 30_000, 77_345, 77_345].map(|k| Kopecks::new(k).unwrap());
+    assert_eq!(movement(&summary, "Вода"), water);
+    // March closed at 1 403,45 ₽ for the whole cooperative (sheets_lay_out_the_data).
+    assert_eq!(labelled(&summary, "Долг на начало месяца, ₽")[1], rubles(kopecks!(1_403_45)));
+    assert_eq!(labelled(&summary, "В том числе перерасчёты, ₽")[1], rubles(kopecks!(-80_00)));
+    assert_eq!(labelled(&summary, "Оплачено за месяц, ₽")[1], rubles(kopecks!(300_00)));
+    // 1 403,45 − 80,00 − 300,00.
+    assert_eq!(labelled(&summary, "Сальдо на конец месяца, ₽")[1], rubles(kopecks!(1_023_45)));
 }
 
 #[tokio::test]

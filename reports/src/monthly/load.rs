@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::billing::Balance;
-use domain::{Kopecks, MeterValue, Period, ReadingSource, ReadingStatus, Service, Zone};
-use entities::meter;
+use domain::{ChargeKind, Kopecks, MeterValue, PaymentSource, Period, ReadingSource, ReadingStatus, Service, Zone};
+use entities::{closed_period, meter};
 use futures::TryStreamExt;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, StreamTrait, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, StreamTrait, Value};
 use service::ledger::debt::{self, Scope};
 use service::readings::walk::COUNTED_SQL;
 
@@ -37,6 +37,7 @@ impl ContractRecord {
 #[derive(Debug, FromQueryResult)]
 pub(super) struct ChargeRecord {
     pub contract_id: i64,
+    pub kind: ChargeKind,
     pub amount_kopecks: Kopecks,
     /// Consumption charges only (not opening balances or recalculations, which count as charges
     /// of the month they are booked in without a register).
@@ -64,6 +65,21 @@ pub(super) struct MeteredRecord {
 pub(super) struct PaymentRecord {
     pub contract_id: i64,
     pub amount_kopecks: Kopecks,
+    pub paid_on: NaiveDate,
+    pub for_period: Period,
+    pub reference: Option<String>,
+    pub source: PaymentSource,
+}
+
+/// A recalculation line booked in the month.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct RecalculationRecord {
+    pub contract_id: i64,
+    pub for_period: Period,
+    /// In thousandths of a unit, negative when consumption went down.
+    pub consumption_change: Option<i64>,
+    pub amount_kopecks: Kopecks,
+    pub reason: Option<String>,
 }
 
 /// A reading of the month that counts as "read": accepted, or waiting for review.
@@ -93,11 +109,15 @@ pub(super) struct Loaded {
     pub meters: Vec<meter::Model>,
     pub charges: Vec<ChargeRecord>,
     pub payments: Vec<PaymentRecord>,
+    pub recalculations: Vec<RecalculationRecord>,
     pub activity: Vec<ActivityRecord>,
     pub last_before: Vec<LastRecord>,
     /// Balances at the end of the month. The opening balances follow from these and the
     /// month's charges and payments, which saves a second pass over the whole ledger.
     pub closing: HashMap<i64, Balance>,
+    /// When the month was closed, if it is: a closed month's report carries this time, so it
+    /// is the same file whenever it is written again.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 const CONTRACTS: &str = "\
@@ -106,14 +126,20 @@ const CONTRACTS: &str = "\
     FROM contracts c JOIN plots p ON p.id = c.plot_id JOIN consumers k ON k.id = c.consumer_id";
 
 const CHARGES: &str = "\
-    SELECT ch.contract_id, ch.amount_kopecks, \
+    SELECT ch.contract_id, ch.kind, ch.amount_kopecks, \
            CASE WHEN ch.kind = 'consumption' THEN ch.meter_id END AS meter_id, \
            CASE WHEN ch.kind = 'consumption' THEN ch.zone END AS zone, ch.previous_value, ch.current_value, \
            ch.consumption, ch.price_kopecks, r.taken_at, r.source, r.seal_intact, r.photo_id \
     FROM charges ch LEFT JOIN readings r ON r.id = ch.reading_id \
     WHERE ch.period = ?";
 
-const PAYMENTS: &str = "SELECT contract_id, amount_kopecks FROM payments WHERE period = ?";
+const PAYMENTS: &str = "\
+    SELECT contract_id, amount_kopecks, paid_on, for_period, reference, source FROM payments \
+    WHERE period = ? ORDER BY paid_on, id";
+
+const RECALCULATIONS: &str = "\
+    SELECT contract_id, for_period, consumption_change, amount_kopecks, reason FROM charges \
+    WHERE period = ? AND kind = ? ORDER BY id";
 
 /// Readings that count as read, as the walk and the reminders count them.
 fn activity() -> String {
@@ -130,14 +156,21 @@ impl Loaded {
     pub async fn load(conn: &(impl ConnectionTrait + StreamTrait), period: Period) -> Result<Loaded, DbErr> {
         let month = Value::from(period.to_string());
         let accepted = Value::from(ReadingStatus::Accepted.code());
+        let recalculation = Value::from(ChargeKind::Recalculation.code());
         Ok(Loaded {
             contracts: rows(conn, CONTRACTS, []).await?,
             meters: meter::Entity::find().stream(conn).await?.try_collect().await?,
             charges: rows(conn, CHARGES, [month.clone()]).await?,
             payments: rows(conn, PAYMENTS, [month.clone()]).await?,
+            recalculations: rows(conn, RECALCULATIONS, [month.clone(), recalculation]).await?,
             activity: rows(conn, &activity(), [month.clone()]).await?,
             last_before: rows(conn, LAST_BEFORE, [accepted, month]).await?,
             closing: debt::balances(conn, Scope::All, Some(period)).await?,
+            closed_at: closed_period::Entity::find()
+                .filter(closed_period::Column::Period.eq(period))
+                .one(conn)
+                .await?
+                .map(|closed| closed.closed_at),
         })
     }
 }

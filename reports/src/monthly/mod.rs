@@ -12,7 +12,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::billing::Balance;
-use domain::{AmountOutOfRange, Kopecks, MeterValue, Period, PlotNumber, ReadingSource, ReadingStatus, Service, Zone};
+use domain::ledger::MonthFigures;
+use domain::{
+    AmountOutOfRange, ChargeKind, Kopecks, MeterValue, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus,
+    Service, Zone,
+};
 use entities::meter;
 use service::Context;
 
@@ -35,7 +39,9 @@ pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Re
     let txn = snapshot(&ctx.db).await?;
     let loaded = Loaded::load(&txn, period).await?;
     txn.commit().await?;
-    let created = ctx.now().with_timezone(&ctx.settings.tz);
+    // A closed month's report is dated when the month closed, so writing it again later gives
+    // the same bytes; an open month's report is dated now.
+    let created = loaded.closed_at.unwrap_or_else(|| ctx.now()).with_timezone(&ctx.settings.tz);
     Month::new(&loaded, period, ctx.settings.tz)?.report(public_url, created)
 }
 
@@ -50,6 +56,10 @@ pub struct MonthlyData {
     pub accounts: Vec<AccountLine>,
     /// «Не сняты»: contracts due a reading that has none this month.
     pub unread: Vec<UnreadLine>,
+    /// «Оплаты»: every payment booked in the month (the money arrived in it), by date.
+    pub payments: Vec<PaymentLine>,
+    /// «Перерасчёты»: every recalculation line booked in the month, as written.
+    pub recalculations: Vec<RecalculationLine>,
     /// «Сводка».
     pub summary: Summary,
 }
@@ -133,6 +143,28 @@ impl Movement {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLine {
+    pub contract: ContractLabel,
+    pub paid_on: NaiveDate,
+    pub amount: Kopecks,
+    pub reference: Option<String>,
+    pub source: PaymentSource,
+    /// The month the payer said it was for (information only).
+    pub for_period: Period,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecalculationLine {
+    pub contract: ContractLabel,
+    /// The (closed) month whose consumption was recalculated.
+    pub for_period: Period,
+    /// The change of consumption in thousandths of a unit, negative when it went down.
+    pub consumption_change: Option<i64>,
+    pub amount: Kopecks,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnreadLine {
     pub contract: ContractLabel,
     pub phone: Option<String>,
@@ -156,6 +188,11 @@ pub struct Summary {
     pub by_zone: Vec<ZoneTotal>,
     /// Their charges together: the month's charges without opening balances.
     pub charged_for_consumption: Kopecks,
+    /// The month's recalculation lines together (the total of «Перерасчёты»).
+    pub recalculated: Kopecks,
+    /// The month's money per service, so `opening + consumption + recalculations +
+    /// opening_balances − paid = closing` for each.
+    pub by_service: Vec<ServiceFigures>,
     /// Plots with at least one meter due, split by whether all of them were read.
     pub plots_read: usize,
     pub plots_unread: usize,
@@ -166,6 +203,13 @@ pub struct Summary {
     pub overpaid: Kopecks,
     /// Contracts in debt at the end of the month.
     pub debtors: usize,
+}
+
+/// One service's money over the month, as «Сводка» shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceFigures {
+    pub service: Service,
+    pub figures: MonthFigures,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,8 +287,10 @@ impl<'a> Month<'a> {
         let meters = self.meter_lines(public_url);
         let accounts = self.account_lines()?;
         let unread = self.unread_lines();
-        let summary = self.summary(&meters, &accounts, &unread)?;
-        Ok(MonthlyData { period: self.period, created, meters, accounts, unread, summary })
+        let payments = self.payment_lines();
+        let recalculations = self.recalculation_lines();
+        let summary = self.summary(&meters, &accounts, &unread, &recalculations)?;
+        Ok(MonthlyData { period: self.period, created, meters, accounts, unread, payments, recalculations, summary })
     }
 
     /// A meter is due a reading when it was in service on a contract active in the month.
@@ -327,6 +373,33 @@ impl<'a> Month<'a> {
         Ok(lines)
     }
 
+    fn payment_lines(&self) -> Vec<PaymentLine> {
+        let payments = self.loaded.payments.iter().filter_map(|p| Some((self.contract.get(&p.contract_id)?, p)));
+        payments
+            .map(|(contract, p)| PaymentLine {
+                contract: label(contract),
+                paid_on: p.paid_on,
+                amount: p.amount_kopecks,
+                reference: p.reference.clone(),
+                source: p.source,
+                for_period: p.for_period,
+            })
+            .collect()
+    }
+
+    fn recalculation_lines(&self) -> Vec<RecalculationLine> {
+        let lines = self.loaded.recalculations.iter().filter_map(|r| Some((self.contract.get(&r.contract_id)?, r)));
+        lines
+            .map(|(contract, r)| RecalculationLine {
+                contract: label(contract),
+                for_period: r.for_period,
+                consumption_change: r.consumption_change,
+                amount: r.amount_kopecks,
+                reason: r.reason.clone(),
+            })
+            .collect()
+    }
+
     /// A contract is unread when none of its meters due has a reading of the month (a reading
     /// waiting for review counts: someone did read the meter).
     fn unread_lines(&self) -> Vec<UnreadLine> {
@@ -358,6 +431,7 @@ impl<'a> Month<'a> {
         meters: &[MeterLine],
         accounts: &[AccountLine],
         unread: &[UnreadLine],
+        recalculations: &[RecalculationLine],
     ) -> Result<Summary, ReportError> {
         let mut by_zone: BTreeMap<(Service, Zone), (MeterValue, Kopecks)> = BTreeMap::new();
         for line in meters {
@@ -376,8 +450,28 @@ impl<'a> Month<'a> {
             .into_iter()
             .map(|((service, zone), (consumption, charged))| ZoneTotal { service, zone, consumption, charged })
             .collect();
+        let mut by_service = Vec::with_capacity(Service::ALL.len());
+        for &service in Service::ALL {
+            let accounts = accounts.iter().filter(|line| line.contract.service == service);
+            let movement = accounts.map(|line| line.movement).try_fold(Movement::default(), Movement::checked_add)?;
+            let opening_balances = self.loaded.charges.iter().filter(|charge| {
+                charge.kind == ChargeKind::OpeningBalance && self.contract[&charge.contract_id].service == service
+            });
+            let recalculations = recalculations.iter().filter(|line| line.contract.service == service);
+            let figures = MonthFigures {
+                opening: movement.opening,
+                consumption: Kopecks::try_sum(by_zone.iter().filter(|t| t.service == service).map(|t| t.charged))?,
+                recalculations: Kopecks::try_sum(recalculations.map(|line| line.amount))?,
+                opening_balances: Kopecks::try_sum(opening_balances.map(|charge| charge.amount_kopecks))?,
+                paid: movement.paid,
+                closing: movement.closing,
+            };
+            by_service.push(ServiceFigures { service, figures });
+        }
         Ok(Summary {
+            by_service,
             charged_for_consumption: Kopecks::try_sum(by_zone.iter().map(|total| total.charged))?,
+            recalculated: Kopecks::try_sum(recalculations.iter().map(|line| line.amount))?,
             by_zone,
             plots_read: due_plots.len() - unread_plots.len(),
             plots_unread: unread_plots.len(),

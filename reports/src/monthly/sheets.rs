@@ -2,18 +2,30 @@
 //! [`MonthlyData`].
 
 use chrono::Utc;
-use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::utility::cell_range;
+use rust_xlsxwriter::{ColNum, DocProperties, Formula, RowNum, Workbook, Worksheet, XlsxError};
 
 use domain::Kopecks;
+use domain::ledger::MonthFigures;
 
-use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, Summary, UnreadLine};
+use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, PaymentLine, RecalculationLine, UnreadLine};
 use crate::ReportError;
-use crate::sheet::{Cell, Look, Styles, TITLE_ROW, TableSheet, Totals, ZIP_LEVEL, fit_widths, write_header, write_row};
+use crate::sheet::{
+    Cell, Look, Styles, TITLE_ROW, TableSheet, Totals, ZIP_LEVEL, fit_widths, table_column, write_header, write_row,
+};
 
 const METERS_SHEET: &str = "Показания";
 const ACCOUNTS_SHEET: &str = "Начисления и оплаты";
 const UNREAD_SHEET: &str = "Не сняты";
 const SUMMARY_SHEET: &str = "Сводка";
+const PAYMENTS_SHEET: &str = "Оплаты";
+const RECALCULATIONS_SHEET: &str = "Перерасчёты";
+
+const AMOUNT_HEADER: &str = "Сумма, ₽";
+const PAYMENT_HEADERS: [&str; 9] =
+    ["Участок", "Потребитель", "Договор", "Услуга", "Дата оплаты", AMOUNT_HEADER, "Документ", "Источник", "За месяц"];
+const RECALCULATION_HEADERS: [&str; 9] =
+    ["Участок", "Потребитель", "Договор", "Услуга", "За месяц", "Изменение расхода", "Ед.", AMOUNT_HEADER, "Причина"];
 
 const CHARGED_HEADER: &str = "Начислено, ₽";
 const METER_HEADERS: [&str; 18] = [
@@ -60,7 +72,8 @@ const UNREAD_HEADERS: [&str; 9] = [
     "Дата последнего показания",
 ];
 
-/// The report as xlsx bytes: «Показания», «Начисления и оплаты», «Не сняты», «Сводка».
+/// The report as xlsx bytes: «Сводка», «Показания», «Начисления и оплаты», «Оплаты»,
+/// «Перерасчёты», «Не сняты».
 pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
     let title = format!("Отчёт за {}", data.period.russian());
     let created = data.created.format("%d.%m.%Y %H:%M");
@@ -73,22 +86,32 @@ pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
     book.styles.register(&mut workbook);
     let mut blank = || workbook.new_worksheet_with_constant_memory();
     let (meters, accounts, unread) = (blank()?, blank()?, blank()?);
+    let (payments, recalculations) = (blank()?, blank()?);
 
     // The sheets are independent until the workbook is saved: the largest gets a thread of its own.
-    let (meters, accounts, unread) = std::thread::scope(|scope| {
+    let (meters, accounts, payments, recalculations, unread) = std::thread::scope(|scope| {
         let meters = scope.spawn(|| {
             let rows: Vec<Vec<Cell>> = data.meters.iter().map(meter_cells).collect();
-            let total = meter_totals_cells(data.summary.charged_for_consumption);
+            let total = money_total(&METER_HEADERS, CHARGED_HEADER, data.summary.charged_for_consumption);
             book.table(meters, METERS_SHEET, &METER_HEADERS, &rows, Some(&total))
         });
         let rows: Vec<Vec<Cell>> = data.accounts.iter().map(account_cells).collect();
         let total = totals_cells(data.summary.totals);
         let accounts = book.table(accounts, ACCOUNTS_SHEET, &ACCOUNT_HEADERS, &rows, Some(&total));
+        let rows: Vec<Vec<Cell>> = data.payments.iter().map(payment_cells).collect();
+        let total = money_total(&PAYMENT_HEADERS, AMOUNT_HEADER, data.summary.totals.paid);
+        let payments = book.table(payments, PAYMENTS_SHEET, &PAYMENT_HEADERS, &rows, Some(&total));
+        let rows: Vec<Vec<Cell>> = data.recalculations.iter().map(recalculation_cells).collect();
+        let total = money_total(&RECALCULATION_HEADERS, AMOUNT_HEADER, data.summary.recalculated);
+        let recalculations =
+            book.table(recalculations, RECALCULATIONS_SHEET, &RECALCULATION_HEADERS, &rows, Some(&total));
         let rows: Vec<Vec<Cell>> = data.unread.iter().map(unread_cells).collect();
         let unread = book.table(unread, UNREAD_SHEET, &UNREAD_HEADERS, &rows, None);
-        (meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), accounts, unread)
+        let meters = meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (meters, accounts, payments, recalculations, unread)
     });
-    for sheet in [meters?, accounts?, unread?, summary_sheet(&data.summary, &book)?] {
+    let summary = summary_sheet(data, &book)?;
+    for sheet in [summary, meters?, accounts?, payments?, recalculations?, unread?] {
         workbook.push_worksheet(sheet);
     }
     Ok(workbook.save_to_buffer()?)
@@ -178,13 +201,38 @@ fn totals_cells(totals: Movement) -> Vec<Cell<'static>> {
     cells
 }
 
-/// Only the money adds up across the sheet: consumption is in cubic metres and kilowatt-hours.
-fn meter_totals_cells(charged: Kopecks) -> Vec<Cell<'static>> {
-    let mut cells = vec![Cell::Empty; METER_HEADERS.len()];
+/// A totals row adding up only the money column under `header`: consumption is in cubic metres
+/// and kilowatt-hours, which do not add up across a sheet.
+fn money_total(headers: &[&str], header: &str, amount: Kopecks) -> Vec<Cell<'static>> {
+    let mut cells = vec![Cell::Empty; headers.len()];
     cells[0] = TOTAL.into();
-    if let Some(column) = METER_HEADERS.iter().position(|header| *header == CHARGED_HEADER) {
-        cells[column] = charged.into();
+    if let Some(column) = headers.iter().position(|h| *h == header) {
+        cells[column] = amount.into();
     }
+    cells
+}
+
+fn payment_cells(line: &PaymentLine) -> Vec<Cell<'_>> {
+    let mut cells = contract_cells(&line.contract).to_vec();
+    cells.extend([
+        line.paid_on.into(),
+        line.amount.into(),
+        line.reference.as_deref().into(),
+        line.source.label().into(),
+        line.for_period.russian().into(),
+    ]);
+    cells
+}
+
+fn recalculation_cells(line: &RecalculationLine) -> Vec<Cell<'_>> {
+    let mut cells = contract_cells(&line.contract).to_vec();
+    cells.extend([
+        line.for_period.russian().into(),
+        line.consumption_change.map_or(Cell::Empty, Cell::UnitsChange),
+        line.contract.service.unit().into(),
+        line.amount.into(),
+        line.reason.as_deref().into(),
+    ]);
     cells
 }
 
@@ -205,19 +253,136 @@ fn unread_cells(line: &UnreadLine) -> Vec<Cell<'_>> {
     ]
 }
 
-/// Totals laid out for reading rather than filtering: consumption by service and register, then
-/// the month's key figures.
-fn summary_sheet(summary: &Summary, book: &Book) -> Result<Worksheet, XlsxError> {
-    let styles = &book.styles;
+const MOVEMENT_HEADERS: [&str; 8] = [
+    "Услуга",
+    "Долг на начало месяца, ₽",
+    "Начислено за потребление, ₽",
+    "Перерасчёты, ₽",
+    "Входящее сальдо, ₽",
+    "Оплачено, ₽",
+    "Долг на конец месяца, ₽",
+    "Проверка: начало + начислено − оплачено, ₽",
+];
+
+/// `SUMIFS` of a money column of a table sheet over the rows of one service, its value cached.
+struct SumIfs<'a> {
+    sheet: &'a str,
+    headers: &'a [&'a str],
+    rows: usize,
+}
+
+impl SumIfs<'_> {
+    fn formula(&self, header: &str, service: &str) -> Result<String, XlsxError> {
+        let column = |name: &str| -> Result<String, XlsxError> {
+            // The headers are this file's constants: a miss is a typo here, reported as a failed write.
+            let col = self.headers.iter().position(|h| *h == name).ok_or(XlsxError::RowColumnLimitError)?;
+            let col = ColNum::try_from(col).map_err(|_| XlsxError::RowColumnLimitError)?;
+            Ok(format!("'{}'!{}", self.sheet, table_column(col, self.rows)?))
+        };
+        Ok(format!("SUMIFS({},{},\"{service}\")", column(header)?, column("Услуга")?))
+    }
+}
+
+/// Writes `formula` with its value cached, for programs that do not recalculate.
+fn money_formula(
+    sheet: &mut Worksheet,
+    row: RowNum,
+    col: ColNum,
+    formula: String,
+    cached: Kopecks,
+    look: &Look,
+) -> Result<(), XlsxError> {
+    let formula = Formula::new(formula).set_result(cached.as_rubles_for_display().to_string());
+    sheet.write_formula_with_format(row, col, formula, look.money())?;
+    Ok(())
+}
+
+/// A row of «Сводка»'s money table: the six figures from `formula` (given the figure's index and
+/// the 1-based row), then opening + charged − paid as a formula over them.
+fn write_figures(
+    sheet: &mut Worksheet,
+    row: RowNum,
+    figures: MonthFigures,
+    look: &Look,
+    formula: impl Fn(usize, RowNum) -> Result<String, XlsxError>,
+) -> Result<(), XlsxError> {
+    let identity =
+        figures.charged().and_then(|charged| figures.opening.checked_add(charged)?.checked_sub(figures.paid));
+    let identity = identity.map_err(|_| XlsxError::RowColumnLimitError)?;
+    let cached = [
+        figures.opening,
+        figures.consumption,
+        figures.recalculations,
+        figures.opening_balances,
+        figures.paid,
+        figures.closing,
+    ];
+    let r = row + 1;
+    for (column, cached) in cached.into_iter().enumerate() {
+        let col = ColNum::try_from(column + 1).map_err(|_| XlsxError::RowColumnLimitError)?;
+        money_formula(sheet, row, col, formula(column, r)?, cached, look)?;
+    }
+    money_formula(sheet, row, 7, format!("B{r}+C{r}+D{r}+E{r}-F{r}"), identity, look)
+}
+
+/// The month's money per service and in total, as formulas over the table sheets (an
+/// accountant can follow each figure to its rows), and the identity closing = opening + charged
+/// − paid side by side. Opening balances have no sheet of their own: they are what
+/// «Начисления и оплаты» charged beyond consumption and recalculations.
+fn movement_table(
+    sheet: &mut Worksheet,
+    data: &MonthlyData,
+    styles: &Styles,
+    top: RowNum,
+) -> Result<RowNum, XlsxError> {
+    write_header(sheet, top, &MOVEMENT_HEADERS, styles)?;
+    let accounts = SumIfs { sheet: ACCOUNTS_SHEET, headers: &ACCOUNT_HEADERS, rows: data.accounts.len() };
+    let meters = SumIfs { sheet: METERS_SHEET, headers: &METER_HEADERS, rows: data.meters.len() };
+    let recalculations =
+        SumIfs { sheet: RECALCULATIONS_SHEET, headers: &RECALCULATION_HEADERS, rows: data.recalculations.len() };
+    let payments = SumIfs { sheet: PAYMENTS_SHEET, headers: &PAYMENT_HEADERS, rows: data.payments.len() };
+    let first = top + 1;
+    let mut row = first;
+    for line in &data.summary.by_service {
+        let (service, figures) = (line.service.label(), line.figures);
+        sheet.write_string_with_format(row, 0, service, styles.body.text())?;
+        write_figures(sheet, row, figures, &styles.body, |column, r| {
+            Ok(match column {
+                0 => accounts.formula(ACCOUNT_HEADERS[4], service)?,
+                1 => meters.formula(CHARGED_HEADER, service)?,
+                2 => recalculations.formula(AMOUNT_HEADER, service)?,
+                3 => format!("{}-C{r}-D{r}", accounts.formula(ACCOUNT_HEADERS[5], service)?),
+                4 => payments.formula(AMOUNT_HEADER, service)?,
+                _ => accounts.formula(ACCOUNT_HEADERS[7], service)?,
+            })
+        })?;
+        row += 1;
+    }
+    let total = MonthFigures::try_sum(data.summary.by_service.iter().map(|line| line.figures))
+        .map_err(|_| XlsxError::RowColumnLimitError)?;
+    sheet.write_string_with_format(row, 0, "Итого по услугам", styles.total.text())?;
+    let last = row.saturating_sub(1).max(first);
+    write_figures(sheet, row, total, &styles.total, |column, _| {
+        let col = ColNum::try_from(column + 1).map_err(|_| XlsxError::RowColumnLimitError)?;
+        Ok(format!("SUM({})", cell_range(first, col, last, col)))
+    })?;
+    Ok(row + 1)
+}
+
+/// Totals laid out for reading rather than filtering: the month's money per service, consumption
+/// by service and register, then the month's key figures.
+fn summary_sheet(data: &MonthlyData, book: &Book) -> Result<Worksheet, XlsxError> {
+    let (summary, styles) = (&data.summary, &book.styles);
     let mut sheet = Worksheet::new();
     sheet.set_name(SUMMARY_SHEET)?;
-    for (col, width) in (0..).zip([40.0, 16.0, 10.0, 14.0, 16.0]) {
+    for (col, width) in (0..).zip([40.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 22.0]) {
         sheet.set_column_width(col, width)?;
     }
     sheet.set_landscape().set_print_fit_to_pages(1, 0);
     sheet.write_string_with_format(TITLE_ROW, 0, &book.title, &styles.title)?;
+    let next = movement_table(&mut sheet, data, styles, 2)?;
 
-    let mut rows = Rows { sheet: &mut sheet, styles, next: 2 };
+    let mut rows = Rows { sheet: &mut sheet, styles, next: next + 1 };
     rows.header(&["Услуга", "Зона", "Ед.", "Расход", "Начислено, ₽"])?;
     for total in &summary.by_zone {
         let cells = [
@@ -238,7 +403,9 @@ fn summary_sheet(summary: &Summary, book: &Book) -> Result<Worksheet, XlsxError>
     for (label, value) in [
         ("Участков снято", count(summary.plots_read)),
         ("Участков не снято", count(summary.plots_unread)),
+        ("Долг на начало месяца, ₽", summary.totals.opening.into()),
         ("Начислено за месяц, ₽", summary.totals.charged.into()),
+        ("В том числе перерасчёты, ₽", summary.recalculated.into()),
         ("Оплачено за месяц, ₽", summary.totals.paid.into()),
         ("Долг должников на конец месяца, ₽", summary.owed.into()),
         ("Переплата на конец месяца, ₽", summary.overpaid.into()),

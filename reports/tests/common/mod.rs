@@ -193,21 +193,33 @@ async fn pay(t: &TestContext) {
 
 /// A debt from before go-live, as a ledger line of March (the service has no form for it yet).
 async fn carry_opening_balance(t: &TestContext, contract_id: i64, amount: Kopecks) {
-    let line = charge::ActiveModel {
+    let line = ledger_line(t, contract_id, ChargeKind::OpeningBalance, period(MARCH), amount);
+    line.insert(t.ctx.db.conn()).await.unwrap();
+}
+
+/// A ledger line without a register booked in `booked` and about it, dated its first day.
+pub fn ledger_line(
+    t: &TestContext,
+    contract_id: i64,
+    kind: ChargeKind,
+    booked: Period,
+    amount: Kopecks,
+) -> charge::ActiveModel {
+    charge::ActiveModel {
         id: NotSet,
         contract_id: Set(contract_id),
         meter_id: Set(None),
         reading_id: Set(None),
-        period: Set(period(MARCH)),
-        for_period: Set(period(MARCH)),
-        dated_on: Set(period(MARCH).first_day()),
+        period: Set(booked),
+        for_period: Set(booked),
+        dated_on: Set(booked.first_day()),
         from_on: Set(None),
         to_on: Set(None),
         reason: Set(None),
         cause_kind: Set(None),
         cause_id: Set(None),
         consumption_change: Set(None),
-        kind: Set(ChargeKind::OpeningBalance),
+        kind: Set(kind),
         zone: Set(None),
         previous_value: Set(None),
         current_value: Set(None),
@@ -215,8 +227,7 @@ async fn carry_opening_balance(t: &TestContext, contract_id: i64, amount: Kopeck
         price_kopecks: Set(None),
         amount_kopecks: Set(amount),
         created_at: Set(t.ctx.now()),
-    };
-    line.insert(t.ctx.db.conn()).await.unwrap();
+    }
 }
 
 pub fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
