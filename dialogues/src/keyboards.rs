@@ -82,19 +82,14 @@ impl Callback {
     }
 }
 
-/// `all` or a contract id.
+/// A contract id.
 fn target_data(target: Target) -> String {
-    match target {
-        Target::AllContracts => "all".to_owned(),
-        Target::Contract(id) => id.to_string(),
-    }
+    let Target::Contract(id) = target;
+    id.to_string()
 }
 
 fn parse_target(arg: &str) -> Option<Target> {
-    match arg {
-        "all" => Some(Target::AllContracts),
-        _ => arg.parse().ok().map(Target::Contract),
-    }
+    arg.parse().ok().map(Target::Contract)
 }
 
 /// The consumer's main menu: reply-keyboard buttons that send their label as text.
@@ -183,17 +178,18 @@ pub fn reminders(on: bool) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([[button]])
 }
 
-/// Under the debt answer: one «Оплатить» for a single contract; for several, one code for the
-/// total first, then one per contract.
+/// Under the debt answer: one «Оплатить» per contract — a payment books to one contract, so
+/// there is no code for the total.
 pub fn pay(statement: &Statement) -> InlineKeyboardMarkup {
     let rows: Vec<Vec<InlineKeyboardButton>> = match statement.lines.as_slice() {
         [] => Vec::new(),
         [line] => vec![vec![Callback::Pay(Target::Contract(line.contract_id)).button("Оплатить")]],
-        lines => std::iter::once(vec![Callback::Pay(Target::AllContracts).button("Оплатить всё одним платежом")])
-            .chain(lines.iter().map(|line| {
+        lines => lines
+            .iter()
+            .map(|line| {
                 let label = format!("Оплатить: {}, № {}", line.service, line.contract_number);
                 vec![Callback::Pay(Target::Contract(line.contract_id)).button(label)]
-            }))
+            })
             .collect(),
     };
     InlineKeyboardMarkup::new(rows)
@@ -246,9 +242,7 @@ mod tests {
             Callback::Fix,
             Callback::Reminders { on: true },
             Callback::Reminders { on: false },
-            Callback::Pay(Target::AllContracts),
             Callback::Pay(Target::Contract(i64::MAX)),
-            Callback::OtherAmount(Target::AllContracts),
             Callback::OtherAmount(Target::Contract(7)),
         ] {
             let data = callback.data();
@@ -275,6 +269,8 @@ mod tests {
             "pay:",
             "pay:x",
             "amt:al",
+            // The total's code is gone: a button left in an old chat answers nothing.
+            "pay:all",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use service::Context;
 use service::access::telegram::LinkTarget;
 use service::ledger::debt::Scope;
-use service::payee::qr::Target;
 use service::register::changes::ConsumerDetails;
 use service::register::{changes, lists};
 
@@ -57,7 +56,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
         .count(conn)
         .await
         .map_err(internal)?;
-    let payment = payee::payment_block(&ctx, id, Target::AllContracts, &format!("/consumers/{id}/qr.png")).await?;
+    let payment = payee::owed_block(&ctx, id).await?;
     Ok(layout::page(
         &user,
         &consumer.full_name,

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use service::dates::{parse_date, parse_optional_date};
 use service::ledger::debt::Scope;
 use service::ledger::payments::PaymentFilter;
-use service::payee::qr::Target;
 use service::readings::history;
 use service::readings::history::ReadingFilter;
 use service::register::changes::ContractDetails;
@@ -124,8 +123,7 @@ async fn contract_page<P: Policy>(
     }
     let filter = PaymentFilter { contract_id: Some(c.id), ..PaymentFilter::default() };
     let payments = ledger::payments::list(conn, &filter, 1, 12).await.map_err(internal)?;
-    let png = format!("/contracts/{}/qr.png", c.id);
-    let payment = payee::payment_block(ctx, c.consumer_id, Target::Contract(c.id), &png).await?;
+    let payment = payee::payment_block(ctx, c.consumer_id, c.id).await?;
     let recalculations = ledger::charges::recalculations(conn, c.id, 24).await.map_err(internal)?;
     Ok(layout::page(
         user,

@@ -159,7 +159,6 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/bank-details", Admin, payee::show),
         route(POST, "/bank-details", Admin, payee::save),
         route(GET, "/contracts/:id/qr.png", Office, payee::contract_png),
-        route(GET, "/consumers/:id/qr.png", Office, payee::consumer_png),
         // Staff accounts.
         route(GET, "/staff", Admin, staff::list),
         route(GET, "/staff/new", Admin, staff::new),

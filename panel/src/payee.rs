@@ -10,7 +10,7 @@ use sea_orm::EntityTrait;
 use serde::Deserialize;
 use service::Context;
 use service::payee::details::{self, DetailsInput, DetailsSaveError, Field};
-use service::payee::qr::{self, PayError, Target};
+use service::payee::qr::{self, PayError, Payment, Target};
 
 use crate::auth::{Admin, OfficeStaff};
 use crate::error::{found, internal, page_response};
@@ -135,18 +135,42 @@ pub async fn save(
     }
 }
 
-/// The QR code of the consumer's or contract's debt with its details in words, or why there is
-/// none; `png` is the address of the picture.
-pub async fn payment_block(ctx: &Context, consumer_id: i64, target: Target, png: &str) -> Result<Markup> {
-    let payment = match qr::payment(ctx, consumer_id, target, None).await {
-        Ok(payment) => payment,
+/// The QR code of a contract's debt with its details in words, or why there is none.
+pub async fn payment_block(ctx: &Context, consumer_id: i64, contract_id: i64) -> Result<Markup> {
+    let payment = qr::payment(ctx, consumer_id, Target::Contract(contract_id), None).await;
+    Ok(html! { h2 { "Оплата по QR-коду" } (payment_markup(contract_id, payment)?) })
+}
+
+/// A consumer's codes: one per contract they owe on, since a payment books to one contract.
+pub async fn owed_block(ctx: &Context, consumer_id: i64) -> Result<Markup> {
+    let owed = match qr::owed(ctx, consumer_id).await {
+        Ok(owed) => owed,
         Err(PayError::Internal(e)) => return Err(internal(e)),
         Err(refused) => return Ok(html! { h2 { "Оплата по QR-коду" } p.muted { (refused) } }),
     };
+    let mut blocks = Vec::with_capacity(owed.len());
+    for (line, payment) in owed {
+        blocks.push(html! {
+            h3 { "Договор № " (line.contract_number) " · " (line.service) }
+            (payment_markup(line.contract_id, payment)?)
+        });
+    }
     Ok(html! {
         h2 { "Оплата по QR-коду" }
+        @if blocks.is_empty() { p.muted { "Задолженности нет." } }
+        @for block in blocks { (block) }
+    })
+}
+
+fn payment_markup(contract_id: i64, payment: Result<Payment, PayError>) -> Result<Markup> {
+    let payment = match payment {
+        Ok(payment) => payment,
+        Err(PayError::Internal(e)) => return Err(internal(e)),
+        Err(refused) => return Ok(html! { p.muted { (refused) } }),
+    };
+    Ok(html! {
         div.payment-qr {
-            img src=(png) width="240" height="240" alt="QR-код для оплаты в приложении банка";
+            img src={ "/contracts/" (contract_id) "/qr.png" } width="240" height="240" alt="QR-код для оплаты в приложении банка";
             table.details {
                 @for (label, value) in payment.lines() {
                     tr { th { (label) } td { (value) } }
@@ -175,10 +199,4 @@ async fn png(ctx: &Context, consumer_id: i64, target: Target) -> Result<Response
 pub async fn contract_png(_user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Response> {
     let contract = found(entities::contract::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
     png(&ctx, contract.consumer_id, Target::Contract(id)).await
-}
-
-#[handler]
-pub async fn consumer_png(_user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Response> {
-    let consumer = found(entities::consumer::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
-    png(&ctx, consumer.id, Target::AllContracts).await
 }

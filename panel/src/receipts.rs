@@ -14,7 +14,6 @@ use poem::{IntoResponse, Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 use service::Context;
-use service::payee::qr::Target;
 
 use crate::auth::OfficeStaff;
 use crate::error::internal;
@@ -75,7 +74,7 @@ pub async fn show(
     let mut sheets = Vec::with_capacity(receipts.len());
     for receipt in &receipts {
         let id = receipt.consumer.id;
-        let payment = payee::payment_block(&ctx, id, Target::AllContracts, &format!("/consumers/{id}/qr.png")).await?;
+        let payment = payee::owed_block(&ctx, id).await?;
         sheets.push(sheet(data.period, receipt, payment));
     }
     let body = html! {

@@ -8,6 +8,7 @@ use poem::http::{StatusCode, header};
 use service::audit::{self, Actor};
 use service::ledger::payments::{self, NewPayment};
 use service::payee::details;
+use service::register::sign_up::ConsumerRef;
 use service::testing::{TestContext, bank_details, new_consumer};
 use tests::{Page, PanelClient, seed};
 
@@ -103,10 +104,9 @@ async fn an_admin_sets_the_details_checked_and_audited_and_the_qr_code_appears()
         .assert_contains(&format!("src=\"{contract_png}\""))
         .assert_contains("<th>Назначение платежа</th><td>Участок 7, договор W-7, вода за 02.2026</td>")
         .assert_contains("<th>Сумма</th><td>500,00 ₽</td>");
-    let consumer_png = format!("/consumers/{}/qr.png", signed.consumer_id);
-    admin.get(&format!("/consumers/{}", signed.consumer_id)).await.assert_contains(&format!("src=\"{consumer_png}\""));
-    let total = decode_qr(&admin.get(&consumer_png).await.bytes);
-    assert!(total.contains("|Sum=50000|Purpose=Договоры W-7 за 02.2026|PayeeINN="), "{total}");
+    // The consumer's page: the owing contract's own code; there is no code for a total.
+    admin.get(&format!("/consumers/{}", signed.consumer_id)).await.assert_contains(&format!("src=\"{contract_png}\""));
+    assert_eq!(admin.get(&format!("/consumers/{}/qr.png", signed.consumer_id)).await.status, StatusCode::NOT_FOUND);
 
     // Accountants see the code but not the form; controllers neither.
     let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
@@ -149,7 +149,7 @@ async fn receipts_print_the_months_readings_money_and_code_one_sheet_per_consume
         .assert_contains("<td class=\"num\">12,5 м³</td><td class=\"num\">40,00 ₽</td><td class=\"num\">500,00 ₽</td>")
         // Opening, charged, paid, closing.
         .assert_contains("<td class=\"num\">0,00 ₽</td><td class=\"num\">500,00 ₽</td><td class=\"num\">200,00 ₽</td><td class=\"num\">300,00 ₽</td>")
-        .assert_contains(&format!("src=\"/consumers/{}/qr.png\"", bender.consumer_id))
+        .assert_contains(&format!("src=\"/contracts/{}/qr.png\"", bender.contract_id))
         .assert_contains("<th>Сумма</th><td>300,00 ₽</td>")
         .assert_lacks("Козлевич");
     assert_eq!(one.body.matches("<section class=\"receipt\">").count(), 1);
@@ -165,4 +165,41 @@ async fn receipts_print_the_months_readings_money_and_code_one_sheet_per_consume
     assert_eq!(future.status, StatusCode::UNPROCESSABLE_ENTITY);
     future.assert_contains("ещё нельзя построить");
     assert_eq!(accountant.get("/receipts?period=abc").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn an_overpaid_contract_does_not_hide_another_ones_debt() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let water =
+        t.sign("7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[100]).await;
+    let existing = ConsumerRef::Existing(water.consumer_id);
+    let power = t.sign("7", existing, "E-7", Service::Electricity, TariffPlan::Single, &[1000]).await;
+    // 500 ₽ owed on water; 800 ₽ paid ahead on electricity. Netted, the consumer would «owe» −300 ₽.
+    seed::reading(&t.ctx, water.meter_id, &[meter_value!(112_500)], "2026-02-20").await;
+    let ahead = NewPayment {
+        contract_number: "E-7".into(),
+        amount: kopecks!(800_00),
+        paid_on: "2026-02-25".parse().unwrap(),
+        for_period: None,
+        reference: None,
+        confirm_duplicate: false,
+    };
+    payments::record(&t.ctx, ahead, Actor::System).await.unwrap();
+    bank_details(&t.ctx).await;
+    let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
+
+    for page in [
+        format!("/consumers/{}", water.consumer_id),
+        format!("/receipts?period=2026-02&consumer={}", water.consumer_id),
+    ] {
+        accountant
+            .get(&page)
+            .await
+            .assert_ok()
+            .assert_contains(&format!("src=\"/contracts/{}/qr.png\"", water.contract_id))
+            .assert_contains("<th>Сумма</th><td>500,00 ₽</td>")
+            .assert_lacks(&format!("src=\"/contracts/{}/qr.png\"", power.contract_id))
+            .assert_lacks("задолженности нет");
+    }
 }

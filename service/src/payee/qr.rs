@@ -1,5 +1,6 @@
-//! The payment QR code (ГОСТ Р 56042-2014) for a consumer's debt: per contract or for all their
-//! contracts at once, for the debt as the ledger has it or for an amount the consumer chose.
+//! The payment QR code (ГОСТ Р 56042-2014) for a consumer's debt, one per contract — a payment
+//! books to one contract, and a total would net one contract's overpayment against another's
+//! debt and have to be split by hand — for the debt as the ledger has it or an amount chosen.
 
 use bank::details::BankDetails;
 use bank::qr::{OurPurpose, PaymentOrder, PaymentString, QrError};
@@ -16,8 +17,6 @@ use crate::{Context, Internal, heavy};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     Contract(i64),
-    /// Every contract of the consumer, in one payment.
-    AllContracts,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +25,6 @@ pub enum PayError {
     NoDetails,
     #[error("Договор не найден.")]
     UnknownContract,
-    #[error("Договоров не найдено.")]
-    NoContracts,
     #[error(transparent)]
     Amount(#[from] MoneyError),
     /// The saved details leave no room in the code (a payee name at its limit and a long bank name).
@@ -87,35 +84,43 @@ pub async fn payment(
     let conn = ctx.db.conn();
     let details = details::current(conn).await?.ok_or(PayError::NoDetails)?;
     let statement = debt::statement(conn, consumer_id).await?;
+    let Target::Contract(id) = target;
+    let line = statement.lines.iter().find(|l| l.contract_id == id).ok_or(PayError::UnknownContract)?;
+    build(details, line, ctx.current_period(), amount)
+}
+
+/// One payment per contract the consumer owes on, each for that contract's debt, with the bank
+/// details read once; a contract whose code cannot be built carries its own error.
+pub async fn owed(ctx: &Context, consumer_id: i64) -> Result<Vec<(ContractLine, Result<Payment, PayError>)>, PayError> {
+    let conn = ctx.db.conn();
+    let details = details::current(conn).await?.ok_or(PayError::NoDetails)?;
+    let statement = debt::statement(conn, consumer_id).await?;
     let now = ctx.current_period();
-    let (purpose, balance, personal_account) = match target {
-        Target::Contract(id) => {
-            let line = statement.lines.iter().find(|l| l.contract_id == id).ok_or(PayError::UnknownContract)?;
-            let plot = PlotNumber::parse(&line.plot_number)
-                .map_err(|e| Internal(anyhow::anyhow!("plot number {:?} on file: {e}", line.plot_number)))?;
-            let contract = line.contract_number.clone();
-            let purpose = OurPurpose::Contract {
-                plot,
-                contract: contract.clone(),
-                service: line.service,
-                period: month(line, now),
-            };
-            (purpose, line.balance, Some(contract))
-        }
-        Target::AllContracts => {
-            let period = statement.lines.iter().map(|l| month(l, now)).max().ok_or(PayError::NoContracts)?;
-            let contracts = statement.lines.iter().map(|l| l.contract_number.clone()).collect();
-            (OurPurpose::Total { contracts, period }, statement.total, None)
-        }
-    };
-    let owed = balance.debt();
+    Ok(statement
+        .lines
+        .into_iter()
+        .filter(|l| l.balance.debt().is_positive())
+        .map(|line| {
+            let payment = build(details.clone(), &line, now, None);
+            (line, payment)
+        })
+        .collect())
+}
+
+fn build(details: BankDetails, line: &ContractLine, now: Period, amount: Option<Kopecks>) -> Result<Payment, PayError> {
+    let plot = PlotNumber::parse(&line.plot_number)
+        .map_err(|e| Internal(anyhow::anyhow!("plot number {:?} on file: {e}", line.plot_number)))?;
+    let contract = line.contract_number.clone();
+    let purpose =
+        OurPurpose::Contract { plot, contract: contract.clone(), service: line.service, period: month(line, now) };
+    let owed = line.balance.debt();
     let amount = amount.or(owed.is_positive().then_some(owed));
     let purpose = purpose.text();
     let string = PaymentString::build(&PaymentOrder {
         details: &details,
         sum: amount,
         purpose: Some(&purpose),
-        personal_account: personal_account.as_deref(),
+        personal_account: Some(&contract),
         period: None,
         payer: None,
         tech_code: None,
@@ -160,17 +165,22 @@ mod tests {
              03.2026|PayeeINN=9108001239|KPP=910801001|PersAcc=Э-0012"
         );
         let chosen = Kopecks::parse_payment("1 500").unwrap();
-        let total = pay(Target::AllContracts, Some(chosen)).await.unwrap();
+        let chosen = pay(Target::Contract(ours.contract_id), Some(chosen)).await.unwrap();
         assert!(
-            total.string.text().contains("|Sum=150000|Purpose=Договоры Э-0012 за 03.2026|"),
+            chosen
+                .string
+                .text()
+                .contains("|Sum=150000|Purpose=Участок 12А, договор Э-0012, электроэнергия за 03.2026|"),
             "{}",
-            total.string.text()
+            chosen.string.text()
         );
-        assert_eq!(total.lines().last().unwrap(), &("Сумма", "1\u{202f}500,00 ₽".to_owned()));
+        assert_eq!(chosen.lines().last().unwrap(), &("Сумма", "1\u{202f}500,00 ₽".to_owned()));
+        // Nothing owed: no code among the ones owed.
+        assert!(owed(&t.ctx, ours.consumer_id).await.unwrap().is_empty());
 
         // Another consumer's contract is not theirs to pay; amounts are bounded as payments.
         assert!(matches!(pay(Target::Contract(theirs.contract_id), None).await, Err(PayError::UnknownContract)));
         let too_much = Kopecks::PAYMENT_MAX.checked_add(Kopecks::parse_rubles("0,01").unwrap()).unwrap();
-        assert!(matches!(pay(Target::AllContracts, Some(too_much)).await, Err(PayError::Amount(_))));
+        assert!(matches!(pay(Target::Contract(ours.contract_id), Some(too_much)).await, Err(PayError::Amount(_))));
     }
 }
