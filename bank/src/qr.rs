@@ -5,6 +5,7 @@ use std::io::Cursor;
 
 use domain::{Kopecks, Period, PlotNumber, Service};
 use image::{DynamicImage, ImageFormat, Luma};
+use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 
 use crate::details::BankDetails;
@@ -24,6 +25,10 @@ const PAYER_NAME_MAX_CHARS: usize = 60;
 /// (version 18, 97 modules with the quiet zone) that is 7 pixels a module, so at 300 dpi it prints
 /// 5.7 cm wide — well over the 3 cm a phone camera needs — and stays sharp when scaled down to that.
 pub const MIN_SIDE_PX: u32 = 600;
+
+/// The inline drawing's side at the least: a printed code of 6 cm, about 230 CSS pixels, which any
+/// bank app reads.
+pub const SVG_SIDE_PX: u32 = 240;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QrError {
@@ -147,14 +152,29 @@ impl PaymentString {
     /// white with the quiet zone, at least [`MIN_SIDE_PX`] pixels a side. CPU work of a few
     /// milliseconds: callers on the async runtime run it through `service::heavy`.
     pub fn render_png(&self) -> Result<Vec<u8>, QrError> {
-        let code = QrCode::with_error_correction_level(self.text.as_bytes(), EcLevel::M)
-            .map_err(|e| QrError::Render(e.to_string()))?;
+        let code = self.code()?;
         let picture = code.render::<Luma<u8>>().min_dimensions(MIN_SIDE_PX, MIN_SIDE_PX).build();
         let mut png = Vec::new();
         DynamicImage::ImageLuma8(picture)
             .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
             .map_err(|e| QrError::Render(e.to_string()))?;
         Ok(png)
+    }
+
+    /// The same code as an SVG drawing to put inline in a page: a printout of many receipts
+    /// then needs no picture request and no image encoding per code. At least [`SVG_SIDE_PX`] a side.
+    pub fn render_svg(&self) -> Result<String, QrError> {
+        let svg = self.code()?.render::<svg::Color>().min_dimensions(SVG_SIDE_PX, SVG_SIDE_PX).build();
+        // Inside an HTML page an XML declaration has no place.
+        Ok(match svg.find("<svg") {
+            Some(start) => svg[start..].to_owned(),
+            None => svg,
+        })
+    }
+
+    fn code(&self) -> Result<QrCode, QrError> {
+        QrCode::with_error_correction_level(self.text.as_bytes(), EcLevel::M)
+            .map_err(|e| QrError::Render(e.to_string()))
     }
 }
 
@@ -344,6 +364,9 @@ mod tests {
             assert!(value.chars().count() <= max, "{key}");
         }
         assert_eq!(decode(&string.render_png().unwrap()), string.text());
+        let svg = string.render_svg().unwrap();
+        assert!(svg.starts_with("<svg "), "inline, without an XML declaration");
+        assert_eq!(crate::testing::decode_qr_svg(&svg), string.text());
     }
 
     #[test]

@@ -24,6 +24,34 @@ pub fn decode_qr(png: &[u8]) -> String {
     content
 }
 
+/// Reads an inline SVG payment code back: its squares are drawn onto a picture, which the same
+/// real decoder reads, so the drawing is checked as a camera would see it, not as text.
+pub fn decode_qr_svg(svg: &str) -> String {
+    let number = |attribute: &str| -> u32 {
+        let start = svg.find(&format!(" {attribute}=\"")).expect(attribute) + attribute.len() + 3;
+        svg[start..].split('"').next().and_then(|n| n.parse().ok()).expect(attribute)
+    };
+    let (width, height) = (number("width"), number("height"));
+    assert!(width >= crate::qr::SVG_SIDE_PX && height >= crate::qr::SVG_SIDE_PX);
+    let mut picture = image::GrayImage::from_pixel(width, height, image::Luma([255]));
+    let path = svg.split(" d=\"").nth(1).and_then(|d| d.split('"').next()).expect("one path");
+    // Each square is `M{left} {top}h{width}v{height}H{left}V{top}`.
+    for square in path.split('M').filter(|s| !s.is_empty()) {
+        let numbers: Vec<u32> =
+            square.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).map(|n| n.parse().unwrap()).collect();
+        let [left, top, w, h, ..] = numbers[..] else { panic!("a square: {square}") };
+        for y in top..top + h {
+            for x in left..left + w {
+                picture.put_pixel(x, y, image::Luma([0]));
+            }
+        }
+    }
+    let mut prepared = rqrr::PreparedImage::prepare(picture);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the drawing");
+    grids[0].decode().expect("a readable QR code").1
+}
+
 /// The cooperative's details: a valid ИНН and an account whose key matches РНКБ's БИК.
 pub const DETAILS: DetailsInput<'static> = DetailsInput {
     payee: "СНТ «Черноморск»",

@@ -125,9 +125,10 @@ impl Cli {
             }
             Command::Staff(StaffCommand::Add { login, role, name }) => {
                 let ctx = context(&config).await?;
+                // A blank variable (an `.env` line left empty) counts as unset, as every setting does.
                 let password = match std::env::var("STAFF_PASSWORD") {
-                    Ok(password) => password,
-                    Err(_) => rpassword::prompt_password(format!("Пароль для {login}: "))?,
+                    Ok(password) if !password.trim().is_empty() => password,
+                    _ => rpassword::prompt_password(format!("Пароль для {login}: "))?,
                 };
                 let new = service::access::staff::NewStaff {
                     full_name: name.unwrap_or_else(|| login.clone()),

@@ -69,12 +69,17 @@ pub async fn debt(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Mode
     let answer = text::debt(&statement, ctx.today());
     if statement.lines.is_empty() {
         bot.send_message(msg.chat.id, answer).reply_markup(keyboards::main_menu()).await?;
-    } else if service::payee::details::current(conn).await?.is_none() {
-        let answer = format!("{answer}\n\n{}", PayError::NoDetails);
-        bot.send_message(msg.chat.id, answer).reply_markup(keyboards::main_menu()).await?;
-    } else {
-        bot.send_message(msg.chat.id, answer).reply_markup(keyboards::pay(&statement)).await?;
+        return Ok(());
     }
+    match service::payee::details::current(conn).await {
+        Ok(_) => bot.send_message(msg.chat.id, answer).reply_markup(keyboards::pay(&statement)).await?,
+        Err(PayError::Internal(e)) => return Err(e.into()),
+        // No codes until the details are right, and the consumer is told why.
+        Err(refused) => {
+            let answer = format!("{answer}\n\n{refused}");
+            bot.send_message(msg.chat.id, answer).reply_markup(keyboards::main_menu()).await?
+        }
+    };
     Ok(())
 }
 

@@ -56,7 +56,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
         .count(conn)
         .await
         .map_err(internal)?;
-    let payment = payee::owed_block(&ctx, id).await?;
+    let payment = payee::owed_block(&ctx, &payee::payee(&ctx).await?, id).await?;
     Ok(layout::page(
         &user,
         &consumer.full_name,

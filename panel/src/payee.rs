@@ -1,7 +1,7 @@
 //! The cooperative as the payee: its bank details (admins set them on «Реквизиты»), and the
 //! payment QR code with the same details in words on consumer and contract pages.
 
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use poem::http::{StatusCode, header};
 use poem::session::Session;
 use poem::web::{Data, Form, Path};
@@ -9,7 +9,7 @@ use poem::{Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 use service::Context;
-use service::payee::details::{self, DetailsInput, DetailsSaveError, Field};
+use service::payee::details::{self, BankDetails, DetailsInput, DetailsSaveError, Field};
 use service::payee::qr::{self, PayError, Payment, Target};
 
 use crate::auth::{Admin, OfficeStaff};
@@ -141,13 +141,22 @@ pub async fn payment_block(ctx: &Context, consumer_id: i64, contract_id: i64) ->
     Ok(html! { h2 { "Оплата по QR-коду" } (payment_markup(contract_id, payment)?) })
 }
 
+/// The bank details every code on a page is drawn to, read once per page, or the refusal the
+/// page shows instead of codes.
+pub async fn payee(ctx: &Context) -> Result<Result<BankDetails, PayError>> {
+    match details::current(ctx.db.conn()).await {
+        Err(PayError::Internal(e)) => Err(internal(e)),
+        other => Ok(other),
+    }
+}
+
 /// A consumer's codes: one per contract they owe on, since a payment books to one contract.
-pub async fn owed_block(ctx: &Context, consumer_id: i64) -> Result<Markup> {
-    let owed = match qr::owed(ctx, consumer_id).await {
-        Ok(owed) => owed,
-        Err(PayError::Internal(e)) => return Err(internal(e)),
+pub async fn owed_block(ctx: &Context, payee: &Result<BankDetails, PayError>, consumer_id: i64) -> Result<Markup> {
+    let details = match payee {
+        Ok(details) => details,
         Err(refused) => return Ok(html! { h2 { "Оплата по QR-коду" } p.muted { (refused) } }),
     };
+    let owed = qr::owed(ctx, details, consumer_id).await.map_err(internal)?;
     let mut blocks = Vec::with_capacity(owed.len());
     for (line, payment) in owed {
         blocks.push(html! {
@@ -162,15 +171,21 @@ pub async fn owed_block(ctx: &Context, consumer_id: i64) -> Result<Markup> {
     })
 }
 
+/// The code drawn inline (no picture request per code, so a printout of every receipt costs one
+/// request), with a link to the same code as a picture to send on, and the details in words.
 fn payment_markup(contract_id: i64, payment: Result<Payment, PayError>) -> Result<Markup> {
     let payment = match payment {
         Ok(payment) => payment,
         Err(PayError::Internal(e)) => return Err(internal(e)),
         Err(refused) => return Ok(html! { p.muted { (refused) } }),
     };
+    let svg = payment.svg().map_err(internal)?;
     Ok(html! {
         div.payment-qr {
-            img src={ "/contracts/" (contract_id) "/qr.png" } width="240" height="240" alt="QR-код для оплаты в приложении банка";
+            figure role="img" aria-label="QR-код для оплаты в приложении банка" {
+                (PreEscaped(svg))
+                figcaption.no-print { a href={ "/contracts/" (contract_id) "/qr.png" } download { "Скачать картинкой" } }
+            }
             table.details {
                 @for (label, value) in payment.lines() {
                     tr { th { (label) } td { (value) } }

@@ -72,9 +72,9 @@ pub async fn show(
     };
     let receipts = receipts(&ctx, &data, query.consumer).await?;
     let mut sheets = Vec::with_capacity(receipts.len());
+    let details = payee::payee(&ctx).await?;
     for receipt in &receipts {
-        let id = receipt.consumer.id;
-        let payment = payee::owed_block(&ctx, id).await?;
+        let payment = payee::owed_block(&ctx, &details, receipt.consumer.id).await?;
         sheets.push(sheet(data.period, receipt, payment));
     }
     let body = html! {
@@ -171,11 +171,16 @@ fn sheet(period: Period, receipt: &Receipt<'_>, payment: Markup) -> Markup {
                             td.num { (a.movement.closing) }
                         }
                     }
-                    @if let (Ok(opening), Ok(charged), Ok(paid), Ok(closing)) = (
-                        total(|a| a.movement.opening), total(|a| a.movement.charged),
-                        total(|a| a.movement.paid), total(|a| a.movement.closing),
-                    ) {
-                        tr.total { th { "Итого" } td.num { (opening) } td.num { (charged) } td.num { (paid) } td.num { (closing) } }
+                    {
+                        tr.total {
+                            th { "Итого" }
+                            @for sum in [total(|a| a.movement.opening), total(|a| a.movement.charged), total(|a| a.movement.paid), total(|a| a.movement.closing)] {
+                                @match sum {
+                                    Ok(sum) => td.num { (sum) },
+                                    Err(_) => td.num { "вне пределов суммы" },
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -100,7 +100,8 @@ struct MonthSums {
 /// carried-over opening balances or without. One aggregate query: a row a month.
 async fn monthly_sums(ctx: &Context, since: Option<Period>, opening: bool) -> Result<Vec<MonthSums>, Internal> {
     let since_filter = if since.is_some() { "AND period >= ?" } else { "" };
-    let opening_filter = if opening { "" } else { "AND kind <> 'opening_balance'" };
+    let opening_filter =
+        if opening { String::new() } else { format!("AND kind <> '{}'", ChargeKind::OpeningBalance.code()) };
     let sql = format!(
         "SELECT period, CAST(SUM(charged) AS BIGINT) AS charged, CAST(SUM(received) AS BIGINT) AS received FROM ( \
            SELECT period, amount_kopecks AS charged, 0 AS received FROM charges WHERE 1 = 1 {since_filter} {opening_filter} \

@@ -2,9 +2,10 @@
 //! real panel app: refusals next to their fields, the saved set audited, the picture read back by
 //! a real QR decoder, who may see what, and the printable monthly receipts carrying the code.
 
-use bank::testing::{DETAILS, decode_qr};
+use bank::testing::{DETAILS, decode_qr, decode_qr_svg};
 use domain::{Role, Service, TariffPlan, kopecks, meter_value};
 use poem::http::{StatusCode, header};
+use sea_orm::ConnectionTrait;
 use service::audit::{self, Actor};
 use service::ledger::payments::{self, NewPayment};
 use service::payee::details;
@@ -65,7 +66,7 @@ async fn an_admin_sets_the_details_checked_and_audited_and_the_qr_code_appears()
     );
     assert_eq!(field_error(&refused, "bic"), None);
     assert_eq!(refused.input_value("account").as_deref(), Some("4070 3810 0415 0000 0124"), "the input is kept");
-    assert!(details::current(t.ctx.db.conn()).await.unwrap().is_none());
+    assert!(details::current(t.ctx.db.conn()).await.is_err(), "nothing is saved");
     // A bad ИНН and an 8-digit БИК, each under its own field.
     let mut bad = form("40703810041500000123");
     bad[1].1 = "9108001238";
@@ -98,14 +99,15 @@ async fn an_admin_sets_the_details_checked_and_audited_and_the_qr_code_appears()
          CorrespAcc=30101810335100000607|Sum=50000|Purpose=Участок 7, договор W-7, вода за 02.2026|\
          PayeeINN=9108001239|KPP=910801001|PersAcc=W-7"
     );
-    admin
-        .get(&format!("/contracts/{}", signed.contract_id))
-        .await
-        .assert_contains(&format!("src=\"{contract_png}\""))
+    // The page draws the same code inline, with the picture to download beside it.
+    let page = admin.get(&format!("/contracts/{}", signed.contract_id)).await;
+    page.assert_contains(&format!("href=\"{contract_png}\""))
         .assert_contains("<th>Назначение платежа</th><td>Участок 7, договор W-7, вода за 02.2026</td>")
         .assert_contains("<th>Сумма</th><td>500,00 ₽</td>");
+    assert_eq!(codes_on(&page.body), [decode_qr(&png.bytes)]);
     // The consumer's page: the owing contract's own code; there is no code for a total.
-    admin.get(&format!("/consumers/{}", signed.consumer_id)).await.assert_contains(&format!("src=\"{contract_png}\""));
+    let page = admin.get(&format!("/consumers/{}", signed.consumer_id)).await;
+    assert_eq!(codes_on(&page.body), [decode_qr(&png.bytes)]);
     assert_eq!(admin.get(&format!("/consumers/{}/qr.png", signed.consumer_id)).await.status, StatusCode::NOT_FOUND);
 
     // Accountants see the code but not the form; controllers neither.
@@ -149,9 +151,10 @@ async fn receipts_print_the_months_readings_money_and_code_one_sheet_per_consume
         .assert_contains("<td class=\"num\">12,5 м³</td><td class=\"num\">40,00 ₽</td><td class=\"num\">500,00 ₽</td>")
         // Opening, charged, paid, closing.
         .assert_contains("<td class=\"num\">0,00 ₽</td><td class=\"num\">500,00 ₽</td><td class=\"num\">200,00 ₽</td><td class=\"num\">300,00 ₽</td>")
-        .assert_contains(&format!("src=\"/contracts/{}/qr.png\"", bender.contract_id))
         .assert_contains("<th>Сумма</th><td>300,00 ₽</td>")
         .assert_lacks("Козлевич");
+    let [code] = &codes_on(&one.body)[..] else { panic!("one code on one receipt") };
+    assert!(code.contains("|Sum=30000|") && code.ends_with("|PersAcc=W-7"), "{code}");
     assert_eq!(one.body.matches("<section class=\"receipt\">").count(), 1);
 
     // Everyone's, one sheet each, by name.
@@ -174,7 +177,7 @@ async fn an_overpaid_contract_does_not_hide_another_ones_debt() {
     let water =
         t.sign("7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[100]).await;
     let existing = ConsumerRef::Existing(water.consumer_id);
-    let power = t.sign("7", existing, "E-7", Service::Electricity, TariffPlan::Single, &[1000]).await;
+    t.sign("7", existing, "E-7", Service::Electricity, TariffPlan::Single, &[1000]).await;
     // 500 ₽ owed on water; 800 ₽ paid ahead on electricity. Netted, the consumer would «owe» −300 ₽.
     seed::reading(&t.ctx, water.meter_id, &[meter_value!(112_500)], "2026-02-20").await;
     let ahead = NewPayment {
@@ -193,13 +196,48 @@ async fn an_overpaid_contract_does_not_hide_another_ones_debt() {
         format!("/consumers/{}", water.consumer_id),
         format!("/receipts?period=2026-02&consumer={}", water.consumer_id),
     ] {
-        accountant
-            .get(&page)
-            .await
-            .assert_ok()
-            .assert_contains(&format!("src=\"/contracts/{}/qr.png\"", water.contract_id))
-            .assert_contains("<th>Сумма</th><td>500,00 ₽</td>")
-            .assert_lacks(&format!("src=\"/contracts/{}/qr.png\"", power.contract_id))
-            .assert_lacks("задолженности нет");
+        let shown = accountant.get(&page).await;
+        shown.assert_ok().assert_contains("<th>Сумма</th><td>500,00 ₽</td>").assert_lacks("задолженности нет");
+        let [code] = &codes_on(&shown.body)[..] else { panic!("one code, for the owing contract: {page}") };
+        assert!(code.contains("|Sum=50000|") && code.ends_with("|PersAcc=W-7"), "{code}");
     }
+}
+
+#[tokio::test]
+async fn details_edited_by_hand_past_their_check_take_the_codes_away_not_the_pages() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let signed =
+        t.sign("7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[100]).await;
+    seed::reading(&t.ctx, signed.meter_id, &[meter_value!(112_500)], "2026-02-20").await;
+    bank_details(&t.ctx).await;
+    // One digit of the account changed in the database itself, past the form's check.
+    let conn = t.ctx.db.conn();
+    conn.execute_unprepared("UPDATE bank_details SET account = '40703810041500000124'").await.unwrap();
+    let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
+
+    const BROKEN: &str = "QR-код недоступен: сохранённые реквизиты не проходят проверку";
+    for page in [
+        format!("/contracts/{}", signed.contract_id),
+        format!("/consumers/{}", signed.consumer_id),
+        format!("/receipts?period=2026-02&consumer={}", signed.consumer_id),
+    ] {
+        let shown = accountant.get(&page).await;
+        shown.assert_ok().assert_contains(BROKEN).assert_contains("500,00 ₽");
+        assert!(codes_on(&shown.body).is_empty(), "{page}: no code to a wrong account");
+    }
+    let png = accountant.get(&format!("/contracts/{}/qr.png", signed.contract_id)).await;
+    assert_eq!(png.status, StatusCode::NOT_FOUND);
+    png.assert_contains(BROKEN);
+}
+
+/// Every payment code a page draws inline, read back by a real decoder.
+fn codes_on(page: &str) -> Vec<String> {
+    page.split("<div class=\"payment-qr\">")
+        .skip(1)
+        .map(|block| {
+            let svg = &block[block.find("<svg").expect("a drawing")..];
+            decode_qr_svg(&svg[..svg.find("</svg>").expect("a closed drawing") + "</svg>".len()])
+        })
+        .collect()
 }

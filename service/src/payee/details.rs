@@ -1,13 +1,13 @@
 //! The cooperative's bank details: one row, saved by an admin after `bank::BankDetails::parse`
 //! has checked every field, each change in the audit log.
 
-use bank::details::BankDetails;
-pub use bank::details::{DetailsError, DetailsInput, Field};
+pub use bank::details::{BankDetails, DetailsError, DetailsInput, Field};
 use chrono::{DateTime, Utc};
 use entities::{bank_details, staff};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
 
+use super::qr::PayError;
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::{Context, Internal};
@@ -48,14 +48,16 @@ pub async fn saved(conn: &impl ConnectionTrait) -> Result<Option<Saved>, Interna
     Ok(Some(Saved { row, updated_by }))
 }
 
-/// The details payments go to; `None` until an admin has set them.
-pub async fn current(conn: &impl ConnectionTrait) -> Result<Option<BankDetails>, Internal> {
-    let Some(row) = bank_details::Entity::find_by_id(ROW).one(conn).await? else { return Ok(None) };
-    // Saved only after the same check: failing it now means the row was edited by hand.
-    let details = BankDetails::parse(&input_of(&row)).map_err(|errors| {
-        Internal(anyhow::anyhow!("the stored bank details do not pass their own check: {errors:?}"))
-    })?;
-    Ok(Some(details))
+/// The details payments go to. Not set yet, or a stored row that fails its own check (it was
+/// saved only after that check, so it was edited by hand), is a refusal that says what to do —
+/// never a broken code, and never an error page for a page that merely shows the code.
+pub async fn current(conn: &impl ConnectionTrait) -> Result<BankDetails, PayError> {
+    let row = bank_details::Entity::find_by_id(ROW).one(conn).await.map_err(Internal::from)?;
+    let row = row.ok_or(PayError::NoDetails)?;
+    BankDetails::parse(&input_of(&row)).map_err(|errors| {
+        tracing::error!(?errors, "the stored bank details do not pass their own check");
+        PayError::BrokenDetails
+    })
 }
 
 /// The stored row as the form's input (also what the form shows to edit).
@@ -119,7 +121,7 @@ mod tests {
     async fn saves_checked_details_once_and_audits_each_change() {
         let t = TestContext::new().await;
         let conn = t.ctx.db.conn();
-        assert!(current(conn).await.unwrap().is_none());
+        assert!(matches!(current(conn).await, Err(PayError::NoDetails)));
 
         let wrong = DetailsInput { account: "40703810041500000124", ..input() };
         let Err(DetailsSaveError::Invalid(errors)) = save(&t.ctx, &wrong, Actor::System).await else {
@@ -127,14 +129,14 @@ mod tests {
         };
         assert_eq!(errors.len(), 1);
         assert!(errors[0].to_string().contains("не сходится контрольный ключ"), "{}", errors[0]);
-        assert!(current(conn).await.unwrap().is_none(), "nothing is saved");
+        assert!(matches!(current(conn).await, Err(PayError::NoDetails)), "nothing is saved");
 
         let saved = save(&t.ctx, &input(), Actor::System).await.unwrap();
         assert_eq!(saved.account().as_str(), "40703810041500000123", "stored without the spaces");
-        assert_eq!(current(conn).await.unwrap(), Some(saved));
+        assert_eq!(current(conn).await.unwrap(), saved);
         let renamed = DetailsInput { payee: "СНТ «Черноморск-2»", ..input() };
         save(&t.ctx, &renamed, Actor::System).await.unwrap();
-        assert_eq!(current(conn).await.unwrap().unwrap().payee(), "СНТ «Черноморск-2»");
+        assert_eq!(current(conn).await.unwrap().payee(), "СНТ «Черноморск-2»");
         assert_eq!(bank_details::Entity::find().all(conn).await.unwrap().len(), 1, "one row");
 
         let trail = audit::audit_trail(conn, "bank_details", &[ROW]).await.unwrap();
@@ -143,5 +145,14 @@ mod tests {
         assert_eq!(last["old"]["payee"], "СНТ «Черноморск»");
         assert_eq!(last["new"]["payee"], "СНТ «Черноморск-2»");
         assert!(trail[0].entry.details.contains(r#""old":null"#), "{}", trail[0].entry.details);
+
+        // A row edited by hand past the check: a refusal naming the fix, not an internal error.
+        let row = bank_details::Entity::find_by_id(ROW).one(conn).await.unwrap().unwrap();
+        let mut edited: bank_details::ActiveModel = row.into();
+        edited.account = Set("40703810041500000124".into());
+        edited.update(conn).await.unwrap();
+        let refused = current(conn).await.unwrap_err();
+        assert!(matches!(refused, PayError::BrokenDetails));
+        assert!(refused.to_string().contains("«Реквизиты»"), "{refused}");
     }
 }

@@ -23,6 +23,14 @@ pub enum Target {
 pub enum PayError {
     #[error("Реквизиты для оплаты ещё не заданы — обратитесь в правление.")]
     NoDetails,
+    #[error(
+        "QR-код недоступен: сохранённые реквизиты не проходят проверку — администратору нужно сохранить их \
+         заново на странице «Реквизиты»."
+    )]
+    BrokenDetails,
+    /// A plot number on file that the purpose cannot carry (edited by hand past the register's check).
+    #[error("QR-код недоступен: номер участка «{0}» в базе не проходит проверку — исправьте его в реестре.")]
+    BrokenPlot(String),
     #[error("Договор не найден.")]
     UnknownContract,
     #[error(transparent)]
@@ -65,6 +73,12 @@ impl Payment {
         ]
     }
 
+    /// The code as an inline SVG drawing: well under a millisecond, cheap enough for the async
+    /// runtime even for a printout of every consumer's receipt.
+    pub fn svg(&self) -> Result<String, Internal> {
+        self.string.render_svg().map_err(|e| Internal(e.into()))
+    }
+
     /// The code as a PNG picture, drawn on a heavy-work thread.
     pub async fn png(&self) -> Result<Vec<u8>, Internal> {
         let string = self.string.clone();
@@ -82,18 +96,22 @@ pub async fn payment(
 ) -> Result<Payment, PayError> {
     let amount = amount.map(Kopecks::payment).transpose()?;
     let conn = ctx.db.conn();
-    let details = details::current(conn).await?.ok_or(PayError::NoDetails)?;
+    let details = details::current(conn).await?;
     let statement = debt::statement(conn, consumer_id).await?;
     let Target::Contract(id) = target;
     let line = statement.lines.iter().find(|l| l.contract_id == id).ok_or(PayError::UnknownContract)?;
     build(details, line, ctx.current_period(), amount)
 }
 
-/// One payment per contract the consumer owes on, each for that contract's debt, with the bank
-/// details read once; a contract whose code cannot be built carries its own error.
-pub async fn owed(ctx: &Context, consumer_id: i64) -> Result<Vec<(ContractLine, Result<Payment, PayError>)>, PayError> {
+/// One payment per contract the consumer owes on, each for that contract's debt, to `details`
+/// (read once by the caller, however many consumers it prints); a contract whose code cannot be
+/// built carries its own error.
+pub async fn owed(
+    ctx: &Context,
+    details: &BankDetails,
+    consumer_id: i64,
+) -> Result<Vec<(ContractLine, Result<Payment, PayError>)>, Internal> {
     let conn = ctx.db.conn();
-    let details = details::current(conn).await?.ok_or(PayError::NoDetails)?;
     let statement = debt::statement(conn, consumer_id).await?;
     let now = ctx.current_period();
     Ok(statement
@@ -108,8 +126,10 @@ pub async fn owed(ctx: &Context, consumer_id: i64) -> Result<Vec<(ContractLine, 
 }
 
 fn build(details: BankDetails, line: &ContractLine, now: Period, amount: Option<Kopecks>) -> Result<Payment, PayError> {
-    let plot = PlotNumber::parse(&line.plot_number)
-        .map_err(|e| Internal(anyhow::anyhow!("plot number {:?} on file: {e}", line.plot_number)))?;
+    let plot = PlotNumber::parse(&line.plot_number).map_err(|e| {
+        tracing::error!(plot = line.plot_number, "a plot number on file does not pass its check: {e}");
+        PayError::BrokenPlot(line.plot_number.clone())
+    })?;
     let contract = line.contract_number.clone();
     let purpose =
         OurPurpose::Contract { plot, contract: contract.clone(), service: line.service, period: month(line, now) };
@@ -176,7 +196,8 @@ mod tests {
         );
         assert_eq!(chosen.lines().last().unwrap(), &("Сумма", "1\u{202f}500,00 ₽".to_owned()));
         // Nothing owed: no code among the ones owed.
-        assert!(owed(&t.ctx, ours.consumer_id).await.unwrap().is_empty());
+        let details = details::current(t.ctx.db.conn()).await.unwrap();
+        assert!(owed(&t.ctx, &details, ours.consumer_id).await.unwrap().is_empty());
 
         // Another consumer's contract is not theirs to pay; amounts are bounded as payments.
         assert!(matches!(pay(Target::Contract(theirs.contract_id), None).await, Err(PayError::UnknownContract)));
