@@ -61,7 +61,7 @@ pub fn dashboard() -> Markup {
     html! {
         div.charts {
             img src="/charts/collection" alt="Начислено и оплачено по месяцам" width="900" height="400";
-            img src="/charts/debt" alt="Общий долг на конец месяца" width="900" height="400";
+            img src="/charts/debt" alt="Сальдо на конец месяца: долг за вычетом переплат" width="900" height="400";
             img src="/charts/round" alt="Обход: доля договоров с показаниями по дням" width="900" height="400";
             img src="/charts/sources" alt="Показания по источникам" width="900" height="400";
         }

@@ -30,6 +30,8 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
     let balances = debt::balances(conn, Scope::All, None).await.map_err(internal)?;
     let owed =
         domain::Kopecks::try_sum(balances.values().filter(|b| b.is_debtor()).map(|b| b.debt())).map_err(internal)?;
+    // What the debt chart draws: debts less overpayments, so the two figures are told apart.
+    let net = domain::Kopecks::try_sum(balances.values().map(|b| b.debt())).map_err(internal)?;
     let debtors = balances.values().filter(|b| b.is_debtor()).count();
     let verification_due =
         meters::verification_due(conn, ctx.today(), VERIFICATION_NOTICE_DAYS).await.map_err(internal)?.len();
@@ -44,7 +46,8 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
                 tr { th { "Не сняты за " (period.russian()) } td.num { a href="/m/unread" { (unread) } } }
                 tr { th { "Показаний на проверке" } td.num { a href="/readings?status=flagged" { (flagged) } } }
                 tr { th { "Должников" } td.num { (debtors) } }
-                tr { th { "Общий долг" } td.num { (owed) } }
+                tr { th { "Их долг" } td.num { (owed) } }
+                tr { th { "Сальдо: долг за вычетом переплат" } td.num { (net) } }
                 tr {
                     th { "Поверка просрочена или в ближайшие " (VERIFICATION_NOTICE_DAYS) " дней" }
                     td.num { a href="/meters/verification" { (verification_due) } }

@@ -157,7 +157,7 @@ pub async fn debt(ctx: &Context) -> Result<DebtHistory, Internal> {
         months.push(DebtMonth { period, debt: Balance::new(charged, paid)?.debt() });
         month = Some(period.next());
     }
-    Ok(DebtHistory { title: "Общий долг".into(), months })
+    Ok(DebtHistory { title: "Сальдо: долг за вычетом переплат".into(), months })
 }
 
 /// Readings that count as read, by month and source, over the last [`MONTHS`] months.
