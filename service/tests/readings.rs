@@ -347,3 +347,29 @@ async fn a_reading_just_after_local_midnight_is_priced_up_to_that_local_day() {
         [(Some(kopecks!(40_00)), Some(9_831), kopecks!(393_24)), (Some(kopecks!(50_00)), Some(169), kopecks!(8_45))]
     );
 }
+
+#[tokio::test]
+async fn a_reading_queued_offline_is_checked_against_the_readings_around_it() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("12", new_consumer("Бендер О. И.", None), "W-1", Service::Water, TariffPlan::Single, &[100]).await;
+    let actor = Actor::Consumer { consumer_id: s.consumer_id, telegram_user_id: 1 };
+    let taken = |values: i64, days_ago: i64| Submission {
+        taken_at: Some(t.ctx.now() - Duration::days(days_ago)),
+        ..submission(s.meter_id, vec![v(values)], actor)
+    };
+    // The member sends 110 today; a phone without a signal read 105 two days ago and sends it now.
+    readings::submit(&t.ctx, submission(s.meter_id, vec![v(110)], actor)).await.unwrap();
+    let queued = readings::submit(&t.ctx, taken(105, 2)).await.unwrap();
+    assert_eq!(queued.reading.status, ReadingStatus::Accepted, "checked against 100 before it, not 110 after it");
+
+    // Between its neighbours or refused: above the later one, or below the earlier one.
+    let above = readings::submit(&t.ctx, taken(115, 1)).await.unwrap_err();
+    assert!(matches!(above, SubmitError::Invalid(domain::ReadingError::AboveNext { .. })), "{above}");
+    let below = readings::submit(&t.ctx, taken(95, 1)).await.unwrap_err();
+    assert!(matches!(below, SubmitError::Invalid(domain::ReadingError::Decreasing { .. })), "{below}");
+    assert_eq!(count_readings(&t).await, 2);
+    // The month is still 10 m³ at 40 ₽.
+    let statement = service::ledger::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    assert_eq!(statement.total.debt(), kopecks!(400_00));
+}

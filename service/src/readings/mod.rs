@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use domain::validation::Baseline;
 use domain::{
     JumpPolicy, MeterValue, Period, ReadingError, ReadingSource, ReadingStatus, ReadingVerdict, TextKind, TooLong,
-    check_reading,
+    check_correction, check_reading,
 };
 use entities::{meter, reading};
 use sea_orm::{
@@ -151,13 +151,11 @@ pub(crate) async fn accepted_in_order(
         .await
 }
 
-/// The baseline a new reading of `meter` is checked against: its last accepted reading and the
-/// average monthly consumption since installation.
-pub async fn baseline(conn: &impl ConnectionTrait, meter: &meter::Model) -> Result<Baseline, DbErr> {
-    let accepted = accepted_in_order(conn, meter.id).await?;
-    let history: Vec<(Period, Vec<MeterValue>)> = accepted.iter().map(|r| (r.period, r.values())).collect();
-    let installed = Period::of(meter.installed_on);
-    Ok(Baseline::from_history(meter.initial_values(), installed, &history))
+/// The baseline a reading of `meter` is checked against, from the accepted readings taken before
+/// it: the last of them and the average monthly consumption since installation.
+fn baseline(meter: &meter::Model, before: &[reading::Model]) -> Baseline {
+    let history: Vec<(Period, Vec<MeterValue>)> = before.iter().map(|r| (r.period, r.values())).collect();
+    Baseline::from_history(meter.initial_values(), Period::of(meter.installed_on), &history)
 }
 
 /// A controller reads on the spot, so their reading states the seal and brings a photo of the
@@ -197,10 +195,24 @@ async fn verify(
     if info.contract.closed_on.is_some() {
         return Err(SubmitError::ContractClosed);
     }
-    let baseline = baseline(conn, &info.meter).await?;
-    let period = Period::of(ctx.local_date(submission.taken_at.unwrap_or_else(|| ctx.now())));
+    let taken_at = submission.taken_at.unwrap_or_else(|| ctx.now());
+    let period = Period::of(ctx.local_date(taken_at));
+    let accepted = accepted_in_order(conn, info.meter.id).await?;
+    if let Some(latest) = accepted.last()
+        && period < latest.period
+    {
+        return Err(ReadingError::PeriodClosed { period: period.russian() }.into());
+    }
+    // A reading queued on a phone without a signal may arrive after one taken later the same
+    // month: it is checked against the reading before it, and may not pass the one after it.
+    let (before, after) = accepted.split_at(accepted.partition_point(|r| r.taken_at <= taken_at));
+    let baseline = baseline(&info.meter, before);
+    let zones = info.meter.zone_list();
+    if let Some(next) = after.first() {
+        check_correction(zones, &submission.values, &baseline.last, Some(&next.values()))?;
+    }
     let policy = JumpPolicy::for_service(info.contract.service, ctx.settings.jump_factor);
-    Ok(check_reading(info.meter.zone_list(), &submission.values, period, &baseline, policy)?)
+    Ok(check_reading(zones, &submission.values, period, &baseline, policy)?)
 }
 
 /// Validates and stores a reading; accepted readings update the meter's charges at once.
