@@ -28,6 +28,8 @@ struct Queued<'a> {
     values: &'a [&'a str],
     taken_at: String,
     confirmed: bool,
+    /// The photo the server answered it has, sent instead of the picture.
+    photo_id: Option<i64>,
 }
 
 impl Phone {
@@ -45,7 +47,7 @@ impl Phone {
 
     fn queued<'a>(&self, key: &'a str, values: &'a [&'a str]) -> Queued<'a> {
         let taken_at = (self.now() - Duration::hours(2)).to_rfc3339();
-        Queued { key, values, taken_at, confirmed: false }
+        Queued { key, values, taken_at, confirmed: false, photo_id: None }
     }
 
     async fn send(&self, meter_id: i64, queued: &Queued<'_>) -> Page {
@@ -57,9 +59,14 @@ impl Phone {
         if queued.confirmed {
             form = form.text("confirmed", "true");
         }
-        let photo = TestFormField::bytes(jpeg(640, 480)).name("photo").filename("meter.jpg").content_type("image/jpeg");
+        form = match queued.photo_id {
+            Some(id) => form.text("photo_id", id.to_string()),
+            None => form.field(
+                TestFormField::bytes(jpeg(640, 480)).name("photo").filename("meter.jpg").content_type("image/jpeg"),
+            ),
+        };
         let path = format!("/m/meters/{meter_id}/reading");
-        let page = self.client.post_multipart_as_script(&path, form.field(photo)).await;
+        let page = self.client.post_multipart_as_script(&path, form).await;
         assert_eq!(page.headers[header::CONTENT_TYPE], "application/json; charset=utf-8", "{}", page.body);
         page
     }
@@ -187,12 +194,18 @@ async fn an_unusual_jump_waits_for_the_controllers_confirmation_under_the_same_k
     let page = phone.send(phone.water.meter_id, &jump).await;
     assert_answer(&page, StatusCode::CONFLICT, "confirm", "намного больше обычного");
     assert!(phone.readings().await.is_empty());
+    let answer: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    let photo_id = answer["photo_id"].as_i64().expect("the stored photo named in the answer");
 
+    // Confirmed, the photo is named rather than sent again.
     jump.confirmed = true;
+    jump.photo_id = Some(photo_id);
     assert_answer(&phone.send(phone.water.meter_id, &jump).await, StatusCode::OK, "stored", "на проверку");
     assert_answer(&phone.send(phone.water.meter_id, &jump).await, StatusCode::OK, "stored", "1000 м³");
     let [saved] = phone.readings().await.try_into().expect("one reading");
     assert_eq!(saved.status, ReadingStatus::Flagged);
+    assert_eq!(saved.photo_id, Some(photo_id));
+    assert_eq!(phone.photo_count().await, 1);
 }
 
 #[tokio::test]

@@ -154,7 +154,8 @@ pub async fn submit(
     };
     let mut post = ReadingPost::read(multipart).await?;
     if from_script {
-        return Ok(script_answer(&card, save(&ctx, session, &user, &card, &mut post).await?));
+        let outcome = save(&ctx, session, &user, &card, &mut post).await?;
+        return Ok(script_answer(&card, outcome, post.input.photo_id));
     }
     if post.edit {
         return Ok(form_screen(&user, &card, &post.input, None).into_response());
@@ -172,14 +173,15 @@ pub async fn submit(
 }
 
 /// The answer to the phone's script: `stored` (now, or earlier under the same key: `duplicate`),
-/// `confirm` with the warning about an unusual jump (sent again with `confirmed`, the same key),
-/// or `refused` with the message the controller sees on the queued item.
-fn script_answer(card: &MeterCard, outcome: Outcome) -> Response {
+/// `confirm` with the warning about an unusual jump and the photo already stored (sent again with
+/// `confirmed`, the same key and that `photo_id`, so the photo does not travel twice over a weak
+/// signal), or `refused` with the message the controller sees on the queued item.
+fn script_answer(card: &MeterCard, outcome: Outcome, photo_id: Option<i64>) -> Response {
     match outcome {
         Outcome::Saved(recorded) => script_stored(saved_message(card, &recorded), &recorded),
-        Outcome::Confirm(warning) => {
-            Json(json!({"outcome": "confirm", "message": warning})).with_status(StatusCode::CONFLICT).into_response()
-        }
+        Outcome::Confirm(warning) => Json(json!({"outcome": "confirm", "message": warning, "photo_id": photo_id}))
+            .with_status(StatusCode::CONFLICT)
+            .into_response(),
         Outcome::Refused(message) => script_refusal(message),
     }
 }

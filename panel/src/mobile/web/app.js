@@ -146,7 +146,9 @@ async function post(item, csrf) {
   body.append('comment', item.comment);
   body.append('taken_at', item.takenAt);
   if (item.confirmed) body.append('confirmed', 'true');
-  if (item.photo) body.append('photo', item.photo, 'meter.jpg');
+  // After «Подтвердить» the photo the server already has is named, not uploaded again.
+  if (item.photoId) body.append('photo_id', item.photoId);
+  else if (item.photo) body.append('photo', item.photo, 'meter.jpg');
   let response;
   try {
     response = await fetch(item.action, {
@@ -165,7 +167,7 @@ async function post(item, csrf) {
   if (!answer) return null;
   // A photo is dropped from the phone once the server has answered for good.
   if (answer.outcome === 'stored') return { state: 'stored', message: answer.message, photo: null, sentAt: Date.now() };
-  if (answer.outcome === 'confirm') return { state: 'confirm', message: answer.message };
+  if (answer.outcome === 'confirm') return { state: 'confirm', message: answer.message, photoId: answer.photo_id ?? null };
   return { state: 'refused', message: answer.message, photo: null };
 }
 
