@@ -191,10 +191,19 @@ async fn pay(t: &TestContext) {
     }
 }
 
-/// A debt from before go-live, as a ledger line of March (the service has no form for it yet).
+/// A debt from before go-live on 1 March, booked as the register import books its «Сальдо» column.
 async fn carry_opening_balance(t: &TestContext, contract_id: i64, amount: Kopecks) {
-    let line = ledger_line(t, contract_id, ChargeKind::OpeningBalance, period(MARCH), amount);
-    line.insert(t.ctx.db.conn()).await.unwrap();
+    let go_live = period(MARCH).first_day();
+    service::ledger::charges::book_opening_balance(
+        t.ctx.db.conn(),
+        &t.ctx,
+        contract_id,
+        amount,
+        go_live,
+        Actor::System,
+    )
+    .await
+    .unwrap();
 }
 
 /// A ledger line without a register booked in `booked` and about it, dated its first day.

@@ -252,7 +252,7 @@ fn recalculation_line(contract_id: i64, meter_id: i64, r: Recalculation, now: Da
 /// A debt (or, negative, a credit) carried over at go-live, as a ledger line of its own dated
 /// the go-live day (the opening reading's) and booked in that day's month (or the first open
 /// one), which recomputing consumption charges leaves alone.
-pub(crate) async fn book_opening_balance(
+pub async fn book_opening_balance(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     contract_id: i64,
