@@ -1,7 +1,7 @@
 //! Contracts: the register's main list, a contract's page, signing a new one (consumer, plot,
 //! contract and meter on one form), editing and closing.
 
-use domain::{MeterValue, Phone, PlotNumber, Service, TariffPlan};
+use domain::{MeterValue, Phone, PlotNumber, Role, Service, TariffPlan};
 use entities::consumer;
 use maud::{Markup, html};
 use poem::session::Session;
@@ -96,10 +96,12 @@ pub struct CloseForm {
     closed_on: String,
 }
 
-/// Where a recalculation's cause can be seen: the reading, or the tariff list.
-fn cause_link(line: &entities::charge::Model) -> Markup {
+/// Where a recalculation's cause can be seen: the reading, or the tariff list (admins' page;
+/// others see the word alone rather than a link that answers 403).
+fn cause_link(line: &entities::charge::Model, role: Role) -> Markup {
     match (line.cause_kind, line.cause_id) {
-        (Some(domain::CauseKind::Tariff), _) => html! { a href="/tariffs" { "тариф" } },
+        (Some(domain::CauseKind::Tariff), _) if role == Role::Admin => html! { a href="/tariffs" { "тариф" } },
+        (Some(domain::CauseKind::Tariff), _) => html! { "тариф" },
         (Some(kind), Some(id)) => html! { a href={ "/readings/" (id) } { (kind.label()) } },
         _ => html! { "—" },
     }
@@ -161,7 +163,7 @@ async fn contract_page<P: Policy>(
                                 td { (line.period.russian()) }
                                 td { (line.reason.as_deref().unwrap_or("")) }
                                 td.num { (line.amount_kopecks) }
-                                td { (cause_link(line)) }
+                                td { (cause_link(line, user.role())) }
                             }
                         }
                     }

@@ -44,11 +44,19 @@ fn reports_page(user: &Viewer, period: &str, errors: &Errors, closed: &[closed_p
                 "идут перерасчётом в первый открытый месяц. Месяц закрывается сам, когда отчёт отправлен бухгалтерии."
             }
             @if closed.is_empty() {
-                p { "Закрытых месяцев нет." }
+                p { "Закрытых месяцев нет: все месяцы открыты." }
             } @else {
                 table {
                     thead { tr { th { "Месяц" } th { "Состояние" } th { "Закрыт" } th { "Как" } } }
                     tbody {
+                        // Newest first; closing a month closes every one before it, so what
+                        // follows the newest closed month is open.
+                        tr {
+                            td { (closed[0].period.next().russian()) " и далее" }
+                            td { "открыт" }
+                            td { "—" }
+                            td { "сюда идут поздние показания и перерасчёты" }
+                        }
                         @for c in closed {
                             tr {
                                 td { (c.period.russian()) }

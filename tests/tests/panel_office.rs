@@ -89,3 +89,19 @@ async fn reports_download_as_xlsx() {
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     page.assert_contains("ещё нельзя построить");
 }
+
+#[tokio::test]
+async fn the_reports_page_lists_the_closed_months_and_where_the_open_ones_start() {
+    let t = TestContext::new().await;
+    let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
+    accountant.get("/reports").await.assert_ok().assert_contains("Закрытых месяцев нет: все месяцы открыты.");
+
+    let closed = accountant.post_form("/reports/close", &[("close_period", "2026-02")]).await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    accountant
+        .get("/reports")
+        .await
+        .assert_ok()
+        .assert_contains("<td>март 2026 и далее</td><td>открыт</td>")
+        .assert_contains("<td>февраль 2026</td><td>закрыт</td>");
+}
