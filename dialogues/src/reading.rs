@@ -67,9 +67,9 @@ pub async fn value(
     }
 }
 
-/// When the meter was read: the message's date, which Telegram keeps when a message typed
-/// without a signal is delivered later. Bounded like the mobile form's phone time: a week old at
-/// most. A date ahead of our clock is Telegram's clock against ours, not the user's doing: then
+/// When the meter was read, as near as the bot can know: the message's date, when Telegram
+/// received it — not when the bot got to it after an outage or a retried webhook. Bounded like the
+/// mobile form's phone time: a week old at most. A date ahead of our clock is Telegram's clock against ours, not the user's doing: then
 /// the reading is dated when it is recorded.
 fn taken_at(ctx: &Context, msg: &Message) -> Result<Option<DateTime<Utc>>, TakenAtError> {
     match domain::check_taken_at(msg.date, ctx.now()) {
