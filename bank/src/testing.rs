@@ -15,6 +15,11 @@ use crate::qr::MIN_SIDE_PX;
 pub fn decode_qr(png: &[u8]) -> String {
     let picture = image::load_from_memory_with_format(png, ImageFormat::Png).expect("a PNG").to_luma8();
     assert!(picture.width() >= MIN_SIDE_PX && picture.height() >= MIN_SIDE_PX);
+    read(picture)
+}
+
+/// One QR code at error correction level M in `picture`, read by rqrr.
+fn read(picture: image::GrayImage) -> String {
     let mut prepared = rqrr::PreparedImage::prepare(picture);
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code in the picture");
@@ -25,7 +30,7 @@ pub fn decode_qr(png: &[u8]) -> String {
 }
 
 /// Reads an inline SVG payment code back: its squares are drawn onto a picture, which the same
-/// real decoder reads, so the drawing is checked as a camera would see it, not as text.
+/// real decoder reads (one code, level M), so the drawing is checked as a camera would see it, not as text.
 pub fn decode_qr_svg(svg: &str) -> String {
     let number = |attribute: &str| -> u32 {
         let start = svg.find(&format!(" {attribute}=\"")).expect(attribute) + attribute.len() + 3;
@@ -46,10 +51,7 @@ pub fn decode_qr_svg(svg: &str) -> String {
             }
         }
     }
-    let mut prepared = rqrr::PreparedImage::prepare(picture);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code in the drawing");
-    grids[0].decode().expect("a readable QR code").1
+    read(picture)
 }
 
 /// The cooperative's details: a valid ИНН and an account whose key matches РНКБ's БИК.

@@ -171,14 +171,12 @@ fn sheet(period: Period, receipt: &Receipt<'_>, payment: Markup) -> Markup {
                             td.num { (a.movement.closing) }
                         }
                     }
-                    {
-                        tr.total {
-                            th { "Итого" }
-                            @for sum in [total(|a| a.movement.opening), total(|a| a.movement.charged), total(|a| a.movement.paid), total(|a| a.movement.closing)] {
-                                @match sum {
-                                    Ok(sum) => td.num { (sum) },
-                                    Err(_) => td.num { "вне пределов суммы" },
-                                }
+                    tr.total {
+                        th { "Итого" }
+                        @for sum in [total(|a| a.movement.opening), total(|a| a.movement.charged), total(|a| a.movement.paid), total(|a| a.movement.closing)] {
+                            @match sum {
+                                Ok(sum) => td.num { (sum) },
+                                Err(_) => td.num { "вне пределов суммы" },
                             }
                         }
                     }
