@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+mod backups;
 mod charts;
 mod consumers;
 mod contracts;
@@ -160,6 +161,8 @@ pub fn pages() -> Vec<PageRoute> {
         route(POST, "/bank-details", Admin, payee::save),
         route(GET, "/contracts/:id/qr.png", Office, payee::contract_png),
         route(GET, "/consumers/:id/qr.png", Office, payee::consumer_png),
+        // The nightly backups.
+        route(GET, "/backups", Admin, backups::show),
         // Staff accounts.
         route(GET, "/staff", Admin, staff::list),
         route(GET, "/staff/new", Admin, staff::new),
