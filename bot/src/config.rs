@@ -32,6 +32,11 @@ pub struct Config {
     #[arg(long, env = "CLIENT_IP_HEADER", value_parser = parse_header_name, global = true)]
     pub client_ip_header: Option<HeaderName>,
 
+    /// `/metrics` wants `Authorization: Bearer <token>`; unset: it answers only connections from
+    /// loopback (this machine).
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
     /// Telegram bot token from @BotFather. Without it the panel runs and the bot is off.
     #[arg(long, env = "TELOXIDE_TOKEN", hide_env_values = true, global = true)]
     pub telegram_token: Option<String>,

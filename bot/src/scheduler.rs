@@ -117,9 +117,11 @@ async fn step<J: Job>(job: &J, ctx: &Context) -> anyhow::Result<DateTime<Utc>> {
         match job.send(ctx, period, item).await {
             Ok(()) => {
                 deliveries::mark_sent(ctx, claimed).await?;
+                service::metrics::delivery(J::KIND, true);
                 tracing::info!(kind = J::KIND, %period, target, "sent");
             }
             Err(e) => {
+                service::metrics::delivery(J::KIND, false);
                 let retry_at = deliveries::mark_failed(ctx, claimed, &format!("{e:#}")).await?;
                 tracing::warn!(kind = J::KIND, %period, target, %retry_at, "not sent: {e:#}");
                 next = next.min(retry_at);

@@ -107,13 +107,15 @@ impl App {
                 public_url: config.public_url.clone(),
                 bot_username: bot.as_ref().map(|b| b.username.clone()),
                 client_ip_header: config.client_ip_header.clone(),
+                metrics_token: config.metrics_token.clone(),
             },
         );
         // The webhook sits beside the panel, outside its sessions and CSRF checks.
         let site = match bot.as_ref().and_then(|b| b.webhook.clone()) {
             Some(inbox) => Route::new().at(webhook::PATH, post(inbox)).nest("/", panel).boxed(),
             None => panel.map_to_response().boxed(),
-        };
+        }
+        .with(panel::metrics::Counted);
         let mut panel_stopped = stopped.clone();
         tasks.spawn(async move {
             let signal = async move {

@@ -82,6 +82,7 @@ pub fn test_config(dir: &TempDir, database_url: &str, telegram: Option<&FakeTele
         jump_factor: domain::JumpPolicy::DEFAULT_FACTOR,
         bootstrap_admin_password: Some("admin-password".to_owned()),
         client_ip_header: None,
+        metrics_token: None,
     }
 }
 
