@@ -86,7 +86,9 @@ pub fn test_config(dir: &TempDir, database_url: &str, telegram: Option<&FakeTele
     }
 }
 
-async fn start(mut config: Config, clock: &ManualClock, tweak: impl Fn(&mut Config)) -> RunningApp {
+/// Starts an instance with `config` (adjusted by `tweak`) on `clock`; tests of several instances
+/// start each one with it.
+pub async fn start(mut config: Config, clock: &ManualClock, tweak: impl Fn(&mut Config)) -> RunningApp {
     tweak(&mut config);
     // The scheduler looks at the (manual) clock often, so moving it takes effect at once.
     App { config, clock: clock.clock(), scheduler_tick: std::time::Duration::from_millis(20) }

@@ -61,7 +61,11 @@ async fn metrics_count_by_route_pattern_and_are_served_to_loopback_or_the_token_
     assert!(sample(&text, r#"chernomorsk_recorded_total{what="reading",source="panel"}"#) >= 1.0);
     assert!(sample(&text, r#"chernomorsk_deliveries_total{kind="backup",outcome="sent"}"#) >= 1.0);
     let age = sample(&text, "chernomorsk_backup_age_seconds");
-    assert!((0.0..3600.0).contains(&age), "a copy was just taken: {age}");
+    match ctx.db.backend() {
+        sea_orm::DatabaseBackend::Sqlite => assert!((0.0..3600.0).contains(&age), "a copy was just taken: {age}"),
+        // PostgreSQL is backed up with pg_dump, outside the program: no age to tell.
+        _ => assert!(age.is_nan(), "{age}"),
+    }
     assert!(sample(&text, "chernomorsk_db_write_wait_seconds_count") >= 1.0);
     assert!(sample(&text, r#"chernomorsk_db_pool_connections{state="idle"}"#) >= 0.0);
     assert!(text.contains(r#"chernomorsk_db_write_wait_seconds_bucket{le="0.0001"}"#), "{text}");
