@@ -58,7 +58,14 @@ impl App {
 
     pub async fn start(self) -> anyhow::Result<RunningApp> {
         let App { config, clock, scheduler_tick } = self;
-        let lock = service::backup::ServerLock::acquire(&config.database_url)?;
+        let lock = match service::backup::ServerLock::acquire(&config.database_url) {
+            Err(service::backup::BackupError::ServerRunning(lock)) => {
+                anyhow::bail!(
+                    "another chernomorsk serves this SQLite database ({lock}): an SQLite file is for one process"
+                )
+            }
+            lock => lock?,
+        };
         let db = open_database(&config).await?;
         tracing::info!(database = %service::db::redact(&config.database_url), "database ready");
         let ctx = Context::new(db, config.settings(), clock);

@@ -12,7 +12,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 use sea_orm::DatabaseBackend;
 
 use crate::Context;
@@ -34,40 +34,45 @@ struct Metrics {
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
-    let mut registry = Registry::with_prefix("chernomorsk");
-    let http_requests = Family::default();
-    registry.register(
+    let mut r = Registry::with_prefix("chernomorsk");
+    let http_requests = add(
+        &mut r,
         "http_requests",
         "HTTP requests answered, by route pattern (not the raw path), method and status",
-        http_requests.clone(),
+        Family::default(),
     );
-    let bot_updates = Family::default();
-    registry.register("bot_updates", "Telegram updates handled, by outcome (handled, failed)", bot_updates.clone());
-    let deliveries = Family::default();
-    registry.register(
+    let bot_updates =
+        add(&mut r, "bot_updates", "Telegram updates handled, by outcome (handled, failed)", Family::default());
+    let deliveries = add(
+        &mut r,
         "deliveries",
         "Scheduled sends (report, reminders, backup), by kind and outcome (sent, failed)",
-        deliveries.clone(),
+        Family::default(),
     );
-    let recorded = Family::default();
-    registry.register("recorded", "Readings and payments stored, by what and source", recorded.clone());
-    // 100 µs to about 26 s.
-    let write_wait = Histogram::new(exponential_buckets(0.0001, 4.0, 10));
-    registry.register(
+    let recorded = add(&mut r, "recorded", "Readings and payments stored, by what and source", Family::default());
+    let write_wait = add(
+        &mut r,
         "db_write_wait_seconds",
         "Time a write waited to start: this process's writer queue (SQLite), a pool connection and BEGIN",
-        write_wait.clone(),
+        // 100 µs to about 26 s.
+        Histogram::new(exponential_buckets(0.0001, 4.0, 10)),
     );
-    let pool = Family::default();
-    registry.register("db_pool_connections", "Database pool connections, by state (idle, busy)", pool.clone());
-    let backup_age = Gauge::default();
-    registry.register(
+    let pool =
+        add(&mut r, "db_pool_connections", "Database pool connections, by state (idle, busy)", Family::default());
+    let backup_age = add(
+        &mut r,
         "backup_age_seconds",
         "Age of the newest nightly backup; NaN on PostgreSQL and before the first one",
-        backup_age.clone(),
+        Gauge::default(),
     );
-    Metrics { registry, http_requests, bot_updates, deliveries, recorded, write_wait, pool, backup_age }
+    Metrics { registry: r, http_requests, bot_updates, deliveries, recorded, write_wait, pool, backup_age }
 });
+
+/// Registers `metric` under `name` and returns it, to be moved as things happen.
+fn add<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
 
 /// An HTTP request answered: `route` is the pattern it matched (`/plots/:id`), or `unmatched`.
 pub fn http_request(route: &str, method: &str, status: u16) {

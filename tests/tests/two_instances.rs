@@ -77,6 +77,23 @@ impl Pair {
         }
     }
 
+    /// Waits for a call to `chat` matching `pred`, lets both schedulers look again several times
+    /// and once more at `later`, so a second send would have happened by then.
+    async fn sent_once_then_settled(
+        &self,
+        chat: i64,
+        pred: impl Fn(&Call) -> bool,
+        clock: &ManualClock,
+        later: chrono::DateTime<Utc>,
+    ) {
+        self.telegram.wait_for_call(0, Duration::from_secs(20), |c| c.chat_id() == Some(chat) && pred(c)).await;
+        for _ in 0..5 {
+            self.looked().await;
+        }
+        clock.set(later);
+        self.looked().await;
+    }
+
     fn sent_to(&self, chat: i64, pred: impl Fn(&Call) -> bool) -> usize {
         self.telegram.calls().iter().filter(|c| c.chat_id() == Some(chat) && pred(c)).count()
     }
@@ -147,24 +164,14 @@ async fn two_instances_on_one_postgres_record_remind_and_report_once() {
     // The reminder window opens on the 20th at 10:00: Корейко has no reading this month.
     clock.set(moscow(3, 20, 10));
     let reminded = |c: &Call| c.is("sendMessage") && c.text().is_some_and(|t| t.starts_with("Напоминаем"));
-    pair.telegram.wait_for_call(0, Duration::from_secs(10), |c| c.chat_id() == Some(KOREJKO) && reminded(c)).await;
-    for _ in 0..5 {
-        pair.looked().await;
-    }
-    clock.set(moscow(3, 22, 12));
-    pair.looked().await;
+    pair.sent_once_then_settled(KOREJKO, reminded, &clock, moscow(3, 22, 12)).await;
     assert_eq!(pair.sent_to(KOREJKO, reminded), 1);
     assert_eq!(pair.sent_to(BENDER, reminded), 0, "Бендер sent his reading");
 
     // 1 April, 09:00: March's report goes to the accountants once.
     clock.set(moscow(4, 1, 9));
     let report = |c: &Call| c.is("sendDocument") && c.text() == Some("Отчёт за март 2026");
-    pair.telegram.wait_for_call(0, Duration::from_secs(20), |c| c.chat_id() == Some(ACCOUNTANTS) && report(c)).await;
-    for _ in 0..5 {
-        pair.looked().await;
-    }
-    clock.set(moscow(4, 2, 12));
-    pair.looked().await;
+    pair.sent_once_then_settled(ACCOUNTANTS, report, &clock, moscow(4, 2, 12)).await;
     assert_eq!(pair.sent_to(ACCOUNTANTS, report), 1);
     // With February's, overdue when both started: two reports in all.
     assert_eq!(pair.sent_to(ACCOUNTANTS, |c| c.is("sendDocument")), 2);

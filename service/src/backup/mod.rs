@@ -207,7 +207,7 @@ pub fn list(dir: &Path) -> Result<Vec<BackupFile>, BackupError> {
         let written_at = meta.modified().map(DateTime::<Utc>::from).unwrap_or_default();
         files.push(BackupFile { path: entry.path(), date, bytes: meta.len(), written_at });
     }
-    files.sort_by(|a, b| b.date.cmp(&a.date));
+    files.sort_by_key(|f| std::cmp::Reverse(f.date));
     Ok(files)
 }
 
