@@ -150,6 +150,11 @@ async fn nights_rotate_and_only_sound_copies_of_this_app_are_kept_or_restored() 
     assert_eq!(restored.migrated, 0);
     let reopened = Db::open(&db_url).await.unwrap();
     assert_eq!(counts(&reopened).await, before);
+    reopened.conn().clone().close().await.unwrap();
+    // Again in the same second: the first file kept aside stays, the second gets its own name.
+    let again = backup::restore(&db_url, &newest, at).await.unwrap();
+    assert_eq!(again.kept_aside.unwrap().file_name().unwrap(), "test.db.replaced-20261112T100000-2");
+    assert!(aside.exists());
     assert!(newest.exists(), "the copy restored from stays as it was");
 }
 

@@ -47,7 +47,14 @@ pub async fn restore(
     };
 
     let stamp = now.format("%Y%m%dT%H%M%S");
-    let aside = with_suffix(&database, &format!(".replaced-{stamp}"));
+    // Two restores in one second must not put the second aside over the first.
+    let aside = (1..)
+        .map(|n| match n {
+            1 => with_suffix(&database, &format!(".replaced-{stamp}")),
+            n => with_suffix(&database, &format!(".replaced-{stamp}-{n}")),
+        })
+        .find(|aside| !aside.exists())
+        .expect("some numbered name is free");
     let kept_aside = match database.exists() {
         true => {
             // The write-ahead log belongs to the file it was written for: both move together.
