@@ -60,6 +60,8 @@ async fn nights_of_backups_rotate_a_failure_is_told_once_a_day_and_restore_waits
         // PostgreSQL: the job only says what to run; the panel says it too.
         app.app.scheduler_looked().await;
         assert!(copies(&app.dir.path().join("backups")).is_empty());
+        testing::staff(app.ctx(), "glavbukh", Role::Admin).await;
+        backups_page(&app).await.assert_ok().assert_contains("pg_dump --format=custom");
         return;
     }
     testing::standard_tariffs(app.ctx()).await;
