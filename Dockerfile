@@ -21,6 +21,7 @@ COPY --from=build /out/chernomorsk /usr/local/bin/chernomorsk
 COPY --from=build --chown=65532:65532 /out/data /data
 ENV DATABASE_URL=sqlite:///data/chernomorsk.db?mode=rwc \
     PHOTO_DIR=/data/photos \
+    BACKUP_DIR=/data/backups \
     PANEL_ADDR=0.0.0.0:8080 \
     RUST_LOG=info
 USER 65532:65532

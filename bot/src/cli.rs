@@ -73,6 +73,10 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Put a backup back in place of the SQLite database, with the server stopped: the copy is
+    /// checked (sound, this application's, not from a newer version), brought up to date by the
+    /// migrations, and the replaced database is kept beside it as `<file>.replaced-<time>`.
+    Restore { file: PathBuf },
     /// Write the template for loading the register (xlsx), with an example row of each kind.
     Template {
         #[arg(short, long)]
@@ -198,6 +202,17 @@ impl Cli {
                 let db = open_database(&config).await?;
                 service::backup::write(&db, &output).await?;
                 println!("Резервная копия записана в {}", output.display());
+            }
+            // Self-contained: it opens only the copy and its staged file, never the live database.
+            Command::Restore { file } => {
+                let restored = service::backup::restore(&config.database_url, &file, chrono::Utc::now()).await?;
+                println!("База восстановлена из {} в {}", file.display(), restored.database.display());
+                if restored.migrated > 0 {
+                    println!("Применено миграций: {}", restored.migrated);
+                }
+                if let Some(aside) = restored.kept_aside {
+                    println!("Прежняя база сохранена как {}", aside.display());
+                }
             }
             Command::Template { output } => {
                 write_file(&output, &reports::template::register_template()?)?;

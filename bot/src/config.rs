@@ -32,6 +32,11 @@ pub struct Config {
     #[arg(long, env = "CLIENT_IP_HEADER", value_parser = parse_header_name, global = true)]
     pub client_ip_header: Option<HeaderName>,
 
+    /// `/metrics` wants `Authorization: Bearer <token>`; unset: it answers only connections from
+    /// loopback (this machine).
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
     /// Telegram bot token from @BotFather. Without it the panel runs and the bot is off.
     #[arg(long, env = "TELOXIDE_TOKEN", hide_env_values = true, global = true)]
     pub telegram_token: Option<String>,
@@ -78,6 +83,15 @@ pub struct Config {
     #[arg(long, env = "PHOTO_DIR", default_value = "data/photos", global = true)]
     pub photo_dir: PathBuf,
 
+    /// Where the nightly backups of the SQLite database go (7 daily, 4 weekly, 12 monthly kept).
+    #[arg(long, env = "BACKUP_DIR", default_value = "data/backups", global = true)]
+    pub backup_dir: PathBuf,
+
+    /// Local time of the nightly backup; `off`: none (on PostgreSQL the job only says to run
+    /// pg_dump).
+    #[arg(long, env = "BACKUP_TIME", default_value = "03:00", value_parser = parse_backup_time, global = true)]
+    pub backup_time: BackupTime,
+
     /// A reading whose consumption exceeds this multiple of the usual monthly consumption is held
     /// for review.
     #[arg(long, env = "JUMP_FACTOR", default_value_t = domain::JumpPolicy::DEFAULT_FACTOR, global = true)]
@@ -94,6 +108,17 @@ fn parse_header_name(s: &str) -> Result<HeaderName, String> {
 
 fn parse_time(s: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("«{s}» is not a time like 09:00"))
+}
+
+/// The nightly backup's local time, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupTime(pub Option<NaiveTime>);
+
+fn parse_backup_time(s: &str) -> Result<BackupTime, String> {
+    match s {
+        "off" => Ok(BackupTime(None)),
+        _ => parse_time(s).map(|t| BackupTime(Some(t))).map_err(|e| format!("{e}, or off")),
+    }
 }
 
 /// `20-25`, or `20` for one day.
@@ -128,6 +153,7 @@ impl Config {
         service::Settings {
             tz: self.time_zone,
             jump_factor: self.jump_factor,
+            backup_dir: self.backup_dir.clone(),
             ..service::Settings::with_photo_dir(&self.photo_dir)
         }
     }

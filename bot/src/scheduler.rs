@@ -1,5 +1,5 @@
-//! What the system sends by itself: the monthly report to the accountants' chat and the
-//! reminders to consumers. Each [`Job`] says what is due; [`run`] sends each thing once.
+//! What the system does by itself: the monthly report to the accountants' chat, the
+//! reminders to consumers, the nightly backup. Each [`Job`] says what is due; [`run`] sends each thing once.
 //!
 //! Every send is recorded in `deliveries` under its kind, period and target, and claimed with a
 //! lease first, so several instances never both send it and a restart does not send it again.
@@ -7,6 +7,7 @@
 //! with backoff. A crash in the instant between Telegram accepting a message and the database
 //! recording it would send it again after the lease: better twice than never.
 
+mod backup;
 mod reminders;
 mod report;
 
@@ -22,6 +23,7 @@ use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
 use tokio::sync::watch;
 
+pub use backup::NightlyBackup;
 pub use reminders::{ReminderWindow, Reminders};
 pub use report::{MonthlyReport, ReportSchedule};
 
@@ -115,9 +117,11 @@ async fn step<J: Job>(job: &J, ctx: &Context) -> anyhow::Result<DateTime<Utc>> {
         match job.send(ctx, period, item).await {
             Ok(()) => {
                 deliveries::mark_sent(ctx, claimed).await?;
+                service::metrics::delivery(J::KIND, true);
                 tracing::info!(kind = J::KIND, %period, target, "sent");
             }
             Err(e) => {
+                service::metrics::delivery(J::KIND, false);
                 let retry_at = deliveries::mark_failed(ctx, claimed, &format!("{e:#}")).await?;
                 tracing::warn!(kind = J::KIND, %period, target, %retry_at, "not sent: {e:#}");
                 next = next.min(retry_at);

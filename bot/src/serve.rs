@@ -1,5 +1,5 @@
 //! Running the whole system in one process: migrations, the first admin, the panel, the bot and
-//! the scheduled jobs (the monthly report, reminders), stopped together on Ctrl-C or SIGTERM.
+//! the scheduled jobs (the monthly report, reminders, the nightly backup), stopped together on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,7 +14,9 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::Config;
-use crate::scheduler::{self, Broadcaster, Looks, MonthlyReport, ReminderWindow, Reminders, ReportSchedule};
+use crate::scheduler::{
+    self, Broadcaster, Looks, MonthlyReport, NightlyBackup, ReminderWindow, Reminders, ReportSchedule,
+};
 use crate::telegram::{self, RunningBot, TelegramConfig};
 use crate::webhook;
 
@@ -37,6 +39,8 @@ pub struct RunningApp {
     tasks: JoinSet<()>,
     /// The scheduled jobs' looks, for tests to wait on ([`RunningApp::scheduler_looked`]).
     looks: Vec<Looks>,
+    /// Held while the server runs on an SQLite file, so `restore` refuses to replace it.
+    _lock: Option<service::backup::ServerLock>,
 }
 
 /// How long in-flight requests get to finish on shutdown.
@@ -54,6 +58,14 @@ impl App {
 
     pub async fn start(self) -> anyhow::Result<RunningApp> {
         let App { config, clock, scheduler_tick } = self;
+        let lock = match service::backup::ServerLock::acquire(&config.database_url) {
+            Err(service::backup::BackupError::ServerRunning(lock)) => {
+                anyhow::bail!(
+                    "another chernomorsk serves this SQLite database ({lock}): an SQLite file is for one process"
+                )
+            }
+            lock => lock?,
+        };
         let db = open_database(&config).await?;
         tracing::info!(database = %service::db::redact(&config.database_url), "database ready");
         let ctx = Context::new(db, config.settings(), clock);
@@ -102,13 +114,15 @@ impl App {
                 public_url: config.public_url.clone(),
                 bot_username: bot.as_ref().map(|b| b.username.clone()),
                 client_ip_header: config.client_ip_header.clone(),
+                metrics_token: config.metrics_token.clone(),
             },
         );
         // The webhook sits beside the panel, outside its sessions and CSRF checks.
         let site = match bot.as_ref().and_then(|b| b.webhook.clone()) {
             Some(inbox) => Route::new().at(webhook::PATH, post(inbox)).nest("/", panel).boxed(),
             None => panel.map_to_response().boxed(),
-        };
+        }
+        .with(panel::metrics::Counted);
         let mut panel_stopped = stopped.clone();
         tasks.spawn(async move {
             let signal = async move {
@@ -122,18 +136,26 @@ impl App {
         });
         tracing::info!("panel: {} (listening on {panel_addr})", config.public_url);
 
-        let looks = match &telegram {
-            Some(telegram) => {
-                let bot = scheduler::broadcaster(telegram::client(telegram));
-                spawn_jobs(&mut tasks, &config, bot, &ctx, scheduler_tick, &stopped)
-            }
+        let broadcaster = telegram.as_ref().map(|telegram| scheduler::broadcaster(telegram::client(telegram)));
+        let mut looks = match &broadcaster {
+            Some(bot) => spawn_jobs(&mut tasks, &config, bot.clone(), &ctx, scheduler_tick, &stopped),
             None => {
                 tracing::warn!("the monthly report and reminders are off: they are sent through the Telegram bot");
                 Vec::new()
             }
         };
+        match config.backup_time.0 {
+            Some(time) => {
+                tracing::info!("nightly backup at {time} ({}) into {}", config.time_zone, config.backup_dir.display());
+                let job = NightlyBackup { bot: broadcaster, time, tz: config.time_zone };
+                let (looked, backup_looks) = Looks::channel();
+                tasks.spawn(scheduler::run(job, ctx.clone(), scheduler_tick, stopped.clone(), looked));
+                looks.push(backup_looks);
+            }
+            None => tracing::warn!("the nightly backup is off: BACKUP_TIME=off"),
+        }
 
-        Ok(RunningApp { ctx, panel_addr, bot, stop, tasks, looks })
+        Ok(RunningApp { ctx, panel_addr, bot, stop, tasks, looks, _lock: lock })
     }
 }
 

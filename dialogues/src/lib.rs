@@ -193,6 +193,7 @@ fn apologising(tree: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerError>
             async move {
                 let (bot, update) = (deps.try_get::<Bot>(), deps.try_get::<Update>());
                 let flow = tree.execute(deps, cont).await;
+                service::metrics::bot_update(matches!(flow, ControlFlow::Break(Err(_))));
                 let ControlFlow::Break(Err(error)) = flow else { return flow };
                 // The whole chain: a service error's `Display` is only what the user is told.
                 let update_id = update.as_ref().map(|u| u.id.0);

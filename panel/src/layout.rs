@@ -77,6 +77,7 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/tariffs", "Тарифы", &[Role::Admin]),
     ("/bank-details", "Реквизиты", &[Role::Admin]),
     ("/staff", "Сотрудники", &[Role::Admin]),
+    ("/backups", "Копии", &[Role::Admin]),
 ];
 
 /// Whom a page is drawn for: a staff member signed in (see [`crate::auth::Authorized`], which

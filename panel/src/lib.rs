@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+mod backups;
 mod charts;
 mod consumers;
 mod contracts;
@@ -19,6 +20,7 @@ mod links;
 mod lists;
 mod login;
 mod meters;
+pub mod metrics;
 mod mobile;
 mod payee;
 mod payments;
@@ -41,7 +43,7 @@ use poem::middleware::Tracing;
 use poem::session::{CookieConfig, ServerSession};
 use poem::web::Html;
 use poem::web::cookie::SameSite;
-use poem::{Endpoint, EndpointExt, Response, Route, RouteMethod, handler};
+use poem::{Endpoint, EndpointExt, Response, Route, RouteMethod};
 use service::Context;
 use url::Url;
 
@@ -57,15 +59,12 @@ pub struct PanelConfig {
     /// (`X-Forwarded-For`, `X-Real-IP`), for the per-address limit on login attempts. None: the
     /// connection's peer is the client.
     pub client_ip_header: Option<HeaderName>,
+    /// `/metrics` wants `Authorization: Bearer <this>`; none: only loopback connections.
+    pub metrics_token: Option<String>,
 }
 
 /// The largest request body accepted: a phone photo plus form fields.
 pub(crate) const MAX_BODY: usize = 20 * 1024 * 1024;
-
-#[handler]
-fn health() -> &'static str {
-    "ok"
-}
 
 /// A page or form of the panel: how it is reached, who may use it, and its handler.
 pub struct PageRoute {
@@ -96,7 +95,9 @@ pub fn pages() -> Vec<PageRoute> {
         route(POST, "/logout", Public, login::logout),
         route(GET, "/account", AnyStaff, login::account),
         route(POST, "/account/password", AnyStaff, login::change_password),
-        route(GET, "/healthz", Public, health),
+        route(GET, "/healthz", Public, metrics::health),
+        // Public in the table: the handler admits only loopback or the METRICS_TOKEN bearer.
+        route(GET, "/metrics", Public, metrics::show),
         // The register.
         route(GET, "/plots", Office, plots::list),
         route(GET, "/plots/new", Admin, plots::new),
@@ -159,6 +160,8 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/bank-details", Admin, payee::show),
         route(POST, "/bank-details", Admin, payee::save),
         route(GET, "/contracts/:id/qr.png", Office, payee::contract_png),
+        // The nightly backups.
+        route(GET, "/backups", Admin, backups::show),
         // Staff accounts.
         route(GET, "/staff", Admin, staff::list),
         route(GET, "/staff/new", Admin, staff::new),

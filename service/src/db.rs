@@ -111,6 +111,7 @@ impl Db {
     /// that holds the write lock from its first statement (`BEGIN IMMEDIATE` on SQLite). Commit
     /// it with [`WriteTxn::commit`]; dropped uncommitted, it rolls back.
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        let asked = std::time::Instant::now();
         let queued = match &self.write_gate {
             Some(gate) => Some(Arc::clone(gate).lock_owned().await),
             None => None,
@@ -120,6 +121,7 @@ impl Db {
             ..TransactionOptions::default()
         };
         let txn = self.conn.begin_with_options(options).await?;
+        crate::metrics::write_waited(asked.elapsed());
         Ok(WriteTxn { txn, _queued: queued })
     }
 }

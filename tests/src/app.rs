@@ -76,13 +76,19 @@ pub fn test_config(dir: &TempDir, database_url: &str, telegram: Option<&FakeTele
         reminder_debt_threshold: domain::kopecks!(1000_00),
         time_zone: chrono_tz::Europe::Moscow,
         photo_dir: PathBuf::from(dir.path()).join("photos"),
+        backup_dir: PathBuf::from(dir.path()).join("backups"),
+        // Off unless a test is about it: a copy every test start is work no other test needs.
+        backup_time: bot::config::BackupTime(None),
         jump_factor: domain::JumpPolicy::DEFAULT_FACTOR,
         bootstrap_admin_password: Some("admin-password".to_owned()),
         client_ip_header: None,
+        metrics_token: None,
     }
 }
 
-async fn start(mut config: Config, clock: &ManualClock, tweak: impl Fn(&mut Config)) -> RunningApp {
+/// Starts an instance with `config` (adjusted by `tweak`) on `clock`; tests of several instances
+/// start each one with it.
+pub async fn start(mut config: Config, clock: &ManualClock, tweak: impl Fn(&mut Config)) -> RunningApp {
     tweak(&mut config);
     // The scheduler looks at the (manual) clock often, so moving it takes effect at once.
     App { config, clock: clock.clock(), scheduler_tick: std::time::Duration::from_millis(20) }

@@ -79,6 +79,7 @@ pub fn test_panel_config() -> panel::PanelConfig {
         public_url: "http://127.0.0.1/".parse().expect("url"),
         bot_username: Some("chernomorsk_test_bot".into()),
         client_ip_header: None,
+        metrics_token: None,
     }
 }
 

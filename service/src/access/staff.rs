@@ -294,6 +294,18 @@ pub async fn by_telegram(conn: &impl ConnectionTrait, telegram_user_id: i64) -> 
         .await
 }
 
+/// Active admins linked to Telegram, whom the system tells when something of its own fails
+/// (a night's backup).
+pub async fn admins_on_telegram(conn: &impl ConnectionTrait) -> Result<Vec<staff::Model>, DbErr> {
+    staff::Entity::find()
+        .filter(staff::Column::Role.eq(Role::Admin))
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::TelegramUserId.is_not_null())
+        .order_by_asc(staff::Column::Id)
+        .all(conn)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -256,6 +256,7 @@ async fn record(ctx: &Context, submission: &Submission) -> Result<Recorded, Subm
         recompute_logged(&txn, ctx, info.meter.id, cause).await?;
     }
     txn.commit().await?;
+    crate::metrics::recorded("reading", submission.source.code(), 1);
     Ok(Recorded { reading, duplicate: false })
 }
 

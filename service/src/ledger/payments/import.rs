@@ -246,6 +246,7 @@ pub async fn commit(
                          "total_kopecks": committed.total.get()});
     audit::record(&txn, ctx, actor, "payment.import", "payment", None, details).await?;
     txn.commit().await?;
+    crate::metrics::recorded("payment", PaymentSource::Import.code(), committed.stored as u64);
     Ok(committed)
 }
 

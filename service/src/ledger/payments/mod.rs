@@ -154,6 +154,7 @@ pub async fn record_from(
     let txn = ctx.db.begin_write().await?;
     let payment = insert(&txn, ctx, &new, source, actor).await?;
     txn.commit().await?;
+    crate::metrics::recorded("payment", source.code(), 1);
     Ok(payment)
 }
 
