@@ -89,8 +89,14 @@ async fn assert_identity(t: &TestContext, first: Period, last: Period) {
     let mut previous: Option<Vec<(i64, domain::ledger::MonthFigures)>> = None;
     while month <= last {
         let figures = months::figures(conn, month).await.unwrap();
+        // The same closing from the last closed month's stored balance and the lines after it.
+        let closing = debt::closing_debts(conn, month).await.unwrap();
         for (contract_id, f) in &figures {
             f.check().unwrap();
+            assert_eq!(
+                closing[contract_id], f.closing,
+                "{month}, contract {contract_id}: closing from stored balances"
+            );
             if let Some(before) = &previous {
                 let closing = before.iter().find(|(id, _)| id == contract_id).unwrap().1.closing;
                 assert_eq!(f.opening, closing, "{month}, contract {contract_id}: opens where the month before closed");
@@ -184,7 +190,6 @@ async fn a_correction_reaching_a_closed_month_is_a_recalculation_in_the_open_one
         debt::balances(conn, Scope::Contract(w.contract_id), None).await.unwrap()[&w.contract_id].debt(),
         kopecks!(1_600_00)
     );
-
     // The one writer refuses a line booked in a closed month, and removing one.
     let closed = months::closed_months(conn).await.unwrap();
     let mut sneaked: charge::ActiveModel = august_before[0].clone().into();

@@ -66,6 +66,36 @@ fn contract_sum(table: &str, filter: &str) -> String {
     format!("CAST(COALESCE((SELECT SUM(amount_kopecks) FROM {table} WHERE contract_id = c.id {filter}), 0) AS BIGINT)")
 }
 
+/// Every contract's debt at the end of `period` (negative: overpaid), as
+/// `balances(conn, Scope::All, Some(period))` gives it, without summing the whole history: the
+/// closing stored when the last month up to `period` was closed, plus what was booked after it.
+/// A closed month's lines never change (a late correction is booked in an open month), so its
+/// stored closing is everything before it summed once.
+pub async fn closing_debts(conn: &impl ConnectionTrait, period: Period) -> Result<HashMap<i64, Kopecks>, DbErr> {
+    // Months compare as `YYYY-MM` text; '' is before any of them.
+    let after = "AND period > b.last AND period <= ?";
+    let sql = format!(
+        "SELECT c.id AS contract_id, \
+           (SELECT closing FROM period_balances WHERE period = b.last AND contract_id = c.id) AS stored, \
+           {charged} AS charged, {paid} AS paid \
+         FROM contracts c, (SELECT COALESCE(MAX(period), '') AS last FROM closed_periods WHERE period <= ?) b",
+        charged = contract_sum("charges", after),
+        paid = contract_sum("payments", after),
+    );
+    let p = || Value::from(period.to_string());
+    let rows = db::query(conn, &sql, [p(), p(), p()]).await?;
+    let out_of_range = |e: domain::AmountOutOfRange| DbErr::Type(e.to_string());
+    rows.into_iter()
+        .map(|row| {
+            let stored: Option<Kopecks> = row.try_get("", "stored")?;
+            let charged: Kopecks = row.try_get("", "charged")?;
+            let paid: Kopecks = row.try_get("", "paid")?;
+            let debt = stored.unwrap_or(Kopecks::ZERO).checked_add(charged).and_then(|d| d.checked_sub(paid));
+            Ok((row.try_get("", "contract_id")?, debt.map_err(out_of_range)?))
+        })
+        .collect()
+}
+
 /// The total balance of a scope.
 pub async fn total(conn: &impl ConnectionTrait, scope: Scope) -> Result<Balance, DbErr> {
     Ok(Balance::try_sum(balances(conn, scope, None).await?.into_values())?)
