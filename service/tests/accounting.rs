@@ -190,6 +190,13 @@ async fn a_correction_reaching_a_closed_month_is_a_recalculation_in_the_open_one
         debt::balances(conn, Scope::Contract(w.contract_id), None).await.unwrap()[&w.contract_id].debt(),
         kopecks!(1_600_00)
     );
+    // The consumer's statement (one query) shows November's recalculation under its contract.
+    let statement = debt::statement(conn, w.consumer_id).await.unwrap();
+    let [line] = &statement.lines[..] else { panic!("one contract: {statement:?}") };
+    let reason = "Перерасчёт за август 2026: исправлено показание от 12.08.2026".to_owned();
+    assert_eq!(line.recalculations, [(reason, kopecks!(-120_00))]);
+    assert_eq!((line.last_charge, line.balance.debt()), (Some((p("2026-11"), kopecks!(720_00))), kopecks!(1_600_00)));
+
     // The one writer refuses a line booked in a closed month, and removing one.
     let closed = months::closed_months(conn).await.unwrap();
     let mut sneaked: charge::ActiveModel = august_before[0].clone().into();
