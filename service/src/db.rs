@@ -329,6 +329,18 @@ mod tests {
         assert_eq!(found.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(), ["W-7"], "asked for once");
     }
 
+    #[tokio::test]
+    async fn only_the_server_maps_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        for (lifetime, mapped) in [(Lifetime::Server, 256 << 20), (Lifetime::OneShot, 0)] {
+            let db = Db::open_for(&url, lifetime).await.unwrap();
+            let row = query(db.conn(), "PRAGMA mmap_size", []).await.unwrap().remove(0);
+            assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), mapped, "{lifetime:?}");
+            db.conn().clone().close().await.unwrap();
+        }
+    }
+
     #[test]
     fn finds_sqlite_files_and_hides_passwords() {
         assert_eq!(sqlite_file("sqlite://data/c.db?mode=rwc"), Some(Path::new("data/c.db")));
