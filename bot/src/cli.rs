@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail, ensure};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use domain::{Period, Role};
 use service::audit::Actor;
+use service::db::Lifetime;
 use service::register::import;
 use service::register::import::plan::Counts;
 use service::spreadsheet::MAX_FILE_BYTES;
@@ -124,7 +125,7 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => App::new(config).start().await?.run_until_signal().await,
             Command::Migrate => {
-                open_database(&config).await?;
+                open_database(&config, Lifetime::OneShot).await?;
                 tracing::info!("database is up to date");
             }
             Command::Staff(StaffCommand::Add { login, role, name }) => {
@@ -199,7 +200,7 @@ impl Cli {
             }
             Command::Healthcheck => healthcheck(config.panel_addr).await?,
             Command::Backup { output } => {
-                let db = open_database(&config).await?;
+                let db = open_database(&config, Lifetime::OneShot).await?;
                 service::backup::write(&db, &output).await?;
                 println!("Резервная копия записана в {}", output.display());
             }
@@ -284,7 +285,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 async fn context(config: &Config) -> anyhow::Result<Context> {
-    Ok(Context::new(open_database(config).await?, config.settings(), Clock::system()))
+    // Every command but `serve` reads what it needs and exits.
+    Ok(Context::new(open_database(config, Lifetime::OneShot).await?, config.settings(), Clock::system()))
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level (info, quieter for dependencies).

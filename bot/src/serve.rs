@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{EndpointExt, Route, post};
+use service::db::Lifetime;
 use service::{Clock, Context, Db};
 use teloxide::types::ChatId;
 use tokio::sync::watch;
@@ -46,9 +47,10 @@ pub struct RunningApp {
 /// How long in-flight requests get to finish on shutdown.
 const GRACE: Duration = Duration::from_secs(10);
 
-/// Opens the database named by `config` and brings its schema up to date.
-pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    Db::open(&config.database_url).await
+/// Opens the database named by `config` for a process of `lifetime` and brings its schema up
+/// to date.
+pub async fn open_database(config: &Config, lifetime: Lifetime) -> anyhow::Result<Db> {
+    Db::open_for(&config.database_url, lifetime).await
 }
 
 impl App {
@@ -66,7 +68,7 @@ impl App {
             }
             lock => lock?,
         };
-        let db = open_database(&config).await?;
+        let db = open_database(&config, Lifetime::Server).await?;
         tracing::info!(database = %service::db::redact(&config.database_url), "database ready");
         let ctx = Context::new(db, config.settings(), clock);
         if let Some(password) =

@@ -23,7 +23,7 @@ use sea_orm::{
 use service::{Context, Internal};
 use tokio::sync::mpsc;
 
-use crate::sheet::{Cell, Styles, TableSheet, fit_widths};
+use crate::sheet::{Cell, Columns, Styles, TableSheet};
 use crate::{ReportError, snapshot};
 
 /// Rows per query, and per message to the writer.
@@ -245,8 +245,8 @@ fn write_export(mut inbox: mpsc::Receiver<Part>, title: &str) -> Result<Vec<u8>,
                 if let Some(done) = current.take() {
                     workbook.push_worksheet(done.finish()?);
                 }
-                let widths = fit_widths(&headers, &rows);
-                let layout = Layout { title, headers, widths, styles: &styles };
+                let columns = Columns::fit(&headers, &rows, &styles);
+                let layout = Layout { title, headers, columns, styles: &styles };
                 current = Some(TableSheets::open(&mut workbook, name, layout)?);
                 rows
             }
@@ -264,14 +264,14 @@ fn write_export(mut inbox: mpsc::Receiver<Part>, title: &str) -> Result<Vec<u8>,
 struct Layout<'s> {
     title: &'s str,
     headers: Vec<String>,
-    widths: Vec<f64>,
+    columns: Columns<'s>,
     styles: &'s Styles,
 }
 
 impl<'s> Layout<'s> {
     fn sheet(&self, workbook: &mut Workbook, name: &str) -> Result<TableSheet<'s>, XlsxError> {
         let sheet = workbook.new_worksheet_with_constant_memory()?;
-        TableSheet::start(sheet, name, self.title, &self.headers, &self.widths, self.styles, None)
+        TableSheet::start(sheet, name, self.title, &self.headers, &self.columns, self.styles, None)
     }
 }
 
@@ -462,8 +462,9 @@ mod tests {
     fn a_table_longer_than_excel_allows_continues_on_another_sheet() {
         let styles = Styles::new();
         let mut workbook = Workbook::new();
-        let layout =
-            Layout { title: "Выгрузка", headers: vec!["id".into()], widths: vec![8.0], styles: &styles };
+        let headers = vec!["id".to_owned()];
+        let columns = Columns::fit(&headers, &[], &styles);
+        let layout = Layout { title: "Выгрузка", headers, columns, styles: &styles };
         let mut table = TableSheets::open(&mut workbook, "readings", layout).unwrap();
         // Empty rows cost nothing to write, and fill a sheet all the same.
         let page = vec![vec![Cell::Empty]; 100_000];

@@ -74,21 +74,41 @@ fn excel_text(s: &str) -> &str {
 }
 
 impl Cell<'_> {
-    fn write(&self, sheet: &mut Worksheet, row: RowNum, col: ColNum, look: &Look) -> Result<(), XlsxError> {
+    /// The format of this cell in a row of `look`.
+    fn format<'l>(&self, look: &'l Look) -> &'l Format {
+        match self {
+            Cell::Empty | Cell::Text(_) | Cell::Bool(_) | Cell::Link { .. } => &look.text,
+            Cell::Int(_) => &look.int,
+            Cell::Money(_) => &look.money,
+            Cell::Units(_) | Cell::UnitsChange(_) => &look.units,
+            Cell::Date(_) => &look.date,
+            Cell::DateTime(_) => &look.datetime,
+        }
+    }
+
+    /// Writes the cell with `format`, or with none: rust_xlsxwriter then gives it its column's
+    /// format as the sheet is saved, instead of hashing a whole `Format` for every cell.
+    fn write(&self, sheet: &mut Worksheet, row: RowNum, col: ColNum, format: Option<&Format>) -> Result<(), XlsxError> {
+        macro_rules! put {
+            ($plain:ident, $formatted:ident, $value:expr) => {
+                match format {
+                    Some(format) => sheet.$formatted(row, col, $value, format),
+                    None => sheet.$plain(row, col, $value),
+                }
+            };
+        }
         match self {
             Cell::Empty => return Ok(()),
-            Cell::Text(s) => sheet.write_string_with_format(row, col, excel_text(s), &look.text),
-            Cell::Int(n) => sheet.write_number_with_format(row, col, *n as f64, &look.int),
-            Cell::Bool(b) => sheet.write_boolean_with_format(row, col, *b, &look.text),
-            Cell::Money(amount) => {
-                sheet.write_number_with_format(row, col, amount.as_rubles_for_display(), &look.money)
-            }
-            Cell::Units(value) => sheet.write_number_with_format(row, col, value.as_units_for_display(), &look.units),
+            Cell::Text(s) => put!(write_string, write_string_with_format, excel_text(s)),
+            Cell::Int(n) => put!(write_number, write_number_with_format, *n as f64),
+            Cell::Bool(b) => put!(write_boolean, write_boolean_with_format, *b),
+            Cell::Money(amount) => put!(write_number, write_number_with_format, amount.as_rubles_for_display()),
+            Cell::Units(value) => put!(write_number, write_number_with_format, value.as_units_for_display()),
             Cell::UnitsChange(thousandths) => {
-                sheet.write_number_with_format(row, col, *thousandths as f64 / 1000.0, &look.units)
+                put!(write_number, write_number_with_format, *thousandths as f64 / 1000.0)
             }
-            Cell::Date(date) => sheet.write_date_with_format(row, col, date, &look.date),
-            Cell::DateTime(at) => sheet.write_datetime_with_format(row, col, at, &look.datetime),
+            Cell::Date(date) => put!(write_datetime, write_datetime_with_format, date),
+            Cell::DateTime(at) => put!(write_datetime, write_datetime_with_format, at),
             Cell::Link { url, text } => sheet.write_url_with_text(row, col, url.as_ref(), *text),
         }?;
         Ok(())
@@ -212,6 +232,27 @@ pub(crate) fn fit_widths(headers: &[impl AsRef<str>], rows: &[Vec<Cell>]) -> Vec
         .collect()
 }
 
+/// How a table's columns look: as wide as [`fit_widths`] makes them, and in body rows the format
+/// of their first filled cell (a cell of another kind carries its own).
+#[derive(Clone)]
+pub(crate) struct Columns<'s> {
+    widths: Vec<f64>,
+    formats: Vec<&'s Format>,
+}
+
+impl<'s> Columns<'s> {
+    /// Columns fitting `headers` and `rows` (of a streamed table: its first rows).
+    pub fn fit(headers: &[impl AsRef<str>], rows: &[Vec<Cell>], styles: &'s Styles) -> Columns<'s> {
+        let formats = (0..headers.len())
+            .map(|col| {
+                let filled = rows.iter().filter_map(|row| row.get(col)).find(|cell| **cell != Cell::Empty);
+                filled.map_or(&styles.body.text, |cell| cell.format(&styles.body))
+            })
+            .collect();
+        Columns { widths: fit_widths(headers, rows), formats }
+    }
+}
+
 /// Excel's last row (0-based); a longer table continues on another sheet.
 pub(crate) const LAST_ROW: RowNum = 1_048_575;
 
@@ -234,7 +275,9 @@ pub(crate) struct Totals<'a> {
 pub(crate) struct TableSheet<'s> {
     sheet: Worksheet,
     styles: &'s Styles,
-    columns: ColNum,
+    /// Each column's format in body rows, set on the column once: cells in it are written
+    /// without a format of their own.
+    column_formats: Vec<&'s Format>,
     next_row: RowNum,
 }
 
@@ -244,14 +287,19 @@ impl<'s> TableSheet<'s> {
         name: &str,
         title: &str,
         headers: &[impl AsRef<str>],
-        widths: &[f64],
+        columns: &Columns<'s>,
         styles: &'s Styles,
         totals: Option<Totals>,
     ) -> Result<TableSheet<'s>, XlsxError> {
         sheet.set_name(name)?;
-        for (col, width) in (0..).zip(widths) {
+        for (col, (width, format)) in (0..).zip(columns.widths.iter().zip(&columns.formats)) {
             sheet.set_column_width(col, *width)?;
+            // Text keeps the default format: nothing to set.
+            if !std::ptr::eq(*format, &styles.body.text) {
+                sheet.set_column_format(col, format)?;
+            }
         }
+        let widths = &columns.widths;
         // Constant-memory sheets take rows in order: title, totals, header.
         sheet.write_string_with_format(TITLE_ROW, 0, title, &styles.title)?;
         if let Some(totals) = totals {
@@ -267,8 +315,7 @@ impl<'s> TableSheet<'s> {
             .set_print_fit_to_pages(1, 0)
             .set_header(format!("&L{}&R&A", title.replace('&', "&&")))
             .set_footer("&CСтраница &P из &N");
-        let columns = ColNum::try_from(headers.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
-        Ok(TableSheet { sheet, styles, columns, next_row: HEADER_ROW + 1 })
+        Ok(TableSheet { sheet, styles, column_formats: columns.formats.clone(), next_row: HEADER_ROW + 1 })
     }
 
     pub fn is_full(&self) -> bool {
@@ -276,14 +323,19 @@ impl<'s> TableSheet<'s> {
     }
 
     pub fn row(&mut self, cells: &[Cell]) -> Result<(), XlsxError> {
-        write_row(&mut self.sheet, self.next_row, cells, &self.styles.body)?;
+        for ((col, cell), column_format) in (0..).zip(cells).zip(&self.column_formats) {
+            let format = cell.format(&self.styles.body);
+            let own = (!std::ptr::eq(format, *column_format)).then_some(format);
+            cell.write(&mut self.sheet, self.next_row, col, own)?;
+        }
         self.next_row += 1;
         Ok(())
     }
 
     /// Puts the filter over the header and the rows, and hands the sheet back for the workbook.
     pub fn finish(mut self) -> Result<Worksheet, XlsxError> {
-        self.sheet.autofilter(HEADER_ROW, 0, self.next_row - 1, self.columns.saturating_sub(1))?;
+        let columns = ColNum::try_from(self.column_formats.len()).map_err(|_| XlsxError::RowColumnLimitError)?;
+        self.sheet.autofilter(HEADER_ROW, 0, self.next_row - 1, columns.saturating_sub(1))?;
         Ok(self.sheet)
     }
 }
@@ -303,7 +355,7 @@ fn write_totals(sheet: &mut Worksheet, totals: &Totals, look: &Look) -> Result<(
             Cell::Units(value) => (value.as_units_for_display(), &look.units),
             Cell::Int(n) => (*n as f64, &look.int),
             other => {
-                other.write(sheet, TOTALS_ROW, col, look)?;
+                other.write(sheet, TOTALS_ROW, col, Some(other.format(look)))?;
                 continue;
             }
         };
@@ -351,7 +403,7 @@ pub(crate) fn write_header(
 
 pub(crate) fn write_row(sheet: &mut Worksheet, row: RowNum, cells: &[Cell], look: &Look) -> Result<(), XlsxError> {
     for (col, cell) in (0..).zip(cells) {
-        cell.write(sheet, row, col, look)?;
+        cell.write(sheet, row, col, Some(cell.format(look)))?;
     }
     Ok(())
 }

@@ -89,8 +89,14 @@ async fn assert_identity(t: &TestContext, first: Period, last: Period) {
     let mut previous: Option<Vec<(i64, domain::ledger::MonthFigures)>> = None;
     while month <= last {
         let figures = months::figures(conn, month).await.unwrap();
+        // The same closing from the last closed month's stored balance and the lines after it.
+        let closing = debt::closing_debts(conn, month).await.unwrap();
         for (contract_id, f) in &figures {
             f.check().unwrap();
+            assert_eq!(
+                closing[contract_id], f.closing,
+                "{month}, contract {contract_id}: closing from stored balances"
+            );
             if let Some(before) = &previous {
                 let closing = before.iter().find(|(id, _)| id == contract_id).unwrap().1.closing;
                 assert_eq!(f.opening, closing, "{month}, contract {contract_id}: opens where the month before closed");
@@ -184,6 +190,12 @@ async fn a_correction_reaching_a_closed_month_is_a_recalculation_in_the_open_one
         debt::balances(conn, Scope::Contract(w.contract_id), None).await.unwrap()[&w.contract_id].debt(),
         kopecks!(1_600_00)
     );
+    // The consumer's statement (one query) shows November's recalculation under its contract.
+    let statement = debt::statement(conn, w.consumer_id).await.unwrap();
+    let [line] = &statement.lines[..] else { panic!("one contract: {statement:?}") };
+    let reason = "Перерасчёт за август 2026: исправлено показание от 12.08.2026".to_owned();
+    assert_eq!(line.recalculations, [(reason, kopecks!(-120_00))]);
+    assert_eq!((line.last_charge, line.balance.debt()), (Some((p("2026-11"), kopecks!(720_00))), kopecks!(1_600_00)));
 
     // The one writer refuses a line booked in a closed month, and removing one.
     let closed = months::closed_months(conn).await.unwrap();

@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::billing::Balance;
 use domain::{ChargeKind, Kopecks, MeterValue, PaymentSource, Period, ReadingSource, ReadingStatus, Service, Zone};
 use entities::{closed_period, meter};
 use futures::TryStreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, StreamTrait, Value};
-use service::ledger::debt::{self, Scope};
+use service::ledger::debt;
 use service::readings::walk::COUNTED_SQL;
 
 /// A contract with the names the sheets show.
@@ -112,9 +111,10 @@ pub(super) struct Loaded {
     pub recalculations: Vec<RecalculationRecord>,
     pub activity: Vec<ActivityRecord>,
     pub last_before: Vec<LastRecord>,
-    /// Balances at the end of the month. The opening balances follow from these and the
-    /// month's charges and payments, which saves a second pass over the whole ledger.
-    pub closing: HashMap<i64, Balance>,
+    /// Debts at the end of the month, from the last closed month's stored balances on. The
+    /// opening balances follow from these and the month's charges and payments, which saves a
+    /// second pass over the ledger.
+    pub closing: HashMap<i64, Kopecks>,
     /// When the month was closed, if it is: a closed month's report carries this time, so it
     /// is the same file whenever it is written again.
     pub closed_at: Option<DateTime<Utc>>,
@@ -165,7 +165,7 @@ impl Loaded {
             recalculations: rows(conn, RECALCULATIONS, [month.clone(), recalculation]).await?,
             activity: rows(conn, &activity(), [month.clone()]).await?,
             last_before: rows(conn, LAST_BEFORE, [accepted, month]).await?,
-            closing: debt::balances(conn, Scope::All, Some(period)).await?,
+            closing: debt::closing_debts(conn, period).await?,
             closed_at: closed_period::Entity::find()
                 .filter(closed_period::Column::Period.eq(period))
                 .one(conn)

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use domain::billing::Balance;
 use domain::ledger::MonthFigures;
 use domain::{
     AmountOutOfRange, ChargeKind, Kopecks, MeterValue, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus,
@@ -127,9 +126,9 @@ pub struct Movement {
 impl Movement {
     /// The month that ended at `closing` after `charged` and `paid`: it opened at the debt the
     /// ledger held before them.
-    fn ending_at(closing: Balance, charged: Kopecks, paid: Kopecks) -> Result<Movement, AmountOutOfRange> {
-        let opening = closing.debt().checked_sub(charged)?.checked_add(paid)?;
-        Ok(Movement { opening, charged, paid, closing: closing.debt() })
+    fn ending_at(closing: Kopecks, charged: Kopecks, paid: Kopecks) -> Result<Movement, AmountOutOfRange> {
+        let opening = closing.checked_sub(charged)?.checked_add(paid)?;
+        Ok(Movement { opening, charged, paid, closing })
     }
 
     fn checked_add(self, rhs: Movement) -> Result<Movement, AmountOutOfRange> {

@@ -11,7 +11,7 @@ use domain::ledger::MonthFigures;
 use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, PaymentLine, RecalculationLine, UnreadLine};
 use crate::ReportError;
 use crate::sheet::{
-    Cell, Look, Styles, TITLE_ROW, TableSheet, Totals, ZIP_LEVEL, fit_widths, table_column, write_header, write_row,
+    Cell, Columns, Look, Styles, TITLE_ROW, TableSheet, Totals, ZIP_LEVEL, table_column, write_header, write_row,
 };
 
 const METERS_SHEET: &str = "Показания";
@@ -133,9 +133,9 @@ impl Book {
         rows: &[Vec<Cell>],
         total: Option<&[Cell]>,
     ) -> Result<Worksheet, XlsxError> {
-        let widths = fit_widths(headers, rows);
+        let columns = Columns::fit(headers, rows, &self.styles);
         let totals = total.map(|cells| Totals { cells, rows: rows.len() });
-        let mut sheet = TableSheet::start(sheet, name, &self.title, headers, &widths, &self.styles, totals)?;
+        let mut sheet = TableSheet::start(sheet, name, &self.title, headers, &columns, &self.styles, totals)?;
         for row in rows {
             sheet.row(row)?;
         }

@@ -66,6 +66,36 @@ fn contract_sum(table: &str, filter: &str) -> String {
     format!("CAST(COALESCE((SELECT SUM(amount_kopecks) FROM {table} WHERE contract_id = c.id {filter}), 0) AS BIGINT)")
 }
 
+/// Every contract's debt at the end of `period` (negative: overpaid), as
+/// `balances(conn, Scope::All, Some(period))` gives it, without summing the whole history: the
+/// closing stored when the last month up to `period` was closed, plus what was booked after it.
+/// A closed month's lines never change (a late correction is booked in an open month), so its
+/// stored closing is everything before it summed once.
+pub async fn closing_debts(conn: &impl ConnectionTrait, period: Period) -> Result<HashMap<i64, Kopecks>, DbErr> {
+    // Months compare as `YYYY-MM` text; '' is before any of them.
+    let after = "AND period > b.last AND period <= ?";
+    let sql = format!(
+        "SELECT c.id AS contract_id, \
+           (SELECT closing FROM period_balances WHERE period = b.last AND contract_id = c.id) AS stored, \
+           {charged} AS charged, {paid} AS paid \
+         FROM contracts c, (SELECT COALESCE(MAX(period), '') AS last FROM closed_periods WHERE period <= ?) b",
+        charged = contract_sum("charges", after),
+        paid = contract_sum("payments", after),
+    );
+    let p = || Value::from(period.to_string());
+    let rows = db::query(conn, &sql, [p(), p(), p()]).await?;
+    let out_of_range = |e: domain::AmountOutOfRange| DbErr::Type(e.to_string());
+    rows.into_iter()
+        .map(|row| {
+            let stored: Option<Kopecks> = row.try_get("", "stored")?;
+            let charged: Kopecks = row.try_get("", "charged")?;
+            let paid: Kopecks = row.try_get("", "paid")?;
+            let debt = stored.unwrap_or(Kopecks::ZERO).checked_add(charged).and_then(|d| d.checked_sub(paid));
+            Ok((row.try_get("", "contract_id")?, debt.map_err(out_of_range)?))
+        })
+        .collect()
+}
+
 /// The total balance of a scope.
 pub async fn total(conn: &impl ConnectionTrait, scope: Scope) -> Result<Balance, DbErr> {
     Ok(Balance::try_sum(balances(conn, scope, None).await?.into_values())?)
@@ -135,8 +165,11 @@ impl Statement {
     }
 }
 
-/// Everything a consumer owes, per contract, with the latest charge and payment: one query,
-/// because the bot asks this for every «Задолженность».
+/// Everything a consumer owes, per contract, with the latest charge and payment: one query (one
+/// round trip to the database), because the bot asks this for every «Задолженность». A contract
+/// comes as one row per recalculation line of its latest month with any, or one row without.
+/// The month's condition stays out of the join: in it, SQLite walked every charge of that month
+/// by `idx_charges_period` instead of the contract's recalculations.
 pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<Statement, DbErr> {
     // The latest period of one kind of charge, and that period's total (a few lines: it cannot
     // overflow, see `contract_sum`).
@@ -159,9 +192,13 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         "SELECT c.id, c.number, c.service, p.number AS plot_number, \
            (SELECT serial FROM meters WHERE contract_id = c.id AND removed_on IS NULL \
             ORDER BY id DESC LIMIT 1) AS serial, \
-           {charged} AS charged, {paid} AS paid, {consumption}, {opening}, {paid_on}, {paid_amount} \
+           {charged} AS charged, {paid} AS paid, {consumption}, {opening}, {paid_on}, {paid_amount}, \
+           r.reason AS recalculation_reason, r.amount_kopecks AS recalculation_amount \
          FROM contracts c JOIN plots p ON p.id = c.plot_id \
-         WHERE c.consumer_id = ? ORDER BY c.id",
+         LEFT JOIN charges r ON r.contract_id = c.id AND r.kind = 'recalculation' \
+         WHERE c.consumer_id = ? AND (r.id IS NULL OR r.period = \
+           (SELECT MAX(period) FROM charges WHERE contract_id = c.id AND kind = 'recalculation')) \
+         ORDER BY c.id, r.id",
         charged = contract_sum("charges", ""),
         paid = contract_sum("payments", ""),
         consumption = latest(ChargeKind::Consumption),
@@ -179,42 +216,32 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         let period = Period::parse(&period).map_err(|e| unreadable(&e))?;
         Ok(Some((period, row.try_get("", &format!("{code}_amount"))?)))
     };
-    let mut lines = db::query(conn, &sql, [consumer_id.into()])
-        .await?
-        .iter()
-        .map(|row| {
+    let mut lines: Vec<ContractLine> = Vec::new();
+    for row in db::query(conn, &sql, [consumer_id.into()]).await? {
+        let contract_id: i64 = row.try_get("", "id")?;
+        if lines.last().is_none_or(|line| line.contract_id != contract_id) {
             let service: String = row.try_get("", "service")?;
             let paid_on: Option<NaiveDate> = row.try_get("", "payment_paid_on")?;
             let paid_amount: Option<Kopecks> = row.try_get("", "payment_amount_kopecks")?;
-            Ok(ContractLine {
-                contract_id: row.try_get("", "id")?,
+            lines.push(ContractLine {
+                contract_id,
                 contract_number: row.try_get("", "number")?,
                 service: service.parse().map_err(|e| unreadable(&e))?,
                 plot_number: row.try_get("", "plot_number")?,
                 meter_serial: row.try_get("", "serial")?,
-                last_charge: charge(row, ChargeKind::Consumption)?,
+                last_charge: charge(&row, ChargeKind::Consumption)?,
                 opening_balance: row
                     .try_get::<Option<NaiveDate>>("", "opening_on")?
                     .zip(row.try_get("", "opening_amount")?),
                 recalculations: Vec::new(),
                 last_payment: paid_on.zip(paid_amount),
                 balance: Balance::new(row.try_get("", "charged")?, row.try_get("", "paid")?)?,
-            })
-        })
-        .collect::<Result<Vec<ContractLine>, DbErr>>()?;
-    let recalculations = db::query(
-        conn,
-        "SELECT ch.contract_id, ch.reason, ch.amount_kopecks FROM charges ch JOIN contracts c ON c.id = ch.contract_id \
-         WHERE c.consumer_id = ? AND ch.kind = 'recalculation' AND ch.period = (SELECT MAX(period) FROM charges \
-           WHERE contract_id = ch.contract_id AND kind = 'recalculation') ORDER BY ch.id",
-        [consumer_id.into()],
-    )
-    .await?;
-    for row in &recalculations {
-        let contract_id: i64 = row.try_get("", "contract_id")?;
-        if let Some(line) = lines.iter_mut().find(|l| l.contract_id == contract_id) {
-            let reason: Option<String> = row.try_get("", "reason")?;
-            line.recalculations.push((reason.unwrap_or_default(), row.try_get("", "amount_kopecks")?));
+            });
+        }
+        let amount: Option<Kopecks> = row.try_get("", "recalculation_amount")?;
+        if let (Some(line), Some(amount)) = (lines.last_mut(), amount) {
+            let reason: Option<String> = row.try_get("", "recalculation_reason")?;
+            line.recalculations.push((reason.unwrap_or_default(), amount));
         }
     }
     let total = Balance::try_sum(lines.iter().map(|l| l.balance))?;

@@ -280,11 +280,30 @@ fn decode(
 
     // A mangled EXIF block is no reason to refuse a readable photo.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    if jpeg.is_some_and(|jpeg| jpeg.components == 3) && width.max(height) >= 2 * limits.max_side {
+        drop(decoder);
+        return Ok((DynamicImage::ImageRgb8(decode_jpeg_scaled(bytes, limits)?), orientation));
+    }
     let image = DynamicImage::from_decoder(decoder).map_err(|error| match error {
         ImageError::Limits(_) => too_heavy,
         _ => PhotoError::Corrupt,
     })?;
     Ok((image, orientation))
+}
+
+/// Decodes a colour JPEG at the smallest of 1/8, 1/4 or 1/2 of its size whose longer side still
+/// covers `max_side` (DCT scaling): the pixels the shrink would average away are never computed.
+/// A 12 Mp phone photo is decoded at 2000 × 1500.
+fn decode_jpeg_scaled(bytes: &[u8], limits: &IntakeLimits) -> Result<RgbImage, PhotoError> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(usize::try_from(limits.max_decode_bytes).unwrap_or(usize::MAX));
+    let side = u16::try_from(limits.max_side).unwrap_or(u16::MAX);
+    let (width, height) = decoder.scale(side, side).map_err(|_| PhotoError::Corrupt)?;
+    let pixels = decoder.decode().map_err(|_| PhotoError::Corrupt)?;
+    if decoder.info().map(|info| info.pixel_format) != Some(jpeg_decoder::PixelFormat::RGB24) {
+        return Err(PhotoError::Corrupt);
+    }
+    RgbImage::from_raw(width.into(), height.into(), pixels).ok_or(PhotoError::Corrupt)
 }
 
 /// The most memory decoding will hold for pixels, from the header alone: the decoded image
@@ -514,6 +533,24 @@ mod tests {
         assert!(upright.get_pixel(150, 100)[0] > 150, "top is red");
         assert!(upright.get_pixel(150, 300)[2] > 150, "bottom is blue");
         assert!(!photo.full.windows(4).any(|window| window == b"Exif"), "EXIF (and any GPS in it) is gone");
+        assert_eq!(decoded(&photo.thumb).dimensions(), (240, 320));
+    }
+
+    #[test]
+    fn a_phone_sized_jpeg_is_decoded_at_half_scale_upright_and_at_full_size() {
+        // 4000 × 3000 is decoded at 2000 × 1500 (DCT scaling), then shrunk to 1600 × 1200 and
+        // turned: left half red, right half blue, so red ends on top.
+        let landscape =
+            RgbImage::from_fn(4000, 3000, |x, _| if x < 2000 { Rgb([220, 20, 20]) } else { Rgb([20, 20, 220]) });
+        let bytes = with_exif_orientation(&jpeg(&landscape), 6);
+
+        let photo = accept(&bytes);
+
+        assert_eq!((photo.width, photo.height), (1200, 1600));
+        let upright = decoded(&photo.full);
+        assert_eq!(upright.dimensions(), (1200, 1600));
+        assert!(upright.get_pixel(600, 400)[0] > 150, "top is red");
+        assert!(upright.get_pixel(600, 1200)[2] > 150, "bottom is blue");
         assert_eq!(decoded(&photo.thumb).dimensions(), (240, 320));
     }
 
