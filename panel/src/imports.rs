@@ -31,6 +31,8 @@ pub struct ImportScreen {
     pub kind: Kind,
     /// The file input's label.
     pub file_label: &'static str,
+    /// The file types the file input offers (its `accept`).
+    pub accept: &'static str,
     /// The error when the form comes without a file.
     pub no_file: &'static str,
     /// The message when the confirmed preview is no longer waiting.
@@ -99,7 +101,7 @@ impl ImportScreen {
             form.stack method="post" action=(self.path) enctype="multipart/form-data" {
                 (csrf_input(csrf))
                 (field(errors, "file", self.file_label, html! {
-                    input #file type="file" name="file" accept=".xlsx,.csv,text/csv" required;
+                    input #file type="file" name="file" accept=(self.accept) required;
                 }))
                 button type="submit" { "Проверить файл" }
             }

@@ -27,6 +27,7 @@ const SCREEN: ImportScreen = ImportScreen {
     confirm_path: "/register/import/confirm",
     kind: Kind::Register,
     file_label: "Файл реестра (xlsx или CSV)",
+    accept: ".xlsx,.csv,text/csv",
     no_file: "Выберите файл реестра.",
     stale_message: "Нечего загружать: проверка устарела или файл загружен заново. Загрузите файл ещё раз.",
 };

@@ -24,6 +24,7 @@ const SCREEN: ImportScreen = ImportScreen {
     confirm_path: "/payments/import/confirm",
     kind: Kind::Payments,
     file_label: "Файл выписки (xlsx или CSV)",
+    accept: ".xlsx,.csv,text/csv",
     no_file: "Выберите файл выписки.",
     stale_message: "Нечего вносить: проверка устарела или файл загружен заново. Загрузите файл ещё раз.",
 };
