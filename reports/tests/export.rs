@@ -15,7 +15,7 @@ use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 
 /// The tables the export must hold, in the schema's order, and their sheets.
-const TABLES: [(&str, &str); 20] = [
+const TABLES: [(&str, &str); 22] = [
     ("plots", "Участки"),
     ("consumers", "Потребители"),
     ("holdings", "Владельцы участков"),
@@ -28,6 +28,8 @@ const TABLES: [(&str, &str); 20] = [
     ("tariffs", "Тарифы"),
     ("charges", "Начисления"),
     ("payments", "Оплаты"),
+    ("bank_documents", "Документы выписок"),
+    ("payer_accounts", "Счета плательщиков"),
     ("closed_periods", "Закрытые месяцы"),
     ("period_balances", "Сальдо по месяцам"),
     ("staff", "Сотрудники"),

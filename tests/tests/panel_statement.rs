@@ -160,7 +160,7 @@ async fn statements_that_cannot_be_loaded_say_why() {
     refused(&page, "это не выписка в формате 1С — первая строка должна быть «1CClientBankExchange»");
 
     // DOS bytes under «Кодировка=Windows».
-    let text = encoding_rs::WINDOWS_1251.decode(&march_statement()).0.replace('«', "\"").replace('»', "\"");
+    let text = encoding_rs::WINDOWS_1251.decode(&march_statement()).0.replace(['«', '»'], "\"");
     let dos = encoding_rs::IBM866.encode(&text).0.into_owned();
     let page = client.upload_file(STATEMENT, "kl_to_1c.txt", dos).await;
     refused(&page, "похоже, он сохранён не в той кодировке, что указана в нём (Windows)");
