@@ -92,6 +92,17 @@ async fn exported() -> Exported {
     .await
     .unwrap();
     service::testing::bank_details(ctx).await;
+    // A bank statement whose one payment nothing matched, resolved and its payer account remembered.
+    use bank::testing::{ACCOUNT, TestDocument, write_statement};
+    use service::ledger::payments::statement;
+    let document = TestDocument::incoming("7", "10.03.2026", "100.00", "Некто", "40817810000000000001", "взносы");
+    let file = write_statement(ACCOUNT, "01.03.2026", "14.03.2026", &[document]);
+    let preview = statement::preview(ctx, "kl_to_1c.txt", file).await.unwrap();
+    statement::commit(ctx, "kl_to_1c.txt", preview.into_rows(), Actor::Staff(admin.id)).await.unwrap();
+    let waiting = statement::waiting(ctx.db.conn()).await.unwrap();
+    let contract = entities::contract::Entity::find().one(ctx.db.conn()).await.unwrap().unwrap();
+    let choice = statement::Choice { contract_number: contract.number, amount: domain::kopecks!(100_00) };
+    statement::resolve(ctx, waiting[0].id, vec![choice], true, Actor::Staff(admin.id)).await.unwrap();
     service::ledger::months::close(ctx, domain::Period::new(2026, 2).unwrap(), Actor::System).await.unwrap();
     Exported { coop, token, live_code }
 }
