@@ -808,6 +808,34 @@ pub struct ContractDebt {
     pub debts: Vec<(Period, Kopecks)>,
 }
 
+impl ContractDebt {
+    /// What is still unpaid month by month, from a contract's charges per billing month (a
+    /// month's lines summed, recalculations included) and everything paid on it: payments go to
+    /// the oldest charges first, and a month whose lines sum to a credit counts as paid too.
+    pub fn unpaid(
+        contract: ContractId,
+        service: Service,
+        mut charged: Vec<(Period, Kopecks)>,
+        paid: Kopecks,
+    ) -> Result<ContractDebt, AmountOutOfRange> {
+        charged.sort_by_key(|(period, _)| *period);
+        let mut credit = paid;
+        for (_, amount) in charged.iter().filter(|(_, amount)| amount.is_negative()) {
+            credit = credit.checked_sub(*amount)?;
+        }
+        let mut debts = Vec::new();
+        for (period, amount) in charged.into_iter().filter(|(_, amount)| amount.is_positive()) {
+            let covered = amount.min(credit.max(Kopecks::ZERO));
+            credit = credit.checked_sub(covered)?;
+            let owed = amount.checked_sub(covered)?;
+            if owed.is_positive() {
+                debts.push((period, owed));
+            }
+        }
+        Ok(ContractDebt { contract, service, debts })
+    }
+}
+
 /// Divides a payment for a plot among its contracts when the purpose named no service.
 ///
 /// The rule: the oldest debt is paid first, across all the contracts (in one month, electricity

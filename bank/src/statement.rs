@@ -58,6 +58,11 @@ pub enum StatementError {
     TooManyDocuments { line: usize },
     #[error("Строка {line}: файл обрезан — нет строки «КонецФайла». Выгрузите выписку заново.")]
     Truncated { line: usize },
+    #[error(
+        "Строки 1–{line}: в файле не нашлось ни одного раздела выписки — похоже, он сохранён не в той кодировке, \
+         что указана в нём ({0}). Выгрузите выписку заново, кодировка Windows или DOS.", .encoding.label()
+    )]
+    WrongEncoding { line: usize, encoding: Encoding },
     #[error("Строки 1–{line}: в выписке не указан расчётный счёт (РасчСчет).")]
     NoAccount { line: usize },
 }
@@ -68,6 +73,17 @@ pub enum Encoding {
     Utf8,
     Windows1251,
     Dos866,
+}
+
+impl Encoding {
+    /// As the statement's `Кодировка` line names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Windows1251 => "Windows",
+            Encoding::Dos866 => "DOS",
+        }
+    }
 }
 
 /// A whole statement: incoming payments and everything else accounted for.
@@ -220,11 +236,22 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, StatementError> {
             continue;
         }
         last_line = number;
-        if reader.line(number, line)? == Flow::End {
-            return reader.finish(number, encoding);
+        match reader.line(number, line) {
+            Ok(Flow::End) => return reader.finish(number, encoding),
+            Ok(Flow::More) => {}
+            // Read in the wrong single-byte encoding, no Cyrillic key is recognised: a section's
+            // line reads as gibberish. That is the encoding, not a damaged file.
+            Err(StatementError::NotKeyValue { .. }) if !reader.keys_recognised() => {
+                return Err(StatementError::WrongEncoding { line: number, encoding });
+            }
+            Err(e) => return Err(e),
         }
     }
-    Err(StatementError::Truncated { line: last_line })
+    if reader.keys_recognised() {
+        Err(StatementError::Truncated { line: last_line })
+    } else {
+        Err(StatementError::WrongEncoding { line: last_line, encoding })
+    }
 }
 
 /// UTF-8 first (with or without a BOM), then the encoding the header declares.
@@ -356,6 +383,17 @@ impl<'a> Reader<'a> {
             (_, None) => self.header(number, key, value)?,
         }
         Ok(Flow::More)
+    }
+
+    /// Whether any of the format's (Cyrillic) keys has been read so far.
+    fn keys_recognised(&self) -> bool {
+        !self.version.is_empty()
+            || !self.sender.is_empty()
+            || self.created_on.is_some()
+            || !self.accounts.is_empty()
+            || self.section.is_some()
+            || self.document_count > 0
+            || !self.balances.is_empty()
     }
 
     fn header(&mut self, line: usize, key: &str, value: &str) -> Result<(), StatementError> {

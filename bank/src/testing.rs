@@ -68,6 +68,69 @@ pub const DETAILS: DetailsInput<'static> = DetailsInput {
 /// The cooperative's account in the generated statements.
 pub const ACCOUNT: &str = "40703810041500000123";
 
+/// A payment document of a generated statement.
+#[derive(Debug, Clone)]
+pub struct TestDocument {
+    pub number: String,
+    /// `ДД.ММ.ГГГГ`: the document's date, and the day it was debited and arrived.
+    pub date: String,
+    /// As banks write it: `1234.50`.
+    pub amount: String,
+    pub payer: String,
+    pub payer_account: String,
+    pub payee_account: String,
+    pub purpose: String,
+}
+
+impl TestDocument {
+    /// A member's payment to the cooperative's [`ACCOUNT`].
+    pub fn incoming(number: &str, date: &str, amount: &str, payer: &str, payer_account: &str, purpose: &str) -> Self {
+        TestDocument {
+            number: number.to_owned(),
+            date: date.to_owned(),
+            amount: amount.to_owned(),
+            payer: payer.to_owned(),
+            payer_account: payer_account.to_owned(),
+            payee_account: ACCOUNT.to_owned(),
+            purpose: purpose.to_owned(),
+        }
+    }
+}
+
+/// A statement of `account` from `from` to `to` (`ДД.ММ.ГГГГ`) as Сбербанк Бизнес Онлайн writes it:
+/// Windows-1251 bytes, CRLF, the header, `СекцияРасчСчет`, one `СекцияДокумент=Платежное поручение`
+/// per document, `КонецФайла`.
+pub fn write_statement(account: &str, from: &str, to: &str, documents: &[TestDocument]) -> Vec<u8> {
+    let mut text = String::new();
+    let _ = write!(
+        text,
+        "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\nОтправитель=Сбербанк Бизнес Онлайн\r\n\
+         Получатель=\r\nДатаСоздания={to}\r\nВремяСоздания=09:15:00\r\nДатаНачала={from}\r\n\
+         ДатаКонца={to}\r\nРасчСчет={account}\r\nДокумент=Платежное поручение\r\n\
+         СекцияРасчСчет\r\nДатаНачала={from}\r\nДатаКонца={to}\r\nРасчСчет={account}\r\n\
+         НачальныйОстаток=125000.00\r\nВсегоПоступило=0.00\r\nВсегоСписано=0.00\r\nКонечныйОстаток=125000.00\r\n\
+         КонецРасчСчет\r\n"
+    );
+    for (i, d) in documents.iter().enumerate() {
+        let TestDocument { number, date, amount, payer, payer_account, payee_account, purpose } = d;
+        let _ = write!(
+            text,
+            "СекцияДокумент=Платежное поручение\r\nНомер={number}\r\nДата={date}\r\nСумма={amount}\r\n\
+             ПлательщикСчет={payer_account}\r\nДатаСписано={date}\r\nПлательщик=ИНН 910200{i:06} {payer}\r\n\
+             ПлательщикИНН=\r\nПлательщик1={payer}\r\nПлательщикРасчСчет={payer_account}\r\n\
+             ПлательщикБанк1=РНКБ БАНК (ПАО)\r\nПлательщикБИК=043510607\r\nПлательщикКорсчет=30101810335100000607\r\n\
+             ПолучательСчет={payee_account}\r\nДатаПоступило={date}\r\nПолучатель1=СНТ «Черноморск»\r\n\
+             ПолучательИНН=9108001239\r\nПолучательКПП=910801001\r\nПолучательРасчСчет={payee_account}\r\n\
+             ПолучательБанк1=РНКБ БАНК (ПАО)\r\nПолучательБИК=043510607\r\nПолучательКорсчет=30101810335100000607\r\n\
+             ВидОплаты=01\r\nОчередность=5\r\nНазначениеПлатежа={purpose}\r\nКонецДокумента\r\n",
+        );
+    }
+    text.push_str("КонецФайла\r\n");
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1251.encode(&text);
+    assert!(!unmappable, "a statement's text is in Windows-1251");
+    bytes.into_owned()
+}
+
 /// A Windows-1251, CRLF statement for October 2026 with `documents` documents: nine in ten
 /// are members' payments with purposes as people write them, one in ten is outgoing.
 pub fn statement(documents: usize) -> Vec<u8> {
@@ -80,42 +143,26 @@ pub fn statement(documents: usize) -> Vec<u8> {
         "Участок 123, договор Э-0123, электроэнергия за 10.2026",
         "за свет уч.7/2 Кузнецова",
     ];
-    let mut text = String::new();
-    let _ = write!(
-        text,
-        "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\nОтправитель=Сбербанк Бизнес Онлайн\r\n\
-         Получатель=\r\nДатаСоздания=01.11.2026\r\nВремяСоздания=09:15:00\r\nДатаНачала=01.10.2026\r\n\
-         ДатаКонца=31.10.2026\r\nРасчСчет={ACCOUNT}\r\nДокумент=Платежное поручение\r\n\
-         СекцияРасчСчет\r\nДатаНачала=01.10.2026\r\nДатаКонца=31.10.2026\r\nРасчСчет={ACCOUNT}\r\n\
-         НачальныйОстаток=125000.00\r\nВсегоПоступило=0.00\r\nВсегоСписано=0.00\r\nКонечныйОстаток=125000.00\r\n\
-         КонецРасчСчет\r\n"
-    );
-    for i in 0..documents {
-        let day = i % 31 + 1;
-        let rubles = 500 + i * 7 % 5000;
-        let kopecks = i * 13 % 100;
-        let outgoing = i % 10 == 9;
-        let (payer_account, payee_account) = if outgoing {
-            (ACCOUNT.to_owned(), "40702810900000012345".to_owned())
-        } else {
-            (format!("408178{i:014}"), ACCOUNT.to_owned())
-        };
-        let _ = write!(
-            text,
-            "СекцияДокумент=Платежное поручение\r\nНомер={number}\r\nДата={day:02}.10.2026\r\nСумма={rubles}.{kopecks:02}\r\n\
-             ПлательщикСчет={payer_account}\r\nДатаСписано={day:02}.10.2026\r\nПлательщик=ИНН 910200{i:06} Иванова Анна Петровна\r\n\
-             ПлательщикИНН=\r\nПлательщик1=Иванова Анна Петровна\r\nПлательщикРасчСчет={payer_account}\r\n\
-             ПлательщикБанк1=РНКБ БАНК (ПАО)\r\nПлательщикБИК=043510607\r\nПлательщикКорсчет=30101810335100000607\r\n\
-             ПолучательСчет={payee_account}\r\nДатаПоступило={day:02}.10.2026\r\nПолучатель1=СНТ «Черноморск»\r\n\
-             ПолучательИНН=9108001239\r\nПолучательКПП=910801001\r\nПолучательРасчСчет={payee_account}\r\n\
-             ПолучательБанк1=РНКБ БАНК (ПАО)\r\nПолучательБИК=043510607\r\nПолучательКорсчет=30101810335100000607\r\n\
-             ВидОплаты=01\r\nОчередность=5\r\nНазначениеПлатежа={purpose}\r\nКонецДокумента\r\n",
-            number = 1000 + i,
-            purpose = purposes[i % purposes.len()],
-        );
-    }
-    text.push_str("КонецФайла\r\n");
-    encoding_rs::WINDOWS_1251.encode(&text).0.into_owned()
+    let documents: Vec<TestDocument> = (0..documents)
+        .map(|i| {
+            let outgoing = i % 10 == 9;
+            let (payer_account, payee_account) = if outgoing {
+                (ACCOUNT.to_owned(), "40702810900000012345".to_owned())
+            } else {
+                (format!("408178{i:014}"), ACCOUNT.to_owned())
+            };
+            TestDocument {
+                number: (1000 + i).to_string(),
+                date: format!("{:02}.10.2026", i % 31 + 1),
+                amount: format!("{}.{:02}", 500 + i * 7 % 5000, i * 13 % 100),
+                payer: "Иванова Анна Петровна".to_owned(),
+                payer_account,
+                payee_account,
+                purpose: purposes[i % purposes.len()].to_owned(),
+            }
+        })
+        .collect();
+    write_statement(ACCOUNT, "01.10.2026", "31.10.2026", &documents)
 }
 
 /// A register of `plots` plots numbered 1, 2, … (every tenth with a letter: «10А»), each with an

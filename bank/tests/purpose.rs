@@ -226,3 +226,17 @@ fn splits_oldest_debt_first_and_the_rest_to_electricity() {
     assert_eq!(split(rubles("100"), &[settled, power]).unwrap(), [(1, rubles("100"))]);
     assert_eq!(split(rubles("100"), &[]).unwrap(), []);
 }
+
+#[test]
+fn what_is_unpaid_is_the_newest_charges_after_payments_cover_the_oldest() {
+    let charged = vec![(month(10), rubles("1200")), (month(8), rubles("300")), (month(9), rubles("1000"))];
+    let debt = |paid: &str| ContractDebt::unpaid(1, ELECTRICITY, charged.clone(), rubles(paid)).unwrap().debts;
+    assert_eq!(debt("0"), [(month(8), rubles("300")), (month(9), rubles("1000")), (month(10), rubles("1200"))]);
+    assert_eq!(debt("500"), [(month(9), rubles("800")), (month(10), rubles("1200"))]);
+    assert_eq!(debt("2500"), []);
+    assert_eq!(debt("9000"), [], "an advance owes nothing");
+    // A recalculation that gave money back pays like a payment.
+    let with_refund = vec![(month(8), rubles("300")), (month(9), rubles("-100")), (month(10), rubles("200"))];
+    let debts = ContractDebt::unpaid(2, WATER, with_refund, rubles("250")).unwrap();
+    assert_eq!(debts, ContractDebt { contract: 2, service: WATER, debts: vec![(month(10), rubles("150"))] });
+}

@@ -288,6 +288,13 @@ fn refuses_broken_files_with_the_line() {
     assert_eq!(refuse(&no_account), "Строки 1–67: в выписке не указан расчётный счёт (РасчСчет).");
     let long_line = SBER.replace("уч 12 свет", &"уч 12 свет ".repeat(500));
     assert_eq!(refuse(&long_line), "Строка 46: строка длиннее 4096 байт — файл повреждён или это не выписка.");
+    // DOS bytes under «Кодировка=Windows»: every Cyrillic key reads as another word.
+    let misdeclared = statement::parse(&cp866(&crlf(SBER))).unwrap_err().to_string();
+    assert_eq!(
+        misdeclared,
+        "Строки 1–13: в файле не нашлось ни одного раздела выписки — похоже, он сохранён не в той кодировке, что \
+         указана в нём (Windows). Выгрузите выписку заново, кодировка Windows или DOS."
+    );
     assert!(matches!(statement::parse(b""), Err(StatementError::NotAStatement(_))));
     assert!(matches!(statement::parse(&[0xFF; 64]), Err(StatementError::NotAStatement(_))));
 }

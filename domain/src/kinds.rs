@@ -131,6 +131,8 @@ vocabulary! {
         Import = ("import", "Импорт"),
         /// Entered through the JSON API (`POST /api/payments`).
         Api = ("api", "API"),
+        /// Posted from the bank's own statement (1CClientBankExchange).
+        BankStatement = ("bank_statement", "Выписка банка"),
     }
 }
 
@@ -237,7 +239,10 @@ mod tests {
             [("consumption", "Потребление"), ("opening_balance", "Входящее сальдо"), ("recalculation", "Перерасчёт")]
         );
         let sources: Vec<_> = PaymentSource::ALL.iter().map(|s| (s.code(), s.label())).collect();
-        assert_eq!(sources, [("panel", "Вручную"), ("import", "Импорт"), ("api", "API")]);
+        assert_eq!(
+            sources,
+            [("panel", "Вручную"), ("import", "Импорт"), ("api", "API"), ("bank_statement", "Выписка банка")]
+        );
         assert_eq!("API".parse::<PaymentSource>(), Ok(PaymentSource::Api));
     }
 

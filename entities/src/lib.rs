@@ -3,6 +3,7 @@
 
 pub mod audit_log;
 pub mod bank_details;
+pub mod bank_document;
 pub mod charge;
 pub mod closed_period;
 pub mod consumer;
@@ -13,6 +14,7 @@ pub mod import_draft;
 pub mod link_code;
 pub mod meter;
 pub mod meter_photo;
+pub mod payer_account;
 pub mod payment;
 pub mod period_balance;
 pub mod photo;
@@ -29,6 +31,7 @@ pub mod web_session;
 pub mod prelude {
     pub use super::audit_log::Entity as AuditLog;
     pub use super::bank_details::Entity as BankDetails;
+    pub use super::bank_document::Entity as BankDocument;
     pub use super::charge::Entity as Charge;
     pub use super::consumer::Entity as Consumer;
     pub use super::contract::Entity as Contract;

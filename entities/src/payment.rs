@@ -21,6 +21,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The payment this one reverses (room for issue 13's reversals).
     pub reverses_id: Option<i64>,
+    /// The bank statement's document it was posted from (`bank_documents`).
+    pub bank_document_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

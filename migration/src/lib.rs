@@ -14,6 +14,7 @@ mod m20261201_000002_scoped_reading_keys;
 mod m20261202_000001_bank_details;
 mod m20261202_000002_ledger_months;
 mod m20261203_000001_ledger_read_indexes;
+mod m20261203_000002_bank_documents;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_bank_details::Migration),
             Box::new(m20261202_000002_ledger_months::Migration),
             Box::new(m20261203_000001_ledger_read_indexes::Migration),
+            Box::new(m20261203_000002_bank_documents::Migration),
         ]
     }
 }
@@ -75,8 +77,8 @@ mod tests {
         let up = count_tables().await;
         assert_eq!(
             up,
-            m20261126_000001_initial::TABLE_COUNT + 6,
-            "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances and seaql_migrations"
+            m20261126_000001_initial::TABLE_COUNT + 8,
+            "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances, bank_documents, payer_accounts and seaql_migrations"
         );
         // Running again is a no-op, as on every start.
         Migrator::up(&db, None).await.unwrap();

@@ -11,6 +11,7 @@ use service::access::staff::AccountError;
 use service::ledger::months::MonthError;
 use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
+use service::ledger::payments::statement::{ResolveError, StatementImportError};
 use service::ledger::tariffs::TariffError;
 use service::meters::MeterError;
 use service::meters::photos::StoreError;
@@ -180,6 +181,18 @@ refusals!(
     StoreError,
     SealError,
 );
+
+impl Refusal for StatementImportError {
+    fn is_internal(&self) -> bool {
+        matches!(self, Self::Internal(_) | Self::Import(PaymentImportError::Internal(_)))
+    }
+}
+
+impl Refusal for ResolveError {
+    fn is_internal(&self) -> bool {
+        matches!(self, Self::Internal(_) | Self::Payment(PaymentError::Internal(_)))
+    }
+}
 
 /// The message to show for a refusal; an internal failure is logged and becomes the 500 page.
 pub fn refusal(e: impl Refusal) -> poem::Result<String> {

@@ -17,7 +17,7 @@ use service::Context;
 use service::import_drafts::{self, Draft, Kind};
 
 use crate::error::{internal, refusal};
-use crate::forms::{Errors, field};
+use crate::forms::{Errors, field, invalid};
 use crate::layout::{Flash, csrf_input};
 use crate::lists::table;
 
@@ -31,6 +31,8 @@ pub struct ImportScreen {
     pub kind: Kind,
     /// The file input's label.
     pub file_label: &'static str,
+    /// The file types the file input offers (its `accept`).
+    pub accept: &'static str,
     /// The error when the form comes without a file.
     pub no_file: &'static str,
     /// The message when the confirmed preview is no longer waiting.
@@ -72,6 +74,24 @@ impl ImportScreen {
         }
     }
 
+    /// The end of an upload: keeps the rows that may be stored (none when the file cannot be)
+    /// and draws the preview with the token its confirmation sends back, or the upload page with
+    /// the refusal when the rows are too many to keep.
+    pub async fn previewed<R: Serialize>(
+        &self,
+        ctx: &Context,
+        staff_id: i64,
+        file_name: &str,
+        rows: Option<Vec<R>>,
+        preview_page: impl FnOnce(Option<&str>) -> Markup,
+        upload_page: impl FnOnce(&Errors) -> Markup,
+    ) -> Result<Response> {
+        Ok(match self.keep(ctx, staff_id, file_name, rows).await? {
+            Ok(pending_id) => preview_page(pending_id.as_deref()).into_response(),
+            Err(message) => invalid(upload_page(&Errors::form(message))),
+        })
+    }
+
     /// Takes out the preview the form confirms; none when it is not the user's current one (a
     /// stale tab, a file uploaded again, an expired or already stored preview).
     pub async fn take<R: DeserializeOwned>(
@@ -99,7 +119,7 @@ impl ImportScreen {
             form.stack method="post" action=(self.path) enctype="multipart/form-data" {
                 (csrf_input(csrf))
                 (field(errors, "file", self.file_label, html! {
-                    input #file type="file" name="file" accept=".xlsx,.csv,text/csv" required;
+                    input #file type="file" name="file" accept=(self.accept) required;
                 }))
                 button type="submit" { "Проверить файл" }
             }

@@ -142,6 +142,13 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/payments/import", Office, payments::import::show),
         route(POST, "/payments/import", Office, payments::import::upload),
         route(POST, "/payments/import/confirm", Office, payments::import::confirm),
+        // The bank's own statement (1C) and «Разобрать», the payments it could not match.
+        route(GET, "/payments/statement", Office, payments::statement::show),
+        route(POST, "/payments/statement", Office, payments::statement::upload),
+        route(POST, "/payments/statement/confirm", Office, payments::statement::confirm),
+        route(GET, "/payments/review", Office, payments::statement::queue),
+        route(GET, "/payments/review/:id", Office, payments::statement::review),
+        route(POST, "/payments/review/:id", Office, payments::statement::resolve),
         route(GET, "/reports", Office, reports::show),
         route(GET, "/reports/monthly", Office, reports::monthly),
         route(GET, "/reports/export", Office, reports::export),

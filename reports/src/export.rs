@@ -12,8 +12,9 @@ use anyhow::anyhow;
 use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
-    audit_log, bank_details, charge, closed_period, consumer, contract, delivery, holding, link_code, meter,
-    meter_photo, payment, period_balance, photo, plot, reading, seal_event, staff, tariff, telegram_link,
+    audit_log, bank_details, bank_document, charge, closed_period, consumer, contract, delivery, holding, link_code,
+    meter, meter_photo, payer_account, payment, period_balance, photo, plot, reading, seal_event, staff, tariff,
+    telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{
@@ -106,6 +107,8 @@ impl Outbox {
         self.send_table::<tariff::Entity>(conn).await?;
         self.send_table::<charge::Entity>(conn).await?;
         self.send_table::<payment::Entity>(conn).await?;
+        self.send_table::<bank_document::Entity>(conn).await?;
+        self.send_table::<payer_account::Entity>(conn).await?;
         self.send_table::<closed_period::Entity>(conn).await?;
         self.send_table::<period_balance::Entity>(conn).await?;
         self.send_table::<staff::Entity>(conn).await?;
@@ -323,6 +326,8 @@ fn sheet_name(table: &'static str) -> &'static str {
         "tariffs" => "Тарифы",
         "charges" => "Начисления",
         "payments" => "Оплаты",
+        "bank_documents" => "Документы выписок",
+        "payer_accounts" => "Счета плательщиков",
         "staff" => "Сотрудники",
         "telegram_links" => "Привязки Telegram",
         "link_codes" => "Коды привязки",
@@ -358,6 +363,17 @@ fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
         ("period_balances", "paid") => "Оплачено, ₽",
         ("period_balances", "closing") => "Исходящее сальдо, ₽",
         ("closed_periods", "closed_at") => "Закрыт",
+        ("bank_documents", "identity_key") => "Ключ документа (счёт|дата|номер|сумма|счёт плательщика)",
+        ("bank_documents", "account") => "Счёт получателя",
+        ("bank_documents", "doc_date") => "Дата документа",
+        ("bank_documents", "number") => "№ документа",
+        ("bank_documents", "payer") => "Плательщик",
+        ("bank_documents", "purpose") => "Назначение платежа",
+        ("bank_documents", "arrived_on") => "Поступило",
+        ("bank_documents", "review_reason") => "Почему в «Разобрать»",
+        ("bank_documents", "file_name") => "Файл выписки",
+        (_, "payer_account") => "Счёт плательщика",
+        (_, "bank_document_id") => "Код документа выписки",
         ("closed_periods", "closed_by") => "Закрыл (код сотрудника)",
         ("closed_periods", "how") => "Как закрыт",
         (_, "for_period") => "За месяц",

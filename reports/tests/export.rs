@@ -15,7 +15,7 @@ use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 
 /// The tables the export must hold, in the schema's order, and their sheets.
-const TABLES: [(&str, &str); 20] = [
+const TABLES: [(&str, &str); 22] = [
     ("plots", "Участки"),
     ("consumers", "Потребители"),
     ("holdings", "Владельцы участков"),
@@ -28,6 +28,8 @@ const TABLES: [(&str, &str); 20] = [
     ("tariffs", "Тарифы"),
     ("charges", "Начисления"),
     ("payments", "Оплаты"),
+    ("bank_documents", "Документы выписок"),
+    ("payer_accounts", "Счета плательщиков"),
     ("closed_periods", "Закрытые месяцы"),
     ("period_balances", "Сальдо по месяцам"),
     ("staff", "Сотрудники"),
@@ -90,6 +92,17 @@ async fn exported() -> Exported {
     .await
     .unwrap();
     service::testing::bank_details(ctx).await;
+    // A bank statement whose one payment nothing matched, resolved and its payer account remembered.
+    use bank::testing::{ACCOUNT, TestDocument, write_statement};
+    use service::ledger::payments::statement;
+    let document = TestDocument::incoming("7", "10.03.2026", "100.00", "Некто", "40817810000000000001", "взносы");
+    let file = write_statement(ACCOUNT, "01.03.2026", "14.03.2026", &[document]);
+    let preview = statement::preview(ctx, "kl_to_1c.txt", file).await.unwrap();
+    statement::commit(ctx, "kl_to_1c.txt", preview.into_rows(), Actor::Staff(admin.id)).await.unwrap();
+    let waiting = statement::waiting(ctx.db.conn()).await.unwrap();
+    let contract = entities::contract::Entity::find().one(ctx.db.conn()).await.unwrap().unwrap();
+    let choice = statement::Choice { contract_number: contract.number, amount: domain::kopecks!(100_00) };
+    statement::resolve(ctx, waiting[0].id, vec![choice], true, Actor::Staff(admin.id)).await.unwrap();
     service::ledger::months::close(ctx, domain::Period::new(2026, 2).unwrap(), Actor::System).await.unwrap();
     Exported { coop, token, live_code }
 }

@@ -26,6 +26,8 @@ pub const MAX_BYTES: usize = 16 << 20;
 pub enum Kind {
     Payments,
     Register,
+    /// The bank's 1C statement.
+    Statement,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
         match self {
             Kind::Payments => "payments",
             Kind::Register => "register",
+            Kind::Statement => "statement",
         }
     }
 }

@@ -7,7 +7,7 @@
 use maud::{Markup, html};
 use poem::session::Session;
 use poem::web::{Data, Form, Multipart};
-use poem::{IntoResponse, Response, Result, handler};
+use poem::{Response, Result, handler};
 use service::Context;
 use service::import_drafts::Kind;
 use service::ledger::payments::import::{self, ImportRow, Preview, SCHEMA, Status};
@@ -24,6 +24,7 @@ const SCREEN: ImportScreen = ImportScreen {
     confirm_path: "/payments/import/confirm",
     kind: Kind::Payments,
     file_label: "Файл выписки (xlsx или CSV)",
+    accept: ".xlsx,.csv,text/csv",
     no_file: "Выберите файл выписки.",
     stale_message: "Нечего вносить: проверка устарела или файл загружен заново. Загрузите файл ещё раз.",
 };
@@ -120,11 +121,8 @@ pub async fn upload(user: OfficeStaff, ctx: Data<&Context>, multipart: Multipart
         Err(e) => return Ok(invalid(upload_page(&user, &Errors::form(refusal(e)?)))),
     };
     let rows = preview.can_commit().then(|| preview.clone().into_rows());
-    let pending_id = match SCREEN.keep(&ctx, user.id(), &file_name, rows).await? {
-        Ok(pending_id) => pending_id,
-        Err(message) => return Ok(invalid(upload_page(&user, &Errors::form(message)))),
-    };
-    Ok(preview_page(&user, &file_name, &preview, pending_id.as_deref()).into_response())
+    let previewed = |pending_id: Option<&str>| preview_page(&user, &file_name, &preview, pending_id);
+    SCREEN.previewed(&ctx, user.id(), &file_name, rows, previewed, |errors| upload_page(&user, errors)).await
 }
 
 /// Stores the previewed rows in one transaction.

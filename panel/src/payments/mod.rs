@@ -1,6 +1,7 @@
 //! Payments: the list, entering one by hand, and importing the bank's file ([`import`]).
 
 pub mod import;
+pub mod statement;
 
 use domain::{Kopecks, PaymentSource, Period};
 use maud::{Markup, html};
@@ -76,7 +77,9 @@ pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(query): Query<Pa
         html! {
             p {
                 a.button href="/payments/new" { "Внести оплату" } " "
-                a.button.secondary href="/payments/import" { "Загрузить выписку" }
+                a.button.secondary href="/payments/import" { "Загрузить выписку" } " "
+                a.button.secondary href="/payments/statement" { "Выписка банка (1С)" } " "
+                a.button.secondary href=(statement::REVIEW_PATH) { "Разобрать" }
             }
             (filters("/payments", html! {
                 input type="search" name="contract" value=(query.contract) placeholder="№ договора" aria-label="Договор";

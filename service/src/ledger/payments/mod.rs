@@ -5,6 +5,7 @@
 //! leaves a credit (аванс) carried forward: nothing special is booked.
 
 pub mod import;
+pub mod statement;
 
 use chrono::NaiveDate;
 use domain::money::MoneyError;
@@ -88,7 +89,11 @@ pub async fn insert(
         return Err(PaymentError::DuplicateReference(reference.clone()));
     }
     // Typed twice by hand (or sent twice) without a reference: ask before counting it twice.
-    if source != PaymentSource::Import && !new.confirm_duplicate && same_payment(conn, contract.id, new).await? {
+    // A bank document is told from another by its identity, not by its contents.
+    if !matches!(source, PaymentSource::Import | PaymentSource::BankStatement)
+        && !new.confirm_duplicate
+        && same_payment(conn, contract.id, new).await?
+    {
         return Err(PaymentError::PossibleDuplicate {
             contract: contract.number.clone(),
             amount: new.amount,
@@ -111,6 +116,7 @@ pub async fn insert(
         source: Set(source),
         created_at: Set(ctx.now()),
         reverses_id: Set(None),
+        bank_document_id: NotSet,
     }
     .insert(conn)
     .await?;

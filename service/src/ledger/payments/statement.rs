@@ -1,0 +1,580 @@
+//! Loading the bank's own statement (1CClientBankExchange), beside the spreadsheet import and in
+//! the same two steps.
+//!
+//! [`preview`] reads the file (bounded, on a heavy-work thread: `bank::statement`), matches each
+//! incoming document to contracts (`bank::purpose`: our QR purpose, contract number, «л/с», plot,
+//! a remembered payer account, the payer's name), divides a plot's payment that names no service
+//! among its contracts (`bank::purpose::split`: oldest debt first, the rest to electricity), and
+//! says which documents are already loaded; it writes nothing. [`commit`] stores every new
+//! document once by its identity, posts the matched ones as payments (source «Выписка банка»,
+//! `paid_on` = the day the money arrived) and leaves the others waiting in «Разобрать» — all in
+//! one transaction. [`resolve`] posts a waiting document to the contracts the accountant chose,
+//! and may remember them for the payer's account.
+
+use std::collections::{HashMap, HashSet};
+
+use bank::purpose::{Candidates, ContractCandidate, ContractDebt, Payment, Verdict};
+use bank::statement::{self, Document, StatementError};
+use chrono::NaiveDate;
+use domain::{Kopecks, PaymentSource, Period, Service};
+use entities::{bank_document, charge, contract, payer_account, payment};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::import::PaymentImportError;
+use super::{NewPayment, PaymentError};
+use crate::audit::{self, Actor};
+use crate::db::find_in;
+use crate::error::internal_errors;
+use crate::register::cards::contract_refs;
+use crate::{Context, Internal, dates, heavy, payee};
+
+/// The largest statement accepted, checked before anything else is done with it.
+pub const MAX_FILE_BYTES: usize = statement::MAX_FILE_BYTES;
+/// The most contracts one document may be divided among in «Разобрать».
+pub const MAX_SHARES: usize = 10;
+
+const POSTED: &str = "posted";
+const REVIEW: &str = "review";
+
+/// One incoming document of the statement and what loading it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRow {
+    /// The line of its `СекцияДокумент`.
+    pub line: usize,
+    pub identity_key: String,
+    pub account: String,
+    pub number: String,
+    pub date: NaiveDate,
+    pub arrived_on: NaiveDate,
+    pub amount: Kopecks,
+    pub payer: String,
+    pub payer_account: String,
+    pub purpose: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Posted to these contracts: one, or a plot's contracts with the split.
+    Post { why: String, shares: Vec<Share> },
+    /// Stored and left for the accountant in «Разобрать», with why.
+    Review { reason: String },
+    /// Its identity is on file: loading adds nothing.
+    AlreadyLoaded,
+}
+
+/// A contract's part of a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub contract_id: i64,
+    pub contract_number: String,
+    pub amount: Kopecks,
+}
+
+impl Outcome {
+    /// The outcome for the preview table, in Russian.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Post { why, shares } if shares.len() > 1 => format!("будет внесена, {why}, разделена по долгам"),
+            Outcome::Post { why, .. } => format!("будет внесена, {why}"),
+            Outcome::Review { reason } => reason.clone(),
+            Outcome::AlreadyLoaded => "уже загружен".to_owned(),
+        }
+    }
+}
+
+/// A document that is not a payment to the cooperative, or not one to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub line: usize,
+    pub number: String,
+    pub reason: String,
+}
+
+/// The dry run of loading a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementPreview {
+    pub account: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub documents: Vec<DocumentRow>,
+    pub skipped: Vec<Skipped>,
+    /// Documents that cannot be read, with the line and why.
+    pub invalid: Vec<(usize, String)>,
+    posted_total: Kopecks,
+}
+
+impl StatementPreview {
+    fn count(&self, pred: impl Fn(&Outcome) -> bool) -> usize {
+        self.documents.iter().filter(|d| pred(&d.outcome)).count()
+    }
+
+    pub fn to_post(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Post { .. }))
+    }
+
+    pub fn to_review(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Review { .. }))
+    }
+
+    pub fn already_loaded(&self) -> usize {
+        self.count(|o| *o == Outcome::AlreadyLoaded)
+    }
+
+    /// The total of the documents that will be posted.
+    pub fn posted_total(&self) -> Kopecks {
+        self.posted_total
+    }
+
+    /// A statement is loaded whole: only when every document is readable, and there is something new.
+    pub fn can_commit(&self) -> bool {
+        self.invalid.is_empty() && self.to_post() + self.to_review() > 0
+    }
+
+    /// The new documents, for [`commit`] once the accountant confirms.
+    pub fn into_rows(self) -> Vec<DocumentRow> {
+        self.documents.into_iter().filter(|d| d.outcome != Outcome::AlreadyLoaded).collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatementImportError {
+    #[error("Файл больше {} МБ — это не выписка за разумный срок. Выгрузите выписку за месяц или квартал.", MAX_FILE_BYTES >> 20)]
+    TooLarge,
+    #[error(transparent)]
+    File(#[from] StatementError),
+    #[error(
+        "Реквизиты СНТ ещё не заданы: без расчётного счёта не понять, какие платежи пришли на счёт СНТ. \
+         Администратор задаёт их на странице «Реквизиты»."
+    )]
+    NoDetails,
+    #[error("Это выписка по счёту {found}, а расчётный счёт СНТ — {ours}. Выгрузите выписку по счёту СНТ.")]
+    OtherAccount { found: String, ours: String },
+    #[error("В выписке есть документы, которые не читаются: выгрузите её из банка заново.")]
+    NotClean,
+    #[error(transparent)]
+    Import(#[from] PaymentImportError),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(StatementImportError);
+
+impl From<PaymentError> for StatementImportError {
+    fn from(e: PaymentError) -> Self {
+        StatementImportError::Import(e.into())
+    }
+}
+
+/// What a confirmed statement stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub posted: usize,
+    pub total: Kopecks,
+    pub to_review: usize,
+    pub already_loaded: usize,
+}
+
+/// Reads a statement and shows what loading it would do, writing nothing.
+pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<StatementPreview, StatementImportError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(StatementImportError::TooLarge);
+    }
+    let conn = ctx.db.conn();
+    let ours =
+        payee::details::current(conn).await?.ok_or(StatementImportError::NoDetails)?.account().as_str().to_owned();
+    let (contracts, remembered) = (candidates(conn).await?, remembered(conn).await?);
+    tracing::debug!(file_name, bytes = bytes.len(), "statement preview");
+    // Reading and matching both cost CPU in proportion to the file: one heavy job.
+    let (statement, verdicts) = heavy::run(move || {
+        let statement = statement::parse(&bytes)?;
+        let index = Candidates::new(contracts, remembered);
+        let verdicts: Vec<Verdict> =
+            statement.incoming.iter().map(|d| index.match_payment(&Payment::from(d))).collect();
+        Ok::<_, StatementError>((statement, verdicts))
+    })
+    .await??;
+    if !statement.accounts.contains(&ours) {
+        return Err(StatementImportError::OtherAccount { found: statement.accounts.join(", "), ours });
+    }
+
+    let keys: Vec<String> = statement.incoming.iter().map(|d| d.identity().key()).collect();
+    let on_file = loaded_keys(conn, keys.iter().cloned()).await?;
+    let mut debts = Debts::default();
+    let mut documents = Vec::with_capacity(statement.incoming.len());
+    let mut invalid: Vec<(usize, String)> = statement.invalid.iter().map(|i| (i.line, i.reason.clone())).collect();
+    for ((document, verdict), key) in statement.incoming.iter().zip(verdicts).zip(keys) {
+        if let Err(reason) = arrival_in_bounds(ctx, document) {
+            invalid.push((document.line, reason));
+            continue;
+        }
+        let outcome = if on_file.contains(&key) {
+            Outcome::AlreadyLoaded
+        } else {
+            match verdict {
+                Verdict::Matched(m) => {
+                    let shares = debts.shares(conn, document.amount, &m.contracts).await?;
+                    Outcome::Post { why: m.why.to_string(), shares: numbered(conn, shares).await? }
+                }
+                Verdict::Review(review) => Outcome::Review { reason: review.to_string() },
+            }
+        };
+        documents.push(row(document, key, outcome));
+    }
+    let skipped = statement
+        .skipped
+        .iter()
+        .map(|s| Skipped { line: s.line, number: s.number.clone(), reason: s.reason.to_string() })
+        .collect();
+    let posted = documents.iter().filter(|d| matches!(d.outcome, Outcome::Post { .. })).map(|d| d.amount);
+    let posted_total = Kopecks::try_sum(posted).map_err(|_| PaymentImportError::TotalTooLarge)?;
+    Ok(StatementPreview {
+        account: ours,
+        from: statement.from,
+        to: statement.to,
+        documents,
+        skipped,
+        invalid,
+        posted_total,
+    })
+}
+
+/// A payment counts on the day it arrived, which must be a day the books can hold and not a
+/// future one.
+fn arrival_in_bounds(ctx: &Context, document: &Document) -> Result<(), String> {
+    let arrived = document.arrived_on();
+    dates::check(arrived).map_err(|e| e.to_string())?;
+    if arrived > ctx.today() {
+        return Err(PaymentError::InFuture(arrived).to_string());
+    }
+    Ok(())
+}
+
+fn row(document: &Document, identity_key: String, outcome: Outcome) -> DocumentRow {
+    DocumentRow {
+        line: document.line,
+        identity_key,
+        account: document.payee_account.clone(),
+        number: document.number.clone(),
+        date: document.date,
+        arrived_on: document.arrived_on(),
+        amount: document.amount,
+        payer: document.payer.clone(),
+        payer_account: document.payer_account.clone(),
+        purpose: document.purpose.clone(),
+        outcome,
+    }
+}
+
+/// Stores a previewed statement in one transaction: every new document once, the matched ones
+/// posted, the others waiting in «Разобрать». A document loaded meanwhile is skipped.
+pub async fn commit(
+    ctx: &Context,
+    file_name: &str,
+    rows: Vec<DocumentRow>,
+    actor: Actor,
+) -> Result<Committed, StatementImportError> {
+    let txn = ctx.db.begin_write().await?;
+    let on_file = loaded_keys(&txn, rows.iter().map(|r| r.identity_key.clone())).await?;
+    let mut committed = Committed { posted: 0, total: Kopecks::ZERO, to_review: 0, already_loaded: 0 };
+    for row in rows {
+        if on_file.contains(&row.identity_key) || row.outcome == Outcome::AlreadyLoaded {
+            committed.already_loaded += 1;
+            continue;
+        }
+        let (status, reason) = match &row.outcome {
+            Outcome::Review { reason } => (REVIEW, Some(reason.clone())),
+            _ => (POSTED, None),
+        };
+        let document = bank_document::ActiveModel {
+            id: NotSet,
+            identity_key: Set(row.identity_key.clone()),
+            account: Set(row.account.clone()),
+            doc_date: Set(row.date),
+            number: Set(row.number.clone()),
+            amount_kopecks: Set(row.amount),
+            payer_account: Set(row.payer_account.clone()),
+            payer: Set(row.payer.clone()),
+            purpose: Set(row.purpose.clone()),
+            arrived_on: Set(row.arrived_on),
+            status: Set(status.to_owned()),
+            review_reason: Set(reason),
+            file_name: Set(file_name.to_owned()),
+            staff_id: Set(actor.staff_id()),
+            created_at: Set(ctx.now()),
+            resolved_by: Set(None),
+            resolved_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        match row.outcome {
+            Outcome::Post { shares, .. } => {
+                let shares = shares.into_iter().map(|s| (s.contract_number, s.amount)).collect();
+                post(&txn, ctx, &document, shares, actor).await?;
+                committed.posted += 1;
+                committed.total =
+                    committed.total.checked_add(row.amount).map_err(|_| PaymentImportError::TotalTooLarge)?;
+            }
+            _ => committed.to_review += 1,
+        }
+    }
+    let details = json!({"file": file_name, "posted": committed.posted, "to_review": committed.to_review,
+                         "already_loaded": committed.already_loaded, "total_kopecks": committed.total.get()});
+    audit::record(&txn, ctx, actor, "payment.statement", "bank_document", None, details).await?;
+    txn.commit().await?;
+    Ok(committed)
+}
+
+/// Posts a stored document's money as payments to `shares` (contract number, amount), each
+/// pointing at the document.
+async fn post(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    document: &bank_document::Model,
+    shares: Vec<(String, Kopecks)>,
+    actor: Actor,
+) -> Result<(), PaymentError> {
+    for (contract_number, amount) in shares {
+        let new = NewPayment {
+            contract_number,
+            amount,
+            paid_on: document.arrived_on,
+            for_period: None,
+            reference: None,
+            confirm_duplicate: false,
+        };
+        let payment = super::insert(conn, ctx, &new, PaymentSource::BankStatement, actor).await?;
+        payment::Entity::update_many()
+            .col_expr(payment::Column::BankDocumentId, Expr::value(document.id))
+            .filter(payment::Column::Id.eq(payment.id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The identities among `keys` already on file.
+async fn loaded_keys(
+    conn: &impl ConnectionTrait,
+    keys: impl IntoIterator<Item = String>,
+) -> Result<HashSet<String>, DbErr> {
+    let found = find_in(conn, bank_document::Entity::find(), bank_document::Column::IdentityKey, keys).await?;
+    Ok(found.into_iter().map(|d| d.identity_key).collect())
+}
+
+/// The open contracts, as the matcher sees them.
+async fn candidates(conn: &impl ConnectionTrait) -> Result<Vec<ContractCandidate>, DbErr> {
+    let open = contract::Entity::find().filter(contract::Column::ClosedOn.is_null()).all(conn).await?;
+    let mut refs = contract_refs(conn, open.iter().map(|c| c.id)).await?;
+    let mut found: Vec<ContractCandidate> = refs
+        .drain()
+        .map(|(id, r)| ContractCandidate {
+            id,
+            number: r.contract.number,
+            service: r.contract.service,
+            plot: r.plot_number,
+            consumer_id: r.contract.consumer_id,
+            consumer_name: r.consumer_name,
+        })
+        .collect();
+    found.sort_by_key(|c| c.id);
+    Ok(found)
+}
+
+/// Payer accounts and the contracts the accountant chose for them.
+async fn remembered(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
+    let rows = payer_account::Entity::find().order_by_asc(payer_account::Column::Id).all(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.payer_account, r.contract_id)).collect())
+}
+
+/// What each contract still owes, loaded once per contract and reduced by the shares already
+/// given in this statement, so two payments for one plot are divided as they would be in turn.
+#[derive(Default)]
+struct Debts {
+    loaded: HashMap<i64, ContractDebt>,
+}
+
+impl Debts {
+    /// How `amount` is divided among `contracts` (one: all of it).
+    async fn shares(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        amount: Kopecks,
+        contracts: &[i64],
+    ) -> Result<Vec<(i64, Kopecks)>, StatementImportError> {
+        if let [one] = contracts {
+            return Ok(vec![(*one, amount)]);
+        }
+        let missing: Vec<i64> = contracts.iter().copied().filter(|id| !self.loaded.contains_key(id)).collect();
+        for debt in unpaid(conn, &missing).await? {
+            self.loaded.insert(debt.contract, debt);
+        }
+        let debts: Vec<ContractDebt> = contracts.iter().filter_map(|id| self.loaded.get(id).cloned()).collect();
+        let shares = bank::purpose::split(amount, &debts)?;
+        for (contract, share) in &shares {
+            if let Some(debt) = self.loaded.get_mut(contract) {
+                *debt = ContractDebt::unpaid(debt.contract, debt.service, debt.debts.clone(), *share)?;
+            }
+        }
+        Ok(shares)
+    }
+}
+
+/// What `contracts` still owe, month by month (the month a charge is for).
+async fn unpaid(conn: &impl ConnectionTrait, contracts: &[i64]) -> Result<Vec<ContractDebt>, StatementImportError> {
+    let services: HashMap<i64, Service> =
+        find_in(conn, contract::Entity::find(), contract::Column::Id, contracts.iter().copied())
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.service))
+            .collect();
+    let mut charged: HashMap<i64, HashMap<Period, Kopecks>> = HashMap::new();
+    for c in find_in(conn, charge::Entity::find(), charge::Column::ContractId, contracts.iter().copied()).await? {
+        let month = charged.entry(c.contract_id).or_default().entry(c.for_period).or_insert(Kopecks::ZERO);
+        *month = month.checked_add(c.amount_kopecks)?;
+    }
+    let mut paid: HashMap<i64, Kopecks> = HashMap::new();
+    for p in find_in(conn, payment::Entity::find(), payment::Column::ContractId, contracts.iter().copied()).await? {
+        let sum = paid.entry(p.contract_id).or_insert(Kopecks::ZERO);
+        *sum = sum.checked_add(p.amount_kopecks)?;
+    }
+    let mut debts = Vec::new();
+    for id in contracts {
+        let Some(service) = services.get(id) else { continue };
+        let months = charged.remove(id).unwrap_or_default().into_iter().collect();
+        let paid = paid.get(id).copied().unwrap_or(Kopecks::ZERO);
+        debts.push(ContractDebt::unpaid(*id, *service, months, paid)?);
+    }
+    Ok(debts)
+}
+
+/// Shares with their contracts' numbers.
+async fn numbered(conn: &impl ConnectionTrait, shares: Vec<(i64, Kopecks)>) -> Result<Vec<Share>, DbErr> {
+    let numbers: HashMap<i64, String> =
+        find_in(conn, contract::Entity::find(), contract::Column::Id, shares.iter().map(|(id, _)| *id))
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.number))
+            .collect();
+    Ok(shares
+        .into_iter()
+        .filter_map(|(contract_id, amount)| {
+            Some(Share { contract_id, contract_number: numbers.get(&contract_id)?.clone(), amount })
+        })
+        .collect())
+}
+
+/// The documents waiting in «Разобрать», oldest first.
+pub async fn waiting(conn: &impl ConnectionTrait) -> Result<Vec<bank_document::Model>, DbErr> {
+    bank_document::Entity::find()
+        .filter(bank_document::Column::Status.eq(REVIEW))
+        .order_by_asc(bank_document::Column::ArrivedOn)
+        .order_by_asc(bank_document::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// One stored bank document.
+pub async fn document(conn: &impl ConnectionTrait, id: i64) -> Result<Option<bank_document::Model>, DbErr> {
+    bank_document::Entity::find_by_id(id).one(conn).await
+}
+
+/// The contract and amount the accountant chose for part of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub contract_number: String,
+    pub amount: Kopecks,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("Этот платёж уже разобран или не найден.")]
+    NotWaiting,
+    #[error("Укажите договор и сумму.")]
+    NoChoice,
+    #[error("Платёж можно разделить не больше чем на {MAX_SHARES} договоров.")]
+    TooManyShares,
+    #[error("Договор № {0} указан дважды.")]
+    SameContractTwice(String),
+    #[error("Суммы по договорам ({chosen}) должны в точности составить сумму платежа ({amount}).")]
+    SumMismatch { chosen: Kopecks, amount: Kopecks },
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(ResolveError);
+
+/// Posts a document waiting in «Разобрать» to the chosen contracts (the amounts adding up to
+/// the document's), and with `remember` matches that payer account to them next time.
+pub async fn resolve(
+    ctx: &Context,
+    document_id: i64,
+    choices: Vec<Choice>,
+    remember: bool,
+    actor: Actor,
+) -> Result<(), ResolveError> {
+    if choices.is_empty() {
+        return Err(ResolveError::NoChoice);
+    }
+    if choices.len() > MAX_SHARES {
+        return Err(ResolveError::TooManyShares);
+    }
+    let mut seen = HashSet::new();
+    for choice in &choices {
+        if !seen.insert(choice.contract_number.trim()) {
+            return Err(ResolveError::SameContractTwice(choice.contract_number.trim().to_owned()));
+        }
+    }
+    let txn = ctx.db.begin_write().await?;
+    let document = bank_document::Entity::find_by_id(document_id)
+        .filter(bank_document::Column::Status.eq(REVIEW))
+        .one(&txn)
+        .await?
+        .ok_or(ResolveError::NotWaiting)?;
+    // Each amount is a bounded payment, and at most ten of them: the sum cannot overflow, but it
+    // is checked all the same.
+    let chosen = Kopecks::try_sum(choices.iter().map(|c| c.amount))?;
+    if chosen != document.amount_kopecks {
+        return Err(ResolveError::SumMismatch { chosen, amount: document.amount_kopecks });
+    }
+    let shares = choices.iter().map(|c| (c.contract_number.clone(), c.amount)).collect();
+    post(&txn, ctx, &document, shares, actor).await?;
+    let remembered = remember && !document.payer_account.is_empty();
+    if remembered {
+        for choice in &choices {
+            let Some(contract) = super::contract_by_number(&txn, &choice.contract_number).await? else { continue };
+            let known = payer_account::Entity::find()
+                .filter(payer_account::Column::PayerAccount.eq(&document.payer_account))
+                .filter(payer_account::Column::ContractId.eq(contract.id))
+                .one(&txn)
+                .await?;
+            if known.is_none() {
+                payer_account::ActiveModel {
+                    id: NotSet,
+                    payer_account: Set(document.payer_account.clone()),
+                    contract_id: Set(contract.id),
+                    staff_id: Set(actor.staff_id()),
+                    created_at: Set(ctx.now()),
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+    }
+    let shares: Vec<_> =
+        choices.iter().map(|c| json!({"contract": c.contract_number, "amount_kopecks": c.amount.get()})).collect();
+    let details = json!({"shares": shares, "remembered_account": remembered.then_some(&document.payer_account)});
+    let mut resolved: bank_document::ActiveModel = document.into();
+    resolved.status = Set(POSTED.to_owned());
+    resolved.resolved_by = Set(actor.staff_id());
+    resolved.resolved_at = Set(Some(ctx.now()));
+    resolved.update(&txn).await?;
+    audit::record(&txn, ctx, actor, "bank_document.resolve", "bank_document", Some(document_id), details).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The bank's own statement (1CClientBankExchange) in the panel, through the real app on a
+//! temporary SQLite file: files written byte for byte as a bank's client writes them (Windows-1251,
+//! CRLF), previewed, confirmed, loaded again, and what nothing matched resolved in «Разобрать».
+
+use bank::testing::{ACCOUNT, TestDocument, write_statement};
+use domain::{Kopecks, PaymentSource, Role, Service, TariffPlan, kopecks, meter_value};
+use entities::{bank_document, payment};
+use sea_orm::{EntityTrait, QueryOrder};
+use service::testing::{TestContext, bank_details, new_consumer};
+use tests::{PanelClient, seed};
+
+const STATEMENT: &str = "/payments/statement";
+const REVIEW: &str = "/payments/review";
+/// Сидоров pays from this account and writes nothing the matcher can use.
+const SIDOROV: &str = "40817810500000000777";
+
+/// Plot 12 (Иванова: E-12 owes 500 ₽ for February; W-12 owes 250 ₽ for January and 250 ₽ for
+/// February) and plot 14 (Петров: E-14); the cooperative's details set; an accountant logged in.
+async fn office() -> (TestContext, PanelClient) {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    bank_details(&t.ctx).await;
+    let ivanova = new_consumer("Иванова Анна Петровна", None);
+    let power = t.sign("12", ivanova, "E-12", Service::Electricity, TariffPlan::Single, &[1000]).await;
+    let existing = service::register::sign_up::ConsumerRef::Existing(power.consumer_id);
+    let water = t.sign("12", existing, "W-12", Service::Water, TariffPlan::Single, &[100]).await;
+    t.sign("14", new_consumer("Петров Борис Викторович", None), "E-14", Service::Electricity, TariffPlan::Single, &[0])
+        .await;
+    seed::reading(&t.ctx, water.meter_id, &[meter_value!(106_250)], "2026-01-20").await;
+    seed::reading(&t.ctx, water.meter_id, &[meter_value!(112_500)], "2026-02-20").await;
+    seed::reading(&t.ctx, power.meter_id, &[meter_value!(1_100_000)], "2026-02-20").await;
+    let client = PanelClient::staff(&t, "buh", Role::Accountant).await;
+    (t, client)
+}
+
+/// What the first statement holds: a payment by contract number, a plot's payment naming no
+/// service, one nothing matches, and the cooperative's own payment going out.
+fn march_statement() -> Vec<u8> {
+    let documents = [
+        TestDocument::incoming(
+            "101",
+            "02.03.2026",
+            "300.00",
+            "Петров Борис Викторович",
+            "40817810500000000014",
+            "Оплата по договору E-14 за февраль",
+        ),
+        TestDocument::incoming("102", "03.03.2026", "700.00", "Иванова Анна Петровна", "40817810500000000012", "уч 12"),
+        TestDocument::incoming("103", "04.03.2026", "1500.00", "Сидоров Карп Карпович", SIDOROV, "членские взносы"),
+        TestDocument {
+            payer_account: ACCOUNT.to_owned(),
+            payee_account: "40702810900000012345".to_owned(),
+            ..TestDocument::incoming("55", "05.03.2026", "12000.00", "СНТ «Черноморск»", ACCOUNT, "Вывоз мусора")
+        },
+    ];
+    write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &documents)
+}
+
+async fn payments(t: &TestContext) -> Vec<(String, Kopecks, PaymentSource, Option<i64>)> {
+    let numbers: std::collections::HashMap<i64, String> = entities::contract::Entity::find()
+        .all(t.ctx.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.number))
+        .collect();
+    payment::Entity::find()
+        .order_by_asc(payment::Column::Id)
+        .all(t.ctx.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (numbers[&p.contract_id].clone(), p.amount_kopecks, p.source, p.bank_document_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_review() {
+    let (t, client) = office().await;
+    client.get(STATEMENT).await.assert_ok().assert_contains("Экспорт");
+
+    let file = march_statement();
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", file.clone()).await;
+    preview
+        .assert_ok()
+        .assert_contains("будет внесена, по номеру договора E-14")
+        // Oldest debt first: January's water, then February's electricity before February's water.
+        .assert_contains("будет внесена, по номеру участка 12, разделена по долгам")
+        .assert_contains("E-12: 450,00 ₽<br>W-12: 250,00 ₽")
+        .assert_contains("Разобрать: в назначении нет ни договора, ни участка, ни знакомого плательщика")
+        .assert_contains("не поступление: получатель — счёт 40702810900000012345");
+    assert_eq!(preview.number_after("В «Разобрать»"), 1);
+    assert_eq!(preview.number_after("Не поступления (пропущены)"), 1);
+    assert!(payments(&t).await.is_empty(), "the preview writes nothing");
+
+    let done = client.confirm_import(STATEMENT, &preview).await;
+    assert_eq!(done.location(), Some(REVIEW));
+    let stored = payments(&t).await;
+    let amounts: Vec<(&str, Kopecks, PaymentSource)> = stored.iter().map(|(n, a, s, _)| (n.as_str(), *a, *s)).collect();
+    let source = PaymentSource::BankStatement;
+    assert_eq!(
+        amounts,
+        [("E-14", kopecks!(300_00), source), ("E-12", kopecks!(450_00), source), ("W-12", kopecks!(250_00), source)]
+    );
+    assert!(stored.iter().all(|(.., document)| document.is_some()), "each payment points at its document");
+    assert_eq!(stored[1].3, stored[2].3, "the split's payments point at one document");
+    client.get("/payments?source=bank_statement").await.assert_contains("Выписка банка");
+
+    // The same file again, and a statement overlapping it, add nothing.
+    let again = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    again.assert_ok().assert_contains("Новых поступлений в выписке нет");
+    assert_eq!(again.number_after("Уже загружены"), 3);
+    assert_eq!(again.input_value("import_id"), None);
+    assert_eq!(bank_document::Entity::find().all(t.ctx.db.conn()).await.unwrap().len(), 3);
+
+    // «Разобрать»: the amounts must add up to the payment's, then it is posted and remembered.
+    let queue = client.get(REVIEW).await;
+    queue.assert_ok().assert_contains("членские взносы").assert_contains(SIDOROV);
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let path = format!("{REVIEW}/{}", waiting[0].id);
+    client.get(&path).await.assert_ok().assert_contains("Запомнить для этого счёта плательщика");
+    let short = [("contract_1", "E-14"), ("amount_1", "1000"), ("contract_2", "W-12"), ("amount_2", "400")];
+    client.post_form(&path, &short).await.assert_contains(
+        "Суммы по договорам (1\u{202f}400,00 ₽) должны в точности составить сумму платежа (1\u{202f}500,00 ₽).",
+    );
+    let unknown = [("contract_1", "E-99"), ("amount_1", "1500")];
+    client.post_form(&path, &unknown).await.assert_contains("Договор № E-99 не найден.");
+    assert_eq!(payments(&t).await.len(), 3, "nothing posted by a refused choice");
+    let chosen = [("contract_1", "E-14"), ("amount_1", "1500"), ("remember", "on")];
+    assert_eq!(client.post_form(&path, &chosen).await.location(), Some(REVIEW));
+    assert_eq!(payments(&t).await[3].0, "E-14");
+    assert_eq!(payments(&t).await[3].1, kopecks!(1500_00));
+    client.get(REVIEW).await.assert_contains("Всё разобрано");
+    // Resolved once: sending the form again posts nothing.
+    client.post_form(&path, &chosen).await.assert_contains("Этот платёж уже разобран или не найден.");
+    assert_eq!(payments(&t).await.len(), 4);
+    let trail = service::audit::audit_trail(t.ctx.db.conn(), "bank_document", &[waiting[0].id]).await.unwrap();
+    assert_eq!(trail.len(), 1, "the choice is audited");
+
+    // The next statement from that payer account matches by it.
+    let april = [TestDocument::incoming("201", "12.03.2026", "200.00", "Сидоров К.К.", SIDOROV, "за март")];
+    let next = client
+        .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "11.03.2026", "14.03.2026", &april))
+        .await;
+    next.assert_contains("будет внесена, по счёту плательщика (запомнено)");
+    client.confirm_import(STATEMENT, &next).await;
+    assert_eq!(payments(&t).await[4].0, "E-14");
+}
+
+#[tokio::test]
+async fn statements_that_cannot_be_loaded_say_why() {
+    let (t, client) = office().await;
+    let refused = |page: &tests::Page, message: &str| {
+        assert_eq!(page.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+        page.assert_contains(message);
+    };
+
+    let csv = "Дата;Сумма;Назначение\r\n01.03.2026;100;уч 12\r\n".as_bytes().to_vec();
+    let page = client.upload_file(STATEMENT, "vypiska.csv", csv).await;
+    refused(&page, "это не выписка в формате 1С — первая строка должна быть «1CClientBankExchange»");
+
+    // DOS bytes under «Кодировка=Windows».
+    let text = encoding_rs::WINDOWS_1251.decode(&march_statement()).0.replace(['«', '»'], "\"");
+    let dos = encoding_rs::IBM866.encode(&text).0.into_owned();
+    let page = client.upload_file(STATEMENT, "kl_to_1c.txt", dos).await;
+    refused(&page, "похоже, он сохранён не в той кодировке, что указана в нём (Windows)");
+
+    let other = write_statement("40702810900000012345", "01.03.2026", "10.03.2026", &[]);
+    let page = client.upload_file(STATEMENT, "kl_to_1c.txt", other).await;
+    refused(&page, "Это выписка по счёту 40702810900000012345, а расчётный счёт СНТ — 40703810041500000123.");
+
+    let huge = vec![b'x'; service::ledger::payments::statement::MAX_FILE_BYTES + 1];
+    let page = client.upload_file(STATEMENT, "kl_to_1c.txt", huge).await;
+    refused(&page, "Файл больше 16 МБ");
+
+    // A payment dated after today cannot count yet: the statement is not loaded.
+    let future = [TestDocument::incoming("9", "20.03.2026", "100.00", "Петров Б. В.", "40817810500000000014", "E-14")];
+    let page = client
+        .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "01.03.2026", "20.03.2026", &future))
+        .await;
+    page.assert_contains("Дата оплаты 20.03.2026 ещё не наступила").assert_contains("Выписка не будет загружена");
+    assert_eq!(page.input_value("import_id"), None);
+    assert!(payments(&t).await.is_empty());
+}
