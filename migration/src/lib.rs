@@ -13,6 +13,7 @@ mod m20261201_000001_quarantine_out_of_range;
 mod m20261201_000002_scoped_reading_keys;
 mod m20261202_000001_bank_details;
 mod m20261202_000002_ledger_months;
+mod m20261203_000001_payment_reversals;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_scoped_reading_keys::Migration),
             Box::new(m20261202_000001_bank_details::Migration),
             Box::new(m20261202_000002_ledger_months::Migration),
+            Box::new(m20261203_000001_payment_reversals::Migration),
         ]
     }
 }

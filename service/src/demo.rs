@@ -367,6 +367,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                     source: Set(PaymentSource::Import),
                     created_at: Set(now),
                     reverses_id: Set(None),
+                    reason: Set(None),
                 });
             }
         }
