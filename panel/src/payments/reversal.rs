@@ -38,6 +38,7 @@ fn payment_page(user: &OfficeStaff, row: &PaymentRow, form: &ReversalForm, error
         &format!("Платёж № {}", p.id),
         html! {
             (crumbs(&[("/payments", "Оплаты")]))
+            (errors.banner())
             table.card {
                 tr { th { "Договор" } td { a href={ "/contracts/" (c.contract.id) } { (c.contract.number) } " · участок " (c.plot_number) " · " (c.consumer_name) } }
                 tr { th { "Сумма" } td.num { (p.amount_kopecks) } }
@@ -52,7 +53,6 @@ fn payment_page(user: &OfficeStaff, row: &PaymentRow, form: &ReversalForm, error
             } @else if let Some(reversal) = row.reversed_by {
                 p { "Платёж сторнирован: " a href={ "/payments/" (reversal) } { "строка сторно № " (reversal) } "." }
             } @else {
-                (errors.banner())
                 p.muted {
                     "Закрытый месяц не меняется: сторно — отрицательная строка сегодняшним днём в открытом месяце. "
                     "Перенос — сторно здесь и та же сумма с той же датой оплаты на другом договоре."
