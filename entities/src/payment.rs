@@ -19,10 +19,13 @@ pub struct Model {
     pub staff_id: Option<i64>,
     pub source: PaymentSource,
     pub created_at: DateTimeUtc,
-    /// The payment this one reverses (room for issue 13's reversals).
+    /// The payment this one reverses (a reversal is negative); unique: an original is reversed once.
+    #[sea_orm(unique)]
     pub reverses_id: Option<i64>,
     /// The bank statement's document it was posted from (`bank_documents`).
     pub bank_document_id: Option<i64>,
+    /// Why a reversal, or a payment moved from another contract, was booked.
+    pub reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ mod m20261202_000001_bank_details;
 mod m20261202_000002_ledger_months;
 mod m20261203_000001_ledger_read_indexes;
 mod m20261203_000002_bank_documents;
+mod m20261203_000003_payment_reversals;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_ledger_months::Migration),
             Box::new(m20261203_000001_ledger_read_indexes::Migration),
             Box::new(m20261203_000002_bank_documents::Migration),
+            Box::new(m20261203_000003_payment_reversals::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ use service::ledger::months::MonthError;
 use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
 use service::ledger::payments::statement::{ResolveError, StatementImportError};
+use service::ledger::payments::reversal::ReversalError;
 use service::ledger::tariffs::TariffError;
 use service::meters::MeterError;
 use service::meters::photos::StoreError;
@@ -150,6 +151,11 @@ refusals!(
         PaymentError::DuplicateReference(_) => Some("reference"),
         // Named in the message; the field is the form's or the import row's.
         PaymentError::Text(_) | PaymentError::PossibleDuplicate { .. } | PaymentError::Internal(_) => None,
+    },
+    ReversalError => |e: &ReversalError| match e {
+        ReversalError::NoReason | ReversalError::Text(_) => Some("reason"),
+        ReversalError::SameContract(_) | ReversalError::Payment(PaymentError::UnknownContract(_)) => Some("contract"),
+        _ => None,
     },
     AccountError => |e: &AccountError| match e {
         AccountError::InvalidLogin | AccountError::LoginTaken(_) => Some("login"),

@@ -498,3 +498,108 @@ async fn demo_cooperative_report_matches_the_ledger() {
     let unread_plots = service::readings::walk::unread_plots(conn, february).await.unwrap().len();
     assert_eq!(labelled(&summary, "Участков не снято")[1], Data::Float(unread_plots as f64));
 }
+
+/// Issue 13.4: В-1's 100,00 ₽ of 14.03 was meant for Э-3. March closes; on 20.04 the payment is
+/// moved. March's report is written again byte for byte; April's «Оплаты» shows the reversal
+/// (−100,00 ₽, naming the original) and the moved payment, and «Сводка» follows the debt.
+#[tokio::test]
+async fn a_reversal_and_a_moved_payment_are_marked_in_the_open_month() {
+    let coop = Cooperative::build().await;
+    let (t, ctx) = (&coop.t, &coop.t.ctx);
+    t.clock.set(utc(2026, 4, 1, 6));
+    months::close(ctx, period(MARCH), Actor::System).await.unwrap();
+    let sent = monthly_report(ctx, period(MARCH), PUBLIC_URL).await.unwrap();
+    let original = payment::Entity::find()
+        .filter(payment::Column::AmountKopecks.eq(kopecks!(100_00)))
+        .one(ctx.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+
+    t.clock.set(utc(2026, 4, 20, 10));
+    let reason = "Плательщик ошибся договором";
+    let (reversal, moved) = service::ledger::payments::reversal::transfer(
+        ctx,
+        original.id,
+        "Э-3",
+        reason,
+        domain::PaymentSource::Panel,
+        Actor::System,
+    )
+    .await
+    .unwrap();
+
+    assert!(monthly_report(ctx, period(MARCH), PUBLIC_URL).await.unwrap() == sent, "March stays as sent");
+    let mut april = open(monthly_report(ctx, period("2026-04"), PUBLIC_URL).await.unwrap());
+    let paid = Table::read(&mut april, "Оплаты");
+    let lines: Vec<(String, Data, String, String)> = paid
+        .rows
+        .iter()
+        .map(|row| {
+            let cells = (paid.text(row, "Договор"), paid.cell(row, "Сумма, ₽").clone());
+            (cells.0, cells.1, paid.text(row, "№ платежа"), paid.text(row, "Сторно, основание"))
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            // Moved: dated 14.03 when the money arrived, booked in April, the first open month.
+            (
+                "Э-3".to_owned(),
+                rubles(kopecks!(100_00)),
+                moved.id.to_string(),
+                format!("Перенесён с договора платёж № {} от 14.03.2026: {reason}", original.id)
+            ),
+            (
+                "В-1".to_owned(),
+                rubles(kopecks!(-100_00)),
+                reversal.id.to_string(),
+                format!("Сторно платежа № {}: {reason}", original.id)
+            ),
+        ]
+    );
+    assert_eq!(paid.cell(&paid.totals, "Сумма, ₽"), &rubles(Kopecks::ZERO));
+    // The debt follows: В-1 owes 100,00 more, Э-3 100,00 less, the ledger and the report agree.
+    let data = monthly_data(ctx, period("2026-04"), PUBLIC_URL).await.unwrap();
+    let balances = debt::balances(ctx.db.conn(), Scope::All, None).await.unwrap();
+    for line in &data.accounts {
+        assert_eq!(line.movement.closing, balances[&line.contract.id].debt(), "{}", line.contract.number);
+        let expected_paid = match line.contract.number.as_str() {
+            "В-1" => kopecks!(-100_00),
+            "Э-3" => kopecks!(100_00),
+            _ => Kopecks::ZERO,
+        };
+        assert_eq!(line.movement.paid, expected_paid, "{}", line.contract.number);
+    }
+}
+
+/// The original is marked in the month its reversal is booked in, when both are in it.
+#[tokio::test]
+async fn a_payment_reversed_in_its_own_month_is_marked_beside_its_reversal() {
+    let coop = Cooperative::build().await;
+    let ctx = &coop.t.ctx;
+    let original = payment::Entity::find()
+        .filter(payment::Column::AmountKopecks.eq(kopecks!(50_00)))
+        .one(ctx.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let reversal = service::ledger::payments::reversal::reverse(
+        ctx,
+        original.id,
+        "Двойной ввод",
+        domain::PaymentSource::Panel,
+        Actor::System,
+    )
+    .await
+    .unwrap();
+    let mut march = open(monthly_report(ctx, period(MARCH), PUBLIC_URL).await.unwrap());
+    let paid = Table::read(&mut march, "Оплаты");
+    let note = |id: i64| {
+        let row = paid.rows.iter().find(|row| paid.text(row, "№ платежа") == id.to_string()).unwrap();
+        paid.text(row, "Сторно, основание")
+    };
+    let on = ctx.today().format("%d.%m.%Y");
+    assert_eq!(note(original.id), format!("Сторнирован {on} (№ {})", reversal.id));
+    assert_eq!(note(reversal.id), format!("Сторно платежа № {}: Двойной ввод", original.id));
+}

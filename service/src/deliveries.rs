@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use domain::Period;
 use entities::delivery;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter, Set,
+};
 
 use crate::Context;
 
@@ -23,24 +25,10 @@ const LONGEST_RETRY: Duration = Duration::hours(1);
 pub async fn claim(ctx: &Context, kind: &str, period: Period, target: &str) -> Result<Option<delivery::Model>, DbErr> {
     let now = ctx.now();
     let txn = ctx.db.begin_write().await?;
-    delivery::Entity::insert(delivery::ActiveModel {
-        id: NotSet,
-        kind: Set(kind.to_owned()),
-        period: Set(period),
-        target: Set(target.to_owned()),
-        sent_at: Set(None),
-        attempts: Set(0),
-        last_error: Set(None),
-        next_attempt_at: Set(None),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([delivery::Column::Kind, delivery::Column::Period, delivery::Column::Target])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
+    delivery::Entity::insert(pending(now, kind, period, target))
+        .on_conflict(unique_key())
+        .exec_without_returning(&txn)
+        .await?;
     let row = delivery::Entity::find()
         .filter(delivery::Column::Kind.eq(kind))
         .filter(delivery::Column::Period.eq(period))
@@ -59,6 +47,42 @@ pub async fn claim(ctx: &Context, kind: &str, period: Period, target: &str) -> R
     };
     txn.commit().await?;
     Ok(claimed)
+}
+
+/// Queues `kind` for `period` to `target` inside the caller's transaction, so the thing to send
+/// exists exactly when the change that calls for it does; queued already, nothing changes.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    kind: &str,
+    period: Period,
+    target: &str,
+) -> Result<(), DbErr> {
+    delivery::Entity::insert(pending(now, kind, period, target))
+        .on_conflict(unique_key())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+fn pending(now: DateTime<Utc>, kind: &str, period: Period, target: &str) -> delivery::ActiveModel {
+    delivery::ActiveModel {
+        id: NotSet,
+        kind: Set(kind.to_owned()),
+        period: Set(period),
+        target: Set(target.to_owned()),
+        sent_at: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+        next_attempt_at: Set(None),
+        created_at: Set(now),
+    }
+}
+
+fn unique_key() -> OnConflict {
+    OnConflict::columns([delivery::Column::Kind, delivery::Column::Period, delivery::Column::Target])
+        .do_nothing()
+        .to_owned()
 }
 
 /// Whether `kind` for `period` to `target` has been sent.

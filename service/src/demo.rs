@@ -368,6 +368,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                     created_at: Set(now),
                     reverses_id: Set(None),
                     bank_document_id: Set(None),
+                    reason: Set(None),
                 });
             }
         }

@@ -2,6 +2,7 @@
 
 pub mod import;
 pub mod statement;
+pub mod reversal;
 
 use domain::{Kopecks, PaymentSource, Period};
 use maud::{Markup, html};
@@ -25,7 +26,8 @@ use crate::lists::{crumbs, filters, pager, table};
 
 /// Payments with their contracts.
 pub fn rows_table(rows: &[PaymentRow]) -> Markup {
-    let headers = ["Дата оплаты", "Договор", "Участок", "Потребитель", "За месяц", "Сумма", "Номер платежа", "Внесена"];
+    let headers =
+        ["Дата оплаты", "Договор", "Участок", "Потребитель", "За месяц", "Сумма", "Номер платежа", "Внесена", "Сторно"];
     table(
         &headers,
         rows.iter().map(|r| {
@@ -40,6 +42,15 @@ pub fn rows_table(rows: &[PaymentRow]) -> Markup {
                     td.num { (p.amount_kopecks) }
                     td { (p.reference.as_deref().unwrap_or("—")) }
                     td { (p.source) }
+                    td {
+                        @if let Some(original) = p.reverses_id {
+                            a href={ "/payments/" (p.id) } { "сторно платежа № " (original) }
+                        } @else if let Some(reversal) = r.reversed_by {
+                            a href={ "/payments/" (p.id) } { "сторнирован (№ " (reversal) ")" }
+                        } @else {
+                            a href={ "/payments/" (p.id) } { "Сторнировать…" }
+                        }
+                    }
                 }
             }
         }),

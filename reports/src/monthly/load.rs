@@ -62,12 +62,20 @@ pub(super) struct MeteredRecord {
 /// A payment booked in the month (the money arrived in it).
 #[derive(Debug, FromQueryResult)]
 pub(super) struct PaymentRecord {
+    pub id: i64,
     pub contract_id: i64,
     pub amount_kopecks: Kopecks,
     pub paid_on: NaiveDate,
     pub for_period: Period,
     pub reference: Option<String>,
     pub source: PaymentSource,
+    /// A reversal: the payment it reverses, and why (a moved payment has a reason too).
+    pub reverses_id: Option<i64>,
+    pub reason: Option<String>,
+    /// Its reversal, when that is booked in this month or before (so a closed month's report,
+    /// written again after a later reversal, stays as it was sent).
+    pub reversed_by: Option<i64>,
+    pub reversed_on: Option<NaiveDate>,
 }
 
 /// A recalculation line booked in the month.
@@ -134,8 +142,10 @@ const CHARGES: &str = "\
     WHERE ch.period = ?";
 
 const PAYMENTS: &str = "\
-    SELECT contract_id, amount_kopecks, paid_on, for_period, reference, source FROM payments \
-    WHERE period = ? ORDER BY paid_on, id";
+    SELECT p.id, p.contract_id, p.amount_kopecks, p.paid_on, p.for_period, p.reference, p.source, p.reverses_id, \
+           p.reason, r.id AS reversed_by, r.paid_on AS reversed_on \
+    FROM payments p LEFT JOIN payments r ON r.reverses_id = p.id AND r.period <= ? \
+    WHERE p.period = ? ORDER BY p.paid_on, p.id";
 
 const RECALCULATIONS: &str = "\
     SELECT contract_id, for_period, consumption_change, amount_kopecks, reason FROM charges \
@@ -161,7 +171,7 @@ impl Loaded {
             contracts: rows(conn, CONTRACTS, []).await?,
             meters: meter::Entity::find().stream(conn).await?.try_collect().await?,
             charges: rows(conn, CHARGES, [month.clone()]).await?,
-            payments: rows(conn, PAYMENTS, [month.clone()]).await?,
+            payments: rows(conn, PAYMENTS, [month.clone(), month.clone()]).await?,
             recalculations: rows(conn, RECALCULATIONS, [month.clone(), recalculation]).await?,
             activity: rows(conn, &activity(), [month.clone()]).await?,
             last_before: rows(conn, LAST_BEFORE, [accepted, month]).await?,

@@ -143,6 +143,8 @@ impl Movement {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentLine {
+    /// The payment's number in the system, which a reversal names.
+    pub id: i64,
     pub contract: ContractLabel,
     pub paid_on: NaiveDate,
     pub amount: Kopecks,
@@ -150,6 +152,9 @@ pub struct PaymentLine {
     pub source: PaymentSource,
     /// The month the payer said it was for (information only).
     pub for_period: Period,
+    /// Reversals (сторно) and moved payments: «Сторно платежа № 12: …», «Сторнирован 15.11.2026
+    /// (№ 31)», or why the line exists.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,6 +381,8 @@ impl<'a> Month<'a> {
         let payments = self.loaded.payments.iter().filter_map(|p| Some((self.contract.get(&p.contract_id)?, p)));
         payments
             .map(|(contract, p)| PaymentLine {
+                id: p.id,
+                note: payment_note(p),
                 contract: label(contract),
                 paid_on: p.paid_on,
                 amount: p.amount_kopecks,
@@ -479,6 +486,16 @@ impl<'a> Month<'a> {
             overpaid: -Kopecks::try_sum(closing.iter().copied().filter(|debt| debt.is_negative()))?,
             debtors: closing.iter().filter(|debt| debt.is_positive()).count(),
         })
+    }
+}
+
+/// How «Оплаты» marks a reversal and the payment it reverses, so the pair is seen together.
+fn payment_note(p: &load::PaymentRecord) -> Option<String> {
+    let reason = p.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+    match (p.reverses_id, p.reversed_by.zip(p.reversed_on)) {
+        (Some(original), _) => Some(format!("Сторно платежа № {original}{reason}")),
+        (None, Some((reversal, on))) => Some(format!("Сторнирован {} (№ {reversal})", on.format("%d.%m.%Y"))),
+        (None, None) => p.reason.clone(),
     }
 }
 

@@ -22,8 +22,19 @@ const PAYMENTS_SHEET: &str = "Оплаты";
 const RECALCULATIONS_SHEET: &str = "Перерасчёты";
 
 const AMOUNT_HEADER: &str = "Сумма, ₽";
-const PAYMENT_HEADERS: [&str; 9] =
-    ["Участок", "Потребитель", "Договор", "Услуга", "Дата оплаты", AMOUNT_HEADER, "Документ", "Источник", "За месяц"];
+const PAYMENT_HEADERS: [&str; 11] = [
+    "Участок",
+    "Потребитель",
+    "Договор",
+    "Услуга",
+    "Дата оплаты",
+    AMOUNT_HEADER,
+    "Документ",
+    "Источник",
+    "За месяц",
+    "№ платежа",
+    "Сторно, основание",
+];
 const RECALCULATION_HEADERS: [&str; 9] =
     ["Участок", "Потребитель", "Договор", "Услуга", "За месяц", "Изменение расхода", "Ед.", AMOUNT_HEADER, "Причина"];
 
@@ -220,6 +231,8 @@ fn payment_cells(line: &PaymentLine) -> Vec<Cell<'_>> {
         line.reference.as_deref().into(),
         line.source.label().into(),
         line.for_period.russian().into(),
+        line.id.to_string().into(),
+        line.note.as_deref().into(),
     ]);
     cells
 }

@@ -6,6 +6,10 @@
 
 pub mod import;
 pub mod statement;
+pub mod notices;
+pub mod reversal;
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use domain::money::MoneyError;
@@ -104,7 +108,7 @@ pub async fn insert(
     let period = closed.booking_period(new.paid_on);
     lines::check_open(closed, period).map_err(Internal::from)?;
     let for_period = new.for_period.unwrap_or(Period::of(new.paid_on));
-    let model = payment::ActiveModel {
+    let line = payment::ActiveModel {
         id: NotSet,
         contract_id: Set(contract.id),
         amount_kopecks: Set(new.amount),
@@ -117,9 +121,9 @@ pub async fn insert(
         created_at: Set(ctx.now()),
         reverses_id: Set(None),
         bank_document_id: NotSet,
-    }
-    .insert(conn)
-    .await?;
+        reason: Set(None),
+    };
+    let model = post(conn, ctx, line).await?;
     audit::record(
         conn,
         ctx,
@@ -131,6 +135,14 @@ pub async fn insert(
                "period": period, "for_period": for_period, "source": source.code()}),
     )
     .await?;
+    Ok(model)
+}
+
+/// Writes one payment line — entered, imported, a reversal or a transfer: every posting passes
+/// here, so each queues its notice to the consumer in the same transaction.
+async fn post(conn: &impl ConnectionTrait, ctx: &Context, line: payment::ActiveModel) -> Result<payment::Model, DbErr> {
+    let model = line.insert(conn).await?;
+    notices::queue(conn, ctx, &model).await?;
     Ok(model)
 }
 
@@ -179,6 +191,8 @@ pub struct PaymentFilter {
 pub struct PaymentRow {
     pub payment: payment::Model,
     pub contract: ContractRef,
+    /// The line that reversed it, when it was reversed (сторно).
+    pub reversed_by: Option<i64>,
 }
 
 /// Payments matching `filter`, latest payment date first.
@@ -212,8 +226,21 @@ pub async fn list(
 /// Adds contracts to payments.
 pub async fn rows(conn: &impl ConnectionTrait, payments: Vec<payment::Model>) -> Result<Vec<PaymentRow>, DbErr> {
     let contracts = contract_refs(conn, payments.iter().map(|p| p.contract_id)).await?;
+    let reversals: HashMap<i64, i64> = payment::Entity::find()
+        .select_only()
+        .column(payment::Column::ReversesId)
+        .column(payment::Column::Id)
+        .filter(payment::Column::ReversesId.is_in(payments.iter().map(|p| p.id)))
+        .into_tuple::<(i64, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
     Ok(payments
         .into_iter()
-        .filter_map(|payment| Some(PaymentRow { contract: contracts.get(&payment.contract_id)?.clone(), payment }))
+        .filter_map(|payment| {
+            let contract = contracts.get(&payment.contract_id)?.clone();
+            Some(PaymentRow { contract, reversed_by: reversals.get(&payment.id).copied(), payment })
+        })
         .collect())
 }

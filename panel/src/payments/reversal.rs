@@ -1,0 +1,125 @@
+//! One payment, with «Сторнировать» and «Перенести на другой договор» (accountant or admin).
+
+use domain::PaymentSource;
+use maud::{Markup, html};
+use poem::session::Session;
+use poem::web::{Data, Form, Path};
+use poem::{Response, Result, handler};
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+use service::Context;
+use service::ledger::payments::{self, PaymentRow, reversal};
+
+use crate::auth::OfficeStaff;
+use crate::error::{found, internal};
+use crate::forms::{Errors, date_text, done, invalid, required_text_field, textarea_field};
+use crate::layout::{self, csrf_input};
+use crate::lists::crumbs;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ReversalForm {
+    /// Only for a transfer: the contract the money was meant for.
+    contract: String,
+    reason: String,
+}
+
+async fn load(ctx: &Context, id: i64) -> Result<PaymentRow> {
+    let payment = found(entities::payment::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
+    let rows = payments::rows(ctx.db.conn(), vec![payment]).await.map_err(internal)?;
+    rows.into_iter().next().ok_or_else(crate::error::not_found)
+}
+
+fn payment_page(user: &OfficeStaff, row: &PaymentRow, form: &ReversalForm, errors: &Errors) -> Markup {
+    let p = &row.payment;
+    let c = &row.contract;
+    layout::page(
+        user,
+        &format!("Платёж № {}", p.id),
+        html! {
+            (crumbs(&[("/payments", "Оплаты")]))
+            (errors.banner())
+            table.card {
+                tr { th { "Договор" } td { a href={ "/contracts/" (c.contract.id) } { (c.contract.number) } " · участок " (c.plot_number) " · " (c.consumer_name) } }
+                tr { th { "Сумма" } td.num { (p.amount_kopecks) } }
+                tr { th { "Дата оплаты" } td { (date_text(p.paid_on)) } }
+                tr { th { "Учтён в месяце" } td { (p.period.russian()) } }
+                tr { th { "Номер платежа" } td { (p.reference.as_deref().unwrap_or("—")) } }
+                tr { th { "Внесён" } td { (p.source) } }
+                @if let Some(reason) = &p.reason { tr { th { "Основание" } td { (reason) } } }
+            }
+            @if let Some(original) = p.reverses_id {
+                p { "Это сторно " a href={ "/payments/" (original) } { "платежа № " (original) } "." }
+            } @else if let Some(reversal) = row.reversed_by {
+                p { "Платёж сторнирован: " a href={ "/payments/" (reversal) } { "строка сторно № " (reversal) } "." }
+            } @else {
+                p.muted {
+                    "Закрытый месяц не меняется: сторно — отрицательная строка сегодняшним днём в открытом месяце. "
+                    "Перенос — сторно здесь и та же сумма с той же датой оплаты на другом договоре."
+                }
+                h2 { "Сторнировать" }
+                form.stack method="post" action={ "/payments/" (p.id) "/reverse" } {
+                    (csrf_input(&user.csrf))
+                    (textarea_field(errors, "reason", "Причина", &form.reason))
+                    button type="submit" { "Сторнировать" }
+                }
+                h2 { "Перенести на другой договор" }
+                form.stack method="post" action={ "/payments/" (p.id) "/transfer" } {
+                    (csrf_input(&user.csrf))
+                    (required_text_field(errors, "contract", "Номер договора, на который перенести", &form.contract))
+                    (textarea_field(errors, "reason", "Причина", &form.reason))
+                    button type="submit" { "Перенести на другой договор" }
+                }
+            }
+        },
+    )
+}
+
+#[handler]
+pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
+    let row = load(&ctx, id).await?;
+    Ok(payment_page(&user, &row, &ReversalForm::default(), &Errors::default()))
+}
+
+#[handler]
+pub async fn reverse(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+    Form(form): Form<ReversalForm>,
+) -> Result<Response> {
+    let row = load(&ctx, id).await?;
+    match reversal::reverse(&ctx, id, &form.reason, PaymentSource::Panel, user.actor()).await {
+        Ok(line) => {
+            let message = format!(
+                "Платёж № {id} сторнирован: {} по договору № {}.",
+                line.amount_kopecks, row.contract.contract.number
+            );
+            Ok(done(session, message, format!("/payments/{}", line.id)))
+        }
+        Err(e) => Ok(invalid(payment_page(&user, &row, &form, &Errors::refused(e)?))),
+    }
+}
+
+#[handler]
+pub async fn transfer(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+    Form(form): Form<ReversalForm>,
+) -> Result<Response> {
+    let row = load(&ctx, id).await?;
+    match reversal::transfer(&ctx, id, &form.contract, &form.reason, PaymentSource::Panel, user.actor()).await {
+        Ok((_, moved)) => {
+            let message = format!(
+                "Платёж № {id} перенесён с договора № {} на договор № {}.",
+                row.contract.contract.number,
+                form.contract.trim()
+            );
+            Ok(done(session, message, format!("/payments/{}", moved.id)))
+        }
+        Err(e) => Ok(invalid(payment_page(&user, &row, &form, &Errors::refused(e)?))),
+    }
+}

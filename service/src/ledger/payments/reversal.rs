@@ -1,0 +1,183 @@
+//! Reversal (сторно) of a payment, and moving a payment to another contract.
+//!
+//! A reported month is never rewritten: a mistaken payment stays where it was booked, and its
+//! reversal is a new, negative payment line dated today, booked in the open month, pointing at it
+//! (`reverses_id`, unique: an original is reversed once, even by two people at once). Moving a
+//! payment to the right contract is that reversal plus a new payment on the other contract, dated
+//! the day the money arrived, in one transaction. Both need a reason and are audited.
+
+use domain::{Kopecks, PaymentSource, TextKind, TooLong};
+use entities::payment;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, SqlErr,
+};
+use serde_json::json;
+
+use super::{NewPayment, PaymentError, contract_by_number, insert, post};
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::ledger::{lines, months};
+use crate::{Context, Internal};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReversalError {
+    #[error("Платёж не найден.")]
+    NotFound,
+    #[error("Укажите причину.")]
+    NoReason,
+    #[error("Платёж № {0} уже сторнирован.")]
+    AlreadyReversed(i64),
+    #[error("Это строка сторно: её не сторнируют. Если она ошибочна, внесите платёж заново.")]
+    IsReversal,
+    #[error("Платёж уже учтён на договоре № {0}.")]
+    SameContract(String),
+    #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
+    Payment(PaymentError),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+internal_errors!(ReversalError);
+
+impl From<PaymentError> for ReversalError {
+    fn from(e: PaymentError) -> Self {
+        match e {
+            PaymentError::Internal(e) => ReversalError::Internal(e),
+            e => ReversalError::Payment(e),
+        }
+    }
+}
+
+/// The reversal of payment `payment_id`, if it has been reversed.
+pub async fn reversal_of(conn: &impl ConnectionTrait, payment_id: i64) -> Result<Option<payment::Model>, DbErr> {
+    payment::Entity::find().filter(payment::Column::ReversesId.eq(payment_id)).one(conn).await
+}
+
+/// Reverses payment `payment_id` for `reason`; returns the reversal line.
+pub async fn reverse(
+    ctx: &Context,
+    payment_id: i64,
+    reason: &str,
+    source: PaymentSource,
+    actor: Actor,
+) -> Result<payment::Model, ReversalError> {
+    let reason = required_reason(reason)?;
+    let txn = ctx.db.begin_write().await?;
+    let (original, reversal) = reverse_in(&txn, ctx, payment_id, &reason, source, actor).await?;
+    audit::record(
+        &txn,
+        ctx,
+        actor,
+        "payment.reverse",
+        "payment",
+        Some(original.id),
+        json!({"reversal_id": reversal.id, "amount_kopecks": reversal.amount_kopecks.get(), "reason": reason}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(reversal)
+}
+
+/// Moves payment `payment_id` to contract `to_contract`: its reversal and the same amount paid
+/// on the same day to the other contract. Returns both new lines.
+pub async fn transfer(
+    ctx: &Context,
+    payment_id: i64,
+    to_contract: &str,
+    reason: &str,
+    source: PaymentSource,
+    actor: Actor,
+) -> Result<(payment::Model, payment::Model), ReversalError> {
+    let reason = required_reason(reason)?;
+    let number = TextKind::ContractNumber.bounded(to_contract)?;
+    let txn = ctx.db.begin_write().await?;
+    let target = contract_by_number(&txn, &number).await?.ok_or(PaymentError::UnknownContract(number))?;
+    let (original, reversal) = reverse_in(&txn, ctx, payment_id, &reason, source, actor).await?;
+    if original.contract_id == target.id {
+        return Err(ReversalError::SameContract(target.number));
+    }
+    // The money arrived when it arrived: the new line keeps the day (booked in the first open
+    // month when that day's month is closed). It is the same money, so no duplicate question;
+    // the bank reference stays on the original, where a re-imported file finds it.
+    let moved = NewPayment {
+        contract_number: target.number.clone(),
+        amount: original.amount_kopecks,
+        paid_on: original.paid_on,
+        for_period: Some(original.for_period),
+        reference: None,
+        confirm_duplicate: true,
+    };
+    let moved = insert(&txn, ctx, &moved, source, actor).await?;
+    let note =
+        format!("Перенесён с договора платёж № {} от {}: {reason}", original.id, original.paid_on.format("%d.%m.%Y"));
+    let mut row: payment::ActiveModel = moved.into();
+    row.reason = Set(Some(note));
+    let moved = row.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        actor,
+        "payment.transfer",
+        "payment",
+        Some(original.id),
+        json!({"reversal_id": reversal.id, "new_payment_id": moved.id, "to_contract": target.number,
+               "amount_kopecks": original.amount_kopecks.get(), "reason": reason}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((reversal, moved))
+}
+
+fn required_reason(reason: &str) -> Result<String, ReversalError> {
+    let reason = TextKind::Reason.bounded(reason)?;
+    if reason.is_empty() { Err(ReversalError::NoReason) } else { Ok(reason) }
+}
+
+/// Writes the reversal of `payment_id` inside an open transaction; returns the original and it.
+async fn reverse_in(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    payment_id: i64,
+    reason: &str,
+    source: PaymentSource,
+    actor: Actor,
+) -> Result<(payment::Model, payment::Model), ReversalError> {
+    let original = payment::Entity::find_by_id(payment_id).one(conn).await?.ok_or(ReversalError::NotFound)?;
+    if original.reverses_id.is_some() {
+        return Err(ReversalError::IsReversal);
+    }
+    if reversal_of(conn, original.id).await?.is_some() {
+        return Err(ReversalError::AlreadyReversed(original.id));
+    }
+    // Only a real payment is reversed, and exactly: the negative of an amount within bounds.
+    let amount: Kopecks = -original.amount_kopecks.payment().map_err(PaymentError::from)?;
+    let today = ctx.today();
+    let closed = months::closed_months(conn).await?;
+    let period = closed.booking_period(today);
+    lines::check_open(closed, period).map_err(Internal::from)?;
+    let line = payment::ActiveModel {
+        id: NotSet,
+        contract_id: Set(original.contract_id),
+        amount_kopecks: Set(amount),
+        paid_on: Set(today),
+        period: Set(period),
+        for_period: Set(original.for_period),
+        reference: Set(None),
+        staff_id: Set(actor.staff_id()),
+        source: Set(source),
+        created_at: Set(ctx.now()),
+        reverses_id: Set(Some(original.id)),
+        bank_document_id: NotSet,
+        reason: Set(Some(reason.to_owned())),
+    };
+    let reversal = match post(conn, ctx, line).await {
+        // Another request reversed it between our check and our write.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(ReversalError::AlreadyReversed(original.id));
+        }
+        written => written?,
+    };
+    Ok((original, reversal))
+}

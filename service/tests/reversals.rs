@@ -1,0 +1,186 @@
+//! Reversals (сторно) and transfers of payments (issue 13.4) through the service on a real
+//! database: the reversal is a negative line in the open month pointing at the original, a closed
+//! month is untouched, an original is reversed once, a transfer moves the money in one step, and
+//! each is audited. Amounts computed by hand.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan, kopecks};
+use entities::{audit_log, payment, period_balance};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use service::audit::Actor;
+use service::ledger::debt::{self, Scope};
+use service::ledger::months;
+use service::ledger::payments::reversal::{self, ReversalError};
+use service::ledger::payments::{self, NewPayment, PaymentError};
+use service::testing::{TestContext, new_consumer};
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn noon(text: &str) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&day(text).and_hms_opt(9, 0, 0).unwrap())
+}
+
+fn p(text: &str) -> Period {
+    Period::parse(text).unwrap()
+}
+
+fn paid(contract: &str, amount: Kopecks, paid_on: &str) -> NewPayment {
+    NewPayment {
+        contract_number: contract.into(),
+        amount,
+        paid_on: day(paid_on),
+        for_period: None,
+        reference: Some(format!("П-{contract}-{paid_on}")),
+        confirm_duplicate: false,
+    }
+}
+
+async fn debt_of(t: &TestContext, contract_id: i64) -> Kopecks {
+    debt::balances(t.ctx.db.conn(), Scope::Contract(contract_id), None).await.unwrap()[&contract_id].debt()
+}
+
+async fn closed_october(t: &TestContext) -> period_balance::Model {
+    period_balance::Entity::find()
+        .filter(period_balance::Column::Period.eq(p("2026-10")))
+        .one(t.ctx.db.conn())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// 1 500,00 ₽ paid on 20.10 to the wrong contract (W-7 instead of W-9); October closes on
+/// 01.11; on 15.11 the accountant reverses it on W-7, and a second try is refused.
+#[tokio::test]
+async fn a_reversal_is_a_negative_line_today_and_leaves_the_closed_month_as_sent() {
+    let t = TestContext::at(noon("2026-10-20")).await;
+    let accountant = t.staff("buh", Role::Accountant).await;
+    let actor = Actor::Staff(accountant.id);
+    let w7 = t.sign("7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+    let original = payments::record(&t.ctx, paid("W-7", kopecks!(1500_00), "2026-10-20"), actor).await.unwrap();
+    assert_eq!(debt_of(&t, w7.contract_id).await, kopecks!(-1500_00));
+    t.clock.set(noon("2026-11-01"));
+    months::close(&t.ctx, p("2026-10"), actor).await.unwrap();
+    let october = closed_october(&t).await;
+
+    t.clock.set(noon("2026-11-15"));
+    let refused = reversal::reverse(&t.ctx, original.id, "   ", PaymentSource::Panel, actor).await;
+    assert!(matches!(refused, Err(ReversalError::NoReason)), "{refused:?}");
+    let long = "я".repeat(501);
+    let refused = reversal::reverse(&t.ctx, original.id, &long, PaymentSource::Panel, actor).await;
+    assert_eq!(refused.unwrap_err().to_string(), "Причина: не длиннее 500 символов, а здесь 501.");
+
+    let reversed =
+        reversal::reverse(&t.ctx, original.id, "Ошибочно внесён на W-7", PaymentSource::Panel, actor).await.unwrap();
+    assert_eq!(reversed.amount_kopecks, kopecks!(-1500_00));
+    assert_eq!((reversed.paid_on, reversed.period), (day("2026-11-15"), p("2026-11")), "today, in the open month");
+    assert_eq!((reversed.reverses_id, reversed.contract_id), (Some(original.id), w7.contract_id));
+    assert_eq!(reversed.reason.as_deref(), Some("Ошибочно внесён на W-7"));
+    assert_eq!(debt_of(&t, w7.contract_id).await, Kopecks::ZERO, "the debt follows");
+
+    // October as closed, the original as it was.
+    assert_eq!(closed_october(&t).await, october);
+    let stored = payment::Entity::find_by_id(original.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!(stored, original);
+    let figures = months::figures(t.ctx.db.conn(), p("2026-11")).await.unwrap();
+    let (_, november) = figures.iter().find(|(id, _)| *id == w7.contract_id).unwrap();
+    assert_eq!(
+        (november.opening, november.paid, november.closing),
+        (kopecks!(-1500_00), kopecks!(-1500_00), Kopecks::ZERO)
+    );
+
+    let twice = reversal::reverse(&t.ctx, original.id, "ещё раз", PaymentSource::Panel, actor).await;
+    assert_eq!(twice.unwrap_err().to_string(), format!("Платёж № {} уже сторнирован.", original.id));
+    let of_reversal = reversal::reverse(&t.ctx, reversed.id, "назад", PaymentSource::Panel, actor).await;
+    assert!(matches!(of_reversal, Err(ReversalError::IsReversal)), "{of_reversal:?}");
+    let missing = reversal::reverse(&t.ctx, 999_999, "нет такого", PaymentSource::Panel, actor).await;
+    assert!(matches!(missing, Err(ReversalError::NotFound)), "{missing:?}");
+    assert_eq!(payment::Entity::find().all(t.ctx.db.conn()).await.unwrap().len(), 2);
+
+    let audit = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("payment.reverse"))
+        .all(t.ctx.db.conn())
+        .await
+        .unwrap();
+    let [entry] = &audit[..] else { panic!("one audit entry: {audit:?}") };
+    assert_eq!((entry.staff_id, entry.entity_id), (Some(accountant.id), Some(original.id)));
+    assert!(entry.details.contains("Ошибочно внесён на W-7"), "{}", entry.details);
+}
+
+/// Two tries at once: exactly one reversal is stored, the other gets the refusal.
+#[tokio::test]
+async fn concurrent_reversals_of_one_payment_store_one() {
+    let t = TestContext::at(noon("2026-11-20")).await;
+    let admin = t.staff("admin", Role::Admin).await;
+    t.sign("7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+    let original =
+        payments::record(&t.ctx, paid("W-7", kopecks!(100_00), "2026-11-20"), Actor::Staff(admin.id)).await.unwrap();
+    let tries = (0..4).map(|n| {
+        let ctx = t.ctx.clone();
+        tokio::spawn(async move {
+            reversal::reverse(&ctx, original.id, &format!("попытка {n}"), PaymentSource::Api, Actor::Staff(admin.id))
+                .await
+        })
+    });
+    let mut results = Vec::new();
+    for task in tries.collect::<Vec<_>>() {
+        results.push(task.await.unwrap());
+    }
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    for result in results.into_iter().filter(Result::is_err) {
+        assert!(matches!(result, Err(ReversalError::AlreadyReversed(id)) if id == original.id), "{result:?}");
+    }
+    let reversals =
+        payment::Entity::find().filter(payment::Column::ReversesId.eq(original.id)).all(t.ctx.db.conn()).await.unwrap();
+    assert_eq!(reversals.len(), 1);
+}
+
+/// 2 000,00 ₽ paid on 28.10 to E-7 was meant for W-7. October closed; moving it on 10.11 books the
+/// reversal on E-7 (today) and 2 000,00 ₽ on W-7 dated 28.10 — in November, the first open month.
+#[tokio::test]
+async fn a_transfer_is_a_reversal_and_a_new_payment_in_one_step() {
+    let t = TestContext::at(noon("2026-10-28")).await;
+    let accountant = t.staff("buh", Role::Accountant).await;
+    let actor = Actor::Staff(accountant.id);
+    let w = t.sign("7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+    let e = t.sign("8", new_consumer("Козлевич А.", None), "E-8", Service::Water, TariffPlan::Single, &[0]).await;
+    let original = payments::record(&t.ctx, paid("E-8", kopecks!(2000_00), "2026-10-28"), actor).await.unwrap();
+    t.clock.set(noon("2026-11-01"));
+    months::close(&t.ctx, p("2026-10"), actor).await.unwrap();
+    t.clock.set(noon("2026-11-10"));
+
+    let same = reversal::transfer(&t.ctx, original.id, "E-8", "не тот", PaymentSource::Panel, actor).await;
+    assert_eq!(same.unwrap_err().to_string(), "Платёж уже учтён на договоре № E-8.");
+    let unknown = reversal::transfer(&t.ctx, original.id, "Х-1", "не тот", PaymentSource::Panel, actor).await;
+    assert!(matches!(unknown, Err(ReversalError::Payment(PaymentError::UnknownContract(_)))), "{unknown:?}");
+    assert_eq!(payment::Entity::find().all(t.ctx.db.conn()).await.unwrap().len(), 1, "nothing half-done");
+
+    let (reversed, moved) =
+        reversal::transfer(&t.ctx, original.id, " W-7 ", "Плательщик ошибся договором", PaymentSource::Panel, actor)
+            .await
+            .unwrap();
+    assert_eq!((reversed.contract_id, reversed.amount_kopecks), (e.contract_id, kopecks!(-2000_00)));
+    assert_eq!((reversed.paid_on, reversed.period), (day("2026-11-10"), p("2026-11")));
+    assert_eq!((moved.contract_id, moved.amount_kopecks), (w.contract_id, kopecks!(2000_00)));
+    assert_eq!((moved.paid_on, moved.period, moved.for_period), (day("2026-10-28"), p("2026-11"), p("2026-10")));
+    assert_eq!(moved.reverses_id, None);
+    assert!(moved.reason.as_deref().is_some_and(|r| r.contains("Плательщик ошибся договором")), "{moved:?}");
+    assert_eq!(debt_of(&t, e.contract_id).await, Kopecks::ZERO);
+    assert_eq!(debt_of(&t, w.contract_id).await, kopecks!(-2000_00));
+    // The bank reference stays with the original: the same statement imported again adds nothing.
+    let again = payments::record(&t.ctx, paid("E-8", kopecks!(2000_00), "2026-10-28"), actor).await;
+    assert!(matches!(again, Err(PaymentError::DuplicateReference(_))), "{again:?}");
+
+    let moved_twice = reversal::transfer(&t.ctx, original.id, "W-7", "ещё", PaymentSource::Panel, actor).await;
+    assert!(matches!(moved_twice, Err(ReversalError::AlreadyReversed(_))), "{moved_twice:?}");
+    let audit = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("payment.transfer"))
+        .order_by_asc(audit_log::Column::Id)
+        .all(t.ctx.db.conn())
+        .await
+        .unwrap();
+    let [entry] = &audit[..] else { panic!("one audit entry: {audit:?}") };
+    assert_eq!(entry.staff_id, Some(accountant.id));
+    assert!(entry.details.contains("W-7"), "{}", entry.details);
+}
