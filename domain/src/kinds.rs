@@ -250,7 +250,10 @@ mod tests {
         let charges: Vec<_> = ChargeKind::ALL.iter().map(|k| (k.code(), k.label())).collect();
         assert_eq!(
             charges,
-            [("consumption", "Потребление"), ("opening_balance", "Входящее сальдо"), ("recalculation", "Перерасчёт"),
+            [
+                ("consumption", "Потребление"),
+                ("opening_balance", "Входящее сальдо"),
+                ("recalculation", "Перерасчёт"),
                 ("network_losses", "Потери в сетях")
             ]
         );

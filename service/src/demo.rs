@@ -190,6 +190,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
             number: Set(number),
             address: Set(Some(format!("ул. Садовая, {}", (n - 1) / 20 + 1))),
             notes: Set(None),
+            area_m2: Set(None),
             created_at: Set(now),
         });
         let phone = Phone::parse(&format!("+7978{:07}", 1_000_000 + n)).expect("a valid phone");

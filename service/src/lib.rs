@@ -16,6 +16,7 @@ pub mod heavy;
 pub mod import_drafts;
 pub mod ledger;
 pub mod meters;
+pub mod network;
 pub mod paging;
 pub mod payee;
 pub mod readings;
