@@ -14,6 +14,7 @@
 //! is the walking order). So the shares always sum to the amount charged, exactly.
 
 use crate::kinds::LossMethod;
+use crate::meter_value::ConsumptionChange;
 use crate::money::Kopecks;
 
 /// One meter record's accepted readings as (moment in seconds, sum of its registers in
@@ -100,6 +101,12 @@ impl Balance {
             None => losses,
         }
     }
+}
+
+/// Thousandths of a unit as people read them (`-3`, `12,5`); a sum beyond any meter's bound as
+/// a plain number of thousandths.
+pub fn units_text(thousandths: i64) -> String {
+    ConsumptionChange::from_thousandths(thousandths).map_or_else(|| format!("{thousandths}/1000"), |c| c.to_string())
 }
 
 /// «15,5 %» from hundredths of a percent.
@@ -210,6 +217,7 @@ mod tests {
         assert_eq!(b.losses_basis_points(), Some(1_550));
         assert_eq!(percent_text(1_550), "15,5 %");
         assert_eq!(percent_text(-305), "−3,05 %");
+        assert_eq!((units_text(155_000), units_text(-40_500)), ("155".to_owned(), "-40,5".to_owned()));
         assert!(b.is_flagged(15) && !b.is_flagged(16));
         assert_eq!(Balance { supplied: 0, sold: 5 }.losses_basis_points(), None);
         // The cap: at most 10 % of 845 sold = 84,5 charged; without it all 155.

@@ -68,7 +68,7 @@ pub enum NetworkError {
     #[error(transparent)]
     Share(#[from] ShareError),
     #[error(transparent)]
-    Register(#[from] RegisterError),
+    Register(RegisterError),
     #[error(transparent)]
     Text(#[from] domain::TooLong),
     #[error(transparent)]
@@ -81,6 +81,15 @@ impl From<lines::LineError> for NetworkError {
         match e {
             lines::LineError::Db(e) => e.into(),
             closed @ lines::LineError::Closed(_) => NetworkError::Closed(closed.to_string()),
+        }
+    }
+}
+
+impl From<RegisterError> for NetworkError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::Internal(e) => NetworkError::Internal(e),
+            refused => NetworkError::Register(refused),
         }
     }
 }
@@ -274,24 +283,42 @@ pub struct LineBalance {
 
 /// Every line's balance for `period`, main meters first.
 pub async fn balances(conn: &impl ConnectionTrait, ctx: &Context, period: Period) -> Result<Vec<LineBalance>, DbErr> {
+    Ok(history(conn, ctx, &[period]).await?.pop().map(|(_, b)| b).unwrap_or_default())
+}
+
+/// Every line's balance for each of `periods`, reading the network once per service.
+pub async fn history(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    periods: &[Period],
+) -> Result<Vec<(Period, Vec<LineBalance>)>, DbErr> {
     let lines = network_line::Entity::find()
         .order_by_asc(network_line::Column::ParentId)
         .order_by_asc(network_line::Column::Id)
         .all(conn)
         .await?;
-    let mut out = Vec::new();
+    let mut out: Vec<(Period, Vec<LineBalance>)> = periods.iter().map(|&p| (p, Vec::new())).collect();
     for service in Service::ALL.iter().copied() {
         let of_service: Vec<&network_line::Model> = lines.iter().filter(|l| l.service == service).collect();
         if of_service.is_empty() {
             continue;
         }
         let network = Network::load(conn, ctx, service).await?;
-        let flag = decision(conn, service, period.last_day()).await?.flag();
-        for line in of_service {
-            out.push(network.balance(line, period, flag));
+        for (period, balances) in &mut out {
+            let flag = decision(conn, service, period.last_day()).await?.flag();
+            balances.extend(of_service.iter().map(|line| network.balance(line, *period, flag)));
         }
     }
     Ok(out)
+}
+
+/// The decisions taken, newest first: the history the meeting's choices leave.
+pub async fn decisions(conn: &impl ConnectionTrait) -> Result<Vec<loss_decision::Model>, DbErr> {
+    loss_decision::Entity::find()
+        .order_by_desc(loss_decision::Column::DecidedOn)
+        .order_by_desc(loss_decision::Column::Id)
+        .all(conn)
+        .await
 }
 
 /// A service's contracts, plots, meters' tracks and line memberships, read once.
