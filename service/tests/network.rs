@@ -11,7 +11,7 @@ use service::ledger::months;
 use service::network::{self, Decision, NetworkError, NewLine};
 use service::readings::{self, Submission};
 use service::register::sign_up::NewMeter;
-use service::testing::{TestContext, new_consumer, office_reading};
+use service::testing::{TestContext, network_line, new_consumer, office_reading};
 
 fn at(text: &str) -> DateTime<Utc> {
     Utc.from_utc_datetime(&chrono::NaiveDateTime::parse_from_str(&format!("{text} 12:00"), "%Y-%m-%d %H:%M").unwrap())
@@ -82,8 +82,8 @@ async fn cooperative() -> Cooperative {
         contracts[i] = signed.contract_id;
         meters[i] = signed.meter_id;
     }
-    let main = network::add_line(&t.ctx, line("Главный", "ТП-1", false, &[]), admin).await.unwrap();
-    let street = network::add_line(&t.ctx, line("Улица 1", "Л-1", true, &["1", "2"]), admin).await.unwrap();
+    let main = network_line(&t.ctx, Service::Electricity, "Главный", "ТП-1", false, &[]).await;
+    let street = network_line(&t.ctx, Service::Electricity, "Улица 1", "Л-1", true, &["1", "2"]).await;
     let main_meter = meter_of(&t, main.contract_id).await;
     let street_meter = meter_of(&t, street.contract_id).await;
     for (meter, value) in
