@@ -322,7 +322,7 @@ pub async fn decisions(conn: &impl ConnectionTrait) -> Result<Vec<loss_decision:
 }
 
 /// A service's contracts, plots, meters' tracks and line memberships, read once.
-struct Network {
+pub(crate) struct Network {
     contracts: Vec<contract::Model>,
     plots: HashMap<i64, plot::Model>,
     tracks: HashMap<i64, Vec<Track>>,
@@ -335,7 +335,7 @@ struct Network {
 }
 
 impl Network {
-    async fn load(conn: &impl ConnectionTrait, ctx: &Context, service: Service) -> Result<Network, DbErr> {
+    pub(crate) async fn load(conn: &impl ConnectionTrait, ctx: &Context, service: Service) -> Result<Network, DbErr> {
         let contracts = contract::Entity::find().filter(contract::Column::Service.eq(service)).all(conn).await?;
         let plots: HashMap<i64, plot::Model> =
             plot::Entity::find().all(conn).await?.into_iter().map(|p| (p.id, p)).collect();
@@ -447,6 +447,17 @@ impl Network {
         result.sharers = sharers;
         result.flagged = result.balance.is_flagged(flag_percent);
         result
+    }
+
+    /// What the meters of consumer contracts on `plots` (all plots when none) showed by moment
+    /// `at`, pro-rated, since they were installed.
+    pub(crate) fn sold_until(&self, plots: Option<&BTreeSet<i64>>, at: i64) -> i64 {
+        let fed = self.contracts.iter().filter(|c| !self.line_contracts.contains(&c.id));
+        fed.filter(|c| plots.is_none_or(|plots| plots.contains(&c.plot_id)))
+            .filter_map(|c| self.tracks.get(&c.id))
+            .flatten()
+            .map(|t| t.used_between(i64::MIN, at))
+            .sum()
     }
 
     fn plot_of(&self, contract_id: i64) -> Option<&plot::Model> {

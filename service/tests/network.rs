@@ -228,3 +228,19 @@ async fn lines_refuse_what_does_not_fit() {
         "Общий счётчик «Главный» за апрель 2026 не снят: баланса за месяц нет."
     );
 }
+
+#[tokio::test]
+async fn the_demo_network_loses_a_realistic_share_and_one_line_leaks() {
+    let t = TestContext::new().await;
+    service::demo::generate(&t.ctx, service::demo::DemoSpec { plots: 60, months: 4, seed: 1 }).await.unwrap();
+    service::demo::network(&t.ctx).await.unwrap();
+    let february = Period::parse("2026-02").unwrap();
+    let balances = network::balances(t.ctx.db.conn(), &t.ctx, february).await.unwrap();
+    let percent: Vec<(&str, i64, bool)> =
+        balances.iter().map(|b| (b.line.name.as_str(), b.balance.losses_basis_points().unwrap(), b.flagged)).collect();
+    assert_eq!(percent.len(), 3);
+    let (main, street, leak) = (percent[0], percent[1], percent[2]);
+    assert!((500..=2_000).contains(&main.1) && !main.2, "{percent:?}");
+    assert!((500..=1_000).contains(&street.1) && !street.2, "{percent:?}");
+    assert!(leak.1 > 1_500 && leak.2, "{percent:?}");
+}
