@@ -103,6 +103,32 @@ impl Balance {
     }
 }
 
+/// The largest plot area accepted, in m² (100 ha: far beyond any garden plot).
+pub const AREA_MAX: i64 = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AreaError {
+    #[error("Площадь «{0}» — не целое число квадратных метров. Пример: 600.")]
+    NotANumber(String),
+    #[error("Площадь {0} м² вне допустимого: от 1 до 1 000 000 м².")]
+    OutOfRange(i64),
+}
+
+/// A plot's area in whole m², as typed (`600`, `1 200`, `600 м²`).
+pub fn parse_area(input: &str) -> Result<i64, AreaError> {
+    let shown = || input.trim().chars().take(40).collect::<String>();
+    let digits: String =
+        input.trim().trim_end_matches("м²").trim_end_matches("м2").chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AreaError::NotANumber(shown()));
+    }
+    let area: i64 = digits.parse().map_err(|_| AreaError::NotANumber(shown()))?;
+    if !(1..=AREA_MAX).contains(&area) {
+        return Err(AreaError::OutOfRange(area));
+    }
+    Ok(area)
+}
+
 /// Thousandths of a unit as people read them (`-3`, `12,5`); a sum beyond any meter's bound as
 /// a plain number of thousandths.
 pub fn units_text(thousandths: i64) -> String {
@@ -225,6 +251,16 @@ mod tests {
         assert_eq!(b.chargeable(None), 155_000);
         // More sold than supplied: nothing to charge.
         assert_eq!(Balance { supplied: 100, sold: 200 }.chargeable(None), 0);
+    }
+
+    #[test]
+    fn areas_are_whole_square_metres_within_bounds() {
+        assert_eq!(parse_area(" 1 200 м² "), Ok(1_200));
+        assert_eq!(parse_area("600"), Ok(600));
+        assert_eq!(parse_area("6 соток"), Err(AreaError::NotANumber("6 соток".into())));
+        assert_eq!(parse_area("-5"), Err(AreaError::NotANumber("-5".into())));
+        assert_eq!(parse_area("0"), Err(AreaError::OutOfRange(0)));
+        assert!(matches!(parse_area(&"9".repeat(100_000)), Err(AreaError::NotANumber(s)) if s.len() == 40));
     }
 
     #[test]
