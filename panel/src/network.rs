@@ -320,7 +320,7 @@ pub async fn share(
     match stored.await? {
         Ok(shared) => {
             let message = format!(
-                "Потери за {}: {} по {} на {} договоров.",
+                "Потери «{}» распределены: {} ({}), договоров с долей: {}.",
                 shared.balance.line.name,
                 shared.amount,
                 shared.decision.method.label().to_lowercase(),

@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use domain::network::{Balance, ShareError, Sharer, Track, allocate, percent_text};
+use domain::network::{Balance, ShareError, Sharer, Track, allocate, percent_text, units_text};
 use domain::{
     ChargeKind, Kopecks, LossMethod, MeterValue, Period, PlotNumber, ReadingStatus, Service, TariffPlan, TextKind,
     Zone, cost, tariff_on,
@@ -37,6 +37,8 @@ use crate::{Context, Internal};
 pub const COOPERATIVE: &str = "СНТ (общие сети)";
 /// A line losing more than this share of what it got is flagged, until the meeting says otherwise.
 pub const DEFAULT_FLAG_PERCENT: i32 = 15;
+/// Flagged lines named in the accountants' message.
+const HEADLINE_LINES: usize = 5;
 /// The most a cap or a flag may be, in percent.
 const MAX_PERCENT: i32 = 100;
 
@@ -310,6 +312,45 @@ pub async fn history(
         }
     }
     Ok(out)
+}
+
+/// The month's network in a few words for the accountants' chat: each main meter's balance and
+/// the lines above their threshold; none without common meters.
+pub async fn headline(conn: &impl ConnectionTrait, ctx: &Context, period: Period) -> Result<Option<String>, DbErr> {
+    let balances = balances(conn, ctx, period).await?;
+    if balances.is_empty() {
+        return Ok(None);
+    }
+    let percent = |b: &LineBalance| b.balance.losses_basis_points().map_or_else(|| "—".to_owned(), percent_text);
+    let mut lines = vec!["Потери в сетях:".to_owned()];
+    // A Telegram caption holds 1 024 characters: the worst few lines, and how many more.
+    let flagged = balances.iter().filter(|b| b.line.parent_id.is_some() && b.flagged).count();
+    let mut shown = 0;
+    for b in &balances {
+        let unit = b.line.service.unit();
+        let (main, read) = (b.line.parent_id.is_none(), b.interval.is_some());
+        match (main, read) {
+            (true, true) => lines.push(format!(
+                "{}: отпущено {} {unit}, продано {} {unit}, потери {} {unit} ({})",
+                b.line.service,
+                units_text(b.balance.supplied),
+                units_text(b.balance.sold),
+                units_text(b.balance.losses()),
+                percent(b)
+            )),
+            (true, false) => lines.push(format!("{}: общий счётчик за месяц не снят", b.line.service)),
+            (false, _) if b.flagged && shown < HEADLINE_LINES => {
+                shown += 1;
+                let name: String = b.line.name.chars().take(60).collect();
+                lines.push(format!("выше порога: «{name}» — {}", percent(b)));
+            }
+            (false, _) => {}
+        }
+    }
+    if flagged > shown {
+        lines.push(format!("и ещё линий выше порога: {}", flagged - shown));
+    }
+    Ok(Some(lines.join("\n")))
 }
 
 /// The decisions taken, newest first: the history the meeting's choices leave.

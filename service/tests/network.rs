@@ -145,6 +145,15 @@ async fn a_months_balance_aligns_plots_read_on_other_days() {
     network::decide(&c.t.ctx, Service::Electricity, decision, day("2026-03-01"), c.admin).await.unwrap();
     let balances = network::balances(c.t.ctx.db.conn(), &c.t.ctx, march()).await.unwrap();
     assert_eq!(balances.iter().map(|b| b.flagged).collect::<Vec<_>>(), [false, true]);
+    // The accountants' message carries the main meter's month and the flagged line.
+    let headline = network::headline(c.t.ctx.db.conn(), &c.t.ctx, march()).await.unwrap();
+    assert_eq!(
+        headline.as_deref(),
+        Some(
+            "Потери в сетях:\nЭлектроэнергия: отпущено 1000 кВт·ч, продано 900 кВт·ч, потери 100 кВт·ч (10 %)\n\
+             выше порога: «Улица 1» — 11,76 %"
+        )
+    );
 }
 
 #[tokio::test]
