@@ -174,6 +174,7 @@ impl Cli {
                 let ctx = context(&config).await?;
                 let started = std::time::Instant::now();
                 let summary = service::demo::generate(&ctx, service::demo::DemoSpec { plots, months, seed }).await?;
+                service::demo::network(&ctx).await?;
                 println!(
                     "Демо-данные: {} участков, {} договоров, {} показаний, {} оплат; начислено {}, оплачено {} ({:.1} с)",
                     summary.plots,

@@ -31,15 +31,27 @@ pub async fn report(
         },
     };
     match reports::monthly_report(&ctx, period, &public_url.0).await {
-        Ok(bytes) => Ok(send(&bot, chat, period, bytes).await?),
+        Ok(bytes) => Ok(send(&bot, &ctx, chat, period, bytes).await?),
         Err(ReportError::Internal(e)) => Err(e.into()),
         Err(refused) => say(&bot, chat, refused.to_string()).await,
     }
 }
 
-/// Sends `period`'s report as an xlsx document with a file name, which Telegram shows.
-pub async fn send<R: Requester>(bot: &R, chat: ChatId, period: Period, xlsx: Vec<u8>) -> Result<(), R::Err> {
+/// Sends `period`'s report as an xlsx document with a file name, which Telegram shows, and the
+/// network's headline figures in its caption. Those are a courtesy: if they cannot be read, the
+/// report goes without them and the log says why.
+pub async fn send<R: Requester>(
+    bot: &R,
+    ctx: &Context,
+    chat: ChatId,
+    period: Period,
+    xlsx: Vec<u8>,
+) -> Result<(), R::Err> {
+    let network = service::network::headline(ctx.db.conn(), ctx, period).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "network headline for the report not read");
+        None
+    });
     let file = InputFile::memory(xlsx).file_name(reports::monthly_report_file_name(period));
-    bot.send_document(chat, file).caption(text::report_caption(period)).await?;
+    bot.send_document(chat, file).caption(text::report_caption(period, network.as_deref())).await?;
     Ok(())
 }

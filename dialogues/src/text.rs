@@ -247,8 +247,12 @@ pub fn bad_period(error: &PeriodError) -> String {
     format!("{error}\n\n{REPORT_USAGE}")
 }
 
-pub fn report_caption(period: Period) -> String {
-    format!("Отчёт за {}", period.russian())
+/// The report's caption, with the network's headline figures when there are common meters.
+pub fn report_caption(period: Period, network: Option<&str>) -> String {
+    match network {
+        Some(network) => format!("Отчёт за {}\n\n{network}", period.russian()),
+        None => format!("Отчёт за {}", period.russian()),
+    }
 }
 
 /// The monthly reminder; `debt` only when it is worth mentioning.

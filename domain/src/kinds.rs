@@ -144,6 +144,22 @@ vocabulary! {
         OpeningBalance = ("opening_balance", "Входящее сальдо"),
         /// A correction of a closed month's charges, booked in an open month (see [`crate::ledger`]).
         Recalculation = ("recalculation", "Перерасчёт"),
+        /// A plot's share of the network's losses in a month (see [`crate::network`]).
+        NetworkLosses = ("network_losses", "Потери в сетях"),
+    }
+}
+
+vocabulary! {
+    /// How the general meeting shares the network's losses among the plots.
+    pub enum LossMethod {
+        /// The cooperative carries them.
+        None = ("none", "Не распределять"),
+        /// In proportion to each plot's consumption over the same interval.
+        Consumption = ("consumption", "Пропорционально потреблению"),
+        /// Equally per plot (per contract on the service).
+        PerPlot = ("per_plot", "Поровну на участок"),
+        /// In proportion to each plot's area.
+        Area = ("area", "Пропорционально площади участка"),
     }
 }
 
@@ -236,7 +252,12 @@ mod tests {
         let charges: Vec<_> = ChargeKind::ALL.iter().map(|k| (k.code(), k.label())).collect();
         assert_eq!(
             charges,
-            [("consumption", "Потребление"), ("opening_balance", "Входящее сальдо"), ("recalculation", "Перерасчёт")]
+            [
+                ("consumption", "Потребление"),
+                ("opening_balance", "Входящее сальдо"),
+                ("recalculation", "Перерасчёт"),
+                ("network_losses", "Потери в сетях")
+            ]
         );
         let sources: Vec<_> = PaymentSource::ALL.iter().map(|s| (s.code(), s.label())).collect();
         assert_eq!(

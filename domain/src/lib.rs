@@ -19,6 +19,7 @@ pub mod kinds;
 pub mod ledger;
 pub mod meter_value;
 pub mod money;
+pub mod network;
 pub mod period;
 pub mod phone;
 pub mod plot;
@@ -30,7 +31,9 @@ pub mod text;
 pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
-pub use kinds::{CauseKind, ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
+pub use kinds::{
+    CauseKind, ChargeKind, LossMethod, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone,
+};
 pub use ledger::{
     Booked, Cause, ClosedMonths, ClosingError, FiguresError, MonthFigures, Plan, PlanError, Recalculation,
     plan_recompute,

@@ -190,6 +190,15 @@ impl ConsumptionChange {
         ConsumptionChange(after.0 - before.0)
     }
 
+    /// A difference already computed elsewhere (a network's losses), if within the bounds.
+    pub const fn from_thousandths(thousandths: i64) -> Option<ConsumptionChange> {
+        if thousandths.unsigned_abs() <= MeterValue::MAX.0.unsigned_abs() {
+            Some(ConsumptionChange(thousandths))
+        } else {
+            None
+        }
+    }
+
     pub const fn thousandths(self) -> i64 {
         self.0
     }

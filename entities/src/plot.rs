@@ -10,6 +10,8 @@ pub struct Model {
     pub number: PlotNumber,
     pub address: Option<String>,
     pub notes: Option<String>,
+    /// Square metres, for sharing the network's losses by area.
+    pub area_m2: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

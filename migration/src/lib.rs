@@ -16,6 +16,7 @@ mod m20261202_000002_ledger_months;
 mod m20261203_000001_ledger_read_indexes;
 mod m20261203_000002_bank_documents;
 mod m20261203_000003_payment_reversals;
+mod m20261203_000004_network_lines;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_ledger_read_indexes::Migration),
             Box::new(m20261203_000002_bank_documents::Migration),
             Box::new(m20261203_000003_payment_reversals::Migration),
+            Box::new(m20261203_000004_network_lines::Migration),
         ]
     }
 }
@@ -81,6 +83,9 @@ mod tests {
             up,
             m20261126_000001_initial::TABLE_COUNT + 8,
             "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances, bank_documents, payer_accounts and seaql_migrations"
+            m20261126_000001_initial::TABLE_COUNT + 9,
+            "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances, \
+             network_lines, line_plots, loss_decisions and seaql_migrations"
         );
         // Running again is a no-op, as on every start.
         Migrator::up(&db, None).await.unwrap();

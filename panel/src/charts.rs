@@ -44,6 +44,11 @@ pub async fn sources(_user: OfficeStaff, ctx: Data<&Context>) -> Result<Response
     draw(charts::sources(&ctx).await.map_err(internal)?).await
 }
 
+#[handler]
+pub async fn losses(_user: OfficeStaff, ctx: Data<&Context>) -> Result<Response> {
+    draw(charts::losses(&ctx).await.map_err(internal)?).await
+}
+
 /// One of the consumer's contracts: its consumption and charges.
 #[handler]
 pub async fn consumption(

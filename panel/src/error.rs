@@ -17,6 +17,7 @@ use service::ledger::tariffs::TariffError;
 use service::meters::MeterError;
 use service::meters::photos::StoreError;
 use service::meters::seals::SealError;
+use service::network::NetworkError;
 use service::readings::SubmitError;
 use service::readings::review::{CorrectionError, ReviewError};
 use service::register::RegisterError;
@@ -172,6 +173,14 @@ refusals!(
     },
     CorrectionError => |e: &CorrectionError| match e {
         CorrectionError::NoReason => Some("reason"),
+        _ => None,
+    },
+    NetworkError => |e: &NetworkError| match e {
+        NetworkError::NoName => Some("name"),
+        NetworkError::UnknownPlot(_) | NetworkError::PlotOnAnotherLine { .. } => Some("plots"),
+        NetworkError::Percent(_) => Some("cap_percent"),
+        NetworkError::FutureDecision => Some("decided_on"),
+        NetworkError::AlreadyShared(_) => Some("reason"),
         _ => None,
     },
     MeterError => |e: &MeterError| match e {

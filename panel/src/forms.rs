@@ -4,7 +4,7 @@
 
 use std::fmt::Display;
 
-use domain::{PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
+use domain::{LossMethod, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
 use maud::{Markup, html};
 use poem::http::StatusCode;
 use poem::session::Session;
@@ -146,7 +146,7 @@ macro_rules! choices {
         }
     )+};
 }
-choices!(Service, TariffPlan, Zone, ReadingSource, ReadingStatus, Role, PaymentSource);
+choices!(Service, TariffPlan, Zone, ReadingSource, ReadingStatus, Role, PaymentSource, LossMethod);
 
 /// The options of a vocabulary, the one whose code is `selected` chosen; `any` labels an empty
 /// first option (for filters and optional fields).

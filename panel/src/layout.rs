@@ -74,6 +74,7 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/readings", "Показания", &[Role::Admin, Role::Accountant]),
     ("/payments", "Оплаты", &[Role::Admin, Role::Accountant]),
     ("/reports", "Отчёты", &[Role::Admin, Role::Accountant]),
+    ("/network", "Баланс сети", &[Role::Admin, Role::Accountant]),
     ("/tariffs", "Тарифы", &[Role::Admin]),
     ("/bank-details", "Реквизиты", &[Role::Admin]),
     ("/staff", "Сотрудники", &[Role::Admin]),

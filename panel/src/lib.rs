@@ -22,6 +22,7 @@ mod login;
 mod meters;
 pub mod metrics;
 mod mobile;
+mod network;
 mod payee;
 mod payments;
 mod photos;
@@ -160,6 +161,11 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/charts/debt", Office, charts::debt),
         route(GET, "/charts/round", Office, charts::round),
         route(GET, "/charts/sources", Office, charts::sources),
+        route(GET, "/charts/losses", Office, charts::losses),
+        route(GET, network::PATH, Office, network::show),
+        route(POST, "/network/lines", Admin, network::add_line),
+        route(POST, "/network/decision", Admin, network::decide),
+        route(POST, "/network/share", Admin, network::share),
         route(GET, "/consumers/:id/charts/:contract", Office, charts::consumption),
         route(GET, "/receipts", Office, receipts::show),
         route(POST, "/reports/close", Office, reports::close),

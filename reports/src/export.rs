@@ -12,9 +12,7 @@ use anyhow::anyhow;
 use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
-    audit_log, bank_details, bank_document, charge, closed_period, consumer, contract, delivery, holding, link_code,
-    meter, meter_photo, payer_account, payment, period_balance, photo, plot, reading, seal_event, staff, tariff,
-    telegram_link,
+    audit_log, bank_details, bank_document, charge, closed_period, consumer, contract, delivery, holding, line_plot, link_code, loss_decision, meter, meter_photo, network_line, payer_account, payment, period_balance, photo, plot, reading, seal_event, staff, tariff, telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{
@@ -115,6 +113,9 @@ impl Outbox {
         self.send_table::<telegram_link::Entity>(conn).await?;
         self.send_table::<link_code::Entity>(conn).await?;
         self.send_table::<bank_details::Entity>(conn).await?;
+        self.send_table::<network_line::Entity>(conn).await?;
+        self.send_table::<line_plot::Entity>(conn).await?;
+        self.send_table::<loss_decision::Entity>(conn).await?;
         self.send_table::<audit_log::Entity>(conn).await?;
         self.send_table::<delivery::Entity>(conn).await
     }
@@ -334,6 +335,9 @@ fn sheet_name(table: &'static str) -> &'static str {
         "closed_periods" => "Закрытые месяцы",
         "period_balances" => "Сальдо по месяцам",
         "bank_details" => "Реквизиты",
+        "network_lines" => "Линии сети",
+        "line_plots" => "Участки линий",
+        "loss_decisions" => "Решения о потерях",
         "audit_log" => "Журнал действий",
         "deliveries" => "Рассылки",
         other => other,
@@ -376,6 +380,14 @@ fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
         (_, "bank_document_id") => "Код документа выписки",
         ("closed_periods", "closed_by") => "Закрыл (код сотрудника)",
         ("closed_periods", "how") => "Как закрыт",
+        ("network_lines", "name") => "Линия",
+        ("network_lines", "parent_id") => "Код главной линии (пусто — главный счётчик)",
+        ("line_plots", "line_id") => "Код линии",
+        ("loss_decisions", "method") => "Способ распределения потерь",
+        ("loss_decisions", "cap_percent") => "Потолок, % от потребления",
+        ("loss_decisions", "flag_percent") => "Порог отметки линии, %",
+        ("loss_decisions", "decided_on") => "Дата решения собрания",
+        ("plots", "area_m2") => "Площадь, м²",
         (_, "for_period") => "За месяц",
         (_, "dated_on") => "Дата строки",
         (_, "from_on") => "Период с",

@@ -15,7 +15,7 @@ use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 
 /// The tables the export must hold, in the schema's order, and their sheets.
-const TABLES: [(&str, &str); 22] = [
+const TABLES: [(&str, &str); 25] = [
     ("plots", "Участки"),
     ("consumers", "Потребители"),
     ("holdings", "Владельцы участков"),
@@ -36,6 +36,9 @@ const TABLES: [(&str, &str); 22] = [
     ("telegram_links", "Привязки Telegram"),
     ("link_codes", "Коды привязки"),
     ("bank_details", "Реквизиты"),
+    ("network_lines", "Линии сети"),
+    ("line_plots", "Участки линий"),
+    ("loss_decisions", "Решения о потерях"),
     ("audit_log", "Журнал действий"),
     ("deliveries", "Рассылки"),
 ];
@@ -103,6 +106,16 @@ async fn exported() -> Exported {
     let contract = entities::contract::Entity::find().one(ctx.db.conn()).await.unwrap().unwrap();
     let choice = statement::Choice { contract_number: contract.number, amount: domain::kopecks!(100_00) };
     statement::resolve(ctx, waiting[0].id, vec![choice], true, Actor::Staff(admin.id)).await.unwrap();
+    service::testing::network_line(ctx, domain::Service::Water, "Водозабор", "ВЗУ", false, &[]).await;
+    service::testing::network_line(ctx, domain::Service::Water, "Улица 1", "Л-1", true, &["1", "3"]).await;
+    let by_plot = service::network::Decision {
+        method: domain::LossMethod::PerPlot,
+        cap_percent: Some(10),
+        flag_percent: 15,
+        decided_on: None,
+    };
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
+    service::network::decide(ctx, domain::Service::Water, by_plot, on, Actor::System).await.unwrap();
     service::ledger::months::close(ctx, domain::Period::new(2026, 2).unwrap(), Actor::System).await.unwrap();
     Exported { coop, token, live_code }
 }

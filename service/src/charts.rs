@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 pub use charts::{Chart, Format, Size};
 use charts::{
     ChartError, CollectionHistory, CollectionMonth, ConsumptionHistory, ConsumptionMonth, DebtHistory, DebtMonth,
-    Renderer, RoundMonth, RoundProgress, SourcesHistory, SourcesMonth,
+    LossLine, LossesHistory, Renderer, RoundMonth, RoundProgress, SourcesHistory, SourcesMonth,
 };
 use chrono::{DateTime, Datelike, Utc};
 use domain::billing::Balance;
@@ -27,6 +27,37 @@ const SHOWN: usize = 12;
 /// The first month of the last [`MONTHS`], this one included.
 fn first_month(ctx: &Context) -> Period {
     (1..MONTHS).fold(ctx.current_period(), |p, _| p.prev())
+}
+
+/// Losses in % by month and line over the last [`SHOWN`] months, the flagged lines first.
+pub async fn losses(ctx: &Context) -> Result<LossesHistory, Internal> {
+    let periods: Vec<Period> = (1..SHOWN).fold(vec![ctx.current_period()], |mut ps, _| {
+        ps.insert(0, ps[0].prev());
+        ps
+    });
+    let history = crate::network::history(ctx.db.conn(), ctx, &periods).await?;
+    let mut lines: Vec<(bool, LossLine)> = Vec::new();
+    for (period, balances) in history {
+        for b in balances {
+            let name = format!("{}: {}", b.line.service, b.line.name);
+            let at = match lines.iter().position(|(_, l)| l.name == name) {
+                Some(at) => at,
+                None => {
+                    lines.push((false, LossLine { name, months: Vec::new() }));
+                    lines.len() - 1
+                }
+            };
+            lines[at].0 |= b.flagged;
+            if let (Some(_), Some(bp)) = (b.interval, b.balance.losses_basis_points()) {
+                lines[at].1.months.push((period, bp));
+            }
+        }
+    }
+    // Stable: the flagged lines first, each group in the order the lines were added.
+    lines.sort_by_key(|(flagged, _)| !flagged);
+    Ok(LossesHistory {
+        title: "Потери в сетях".to_owned(), lines: lines.into_iter().map(|(_, l)| l).collect()
+    })
 }
 
 /// Each contract of the consumer (its id) with its consumption and charges by month, in contract

@@ -297,6 +297,7 @@ mod tests {
             number: Set(domain::PlotNumber::parse(number).unwrap()),
             address: Set(None),
             notes: Set(None),
+            area_m2: Set(None),
             created_at: Set(t.ctx.now()),
         };
         let abandoned = t.ctx.db.begin_write().await.unwrap();

@@ -17,6 +17,7 @@ pub mod import_drafts;
 pub mod ledger;
 pub mod meters;
 pub mod metrics;
+pub mod network;
 pub mod paging;
 pub mod payee;
 pub mod readings;

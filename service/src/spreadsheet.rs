@@ -143,6 +143,8 @@ pub enum CellError {
     Phone(#[from] PhoneError),
     #[error(transparent)]
     Plot(#[from] PlotNumberError),
+    #[error(transparent)]
+    Area(#[from] domain::network::AreaError),
     #[error("не длиннее {} символов, а здесь {}.", .0.kind.max_chars(), .0.chars)]
     Text(#[from] TooLong),
     #[error("«{value}» — нет такого значения. Возможные: {allowed}.")]
@@ -479,6 +481,11 @@ pub fn money(cell: &Cell) -> Result<Kopecks, CellError> {
         Cell::Date(_) => Err(MoneyError::NotANumber(text(cell)).into()),
         Cell::Empty | Cell::Text(_) => Ok(Kopecks::parse_rubles(&text(cell))?),
     }
+}
+
+/// A plot's area in whole m², typed or a number cell.
+pub fn area(cell: &Cell) -> Result<i64, CellError> {
+    Ok(domain::network::parse_area(&text(cell))?)
 }
 
 /// A meter value, typed (`12 345,6`) or a number cell, exact to the thousandth.

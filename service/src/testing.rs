@@ -167,3 +167,30 @@ pub fn office_reading(meter_id: i64, values: Vec<MeterValue>) -> Submission {
 pub fn new_consumer(name: &str, phone: Option<&str>) -> ConsumerRef {
     ConsumerRef::New { full_name: name.to_owned(), phone: phone.map(|p| domain::Phone::parse(p).unwrap()) }
 }
+
+/// A common meter (installed 2026-01-01 at zero) on the cooperative's line `name` standing at
+/// `point`: the service's main meter, or a line under it feeding `plots`.
+pub async fn network_line(
+    ctx: &Context,
+    service: Service,
+    name: &str,
+    point: &str,
+    under_main: bool,
+    plots: &[&str],
+) -> entities::network_line::Model {
+    let line = crate::network::NewLine {
+        service,
+        name: name.to_owned(),
+        under_main,
+        point: PlotNumber::parse(point).unwrap(),
+        meter: NewMeter {
+            serial: format!("SN-{point}"),
+            installed_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            initial: vec![MeterValue::ZERO],
+            seal_number: None,
+            verification_due: None,
+        },
+        plots: plots.iter().map(|p| PlotNumber::parse(p).unwrap()).collect(),
+    };
+    crate::network::add_line(ctx, line, Actor::System).await.expect("a network line")
+}

@@ -56,7 +56,7 @@ impl Job for MonthlyReport {
 
     async fn send(&self, ctx: &Context, period: Period, chat: &ChatId) -> anyhow::Result<()> {
         let xlsx = reports::monthly_report(ctx, period, &self.schedule.public_url).await?;
-        dialogues::send_report(&self.bot, *chat, period, xlsx).await?;
+        dialogues::send_report(&self.bot, ctx, *chat, period, xlsx).await?;
         Ok(())
     }
 }

@@ -42,7 +42,9 @@ impl MonthFigures {
     /// Adds a ledger line booked in the month to the column of its kind and to the closing.
     pub fn book(mut self, kind: ChargeKind, amount: Kopecks) -> Result<MonthFigures, AmountOutOfRange> {
         let column = match kind {
-            ChargeKind::Consumption => &mut self.consumption,
+            // A share of the network's losses is paid for energy consumed: «Сводка» counts it as
+            // consumption, its own lines name it.
+            ChargeKind::Consumption | ChargeKind::NetworkLosses => &mut self.consumption,
             ChargeKind::Recalculation => &mut self.recalculations,
             ChargeKind::OpeningBalance => &mut self.opening_balances,
         };

@@ -5,6 +5,7 @@
 //! tests can hold the sheets against the data and the data against the service layer.
 
 mod load;
+mod network;
 mod sheets;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -22,6 +23,7 @@ use service::Context;
 use crate::{ReportError, snapshot};
 use load::{ContractRecord, LastRecord, Loaded, MeteredRecord};
 
+pub use network::{LineRow, ShareLine};
 pub use sheets::write_monthly;
 
 /// The monthly report of `period` as xlsx bytes. Photo links point into the panel at `public_url`.
@@ -37,11 +39,14 @@ pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Re
     }
     let txn = snapshot(&ctx.db).await?;
     let loaded = Loaded::load(&txn, period).await?;
+    let network = network::lines(&txn, ctx, period).await?;
     txn.commit().await?;
     // A closed month's report is dated when the month closed, so writing it again later gives
     // the same bytes; an open month's report is dated now.
     let created = loaded.closed_at.unwrap_or_else(|| ctx.now()).with_timezone(&ctx.settings.tz);
-    Month::new(&loaded, period, ctx.settings.tz)?.report(public_url, created)
+    let mut data = Month::new(&loaded, period, ctx.settings.tz)?.report(public_url, created)?;
+    data.network = network;
+    Ok(data)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +66,10 @@ pub struct MonthlyData {
     pub recalculations: Vec<RecalculationLine>,
     /// «Сводка».
     pub summary: Summary,
+    /// «Баланс сети»: each line of the cooperative's network.
+    pub network: Vec<LineRow>,
+    /// «Потери в сетях»: the plots' shares of the losses booked in the month.
+    pub losses: Vec<ShareLine>,
 }
 
 /// The contract a line is about, named as people know it.
@@ -293,8 +302,20 @@ impl<'a> Month<'a> {
         let unread = self.unread_lines();
         let payments = self.payment_lines();
         let recalculations = self.recalculation_lines();
-        let summary = self.summary(&meters, &accounts, &unread, &recalculations)?;
-        Ok(MonthlyData { period: self.period, created, meters, accounts, unread, payments, recalculations, summary })
+        let losses = self.loss_lines();
+        let summary = self.summary(&meters, &accounts, &unread, &recalculations, &losses)?;
+        Ok(MonthlyData {
+            period: self.period,
+            created,
+            meters,
+            accounts,
+            unread,
+            payments,
+            recalculations,
+            summary,
+            network: Vec::new(),
+            losses,
+        })
     }
 
     /// A meter is due a reading when it was in service on a contract active in the month.
@@ -406,6 +427,15 @@ impl<'a> Month<'a> {
             .collect()
     }
 
+    fn loss_lines(&self) -> Vec<ShareLine> {
+        let lines = self.loaded.charges.iter().filter(|c| c.kind == ChargeKind::NetworkLosses);
+        lines
+            .filter_map(|c| {
+                Some(ShareLine { contract: label(self.contract.get(&c.contract_id)?), amount: c.amount_kopecks })
+            })
+            .collect()
+    }
+
     /// A contract is unread when none of its meters due has a reading of the month (a reading
     /// waiting for review counts: someone did read the meter).
     fn unread_lines(&self) -> Vec<UnreadLine> {
@@ -438,6 +468,7 @@ impl<'a> Month<'a> {
         accounts: &[AccountLine],
         unread: &[UnreadLine],
         recalculations: &[RecalculationLine],
+        losses: &[ShareLine],
     ) -> Result<Summary, ReportError> {
         let mut by_zone: BTreeMap<(Service, Zone), (MeterValue, Kopecks)> = BTreeMap::new();
         for line in meters {
@@ -464,9 +495,12 @@ impl<'a> Month<'a> {
                 charge.kind == ChargeKind::OpeningBalance && self.contract[&charge.contract_id].service == service
             });
             let recalculations = recalculations.iter().filter(|line| line.contract.service == service);
+            // Shares of the network's losses count as consumption (`MonthFigures::book`).
+            let metered = by_zone.iter().filter(|t| t.service == service).map(|t| t.charged);
+            let shared = losses.iter().filter(|line| line.contract.service == service).map(|line| line.amount);
             let figures = MonthFigures {
                 opening: movement.opening,
-                consumption: Kopecks::try_sum(by_zone.iter().filter(|t| t.service == service).map(|t| t.charged))?,
+                consumption: Kopecks::try_sum(metered.chain(shared))?,
                 recalculations: Kopecks::try_sum(recalculations.map(|line| line.amount))?,
                 opening_balances: Kopecks::try_sum(opening_balances.map(|charge| charge.amount_kopecks))?,
                 paid: movement.paid,

@@ -8,6 +8,9 @@ use rust_xlsxwriter::{ColNum, DocProperties, Formula, RowNum, Workbook, Workshee
 use domain::Kopecks;
 use domain::ledger::MonthFigures;
 
+use super::network::{
+    LINE_HEADERS, LINES_SHEET, SHARE_AMOUNT_HEADER, SHARE_HEADERS, SHARES_SHEET, line_cells, share_cells,
+};
 use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, PaymentLine, RecalculationLine, UnreadLine};
 use crate::ReportError;
 use crate::sheet::{
@@ -84,7 +87,7 @@ const UNREAD_HEADERS: [&str; 9] = [
 ];
 
 /// The report as xlsx bytes: «Сводка», «Показания», «Начисления и оплаты», «Оплаты»,
-/// «Перерасчёты», «Не сняты».
+/// «Перерасчёты», «Не сняты», «Баланс сети», «Потери в сетях».
 pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
     let title = format!("Отчёт за {}", data.period.russian());
     let created = data.created.format("%d.%m.%Y %H:%M");
@@ -98,6 +101,7 @@ pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
     let mut blank = || workbook.new_worksheet_with_constant_memory();
     let (meters, accounts, unread) = (blank()?, blank()?, blank()?);
     let (payments, recalculations) = (blank()?, blank()?);
+    let (network, losses) = (blank()?, blank()?);
 
     // The sheets are independent until the workbook is saved: the largest gets a thread of its own.
     let (meters, accounts, payments, recalculations, unread) = std::thread::scope(|scope| {
@@ -121,8 +125,15 @@ pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
         let meters = meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (meters, accounts, payments, recalculations, unread)
     });
+    let rows: Vec<Vec<Cell>> = data.network.iter().map(line_cells).collect();
+    let network = book.table(network, LINES_SHEET, &LINE_HEADERS, &rows, None)?;
+    let rows: Vec<Vec<Cell>> = data.losses.iter().map(share_cells).collect();
+    let total: Kopecks =
+        Kopecks::try_sum(data.losses.iter().map(|l| l.amount)).map_err(|_| XlsxError::RowColumnLimitError)?;
+    let total = money_total(&SHARE_HEADERS, SHARE_AMOUNT_HEADER, total);
+    let losses = book.table(losses, SHARES_SHEET, &SHARE_HEADERS, &rows, Some(&total))?;
     let summary = summary_sheet(data, &book)?;
-    for sheet in [summary, meters?, accounts?, payments?, recalculations?, unread?] {
+    for sheet in [summary, meters?, accounts?, payments?, recalculations?, unread?, network, losses] {
         workbook.push_worksheet(sheet);
     }
     Ok(workbook.save_to_buffer()?)
@@ -354,6 +365,7 @@ fn movement_table(
     let recalculations =
         SumIfs { sheet: RECALCULATIONS_SHEET, headers: &RECALCULATION_HEADERS, rows: data.recalculations.len() };
     let payments = SumIfs { sheet: PAYMENTS_SHEET, headers: &PAYMENT_HEADERS, rows: data.payments.len() };
+    let losses = SumIfs { sheet: SHARES_SHEET, headers: &SHARE_HEADERS, rows: data.losses.len() };
     let first = top + 1;
     let mut row = first;
     for line in &data.summary.by_service {
@@ -362,7 +374,11 @@ fn movement_table(
         write_figures(sheet, row, figures, &styles.body, |column, r| {
             Ok(match column {
                 0 => accounts.formula(ACCOUNT_HEADERS[4], service)?,
-                1 => meters.formula(CHARGED_HEADER, service)?,
+                1 => format!(
+                    "{}+{}",
+                    meters.formula(CHARGED_HEADER, service)?,
+                    losses.formula(SHARE_AMOUNT_HEADER, service)?
+                ),
                 2 => recalculations.formula(AMOUNT_HEADER, service)?,
                 3 => format!("{}-C{r}-D{r}", accounts.formula(ACCOUNT_HEADERS[5], service)?),
                 4 => payments.formula(AMOUNT_HEADER, service)?,

@@ -58,6 +58,10 @@ pub async fn recompute_meter(
         .await?
         .and_then(|(m, c)| Some((m, c?)))
         .ok_or(RecomputeError::NoMeter(meter_id))?;
+    // The cooperative's common meters measure what it bought, nobody is billed for it.
+    if crate::network::line_contracts(conn).await?.contains(&contract.id) {
+        return Ok(());
+    }
     let tariffs = tariff_history(conn).await?;
     let closed = months::closed_months(conn).await?;
     recompute_loaded(conn, ctx, &meter, contract.service, &tariffs, closed, cause).await
@@ -72,11 +76,15 @@ pub async fn recompute_service(
 ) -> Result<usize, RecomputeError> {
     let tariffs = tariff_history(conn).await?;
     let closed = months::closed_months(conn).await?;
-    let meters = meter::Entity::find()
+    let common = crate::network::line_contracts(conn).await?;
+    let meters: Vec<meter::Model> = meter::Entity::find()
         .join(JoinType::InnerJoin, meter::Relation::Contract.def())
         .filter(contract::Column::Service.eq(service))
         .all(conn)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|m| !common.contains(&m.contract_id))
+        .collect();
     let mut failed = 0;
     for meter in &meters {
         if let Err(e) = recompute_loaded(conn, ctx, meter, service, &tariffs, closed, cause).await {

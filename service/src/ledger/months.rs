@@ -168,7 +168,11 @@ pub async fn figures(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<
             "CAST(COALESCE((SELECT SUM(amount_kopecks) FROM {table} WHERE contract_id = c.id {filter}), 0) AS BIGINT)"
         )
     };
-    let kind = |k: ChargeKind| sum("charges", &format!("AND period = ? AND kind = '{}'", k.code()));
+    let kinds = |ks: &[ChargeKind]| {
+        let codes: Vec<String> = ks.iter().map(|k| format!("'{}'", k.code())).collect();
+        sum("charges", &format!("AND period = ? AND kind IN ({})", codes.join(", ")))
+    };
+    let kind = |k: ChargeKind| kinds(&[k]);
     let sql = format!(
         "SELECT c.id AS contract_id, {charged_before} AS charged_before, {paid_before} AS paid_before, \
            {consumption} AS consumption, {recalculations} AS recalculations, {opening} AS opening_balances, \
@@ -176,7 +180,8 @@ pub async fn figures(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<
          FROM contracts c ORDER BY c.id",
         charged_before = sum("charges", "AND period < ?"),
         paid_before = sum("payments", "AND period < ?"),
-        consumption = kind(ChargeKind::Consumption),
+        // Shares of the network's losses are in the consumption column, as `MonthFigures::book` puts them.
+        consumption = kinds(&[ChargeKind::Consumption, ChargeKind::NetworkLosses]),
         recalculations = kind(ChargeKind::Recalculation),
         opening = kind(ChargeKind::OpeningBalance),
         paid = sum("payments", "AND period = ?"),

@@ -102,6 +102,7 @@ pub async fn create_plot(ctx: &Context, details: PlotDetails, actor: Actor) -> R
         number: Set(details.number.clone()),
         address: Set(address),
         notes: Set(notes),
+        area_m2: Set(None),
         created_at: Set(ctx.now()),
     }
     .insert(&txn)

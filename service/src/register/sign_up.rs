@@ -113,6 +113,7 @@ pub async fn sign_up_in(
                 number: Set(form.plot.clone()),
                 address: Set(address),
                 notes: Set(None),
+                area_m2: Set(None),
                 created_at: Set(now),
             }
             .insert(conn)

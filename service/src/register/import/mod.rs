@@ -24,6 +24,8 @@ pub mod read;
 use std::collections::HashMap;
 
 use domain::{Kopecks, PlotNumber};
+use entities::plot;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use self::plan::{Checked, Counts, Preview, Status, check};
@@ -95,6 +97,15 @@ pub async fn commit(
         let address = addresses.get(&row.plot).map(|a| (*a).to_owned());
         let signed = sign_up_in(&txn, ctx, row.sign_up(consumer, address), actor).await?;
         created.entry(key).or_insert(signed.consumer_id);
+        if let Some(area) = row.area {
+            // The first area a file gives a plot without one counts, as with addresses.
+            plot::Entity::update_many()
+                .col_expr(plot::Column::AreaM2, sea_orm::sea_query::Expr::value(area))
+                .filter(plot::Column::Id.eq(signed.plot_id))
+                .filter(plot::Column::AreaM2.is_null())
+                .exec(&txn)
+                .await?;
+        }
         if row.saldo != Kopecks::ZERO {
             charges::book_opening_balance(&txn, ctx, signed.contract_id, row.saldo, row.read_on, actor)
                 .await

@@ -24,6 +24,7 @@ pub(super) const READING: &str = "Показание";
 pub(super) const NIGHT: &str = "Показание ночь";
 pub(super) const READ_ON: &str = "Дата показания";
 pub(super) const SALDO: &str = "Сальдо";
+pub(super) const AREA: &str = "Площадь, м²";
 
 /// The file format, for the import page, the template and the command line.
 pub const SCHEMA: Schema = Schema {
@@ -79,6 +80,11 @@ pub const SCHEMA: Schema = Schema {
             required: false,
             meaning: "долг по договору на дату показания, в рублях: 1500 — долг, -200,50 — переплата; пусто — 0",
         },
+        Column {
+            name: AREA,
+            required: false,
+            meaning: "площадь участка в м², целым числом: 600; по ней могут делиться потери в сетях",
+        },
     ],
     row_genitive: "строки с договором",
     // Two contracts for each of a large cooperative's plots.
@@ -108,6 +114,9 @@ pub struct RegisterRow {
     pub read_on: NaiveDate,
     /// Debt (positive) or credit (negative) on the opening day.
     pub saldo: Kopecks,
+    /// The plot's area in m², if given (a preview stored before the column existed has none).
+    #[serde(default)]
+    pub area: Option<i64>,
 }
 
 impl RegisterRow {
@@ -181,6 +190,7 @@ fn parse_row(mut row: Row<'_>) -> Result<RegisterRow, BadRow> {
     };
     let read_on = row.read(READ_ON, date);
     let saldo = row.read(SALDO, |c| optional(c, |c| Ok(spreadsheet::money(c)?.carried_balance()?)));
+    let area = row.read(AREA, |c| optional(c, spreadsheet::area));
 
     let mut problems: Vec<Problem> = row.problems().iter().cloned().map(Problem::from).collect();
     if let (Some(service), Some(plan)) = (service, plan)
@@ -209,6 +219,7 @@ fn parse_row(mut row: Row<'_>) -> Result<RegisterRow, BadRow> {
             opening: std::iter::once(day?).chain(night?).collect(),
             read_on: read_on?,
             saldo: saldo?.unwrap_or_default(),
+            area: area?,
         })
     })();
     match contract {
@@ -223,7 +234,7 @@ mod tests {
     use crate::spreadsheet::Cell;
     use domain::{kopecks, meter_value};
 
-    const HEADER: [&str; 15] = [
+    const HEADER: [&str; 16] = [
         "Участок",
         "Адрес",
         "ФИО",
@@ -239,6 +250,7 @@ mod tests {
         "Показание ночь",
         "Дата показания",
         "Сальдо",
+        "Площадь, м²",
     ];
 
     fn cell(s: &str) -> Cell {
@@ -262,7 +274,7 @@ mod tests {
     #[test]
     fn a_row_is_a_contract_with_its_meter_and_saldo() {
         let (rows, bad) = parse_lines(&[
-            "12а|ул. Морская, 1|Иванова А. П.|8 978 123-45-67|В-12|вода|Однотарифный||SN-1|П-7||123,5||01.03.2026|1 500",
+            "12а|ул. Морская, 1|Иванова А. П.|8 978 123-45-67|В-12|вода|Однотарифный||SN-1|П-7||123,5||01.03.2026|1 500|600",
             "12А||Иванова А. П.|+79781234567|Э-12|Электроэнергия|день/ночь|15.01.2020|SN-2||01.06.2030|1000|500,25|01.03.2026|-200,5",
         ]);
         assert_eq!(bad, vec![]);
@@ -284,8 +296,10 @@ mod tests {
                 opening: vec![meter_value!(123_500)],
                 read_on: date(2026, 3, 1),
                 saldo: kopecks!(150_000),
+                area: Some(600),
             }
         );
+        assert_eq!(rows[1].area, None);
         assert_eq!(rows[1].opening, [meter_value!(1_000_000), meter_value!(500_250)]);
         assert_eq!((rows[1].signed_on, rows[1].verification_due), (date(2020, 1, 15), Some(date(2030, 6, 1))));
         assert_eq!(rows[1].saldo, kopecks!(-20_050));
