@@ -30,7 +30,10 @@ pub mod text;
 pub mod validation;
 
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
-pub use kinds::{CauseKind, ChargeKind, PaymentSource, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone};
+pub use kinds::{
+    CauseKind, ChargeKind, PaymentSource, ReadingSource, ReadingStatus, RequestStatus, RequestTopic, Role, Service,
+    TariffPlan, Zone,
+};
 pub use ledger::{
     Booked, Cause, ClosedMonths, ClosingError, FiguresError, MonthFigures, Plan, PlanError, Recalculation,
     plan_recompute,

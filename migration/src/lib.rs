@@ -13,6 +13,7 @@ mod m20261201_000001_quarantine_out_of_range;
 mod m20261201_000002_scoped_reading_keys;
 mod m20261202_000001_bank_details;
 mod m20261202_000002_ledger_months;
+mod m20261203_000001_announcements;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_scoped_reading_keys::Migration),
             Box::new(m20261202_000001_bank_details::Migration),
             Box::new(m20261202_000002_ledger_months::Migration),
+            Box::new(m20261203_000001_announcements::Migration),
         ]
     }
 }
@@ -73,8 +75,9 @@ mod tests {
         let up = count_tables().await;
         assert_eq!(
             up,
-            m20261126_000001_initial::TABLE_COUNT + 6,
-            "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances and seaql_migrations"
+            m20261126_000001_initial::TABLE_COUNT + 9,
+            "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances, \
+             announcements, member_requests, request_messages and seaql_migrations"
         );
         // Running again is a no-op, as on every start.
         Migrator::up(&db, None).await.unwrap();

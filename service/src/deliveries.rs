@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use domain::Period;
 use entities::delivery;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter, Set,
+};
 
 use crate::Context;
 
@@ -59,6 +61,44 @@ pub async fn claim(ctx: &Context, kind: &str, period: Period, target: &str) -> R
     };
     txn.commit().await?;
     Ok(claimed)
+}
+
+/// Records deliveries of `kind` for `period` to `targets`, to be claimed and sent later (an
+/// announcement's recipients, fixed when it is sent); targets already recorded are left as they are.
+pub async fn schedule(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    kind: &str,
+    period: Period,
+    targets: impl IntoIterator<Item = String>,
+) -> Result<(), DbErr> {
+    let now = ctx.now();
+    let rows: Vec<delivery::ActiveModel> = targets
+        .into_iter()
+        .map(|target| delivery::ActiveModel {
+            id: NotSet,
+            kind: Set(kind.to_owned()),
+            period: Set(period),
+            target: Set(target),
+            sent_at: Set(None),
+            attempts: Set(0),
+            last_error: Set(None),
+            next_attempt_at: Set(None),
+            created_at: Set(now),
+        })
+        .collect();
+    // Eight values a row: 500 rows stay far under the bound variables a statement may have.
+    for chunk in rows.chunks(500) {
+        delivery::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([delivery::Column::Kind, delivery::Column::Period, delivery::Column::Target])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Whether `kind` for `period` to `target` has been sent.
