@@ -7,6 +7,7 @@
 //! with backoff. A crash in the instant between Telegram accepting a message and the database
 //! recording it would send it again after the lease: better twice than never.
 
+pub mod announcements;
 mod reminders;
 mod report;
 
@@ -22,15 +23,21 @@ use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
 use tokio::sync::watch;
 
+pub use announcements::Announcements;
 pub use reminders::{ReminderWindow, Reminders};
 pub use report::{MonthlyReport, ReportSchedule};
 
-/// The bot the jobs send through, throttled to Telegram's limits (one message a second per
-/// chat, 30 a second overall), so a month's reminders do not get the bot rate-limited.
+/// The bot the jobs send through, throttled under Telegram's limits (one message a second per
+/// chat, 25 a second overall against Telegram's 30, a margin for the bot's own answers), so a
+/// month's reminders or an announcement to every member do not get the bot rate-limited. A 429
+/// that comes anyway freezes it for the `retry_after` Telegram gives, and the request is sent again.
 pub type Broadcaster = Throttle<Bot>;
 
+/// Messages a second to all chats together.
+pub const MESSAGES_PER_SECOND: u32 = 25;
+
 pub fn broadcaster(bot: Bot) -> Broadcaster {
-    Throttle::new_spawn(bot, Limits::default())
+    Throttle::new_spawn(bot, Limits { messages_per_sec_overall: MESSAGES_PER_SECOND, ..Limits::default() })
 }
 
 /// Something sent on a schedule, once per period and target.
@@ -106,8 +113,8 @@ pub async fn run<J: Job>(
     }
 }
 
-/// Sends what is due and not sent yet; returns when to look again.
-async fn step<J: Job>(job: &J, ctx: &Context) -> anyhow::Result<DateTime<Utc>> {
+/// One look: sends what is due and not sent yet; returns when to look again.
+pub async fn step<J: Job>(job: &J, ctx: &Context) -> anyhow::Result<DateTime<Utc>> {
     let Due { period, items, mut next } = job.due(ctx, ctx.now()).await?;
     for item in &items {
         let target = job.target(item);

@@ -39,6 +39,10 @@ pub enum Callback {
     Pay(Target),
     /// Pay another amount than the debt: the consumer types it next.
     OtherAmount(Target),
+    /// Announcements on or off; pressed from an announcement, so in any state.
+    Announcements {
+        on: bool,
+    },
 }
 
 impl Callback {
@@ -54,6 +58,7 @@ impl Callback {
             Callback::Reminders { on } => format!("rem:{}", if on { "on" } else { "off" }),
             Callback::Pay(target) => format!("pay:{}", target_data(target)),
             Callback::OtherAmount(target) => format!("amt:{}", target_data(target)),
+            Callback::Announcements { on } => format!("ann:{}", if on { "on" } else { "off" }),
         }
     }
 
@@ -73,6 +78,8 @@ impl Callback {
             ("rem", "off") => Some(Callback::Reminders { on: false }),
             ("pay", _) => parse_target(arg).map(Callback::Pay),
             ("amt", _) => parse_target(arg).map(Callback::OtherAmount),
+            ("ann", "on") => Some(Callback::Announcements { on: true }),
+            ("ann", "off") => Some(Callback::Announcements { on: false }),
             _ => None,
         }
     }
@@ -183,6 +190,15 @@ pub fn reminders(on: bool) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([[button]])
 }
 
+/// The one button that switches announcements to the other state than `on`.
+pub fn announcements(on: bool) -> InlineKeyboardMarkup {
+    let button = match on {
+        true => Callback::Announcements { on: false }.button("Не присылать объявления"),
+        false => Callback::Announcements { on: true }.button("Присылать объявления"),
+    };
+    InlineKeyboardMarkup::new([[button]])
+}
+
 /// Under the debt answer: one «Оплатить» for a single contract; for several, one code for the
 /// total first, then one per contract.
 pub fn pay(statement: &Statement) -> InlineKeyboardMarkup {
@@ -250,6 +266,8 @@ mod tests {
             Callback::Pay(Target::Contract(i64::MAX)),
             Callback::OtherAmount(Target::AllContracts),
             Callback::OtherAmount(Target::Contract(7)),
+            Callback::Announcements { on: true },
+            Callback::Announcements { on: false },
         ] {
             let data = callback.data();
             assert!(data.len() <= 64, "{data}");
@@ -275,6 +293,8 @@ mod tests {
             "pay:",
             "pay:x",
             "amt:al",
+            "ann",
+            "ann:1",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

@@ -2,6 +2,7 @@
 //! history) and controllers (walking the plots). Handlers only translate between Telegram and
 //! `service`; every rule (validation, debt, ownership, roles) lives there.
 
+mod announcements;
 mod consumer;
 mod controller;
 mod dedup;
@@ -28,6 +29,7 @@ use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
 use teloxide::utils::command::BotCommands;
 
+pub use announcements::send as send_announcement;
 pub use reminders::send as send_reminder;
 pub use report::send as send_report;
 pub use state::State;
@@ -56,6 +58,8 @@ pub enum Command {
     Report(String),
     /// напоминания о показаниях: включить или выключить
     Reminders,
+    /// объявления правления: включить или выключить
+    Announcements,
 }
 
 /// The panel's public address, for photo links in the reports the bot sends.
@@ -93,7 +97,8 @@ fn messages() -> UpdateHandler<HandlerError> {
         .branch(case![Command::Cancel].endpoint(replies::cancel))
         .branch(case![Command::Controller].endpoint(controller::enter))
         .branch(case![Command::Report(month)].endpoint(report::report))
-        .branch(case![Command::Reminders].endpoint(reminders::show));
+        .branch(case![Command::Reminders].endpoint(reminders::show))
+        .branch(case![Command::Announcements].endpoint(announcements::show));
     let menu = dptree::filter_map(|msg: Message| msg.text().and_then(MenuButton::parse))
         .branch(case![MenuButton::Help].endpoint(replies::help))
         .branch(
@@ -127,6 +132,9 @@ fn callbacks() -> UpdateHandler<HandlerError> {
     let pressed = dptree::filter_map(|q: CallbackQuery| q.data.as_deref().and_then(Callback::parse))
         // From a reminder, maybe weeks old: it leaves the dialogue where it is.
         .branch(case![Callback::Reminders { on }].filter_map(|who: Who| who.consumer).endpoint(reminders::switch))
+        .branch(
+            case![Callback::Announcements { on }].filter_map(|who: Who| who.consumer).endpoint(announcements::switch),
+        )
         .branch(dptree::filter(lost_access).endpoint(replies::access_lost))
         // From a debt answer or a QR code, maybe days old: in any state.
         .branch(

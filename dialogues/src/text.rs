@@ -51,6 +51,9 @@ pub const REPORT_USAGE: &str = "Отчёт за прошлый месяц — /r
     например /report 2026-02.";
 pub const REMINDERS_OFF: &str = "Напоминания выключены. Включить их снова — /reminders.";
 pub const REMINDERS_ON: &str = "Напоминания включены.";
+pub const ANNOUNCEMENTS_OFF: &str = "Объявления правления больше не будут приходить, кроме срочных (отключение воды \
+    или света, безопасность). Включить их снова — /announcements.";
+pub const ANNOUNCEMENTS_ON: &str = "Объявления правления включены.";
 pub const NO_CHART: &str = "Графика пока нет: за последние два года по вашим договорам ничего не начислено. \
     Он появится после первого начисления по показаниям.";
 
@@ -270,6 +273,23 @@ pub fn reminders_status(on: bool) -> &'static str {
     }
 }
 
+/// An announcement from the board as it arrives.
+pub fn announcement(body: &str, urgent: bool) -> String {
+    match urgent {
+        true => format!("❗ Срочное объявление правления\n\n{body}"),
+        false => format!("Объявление правления\n\n{body}"),
+    }
+}
+
+pub fn announcements_status(on: bool) -> &'static str {
+    match on {
+        true => "Объявления правления приходят сюда.",
+        false => {
+            "Объявления правления выключены; срочные (отключение воды или света, безопасность) приходят всё равно."
+        }
+    }
+}
+
 pub fn plot_not_found(number: &domain::PlotNumber) -> String {
     format!("Участок {number} не найден.")
 }
@@ -297,7 +317,7 @@ mod tests {
         let who = Who { telegram_id: 1, consumer: None, staff: None };
         assert_eq!(help(&who), STRANGER);
         let text = Command::descriptions().to_string();
-        for command in ["/start", "/help", "/cancel", "/controller", "/report", "/reminders"] {
+        for command in ["/start", "/help", "/cancel", "/controller", "/report", "/reminders", "/announcements"] {
             assert!(text.contains(command), "{text}");
         }
     }

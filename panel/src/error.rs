@@ -172,6 +172,14 @@ refusals!(
         MeterError::NoReason => Some("reason"),
         _ => None,
     },
+    service::members::announcements::AnnouncementError => |e: &service::members::announcements::AnnouncementError| {
+        use service::members::announcements::AnnouncementError::*;
+        match e {
+            Empty | TooLong(_) => Some("body"),
+            TooManyPlots | BadPlot(_) | UnknownPlots(_) => Some("plots"),
+            NoRecipients | Internal(_) => None,
+        }
+    },
     PaymentImportError,
     service::register::import::RegisterImportError,
     service::import_drafts::DraftError,
