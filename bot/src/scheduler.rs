@@ -8,6 +8,7 @@
 //! recording it would send it again after the lease: better twice than never.
 
 pub mod announcements;
+mod answers;
 mod reminders;
 mod report;
 
@@ -24,6 +25,7 @@ use teloxide::adaptors::throttle::Limits;
 use tokio::sync::watch;
 
 pub use announcements::Announcements;
+pub use answers::Answers;
 pub use reminders::{ReminderWindow, Reminders};
 pub use report::{MonthlyReport, ReportSchedule};
 
@@ -132,6 +134,24 @@ pub async fn step<J: Job>(job: &J, ctx: &Context) -> anyhow::Result<DateTime<Utc
         }
     }
     Ok(next)
+}
+
+/// What is due of sends scheduled ahead (announcements, answers), read `batch` at a time oldest
+/// first: those of the oldest month among them (deliveries are keyed by month). When a full batch
+/// came, the next look is at once; otherwise the run loop's tick bounds the wait, so a new send
+/// waits at most a tick.
+fn one_month<T>(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    mut items: Vec<T>,
+    batch: u64,
+    period: impl Fn(&T) -> Period,
+) -> Due<T> {
+    let full = items.len() as u64 >= batch;
+    let oldest = items.first().map_or_else(|| ctx.current_period(), &period);
+    items.retain(|item| period(item) == oldest);
+    let next = if full { now } else { now + chrono::Duration::days(1) };
+    Due { period: oldest, items, next }
 }
 
 /// A local wall-clock moment as UTC; a time skipped by a clock change is taken an hour later.

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::Config;
 use crate::scheduler::{
-    self, Announcements, Broadcaster, Looks, MonthlyReport, ReminderWindow, Reminders, ReportSchedule,
+    self, Announcements, Answers, Broadcaster, Looks, MonthlyReport, ReminderWindow, Reminders, ReportSchedule,
 };
 use crate::telegram::{self, RunningBot, TelegramConfig};
 use crate::webhook;
@@ -179,10 +179,13 @@ fn spawn_jobs(
     let (looked, reminder_looks) = Looks::channel();
     tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone(), looked));
     looks.push(reminder_looks);
-    let job = Announcements { bot, batch: scheduler::announcements::BATCH };
+    let job = Announcements { bot: bot.clone(), batch: scheduler::announcements::BATCH };
     let (looked, announcement_looks) = Looks::channel();
     tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone(), looked));
     looks.push(announcement_looks);
+    let (looked, answer_looks) = Looks::channel();
+    tasks.spawn(scheduler::run(Answers { bot }, ctx.clone(), tick, stopped.clone(), looked));
+    looks.push(answer_looks);
     looks
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use domain::RequestTopic;
 use entities::plot;
 use service::ledger::debt::Statement;
 use service::payee::qr::Target;
@@ -43,6 +44,10 @@ pub enum Callback {
     Announcements {
         on: bool,
     },
+    /// The topic of a request to the board.
+    Topic(RequestTopic),
+    /// «Ответить» under the board's answer to a request; in any state.
+    ReplyTo(i64),
 }
 
 impl Callback {
@@ -59,6 +64,8 @@ impl Callback {
             Callback::Pay(target) => format!("pay:{}", target_data(target)),
             Callback::OtherAmount(target) => format!("amt:{}", target_data(target)),
             Callback::Announcements { on } => format!("ann:{}", if on { "on" } else { "off" }),
+            Callback::Topic(topic) => format!("rt:{}", topic.code()),
+            Callback::ReplyTo(id) => format!("rq:{id}"),
         }
     }
 
@@ -80,6 +87,8 @@ impl Callback {
             ("amt", _) => parse_target(arg).map(Callback::OtherAmount),
             ("ann", "on") => Some(Callback::Announcements { on: true }),
             ("ann", "off") => Some(Callback::Announcements { on: false }),
+            ("rt", _) => RequestTopic::ALL.iter().copied().find(|t| t.code() == arg).map(Callback::Topic),
+            ("rq", _) => id().map(Callback::ReplyTo),
             _ => None,
         }
     }
@@ -111,12 +120,20 @@ pub enum MenuButton {
     SendReading,
     History,
     Chart,
+    /// A request to the board.
+    Write,
     Help,
 }
 
 impl MenuButton {
-    const ALL: [MenuButton; 5] =
-        [MenuButton::Debt, MenuButton::SendReading, MenuButton::History, MenuButton::Chart, MenuButton::Help];
+    const ALL: [MenuButton; 6] = [
+        MenuButton::Debt,
+        MenuButton::SendReading,
+        MenuButton::History,
+        MenuButton::Chart,
+        MenuButton::Write,
+        MenuButton::Help,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -124,6 +141,7 @@ impl MenuButton {
             MenuButton::SendReading => "Передать показания",
             MenuButton::History => "История",
             MenuButton::Chart => "График",
+            MenuButton::Write => "Написать в правление",
             MenuButton::Help => "Помощь",
         }
     }
@@ -138,7 +156,7 @@ pub fn main_menu() -> KeyboardMarkup {
     KeyboardMarkup::new([
         row(&[MenuButton::Debt, MenuButton::SendReading]),
         row(&[MenuButton::History, MenuButton::Chart]),
-        row(&[MenuButton::Help]),
+        row(&[MenuButton::Write, MenuButton::Help]),
     ])
     .resize_keyboard()
     .persistent()
@@ -197,6 +215,20 @@ pub fn announcements(on: bool) -> InlineKeyboardMarkup {
         false => Callback::Announcements { on: true }.button("Присылать объявления"),
     };
     InlineKeyboardMarkup::new([[button]])
+}
+
+/// The topics of a request to the board, two to a row.
+pub fn topics() -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(
+        RequestTopic::ALL
+            .chunks(2)
+            .map(|row| row.iter().map(|t| Callback::Topic(*t).button(t.label())).collect::<Vec<_>>()),
+    )
+}
+
+/// Under the board's answer to request `id`.
+pub fn reply_to(id: i64) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([[Callback::ReplyTo(id).button("Ответить")]])
 }
 
 /// Under the debt answer: one «Оплатить» for a single contract; for several, one code for the
@@ -268,6 +300,9 @@ mod tests {
             Callback::OtherAmount(Target::Contract(7)),
             Callback::Announcements { on: true },
             Callback::Announcements { on: false },
+            Callback::Topic(RequestTopic::Meter),
+            Callback::Topic(RequestTopic::Other),
+            Callback::ReplyTo(i64::MAX),
         ] {
             let data = callback.data();
             assert!(data.len() <= 64, "{data}");
@@ -295,6 +330,8 @@ mod tests {
             "amt:al",
             "ann",
             "ann:1",
+            "rt:water",
+            "rq:x",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

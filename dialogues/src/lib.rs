@@ -12,6 +12,7 @@ mod reading;
 mod reminders;
 mod replies;
 mod report;
+mod requests;
 mod state;
 mod storage;
 mod text;
@@ -32,6 +33,7 @@ use teloxide::utils::command::BotCommands;
 pub use announcements::send as send_announcement;
 pub use reminders::send as send_reminder;
 pub use report::send as send_report;
+pub use requests::send_answer;
 pub use state::State;
 pub use storage::DbStorage;
 
@@ -106,7 +108,8 @@ fn messages() -> UpdateHandler<HandlerError> {
                 .branch(case![MenuButton::Debt].endpoint(consumer::debt))
                 .branch(case![MenuButton::SendReading].endpoint(consumer::send_reading))
                 .branch(case![MenuButton::History].endpoint(consumer::history))
-                .branch(case![MenuButton::Chart].endpoint(consumer::chart)),
+                .branch(case![MenuButton::Chart].endpoint(consumer::chart))
+                .branch(case![MenuButton::Write].endpoint(requests::begin)),
         )
         .endpoint(replies::not_a_consumer);
     dptree::entry()
@@ -125,6 +128,11 @@ fn messages() -> UpdateHandler<HandlerError> {
         .branch(case![State::SealComment(draft)].endpoint(reading::seal_comment))
         .branch(case![State::Photo(draft)].chain(author()).endpoint(reading::photo))
         .branch(case![State::PayAmount { target }].filter_map(|who: Who| who.consumer).endpoint(consumer::amount))
+        .branch(case![State::RequestText { topic }].endpoint(requests::typed))
+        .branch(
+            case![State::RequestPhoto { topic, body }].filter_map(|who: Who| who.consumer).endpoint(requests::photo),
+        )
+        .branch(case![State::RequestReply { request_id }].filter_map(|who: Who| who.consumer).endpoint(requests::reply))
         .endpoint(replies::unexpected)
 }
 
@@ -140,7 +148,14 @@ fn callbacks() -> UpdateHandler<HandlerError> {
         .branch(
             dptree::filter_map(|who: Who| who.consumer)
                 .branch(case![Callback::Pay(target)].endpoint(consumer::pay))
-                .branch(case![Callback::OtherAmount(target)].endpoint(consumer::other_amount)),
+                .branch(case![Callback::OtherAmount(target)].endpoint(consumer::other_amount))
+                .branch(case![Callback::ReplyTo(id)].endpoint(requests::reply_to)),
+        )
+        .branch(case![State::RequestTopic].branch(case![Callback::Topic(topic)].endpoint(requests::topic)))
+        .branch(
+            case![State::RequestPhoto { topic, body }]
+                .filter_map(|who: Who| who.consumer)
+                .branch(case![Callback::NoPhoto].endpoint(requests::skip_photo)),
         )
         .branch(
             case![State::PickMeter]

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::period::PeriodError;
-use domain::{Kopecks, Period, ReadingStatus, Zone, values_text};
+use domain::{Kopecks, Period, ReadingStatus, RequestTopic, Zone, values_text};
 use entities::{plot, reading};
 use service::ledger::debt::Statement;
 use service::payee::qr::Payment;
@@ -92,7 +92,9 @@ pub fn help(who: &Who) -> String {
     let menu = if who.consumer.is_some() {
         "«Задолженность» — долг или переплата по каждому договору.\n\
          «Передать показания» — показания счётчика, по желанию с фото.\n\
-         «История» — последние показания по каждому счётчику.\n         «График» — потребление и начисления по месяцам, картинкой по каждому договору.\n\n"
+         «История» — последние показания по каждому счётчику.\n\
+         «График» — потребление и начисления по месяцам, картинкой по каждому договору.\n\
+         «Написать в правление» — вопрос о счётчике, пломбе или счёте; ответ придёт сюда.\n\n"
     } else {
         ""
     };
@@ -112,6 +114,10 @@ pub fn hint(state: &State, who: &Who) -> String {
         State::Photo(draft) => photo_request(draft.mode).to_owned(),
         State::Confirm(_) => "Нажмите «Подтвердить» или «Исправить» выше.".to_owned(),
         State::PayAmount { .. } => PAY_AMOUNT.to_owned(),
+        State::RequestTopic => "Выберите тему кнопкой выше или отмените: /cancel.".to_owned(),
+        State::RequestText { topic } => request_text(*topic),
+        State::RequestPhoto { .. } => REQUEST_PHOTO.to_owned(),
+        State::RequestReply { request_id } => reply_text(*request_id),
     }
 }
 
@@ -288,6 +294,33 @@ pub fn announcements_status(on: bool) -> &'static str {
             "Объявления правления выключены; срочные (отключение воды или света, безопасность) приходят всё равно."
         }
     }
+}
+
+pub const REQUEST_TOPIC: &str = "О чём ваше обращение в правление?";
+pub const REQUEST_PHOTO: &str = "Если нужно, пришлите фото (счётчика, пломбы, квитанции). Или нажмите «Без фото».";
+
+pub fn request_text(topic: RequestTopic) -> String {
+    format!(
+        "Тема: {}. Опишите вопрос одним сообщением (до 2000 знаков). Отменить — /cancel.",
+        topic.label().to_lowercase()
+    )
+}
+
+pub fn request_opened(id: i64) -> String {
+    format!("Обращение № {id} принято. Ответ правления придёт сюда.")
+}
+
+pub fn reply_text(id: i64) -> String {
+    format!("Напишите ответ к обращению № {id} одним сообщением. Отменить — /cancel.")
+}
+
+pub fn reply_added(id: i64) -> String {
+    format!("Ваш ответ добавлен к обращению № {id}. Правление ответит сюда.")
+}
+
+/// The board's answer as it arrives.
+pub fn answer(id: i64, body: &str) -> String {
+    format!("Ответ на обращение № {id}\n\n{body}")
 }
 
 pub fn plot_not_found(number: &domain::PlotNumber) -> String {

@@ -180,6 +180,13 @@ refusals!(
             NoRecipients | Internal(_) => None,
         }
     },
+    service::members::requests::RequestError => |e: &service::members::requests::RequestError| {
+        use service::members::requests::RequestError::*;
+        match e {
+            Empty | TooLong(_) => Some("body"),
+            NotFound(_) | Closed(_) | Internal(_) => None,
+        }
+    },
     PaymentImportError,
     service::register::import::RegisterImportError,
     service::import_drafts::DraftError,

@@ -74,6 +74,7 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/readings", "Показания", &[Role::Admin, Role::Accountant]),
     ("/payments", "Оплаты", &[Role::Admin, Role::Accountant]),
     ("/reports", "Отчёты", &[Role::Admin, Role::Accountant]),
+    ("/requests", "Обращения", &[Role::Admin, Role::Accountant]),
     ("/announcements", "Объявления", &[Role::Admin]),
     ("/tariffs", "Тарифы", &[Role::Admin]),
     ("/bank-details", "Реквизиты", &[Role::Admin]),

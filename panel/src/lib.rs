@@ -29,6 +29,7 @@ mod readings;
 mod receipts;
 mod register;
 mod reports;
+mod requests;
 mod seals;
 pub mod session;
 mod staff;
@@ -154,6 +155,11 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/receipts", Office, receipts::show),
         route(POST, "/reports/close", Office, reports::close),
         route(POST, "/reports/reopen", Admin, reports::reopen),
+        // Members' requests, answered into their Telegram chats.
+        route(GET, "/requests", Office, requests::list),
+        route(GET, "/requests/:id", Office, requests::show),
+        route(POST, "/requests/:id/answer", Office, requests::answer),
+        route(POST, "/requests/:id/status", Office, requests::set_status),
         // Announcements to members through the bot.
         route(GET, "/announcements", Admin, announcements::list),
         route(POST, "/announcements/preview", Admin, announcements::preview),

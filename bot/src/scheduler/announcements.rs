@@ -9,7 +9,7 @@ use service::members::announcements::{self, BLOCKED, Outgoing, Pending, SKIPPED}
 use teloxide::types::ChatId;
 use teloxide::{ApiError, RequestError};
 
-use super::{Broadcaster, Due, Job};
+use super::{Broadcaster, Due, Job, one_month};
 
 /// Sends per look: a few seconds of Telegram's global limit, so a stop or a new announcement is
 /// noticed between batches.
@@ -25,17 +25,9 @@ impl Job for Announcements {
     const KIND: &'static str = announcements::KIND;
     type Item = Pending;
 
-    /// The oldest pending sends of one month (deliveries are keyed by month); when a full batch
-    /// is due, the next look comes at once.
     async fn due(&self, ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Due<Pending>> {
-        let mut items = announcements::pending(ctx, self.batch).await?;
-        let full = items.len() as u64 == self.batch;
-        let period = items.first().map_or_else(|| ctx.current_period(), |p| p.period);
-        items.retain(|p| p.period == period);
-        // Nothing due: the run loop's tick bounds the sleep, so a new announcement waits at most
-        // a tick.
-        let next = if full { now } else { now + chrono::Duration::days(1) };
-        Ok(Due { period, items, next })
+        let pending = announcements::pending(ctx, self.batch).await?;
+        Ok(one_month(ctx, now, pending, self.batch, |p| p.period))
     }
 
     fn target(&self, pending: &Pending) -> String {

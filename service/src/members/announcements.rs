@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use domain::{Kopecks, Period, PlotNumber, Service, TextKind, TooLong};
 use entities::{announcement, consumer, contract, delivery, plot};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    QuerySelect, Set, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect,
+    Set, Value,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -21,14 +21,7 @@ use crate::{Context, Internal, deliveries};
 
 /// The `deliveries.kind` of an announcement; the target is `<announcement id>:<consumer id>`.
 pub const KIND: &str = "announcement";
-/// `deliveries.last_error` of a recipient who blocked the bot or deleted their account: never
-/// retried.
-pub const BLOCKED: &str = "blocked";
-/// `deliveries.last_error` of a recipient who is no longer linked, or muted announcements after
-/// it was sent: not sent, never retried.
-pub const SKIPPED: &str = "skipped";
-/// Sends that fail this many times (network, Telegram's errors) are given up.
-pub const MAX_ATTEMPTS: i32 = 5;
+pub use crate::deliveries::{BLOCKED, MAX_ATTEMPTS, SKIPPED};
 /// The most plot numbers an audience may list.
 pub const MAX_PLOTS: usize = 500;
 
@@ -287,26 +280,9 @@ impl Pending {
     }
 }
 
-/// Up to `limit` sends due now, oldest first: not sent, not given up, not waiting for a retry.
+/// Up to `limit` sends due now, oldest first (see [`deliveries::waiting`]).
 pub async fn pending(ctx: &Context, limit: u64) -> Result<Vec<Pending>, DbErr> {
-    let retry_due = Condition::any()
-        .add(delivery::Column::NextAttemptAt.is_null())
-        .add(delivery::Column::NextAttemptAt.lte(ctx.now()));
-    let not_final = Condition::any().add(delivery::Column::LastError.is_null()).add(
-        Condition::all()
-            .add(delivery::Column::LastError.not_like(format!("{BLOCKED}%")))
-            .add(delivery::Column::LastError.not_like(format!("{SKIPPED}%"))),
-    );
-    let rows = delivery::Entity::find()
-        .filter(delivery::Column::Kind.eq(KIND))
-        .filter(delivery::Column::SentAt.is_null())
-        .filter(delivery::Column::Attempts.lt(MAX_ATTEMPTS))
-        .filter(retry_due)
-        .filter(not_final)
-        .order_by_asc(delivery::Column::Id)
-        .limit(limit)
-        .all(ctx.db.conn())
-        .await?;
+    let rows = deliveries::waiting(ctx, KIND, limit).await?;
     Ok(rows.iter().filter_map(|row| parse_target(row.period, &row.target)).collect())
 }
 

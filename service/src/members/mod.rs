@@ -2,3 +2,4 @@
 //! record of each delivery, and members' requests answered from the panel.
 
 pub mod announcements;
+pub mod requests;
