@@ -167,3 +167,10 @@ pub fn office_reading(meter_id: i64, values: Vec<MeterValue>) -> Submission {
 pub fn new_consumer(name: &str, phone: Option<&str>) -> ConsumerRef {
     ConsumerRef::New { full_name: name.to_owned(), phone: phone.map(|p| domain::Phone::parse(p).unwrap()) }
 }
+
+/// Links Telegram user `telegram_user_id` to the consumer as a one-time code from the office does.
+pub async fn link(ctx: &Context, consumer_id: i64, telegram_user_id: i64) {
+    use crate::access::telegram::{self, LinkTarget};
+    let code = telegram::issue_code(ctx, LinkTarget::Consumer(consumer_id), None).await.expect("a link code");
+    telegram::redeem(ctx, &code.code, telegram_user_id).await.expect("the code links");
+}

@@ -3,10 +3,10 @@
 //! recorded; a send stopped part way goes on without a duplicate; Telegram's 429s waited out.
 
 use domain::{Service, TariffPlan};
-use service::access::telegram::{self, LinkTarget};
+use service::access::telegram::LinkTarget;
 use service::audit::Actor;
 use service::members::announcements::{self, Audience, Draft};
-use service::testing::{TestContext, new_consumer, sign, standard_tariffs};
+use service::testing::{TestContext, link, new_consumer, sign, standard_tariffs};
 use tests::bot_chat::BotChat;
 use tests::fake_telegram::Call;
 use tests::{FakeTelegram, PanelClient, TestApp};
@@ -111,12 +111,6 @@ async fn water_consumers_on_a_street_get_it_once_blocked_recorded_muted_skipped_
     listed.get("/announcements").await.assert_ok().assert_contains("Авария на линии");
 }
 
-/// Links `telegram_user_id` to `consumer_id` as a one-time code does.
-async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
-    let code = telegram::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
-    telegram::redeem(&t.ctx, &code.code, telegram_user_id).await.unwrap();
-}
-
 #[tokio::test]
 async fn a_send_stopped_part_way_goes_on_after_a_restart_without_a_duplicate_waiting_out_429s() {
     let t = TestContext::new().await;
@@ -135,7 +129,7 @@ async fn a_send_stopped_part_way_goes_on_after_a_restart_without_a_duplicate_wai
                 &[0],
             )
             .await;
-        link(&t, signed.consumer_id, *chat).await;
+        link(&t.ctx, signed.consumer_id, *chat).await;
     }
     let draft = Draft {
         body: "Собрание в субботу в 11:00.".into(), urgent: false, audience: Audience::default()

@@ -17,6 +17,7 @@ use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::ledger::debt::{self, Scope};
 use crate::readings::walk::UNREAD_CONTRACT;
+use crate::register::changes::ConsumerSetting;
 use crate::{Context, Internal, deliveries};
 
 /// The `deliveries.kind` of an announcement; the target is `<announcement id>:<consumer id>`.
@@ -446,19 +447,12 @@ pub async fn receipts(ctx: &Context, id: i64) -> Result<Option<(announcement::Mo
 
 /// A member mutes announcements or turns them back on; a change is audited.
 pub async fn set_muted(ctx: &Context, consumer_id: i64, muted: bool, actor: Actor) -> Result<(), Internal> {
-    let txn = ctx.db.begin_write().await?;
-    let changed = consumer::Entity::update_many()
-        .col_expr(consumer::Column::AnnouncementsMuted, sea_orm::sea_query::Expr::value(muted))
-        .filter(consumer::Column::Id.eq(consumer_id))
-        .filter(consumer::Column::AnnouncementsMuted.ne(muted))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected > 0 {
-        let details = json!({"announcements_muted": muted});
-        audit::record(&txn, ctx, actor, "consumer.announcements", "consumer", Some(consumer_id), details).await?;
-    }
-    txn.commit().await?;
-    Ok(())
+    let setting = ConsumerSetting {
+        column: consumer::Column::AnnouncementsMuted,
+        action: "consumer.announcements",
+        key: "announcements_muted",
+    };
+    setting.set(ctx, consumer_id, muted, actor).await
 }
 
 #[cfg(test)]
@@ -466,12 +460,10 @@ mod tests {
     use domain::{Service, TariffPlan, meter_value};
 
     use super::*;
-    use crate::access::telegram::{self, LinkTarget};
     use crate::testing::{TestContext, new_consumer, office_reading};
 
     async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
-        let code = telegram::issue_code(&t.ctx, LinkTarget::Consumer(consumer_id), None).await.unwrap();
-        telegram::redeem(&t.ctx, &code.code, telegram_user_id).await.unwrap();
+        crate::testing::link(&t.ctx, consumer_id, telegram_user_id).await;
     }
 
     fn audience() -> Audience {
