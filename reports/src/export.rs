@@ -12,8 +12,9 @@ use anyhow::anyhow;
 use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
-    audit_log, bank_details, charge, closed_period, consumer, contract, delivery, holding, link_code, meter,
-    meter_photo, payment, period_balance, photo, plot, reading, seal_event, staff, tariff, telegram_link,
+    announcement, audit_log, bank_details, charge, closed_period, consumer, contract, delivery, holding, link_code,
+    member_request, meter, meter_photo, payment, period_balance, photo, plot, reading, request_message, seal_event,
+    staff, tariff, telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{
@@ -113,7 +114,10 @@ impl Outbox {
         self.send_table::<link_code::Entity>(conn).await?;
         self.send_table::<bank_details::Entity>(conn).await?;
         self.send_table::<audit_log::Entity>(conn).await?;
-        self.send_table::<delivery::Entity>(conn).await
+        self.send_table::<delivery::Entity>(conn).await?;
+        self.send_table::<announcement::Entity>(conn).await?;
+        self.send_table::<member_request::Entity>(conn).await?;
+        self.send_table::<request_message::Entity>(conn).await
     }
 
     async fn send_table<E: EntityTrait>(&self, conn: &impl ConnectionTrait) -> Result<(), ReportError> {
@@ -331,6 +335,9 @@ fn sheet_name(table: &'static str) -> &'static str {
         "bank_details" => "Реквизиты",
         "audit_log" => "Журнал действий",
         "deliveries" => "Рассылки",
+        "announcements" => "Объявления",
+        "member_requests" => "Обращения",
+        "request_messages" => "Сообщения обращений",
         other => other,
     }
 }
@@ -351,6 +358,16 @@ fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
         ("bank_details", "correspondent_account") => "Корр. счёт",
         ("bank_details", "updated_by") => "Изменил",
         ("bank_details", "updated_at") => "Изменено",
+        ("announcements", "body") => "Текст",
+        ("announcements", "urgent") => "Срочное",
+        ("announcements", "audience") => "Кому",
+        ("announcements", "recipients") => "Получателей",
+        ("announcements", "created_by") => "Отправил (код сотрудника)",
+        ("member_requests", "topic") => "Тема",
+        ("member_requests", "updated_at") => "Изменено",
+        ("request_messages", "request_id") => "№ обращения",
+        ("request_messages", "body") => "Текст",
+        (_, "announcements_muted") => "Объявления отключены",
         ("period_balances", "opening") => "Входящее сальдо, ₽",
         ("period_balances", "consumption") => "Начислено за потребление, ₽",
         ("period_balances", "recalculations") => "Перерасчёты, ₽",
