@@ -8,6 +8,8 @@
 //! recording it would send it again after the lease: better twice than never.
 
 mod backup;
+pub mod announcements;
+mod answers;
 mod reminders;
 mod report;
 
@@ -17,6 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use domain::Period;
+use futures::{StreamExt, TryStreamExt, stream};
 use service::{Context, deliveries};
 use teloxide::Bot;
 use teloxide::adaptors::Throttle;
@@ -24,15 +27,22 @@ use teloxide::adaptors::throttle::Limits;
 use tokio::sync::watch;
 
 pub use backup::NightlyBackup;
+pub use announcements::Announcements;
+pub use answers::Answers;
 pub use reminders::{ReminderWindow, Reminders};
 pub use report::{MonthlyReport, ReportSchedule};
 
-/// The bot the jobs send through, throttled to Telegram's limits (one message a second per
-/// chat, 30 a second overall), so a month's reminders do not get the bot rate-limited.
+/// The bot the jobs send through, throttled under Telegram's limits (one message a second per
+/// chat, 25 a second overall against Telegram's 30, a margin for the bot's own answers), so a
+/// month's reminders or an announcement to every member do not get the bot rate-limited. A 429
+/// that comes anyway freezes it for the `retry_after` Telegram gives, and the request is sent again.
 pub type Broadcaster = Throttle<Bot>;
 
+/// Messages a second to all chats together.
+pub const MESSAGES_PER_SECOND: u32 = 25;
+
 pub fn broadcaster(bot: Bot) -> Broadcaster {
-    Throttle::new_spawn(bot, Limits::default())
+    Throttle::new_spawn(bot, Limits { messages_per_sec_overall: MESSAGES_PER_SECOND, ..Limits::default() })
 }
 
 /// Something sent on a schedule, once per period and target.
@@ -108,27 +118,65 @@ pub async fn run<J: Job>(
     }
 }
 
-/// Sends what is due and not sent yet; returns when to look again.
-async fn step<J: Job>(job: &J, ctx: &Context) -> anyhow::Result<DateTime<Utc>> {
-    let Due { period, items, mut next } = job.due(ctx, ctx.now()).await?;
-    for item in &items {
-        let target = job.target(item);
-        let Some(claimed) = deliveries::claim(ctx, J::KIND, period, &target).await? else { continue };
-        match job.send(ctx, period, item).await {
-            Ok(()) => {
-                deliveries::mark_sent(ctx, claimed).await?;
-                service::metrics::delivery(J::KIND, true);
-                tracing::info!(kind = J::KIND, %period, target, "sent");
-            }
-            Err(e) => {
-                service::metrics::delivery(J::KIND, false);
-                let retry_at = deliveries::mark_failed(ctx, claimed, &format!("{e:#}")).await?;
-                tracing::warn!(kind = J::KIND, %period, target, %retry_at, "not sent: {e:#}");
-                next = next.min(retry_at);
-            }
+/// Sends in flight at once: the throttled bot lets queued sends go every 250 ms, so sending one
+/// at a time held a job to 4 messages a second (1 000 members took 252 s); with this many waiting
+/// it reaches its limit.
+const IN_FLIGHT: usize = MESSAGES_PER_SECOND as usize;
+
+/// One look: sends what is due and not sent yet; returns when to look again.
+pub async fn step<J: Job>(job: &J, ctx: &Context) -> anyhow::Result<DateTime<Utc>> {
+    let Due { period, items, next } = job.due(ctx, ctx.now()).await?;
+    // By index: a closure over borrowed items would not give a `Send` future for `tokio::spawn`.
+    let items = &items;
+    let retries: Vec<Option<DateTime<Utc>>> = stream::iter(0..items.len())
+        .map(|i| send_one(job, ctx, period, &items[i]))
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(retries.into_iter().flatten().fold(next, DateTime::min))
+}
+
+/// Claims, sends and records one thing; when it failed, returns when it is retried.
+async fn send_one<J: Job>(
+    job: &J,
+    ctx: &Context,
+    period: Period,
+    item: &J::Item,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let target = job.target(item);
+    let Some(claimed) = deliveries::claim(ctx, J::KIND, period, &target).await? else { return Ok(None) };
+    match job.send(ctx, period, item).await {
+        Ok(()) => {
+            deliveries::mark_sent(ctx, claimed).await?;
+            service::metrics::delivery(J::KIND, true);
+            tracing::info!(kind = J::KIND, %period, target, "sent");
+            Ok(None)
+        }
+        Err(e) => {
+            service::metrics::delivery(J::KIND, false);
+            let retry_at = deliveries::mark_failed(ctx, claimed, &format!("{e:#}")).await?;
+            tracing::warn!(kind = J::KIND, %period, target, %retry_at, "not sent: {e:#}");
+            Ok(Some(retry_at))
         }
     }
-    Ok(next)
+}
+
+/// What is due of sends scheduled ahead (announcements, answers), read `batch` at a time oldest
+/// first: those of the oldest month among them (deliveries are keyed by month). When a full batch
+/// came, the next look is at once; otherwise the run loop's tick bounds the wait, so a new send
+/// waits at most a tick.
+fn one_month<T>(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    mut items: Vec<T>,
+    batch: u64,
+    period: impl Fn(&T) -> Period,
+) -> Due<T> {
+    let full = items.len() as u64 >= batch;
+    let oldest = items.first().map_or_else(|| ctx.current_period(), &period);
+    items.retain(|item| period(item) == oldest);
+    let next = if full { now } else { now + chrono::Duration::days(1) };
+    Due { period: oldest, items, next }
 }
 
 /// A local wall-clock moment as UTC; a time skipped by a clock change is taken an hour later.

@@ -16,7 +16,8 @@ use url::Url;
 
 use crate::Config;
 use crate::scheduler::{
-    self, Broadcaster, Looks, MonthlyReport, NightlyBackup, ReminderWindow, Reminders, ReportSchedule,
+    self, Announcements, Answers, Broadcaster, Looks, MonthlyReport, NightlyBackup, ReminderWindow, Reminders,
+    ReportSchedule,
 };
 use crate::telegram::{self, RunningBot, TelegramConfig};
 use crate::webhook;
@@ -197,10 +198,17 @@ fn spawn_jobs(
         ReminderWindow { days: config.reminder_days.clone(), time: config.reminder_time, tz: config.time_zone };
     tracing::info!("reminders: days {:?} of the month from {} ({})", window.days, window.time, window.tz);
     let debt_threshold = Some(config.reminder_debt_threshold).filter(|threshold| threshold.is_positive());
-    let job = Reminders { bot, window, debt_threshold };
+    let job = Reminders { bot: bot.clone(), window, debt_threshold };
     let (looked, reminder_looks) = Looks::channel();
     tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone(), looked));
     looks.push(reminder_looks);
+    let job = Announcements { bot: bot.clone(), batch: scheduler::announcements::BATCH };
+    let (looked, announcement_looks) = Looks::channel();
+    tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone(), looked));
+    looks.push(announcement_looks);
+    let (looked, answer_looks) = Looks::channel();
+    tasks.spawn(scheduler::run(Answers { bot }, ctx.clone(), tick, stopped.clone(), looked));
+    looks.push(answer_looks);
     looks
 }
 

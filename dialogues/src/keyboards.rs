@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use domain::RequestTopic;
 use entities::plot;
 use service::ledger::debt::Statement;
 use service::payee::qr::Target;
@@ -39,6 +40,14 @@ pub enum Callback {
     Pay(Target),
     /// Pay another amount than the debt: the consumer types it next.
     OtherAmount(Target),
+    /// Announcements on or off; pressed from an announcement, so in any state.
+    Announcements {
+        on: bool,
+    },
+    /// The topic of a request to the board.
+    Topic(RequestTopic),
+    /// «Ответить» under the board's answer to a request; in any state.
+    ReplyTo(i64),
 }
 
 impl Callback {
@@ -54,6 +63,9 @@ impl Callback {
             Callback::Reminders { on } => format!("rem:{}", if on { "on" } else { "off" }),
             Callback::Pay(target) => format!("pay:{}", target_data(target)),
             Callback::OtherAmount(target) => format!("amt:{}", target_data(target)),
+            Callback::Announcements { on } => format!("ann:{}", if on { "on" } else { "off" }),
+            Callback::Topic(topic) => format!("rt:{}", topic.code()),
+            Callback::ReplyTo(id) => format!("rq:{id}"),
         }
     }
 
@@ -73,6 +85,10 @@ impl Callback {
             ("rem", "off") => Some(Callback::Reminders { on: false }),
             ("pay", _) => parse_target(arg).map(Callback::Pay),
             ("amt", _) => parse_target(arg).map(Callback::OtherAmount),
+            ("ann", "on") => Some(Callback::Announcements { on: true }),
+            ("ann", "off") => Some(Callback::Announcements { on: false }),
+            ("rt", _) => RequestTopic::ALL.iter().copied().find(|t| t.code() == arg).map(Callback::Topic),
+            ("rq", _) => id().map(Callback::ReplyTo),
             _ => None,
         }
     }
@@ -99,12 +115,20 @@ pub enum MenuButton {
     SendReading,
     History,
     Chart,
+    /// A request to the board.
+    Write,
     Help,
 }
 
 impl MenuButton {
-    const ALL: [MenuButton; 5] =
-        [MenuButton::Debt, MenuButton::SendReading, MenuButton::History, MenuButton::Chart, MenuButton::Help];
+    const ALL: [MenuButton; 6] = [
+        MenuButton::Debt,
+        MenuButton::SendReading,
+        MenuButton::History,
+        MenuButton::Chart,
+        MenuButton::Write,
+        MenuButton::Help,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -112,6 +136,7 @@ impl MenuButton {
             MenuButton::SendReading => "Передать показания",
             MenuButton::History => "История",
             MenuButton::Chart => "График",
+            MenuButton::Write => "Написать в правление",
             MenuButton::Help => "Помощь",
         }
     }
@@ -126,7 +151,7 @@ pub fn main_menu() -> KeyboardMarkup {
     KeyboardMarkup::new([
         row(&[MenuButton::Debt, MenuButton::SendReading]),
         row(&[MenuButton::History, MenuButton::Chart]),
-        row(&[MenuButton::Help]),
+        row(&[MenuButton::Write, MenuButton::Help]),
     ])
     .resize_keyboard()
     .persistent()
@@ -176,6 +201,29 @@ pub fn reminders(on: bool) -> InlineKeyboardMarkup {
         false => Callback::Reminders { on: true }.button("Напоминать"),
     };
     InlineKeyboardMarkup::new([[button]])
+}
+
+/// The one button that switches announcements to the other state than `on`.
+pub fn announcements(on: bool) -> InlineKeyboardMarkup {
+    let button = match on {
+        true => Callback::Announcements { on: false }.button("Не присылать объявления"),
+        false => Callback::Announcements { on: true }.button("Присылать объявления"),
+    };
+    InlineKeyboardMarkup::new([[button]])
+}
+
+/// The topics of a request to the board, two to a row.
+pub fn topics() -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(
+        RequestTopic::ALL
+            .chunks(2)
+            .map(|row| row.iter().map(|t| Callback::Topic(*t).button(t.label())).collect::<Vec<_>>()),
+    )
+}
+
+/// Under the board's answer to request `id`.
+pub fn reply_to(id: i64) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([[Callback::ReplyTo(id).button("Ответить")]])
 }
 
 /// Under the debt answer: one «Оплатить» per contract — a payment books to one contract, so
@@ -244,6 +292,11 @@ mod tests {
             Callback::Reminders { on: false },
             Callback::Pay(Target::Contract(i64::MAX)),
             Callback::OtherAmount(Target::Contract(7)),
+            Callback::Announcements { on: true },
+            Callback::Announcements { on: false },
+            Callback::Topic(RequestTopic::Meter),
+            Callback::Topic(RequestTopic::Other),
+            Callback::ReplyTo(i64::MAX),
         ] {
             let data = callback.data();
             assert!(data.len() <= 64, "{data}");
@@ -271,6 +324,10 @@ mod tests {
             "amt:al",
             // The total's code is gone: a button left in an old chat answers nothing.
             "pay:all",
+            "ann",
+            "ann:1",
+            "rt:water",
+            "rq:x",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

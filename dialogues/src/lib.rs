@@ -2,6 +2,7 @@
 //! history) and controllers (walking the plots). Handlers only translate between Telegram and
 //! `service`; every rule (validation, debt, ownership, roles) lives there.
 
+mod announcements;
 mod consumer;
 mod controller;
 mod dedup;
@@ -11,6 +12,7 @@ mod reading;
 mod reminders;
 mod replies;
 mod report;
+mod requests;
 mod state;
 mod storage;
 mod text;
@@ -28,8 +30,10 @@ use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
 use teloxide::utils::command::BotCommands;
 
+pub use announcements::send as send_announcement;
 pub use reminders::send as send_reminder;
 pub use report::send as send_report;
+pub use requests::send_answer;
 pub use state::State;
 pub use storage::DbStorage;
 
@@ -56,6 +60,8 @@ pub enum Command {
     Report(String),
     /// напоминания о показаниях: включить или выключить
     Reminders,
+    /// объявления правления: включить или выключить
+    Announcements,
 }
 
 /// The panel's public address, for photo links in the reports the bot sends.
@@ -93,7 +99,8 @@ fn messages() -> UpdateHandler<HandlerError> {
         .branch(case![Command::Cancel].endpoint(replies::cancel))
         .branch(case![Command::Controller].endpoint(controller::enter))
         .branch(case![Command::Report(month)].endpoint(report::report))
-        .branch(case![Command::Reminders].endpoint(reminders::show));
+        .branch(case![Command::Reminders].endpoint(reminders::show))
+        .branch(case![Command::Announcements].endpoint(announcements::show));
     let menu = dptree::filter_map(|msg: Message| msg.text().and_then(MenuButton::parse))
         .branch(case![MenuButton::Help].endpoint(replies::help))
         .branch(
@@ -101,7 +108,8 @@ fn messages() -> UpdateHandler<HandlerError> {
                 .branch(case![MenuButton::Debt].endpoint(consumer::debt))
                 .branch(case![MenuButton::SendReading].endpoint(consumer::send_reading))
                 .branch(case![MenuButton::History].endpoint(consumer::history))
-                .branch(case![MenuButton::Chart].endpoint(consumer::chart)),
+                .branch(case![MenuButton::Chart].endpoint(consumer::chart))
+                .branch(case![MenuButton::Write].endpoint(requests::begin)),
         )
         .endpoint(replies::not_a_consumer);
     dptree::entry()
@@ -120,6 +128,11 @@ fn messages() -> UpdateHandler<HandlerError> {
         .branch(case![State::SealComment(draft)].endpoint(reading::seal_comment))
         .branch(case![State::Photo(draft)].chain(author()).endpoint(reading::photo))
         .branch(case![State::PayAmount { target }].filter_map(|who: Who| who.consumer).endpoint(consumer::amount))
+        .branch(case![State::RequestText { topic }].endpoint(requests::typed))
+        .branch(
+            case![State::RequestPhoto { topic, body }].filter_map(|who: Who| who.consumer).endpoint(requests::photo),
+        )
+        .branch(case![State::RequestReply { request_id }].filter_map(|who: Who| who.consumer).endpoint(requests::reply))
         .endpoint(replies::unexpected)
 }
 
@@ -127,12 +140,22 @@ fn callbacks() -> UpdateHandler<HandlerError> {
     let pressed = dptree::filter_map(|q: CallbackQuery| q.data.as_deref().and_then(Callback::parse))
         // From a reminder, maybe weeks old: it leaves the dialogue where it is.
         .branch(case![Callback::Reminders { on }].filter_map(|who: Who| who.consumer).endpoint(reminders::switch))
+        .branch(
+            case![Callback::Announcements { on }].filter_map(|who: Who| who.consumer).endpoint(announcements::switch),
+        )
         .branch(dptree::filter(lost_access).endpoint(replies::access_lost))
         // From a debt answer or a QR code, maybe days old: in any state.
         .branch(
             dptree::filter_map(|who: Who| who.consumer)
                 .branch(case![Callback::Pay(target)].endpoint(consumer::pay))
-                .branch(case![Callback::OtherAmount(target)].endpoint(consumer::other_amount)),
+                .branch(case![Callback::OtherAmount(target)].endpoint(consumer::other_amount))
+                .branch(case![Callback::ReplyTo(id)].endpoint(requests::reply_to)),
+        )
+        .branch(case![State::RequestTopic].branch(case![Callback::Topic(topic)].endpoint(requests::topic)))
+        .branch(
+            case![State::RequestPhoto { topic, body }]
+                .filter_map(|who: Who| who.consumer)
+                .branch(case![Callback::NoPhoto].endpoint(requests::skip_photo)),
         )
         .branch(
             case![State::PickMeter]

@@ -155,7 +155,7 @@ pub async fn skip_photo(bot: Bot, dialogue: ChatDialogue, ctx: Context, draft: D
 
 /// The files a message offers as a photo, largest first: Telegram's sizes of a photo, or an
 /// image sent as a file.
-fn photo_files(msg: &Message) -> Vec<&FileMeta> {
+pub(crate) fn photo_files(msg: &Message) -> Vec<&FileMeta> {
     if let Some(sizes) = msg.photo() {
         return sizes.iter().rev().map(|size| &size.file).collect();
     }
@@ -166,7 +166,7 @@ fn photo_files(msg: &Message) -> Vec<&FileMeta> {
 }
 
 /// Downloads the largest size the limits allow and passes it through the shared photo intake.
-async fn store_photo(bot: &Bot, ctx: &Context, files: &[&FileMeta]) -> Result<photo::Model, StoreError> {
+pub(crate) async fn store_photo(bot: &Bot, ctx: &Context, files: &[&FileMeta]) -> Result<photo::Model, StoreError> {
     let limit = ctx.settings.photo_limits.max_bytes.min(TELEGRAM_DOWNLOAD_LIMIT);
     let too_large = || StoreError::Rejected(PhotoError::TooLarge { max_mb: limit / MIB });
     // The size Telegram declares is checked before anything is downloaded.

@@ -6,7 +6,7 @@
 //! chat back to [`State::Idle`].
 
 use chrono::{DateTime, Utc};
-use domain::MeterValue;
+use domain::{MeterValue, RequestTopic};
 use serde::{Deserialize, Serialize};
 use service::payee::qr::Target;
 use teloxide::dispatching::dialogue::{Dialogue, ErasedStorage};
@@ -34,6 +34,14 @@ pub enum State {
     Confirm(Draft),
     /// A consumer pressed «Другая сумма» and types the amount to pay for `target`.
     PayAmount { target: Target },
+    /// «Написать в правление»: the topics are on screen.
+    RequestTopic,
+    /// Typing the request's text.
+    RequestText { topic: RequestTopic },
+    /// A photo, or «Без фото», and the request is sent.
+    RequestPhoto { topic: RequestTopic, body: String },
+    /// Typing a reply under request `request_id`.
+    RequestReply { request_id: i64 },
 }
 
 /// Whose reading a draft is.
@@ -103,7 +111,8 @@ mod tests {
         let mut draft = Draft::new(Mode::Controller { plot_id: 3 }, 12);
         draft.values = vec![meter_value!(1_500)];
         let paying = State::PayAmount { target: Target::Contract(4) };
-        for state in [State::Idle, State::Walk { plot_id: Some(3) }, State::Confirm(draft), paying] {
+        let writing = State::RequestPhoto { topic: RequestTopic::Seal, body: "Пломба сорвана".into() };
+        for state in [State::Idle, State::Walk { plot_id: Some(3) }, State::Confirm(draft), paying, writing] {
             let json = serde_json::to_string(&state).unwrap();
             assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);
         }

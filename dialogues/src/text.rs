@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::period::PeriodError;
-use domain::{Kopecks, Period, ReadingStatus, Zone, values_text};
+use domain::{Kopecks, Period, ReadingStatus, RequestTopic, Zone, values_text};
 use entities::{plot, reading};
 use service::ledger::debt::Statement;
 use service::payee::qr::Payment;
@@ -51,6 +51,9 @@ pub const REPORT_USAGE: &str = "Отчёт за прошлый месяц — /r
     например /report 2026-02.";
 pub const REMINDERS_OFF: &str = "Напоминания выключены. Включить их снова — /reminders.";
 pub const REMINDERS_ON: &str = "Напоминания включены.";
+pub const ANNOUNCEMENTS_OFF: &str = "Объявления правления больше не будут приходить, кроме срочных (отключение воды \
+    или света, безопасность). Включить их снова — /announcements.";
+pub const ANNOUNCEMENTS_ON: &str = "Объявления правления включены.";
 pub const NO_CHART: &str = "Графика пока нет: за последние два года по вашим договорам ничего не начислено. \
     Он появится после первого начисления по показаниям.";
 
@@ -90,7 +93,8 @@ pub fn help(who: &Who) -> String {
         "«Задолженность» — долг или переплата по каждому договору.\n\
          «Передать показания» — показания счётчика, по желанию с фото.\n\
          «История» — последние показания по каждому счётчику.\n\
-         «График» — потребление и начисления по месяцам, картинкой по каждому договору.\n\n"
+         «График» — потребление и начисления по месяцам, картинкой по каждому договору.\n\
+         «Написать в правление» — вопрос о счётчике, пломбе или счёте; ответ придёт сюда.\n\n"
     } else {
         ""
     };
@@ -110,6 +114,10 @@ pub fn hint(state: &State, who: &Who) -> String {
         State::Photo(draft) => photo_request(draft.mode).to_owned(),
         State::Confirm(_) => "Нажмите «Подтвердить» или «Исправить» выше.".to_owned(),
         State::PayAmount { .. } => PAY_AMOUNT.to_owned(),
+        State::RequestTopic => "Выберите тему кнопкой выше или отмените: /cancel.".to_owned(),
+        State::RequestText { topic } => request_text(*topic),
+        State::RequestPhoto { .. } => REQUEST_PHOTO.to_owned(),
+        State::RequestReply { request_id } => reply_text(*request_id),
     }
 }
 
@@ -275,6 +283,50 @@ pub fn reminders_status(on: bool) -> &'static str {
     }
 }
 
+/// An announcement from the board as it arrives.
+pub fn announcement(body: &str, urgent: bool) -> String {
+    match urgent {
+        true => format!("❗ Срочное объявление правления\n\n{body}"),
+        false => format!("Объявление правления\n\n{body}"),
+    }
+}
+
+pub fn announcements_status(on: bool) -> &'static str {
+    match on {
+        true => "Объявления правления приходят сюда.",
+        false => {
+            "Объявления правления выключены; срочные (отключение воды или света, безопасность) приходят всё равно."
+        }
+    }
+}
+
+pub const REQUEST_TOPIC: &str = "О чём ваше обращение в правление?";
+pub const REQUEST_PHOTO: &str = "Если нужно, пришлите фото (счётчика, пломбы, квитанции). Или нажмите «Без фото».";
+
+pub fn request_text(topic: RequestTopic) -> String {
+    format!(
+        "Тема: {}. Опишите вопрос одним сообщением (до 2000 знаков). Отменить — /cancel.",
+        topic.label().to_lowercase()
+    )
+}
+
+pub fn request_opened(id: i64) -> String {
+    format!("Обращение № {id} принято. Ответ правления придёт сюда.")
+}
+
+pub fn reply_text(id: i64) -> String {
+    format!("Напишите ответ к обращению № {id} одним сообщением. Отменить — /cancel.")
+}
+
+pub fn reply_added(id: i64) -> String {
+    format!("Ваш ответ добавлен к обращению № {id}. Правление ответит сюда.")
+}
+
+/// The board's answer as it arrives.
+pub fn answer(id: i64, body: &str) -> String {
+    format!("Ответ на обращение № {id}\n\n{body}")
+}
+
 pub fn plot_not_found(number: &domain::PlotNumber) -> String {
     format!("Участок {number} не найден.")
 }
@@ -302,7 +354,7 @@ mod tests {
         let who = Who { telegram_id: 1, consumer: None, staff: None };
         assert_eq!(help(&who), STRANGER);
         let text = Command::descriptions().to_string();
-        for command in ["/start", "/help", "/cancel", "/controller", "/report", "/reminders"] {
+        for command in ["/start", "/help", "/cancel", "/controller", "/report", "/reminders", "/announcements"] {
             assert!(text.contains(command), "{text}");
         }
     }

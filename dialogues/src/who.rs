@@ -61,7 +61,12 @@ impl Who {
     pub fn lost_access(&self, state: &State) -> bool {
         match state {
             State::Idle => false,
-            State::PickMeter | State::PayAmount { .. } => self.consumer.is_none(),
+            State::PickMeter
+            | State::PayAmount { .. }
+            | State::RequestTopic
+            | State::RequestText { .. }
+            | State::RequestPhoto { .. }
+            | State::RequestReply { .. } => self.consumer.is_none(),
             State::Walk { .. } => self.controller().is_none(),
             State::Values(d) | State::Seal(d) | State::SealComment(d) | State::Photo(d) | State::Confirm(d) => {
                 self.author(d.mode).is_none()

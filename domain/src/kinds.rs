@@ -76,6 +76,26 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What a member's request to the board is about.
+    pub enum RequestTopic {
+        Meter = ("meter", "Счётчик"),
+        Seal = ("seal", "Пломба"),
+        Bill = ("bill", "Счёт"),
+        Other = ("other", "Другое"),
+    }
+}
+
+vocabulary! {
+    /// Where a member's request is in the board's queue.
+    pub enum RequestStatus {
+        New = ("new", "Новое"),
+        InWork = ("in_work", "В работе"),
+        Answered = ("answered", "Отвечено"),
+        Closed = ("closed", "Закрыто"),
+    }
+}
+
+vocabulary! {
     /// How a contract is billed: one price, or day and night prices (electricity only).
     pub enum TariffPlan {
         Single = ("single", "Однотарифный"),

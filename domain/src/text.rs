@@ -24,6 +24,11 @@ pub enum TextKind {
     PaymentReference,
     /// What is typed in a search box.
     Search,
+    /// An announcement from the board: one Telegram message (4 096 characters), with room for
+    /// the heading.
+    Announcement,
+    /// A member's request to the board, an answer or a reply to it: one Telegram message.
+    RequestMessage,
 }
 
 impl TextKind {
@@ -36,6 +41,8 @@ impl TextKind {
             TextKind::ContractNumber | TextKind::MeterSerial | TextKind::SealNumber => 50,
             TextKind::Comment | TextKind::Reason => 500,
             TextKind::PaymentReference | TextKind::Search => 100,
+            TextKind::Announcement => 3500,
+            TextKind::RequestMessage => 2000,
         }
     }
 
@@ -52,6 +59,8 @@ impl TextKind {
             TextKind::Reason => "Причина",
             TextKind::PaymentReference => "Номер платежа",
             TextKind::Search => "Поисковый запрос",
+            TextKind::Announcement => "Текст объявления",
+            TextKind::RequestMessage => "Текст обращения",
         }
     }
 

@@ -11,6 +11,8 @@ pub struct Model {
     pub phone: Option<Phone>,
     pub notes: Option<String>,
     pub reminders_enabled: bool,
+    /// Announcements muted by the member (urgent ones still come).
+    pub announcements_muted: bool,
     pub created_at: DateTimeUtc,
 }
 

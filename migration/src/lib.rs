@@ -17,6 +17,7 @@ mod m20261203_000001_ledger_read_indexes;
 mod m20261203_000002_bank_documents;
 mod m20261203_000003_payment_reversals;
 mod m20261203_000004_network_lines;
+mod m20261203_000005_announcements;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_bank_documents::Migration),
             Box::new(m20261203_000003_payment_reversals::Migration),
             Box::new(m20261203_000004_network_lines::Migration),
+            Box::new(m20261203_000005_announcements::Migration),
         ]
     }
 }
@@ -86,6 +88,9 @@ mod tests {
             m20261126_000001_initial::TABLE_COUNT + 9,
             "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances, \
              network_lines, line_plots, loss_decisions and seaql_migrations"
+            m20261126_000001_initial::TABLE_COUNT + 9,
+            "the first schema, seal_events, import_drafts, bank_details, closed_periods, period_balances, \
+             announcements, member_requests, request_messages and seaql_migrations"
         );
         // Running again is a no-op, as on every start.
         Migrator::up(&db, None).await.unwrap();

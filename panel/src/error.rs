@@ -188,6 +188,21 @@ refusals!(
         MeterError::NoReason => Some("reason"),
         _ => None,
     },
+    service::members::announcements::AnnouncementError => |e: &service::members::announcements::AnnouncementError| {
+        use service::members::announcements::AnnouncementError::*;
+        match e {
+            Empty | TooLong(_) => Some("body"),
+            TooManyPlots | BadPlot(_) | UnknownPlots(_) => Some("plots"),
+            NoRecipients | Internal(_) => None,
+        }
+    },
+    service::members::requests::RequestError => |e: &service::members::requests::RequestError| {
+        use service::members::requests::RequestError::*;
+        match e {
+            Empty | TooLong(_) => Some("body"),
+            NotFound(_) | Closed(_) | Internal(_) => None,
+        }
+    },
     PaymentImportError,
     service::register::import::RegisterImportError,
     service::import_drafts::DraftError,

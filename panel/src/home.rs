@@ -36,6 +36,10 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
     let verification_due =
         meters::verification_due(conn, ctx.today(), VERIFICATION_NOTICE_DAYS).await.map_err(internal)?.len();
     let broken_seals = service::meters::seals::open_events(conn).await.map_err(internal)?;
+    // The daily digest of members' requests, instead of a message per request.
+    let day_ago = ctx.now() - chrono::Duration::days(1);
+    let new_requests = service::members::requests::new_since(conn, day_ago).await.map_err(internal)?;
+    let waiting_requests = service::members::requests::waiting(conn).await.map_err(internal)?;
     Ok(layout::page(
         &user,
         "Сводка",
@@ -44,6 +48,8 @@ pub async fn dashboard(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup>
                 tr { th { "Участков" } td.num { (plots) } }
                 tr { th { "Действующих договоров" } td.num { (open_contracts) } }
                 tr { th { "Не сняты за " (period.russian()) } td.num { a href="/m/unread" { (unread) } } }
+                tr { th { "Обращений за сутки" } td.num { a href="/requests" { (new_requests) } } }
+                tr { th { "Обращений ждут ответа" } td.num { a href="/requests?status=new" { (waiting_requests) } } }
                 tr { th { "Показаний на проверке" } td.num { a href="/readings?status=flagged" { (flagged) } } }
                 tr { th { "Должников" } td.num { (debtors) } }
                 tr { th { "Их долг" } td.num { (owed) } }

@@ -75,6 +75,8 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/payments", "Оплаты", &[Role::Admin, Role::Accountant]),
     ("/reports", "Отчёты", &[Role::Admin, Role::Accountant]),
     ("/network", "Баланс сети", &[Role::Admin, Role::Accountant]),
+    ("/requests", "Обращения", &[Role::Admin, Role::Accountant]),
+    ("/announcements", "Объявления", &[Role::Admin]),
     ("/tariffs", "Тарифы", &[Role::Admin]),
     ("/bank-details", "Реквизиты", &[Role::Admin]),
     ("/staff", "Сотрудники", &[Role::Admin]),

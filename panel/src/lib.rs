@@ -3,6 +3,7 @@
 //! who may call what is in each handler's signature (see [`auth`]), and in the route tables
 //! ([`pages`], [`api::OPERATIONS`]) that the access test walks.
 
+mod announcements;
 pub mod api;
 pub mod auth;
 mod backups;
@@ -31,6 +32,7 @@ mod readings;
 mod receipts;
 mod register;
 mod reports;
+mod requests;
 mod seals;
 pub mod session;
 mod staff;
@@ -170,6 +172,16 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/receipts", Office, receipts::show),
         route(POST, "/reports/close", Office, reports::close),
         route(POST, "/reports/reopen", Admin, reports::reopen),
+        // Members' requests, answered into their Telegram chats.
+        route(GET, "/requests", Office, requests::list),
+        route(GET, "/requests/:id", Office, requests::show),
+        route(POST, "/requests/:id/answer", Office, requests::answer),
+        route(POST, "/requests/:id/status", Office, requests::set_status),
+        // Announcements to members through the bot.
+        route(GET, "/announcements", Admin, announcements::list),
+        route(POST, "/announcements/preview", Admin, announcements::preview),
+        route(POST, "/announcements", Admin, announcements::send),
+        route(GET, "/announcements/:id", Admin, announcements::show),
         route(GET, "/tariffs", Admin, tariffs::list),
         route(POST, "/tariffs", Admin, tariffs::create),
         // The cooperative's bank details and the payment QR codes drawn from them.

@@ -12,7 +12,7 @@ use anyhow::anyhow;
 use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
-    audit_log, bank_details, bank_document, charge, closed_period, consumer, contract, delivery, holding, line_plot, link_code, loss_decision, meter, meter_photo, network_line, payer_account, payment, period_balance, photo, plot, reading, seal_event, staff, tariff, telegram_link,
+    announcement, audit_log, bank_details, bank_document, charge, closed_period, consumer, contract, delivery, holding, line_plot, link_code, loss_decision, member_request, meter, meter_photo, network_line, payer_account, payment, period_balance, photo, plot, reading, request_message, seal_event, staff, tariff, telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{
@@ -117,7 +117,10 @@ impl Outbox {
         self.send_table::<line_plot::Entity>(conn).await?;
         self.send_table::<loss_decision::Entity>(conn).await?;
         self.send_table::<audit_log::Entity>(conn).await?;
-        self.send_table::<delivery::Entity>(conn).await
+        self.send_table::<delivery::Entity>(conn).await?;
+        self.send_table::<announcement::Entity>(conn).await?;
+        self.send_table::<member_request::Entity>(conn).await?;
+        self.send_table::<request_message::Entity>(conn).await
     }
 
     async fn send_table<E: EntityTrait>(&self, conn: &impl ConnectionTrait) -> Result<(), ReportError> {
@@ -340,6 +343,9 @@ fn sheet_name(table: &'static str) -> &'static str {
         "loss_decisions" => "Решения о потерях",
         "audit_log" => "Журнал действий",
         "deliveries" => "Рассылки",
+        "announcements" => "Объявления",
+        "member_requests" => "Обращения",
+        "request_messages" => "Сообщения обращений",
         other => other,
     }
 }
@@ -360,6 +366,16 @@ fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
         ("bank_details", "correspondent_account") => "Корр. счёт",
         ("bank_details", "updated_by") => "Изменил",
         ("bank_details", "updated_at") => "Изменено",
+        ("announcements", "body") => "Текст",
+        ("announcements", "urgent") => "Срочное",
+        ("announcements", "audience") => "Кому",
+        ("announcements", "recipients") => "Получателей",
+        ("announcements", "created_by") => "Отправил (код сотрудника)",
+        ("member_requests", "topic") => "Тема",
+        ("member_requests", "updated_at") => "Изменено",
+        ("request_messages", "request_id") => "№ обращения",
+        ("request_messages", "body") => "Текст",
+        (_, "announcements_muted") => "Объявления отключены",
         ("period_balances", "opening") => "Входящее сальдо, ₽",
         ("period_balances", "consumption") => "Начислено за потребление, ₽",
         ("period_balances", "recalculations") => "Перерасчёты, ₽",

@@ -15,7 +15,7 @@ use service::access::telegram::{self, LinkTarget};
 use service::audit::Actor;
 
 /// The tables the export must hold, in the schema's order, and their sheets.
-const TABLES: [(&str, &str); 25] = [
+const TABLES: [(&str, &str); 28] = [
     ("plots", "Участки"),
     ("consumers", "Потребители"),
     ("holdings", "Владельцы участков"),
@@ -41,6 +41,9 @@ const TABLES: [(&str, &str); 25] = [
     ("loss_decisions", "Решения о потерях"),
     ("audit_log", "Журнал действий"),
     ("deliveries", "Рассылки"),
+    ("announcements", "Объявления"),
+    ("member_requests", "Обращения"),
+    ("request_messages", "Сообщения обращений"),
 ];
 
 /// Tables left out on purpose: sessions and dialogue state are not the cooperative's data, and
@@ -65,6 +68,16 @@ async fn exported() -> Exported {
     let token = accounts::issue_api_token(ctx, admin.id, Actor::System).await.unwrap();
     let used = telegram::issue_code(ctx, LinkTarget::Consumer(1), Some(admin.id)).await.unwrap();
     telegram::redeem(ctx, &used.code, 777).await.unwrap();
+    let everyone = service::members::announcements::Draft {
+        body: "Собрание в субботу.".into(),
+        urgent: false,
+        audience: Default::default(),
+    };
+    service::members::announcements::send(ctx, &everyone, Actor::Staff(admin.id)).await.unwrap();
+    let member = service::members::requests::Member { consumer_id: 1, telegram_user_id: 777 };
+    let request = service::members::requests::open(ctx, member, domain::RequestTopic::Seal, "Пломба сорвана.", None);
+    let request = request.await.unwrap();
+    service::members::requests::answer(ctx, request.id, "Придём в субботу.", Actor::Staff(admin.id)).await.unwrap();
     let live_code = telegram::issue_code(ctx, LinkTarget::Staff(admin.id), Some(admin.id)).await.unwrap().code;
     let meter = meter::Entity::find().filter(meter::Column::Serial.eq("SN-В-3")).one(ctx.db.conn()).await.unwrap();
     let broken = Reading::new(meter.unwrap().id, &[9], utc(2026, 3, 14, 9));

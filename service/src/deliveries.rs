@@ -7,7 +7,8 @@ use domain::Period;
 use entities::delivery;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::Context;
@@ -83,6 +84,56 @@ fn unique_key() -> OnConflict {
     OnConflict::columns([delivery::Column::Kind, delivery::Column::Period, delivery::Column::Target])
         .do_nothing()
         .to_owned()
+}
+
+/// Records deliveries of `kind` for `period` to `targets`, to be claimed and sent later (an
+/// announcement's recipients, fixed when it is sent); targets already recorded are left as they are.
+pub async fn schedule(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    kind: &str,
+    period: Period,
+    targets: impl IntoIterator<Item = String>,
+) -> Result<(), DbErr> {
+    let now = ctx.now();
+    let rows: Vec<delivery::ActiveModel> =
+        targets.into_iter().map(|target| pending(now, kind, period, &target)).collect();
+    // Eight values a row: 500 rows stay far under the bound variables a statement may have.
+    for chunk in rows.chunks(500) {
+        delivery::Entity::insert_many(chunk.to_vec()).on_conflict(unique_key()).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+/// `last_error` of a send whose recipient blocked the bot or deleted their account: not retried.
+pub const BLOCKED: &str = "blocked";
+/// `last_error` of a send that is no longer to be made (the recipient unlinked or muted
+/// meanwhile): not retried.
+pub const SKIPPED: &str = "skipped";
+/// Scheduled sends that fail this many times (network, Telegram's errors) are given up.
+pub const MAX_ATTEMPTS: i32 = 5;
+
+/// Up to `limit` scheduled deliveries of `kind` due now, oldest first: not sent, not given up
+/// ([`BLOCKED`], [`SKIPPED`], [`MAX_ATTEMPTS`]), not waiting for a retry.
+pub async fn waiting(ctx: &Context, kind: &str, limit: u64) -> Result<Vec<delivery::Model>, DbErr> {
+    let retry_due = Condition::any()
+        .add(delivery::Column::NextAttemptAt.is_null())
+        .add(delivery::Column::NextAttemptAt.lte(ctx.now()));
+    let not_final = Condition::any().add(delivery::Column::LastError.is_null()).add(
+        Condition::all()
+            .add(delivery::Column::LastError.not_like(format!("{BLOCKED}%")))
+            .add(delivery::Column::LastError.not_like(format!("{SKIPPED}%"))),
+    );
+    delivery::Entity::find()
+        .filter(delivery::Column::Kind.eq(kind))
+        .filter(delivery::Column::SentAt.is_null())
+        .filter(delivery::Column::Attempts.lt(MAX_ATTEMPTS))
+        .filter(retry_due)
+        .filter(not_final)
+        .order_by_asc(delivery::Column::Id)
+        .limit(limit)
+        .all(ctx.db.conn())
+        .await
 }
 
 /// Whether `kind` for `period` to `target` has been sent.

@@ -202,6 +202,7 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
             phone: Set(Some(phone)),
             notes: Set(None),
             reminders_enabled: Set(true),
+            announcements_muted: Set(false),
             created_at: Set(now),
         });
         holdings.push(holding::ActiveModel {

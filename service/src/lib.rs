@@ -15,6 +15,7 @@ mod error;
 pub mod heavy;
 pub mod import_drafts;
 pub mod ledger;
+pub mod members;
 pub mod meters;
 pub mod metrics;
 pub mod network;

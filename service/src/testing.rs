@@ -194,3 +194,10 @@ pub async fn network_line(
     };
     crate::network::add_line(ctx, line, Actor::System).await.expect("a network line")
 }
+
+/// Links Telegram user `telegram_user_id` to the consumer as a one-time code from the office does.
+pub async fn link(ctx: &Context, consumer_id: i64, telegram_user_id: i64) {
+    use crate::access::telegram::{self, LinkTarget};
+    let code = telegram::issue_code(ctx, LinkTarget::Consumer(consumer_id), None).await.expect("a link code");
+    telegram::redeem(ctx, &code.code, telegram_user_id).await.expect("the code links");
+}

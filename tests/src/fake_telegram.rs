@@ -11,7 +11,7 @@
 //!   file part by a random id and sets the parameter to `attach://<id>`;
 //! - any HTTP 5xx makes teloxide sleep 10 s before reading the body, so errors here are 4xx.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -104,6 +104,12 @@ struct State {
     bot_messages: HashMap<i64, Value>,
     /// Users who blocked the bot: sending to them fails as on Telegram.
     blocked: HashSet<i64>,
+    /// Telegram's flood limit, when modelled: at most this many sends in any second.
+    sends_per_second: Option<usize>,
+    /// When the sends of the last second were accepted.
+    recent_sends: VecDeque<Instant>,
+    /// Sends refused with 429 «Too Many Requests» (not recorded as calls).
+    too_many_requests: usize,
 }
 
 struct PendingUpdate {
@@ -171,6 +177,17 @@ impl FakeTelegram {
     /// The user `chat_id` blocks the bot: from now on sending there fails with 403.
     pub fn block(&self, chat_id: i64) {
         self.shared.state().blocked.insert(chat_id);
+    }
+
+    /// Models Telegram's flood limit: from now on a send beyond `per_second` in any second is
+    /// refused with 429 and `retry_after: 1`, as Telegram refuses it, and is not recorded.
+    pub fn limit_sends(&self, per_second: usize) {
+        self.shared.state().sends_per_second = Some(per_second);
+    }
+
+    /// How many sends were refused with 429.
+    pub fn too_many_requests(&self) -> usize {
+        self.shared.state().too_many_requests
     }
 
     /// Every call recorded so far, in order (`getUpdates` polls are not recorded).
@@ -401,6 +418,23 @@ impl State {
         }
     }
 
+    /// Whether `call` is a send beyond the modelled flood limit; one within it is counted.
+    fn over_the_limit(&mut self, call: &Call) -> bool {
+        let Some(limit) = self.sends_per_second else { return false };
+        if !call.method.to_ascii_lowercase().starts_with("send") {
+            return false;
+        }
+        let now = Instant::now();
+        while self.recent_sends.front().is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(1)) {
+            self.recent_sends.pop_front();
+        }
+        if self.recent_sends.len() >= limit {
+            return true;
+        }
+        self.recent_sends.push_back(now);
+        false
+    }
+
     /// Computes the `result` for a call; an `Err` is a Bot API error description.
     fn answer(&mut self, call: &Call) -> Result<Value, ApiError> {
         let method = call.method.to_ascii_lowercase();
@@ -533,6 +567,10 @@ async fn api(
         return ok_response(updates);
     }
     let mut state = shared.state();
+    if state.over_the_limit(&call) {
+        state.too_many_requests += 1;
+        return too_many_requests();
+    }
     let answer = state.answer(&call);
     call.result = answer.as_ref().cloned().unwrap_or(Value::Null);
     state.calls.push(call);
@@ -604,6 +642,17 @@ async fn read_multipart(req: &Request, body: Body) -> Result<(Value, Vec<Uploade
         }
     }
     Ok((Value::Object(params), files))
+}
+
+/// Telegram's answer to a flood: 429 with the seconds to wait in `parameters`.
+fn too_many_requests() -> Response {
+    let body = json!({
+        "ok": false,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1},
+    });
+    json_response(StatusCode::TOO_MANY_REQUESTS, &body)
 }
 
 fn ok_response(result: Value) -> Response {

@@ -16,7 +16,7 @@ use service::testing::{default_now, new_consumer, sign, standard_tariffs};
 use tests::bot_chat::BotChat;
 use tests::{TestApp, seed};
 
-const MENU: [&str; 5] = ["Задолженность", "Передать показания", "История", "График", "Помощь"];
+const MENU: [&str; 6] = ["Задолженность", "Передать показания", "История", "График", "Написать в правление", "Помощь"];
 
 async fn app() -> TestApp {
     let app = TestApp::spawn_at(default_now()).await;
@@ -366,7 +366,7 @@ async fn the_command_menu_is_registered_at_start() {
     let commands: Vec<&str> =
         registered[0].params["commands"].as_array().unwrap().iter().filter_map(|c| c["command"].as_str()).collect();
     // teloxide sends the commands with their slash, which Telegram accepts.
-    assert_eq!(commands, ["/start", "/help", "/cancel", "/controller", "/report", "/reminders"]);
+    assert_eq!(commands, ["/start", "/help", "/cancel", "/controller", "/report", "/reminders", "/announcements"]);
 }
 
 #[tokio::test]

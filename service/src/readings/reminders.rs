@@ -4,12 +4,11 @@
 
 use domain::{Balance, Kopecks, Period};
 use entities::consumer;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
-use serde_json::json;
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::walk::UNREAD_CONTRACT;
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
+use crate::register::changes::ConsumerSetting;
 use crate::{Context, Internal};
 
 /// The `deliveries.kind` of a reminder; the target is the consumer's id.
@@ -60,19 +59,12 @@ pub async fn due_consumers(conn: &impl ConnectionTrait, period: Period) -> Resul
 
 /// Turns a consumer's reminders on or off; a change is audited, setting the same value is a no-op.
 pub async fn set_enabled(ctx: &Context, consumer_id: i64, enabled: bool, actor: Actor) -> Result<(), Internal> {
-    let txn = ctx.db.begin_write().await?;
-    let changed = consumer::Entity::update_many()
-        .col_expr(consumer::Column::RemindersEnabled, Expr::value(enabled))
-        .filter(consumer::Column::Id.eq(consumer_id))
-        .filter(consumer::Column::RemindersEnabled.ne(enabled))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected > 0 {
-        let details = json!({"reminders_enabled": enabled});
-        audit::record(&txn, ctx, actor, "consumer.reminders", "consumer", Some(consumer_id), details).await?;
-    }
-    txn.commit().await?;
-    Ok(())
+    let setting = ConsumerSetting {
+        column: consumer::Column::RemindersEnabled,
+        action: "consumer.reminders",
+        key: "reminders_enabled",
+    };
+    setting.set(ctx, consumer_id, enabled, actor).await
 }
 
 #[cfg(test)]

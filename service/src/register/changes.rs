@@ -298,3 +298,36 @@ pub async fn add_meter_photo(
     txn.commit().await?;
     Ok(row)
 }
+
+/// A consumer's own yes/no setting (reminders, announcements muted), switched from the bot:
+/// audited under `action` when it changes, a no-op when it is already so.
+pub(crate) struct ConsumerSetting {
+    pub column: consumer::Column,
+    pub action: &'static str,
+    /// The setting's name in the audit entry.
+    pub key: &'static str,
+}
+
+impl ConsumerSetting {
+    pub(crate) async fn set(
+        &self,
+        ctx: &Context,
+        consumer_id: i64,
+        value: bool,
+        actor: Actor,
+    ) -> Result<(), crate::Internal> {
+        let txn = ctx.db.begin_write().await?;
+        let changed = consumer::Entity::update_many()
+            .col_expr(self.column, sea_orm::sea_query::Expr::value(value))
+            .filter(consumer::Column::Id.eq(consumer_id))
+            .filter(self.column.ne(value))
+            .exec(&txn)
+            .await?;
+        if changed.rows_affected > 0 {
+            let details = json!({ self.key: value });
+            audit::record(&txn, ctx, actor, self.action, "consumer", Some(consumer_id), details).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}

@@ -131,6 +131,7 @@ pub async fn sign_up_in(
                 phone: Set(phone),
                 notes: Set(None),
                 reminders_enabled: Set(true),
+                announcements_muted: Set(false),
                 created_at: Set(now),
             }
             .insert(conn)

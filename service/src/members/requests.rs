@@ -1,0 +1,319 @@
+//! Members' requests to the board (обращения): written in the bot with a topic, a text and maybe
+//! a photo, numbered, queued in the panel beside the member's plots, readings and debt; answered
+//! by staff (the answer goes to the member's chat through the scheduler, once, as a `deliveries`
+//! row made with it); replied to by the member under the same number.
+
+use chrono::{DateTime, Utc};
+use domain::{RequestStatus, RequestTopic, TextKind, TooLong};
+use entities::{consumer, member_request, meter, request_message, telegram_link};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::error::internal_errors;
+use crate::ledger::debt::{self, Statement};
+use crate::readings::history::{self, ReadingRow};
+use crate::{Context, Internal, deliveries};
+
+/// The `deliveries.kind` of a staff answer sent to the member; the target is the message's id.
+pub const ANSWER_KIND: &str = "request_answer";
+/// Readings shown per meter beside a request.
+const RECENT_READINGS: u64 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("Напишите текст одним сообщением.")]
+    Empty,
+    #[error(transparent)]
+    TooLong(#[from] TooLong),
+    /// Someone else's request, or none: the same answer, so numbers cannot be probed.
+    #[error("Обращение № {0} не найдено.")]
+    NotFound(i64),
+    #[error("Обращение № {0} закрыто. Если вопрос остался, напишите новое обращение.")]
+    Closed(i64),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+internal_errors!(RequestError);
+
+/// A request's or an answer's text, trimmed and bounded.
+pub fn checked_text(text: &str) -> Result<String, RequestError> {
+    let text = TextKind::RequestMessage.bounded(text)?;
+    match text.is_empty() {
+        true => Err(RequestError::Empty),
+        false => Ok(text),
+    }
+}
+
+/// Who wrote in the bot.
+#[derive(Debug, Clone, Copy)]
+pub struct Member {
+    pub consumer_id: i64,
+    pub telegram_user_id: i64,
+}
+
+impl Member {
+    fn actor(self) -> Actor {
+        Actor::Consumer { consumer_id: self.consumer_id, telegram_user_id: self.telegram_user_id }
+    }
+}
+
+async fn add_message(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    request_id: i64,
+    body: String,
+    photo_id: Option<i64>,
+    actor: Actor,
+) -> Result<request_message::Model, DbErr> {
+    let telegram_user_id = match actor {
+        Actor::Consumer { telegram_user_id, .. } => Some(telegram_user_id),
+        _ => None,
+    };
+    request_message::ActiveModel {
+        id: NotSet,
+        request_id: Set(request_id),
+        body: Set(body),
+        photo_id: Set(photo_id),
+        staff_id: Set(actor.staff_id()),
+        telegram_user_id: Set(telegram_user_id),
+        created_at: Set(ctx.now()),
+    }
+    .insert(conn)
+    .await
+}
+
+/// A new request; its id is its number.
+pub async fn open(
+    ctx: &Context,
+    member: Member,
+    topic: RequestTopic,
+    body: &str,
+    photo_id: Option<i64>,
+) -> Result<member_request::Model, RequestError> {
+    let body = checked_text(body)?;
+    let txn = ctx.db.begin_write().await?;
+    let request = member_request::ActiveModel {
+        id: NotSet,
+        consumer_id: Set(member.consumer_id),
+        topic: Set(topic),
+        status: Set(RequestStatus::New),
+        created_at: Set(ctx.now()),
+        updated_at: Set(ctx.now()),
+    }
+    .insert(&txn)
+    .await?;
+    add_message(&txn, ctx, request.id, body, photo_id, member.actor()).await?;
+    let details = json!({"topic": topic.code(), "photo": photo_id.is_some()});
+    audit::record(&txn, ctx, member.actor(), "request.open", "member_request", Some(request.id), details).await?;
+    txn.commit().await?;
+    Ok(request)
+}
+
+/// The member writes again under request `id`: it goes back to the queue as new.
+pub async fn reply(ctx: &Context, member: Member, id: i64, body: &str) -> Result<member_request::Model, RequestError> {
+    let body = checked_text(body)?;
+    let txn = ctx.db.begin_write().await?;
+    let request = member_request::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .filter(|r| r.consumer_id == member.consumer_id)
+        .ok_or(RequestError::NotFound(id))?;
+    if request.status == RequestStatus::Closed {
+        return Err(RequestError::Closed(id));
+    }
+    add_message(&txn, ctx, id, body, None, member.actor()).await?;
+    let updated = set(&txn, ctx, request, RequestStatus::New).await?;
+    audit::record(&txn, ctx, member.actor(), "request.reply", "member_request", Some(id), json!({})).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+async fn set(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    request: member_request::Model,
+    status: RequestStatus,
+) -> Result<member_request::Model, DbErr> {
+    let mut row = request.into_active_model();
+    row.status = Set(status);
+    row.updated_at = Set(ctx.now());
+    row.update(conn).await
+}
+
+/// Staff answer request `id`: stored, the request marked answered, and the answer scheduled to
+/// the member's chat.
+pub async fn answer(ctx: &Context, id: i64, body: &str, actor: Actor) -> Result<request_message::Model, RequestError> {
+    let body = checked_text(body)?;
+    let txn = ctx.db.begin_write().await?;
+    let request = member_request::Entity::find_by_id(id).one(&txn).await?.ok_or(RequestError::NotFound(id))?;
+    if request.status == RequestStatus::Closed {
+        return Err(RequestError::Closed(id));
+    }
+    let message = add_message(&txn, ctx, id, body, None, actor).await?;
+    set(&txn, ctx, request, RequestStatus::Answered).await?;
+    deliveries::schedule(&txn, ctx, ANSWER_KIND, ctx.current_period(), [message.id.to_string()]).await?;
+    audit::record(&txn, ctx, actor, "request.answer", "member_request", Some(id), json!({"message": message.id}))
+        .await?;
+    txn.commit().await?;
+    Ok(message)
+}
+
+/// Staff move request `id` in the queue (in work, closed, back to new); audited.
+pub async fn set_status(ctx: &Context, id: i64, status: RequestStatus, actor: Actor) -> Result<(), RequestError> {
+    let txn = ctx.db.begin_write().await?;
+    let request = member_request::Entity::find_by_id(id).one(&txn).await?.ok_or(RequestError::NotFound(id))?;
+    let from = request.status;
+    if from != status {
+        set(&txn, ctx, request, status).await?;
+        let details = json!({"from": from.code(), "to": status.code()});
+        audit::record(&txn, ctx, actor, "request.status", "member_request", Some(id), details).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A line of the panel's queue.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub request: member_request::Model,
+    pub full_name: String,
+    /// The request's own text.
+    pub text: String,
+    pub messages: usize,
+}
+
+/// Requests with `status` (all when none), waiting ones first (new, in work…), oldest first.
+pub async fn queue(conn: &impl ConnectionTrait, status: Option<RequestStatus>) -> Result<Vec<QueueRow>, DbErr> {
+    const SHOWN: u64 = 200;
+    let mut query = member_request::Entity::find();
+    if let Some(status) = status {
+        query = query.filter(member_request::Column::Status.eq(status));
+    }
+    let requests =
+        sea_orm::QuerySelect::limit(query.order_by_desc(member_request::Column::UpdatedAt), SHOWN).all(conn).await?;
+    let ids: Vec<i64> = requests.iter().map(|r| r.id).collect();
+    let messages = crate::db::find_in(
+        conn,
+        request_message::Entity::find().order_by_asc(request_message::Column::Id),
+        request_message::Column::RequestId,
+        ids,
+    )
+    .await?;
+    let consumers = crate::db::find_in(
+        conn,
+        consumer::Entity::find(),
+        consumer::Column::Id,
+        requests.iter().map(|r| r.consumer_id),
+    )
+    .await?;
+    let mut rows: Vec<QueueRow> = requests
+        .into_iter()
+        .map(|request| {
+            let own: Vec<&request_message::Model> = messages.iter().filter(|m| m.request_id == request.id).collect();
+            let full_name = consumers.iter().find(|c| c.id == request.consumer_id).map(|c| c.full_name.clone());
+            QueueRow {
+                text: own.first().map(|m| m.body.clone()).unwrap_or_default(),
+                messages: own.len(),
+                full_name: full_name.unwrap_or_default(),
+                request,
+            }
+        })
+        .collect();
+    rows.sort_by_key(|row| (row.request.status, row.request.updated_at));
+    Ok(rows)
+}
+
+/// A request with everything the panel shows beside it.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub request: member_request::Model,
+    pub consumer: consumer::Model,
+    pub messages: Vec<request_message::Model>,
+    /// The member's contracts, plots and debt, as the bot's «Задолженность» tells it.
+    pub statement: Statement,
+    /// The latest readings of each of the member's meters.
+    pub readings: Vec<ReadingRow>,
+}
+
+pub async fn thread(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Thread>, DbErr> {
+    let Some(request) = member_request::Entity::find_by_id(id).one(conn).await? else { return Ok(None) };
+    let Some(consumer) = consumer::Entity::find_by_id(request.consumer_id).one(conn).await? else { return Ok(None) };
+    let messages = request_message::Entity::find()
+        .filter(request_message::Column::RequestId.eq(id))
+        .order_by_asc(request_message::Column::Id)
+        .all(conn)
+        .await?;
+    let statement = debt::statement(conn, consumer.id).await?;
+    let contract_ids = statement.lines.iter().map(|line| line.contract_id);
+    let meters = crate::db::find_in(conn, meter::Entity::find(), meter::Column::ContractId, contract_ids).await?;
+    let mut readings = Vec::new();
+    for meter in meters {
+        readings.extend(history::history(conn, meter.id, RECENT_READINGS).await?);
+    }
+    let readings = history::rows(conn, readings).await?;
+    Ok(Some(Thread { request, consumer, messages, statement, readings }))
+}
+
+/// How many requests were written since `since`: the daily digest on the panel's home page.
+pub async fn new_since(conn: &impl ConnectionTrait, since: DateTime<Utc>) -> Result<u64, DbErr> {
+    member_request::Entity::find().filter(member_request::Column::CreatedAt.gte(since)).count(conn).await
+}
+
+/// How many requests wait for the board (new ones, replies included).
+pub async fn waiting(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    member_request::Entity::find().filter(member_request::Column::Status.eq(RequestStatus::New)).count(conn).await
+}
+
+/// An answer waiting to be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingAnswer {
+    pub period: domain::Period,
+    pub message_id: i64,
+}
+
+pub async fn pending_answers(ctx: &Context, limit: u64) -> Result<Vec<PendingAnswer>, DbErr> {
+    let rows = deliveries::waiting(ctx, ANSWER_KIND, limit).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| Some(PendingAnswer { period: row.period, message_id: row.target.parse().ok()? }))
+        .collect())
+}
+
+/// What to send for an answer, decided at the moment of sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutgoingAnswer {
+    Send {
+        chat_id: i64,
+        request_id: i64,
+        body: String,
+    },
+    /// The member is no longer linked: nothing is sent to anyone else.
+    Skip(&'static str),
+}
+
+pub async fn outgoing_answer(ctx: &Context, message_id: i64) -> Result<OutgoingAnswer, DbErr> {
+    let conn = ctx.db.conn();
+    let message = request_message::Entity::find_by_id(message_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("request message {message_id}")))?;
+    let request = member_request::Entity::find_by_id(message.request_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("request {}", message.request_id)))?;
+    let link = telegram_link::Entity::find()
+        .filter(telegram_link::Column::ConsumerId.eq(request.consumer_id))
+        .order_by_desc(telegram_link::Column::Id)
+        .one(conn)
+        .await?;
+    Ok(match link {
+        Some(link) => {
+            OutgoingAnswer::Send { chat_id: link.telegram_user_id, request_id: request.id, body: message.body }
+        }
+        None => OutgoingAnswer::Skip("не привязан к боту"),
+    })
+}
