@@ -7,9 +7,9 @@
 //! with backoff. A crash in the instant between Telegram accepting a message and the database
 //! recording it would send it again after the lease: better twice than never.
 
-mod backup;
 pub mod announcements;
 mod answers;
+mod backup;
 mod reminders;
 mod report;
 
@@ -26,9 +26,9 @@ use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
 use tokio::sync::watch;
 
-pub use backup::NightlyBackup;
 pub use announcements::Announcements;
 pub use answers::Answers;
+pub use backup::NightlyBackup;
 pub use reminders::{ReminderWindow, Reminders};
 pub use report::{MonthlyReport, ReportSchedule};
 

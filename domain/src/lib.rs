@@ -33,8 +33,7 @@ pub mod validation;
 pub use billing::{Balance, BillingError, Charge, MeterSpec, ReadingPoint, Tariff, charges_for_meter, cost, tariff_on};
 pub use kinds::{
     CauseKind, ChargeKind, LossMethod, PaymentSource, ReadingSource, ReadingStatus, RequestStatus, RequestTopic, Role,
-    Service,
-    TariffPlan, Zone,
+    Service, TariffPlan, Zone,
 };
 pub use ledger::{
     Booked, Cause, ClosedMonths, ClosingError, FiguresError, MonthFigures, Plan, PlanError, Recalculation,

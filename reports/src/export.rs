@@ -12,7 +12,9 @@ use anyhow::anyhow;
 use chrono_tz::Tz;
 use domain::{Kopecks, MeterValue};
 use entities::{
-    announcement, audit_log, bank_details, bank_document, charge, closed_period, consumer, contract, delivery, holding, line_plot, link_code, loss_decision, member_request, meter, meter_photo, network_line, payer_account, payment, period_balance, photo, plot, reading, request_message, seal_event, staff, tariff, telegram_link,
+    announcement, audit_log, bank_details, bank_document, charge, closed_period, consumer, contract, delivery, holding,
+    line_plot, link_code, loss_decision, member_request, meter, meter_photo, network_line, payer_account, payment,
+    period_balance, photo, plot, reading, request_message, seal_event, staff, tariff, telegram_link,
 };
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 use sea_orm::{

@@ -1,8 +1,8 @@
 //! Payments: the list, entering one by hand, and importing the bank's file ([`import`]).
 
 pub mod import;
-pub mod statement;
 pub mod reversal;
+pub mod statement;
 
 use domain::{Kopecks, PaymentSource, Period};
 use maud::{Markup, html};

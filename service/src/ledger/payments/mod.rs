@@ -5,9 +5,9 @@
 //! leaves a credit (аванс) carried forward: nothing special is booked.
 
 pub mod import;
-pub mod statement;
 pub mod notices;
 pub mod reversal;
+pub mod statement;
 
 use std::collections::HashMap;
 

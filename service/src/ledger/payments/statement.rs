@@ -30,6 +30,7 @@ use super::{NewPayment, PaymentError};
 use crate::audit::{self, Actor};
 use crate::db::find_in;
 use crate::error::internal_errors;
+use crate::payee::qr::PayError;
 use crate::register::cards::contract_refs;
 use crate::{Context, Internal, dates, heavy, payee};
 
@@ -153,6 +154,12 @@ pub enum StatementImportError {
          Администратор задаёт их на странице «Реквизиты»."
     )]
     NoDetails,
+    /// The details on file fail their own check (edited in the database by hand).
+    #[error(
+        "Сохранённые реквизиты СНТ не проходят проверку — администратору нужно сохранить их заново на странице \
+         «Реквизиты»."
+    )]
+    BrokenDetails,
     #[error("Это выписка по счёту {found}, а расчётный счёт СНТ — {ours}. Выгрузите выписку по счёту СНТ.")]
     OtherAccount { found: String, ours: String },
     #[error("В выписке есть документы, которые не читаются: выгрузите её из банка заново.")]
@@ -163,6 +170,16 @@ pub enum StatementImportError {
     Internal(#[from] Internal),
 }
 internal_errors!(StatementImportError);
+
+impl From<PayError> for StatementImportError {
+    fn from(e: PayError) -> Self {
+        match e {
+            PayError::NoDetails => StatementImportError::NoDetails,
+            PayError::Internal(e) => StatementImportError::Internal(e),
+            _ => StatementImportError::BrokenDetails,
+        }
+    }
+}
 
 impl From<PaymentError> for StatementImportError {
     fn from(e: PaymentError) -> Self {
@@ -185,8 +202,7 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
         return Err(StatementImportError::TooLarge);
     }
     let conn = ctx.db.conn();
-    let ours =
-        payee::details::current(conn).await?.ok_or(StatementImportError::NoDetails)?.account().as_str().to_owned();
+    let ours = payee::details::current(conn).await?.account().as_str().to_owned();
     let (contracts, remembered) = (candidates(conn).await?, remembered(conn).await?);
     tracing::debug!(file_name, bytes = bytes.len(), "statement preview");
     // Reading and matching both cost CPU in proportion to the file: one heavy job.
