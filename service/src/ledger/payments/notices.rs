@@ -1,6 +1,6 @@
 //! Telling consumers in Telegram that a payment was posted to their contract (or reversed).
 //!
-//! Every payment line is written by [`super::post`], which queues a `deliveries` row of kind
+//! Every payment line is written by `payments::post`, which queues a `deliveries` row of kind
 //! [`KIND`] (target: the payment's id) in the same transaction — for a consumer linked in
 //! Telegram with reminders on, the one opt-out for everything the system sends by itself. The
 //! scheduler sends them: a consumer's pending notices go out as one message once none is newer
