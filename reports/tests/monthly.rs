@@ -6,7 +6,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use calamine::{Data, Range, Reader};
-use common::{Book, Cooperative, MARCH, PUBLIC_URL, Table, date, day, ledger_line, open, period, rubles, units, utc};
+use common::{
+    Book, CHARGED, CLOSING, Cooperative, MARCH, OPENING, PAID, PUBLIC_URL, Table, date, day, kopecks, ledger_line,
+    open, period, rubles, units, utc,
+};
 use domain::{ChargeKind, Kopecks, MeterValue, Period, ReadingStatus, kopecks};
 use entities::{charge, contract, meter, payment, reading};
 use reports::{ReportError, export_file_name, monthly_data, monthly_report, monthly_report_file_name, write_monthly};
@@ -38,10 +41,6 @@ const METER_HEADERS: [&str; 18] = [
     "На проверке",
     "Фото",
 ];
-const OPENING: &str = "Долг на начало месяца, ₽ (минус — переплата)";
-const CHARGED: &str = "Начислено за месяц, ₽";
-const PAID: &str = "Оплачено за месяц, ₽";
-const CLOSING: &str = "Долг на конец месяца, ₽ (минус — переплата)";
 
 /// The known cooperative's report for March, built and read back.
 async fn march() -> (Cooperative, Book) {
@@ -64,13 +63,6 @@ async fn consumption_charges(conn: &impl ConnectionTrait, month: Period) -> Vec<
 }
 
 /// Rubles in a cell, back in kopecks (exact: the cell holds the nearest double to kopecks/100).
-fn kopecks(cell: &Data) -> Kopecks {
-    match cell {
-        Data::Float(rubles) => Kopecks::new((rubles * 100.0).round() as i64).unwrap(),
-        other => panic!("expected money, found {other:?}"),
-    }
-}
-
 fn meter_value(cell: &Data) -> MeterValue {
     match cell {
         Data::Float(units) => MeterValue::new((units * 1000.0).round() as i64).unwrap(),

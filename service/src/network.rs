@@ -18,10 +18,10 @@ use domain::{
     Zone, cost, tariff_on,
 };
 use entities::{charge, contract, line_plot, loss_decision, meter, network_line, plot, reading, tariff};
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, NullOrdering};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, Order, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set,
 };
 use serde_json::json;
 
@@ -294,8 +294,9 @@ pub async fn history(
     ctx: &Context,
     periods: &[Period],
 ) -> Result<Vec<(Period, Vec<LineBalance>)>, DbErr> {
+    // The main meters (no parent) first on every backend: PostgreSQL puts NULLs last by default.
     let lines = network_line::Entity::find()
-        .order_by_asc(network_line::Column::ParentId)
+        .order_by_with_nulls(network_line::Column::ParentId, Order::Asc, NullOrdering::First)
         .order_by_asc(network_line::Column::Id)
         .all(conn)
         .await?;

@@ -163,6 +163,21 @@ pub fn office_reading(meter_id: i64, values: Vec<MeterValue>) -> Submission {
     Submission { confirmed: true, ..Submission::new(meter_id, values, ReadingSource::Panel, Actor::System) }
 }
 
+/// An office reading of `values` on the clock's day by staff `staff_id`, accepted on review by the
+/// same staff when it jumps above the usual consumption (as a test's round numbers do). Its id.
+pub async fn accepted_reading(ctx: &Context, meter_id: i64, values: Vec<MeterValue>, staff_id: i64) -> i64 {
+    use crate::readings::{self, review};
+    let submission = Submission {
+        confirmed: true,
+        ..Submission::new(meter_id, values, ReadingSource::Panel, Actor::Staff(staff_id))
+    };
+    let reading = readings::submit(ctx, submission).await.expect("a reading").reading;
+    if reading.status == domain::ReadingStatus::Flagged {
+        review::review(ctx, reading.id, review::Decision::Accept, staff_id).await.expect("accepted on review");
+    }
+    reading.id
+}
+
 /// A new consumer for [`TestContext::sign`].
 pub fn new_consumer(name: &str, phone: Option<&str>) -> ConsumerRef {
     ConsumerRef::New { full_name: name.to_owned(), phone: phone.map(|p| domain::Phone::parse(p).unwrap()) }

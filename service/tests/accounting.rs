@@ -5,9 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use domain::ledger::ClosedMonths;
-use domain::{
-    CauseKind, ChargeKind, Kopecks, MeterValue, Period, ReadingSource, Role, Service, TariffPlan, Zone, kopecks,
-};
+use domain::{CauseKind, ChargeKind, Kopecks, MeterValue, Period, Role, Service, TariffPlan, Zone, kopecks};
 use entities::{charge, payment, period_balance};
 use sea_orm::{ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 use service::audit::Actor;
@@ -16,7 +14,7 @@ use service::ledger::lines::{self, LineError};
 use service::ledger::months::{self, MonthError};
 use service::ledger::payments::{self, NewPayment, PaymentError};
 use service::ledger::tariffs;
-use service::readings::{self, Submission, review};
+use service::readings::review;
 use service::testing::{TestContext, new_consumer};
 
 fn day(text: &str) -> NaiveDate {
@@ -31,30 +29,13 @@ fn p(text: &str) -> Period {
     Period::parse(text).unwrap()
 }
 
-/// A reading entered in the panel on the clock's day (accepted on review by the same admin when
-/// it jumps above the usual consumption, as a test's round numbers do).
+/// A reading entered in the panel on the clock's day, accepted when it jumps.
 async fn read(t: &TestContext, meter_id: i64, whole: i64, staff_id: i64) -> i64 {
     read_exact(t, meter_id, MeterValue::from_whole(whole).unwrap(), staff_id).await
 }
 
 async fn read_exact(t: &TestContext, meter_id: i64, value: MeterValue, staff_id: i64) -> i64 {
-    let submission = Submission {
-        meter_id,
-        values: vec![value],
-        source: ReadingSource::Panel,
-        actor: Actor::Staff(staff_id),
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
-    };
-    let reading = readings::submit(&t.ctx, submission).await.unwrap().reading;
-    if reading.status == domain::ReadingStatus::Flagged {
-        review::review(&t.ctx, reading.id, review::Decision::Accept, staff_id).await.unwrap();
-    }
-    reading.id
+    service::testing::accepted_reading(&t.ctx, meter_id, vec![value], staff_id).await
 }
 
 fn payment_of(contract: &str, kopecks: i64, paid_on: &str, for_period: Option<&str>) -> NewPayment {

@@ -64,6 +64,14 @@ pub fn rubles(amount: Kopecks) -> Data {
     Data::Float(amount.as_rubles_for_display())
 }
 
+/// A money cell read back as kopecks.
+pub fn kopecks(cell: &Data) -> Kopecks {
+    match cell {
+        Data::Float(rubles) => Kopecks::new((rubles * 100.0).round() as i64).unwrap(),
+        other => panic!("expected money, found {other:?}"),
+    }
+}
+
 pub fn units(value: MeterValue) -> Data {
     Data::Float(value.as_units_for_display())
 }
@@ -87,6 +95,12 @@ pub fn period(s: &str) -> Period {
 pub const PUBLIC_URL: &str = "https://panel.example.org/coop/";
 
 pub const MARCH: &str = "2026-03";
+
+/// The money columns of «Начисления и оплаты».
+pub const OPENING: &str = "Долг на начало месяца, ₽ (минус — переплата)";
+pub const CHARGED: &str = "Начислено за месяц, ₽";
+pub const PAID: &str = "Оплачено за месяц, ₽";
+pub const CLOSING: &str = "Долг на конец месяца, ₽ (минус — переплата)";
 
 /// The cooperative every test knows by heart (TestContext's clock: 2026-03-15 12:00 UTC;
 /// water 40 ₽/m³, electricity 6 ₽ day / 3 ₽ night / 5 ₽ single):
