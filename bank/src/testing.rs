@@ -101,16 +101,30 @@ impl TestDocument {
 /// Windows-1251 bytes, CRLF, the header, `СекцияРасчСчет`, one `СекцияДокумент=Платежное поручение`
 /// per document, `КонецФайла`.
 pub fn write_statement(account: &str, from: &str, to: &str, documents: &[TestDocument]) -> Vec<u8> {
+    write_statement_of(&[account], from, to, documents)
+}
+
+/// The same for a statement of several `accounts` (a settlement account and a special one): each
+/// named in the header and given its own `СекцияРасчСчет`.
+pub fn write_statement_of(accounts: &[&str], from: &str, to: &str, documents: &[TestDocument]) -> Vec<u8> {
     let mut text = String::new();
     let _ = write!(
         text,
         "1CClientBankExchange\r\nВерсияФормата=1.03\r\nКодировка=Windows\r\nОтправитель=Сбербанк Бизнес Онлайн\r\n\
-         Получатель=\r\nДатаСоздания={to}\r\nВремяСоздания=09:15:00\r\nДатаНачала={from}\r\n\
-         ДатаКонца={to}\r\nРасчСчет={account}\r\nДокумент=Платежное поручение\r\n\
-         СекцияРасчСчет\r\nДатаНачала={from}\r\nДатаКонца={to}\r\nРасчСчет={account}\r\n\
-         НачальныйОстаток=125000.00\r\nВсегоПоступило=0.00\r\nВсегоСписано=0.00\r\nКонечныйОстаток=125000.00\r\n\
-         КонецРасчСчет\r\n"
+         Получатель=\r\nДатаСоздания={to}\r\nВремяСоздания=09:15:00\r\nДатаНачала={from}\r\nДатаКонца={to}\r\n"
     );
+    for account in accounts {
+        let _ = write!(text, "РасчСчет={account}\r\n");
+    }
+    text.push_str("Документ=Платежное поручение\r\n");
+    for account in accounts {
+        let _ = write!(
+            text,
+            "СекцияРасчСчет\r\nДатаНачала={from}\r\nДатаКонца={to}\r\nРасчСчет={account}\r\n\
+             НачальныйОстаток=125000.00\r\nВсегоПоступило=0.00\r\nВсегоСписано=0.00\r\nКонечныйОстаток=125000.00\r\n\
+             КонецРасчСчет\r\n"
+        );
+    }
     for (i, d) in documents.iter().enumerate() {
         let TestDocument { number, date, amount, payer, payer_account, payee_account, purpose } = d;
         let _ = write!(

@@ -3,8 +3,9 @@
 //!
 //! `/metrics` is closed to the public: with `METRICS_TOKEN` set it wants
 //! `Authorization: Bearer <token>` from anywhere; unset, it answers only connections from this
-//! machine's loopback (the connection's address, never a forwarded header), which a request
-//! through the reverse proxy is not.
+//! machine's loopback (the connection's address, never a forwarded header) that no proxy passed
+//! on: Caddy in the compose file connects from its container's address, and a reverse proxy on
+//! the same host, which connects from loopback, names the client in `X-Forwarded-For`.
 
 use std::time::Duration;
 
@@ -44,7 +45,10 @@ pub fn show(req: &Request, Data(ctx): Data<&Context>, Data(config): Data<&PanelC
             let bearer = req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer "));
             bearer.is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes())))
         }
-        None => req.remote_addr().as_socket_addr().is_some_and(|peer| peer.ip().is_loopback()),
+        None => {
+            let loopback = req.remote_addr().as_socket_addr().is_some_and(|peer| peer.ip().is_loopback());
+            loopback && !forwarded(req, config)
+        }
     };
     if !allowed {
         let hint = match config.metrics_token {
@@ -54,6 +58,14 @@ pub fn show(req: &Request, Data(ctx): Data<&Context>, Data(config): Data<&PanelC
         return (StatusCode::FORBIDDEN, hint).into_response();
     }
     service::metrics::render(ctx).with_content_type(service::metrics::CONTENT_TYPE).into_response()
+}
+
+/// Whether a proxy passed the request on: a reverse proxy on this machine connects from loopback
+/// too, but says whom it serves in one of these headers.
+fn forwarded(req: &Request, config: &PanelConfig) -> bool {
+    let proxy_headers = ["x-forwarded-for", "forwarded", "x-real-ip"];
+    proxy_headers.iter().any(|name| req.headers().contains_key(*name))
+        || config.client_ip_header.as_ref().is_some_and(|name| req.headers().contains_key(name))
 }
 
 /// Counts each request under the route pattern that answered it (`/plots/:id`), `unmatched` for

@@ -13,7 +13,10 @@
 //! fails half-way with «database is locked» and writers are served in order instead of by the
 //! busy handler's polling. A write on the pool outside a transaction would skip the queue and
 //! race the writers in it. Every query of a write runs on the transaction (`&txn`), never on the
-//! pool: a pool connection would wait for the lock the transaction holds.
+//! pool: a pool connection would wait for the lock the transaction holds. On PostgreSQL the
+//! transaction takes one advisory lock first (`WRITER_LOCK`): instances behind a balancer write
+//! one at a time too, so no check-then-write (a month still open, a document not yet resolved)
+//! is overtaken by another instance's write.
 //!
 //! Whatever is not committed is rolled back: a `?` or `return` that leaves the function early
 //! drops the guard. sea-orm's `DatabaseTransaction` rolls back in its `Drop` (sea-orm 2.0.4,
@@ -36,6 +39,11 @@ use sea_orm::{
     TransactionOptions, TransactionTrait, Value,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// The PostgreSQL advisory lock every write transaction takes first: one writer at a time across
+/// the instances, so a read-then-write (a month's close, a document resolved, a share booked)
+/// sees every write committed before it, as SQLite's single writer gives.
+const WRITER_LOCK: i64 = 0x4348_4552_4e4f; // "CHERNO"
 
 /// How long a writer waits for another process's write lock before SQLite gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -134,7 +142,8 @@ impl Db {
     }
 
     /// Starts a write: waits for this process's turn to write (SQLite), then opens a transaction
-    /// that holds the write lock from its first statement (`BEGIN IMMEDIATE` on SQLite). Commit
+    /// that holds the write lock from its first statement (`BEGIN IMMEDIATE` on SQLite, the
+    /// writers' advisory lock on PostgreSQL). Commit
     /// it with [`WriteTxn::commit`]; dropped uncommitted, it rolls back.
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
         let asked = std::time::Instant::now();
@@ -147,6 +156,10 @@ impl Db {
             ..TransactionOptions::default()
         };
         let txn = self.conn.begin_with_options(options).await?;
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            // Held until commit or rollback: every instance's writes take turns, as on SQLite.
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})")).await?;
+        }
         crate::metrics::write_waited(asked.elapsed());
         Ok(WriteTxn { txn, _queued: queued })
     }

@@ -58,6 +58,9 @@ pub enum NetworkError {
     NotRead { line: String, period: Period },
     #[error("Нет тарифа «{service}» на {}: потери не в чем выразить.", .on.format("%d.%m.%Y"))]
     NoTariff { service: Service, on: NaiveDate },
+    /// Shared from part of a month's readings, the share would have to be redone with a reason.
+    #[error("Месяц {} ещё не закончился: потери распределяются по его итогам, с первого числа следующего месяца.", .0.russian())]
+    NotEnded(Period),
     #[error("Потери за {} уже распределены. Чтобы распределить заново, укажите причину.", .0.russian())]
     AlreadyShared(Period),
     #[error("Процент {0} вне допустимого: от 0 до 100.")]
@@ -128,7 +131,10 @@ pub async fn add_line(ctx: &Context, line: NewLine, actor: Actor) -> Result<netw
     let mut plot_ids = Vec::new();
     for number in &line.plots {
         let plot = find_plot(&txn, number).await?.ok_or_else(|| NetworkError::UnknownPlot(number.clone()))?;
-        plot_ids.push(plot.id);
+        // «3, 3» or «3, 3а» written as one plot twice names it once.
+        if !plot_ids.contains(&plot.id) {
+            plot_ids.push(plot.id);
+        }
     }
     let taken = line_plot::Entity::find().filter(line_plot::Column::PlotId.is_in(plot_ids.clone())).all(&txn).await?;
     for row in taken {
@@ -546,6 +552,9 @@ pub async fn share(
     actor: Actor,
 ) -> Result<Shared, NetworkError> {
     let reason = again.map(|r| TextKind::Reason.bounded(r)).transpose()?.filter(|r| !r.is_empty());
+    if period >= ctx.current_period() {
+        return Err(NetworkError::NotEnded(period));
+    }
     let txn = ctx.db.begin_write().await?;
     let main = network_line::Entity::find()
         .filter(network_line::Column::Service.eq(service))

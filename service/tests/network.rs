@@ -160,6 +160,13 @@ async fn a_months_balance_aligns_plots_read_on_other_days() {
 async fn losses_are_shared_once_by_consumption_and_redone_only_with_a_reason() {
     let c = cooperative().await;
     let (ctx, [p1, p2, p3]) = (&c.t.ctx, c.contracts);
+    // Not while March lasts: its share is made from the month's last readings.
+    let early = network::share(ctx, Service::Electricity, march(), None, c.admin).await;
+    assert_eq!(
+        early.unwrap_err().to_string(),
+        "Месяц март 2026 ещё не закончился: потери распределяются по его итогам, с первого числа следующего месяца."
+    );
+    c.t.clock.set(at("2026-04-01"));
     // No decision yet: nothing is shared, nothing booked.
     let none = network::share(ctx, Service::Electricity, march(), None, c.admin).await.unwrap();
     assert_eq!((none.amount, none.shares.len()), (k(50_000), 0));
@@ -220,8 +227,17 @@ async fn lines_refuse_what_does_not_fit() {
     assert_eq!(taken.unwrap_err().to_string(), "Участок 2 уже на линии «Улица 1».");
     let unknown = network::add_line(&c.t.ctx, line("Улица 3", "Л-3", true, &["99"]), c.admin).await;
     assert_eq!(unknown.unwrap_err().to_string(), "Участка 99 нет в реестре.");
+    // A plot written twice is fed once.
+    let twice = network::add_line(&c.t.ctx, line("Улица 3", "Л-3", true, &["3", "3"]), c.admin).await.unwrap();
+    let fed = entities::line_plot::Entity::find()
+        .filter(entities::line_plot::Column::LineId.eq(twice.id))
+        .all(c.t.ctx.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(fed.len(), 1);
     let area = Decision { method: LossMethod::Area, cap_percent: None, flag_percent: 15, decided_on: None };
     network::decide(&c.t.ctx, Service::Electricity, area, day("2026-03-01"), c.admin).await.unwrap();
+    c.t.clock.set(at("2026-04-01"));
     let no_area = network::share(&c.t.ctx, Service::Electricity, march(), None, c.admin).await;
     assert_eq!(
         no_area.unwrap_err().to_string(),
@@ -231,6 +247,7 @@ async fn lines_refuse_what_does_not_fit() {
     let refused = network::decide(&c.t.ctx, Service::Electricity, bad, day("2026-03-01"), c.admin).await;
     assert_eq!(refused.unwrap_err().to_string(), "Процент 250 вне допустимого: от 0 до 100.");
     let april = Period::parse("2026-04").unwrap();
+    c.t.clock.set(at("2026-05-02"));
     let unread = network::share(&c.t.ctx, Service::Electricity, april, None, c.admin).await;
     assert_eq!(
         unread.unwrap_err().to_string(),

@@ -77,6 +77,15 @@ async fn metrics_count_by_route_pattern_and_are_served_to_loopback_or_the_token_
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("только на этом сервере"), "{}", refused.body);
 
+    // Nor through a reverse proxy on this machine: it connects from loopback but names its client.
+    let proxied = reqwest::Client::new()
+        .get(app.app.panel_url().join("metrics").unwrap())
+        .header("X-Forwarded-For", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status().as_u16(), 403);
+
     // With METRICS_TOKEN, only its bearer, from anywhere.
     let app = app.restart(|config| config.metrics_token = Some("s3cret-token".into())).await;
     assert_eq!(get(&app, "metrics", None).await.0, 403);

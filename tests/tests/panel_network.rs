@@ -94,6 +94,13 @@ async fn a_common_meter_read_on_the_phone_gives_the_months_balance_shares_and_re
         )
         .await;
     assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    // Not before the month is over: the share would be made from part of its readings.
+    let early = admin.post_form("/network/share", &[("service", "electricity"), ("month", "2026-03")]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    early.assert_contains("Месяц март 2026 ещё не закончился");
+    t.clock.set(chrono::Utc.with_ymd_and_hms(2026, 4, 1, 6, 0, 0).unwrap());
+    // Twelve days on, the morning's session has expired: the chairman signs in again.
+    let admin = PanelClient::staff(&t, "predsedatel", Role::Admin).await;
     let shared = admin.post_form("/network/share", &[("service", "electricity"), ("month", "2026-03")]).await;
     assert_eq!(shared.status, StatusCode::SEE_OTHER, "{}", shared.body);
     let twice = admin.post_form("/network/share", &[("service", "electricity"), ("month", "2026-03")]).await;
@@ -110,7 +117,7 @@ async fn a_common_meter_read_on_the_phone_gives_the_months_balance_shares_and_re
     let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
     let page = accountant.get("/network?month=2026-02").await;
     page.assert_ok().assert_contains("15 %").assert_contains("потери выше порога");
-    let page = accountant.get("/network").await;
+    let page = accountant.get("/network?month=2026-03").await;
     page.assert_ok()
         .assert_contains("5 %")
         .assert_contains(r#"<img src="/charts/losses""#)
@@ -125,6 +132,7 @@ async fn a_common_meter_read_on_the_phone_gives_the_months_balance_shares_and_re
     );
     // Not blank: the line's name in the legend and a line through its two months.
     assert!(chart.body.contains("Электроэнергия: Главный") && chart.body.contains("<polyline"), "{}", chart.body);
+    let controller = PanelClient::staff(&t, "kontroler-2", Role::Controller).await;
     assert_eq!(controller.get("/charts/losses").await.status, StatusCode::FORBIDDEN);
 
     // The month's report read back: the balance and the shares, counted in «Сводка».

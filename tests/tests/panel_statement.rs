@@ -2,7 +2,7 @@
 //! temporary SQLite file: files written byte for byte as a bank's client writes them (Windows-1251,
 //! CRLF), previewed, confirmed, loaded again, and what nothing matched resolved in «Разобрать».
 
-use bank::testing::{ACCOUNT, TestDocument, write_statement};
+use bank::testing::{ACCOUNT, TestDocument, write_statement, write_statement_of};
 use domain::{Kopecks, PaymentSource, Role, Service, TariffPlan, kopecks, meter_value};
 use entities::{bank_document, payment};
 use sea_orm::{EntityTrait, QueryOrder};
@@ -137,6 +137,29 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
     let trail = service::audit::audit_trail(t.ctx.db.conn(), "bank_document", &[waiting[0].id]).await.unwrap();
     assert_eq!(trail.len(), 1, "the choice is audited");
 
+    // A statement of the settlement account and a special one: money to the special account
+    // (target contributions) is not a payment for services and is left out, named.
+    let special = "40703810300000000777";
+    let both = [
+        TestDocument {
+            payee_account: special.to_owned(),
+            ..TestDocument::incoming("301", "11.03.2026", "5000.00", "Петров Б. В.", "40817810500000000014", "уч 14")
+        },
+        TestDocument::incoming("302", "11.03.2026", "100.00", "Петров Б. В.", "40817810500000000014", "договор E-14"),
+    ];
+    let two = client
+        .upload_file(
+            STATEMENT,
+            "kl_to_1c.txt",
+            write_statement_of(&[ACCOUNT, special], "11.03.2026", "11.03.2026", &both),
+        )
+        .await;
+    two.assert_ok().assert_contains(&format!("поступление на другой счёт СНТ ({special}), не на расчётный счёт"));
+    assert_eq!(two.number_after("Не поступления (пропущены)"), 1);
+    client.confirm_import(STATEMENT, &two).await;
+    assert_eq!(payments(&t).await.len(), 5, "only the settlement account's payment is posted");
+    assert_eq!(payments(&t).await[4].1, kopecks!(100_00));
+
     // The next statement from that payer account matches by it.
     let april = [TestDocument::incoming("201", "12.03.2026", "200.00", "Сидоров К.К.", SIDOROV, "за март")];
     let next = client
@@ -144,7 +167,7 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
         .await;
     next.assert_contains("будет внесена, по счёту плательщика (запомнено)");
     client.confirm_import(STATEMENT, &next).await;
-    assert_eq!(payments(&t).await[4].0, "E-14");
+    assert_eq!(payments(&t).await[5].0, "E-14");
 }
 
 #[tokio::test]

@@ -223,7 +223,19 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
     let mut debts = Debts::default();
     let mut documents = Vec::with_capacity(statement.incoming.len());
     let mut invalid: Vec<(usize, String)> = statement.invalid.iter().map(|i| (i.line, i.reason.clone())).collect();
+    let mut skipped: Vec<Skipped> = statement
+        .skipped
+        .iter()
+        .map(|s| Skipped { line: s.line, number: s.number.clone(), reason: s.reason.to_string() })
+        .collect();
     for ((document, verdict), key) in statement.incoming.iter().zip(verdicts).zip(keys) {
+        // A statement of several accounts (a special account for target contributions beside
+        // the settlement one) also lists money that is not members' payments for services.
+        if document.payee_account != ours {
+            let reason = format!("поступление на другой счёт СНТ ({}), не на расчётный счёт", document.payee_account);
+            skipped.push(Skipped { line: document.line, number: document.number.clone(), reason });
+            continue;
+        }
         if let Err(reason) = arrival_in_bounds(ctx, document) {
             invalid.push((document.line, reason));
             continue;
@@ -241,11 +253,7 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
         };
         documents.push(row(document, key, outcome));
     }
-    let skipped = statement
-        .skipped
-        .iter()
-        .map(|s| Skipped { line: s.line, number: s.number.clone(), reason: s.reason.to_string() })
-        .collect();
+    skipped.sort_by_key(|s| s.line);
     let posted = documents.iter().filter(|d| matches!(d.outcome, Outcome::Post { .. })).map(|d| d.amount);
     let posted_total = Kopecks::try_sum(posted).map_err(|_| PaymentImportError::TotalTooLarge)?;
     Ok(StatementPreview {
