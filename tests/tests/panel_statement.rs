@@ -168,6 +168,24 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
     next.assert_contains("будет внесена, по счёту плательщика (запомнено)");
     client.confirm_import(STATEMENT, &next).await;
     assert_eq!(payments(&t).await[5].0, "E-14");
+
+    // Typed from the bank app on the day, then in the statement: not booked a second time.
+    let typed = service::ledger::payments::NewPayment {
+        contract_number: "E-14".into(),
+        amount: kopecks!(250_00),
+        paid_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 13).unwrap(),
+        for_period: None,
+        reference: None,
+        confirm_duplicate: false,
+    };
+    service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+    let same = [TestDocument::incoming("401", "13.03.2026", "250.00", "Петров Б. В.", "40817810500000000099", "E-14")];
+    let preview = client
+        .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "13.03.2026", "13.03.2026", &same))
+        .await;
+    preview.assert_contains("Разобрать: похоже, уже внесён вручную — 250,00 ₽ от 13.03.2026 по договору № E-14");
+    client.confirm_import(STATEMENT, &preview).await;
+    assert_eq!(payments(&t).await.len(), 7, "the typed payment only; the document waits in «Разобрать»");
 }
 
 #[tokio::test]

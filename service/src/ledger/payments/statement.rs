@@ -220,6 +220,7 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
 
     let keys: Vec<String> = statement.incoming.iter().map(|d| d.identity().key()).collect();
     let on_file = loaded_keys(conn, keys.iter().cloned()).await?;
+    let by_hand = entered_by_hand(conn, &statement.incoming).await?;
     let mut debts = Debts::default();
     let mut documents = Vec::with_capacity(statement.incoming.len());
     let mut invalid: Vec<(usize, String)> = statement.invalid.iter().map(|i| (i.line, i.reason.clone())).collect();
@@ -245,8 +246,23 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
         } else {
             match verdict {
                 Verdict::Matched(m) => {
-                    let shares = debts.shares(conn, document.amount, &m.contracts).await?;
-                    Outcome::Post { why: m.why.to_string(), shares: numbered(conn, shares).await? }
+                    let typed =
+                        m.contracts.iter().find_map(|c| by_hand.get(&(*c, document.amount, document.arrived_on())));
+                    match typed {
+                        // The accountant typed it from the bank app before the statement came:
+                        // posting it again would book the money twice.
+                        Some(number) => Outcome::Review {
+                            reason: format!(
+                                "Разобрать: похоже, уже внесён вручную — {} от {} по договору № {number}",
+                                document.amount,
+                                document.arrived_on().format("%d.%m.%Y")
+                            ),
+                        },
+                        None => {
+                            let shares = debts.shares(conn, document.amount, &m.contracts).await?;
+                            Outcome::Post { why: m.why.to_string(), shares: numbered(conn, shares).await? }
+                        }
+                    }
                 }
                 Verdict::Review(review) => Outcome::Review { reason: review.to_string() },
             }
@@ -379,6 +395,35 @@ async fn post(
             .await?;
     }
     Ok(())
+}
+
+/// Payments entered by hand or from a spreadsheet (no bank document) on the days the statement's
+/// money arrived, by (contract, amount, day), with the contract's number.
+async fn entered_by_hand(
+    conn: &impl ConnectionTrait,
+    incoming: &[Document],
+) -> Result<HashMap<(i64, Kopecks, NaiveDate), String>, DbErr> {
+    let days: HashSet<NaiveDate> = incoming.iter().map(Document::arrived_on).collect();
+    let typed = find_in(
+        conn,
+        payment::Entity::find().filter(payment::Column::BankDocumentId.is_null()),
+        payment::Column::PaidOn,
+        days,
+    )
+    .await?
+    .into_iter()
+    .filter(|p| p.reverses_id.is_none() && p.amount_kopecks.is_positive());
+    let typed: Vec<payment::Model> = typed.collect();
+    let numbers: HashMap<i64, String> =
+        find_in(conn, contract::Entity::find(), contract::Column::Id, typed.iter().map(|p| p.contract_id))
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.number))
+            .collect();
+    Ok(typed
+        .into_iter()
+        .filter_map(|p| Some(((p.contract_id, p.amount_kopecks, p.paid_on), numbers.get(&p.contract_id)?.clone())))
+        .collect())
 }
 
 /// The identities among `keys` already on file.
