@@ -55,6 +55,9 @@ pub enum AnnouncementError {
     UnknownPlots(Vec<String>),
     #[error("Под выбранные условия не подходит ни один привязанный к боту член товарищества: отправлять некому.")]
     NoRecipients,
+    /// The same text to the same members within [`REPEAT_WINDOW`]: a form sent twice.
+    #[error("Это объявление уже отправлено (№ {0}) — повтор не отправлен. Его доставка — на странице объявления.")]
+    AlreadySent(i64),
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -224,6 +227,10 @@ impl Draft {
     }
 }
 
+/// The same announcement again within this time is a form sent twice (a double click, a page
+/// reloaded), not a second message to every member.
+pub const REPEAT_WINDOW: chrono::Duration = chrono::Duration::minutes(30);
+
 /// How many members `draft` would reach now.
 pub async fn preview(ctx: &Context, draft: &Draft) -> Result<usize, AnnouncementError> {
     draft.checked_body()?;
@@ -241,6 +248,16 @@ pub async fn send(ctx: &Context, draft: &Draft, actor: Actor) -> Result<announce
         return Err(AnnouncementError::NoRecipients);
     }
     let audience = serde_json::to_string(&draft.audience).map_err(|e| Internal(e.into()))?;
+    let repeat = announcement::Entity::find()
+        .filter(announcement::Column::Body.eq(&body))
+        .filter(announcement::Column::Urgent.eq(draft.urgent))
+        .filter(announcement::Column::Audience.eq(&audience))
+        .filter(announcement::Column::CreatedAt.gt(ctx.now() - REPEAT_WINDOW))
+        .one(&txn)
+        .await?;
+    if let Some(repeat) = repeat {
+        return Err(AnnouncementError::AlreadySent(repeat.id));
+    }
     let count = i32::try_from(recipients.len()).map_err(|e| Internal(e.into()))?;
     let stored = announcement::ActiveModel {
         id: NotSet,
@@ -562,6 +579,16 @@ mod tests {
         assert_eq!(preview(&t.ctx, &draft).await.unwrap(), 3);
         let sent = send(&t.ctx, &draft, Actor::System).await.unwrap();
         assert_eq!(sent.recipients, 3);
+        // The form sent twice sends nothing twice.
+        let again = send(&t.ctx, &draft, Actor::System).await.unwrap_err();
+        assert_eq!(
+            again.to_string(),
+            format!(
+                "Это объявление уже отправлено (№ {}) — повтор не отправлен. Его доставка — на странице объявления.",
+                sent.id
+            )
+        );
+        assert_eq!(list(&t.ctx, 10).await.unwrap().len(), 1);
         let due = pending(&t.ctx, 100).await.unwrap();
         assert_eq!(due.iter().map(|p| p.consumer_id).collect::<Vec<_>>(), consumers);
 

@@ -438,7 +438,9 @@ async fn loaded_keys(
 /// The open contracts, as the matcher sees them.
 async fn candidates(conn: &impl ConnectionTrait) -> Result<Vec<ContractCandidate>, DbErr> {
     let open = contract::Entity::find().filter(contract::Column::ClosedOn.is_null()).all(conn).await?;
-    let mut refs = contract_refs(conn, open.iter().map(|c| c.id)).await?;
+    // The common meters' contracts are the cooperative's own: nobody pays for them.
+    let common = crate::network::line_contracts(conn).await?;
+    let mut refs = contract_refs(conn, open.iter().map(|c| c.id).filter(|id| !common.contains(id))).await?;
     let mut found: Vec<ContractCandidate> = refs
         .drain()
         .map(|(id, r)| ContractCandidate {
