@@ -16,6 +16,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use domain::Kopecks;
+use domain::money::MoneyError;
 
 use crate::kopecks_value;
 
@@ -186,6 +187,8 @@ pub enum SkipReason {
     Outgoing { payee_account: String },
     /// The same document (by identity) earlier in this file.
     Repeated { first_line: usize },
+    /// More than one payment may be (a grant, a loan): not a member's payment for services.
+    TooLarge { amount: Kopecks },
 }
 
 impl fmt::Display for SkipReason {
@@ -195,6 +198,11 @@ impl fmt::Display for SkipReason {
                 write!(f, "не поступление: получатель — счёт {payee_account}, а не счёт выписки")
             }
             SkipReason::Repeated { first_line } => write!(f, "тот же документ уже есть в строке {first_line}"),
+            SkipReason::TooLarge { amount } => write!(
+                f,
+                "сумма {amount} больше предела одного платежа ({}) — это не оплата участка; внесите её вне системы",
+                Kopecks::PAYMENT_MAX
+            ),
         }
     }
 }
@@ -439,6 +447,11 @@ impl<'a> Reader<'a> {
                     continue;
                 }
             };
+            if document.amount > Kopecks::PAYMENT_MAX {
+                let reason = SkipReason::TooLarge { amount: document.amount };
+                skipped.push(Skipped { line: document.line, number: document.number, reason });
+                continue;
+            }
             if let Some(first_line) = seen.get(&document.identity()) {
                 let reason = SkipReason::Repeated { first_line: *first_line };
                 skipped.push(Skipped { line: document.line, number: document.number, reason });
@@ -517,7 +530,10 @@ impl Fields<'_> {
         let (line, date) = self.required("Дата")?;
         let date = parse_date(date).ok_or_else(|| Invalid { line, reason: not_a_date("Дата", date) })?;
         let (line, amount) = self.required("Сумма")?;
-        let amount = Kopecks::parse_payment(amount)
+        // Bounded as any sum, positive as money coming in; above one payment's limit it is read
+        // and then skipped (`finish`), so a grant or a loan does not stop the statement.
+        let amount = Kopecks::parse_rubles(amount)
+            .and_then(|k| if k.is_positive() { Ok(k) } else { Err(MoneyError::NotPositive) })
             .map_err(|e| Invalid { line, reason: format!("Сумма «{amount}»: {e}") })?;
         let received_on = match self.get("ДатаПоступило")? {
             Some(value) => Some(parse_date(value).ok_or_else(|| Invalid {

@@ -257,6 +257,17 @@ fn unreadable_documents_are_listed_with_their_line() {
         statement::parse(&cp1251(&negative)).unwrap().invalid[0].to_string(),
         "Строка 42: Сумма «-1500»: Сумма должна быть больше нуля."
     );
+    // A grant of 15 million is read, and left out as no member's payment: the rest still loads.
+    let grant = SBER.replace("Сумма=1500\n", "Сумма=15000000.00\n");
+    let s = statement::parse(&cp1251(&grant)).unwrap();
+    assert!(s.invalid.is_empty(), "{:?}", s.invalid);
+    let skipped = s.skipped.iter().find(|k| matches!(k.reason, SkipReason::TooLarge { .. })).expect("skipped");
+    assert_eq!(
+        skipped.reason.to_string(),
+        "сумма 15\u{202f}000\u{202f}000,00 ₽ больше предела одного платежа (10\u{202f}000\u{202f}000,00 ₽) — это не \
+         оплата участка; внесите её вне системы"
+    );
+    assert_eq!(s.incoming.len(), 2);
 }
 
 #[test]
