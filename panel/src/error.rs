@@ -193,7 +193,7 @@ refusals!(
         match e {
             Empty | TooLong(_) => Some("body"),
             TooManyPlots | BadPlot(_) | UnknownPlots(_) => Some("plots"),
-            NoRecipients | Internal(_) => None,
+            NoRecipients | AlreadySent(_) | Internal(_) => None,
         }
     },
     service::members::requests::RequestError => |e: &service::members::requests::RequestError| {
