@@ -176,6 +176,8 @@ async fn the_act_agrees_with_the_debt_and_with_every_months_figures() {
         [
             (p("2026-07"), kopecks!(650_00), z, kopecks!(650_00)),
             (p("2026-08"), kopecks!(1_100_00), kopecks!(500_00), kopecks!(1_250_00)),
+            (p("2026-09"), z, z, kopecks!(1_250_00)),
+            (p("2026-10"), z, z, kopecks!(1_250_00)),
             (p("2026-11"), kopecks!(600_00), kopecks!(-200_00), kopecks!(2_050_00)),
         ]
     );

@@ -176,24 +176,24 @@ impl Act {
         plots
     }
 
-    /// The range month by month (all contracts together), from the first month with a line or
-    /// the range's first month, whichever comes later, to its last.
+    /// The range month by month, every calendar month of it (all contracts together): what was
+    /// charged and paid in it and the balance at its end (the range's end, for the last one).
     pub fn months(&self) -> Result<Vec<ActMonth>, Internal> {
         let mut lines: Vec<&ActLine> = self.contracts.iter().flat_map(|c| &c.lines).collect();
         lines.sort_by_key(|line| line.date);
-        let mut months: Vec<ActMonth> = Vec::new();
+        let mut lines = lines.into_iter().peekable();
+        let mut months = Vec::new();
         let mut balance = self.opening;
-        for line in lines {
-            let period = Period::of(line.date);
-            balance = balance.checked_add(line.debit)?.checked_sub(line.credit)?;
-            match months.last_mut() {
-                Some(month) if month.period == period => {
-                    month.charged = month.charged.checked_add(line.debit)?;
-                    month.paid = month.paid.checked_add(line.credit)?;
-                    month.closing = balance;
-                }
-                _ => months.push(ActMonth { period, charged: line.debit, paid: line.credit, closing: balance }),
+        let (mut period, last) = (Period::of(self.range.from), Period::of(self.range.to));
+        while period <= last {
+            let (mut charged, mut paid) = (Kopecks::ZERO, Kopecks::ZERO);
+            while let Some(line) = lines.next_if(|line| period.contains(line.date)) {
+                charged = charged.checked_add(line.debit)?;
+                paid = paid.checked_add(line.credit)?;
+                balance = balance.checked_add(line.debit)?.checked_sub(line.credit)?;
             }
+            months.push(ActMonth { period, charged, paid, closing: balance });
+            period = period.next();
         }
         Ok(months)
     }
