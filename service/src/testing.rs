@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, TimeZone, Utc};
-use domain::{MeterValue, PlotNumber, ReadingSource, Role, Service, TariffPlan, Zone, kopecks};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use domain::{MeterValue, Period, PlotNumber, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone, kopecks};
 use tempfile::TempDir;
 
 use crate::access::staff::{self, NewStaff};
 use crate::audit::Actor;
 use crate::ledger::tariffs;
-use crate::readings::Submission;
+use crate::readings::{self, Submission, review};
 use crate::register::sign_up;
 use crate::register::sign_up::{ConsumerRef, NewMeter, SignUp, SignedUp};
 use crate::{Context, Db, ManualClock, Settings};
@@ -161,6 +161,36 @@ pub async fn sign(
 /// An office reading of `values`, confirmed: what most tests record.
 pub fn office_reading(meter_id: i64, values: Vec<MeterValue>) -> Submission {
     Submission { confirmed: true, ..Submission::new(meter_id, values, ReadingSource::Panel, Actor::System) }
+}
+
+/// `2026-07-20` as a date.
+pub fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// 09:00 UTC on `2026-07-20`: noon in the cooperative's zone, for moving the clock by days.
+pub fn noon(text: &str) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&day(text).and_hms_opt(9, 0, 0).unwrap())
+}
+
+/// `2026-07` as a month.
+pub fn month(text: &str) -> Period {
+    Period::parse(text).unwrap()
+}
+
+/// A reading of `value` entered in the panel by staff `staff_id` on the clock's day, accepted on
+/// review by the same staff member when it jumps above the usual consumption (as a test's round
+/// numbers do). Its id.
+pub async fn read_accepted(ctx: &Context, meter_id: i64, value: MeterValue, staff_id: i64) -> i64 {
+    let submission = Submission {
+        confirmed: true,
+        ..Submission::new(meter_id, vec![value], ReadingSource::Panel, Actor::Staff(staff_id))
+    };
+    let reading = readings::submit(ctx, submission).await.unwrap().reading;
+    if reading.status == ReadingStatus::Flagged {
+        review::review(ctx, reading.id, review::Decision::Accept, staff_id).await.unwrap();
+    }
+    reading.id
 }
 
 /// A new consumer for [`TestContext::sign`].

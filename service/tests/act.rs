@@ -3,50 +3,20 @@
 //! report shows (over whole months), with a reversal, a payment entered after its month closed
 //! and a recalculation of a closed month among the lines. Amounts computed by hand.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use domain::{
-    ChargeKind, Kopecks, MeterValue, PaymentSource, Period, ReadingSource, Role, Service, TariffPlan, kopecks,
-};
+use chrono::NaiveDate;
+use domain::{ChargeKind, Kopecks, MeterValue, PaymentSource, Period, Role, Service, TariffPlan, kopecks};
 use service::audit::Actor;
 use service::ledger::act::{self, ActError, ActRange, ActScope, LineKind};
 use service::ledger::debt::{self, Scope};
 use service::ledger::payments::{self, NewPayment, reversal};
 use service::ledger::{charges, months};
-use service::readings::{self, Submission, review};
+use service::readings::review;
 use service::register::sign_up::ConsumerRef;
-use service::testing::{TestContext, new_consumer};
+use service::testing::{TestContext, day, month as p, new_consumer, noon, read_accepted};
 
-fn day(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-}
-
-fn noon(text: &str) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day(text).and_hms_opt(9, 0, 0).unwrap())
-}
-
-fn p(text: &str) -> Period {
-    Period::parse(text).unwrap()
-}
-
-/// A reading entered in the panel today, accepted on review when it jumps.
+/// A reading of `whole` units entered today, accepted.
 async fn read(t: &TestContext, meter_id: i64, whole: i64, staff_id: i64) -> i64 {
-    let submission = Submission {
-        meter_id,
-        values: vec![MeterValue::from_whole(whole).unwrap()],
-        source: ReadingSource::Panel,
-        actor: Actor::Staff(staff_id),
-        seal_intact: None,
-        comment: None,
-        photo_id: None,
-        idempotency_key: None,
-        confirmed: true,
-        taken_at: None,
-    };
-    let reading = readings::submit(&t.ctx, submission).await.unwrap().reading;
-    if reading.status == domain::ReadingStatus::Flagged {
-        review::review(&t.ctx, reading.id, review::Decision::Accept, staff_id).await.unwrap();
-    }
-    reading.id
+    read_accepted(&t.ctx, meter_id, MeterValue::from_whole(whole).unwrap(), staff_id).await
 }
 
 fn paid(contract: &str, amount: Kopecks, paid_on: &str) -> NewPayment {

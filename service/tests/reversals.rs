@@ -3,8 +3,7 @@
 //! month is untouched, an original is reversed once, a transfer moves the money in one step, and
 //! each is audited. Amounts computed by hand.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan, kopecks};
+use domain::{Kopecks, PaymentSource, Role, Service, TariffPlan, kopecks};
 use entities::{audit_log, payment, period_balance};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use service::audit::Actor;
@@ -12,19 +11,7 @@ use service::ledger::debt::{self, Scope};
 use service::ledger::months;
 use service::ledger::payments::reversal::{self, ReversalError};
 use service::ledger::payments::{self, NewPayment, PaymentError};
-use service::testing::{TestContext, new_consumer};
-
-fn day(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-}
-
-fn noon(text: &str) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day(text).and_hms_opt(9, 0, 0).unwrap())
-}
-
-fn p(text: &str) -> Period {
-    Period::parse(text).unwrap()
-}
+use service::testing::{TestContext, day, month as p, new_consumer, noon};
 
 fn paid(contract: &str, amount: Kopecks, paid_on: &str) -> NewPayment {
     NewPayment {
