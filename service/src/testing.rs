@@ -3,11 +3,14 @@
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use domain::{MeterValue, Period, PlotNumber, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone, kopecks};
+use domain::{
+    Kopecks, MeterValue, Period, PlotNumber, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone, kopecks,
+};
 use tempfile::TempDir;
 
 use crate::access::staff::{self, NewStaff};
 use crate::audit::Actor;
+use crate::ledger::payments::NewPayment;
 use crate::ledger::tariffs;
 use crate::readings::{self, Submission, review};
 use crate::register::sign_up;
@@ -191,6 +194,18 @@ pub async fn read_accepted(ctx: &Context, meter_id: i64, value: MeterValue, staf
         review::review(ctx, reading.id, review::Decision::Accept, staff_id).await.unwrap();
     }
     reading.id
+}
+
+/// `amount` paid to `contract` on `paid_on` (`2026-08-20`), with a reference of its own.
+pub fn paid(contract: &str, amount: Kopecks, paid_on: &str) -> NewPayment {
+    NewPayment {
+        contract_number: contract.into(),
+        amount,
+        paid_on: day(paid_on),
+        for_period: None,
+        reference: Some(format!("П-{contract}-{paid_on}")),
+        confirm_duplicate: false,
+    }
 }
 
 /// A new consumer for [`TestContext::sign`].

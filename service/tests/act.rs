@@ -8,26 +8,15 @@ use domain::{ChargeKind, Kopecks, MeterValue, PaymentSource, Period, Role, Servi
 use service::audit::Actor;
 use service::ledger::act::{self, ActError, ActRange, ActScope, LineKind};
 use service::ledger::debt::{self, Scope};
-use service::ledger::payments::{self, NewPayment, reversal};
+use service::ledger::payments::{self, reversal};
 use service::ledger::{charges, months};
 use service::readings::review;
 use service::register::sign_up::ConsumerRef;
-use service::testing::{TestContext, day, month as p, new_consumer, noon, read_accepted};
+use service::testing::{TestContext, day, month as p, new_consumer, noon, paid, read_accepted};
 
 /// A reading of `whole` units entered today, accepted.
 async fn read(t: &TestContext, meter_id: i64, whole: i64, staff_id: i64) -> i64 {
     read_accepted(&t.ctx, meter_id, MeterValue::from_whole(whole).unwrap(), staff_id).await
-}
-
-fn paid(contract: &str, amount: Kopecks, paid_on: &str) -> NewPayment {
-    NewPayment {
-        contract_number: contract.into(),
-        amount,
-        paid_on: day(paid_on),
-        for_period: None,
-        reference: Some(format!("П-{contract}-{paid_on}")),
-        confirm_duplicate: false,
-    }
 }
 
 fn range(from: &str, to: &str) -> ActRange {

@@ -10,19 +10,8 @@ use service::audit::Actor;
 use service::ledger::debt::{self, Scope};
 use service::ledger::months;
 use service::ledger::payments::reversal::{self, ReversalError};
-use service::ledger::payments::{self, NewPayment, PaymentError};
-use service::testing::{TestContext, day, month as p, new_consumer, noon};
-
-fn paid(contract: &str, amount: Kopecks, paid_on: &str) -> NewPayment {
-    NewPayment {
-        contract_number: contract.into(),
-        amount,
-        paid_on: day(paid_on),
-        for_period: None,
-        reference: Some(format!("П-{contract}-{paid_on}")),
-        confirm_duplicate: false,
-    }
-}
+use service::ledger::payments::{self, PaymentError};
+use service::testing::{TestContext, day, month as p, new_consumer, noon, paid};
 
 async fn debt_of(t: &TestContext, contract_id: i64) -> Kopecks {
     debt::balances(t.ctx.db.conn(), Scope::Contract(contract_id), None).await.unwrap()[&contract_id].debt()

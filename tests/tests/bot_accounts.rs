@@ -8,8 +8,8 @@ use domain::{Role, Service, TariffPlan, kopecks};
 use service::access::telegram::LinkTarget;
 use service::audit::Actor;
 use service::ledger::charges;
-use service::ledger::payments::{self, NewPayment};
-use service::testing::{default_now, new_consumer, sign, staff, standard_tariffs};
+use service::ledger::payments;
+use service::testing::{default_now, new_consumer, paid, sign, staff, standard_tariffs};
 use tests::TestApp;
 use tests::bot_chat::BotChat;
 
@@ -33,15 +33,7 @@ async fn a_member_gets_the_months_as_text_and_the_act_as_a_file() {
     )
     .await
     .unwrap();
-    let payment = NewPayment {
-        contract_number: "W-7".into(),
-        amount: kopecks!(100_00),
-        paid_on: today,
-        for_period: None,
-        reference: None,
-        confirm_duplicate: false,
-    };
-    payments::record(ctx, payment, Actor::Staff(admin.id)).await.unwrap();
+    payments::record(ctx, paid("W-7", kopecks!(100_00), "2026-03-15"), Actor::Staff(admin.id)).await.unwrap();
 
     let bender = BotChat::new(&app.telegram, 41_001);
     bender.link(ctx, LinkTarget::Consumer(water.consumer_id)).await;
