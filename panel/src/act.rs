@@ -14,6 +14,9 @@ use crate::forms::{Errors, date_field, date_value, invalid};
 use crate::layout;
 use crate::reports::{attachment, refused};
 
+/// The most of a typed date shown again with its error.
+const MAX_TYPED: usize = 40;
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct ActQuery {
@@ -81,6 +84,8 @@ async fn download(
         },
         Err(e) => Errors::refused(e)?,
     };
-    let page = layout::page(user, "Акт сверки", form(action, &errors, &query.from, &query.to));
+    // What was typed goes back into the form, cut to what a date can be.
+    let typed = |text: &str| text.chars().take(MAX_TYPED).collect::<String>();
+    let page = layout::page(user, "Акт сверки", form(action, &errors, &typed(&query.from), &typed(&query.to)));
     Ok(invalid(page))
 }

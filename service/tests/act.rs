@@ -90,6 +90,7 @@ async fn the_act_agrees_with_the_debt_and_with_every_months_figures() {
         ]
     );
     let text = |n: usize| water.lines[n].text.as_str();
+    assert_eq!(text(2), "Потребление за август 2026, м³");
     assert!(text(4).contains("поступила 28.10.2026"), "{}", text(4));
     assert_eq!(text(6), "Перерасчёт за август 2026: исправлено показание от 12.08.2026");
     assert_eq!(water.lines[6].quantity, Some(-3_000));

@@ -46,6 +46,11 @@ async fn office_staff_download_the_act_and_a_bad_range_is_explained() {
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", page.body);
         page.assert_contains(message);
     }
+    // 5 000 typed characters come back cut to 40, in the message and in the field.
+    let long = "1".repeat(5_000);
+    let page = accountant.get(&format!("/contracts/{}/akt?from={long}&to=2026-03-15", w.contract_id)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains(&format!("value=\"{}\"", "1".repeat(40))).assert_lacks(&"1".repeat(41));
     let page = accountant.get("/contracts/999999/akt").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Months, NaiveDate};
-use domain::{ChargeKind, Kopecks, MeterValue, PaymentSource, Period, Service};
+use domain::{ChargeKind, Kopecks, MeterValue, PaymentSource, Period, Service, Zone};
 use entities::{charge, consumer, contract, payment, plot};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
@@ -213,7 +213,7 @@ pub async fn since_go_live(ctx: &Context, scope: ActScope) -> Result<Act, ActErr
     let today = ctx.today();
     let txn = ctx.db.conn().begin().await?;
     let whole = ActRange { from: Period::of(today).first_day(), to: today };
-    let first = read(&txn, scope, whole).await?.first_day.unwrap_or(today);
+    let first = read(&txn, scope, whole).await?.first_day.unwrap_or(today).min(today);
     let earliest = today.checked_sub_months(Months::new(12 * MAX_YEARS)).and_then(|d| d.succ_opt()).unwrap_or(today);
     let act = read(&txn, scope, ActRange::new(first.max(earliest), today)?).await?;
     txn.commit().await?;
@@ -246,9 +246,11 @@ async fn read(conn: &impl ConnectionTrait, scope: ActScope, range: ActRange) -> 
     let consumer = consumer::Entity::find_by_id(consumer_id).one(conn).await?.ok_or(ActError::NotFound)?;
     let ids: Vec<i64> = contracts.iter().map(|(c, _)| c.id).collect();
     let mut lines: HashMap<i64, Vec<Dated>> = HashMap::new();
+    let units: HashMap<i64, &'static str> = contracts.iter().map(|(c, _)| (c.id, c.service.unit())).collect();
     let charges = charge::Entity::find().filter(charge::Column::ContractId.is_in(ids.clone())).all(conn).await?;
     for charge in charges {
-        lines.entry(charge.contract_id).or_default().push(charge_line(charge));
+        let unit = units.get(&charge.contract_id).copied().unwrap_or_default();
+        lines.entry(charge.contract_id).or_default().push(charge_line(charge, unit));
     }
     let payments = payment::Entity::find().filter(payment::Column::ContractId.is_in(ids)).all(conn).await?;
     let by_id: HashMap<i64, &payment::Model> = payments.iter().map(|p| (p.id, p)).collect();
@@ -287,11 +289,14 @@ struct Dated {
     line: ActLine,
 }
 
-fn charge_line(c: charge::Model) -> Dated {
+/// A charge line; `unit` is what its contract's consumption is measured in.
+fn charge_line(c: charge::Model, unit: &str) -> Dated {
     let kind = c.kind;
-    let zone = c.zone.map(|z| format!(" ({z})")).unwrap_or_default();
+    // The zone only where there are two: «(день)», «(ночь)».
+    let zone =
+        c.zone.filter(|z| *z != Zone::Single).map(|z| format!(" ({})", z.label().to_lowercase())).unwrap_or_default();
     let text = match kind {
-        ChargeKind::Consumption => format!("Потребление за {}{zone}", c.for_period.russian()),
+        ChargeKind::Consumption => format!("Потребление за {}{zone}, {unit}", c.for_period.russian()),
         ChargeKind::OpeningBalance => format!("Входящее сальдо на {}", dmy(c.dated_on)),
         ChargeKind::Recalculation | ChargeKind::NetworkLosses => {
             c.reason.clone().unwrap_or_else(|| format!("{} за {}{zone}", kind.label(), c.for_period.russian()))
