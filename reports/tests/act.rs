@@ -74,12 +74,10 @@ async fn the_xlsx_has_the_heading_real_dates_money_and_a_closing_that_adds_up() 
     let lines: Vec<&Vec<Data>> = rows[header + 1..].iter().filter(|r| matches!(r[0], Data::DateTime(_))).collect();
     assert_eq!(lines.len(), act.contracts.iter().map(|c| c.lines.len()).sum::<usize>());
     assert_eq!(date(&lines[0][0]), act.contracts[0].lines[0].date);
-    let opening = |number: &str| {
-        rows.iter().find(|r| r[1].to_string() == number && r[2].to_string() == "Сальдо на 01.01.2026").unwrap()[balance]
-            .clone()
-    };
+    let opening =
+        |number: &str| rows.iter().find(|r| r[1] == number && r[2] == "Сальдо на 01.01.2026").unwrap()[balance].clone();
     let mut carried = money(&opening("В-3"));
-    for line in lines.iter().filter(|r| r[1].to_string() == "В-3") {
+    for line in lines.iter().filter(|r| r[1] == "В-3") {
         let plus = if line[debit] == Data::Empty { 0.0 } else { money(&line[debit]) };
         let minus = if line[credit] == Data::Empty { 0.0 } else { money(&line[credit]) };
         carried += plus - minus;
@@ -87,7 +85,7 @@ async fn the_xlsx_has_the_heading_real_dates_money_and_a_closing_that_adds_up() 
     }
 
     // The totals: closing = opening + charged − paid, as numbers the accountant can add up.
-    let find = |label: &str| rows.iter().find(|r| r[2].to_string() == label).unwrap_or_else(|| panic!("{label}"));
+    let find = |label: &str| rows.iter().find(|r| r[2] == label).unwrap_or_else(|| panic!("{label}"));
     let opening = money(&find("Сальдо на 01.01.2026")[balance]);
     let turnover = find("Обороты за период");
     let closing = find("Сальдо на 15.03.2026");
