@@ -6,6 +6,7 @@ use entities::consumer;
 use service::Context;
 use service::access::telegram::{self, LinkError};
 use service::charts::{Format, Size};
+use service::ledger::act::ActScope;
 use service::payee::qr::{PayError, Target};
 use service::register::cards;
 use teloxide::prelude::*;
@@ -80,6 +81,18 @@ pub async fn debt(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Mode
             bot.send_message(msg.chat.id, answer).reply_markup(keyboards::main_menu()).await?
         }
     };
+    Ok(())
+}
+
+/// «История расчётов»: the last twelve months as text, and the акт since go-live as xlsx.
+pub async fn accounts(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Model) -> HandlerResult {
+    let (act, xlsx) = reports::history_report(&ctx, ActScope::Consumer(consumer.id)).await?;
+    say(&bot, msg.chat.id, text::accounts(&act, &act.months()?)).await?;
+    if act.contracts.is_empty() {
+        return Ok(());
+    }
+    let file = InputFile::memory(xlsx).file_name(reports::act_file_name(&act));
+    bot.send_document(msg.chat.id, file).caption(text::act_caption(&act)).await?;
     Ok(())
 }
 

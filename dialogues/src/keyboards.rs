@@ -112,6 +112,8 @@ fn parse_target(arg: &str) -> Option<Target> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MenuButton {
     Debt,
+    /// «История расчётов»: the last twelve months and the whole акт сверки as a file.
+    Accounts,
     SendReading,
     History,
     Chart,
@@ -121,8 +123,9 @@ pub enum MenuButton {
 }
 
 impl MenuButton {
-    const ALL: [MenuButton; 6] = [
+    const ALL: [MenuButton; 7] = [
         MenuButton::Debt,
+        MenuButton::Accounts,
         MenuButton::SendReading,
         MenuButton::History,
         MenuButton::Chart,
@@ -133,6 +136,7 @@ impl MenuButton {
     pub fn label(self) -> &'static str {
         match self {
             MenuButton::Debt => "Задолженность",
+            MenuButton::Accounts => "История расчётов",
             MenuButton::SendReading => "Передать показания",
             MenuButton::History => "История",
             MenuButton::Chart => "График",
@@ -149,9 +153,10 @@ impl MenuButton {
 pub fn main_menu() -> KeyboardMarkup {
     let row = |buttons: &[MenuButton]| buttons.iter().map(|b| KeyboardButton::new(b.label())).collect::<Vec<_>>();
     KeyboardMarkup::new([
-        row(&[MenuButton::Debt, MenuButton::SendReading]),
-        row(&[MenuButton::History, MenuButton::Chart]),
-        row(&[MenuButton::Write, MenuButton::Help]),
+        row(&[MenuButton::Debt, MenuButton::Accounts]),
+        row(&[MenuButton::SendReading, MenuButton::History]),
+        row(&[MenuButton::Chart, MenuButton::Write]),
+        row(&[MenuButton::Help]),
     ])
     .resize_keyboard()
     .persistent()

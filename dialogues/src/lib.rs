@@ -106,6 +106,7 @@ fn messages() -> UpdateHandler<HandlerError> {
         .branch(
             dptree::filter_map(|who: Who| who.consumer)
                 .branch(case![MenuButton::Debt].endpoint(consumer::debt))
+                .branch(case![MenuButton::Accounts].endpoint(consumer::accounts))
                 .branch(case![MenuButton::SendReading].endpoint(consumer::send_reading))
                 .branch(case![MenuButton::History].endpoint(consumer::history))
                 .branch(case![MenuButton::Chart].endpoint(consumer::chart))

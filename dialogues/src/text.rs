@@ -6,9 +6,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use domain::billing::Balance;
 use domain::period::PeriodError;
 use domain::{Kopecks, Period, ReadingStatus, RequestTopic, Zone, values_text};
 use entities::{plot, reading};
+use service::ledger::act::{Act, ActMonth};
 use service::ledger::debt::Statement;
 use service::payee::qr::Payment;
 use service::readings::Recorded;
@@ -91,6 +93,8 @@ pub fn help(who: &Who) -> String {
     }
     let menu = if who.consumer.is_some() {
         "«Задолженность» — долг или переплата по каждому договору.\n\
+         «История расчётов» — начислено, оплачено и сальдо за последние 12 месяцев и акт сверки \
+         файлом xlsx со всеми начислениями и оплатами.\n\
          «Передать показания» — показания счётчика, по желанию с фото.\n\
          «История» — последние показания по каждому счётчику.\n\
          «График» — потребление и начисления по месяцам, картинкой по каждому договору.\n\
@@ -130,6 +134,51 @@ pub fn photo_request(mode: Mode) -> &'static str {
 
 pub fn debt(statement: &Statement, today: NaiveDate) -> String {
     format!("Задолженность на {}\n\n{}", date(today), statement.to_message())
+}
+
+/// Telegram's limit on a message's text, in characters.
+const MESSAGE_LIMIT: usize = 4096;
+
+/// The months «История расчётов» lists.
+pub const ACCOUNT_MONTHS: usize = 12;
+
+/// «История расчётов»: the last [`ACCOUNT_MONTHS`] months of the акт, one line each, newest
+/// last; within Telegram's limit (the oldest months give way first).
+pub fn accounts(act: &Act, months: &[ActMonth]) -> String {
+    if act.contracts.is_empty() {
+        return "Договоров не найдено.".to_owned();
+    }
+    let head = "История расчётов: начислено / оплачено / сальдо на конец месяца\n".to_owned();
+    let tail = format!(
+        "\nИтого на {}: {}\nАкт сверки с {} по {} — в файле ниже.",
+        date(act.range.to()),
+        Balance::of_debt(act.closing).describe().to_lowercase(),
+        date(act.range.from()),
+        date(act.range.to())
+    );
+    let mut lines: Vec<String> = Vec::new();
+    let mut used = head.chars().count() + tail.chars().count();
+    for month in months.iter().rev().take(ACCOUNT_MONTHS) {
+        let line = format!(
+            "{}: {} / {} / {}\n",
+            month.period.russian(),
+            month.charged,
+            month.paid,
+            Balance::of_debt(month.closing).describe().to_lowercase()
+        );
+        used += line.chars().count();
+        if used > MESSAGE_LIMIT {
+            break;
+        }
+        lines.push(line);
+    }
+    lines.reverse();
+    format!("{head}{}{tail}", lines.concat())
+}
+
+/// The caption of the акт's file.
+pub fn act_caption(act: &Act) -> String {
+    format!("Акт сверки с {} по {}", date(act.range.from()), date(act.range.to()))
 }
 
 /// The caption of a payment QR code: how to pay with it, and the details for paying by hand.
@@ -357,5 +406,43 @@ mod tests {
         for command in ["/start", "/help", "/cancel", "/controller", "/report", "/reminders", "/announcements"] {
             assert!(text.contains(command), "{text}");
         }
+    }
+
+    /// Ten years of history: the last twelve months, oldest first, within Telegram's limit.
+    #[test]
+    fn accounts_list_the_last_twelve_months_within_the_limit() {
+        use service::ledger::act::{ActRange, ContractAct};
+        let first = Period::parse("2017-01").unwrap();
+        let months: Vec<ActMonth> = std::iter::successors(Some(first), |p| Some(p.next()))
+            .take(120)
+            .map(|period| ActMonth { period, charged: Kopecks::MAX, paid: -Kopecks::MAX, closing: Kopecks::MAX })
+            .collect();
+        let contract = ContractAct {
+            contract_id: 1,
+            number: "W-1".into(),
+            service: domain::Service::Water,
+            plot: "1".into(),
+            opening: Kopecks::ZERO,
+            lines: Vec::new(),
+            charged: Kopecks::ZERO,
+            paid: Kopecks::ZERO,
+            closing: Kopecks::ZERO,
+        };
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let act = Act {
+            cooperative: "СНТ".into(),
+            consumer: "Бендер".into(),
+            range: ActRange::new(day("2017-01-01"), day("2026-12-01")).unwrap(),
+            contracts: vec![contract],
+            opening: Kopecks::ZERO,
+            charged: Kopecks::ZERO,
+            paid: Kopecks::ZERO,
+            closing: Kopecks::MAX,
+        };
+        let text = accounts(&act, &months);
+        assert!(text.chars().count() <= MESSAGE_LIMIT);
+        let listed: Vec<&str> = text.lines().filter(|l| l.contains(" / ") && !l.starts_with("История")).collect();
+        assert_eq!(listed.len(), ACCOUNT_MONTHS, "{text}");
+        assert!(listed[0].starts_with("январь 2026: ") && listed[11].starts_with("декабрь 2026: "), "{text}");
     }
 }

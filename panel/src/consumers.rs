@@ -82,6 +82,7 @@ pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -
             }
             h2 { "Договоры" }
             (contracts::rows_table(&rows))
+            (crate::act::default_form(&ctx, &format!("/consumers/{id}/akt")))
             h2 { "Потребление" }
             (charts::consumer(id, rows.iter().map(|r| r.contract.id)))
             (payment)

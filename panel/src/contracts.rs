@@ -176,6 +176,7 @@ async fn contract_page<P: Policy>(
                 @if chain.len() > 1 { h3 { "Счётчик № " (meter.serial) } }
                 (readings::rows_table(ctx, rows))
             }
+            (crate::act::default_form(ctx, &format!("/contracts/{}/akt", c.id)))
             h2 { "Оплаты" }
             (payments::rows_table(&payments.items))
             @if payments.total > payments.items.len() as u64 {

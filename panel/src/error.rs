@@ -8,6 +8,7 @@ use poem::{Endpoint, Error, IntoResponse, Request, Response};
 use service::Chain;
 
 use service::access::staff::AccountError;
+use service::ledger::act::ActError;
 use service::ledger::months::MonthError;
 use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
@@ -131,6 +132,11 @@ macro_rules! refusals {
 }
 
 refusals!(
+    ActError => |e: &ActError| match e {
+        ActError::From(_) => Some("from"),
+        ActError::To(_) | ActError::Reversed(..) | ActError::TooLong(..) => Some("to"),
+        ActError::NotFound | ActError::Internal(_) => None,
+    },
     RegisterError => |e: &RegisterError| match e {
         RegisterError::NoName => Some("full_name"),
         RegisterError::NoContractNumber | RegisterError::ContractNumberTaken(_) | RegisterError::PlotTaken(_) => {

@@ -3,6 +3,7 @@
 //! who may call what is in each handler's signature (see [`auth`]), and in the route tables
 //! ([`pages`], [`api::OPERATIONS`]) that the access test walks.
 
+mod act;
 mod announcements;
 pub mod api;
 pub mod auth;
@@ -113,10 +114,12 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/consumers/:id/edit", Admin, consumers::edit),
         route(POST, "/consumers/:id", Admin, consumers::update),
         route(POST, "/consumers/:id/link-code", Office, consumers::link_code),
+        route(GET, "/consumers/:id/akt", Office, act::consumer),
         route(GET, "/contracts", Office, contracts::list),
         route(GET, "/contracts/new", Admin, contracts::new),
         route(POST, "/contracts", Admin, contracts::create),
         route(GET, "/contracts/:id", Office, contracts::show),
+        route(GET, "/contracts/:id/akt", Office, act::contract),
         route(GET, "/contracts/:id/edit", Admin, contracts::edit),
         route(POST, "/contracts/:id", Admin, contracts::update),
         route(POST, "/contracts/:id/close", Admin, contracts::close),

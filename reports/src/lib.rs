@@ -5,6 +5,7 @@
 //! while readings and payments keep arriving, and both lay the workbook out on a blocking thread,
 //! so a large report never stalls the bot.
 
+mod act;
 mod export;
 mod monthly;
 mod sheet;
@@ -15,6 +16,7 @@ use domain::Period;
 use sea_orm::{AccessMode, DatabaseBackend, DatabaseTransaction, DbErr, IsolationLevel, TransactionTrait};
 use service::{Db, Internal};
 
+pub use act::{ACT_HEADER_ROW, ACT_HEADERS, ActReportError, act_file_name, act_report, history_report, write_act};
 pub use export::full_export;
 pub use monthly::{
     AccountLine, Billed, ContractLabel, Dated, LastReading, MeterLine, MonthlyData, Movement, Summary, UnreadLine,

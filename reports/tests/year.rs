@@ -19,7 +19,7 @@ use service::ledger::debt::{self, Scope};
 use service::ledger::payments::{self, NewPayment, reversal};
 use service::ledger::{months, tariffs};
 use service::readings::review;
-use service::testing::{TestContext, accepted_reading, new_consumer};
+use service::testing::{TestContext, new_consumer, read_accepted};
 
 fn values(whole: &[i64]) -> Vec<MeterValue> {
     whole.iter().map(|v| MeterValue::from_whole(*v).unwrap()).collect()
@@ -65,13 +65,13 @@ async fn a_year_of_reports_each_opening_where_the_last_one_closed() {
         // (not read in April: May's reading covers two months).
         t.clock.set(utc(2026, month, 20, 9));
         let m = i64::from(month);
-        let w1_reading = accepted_reading(ctx, w1.meter_id, values(&[5 * m]), admin.id).await;
+        let w1_reading = read_accepted(ctx, w1.meter_id, values(&[5 * m]), admin.id).await;
         if month == 2 {
             february_reading = Some(w1_reading);
         }
-        accepted_reading(ctx, e2.meter_id, values(&[100 * m, 50 * m]), admin.id).await;
+        read_accepted(ctx, e2.meter_id, values(&[100 * m, 50 * m]), admin.id).await;
         if month != 4 {
-            accepted_reading(ctx, w3.meter_id, values(&[3 * m]), admin.id).await;
+            read_accepted(ctx, w3.meter_id, values(&[3 * m]), admin.id).await;
         }
         // В-1 pays 200,00 ₽ on the 25th; Э-2 1 000,00 ₽ every other month; В-3 1 500,00 ₽ in
         // January "for December", ahead.

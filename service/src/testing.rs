@@ -2,14 +2,17 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, TimeZone, Utc};
-use domain::{MeterValue, PlotNumber, ReadingSource, Role, Service, TariffPlan, Zone, kopecks};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use domain::{
+    Kopecks, MeterValue, Period, PlotNumber, ReadingSource, ReadingStatus, Role, Service, TariffPlan, Zone, kopecks,
+};
 use tempfile::TempDir;
 
 use crate::access::staff::{self, NewStaff};
 use crate::audit::Actor;
+use crate::ledger::payments::NewPayment;
 use crate::ledger::tariffs;
-use crate::readings::Submission;
+use crate::readings::{self, Submission, review};
 use crate::register::sign_up;
 use crate::register::sign_up::{ConsumerRef, NewMeter, SignUp, SignedUp};
 use crate::{Context, Db, ManualClock, Settings};
@@ -163,19 +166,46 @@ pub fn office_reading(meter_id: i64, values: Vec<MeterValue>) -> Submission {
     Submission { confirmed: true, ..Submission::new(meter_id, values, ReadingSource::Panel, Actor::System) }
 }
 
-/// An office reading of `values` on the clock's day by staff `staff_id`, accepted on review by the
-/// same staff when it jumps above the usual consumption (as a test's round numbers do). Its id.
-pub async fn accepted_reading(ctx: &Context, meter_id: i64, values: Vec<MeterValue>, staff_id: i64) -> i64 {
-    use crate::readings::{self, review};
+/// `2026-07-20` as a date.
+pub fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// 09:00 UTC on `2026-07-20`: noon in the cooperative's zone, for moving the clock by days.
+pub fn noon(text: &str) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&day(text).and_hms_opt(9, 0, 0).unwrap())
+}
+
+/// `2026-07` as a month.
+pub fn month(text: &str) -> Period {
+    Period::parse(text).unwrap()
+}
+
+/// A reading of `values` (one per zone) entered in the panel by staff `staff_id` on the clock's day, accepted on
+/// review by the same staff member when it jumps above the usual consumption (as a test's round
+/// numbers do). Its id.
+pub async fn read_accepted(ctx: &Context, meter_id: i64, values: Vec<MeterValue>, staff_id: i64) -> i64 {
     let submission = Submission {
         confirmed: true,
         ..Submission::new(meter_id, values, ReadingSource::Panel, Actor::Staff(staff_id))
     };
-    let reading = readings::submit(ctx, submission).await.expect("a reading").reading;
-    if reading.status == domain::ReadingStatus::Flagged {
-        review::review(ctx, reading.id, review::Decision::Accept, staff_id).await.expect("accepted on review");
+    let reading = readings::submit(ctx, submission).await.unwrap().reading;
+    if reading.status == ReadingStatus::Flagged {
+        review::review(ctx, reading.id, review::Decision::Accept, staff_id).await.unwrap();
     }
     reading.id
+}
+
+/// `amount` paid to `contract` on `paid_on` (`2026-08-20`), with a reference of its own.
+pub fn paid(contract: &str, amount: Kopecks, paid_on: &str) -> NewPayment {
+    NewPayment {
+        contract_number: contract.into(),
+        amount,
+        paid_on: day(paid_on),
+        for_period: None,
+        reference: Some(format!("П-{contract}-{paid_on}")),
+        confirm_duplicate: false,
+    }
 }
 
 /// A new consumer for [`TestContext::sign`].

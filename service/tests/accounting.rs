@@ -3,7 +3,6 @@
 //! them become recalculation lines, payments count on the day the money arrived, and every month
 //! opens where the one before closed. Kopecks computed by hand in each test.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use domain::ledger::ClosedMonths;
 use domain::{CauseKind, ChargeKind, Kopecks, MeterValue, Period, Role, Service, TariffPlan, Zone, kopecks};
 use entities::{charge, payment, period_balance};
@@ -15,27 +14,11 @@ use service::ledger::months::{self, MonthError};
 use service::ledger::payments::{self, NewPayment, PaymentError};
 use service::ledger::tariffs;
 use service::readings::review;
-use service::testing::{TestContext, new_consumer};
-
-fn day(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-}
-
-fn noon(text: &str) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day(text).and_hms_opt(9, 0, 0).unwrap())
-}
-
-fn p(text: &str) -> Period {
-    Period::parse(text).unwrap()
-}
+use service::testing::{TestContext, day, month as p, new_consumer, noon, read_accepted};
 
 /// A reading entered in the panel on the clock's day, accepted when it jumps.
 async fn read(t: &TestContext, meter_id: i64, whole: i64, staff_id: i64) -> i64 {
-    read_exact(t, meter_id, MeterValue::from_whole(whole).unwrap(), staff_id).await
-}
-
-async fn read_exact(t: &TestContext, meter_id: i64, value: MeterValue, staff_id: i64) -> i64 {
-    service::testing::accepted_reading(&t.ctx, meter_id, vec![value], staff_id).await
+    read_accepted(&t.ctx, meter_id, vec![MeterValue::from_whole(whole).unwrap()], staff_id).await
 }
 
 fn payment_of(contract: &str, kopecks: i64, paid_on: &str, for_period: Option<&str>) -> NewPayment {
@@ -213,7 +196,7 @@ async fn a_payment_counts_in_the_month_the_money_arrived() {
     let admin = t.staff("admin", Role::Admin).await;
     let w = t.sign("2", new_consumer("Паниковский М. С.", None), "W-2", Service::Water, TariffPlan::Single, &[0]).await;
     // 11,812 m³ since 01.01 at 40,00 ₽ = 472,48 ₽.
-    read_exact(&t, w.meter_id, domain::meter_value!(11_812), admin.id).await;
+    read_accepted(&t.ctx, w.meter_id, vec![domain::meter_value!(11_812)], admin.id).await;
     t.clock.set(noon("2026-11-30"));
     let stored =
         payments::record(&t.ctx, payment_of("W-2", 300_00, "2026-11-28", Some("2026-12")), Actor::Staff(admin.id))

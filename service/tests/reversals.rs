@@ -3,39 +3,15 @@
 //! month is untouched, an original is reversed once, a transfer moves the money in one step, and
 //! each is audited. Amounts computed by hand.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use domain::{Kopecks, PaymentSource, Period, Role, Service, TariffPlan, kopecks};
+use domain::{Kopecks, PaymentSource, Role, Service, TariffPlan, kopecks};
 use entities::{audit_log, payment, period_balance};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use service::audit::Actor;
 use service::ledger::debt::{self, Scope};
 use service::ledger::months;
 use service::ledger::payments::reversal::{self, ReversalError};
-use service::ledger::payments::{self, NewPayment, PaymentError};
-use service::testing::{TestContext, new_consumer};
-
-fn day(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-}
-
-fn noon(text: &str) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day(text).and_hms_opt(9, 0, 0).unwrap())
-}
-
-fn p(text: &str) -> Period {
-    Period::parse(text).unwrap()
-}
-
-fn paid(contract: &str, amount: Kopecks, paid_on: &str) -> NewPayment {
-    NewPayment {
-        contract_number: contract.into(),
-        amount,
-        paid_on: day(paid_on),
-        for_period: None,
-        reference: Some(format!("П-{contract}-{paid_on}")),
-        confirm_duplicate: false,
-    }
-}
+use service::ledger::payments::{self, PaymentError};
+use service::testing::{TestContext, day, month as p, new_consumer, noon, paid};
 
 async fn debt_of(t: &TestContext, contract_id: i64) -> Kopecks {
     debt::balances(t.ctx.db.conn(), Scope::Contract(contract_id), None).await.unwrap()[&contract_id].debt()

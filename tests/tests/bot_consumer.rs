@@ -16,7 +16,8 @@ use service::testing::{default_now, new_consumer, sign, standard_tariffs};
 use tests::bot_chat::BotChat;
 use tests::{TestApp, seed};
 
-const MENU: [&str; 6] = ["Задолженность", "Передать показания", "История", "График", "Написать в правление", "Помощь"];
+const MENU: [&str; 7] =
+    ["Задолженность", "История расчётов", "Передать показания", "История", "График", "Написать в правление", "Помощь"];
 
 async fn app() -> TestApp {
     let app = TestApp::spawn_at(default_now()).await;
