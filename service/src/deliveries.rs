@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::Period;
 use entities::delivery;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -116,9 +116,6 @@ pub const MAX_ATTEMPTS: i32 = 5;
 /// Up to `limit` scheduled deliveries of `kind` due now, oldest first: not sent, not given up
 /// ([`BLOCKED`], [`SKIPPED`], [`MAX_ATTEMPTS`]), not waiting for a retry.
 pub async fn waiting(ctx: &Context, kind: &str, limit: u64) -> Result<Vec<delivery::Model>, DbErr> {
-    let retry_due = Condition::any()
-        .add(delivery::Column::NextAttemptAt.is_null())
-        .add(delivery::Column::NextAttemptAt.lte(ctx.now()));
     let not_final = Condition::any().add(delivery::Column::LastError.is_null()).add(
         Condition::all()
             .add(delivery::Column::LastError.not_like(format!("{BLOCKED}%")))
@@ -128,12 +125,37 @@ pub async fn waiting(ctx: &Context, kind: &str, limit: u64) -> Result<Vec<delive
         .filter(delivery::Column::Kind.eq(kind))
         .filter(delivery::Column::SentAt.is_null())
         .filter(delivery::Column::Attempts.lt(MAX_ATTEMPTS))
-        .filter(retry_due)
+        .filter(free_at(ctx.now()))
         .filter(not_final)
         .order_by_asc(delivery::Column::Id)
         .limit(limit)
         .all(ctx.db.conn())
         .await
+}
+
+/// Neither leased nor waiting for a retry at `now`.
+fn free_at(now: DateTime<Utc>) -> Condition {
+    Condition::any().add(delivery::Column::NextAttemptAt.is_null()).add(delivery::Column::NextAttemptAt.lte(now))
+}
+
+/// Marks the deliveries `ids` [`SKIPPED`] for `why`, unless sent or claimed meanwhile: no longer
+/// to be made, and not read again.
+pub async fn skip(ctx: &Context, ids: impl IntoIterator<Item = i64>, why: &str) -> Result<(), DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let txn = ctx.db.begin_write().await?;
+    for chunk in ids.chunks(crate::db::IN_BATCH) {
+        delivery::Entity::update_many()
+            .col_expr(delivery::Column::LastError, Expr::value(format!("{SKIPPED}: {why}")))
+            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+            .filter(delivery::Column::SentAt.is_null())
+            .filter(free_at(ctx.now()))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await
 }
 
 /// Whether `kind` for `period` to `target` has been sent.
