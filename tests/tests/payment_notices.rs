@@ -16,6 +16,7 @@ use service::audit::Actor;
 use service::ledger::payments::notices::{self, QUIET};
 use service::register::sign_up::SignedUp;
 use service::testing::{default_now, new_consumer, sign, standard_tariffs};
+use tests::app::{start, test_config};
 use tests::bot_chat::BotChat;
 use tests::fake_telegram::Call;
 use tests::{PanelClient, TestApp, seed};
@@ -208,4 +209,45 @@ async fn opting_out_after_the_posting_holds() {
     let rows = delivery::Entity::find().all(ctx.db.conn()).await.unwrap();
     let row = rows.iter().find(|d| d.kind == notices::KIND).expect("queued while reminders were on");
     assert_eq!(row.last_error.as_deref(), Some("skipped: уведомления отключены"), "{row:?}");
+}
+
+/// Two instances on one database (PostgreSQL: an SQLite file is for one process, see
+/// `two_instances.rs`) both look at the same notices; the lease lets one send each.
+#[tokio::test]
+async fn a_second_instance_on_the_same_database_sends_nothing_twice() {
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"));
+    if !postgres {
+        assert!(std::env::var_os("CHERNOMORSK_REQUIRE_POSTGRES").is_none(), "TEST_DATABASE_URL is not postgres://");
+        eprintln!("payment_notices: the two-instance case skipped, it needs PostgreSQL (TEST_DATABASE_URL)");
+        return;
+    }
+    let app = TestApp::spawn_at(default_now()).await;
+    standard_tariffs(app.ctx()).await;
+    let chats = [55_001, 55_002, 55_003];
+    for (plot, chat) in ["1", "2", "3"].into_iter().zip(chats) {
+        owing(&app, plot, chat).await;
+    }
+    let second = start(test_config(&app.dir, app.database_url(), Some(&app.telegram)), &app.clock, |_| {}).await;
+    let panel = accountant(&app).await;
+    for contract in ["W-1", "W-2", "W-3"] {
+        pay(&panel, contract, "100").await;
+    }
+
+    app.clock.set(default_now() + QUIET);
+    for chat in chats {
+        let to_chat = |c: &Call| is_notice(c) && c.chat_id() == Some(chat);
+        app.telegram.wait_for_call(0, Duration::from_secs(10), to_chat).await;
+    }
+    // Both schedulers look again several times, and once past the lease.
+    for _ in 0..5 {
+        app.app.scheduler_looked().await;
+        second.scheduler_looked().await;
+    }
+    app.clock.set(default_now() + QUIET + service::deliveries::LEASE * 2);
+    app.app.scheduler_looked().await;
+    second.scheduler_looked().await;
+    for chat in chats {
+        assert_eq!(notices_to(&app, chat).len(), 1, "chat {chat}: {:?}", notices_to(&app, chat));
+    }
+    second.stop().await;
 }
