@@ -1,5 +1,6 @@
 //! What the system does by itself: the monthly report to the accountants' chat, the
-//! reminders to consumers, the nightly backup. Each [`Job`] says what is due; [`run`] sends each thing once.
+//! reminders to consumers and their payment notices, announcements, answers, the nightly backup.
+//! Each [`Job`] says what is due; [`run`] sends each thing once.
 //!
 //! Every send is recorded in `deliveries` under its kind, period and target, and claimed with a
 //! lease first, so several instances never both send it and a restart does not send it again.
@@ -10,6 +11,7 @@
 pub mod announcements;
 mod answers;
 mod backup;
+mod payment_notices;
 mod reminders;
 mod report;
 
@@ -29,6 +31,7 @@ use tokio::sync::watch;
 pub use announcements::Announcements;
 pub use answers::Answers;
 pub use backup::NightlyBackup;
+pub use payment_notices::PaymentNotices;
 pub use reminders::{ReminderWindow, Reminders};
 pub use report::{MonthlyReport, ReportSchedule};
 

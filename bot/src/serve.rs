@@ -16,8 +16,8 @@ use url::Url;
 
 use crate::Config;
 use crate::scheduler::{
-    self, Announcements, Answers, Broadcaster, Looks, MonthlyReport, NightlyBackup, ReminderWindow, Reminders,
-    ReportSchedule,
+    self, Announcements, Answers, Broadcaster, Looks, MonthlyReport, NightlyBackup, PaymentNotices, ReminderWindow,
+    Reminders, ReportSchedule,
 };
 use crate::telegram::{self, RunningBot, TelegramConfig};
 use crate::webhook;
@@ -162,7 +162,8 @@ impl App {
     }
 }
 
-/// Starts the monthly report (when it has a chat to go to) and the reminders; returns their looks.
+/// Starts the monthly report (when it has a chat to go to), the reminders and the payment
+/// notices; returns their looks.
 fn spawn_jobs(
     tasks: &mut JoinSet<()>,
     config: &Config,
@@ -207,8 +208,11 @@ fn spawn_jobs(
     tasks.spawn(scheduler::run(job, ctx.clone(), tick, stopped.clone(), looked));
     looks.push(announcement_looks);
     let (looked, answer_looks) = Looks::channel();
-    tasks.spawn(scheduler::run(Answers { bot }, ctx.clone(), tick, stopped.clone(), looked));
+    tasks.spawn(scheduler::run(Answers { bot: bot.clone() }, ctx.clone(), tick, stopped.clone(), looked));
     looks.push(answer_looks);
+    let (looked, notice_looks) = Looks::channel();
+    tasks.spawn(scheduler::run(PaymentNotices { bot }, ctx.clone(), tick, stopped.clone(), looked));
+    looks.push(notice_looks);
     looks
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::Period;
 use entities::delivery;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -40,11 +40,21 @@ pub async fn claim(ctx: &Context, kind: &str, period: Period, target: &str) -> R
     let claimed = if row.sent_at.is_some() || row.next_attempt_at.is_some_and(|at| at > now) {
         None
     } else {
-        let attempts = row.attempts + 1;
-        let mut claimed = row.into_active_model();
-        claimed.attempts = Set(attempts);
-        claimed.next_attempt_at = Set(Some(now + LEASE));
-        Some(claimed.update(&txn).await?)
+        // Only if still free when the row is locked: on PostgreSQL another instance may have
+        // read it free too, and its claim commits first (an update by id alone claimed it twice).
+        let taken = delivery::Entity::update_many()
+            .col_expr(delivery::Column::Attempts, Expr::value(row.attempts + 1))
+            .col_expr(delivery::Column::NextAttemptAt, Expr::value(now + LEASE))
+            .filter(delivery::Column::Id.eq(row.id))
+            .filter(delivery::Column::SentAt.is_null())
+            .filter(free_at(now))
+            .exec(&txn)
+            .await?;
+        (taken.rows_affected == 1).then(|| delivery::Model {
+            attempts: row.attempts + 1,
+            next_attempt_at: Some(now + LEASE),
+            ..row
+        })
     };
     txn.commit().await?;
     Ok(claimed)
@@ -116,9 +126,6 @@ pub const MAX_ATTEMPTS: i32 = 5;
 /// Up to `limit` scheduled deliveries of `kind` due now, oldest first: not sent, not given up
 /// ([`BLOCKED`], [`SKIPPED`], [`MAX_ATTEMPTS`]), not waiting for a retry.
 pub async fn waiting(ctx: &Context, kind: &str, limit: u64) -> Result<Vec<delivery::Model>, DbErr> {
-    let retry_due = Condition::any()
-        .add(delivery::Column::NextAttemptAt.is_null())
-        .add(delivery::Column::NextAttemptAt.lte(ctx.now()));
     let not_final = Condition::any().add(delivery::Column::LastError.is_null()).add(
         Condition::all()
             .add(delivery::Column::LastError.not_like(format!("{BLOCKED}%")))
@@ -128,12 +135,37 @@ pub async fn waiting(ctx: &Context, kind: &str, limit: u64) -> Result<Vec<delive
         .filter(delivery::Column::Kind.eq(kind))
         .filter(delivery::Column::SentAt.is_null())
         .filter(delivery::Column::Attempts.lt(MAX_ATTEMPTS))
-        .filter(retry_due)
+        .filter(free_at(ctx.now()))
         .filter(not_final)
         .order_by_asc(delivery::Column::Id)
         .limit(limit)
         .all(ctx.db.conn())
         .await
+}
+
+/// Neither leased nor waiting for a retry at `now`.
+fn free_at(now: DateTime<Utc>) -> Condition {
+    Condition::any().add(delivery::Column::NextAttemptAt.is_null()).add(delivery::Column::NextAttemptAt.lte(now))
+}
+
+/// Marks the deliveries `ids` [`SKIPPED`] for `why`, unless sent or claimed meanwhile: no longer
+/// to be made, and not read again.
+pub async fn skip(ctx: &Context, ids: impl IntoIterator<Item = i64>, why: &str) -> Result<(), DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let txn = ctx.db.begin_write().await?;
+    for chunk in ids.chunks(crate::db::IN_BATCH) {
+        delivery::Entity::update_many()
+            .col_expr(delivery::Column::LastError, Expr::value(format!("{SKIPPED}: {why}")))
+            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+            .filter(delivery::Column::SentAt.is_null())
+            .filter(free_at(ctx.now()))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await
 }
 
 /// Whether `kind` for `period` to `target` has been sent.
@@ -191,5 +223,23 @@ mod tests {
         assert_eq!(retry_delay(2), Duration::minutes(2));
         assert_eq!(retry_delay(4), Duration::minutes(8));
         assert_eq!(retry_delay(30), Duration::hours(1));
+    }
+
+    /// Instances asking at the same moment (on PostgreSQL, each on its own connection): one wins.
+    #[tokio::test]
+    async fn a_delivery_is_claimed_once_however_many_ask_at_once() {
+        let t = crate::testing::TestContext::new().await;
+        let period = t.ctx.current_period();
+        for target in ["1", "2", "3"] {
+            // Queued already, as a payment's notice or an announcement's send is.
+            queue(t.ctx.db.conn(), t.ctx.now(), "test", period, target).await.unwrap();
+            let mut asking = tokio::task::JoinSet::new();
+            for _ in 0..16 {
+                let ctx = t.ctx.clone();
+                asking.spawn(async move { claim(&ctx, "test", period, target).await.unwrap().is_some() });
+            }
+            let won = asking.join_all().await.into_iter().filter(|won| *won).count();
+            assert_eq!(won, 1, "target {target}");
+        }
     }
 }

@@ -7,11 +7,11 @@
 //! than [`QUIET`] (an import or a transfer posts several at once: one message lists them all), and
 //! a notice not sent within [`FRESH`] is dropped rather than sent days late.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{Balance, Kopecks, Period};
-use entities::payment;
+use entities::{delivery, payment};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::ledger::debt::{self, Scope};
@@ -108,47 +108,63 @@ impl Batch {
     }
 }
 
-/// What is due at `now`: the batches of the earliest month with a pending notice (a delivery
-/// row's month is the month it was queued in), and when to look again.
-pub async fn due(
-    conn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-) -> Result<(Option<Period>, Vec<Batch>, DateTime<Utc>), DbErr> {
+/// Notices read per look: an import's burst fits; more are read at the next look, at once.
+const LOOK: u64 = db::IN_BATCH as u64;
+
+/// What is due at `now`: the ready batches of the oldest month with a pending notice (a delivery
+/// row's month is the month it was queued in), and when to look again. Notices past [`FRESH`],
+/// and those of consumers who opted out or unlinked meanwhile, are marked [`deliveries::SKIPPED`]
+/// here, so no look reads them again.
+pub async fn due(ctx: &Context, now: DateTime<Utc>) -> Result<(Option<Period>, Vec<Batch>, DateTime<Utc>), DbErr> {
+    let waiting = deliveries::waiting(ctx, KIND, LOOK).await?;
+    let mut next = if waiting.len() as u64 >= LOOK { now } else { now + FRESH };
+    let (stale, fresh): (Vec<_>, Vec<_>) = waiting.into_iter().partition(|d| d.created_at + FRESH < now);
+    deliveries::skip(ctx, stale.iter().map(|d| d.id), "устарело").await?;
+    let Some(period) = fresh.first().map(|d| d.period) else { return Ok((None, Vec::new(), next)) };
+    let (this_month, later): (Vec<_>, Vec<_>) = fresh.into_iter().partition(|d| d.period == period);
+    if !later.is_empty() {
+        // A later month waits for this one's batches to go.
+        next = now;
+    }
+    let queued: HashMap<i64, &delivery::Model> =
+        this_month.iter().filter_map(|d| Some((d.target.parse().ok()?, d))).collect();
+    if queued.is_empty() {
+        return Ok((None, Vec::new(), next));
+    }
+    let placeholders = vec!["?"; queued.len()].join(", ");
     let rows = db::query(
-        conn,
-        "SELECT d.period, d.created_at, p.id, p.contract_id, p.amount_kopecks, p.paid_on, \
-           o.amount_kopecks AS reversed_amount, o.paid_on AS reversed_paid_on, \
-           c.number, pl.number AS plot_number, c.consumer_id, l.telegram_user_id \
-         FROM deliveries d \
-         JOIN payments p ON CAST(p.id AS TEXT) = d.target \
-         LEFT JOIN payments o ON o.id = p.reverses_id \
-         JOIN contracts c ON c.id = p.contract_id JOIN plots pl ON pl.id = c.plot_id \
-         JOIN consumers k ON k.id = c.consumer_id \
-         JOIN telegram_links l ON l.id = (SELECT MAX(id) FROM telegram_links WHERE consumer_id = k.id) \
-         WHERE d.kind = ? AND d.sent_at IS NULL AND k.reminders_enabled = ? \
-         ORDER BY d.period, c.consumer_id, p.id",
-        [KIND.into(), true.into()],
+        ctx.db.conn(),
+        &format!(
+            "SELECT p.id, p.contract_id, p.amount_kopecks, p.paid_on, \
+               o.amount_kopecks AS reversed_amount, o.paid_on AS reversed_paid_on, \
+               c.number, pl.number AS plot_number, c.consumer_id, k.reminders_enabled, \
+               (SELECT l.telegram_user_id FROM telegram_links l WHERE l.consumer_id = k.id \
+                ORDER BY l.id DESC LIMIT 1) AS telegram_user_id \
+             FROM payments p LEFT JOIN payments o ON o.id = p.reverses_id \
+             JOIN contracts c ON c.id = p.contract_id JOIN plots pl ON pl.id = c.plot_id \
+             JOIN consumers k ON k.id = c.consumer_id \
+             WHERE p.id IN ({placeholders}) ORDER BY c.consumer_id, p.id"
+        ),
+        queued.keys().map(|id| (*id).into()),
     )
     .await?;
-    let mut next = now + FRESH;
-    let mut period: Option<Period> = None;
+    let mut unwanted: Vec<i64> = Vec::new();
+    let mut found = HashSet::new();
     let mut batches: BTreeMap<i64, (Batch, DateTime<Utc>)> = BTreeMap::new();
     for row in &rows {
-        let created: DateTime<Utc> = row.try_get("", "created_at")?;
-        if created + FRESH < now {
+        let payment_id: i64 = row.try_get("", "id")?;
+        let queued = queued[&payment_id];
+        found.insert(payment_id);
+        let enabled: bool = row.try_get("", "reminders_enabled")?;
+        let chat: Option<i64> = row.try_get("", "telegram_user_id")?;
+        let Some(telegram_user_id) = chat.filter(|_| enabled) else {
+            unwanted.push(queued.id);
             continue;
-        }
-        let row_period: Period = row.try_get("", "period")?;
-        if period.is_some_and(|p| p != row_period) {
-            // A later month waits for this one's batches to go.
-            next = now;
-            continue;
-        }
-        period = Some(row_period);
+        };
         let consumer_id: i64 = row.try_get("", "consumer_id")?;
         let reversed: Option<Kopecks> = row.try_get("", "reversed_amount")?;
         let notice = Notice {
-            payment_id: row.try_get("", "id")?,
+            payment_id,
             contract_id: row.try_get("", "contract_id")?,
             contract_number: row.try_get("", "number")?,
             plot_number: row.try_get("", "plot_number")?,
@@ -157,20 +173,22 @@ pub async fn due(
             reverses: reversed.zip(row.try_get::<Option<NaiveDate>>("", "reversed_paid_on")?),
         };
         let (batch, newest) = batches.entry(consumer_id).or_insert_with(|| {
-            let batch = Batch { consumer_id, telegram_user_id: 0, notices: Vec::new(), balances: BTreeMap::new() };
-            (batch, created)
+            let batch = Batch { consumer_id, telegram_user_id, notices: Vec::new(), balances: BTreeMap::new() };
+            (batch, queued.created_at)
         });
-        batch.telegram_user_id = row.try_get("", "telegram_user_id")?;
         batch.notices.push(notice);
-        *newest = (*newest).max(created);
+        *newest = (*newest).max(queued.created_at);
     }
+    // Opted out (or unlinked) after the notice was queued: the opt-out holds.
+    unwanted.extend(queued.iter().filter(|(id, _)| !found.contains(*id)).map(|(_, d)| d.id));
+    deliveries::skip(ctx, unwanted, "уведомления отключены").await?;
     let mut ready = Vec::new();
     for (_, (mut batch, newest)) in batches {
         if newest + QUIET > now {
             next = next.min(newest + QUIET);
             continue;
         }
-        let balances = debt::balances(conn, Scope::Consumer(batch.consumer_id), None).await?;
+        let balances = debt::balances(ctx.db.conn(), Scope::Consumer(batch.consumer_id), None).await?;
         for notice in &batch.notices {
             if let Some(balance) = balances.get(&notice.contract_id) {
                 batch.balances.insert(notice.contract_number.clone(), *balance);
@@ -178,5 +196,5 @@ pub async fn due(
         }
         ready.push(batch);
     }
-    Ok((period, ready, next))
+    Ok((Some(period), ready, next))
 }
