@@ -1,7 +1,8 @@
 //! Paying by QR code, end to end: a consumer asks «Задолженность» in the bot (fake Bot API) and
 //! presses «Оплатить»; the picture is read back with a real QR decoder; the bank's 1C statement
 //! carrying exactly that code's purpose and sum is written in Windows-1251 as a bank's client
-//! writes it; the accountant uploads and confirms it in the panel; the debt is zero in the bot,
+//! writes it; the accountant uploads and confirms it in the panel; the consumer is told in the
+//! bot; the debt is zero in the bot,
 //! on the contract's page, in the API and in the month's report.
 
 use std::io::Cursor;
@@ -93,8 +94,16 @@ async fn a_debt_paid_by_our_qr_code_is_matched_exactly_and_is_zero_everywhere() 
     assert_eq!(preview.number_after("В «Разобрать»"), 0);
     client.confirm_import("/payments/statement", &preview).await;
 
-    // ASSERT-NOTIFICATION (the lead adds it at merge): the consumer is told in the bot that the
-    // payment was posted — amount 500,00 ₽, date 10.03.2026, contract W-7, the new balance.
+    // The consumer is told in the bot once the minute of quiet after the posting has passed:
+    // amount, the day the money arrived, contract and plot, the new balance.
+    let seen = app.telegram.calls().len();
+    app.clock.set(default_now() + service::ledger::payments::notices::QUIET + chrono::Duration::minutes(1));
+    let told = app.telegram.wait_for_call(seen, std::time::Duration::from_secs(10), |c| {
+        c.is("sendMessage") && c.chat_id() == Some(7001) && c.text().is_some_and(|t| t.contains("Поступила оплата"))
+    });
+    let told = told.await.text().unwrap().to_owned();
+    assert!(told.contains("Поступила оплата 500,00 ₽ от 10.03.2026 по договору № W-7 (участок 7)."), "{told}");
+    assert!(told.contains("Договор № W-7: задолженности нет."), "{told}");
 
     // The bot.
     chat.send("Задолженность")
