@@ -263,6 +263,11 @@ pub fn report_caption(period: Period, network: Option<&str>) -> String {
     }
 }
 
+/// The losses chart's caption in the accountants' chat: the network's headline figures.
+pub fn losses_caption(period: Period, network: &str) -> String {
+    format!("Баланс сети за {}\n\n{network}", period.russian())
+}
+
 /// The monthly reminder; `debt` only when it is worth mentioning.
 pub fn reminder(period: Period, debt: Option<Kopecks>) -> String {
     let mut text = format!(
