@@ -243,6 +243,18 @@ pub fn plot_card(card: &PlotCard, read: &HashSet<i64>, tz: Tz) -> String {
 }
 
 /// The plots still to read this month; `shown` of them get buttons.
+/// The members' requests a controller is asked to see to, before the unread plots; nothing when none.
+pub fn tasks(tasks: &[service::readings::walk::Task]) -> String {
+    if tasks.is_empty() {
+        return String::new();
+    }
+    let mut lines = vec!["Поручения по обращениям:".to_owned()];
+    for task in tasks {
+        lines.push(format!("Участок {} — обращение № {}: «{}»", task.plot.number, task.request_id, task.text));
+    }
+    format!("{}\n\n", lines.join("\n"))
+}
+
 pub fn unread(plots: &[plot::Model], shown: usize, period: Period) -> String {
     match plots.len() {
         0 => format!("Все участки за {} сняты.", period.russian()),

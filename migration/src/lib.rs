@@ -18,6 +18,7 @@ mod m20261203_000002_bank_documents;
 mod m20261203_000003_payment_reversals;
 mod m20261203_000004_network_lines;
 mod m20261203_000005_announcements;
+mod m20261204_000001_request_tasks;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_payment_reversals::Migration),
             Box::new(m20261203_000004_network_lines::Migration),
             Box::new(m20261203_000005_announcements::Migration),
+            Box::new(m20261204_000001_request_tasks::Migration),
         ]
     }
 }
