@@ -17,6 +17,9 @@ use crate::forms::{Errors, checkbox, done, field, invalid, moment_text, options,
 use crate::layout::{self, csrf_input};
 use crate::lists::table;
 
+/// Characters of a text shown in a list.
+const EXCERPT: usize = 80;
+
 /// The latest announcements listed.
 const LISTED: u64 = 50;
 
@@ -111,22 +114,13 @@ async fn announcements_page(
                 tr {
                     td { a href=(format!("/announcements/{}", a.id)) { (a.id) } }
                     td { (moment_text(ctx, a.created_at)) }
-                    td { @if a.urgent { strong { "Срочное. " } } (excerpt(&a.body)) }
+                    td { @if a.urgent { strong { "Срочное. " } } (domain::text::excerpt(&a.body, EXCERPT)) }
                     td.num { (a.recipients) }
                     (tally_cells(tally))
                 }
             })))
         },
     ))
-}
-
-/// The start of a text, for a list.
-fn excerpt(text: &str) -> String {
-    const SHOWN: usize = 80;
-    match text.char_indices().nth(SHOWN) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }
 
 #[handler]

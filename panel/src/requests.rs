@@ -17,6 +17,9 @@ use crate::forms::{Errors, done, field, invalid, moment_text, store};
 use crate::layout::{self, Flash, csrf_input};
 use crate::lists::table;
 
+/// Characters of a text shown in a list.
+const EXCERPT: usize = 80;
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct QueueFilter {
@@ -41,21 +44,13 @@ pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(filter): Query<Q
                     td { (row.request.status) }
                     td { (row.request.topic) }
                     td { (row.full_name) }
-                    td { (excerpt(&row.text)) }
+                    td { (domain::text::excerpt(&row.text, EXCERPT)) }
                     td.num { (row.messages) }
                     td { (moment_text(&ctx, row.request.updated_at)) }
                 }
             })))
         },
     ))
-}
-
-fn excerpt(text: &str) -> String {
-    const SHOWN: usize = 80;
-    match text.char_indices().nth(SHOWN) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }
 
 #[derive(Debug, Deserialize, Default)]

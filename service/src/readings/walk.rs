@@ -106,13 +106,6 @@ pub struct Task {
 /// fits a Telegram message.
 const TASK_TEXT: usize = 200;
 
-fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(TASK_TEXT) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
-
 /// The sources of a controller's own reading (always with a seal check), which do a task.
 const BY_CONTROLLER: [ReadingSource; 2] = [ReadingSource::ControllerBot, ReadingSource::ControllerWeb];
 
@@ -152,7 +145,7 @@ pub async fn tasks(conn: &impl ConnectionTrait) -> Result<Vec<Task>, DbErr> {
             .order_by_asc(request_message::Column::Id)
             .one(conn)
             .await?
-            .map(|m| excerpt(&m.body))
+            .map(|m| domain::text::excerpt(&m.body, TASK_TEXT))
             .unwrap_or_default();
         tasks.push(Task { plot, request_id: request.id, text });
     }
