@@ -5,20 +5,45 @@ use entities::{announcement, consumer};
 use service::Context;
 use service::audit::Actor;
 use teloxide::prelude::*;
+use teloxide::types::InputFile;
 
 use crate::state::ChatDialogue;
 use crate::who::Who;
 use crate::{HandlerResult, keyboards, say, text};
 
 /// Sends `announcement`; one that is not urgent carries the button that mutes them.
-pub async fn send<R: Requester>(bot: &R, chat: ChatId, announcement: &announcement::Model) -> Result<(), R::Err> {
-    let message = bot.send_message(chat, text::announcement(&announcement.body, announcement.urgent));
-    match announcement.urgent {
-        true => message.await?,
-        false => message.reply_markup(keyboards::announcements(true)).await?,
+pub async fn send<R: Requester>(
+    bot: &R,
+    chat: ChatId,
+    announcement: &announcement::Model,
+    photo: Option<Vec<u8>>,
+) -> Result<(), R::Err> {
+    let text = text::announcement(&announcement.body, announcement.urgent);
+    // Not urgent: with the button that mutes them, on the message that carries the text.
+    let mute = (!announcement.urgent).then(|| keyboards::announcements(true));
+    if let Some(photo) = photo {
+        let picture = InputFile::memory(photo).file_name(format!("obyavlenie-{}.jpg", announcement.id));
+        if text.chars().count() <= CAPTION_MAX {
+            let message = bot.send_photo(chat, picture).caption(text);
+            match mute {
+                Some(mute) => message.reply_markup(mute).await?,
+                None => message.await?,
+            };
+            return Ok(());
+        }
+        // Too long for a caption: the photo, then the text as its own message.
+        bot.send_photo(chat, picture).await?;
+    }
+    let message = bot.send_message(chat, text);
+    match mute {
+        Some(mute) => message.reply_markup(mute).await?,
+        None => message.await?,
     };
     Ok(())
 }
+
+/// Telegram's limit on a photo's caption, in characters.
+const CAPTION_MAX: usize = 1024;
 
 /// `/announcements`: whether they come, with the button that switches them.
 pub async fn show(bot: Bot, msg: Message, who: Who) -> HandlerResult {

@@ -13,6 +13,9 @@ use crate::{HandlerResult, keyboards, plot, reading, replies, say, text};
 
 /// Plot buttons in the «not read this month» list; the rest follow as plots get read.
 const UNREAD_SHOWN: usize = 24;
+/// Members' requests turned into tasks shown before them (each text up to 200 characters, so
+/// the message stays within Telegram's 4 096).
+const TASKS_SHOWN: usize = 10;
 
 /// `/controller`.
 pub async fn enter(bot: Bot, dialogue: ChatDialogue, msg: Message, who: Who) -> HandlerResult {
@@ -44,10 +47,18 @@ pub async fn open_plot(bot: Bot, dialogue: ChatDialogue, ctx: Context, plot_id: 
 pub async fn unread(bot: Bot, dialogue: ChatDialogue, ctx: Context) -> HandlerResult {
     let period = ctx.current_period();
     let plots = walk::unread_plots(ctx.db.conn(), period).await?;
-    let shown = &plots[..plots.len().min(UNREAD_SHOWN)];
-    bot.send_message(dialogue.chat_id(), text::unread(&plots, UNREAD_SHOWN, period))
-        .reply_markup(keyboards::plots(shown))
-        .await?;
+    let tasks = walk::tasks(ctx.db.conn()).await?;
+    let tasks = &tasks[..tasks.len().min(TASKS_SHOWN)];
+    // The tasks' plots lead the buttons, each plot once.
+    let mut shown: Vec<_> = Vec::new();
+    for plot in tasks.iter().map(|t| &t.plot).chain(plots.iter().take(UNREAD_SHOWN)) {
+        if !shown.iter().any(|p: &&entities::plot::Model| p.id == plot.id) {
+            shown.push(plot);
+        }
+    }
+    let shown: Vec<_> = shown.into_iter().cloned().collect();
+    let message = format!("{}{}", text::tasks(tasks), text::unread(&plots, UNREAD_SHOWN, period));
+    bot.send_message(dialogue.chat_id(), message).reply_markup(keyboards::plots(&shown)).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use domain::Period;
 use reports::ReportError;
 use service::Context;
+use service::charts::{Format, Size};
 use teloxide::prelude::*;
 use teloxide::types::InputFile;
 
@@ -37,9 +38,12 @@ pub async fn report(
     }
 }
 
-/// Sends `period`'s report as an xlsx document with a file name, which Telegram shows, and the
-/// network's headline figures in its caption. Those are a courtesy: if they cannot be read, the
-/// report goes without them and the log says why.
+/// Sends `period`'s report as an xlsx document with a file name, which Telegram shows; with common
+/// meters, the losses chart follows as a picture captioned with the network's headline figures.
+/// Those are a courtesy: the document goes first and alone decides the delivery (a failed picture
+/// is logged, not retried, so the document is never sent twice); when the figures cannot be read
+/// or the chart drawn, the report goes without them (the figures then in its own caption) and
+/// the log says why.
 pub async fn send<R: Requester>(
     bot: &R,
     ctx: &Context,
@@ -51,7 +55,33 @@ pub async fn send<R: Requester>(
         tracing::error!(error = %e, "network headline for the report not read");
         None
     });
+    let chart = match &network {
+        Some(_) => losses_chart(ctx, period).await,
+        None => None,
+    };
     let file = InputFile::memory(xlsx).file_name(reports::monthly_report_file_name(period));
-    bot.send_document(chat, file).caption(text::report_caption(period, network.as_deref())).await?;
+    let caption = text::report_caption(period, if chart.is_some() { None } else { network.as_deref() });
+    bot.send_document(chat, file).caption(caption).await?;
+    if let (Some(png), Some(network)) = (chart, network) {
+        let picture = InputFile::memory(png).file_name(format!("poteri-{period}.png"));
+        if let Err(e) = bot.send_photo(chat, picture).caption(text::losses_caption(period, &network)).await {
+            tracing::error!(error = %e, %period, "losses chart for the report not sent");
+        }
+    }
     Ok(())
+}
+
+/// The losses chart up to `period` as a PNG, none when no line has a month to draw.
+async fn losses_chart(ctx: &Context, period: Period) -> Option<Vec<u8>> {
+    let drawn = async {
+        let history = service::charts::losses(ctx, period).await?;
+        if history.lines.iter().all(|l| l.months.is_empty()) {
+            return Ok(None);
+        }
+        service::charts::render(history, Format::Png, Size::PHONE).await.map(Some)
+    };
+    drawn.await.unwrap_or_else(|e: service::Internal| {
+        tracing::error!(error = %e, "losses chart for the report not drawn");
+        None
+    })
 }

@@ -292,6 +292,18 @@ pub fn plot_card(card: &PlotCard, read: &HashSet<i64>, tz: Tz) -> String {
 }
 
 /// The plots still to read this month; `shown` of them get buttons.
+/// The members' requests a controller is asked to see to, before the unread plots; nothing when none.
+pub fn tasks(tasks: &[service::readings::walk::Task]) -> String {
+    if tasks.is_empty() {
+        return String::new();
+    }
+    let mut lines = vec!["Поручения по обращениям:".to_owned()];
+    for task in tasks {
+        lines.push(format!("Участок {} — обращение № {}: «{}»", task.plot.number, task.request_id, task.text));
+    }
+    format!("{}\n\n", lines.join("\n"))
+}
+
 pub fn unread(plots: &[plot::Model], shown: usize, period: Period) -> String {
     match plots.len() {
         0 => format!("Все участки за {} сняты.", period.russian()),
@@ -310,6 +322,11 @@ pub fn report_caption(period: Period, network: Option<&str>) -> String {
         Some(network) => format!("Отчёт за {}\n\n{network}", period.russian()),
         None => format!("Отчёт за {}", period.russian()),
     }
+}
+
+/// The losses chart's caption in the accountants' chat: the network's headline figures.
+pub fn losses_caption(period: Period, network: &str) -> String {
+    format!("Баланс сети за {}\n\n{network}", period.russian())
 }
 
 /// The monthly reminder; `debt` only when it is worth mentioning.

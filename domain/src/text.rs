@@ -98,6 +98,14 @@ impl fmt::Display for TooLong {
     }
 }
 
+/// The first `chars` characters of `text`, with «…» when there was more: a long text in a list.
+pub fn excerpt(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,8 @@ pub struct Model {
     pub recipients: i32,
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// A photo sent with the text as its caption.
+    pub photo_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

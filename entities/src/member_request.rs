@@ -13,6 +13,10 @@ pub struct Model {
     pub status: RequestStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Turned into a controller's task on this plot (one of the member's), at `task_set_at`:
+    /// on the walk until a controller reads a meter there after that, or the request is closed.
+    pub task_plot_id: Option<i64>,
+    pub task_set_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

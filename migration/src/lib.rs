@@ -19,6 +19,8 @@ mod m20261203_000003_payment_reversals;
 mod m20261203_000004_network_lines;
 mod m20261203_000005_announcements;
 mod m20261203_000006_pending_deliveries;
+mod m20261204_000001_request_tasks;
+mod m20261204_000002_announcement_photos;
 
 pub struct Migrator;
 
@@ -42,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_network_lines::Migration),
             Box::new(m20261203_000005_announcements::Migration),
             Box::new(m20261203_000006_pending_deliveries::Migration),
+            Box::new(m20261204_000001_request_tasks::Migration),
+            Box::new(m20261204_000002_announcement_photos::Migration),
         ]
     }
 }

@@ -4,17 +4,21 @@
 use domain::{Kopecks, Service};
 use maud::{Markup, html};
 use poem::session::Session;
-use poem::web::{Data, Form, Path};
-use poem::{IntoResponse, Response, Result, handler};
+use poem::web::{Data, Form, Multipart, Path};
+use poem::{Body, FromRequest, IntoResponse, Request, RequestBody, Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
 use service::members::announcements::{self, Audience, Draft, Fate, Tally};
+use service::meters::photos::{self, StoreError};
 
 use crate::auth::Admin;
 use crate::error::{internal, not_found};
 use crate::forms::{Errors, checkbox, done, field, invalid, moment_text, options, parse_choice, store, text_field};
 use crate::layout::{self, csrf_input};
 use crate::lists::table;
+
+/// Characters of a text shown in a list.
+const EXCERPT: usize = 80;
 
 /// The latest announcements listed.
 const LISTED: u64 = 50;
@@ -54,7 +58,7 @@ impl AnnouncementForm {
 fn compose(user: &Admin, form: &AnnouncementForm, errors: &Errors, count: Option<usize>) -> Markup {
     html! {
         (errors.banner())
-        form.stack method="post" action="/announcements/preview" {
+        form.stack method="post" action="/announcements/preview" enctype="multipart/form-data" {
             (csrf_input(&user.csrf))
             (field(errors, "body", "Текст (до 3500 знаков)", html! {
                 textarea id="body" name="body" rows="6" maxlength="3500" required { (form.body) }
@@ -71,6 +75,9 @@ fn compose(user: &Admin, form: &AnnouncementForm, errors: &Errors, count: Option
             button type="submit" { "Посчитать получателей" }
             @if let Some(count) = count {
                 p.flash.ok role="status" { "Получат: " (count) }
+                (field(errors, "photo", "Фото (необязательно, JPEG или PNG; текст придёт подписью к нему)", html! {
+                    input id="photo" type="file" name="photo" accept="image/jpeg,image/png";
+                }))
                 button type="submit" formaction="/announcements" { "Отправить (" (count) ")" }
             }
         }
@@ -107,22 +114,13 @@ async fn announcements_page(
                 tr {
                     td { a href=(format!("/announcements/{}", a.id)) { (a.id) } }
                     td { (moment_text(ctx, a.created_at)) }
-                    td { @if a.urgent { strong { "Срочное. " } } (excerpt(&a.body)) }
+                    td { @if a.urgent { strong { "Срочное. " } } (domain::text::excerpt(&a.body, EXCERPT)) }
                     td.num { (a.recipients) }
                     (tally_cells(tally))
                 }
             })))
         },
     ))
-}
-
-/// The start of a text, for a list.
-fn excerpt(text: &str) -> String {
-    const SHOWN: usize = 80;
-    match text.char_indices().nth(SHOWN) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }
 
 #[handler]
@@ -132,7 +130,9 @@ pub async fn list(user: Admin, ctx: Data<&Context>) -> Result<Markup> {
 
 /// «Посчитать получателей»: the same form, with the count and the button that sends.
 #[handler]
-pub async fn preview(user: Admin, ctx: Data<&Context>, Form(form): Form<AnnouncementForm>) -> Result<Response> {
+pub async fn preview(user: Admin, ctx: Data<&Context>, req: &Request, body: Body) -> Result<Response> {
+    // A photo chosen before counting is not kept: it is chosen beside «Отправить».
+    let (form, _) = read_form(req, body).await?;
     let context: &Context = &ctx;
     let counted = store(form.parse(), |draft| async move { announcements::preview(context, &draft).await });
     match counted.await? {
@@ -141,15 +141,55 @@ pub async fn preview(user: Admin, ctx: Data<&Context>, Form(form): Form<Announce
     }
 }
 
+/// The form as sent: a multipart one (the page's, with the photo's bytes, empty when none was
+/// chosen) or a plain one.
+async fn read_form(req: &Request, body: Body) -> Result<(AnnouncementForm, Option<Vec<u8>>)> {
+    let mut body = RequestBody::new(body);
+    let multipart = req.content_type().is_some_and(|t| t.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(form) = Form::<AnnouncementForm>::from_request(req, &mut body).await?;
+        return Ok((form, None));
+    }
+    let mut fields = Multipart::from_request(req, &mut body).await?;
+    let (mut form, mut photo) = (AnnouncementForm::default(), None);
+    while let Some(field) = fields.next_field().await? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "photo" => photo = Some(field.bytes().await?).filter(|bytes| !bytes.is_empty()),
+            "body" => form.body = field.text().await?,
+            "urgent" => form.urgent = Some(field.text().await?),
+            "service" => form.service = field.text().await?,
+            "plots" => form.plots = field.text().await?,
+            "debt_above" => form.debt_above = field.text().await?,
+            "unread" => form.unread = Some(field.text().await?),
+            _ => {}
+        }
+    }
+    Ok((form, photo))
+}
+
 #[handler]
-pub async fn send(
-    user: Admin,
-    session: &Session,
-    ctx: Data<&Context>,
-    Form(form): Form<AnnouncementForm>,
-) -> Result<Response> {
+pub async fn send(user: Admin, session: &Session, ctx: Data<&Context>, req: &Request, body: Body) -> Result<Response> {
+    let (form, photo) = read_form(req, body).await?;
+    // The photo goes through the meter photos' intake (bounds, decoding on a heavy-work thread).
+    let photo_id = match photo {
+        Some(bytes) => match photos::store(&ctx, bytes).await {
+            Ok(stored) => Some(stored.id),
+            Err(StoreError::Rejected(e)) => {
+                // Shown above the form: the photo's field comes back only with the count.
+                let errors = Errors::form(format!("Фото: {e}"));
+                return Ok(invalid(announcements_page(&user, &ctx, &form, &errors, None).await?));
+            }
+            Err(StoreError::Internal(e)) => return Err(internal(e)),
+        },
+        None => None,
+    };
     let (context, actor): (&Context, _) = (&ctx, user.actor());
-    let sent = store(form.parse(), |draft| async move { announcements::send(context, &draft, actor).await });
+    let sent =
+        store(
+            form.parse(),
+            |draft| async move { announcements::send_with_photo(context, &draft, photo_id, actor).await },
+        );
     match sent.await? {
         Ok(a) => {
             let message = format!("Объявление № {} отправляется: получателей {}.", a.id, a.recipients);

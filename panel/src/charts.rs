@@ -46,7 +46,7 @@ pub async fn sources(_user: OfficeStaff, ctx: Data<&Context>) -> Result<Response
 
 #[handler]
 pub async fn losses(_user: OfficeStaff, ctx: Data<&Context>) -> Result<Response> {
-    draw(charts::losses(&ctx).await.map_err(internal)?).await
+    draw(charts::losses(&ctx, ctx.current_period()).await.map_err(internal)?).await
 }
 
 /// One of the consumer's contracts: its consumption and charges.

@@ -206,7 +206,8 @@ refusals!(
         use service::members::requests::RequestError::*;
         match e {
             Empty | TooLong(_) => Some("body"),
-            NotFound(_) | Closed(_) | Internal(_) => None,
+            NotTheirPlot(_) => Some("plot"),
+            NotFound(_) | Closed(_) | NotAboutMeter | AlreadyTasked(_) | Internal(_) => None,
         }
     },
     PaymentImportError,

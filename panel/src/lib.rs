@@ -180,6 +180,7 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/requests/:id", Office, requests::show),
         route(POST, "/requests/:id/answer", Office, requests::answer),
         route(POST, "/requests/:id/status", Office, requests::set_status),
+        route(POST, "/requests/:id/task", Office, requests::task),
         // Announcements to members through the bot.
         route(GET, "/announcements", Admin, announcements::list),
         route(POST, "/announcements/preview", Admin, announcements::preview),

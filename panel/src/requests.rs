@@ -2,7 +2,7 @@
 //! recent readings beside it, the answer (sent to the member's chat by the scheduler) and the
 //! request's place in the queue. Office staff.
 
-use domain::{RequestStatus, values_text};
+use domain::{RequestStatus, RequestTopic, values_text};
 use maud::{Markup, html};
 use poem::session::Session;
 use poem::web::{Data, Form, Path, Query};
@@ -16,6 +16,9 @@ use crate::error::{internal, not_found, refusal};
 use crate::forms::{Errors, done, field, invalid, moment_text, store};
 use crate::layout::{self, Flash, csrf_input};
 use crate::lists::table;
+
+/// Characters of a text shown in a list.
+const EXCERPT: usize = 80;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
@@ -41,21 +44,13 @@ pub async fn list(user: OfficeStaff, ctx: Data<&Context>, Query(filter): Query<Q
                     td { (row.request.status) }
                     td { (row.request.topic) }
                     td { (row.full_name) }
-                    td { (excerpt(&row.text)) }
+                    td { (domain::text::excerpt(&row.text, EXCERPT)) }
                     td.num { (row.messages) }
                     td { (moment_text(&ctx, row.request.updated_at)) }
                 }
             })))
         },
     ))
-}
-
-fn excerpt(text: &str) -> String {
-    const SHOWN: usize = 80;
-    match text.char_indices().nth(SHOWN) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -97,6 +92,25 @@ fn thread_page(user: &OfficeStaff, ctx: &Context, thread: &Thread, form: &Answer
                     button type="submit" { "Ответить" }
                 }
             }
+            @if matches!(r.topic, RequestTopic::Meter | RequestTopic::Seal) {
+                h2 { "Контролёру" }
+                @match &thread.task {
+                    Some((plot, true)) => p { "Поручено контролёру: участок " (plot) ", в списке обхода." },
+                    Some((plot, false)) => p.muted { "Было поручено контролёру: участок " (plot) ", выполнено или закрыто." },
+                    None => {},
+                }
+                @if r.status != RequestStatus::Closed && !matches!(thread.task, Some((_, true))) {
+                    form.inline method="post" action=(format!("/requests/{}/task", r.id)) {
+                        (csrf_input(&user.csrf))
+                        label for="plot" { "Участок " }
+                        select id="plot" name="plot" {
+                            @for plot in plots(thread) { option value=(plot) { (plot) } }
+                        }
+                        " "
+                        button type="submit" { "Поручить контролёру" }
+                    }
+                }
+            }
             form.inline method="post" action=(format!("/requests/{}/status", r.id)) {
                 (csrf_input(&user.csrf))
                 @for s in RequestStatus::ALL {
@@ -125,6 +139,43 @@ fn thread_page(user: &OfficeStaff, ctx: &Context, thread: &Thread, form: &Answer
             })))
         },
     )
+}
+
+/// The member's plots, each once, in the statement's order.
+fn plots(thread: &Thread) -> Vec<&str> {
+    let mut plots: Vec<&str> = Vec::new();
+    for line in &thread.statement.lines {
+        if !plots.contains(&line.plot_number.as_str()) {
+            plots.push(&line.plot_number);
+        }
+    }
+    plots
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct TaskForm {
+    plot: String,
+}
+
+/// «Поручить контролёру»: the plot goes on the walk with the request's number and text, and the
+/// member is told a controller will come.
+#[handler]
+pub async fn task(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+    Form(form): Form<TaskForm>,
+) -> Result<Response> {
+    let to = format!("/requests/{id}");
+    match requests::assign(&ctx, id, &form.plot, user.actor()).await {
+        Ok(()) => Ok(done(session, format!("Обращение № {id} поручено контролёру: участок в списке обхода."), to)),
+        Err(e) => {
+            Flash::error(session, refusal(e)?);
+            Ok(poem::web::Redirect::see_other(to).into_response())
+        }
+    }
 }
 
 #[handler]

@@ -375,6 +375,8 @@ fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
         ("announcements", "created_by") => "Отправил (код сотрудника)",
         ("member_requests", "topic") => "Тема",
         ("member_requests", "updated_at") => "Изменено",
+        ("member_requests", "task_plot_id") => "Поручено контролёру: код участка",
+        ("member_requests", "task_set_at") => "Поручено контролёру",
         ("request_messages", "request_id") => "№ обращения",
         ("request_messages", "body") => "Текст",
         (_, "announcements_muted") => "Объявления отключены",

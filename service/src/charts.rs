@@ -29,9 +29,10 @@ fn first_month(ctx: &Context) -> Period {
     (1..MONTHS).fold(ctx.current_period(), |p, _| p.prev())
 }
 
-/// Losses in % by month and line over the last 12 months (`SHOWN`), the flagged lines first.
-pub async fn losses(ctx: &Context) -> Result<LossesHistory, Internal> {
-    let periods: Vec<Period> = (1..SHOWN).fold(vec![ctx.current_period()], |mut ps, _| {
+/// Losses in % by month and line over the 12 months (`SHOWN`) ending with `until` (the panel: this
+/// month; the monthly report: its month), the flagged lines first.
+pub async fn losses(ctx: &Context, until: Period) -> Result<LossesHistory, Internal> {
+    let periods: Vec<Period> = (1..SHOWN).fold(vec![until], |mut ps, _| {
         ps.insert(0, ps[0].prev());
         ps
     });

@@ -152,3 +152,78 @@ async fn a_send_stopped_part_way_goes_on_after_a_restart_without_a_duplicate_wai
     assert!(telegram.too_many_requests() > 0, "the flood limit was met");
     assert!(announcements::pending(&t.ctx, 100).await.unwrap().is_empty());
 }
+
+/// Issue 19 point 1: an announcement with a photo goes as sendPhoto with the text as its caption
+/// (the mute button under it); a text over Telegram's 1 024-character caption goes as the photo
+/// and then the text; a file that is not a photo is refused before anything is stored or sent.
+#[tokio::test]
+async fn an_announcement_with_a_photo_is_sent_as_a_photo_with_its_caption() {
+    use image::GenericImageView;
+    use service::testing::photos::{jpeg, png};
+
+    let app = TestApp::spawn().await;
+    let ctx = app.ctx();
+    standard_tariffs(ctx).await;
+    for (plot, chat) in [("1", 801), ("2", 802)] {
+        let number = format!("В-{plot}");
+        let signed = sign(
+            ctx,
+            plot,
+            new_consumer(&format!("Член {plot}"), None),
+            &number,
+            Service::Water,
+            TariffPlan::Single,
+            &[0],
+        )
+        .await;
+        BotChat::new(&app.telegram, chat).link(ctx, LinkTarget::Consumer(signed.consumer_id)).await;
+    }
+    let panel = PanelClient::new(ctx);
+    panel.login("admin", "admin-password").await;
+    panel.get("/announcements").await.assert_ok();
+    let counted =
+        panel.post_form("/announcements/preview", &[("body", "Собрание в субботу."), ("service", "water")]).await;
+    counted.assert_ok().assert_contains(r#"name="photo""#).assert_contains(r#"enctype="multipart/form-data""#);
+    let form =
+        |body: &str, photo: Vec<u8>, name: &str, kind: &str| {
+            panel.multipart().text("body", body.to_owned()).text("service", "water").field(
+                poem::test::TestFormField::bytes(photo).name("photo").filename(name.to_owned()).content_type(kind),
+            )
+        };
+
+    // Not a photo: refused with the intake's own words, nothing stored.
+    let refused =
+        panel.post_multipart("/announcements", form("Текст.", b"%PDF-1.4".to_vec(), "a.pdf", "application/pdf")).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains("Это не фотография");
+    assert!(announcements::list(ctx, 10).await.unwrap().is_empty());
+
+    let sent = panel
+        .post_multipart("/announcements", form("Собрание в субботу в 12:00.", jpeg(1200, 900), "s.jpg", "image/jpeg"))
+        .await;
+    let short = announcement_id(&sent);
+    all_sent(&app, short).await;
+    let long_text = format!("Отчёт правления. {}", "Ремонт линии. ".repeat(90));
+    assert!(long_text.chars().count() > 1024 && long_text.chars().count() <= 3500);
+    let sent = panel.post_multipart("/announcements", form(&long_text, png(800, 600), "r.png", "image/png")).await;
+    let long = announcement_id(&sent);
+    all_sent(&app, long).await;
+
+    let photos = app.telegram.calls_to("sendPhoto");
+    let captioned: Vec<&Call> =
+        photos.iter().filter(|c| c.text().is_some_and(|t| t.contains("Собрание в субботу"))).collect();
+    let mut chats: Vec<i64> = captioned.iter().filter_map(|c| c.chat_id()).collect();
+    chats.sort();
+    assert_eq!(chats, [801, 802], "one photo with the caption per member");
+    for call in &captioned {
+        assert!(call.text().unwrap().starts_with("Объявление правления"));
+        assert_eq!(call.callback_data(), ["ann:off"], "the mute button under the photo");
+        let image = image::load_from_memory(&call.files[0].bytes).expect("a picture Telegram can show");
+        assert_eq!(image.dimensions(), (1200, 900));
+    }
+    assert!(delivered(&app.telegram, "Собрание в субботу").is_empty(), "no separate text message");
+    // The long one: the photo without a caption, then the text with the button, once per member.
+    let bare: Vec<&Call> = photos.iter().filter(|c| c.text().is_none()).collect();
+    assert_eq!(bare.len(), 2, "{bare:?}");
+    assert_eq!(delivered(&app.telegram, "Ремонт линии."), [801, 802]);
+}

@@ -1,6 +1,6 @@
 //! Controller mode end to end: the whole app on a temporary database, talking to a fake Bot API.
 
-use domain::{ReadingSource, ReadingStatus, Role, Service, TariffPlan, meter_value};
+use domain::{MeterValue, ReadingSource, ReadingStatus, Role, Service, TariffPlan, meter_value};
 use entities::{meter, reading, staff};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use service::Context;
@@ -195,4 +195,62 @@ async fn a_reading_typed_without_a_signal_is_dated_when_it_was_typed_within_a_we
     let count =
         reading::Entity::find().all(app.ctx().db.conn()).await.unwrap().iter().filter(|r| r.meter_id == water).count();
     assert_eq!(count, 1);
+}
+
+/// Issue 16: the water intake's common meter is walked and read in the bot like a plot's meter
+/// (its «plot» is the point «ВЗУ»), under the same rules, and the month's balance uses it.
+#[tokio::test]
+async fn a_controller_reads_the_common_meter_in_the_bot_and_the_balance_uses_it() {
+    let (app, plots) = app_with_plots().await;
+    let ctx = app.ctx();
+    let line = service::testing::network_line(ctx, Service::Water, "Главный", "ВЗУ", false, &[]).await;
+    let point = entities::contract::Entity::find_by_id(line.contract_id).one(ctx.db.conn()).await.unwrap().unwrap();
+    let common = service::meters::of_contract(ctx.db.conn(), line.contract_id).await.unwrap()[0].id;
+    let whole = |v: i64| vec![MeterValue::from_whole(v).unwrap()];
+    // February closes on the 28th: common 200; plots 3, 7 and 12 at 10, 120 and 5.
+    seed::reading(ctx, common, &whole(200), "2026-02-28").await;
+    for (signed, value) in [(&plots.three, 10), (&plots.seven_water, 120), (&plots.twelve, 5)] {
+        seed::reading(ctx, signed.meter_id, &whole(value), "2026-02-28").await;
+    }
+    // March, the morning of the walk: 25, 140 and 15 — 45 m³ sold.
+    for (signed, value) in [(&plots.three, 25), (&plots.seven_water, 140), (&plots.twelve, 15)] {
+        seed::reading(ctx, signed.meter_id, &whole(value), "2026-03-15").await;
+    }
+    let (chat, controller) = controller_chat(&app, 13_001, "ostap", Role::Controller).await;
+
+    chat.send("/controller").await;
+    let reply = chat.press("u").await;
+    // Plot 7's power meter is still unread; the common meter's point closes the route.
+    reply.expect("Не сняты за март 2026: 2.");
+    let route = [plots.seven_power.plot_id, point.plot_id].map(|id| format!("p:{id}"));
+    assert_eq!(reply.buttons(), route, "the common meter's point is on the walk");
+    chat.send("взу").await.expect("Участок ВЗУ").expect("Потребитель: СНТ (общие сети)");
+    chat.press(&format!("m:{common}")).await.expect("Предыдущее показание: 200 м³.");
+    // The same validation as a plot's meter: going down is refused, nothing stored.
+    chat.send("190").await.expect("Показание (общая) 190 меньше предыдущего (200).");
+    chat.send("250").await.expect("Пломба цела?");
+    chat.press("s:1").await;
+    chat.send("без фото").await.expect("без фото показание контролёра не принимается");
+    chat.send_photo("vzu", jpeg(800, 600)).await.expect("Пломба: цела").expect("Фото: приложено");
+    chat.press("ok").await.expect("Показание принято");
+
+    let saved: Vec<reading::Model> = reading::Entity::find().all(ctx.db.conn()).await.unwrap();
+    let saved: Vec<_> = saved.into_iter().filter(|r| r.meter_id == common).collect();
+    assert_eq!(saved.len(), 2, "February's and the walk's, not the refused 190: {saved:?}");
+    let walked = &saved[1];
+    assert_eq!(
+        (walked.source, walked.staff_id, walked.seal_intact),
+        (ReadingSource::ControllerBot, Some(controller.id), Some(true))
+    );
+    assert_eq!(walked.values(), [meter_value!(250_000)]);
+    assert!(walked.photo_id.is_some());
+
+    // The balance: 50 m³ supplied between the two common readings, 45 sold, 5 lost (10 %).
+    let balance = service::network::balances(ctx.db.conn(), ctx, domain::Period::parse("2026-03").unwrap())
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(balance.interval.map(|(_, to)| to), Some(walked.taken_at));
+    assert_eq!((balance.balance.supplied, balance.balance.sold), (50_000, 45_000));
+    assert_eq!(balance.balance.losses_basis_points(), Some(1_000));
 }

@@ -86,3 +86,110 @@ async fn a_request_written_in_the_bot_is_answered_in_the_panel_and_the_answer_re
     member.press(&format!("rq:{number}")).await;
     member.send("Ещё вопрос.").await.expect("закрыто");
 }
+
+/// Logs `login` (a new staff member with `role`) into the panel.
+async fn panel_as(ctx: &service::Context, login: &str, role: domain::Role) -> PanelClient {
+    service::testing::staff(ctx, login, role).await;
+    let panel = PanelClient::new(ctx);
+    let landed = panel.login(login, &format!("{login}-password")).await;
+    panel.get(landed.location().expect("login redirects")).await.assert_ok();
+    panel
+}
+
+/// Issue 19 point 2: «Поручить контролёру» puts the member's plot on the walk (`/m` and the
+/// bot's list) with the request's number and text until a controller reads a meter there, or
+/// the request is closed; the member is told in the bot; only meter and seal requests, only the
+/// member's own plots.
+#[tokio::test]
+async fn a_meter_request_becomes_a_controllers_task_until_the_plot_is_read_or_it_is_closed() {
+    use domain::{RequestTopic, Role};
+    use service::members::requests::{self, Member};
+
+    let app = TestApp::spawn_at(service::testing::default_now()).await;
+    let ctx = app.ctx();
+    standard_tariffs(ctx).await;
+    let bender =
+        sign(ctx, "7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+    sign(ctx, "9", new_consumer("Козлевич А.", None), "W-9", Service::Water, TariffPlan::Single, &[0]).await;
+    let chat = BotChat::new(&app.telegram, 701);
+    chat.link(ctx, LinkTarget::Consumer(bender.consumer_id)).await;
+    let member = Member { consumer_id: bender.consumer_id, telegram_user_id: 701 };
+    let open =
+        |topic, text: &'static str| async move { requests::open(ctx, member, topic, text, None).await.unwrap().id };
+    let meter = open(RequestTopic::Meter, "Счётчик воды крутится при закрытом кране.").await;
+    let seal = open(RequestTopic::Seal, "Проверьте пломбу, пожалуйста.").await;
+    let bill = open(RequestTopic::Bill, "Почему такой большой счёт?").await;
+
+    let office = panel_as(ctx, "zosya", Role::Accountant).await;
+    office.get(&format!("/requests/{bill}")).await.assert_ok().assert_lacks("Поручить контролёру");
+    office.post_form(&format!("/requests/{bill}/task"), &[("plot", "7")]).await;
+    office
+        .get(&format!("/requests/{bill}"))
+        .await
+        .assert_contains("Контролёру поручаются только обращения о счётчике или пломбе.");
+    let page = office.get(&format!("/requests/{meter}")).await;
+    page.assert_ok().assert_contains("Поручить контролёру").assert_contains(r#"<option value="7">"#);
+    // A crafted form naming someone else's plot, or no plot at all.
+    for plot in ["9", "", "1; DROP TABLE plots"] {
+        let refused = office.post_form(&format!("/requests/{meter}/task"), &[("plot", plot)]).await;
+        assert_eq!(refused.status, poem::http::StatusCode::SEE_OTHER);
+        office.get(&format!("/requests/{meter}")).await.assert_contains("не принадлежит члену товарищества");
+    }
+    let conn = ctx.db.conn();
+    assert!(service::readings::walk::tasks(conn).await.unwrap().is_empty(), "nothing assigned by refusals");
+
+    let since = app.telegram.calls().len();
+    let assigned = office.post_form(&format!("/requests/{meter}/task"), &[("plot", "7")]).await;
+    assert_eq!(assigned.location(), Some(format!("/requests/{meter}").as_str()));
+    office.get(&format!("/requests/{meter}")).await.assert_contains("Поручено контролёру: участок 7, в списке обхода.");
+    let twice = office.post_form(&format!("/requests/{meter}/task"), &[("plot", "7")]).await;
+    assert_eq!(twice.status, poem::http::StatusCode::SEE_OTHER);
+    office.get(&format!("/requests/{meter}")).await.assert_contains("уже поручено контролёру");
+    office.post_form(&format!("/requests/{seal}/task"), &[("plot", "7")]).await;
+
+    // The member is told, once per task, under the request's number.
+    let heading = format!("Ответ на обращение № {meter}");
+    let told = app
+        .telegram
+        .wait_for_call(since, Duration::from_secs(10), |c| c.text().is_some_and(|t| t.starts_with(&heading)))
+        .await;
+    assert_eq!(told.chat_id(), Some(701));
+    assert!(told.text().unwrap().contains("придёт на участок 7"), "{:?}", told.text());
+    let request = member_request::Entity::find_by_id(meter).one(conn).await.unwrap().unwrap();
+    assert_eq!(request.status, RequestStatus::InWork);
+    let audited = entities::audit_log::Entity::find().all(conn).await.unwrap();
+    assert_eq!(audited.iter().filter(|a| a.action == "request.task").count(), 2, "{audited:?}");
+
+    // On the walk: the phone's list and the bot's.
+    let walker = panel_as(ctx, "ostap", Role::Controller).await;
+    walker
+        .get("/m/unread")
+        .await
+        .assert_ok()
+        .assert_contains(&format!("обращение № {meter}: «Счётчик воды крутится при закрытом кране.»"))
+        .assert_contains(&format!("обращение № {seal}"));
+    let controller = service::testing::staff(ctx, "kozlevich", Role::Controller).await;
+    let bot = BotChat::new(&app.telegram, 702);
+    bot.link(ctx, LinkTarget::Staff(controller.id)).await;
+    bot.send("/controller").await;
+    let list = bot.press("u").await;
+    list.expect("Поручения по обращениям:")
+        .expect(&format!("Участок 7 — обращение № {meter}: «Счётчик воды крутится при закрытом кране.»"));
+    assert_eq!(list.buttons()[0], format!("p:{}", bender.plot_id), "the task's plot leads");
+
+    // Closed by staff: the seal request leaves the walk.
+    office.post_form(&format!("/requests/{seal}/status"), &[("status", "closed")]).await;
+    walker.get("/m/unread").await.assert_lacks(&format!("обращение № {seal}"));
+
+    // A controller reads the plot's meter in the bot: the task is done.
+    bot.press(&format!("p:{}", bender.plot_id)).await.expect("Участок 7");
+    bot.press(&format!("m:{}", bender.meter_id)).await;
+    bot.send("3").await.expect("Пломба цела?");
+    bot.press("s:1").await;
+    bot.send_photo("meter-7", jpeg(800, 600)).await;
+    bot.press("ok").await.expect("Показание принято");
+    walker.get("/m/unread").await.assert_lacks(&format!("обращение № {meter}"));
+    let list = bot.press("u").await;
+    assert!(!list.text().contains("Поручения"), "{}", list.text());
+    office.get(&format!("/requests/{meter}")).await.assert_contains("выполнено или закрыто");
+}

@@ -35,13 +35,13 @@ impl Job for Announcements {
     }
 
     async fn send(&self, ctx: &Context, _period: Period, pending: &Pending) -> anyhow::Result<()> {
-        let (chat_id, announcement) = match announcements::outgoing(ctx, pending).await? {
-            Outgoing::Send { chat_id, announcement } => (chat_id, announcement),
+        let (chat_id, announcement, photo) = match announcements::outgoing(ctx, pending).await? {
+            Outgoing::Send { chat_id, announcement, photo } => (chat_id, announcement, photo),
             // Recorded as the send's final error, so it is not tried again.
             Outgoing::Skip(why) => anyhow::bail!("{SKIPPED}: {why}"),
         };
         // A private chat's id is the user's id.
-        match dialogues::send_announcement(&self.bot, ChatId(chat_id), &announcement).await {
+        match dialogues::send_announcement(&self.bot, ChatId(chat_id), &announcement, photo).await {
             // Retrying cannot help: recorded as blocked, shown so on the announcement's page.
             Err(RequestError::Api(e @ (ApiError::BotBlocked | ApiError::UserDeactivated))) => {
                 anyhow::bail!("{BLOCKED}: {e}")

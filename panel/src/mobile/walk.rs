@@ -70,10 +70,22 @@ fn home_screen(user: &FieldStaff, period: Period, unread: usize, typed: &str, er
 pub async fn unread_list(user: FieldStaff, ctx: Data<&Context>) -> Result<Markup> {
     let period = ctx.current_period();
     let plots = walk::unread_plots(ctx.db.conn(), period).await.map_err(internal)?;
+    let tasks = walk::tasks(ctx.db.conn()).await.map_err(internal)?;
     Ok(page(
         &user,
         &format!("Не сняты за {}", period.russian()),
         html! {
+            @if !tasks.is_empty() {
+                p.muted { "Поручения по обращениям:" }
+                ul.plots {
+                    @for task in &tasks {
+                        li {
+                            a href=(plot_url(task.plot.id)) { (task.plot.number) }
+                            " — обращение № " (task.request_id) ": «" (task.text) "»"
+                        }
+                    }
+                }
+            }
             @if plots.is_empty() {
                 p.flash.ok { "Все участки обойдены." }
             } @else {

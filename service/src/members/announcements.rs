@@ -240,6 +240,17 @@ pub async fn preview(ctx: &Context, draft: &Draft) -> Result<usize, Announcement
 /// Stores the announcement and one delivery per recipient, audited, in one transaction; the
 /// scheduler sends them.
 pub async fn send(ctx: &Context, draft: &Draft, actor: Actor) -> Result<announcement::Model, AnnouncementError> {
+    send_with_photo(ctx, draft, None, actor).await
+}
+
+/// [`send`] with a photo already stored through [`crate::meters::photos::store`] (its intake and
+/// limits), sent with the text as its caption.
+pub async fn send_with_photo(
+    ctx: &Context,
+    draft: &Draft,
+    photo_id: Option<i64>,
+    actor: Actor,
+) -> Result<announcement::Model, AnnouncementError> {
     let body = draft.checked_body()?;
     let period = ctx.current_period();
     let txn = ctx.db.begin_write().await?;
@@ -268,12 +279,14 @@ pub async fn send(ctx: &Context, draft: &Draft, actor: Actor) -> Result<announce
         recipients: Set(count),
         created_by: Set(actor.staff_id()),
         created_at: Set(ctx.now()),
+        photo_id: Set(photo_id),
     }
     .insert(&txn)
     .await?;
     let targets = recipients.iter().map(|r| target(stored.id, r.consumer_id));
     deliveries::schedule(&txn, ctx, KIND, period, targets).await?;
-    let details = json!({"audience": draft.audience.describe(), "urgent": draft.urgent, "recipients": count});
+    let details = json!({"audience": draft.audience.describe(), "urgent": draft.urgent, "recipients": count,
+                         "photo": photo_id});
     audit::record(&txn, ctx, actor, "announcement.send", "announcement", Some(stored.id), details).await?;
     txn.commit().await?;
     Ok(stored)
@@ -315,12 +328,14 @@ pub enum Outgoing {
     Send {
         chat_id: i64,
         announcement: announcement::Model,
+        /// The photo's stored JPEG, read at the moment of sending.
+        photo: Option<Vec<u8>>,
     },
     /// Not to be sent, and why (the recipient unlinked, or muted a non-urgent one meanwhile).
     Skip(&'static str),
 }
 
-pub async fn outgoing(ctx: &Context, pending: &Pending) -> Result<Outgoing, DbErr> {
+pub async fn outgoing(ctx: &Context, pending: &Pending) -> Result<Outgoing, Internal> {
     let conn = ctx.db.conn();
     let announcement = announcement::Entity::find_by_id(pending.announcement_id)
         .one(conn)
@@ -339,7 +354,14 @@ pub async fn outgoing(ctx: &Context, pending: &Pending) -> Result<Outgoing, DbEr
             return Ok(Outgoing::Skip("отключил объявления"));
         }
     }
-    Ok(Outgoing::Send { chat_id: link.telegram_user_id, announcement })
+    let photo = match announcement.photo_id {
+        Some(id) => match crate::meters::photos::file(ctx, id, false).await? {
+            Some(path) => Some(tokio::fs::read(&path).await.map_err(|e| Internal(e.into()))?),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(Outgoing::Send { chat_id: link.telegram_user_id, announcement, photo })
 }
 
 /// What became of one recipient's send.

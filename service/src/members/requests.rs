@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::{RequestStatus, RequestTopic, TextKind, TooLong};
-use entities::{consumer, member_request, meter, request_message, telegram_link};
+use entities::{consumer, contract, member_request, meter, request_message, telegram_link};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, PaginatorTrait,
     QueryFilter, QueryOrder, Set,
@@ -34,6 +34,12 @@ pub enum RequestError {
     NotFound(i64),
     #[error("Обращение № {0} закрыто. Если вопрос остался, напишите новое обращение.")]
     Closed(i64),
+    #[error("Контролёру поручаются только обращения о счётчике или пломбе.")]
+    NotAboutMeter,
+    #[error("Участок {0} не принадлежит члену товарищества, написавшему обращение.")]
+    NotTheirPlot(String),
+    #[error("Обращение № {0} уже поручено контролёру: оно в списке обхода, пока контролёр не снимет показание.")]
+    AlreadyTasked(i64),
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -103,6 +109,8 @@ pub async fn open(
         status: Set(RequestStatus::New),
         created_at: Set(ctx.now()),
         updated_at: Set(ctx.now()),
+        task_plot_id: Set(None),
+        task_set_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -160,6 +168,57 @@ pub async fn answer(ctx: &Context, id: i64, body: &str, actor: Actor) -> Result<
         .await?;
     txn.commit().await?;
     Ok(message)
+}
+
+/// The member is told through the answers' delivery when a request becomes a controller's task.
+fn task_message(plot: &str) -> String {
+    format!(
+        "Поручено контролёру: он придёт на участок {plot} и проверит счётчик и пломбу. \
+         Если что-то понадобится, ответьте на это сообщение."
+    )
+}
+
+/// Staff turn a request about a meter or a seal into a controller's task on the member's plot
+/// `plot`: it goes on the walk (see [`crate::readings::walk::tasks`]), the request is in work,
+/// and the member is told a controller will come.
+pub async fn assign(ctx: &Context, id: i64, plot: &str, actor: Actor) -> Result<(), RequestError> {
+    let number =
+        domain::PlotNumber::parse(plot).map_err(|_| RequestError::NotTheirPlot(plot.chars().take(40).collect()))?;
+    let txn = ctx.db.begin_write().await?;
+    let request = member_request::Entity::find_by_id(id).one(&txn).await?.ok_or(RequestError::NotFound(id))?;
+    if request.status == RequestStatus::Closed {
+        return Err(RequestError::Closed(id));
+    }
+    if !matches!(request.topic, RequestTopic::Meter | RequestTopic::Seal) {
+        return Err(RequestError::NotAboutMeter);
+    }
+    let theirs = match crate::register::cards::find_plot(&txn, &number).await? {
+        Some(plot) => contract::Entity::find()
+            .filter(contract::Column::ConsumerId.eq(request.consumer_id))
+            .filter(contract::Column::PlotId.eq(plot.id))
+            .one(&txn)
+            .await?
+            .map(|_| plot),
+        None => None,
+    };
+    let plot = theirs.ok_or_else(|| RequestError::NotTheirPlot(number.to_string()))?;
+    if let (Some(plot_id), Some(since)) = (request.task_plot_id, request.task_set_at)
+        && !crate::readings::walk::visited_since(&txn, plot_id, since).await?
+    {
+        return Err(RequestError::AlreadyTasked(id));
+    }
+    let message = add_message(&txn, ctx, id, task_message(plot.number.as_str()), None, actor).await?;
+    let mut row = request.into_active_model();
+    row.status = Set(RequestStatus::InWork);
+    row.updated_at = Set(ctx.now());
+    row.task_plot_id = Set(Some(plot.id));
+    row.task_set_at = Set(Some(ctx.now()));
+    row.update(&txn).await?;
+    deliveries::schedule(&txn, ctx, ANSWER_KIND, ctx.current_period(), [message.id.to_string()]).await?;
+    let details = json!({"plot": plot.number.as_str(), "message": message.id});
+    audit::record(&txn, ctx, actor, "request.task", "member_request", Some(id), details).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Staff move request `id` in the queue (in work, closed, back to new); audited.
@@ -237,6 +296,8 @@ pub struct Thread {
     pub statement: Statement,
     /// The latest readings of each of the member's meters.
     pub readings: Vec<ReadingRow>,
+    /// The controller's task made of it: the plot, and whether it is still on the walk.
+    pub task: Option<(domain::PlotNumber, bool)>,
 }
 
 pub async fn thread(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Thread>, DbErr> {
@@ -255,7 +316,18 @@ pub async fn thread(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Threa
         readings.extend(history::history(conn, meter.id, RECENT_READINGS).await?);
     }
     let readings = history::rows(conn, readings).await?;
-    Ok(Some(Thread { request, consumer, messages, statement, readings }))
+    let task = match (request.task_plot_id, request.task_set_at) {
+        (Some(plot_id), Some(since)) => match entities::plot::Entity::find_by_id(plot_id).one(conn).await? {
+            Some(plot) => {
+                let open = request.status != RequestStatus::Closed
+                    && !crate::readings::walk::visited_since(conn, plot_id, since).await?;
+                Some((plot.number, open))
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(Some(Thread { request, consumer, messages, statement, readings, task }))
 }
 
 /// How many requests were written since `since`: the daily digest on the panel's home page.

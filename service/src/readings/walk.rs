@@ -3,8 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use domain::{Period, ReadingStatus};
-use entities::{plot, reading};
+use chrono::{DateTime, Utc};
+use domain::{Period, ReadingSource, ReadingStatus, RequestStatus};
+use entities::{contract, member_request, meter, plot, reading, request_message};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 /// SQL condition: the contract `k` is to be read (open, with a meter in service).
@@ -90,6 +91,66 @@ pub async fn next_unread(
     let unread = unread_plots(conn, period).await?;
     let after = |p: &&plot::Model| domain::PlotNumber::route_order(p.number.as_str(), current.as_str()).is_gt();
     Ok(unread.iter().find(after).or_else(|| unread.iter().find(|p| p.number != *current)).cloned())
+}
+
+/// A member's request turned into a controller's task: the plot to visit, the request's number
+/// and its text, shown on the walk beside the unread plots.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub plot: plot::Model,
+    pub request_id: i64,
+    pub text: String,
+}
+
+/// A task's text on the walk is the request's beginning: the list stays readable on a phone and
+/// fits a Telegram message.
+const TASK_TEXT: usize = 200;
+
+/// The sources of a controller's own reading (always with a seal check), which do a task.
+const BY_CONTROLLER: [ReadingSource; 2] = [ReadingSource::ControllerBot, ReadingSource::ControllerWeb];
+
+/// Whether a controller has read a meter on `plot_id` since `since`: a task set then is done.
+pub async fn visited_since(conn: &impl ConnectionTrait, plot_id: i64, since: DateTime<Utc>) -> Result<bool, DbErr> {
+    let contracts = contract::Entity::find().filter(contract::Column::PlotId.eq(plot_id)).all(conn).await?;
+    let meters =
+        crate::db::find_in(conn, meter::Entity::find(), meter::Column::ContractId, contracts.iter().map(|c| c.id))
+            .await?;
+    let readings = reading::Entity::find()
+        .filter(reading::Column::MeterId.is_in(meters.iter().map(|m| m.id)))
+        .filter(reading::Column::Source.is_in(BY_CONTROLLER))
+        .filter(reading::Column::CreatedAt.gte(since))
+        .one(conn)
+        .await?;
+    Ok(readings.is_some())
+}
+
+/// The open tasks in walking order (a plot's oldest request first): set on a request not closed
+/// and not yet done by a controller's reading on the plot.
+pub async fn tasks(conn: &impl ConnectionTrait) -> Result<Vec<Task>, DbErr> {
+    let requests = member_request::Entity::find()
+        .filter(member_request::Column::TaskPlotId.is_not_null())
+        .filter(member_request::Column::Status.ne(RequestStatus::Closed))
+        .order_by_asc(member_request::Column::Id)
+        .all(conn)
+        .await?;
+    let mut tasks = Vec::new();
+    for request in requests {
+        let (Some(plot_id), Some(since)) = (request.task_plot_id, request.task_set_at) else { continue };
+        if visited_since(conn, plot_id, since).await? {
+            continue;
+        }
+        let Some(plot) = plot::Entity::find_by_id(plot_id).one(conn).await? else { continue };
+        let text = request_message::Entity::find()
+            .filter(request_message::Column::RequestId.eq(request.id))
+            .order_by_asc(request_message::Column::Id)
+            .one(conn)
+            .await?
+            .map(|m| domain::text::excerpt(&m.body, TASK_TEXT))
+            .unwrap_or_default();
+        tasks.push(Task { plot, request_id: request.id, text });
+    }
+    tasks.sort_by(|a, b| domain::PlotNumber::route_order(a.plot.number.as_str(), b.plot.number.as_str()));
+    Ok(tasks)
 }
 
 #[cfg(test)]
