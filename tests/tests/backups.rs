@@ -114,6 +114,9 @@ async fn nights_of_backups_rotate_a_failure_is_told_once_a_day_and_restore_waits
     app.telegram
         .wait_for_call(seen + 1, Duration::from_secs(10), |c| alert(c) && c.text().unwrap().contains("18.11.2026"))
         .await;
+    // The alert goes before the failure is recorded: let that look finish, so its retry time is
+    // counted from this clock, not from the one advanced below.
+    app.app.scheduler_looked().await;
 
     // Mended: the next retry takes the night's copy.
     std::fs::remove_file(&dir).unwrap();
