@@ -247,13 +247,25 @@ pub struct QueueRow {
 
 /// Requests with `status` (all when none), waiting ones first (new, in work…), oldest first.
 pub async fn queue(conn: &impl ConnectionTrait, status: Option<RequestStatus>) -> Result<Vec<QueueRow>, DbErr> {
+    use sea_orm::QuerySelect;
     const SHOWN: u64 = 200;
-    let mut query = member_request::Entity::find();
-    if let Some(status) = status {
-        query = query.filter(member_request::Column::Status.eq(status));
-    }
-    let requests =
-        sea_orm::QuerySelect::limit(query.order_by_desc(member_request::Column::UpdatedAt), SHOWN).all(conn).await?;
+    // Open requests are few however old they are; all of them come first, so an old «Новое» is
+    // never pushed off the list by the month's closed ones.
+    const OPEN_SHOWN: u64 = 2_000;
+    let latest = |query: sea_orm::Select<member_request::Entity>, limit| {
+        query.order_by_desc(member_request::Column::UpdatedAt).limit(limit).all(conn)
+    };
+    let requests = match status {
+        Some(status) => {
+            latest(member_request::Entity::find().filter(member_request::Column::Status.eq(status)), SHOWN).await?
+        }
+        None => {
+            let (status, closed) = (member_request::Column::Status, RequestStatus::Closed);
+            let mut open = latest(member_request::Entity::find().filter(status.ne(closed)), OPEN_SHOWN).await?;
+            open.extend(latest(member_request::Entity::find().filter(status.eq(closed)), SHOWN).await?);
+            open
+        }
+    };
     let ids: Vec<i64> = requests.iter().map(|r| r.id).collect();
     let messages = crate::db::find_in(
         conn,
@@ -388,4 +400,41 @@ pub async fn outgoing_answer(ctx: &Context, message_id: i64) -> Result<OutgoingA
         }
         None => OutgoingAnswer::Skip("не привязан к боту"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{Service, TariffPlan};
+
+    use super::*;
+    use crate::testing::{TestContext, new_consumer};
+
+    #[tokio::test]
+    async fn an_old_new_request_stays_on_the_list_under_many_closed_ones() {
+        let t = TestContext::new().await;
+        let signed = t.sign("7", new_consumer("Корейко", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+        let member = Member { consumer_id: signed.consumer_id, telegram_user_id: 70 };
+        let old = open(&t.ctx, member, RequestTopic::Meter, "Счётчик не крутится", None).await.unwrap();
+        // A busy month later: 250 requests answered and closed since.
+        t.clock.advance(chrono::Duration::days(30));
+        let closed: Vec<member_request::ActiveModel> = (0..250)
+            .map(|_| member_request::ActiveModel {
+                id: NotSet,
+                consumer_id: Set(signed.consumer_id),
+                topic: Set(RequestTopic::Bill),
+                status: Set(RequestStatus::Closed),
+                created_at: Set(t.ctx.now()),
+                updated_at: Set(t.ctx.now()),
+                task_plot_id: Set(None),
+                task_set_at: Set(None),
+            })
+            .collect();
+        member_request::Entity::insert_many(closed).exec_without_returning(t.ctx.db.conn()).await.unwrap();
+
+        let all = queue(t.ctx.db.conn(), None).await.unwrap();
+        assert_eq!(all.first().map(|row| row.request.id), Some(old.id), "the open one first");
+        assert_eq!(all.len(), 201, "every open request and the latest 200 closed");
+        let closed_only = queue(t.ctx.db.conn(), Some(RequestStatus::Closed)).await.unwrap();
+        assert_eq!(closed_only.len(), 200);
+    }
 }
