@@ -1,4 +1,5 @@
-//! Stored photos (meter inventory, reading evidence) for any logged-in staff member. The request
+//! Stored photos (meter inventory, reading evidence) for any logged-in staff member; those members
+//! sent with requests to the board for the office only. The request
 //! names a photo by its integer id only; the file's path comes from the database, so no request
 //! can reach a file outside `PHOTO_DIR`.
 
@@ -11,17 +12,17 @@ use crate::auth::Staff;
 use crate::error::{found, internal, not_found};
 
 #[handler]
-pub async fn full(_user: Staff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Response> {
-    serve(&ctx, id, false).await
+pub async fn full(user: Staff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Response> {
+    serve(&ctx, &user, id, false).await
 }
 
 #[handler]
-pub async fn thumbnail(_user: Staff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Response> {
-    serve(&ctx, id, true).await
+pub async fn thumbnail(user: Staff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Response> {
+    serve(&ctx, &user, id, true).await
 }
 
-async fn serve(ctx: &Context, id: i64, thumb: bool) -> Result<Response> {
-    let path = found(service::meters::photos::file(ctx, id, thumb).await)?;
+async fn serve(ctx: &Context, user: &Staff, id: i64, thumb: bool) -> Result<Response> {
+    let path = found(service::meters::photos::file_for(ctx, id, thumb, user.staff.role).await)?;
     let bytes = match tokio::fs::read(&path).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -47,6 +47,19 @@ async fn a_request_written_in_the_bot_is_answered_in_the_panel_and_the_answer_re
     panel.get("/requests?status=new").await.assert_ok().assert_contains("Пломба на счётчике воды сорвана.");
     let page = panel.get(&format!("/requests/{number}")).await;
     page.assert_ok().assert_contains("Бендер О. И.").assert_contains("W-7").assert_contains("Фото к обращению");
+    // The member's photo is the office's: a controller does not get it by its number.
+    let photo_id = entities::request_message::Entity::find()
+        .all(ctx.db.conn())
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|m| m.photo_id)
+        .expect("the request's photo");
+    panel.get(&format!("/photos/{photo_id}")).await.assert_ok();
+    service::testing::staff(ctx, "kontroler", domain::Role::Controller).await;
+    let controller = PanelClient::new(ctx);
+    controller.login("kontroler", "kontroler-password").await;
+    assert_eq!(controller.get(&format!("/photos/{photo_id}")).await.status, poem::http::StatusCode::NOT_FOUND);
     let too_long = "ж".repeat(2001);
     panel
         .post_form(&format!("/requests/{number}/answer"), &[("body", &too_long)])

@@ -5,7 +5,8 @@ pub mod intake;
 
 use std::path::{Path, PathBuf};
 
-use entities::photo;
+use domain::Role;
+use entities::{photo, request_message};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, NotSet, QueryFilter, Set};
 
@@ -84,6 +85,21 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp-{}", crate::access::secrets::random_token(12)));
     tokio::fs::write(&tmp, bytes).await?;
     tokio::fs::rename(&tmp, path).await
+}
+
+/// The file of a stored photo (or its thumbnail) as staff of `role` may see it: a photo a member
+/// sent with a request to the board (a bill, a letter) is for the office, not for controllers.
+pub async fn file_for(ctx: &Context, photo_id: i64, thumb: bool, role: Role) -> Result<Option<PathBuf>, DbErr> {
+    if role == Role::Controller {
+        let sent_by_member = request_message::Entity::find()
+            .filter(request_message::Column::PhotoId.eq(photo_id))
+            .one(ctx.db.conn())
+            .await?;
+        if sent_by_member.is_some() {
+            return Ok(None);
+        }
+    }
+    file(ctx, photo_id, thumb).await
 }
 
 /// The file of a stored photo (or its thumbnail). Paths come from the database, never from a
