@@ -301,7 +301,10 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                 *value = value.checked_add(MeterValue::new(units)?)?;
             }
             if read {
-                let last_day = if is_current { ctx.today().day() } else { period.last_day().day() };
+                // This month's readings were taken before today: one later today would stand in
+                // the future of the demo's own clock, and a reading entered now would be checked
+                // against it.
+                let last_day = if is_current { ctx.today().day() - 1 } else { period.last_day().day() };
                 let day = rng.range(1, i64::from(last_day)) as u32;
                 let date = NaiveDate::from_ymd_opt(period.year(), period.month(), day).expect("a day of the month");
                 let local = date.and_time(NaiveTime::from_hms_opt(rng.range(8, 19) as u32, 0, 0).expect("an hour"));

@@ -89,6 +89,17 @@ async fn debt_for_two_services_with_partial_and_over_payment() {
     assert_eq!(debt::total(t.ctx.db.conn(), Scope::Plot(water.plot_id)).await.unwrap().debt(), kopecks!(200_00));
 }
 
+/// Every demo reading was taken before the demo's "now": one later the same day would stand in
+/// the future and refuse a reading entered now as «больше следующего принятого».
+#[tokio::test]
+async fn demo_readings_are_all_in_the_past() {
+    let t = TestContext::new().await;
+    demo::generate(&t.ctx, DemoSpec { plots: 150, months: 3, seed: 2 }).await.unwrap();
+    let readings = entities::reading::Entity::find().all(t.ctx.db.conn()).await.unwrap();
+    let latest = readings.iter().map(|r| r.taken_at).max().unwrap();
+    assert!(latest <= t.ctx.now(), "a reading at {latest}, after {}", t.ctx.now());
+}
+
 #[tokio::test]
 async fn demo_ledger_adds_up_and_is_deterministic() {
     let spec = DemoSpec { plots: 40, months: 6, seed: 7 };
