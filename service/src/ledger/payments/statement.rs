@@ -204,6 +204,7 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
     let conn = ctx.db.conn();
     let ours = payee::details::current(conn).await?.account().as_str().to_owned();
     let (contracts, remembered) = (candidates(conn).await?, remembered(conn).await?);
+    let numbers: HashMap<i64, String> = contracts.iter().map(|c| (c.id, c.number.clone())).collect();
     tracing::debug!(file_name, bytes = bytes.len(), "statement preview");
     // Reading and matching both cost CPU in proportion to the file: one heavy job.
     let (statement, verdicts) = heavy::run(move || {
@@ -247,15 +248,16 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
             match verdict {
                 Verdict::Matched(m) => {
                     let typed =
-                        m.contracts.iter().find_map(|c| by_hand.get(&(*c, document.amount, document.arrived_on())));
+                        m.contracts.iter().find(|c| by_hand.contains(&(**c, document.amount, document.arrived_on())));
                     match typed {
                         // The accountant typed it from the bank app before the statement came:
                         // posting it again would book the money twice.
-                        Some(number) => Outcome::Review {
+                        Some(contract) => Outcome::Review {
                             reason: format!(
-                                "Разобрать: похоже, уже внесён вручную — {} от {} по договору № {number}",
+                                "Разобрать: похоже, уже внесён вручную — {} от {} по договору № {}",
                                 document.amount,
-                                document.arrived_on().format("%d.%m.%Y")
+                                document.arrived_on().format("%d.%m.%Y"),
+                                numbers.get(contract).map_or("", String::as_str)
                             ),
                         },
                         None => {
@@ -398,31 +400,18 @@ async fn post(
 }
 
 /// Payments entered by hand or from a spreadsheet (no bank document) on the days the statement's
-/// money arrived, by (contract, amount, day), with the contract's number.
+/// money arrived, by (contract, amount, day).
 async fn entered_by_hand(
     conn: &impl ConnectionTrait,
     incoming: &[Document],
-) -> Result<HashMap<(i64, Kopecks, NaiveDate), String>, DbErr> {
+) -> Result<HashSet<(i64, Kopecks, NaiveDate)>, DbErr> {
     let days: HashSet<NaiveDate> = incoming.iter().map(Document::arrived_on).collect();
-    let typed = find_in(
-        conn,
-        payment::Entity::find().filter(payment::Column::BankDocumentId.is_null()),
-        payment::Column::PaidOn,
-        days,
-    )
-    .await?
-    .into_iter()
-    .filter(|p| p.reverses_id.is_none() && p.amount_kopecks.is_positive());
-    let typed: Vec<payment::Model> = typed.collect();
-    let numbers: HashMap<i64, String> =
-        find_in(conn, contract::Entity::find(), contract::Column::Id, typed.iter().map(|p| p.contract_id))
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.number))
-            .collect();
-    Ok(typed
+    let typed = payment::Entity::find().filter(payment::Column::BankDocumentId.is_null());
+    Ok(find_in(conn, typed, payment::Column::PaidOn, days)
+        .await?
         .into_iter()
-        .filter_map(|p| Some(((p.contract_id, p.amount_kopecks, p.paid_on), numbers.get(&p.contract_id)?.clone())))
+        .filter(|p| p.reverses_id.is_none() && p.amount_kopecks.is_positive())
+        .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
         .collect())
 }
 
