@@ -21,6 +21,7 @@ mod m20261203_000005_announcements;
 mod m20261203_000006_pending_deliveries;
 mod m20261204_000001_request_tasks;
 mod m20261204_000002_announcement_photos;
+mod m20261205_000001_reading_moments;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_pending_deliveries::Migration),
             Box::new(m20261204_000001_request_tasks::Migration),
             Box::new(m20261204_000002_announcement_photos::Migration),
+            Box::new(m20261205_000001_reading_moments::Migration),
         ]
     }
 }

@@ -20,8 +20,8 @@ use domain::{
 use entities::{charge, contract, line_plot, loss_decision, meter, network_line, plot, reading, tariff};
 use sea_orm::sea_query::{Condition, NullOrdering};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, Order, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, NotSet, Order,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, Value,
 };
 use serde_json::json;
 
@@ -312,7 +312,7 @@ pub async fn history(
         if of_service.is_empty() {
             continue;
         }
-        let network = Network::load(conn, ctx, service).await?;
+        let network = Network::load_for(conn, ctx, service, Some(periods)).await?;
         for (period, balances) in &mut out {
             let flag = decision(conn, service, period.last_day()).await?.flag();
             balances.extend(of_service.iter().map(|line| network.balance(line, *period, flag)));
@@ -382,8 +382,50 @@ pub(crate) struct Network {
     tz: chrono_tz::Tz,
 }
 
+/// A meter's accepted reading, as a track needs it.
+#[derive(Debug, FromQueryResult)]
+struct Point {
+    meter_id: i64,
+    taken_at: DateTime<Utc>,
+    value_t1: MeterValue,
+    value_t2: Option<MeterValue>,
+}
+
+/// The accepted readings of a service's meters. Asked meter by meter (`IN`), so that with a
+/// window on `taken_at` SQLite seeks `idx_readings_meter_id_status_taken_at` instead of scanning
+/// every accepted reading (`EXPLAIN QUERY PLAN`; 16 ms against 86 ms at 10 000 plots × 24 months).
+const POINTS: &str = "\
+    SELECT r.meter_id, r.taken_at, r.value_t1, r.value_t2 FROM readings r \
+    WHERE r.status = ? AND r.meter_id IN ( \
+        SELECT m.id FROM meters m JOIN contracts c ON c.id = m.contract_id WHERE c.service = ?)";
+
+/// Each meter's accepted reading nearest to a moment on one side (`{side}` and `{order}`).
+const NEAREST: &str = "\
+    SELECT r.meter_id, r.taken_at, r.value_t1, r.value_t2 \
+    FROM meters m JOIN contracts c ON c.id = m.contract_id JOIN readings r ON r.id = ( \
+        SELECT id FROM readings WHERE meter_id = m.id AND status = ? AND taken_at {side} ? \
+        ORDER BY taken_at {order}, id {order} LIMIT 1) \
+    WHERE c.service = ?";
+
 impl Network {
+    /// The network with every reading: for following it over its whole life (the demo).
     pub(crate) async fn load(conn: &impl ConnectionTrait, ctx: &Context, service: Service) -> Result<Network, DbErr> {
+        Self::load_for(conn, ctx, service, None).await
+    }
+
+    /// The network as far as the balances of `periods` need it (its whole life when none).
+    ///
+    /// Only the common meters' readings are read in full: they fix the intervals. Of the
+    /// consumer meters' readings only those within the intervals are read, plus each meter's
+    /// nearest one before and after them, and a track built from these gives every value within
+    /// as one built from all of them. Two years of 10 000 plots are about 400 000 readings; a
+    /// month's balance needs two or three per meter.
+    async fn load_for(
+        conn: &impl ConnectionTrait,
+        ctx: &Context,
+        service: Service,
+        periods: Option<&[Period]>,
+    ) -> Result<Network, DbErr> {
         let contracts = contract::Entity::find().filter(contract::Column::Service.eq(service)).all(conn).await?;
         let plots: HashMap<i64, plot::Model> =
             plot::Entity::find().all(conn).await?.into_iter().map(|p| (p.id, p)).collect();
@@ -392,42 +434,104 @@ impl Network {
             .filter(contract::Column::Service.eq(service))
             .all(conn)
             .await?;
-        let readings = reading::Entity::find()
+        let line_contracts = line_contracts(conn).await?;
+        let common = reading::Entity::find()
             .join(JoinType::InnerJoin, reading::Relation::Meter.def())
-            .join(JoinType::InnerJoin, meter::Relation::Contract.def())
-            .filter(contract::Column::Service.eq(service))
+            .filter(meter::Column::ContractId.is_in(line_contracts.iter().copied()))
             .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
             .all(conn)
             .await?;
-        let mut points: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
-        let mut closings: HashMap<i64, Vec<(Period, i64)>> = HashMap::new();
-        let mut installed = HashMap::new();
         let meter_contract: HashMap<i64, i64> = meters.iter().map(|m| (m.id, m.contract_id)).collect();
+        let mut closings: HashMap<i64, Vec<(Period, i64)>> = HashMap::new();
+        for r in &common {
+            if let Some(&contract_id) = meter_contract.get(&r.meter_id) {
+                closings.entry(contract_id).or_default().push((r.period, r.taken_at.timestamp()));
+            }
+        }
+        for list in closings.values_mut() {
+            list.sort_by_key(|&(_, at)| at);
+        }
+        let mut installed = HashMap::new();
+        let mut points: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
         for m in &meters {
             let at = start_of_day(ctx, m.installed_on);
             points.entry(m.id).or_default().push((at, total(&m.initial_values())));
             let first = installed.entry(m.contract_id).or_insert(at);
             *first = (*first).min(at);
         }
-        for r in &readings {
-            points.entry(r.meter_id).or_default().push((r.taken_at.timestamp(), total(&r.values())));
-            if let Some(&contract_id) = meter_contract.get(&r.meter_id) {
-                closings.entry(contract_id).or_default().push((r.period, r.taken_at.timestamp()));
-            }
-        }
-        let mut tracks: HashMap<i64, Vec<Track>> = HashMap::new();
-        for m in &meters {
-            tracks.entry(m.contract_id).or_default().push(Track::new(points.remove(&m.id).unwrap_or_default()));
-        }
-        for list in closings.values_mut() {
-            list.sort_by_key(|&(_, at)| at);
-        }
         let mut line_plots: HashMap<i64, BTreeSet<i64>> = HashMap::new();
         for row in line_plot::Entity::find().all(conn).await? {
             line_plots.entry(row.line_id).or_default().insert(row.plot_id);
         }
-        let line_contracts = line_contracts(conn).await?;
-        Ok(Network { contracts, plots, tracks, closings, installed, line_plots, line_contracts, tz: ctx.settings.tz })
+        let mut network = Network {
+            contracts,
+            plots,
+            tracks: HashMap::new(),
+            closings,
+            installed,
+            line_plots,
+            line_contracts,
+            tz: ctx.settings.tz,
+        };
+
+        let (code, accepted) = (|| Value::from(service.code()), || Value::from(ReadingStatus::Accepted.code()));
+        let read = match periods.map(|periods| network.span(periods)) {
+            None => points_of(conn, POINTS, vec![accepted(), code()]).await?,
+            Some(None) => Vec::new(),
+            Some(Some((from, to))) => {
+                let at = |moment: i64| Value::from(Utc.timestamp_opt(moment, 0).single());
+                let sql = format!(
+                    "{POINTS} AND r.taken_at >= ? AND r.taken_at <= ? UNION ALL {} UNION ALL {}",
+                    NEAREST.replace("{side}", "<").replace("{order}", "DESC"),
+                    NEAREST.replace("{side}", ">").replace("{order}", "ASC"),
+                );
+                let values = vec![
+                    accepted(),
+                    code(),
+                    at(from),
+                    at(to),
+                    accepted(),
+                    at(from),
+                    code(),
+                    accepted(),
+                    at(to),
+                    code(),
+                ];
+                points_of(conn, &sql, values).await?
+            }
+        };
+        for r in read {
+            let values: Vec<MeterValue> = std::iter::once(r.value_t1).chain(r.value_t2).collect();
+            points.entry(r.meter_id).or_default().push((r.taken_at.timestamp(), total(&values)));
+        }
+        for m in &meters {
+            network.tracks.entry(m.contract_id).or_default().push(Track::new(points.remove(&m.id).unwrap_or_default()));
+        }
+        Ok(network)
+    }
+
+    /// The common meter's interval for `period` on `line_contract`: from its closing reading of
+    /// the last month read before (or its installation) to this month's.
+    fn interval(&self, line_contract: i64, period: Period) -> Option<(i64, i64)> {
+        let closings = self.closings.get(&line_contract).map(Vec::as_slice).unwrap_or_default();
+        let end = closings.iter().rev().find(|(p, _)| *p == period).map(|&(_, at)| at)?;
+        let start = closings
+            .iter()
+            .rev()
+            .find(|(p, _)| *p < period)
+            .map(|&(_, at)| at)
+            .or_else(|| self.installed.get(&line_contract).copied())?;
+        Some((start, end))
+    }
+
+    /// From the earliest start to the latest end of every line's interval in `periods`.
+    fn span(&self, periods: &[Period]) -> Option<(i64, i64)> {
+        let intervals =
+            self.line_contracts.iter().flat_map(|&c| periods.iter().filter_map(move |&p| self.interval(c, p)));
+        intervals.fold(None, |span, (start, end)| match span {
+            None => Some((start, end)),
+            Some((from, to)) => Some((from.min(start), to.max(end))),
+        })
     }
 
     fn balance(&self, line: &network_line::Model, period: Period, flag_percent: u32) -> LineBalance {
@@ -435,14 +539,6 @@ impl Network {
             .plot_of(line.contract_id)
             .map(|p| p.number.clone())
             .unwrap_or_else(|| PlotNumber::parse("0").expect("a plot number"));
-        let closings = self.closings.get(&line.contract_id).map(Vec::as_slice).unwrap_or_default();
-        let end = closings.iter().rev().find(|(p, _)| *p == period).map(|&(_, at)| at);
-        let start = closings
-            .iter()
-            .rev()
-            .find(|(p, _)| *p < period)
-            .map(|&(_, at)| at)
-            .or_else(|| self.installed.get(&line.contract_id).copied());
         let mut result = LineBalance {
             line: line.clone(),
             point,
@@ -463,7 +559,7 @@ impl Network {
             })
             .collect();
         result.contracts = fed.len();
-        let (Some(start), Some(end)) = (start, end) else {
+        let Some((start, end)) = self.interval(line.contract_id, period) else {
             return result;
         };
         result.interval = Utc.timestamp_opt(start, 0).single().zip(Utc.timestamp_opt(end, 0).single());
@@ -512,6 +608,10 @@ impl Network {
         let contract = self.contracts.iter().find(|c| c.id == contract_id)?;
         self.plots.get(&contract.plot_id)
     }
+}
+
+async fn points_of(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Vec<Point>, DbErr> {
+    Point::find_by_statement(crate::db::sql(conn.get_database_backend(), sql, values)).all(conn).await
 }
 
 fn total(values: &[MeterValue]) -> i64 {
@@ -563,7 +663,7 @@ pub async fn share(
         .await?
         .ok_or(NetworkError::NoMainMeter(service))?;
     let decision = decision(&txn, service, period.last_day()).await?;
-    let balance = Network::load(&txn, ctx, service).await?.balance(&main, period, decision.flag());
+    let balance = Network::load_for(&txn, ctx, service, Some(&[period])).await?.balance(&main, period, decision.flag());
     let Some((_, end)) = balance.interval else {
         return Err(NetworkError::NotRead { line: main.name, period });
     };
@@ -650,4 +750,39 @@ pub async fn share(
     audit::record(&txn, ctx, actor, "network.share", "network_line", Some(main.id), details).await?;
     txn.commit().await?;
     Ok(Shared { balance, decision, charged, price, amount, shares })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestContext;
+
+    /// What a balance shows, to compare two loads of one network.
+    fn figures(b: &LineBalance) -> impl PartialEq + std::fmt::Debug + use<> {
+        (b.line.id, b.interval, b.balance, b.contracts, b.unread, b.flagged, b.sharers.clone())
+    }
+
+    /// The balances from the readings around each month are those from every reading, month by
+    /// month, including months in which some plots went unread.
+    #[tokio::test]
+    async fn reading_around_the_interval_gives_the_balance_of_every_reading() {
+        let t = TestContext::new().await;
+        crate::demo::generate(&t.ctx, crate::demo::DemoSpec { plots: 40, months: 5, seed: 3 }).await.unwrap();
+        crate::demo::network(&t.ctx).await.unwrap();
+        let conn = t.ctx.db.conn();
+        let lines = network_line::Entity::find().all(conn).await.unwrap();
+        let everything = Network::load(conn, &t.ctx, Service::Electricity).await.unwrap();
+        let mut balanced = 0;
+        let mut period = t.ctx.current_period();
+        for _ in 0..6 {
+            period = period.prev();
+            let around = Network::load_for(conn, &t.ctx, Service::Electricity, Some(&[period])).await.unwrap();
+            for line in &lines {
+                let (whole, windowed) = (everything.balance(line, period, 15), around.balance(line, period, 15));
+                assert_eq!(figures(&windowed), figures(&whole), "{} in {period}", line.name);
+                balanced += usize::from(whole.interval.is_some());
+            }
+        }
+        assert!(balanced >= 3 * 4, "the lines have balances in most months: {balanced}");
+    }
 }
