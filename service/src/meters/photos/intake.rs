@@ -8,7 +8,6 @@ use std::fmt;
 use std::io::Cursor;
 use std::ops::Range;
 
-use image::codecs::jpeg::JpegEncoder;
 use image::metadata::Orientation;
 use image::{ColorType, DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use sha2::{Digest, Sha256};
@@ -371,8 +370,9 @@ fn area_average(image: &RgbImage, width: u32, height: u32) -> RgbImage {
 
 fn encode_jpeg(image: &RgbImage, quality: u8) -> Vec<u8> {
     let mut jpeg = Vec::new();
-    JpegEncoder::new_with_quality(&mut jpeg, quality)
-        .encode_image(image)
+    let side = |side: u32| u16::try_from(side).expect("both outputs fit JPEG's side limit (shrunk to it)");
+    jpeg_encoder::Encoder::new(&mut jpeg, quality)
+        .encode(image.as_raw(), side(image.width()), side(image.height()), jpeg_encoder::ColorType::Rgb)
         .expect("an in-memory RGB image within JPEG's size limit always encodes");
     jpeg
 }
@@ -380,6 +380,7 @@ fn encode_jpeg(image: &RgbImage, quality: u8) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
 
+    use image::codecs::jpeg::JpegEncoder;
     use image::{Rgb, Rgba, RgbaImage};
 
     use super::*;
