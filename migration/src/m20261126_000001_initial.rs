@@ -59,6 +59,11 @@ pub(crate) fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateSt
     idx.take()
 }
 
+/// Drops the index [`index`] made on `table`'s `cols` (the name is the same rule).
+pub(crate) fn drop_index(table: &'static str, cols: &[&str]) -> IndexDropStatement {
+    Index::drop().name(format!("idx_{table}_{}", cols.join("_"))).table(table).to_owned()
+}
+
 pub(crate) fn unique(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
     let mut idx = index(table, cols);
     idx.name(format!("uq_{table}_{}", cols.join("_"))).unique();

@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::m20261126_000001_initial::index;
+use crate::m20261126_000001_initial::{drop_index, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -18,16 +18,12 @@ const WIDENED: &[(&str, &[&str], &[&str])] = &[
 /// Indexes for the report's per-month queries.
 const ADDED: &[(&str, &[&str])] = &[("charges", &["period"]), ("readings", &["period", "status", "meter_id"])];
 
-fn drop(table: &'static str, cols: &[&str]) -> IndexDropStatement {
-    Index::drop().name(format!("idx_{table}_{}", cols.join("_"))).table(table).to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (table, wide, narrow) in WIDENED {
             manager.create_index(index(table, wide)).await?;
-            manager.drop_index(drop(table, narrow)).await?;
+            manager.drop_index(drop_index(table, narrow)).await?;
         }
         for (table, cols) in ADDED {
             manager.create_index(index(table, cols)).await?;
@@ -37,11 +33,11 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (table, cols) in ADDED {
-            manager.drop_index(drop(table, cols)).await?;
+            manager.drop_index(drop_index(table, cols)).await?;
         }
         for (table, wide, narrow) in WIDENED {
             manager.create_index(index(table, narrow)).await?;
-            manager.drop_index(drop(table, wide)).await?;
+            manager.drop_index(drop_index(table, wide)).await?;
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement, Value};
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::m20261126_000001_initial::{fk, index, table, unique};
+use crate::m20261126_000001_initial::{drop_index, fk, index, table, unique};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -256,9 +256,7 @@ impl MigrationTrait for Migration {
         for (table, cols) in
             [("payments", &["contract_id", "amount_kopecks", "paid_on"][..]), ("charges", &["meter_id", "for_period"])]
         {
-            manager
-                .drop_index(Index::drop().name(format!("idx_{table}_{}", cols.join("_"))).table(table).to_owned())
-                .await?;
+            manager.drop_index(drop_index(table, cols)).await?;
         }
         for (table, cols) in [("charges", CHARGE_COLUMNS), ("payments", PAYMENT_COLUMNS)] {
             for col in cols {

@@ -7,7 +7,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::m20261126_000001_initial::index;
+use crate::m20261126_000001_initial::{drop_index, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -29,9 +29,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (table, cols) in ADDED {
-            manager
-                .drop_index(Index::drop().name(format!("idx_{table}_{}", cols.join("_"))).table(*table).to_owned())
-                .await?;
+            manager.drop_index(drop_index(table, cols)).await?;
         }
         Ok(())
     }
