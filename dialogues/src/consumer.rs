@@ -72,7 +72,7 @@ pub async fn debt(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Mode
         bot.send_message(msg.chat.id, answer).reply_markup(keyboards::main_menu()).await?;
         return Ok(());
     }
-    match service::payee::details::current(conn).await {
+    match service::payee::details::offered(&ctx).await {
         Ok(_) => bot.send_message(msg.chat.id, answer).reply_markup(keyboards::pay(&statement)).await?,
         Err(PayError::Internal(e)) => return Err(e.into()),
         // No codes until the details are right, and the consumer is told why.

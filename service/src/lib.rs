@@ -46,11 +46,19 @@ pub struct Context {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub login_throttle: Arc<access::throttle::AddressThrottle>,
+    /// Whether the bank details were usable when last read (`payee::details::offered`).
+    pub details_check: Arc<payee::details::LastCheck>,
 }
 
 impl Context {
     pub fn new(db: Db, settings: Settings, clock: Clock) -> Context {
-        Context { db, settings: Arc::new(settings), clock, login_throttle: Arc::default() }
+        Context {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            login_throttle: Arc::default(),
+            details_check: Arc::default(),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

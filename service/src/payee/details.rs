@@ -1,8 +1,10 @@
 //! The cooperative's bank details: one row, saved by an admin after `bank::BankDetails::parse`
 //! has checked every field, each change in the audit log.
 
+use std::sync::{Mutex, PoisonError};
+
 pub use bank::details::{BankDetails, DetailsError, DetailsInput, Field};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use entities::{bank_details, staff};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
@@ -60,6 +62,61 @@ pub async fn current(conn: &impl ConnectionTrait) -> Result<BankDetails, PayErro
     })
 }
 
+/// How long an instance goes by what it last read of the details before reading them again, in
+/// [`offered`]. That answer only decides whether the bot offers its pay buttons: the code itself
+/// is made from the details read at that moment (`qr::payment`), so another instance's save is
+/// seen here at most this late, and never puts a stale account into a code.
+const OFFER_FRESH_FOR: TimeDelta = TimeDelta::seconds(60);
+
+/// What [`offered`] last found, and when.
+#[derive(Debug, Default)]
+pub struct LastCheck(Mutex<Option<(DateTime<Utc>, Usable)>>);
+
+#[derive(Debug, Clone, Copy)]
+enum Usable {
+    Yes,
+    NotSet,
+    Broken,
+}
+
+/// Whether payment codes can be offered: the details are set and pass their check. The bot asks
+/// this with every «Задолженность»; it reads the row at most once a minute ([`OFFER_FRESH_FOR`]),
+/// and at once after a save in this process.
+pub async fn offered(ctx: &Context) -> Result<(), PayError> {
+    let now = ctx.now();
+    let usable = match ctx.details_check.fresh_at(now) {
+        Some(usable) => usable,
+        None => {
+            let usable = match current(ctx.db.conn()).await {
+                Ok(_) => Usable::Yes,
+                Err(PayError::NoDetails) => Usable::NotSet,
+                Err(PayError::BrokenDetails) => Usable::Broken,
+                Err(other) => return Err(other),
+            };
+            ctx.details_check.remember(Some((now, usable)));
+            usable
+        }
+    };
+    match usable {
+        Usable::Yes => Ok(()),
+        Usable::NotSet => Err(PayError::NoDetails),
+        Usable::Broken => Err(PayError::BrokenDetails),
+    }
+}
+
+impl LastCheck {
+    /// The last finding, unless it is older than [`OFFER_FRESH_FOR`] (or from a clock since set back).
+    fn fresh_at(&self, now: DateTime<Utc>) -> Option<Usable> {
+        let last = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        last.filter(|(checked_at, _)| *checked_at <= now && now - *checked_at < OFFER_FRESH_FOR)
+            .map(|(_, usable)| usable)
+    }
+
+    fn remember(&self, check: Option<(DateTime<Utc>, Usable)>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = check;
+    }
+}
+
 /// The stored row as the form's input (also what the form shows to edit).
 pub fn input_of(row: &bank_details::Model) -> DetailsInput<'_> {
     DetailsInput {
@@ -97,6 +154,7 @@ pub async fn save(ctx: &Context, input: &DetailsInput<'_>, actor: Actor) -> Resu
     let audit = json!({"old": before.as_ref().map(values), "new": values(&after)});
     audit::record(&txn, ctx, actor, "bank_details.save", "bank_details", Some(ROW), audit).await?;
     txn.commit().await?;
+    ctx.details_check.remember(None);
     Ok(details)
 }
 
@@ -154,5 +212,32 @@ mod tests {
         let refused = current(conn).await.unwrap_err();
         assert!(matches!(refused, PayError::BrokenDetails));
         assert!(refused.to_string().contains("«Реквизиты»"), "{refused}");
+    }
+
+    /// Two instances on one database: the one that saves offers codes at once, the other within
+    /// a minute, and each reads the row once a minute, not per question.
+    #[tokio::test]
+    async fn another_instance_offers_codes_within_a_minute_of_a_save() {
+        let t = TestContext::new().await;
+        let other = Context::new(t.ctx.db.clone(), (*t.ctx.settings).clone(), t.clock.clock());
+        assert!(matches!(offered(&t.ctx).await, Err(PayError::NoDetails)));
+        assert!(matches!(offered(&other).await, Err(PayError::NoDetails)));
+
+        save(&t.ctx, &input(), Actor::System).await.unwrap();
+        offered(&t.ctx).await.expect("the saving instance offers codes at once");
+        t.clock.advance(OFFER_FRESH_FOR - TimeDelta::seconds(1));
+        assert!(matches!(offered(&other).await, Err(PayError::NoDetails)), "the other goes by its last read");
+        t.clock.advance(TimeDelta::seconds(1));
+        offered(&other).await.expect("and reads the row again a minute after it");
+
+        // Broken by hand: each instance stops offering codes once it reads the row again.
+        let row = bank_details::Entity::find_by_id(ROW).one(t.ctx.db.conn()).await.unwrap().unwrap();
+        let mut edited: bank_details::ActiveModel = row.into();
+        edited.account = Set("40703810041500000124".into());
+        edited.update(t.ctx.db.conn()).await.unwrap();
+        offered(&other).await.expect("read a moment ago");
+        t.clock.advance(OFFER_FRESH_FOR);
+        assert!(matches!(offered(&other).await, Err(PayError::BrokenDetails)));
+        assert!(matches!(offered(&t.ctx).await, Err(PayError::BrokenDetails)));
     }
 }
