@@ -109,7 +109,9 @@ fn demo_database(dir: &Path) -> PathBuf {
     if !database.exists() {
         println!("generating {PLOTS} plots × {MONTHS} months (once)…");
         let partial = dir.join("generating.db");
-        let _ = std::fs::remove_file(&partial);
+        for leftover in ["generating.db", "generating.db-wal", "generating.db-shm"] {
+            let _ = std::fs::remove_file(dir.join(leftover));
+        }
         let mut command = chernomorsk(&partial);
         command.args(["demo", "--plots", &PLOTS.to_string(), "--months", &MONTHS.to_string()]);
         let status = command.status().expect("chernomorsk demo");

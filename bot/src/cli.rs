@@ -175,6 +175,7 @@ impl Cli {
                 let started = std::time::Instant::now();
                 let summary = service::demo::generate(&ctx, service::demo::DemoSpec { plots, months, seed }).await?;
                 service::demo::network(&ctx).await?;
+                ctx.db.close().await?;
                 println!(
                     "Демо-данные: {} участков, {} договоров, {} показаний, {} оплат; начислено {}, оплачено {} ({:.1} с)",
                     summary.plots,
@@ -223,6 +224,7 @@ impl Cli {
             Command::ImportRegister { file, commit } => {
                 let ctx = context(&config).await?;
                 import_register(&ctx, &file, commit).await?;
+                ctx.db.close().await?;
             }
         }
         Ok(())

@@ -141,6 +141,12 @@ impl Db {
         self.conn.get_database_backend()
     }
 
+    /// Closes every connection. On SQLite the last one to close folds the WAL back into the file
+    /// and removes it, so a command that wrote leaves one whole file behind it.
+    pub async fn close(&self) -> Result<(), DbErr> {
+        self.conn.close_by_ref().await
+    }
+
     /// Starts a write: waits for this process's turn to write (SQLite), then opens a transaction
     /// that holds the write lock from its first statement (`BEGIN IMMEDIATE` on SQLite, the
     /// writers' advisory lock on PostgreSQL). Commit
