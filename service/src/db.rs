@@ -48,6 +48,10 @@ const WRITER_LOCK: i64 = 0x4348_4552_4e4f; // "CHERNO"
 /// How long a writer waits for another process's write lock before SQLite gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// A PostgreSQL connection idle this long is pinged before use: the server or a proxy may have
+/// dropped it meanwhile.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(60);
+
 /// How long a process keeps the database open, which decides how SQLite reads the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lifetime {
@@ -114,6 +118,11 @@ impl Db {
         options.sqlx_logging(false).max_connections(max_connections);
         let is_sqlite = url.starts_with("sqlite:");
         if is_sqlite {
+            // sqlx pings a pooled connection at every checkout unless told not to. An SQLite
+            // connection is a thread of this process that cannot hang up, and its ping is a round
+            // trip to that thread as dear as a `SELECT 1`: each query outside a transaction paid
+            // for two.
+            options.test_before_acquire(false);
             if let Some(dir) = sqlite_file(url).and_then(|p| p.parent().map(Path::to_path_buf))
                 && !dir.as_os_str().is_empty()
             {
@@ -127,6 +136,8 @@ impl Db {
                     .create_if_missing(true)
                     .pragma("mmap_size", lifetime.mmap_size().to_string())
             });
+        } else {
+            options.test_before_acquire_if_idle_for(PING_AFTER_IDLE);
         }
         let conn = Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))?;
         Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))) })
