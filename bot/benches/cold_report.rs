@@ -105,7 +105,9 @@ fn chernomorsk(database: &Path) -> Command {
 /// The demo database of this month (the report is of the month before), made once.
 fn demo_database(dir: &Path) -> PathBuf {
     let month = chrono::Utc::now().format("%Y-%m");
-    let database = dir.join(format!("demo-{PLOTS}x{MONTHS}-{month}.db"));
+    // «reported»: the demo's months are closed up to the last full one, as their reports'
+    // delivery closes them (an older cached file without the closings is not reused).
+    let database = dir.join(format!("demo-{PLOTS}x{MONTHS}-{month}-reported.db"));
     if !database.exists() {
         println!("generating {PLOTS} plots × {MONTHS} months (once)…");
         let partial = dir.join("generating.db");

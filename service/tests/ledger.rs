@@ -100,6 +100,33 @@ async fn demo_readings_are_all_in_the_past() {
     assert!(latest <= t.ctx.now(), "a reading at {latest}, after {}", t.ctx.now());
 }
 
+/// The demo closes its history as the reports' deliveries would: every month before the last
+/// full one, the last of them as reported, and each debt from the stored balances on is the
+/// debt summed over the whole history.
+#[tokio::test]
+async fn the_demo_closes_its_months_up_to_the_last_full_one() {
+    let t = TestContext::new().await;
+    demo::generate(&t.ctx, DemoSpec { plots: 30, months: 5, seed: 3 }).await.unwrap();
+    let through = demo::close_reported(&t.ctx).await.unwrap();
+    let last_full = t.ctx.current_period().prev();
+    assert_eq!(through, last_full.prev());
+
+    let conn = t.ctx.db.conn();
+    let closed = service::ledger::months::list(conn).await.unwrap();
+    assert_eq!(closed.len(), 4, "the five months of history but the last full one: {closed:?}");
+    assert_eq!(closed.iter().map(|c| c.period).max(), Some(through));
+    assert!(closed.iter().any(|c| c.period == through && c.how == "report"), "{closed:?}");
+
+    for month in [through, last_full] {
+        let summed = debt::balances(conn, Scope::All, Some(month)).await.unwrap();
+        let stored = debt::closing_debts(conn, month).await.unwrap();
+        assert_eq!(stored.len(), summed.len());
+        for (contract_id, balance) in summed {
+            assert_eq!(stored[&contract_id], balance.debt(), "{month}, contract {contract_id}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn demo_ledger_adds_up_and_is_deterministic() {
     let spec = DemoSpec { plots: 40, months: 6, seed: 7 };
