@@ -68,11 +68,18 @@ pub async fn current(conn: &impl ConnectionTrait) -> Result<BankDetails, PayErro
 /// seen here at most this late, and never puts a stale account into a code.
 const OFFER_FRESH_FOR: TimeDelta = TimeDelta::seconds(60);
 
-/// What [`offered`] last found, and when.
+/// What [`offered`] last found and when, and how many saves this process has made since it
+/// started: a finding read before a save is not kept after it.
 #[derive(Debug, Default)]
-pub struct LastCheck(Mutex<Option<(DateTime<Utc>, Usable)>>);
+pub struct LastCheck(Mutex<Checked>);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy)]
+struct Checked {
+    saves: u64,
+    last: Option<(DateTime<Utc>, Usable)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Usable {
     Yes,
     NotSet,
@@ -80,11 +87,12 @@ enum Usable {
 }
 
 /// Whether payment codes can be offered: the details are set and pass their check. The bot asks
-/// this with every «Задолженность»; it reads the row at most once a minute ([`OFFER_FRESH_FOR`]),
+/// this with every «Задолженность»; it reads the row at most once a minute (`OFFER_FRESH_FOR`),
 /// and at once after a save in this process.
 pub async fn offered(ctx: &Context) -> Result<(), PayError> {
     let now = ctx.now();
-    let usable = match ctx.details_check.fresh_at(now) {
+    let (saves, fresh) = ctx.details_check.fresh_at(now);
+    let usable = match fresh {
         Some(usable) => usable,
         None => {
             let usable = match current(ctx.db.conn()).await {
@@ -93,7 +101,7 @@ pub async fn offered(ctx: &Context) -> Result<(), PayError> {
                 Err(PayError::BrokenDetails) => Usable::Broken,
                 Err(other) => return Err(other),
             };
-            ctx.details_check.remember(Some((now, usable)));
+            ctx.details_check.remember(saves, now, usable);
             usable
         }
     };
@@ -105,15 +113,31 @@ pub async fn offered(ctx: &Context) -> Result<(), PayError> {
 }
 
 impl LastCheck {
-    /// The last finding, unless it is older than [`OFFER_FRESH_FOR`] (or from a clock since set back).
-    fn fresh_at(&self, now: DateTime<Utc>) -> Option<Usable> {
-        let last = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        last.filter(|(checked_at, _)| *checked_at <= now && now - *checked_at < OFFER_FRESH_FOR)
-            .map(|(_, usable)| usable)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Checked> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn remember(&self, check: Option<(DateTime<Utc>, Usable)>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = check;
+    /// The saves so far, and the last finding unless it is older than [`OFFER_FRESH_FOR`] (or
+    /// from a clock since set back).
+    fn fresh_at(&self, now: DateTime<Utc>) -> (u64, Option<Usable>) {
+        let checked = *self.lock();
+        let fresh = checked.last.filter(|(at, _)| *at <= now && now - *at < OFFER_FRESH_FOR);
+        (checked.saves, fresh.map(|(_, usable)| usable))
+    }
+
+    /// Keeps a finding read after `saves` saves, unless a save has come since.
+    fn remember(&self, saves: u64, at: DateTime<Utc>, usable: Usable) {
+        let mut checked = self.lock();
+        if checked.saves == saves {
+            checked.last = Some((at, usable));
+        }
+    }
+
+    /// A save: what was read before it no longer holds.
+    fn saved(&self) {
+        let mut checked = self.lock();
+        checked.saves += 1;
+        checked.last = None;
     }
 }
 
@@ -154,7 +178,7 @@ pub async fn save(ctx: &Context, input: &DetailsInput<'_>, actor: Actor) -> Resu
     let audit = json!({"old": before.as_ref().map(values), "new": values(&after)});
     audit::record(&txn, ctx, actor, "bank_details.save", "bank_details", Some(ROW), audit).await?;
     txn.commit().await?;
-    ctx.details_check.remember(None);
+    ctx.details_check.saved();
     Ok(details)
 }
 
@@ -239,5 +263,25 @@ mod tests {
         t.clock.advance(OFFER_FRESH_FOR);
         assert!(matches!(offered(&other).await, Err(PayError::BrokenDetails)));
         assert!(matches!(offered(&t.ctx).await, Err(PayError::BrokenDetails)));
+
+        // A clock set back does not stretch the last read.
+        save(&t.ctx, &input(), Actor::System).await.unwrap();
+        t.clock.advance(-TimeDelta::seconds(1));
+        offered(&other).await.expect("read again when the clock went back");
+    }
+
+    /// A read that began before a save ends after it: its finding is not kept, so the save shows
+    /// at the next question, not a minute later.
+    #[test]
+    fn a_finding_read_before_a_save_is_not_kept() {
+        let check = LastCheck::default();
+        let now = crate::testing::default_now();
+        let (saves, fresh) = check.fresh_at(now);
+        assert_eq!(fresh, None);
+        check.saved();
+        check.remember(saves, now, Usable::NotSet);
+        assert_eq!(check.fresh_at(now), (1, None));
+        check.remember(1, now, Usable::Yes);
+        assert_eq!(check.fresh_at(now), (1, Some(Usable::Yes)));
     }
 }
