@@ -175,18 +175,20 @@ impl Cli {
                 let started = std::time::Instant::now();
                 let summary = service::demo::generate(&ctx, service::demo::DemoSpec { plots, months, seed }).await?;
                 service::demo::network(&ctx).await?;
-                let closed = service::demo::close_reported(&ctx).await?;
+                let closed = match service::demo::close_reported(&ctx).await? {
+                    Some(through) => format!("месяцы по {} закрыты, как после отправки их отчётов", through.russian()),
+                    None => "закрытых месяцев нет".to_owned(),
+                };
                 ctx.db.close().await?;
                 println!(
-                    "Демо-данные: {} участков, {} договоров, {} показаний, {} оплат; начислено {}, оплачено {}; \
-                     месяцы по {} закрыты, как после отправки их отчётов ({:.1} с)",
+                    "Демо-данные: {} участков, {} договоров, {} показаний, {} оплат; начислено {}, оплачено {}; {closed} \
+                     ({:.1} с)",
                     summary.plots,
                     summary.contracts,
                     summary.readings,
                     summary.payments,
                     summary.charged,
                     summary.paid,
-                    closed.russian(),
                     started.elapsed().as_secs_f64()
                 );
             }

@@ -9,7 +9,7 @@ use domain::{
 use entities::{consumer, contract, holding, meter, payment, plot, reading, tariff};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, Set};
 
-use crate::ledger::charges;
+use crate::ledger::{charges, months};
 use crate::{Context, Internal};
 
 #[derive(Debug, Clone, Copy)]
@@ -392,13 +392,14 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
 
 /// Closes the demo's months before the last full one, as the delivery of each month's report
 /// would have: a cooperative two years in has its balances stored month by month, and its last
-/// full month waits for its report. Returns the last month closed.
-pub async fn close_reported(ctx: &Context) -> Result<Period, DbErr> {
+/// full month waits for its report. Returns the last month closed, if any is.
+pub async fn close_reported(ctx: &Context) -> Result<Option<Period>, DbErr> {
     let through = ctx.current_period().prev().prev();
     let txn = ctx.db.begin_write().await?;
-    crate::ledger::months::close_delivered(&txn, ctx, through).await?;
+    months::close_delivered(&txn, ctx, through).await?;
+    let closed = months::closed_months(&txn).await?.last_closed();
     txn.commit().await?;
-    Ok(through)
+    Ok(closed)
 }
 
 /// The cooperative's electricity network on top of [`generate`]'s plots: the main meter at the

@@ -107,7 +107,8 @@ async fn demo_readings_are_all_in_the_past() {
 async fn the_demo_closes_its_months_up_to_the_last_full_one() {
     let t = TestContext::new().await;
     demo::generate(&t.ctx, DemoSpec { plots: 30, months: 5, seed: 3 }).await.unwrap();
-    let through = demo::close_reported(&t.ctx).await.unwrap();
+    demo::network(&t.ctx).await.unwrap();
+    let through = demo::close_reported(&t.ctx).await.unwrap().expect("months closed");
     let last_full = t.ctx.current_period().prev();
     assert_eq!(through, last_full.prev());
 
