@@ -35,8 +35,14 @@ pub struct Model {
 impl Model {
     /// Values, one per register.
     pub fn values(&self) -> Vec<MeterValue> {
-        std::iter::once(self.value_t1).chain(self.value_t2).collect()
+        register_values(self.value_t1, self.value_t2)
     }
+}
+
+/// A reading's stored values (`value_t1`, `value_t2`), one per register in the meter's order,
+/// for queries that select those columns alone.
+pub fn register_values(t1: MeterValue, t2: Option<MeterValue>) -> Vec<MeterValue> {
+    std::iter::once(t1).chain(t2).collect()
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

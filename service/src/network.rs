@@ -505,7 +505,7 @@ impl Network {
             }
         };
         for r in read {
-            let values: Vec<MeterValue> = std::iter::once(r.value_t1).chain(r.value_t2).collect();
+            let values = reading::register_values(r.value_t1, r.value_t2);
             points.entry(r.meter_id).or_default().push((r.taken_at.timestamp(), total(&values)));
         }
         for m in &meters {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{ChargeKind, Kopecks, MeterValue, PaymentSource, Period, ReadingSource, ReadingStatus, Service, Zone};
-use entities::{closed_period, meter};
+use entities::{closed_period, meter, reading};
 use futures::TryStreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, StreamTrait, Value};
 use service::ledger::debt;
@@ -107,7 +107,7 @@ pub(super) struct LastRecord {
 
 impl LastRecord {
     pub fn values(&self) -> Vec<MeterValue> {
-        std::iter::once(self.value_t1).chain(self.value_t2).collect()
+        reading::register_values(self.value_t1, self.value_t2)
     }
 }
 
