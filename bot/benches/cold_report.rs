@@ -111,8 +111,9 @@ fn demo_database(dir: &Path) -> PathBuf {
     if !database.exists() {
         println!("generating {PLOTS} plots × {MONTHS} months (once)…");
         let partial = dir.join("generating.db");
-        for leftover in ["generating.db", "generating.db-wal", "generating.db-shm"] {
-            let _ = std::fs::remove_file(dir.join(leftover));
+        let wal = dir.join("generating.db-wal");
+        for leftover in [&partial, &wal, &dir.join("generating.db-shm")] {
+            let _ = std::fs::remove_file(leftover);
         }
         let mut command = chernomorsk(&partial);
         command.args(["demo", "--plots", &PLOTS.to_string(), "--months", &MONTHS.to_string()]);
@@ -120,7 +121,7 @@ fn demo_database(dir: &Path) -> PathBuf {
         assert!(status.success(), "chernomorsk demo failed");
         // What is left in a WAL would not go with the file: the report would miss the data
         // written last (the network, once).
-        assert!(!dir.join("generating.db-wal").exists(), "chernomorsk demo left its WAL behind");
+        assert!(!wal.exists(), "chernomorsk demo left its WAL behind");
         std::fs::rename(&partial, &database).expect("the demo database");
     }
     database
