@@ -278,8 +278,12 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
     insert_chunked(conn, contracts.iter().map(|(c, _, _)| c.clone()).collect()).await?;
     insert_chunked(conn, meters.iter().map(|(m, _)| m.clone()).collect()).await?;
 
+    // Each meter's whole history is made in one go, but a real cooperative's tables grow month
+    // by month, so a month's rows lie together in the file. Rows are kept with the moment they
+    // would have arrived and inserted in that order: the report of a month then reads the pages
+    // a real database of that size would (issue 20).
     let mut reading_rows = Vec::new();
-    let mut charge_rows = Vec::new();
+    let mut consumption = Vec::new();
     let mut payment_rows = Vec::new();
     let mut reading_id = 0i64;
     for (meter_id, (_, spec_m)) in (1i64..).zip(&meters) {
@@ -315,26 +319,29 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
                     1 => ReadingSource::ControllerWeb,
                     _ => ReadingSource::ControllerBot,
                 };
-                reading_rows.push(reading::ActiveModel {
-                    id: Set(reading_id),
-                    meter_id: Set(meter_id),
-                    period: Set(period),
-                    taken_at: Set(taken_at),
-                    value_t1: Set(values[0]),
-                    value_t2: Set(values.get(1).copied()),
-                    source: Set(source),
-                    staff_id: Set(None),
-                    consumer_id: Set(
-                        (source == ReadingSource::ConsumerBot).then_some(contract_consumer(&contracts, contract_id))
-                    ),
-                    seal_intact: Set((source != ReadingSource::ConsumerBot).then_some(true)),
-                    comment: Set(None),
-                    photo_id: Set(None),
-                    status: Set(ReadingStatus::Accepted),
-                    supersedes_id: Set(None),
-                    idempotency_key: Set(None),
-                    created_at: Set(now),
-                });
+                reading_rows.push((
+                    taken_at,
+                    reading_id,
+                    reading::ActiveModel {
+                        id: NotSet,
+                        meter_id: Set(meter_id),
+                        period: Set(period),
+                        taken_at: Set(taken_at),
+                        value_t1: Set(values[0]),
+                        value_t2: Set(values.get(1).copied()),
+                        source: Set(source),
+                        staff_id: Set(None),
+                        consumer_id: Set((source == ReadingSource::ConsumerBot)
+                            .then_some(contract_consumer(&contracts, contract_id))),
+                        seal_intact: Set((source != ReadingSource::ConsumerBot).then_some(true)),
+                        comment: Set(None),
+                        photo_id: Set(None),
+                        status: Set(ReadingStatus::Accepted),
+                        supersedes_id: Set(None),
+                        idempotency_key: Set(None),
+                        created_at: Set(now),
+                    },
+                ));
                 points.push(ReadingPoint {
                     reading_id,
                     period,
@@ -361,31 +368,57 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
             let paid_on = period.next().first_day() + Duration::days(rng.range(2, 20));
             if amount.is_positive() && Period::of(paid_on) < current.next() && paid_on <= ctx.today() {
                 summary.paid = summary.paid.checked_add(amount)?;
-                payment_rows.push(payment::ActiveModel {
-                    id: NotSet,
-                    contract_id: Set(contract_id),
-                    amount_kopecks: Set(amount),
-                    paid_on: Set(paid_on),
-                    // Booked when the money arrived (nothing is closed in a fresh demo).
-                    period: Set(Period::of(paid_on)),
-                    for_period: Set(period),
-                    reference: Set(Some(format!("DEMO-{contract_id}-{period}"))),
-                    staff_id: Set(None),
-                    source: Set(PaymentSource::Import),
-                    created_at: Set(now),
-                    reverses_id: Set(None),
-                    bank_document_id: Set(None),
-                    reason: Set(None),
-                });
+                payment_rows.push((
+                    paid_on,
+                    payment::ActiveModel {
+                        id: NotSet,
+                        contract_id: Set(contract_id),
+                        amount_kopecks: Set(amount),
+                        paid_on: Set(paid_on),
+                        // Booked when the money arrived (nothing is closed in a fresh demo).
+                        period: Set(Period::of(paid_on)),
+                        for_period: Set(period),
+                        reference: Set(Some(format!("DEMO-{contract_id}-{period}"))),
+                        staff_id: Set(None),
+                        source: Set(PaymentSource::Import),
+                        created_at: Set(now),
+                        reverses_id: Set(None),
+                        bank_document_id: Set(None),
+                        reason: Set(None),
+                    },
+                ));
             }
         }
-        charge_rows.extend(charges.into_iter().map(|c| charges::consumption_line(contract_id, meter_id, c, now)));
+        consumption.extend(charges.into_iter().map(|c| (contract_id, meter_id, c)));
     }
     summary.readings = reading_rows.len();
     summary.payments = payment_rows.len();
+    // Readings are numbered in the order they were taken, and charges follow their readings.
+    reading_rows.sort_by_key(|&(taken_at, made, _)| (taken_at, made));
+    let mut renumbered = vec![0; reading_rows.len()];
+    let reading_rows: Vec<_> = (1i64..)
+        .zip(reading_rows)
+        .map(|(id, (_, made, mut row))| {
+            renumbered[(made - 1) as usize] = id;
+            row.id = Set(id);
+            row
+        })
+        .collect();
+    for (_, _, c) in &mut consumption {
+        c.reading_id = renumbered[(c.reading_id - 1) as usize];
+    }
+    consumption.sort_by_key(|(_, _, c)| (c.for_period, c.reading_id));
+    payment_rows.sort_by_key(|&(paid_on, _)| paid_on);
     insert_chunked(conn, reading_rows).await?;
-    insert_chunked(conn, charge_rows).await?;
-    insert_chunked(conn, payment_rows).await?;
+    insert_chunked(
+        conn,
+        consumption
+            .into_iter()
+            .map(|(contract_id, meter_id, c)| charges::consumption_line(contract_id, meter_id, c, now))
+            .collect(),
+    )
+    .await?;
+    insert_chunked(conn, payment_rows.into_iter().map(|(_, row)| row).collect()).await?;
     fix_sequences(conn).await?;
     Ok(summary)
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use domain::money::MoneyError;
 use domain::{Kopecks, MeterValue, Period, ReadingSource, Service, TariffPlan, kopecks};
 use entities::{charge, payment};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use service::audit::Actor;
 use service::demo::{self, DemoSpec};
 use service::ledger::debt::{self, Scope};
@@ -90,14 +90,31 @@ async fn debt_for_two_services_with_partial_and_over_payment() {
 }
 
 /// Every demo reading was taken before the demo's "now": one later the same day would stand in
-/// the future and refuse a reading entered now as «больше следующего принятого».
+/// the future and refuse a reading entered now as «больше следующего принятого». The rows come
+/// in the order a real cooperative's would have arrived (numbered by time), and each charge
+/// still points at the reading it was made from.
 #[tokio::test]
-async fn demo_readings_are_all_in_the_past() {
+async fn demo_readings_are_all_in_the_past_and_in_the_order_they_were_taken() {
     let t = TestContext::new().await;
     demo::generate(&t.ctx, DemoSpec { plots: 150, months: 3, seed: 2 }).await.unwrap();
-    let readings = entities::reading::Entity::find().all(t.ctx.db.conn()).await.unwrap();
+    let conn = t.ctx.db.conn();
+    let readings =
+        entities::reading::Entity::find().order_by_asc(entities::reading::Column::Id).all(conn).await.unwrap();
     let latest = readings.iter().map(|r| r.taken_at).max().unwrap();
     assert!(latest <= t.ctx.now(), "a reading at {latest}, after {}", t.ctx.now());
+    assert!(readings.is_sorted_by_key(|r| r.taken_at), "readings are numbered in the order they were taken");
+
+    let charges = charge::Entity::find().order_by_asc(charge::Column::Id).all(conn).await.unwrap();
+    assert!(charges.is_sorted_by_key(|c| c.period), "charges are booked month by month");
+    let by_id: std::collections::HashMap<i64, &entities::reading::Model> = readings.iter().map(|r| (r.id, r)).collect();
+    for charge in charges.iter().filter(|c| c.kind == domain::ChargeKind::Consumption) {
+        let reading = by_id[&charge.reading_id.expect("a consumption charge's reading")];
+        assert_eq!((reading.meter_id, reading.period), (charge.meter_id.unwrap(), charge.for_period), "{charge:?}");
+        let register = reading.values()[usize::from(charge.zone == Some(domain::Zone::Night))];
+        assert_eq!(Some(register), charge.current_value, "{charge:?}");
+    }
+    let payments = payment::Entity::find().order_by_asc(payment::Column::Id).all(conn).await.unwrap();
+    assert!(payments.is_sorted_by_key(|p| p.paid_on), "payments are booked as the money arrived");
 }
 
 /// The demo closes its history as the reports' deliveries would: every month before the last
