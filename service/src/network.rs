@@ -436,9 +436,11 @@ impl Network {
             .all(conn)
             .await?;
         let line_contracts = line_contracts(conn).await?;
+        // Asked by meter, SQLite seeks the few common meters' readings; asked through a join on
+        // their contracts, it walked every accepted reading (180 ms at 10 000 plots × 24 months).
+        let common_meters = meters.iter().filter(|m| line_contracts.contains(&m.contract_id)).map(|m| m.id);
         let common = reading::Entity::find()
-            .join(JoinType::InnerJoin, reading::Relation::Meter.def())
-            .filter(meter::Column::ContractId.is_in(line_contracts.iter().copied()))
+            .filter(reading::Column::MeterId.is_in(common_meters))
             .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
             .all(conn)
             .await?;
