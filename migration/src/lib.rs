@@ -22,6 +22,7 @@ mod m20261203_000006_pending_deliveries;
 mod m20261204_000001_request_tasks;
 mod m20261204_000002_announcement_photos;
 mod m20261205_000001_reading_moments;
+mod m20261206_000001_last_readings;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_request_tasks::Migration),
             Box::new(m20261204_000002_announcement_photos::Migration),
             Box::new(m20261205_000001_reading_moments::Migration),
+            Box::new(m20261206_000001_last_readings::Migration),
         ]
     }
 }
