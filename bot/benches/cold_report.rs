@@ -106,8 +106,9 @@ fn chernomorsk(database: &Path) -> Command {
 fn demo_database(dir: &Path) -> PathBuf {
     let month = chrono::Utc::now().format("%Y-%m");
     // «reported»: the demo's months are closed up to the last full one, as their reports'
-    // delivery closes them (an older cached file without the closings is not reused).
-    let database = dir.join(format!("demo-{PLOTS}x{MONTHS}-{month}-reported.db"));
+    // delivery closes them; «in-order»: its rows lie in the order they would have arrived. The
+    // name changes with what the demo makes, so an older cached file is not reused.
+    let database = dir.join(format!("demo-{PLOTS}x{MONTHS}-{month}-reported-in-order.db"));
     if !database.exists() {
         println!("generating {PLOTS} plots × {MONTHS} months (once)…");
         let partial = dir.join("generating.db");
