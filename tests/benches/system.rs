@@ -54,24 +54,37 @@ async fn debt_lookup() {
     let t = TestContext::new().await;
     demo::generate(&t.ctx, DemoSpec { plots: 420, months: 12, seed: 1 }).await.unwrap();
     let conn = t.ctx.db.conn();
-    let baseline = mean(2_000, |_| async {
-        service::db::query(conn, "SELECT 1", []).await.unwrap();
-    })
-    .await;
     // A few demo consumers have no contract at all; they would make lookups look cheaper.
     let contracts = entities::contract::Entity::find().all(conn).await.unwrap();
     let mut consumers: Vec<i64> = contracts.iter().map(|c| c.consumer_id).collect();
     consumers.sort_unstable();
     consumers.dedup();
     let consumers = &consumers;
-    let lookup = mean(2_000, |i| async move {
-        let statement = service::ledger::debt::statement(conn, consumers[i as usize % consumers.len()]).await.unwrap();
-        assert!(!statement.lines.is_empty());
-    })
-    .await;
+    let select_1 = || {
+        mean(1_000, |_| async {
+            service::db::query(conn, "SELECT 1", []).await.unwrap();
+        })
+    };
+    let statements = || {
+        mean(1_000, |i| async move {
+            let statement =
+                service::ledger::debt::statement(conn, consumers[i as usize % consumers.len()]).await.unwrap();
+            assert!(!statement.lines.is_empty());
+        })
+    };
+    // One block of each in a row gave ×1.63–×2.70 on one machine as its load drifted between
+    // them. The best of five rounds of each, taken in turns, as for the bot's round trip.
+    // Warm up connections, statement caches and pages.
+    select_1().await;
+    statements().await;
+    let (mut baseline, mut lookup) = (Duration::MAX, Duration::MAX);
+    for _ in 0..5 {
+        baseline = baseline.min(select_1().await);
+        lookup = lookup.min(statements().await);
+    }
     let ratio = lookup.as_secs_f64() / baseline.as_secs_f64();
     println!(
-        "debt statement per consumer (420 plots × 12 months): {} per lookup = {:.0}/s; baseline `SELECT 1`: {} → ×{ratio:.2}; goal ≤ ×2 → {}",
+        "debt statement per consumer (420 plots × 12 months, best of 5): {} per lookup = {:.0}/s; baseline `SELECT 1`: {} → ×{ratio:.2}; goal ≤ ×2 → {}",
         micros(lookup),
         1.0 / lookup.as_secs_f64(),
         micros(baseline),
