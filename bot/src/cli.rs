@@ -125,11 +125,10 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => App::new(config).start().await?.run_until_signal().await,
             Command::Migrate => {
-                open_database(&config, Lifetime::OneShot).await?;
+                open_database(&config, Lifetime::OneShot).await?.close().await?;
                 tracing::info!("database is up to date");
             }
-            Command::Staff(StaffCommand::Add { login, role, name }) => {
-                let ctx = context(&config).await?;
+            Command::Staff(StaffCommand::Add { login, role, name }) => once(&config, async |ctx| {
                 // A blank variable (an `.env` line left empty) counts as unset, as every setting does.
                 let password = match std::env::var("STAFF_PASSWORD") {
                     Ok(password) if !password.trim().is_empty() => password,
@@ -141,11 +140,12 @@ impl Cli {
                     role,
                     password,
                 };
-                let account = service::access::staff::create(&ctx, new, Actor::System).await?;
+                let account = service::access::staff::create(ctx, new, Actor::System).await?;
                 println!("Создан сотрудник {} ({})", account.login, account.role);
-            }
-            Command::LinkCode { plot } => {
-                let ctx = context(&config).await?;
+                Ok(())
+            })
+            .await?,
+            Command::LinkCode { plot } => once(&config, async |ctx| {
                 let number = domain::PlotNumber::parse(&plot)?;
                 let card = match service::register::cards::find_plot(ctx.db.conn(), &number).await? {
                     Some(plot) => service::register::cards::plot_card(ctx.db.conn(), plot.id).await?,
@@ -158,7 +158,7 @@ impl Cli {
                     bail!("на участке {number} {} потребителей с договорами; код выдаётся в панели", consumers.len());
                 };
                 let code = service::access::telegram::issue_code(
-                    &ctx,
+                    ctx,
                     service::access::telegram::LinkTarget::Consumer(consumer_id),
                     None,
                 )
@@ -169,17 +169,17 @@ impl Cli {
                     code.expires_at.with_timezone(&ctx.settings.tz).format("%d.%m.%Y %H:%M")
                 );
                 println!("Отправьте боту: /start {}", code.code);
-            }
-            Command::Demo { plots, months, seed } => {
-                let ctx = context(&config).await?;
+                Ok(())
+            })
+            .await?,
+            Command::Demo { plots, months, seed } => once(&config, async |ctx| {
                 let started = std::time::Instant::now();
-                let summary = service::demo::generate(&ctx, service::demo::DemoSpec { plots, months, seed }).await?;
-                service::demo::network(&ctx).await?;
-                let closed = match service::demo::close_reported(&ctx).await? {
+                let summary = service::demo::generate(ctx, service::demo::DemoSpec { plots, months, seed }).await?;
+                service::demo::network(ctx).await?;
+                let closed = match service::demo::close_reported(ctx).await? {
                     Some(through) => format!("месяцы по {} закрыты, как после отправки их отчётов", through.russian()),
                     None => "закрытых месяцев нет".to_owned(),
                 };
-                ctx.db.close().await?;
                 println!(
                     "Демо-данные: {} участков, {} договоров, {} показаний, {} оплат; начислено {}, оплачено {}; {closed} \
                      ({:.1} с)",
@@ -191,24 +191,29 @@ impl Cli {
                     summary.paid,
                     started.elapsed().as_secs_f64()
                 );
-            }
-            Command::Report { month, output } => {
-                let ctx = context(&config).await?;
+                Ok(())
+            })
+            .await?,
+            Command::Report { month, output } => once(&config, async |ctx| {
                 let period = month.unwrap_or_else(|| ctx.current_period().prev());
                 let public_url = config.public_url.as_str().trim_end_matches('/');
-                let bytes = reports::monthly_report(&ctx, period, public_url).await?;
+                let bytes = reports::monthly_report(ctx, period, public_url).await?;
                 write_file(&output, &bytes)?;
                 println!("Отчёт за {} записан в {}", period.russian(), output.display());
-            }
-            Command::Export { output } => {
-                let ctx = context(&config).await?;
-                write_file(&output, &reports::full_export(&ctx).await?)?;
+                Ok(())
+            })
+            .await?,
+            Command::Export { output } => once(&config, async |ctx| {
+                write_file(&output, &reports::full_export(ctx).await?)?;
                 println!("База выгружена в {}", output.display());
-            }
+                Ok(())
+            })
+            .await?,
             Command::Healthcheck => healthcheck(config.panel_addr).await?,
             Command::Backup { output } => {
                 let db = open_database(&config, Lifetime::OneShot).await?;
                 service::backup::write(&db, &output).await?;
+                db.close().await?;
                 println!("Резервная копия записана в {}", output.display());
             }
             // Self-contained: it opens only the copy and its staged file, never the live database.
@@ -227,9 +232,7 @@ impl Cli {
                 println!("Шаблон реестра записан в {}", output.display());
             }
             Command::ImportRegister { file, commit } => {
-                let ctx = context(&config).await?;
-                import_register(&ctx, &file, commit).await?;
-                ctx.db.close().await?;
+                once(&config, async |ctx| import_register(ctx, &file, commit).await).await?;
             }
         }
         Ok(())
@@ -292,9 +295,14 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-async fn context(config: &Config) -> anyhow::Result<Context> {
-    // Every command but `serve` reads what it needs and exits.
-    Ok(Context::new(open_database(config, Lifetime::OneShot).await?, config.settings(), Clock::system()))
+/// Runs a command that reads or writes what it needs and exits, then closes the database whatever
+/// came of the command: on SQLite the last connection to close folds the WAL back into the file,
+/// so every command leaves one whole file behind it.
+async fn once(config: &Config, command: impl AsyncFnOnce(&Context) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let ctx = Context::new(open_database(config, Lifetime::OneShot).await?, config.settings(), Clock::system());
+    let done = command(&ctx).await;
+    ctx.db.close().await?;
+    done
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level (info, quieter for dependencies).
