@@ -301,8 +301,10 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 async fn once(config: &Config, command: impl AsyncFnOnce(&Context) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let ctx = Context::new(open_database(config, Lifetime::OneShot).await?, config.settings(), Clock::system());
     let done = command(&ctx).await;
-    ctx.db.close().await?;
-    done
+    let closed = ctx.db.close().await;
+    // The command's own error, if any, is the one to report.
+    done?;
+    Ok(closed?)
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default level (info, quieter for dependencies).
