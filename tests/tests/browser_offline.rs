@@ -105,6 +105,16 @@ fn form_url(signed: &SignedUp) -> String {
     format!("/m/meters/{}/reading", signed.meter_id)
 }
 
+/// JavaScript: whether every one of `paths` is kept on the phone.
+fn kept(paths: &[String]) -> String {
+    format!(
+        "caches.open('obhod-pages').then(c => c.keys()).then(keys => {{
+            const kept = keys.map(r => new URL(r.url).pathname);
+            return {paths:?}.every(path => kept.includes(path));
+        }})"
+    )
+}
+
 /// What a controller does on the phone; every step waits for what it leads to.
 async fn walk(page: &Page, signal: &Signal, app: &TestApp, round: &Round) -> anyhow::Result<()> {
     let Round { water, power, eight, photos } = round;
@@ -118,24 +128,12 @@ async fn walk(page: &Page, signal: &Signal, app: &TestApp, round: &Round) -> any
 
     // With a signal: the walking list and both plots, whose reading forms are kept too.
     open(page, r#"a[href="/m/unread"]"#, "/m/unread").await?;
+    // The controller looks at each plot before moving on, long enough for its forms to be kept.
     open(page, &format!(r#"a[href="{}"]"#, plot_url(water)), &plot_url(water)).await?;
+    wait_until(page, "the first plot's forms kept", &kept(&[form_url(water), form_url(power)])).await?;
     open(page, &format!(r#"a[href="{}"]"#, plot_url(eight)), &plot_url(eight)).await?;
-    let kept = [
-        "/m/".to_owned(),
-        "/m/unread".into(),
-        plot_url(water),
-        plot_url(eight),
-        form_url(water),
-        form_url(power),
-        form_url(eight),
-    ];
-    let all_kept = format!(
-        "caches.open('obhod-pages').then(c => c.keys()).then(keys => {{
-            const kept = keys.map(r => new URL(r.url).pathname);
-            return {kept:?}.every(path => kept.includes(path));
-        }})"
-    );
-    wait_until(page, "the pages kept on the phone", &all_kept).await?;
+    let all = ["/m/".to_owned(), "/m/unread".into(), plot_url(water), plot_url(eight), form_url(eight)];
+    wait_until(page, "the pages kept on the phone", &kept(&all)).await?;
 
     signal.set_offline(page, true).await?;
     wait_until(page, "the phone offline", "navigator.onLine === false").await?;

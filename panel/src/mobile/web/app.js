@@ -261,9 +261,9 @@ function keptBanner() {
 async function keepForms() {
   const registration = await navigator.serviceWorker.ready;
   const forms = [...document.querySelectorAll('a[href$="/reading"]')].map(a => a.href);
-  // The first page opened was not seen by the service worker, which came after it.
-  const here = navigator.serviceWorker.controller ? [] : [location.href];
-  registration.active?.postMessage({ keep: [...here, ...forms].filter(url => new URL(url).pathname.startsWith('/m/')) });
+  // This page too: the first one opened came before the service worker, which may have taken
+  // it over since, and a page already kept is not fetched again.
+  registration.active?.postMessage({ keep: [location.href, ...forms].filter(url => new URL(url).pathname.startsWith('/m/')) });
 }
 
 async function start() {
@@ -276,6 +276,9 @@ async function start() {
     document.querySelector('main').prepend(el('p', { className: 'flash ok', role: 'status' }, flash));
   }
   document.querySelectorAll('form.reading').forEach(takeOver);
+  // First, not after the queue: a controller may move on to the next plot at once. Not awaited:
+  // on the first visit the service worker is still installing.
+  if (navigator.onLine) keepForms();
   // Pages kept on the phone show consumers' debts: they leave with the controller.
   document.querySelector('form[action="/logout"]')?.addEventListener('submit', event => {
     event.preventDefault();
@@ -287,7 +290,6 @@ async function start() {
   addEventListener('online', send);
   setInterval(send, RETRY_MS);
   await send();
-  if (navigator.onLine) await keepForms();
 }
 
 start();
