@@ -131,6 +131,13 @@ pub async fn staff(ctx: &Context, login: &str, role: Role) -> entities::staff::M
     staff::create(ctx, new, Actor::System).await.expect("staff")
 }
 
+/// «Член {plot}» on `plot`, with one single-tariff contract `number` of `service` and its meter
+/// starting at `initial` whole units.
+pub async fn member(ctx: &Context, plot: &str, number: &str, service: Service, initial: i64) -> SignedUp {
+    let consumer = new_consumer(&format!("Член {plot}"), None);
+    sign(ctx, plot, consumer, number, service, TariffPlan::Single, &[initial]).await
+}
+
 /// Signs a contract on `plot`, meter installed 2026-01-01 with `initial` whole units per register.
 pub async fn sign(
     ctx: &Context,

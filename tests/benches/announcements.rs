@@ -8,8 +8,8 @@ use std::time::Instant;
 use domain::Service;
 use service::audit::Actor;
 use service::members::announcements::{self, Audience, Draft};
-use service::testing::{TestContext, link};
-use tests::{FakeTelegram, seed};
+use service::testing::{TestContext, link, member};
+use tests::FakeTelegram;
 
 const MEMBERS: usize = 1_000;
 /// Telegram's documented global limit for a bot.
@@ -22,7 +22,7 @@ async fn main() {
     let seeding = Instant::now();
     for n in 1..=MEMBERS {
         let plot = n.to_string();
-        let signed = seed::member(&t.ctx, &plot, &format!("W-{n}"), Service::Water, 0).await;
+        let signed = member(&t.ctx, &plot, &format!("W-{n}"), Service::Water, 0).await;
         link(&t.ctx, signed.consumer_id, 100_000 + n as i64).await;
     }
     println!("seeded {MEMBERS} linked members in {:.1} s", seeding.elapsed().as_secs_f64());

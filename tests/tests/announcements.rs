@@ -6,10 +6,10 @@ use domain::Service;
 use service::access::telegram::LinkTarget;
 use service::audit::Actor;
 use service::members::announcements::{self, Audience, Draft};
-use service::testing::{TestContext, link, standard_tariffs};
+use service::testing::{TestContext, link, member, standard_tariffs};
 use tests::bot_chat::BotChat;
 use tests::fake_telegram::Call;
-use tests::{FakeTelegram, PanelClient, TestApp, seed};
+use tests::{FakeTelegram, PanelClient, TestApp};
 
 /// Announcement messages with `needle` that Telegram accepted, by chat.
 fn delivered(telegram: &FakeTelegram, needle: &str) -> Vec<i64> {
@@ -56,7 +56,7 @@ async fn water_consumers_on_a_street_get_it_once_blocked_recorded_muted_skipped_
         ("7", Service::Water, Some(507)),
     ] {
         let number = format!("{}-{plot}", service.code());
-        let signed = seed::member(ctx, plot, &number, service, 0).await;
+        let signed = member(ctx, plot, &number, service, 0).await;
         if let Some(chat) = chat {
             BotChat::new(&app.telegram, chat).link(ctx, LinkTarget::Consumer(signed.consumer_id)).await;
         }
@@ -118,7 +118,7 @@ async fn a_send_stopped_part_way_goes_on_after_a_restart_without_a_duplicate_wai
     let chats: Vec<i64> = (1..=10).map(|n| 7000 + n).collect();
     for (n, chat) in chats.iter().enumerate() {
         let plot = (n + 1).to_string();
-        let signed = seed::member(&t.ctx, &plot, &format!("W-{plot}"), Service::Water, 0).await;
+        let signed = member(&t.ctx, &plot, &format!("W-{plot}"), Service::Water, 0).await;
         link(&t.ctx, signed.consumer_id, *chat).await;
     }
     let draft = Draft {
@@ -155,7 +155,7 @@ async fn an_announcement_with_a_photo_is_sent_as_a_photo_with_its_caption() {
     let ctx = app.ctx();
     standard_tariffs(ctx).await;
     for (plot, chat) in [("1", 801), ("2", 802)] {
-        let signed = seed::member(ctx, plot, &format!("В-{plot}"), Service::Water, 0).await;
+        let signed = member(ctx, plot, &format!("В-{plot}"), Service::Water, 0).await;
         BotChat::new(&app.telegram, chat).link(ctx, LinkTarget::Consumer(signed.consumer_id)).await;
     }
     let panel = PanelClient::new(ctx);

@@ -15,7 +15,7 @@ use service::access::telegram::LinkTarget;
 use service::audit::Actor;
 use service::ledger::payments::notices::{self, QUIET};
 use service::register::sign_up::SignedUp;
-use service::testing::{default_now, standard_tariffs};
+use service::testing::{default_now, member, standard_tariffs};
 use tests::app::{start, test_config};
 use tests::bot_chat::BotChat;
 use tests::fake_telegram::Call;
@@ -35,7 +35,7 @@ fn notices_to(app: &TestApp, chat: i64) -> Vec<String> {
 /// A water consumer on plot 7 owing 1 200,00 ₽ for February (30 m³ at 40 ₽), linked to `chat`.
 async fn owing(app: &TestApp, plot: &str, chat: i64) -> SignedUp {
     let ctx = app.ctx();
-    let signed = seed::member(ctx, plot, &format!("W-{plot}"), Service::Water, 100).await;
+    let signed = member(ctx, plot, &format!("W-{plot}"), Service::Water, 100).await;
     seed::reading(ctx, signed.meter_id, &[meter_value!(130_000)], "2026-02-20").await;
     BotChat::new(&app.telegram, chat).link(ctx, LinkTarget::Consumer(signed.consumer_id)).await;
     signed

@@ -499,7 +499,7 @@ mod tests {
     use domain::{Service, TariffPlan, meter_value};
 
     use super::*;
-    use crate::testing::{TestContext, new_consumer, office_reading};
+    use crate::testing::{TestContext, member, new_consumer, office_reading};
 
     async fn link(t: &TestContext, consumer_id: i64, telegram_user_id: i64) {
         crate::testing::link(&t.ctx, consumer_id, telegram_user_id).await;
@@ -583,16 +583,7 @@ mod tests {
         t.standard_tariffs().await;
         let mut consumers = Vec::new();
         for (n, chat) in [(1, 101), (2, 102), (3, 103)] {
-            let signed = t
-                .sign(
-                    &n.to_string(),
-                    new_consumer(&format!("Член {n}"), None),
-                    &format!("W-{n}"),
-                    Service::Water,
-                    TariffPlan::Single,
-                    &[0],
-                )
-                .await;
+            let signed = member(&t.ctx, &n.to_string(), &format!("W-{n}"), Service::Water, 0).await;
             link(&t, signed.consumer_id, chat).await;
             consumers.push(signed.consumer_id);
         }
