@@ -210,12 +210,12 @@ impl Cli {
             })
             .await?,
             Command::Healthcheck => healthcheck(config.panel_addr).await?,
-            Command::Backup { output } => {
-                let db = open_database(&config, Lifetime::OneShot).await?;
-                service::backup::write(&db, &output).await?;
-                db.close().await?;
+            Command::Backup { output } => once(&config, async |ctx| {
+                service::backup::write(&ctx.db, &output).await?;
                 println!("Резервная копия записана в {}", output.display());
-            }
+                Ok(())
+            })
+            .await?,
             // Self-contained: it opens only the copy and its staged file, never the live database.
             Command::Restore { file } => {
                 let restored = service::backup::restore(&config.database_url, &file, chrono::Utc::now()).await?;
@@ -302,7 +302,10 @@ async fn once(config: &Config, command: impl AsyncFnOnce(&Context) -> anyhow::Re
     let ctx = Context::new(open_database(config, Lifetime::OneShot).await?, config.settings(), Clock::system());
     let done = command(&ctx).await;
     let closed = ctx.db.close().await;
-    // The command's own error, if any, is the one to report.
+    // The command's own error is the one to report; a failure to close beside it is logged.
+    if let (Err(_), Err(e)) = (&done, &closed) {
+        tracing::warn!("closing the database after a failed command: {e}");
+    }
     done?;
     Ok(closed?)
 }

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-/// `chernomorsk <args>` on the database `c.db` in `dir`; panics unless it succeeds.
-fn chernomorsk(dir: &Path, args: &[&str]) -> String {
+/// `chernomorsk <args>` on the database `c.db` in `dir`: whether it succeeded, and what it said.
+fn chernomorsk(dir: &Path, args: &[&str]) -> (bool, String) {
     let url = format!("sqlite://{}?mode=rwc", dir.join("c.db").display());
     let output = Command::new(env!("CARGO_BIN_EXE_chernomorsk"))
         .env_clear()
@@ -16,24 +16,39 @@ fn chernomorsk(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .output()
         .expect("run chernomorsk");
-    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), said)
 }
 
 #[test]
-fn one_shot_commands_leave_no_wal_behind() {
+fn one_shot_commands_leave_no_wal_behind_whether_they_succeed_or_fail() {
     let dir = tempfile::tempdir().unwrap();
     let wal = dir.path().join("c.db-wal");
-    let report = dir.path().join("r.xlsx").display().to_string();
-    let commands: [&[&str]; 5] = [
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let (report, export, backup) = (file("r.xlsx"), file("e.xlsx"), file("b.db"));
+    let succeeding: [&[&str]; 7] = [
         &["migrate"],
         &["demo", "--plots", "3", "--months", "2"],
         &["staff", "add", "--login", "buh", "--role", "accountant"],
         &["link-code", "--plot", "1"],
         &["report", "-o", &report],
+        &["export", "-o", &export],
+        &["backup", "-o", &backup],
     ];
-    for args in commands {
-        let said = chernomorsk(dir.path(), args);
+    for args in succeeding {
+        let (ok, said) = chernomorsk(dir.path(), args);
+        assert!(ok, "{args:?}: {said}");
+        assert!(!wal.exists(), "{args:?} left a WAL behind; it said: {said}");
+    }
+    // Refused after it opened the database: no such plot, a login taken, a backup already there.
+    let failing: [&[&str]; 3] = [
+        &["link-code", "--plot", "999"],
+        &["staff", "add", "--login", "buh", "--role", "accountant"],
+        &["backup", "-o", &backup],
+    ];
+    for args in failing {
+        let (ok, said) = chernomorsk(dir.path(), args);
+        assert!(!ok, "{args:?} should be refused: {said}");
         assert!(!wal.exists(), "{args:?} left a WAL behind; it said: {said}");
     }
 }
