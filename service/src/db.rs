@@ -374,6 +374,24 @@ mod tests {
         }
     }
 
+    /// `.cargo/config.toml` builds SQLite without its memory statistics. A `LIBSQLITE3_FLAGS` set
+    /// in the environment wins over that file, and an SQLite not built by libsqlite3-sys ignores
+    /// it; either would bring back the global mutex every allocation takes.
+    #[tokio::test]
+    async fn sqlite_is_built_without_memory_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("o.db").display());
+        let db = Db::open_for(&url, Lifetime::OneShot).await.unwrap();
+        let options: Vec<String> = query(db.conn(), "PRAGMA compile_options", [])
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index(0).unwrap())
+            .collect();
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+        db.close().await.unwrap();
+    }
+
     #[test]
     fn finds_sqlite_files_and_hides_passwords() {
         assert_eq!(sqlite_file("sqlite://data/c.db?mode=rwc"), Some(Path::new("data/c.db")));

@@ -281,7 +281,8 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
     // Each meter's whole history is made in one go, but a real cooperative's tables grow month
     // by month, so a month's rows lie together in the file. Rows are kept with the moment they
     // would have arrived and inserted in that order: the report of a month then reads the pages
-    // a real database of that size would (issue 20).
+    // a real database of that size would (issue 20). Only the common meters' few readings, which
+    // `network` adds later, come after them all.
     let mut reading_rows = Vec::new();
     let mut consumption = Vec::new();
     let mut payment_rows = Vec::new();

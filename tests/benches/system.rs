@@ -73,7 +73,8 @@ async fn debt_lookup() {
         })
     };
     // One block of each in a row gave ×1.63–×2.70 on one machine as its load drifted between
-    // them. The best of five rounds of each, taken in turns, as for the bot's round trip.
+    // them. The best of five rounds of each, taken in turns (the bot's round trip below takes
+    // the best of three the same way).
     // Warm up connections, statement caches and pages.
     select_1().await;
     statements().await;
