@@ -7,30 +7,10 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::m20261126_000001_initial::{drop_index, index};
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
 const ADDED: &[(&str, &[&str])] = &[
     ("charges", &["contract_id", "kind", "period", "amount_kopecks"]),
     ("payments", &["contract_id", "paid_on"]),
     ("payments", &["period"]),
 ];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, cols) in ADDED {
-            manager.create_index(index(table, cols)).await?;
-        }
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, cols) in ADDED {
-            manager.drop_index(drop_index(table, cols)).await?;
-        }
-        Ok(())
-    }
-}
+adds_indexes!(ADDED);

@@ -8,20 +8,4 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::m20261126_000001_initial::{drop_index, index};
-
-const COLUMNS: &[&str] = &["meter_id", "status", "period", "taken_at"];
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.create_index(index("readings", COLUMNS)).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_index(drop_index("readings", COLUMNS)).await
-    }
-}
+adds_indexes!([("readings", &["meter_id", "status", "period", "taken_at"])]);
