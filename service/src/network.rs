@@ -584,7 +584,7 @@ impl Network {
             if tracks.iter().all(|t| t.unread_at(end)) {
                 result.unread += 1;
             }
-            let plot = self.plot_of(c.id);
+            let plot = self.plots.get(&c.plot_id);
             let consumption = used(c.id);
             result.balance.sold += consumption;
             let number =
