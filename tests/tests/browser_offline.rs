@@ -2,7 +2,8 @@
 //! the whole application on a real TCP port: open the walk and the plots while there is a signal,
 //! lose it (the browser's network emulation), read three meters with photos, reload the page,
 //! get the signal back, and find each reading stored once with its photo — and the one lower than
-//! the meter's last reading refused, with the message on its queued item.
+//! the meter's last reading refused, with the message on its queued item. And log out in the
+//! middle of keeping pages, to find none of them left on the phone.
 //!
 //! Needs Debian's `chromium` (see [`tests::browser`]).
 
@@ -11,15 +12,19 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    self, ContinueRequestParams, EventRequestPaused, RequestPattern, RequestStage,
+};
 use chrono::{SubsecRound, Utc};
 use domain::{ReadingSource, Service, TariffPlan, meter_value};
 use entities::reading;
+use futures::StreamExt;
 use sea_orm::EntityTrait;
 use service::Context;
 use service::register::sign_up::{ConsumerRef, SignedUp};
 use service::testing::{new_consumer, sign};
 use tests::TestApp;
-use tests::browser::{Phone, Signal, attach, click, eval, fill, text, wait_for_path, wait_until};
+use tests::browser::{Phone, STEP_TIMEOUT, Signal, attach, click, eval, fill, text, wait_for_path, wait_until};
 
 struct Round {
     water: SignedUp,
@@ -93,6 +98,61 @@ async fn a_round_without_a_signal_is_sent_when_the_signal_returns() {
     }
 }
 
+/// The pages kept on the phone show consumers' debts: logging out takes them all off it, those of
+/// a keep the service worker is in the middle of too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_takes_the_kept_pages_off_the_phone() {
+    let Some((app, _)) = tests::browser::field_app().await else {
+        return;
+    };
+    let consumer = new_consumer("Потребитель участка 5", None);
+    let water = sign(app.ctx(), "5", consumer, "В-5", Service::Water, TariffPlan::Single, &[100]).await;
+    let signal = Signal::relay_to(app.app.panel_addr).await;
+    let phone = Phone::launch().await;
+    phone.run(Duration::from_secs(60), log_out_while_keeping(&phone.page, &signal, &water)).await;
+    phone.close().await;
+}
+
+async fn log_out_while_keeping(page: &Page, signal: &Signal, water: &SignedUp) -> anyhow::Result<()> {
+    log_in(page, signal).await?;
+    open(page, r#"a[href="/m/unread"]"#, "/m/unread").await?;
+    open(page, &format!(r#"a[href="{}"]"#, plot_url(water)), &plot_url(water)).await?;
+    let pages = ["/m/unread".to_owned(), plot_url(water), form_url(water)];
+    wait_until(page, "the plot kept", &kept(&pages)).await?;
+
+    // The logout is held on its way to the server, so that the session stands meanwhile.
+    let mut paused = page.event_listener::<EventRequestPaused>().await?;
+    let only_logout = RequestPattern::builder().url_pattern("*/logout").request_stage(RequestStage::Request);
+    page.execute(fetch::EnableParams::builder().pattern(only_logout.build()).build()).await?;
+    // The worker is asked to keep the pages again, as if they were new (a controller who opened
+    // a plot and logged out straight away), and the controller logs out at once; a moment later,
+    // once logging out has deleted the kept pages, the page asks again, as one does whose worker
+    // became ready only then (a first visit).
+    let log_out = format!(
+        r#"caches.delete('obhod-pages').then(() => {{
+            const pages = {pages:?}.map(path => new URL(path, location.href).href);
+            navigator.serviceWorker.controller.postMessage({{ keep: pages }});
+            document.querySelector('form[action="/logout"] button').click();
+            setTimeout(keepForms, 300);
+            return true;
+        }})"#
+    );
+    ensure!(eval::<bool>(page, &log_out).await?);
+    let logout = tokio::time::timeout(STEP_TIMEOUT, paused.next()).await?.context("the logout request")?;
+    // The keeps' pages come within milliseconds on loopback, while the session still stands.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    page.execute(ContinueRequestParams::new(logout.request_id.clone())).await?;
+    wait_for_path(page, "/login").await?;
+    let left: Vec<String> = eval(
+        page,
+        "caches.keys().then(async names => names.includes('obhod-pages')
+            ? (await (await caches.open('obhod-pages')).keys()).map(r => new URL(r.url).pathname) : [])",
+    )
+    .await?;
+    ensure!(left.is_empty(), "pages left on the phone after logout: {left:?}");
+    Ok(())
+}
+
 async fn readings(ctx: &Context) -> Vec<reading::Model> {
     reading::Entity::find().all(ctx.db.conn()).await.expect("readings")
 }
@@ -119,12 +179,7 @@ fn kept(paths: &[String]) -> String {
 async fn walk(page: &Page, signal: &Signal, app: &TestApp, round: &Round) -> anyhow::Result<()> {
     let Round { water, power, eight, photos } = round;
     let ctx = app.ctx();
-    page.goto(format!("{}login", signal.url())).await?;
-    fill(page, "#login", "kontroler").await?;
-    fill(page, "#password", "kontroler-password").await?;
-    click(page, "button[type=submit]").await?;
-    wait_for_path(page, "/m/").await?;
-    wait_until(page, "the service worker", "navigator.serviceWorker.controller !== null").await?;
+    log_in(page, signal).await?;
 
     // With a signal: the walking list and both plots, whose reading forms are kept too.
     open(page, r#"a[href="/m/unread"]"#, "/m/unread").await?;
@@ -208,6 +263,15 @@ async fn walk(page: &Page, signal: &Signal, app: &TestApp, round: &Round) -> any
     click(page, "#queue li.refused button").await?;
     wait_until(page, "the refusal dismissed", "document.querySelector('#queue li.refused') === null").await?;
     Ok(())
+}
+
+async fn log_in(page: &Page, signal: &Signal) -> anyhow::Result<()> {
+    page.goto(format!("{}login", signal.url())).await?;
+    fill(page, "#login", "kontroler").await?;
+    fill(page, "#password", "kontroler-password").await?;
+    click(page, "button[type=submit]").await?;
+    wait_for_path(page, "/m/").await?;
+    wait_until(page, "the service worker", "navigator.serviceWorker.controller !== null").await
 }
 
 async fn open(page: &Page, link: &str, path: &str) -> anyhow::Result<()> {

@@ -258,8 +258,13 @@ function keptBanner() {
   document.querySelector('main').prepend(el('p', { className: 'flash warn kept' }, `Нет сети, данные от ${time}`));
 }
 
+// Set at logout: a page kept after it would stay on the phone.
+let leaving = false;
+
 async function keepForms() {
   const registration = await navigator.serviceWorker.ready;
+  // On a first visit the worker may become ready only after the controller has logged out.
+  if (leaving) return;
   const forms = [...document.querySelectorAll('a[href$="/reading"]')].map(a => a.href);
   // This page too: the first one opened came before the service worker, which may have taken
   // it over since, and a page already kept is not fetched again.
@@ -279,10 +284,13 @@ async function start() {
   // First, not after the queue: a controller may move on to the next plot at once. Not awaited:
   // on the first visit the service worker is still installing.
   if (navigator.onLine) keepForms();
-  // Pages kept on the phone show consumers' debts: they leave with the controller.
+  // Pages kept on the phone show consumers' debts: they leave with the controller. The worker
+  // forgets them too, so that a keep it is in the middle of does not put them back.
   document.querySelector('form[action="/logout"]')?.addEventListener('submit', event => {
     event.preventDefault();
-    caches.delete('obhod-pages').finally(() => event.target.submit());
+    leaving = true;
+    const told = navigator.serviceWorker.getRegistration().then(r => r?.active?.postMessage({ forget: true }));
+    Promise.allSettled([told, caches.delete('obhod-pages')]).then(() => event.target.submit());
   });
   const old = Date.now() - KEEP_STORED_MS;
   await Promise.all((await allItems()).filter(item => item.state === 'stored' && item.sentAt < old).map(dropItem));

@@ -34,19 +34,33 @@ self.addEventListener('fetch', event => {
   }
 });
 
+// Counts logouts. A page fetched before one is not kept after it: it shows consumers' debts.
+let logouts = 0;
+
 // app.js asks for the pages a controller may need next (the reading forms of the plot on
-// screen) to be kept while there is a signal.
+// screen) to be kept while there is a signal, and to forget them all at logout.
 self.addEventListener('message', event => {
   if (Array.isArray(event.data?.keep)) event.waitUntil(keep(event.data.keep));
+  if (event.data?.forget) {
+    logouts += 1;
+    event.waitUntil(caches.delete(PAGES));
+  }
 });
 
 // Only a page as the server rendered it: not a redirect (to the login form), not an error.
 const keepable = response => response.ok && response.type === 'basic' && !response.redirected;
 
+// Puts a page in the phone's cache unless a logout came since `logoutsBefore`. The check and
+// the cache's opening are one step, so a logout's deletion comes after any opening it let by.
+async function put(request, response, logoutsBefore) {
+  if (logouts === logoutsBefore && keepable(response)) await (await caches.open(PAGES)).put(request, response);
+}
+
 async function networkFirst(request) {
+  const before = logouts;
   try {
     const response = await fetch(request);
-    if (keepable(response)) await (await caches.open(PAGES)).put(request, response.clone());
+    await put(request, response.clone(), before);
     return response;
   } catch {
     const cached = await caches.match(request, { cacheName: PAGES, ignoreVary: true });
@@ -55,11 +69,11 @@ async function networkFirst(request) {
 }
 
 async function keep(urls) {
-  const cache = await caches.open(PAGES);
+  const before = logouts;
   for (const url of urls) {
-    if (await cache.match(url)) continue;
+    if (await caches.match(url, { cacheName: PAGES })) continue;
     const response = await fetch(url, { redirect: 'manual' }).catch(() => null);
-    if (response && keepable(response)) await cache.put(url, response);
+    if (response) await put(url, response, before);
   }
 }
 
