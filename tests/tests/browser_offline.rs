@@ -99,7 +99,7 @@ async fn a_round_without_a_signal_is_sent_when_the_signal_returns() {
 }
 
 /// The pages kept on the phone show consumers' debts: logging out takes them all off it, those of
-/// a keep the service worker is in the middle of too.
+/// a keep the service worker is in the middle of too, and without a signal as well.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logging_out_takes_the_kept_pages_off_the_phone() {
     let Some((app, _)) = tests::browser::field_app().await else {
@@ -120,14 +120,24 @@ async fn log_out_while_keeping(page: &Page, signal: &Signal, water: &SignedUp) -
     let pages = ["/m/unread".to_owned(), plot_url(water), form_url(water)];
     wait_until(page, "the plot kept", &kept(&pages)).await?;
 
+    // Without a signal the session cannot end, but the pages go all the same, and the page says so.
+    signal.set_offline(page, true).await?;
+    click(page, r#"form[action="/logout"] button"#).await?;
+    let said = text(page, "main > p.flash.said").await?;
+    ensure!(said.starts_with("Нет сети: выход не выполнен. Страницы обхода удалены с телефона"), "«{said}»");
+    ensure!(!eval::<bool>(page, "caches.has('obhod-pages')").await?, "pages kept after logging out offline");
+    signal.set_offline(page, false).await?;
+    page.reload().await?;
+    wait_until(page, "the plot kept again", &kept(&pages[1..])).await?;
+
     // The logout is held on its way to the server, so that the session stands meanwhile.
     let mut paused = page.event_listener::<EventRequestPaused>().await?;
     let only_logout = RequestPattern::builder().url_pattern("*/logout").request_stage(RequestStage::Request);
     page.execute(fetch::EnableParams::builder().pattern(only_logout.build()).build()).await?;
     // The worker is asked to keep the pages again, as if they were new (a controller who opened
     // a plot and logged out straight away), and the controller logs out at once; a moment later,
-    // once logging out has deleted the kept pages, the page asks again, as one does whose worker
-    // became ready only then (a first visit).
+    // the logout still on its way, the page asks again, as one does whose worker became ready
+    // only then (a first visit).
     let log_out = format!(
         r#"caches.delete('obhod-pages').then(() => {{
             const pages = {pages:?}.map(path => new URL(path, location.href).href);

@@ -258,17 +258,32 @@ function keptBanner() {
   document.querySelector('main').prepend(el('p', { className: 'flash warn kept' }, `Нет сети, данные от ${time}`));
 }
 
-// Set at logout: a page kept after it would stay on the phone.
+// Set when «Выйти» is pressed: a page kept while the logout is on its way would stay on the phone.
 let leaving = false;
 
 async function keepForms() {
   const registration = await navigator.serviceWorker.ready;
-  // On a first visit the worker may become ready only after the controller has logged out.
+  // On a first visit the worker may become ready only after «Выйти» was pressed.
   if (leaving) return;
   const forms = [...document.querySelectorAll('a[href$="/reading"]')].map(a => a.href);
   // This page too: the first one opened came before the service worker, which may have taken
   // it over since, and a page already kept is not fetched again.
   registration.active?.postMessage({ keep: [location.href, ...forms].filter(url => new URL(url).pathname.startsWith('/m/')) });
+}
+
+// Pages kept on the phone show consumers' debts: they leave with the controller. The session
+// ends on the server first, so that any page fetched after it is the login form, never kept; then
+// the worker forgets the kept pages and drops any it was still fetching.
+async function logOut(form) {
+  leaving = true;
+  const body = new URLSearchParams(new FormData(form));
+  const answered = await fetch(form.action, { method: 'POST', body, redirect: 'manual' }).then(() => true, () => false);
+  (await navigator.serviceWorker.getRegistration())?.active?.postMessage({ forget: true });
+  await caches.delete('obhod-pages');
+  if (answered) return location.assign('/login');
+  document.querySelectorAll('main > .flash.said').forEach(old => old.remove());
+  const text = 'Нет сети: выход не выполнен. Страницы обхода удалены с телефона; нажмите «Выйти» ещё раз, когда появится сеть.';
+  document.querySelector('main').prepend(el('p', { className: 'flash error said', role: 'alert' }, text));
 }
 
 async function start() {
@@ -284,13 +299,9 @@ async function start() {
   // First, not after the queue: a controller may move on to the next plot at once. Not awaited:
   // on the first visit the service worker is still installing.
   if (navigator.onLine) keepForms();
-  // Pages kept on the phone show consumers' debts: they leave with the controller. The worker
-  // forgets them too, so that a keep it is in the middle of does not put them back.
   document.querySelector('form[action="/logout"]')?.addEventListener('submit', event => {
     event.preventDefault();
-    leaving = true;
-    const told = navigator.serviceWorker.getRegistration().then(r => r?.active?.postMessage({ forget: true }));
-    Promise.allSettled([told, caches.delete('obhod-pages')]).then(() => event.target.submit());
+    logOut(event.target);
   });
   const old = Date.now() - KEEP_STORED_MS;
   await Promise.all((await allItems()).filter(item => item.state === 'stored' && item.sentAt < old).map(dropItem));

@@ -7,6 +7,8 @@ const VERSION = '__VERSION__'; // put in by the server: a digest of the app's fi
 const STATIC = `obhod-static-${VERSION}`;
 const PAGES = 'obhod-pages';
 const ASSETS = ['/m/app.js', '/m/manifest.webmanifest', '/m/icon.svg'];
+// A keep is done within this, or gives up: a weak signal must not hold the worker.
+const KEEP_TIMEOUT_MS = 60_000;
 
 self.addEventListener('install', event => {
   // `reload`: past the browser's HTTP cache, so a new version never keeps an old file.
@@ -34,7 +36,8 @@ self.addEventListener('fetch', event => {
   }
 });
 
-// Counts logouts. A page fetched before one is not kept after it: it shows consumers' debts.
+// Counts logouts: a keep or navigation begun before one keeps nothing, as its pages show
+// consumers' debts. In memory is enough: a worker is not stopped while it has work in hand.
 let logouts = 0;
 
 // app.js asks for the pages a controller may need next (the reading forms of the plot on
@@ -50,8 +53,9 @@ self.addEventListener('message', event => {
 // Only a page as the server rendered it: not a redirect (to the login form), not an error.
 const keepable = response => response.ok && response.type === 'basic' && !response.redirected;
 
-// Puts a page in the phone's cache unless a logout came since `logoutsBefore`. The check and
-// the cache's opening are one step, so a logout's deletion comes after any opening it let by.
+// Puts a page in the phone's cache unless a logout came since `logoutsBefore`. Checked and opened
+// in one step: a logout's deletion is asked for after any opening the check let by, so a late put
+// lands in the deleted cache.
 async function put(request, response, logoutsBefore) {
   if (logouts === logoutsBefore && keepable(response)) await (await caches.open(PAGES)).put(request, response);
 }
@@ -72,7 +76,8 @@ async function keep(urls) {
   const before = logouts;
   for (const url of urls) {
     if (await caches.match(url, { cacheName: PAGES })) continue;
-    const response = await fetch(url, { redirect: 'manual' }).catch(() => null);
+    const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(KEEP_TIMEOUT_MS) })
+      .catch(() => null);
     if (response) await put(url, response, before);
   }
 }
