@@ -277,7 +277,8 @@ async function keepForms() {
 async function logOut(form) {
   leaving = true;
   const body = new URLSearchParams(new FormData(form));
-  const answered = await fetch(form.action, { method: 'POST', body, redirect: 'manual' }).then(() => true, () => false);
+  const signal = AbortSignal.timeout(SESSION_TIMEOUT_MS);
+  const answered = await fetch(form.action, { method: 'POST', body, redirect: 'manual', signal }).then(() => true, () => false);
   (await navigator.serviceWorker.getRegistration())?.active?.postMessage({ forget: true });
   await caches.delete('obhod-pages');
   if (answered) return location.assign('/login');
