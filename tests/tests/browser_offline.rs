@@ -124,9 +124,15 @@ async fn log_out_while_keeping(page: &Page, signal: &Signal, water: &SignedUp) -
     signal.set_offline(page, true).await?;
     click(page, r#"form[action="/logout"] button"#).await?;
     let said = text(page, "main > p.flash.said").await?;
-    ensure!(said.starts_with("Нет сети: выход не выполнен. Страницы обхода удалены с телефона"), "«{said}»");
-    ensure!(!eval::<bool>(page, "caches.has('obhod-pages')").await?, "pages kept after logging out offline");
+    ensure!(said.starts_with("Выход не подтверждён: нет связи с сервером. Страницы обхода удалены"), "«{said}»");
+    let gone = "caches.has('obhod-pages').then(has => !has)";
+    ensure!(eval::<bool>(page, gone).await?, "pages kept after logging out offline");
+    // The signal returns while the session still stands: this page asks for nothing to be kept
+    // (a page whose worker became ready only now would ask), or its message would be untrue.
     signal.set_offline(page, false).await?;
+    ensure!(eval::<bool>(page, "keepForms().then(() => true)").await?);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    ensure!(eval::<bool>(page, gone).await?, "pages kept again after the message said they were deleted");
     page.reload().await?;
     wait_until(page, "the plot kept again", &kept(&pages[1..])).await?;
 
@@ -135,21 +141,20 @@ async fn log_out_while_keeping(page: &Page, signal: &Signal, water: &SignedUp) -
     let only_logout = RequestPattern::builder().url_pattern("*/logout").request_stage(RequestStage::Request);
     page.execute(fetch::EnableParams::builder().pattern(only_logout.build()).build()).await?;
     // The worker is asked to keep the pages again, as if they were new (a controller who opened
-    // a plot and logged out straight away), and the controller logs out at once; a moment later,
-    // the logout still on its way, the page asks again, as one does whose worker became ready
-    // only then (a first visit).
+    // a plot and logged out straight away), and the controller logs out at once.
     let log_out = format!(
         r#"caches.delete('obhod-pages').then(() => {{
             const pages = {pages:?}.map(path => new URL(path, location.href).href);
             navigator.serviceWorker.controller.postMessage({{ keep: pages }});
             document.querySelector('form[action="/logout"] button').click();
-            setTimeout(keepForms, 300);
             return true;
         }})"#
     );
     ensure!(eval::<bool>(page, &log_out).await?);
     let logout = tokio::time::timeout(STEP_TIMEOUT, paused.next()).await?.context("the logout request")?;
-    // The keeps' pages come within milliseconds on loopback, while the session still stands.
+    // The keep's pages come within milliseconds on loopback, while the session still stands. None
+    // may stay: the worker drops what a keep begun before the logout fetched, and the page deletes
+    // the kept pages once the session has ended (either alone would do: this fails without both).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     page.execute(ContinueRequestParams::new(logout.request_id.clone())).await?;
     wait_for_path(page, "/login").await?;
@@ -160,7 +165,9 @@ async fn log_out_while_keeping(page: &Page, signal: &Signal, water: &SignedUp) -
     )
     .await?;
     ensure!(left.is_empty(), "pages left on the phone after logout: {left:?}");
-    Ok(())
+    // And the session ended on the server: the round asks for a login again.
+    page.goto(format!("{}m/", signal.url())).await?;
+    wait_for_path(page, "/login").await
 }
 
 async fn readings(ctx: &Context) -> Vec<reading::Model> {

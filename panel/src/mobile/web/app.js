@@ -121,20 +121,21 @@ function takeOver(form) {
 let sending = false;
 let notice = null; // why the queue is not moving, when the controller can do something about it
 
+// The server's word on this phone's session: its JSON while it stands, a redirect to the login
+// form once it is over, null without a network.
+const askSession = () => fetch('/m/session', {
+  redirect: 'manual', cache: 'no-store', signal: AbortSignal.timeout(SESSION_TIMEOUT_MS),
+}).catch(() => null);
+const sessionOf = async response => response?.ok ? await response.json().catch(() => null) : null;
+
 // The session to send in, or null: no network, or no login (then `notice` says so).
 async function currentSession() {
-  try {
-    const response = await fetch('/m/session', {
-      redirect: 'manual', cache: 'no-store', signal: AbortSignal.timeout(SESSION_TIMEOUT_MS),
-    });
-    if (response.type === 'opaqueredirect') {
-      notice = 'Вход истёк: войдите снова, и очередь отправится.';
-      return null;
-    }
-    return response.ok ? await response.json() : null;
-  } catch {
+  const response = await askSession();
+  if (response?.type === 'opaqueredirect') {
+    notice = 'Вход истёк: войдите снова, и очередь отправится.';
     return null;
   }
+  return sessionOf(response);
 }
 
 // The server's verdict on an item, or null when it could not be had: the item waits.
@@ -273,18 +274,33 @@ async function keepForms() {
 
 // Pages kept on the phone show consumers' debts: they leave with the controller. The session
 // ends on the server first, so that any page fetched after it is the login form, never kept; then
-// the worker forgets the kept pages and drops any it was still fetching.
-async function logOut(form) {
+// the worker forgets the kept pages and drops any it was still fetching. The queue stays.
+async function logOut(button) {
   leaving = true;
-  const body = new URLSearchParams(new FormData(form));
-  const signal = AbortSignal.timeout(SESSION_TIMEOUT_MS);
-  const answered = await fetch(form.action, { method: 'POST', body, redirect: 'manual', signal }).then(() => true, () => false);
+  button.disabled = true;
+  const ended = await endSession();
   (await navigator.serviceWorker.getRegistration())?.active?.postMessage({ forget: true });
   await caches.delete('obhod-pages');
-  if (answered) return location.assign('/login');
+  if (ended) return location.assign('/login');
+  button.disabled = false;
   document.querySelectorAll('main > .flash.said').forEach(old => old.remove());
-  const text = 'Нет сети: выход не выполнен. Страницы обхода удалены с телефона; нажмите «Выйти» ещё раз, когда появится сеть.';
+  const text = 'Выход не подтверждён: нет связи с сервером. Страницы обхода удалены с телефона, очередь показаний ' +
+    'сохранена; нажмите «Выйти» ещё раз, когда будет сеть.';
   document.querySelector('main').prepend(el('p', { className: 'flash error said', role: 'alert' }, text));
+}
+
+// Whether the session is over on the server: ended now, or before. Under the session's own
+// token, not the page's: a page kept from an earlier session carries that one's.
+async function endSession() {
+  const response = await askSession();
+  if (response?.type === 'opaqueredirect') return true;
+  const session = await sessionOf(response);
+  if (!session) return false;
+  const logout = await fetch('/logout', {
+    method: 'POST', redirect: 'manual', headers: { 'X-CSRF-Token': session.csrf_token },
+    signal: AbortSignal.timeout(SESSION_TIMEOUT_MS),
+  }).catch(() => null);
+  return logout?.type === 'opaqueredirect';
 }
 
 async function start() {
@@ -302,7 +318,7 @@ async function start() {
   if (navigator.onLine) keepForms();
   document.querySelector('form[action="/logout"]')?.addEventListener('submit', event => {
     event.preventDefault();
-    logOut(event.target);
+    logOut(event.target.querySelector('button'));
   });
   const old = Date.now() - KEEP_STORED_MS;
   await Promise.all((await allItems()).filter(item => item.state === 'stored' && item.sentAt < old).map(dropItem));

@@ -7,7 +7,7 @@ const VERSION = '__VERSION__'; // put in by the server: a digest of the app's fi
 const STATIC = `obhod-static-${VERSION}`;
 const PAGES = 'obhod-pages';
 const ASSETS = ['/m/app.js', '/m/manifest.webmanifest', '/m/icon.svg'];
-// A keep is done within this, or gives up: a weak signal must not hold the worker.
+// Each page a keep fetches comes within this or is given up: a weak signal must not hold the worker.
 const KEEP_TIMEOUT_MS = 60_000;
 
 self.addEventListener('install', event => {
