@@ -139,12 +139,21 @@ impl ImportScreen {
     }
 }
 
-/// The uploaded file's name and bytes; none when the form has no file or an empty one.
+/// The most of an uploaded file's name that is kept. The name is only a label, but it is stored
+/// with what the file brought (each bank document, the audit), so a name of megabytes, which a
+/// form's header can carry, is cut here.
+const FILE_NAME_CHARS: usize = 200;
+
+/// The uploaded file's name (its last path component, shortened) and bytes; none when the form
+/// has no file or an empty one.
 pub async fn uploaded_file(mut multipart: Multipart) -> Result<Option<(String, Vec<u8>)>> {
     let mut file = None;
     while let Some(part) = multipart.next_field().await? {
         if part.name() == Some("file") {
-            let name = part.file_name().unwrap_or("файл").to_owned();
+            let path = part.file_name().unwrap_or_default();
+            let name = path.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+            let name =
+                if name.is_empty() { "файл".to_owned() } else { domain::text::excerpt(name, FILE_NAME_CHARS) };
             file = Some((name, part.bytes().await?));
         }
     }

@@ -189,6 +189,25 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
 }
 
 #[tokio::test]
+async fn a_files_name_is_kept_short_whatever_the_form_sent() {
+    let (t, client) = office().await;
+    // A name of a megabyte, with a path before it: each document keeps the last component's first
+    // 200 characters.
+    let long = format!("/home/buh/{}.txt", "x".repeat(1 << 20));
+    let preview = client.upload_file(STATEMENT, &long, march_statement()).await;
+    preview.assert_ok().assert_contains("будет внесена, по номеру договора E-14");
+    client.confirm_import(STATEMENT, &preview).await;
+    let documents = bank_document::Entity::find().all(t.ctx.db.conn()).await.unwrap();
+    assert_eq!(documents.len(), 3);
+    let kept = format!("{}…", "x".repeat(200));
+    assert!(
+        documents.iter().all(|d| d.file_name == kept),
+        "{:?}",
+        documents[0].file_name.chars().take(20).collect::<String>()
+    );
+}
+
+#[tokio::test]
 async fn statements_that_cannot_be_loaded_say_why() {
     let (t, client) = office().await;
     let refused = |page: &tests::Page, message: &str| {
