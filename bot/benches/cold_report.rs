@@ -105,8 +105,8 @@ fn chernomorsk(database: &Path) -> Command {
 /// The demo database of this month (the report is of the month before), made once.
 fn demo_database(dir: &Path) -> PathBuf {
     let month = chrono::Utc::now().format("%Y-%m");
-    // «reported»: the demo's months are closed up to the last full one, as their reports'
-    // delivery closes them; «in-order»: its rows lie in the order they would have arrived. The
+    // «reported»: the demo's months are closed up to the last full one, as their reports close
+    // them; «in-order»: its rows lie in the order they would have arrived. The
     // name changes with what the demo makes, so an older cached file is not reused.
     let database = dir.join(format!("demo-{PLOTS}x{MONTHS}-{month}-reported-in-order.db"));
     if !database.exists() {

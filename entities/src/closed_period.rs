@@ -13,7 +13,7 @@ pub struct Model {
     pub closed_at: DateTimeUtc,
     /// The staff member who closed it; none for the scheduler (and the upgrade).
     pub closed_by: Option<i64>,
-    /// `panel`, `report` (the scheduler, on delivery), `cascade` (closed with a later month),
+    /// `panel`, `report` (the scheduler, for the report), `cascade` (closed with a later month),
     /// `migration`.
     pub how: String,
 }

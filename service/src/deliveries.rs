@@ -179,19 +179,14 @@ pub async fn is_sent(ctx: &Context, kind: &str, period: Period, target: &str) ->
     Ok(row.is_some_and(|r| r.sent_at.is_some()))
 }
 
-/// Marks a delivery sent; a monthly report's month is closed in the same step, so it closes
-/// exactly once, however many instances run.
+/// Marks a delivery sent.
 pub async fn mark_sent(ctx: &Context, claimed: delivery::Model) -> Result<delivery::Model, DbErr> {
-    let report = (claimed.kind == MONTHLY_REPORT).then_some(claimed.period);
     let mut row = claimed.into_active_model();
     row.sent_at = Set(Some(ctx.now()));
     row.next_attempt_at = Set(None);
     row.last_error = Set(None);
     let txn = ctx.db.begin_write().await?;
     let sent = row.update(&txn).await?;
-    if let Some(period) = report {
-        crate::ledger::months::close_delivered(&txn, ctx, period).await?;
-    }
     txn.commit().await?;
     Ok(sent)
 }

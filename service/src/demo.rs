@@ -424,16 +424,12 @@ async fn fill(conn: &impl ConnectionTrait, ctx: &Context, spec: DemoSpec) -> Res
     Ok(summary)
 }
 
-/// Closes the demo's months before the last full one, as the delivery of each month's report
-/// would have: a cooperative two years in has its balances stored month by month, and its last
-/// full month waits for its report. Returns the last month closed, if any is.
+/// Closes the demo's months before the last full one, as each month's report would have: a
+/// cooperative two years in has its balances stored month by month, and its last full month
+/// waits for its report. Returns the last month closed, if any is.
 pub async fn close_reported(ctx: &Context) -> Result<Option<Period>, DbErr> {
-    let through = ctx.current_period().prev().prev();
-    let txn = ctx.db.begin_write().await?;
-    months::close_delivered(&txn, ctx, through).await?;
-    let closed = months::closed_months(&txn).await?.last_closed();
-    txn.commit().await?;
-    Ok(closed)
+    months::close_for_report(ctx, ctx.current_period().prev().prev()).await?;
+    Ok(months::closed_months(ctx.db.conn()).await?.last_closed())
 }
 
 /// The cooperative's electricity network on top of [`generate`]'s plots: the main meter at the

@@ -336,25 +336,20 @@ async fn a_manual_payment_repeating_one_on_file_asks_first() {
     assert_eq!(payment::Entity::find().all(t.ctx.db.conn()).await.unwrap().len(), 3);
 }
 
-/// The monthly report's delivery closes its month in the step that marks it sent; a second
-/// instance finding it sent, or an accountant who closed it first, changes nothing.
+/// A month closes for its report before the report is built, once: closing it again (another
+/// instance, another chat) changes nothing, and marking a delivery sent closes nothing.
 #[tokio::test]
-async fn delivering_the_monthly_report_closes_its_month_once() {
+async fn a_month_closes_for_its_report_once() {
     use service::deliveries;
     let t = TestContext::at(noon("2026-11-01")).await;
     let october = p("2026-10");
-    let reminder = deliveries::claim(&t.ctx, "reminder", october, "5").await.unwrap().unwrap();
-    deliveries::mark_sent(&t.ctx, reminder).await.unwrap();
-    assert_eq!(months::closed_months(t.ctx.db.conn()).await.unwrap(), ClosedMonths::NONE, "a reminder closes nothing");
-
     let claimed = deliveries::claim(&t.ctx, deliveries::MONTHLY_REPORT, october, "-1").await.unwrap().unwrap();
-    assert_eq!(months::closed_months(t.ctx.db.conn()).await.unwrap(), ClosedMonths::NONE, "not before it is sent");
     deliveries::mark_sent(&t.ctx, claimed).await.unwrap();
+    assert_eq!(months::closed_months(t.ctx.db.conn()).await.unwrap(), ClosedMonths::NONE, "a delivery closes nothing");
+
+    months::close_for_report(&t.ctx, october).await.unwrap();
     assert_eq!(months::closed_months(t.ctx.db.conn()).await.unwrap(), ClosedMonths::through(october));
-    assert!(deliveries::claim(&t.ctx, deliveries::MONTHLY_REPORT, october, "-1").await.unwrap().is_none());
-    // Another chat's delivery of the same month finds it closed and goes on.
-    let other = deliveries::claim(&t.ctx, deliveries::MONTHLY_REPORT, october, "-2").await.unwrap().unwrap();
-    deliveries::mark_sent(&t.ctx, other).await.unwrap();
+    months::close_for_report(&t.ctx, october).await.unwrap();
     let closed = months::list(t.ctx.db.conn()).await.unwrap();
     assert_eq!(
         closed.iter().map(|c| (c.period, c.how.as_str(), c.closed_by)).collect::<Vec<_>>(),

@@ -23,7 +23,7 @@ use poem::{
     Body, Endpoint, EndpointExt, FromRequest, Request, RequestBody, Response, Route, Server, get, handler, post,
 };
 use serde_json::{Map, Value, json};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
@@ -85,6 +85,8 @@ struct Shared {
     state: Mutex<State>,
     /// Wakes long-polling `getUpdates` requests when an update is queued.
     update_queued: Notify,
+    /// Whether answers to uploads wait: see [`FakeTelegram::hold_uploads`].
+    uploads_held: watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -183,6 +185,17 @@ impl FakeTelegram {
     /// refused with 429 and `retry_after: 1`, as Telegram refuses it, and is not recorded.
     pub fn limit_sends(&self, per_second: usize) {
         self.shared.state().sends_per_second = Some(per_second);
+    }
+
+    /// From now on an upload (`sendDocument`) is recorded when it arrives but answered only after
+    /// [`release_uploads`](Self::release_uploads): the bot is in the middle of sending a file.
+    pub fn hold_uploads(&self) {
+        self.shared.uploads_held.send_replace(true);
+    }
+
+    /// Answers the held uploads, and those to come at once.
+    pub fn release_uploads(&self) {
+        self.shared.uploads_held.send_replace(false);
     }
 
     /// How many sends were refused with 429.
@@ -566,15 +579,23 @@ async fn api(
         let updates = shared.get_updates(&call.params).await;
         return ok_response(updates);
     }
-    let mut state = shared.state();
-    if state.over_the_limit(&call) {
-        state.too_many_requests += 1;
-        return too_many_requests();
+    let upload = call.is("sendDocument");
+    let answer = {
+        let mut state = shared.state();
+        if state.over_the_limit(&call) {
+            state.too_many_requests += 1;
+            return too_many_requests();
+        }
+        let answer = state.answer(&call);
+        call.result = answer.as_ref().cloned().unwrap_or(Value::Null);
+        state.calls.push(call);
+        state.last_call_at = Some(Instant::now());
+        answer
+    };
+    if upload {
+        // Only an error ends the wait early: the fake is being dropped.
+        let _ = shared.uploads_held.subscribe().wait_for(|held| !held).await;
     }
-    let answer = state.answer(&call);
-    call.result = answer.as_ref().cloned().unwrap_or(Value::Null);
-    state.calls.push(call);
-    state.last_call_at = Some(Instant::now());
     match answer {
         Ok(result) => ok_response(result),
         Err(ApiError { status, description }) => error_response(status, &description),

@@ -55,6 +55,7 @@ impl Job for MonthlyReport {
     }
 
     async fn send(&self, ctx: &Context, period: Period, chat: &ChatId) -> anyhow::Result<()> {
+        service::ledger::months::close_for_report(ctx, period).await?;
         let xlsx = reports::monthly_report(ctx, period, &self.schedule.public_url).await?;
         dialogues::send_report(&self.bot, ctx, *chat, period, xlsx).await?;
         Ok(())

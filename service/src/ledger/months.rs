@@ -73,17 +73,18 @@ pub async fn close(ctx: &Context, period: Period, actor: Actor) -> Result<(), Mo
     Ok(())
 }
 
-/// Closes `period` when its report was delivered, inside the transaction that marks it sent;
-/// nothing when it is already closed (another instance, or an accountant, was first).
-pub(crate) async fn close_delivered(conn: &impl ConnectionTrait, ctx: &Context, period: Period) -> Result<(), DbErr> {
-    let closed = closed_months(conn).await?;
+/// Closes `period` for its report to the accountants, before the report is built. The report
+/// is then a closed month's, which nothing changes: a payment booked while it is on its way goes
+/// to the open month, the month closes at what the accountants receive, and a retry sends the
+/// same file. Nothing when it is already closed (another instance, or an accountant, was first).
+pub async fn close_for_report(ctx: &Context, period: Period) -> Result<(), DbErr> {
+    let txn = ctx.db.begin_write().await?;
+    let closed = closed_months(&txn).await?;
     match closed.close(period, ctx.today()) {
-        Ok(_) => close_in(conn, ctx, closed, period, Actor::System, "report").await,
-        Err(e) => {
-            tracing::info!(%period, "month not closed on delivery: {e}");
-            Ok(())
-        }
+        Ok(_) => close_in(&txn, ctx, closed, period, Actor::System, "report").await?,
+        Err(e) => tracing::info!(%period, "month not closed for its report: {e}"),
     }
+    txn.commit().await
 }
 
 /// Closes the open months up to `period`: a row each, their balances stored, audited.
