@@ -146,3 +146,44 @@ async fn the_act_agrees_with_the_debt_and_with_every_months_figures() {
     let missing = act::act(&t.ctx, ActScope::Contract(999_999), range("2026-01-01", "2026-11-20")).await;
     assert!(matches!(missing, Err(ActError::NotFound)), "{missing:?}");
 }
+
+/// A second batch of plots loaded on 12.11 with go-live 15.09, September and October closed: the
+/// debt carried over (1 299,50 ₽) is booked in November, and the акт puts it there, on 01.11,
+/// named by its own day. The акт of September shows nothing of it; November's opens at 0 as
+/// October closed and agrees with November's figures, and the bot's history puts it in November.
+#[tokio::test]
+async fn an_opening_balance_loaded_after_its_month_closed_stands_in_the_month_it_was_booked() {
+    let t = TestContext::at(noon("2026-11-01")).await;
+    t.standard_tariffs().await;
+    let admin = t.staff("admin", Role::Admin).await;
+    let actor = Actor::Staff(admin.id);
+    months::close(&t.ctx, p("2026-10"), actor).await.unwrap();
+    t.clock.set(noon("2026-11-12"));
+    let w = t.sign("7", new_consumer("Паниковский М. С.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+    let conn = t.ctx.db.conn();
+    let carried = kopecks!(1_299_50);
+    charges::book_opening_balance(conn, &t.ctx, w.contract_id, carried, day("2026-09-15"), actor).await.unwrap();
+    let contract = ActScope::Contract(w.contract_id);
+
+    let september = act::act(&t.ctx, contract, range("2026-09-01", "2026-09-30")).await.unwrap();
+    let c = &september.contracts[0];
+    assert!(c.lines.is_empty(), "{:?}", c.lines);
+    assert_eq!((c.opening, c.closing), (Kopecks::ZERO, Kopecks::ZERO));
+
+    let november = act::act(&t.ctx, contract, range("2026-11-01", "2026-11-12")).await.unwrap();
+    let c = &november.contracts[0];
+    let [line] = &c.lines[..] else { panic!("one line: {:?}", c.lines) };
+    assert_eq!(
+        (line.date, line.text.as_str(), line.debit),
+        (day("2026-11-01"), "Входящее сальдо на 15.09.2026", carried)
+    );
+    assert_eq!((c.opening, c.charged, c.closing), (Kopecks::ZERO, carried, carried));
+    let figures = months::figures(conn, p("2026-11")).await.unwrap();
+    let (_, f) = figures.iter().find(|(id, _)| *id == w.contract_id).unwrap();
+    assert_eq!((c.opening, c.closing), (f.opening, f.closing), "as November's report will show");
+
+    let history = act::since_go_live(&t.ctx, ActScope::Consumer(w.consumer_id)).await.unwrap();
+    let listed: Vec<(Period, Kopecks)> = history.months().unwrap().iter().map(|m| (m.period, m.charged)).collect();
+    assert_eq!(listed.last(), Some(&(p("2026-11"), carried)), "{listed:?}");
+    assert!(listed.iter().filter(|(period, _)| *period < p("2026-11")).all(|(_, charged)| *charged == Kopecks::ZERO));
+}

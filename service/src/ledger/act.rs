@@ -7,8 +7,9 @@
 //! debt): a charge its `dated_on` (consumption: the closing reading's day; a recalculation: the
 //! day it was booked; an opening balance: the go-live day; a share of the network's losses: the
 //! last day of the month booked, or the day of booking in the current month); a payment the day
-//! the money arrived, or, when it arrived in a month already closed, the first day of the month it
-//! was booked in (the arrival day is named in the line's text).
+//! the money arrived. A line whose day fell in a month already closed when it was booked (a
+//! payment that arrived then, an opening balance loaded after its go-live month closed) stands on
+//! the first day of the month it was booked in, and its text names its own day.
 
 use std::collections::HashMap;
 
@@ -306,11 +307,13 @@ fn charge_line(c: charge::Model, unit: &str) -> Dated {
         ChargeKind::Recalculation => c.consumption_change,
         _ => c.consumption.map(MeterValue::thousandths),
     };
+    // An opening balance loaded after its go-live month closed stands in its booking month.
+    let date = c.dated_on.max(c.period.first_day());
     Dated {
-        date: c.dated_on,
+        date,
         order: (0, c.id),
         line: ActLine {
-            date: c.dated_on,
+            date,
             kind: LineKind::Charge(kind),
             text,
             for_period: c.for_period,
