@@ -188,6 +188,32 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
     assert_eq!(payments(&t).await.len(), 7, "the typed payment only; the document waits in «Разобрать»");
 }
 
+/// A payment to one contract counts against the plot's debts when a later payment of the same
+/// statement is divided among them: W-12's 500 ₽ pays its January and February, so the plot's
+/// 500 ₽ after it all goes to E-12's February.
+#[tokio::test]
+async fn a_plots_payment_is_divided_after_the_statements_earlier_payments() {
+    let (t, client) = office().await;
+    let account = "40817810500000000012";
+    let documents = [
+        TestDocument::incoming(
+            "201",
+            "02.03.2026",
+            "500.00",
+            "Иванова Анна Петровна",
+            account,
+            "Оплата по договору W-12",
+        ),
+        TestDocument::incoming("202", "03.03.2026", "500.00", "Иванова Анна Петровна", account, "уч 12"),
+    ];
+    let file = write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &documents);
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    preview.assert_ok();
+    client.confirm_import(STATEMENT, &preview).await;
+    let stored: Vec<(String, Kopecks)> = payments(&t).await.into_iter().map(|(n, a, ..)| (n, a)).collect();
+    assert_eq!(stored, [("W-12".to_owned(), kopecks!(500_00)), ("E-12".to_owned(), kopecks!(500_00))]);
+}
+
 #[tokio::test]
 async fn a_files_name_is_kept_short_whatever_the_form_sent() {
     let (t, client) = office().await;

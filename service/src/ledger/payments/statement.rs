@@ -451,11 +451,14 @@ async fn remembered(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, D
     Ok(rows.into_iter().map(|r| (r.payer_account, r.contract_id)).collect())
 }
 
-/// What each contract still owes, loaded once per contract and reduced by the shares already
-/// given in this statement, so two payments for one plot are divided as they would be in turn.
+/// What each contract still owes, loaded once per contract and reduced by what this statement
+/// has already given it (a payment to it alone, or a share), so the payments for one plot are
+/// divided as they would be in turn.
 #[derive(Default)]
 struct Debts {
     loaded: HashMap<i64, ContractDebt>,
+    /// Given by this statement to contracts whose debts are not loaded yet.
+    given: HashMap<i64, Kopecks>,
 }
 
 impl Debts {
@@ -466,18 +469,26 @@ impl Debts {
         amount: Kopecks,
         contracts: &[i64],
     ) -> Result<Vec<(i64, Kopecks)>, StatementImportError> {
-        if let [one] = contracts {
-            return Ok(vec![(*one, amount)]);
-        }
-        let missing: Vec<i64> = contracts.iter().copied().filter(|id| !self.loaded.contains_key(id)).collect();
-        for debt in unpaid(conn, &missing).await? {
-            self.loaded.insert(debt.contract, debt);
-        }
-        let debts: Vec<ContractDebt> = contracts.iter().filter_map(|id| self.loaded.get(id).cloned()).collect();
-        let shares = bank::purpose::split(amount, &debts)?;
-        for (contract, share) in &shares {
-            if let Some(debt) = self.loaded.get_mut(contract) {
-                *debt = ContractDebt::unpaid(debt.contract, debt.service, debt.debts.clone(), *share)?;
+        let shares = match contracts {
+            [one] => vec![(*one, amount)],
+            _ => {
+                let missing: Vec<i64> = contracts.iter().copied().filter(|id| !self.loaded.contains_key(id)).collect();
+                for debt in unpaid(conn, &missing).await? {
+                    let given = self.given.remove(&debt.contract).unwrap_or(Kopecks::ZERO);
+                    self.loaded
+                        .insert(debt.contract, ContractDebt::unpaid(debt.contract, debt.service, debt.debts, given)?);
+                }
+                let debts: Vec<ContractDebt> = contracts.iter().filter_map(|id| self.loaded.get(id).cloned()).collect();
+                bank::purpose::split(amount, &debts)?
+            }
+        };
+        for &(contract, share) in &shares {
+            match self.loaded.get_mut(&contract) {
+                Some(debt) => *debt = ContractDebt::unpaid(debt.contract, debt.service, debt.debts.clone(), share)?,
+                None => {
+                    let given = self.given.entry(contract).or_insert(Kopecks::ZERO);
+                    *given = given.checked_add(share)?;
+                }
             }
         }
         Ok(shares)
