@@ -214,6 +214,28 @@ async fn a_plots_payment_is_divided_after_the_statements_earlier_payments() {
     assert_eq!(stored, [("W-12".to_owned(), kopecks!(500_00)), ("E-12".to_owned(), kopecks!(500_00))]);
 }
 
+/// The bank's register of payments, loaded after the statement that brought the same money: its
+/// payment numbers are not the statement's, so the row is caught by contract, amount and day.
+#[tokio::test]
+async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    assert_eq!(payments(&t).await.len(), 3);
+
+    let register = "Договор;Сумма;Дата оплаты;Период;Номер платежа\n\
+                    E-14;300,00;02.03.2026;2026-02;123456\n\
+                    E-14;300,00;03.03.2026;2026-02;123457\n";
+    let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
+    page.assert_ok().assert_contains(
+        "возможный повтор: оплата по этому договору на ту же сумму и дату уже внесена из выписки банка",
+    );
+    assert_eq!(page.number_after("Будут внесены"), 1, "the next day's payment is new");
+    assert_eq!(page.number_after("Уже внесены или повторяются"), 1);
+    client.confirm_import("/payments/import", &page).await;
+    assert_eq!(payments(&t).await.len(), 4);
+}
+
 #[tokio::test]
 async fn a_files_name_is_kept_short_whatever_the_form_sent() {
     let (t, client) = office().await;

@@ -106,6 +106,9 @@ pub enum Duplicate {
     ReferenceInFile { line: usize },
     /// No reference, and a payment with the same contract, amount and date is on file.
     SamePaymentOnFile,
+    /// A payment with the same contract, amount and date came from a bank statement, whose
+    /// payments carry the bank's document instead of a reference to compare.
+    SamePaymentFromStatement,
 }
 
 impl Status {
@@ -120,6 +123,10 @@ impl Status {
             }
             Status::Duplicate(Duplicate::SamePaymentOnFile) => {
                 "возможный повтор: оплата по этому договору на ту же сумму и дату уже есть в учёте".to_owned()
+            }
+            Status::Duplicate(Duplicate::SamePaymentFromStatement) => {
+                "возможный повтор: оплата по этому договору на ту же сумму и дату уже внесена из выписки банка"
+                    .to_owned()
             }
         }
     }
@@ -265,17 +272,18 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .into_iter()
         .filter_map(|p| p.reference)
         .collect();
-    // Payments without a reference are compared by their contents.
-    let unreferenced_contracts = rows
-        .iter()
-        .filter(|r| r.payment.reference.is_none())
-        .filter_map(|r| contracts.get(&r.payment.contract_number).copied());
-    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate)> =
-        find_in(conn, payment::Entity::find(), payment::Column::ContractId, unreferenced_contracts)
-            .await?
-            .into_iter()
-            .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
-            .collect();
+    // Rows are compared by their contents too: one without a reference with every payment on
+    // file, one with a reference with those from bank statements, which have none.
+    let matched_contracts = rows.iter().filter_map(|r| contracts.get(&r.payment.contract_number).copied());
+    let mut on_file_payments: HashSet<(i64, Kopecks, NaiveDate)> = HashSet::new();
+    let mut from_statements: HashSet<(i64, Kopecks, NaiveDate)> = HashSet::new();
+    for p in find_in(conn, payment::Entity::find(), payment::Column::ContractId, matched_contracts).await? {
+        let contents = (p.contract_id, p.amount_kopecks, p.paid_on);
+        if p.bank_document_id.is_some() {
+            from_statements.insert(contents);
+        }
+        on_file_payments.insert(contents);
+    }
 
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
     Ok(rows
@@ -286,6 +294,9 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
                 (None, _) => Status::Unmatched,
                 (Some(_), Some(reference)) if on_file_refs.contains(reference) => {
                     Status::Duplicate(Duplicate::ReferenceOnFile)
+                }
+                (Some(&id), Some(_)) if from_statements.contains(&(id, p.amount, p.paid_on)) => {
+                    Status::Duplicate(Duplicate::SamePaymentFromStatement)
                 }
                 (Some(_), Some(reference)) => match seen_refs.get(reference) {
                     Some(&line) => Status::Duplicate(Duplicate::ReferenceInFile { line }),
