@@ -187,6 +187,36 @@ async fn concurrent_submissions_with_one_key_record_once() {
     assert_eq!(count_readings(&t).await, 1);
 }
 
+/// A reading held for review (5 000, a typo) while a lower one (7) is accepted after it cannot
+/// be accepted: billing would meet 5 000 and then 7 and stop for the meter. The admin is told to
+/// correct it or reject it, and it waits as it was.
+#[tokio::test]
+async fn a_held_reading_out_of_order_with_later_ones_is_not_accepted() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let s = t.sign("1", new_consumer("А", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    let mut typo = submission(s.meter_id, vec![v(5_000)], Actor::System);
+    typo.confirmed = true;
+    let held = readings::submit(&t.ctx, typo).await.unwrap().reading;
+    assert_eq!(held.status, ReadingStatus::Flagged);
+    t.clock.advance(Duration::days(3));
+    let later = readings::submit(&t.ctx, submission(s.meter_id, vec![v(7)], Actor::System)).await.unwrap();
+    assert_eq!(later.reading.status, ReadingStatus::Accepted);
+    let billed = charges_of(&t, s.meter_id).await;
+
+    let refused = review::review(&t.ctx, held.id, Decision::Accept, 1).await.unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "Принять нельзя: Показание (общая) 5000 больше следующего принятого (7); исправьте и его. \
+         Либо исправьте это показание, либо отклоните его."
+    );
+    let still = reading::Entity::find_by_id(held.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!(still.status, ReadingStatus::Flagged);
+    assert_eq!(charges_of(&t, s.meter_id).await, billed, "nothing recomputed");
+    let rejected = review::review(&t.ctx, held.id, Decision::Reject, 1).await.unwrap();
+    assert_eq!(rejected.status, ReadingStatus::Rejected);
+}
+
 #[tokio::test]
 async fn suspicious_jump_needs_confirmation_and_waits_for_review() {
     let t = TestContext::new().await;

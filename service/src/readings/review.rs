@@ -51,18 +51,7 @@ pub async fn correct(
         return Err(CorrectionError::NotCurrent);
     }
     let meter = meter::Entity::find_by_id(old.meter_id).one(&txn).await?.ok_or(CorrectionError::UnknownReading)?;
-    let neighbours = reading::Entity::find()
-        .filter(reading::Column::MeterId.eq(meter.id))
-        .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
-        .filter(reading::Column::Id.ne(old.id))
-        .order_by_asc(reading::Column::TakenAt)
-        .order_by_asc(reading::Column::Id)
-        .all(&txn)
-        .await?;
-    let (before, after): (Vec<_>, Vec<_>) = neighbours.iter().partition(|r| r.taken_at <= old.taken_at);
-    let before_values = before.last().map(|r| r.values()).unwrap_or_else(|| meter.initial_values());
-    let after_values = after.first().map(|r| r.values());
-    check_correction(meter.zone_list(), &values, &before_values, after_values.as_deref())?;
+    fits_between_neighbours(&txn, &meter, &old, &values).await??;
 
     let submission = Submission {
         seal_intact: old.seal_intact,
@@ -95,6 +84,10 @@ pub enum ReviewError {
     UnknownReading,
     #[error("Это показание не ждёт проверки.")]
     NotFlagged,
+    /// Readings accepted while it waited leave it out of order: accepted, it would stop the
+    /// meter's billing.
+    #[error("Принять нельзя: {0} Либо исправьте это показание, либо отклоните его.")]
+    OutOfOrder(ReadingError),
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -115,6 +108,10 @@ pub async fn review(
         Decision::Accept => ReadingStatus::Accepted,
         Decision::Reject => ReadingStatus::Rejected,
     };
+    if status == ReadingStatus::Accepted {
+        let meter = meter::Entity::find_by_id(reading.meter_id).one(&txn).await?.ok_or(ReviewError::UnknownReading)?;
+        fits_between_neighbours(&txn, &meter, &reading, &reading.values()).await?.map_err(ReviewError::OutOfOrder)?;
+    }
     let updated = set_status(&txn, &reading, status).await?;
     let details = json!({"status": status.code()});
     audit::record(&txn, ctx, Actor::Staff(staff_id), "reading.review", "reading", Some(reading.id), details).await?;
@@ -124,6 +121,28 @@ pub async fn review(
     }
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Whether `values`, for `reading`'s moment, fit between the meter's accepted readings around it
+/// (the reading itself left out).
+async fn fits_between_neighbours(
+    conn: &impl ConnectionTrait,
+    meter: &meter::Model,
+    reading: &reading::Model,
+    values: &[MeterValue],
+) -> Result<Result<(), ReadingError>, DbErr> {
+    let neighbours = reading::Entity::find()
+        .filter(reading::Column::MeterId.eq(meter.id))
+        .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
+        .filter(reading::Column::Id.ne(reading.id))
+        .order_by_asc(reading::Column::TakenAt)
+        .order_by_asc(reading::Column::Id)
+        .all(conn)
+        .await?;
+    let (before, after): (Vec<_>, Vec<_>) = neighbours.iter().partition(|r| r.taken_at <= reading.taken_at);
+    let before_values = before.last().map(|r| r.values()).unwrap_or_else(|| meter.initial_values());
+    let after_values = after.first().map(|r| r.values());
+    Ok(check_correction(meter.zone_list(), values, &before_values, after_values.as_deref()))
 }
 
 async fn set_status(
