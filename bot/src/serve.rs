@@ -115,7 +115,7 @@ impl App {
             ctx.clone(),
             panel::PanelConfig {
                 public_url: config.public_url.clone(),
-                bot_username: bot.as_ref().map(|b| b.username.clone()),
+                bot_username: bot.as_ref().map(|b| b.username.clone()).unwrap_or_default(),
                 client_ip_header: config.client_ip_header.clone(),
                 metrics_token: config.metrics_token.clone(),
             },

@@ -1,8 +1,12 @@
 //! The Telegram side of the process: the bot client and the dispatcher running the dialogues,
 //! fed by long polling or, when `WEBHOOK_URL` is set, by the webhook.
 
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
 use dialogues::PublicUrl;
 use service::Context;
+use teloxide::RequestError;
 use teloxide::dispatching::ShutdownToken;
 use teloxide::prelude::*;
 use teloxide::utils::command::BotCommands;
@@ -22,8 +26,9 @@ pub struct TelegramConfig {
 
 /// A running dispatcher.
 pub struct RunningBot {
-    /// The bot's @username, for `t.me/<username>?start=CODE` links.
-    pub username: String,
+    /// The bot's @username, for `t.me/<username>?start=CODE` links: set once Telegram has
+    /// answered.
+    pub username: Arc<OnceLock<String>>,
     /// In webhook mode, the endpoint to serve at [`webhook::PATH`].
     pub webhook: Option<Inbox>,
     shutdown: ShutdownToken,
@@ -33,8 +38,10 @@ pub struct RunningBot {
 impl RunningBot {
     /// Stops handling updates. The webhook stays registered: other instances may still serve it.
     pub async fn stop(self) {
-        if let Ok(done) = self.shutdown.shutdown() {
-            done.await;
+        match self.shutdown.shutdown() {
+            Ok(done) => done.await,
+            // Still waiting for Telegram: nothing to finish.
+            Err(_) => self.task.abort(),
         }
         let _ = self.task.await;
     }
@@ -48,32 +55,89 @@ pub fn client(config: &TelegramConfig) -> Bot {
     }
 }
 
-/// Connects to Telegram and starts handling updates in the background.
+/// The longest wait between two attempts to reach Telegram at start.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+
+/// Connects to Telegram and starts handling updates in the background. When Telegram cannot be
+/// reached, the rest of the system need not wait: the bot keeps trying, one second after the
+/// first attempt and then twice as long each time up to a minute, and starts when Telegram
+/// answers. A token Telegram refuses stops the start.
 pub async fn start(ctx: Context, config: &TelegramConfig) -> anyhow::Result<RunningBot> {
     let bot = client(config);
-    let me = bot.get_me().await?;
-    let username = me.username.clone().unwrap_or_default();
-    // The command menu Telegram shows next to the input field.
-    bot.set_my_commands(dialogues::Command::bot_commands()).await?;
     let mut dispatcher = dialogues::dispatcher(bot.clone(), ctx, PublicUrl(config.public_url.clone()));
     let shutdown = dispatcher.shutdown_token();
-    let (task, inbox) = match &config.webhook_url {
-        None => {
-            tracing::info!("Telegram bot @{username} is ON (long polling)");
-            (tokio::spawn(async move { dispatcher.dispatch().await }), None)
+    let webhook = config.webhook_url.as_ref().map(|base| (webhook::url(base), webhook::secret(&config.token)));
+    let (inbox, listener) = match &webhook {
+        Some((_, secret)) => {
+            let (inbox, listener) = webhook::channel(secret.clone());
+            (Some(inbox), Some(listener))
         }
-        Some(base) => {
-            let url = webhook::url(base);
-            let secret = webhook::secret(&config.token);
-            bot.set_webhook(url.clone())
-                .secret_token(secret.clone())
-                .allowed_updates(dialogues::ALLOWED_UPDATES)
-                .await?;
-            let (inbox, listener) = webhook::channel(secret);
-            let errors = LoggingErrorHandler::with_custom_text("webhook listener");
-            tracing::info!("Telegram bot @{username} is ON (webhook at {url})");
-            (tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, errors).await }), Some(inbox))
-        }
+        None => (None, None),
     };
+    let username = Arc::new(OnceLock::new());
+    let connected = match connect(&bot, webhook.as_ref()).await {
+        Ok(found) => username.set(found).is_ok(),
+        Err(e) if unreachable(&e) => {
+            tracing::error!(
+                "Telegram cannot be reached ({e}): the panel and the scheduler run, the bot starts when it can"
+            );
+            false
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let name = username.clone();
+    let task = tokio::spawn(async move {
+        if !connected {
+            let Some(found) = reconnect(&bot, webhook.as_ref()).await else { return };
+            let _ = name.set(found);
+        }
+        let found = name.get().cloned().unwrap_or_default();
+        match listener {
+            None => {
+                tracing::info!("Telegram bot @{found} is ON (long polling)");
+                dispatcher.dispatch().await
+            }
+            Some(listener) => {
+                let errors = LoggingErrorHandler::with_custom_text("webhook listener");
+                let url = webhook.map(|(url, _)| url.to_string()).unwrap_or_default();
+                tracing::info!("Telegram bot @{found} is ON (webhook at {url})");
+                dispatcher.dispatch_with_listener(listener, errors).await
+            }
+        }
+    });
     Ok(RunningBot { username, webhook: inbox, shutdown, task })
+}
+
+/// Asks Telegram who the bot is, sets the command menu and, in webhook mode, registers the
+/// webhook; returns the bot's username.
+async fn connect(bot: &Bot, webhook: Option<&(Url, String)>) -> Result<String, RequestError> {
+    let me = bot.get_me().await?;
+    // The command menu Telegram shows next to the input field.
+    bot.set_my_commands(dialogues::Command::bot_commands()).await?;
+    if let Some((url, secret)) = webhook {
+        bot.set_webhook(url.clone()).secret_token(secret.clone()).allowed_updates(dialogues::ALLOWED_UPDATES).await?;
+    }
+    Ok(me.username.clone().unwrap_or_default())
+}
+
+/// Tries to connect until Telegram answers; none when it refuses the bot.
+async fn reconnect(bot: &Bot, webhook: Option<&(Url, String)>) -> Option<String> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        tokio::time::sleep(wait).await;
+        match connect(bot, webhook).await {
+            Ok(found) => return Some(found),
+            Err(e) if unreachable(&e) => tracing::warn!("Telegram still cannot be reached ({e}); next try in {wait:?}"),
+            Err(e) => {
+                tracing::error!("Telegram refused the bot: {e}; the bot is OFF until the next start");
+                return None;
+            }
+        }
+        wait = (wait * 2).min(LONGEST_WAIT);
+    }
+}
+
+/// Whether Telegram was not reached (or asked to wait), rather than refusing the bot.
+fn unreachable(error: &RequestError) -> bool {
+    matches!(error, RequestError::Network(_) | RequestError::Io(_) | RequestError::RetryAfter(_))
 }

@@ -40,6 +40,7 @@ mod staff;
 mod tariffs;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use poem::endpoint::{BoxEndpoint, make_sync};
 use poem::http::{HeaderName, Method};
@@ -57,8 +58,9 @@ use crate::auth::Access;
 pub struct PanelConfig {
     /// The panel's public address: `https://` makes cookies `Secure`.
     pub public_url: Url,
-    /// The bot's @username, for `t.me/<bot>?start=CODE` links (none when the bot is off).
-    pub bot_username: Option<String>,
+    /// The bot's @username, for `t.me/<bot>?start=CODE` links: unset while the bot is off or
+    /// has not reached Telegram yet.
+    pub bot_username: Arc<OnceLock<String>>,
     /// Behind a reverse proxy: the header in which it passes the client's address
     /// (`X-Forwarded-For`, `X-Real-IP`), for the per-address limit on login attempts. None: the
     /// connection's peer is the client.

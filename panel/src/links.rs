@@ -35,7 +35,7 @@ pub async fn issue<P: Policy>(
             p { "Код для «" (whom) "»:" }
             p.code { code { (code.code) } }
             p { "Код одноразовый, действует до " (moment_text(ctx, code.expires_at)) "." }
-            @match &config.bot_username {
+            @match config.bot_username.get() {
                 Some(bot) => {
                     @let link = deep_link(bot, &code.code);
                     p { "Ссылка для Telegram: " a href=(link) { (link) } }

@@ -28,7 +28,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
 
-const TOKEN: &str = "123456:TEST";
+/// The bot token this fake accepts.
+pub const TOKEN: &str = "123456:TEST";
 const BOT_ID: i64 = 123456;
 const BOT_USERNAME: &str = "chernomorsk_test_bot";
 /// Upper bound for a `getUpdates` long poll: teloxide asks for 10 s, but a short poll keeps the
@@ -123,7 +124,12 @@ struct PendingUpdate {
 impl FakeTelegram {
     /// Starts the server on 127.0.0.1:0.
     pub async fn start() -> FakeTelegram {
-        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind the fake Telegram server");
+        Self::start_at("127.0.0.1:0".parse().expect("an address")).await
+    }
+
+    /// Starts the server on `addr`: Telegram coming back where the bot has been looking for it.
+    pub async fn start_at(addr: std::net::SocketAddr) -> FakeTelegram {
+        let acceptor = TcpListener::bind(addr).into_acceptor().await.expect("bind the fake Telegram server");
         let addr = *acceptor.local_addr()[0].as_socket_addr().expect("a TCP listener has a socket address");
         let shared = Arc::new(Shared::default());
         let app = app(shared.clone());

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
@@ -77,7 +77,7 @@ impl Page {
 pub fn test_panel_config() -> panel::PanelConfig {
     panel::PanelConfig {
         public_url: "http://127.0.0.1/".parse().expect("url"),
-        bot_username: Some("chernomorsk_test_bot".into()),
+        bot_username: Arc::new(OnceLock::from("chernomorsk_test_bot".to_owned())),
         client_ip_header: None,
         metrics_token: None,
     }

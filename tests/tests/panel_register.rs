@@ -341,7 +341,7 @@ async fn telegram_link_codes_come_with_the_bots_link() {
     assert_eq!(linked.consumer.map(|c| c.id), Some(signed.consumer_id));
 
     // With the bot off the code is still issued, and the page says so.
-    let config = panel::PanelConfig { bot_username: None, ..tests::panel_client::test_panel_config() };
+    let config = panel::PanelConfig { bot_username: Default::default(), ..tests::panel_client::test_panel_config() };
     let bot_off = PanelClient::for_endpoint(panel::app(t.ctx.clone(), config));
     bot_off.login("buh", "buh-password").await;
     bot_off.get("/").await;

@@ -1,0 +1,48 @@
+//! Telegram out of reach when the system starts: the panel runs at once, and the bot connects
+//! by itself once Telegram answers, without a restart.
+
+use std::time::Duration;
+
+use service::ManualClock;
+use tests::fake_telegram::{FakeTelegram, TOKEN, updates};
+
+const USER: i64 = 4_242;
+
+#[tokio::test]
+async fn the_panel_runs_while_telegram_is_out_of_reach_and_the_bot_joins_when_it_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = service::testing::fresh_database_url(dir.path()).await;
+    // Where Telegram will be: a port nothing listens on yet.
+    let telegram_at = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut config = tests::app::test_config(&dir, &url, None);
+    config.telegram_token = Some(TOKEN.to_owned());
+    config.telegram_api_url = Some(format!("http://{telegram_at}/").parse().unwrap());
+    let clock = ManualClock::new(chrono::Utc::now());
+    let app = tests::app::start(config, &clock, |_| {}).await;
+
+    let health = reqwest::get(app.panel_url().join("healthz").unwrap()).await.unwrap();
+    assert_eq!((health.status().as_u16(), health.text().await.unwrap()), (200, "ok".to_owned()));
+    assert!(app.bot.as_ref().is_some_and(|bot| bot.username.get().is_none()), "not connected yet");
+
+    // Telegram answers again: the bot asks who it is and starts taking updates.
+    let telegram = FakeTelegram::start_at(telegram_at).await;
+    telegram.push_update(updates::text(USER, "/start"));
+    let greeting = telegram.next_text_to(USER, 0).await;
+    assert!(greeting.contains("бот садового товарищества «Черноморск»"), "{greeting}");
+    assert_eq!(telegram.calls()[0].method, "getMe");
+    let username = app.bot.as_ref().and_then(|bot| bot.username.get().cloned());
+    assert_eq!(username.as_deref(), Some("chernomorsk_test_bot"));
+    tokio::time::timeout(Duration::from_secs(30), app.stop()).await.expect("stops");
+}
+
+#[tokio::test]
+async fn stopping_while_telegram_is_out_of_reach_does_not_wait_for_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = service::testing::fresh_database_url(dir.path()).await;
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut config = tests::app::test_config(&dir, &url, None);
+    config.telegram_token = Some(TOKEN.to_owned());
+    config.telegram_api_url = Some(format!("http://{nowhere}/").parse().unwrap());
+    let app = tests::app::start(config, &ManualClock::new(chrono::Utc::now()), |_| {}).await;
+    tokio::time::timeout(Duration::from_secs(10), app.stop()).await.expect("stops at once");
+}
