@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use dialogues::PublicUrl;
 use service::Context;
-use teloxide::RequestError;
 use teloxide::dispatching::ShutdownToken;
 use teloxide::prelude::*;
+use teloxide::update_listeners;
 use teloxide::utils::command::BotCommands;
+use teloxide::{ApiError, RequestError};
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -58,10 +59,10 @@ pub fn client(config: &TelegramConfig) -> Bot {
 /// The longest wait between two attempts to reach Telegram at start.
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
-/// Connects to Telegram and starts handling updates in the background. When Telegram cannot be
-/// reached, the rest of the system need not wait: the bot keeps trying, one second after the
-/// first attempt and then twice as long each time up to a minute, and starts when Telegram
-/// answers. A token Telegram refuses stops the start.
+/// Connects to Telegram and starts handling updates in the background. When Telegram does not
+/// answer, the rest of the system need not wait: the bot keeps trying, one second after the
+/// first attempt and then twice as long each time up to a minute (or as long as Telegram asks),
+/// and starts when Telegram answers. A token Telegram refuses stops the start.
 pub async fn start(ctx: Context, config: &TelegramConfig) -> anyhow::Result<RunningBot> {
     let bot = client(config);
     let mut dispatcher = dialogues::dispatcher(bot.clone(), ctx, PublicUrl(config.public_url.clone()));
@@ -79,7 +80,7 @@ pub async fn start(ctx: Context, config: &TelegramConfig) -> anyhow::Result<Runn
         Ok(found) => username.set(found).is_ok(),
         Err(e) if unreachable(&e) => {
             tracing::error!(
-                "Telegram cannot be reached ({e}): the panel and the scheduler run, the bot starts when it can"
+                "Telegram does not answer ({e}): the panel and the scheduler run, the bot starts when it can"
             );
             false
         }
@@ -92,17 +93,24 @@ pub async fn start(ctx: Context, config: &TelegramConfig) -> anyhow::Result<Runn
             let _ = name.set(found);
         }
         let found = name.get().cloned().unwrap_or_default();
-        match listener {
+        // `try_`: the dispatcher asks Telegram who the bot is once more, and the plain call
+        // panics when that fails.
+        let dispatched = match listener {
             None => {
                 tracing::info!("Telegram bot @{found} is ON (long polling)");
-                dispatcher.dispatch().await
+                let polling = update_listeners::polling_default(bot.clone()).await;
+                let errors = LoggingErrorHandler::with_custom_text("polling");
+                dispatcher.try_dispatch_with_listener(polling, errors).await
             }
             Some(listener) => {
-                let errors = LoggingErrorHandler::with_custom_text("webhook listener");
                 let url = webhook.map(|(url, _)| url.to_string()).unwrap_or_default();
                 tracing::info!("Telegram bot @{found} is ON (webhook at {url})");
-                dispatcher.dispatch_with_listener(listener, errors).await
+                let errors = LoggingErrorHandler::with_custom_text("webhook listener");
+                dispatcher.try_dispatch_with_listener(listener, errors).await
             }
+        };
+        if let Err(e) = dispatched {
+            tracing::error!("the Telegram bot stopped at its start ({e}); it is OFF until the next start");
         }
     });
     Ok(RunningBot { username, webhook: inbox, shutdown, task })
@@ -120,24 +128,30 @@ async fn connect(bot: &Bot, webhook: Option<&(Url, String)>) -> Result<String, R
     Ok(me.username.clone().unwrap_or_default())
 }
 
-/// Tries to connect until Telegram answers; none when it refuses the bot.
+/// Tries to connect until Telegram answers; none when it refuses the token.
 async fn reconnect(bot: &Bot, webhook: Option<&(Url, String)>) -> Option<String> {
     let mut wait = Duration::from_secs(1);
     loop {
         tokio::time::sleep(wait).await;
         match connect(bot, webhook).await {
             Ok(found) => return Some(found),
-            Err(e) if unreachable(&e) => tracing::warn!("Telegram still cannot be reached ({e}); next try in {wait:?}"),
+            Err(e) if unreachable(&e) => {
+                wait = (wait * 2).min(LONGEST_WAIT);
+                if let RequestError::RetryAfter(asked) = &e {
+                    wait = wait.max(asked.duration());
+                }
+                tracing::warn!("Telegram still does not answer ({e}); next try in {wait:?}");
+            }
             Err(e) => {
                 tracing::error!("Telegram refused the bot: {e}; the bot is OFF until the next start");
                 return None;
             }
         }
-        wait = (wait * 2).min(LONGEST_WAIT);
     }
 }
 
-/// Whether Telegram was not reached (or asked to wait), rather than refusing the bot.
+/// Whether Telegram did not answer as it does when all is well (no connection, a gateway's error
+/// page, «wait»), rather than refusing the token, which no retry mends.
 fn unreachable(error: &RequestError) -> bool {
-    matches!(error, RequestError::Network(_) | RequestError::Io(_) | RequestError::RetryAfter(_))
+    !matches!(error, RequestError::Api(ApiError::InvalidToken))
 }

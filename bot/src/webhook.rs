@@ -9,6 +9,7 @@
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::Future;
 use futures::stream::{self, BoxStream, StreamExt};
@@ -51,7 +52,8 @@ pub fn secret(token: &str) -> String {
 pub fn channel(secret: String) -> (Inbox, Listener) {
     let (sender, updates) = mpsc::channel(QUEUE);
     let (stop, stopped) = mk_stop_token();
-    (Inbox { secret: secret.into(), updates: sender }, Listener { updates, stop, stopped })
+    let read = Arc::new(AtomicBool::new(false));
+    (Inbox { secret: secret.into(), updates: sender, read: read.clone() }, Listener { updates, stop, stopped, read })
 }
 
 /// The endpoint Telegram posts to.
@@ -59,6 +61,16 @@ pub fn channel(secret: String) -> (Inbox, Listener) {
 pub struct Inbox {
     secret: Arc<str>,
     updates: mpsc::Sender<Update>,
+    /// Whether the dispatcher reads the queue. Until then (the bot still reaching Telegram) an
+    /// update is not taken: Telegram delivers it again, maybe to an instance that can answer.
+    read: Arc<AtomicBool>,
+}
+
+impl Inbox {
+    /// Whether updates are taken: the dispatcher reads them.
+    pub fn is_open(&self) -> bool {
+        self.read.load(Ordering::Acquire)
+    }
 }
 
 impl Endpoint for Inbox {
@@ -69,6 +81,9 @@ impl Endpoint for Inbox {
         let given = req.header(SECRET_HEADER).unwrap_or_default();
         if !bool::from(given.as_bytes().ct_eq(self.secret.as_bytes())) {
             return Ok(StatusCode::UNAUTHORIZED);
+        }
+        if !self.is_open() {
+            return Ok(StatusCode::SERVICE_UNAVAILABLE);
         }
         let body = match req.into_body().into_bytes_limit(MAX_UPDATE_BYTES).await {
             Ok(body) => body,
@@ -96,6 +111,7 @@ pub struct Listener {
     updates: mpsc::Receiver<Update>,
     stop: StopToken,
     stopped: StopFlag,
+    read: Arc<AtomicBool>,
 }
 
 impl UpdateListener for Listener {
@@ -111,7 +127,8 @@ impl<'a> AsUpdateStream<'a> for Listener {
     type Stream = BoxStream<'a, Result<Update, Infallible>>;
 
     fn as_stream(&'a mut self) -> Self::Stream {
-        let Listener { updates, stopped, .. } = self;
+        let Listener { updates, stopped, read, .. } = self;
+        read.store(true, Ordering::Release);
         stream::poll_fn(move |cx| {
             // Once stopped, take no more, but hand over what Telegram was already told we have.
             if Pin::new(&mut *stopped).poll(cx).is_ready() {

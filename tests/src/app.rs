@@ -91,8 +91,20 @@ pub fn test_config(dir: &TempDir, database_url: &str, telegram: Option<&FakeTele
 pub async fn start(mut config: Config, clock: &ManualClock, tweak: impl Fn(&mut Config)) -> RunningApp {
     tweak(&mut config);
     // The scheduler looks at the (manual) clock often, so moving it takes effect at once.
-    App { config, clock: clock.clock(), scheduler_tick: std::time::Duration::from_millis(20) }
+    let app = App { config, clock: clock.clock(), scheduler_tick: std::time::Duration::from_millis(20) }
         .start()
         .await
-        .expect("the app starts")
+        .expect("the app starts");
+    // As Telegram finds a webhook once it is registered: taking updates (until the dispatcher
+    // reads them, the inbox answers 503 and Telegram delivers again).
+    if let Some(inbox) =
+        app.bot.as_ref().filter(|bot| bot.username.get().is_some()).and_then(|bot| bot.webhook.as_ref())
+    {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !inbox.is_open() {
+            assert!(std::time::Instant::now() < deadline, "the webhook's dispatcher never started");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    app
 }

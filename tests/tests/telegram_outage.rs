@@ -46,3 +46,40 @@ async fn stopping_while_telegram_is_out_of_reach_does_not_wait_for_it() {
     let app = tests::app::start(config, &ManualClock::new(chrono::Utc::now()), |_| {}).await;
     tokio::time::timeout(Duration::from_secs(10), app.stop()).await.expect("stops at once");
 }
+
+/// In webhook mode the inbox is served from the start, but takes no update until the bot has
+/// reached Telegram: 503, so Telegram delivers it again, maybe to an instance that can answer.
+#[tokio::test]
+async fn the_webhook_takes_no_update_before_the_bot_has_reached_telegram() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = service::testing::fresh_database_url(dir.path()).await;
+    let telegram_at = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut config = tests::app::test_config(&dir, &url, None);
+    config.telegram_token = Some(TOKEN.to_owned());
+    config.telegram_api_url = Some(format!("http://{telegram_at}/").parse().unwrap());
+    config.webhook_url = Some("https://snt.example/".parse().unwrap());
+    let app = tests::app::start(config, &ManualClock::new(chrono::Utc::now()), |_| {}).await;
+    let endpoint = app.panel_url().join("telegram/webhook").unwrap();
+    let mut update = updates::text(USER, "/start");
+    update["update_id"] = 1.into();
+    let post = || {
+        reqwest::Client::new()
+            .post(endpoint.clone())
+            .header("Content-Type", "application/json")
+            .header("X-Telegram-Bot-Api-Secret-Token", bot::webhook::secret(TOKEN))
+            .body(update.to_string())
+            .send()
+    };
+    assert_eq!(post().await.unwrap().status().as_u16(), 503);
+
+    let telegram = FakeTelegram::start_at(telegram_at).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while post().await.unwrap().status().as_u16() == 503 {
+        assert!(std::time::Instant::now() < deadline, "the webhook never opened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let greeting = telegram.next_text_to(USER, 0).await;
+    assert!(greeting.contains("бот садового товарищества «Черноморск»"), "{greeting}");
+    assert_eq!(telegram.calls_to("setWebhook").len(), 1);
+    tokio::time::timeout(Duration::from_secs(30), app.stop()).await.expect("stops");
+}
