@@ -215,7 +215,8 @@ async fn a_plots_payment_is_divided_after_the_statements_earlier_payments() {
 }
 
 /// The bank's register of payments, loaded after the statement that brought the same money: its
-/// payment numbers are not the statement's, so the row is caught by contract, amount and day.
+/// payment numbers are not the statement's, so the row is caught by contract, amount and day. A
+/// second 300,00 ₽ of that day (two months paid) is new: the statement brought one.
 #[tokio::test]
 async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
     let (t, client) = office().await;
@@ -225,15 +226,16 @@ async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
 
     let register = "Договор;Сумма;Дата оплаты;Период;Номер платежа\n\
                     E-14;300,00;02.03.2026;2026-02;123456\n\
+                    E-14;300,00;02.03.2026;2026-01;123458\n\
                     E-14;300,00;03.03.2026;2026-02;123457\n";
     let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
     page.assert_ok().assert_contains(
         "возможный повтор: оплата по этому договору на ту же сумму и дату уже внесена из выписки банка",
     );
-    assert_eq!(page.number_after("Будут внесены"), 1, "the next day's payment is new");
+    assert_eq!(page.number_after("Будут внесены"), 2, "the day's second payment and the next day's are new");
     assert_eq!(page.number_after("Уже внесены или повторяются"), 1);
     client.confirm_import("/payments/import", &page).await;
-    assert_eq!(payments(&t).await.len(), 4);
+    assert_eq!(payments(&t).await.len(), 5);
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use domain::{Kopecks, PaymentSource, TextKind};
 use entities::{contract, payment};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -257,6 +257,39 @@ pub async fn commit(
     Ok(committed)
 }
 
+/// How many payments bank statements brought (and no reversal took back), by contract, amount
+/// and day, on the days of `rows`. They carry the bank's document instead of a reference, so a
+/// row with a reference is compared with them by its contents: each accounts for one row.
+async fn statement_payments_on(
+    conn: &impl ConnectionTrait,
+    rows: impl Iterator<Item = &ImportRow>,
+) -> Result<HashMap<(i64, Kopecks, NaiveDate), usize>, DbErr> {
+    let from_statements = payment::Entity::find().filter(payment::Column::BankDocumentId.is_not_null());
+    let found = find_in(conn, from_statements, payment::Column::PaidOn, rows.map(|r| r.payment.paid_on)).await?;
+    let reversed: HashSet<i64> =
+        find_in(conn, payment::Entity::find(), payment::Column::ReversesId, found.iter().map(|p| p.id))
+            .await?
+            .into_iter()
+            .filter_map(|p| p.reverses_id)
+            .collect();
+    let mut counts = HashMap::new();
+    for p in found.iter().filter(|p| !reversed.contains(&p.id)) {
+        *counts.entry((p.contract_id, p.amount_kopecks, p.paid_on)).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+/// Takes one of `key`'s count, if any is left.
+fn take_one<K: Eq + std::hash::Hash>(counts: &mut HashMap<K, usize>, key: K) -> bool {
+    match counts.get_mut(&key) {
+        Some(left) if *left > 0 => {
+            *left -= 1;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup (in
 /// batches, for a long file).
 pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<Vec<Checked>, DbErr> {
@@ -272,18 +305,19 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .into_iter()
         .filter_map(|p| p.reference)
         .collect();
-    // Rows are compared by their contents too: one without a reference with every payment on
-    // file, one with a reference with those from bank statements, which have none.
-    let matched_contracts = rows.iter().filter_map(|r| contracts.get(&r.payment.contract_number).copied());
-    let mut on_file_payments: HashSet<(i64, Kopecks, NaiveDate)> = HashSet::new();
-    let mut from_statements: HashSet<(i64, Kopecks, NaiveDate)> = HashSet::new();
-    for p in find_in(conn, payment::Entity::find(), payment::Column::ContractId, matched_contracts).await? {
-        let contents = (p.contract_id, p.amount_kopecks, p.paid_on);
-        if p.bank_document_id.is_some() {
-            from_statements.insert(contents);
-        }
-        on_file_payments.insert(contents);
-    }
+    // Payments without a reference are compared by their contents.
+    let unreferenced_contracts = rows
+        .iter()
+        .filter(|r| r.payment.reference.is_none())
+        .filter_map(|r| contracts.get(&r.payment.contract_number).copied());
+    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate)> =
+        find_in(conn, payment::Entity::find(), payment::Column::ContractId, unreferenced_contracts)
+            .await?
+            .into_iter()
+            .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
+            .collect();
+    let mut from_statements =
+        statement_payments_on(conn, rows.iter().filter(|r| r.payment.reference.is_some())).await?;
 
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
     Ok(rows
@@ -295,7 +329,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
                 (Some(_), Some(reference)) if on_file_refs.contains(reference) => {
                     Status::Duplicate(Duplicate::ReferenceOnFile)
                 }
-                (Some(&id), Some(_)) if from_statements.contains(&(id, p.amount, p.paid_on)) => {
+                (Some(&id), Some(_)) if take_one(&mut from_statements, (id, p.amount, p.paid_on)) => {
                     Status::Duplicate(Duplicate::SamePaymentFromStatement)
                 }
                 (Some(_), Some(reference)) => match seen_refs.get(reference) {
