@@ -13,7 +13,7 @@ use sea_orm::{
 
 use crate::Context;
 
-/// The kind of the monthly report to the accountants: marking it sent closes its month.
+/// The kind of the monthly report to the accountants (its month closes before it is built).
 pub const MONTHLY_REPORT: &str = "monthly_report";
 
 /// How long a claim holds before another instance may retry (a send takes seconds).

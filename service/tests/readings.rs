@@ -207,8 +207,8 @@ async fn a_held_reading_out_of_order_with_later_ones_is_not_accepted() {
     let refused = review::review(&t.ctx, held.id, Decision::Accept, 1).await.unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "Принять нельзя: Показание (общая) 5000 больше следующего принятого (7); исправьте и его. \
-         Либо исправьте это показание, либо отклоните его."
+        "Принять нельзя: показание (общая) 5000 больше принятого после него (7). \
+         Исправьте одно из них или отклоните это показание."
     );
     let still = reading::Entity::find_by_id(held.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
     assert_eq!(still.status, ReadingStatus::Flagged);

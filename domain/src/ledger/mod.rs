@@ -11,8 +11,8 @@
 //! month a recalculation corrects, the month a payer said they paid for). It is information
 //! only; it never decides where a line shows.
 //!
-//! A month is **closed** when its report has been delivered to the accountants, or an accountant
-//! or admin closed it. Closed months form a prefix of the calendar ([`ClosedMonths`]): only a
+//! A month is **closed** when its report to the accountants falls due (before the report is
+//! built, so the report is the closed month's), or an accountant or admin closed it. Closed months form a prefix of the calendar ([`ClosedMonths`]): only a
 //! month that has ended can be closed, closing a month closes every earlier open one, and
 //! reopening a month (admin only, with a reason, audited) reopens every later one too, or a later
 //! month would no longer open at the closing of the one before. Nothing is ever booked into a
@@ -29,8 +29,8 @@
 //! - **Payments** count on the day the money arrived (`paid_on`), whatever month they are for.
 //!   Paying more than is owed leaves a negative balance, a credit (аванс) carried forward.
 //! - **Opening balance** (`ChargeKind::OpeningBalance`, «Входящее сальдо»): a debt (+) or credit
-//!   (−) carried over at go-live, dated the go-live day and booked in that day's month, never
-//!   shown as consumption.
+//!   (−) carried over at go-live, dated the go-live day and booked in that day's month (or the
+//!   first open month, when that one was closed before it was loaded), never shown as consumption.
 //! - **Recalculation** (`ChargeKind::Recalculation`, «Перерасчёт»): when a change reaches a closed
 //!   month (a reading added late, corrected or accepted on review, a rollover or replacement
 //!   entered late, a tariff with a past start date), the closed month keeps its lines and the

@@ -86,12 +86,25 @@ pub enum ReviewError {
     NotFlagged,
     /// Readings accepted while it waited leave it out of order: accepted, it would stop the
     /// meter's billing.
-    #[error("Принять нельзя: {0} Либо исправьте это показание, либо отклоните его.")]
+    #[error("{}", out_of_order(.0))]
     OutOfOrder(ReadingError),
     #[error(transparent)]
     Internal(#[from] Internal),
 }
 internal_errors!(ReviewError);
+
+fn out_of_order(error: &ReadingError) -> String {
+    let fix = "Исправьте одно из них или отклоните это показание.";
+    match error {
+        ReadingError::AboveNext { zone_label, next, new } => {
+            format!("Принять нельзя: показание ({zone_label}) {new} больше принятого после него ({next}). {fix}")
+        }
+        ReadingError::Decreasing { zone_label, previous, new } => {
+            format!("Принять нельзя: показание ({zone_label}) {new} меньше принятого до него ({previous}). {fix}")
+        }
+        other => format!("Принять нельзя: {other}"),
+    }
+}
 
 pub async fn review(
     ctx: &Context,
