@@ -1,24 +1,32 @@
 //! Telegram out of reach when the system starts: the panel runs at once, and the bot connects
 //! by itself once Telegram answers, without a restart.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use bot::{Config, RunningApp};
 use service::ManualClock;
+use tempfile::TempDir;
 use tests::fake_telegram::{FakeTelegram, TOKEN, updates};
 
 const USER: i64 = 4_242;
 
-#[tokio::test]
-async fn the_panel_runs_while_telegram_is_out_of_reach_and_the_bot_joins_when_it_answers() {
+/// The system started while Telegram does not answer, with `tweak` applied to its settings; and
+/// where Telegram will be: a port nothing listens on yet.
+async fn start_without_telegram(tweak: impl Fn(&mut Config)) -> (TempDir, RunningApp, SocketAddr) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = service::testing::fresh_database_url(dir.path()).await;
-    // Where Telegram will be: a port nothing listens on yet.
     let telegram_at = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let mut config = tests::app::test_config(&dir, &url, None);
     config.telegram_token = Some(TOKEN.to_owned());
     config.telegram_api_url = Some(format!("http://{telegram_at}/").parse().unwrap());
-    let clock = ManualClock::new(chrono::Utc::now());
-    let app = tests::app::start(config, &clock, |_| {}).await;
+    let app = tests::app::start(config, &ManualClock::new(chrono::Utc::now()), tweak).await;
+    (dir, app, telegram_at)
+}
+
+#[tokio::test]
+async fn the_panel_runs_while_telegram_is_out_of_reach_and_the_bot_joins_when_it_answers() {
+    let (_dir, app, telegram_at) = start_without_telegram(|_| {}).await;
 
     let health = reqwest::get(app.panel_url().join("healthz").unwrap()).await.unwrap();
     assert_eq!((health.status().as_u16(), health.text().await.unwrap()), (200, "ok".to_owned()));
@@ -37,13 +45,7 @@ async fn the_panel_runs_while_telegram_is_out_of_reach_and_the_bot_joins_when_it
 
 #[tokio::test]
 async fn stopping_while_telegram_is_out_of_reach_does_not_wait_for_it() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = service::testing::fresh_database_url(dir.path()).await;
-    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let mut config = tests::app::test_config(&dir, &url, None);
-    config.telegram_token = Some(TOKEN.to_owned());
-    config.telegram_api_url = Some(format!("http://{nowhere}/").parse().unwrap());
-    let app = tests::app::start(config, &ManualClock::new(chrono::Utc::now()), |_| {}).await;
+    let (_dir, app, _) = start_without_telegram(|_| {}).await;
     tokio::time::timeout(Duration::from_secs(10), app.stop()).await.expect("stops at once");
 }
 
@@ -51,14 +53,8 @@ async fn stopping_while_telegram_is_out_of_reach_does_not_wait_for_it() {
 /// reached Telegram: 503, so Telegram delivers it again, maybe to an instance that can answer.
 #[tokio::test]
 async fn the_webhook_takes_no_update_before_the_bot_has_reached_telegram() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = service::testing::fresh_database_url(dir.path()).await;
-    let telegram_at = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let mut config = tests::app::test_config(&dir, &url, None);
-    config.telegram_token = Some(TOKEN.to_owned());
-    config.telegram_api_url = Some(format!("http://{telegram_at}/").parse().unwrap());
-    config.webhook_url = Some("https://snt.example/".parse().unwrap());
-    let app = tests::app::start(config, &ManualClock::new(chrono::Utc::now()), |_| {}).await;
+    let webhook = |config: &mut Config| config.webhook_url = Some("https://snt.example/".parse().unwrap());
+    let (_dir, app, telegram_at) = start_without_telegram(webhook).await;
     let endpoint = app.panel_url().join("telegram/webhook").unwrap();
     let mut update = updates::text(USER, "/start");
     update["update_id"] = 1.into();
