@@ -76,20 +76,23 @@ pub async fn start(ctx: Context, config: &TelegramConfig) -> anyhow::Result<Runn
         None => (None, None),
     };
     let username = Arc::new(OnceLock::new());
-    let connected = match connect(&bot, webhook.as_ref()).await {
-        Ok(found) => username.set(found).is_ok(),
+    let retry_in = match connect(&bot, webhook.as_ref()).await {
+        Ok(found) => {
+            let _ = username.set(found);
+            None
+        }
         Err(e) if unreachable(&e) => {
             tracing::error!(
                 "Telegram does not answer ({e}): the panel and the scheduler run, the bot starts when it can"
             );
-            false
+            Some(next_wait(&e, Duration::ZERO))
         }
         Err(e) => return Err(e.into()),
     };
     let name = username.clone();
     let task = tokio::spawn(async move {
-        if !connected {
-            let Some(found) = reconnect(&bot, webhook.as_ref()).await else { return };
+        if let Some(wait) = retry_in {
+            let Some(found) = reconnect(&bot, webhook.as_ref(), wait).await else { return };
             let _ = name.set(found);
         }
         let found = name.get().cloned().unwrap_or_default();
@@ -128,18 +131,15 @@ async fn connect(bot: &Bot, webhook: Option<&(Url, String)>) -> Result<String, R
     Ok(me.username.clone().unwrap_or_default())
 }
 
-/// Tries to connect until Telegram answers; none when it refuses the token.
-async fn reconnect(bot: &Bot, webhook: Option<&(Url, String)>) -> Option<String> {
-    let mut wait = Duration::from_secs(1);
+/// Tries to connect, the first time after `wait`, until Telegram answers; none when it refuses
+/// the bot.
+async fn reconnect(bot: &Bot, webhook: Option<&(Url, String)>, mut wait: Duration) -> Option<String> {
     loop {
         tokio::time::sleep(wait).await;
         match connect(bot, webhook).await {
             Ok(found) => return Some(found),
             Err(e) if unreachable(&e) => {
-                wait = (wait * 2).min(LONGEST_WAIT);
-                if let RequestError::RetryAfter(asked) = &e {
-                    wait = wait.max(asked.duration());
-                }
+                wait = next_wait(&e, wait);
                 tracing::warn!("Telegram still does not answer ({e}); next try in {wait:?}");
             }
             Err(e) => {
@@ -150,8 +150,26 @@ async fn reconnect(bot: &Bot, webhook: Option<&(Url, String)>) -> Option<String>
     }
 }
 
+/// The wait after `waited` before the next try: twice as long, from a second up to a minute, or
+/// as long as Telegram asked.
+fn next_wait(error: &RequestError, waited: Duration) -> Duration {
+    let doubled = (waited * 2).clamp(Duration::from_secs(1), LONGEST_WAIT);
+    match error {
+        RequestError::RetryAfter(asked) => doubled.max(asked.duration()),
+        _ => doubled,
+    }
+}
+
 /// Whether Telegram did not answer as it does when all is well (no connection, a gateway's error
-/// page, «wait»), rather than refusing the token, which no retry mends.
+/// page, «wait»), rather than refusing the bot's settings (its token, its webhook's address),
+/// which no retry mends.
 fn unreachable(error: &RequestError) -> bool {
-    !matches!(error, RequestError::Api(ApiError::InvalidToken))
+    matches!(
+        error,
+        RequestError::Network(_)
+            | RequestError::Io(_)
+            | RequestError::RetryAfter(_)
+            | RequestError::InvalidJson { .. }
+            | RequestError::Api(ApiError::Unknown(_))
+    )
 }

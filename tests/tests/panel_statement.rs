@@ -215,8 +215,9 @@ async fn a_plots_payment_is_divided_after_the_statements_earlier_payments() {
 }
 
 /// The bank's register of payments, loaded after the statement that brought the same money: its
-/// payment numbers are not the statement's, so the row is caught by contract, amount and day. A
-/// second 300,00 ₽ of that day (two months paid) is new: the statement brought one.
+/// payment numbers are not the statement's, so the row is caught by contract, amount and day, and
+/// its number again is a repeat. A second 300,00 ₽ of that day (two months paid) is new: the
+/// statement brought one.
 #[tokio::test]
 async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
     let (t, client) = office().await;
@@ -226,6 +227,7 @@ async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
 
     let register = "Договор;Сумма;Дата оплаты;Период;Номер платежа\n\
                     E-14;300,00;02.03.2026;2026-02;123456\n\
+                    E-14;300,00;02.03.2026;2026-02;123456\n\
                     E-14;300,00;02.03.2026;2026-01;123458\n\
                     E-14;300,00;03.03.2026;2026-02;123457\n";
     let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
@@ -233,7 +235,8 @@ async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
         "возможный повтор: оплата по этому договору на ту же сумму и дату уже внесена из выписки банка",
     );
     assert_eq!(page.number_after("Будут внесены"), 2, "the day's second payment and the next day's are new");
-    assert_eq!(page.number_after("Уже внесены или повторяются"), 1);
+    assert_eq!(page.number_after("Уже внесены или повторяются"), 2);
+    page.assert_contains("повтор: тот же номер платежа в строке 2");
     client.confirm_import("/payments/import", &page).await;
     assert_eq!(payments(&t).await.len(), 5);
 }

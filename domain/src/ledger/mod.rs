@@ -12,10 +12,11 @@
 //! only; it never decides where a line shows.
 //!
 //! A month is **closed** when its report to the accountants falls due (before the report is
-//! built, so the report is the closed month's), or an accountant or admin closed it. Closed months form a prefix of the calendar ([`ClosedMonths`]): only a
-//! month that has ended can be closed, closing a month closes every earlier open one, and
-//! reopening a month (admin only, with a reason, audited) reopens every later one too, or a later
-//! month would no longer open at the closing of the one before. Nothing is ever booked into a
+//! built, so the report is the closed month's), or an accountant or admin closed it. Closed
+//! months form a prefix of the calendar ([`ClosedMonths`]): only a month that has ended can be
+//! closed, closing a month closes every earlier open one, and reopening a month (admin only,
+//! with a reason, audited) reopens every later one too, or a later month would no longer open at
+//! the closing of the one before. Nothing is ever booked into a
 //! closed month, and a closed month's lines are never changed or deleted: the report sent stays
 //! true. A line is booked in [`ClosedMonths::booking_period`] of its date: the month of the date,
 //! or the first open month when that one is closed.

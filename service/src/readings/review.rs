@@ -100,9 +100,9 @@ fn out_of_order(error: &ReadingError) -> String {
             format!("Принять нельзя: показание ({zone_label}) {new} больше принятого после него ({next}). {fix}")
         }
         ReadingError::Decreasing { zone_label, previous, new } => {
-            format!("Принять нельзя: показание ({zone_label}) {new} меньше принятого до него ({previous}). {fix}")
+            format!("Принять нельзя: показание ({zone_label}) {new} меньше предыдущего ({previous}). {fix}")
         }
-        other => format!("Принять нельзя: {other}"),
+        other => format!("Принять нельзя: {other} {fix}"),
     }
 }
 

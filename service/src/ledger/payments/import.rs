@@ -257,23 +257,17 @@ pub async fn commit(
     Ok(committed)
 }
 
-/// How many payments bank statements brought (and no reversal took back), by contract, amount
-/// and day, on the days of `rows`. They carry the bank's document instead of a reference, so a
-/// row with a reference is compared with them by its contents: each accounts for one row.
+/// How many payments bank statements brought, by contract, amount and day, on the days of
+/// `rows`. They carry the bank's document instead of a reference, so a row with a reference is
+/// compared with them by its contents: each accounts for one row. One reversed or moved since
+/// still counts: the register would bring the same money back.
 async fn statement_payments_on(
     conn: &impl ConnectionTrait,
     rows: impl Iterator<Item = &ImportRow>,
 ) -> Result<HashMap<(i64, Kopecks, NaiveDate), usize>, DbErr> {
     let from_statements = payment::Entity::find().filter(payment::Column::BankDocumentId.is_not_null());
-    let found = find_in(conn, from_statements, payment::Column::PaidOn, rows.map(|r| r.payment.paid_on)).await?;
-    let reversed: HashSet<i64> =
-        find_in(conn, payment::Entity::find(), payment::Column::ReversesId, found.iter().map(|p| p.id))
-            .await?
-            .into_iter()
-            .filter_map(|p| p.reverses_id)
-            .collect();
     let mut counts = HashMap::new();
-    for p in found.iter().filter(|p| !reversed.contains(&p.id)) {
+    for p in find_in(conn, from_statements, payment::Column::PaidOn, rows.map(|r| r.payment.paid_on)).await? {
         *counts.entry((p.contract_id, p.amount_kopecks, p.paid_on)).or_default() += 1;
     }
     Ok(counts)
@@ -329,14 +323,15 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
                 (Some(_), Some(reference)) if on_file_refs.contains(reference) => {
                     Status::Duplicate(Duplicate::ReferenceOnFile)
                 }
-                (Some(&id), Some(_)) if take_one(&mut from_statements, (id, p.amount, p.paid_on)) => {
-                    Status::Duplicate(Duplicate::SamePaymentFromStatement)
-                }
-                (Some(_), Some(reference)) => match seen_refs.get(reference) {
+                (Some(&id), Some(reference)) => match seen_refs.get(reference) {
                     Some(&line) => Status::Duplicate(Duplicate::ReferenceInFile { line }),
                     None => {
                         seen_refs.insert(reference.clone(), row.line);
-                        Status::Matched
+                        if take_one(&mut from_statements, (id, p.amount, p.paid_on)) {
+                            Status::Duplicate(Duplicate::SamePaymentFromStatement)
+                        } else {
+                            Status::Matched
+                        }
                     }
                 },
                 (Some(&id), None) if on_file_payments.contains(&(id, p.amount, p.paid_on)) => {
