@@ -9,6 +9,7 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse, Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
+use service::deliveries::Fate;
 use service::members::requests::{self, Thread};
 
 use crate::auth::OfficeStaff;
@@ -75,6 +76,12 @@ fn thread_page(user: &OfficeStaff, ctx: &Context, thread: &Thread, form: &Answer
                     p.muted {
                         (moment_text(ctx, m.created_at)) " · "
                         @if m.staff_id.is_some() { "правление" } @else { "член товарищества" }
+                        @if let Some(fate) = thread.sends.get(&m.id) {
+                            " · "
+                            span class=(match fate { Fate::Delivered(_) => "ok", Fate::Pending(_) => "muted", _ => "error" }) {
+                                "в Telegram: " (fate.label())
+                            }
+                        }
                     }
                     p { @for line in m.body.lines() { (line) br; } }
                     @if let Some(photo) = m.photo_id {

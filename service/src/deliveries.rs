@@ -143,6 +143,44 @@ pub async fn waiting(ctx: &Context, kind: &str, limit: u64) -> Result<Vec<delive
         .await
 }
 
+/// What became of one scheduled send (an announcement to a member, an answer to a request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    Delivered(chrono::DateTime<chrono::Utc>),
+    /// Waiting to be sent, or for a retry after `last_error`.
+    Pending(Option<String>),
+    Blocked,
+    Skipped(String),
+    Failed(String),
+}
+
+impl Fate {
+    pub fn of(row: &delivery::Model) -> Fate {
+        if let Some(at) = row.sent_at {
+            return Fate::Delivered(at);
+        }
+        match row.last_error.as_deref() {
+            Some(e) if e.starts_with(BLOCKED) => Fate::Blocked,
+            Some(e) if e.starts_with(SKIPPED) => {
+                Fate::Skipped(e.trim_start_matches(SKIPPED).trim_start_matches(':').trim().to_owned())
+            }
+            Some(e) if row.attempts >= MAX_ATTEMPTS => Fate::Failed(e.to_owned()),
+            error => Fate::Pending(error.map(str::to_owned)),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Fate::Delivered(_) => "доставлено".to_owned(),
+            Fate::Pending(None) => "ожидает отправки".to_owned(),
+            Fate::Pending(Some(e)) => format!("повтор после ошибки: {e}"),
+            Fate::Blocked => "заблокировал бота".to_owned(),
+            Fate::Skipped(why) => format!("не отправлено: {why}"),
+            Fate::Failed(e) => format!("не доставлено: {e}"),
+        }
+    }
+}
+
 /// Neither leased nor waiting for a retry at `now`.
 fn free_at(now: DateTime<Utc>) -> Condition {
     Condition::any().add(delivery::Column::NextAttemptAt.is_null()).add(delivery::Column::NextAttemptAt.lte(now))

@@ -81,6 +81,7 @@ async fn a_request_written_in_the_bot_is_answered_in_the_panel_and_the_answer_re
     let answers = app.telegram.calls_to("sendMessage");
     let answers: Vec<_> = answers.iter().filter(|c| c.text().is_some_and(|t| t.starts_with(&heading))).collect();
     assert_eq!(answers.len(), 1, "sent once");
+    panel.get(&format!("/requests/{number}")).await.assert_contains("в Telegram: доставлено");
 
     // Someone else pressing a crafted «Ответить» cannot write under it.
     stranger.push(updates::callback(602, &format!("rq:{number}"), 0)).await;
@@ -98,6 +99,15 @@ async fn a_request_written_in_the_bot_is_answered_in_the_panel_and_the_answer_re
     panel.post_form(&format!("/requests/{number}/status"), &[("status", "closed")]).await;
     member.press(&format!("rq:{number}")).await;
     member.send("Ещё вопрос.").await.expect("закрыто");
+
+    // Reopened and answered once the member has blocked the bot: the page says the answer did
+    // not reach them, rather than passing it for one they read.
+    panel.post_form(&format!("/requests/{number}/status"), &[("status", "in_work")]).await;
+    app.telegram.block(601);
+    panel.post_form(&format!("/requests/{number}/answer"), &[("body", "Перезвоните, пожалуйста.")]).await;
+    app.app.scheduler_looked().await;
+    app.app.scheduler_looked().await;
+    panel.get(&format!("/requests/{number}")).await.assert_contains("в Telegram: заблокировал бота");
 }
 
 /// Logs `login` (a new staff member with `role`) into the panel.

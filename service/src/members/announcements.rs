@@ -22,7 +22,7 @@ use crate::{Context, Internal, deliveries};
 
 /// The `deliveries.kind` of an announcement; the target is `<announcement id>:<consumer id>`.
 pub const KIND: &str = "announcement";
-pub use crate::deliveries::{BLOCKED, MAX_ATTEMPTS, SKIPPED};
+pub use crate::deliveries::{BLOCKED, Fate, MAX_ATTEMPTS, SKIPPED};
 /// The most plot numbers an audience may list.
 pub const MAX_PLOTS: usize = 500;
 
@@ -362,44 +362,6 @@ pub async fn outgoing(ctx: &Context, pending: &Pending) -> Result<Outgoing, Inte
         None => None,
     };
     Ok(Outgoing::Send { chat_id: link.telegram_user_id, announcement, photo })
-}
-
-/// What became of one recipient's send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fate {
-    Delivered(chrono::DateTime<chrono::Utc>),
-    /// Waiting to be sent, or for a retry after `last_error`.
-    Pending(Option<String>),
-    Blocked,
-    Skipped(String),
-    Failed(String),
-}
-
-impl Fate {
-    fn of(row: &delivery::Model) -> Fate {
-        if let Some(at) = row.sent_at {
-            return Fate::Delivered(at);
-        }
-        match row.last_error.as_deref() {
-            Some(e) if e.starts_with(BLOCKED) => Fate::Blocked,
-            Some(e) if e.starts_with(SKIPPED) => {
-                Fate::Skipped(e.trim_start_matches(SKIPPED).trim_start_matches(':').trim().to_owned())
-            }
-            Some(e) if row.attempts >= MAX_ATTEMPTS => Fate::Failed(e.to_owned()),
-            error => Fate::Pending(error.map(str::to_owned)),
-        }
-    }
-
-    pub fn label(&self) -> String {
-        match self {
-            Fate::Delivered(_) => "доставлено".to_owned(),
-            Fate::Pending(None) => "ожидает отправки".to_owned(),
-            Fate::Pending(Some(e)) => format!("повтор после ошибки: {e}"),
-            Fate::Blocked => "заблокировал бота".to_owned(),
-            Fate::Skipped(why) => format!("не отправлено: {why}"),
-            Fate::Failed(e) => format!("не доставлено: {e}"),
-        }
-    }
 }
 
 /// The counts shown beside an announcement.

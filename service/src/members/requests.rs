@@ -3,9 +3,11 @@
 //! by staff (the answer goes to the member's chat through the scheduler, once, as a `deliveries`
 //! row made with it); replied to by the member under the same number.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use domain::{RequestStatus, RequestTopic, TextKind, TooLong};
-use entities::{consumer, contract, member_request, meter, request_message, telegram_link};
+use entities::{consumer, contract, delivery, member_request, meter, request_message, telegram_link};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, PaginatorTrait,
     QueryFilter, QueryOrder, Set,
@@ -310,6 +312,9 @@ pub struct Thread {
     pub readings: Vec<ReadingRow>,
     /// The controller's task made of it: the plot, and whether it is still on the walk.
     pub task: Option<(domain::PlotNumber, bool)>,
+    /// What became of each staff message's send to the member's Telegram, by message id: an
+    /// answer Telegram never took must not pass for one the member read.
+    pub sends: HashMap<i64, deliveries::Fate>,
 }
 
 pub async fn thread(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Thread>, DbErr> {
@@ -339,7 +344,14 @@ pub async fn thread(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Threa
         },
         _ => None,
     };
-    Ok(Some(Thread { request, consumer, messages, statement, readings, task }))
+    let staff_messages = messages.iter().filter(|m| m.staff_id.is_some()).map(|m| m.id.to_string());
+    let answers = delivery::Entity::find().filter(delivery::Column::Kind.eq(ANSWER_KIND));
+    let sends = crate::db::find_in(conn, answers, delivery::Column::Target, staff_messages)
+        .await?
+        .into_iter()
+        .filter_map(|row| Some((row.target.parse().ok()?, deliveries::Fate::of(&row))))
+        .collect();
+    Ok(Some(Thread { request, consumer, messages, statement, readings, task, sends }))
 }
 
 /// How many requests were written since `since`: the daily digest on the panel's home page.
