@@ -8,14 +8,15 @@ use poem::web::{Data, Form, Multipart, Path};
 use poem::{Body, FromRequest, IntoResponse, Request, RequestBody, Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
-use service::members::announcements::{self, Audience, Draft, Fate, Tally};
+use service::deliveries::Fate;
+use service::members::announcements::{self, Audience, Draft, Tally};
 use service::meters::photos::{self, StoreError};
 
 use crate::auth::Admin;
 use crate::error::{internal, not_found};
 use crate::forms::{Errors, checkbox, done, field, invalid, moment_text, options, parse_choice, store, text_field};
 use crate::layout::{self, csrf_input};
-use crate::lists::table;
+use crate::lists::{fate_class, table};
 
 /// Characters of a text shown in a list.
 const EXCERPT: usize = 80;
@@ -217,7 +218,7 @@ pub async fn show(user: Admin, ctx: Data<&Context>, Path(id): Path<i64>) -> Resu
             (table(&["Член товарищества", "Судьба"], receipts.iter().map(|r| html! {
                 tr {
                     td { a href=(format!("/consumers/{}", r.consumer_id)) { (r.full_name) } }
-                    td class=(match r.fate { Fate::Delivered(_) => "ok", Fate::Pending(_) => "muted", _ => "error" }) {
+                    td class=(fate_class(&r.fate)) {
                         (r.fate.label())
                         @if let Fate::Delivered(at) = r.fate { " " (moment_text(&ctx, at)) }
                     }

@@ -3,6 +3,7 @@
 use domain::{Balance, Service};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
+use service::deliveries::Fate;
 use service::paging::{PER_PAGE, Paged};
 use service::register::lists::RegisterFilter;
 
@@ -116,5 +117,14 @@ pub fn balance_cell(balance: Balance) -> Markup {
         } @else {
             td.num.muted { "—" }
         }
+    }
+}
+
+/// The style of a scheduled send's fate in a list: delivered, still waiting, or not delivered.
+pub fn fate_class(fate: &Fate) -> &'static str {
+    match fate {
+        Fate::Delivered(_) => "ok",
+        Fate::Pending(_) => "muted",
+        Fate::Blocked | Fate::Skipped(_) | Fate::Failed(_) => "error",
     }
 }

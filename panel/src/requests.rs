@@ -9,14 +9,13 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse, Response, Result, handler};
 use serde::Deserialize;
 use service::Context;
-use service::deliveries::Fate;
 use service::members::requests::{self, Thread};
 
 use crate::auth::OfficeStaff;
 use crate::error::{internal, not_found, refusal};
 use crate::forms::{Errors, done, field, invalid, moment_text, store};
 use crate::layout::{self, Flash, csrf_input};
-use crate::lists::table;
+use crate::lists::{fate_class, table};
 
 /// Characters of a text shown in a list.
 const EXCERPT: usize = 80;
@@ -78,7 +77,7 @@ fn thread_page(user: &OfficeStaff, ctx: &Context, thread: &Thread, form: &Answer
                         @if m.staff_id.is_some() { "правление" } @else { "член товарищества" }
                         @if let Some(fate) = thread.sends.get(&m.id) {
                             " · "
-                            span class=(match fate { Fate::Delivered(_) => "ok", Fate::Pending(_) => "muted", _ => "error" }) {
+                            span class=(fate_class(fate)) {
                                 "в Telegram: " (fate.label())
                             }
                         }

@@ -14,15 +14,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::deliveries::{self, Fate};
 use crate::error::internal_errors;
 use crate::ledger::debt::{self, Scope};
 use crate::readings::walk::UNREAD_CONTRACT;
 use crate::register::changes::ConsumerSetting;
-use crate::{Context, Internal, deliveries};
+use crate::{Context, Internal};
 
 /// The `deliveries.kind` of an announcement; the target is `<announcement id>:<consumer id>`.
 pub const KIND: &str = "announcement";
-pub use crate::deliveries::{BLOCKED, Fate, MAX_ATTEMPTS, SKIPPED};
+pub use crate::deliveries::{BLOCKED, MAX_ATTEMPTS, SKIPPED};
 /// The most plot numbers an audience may list.
 pub const MAX_PLOTS: usize = 500;
 
