@@ -10,7 +10,7 @@ use domain::{RequestStatus, RequestTopic, TextKind, TooLong};
 use entities::{consumer, contract, delivery, member_request, meter, request_message, telegram_link};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -401,15 +401,28 @@ pub async fn outgoing_answer(ctx: &Context, message_id: i64) -> Result<OutgoingA
         .one(conn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("request {}", message.request_id)))?;
-    let link = telegram_link::Entity::find()
+    // Newest first: the account that last wrote in this request, if it still acts for the
+    // member (a family may link two phones); otherwise the one linked last.
+    let linked: Vec<i64> = telegram_link::Entity::find()
+        .select_only()
+        .column(telegram_link::Column::TelegramUserId)
         .filter(telegram_link::Column::ConsumerId.eq(request.consumer_id))
         .order_by_desc(telegram_link::Column::Id)
-        .one(conn)
+        .into_tuple()
+        .all(conn)
         .await?;
-    Ok(match link {
-        Some(link) => {
-            OutgoingAnswer::Send { chat_id: link.telegram_user_id, request_id: request.id, body: message.body }
-        }
+    let writers: Vec<Option<i64>> = request_message::Entity::find()
+        .select_only()
+        .column(request_message::Column::TelegramUserId)
+        .filter(request_message::Column::RequestId.eq(request.id))
+        .filter(request_message::Column::TelegramUserId.is_not_null())
+        .order_by_desc(request_message::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let chat = writers.into_iter().flatten().find(|writer| linked.contains(writer)).or(linked.first().copied());
+    Ok(match chat {
+        Some(chat_id) => OutgoingAnswer::Send { chat_id, request_id: request.id, body: message.body },
         None => OutgoingAnswer::Skip("не привязан к боту"),
     })
 }
@@ -448,5 +461,39 @@ mod tests {
         assert_eq!(all.len(), 201, "every open request and the latest 200 closed");
         let closed_only = queue(t.ctx.db.conn(), Some(RequestStatus::Closed)).await.unwrap();
         assert_eq!(closed_only.len(), 200);
+    }
+
+    #[tokio::test]
+    async fn an_answer_goes_to_the_phone_that_wrote_while_it_is_linked() {
+        let t = TestContext::new().await;
+        let signed = t.sign("7", new_consumer("Корейко", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+        let (husband, wife) = (70, 71);
+        crate::testing::link(&t.ctx, signed.consumer_id, husband).await;
+        crate::testing::link(&t.ctx, signed.consumer_id, wife).await;
+        let chat = |message: request_message::Model| {
+            let ctx = t.ctx.clone();
+            async move {
+                match outgoing_answer(&ctx, message.id).await.unwrap() {
+                    OutgoingAnswer::Send { chat_id, .. } => Some(chat_id),
+                    OutgoingAnswer::Skip(_) => None,
+                }
+            }
+        };
+        let member = Member { consumer_id: signed.consumer_id, telegram_user_id: husband };
+        let request = open(&t.ctx, member, RequestTopic::Bill, "Почему так много?", None).await.unwrap();
+        let first = answer(&t.ctx, request.id, "Проверим показания.", Actor::System).await.unwrap();
+        assert_eq!(chat(first.clone()).await, Some(husband), "not the phone linked last");
+
+        let member = Member { telegram_user_id: wife, ..member };
+        reply(&t.ctx, member, request.id, "Показания верные, счётчик новый.").await.unwrap();
+        let second = answer(&t.ctx, request.id, "Пересчитаем.", Actor::System).await.unwrap();
+        assert_eq!(chat(second.clone()).await, Some(wife), "whoever wrote last");
+
+        telegram_link::Entity::delete_many()
+            .filter(telegram_link::Column::TelegramUserId.eq(wife))
+            .exec(t.ctx.db.conn())
+            .await
+            .unwrap();
+        assert_eq!(chat(second).await, Some(husband), "an unlinked phone gets nothing; the member's other does");
     }
 }
