@@ -11,12 +11,15 @@ use crate::state::ChatDialogue;
 use crate::who::Who;
 use crate::{HandlerResult, keyboards, say, text};
 
-/// Sends `announcement`; one that is not urgent carries the button that mutes them.
+/// Sends `announcement`; one that is not urgent carries the button that mutes them. A text too
+/// long for the photo's caption goes as its own message after the photo, and `photo_sent` runs
+/// between the two, so that a retry after the text failed can leave the photo out.
 pub async fn send<R: Requester>(
     bot: &R,
     chat: ChatId,
     announcement: &announcement::Model,
     photo: Option<Vec<u8>>,
+    photo_sent: impl AsyncFnOnce(),
 ) -> Result<(), R::Err> {
     let text = text::announcement(&announcement.body, announcement.urgent);
     // Not urgent: with the button that mutes them, on the message that carries the text.
@@ -33,6 +36,7 @@ pub async fn send<R: Requester>(
         }
         // Too long for a caption: the photo, then the text as its own message.
         bot.send_photo(chat, picture).await?;
+        photo_sent().await;
     }
     let message = bot.send_message(chat, text);
     match mute {

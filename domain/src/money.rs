@@ -37,6 +37,10 @@ pub enum MoneyError {
     PriceTooLarge,
     #[error("Сальдо по модулю не может быть больше {}.", Kopecks::PAYMENT_MAX)]
     BalanceTooLarge,
+    #[error("Порог долга не может быть меньше нуля (0 — любой долг).")]
+    ThresholdNegative,
+    #[error("Порог долга не может быть больше {}.", Kopecks::PAYMENT_MAX)]
+    ThresholdTooLarge,
 }
 
 /// An amount beyond ±[`Kopecks::MAX`]: a number from outside, a database row, or the result of
@@ -154,6 +158,16 @@ impl Kopecks {
             return Err(MoneyError::BalanceTooLarge);
         }
         Ok(self)
+    }
+
+    /// The amount as a debt threshold («долг больше …»): zero, meaning any debt, or more, at most
+    /// [`Kopecks::PAYMENT_MAX`] (no debt a threshold would pick out is larger).
+    pub fn debt_threshold(self) -> Result<Kopecks, MoneyError> {
+        match self {
+            _ if self.is_negative() => Err(MoneyError::ThresholdNegative),
+            _ if self > Kopecks::PAYMENT_MAX => Err(MoneyError::ThresholdTooLarge),
+            _ => Ok(self),
+        }
     }
 
     pub fn checked_add(self, rhs: Kopecks) -> Result<Kopecks, AmountOutOfRange> {
@@ -332,6 +346,10 @@ mod tests {
         assert_eq!(Kopecks::ZERO.price(), Err(MoneyError::PriceNotPositive));
         assert_eq!((-Kopecks::PAYMENT_MAX).carried_balance(), Ok(-Kopecks::PAYMENT_MAX));
         assert_eq!(k(-1_000_000_001).carried_balance(), Err(MoneyError::BalanceTooLarge));
+        assert_eq!(Kopecks::ZERO.debt_threshold(), Ok(Kopecks::ZERO), "«долг больше 0»: any debt");
+        assert_eq!(Kopecks::PAYMENT_MAX.debt_threshold(), Ok(Kopecks::PAYMENT_MAX));
+        assert_eq!(k(-1).debt_threshold(), Err(MoneyError::ThresholdNegative));
+        assert_eq!(k(1_000_000_001).debt_threshold(), Err(MoneyError::ThresholdTooLarge));
         assert_eq!(MoneyError::PriceTooLarge.to_string(), "Цена не может быть больше 10\u{202f}000,00 ₽ за единицу.");
     }
 

@@ -16,6 +16,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub next_attempt_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Of a send in two messages (a photo, then a text too long for its caption), how many
+    /// Telegram took: a retry sends only the rest.
+    pub parts_sent: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

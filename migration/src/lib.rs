@@ -49,6 +49,7 @@ mod m20261204_000001_request_tasks;
 mod m20261204_000002_announcement_photos;
 mod m20261205_000001_reading_moments;
 mod m20261206_000001_last_readings;
+mod m20261207_000001_delivery_parts;
 
 pub struct Migrator;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000002_announcement_photos::Migration),
             Box::new(m20261205_000001_reading_moments::Migration),
             Box::new(m20261206_000001_last_readings::Migration),
+            Box::new(m20261207_000001_delivery_parts::Migration),
         ]
     }
 }

@@ -42,7 +42,7 @@ impl AnnouncementForm {
         let plots = errors.check("plots", Audience::parse_plots(&self.plots));
         let debt_above = match self.debt_above.trim() {
             "" => Some(None),
-            text => errors.check("debt_above", Kopecks::parse_payment(text)).map(Some),
+            text => errors.check("debt_above", Kopecks::parse_rubles(text).and_then(Kopecks::debt_threshold)).map(Some),
         };
         match (service, plots, debt_above) {
             (Some(service), Some(plots), Some(debt_above)) if errors.is_empty() => Ok(Draft {

@@ -103,6 +103,7 @@ async fn exported() -> Exported {
         last_error: Set(None),
         next_attempt_at: Set(None),
         created_at: Set(ctx.now()),
+        parts_sent: Set(0),
     }
     .insert(ctx.db.conn())
     .await

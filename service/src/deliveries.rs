@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::Period;
 use entities::delivery;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -87,6 +87,7 @@ fn pending(now: DateTime<Utc>, kind: &str, period: Period, target: &str) -> deli
         last_error: Set(None),
         next_attempt_at: Set(None),
         created_at: Set(now),
+        parts_sent: Set(0),
     }
 }
 
@@ -108,7 +109,7 @@ pub async fn schedule(
     let now = ctx.now();
     let rows: Vec<delivery::ActiveModel> =
         targets.into_iter().map(|target| pending(now, kind, period, &target)).collect();
-    // Eight values a row: 500 rows stay far under the bound variables a statement may have.
+    // Nine values a row: 500 rows stay far under the bound variables a statement may have.
     for chunk in rows.chunks(500) {
         delivery::Entity::insert_many(chunk.to_vec()).on_conflict(unique_key()).exec_without_returning(conn).await?;
     }
@@ -227,6 +228,34 @@ pub async fn mark_sent(ctx: &Context, claimed: delivery::Model) -> Result<delive
     let sent = row.update(&txn).await?;
     txn.commit().await?;
     Ok(sent)
+}
+
+/// Records that Telegram took one more part of a send in two messages, so a retry after the
+/// second failed sends only the rest (see `delivery::Model::parts_sent`).
+pub async fn part_sent(ctx: &Context, kind: &str, period: Period, target: &str) -> Result<(), DbErr> {
+    let txn = ctx.db.begin_write().await?;
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::PartsSent, Expr::col(delivery::Column::PartsSent).add(1))
+        .filter(delivery::Column::Kind.eq(kind))
+        .filter(delivery::Column::Period.eq(period))
+        .filter(delivery::Column::Target.eq(target))
+        .exec(&txn)
+        .await?;
+    txn.commit().await
+}
+
+/// How many parts of the send of `kind` for `period` to `target` Telegram took before.
+pub async fn parts_sent(conn: &impl ConnectionTrait, kind: &str, period: Period, target: &str) -> Result<i32, DbErr> {
+    let parts: Option<i32> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::PartsSent)
+        .filter(delivery::Column::Kind.eq(kind))
+        .filter(delivery::Column::Period.eq(period))
+        .filter(delivery::Column::Target.eq(target))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(parts.unwrap_or(0))
 }
 
 /// Records a failure; the next attempt waits 1, 2, 4 … minutes, at most an hour.

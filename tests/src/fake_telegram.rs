@@ -113,6 +113,8 @@ struct State {
     recent_sends: VecDeque<Instant>,
     /// Sends refused with 429 «Too Many Requests» (not recorded as calls).
     too_many_requests: usize,
+    /// Calls to fail with Telegram's own 500, by lowercase method: how many more.
+    failing: HashMap<String, usize>,
 }
 
 struct PendingUpdate {
@@ -191,6 +193,12 @@ impl FakeTelegram {
     /// refused with 429 and `retry_after: 1`, as Telegram refuses it, and is not recorded.
     pub fn limit_sends(&self, per_second: usize) {
         self.shared.state().sends_per_second = Some(per_second);
+    }
+
+    /// The next `times` calls to `method` fail with 500 «Internal Server Error», as Telegram's
+    /// servers now and then answer (recorded, with a null result).
+    pub fn fail_next(&self, method: &str, times: usize) {
+        self.shared.state().failing.insert(method.to_ascii_lowercase(), times);
     }
 
     /// From now on an upload (`sendDocument`) is recorded when it arrives but answered only after
@@ -459,6 +467,11 @@ impl State {
         let method = call.method.to_ascii_lowercase();
         if method.starts_with("send") && call.chat_id().is_some_and(|chat| self.blocked.contains(&chat)) {
             return Err(ApiError { status: StatusCode::FORBIDDEN, description: BLOCKED.to_owned() });
+        }
+        if let Some(left @ 1..) = self.failing.get_mut(&method) {
+            *left -= 1;
+            let description = "Internal Server Error".to_owned();
+            return Err(ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, description });
         }
         match method.as_str() {
             "getme" => Ok(me()),

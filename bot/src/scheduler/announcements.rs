@@ -40,8 +40,14 @@ impl Job for Announcements {
             // Recorded as the send's final error, so it is not tried again.
             Outgoing::Skip(why) => anyhow::bail!("{SKIPPED}: {why}"),
         };
+        // Failing to record it only risks the photo twice: the text still goes.
+        let photo_sent = async || {
+            if let Err(e) = announcements::photo_sent(ctx, pending).await {
+                tracing::warn!(target = pending.target(), "the photo's send is not recorded: {e}");
+            }
+        };
         // A private chat's id is the user's id.
-        match dialogues::send_announcement(&self.bot, ChatId(chat_id), &announcement, photo).await {
+        match dialogues::send_announcement(&self.bot, ChatId(chat_id), &announcement, photo, photo_sent).await {
             // Retrying cannot help: recorded as blocked, shown so on the announcement's page.
             Err(RequestError::Api(e @ (ApiError::BotBlocked | ApiError::UserDeactivated))) => {
                 anyhow::bail!("{BLOCKED}: {e}")

@@ -355,7 +355,9 @@ pub async fn outgoing(ctx: &Context, pending: &Pending) -> Result<Outgoing, Inte
             return Ok(Outgoing::Skip("отключил объявления"));
         }
     }
-    let photo = match announcement.photo_id {
+    // Sent before a text too long for its caption failed: only the text is left.
+    let photo_sent = deliveries::parts_sent(conn, KIND, pending.period, &pending.target()).await? > 0;
+    let photo = match announcement.photo_id.filter(|_| !photo_sent) {
         Some(id) => match crate::meters::photos::file(ctx, id, false).await? {
             Some(path) => Some(tokio::fs::read(&path).await.map_err(|e| Internal(e.into()))?),
             None => None,
@@ -363,6 +365,11 @@ pub async fn outgoing(ctx: &Context, pending: &Pending) -> Result<Outgoing, Inte
         None => None,
     };
     Ok(Outgoing::Send { chat_id: link.telegram_user_id, announcement, photo })
+}
+
+/// Telegram took the photo of `pending`, sent before its text (too long for a caption).
+pub async fn photo_sent(ctx: &Context, pending: &Pending) -> Result<(), DbErr> {
+    deliveries::part_sent(ctx, KIND, pending.period, &pending.target()).await
 }
 
 /// The counts shown beside an announcement.
