@@ -60,9 +60,10 @@ pub fn client(config: &TelegramConfig) -> Bot {
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
 /// Connects to Telegram and starts handling updates in the background. When Telegram does not
-/// answer, the rest of the system need not wait: the bot keeps trying, one second after the
-/// first attempt and then twice as long each time up to a minute (or as long as Telegram asks),
-/// and starts when Telegram answers. A token Telegram refuses stops the start.
+/// answer, or refuses the webhook's address, the rest of the system need not wait: the bot keeps
+/// trying, one second after the first attempt and then twice as long each time up to a minute
+/// (or as long as Telegram asks), and starts when Telegram takes it. A token Telegram refuses
+/// stops the start.
 pub async fn start(ctx: Context, config: &TelegramConfig) -> anyhow::Result<RunningBot> {
     let bot = client(config);
     let mut dispatcher = dialogues::dispatcher(bot.clone(), ctx, PublicUrl(config.public_url.clone()));
@@ -81,13 +82,13 @@ pub async fn start(ctx: Context, config: &TelegramConfig) -> anyhow::Result<Runn
             let _ = username.set(found);
             None
         }
-        Err(e) if unreachable(&e) => {
+        Err(Failure::Retry(e)) => {
             tracing::error!(
-                "Telegram does not answer ({e}): the panel and the scheduler run, the bot starts when it can"
+                "Telegram does not take the bot yet ({e}): the panel and the scheduler run, the bot starts when it can"
             );
             Some(next_wait(&e, Duration::ZERO))
         }
-        Err(e) => return Err(e.into()),
+        Err(Failure::Refused(e)) => return Err(e.into()),
     };
     let name = username.clone();
     let task = tokio::spawn(async move {
@@ -119,30 +120,43 @@ pub async fn start(ctx: Context, config: &TelegramConfig) -> anyhow::Result<Runn
     Ok(RunningBot { username, webhook: inbox, shutdown, task })
 }
 
+/// Why connecting to Telegram failed.
+enum Failure {
+    /// Telegram refused the bot itself (its token): no retry mends that.
+    Refused(RequestError),
+    /// Worth another try: Telegram did not answer as it does when all is well, or refused the
+    /// webhook's address, as it does while a first deployment's DNS record is still spreading
+    /// (an address that stays wrong is logged at every try, while the panel runs).
+    Retry(RequestError),
+}
+
 /// Asks Telegram who the bot is, sets the command menu and, in webhook mode, registers the
 /// webhook; returns the bot's username.
-async fn connect(bot: &Bot, webhook: Option<&(Url, String)>) -> Result<String, RequestError> {
-    let me = bot.get_me().await?;
+async fn connect(bot: &Bot, webhook: Option<&(Url, String)>) -> Result<String, Failure> {
+    let refused = |e: RequestError| if unreachable(&e) { Failure::Retry(e) } else { Failure::Refused(e) };
+    let me = bot.get_me().await.map_err(refused)?;
     // The command menu Telegram shows next to the input field.
-    bot.set_my_commands(dialogues::Command::bot_commands()).await?;
+    bot.set_my_commands(dialogues::Command::bot_commands()).await.map_err(refused)?;
     if let Some((url, secret)) = webhook {
-        bot.set_webhook(url.clone()).secret_token(secret.clone()).allowed_updates(dialogues::ALLOWED_UPDATES).await?;
+        let registration =
+            bot.set_webhook(url.clone()).secret_token(secret.clone()).allowed_updates(dialogues::ALLOWED_UPDATES);
+        registration.await.map_err(Failure::Retry)?;
     }
     Ok(me.username.clone().unwrap_or_default())
 }
 
-/// Tries to connect, the first time after `wait`, until Telegram answers; none when it refuses
-/// the bot.
+/// Tries to connect, the first time after `wait`, until Telegram takes the bot; none when it
+/// refuses it.
 async fn reconnect(bot: &Bot, webhook: Option<&(Url, String)>, mut wait: Duration) -> Option<String> {
     loop {
         tokio::time::sleep(wait).await;
         match connect(bot, webhook).await {
             Ok(found) => return Some(found),
-            Err(e) if unreachable(&e) => {
+            Err(Failure::Retry(e)) => {
                 wait = next_wait(&e, wait);
-                tracing::warn!("Telegram still does not answer ({e}); next try in {wait:?}");
+                tracing::warn!("Telegram still does not take the bot ({e}); next try in {wait:?}");
             }
-            Err(e) => {
+            Err(Failure::Refused(e)) => {
                 tracing::error!("Telegram refused the bot: {e}; the bot is OFF until the next start");
                 return None;
             }
@@ -161,8 +175,7 @@ fn next_wait(error: &RequestError, waited: Duration) -> Duration {
 }
 
 /// Whether Telegram did not answer as it does when all is well (no connection, a gateway's error
-/// page, «wait»), rather than refusing the bot's settings (its token, its webhook's address),
-/// which no retry mends.
+/// page, «wait»), rather than refusing what it was asked.
 fn unreachable(error: &RequestError) -> bool {
     matches!(
         error,

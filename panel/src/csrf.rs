@@ -11,8 +11,8 @@
 //! which a request without a logged-in session must repeat in its form.
 //!
 //! The guard reads the whole body to find the token, so it also bounds the size of every
-//! state-changing request — to a few kilobytes for anyone not logged in, whose only forms are
-//! the login and logout buttons.
+//! state-changing request — to a few kilobytes for anyone neither logged in nor holding an API
+//! token, whose only forms are the login and logout buttons.
 
 use bytes::Bytes;
 use poem::error::ReadBodyError;
@@ -20,9 +20,10 @@ use poem::http::{Method, StatusCode, header};
 use poem::session::Session;
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use service::Context;
 use subtle::ConstantTimeEq;
 
-use crate::error::{is_api, page_response};
+use crate::error::{internal, is_api, page_response};
 use crate::layout::CSRF_FIELD;
 use crate::session::STAFF_ID;
 
@@ -93,6 +94,14 @@ fn uses_bearer_token(req: &Request) -> bool {
     req.header(header::AUTHORIZATION).is_some_and(|v| v.starts_with("Bearer "))
 }
 
+/// Whether the request's bearer token is an active staff member's API token.
+async fn holds_api_token(req: &Request) -> Result<bool> {
+    let token = req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+    let Some(ctx) = req.data::<Context>() else { return Ok(false) };
+    let staff = service::access::staff::by_api_token(ctx.db.conn(), token.trim()).await.map_err(internal)?;
+    Ok(staff.is_some())
+}
+
 fn is_logged_in(session: &Session) -> bool {
     session.get::<i64>(STAFF_ID).is_some()
 }
@@ -107,7 +116,9 @@ impl<E: Endpoint> Endpoint for CsrfGuardEndpoint<E> {
         let logged_in = req.extensions().get::<Session>().is_some_and(is_logged_in);
         // An API call from no one: there is no session to abuse, and the API answers it with 401.
         let needs_no_token = uses_bearer_token(&req) || (is_api(&req) && !logged_in);
-        let limit = if logged_in || needs_no_token { self.max_body } else { ANONYMOUS_MAX_BODY };
+        // Only someone known may send a large body: a made-up bearer token gets a stranger's.
+        let known = logged_in || (uses_bearer_token(&req) && holds_api_token(&req).await?);
+        let limit = if known { self.max_body } else { ANONYMOUS_MAX_BODY };
         let body = match req.take_body().into_bytes_limit(limit).await {
             Ok(body) => body,
             Err(ReadBodyError::PayloadTooLarge) => {

@@ -40,7 +40,7 @@ pub fn available() -> bool {
     if Path::new(CHROMIUM).exists() {
         return true;
     }
-    let hint = "install Debian's Chromium: apt-get install -y chromium chromium-driver";
+    let hint = "install Debian's Chromium: apt-get install -y chromium";
     assert!(std::env::var_os("CHERNOMORSK_REQUIRE_BROWSER").is_none(), "{CHROMIUM} not found; {hint}");
     eprintln!("SKIPPED the browser test: {CHROMIUM} not found ({hint})");
     false

@@ -113,8 +113,8 @@ struct State {
     recent_sends: VecDeque<Instant>,
     /// Sends refused with 429 «Too Many Requests» (not recorded as calls).
     too_many_requests: usize,
-    /// Calls to fail with Telegram's own 500, by lowercase method: how many more.
-    failing: HashMap<String, usize>,
+    /// Calls to fail, by lowercase method: how many more, and with what.
+    failing: HashMap<String, (usize, ApiError)>,
 }
 
 struct PendingUpdate {
@@ -198,7 +198,15 @@ impl FakeTelegram {
     /// The next `times` calls to `method` fail with 500 «Internal Server Error», as Telegram's
     /// servers now and then answer (recorded, with a null result).
     pub fn fail_next(&self, method: &str, times: usize) {
-        self.shared.state().failing.insert(method.to_ascii_lowercase(), times);
+        let error = ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, description: "Internal Server Error".into() };
+        self.shared.state().failing.insert(method.to_ascii_lowercase(), (times, error));
+    }
+
+    /// The next call to `method` is refused with 400 and `description` («Bad Request: …»), as
+    /// Telegram refuses a request it will not carry out.
+    pub fn refuse_next(&self, method: &str, description: &str) {
+        let error = ApiError { status: StatusCode::BAD_REQUEST, description: description.to_owned() };
+        self.shared.state().failing.insert(method.to_ascii_lowercase(), (1, error));
     }
 
     /// From now on an upload (`sendDocument`) is recorded when it arrives but answered only after
@@ -468,10 +476,9 @@ impl State {
         if method.starts_with("send") && call.chat_id().is_some_and(|chat| self.blocked.contains(&chat)) {
             return Err(ApiError { status: StatusCode::FORBIDDEN, description: BLOCKED.to_owned() });
         }
-        if let Some(left @ 1..) = self.failing.get_mut(&method) {
+        if let Some((left @ 1.., error)) = self.failing.get_mut(&method) {
             *left -= 1;
-            let description = "Internal Server Error".to_owned();
-            return Err(ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, description });
+            return Err(error.clone());
         }
         match method.as_str() {
             "getme" => Ok(me()),
@@ -537,7 +544,7 @@ impl State {
 const BLOCKED: &str = "Forbidden: bot was blocked by the user";
 
 /// A Bot API error: mostly «Bad Request» (400), as the fake's `?` on a `&str` gives.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ApiError {
     status: StatusCode,
     description: String,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use domain::Role;
 use entities::{staff, web_session};
 use futures::future::join_all;
-use poem::http::{StatusCode, header};
+use poem::http::{Method, StatusCode, header};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use service::access::login::FREE_ATTEMPTS;
 use service::access::throttle;
@@ -424,4 +424,16 @@ async fn crafted_requests_are_refused_in_russian() {
     let page = anonymous.post_form("/login", &[("login", "admin"), ("password", &huge)]).await;
     assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE, "an anonymous form is small");
     page.assert_contains("Без входа в панель можно отправить не больше 16 КБ.");
+
+    // An API call is as small without a real token: a made-up one is no one's.
+    let token =
+        service::access::staff::issue_api_token(&t.ctx, account(&t, "admin").await.id, Actor::System).await.unwrap();
+    let body = || format!(r#"{{"meter_id": 1, "values": [1], "note": "{huge}"}}"#);
+    let json = Some("application/json");
+    for (who, token) in [("a made-up token", "made-up"), ("an empty token", "")] {
+        let page = anonymous.api_send(Method::POST, "/api/readings", token, json, body()).await;
+        assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE, "{who}");
+    }
+    let page = anonymous.api_send(Method::POST, "/api/readings", &token, json, body()).await;
+    assert_ne!(page.status, StatusCode::PAYLOAD_TOO_LARGE, "a real token's call is read: {}", page.body);
 }

@@ -1,5 +1,5 @@
-//! Telegram out of reach when the system starts: the panel runs at once, and the bot connects
-//! by itself once Telegram answers, without a restart.
+//! Telegram out of reach when the system starts, or refusing the webhook's address: the panel
+//! runs at once, and the bot connects by itself once Telegram takes it, without a restart.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -77,5 +77,28 @@ async fn the_webhook_takes_no_update_before_the_bot_has_reached_telegram() {
     let greeting = telegram.next_text_to(USER, 0).await;
     assert!(greeting.contains("бот садового товарищества «Черноморск»"), "{greeting}");
     assert_eq!(telegram.calls_to("setWebhook").len(), 1);
+    tokio::time::timeout(Duration::from_secs(30), app.stop()).await.expect("stops");
+}
+
+/// A webhook address Telegram refuses (on a first deployment, a DNS record still spreading) does
+/// not stop the system: the panel runs, and the bot registers the webhook when Telegram takes it.
+#[tokio::test]
+async fn a_refused_webhook_address_is_tried_again_while_the_panel_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = service::testing::fresh_database_url(dir.path()).await;
+    let telegram = FakeTelegram::start().await;
+    telegram.refuse_next("setWebhook", "Bad Request: bad webhook: Failed to resolve host: Name or service not known");
+    let config = tests::app::test_config(&dir, &url, Some(&telegram));
+    let webhook = |config: &mut Config| config.webhook_url = Some("https://snt.example/".parse().unwrap());
+    let app = tests::app::start(config, &ManualClock::new(chrono::Utc::now()), webhook).await;
+    let health = reqwest::get(app.panel_url().join("healthz").unwrap()).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while telegram.calls_to("setWebhook").iter().all(|call| call.result.is_null()) {
+        assert!(std::time::Instant::now() < deadline, "the webhook was not registered again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(telegram.calls_to("setWebhook").len(), 2, "refused once, then taken");
     tokio::time::timeout(Duration::from_secs(30), app.stop()).await.expect("stops");
 }
