@@ -50,6 +50,7 @@ mod m20261204_000002_announcement_photos;
 mod m20261205_000001_reading_moments;
 mod m20261206_000001_last_readings;
 mod m20261207_000001_delivery_parts;
+mod m20261207_000002_closed_month_balances;
 
 pub struct Migrator;
 
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_reading_moments::Migration),
             Box::new(m20261206_000001_last_readings::Migration),
             Box::new(m20261207_000001_delivery_parts::Migration),
+            Box::new(m20261207_000002_closed_month_balances::Migration),
         ]
     }
 }
@@ -256,6 +258,8 @@ mod tests {
              ('monthly_report', '2026-08', '-1', '2026-09-01T06:00:00Z', 1, '2026-09-01T06:00:00Z'), \
              ('monthly_report', '2026-09', '-1', NULL, 3, '2026-10-01T06:00:00Z'), \
              ('reminder', '2026-10', '5', '2026-10-20T06:00:00Z', 1, '2026-10-20T06:00:00Z')",
+            "INSERT INTO contracts (id, number, consumer_id, plot_id, service, tariff_plan, signed_on, created_at) \
+             VALUES (1, 'W-1', 1, 1, 'water', 'single', '2026-07-01', '2026-07-01T00:00:00Z')",
             "INSERT INTO meters (id, contract_id, serial, zones, installed_on, initial_t1, created_at) VALUES \
              (1, 1, 'SN-1', 1, '2026-07-01', 0, '2026-07-01T00:00:00Z')",
             "INSERT INTO readings (id, meter_id, period, taken_at, value_t1, source, status, created_at) VALUES \
@@ -286,5 +290,14 @@ mod tests {
             texts(&db, "SELECT period || ' ' || for_period || ' ' || dated_on AS t FROM charges ORDER BY id").await;
         // The opening balance leaves June for the go-live month, dated the go-live day.
         assert_eq!(charges, ["2026-07 2026-07 2026-07-20", "2026-07 2026-07 2026-07-01"]);
+        // The closed months have their balances stored, as closing stores them: July opens at
+        // nothing, books 400 ₽ of water and the 1 500 ₽ carried over; August is paid 100 ₽.
+        let balances = texts(
+            &db,
+            "SELECT period || ': ' || opening || ' ' || consumption || ' ' || opening_balances || ' ' || paid \
+             || ' → ' || closing AS t FROM period_balances ORDER BY period",
+        )
+        .await;
+        assert_eq!(balances, ["2026-07: 0 40000 150000 0 → 190000", "2026-08: 190000 0 0 10000 → 180000"]);
     }
 }

@@ -81,19 +81,19 @@ fn date_of(text: &str) -> Result<NaiveDate, DbErr> {
     NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|e| DbErr::Custom(format!("дата «{text}»: {e}")))
 }
 
-async fn rows(
+pub(crate) async fn rows(
     db: &SchemaManagerConnection<'_>,
     sql: &str,
 ) -> Result<Vec<sea_orm_migration::sea_orm::QueryResult>, DbErr> {
     db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await
 }
 
-async fn exec(db: &SchemaManagerConnection<'_>, sql: &str, values: Vec<Value>) -> Result<(), DbErr> {
+pub(crate) async fn exec(db: &SchemaManagerConnection<'_>, sql: &str, values: Vec<Value>) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await.map(|_| ())
 }
 
 /// `?` placeholders as the backend wants them.
-fn sql(db: &SchemaManagerConnection<'_>, text: &str) -> String {
+pub(crate) fn sql(db: &SchemaManagerConnection<'_>, text: &str) -> String {
     if db.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
         return text.to_owned();
     }
