@@ -234,6 +234,21 @@ async fn a_csv_with_unknown_contracts_or_bad_rows_is_not_imported() {
     assert!(payments(&t).await.is_empty());
 }
 
+/// A day still to come is a row's error in the preview (storing it would refuse it, and a
+/// confirmed file failed as a whole with an internal error).
+#[tokio::test]
+async fn a_payment_dated_in_the_future_is_an_error_on_its_line() {
+    let (t, client) = office().await;
+    let csv = "Договор;Сумма;Дата оплаты;Период;Номер платежа\n\
+               W-1;100,00;01.03.2026;2026-02;A-1\n\
+               E-1;200,00;01.01.2030;2026-02;A-2\n";
+    let page = client.upload_file(IMPORT, "bank.csv", csv.as_bytes().to_vec()).await;
+    page.assert_ok().assert_contains("Дата оплаты 01.01.2030 ещё не наступила").assert_contains("Файл не будет внесён");
+    assert_eq!((page.number_after("Будут внесены"), page.number_after("Строки с ошибками")), (1, 1));
+    assert!(page.input_value("import_id").is_none());
+    assert!(payments(&t).await.is_empty());
+}
+
 #[tokio::test]
 async fn malformed_files_are_refused_in_russian() {
     let (t, client) = office().await;

@@ -116,7 +116,7 @@ pub async fn upload(user: OfficeStaff, ctx: Data<&Context>, multipart: Multipart
     let Some((file_name, bytes)) = uploaded_file(multipart).await? else {
         return Ok(invalid(upload_page(&user, &SCREEN.no_file_errors())));
     };
-    let preview = match import::preview(ctx.db.conn(), &file_name, bytes).await {
+    let preview = match import::preview(&ctx, &file_name, bytes).await {
         Ok(preview) => preview,
         Err(e) => return Ok(invalid(upload_page(&user, &Errors::form(refusal(e)?)))),
     };

@@ -212,17 +212,20 @@ pub struct Committed {
 }
 
 /// Reads a file (off the async threads) and classifies its rows, writing nothing.
-pub async fn preview(
-    conn: &impl ConnectionTrait,
-    file_name: &str,
-    bytes: Vec<u8>,
-) -> Result<Preview, PaymentImportError> {
+pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<Preview, PaymentImportError> {
     let name = file_name.to_owned();
-    let parsed = heavy::run(move || read_file(&name, &bytes)).await??;
-    let rows = check(conn, parsed.rows).await?;
+    let Parsed { rows, mut bad } = heavy::run(move || read_file(&name, &bytes)).await??;
+    // Storing refuses a day still to come; the file is told so on its line, before confirming.
+    let today = ctx.today();
+    let (rows, ahead): (Vec<ImportRow>, Vec<ImportRow>) = rows.into_iter().partition(|r| r.payment.paid_on <= today);
+    bad.extend(
+        ahead.iter().map(|r| BadRow { line: r.line, reason: PaymentError::InFuture(r.payment.paid_on).to_string() }),
+    );
+    bad.sort_by_key(|b| b.line);
+    let rows = check(ctx.db.conn(), rows).await?;
     let matched = rows.iter().filter(|c| c.status == Status::Matched).map(|c| c.row.payment.amount);
     let matched_total = Kopecks::try_sum(matched).map_err(|_| PaymentImportError::TotalTooLarge)?;
-    Ok(Preview { rows, bad: parsed.bad, matched_total })
+    Ok(Preview { rows, bad, matched_total })
 }
 
 /// Stores the rows of a previewed file in one transaction, skipping those that are duplicates by
