@@ -231,14 +231,37 @@ async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
                     E-14;300,00;02.03.2026;2026-01;123458\n\
                     E-14;300,00;03.03.2026;2026-02;123457\n";
     let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
-    page.assert_ok().assert_contains(
-        "возможный повтор: оплата по этому договору на ту же сумму и дату уже внесена из выписки банка",
-    );
+    page.assert_ok()
+        .assert_contains("возможный повтор: оплата этого участка на ту же сумму и дату уже внесена из выписки банка");
     assert_eq!(page.number_after("Будут внесены"), 2, "the day's second payment and the next day's are new");
     assert_eq!(page.number_after("Уже внесены или повторяются"), 2);
     page.assert_contains("повтор: тот же номер платежа в строке 2");
     client.confirm_import("/payments/import", &page).await;
     assert_eq!(payments(&t).await.len(), 5);
+}
+
+/// A register row is the statement's money again when the bank's document of that day and
+/// amount paid the row's plot, divided among its contracts (700 ₽ «уч 12» went to E-12 and W-12),
+/// or went to the row's contract by a move after the statement (E-14's 300 ₽ moved to W-12).
+#[tokio::test]
+async fn a_register_row_repeating_a_divided_or_moved_statement_payment_is_caught() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let petrov = payment::Entity::find().order_by_asc(payment::Column::Id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    let (source, actor) = (PaymentSource::Panel, service::audit::Actor::System);
+    service::ledger::payments::reversal::transfer(&t.ctx, petrov.id, "W-12", "не тот договор", source, actor)
+        .await
+        .unwrap();
+
+    let register = "Договор;Сумма;Дата оплаты;Период;Номер платежа\n\
+                    E-12;700,00;03.03.2026;2026-02;777001\n\
+                    W-12;300,00;02.03.2026;2026-02;777002\n\
+                    W-12;700,00;03.03.2026;2026-02;777003\n";
+    let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
+    page.assert_ok().assert_contains("оплата этого участка на ту же сумму и дату уже внесена из выписки банка");
+    assert_eq!(page.number_after("Уже внесены или повторяются"), 2, "the divided 700 ₽ and the moved 300 ₽");
+    assert_eq!(page.number_after("Будут внесены"), 1, "a second 700 ₽ of that day: the statement brought one");
 }
 
 #[tokio::test]

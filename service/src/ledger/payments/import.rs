@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use domain::{Kopecks, PaymentSource, TextKind};
-use entities::{contract, payment};
+use entities::{bank_document, contract, payment};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -106,8 +106,9 @@ pub enum Duplicate {
     ReferenceInFile { line: usize },
     /// No reference, and a payment with the same contract, amount and date is on file.
     SamePaymentOnFile,
-    /// A payment with the same contract, amount and date came from a bank statement, whose
-    /// payments carry the bank's document instead of a reference to compare.
+    /// A bank statement's document of the same day and amount paid this contract or its plot
+    /// (divided among the plot's contracts, or moved here since): its payments carry the bank's
+    /// document instead of a reference to compare.
     SamePaymentFromStatement,
 }
 
@@ -125,8 +126,7 @@ impl Status {
                 "возможный повтор: оплата по этому договору на ту же сумму и дату уже есть в учёте".to_owned()
             }
             Status::Duplicate(Duplicate::SamePaymentFromStatement) => {
-                "возможный повтор: оплата по этому договору на ту же сумму и дату уже внесена из выписки банка"
-                    .to_owned()
+                "возможный повтор: оплата этого участка на ту же сумму и дату уже внесена из выписки банка".to_owned()
             }
         }
     }
@@ -260,42 +260,84 @@ pub async fn commit(
     Ok(committed)
 }
 
-/// How many payments bank statements brought, by contract, amount and day, on the days of
-/// `rows`. They carry the bank's document instead of a reference, so a row with a reference is
-/// compared with them by its contents: each accounts for one row. One reversed or moved since
-/// still counts: the register would bring the same money back.
-async fn statement_payments_on(
-    conn: &impl ConnectionTrait,
-    rows: impl Iterator<Item = &ImportRow>,
-) -> Result<HashMap<(i64, Kopecks, NaiveDate), usize>, DbErr> {
-    let from_statements = payment::Entity::find().filter(payment::Column::BankDocumentId.is_not_null());
-    let mut counts = HashMap::new();
-    for p in find_in(conn, from_statements, payment::Column::PaidOn, rows.map(|r| r.payment.paid_on)).await? {
-        *counts.entry((p.contract_id, p.amount_kopecks, p.paid_on)).or_default() += 1;
-    }
-    Ok(counts)
+/// A bank statement's document, as a register row may bring its money again.
+struct StatementDocument {
+    amount: Kopecks,
+    /// Where its money went: each line's contract, that contract's plot, and the amount (a
+    /// share of a plot's payment, or a line moved to another contract since).
+    lines: Vec<(i64, i64, Kopecks)>,
+    /// Taken by a row already: each document accounts for one row.
+    taken: bool,
 }
 
-/// Takes one of `key`'s count, if any is left.
-fn take_one<K: Eq + std::hash::Hash>(counts: &mut HashMap<K, usize>, key: K) -> bool {
-    match counts.get_mut(&key) {
-        Some(left) if *left > 0 => {
-            *left -= 1;
-            true
-        }
-        _ => false,
+impl StatementDocument {
+    /// Whether `amount` to `contract` on `plot` is this document's money: the whole of it to the
+    /// plot, or one of its lines exactly.
+    fn repeats(&self, contract: i64, plot: i64, amount: Kopecks) -> bool {
+        let whole = self.amount == amount && self.lines.iter().any(|&(_, p, _)| p == plot);
+        whole || self.lines.iter().any(|&(c, _, a)| c == contract && a == amount)
     }
+}
+
+/// The documents bank statements brought on the days of `rows`, by day. Their payments carry
+/// the document instead of a reference, so a row with a reference is compared with them by its
+/// contents. A line reversed since still counts (the register would bring the same money back);
+/// a line moved to another contract keeps its document.
+async fn statement_documents_on(
+    conn: &impl ConnectionTrait,
+    rows: impl Iterator<Item = &ImportRow>,
+) -> Result<HashMap<NaiveDate, Vec<StatementDocument>>, DbErr> {
+    let from_statements = payment::Entity::find().filter(payment::Column::BankDocumentId.is_not_null());
+    let lines = find_in(conn, from_statements, payment::Column::PaidOn, rows.map(|r| r.payment.paid_on)).await?;
+    let plots: HashMap<i64, i64> =
+        find_in(conn, contract::Entity::find(), contract::Column::Id, lines.iter().map(|p| p.contract_id))
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.plot_id))
+            .collect();
+    let ids = lines.iter().filter_map(|p| p.bank_document_id);
+    let amounts: HashMap<i64, Kopecks> = find_in(conn, bank_document::Entity::find(), bank_document::Column::Id, ids)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.amount_kopecks))
+        .collect();
+    let mut documents: HashMap<i64, (NaiveDate, StatementDocument)> = HashMap::new();
+    for p in lines {
+        let (Some(id), Some(&plot)) = (p.bank_document_id, plots.get(&p.contract_id)) else { continue };
+        let amount = amounts.get(&id).copied().unwrap_or(p.amount_kopecks);
+        let (_, document) = documents
+            .entry(id)
+            .or_insert_with(|| (p.paid_on, StatementDocument { amount, lines: Vec::new(), taken: false }));
+        document.lines.push((p.contract_id, plot, p.amount_kopecks));
+    }
+    let mut by_day: HashMap<NaiveDate, Vec<StatementDocument>> = HashMap::new();
+    for (day, document) in documents.into_values() {
+        by_day.entry(day).or_default().push(document);
+    }
+    Ok(by_day)
+}
+
+/// Takes the first document of `day` that `contract` (on `plot`) being paid `amount` repeats.
+fn take_document(
+    documents: &mut HashMap<NaiveDate, Vec<StatementDocument>>,
+    day: NaiveDate,
+    (contract, plot): (i64, i64),
+    amount: Kopecks,
+) -> bool {
+    let free = documents.get_mut(&day).into_iter().flatten().find(|d| !d.taken && d.repeats(contract, plot, amount));
+    free.map(|d| d.taken = true).is_some()
 }
 
 /// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup (in
 /// batches, for a long file).
 pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<Vec<Checked>, DbErr> {
     let numbers = rows.iter().map(|r| r.payment.contract_number.as_str());
-    let contracts: HashMap<String, i64> = find_in(conn, contract::Entity::find(), contract::Column::Number, numbers)
-        .await?
-        .into_iter()
-        .map(|c| (c.number, c.id))
-        .collect();
+    let contracts: HashMap<String, (i64, i64)> =
+        find_in(conn, contract::Entity::find(), contract::Column::Number, numbers)
+            .await?
+            .into_iter()
+            .map(|c| (c.number, (c.id, c.plot_id)))
+            .collect();
     let references = rows.iter().filter_map(|r| r.payment.reference.as_deref());
     let on_file_refs: HashSet<String> = find_in(conn, payment::Entity::find(), payment::Column::Reference, references)
         .await?
@@ -306,7 +348,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
     let unreferenced_contracts = rows
         .iter()
         .filter(|r| r.payment.reference.is_none())
-        .filter_map(|r| contracts.get(&r.payment.contract_number).copied());
+        .filter_map(|r| contracts.get(&r.payment.contract_number).map(|&(id, _)| id));
     let on_file_payments: HashSet<(i64, Kopecks, NaiveDate)> =
         find_in(conn, payment::Entity::find(), payment::Column::ContractId, unreferenced_contracts)
             .await?
@@ -314,7 +356,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
             .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
             .collect();
     let mut from_statements =
-        statement_payments_on(conn, rows.iter().filter(|r| r.payment.reference.is_some())).await?;
+        statement_documents_on(conn, rows.iter().filter(|r| r.payment.reference.is_some())).await?;
 
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
     Ok(rows
@@ -326,18 +368,18 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
                 (Some(_), Some(reference)) if on_file_refs.contains(reference) => {
                     Status::Duplicate(Duplicate::ReferenceOnFile)
                 }
-                (Some(&id), Some(reference)) => match seen_refs.get(reference) {
+                (Some(&contract), Some(reference)) => match seen_refs.get(reference) {
                     Some(&line) => Status::Duplicate(Duplicate::ReferenceInFile { line }),
                     None => {
                         seen_refs.insert(reference.clone(), row.line);
-                        if take_one(&mut from_statements, (id, p.amount, p.paid_on)) {
+                        if take_document(&mut from_statements, p.paid_on, contract, p.amount) {
                             Status::Duplicate(Duplicate::SamePaymentFromStatement)
                         } else {
                             Status::Matched
                         }
                     }
                 },
-                (Some(&id), None) if on_file_payments.contains(&(id, p.amount, p.paid_on)) => {
+                (Some(&(id, _)), None) if on_file_payments.contains(&(id, p.amount, p.paid_on)) => {
                     Status::Duplicate(Duplicate::SamePaymentOnFile)
                 }
                 (Some(_), None) => Status::Matched,

@@ -100,7 +100,8 @@ pub async fn transfer(
     }
     // The money arrived when it arrived: the new line keeps the day (booked in the first open
     // month when that day's month is closed). It is the same money, so no duplicate question;
-    // the bank reference stays on the original, where a re-imported file finds it.
+    // the bank reference stays on the original, where a re-imported file finds it, and the
+    // bank's document goes with the money, where a register naming the new contract finds it.
     let moved = NewPayment {
         contract_number: target.number.clone(),
         amount: original.amount_kopecks,
@@ -114,6 +115,7 @@ pub async fn transfer(
         format!("Перенесён с договора платёж № {} от {}: {reason}", original.id, original.paid_on.format("%d.%m.%Y"));
     let mut row: payment::ActiveModel = moved.into();
     row.reason = Set(Some(note));
+    row.bank_document_id = Set(original.bank_document_id);
     let moved = row.update(&txn).await?;
     audit::record(
         &txn,
