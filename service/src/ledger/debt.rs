@@ -182,10 +182,13 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
             kind = kind.code(),
         )
     };
+    // The latest money that stayed: not a reversal, nor a payment reversed (a moved one's new
+    // line is a payment of its own).
     let last_payment = |column: &str| {
         format!(
-            "(SELECT {column} FROM payments WHERE contract_id = c.id ORDER BY paid_on DESC, id DESC LIMIT 1) \
-             AS payment_{column}"
+            "(SELECT {column} FROM payments pay WHERE pay.contract_id = c.id AND pay.reverses_id IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM payments rev WHERE rev.reverses_id = pay.id) \
+             ORDER BY pay.paid_on DESC, pay.id DESC LIMIT 1) AS payment_{column}"
         )
     };
     let sql = format!(
