@@ -26,7 +26,8 @@ pub async fn send<R: Requester>(
     let mute = (!announcement.urgent).then(|| keyboards::announcements(true));
     if let Some(photo) = photo {
         let picture = InputFile::memory(photo).file_name(format!("obyavlenie-{}.jpg", announcement.id));
-        if text.chars().count() <= CAPTION_MAX {
+        // Telegram counts a caption in UTF-16 units: an emoji is two.
+        if text.encode_utf16().count() <= CAPTION_MAX {
             let message = bot.send_photo(chat, picture).caption(text);
             match mute {
                 Some(mute) => message.reply_markup(mute).await?,
@@ -46,7 +47,7 @@ pub async fn send<R: Requester>(
     Ok(())
 }
 
-/// Telegram's limit on a photo's caption, in characters.
+/// Telegram's limit on a photo's caption, in UTF-16 units.
 const CAPTION_MAX: usize = 1024;
 
 /// `/announcements`: whether they come, with the button that switches them.

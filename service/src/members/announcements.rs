@@ -169,31 +169,32 @@ pub async fn recipients(
         })
         .collect::<Result<_, DbErr>>()?;
     if let Some(threshold) = audience.debt_above {
-        let debts = debts(conn).await?;
+        let debts = debts(conn, audience.service).await?;
         found.retain(|r| debts.get(&r.consumer_id).is_some_and(|debt| *debt > threshold));
     }
     Ok(found)
 }
 
-/// Each consumer's debt over all their contracts, from the ledger's one balance query.
-async fn debts(conn: &impl ConnectionTrait) -> Result<HashMap<i64, Kopecks>, AnnouncementError> {
+/// Each consumer's debt: what they owe on their contracts of `service` (any, when none), from
+/// the ledger's one balance query. Each contract is owed on its own, so an advance on one (paid
+/// ahead for electricity) does not lower the debt on another (water).
+async fn debts(
+    conn: &impl ConnectionTrait,
+    service: Option<Service>,
+) -> Result<HashMap<i64, Kopecks>, AnnouncementError> {
     let balances = debt::balances(conn, Scope::All, None).await?;
-    let owners: Vec<(i64, i64)> = contract::Entity::find()
-        .select_only()
-        .columns([contract::Column::Id, contract::Column::ConsumerId])
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut per_consumer: HashMap<i64, Vec<domain::Balance>> = HashMap::new();
-    for (contract_id, consumer_id) in owners {
-        if let Some(balance) = balances.get(&contract_id) {
-            per_consumer.entry(consumer_id).or_default().push(*balance);
-        }
+    let mut contracts =
+        contract::Entity::find().select_only().columns([contract::Column::Id, contract::Column::ConsumerId]);
+    if let Some(service) = service {
+        contracts = contracts.filter(contract::Column::Service.eq(service));
     }
-    per_consumer
-        .into_iter()
-        .map(|(consumer_id, balances)| Ok((consumer_id, domain::Balance::try_sum(balances)?.debt())))
-        .collect()
+    let owners: Vec<(i64, i64)> = contracts.into_tuple().all(conn).await?;
+    let mut per_consumer: HashMap<i64, Vec<Kopecks>> = HashMap::new();
+    for (contract_id, consumer_id) in owners {
+        let owed = balances.get(&contract_id).map(|b| b.debt()).filter(|debt| debt.is_positive());
+        per_consumer.entry(consumer_id).or_default().extend(owed);
+    }
+    per_consumer.into_iter().map(|(consumer_id, owed)| Ok((consumer_id, Kopecks::try_sum(owed)?))).collect()
 }
 
 /// The ids of the plots numbered `numbers`; refused naming the numbers not in the register.
@@ -510,6 +511,18 @@ mod tests {
         assert_eq!(chats(&t, &debtors(999), false).await, [901]);
         assert!(chats(&t, &debtors(1000), false).await.is_empty(), "above, not equal");
         assert_eq!(chats(&t, &Audience { unread: true, ..audience() }, false).await, [301, 401]);
+        // 1 500 ₽ paid ahead for electricity does not lower the 1 000 ₽ owed for water; an
+        // audience of one service counts that service's debt.
+        let balaganov = crate::register::sign_up::ConsumerRef::Existing(water9.consumer_id);
+        t.sign("9", balaganov, "E-9", Service::Electricity, single, &[0]).await;
+        let today = t.ctx.today().format("%Y-%m-%d").to_string();
+        let ahead = crate::testing::paid("E-9", domain::kopecks!(1500_00), &today);
+        crate::ledger::payments::record(&t.ctx, ahead, Actor::System).await.unwrap();
+        assert_eq!(chats(&t, &debtors(999), false).await, [901]);
+        let owing =
+            |service: Service| Audience { service: Some(service), debt_above: Some(Kopecks::ZERO), ..audience() };
+        assert_eq!(chats(&t, &owing(Service::Water), false).await, [901]);
+        assert!(chats(&t, &owing(Service::Electricity), false).await.is_empty(), "paid ahead for electricity");
 
         // Muted: only urgent ones reach them.
         let actor = Actor::System;
