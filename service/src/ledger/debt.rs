@@ -183,10 +183,11 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
         )
     };
     // The latest money that stayed: not a reversal, nor a payment reversed (a moved one's new
-    // line is a payment of its own).
+    // line is a payment of its own). The unary `+` keeps SQLite walking the contract's payments by
+    // day: on the `reverses_id` index instead it read every payment ever made (×30 the statement).
     let last_payment = |column: &str| {
         format!(
-            "(SELECT {column} FROM payments pay WHERE pay.contract_id = c.id AND pay.reverses_id IS NULL \
+            "(SELECT {column} FROM payments pay WHERE pay.contract_id = c.id AND +pay.reverses_id IS NULL \
                AND NOT EXISTS (SELECT 1 FROM payments rev WHERE rev.reverses_id = pay.id) \
              ORDER BY pay.paid_on DESC, pay.id DESC LIMIT 1) AS payment_{column}"
         )
