@@ -264,6 +264,26 @@ async fn a_register_row_repeating_a_divided_or_moved_statement_payment_is_caught
     assert_eq!(page.number_after("Будут внесены"), 1, "a second 700 ₽ of that day: the statement brought one");
 }
 
+/// A payment typed in from the bank app while the statement's preview waited is found again
+/// when the statement is confirmed: that document waits in «Разобрать» instead of booking the
+/// money a second time.
+#[tokio::test]
+async fn a_payment_typed_in_while_the_preview_waited_is_not_booked_twice() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    preview.assert_ok().assert_contains("будет внесена, по номеру договора E-14");
+    let typed = service::testing::paid("E-14", kopecks!(300_00), "2026-03-02");
+    service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+
+    client.confirm_import(STATEMENT, &preview).await;
+    let petrov: Vec<_> = payments(&t).await.into_iter().filter(|(number, ..)| number == "E-14").collect();
+    assert_eq!(petrov.len(), 1, "the typed one only: {petrov:?}");
+    let documents = bank_document::Entity::find().order_by_asc(bank_document::Column::Id).all(t.ctx.db.conn()).await;
+    let first = documents.unwrap().into_iter().next().unwrap();
+    assert_eq!(first.status, "review");
+    assert!(first.review_reason.unwrap().contains("похоже, уже внесён вручную — 300,00"));
+}
+
 #[tokio::test]
 async fn a_files_name_is_kept_short_whatever_the_form_sent() {
     let (t, client) = office().await;

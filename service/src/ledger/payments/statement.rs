@@ -221,7 +221,7 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
 
     let keys: Vec<String> = statement.incoming.iter().map(|d| d.identity().key()).collect();
     let on_file = loaded_keys(conn, keys.iter().cloned()).await?;
-    let by_hand = entered_by_hand(conn, &statement.incoming).await?;
+    let by_hand = entered_by_hand(conn, statement.incoming.iter().map(Document::arrived_on)).await?;
     let mut debts = Debts::default();
     let mut documents = Vec::with_capacity(statement.incoming.len());
     let mut invalid: Vec<(usize, String)> = statement.invalid.iter().map(|i| (i.line, i.reason.clone())).collect();
@@ -253,11 +253,10 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
                         // The accountant typed it from the bank app before the statement came:
                         // posting it again would book the money twice.
                         Some(contract) => Outcome::Review {
-                            reason: format!(
-                                "Разобрать: похоже, уже внесён вручную — {} от {} по договору № {}",
+                            reason: typed_by_hand(
                                 document.amount,
-                                document.arrived_on().format("%d.%m.%Y"),
-                                numbers.get(contract).map_or("", String::as_str)
+                                document.arrived_on(),
+                                numbers.get(contract).map_or("", String::as_str),
                             ),
                         },
                         None => {
@@ -322,11 +321,20 @@ pub async fn commit(
 ) -> Result<Committed, StatementImportError> {
     let txn = ctx.db.begin_write().await?;
     let on_file = loaded_keys(&txn, rows.iter().map(|r| r.identity_key.clone())).await?;
+    let by_hand = entered_by_hand(&txn, rows.iter().map(|r| r.arrived_on)).await?;
     let mut committed = Committed { posted: 0, total: Kopecks::ZERO, to_review: 0, already_loaded: 0 };
-    for row in rows {
+    for mut row in rows {
         if on_file.contains(&row.identity_key) || row.outcome == Outcome::AlreadyLoaded {
             committed.already_loaded += 1;
             continue;
+        }
+        // Typed from the bank app while the preview waited: to «Разобрать», as the preview
+        // would have sent it.
+        if let Outcome::Post { shares, .. } = &row.outcome
+            && let Some(share) = shares.iter().find(|s| by_hand.contains(&(s.contract_id, row.amount, row.arrived_on)))
+        {
+            let reason = typed_by_hand(row.amount, row.arrived_on, &share.contract_number);
+            row.outcome = Outcome::Review { reason };
         }
         let (status, reason) = match &row.outcome {
             Outcome::Review { reason } => (REVIEW, Some(reason.clone())),
@@ -399,13 +407,21 @@ async fn post(
     Ok(())
 }
 
-/// Payments entered by hand or from a spreadsheet (no bank document) on the days the statement's
-/// money arrived, by (contract, amount, day).
+/// Why a document waits in «Разобрать» when its money seems typed in already.
+fn typed_by_hand(amount: Kopecks, arrived_on: NaiveDate, contract_number: &str) -> String {
+    format!(
+        "Разобрать: похоже, уже внесён вручную — {amount} от {} по договору № {contract_number}",
+        arrived_on.format("%d.%m.%Y")
+    )
+}
+
+/// Payments entered by hand or from a spreadsheet (no bank document) on the `days` the
+/// statement's money arrived, by (contract, amount, day).
 async fn entered_by_hand(
     conn: &impl ConnectionTrait,
-    incoming: &[Document],
+    days: impl IntoIterator<Item = NaiveDate>,
 ) -> Result<HashSet<(i64, Kopecks, NaiveDate)>, DbErr> {
-    let days: HashSet<NaiveDate> = incoming.iter().map(Document::arrived_on).collect();
+    let days: HashSet<NaiveDate> = days.into_iter().collect();
     let typed = payment::Entity::find().filter(payment::Column::BankDocumentId.is_null());
     Ok(find_in(conn, typed, payment::Column::PaidOn, days)
         .await?
