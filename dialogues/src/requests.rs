@@ -13,8 +13,18 @@ use crate::state::{ChatDialogue, State};
 use crate::who::Who;
 use crate::{HandlerResult, keyboards, say, text};
 
-/// «Написать в правление»: the topics.
-pub async fn begin(bot: Bot, dialogue: ChatDialogue, msg: Message) -> HandlerResult {
+/// «Написать в правление»: the topics, unless the member's requests waiting for an answer are
+/// already as many as one may have.
+pub async fn begin(
+    bot: Bot,
+    dialogue: ChatDialogue,
+    ctx: Context,
+    msg: Message,
+    consumer: consumer::Model,
+) -> HandlerResult {
+    if let Err(message) = refused_or(requests::may_open(ctx.db.conn(), consumer.id).await)? {
+        return say(&bot, msg.chat.id, message).await;
+    }
     bot.send_message(msg.chat.id, text::REQUEST_TOPIC).reply_markup(keyboards::topics()).await?;
     dialogue.update(State::RequestTopic).await?;
     Ok(())

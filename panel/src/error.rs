@@ -207,7 +207,7 @@ refusals!(
         match e {
             Empty | TooLong(_) => Some("body"),
             NotTheirPlot(_) => Some("plot"),
-            NotFound(_) | Closed(_) | NotAboutMeter | AlreadyTasked(_) | Internal(_) => None,
+            NotFound(_) | Closed(_) | NotAboutMeter | AlreadyTasked(_) | TooManyOpen | Internal(_) => None,
         }
     },
     PaymentImportError,

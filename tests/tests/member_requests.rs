@@ -216,3 +216,31 @@ async fn a_meter_request_becomes_a_controllers_task_until_the_plot_is_read_or_it
     assert!(!list.text().contains("Поручения"), "{}", list.text());
     office.get(&format!("/requests/{meter}")).await.assert_contains("выполнено или закрыто");
 }
+
+/// A member has at most `OPEN_MAX` requests waiting for the board: the next «Написать в правление»
+/// says so before asking for a text or a photo; once one is answered, a new one can be written.
+#[tokio::test]
+async fn a_member_with_requests_enough_waiting_is_told_before_writing_another() {
+    use service::members::requests;
+
+    let app = TestApp::spawn().await;
+    let ctx = app.ctx();
+    let bender =
+        sign(ctx, "7", new_consumer("Бендер О. И.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+    let chat = BotChat::new(&app.telegram, 611);
+    chat.link(ctx, LinkTarget::Consumer(bender.consumer_id)).await;
+    let member = requests::Member { consumer_id: bender.consumer_id, telegram_user_id: 611 };
+    let mut opened = Vec::new();
+    for n in 0..requests::OPEN_MAX {
+        let body = format!("Вопрос {n}");
+        opened.push(requests::open(ctx, member, domain::RequestTopic::Other, &body, None).await.unwrap().id);
+    }
+    let refused = requests::open(ctx, member, domain::RequestTopic::Other, "Ещё вопрос", None).await;
+    assert!(matches!(refused, Err(requests::RequestError::TooManyOpen)), "{refused:?}");
+
+    chat.send("Написать в правление").await.expect("ещё ждут ответа правления");
+    requests::answer(ctx, opened[0], "Ответили.", service::audit::Actor::System).await.unwrap();
+    // The answer's own «Ответить» (rq:…) may come in the same moment.
+    let topics = chat.send("Написать в правление").await;
+    assert!(topics.buttons().iter().any(|b| b == "rt:other"), "{:?}", topics.buttons());
+}

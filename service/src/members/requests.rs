@@ -42,6 +42,11 @@ pub enum RequestError {
     NotTheirPlot(String),
     #[error("Обращение № {0} уже поручено контролёру: оно в списке обхода, пока контролёр не снимет показание.")]
     AlreadyTasked(i64),
+    #[error(
+        "Ваши обращения ({OPEN_MAX}) ещё ждут ответа правления. Новое можно написать, когда на одно из них ответят; \
+         дополнить обращение можно кнопкой «Ответить» под ответом."
+    )]
+    TooManyOpen,
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -94,6 +99,22 @@ async fn add_message(
     .await
 }
 
+/// Requests one member may have waiting for the board (new or in work) at once: a few real
+/// questions, not a flood that pushes others' requests off the queue and fills the disk with
+/// their photos.
+pub const OPEN_MAX: u64 = 5;
+
+/// Refused when the member already has [`OPEN_MAX`] requests waiting for the board; the bot asks
+/// before the text and the photo, and opening asks again.
+pub async fn may_open(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<(), RequestError> {
+    let waiting = member_request::Entity::find()
+        .filter(member_request::Column::ConsumerId.eq(consumer_id))
+        .filter(member_request::Column::Status.is_in([RequestStatus::New, RequestStatus::InWork]))
+        .count(conn)
+        .await?;
+    if waiting >= OPEN_MAX { Err(RequestError::TooManyOpen) } else { Ok(()) }
+}
+
 /// A new request; its id is its number.
 pub async fn open(
     ctx: &Context,
@@ -104,6 +125,7 @@ pub async fn open(
 ) -> Result<member_request::Model, RequestError> {
     let body = checked_text(body)?;
     let txn = ctx.db.begin_write().await?;
+    may_open(&txn, member.consumer_id).await?;
     let request = member_request::ActiveModel {
         id: NotSet,
         consumer_id: Set(member.consumer_id),
