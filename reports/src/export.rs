@@ -497,6 +497,7 @@ fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
         (_, "attempts") => "Попыток",
         (_, "last_error") => "Последняя ошибка",
         (_, "next_attempt_at") => "Следующая попытка",
+        ("deliveries", "parts_sent") => "Отправлено частей (фото, затем текст)",
         _ => column,
     }
 }
