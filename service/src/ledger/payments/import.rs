@@ -12,7 +12,7 @@
 //! twice and importing the same file again adds nothing. A file with bad or unmatched rows is not
 //! imported at all: it is fixed and uploaded again, rather than half-imported.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use domain::{Kopecks, PaymentSource, TextKind};
@@ -271,18 +271,26 @@ struct StatementDocument {
 }
 
 impl StatementDocument {
-    /// Whether `amount` to `contract` on `plot` is this document's money: the whole of it to the
-    /// plot, or one of its lines exactly.
-    fn repeats(&self, contract: i64, plot: i64, amount: Kopecks) -> bool {
-        let whole = self.amount == amount && self.lines.iter().any(|&(_, p, _)| p == plot);
-        whole || self.lines.iter().any(|&(c, _, a)| c == contract && a == amount)
+    /// How surely `amount` to `contract` on `plot` is this document's money, surest first: the
+    /// whole of it with a line on the contract, the whole of it to the plot, one of its lines
+    /// exactly; none when it is not.
+    fn repeats(&self, contract: i64, plot: i64, amount: Kopecks) -> Option<u8> {
+        let whole = self.amount == amount;
+        if whole && self.lines.iter().any(|&(c, ..)| c == contract) {
+            Some(0)
+        } else if whole && self.lines.iter().any(|&(_, p, _)| p == plot) {
+            Some(1)
+        } else {
+            self.lines.iter().any(|&(c, _, a)| c == contract && a == amount).then_some(2)
+        }
     }
 }
 
-/// The documents bank statements brought on the days of `rows`, by day. Their payments carry
-/// the document instead of a reference, so a row with a reference is compared with them by its
-/// contents. A line reversed since still counts (the register would bring the same money back);
-/// a line moved to another contract keeps its document.
+/// The documents bank statements brought on the days of `rows`, by day, in the order they were
+/// stored (so a preview and its confirmation pair rows and documents alike). Their payments
+/// carry the document instead of a reference, so a row is compared with them by its contents. A
+/// line reversed since still counts (the register would bring the same money back); a line moved
+/// to another contract keeps its document.
 async fn statement_documents_on(
     conn: &impl ConnectionTrait,
     rows: impl Iterator<Item = &ImportRow>,
@@ -301,7 +309,7 @@ async fn statement_documents_on(
         .into_iter()
         .map(|d| (d.id, d.amount_kopecks))
         .collect();
-    let mut documents: HashMap<i64, (NaiveDate, StatementDocument)> = HashMap::new();
+    let mut documents: BTreeMap<i64, (NaiveDate, StatementDocument)> = BTreeMap::new();
     for p in lines {
         let (Some(id), Some(&plot)) = (p.bank_document_id, plots.get(&p.contract_id)) else { continue };
         let amount = amounts.get(&id).copied().unwrap_or(p.amount_kopecks);
@@ -317,15 +325,17 @@ async fn statement_documents_on(
     Ok(by_day)
 }
 
-/// Takes the first document of `day` that `contract` (on `plot`) being paid `amount` repeats.
+/// Takes the document of `day` that `contract` (on `plot`) being paid `amount` most surely
+/// repeats (the earliest stored among equals), if one is left.
 fn take_document(
     documents: &mut HashMap<NaiveDate, Vec<StatementDocument>>,
     day: NaiveDate,
     (contract, plot): (i64, i64),
     amount: Kopecks,
 ) -> bool {
-    let free = documents.get_mut(&day).into_iter().flatten().find(|d| !d.taken && d.repeats(contract, plot, amount));
-    free.map(|d| d.taken = true).is_some()
+    let free = documents.get_mut(&day).into_iter().flatten().filter(|d| !d.taken);
+    let surest = free.filter_map(|d| Some((d.repeats(contract, plot, amount)?, d))).min_by_key(|(rank, _)| *rank);
+    surest.map(|(_, d)| d.taken = true).is_some()
 }
 
 /// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup (in
@@ -355,8 +365,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
             .into_iter()
             .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
             .collect();
-    let mut from_statements =
-        statement_documents_on(conn, rows.iter().filter(|r| r.payment.reference.is_some())).await?;
+    let mut from_statements = statement_documents_on(conn, rows.iter()).await?;
 
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
     Ok(rows
@@ -381,6 +390,9 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
                 },
                 (Some(&(id, _)), None) if on_file_payments.contains(&(id, p.amount, p.paid_on)) => {
                     Status::Duplicate(Duplicate::SamePaymentOnFile)
+                }
+                (Some(&contract), None) if take_document(&mut from_statements, p.paid_on, contract, p.amount) => {
+                    Status::Duplicate(Duplicate::SamePaymentFromStatement)
                 }
                 (Some(_), None) => Status::Matched,
             };
@@ -510,5 +522,32 @@ mod tests {
         assert_eq!(parsed.rows[0].payment.amount, kopecks!(123_456));
         assert_eq!(parsed.rows[0].payment.reference.as_deref(), Some("П-1"));
         assert_eq!(read_file("x.csv", b"").unwrap_err(), FileError::Empty);
+    }
+
+    /// Two documents of one day: 1 500 ₽ «уч 12» divided E-12 600 / W-12 900, and 600 ₽ to
+    /// E-12. Rows «E-12 600» then «E-12 1 500» are both the statement's money, whichever document
+    /// was stored first: each row takes the document it repeats most surely.
+    #[test]
+    fn each_row_takes_the_document_it_repeats_most_surely() {
+        let day = date(2026, 3, 3);
+        let (e12, w12, plot) = (1, 2, 12);
+        for order in [[0, 1], [1, 0]] {
+            let make = |i: usize| match i {
+                0 => StatementDocument {
+                    amount: kopecks!(1500_00),
+                    lines: vec![(e12, plot, kopecks!(600_00)), (w12, plot, kopecks!(900_00))],
+                    taken: false,
+                },
+                _ => StatementDocument {
+                    amount: kopecks!(600_00),
+                    lines: vec![(e12, plot, kopecks!(600_00))],
+                    taken: false,
+                },
+            };
+            let mut documents = HashMap::from([(day, order.map(make).into_iter().collect::<Vec<_>>())]);
+            assert!(take_document(&mut documents, day, (e12, plot), kopecks!(600_00)), "{order:?}");
+            assert!(take_document(&mut documents, day, (e12, plot), kopecks!(1500_00)), "{order:?}");
+            assert!(!take_document(&mut documents, day, (w12, plot), kopecks!(900_00)), "each accounts for one row");
+        }
     }
 }
