@@ -285,6 +285,34 @@ async fn a_payment_typed_in_while_the_preview_waited_is_not_booked_twice() {
     assert!(first.review_reason.unwrap().contains("похоже, уже внесён вручную — 300,00"));
 }
 
+/// The same for a plot's payment whose whole sum went to one contract: typed in meanwhile on
+/// the plot's other contract (which the statement's earlier payment had paid up, so it got no
+/// share), it is found again as the preview would have found it.
+#[tokio::test]
+async fn a_plots_payment_typed_in_on_its_other_contract_is_not_booked_twice() {
+    let (t, client) = office().await;
+    let account = "40817810500000000012";
+    let documents = [
+        TestDocument::incoming("201", "02.03.2026", "500.00", "Иванова Анна Петровна", account, "по договору W-12"),
+        TestDocument::incoming("202", "03.03.2026", "500.00", "Иванова Анна Петровна", account, "уч 12"),
+    ];
+    let file = write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &documents);
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    preview.assert_ok();
+    let typed = service::testing::paid("W-12", kopecks!(500_00), "2026-03-03");
+    service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+
+    client.confirm_import(STATEMENT, &preview).await;
+    let stored: Vec<(String, Kopecks, PaymentSource)> =
+        payments(&t).await.into_iter().map(|(n, a, s, _)| (n, a, s)).collect();
+    let w12 = ("W-12".to_owned(), kopecks!(500_00));
+    assert_eq!(
+        stored,
+        [(w12.0.clone(), w12.1, PaymentSource::Panel), (w12.0, w12.1, PaymentSource::BankStatement)],
+        "the typed one and the statement's first; the plot's payment waits in «Разобрать»"
+    );
+}
+
 #[tokio::test]
 async fn a_files_name_is_kept_short_whatever_the_form_sent() {
     let (t, client) = office().await;

@@ -62,7 +62,14 @@ pub struct DocumentRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     /// Posted to these contracts: one, or a plot's contracts with the split.
-    Post { why: String, shares: Vec<Share> },
+    Post {
+        why: String,
+        shares: Vec<Share>,
+        /// Every contract the document pointed at (one left without a share too), id and number:
+        /// confirming looks again for its money typed in by hand meanwhile.
+        #[serde(default)]
+        matched: Vec<(i64, String)>,
+    },
     /// Stored and left for the accountant in «Разобрать», with why.
     Review { reason: String },
     /// Its identity is on file: loading adds nothing.
@@ -81,7 +88,9 @@ impl Outcome {
     /// The outcome for the preview table, in Russian.
     pub fn describe(&self) -> String {
         match self {
-            Outcome::Post { why, shares } if shares.len() > 1 => format!("будет внесена, {why}, разделена по долгам"),
+            Outcome::Post { why, shares, .. } if shares.len() > 1 => {
+                format!("будет внесена, {why}, разделена по долгам")
+            }
             Outcome::Post { why, .. } => format!("будет внесена, {why}"),
             Outcome::Review { reason } => reason.clone(),
             Outcome::AlreadyLoaded => "уже загружен".to_owned(),
@@ -261,7 +270,9 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
                         },
                         None => {
                             let shares = debts.shares(conn, document.amount, &m.contracts).await?;
-                            Outcome::Post { why: m.why.to_string(), shares: numbered(conn, shares).await? }
+                            let matched = m.contracts.iter().filter_map(|c| Some((*c, numbers.get(c)?.clone())));
+                            let matched = matched.collect();
+                            Outcome::Post { why: m.why.to_string(), shares: numbered(conn, shares).await?, matched }
                         }
                     }
                 }
@@ -330,11 +341,14 @@ pub async fn commit(
         }
         // Typed from the bank app while the preview waited: to «Разобрать», as the preview
         // would have sent it.
-        if let Outcome::Post { shares, .. } = &row.outcome
-            && let Some(share) = shares.iter().find(|s| by_hand.contains(&(s.contract_id, row.amount, row.arrived_on)))
-        {
-            let reason = typed_by_hand(row.amount, row.arrived_on, &share.contract_number);
-            row.outcome = Outcome::Review { reason };
+        if let Outcome::Post { shares, matched, .. } = &row.outcome {
+            let shared = shares.iter().map(|s| (s.contract_id, s.contract_number.clone()));
+            // A preview stored before `matched` was kept has its shares.
+            let pointed: Vec<(i64, String)> = if matched.is_empty() { shared.collect() } else { matched.clone() };
+            if let Some((_, number)) = pointed.iter().find(|(c, _)| by_hand.contains(&(*c, row.amount, row.arrived_on)))
+            {
+                row.outcome = Outcome::Review { reason: typed_by_hand(row.amount, row.arrived_on, number) };
+            }
         }
         let (status, reason) = match &row.outcome {
             Outcome::Review { reason } => (REVIEW, Some(reason.clone())),
