@@ -63,6 +63,12 @@ pub async fn photo(
     if files.is_empty() {
         return say(&bot, msg.chat.id, text::REQUEST_PHOTO).await;
     }
+    // Asked again before the photo is stored: another phone of the member may have written
+    // meanwhile, and a refused request would leave its photo behind.
+    if let Err(message) = refused_or(requests::may_open(ctx.db.conn(), consumer.id).await)? {
+        dialogue.update(State::Idle).await?;
+        return say(&bot, msg.chat.id, message).await;
+    }
     match store_photo(&bot, &ctx, &files).await {
         Ok(photo) => finish(&bot, &dialogue, &ctx, &who, &consumer, topic, &body, Some(photo.id)).await,
         Err(StoreError::Rejected(e)) => say(&bot, msg.chat.id, e.to_string()).await,

@@ -232,7 +232,7 @@ pub async fn mark_sent(ctx: &Context, claimed: delivery::Model) -> Result<delive
 
 /// Records that Telegram took one more part of a send in two messages, so a retry after the
 /// second failed sends only the rest (see `delivery::Model::parts_sent`).
-pub async fn part_sent(ctx: &Context, kind: &str, period: Period, target: &str) -> Result<(), DbErr> {
+pub async fn count_part_sent(ctx: &Context, kind: &str, period: Period, target: &str) -> Result<(), DbErr> {
     let txn = ctx.db.begin_write().await?;
     delivery::Entity::update_many()
         .col_expr(delivery::Column::PartsSent, Expr::col(delivery::Column::PartsSent).add(1))

@@ -190,7 +190,9 @@ async fn an_announcement_with_a_photo_is_sent_as_a_photo_with_its_caption() {
     let sent = panel.post_multipart("/announcements", form(&long_text, png(800, 600), "r.png", "image/png")).await;
     let long = announcement_id(&sent);
     let failed = |c: &Call| c.text().is_some_and(|t| t.contains("Ремонт линии.")) && c.result.is_null();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !app.telegram.calls_to("sendMessage").iter().any(failed) {
+        assert!(std::time::Instant::now() < deadline, "Telegram's failure never met the text");
         app.app.scheduler_looked().await;
     }
     app.clock.advance(chrono::Duration::minutes(2));

@@ -161,7 +161,9 @@ async fn staff_role(conn: &impl ConnectionTrait, actor: Actor) -> Result<Option<
 }
 
 /// Every contract's figures of `period` from the raw lines: what opened it (everything booked
-/// before), what was booked in it by kind, what was paid in it.
+/// before), what was booked in it by kind, what was paid in it. The migration
+/// `m20261207_000002_closed_month_balances` repeats this in SQL for the months an upgrade closed:
+/// a change here goes there too.
 pub async fn figures(conn: &impl ConnectionTrait, period: Period) -> Result<Vec<(i64, MonthFigures)>, DbErr> {
     // Sums of a few lines per contract and month: far inside BIGINT (see `debt::contract_sum`).
     let sum = |table: &str, filter: &str| {

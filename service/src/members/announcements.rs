@@ -370,7 +370,7 @@ pub async fn outgoing(ctx: &Context, pending: &Pending) -> Result<Outgoing, Inte
 
 /// Telegram took the photo of `pending`, sent before its text (too long for a caption).
 pub async fn photo_sent(ctx: &Context, pending: &Pending) -> Result<(), DbErr> {
-    deliveries::part_sent(ctx, KIND, pending.period, &pending.target()).await
+    deliveries::count_part_sent(ctx, KIND, pending.period, &pending.target()).await
 }
 
 /// The counts shown beside an announcement.
