@@ -123,8 +123,11 @@ pub(super) struct Loaded {
     /// opening balances follow from these and the month's charges and payments, which saves a
     /// second pass over the ledger.
     pub closing: HashMap<i64, Kopecks>,
-    /// When the month was closed, if it is: a closed month's report carries this time, so it
-    /// is the same file whenever it is written again.
+    /// When the month was closed, if it is: a closed month's report carries this time, so its
+    /// money (charges, payments, balances, the readings billed) is the same whenever it is
+    /// written again. What was read in the month («Не сняты», the counts of plots read) and the
+    /// network's balance are read as the readings stand now: a reading of the month recorded
+    /// after the closing shows there, while its money goes to the open month.
     pub closed_at: Option<DateTime<Utc>>,
 }
 

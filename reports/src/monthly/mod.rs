@@ -42,7 +42,8 @@ pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Re
     let network = network::lines(&txn, ctx, period).await?;
     txn.commit().await?;
     // A closed month's report is dated when the month closed, so writing it again later gives
-    // the same bytes; an open month's report is dated now.
+    // the same bytes unless a reading of the month was recorded since (see `Loaded::closed_at`);
+    // an open month's report is dated now.
     let created = loaded.closed_at.unwrap_or_else(|| ctx.now()).with_timezone(&ctx.settings.tz);
     let mut data = Month::new(&loaded, period, ctx.settings.tz)?.report(public_url, created)?;
     data.network = network;
