@@ -325,17 +325,30 @@ async fn statement_documents_on(
     Ok(by_day)
 }
 
-/// Takes the document of `day` that `contract` (on `plot`) being paid `amount` most surely
-/// repeats (the earliest stored among equals), if one is left.
-fn take_document(
-    documents: &mut HashMap<NaiveDate, Vec<StatementDocument>>,
-    day: NaiveDate,
-    (contract, plot): (i64, i64),
-    amount: Kopecks,
-) -> bool {
-    let free = documents.get_mut(&day).into_iter().flatten().filter(|d| !d.taken);
-    let surest = free.filter_map(|d| Some((d.repeats(contract, plot, amount)?, d))).min_by_key(|(rank, _)| *rank);
-    surest.map(|(_, d)| d.taken = true).is_some()
+/// A row as compared with the statements' documents: its day, contract and plot, amount.
+type Paid = (NaiveDate, (i64, i64), Kopecks);
+
+/// Which of `rows` repeat a statement's document, each document accounting for one row. Rows are
+/// paired at the surest rank first, all of them, then the next (in file order within a rank,
+/// documents in the order stored): a row that only shares a plot with a document does not take
+/// it from a later row whose contract it paid.
+fn pair_with_documents(documents: &mut HashMap<NaiveDate, Vec<StatementDocument>>, rows: &[Option<Paid>]) -> Vec<bool> {
+    let mut repeats = vec![false; rows.len()];
+    for rank in 0..=2 {
+        for (row, repeat) in rows.iter().zip(repeats.iter_mut()) {
+            let Some((day, (contract, plot), amount)) = *row else { continue };
+            if *repeat {
+                continue;
+            }
+            let same_day = documents.get_mut(&day).into_iter().flatten();
+            let free = same_day.filter(|d| !d.taken).find(|d| d.repeats(contract, plot, amount) == Some(rank));
+            if let Some(document) = free {
+                document.taken = true;
+                *repeat = true;
+            }
+        }
+    }
+    repeats
 }
 
 /// Sorts rows into matched, unmatched and duplicates, with one query per kind of lookup (in
@@ -367,34 +380,52 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
             .collect();
     let mut from_statements = statement_documents_on(conn, rows.iter()).await?;
 
+    // First what a row is on its own: an unknown contract, a payment number on file or earlier
+    // in the file. The others are compared with the statements' documents, then (without a
+    // number) with the payments on file.
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
+    let alone: Vec<Option<Status>> = rows
+        .iter()
+        .map(|row| match (contracts.get(&row.payment.contract_number), &row.payment.reference) {
+            (None, _) => Some(Status::Unmatched),
+            (Some(_), Some(reference)) if on_file_refs.contains(reference) => {
+                Some(Status::Duplicate(Duplicate::ReferenceOnFile))
+            }
+            (Some(_), Some(reference)) => match seen_refs.get(reference) {
+                Some(&line) => Some(Status::Duplicate(Duplicate::ReferenceInFile { line })),
+                None => {
+                    seen_refs.insert(reference.clone(), row.line);
+                    None
+                }
+            },
+            (Some(_), None) => None,
+        })
+        .collect();
+    let paid: Vec<Option<Paid>> = rows
+        .iter()
+        .zip(&alone)
+        .map(|(row, status)| {
+            let p = &row.payment;
+            let contract = contracts.get(&p.contract_number).filter(|_| status.is_none())?;
+            Some((p.paid_on, *contract, p.amount))
+        })
+        .collect();
+    let from_statement = pair_with_documents(&mut from_statements, &paid);
     Ok(rows
         .into_iter()
-        .map(|row| {
+        .zip(alone)
+        .zip(from_statement)
+        .map(|((row, alone), from_statement)| {
             let p = &row.payment;
-            let status = match (contracts.get(&p.contract_number), &p.reference) {
-                (None, _) => Status::Unmatched,
-                (Some(_), Some(reference)) if on_file_refs.contains(reference) => {
-                    Status::Duplicate(Duplicate::ReferenceOnFile)
-                }
-                (Some(&contract), Some(reference)) => match seen_refs.get(reference) {
-                    Some(&line) => Status::Duplicate(Duplicate::ReferenceInFile { line }),
-                    None => {
-                        seen_refs.insert(reference.clone(), row.line);
-                        if take_document(&mut from_statements, p.paid_on, contract, p.amount) {
-                            Status::Duplicate(Duplicate::SamePaymentFromStatement)
-                        } else {
-                            Status::Matched
-                        }
-                    }
-                },
-                (Some(&(id, _)), None) if on_file_payments.contains(&(id, p.amount, p.paid_on)) => {
-                    Status::Duplicate(Duplicate::SamePaymentOnFile)
-                }
-                (Some(&contract), None) if take_document(&mut from_statements, p.paid_on, contract, p.amount) => {
-                    Status::Duplicate(Duplicate::SamePaymentFromStatement)
-                }
-                (Some(_), None) => Status::Matched,
+            let on_file = p.reference.is_none()
+                && contracts
+                    .get(&p.contract_number)
+                    .is_some_and(|&(id, _)| on_file_payments.contains(&(id, p.amount, p.paid_on)));
+            let status = match alone {
+                Some(status) => status,
+                None if from_statement => Status::Duplicate(Duplicate::SamePaymentFromStatement),
+                None if on_file => Status::Duplicate(Duplicate::SamePaymentOnFile),
+                None => Status::Matched,
             };
             Checked { row, status }
         })
@@ -525,29 +556,40 @@ mod tests {
     }
 
     /// Two documents of one day: 1 500 ₽ «уч 12» divided E-12 600 / W-12 900, and 600 ₽ to
-    /// E-12. Rows «E-12 600» then «E-12 1 500» are both the statement's money, whichever document
-    /// was stored first: each row takes the document it repeats most surely.
+    /// E-12. Rows «E-12 600» and «E-12 1 500» are both the statement's money, whichever document
+    /// was stored first and whichever row comes first; a third row has no document left.
     #[test]
     fn each_row_takes_the_document_it_repeats_most_surely() {
         let day = date(2026, 3, 3);
         let (e12, w12, plot) = (1, 2, 12);
+        let make = |i: usize| match i {
+            0 => StatementDocument {
+                amount: kopecks!(1500_00),
+                lines: vec![(e12, plot, kopecks!(600_00)), (w12, plot, kopecks!(900_00))],
+                taken: false,
+            },
+            _ => {
+                StatementDocument { amount: kopecks!(600_00), lines: vec![(e12, plot, kopecks!(600_00))], taken: false }
+            }
+        };
+        let row = |contract: i64, amount: Kopecks| Some((day, (contract, plot), amount));
         for order in [[0, 1], [1, 0]] {
-            let make = |i: usize| match i {
-                0 => StatementDocument {
-                    amount: kopecks!(1500_00),
-                    lines: vec![(e12, plot, kopecks!(600_00)), (w12, plot, kopecks!(900_00))],
-                    taken: false,
-                },
-                _ => StatementDocument {
-                    amount: kopecks!(600_00),
-                    lines: vec![(e12, plot, kopecks!(600_00))],
-                    taken: false,
-                },
-            };
             let mut documents = HashMap::from([(day, order.map(make).into_iter().collect::<Vec<_>>())]);
-            assert!(take_document(&mut documents, day, (e12, plot), kopecks!(600_00)), "{order:?}");
-            assert!(take_document(&mut documents, day, (e12, plot), kopecks!(1500_00)), "{order:?}");
-            assert!(!take_document(&mut documents, day, (w12, plot), kopecks!(900_00)), "each accounts for one row");
+            let rows = [row(e12, kopecks!(600_00)), row(e12, kopecks!(1500_00)), row(w12, kopecks!(900_00))];
+            assert_eq!(pair_with_documents(&mut documents, &rows), [true, true, false], "{order:?}");
         }
+    }
+
+    /// 500 ₽ «уч 12» went wholly to E-12; the register lists a real W-12 500 ₽ of the same day
+    /// before E-12's repeat: E-12's row takes the document, W-12's is new.
+    #[test]
+    fn a_plots_other_contract_does_not_take_the_document_from_the_contract_it_paid() {
+        let day = date(2026, 3, 3);
+        let (e12, w12, plot) = (1, 2, 12);
+        let paid_e12 =
+            StatementDocument { amount: kopecks!(500_00), lines: vec![(e12, plot, kopecks!(500_00))], taken: false };
+        let mut documents = HashMap::from([(day, vec![paid_e12])]);
+        let rows = [Some((day, (w12, plot), kopecks!(500_00))), None, Some((day, (e12, plot), kopecks!(500_00)))];
+        assert_eq!(pair_with_documents(&mut documents, &rows), [false, false, true]);
     }
 }
