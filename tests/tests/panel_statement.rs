@@ -313,6 +313,59 @@ async fn a_plots_payment_typed_in_on_its_other_contract_is_not_booked_twice() {
     );
 }
 
+/// A document waiting in «Разобрать» whose money a register brought meanwhile (1 500 ₽ on E-14
+/// of its day): posting it to E-14 is refused with that payment named, «Уже внесён» links the
+/// document to the payment and books nothing, and «Это другой платёж» posts it all the same.
+#[tokio::test]
+async fn a_waiting_documents_money_entered_meanwhile_is_not_booked_again() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let path = format!("{REVIEW}/{}", waiting[0].id);
+    let from_register = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
+    let entered =
+        service::ledger::payments::record(&t.ctx, from_register, service::audit::Actor::System).await.unwrap();
+    let before = payments(&t).await.len();
+
+    client
+        .get(&path)
+        .await
+        .assert_ok()
+        .assert_contains(&format!("Уже внесён: платёж № {}, договор № E-14", entered.id));
+    let chosen = [("contract_1", "E-14"), ("amount_1", "1500")];
+    let refused = client.post_form(&path, &chosen).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains(&format!("Похоже, эти деньги уже внесены: платёж № {}", entered.id));
+    let statement_payment = payment::Entity::find().order_by_asc(payment::Column::Id).one(t.ctx.db.conn()).await;
+    let forged = statement_payment.unwrap().unwrap().id.to_string();
+    let entered_path = format!("{path}/entered");
+    client.post_form(&entered_path, &[("payment_id", &forged)]).await.assert_contains("не подходит к этому документу");
+
+    let linked = client.post_form(&entered_path, &[("payment_id", &entered.id.to_string())]).await;
+    assert_eq!(linked.location(), Some(REVIEW));
+    assert_eq!(payments(&t).await.len(), before, "nothing new booked");
+    let stored = payment::Entity::find_by_id(entered.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!(stored.bank_document_id, Some(waiting[0].id));
+    client.get(REVIEW).await.assert_contains("Всё разобрано");
+}
+
+/// «Это другой платёж»: the same day and amount on file, and the accountant says it is another.
+#[tokio::test]
+async fn another_payment_of_the_same_day_and_amount_is_posted_when_the_accountant_says_so() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let path = format!("{REVIEW}/{}", waiting[0].id);
+    let other = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
+    service::ledger::payments::record(&t.ctx, other, service::audit::Actor::System).await.unwrap();
+    let before = payments(&t).await.len();
+    let chosen = [("contract_1", "E-14"), ("amount_1", "1500"), ("other", "on")];
+    assert_eq!(client.post_form(&path, &chosen).await.location(), Some(REVIEW));
+    assert_eq!(payments(&t).await.len(), before + 1);
+}
+
 #[tokio::test]
 async fn a_files_name_is_kept_short_whatever_the_form_sent() {
     let (t, client) = office().await;

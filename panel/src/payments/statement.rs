@@ -223,6 +223,8 @@ pub struct ResolveForm {
     contract_3: String,
     amount_3: String,
     remember: String,
+    /// «Это другой платёж»: post it although a payment of its amount and day is on file.
+    other: String,
 }
 
 /// The form shows three pairs; the service accepts up to [`MAX_SHARES`].
@@ -258,9 +260,18 @@ impl ResolveForm {
     }
 }
 
+/// A payment on file the waiting document's money may be, with its contract's number.
+type Entered = (entities::payment::Model, String);
+
+/// The payments on file a waiting document's money may be (see [`statement::entered_already`]).
+async fn entered(ctx: &Context, document: &entities::bank_document::Model) -> Result<Vec<Entered>> {
+    statement::entered_already(ctx.db.conn(), document).await.map_err(internal)
+}
+
 fn resolve_page(
     user: &OfficeStaff,
     document: &entities::bank_document::Model,
+    entered: &[Entered],
     form: &ResolveForm,
     errors: &Errors,
 ) -> Markup {
@@ -278,6 +289,20 @@ fn resolve_page(
                 tr { th { "Почему здесь" } td { (document.review_reason.as_deref().unwrap_or("")) } }
             }
             (errors.banner())
+            @if !entered.is_empty() {
+                h2 { "Уже внесён?" }
+                p.muted { "Платежи той же суммы и того же дня, внесённые вручную или из реестра. Если это они, документ отмечается как уже внесённый, новая оплата не вносится." }
+                @for (payment, contract) in entered {
+                    form method="post" action={ (REVIEW_PATH) "/" (document.id) "/entered" } {
+                        (csrf_input(&user.csrf))
+                        input type="hidden" name="payment_id" value=(payment.id);
+                        button type="submit" {
+                            "Уже внесён: платёж № " (payment.id) ", договор № " (contract) ", " (payment.amount_kopecks)
+                        }
+                    }
+                }
+                h2 { "Внести по договорам" }
+            }
             form.stack method="post" action={ (REVIEW_PATH) "/" (document.id) } {
                 (csrf_input(&user.csrf))
                 @for (i, (contract_field, contract, amount_field, amount)) in form.pairs().into_iter().enumerate() {
@@ -286,6 +311,9 @@ fn resolve_page(
                 }
                 @if !document.payer_account.is_empty() {
                     (checkbox("remember", "Запомнить для этого счёта плательщика", !form.remember.is_empty()))
+                }
+                @if !entered.is_empty() {
+                    (checkbox("other", "Это другой платёж, не внесённый выше", !form.other.is_empty()))
                 }
                 button type="submit" { "Внести" }
             }
@@ -297,7 +325,7 @@ fn resolve_page(
 pub async fn review(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
     let document = found(statement::document(ctx.db.conn(), id).await)?;
     let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..ResolveForm::default() };
-    Ok(resolve_page(&user, &document, &form, &Errors::default()))
+    Ok(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &Errors::default()))
 }
 
 /// Posts a waiting document to the chosen contracts.
@@ -312,8 +340,8 @@ pub async fn resolve(
     let document = found(statement::document(ctx.db.conn(), id).await)?;
     let errors = match form.parse() {
         Ok(choices) => {
-            let remember = !form.remember.is_empty();
-            match statement::resolve(&ctx, id, choices, remember, user.actor()).await {
+            let (remember, other) = (!form.remember.is_empty(), !form.other.is_empty());
+            match statement::resolve(&ctx, id, choices, remember, other, user.actor()).await {
                 Ok(()) => {
                     let message = format!("Платёж № {} на {} внесён.", document.number, document.amount_kopecks);
                     return Ok(done(session, message, REVIEW_PATH));
@@ -323,5 +351,36 @@ pub async fn resolve(
         }
         Err(errors) => errors,
     };
-    Ok(invalid(resolve_page(&user, &document, &form, &errors)))
+    Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EnteredForm {
+    payment_id: i64,
+}
+
+/// «Уже внесён»: the waiting document is that payment's money; nothing new is booked.
+#[handler]
+pub async fn entered_already(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+    Form(form): Form<EnteredForm>,
+) -> Result<Response> {
+    let document = found(statement::document(ctx.db.conn(), id).await)?;
+    match statement::link_entered(&ctx, id, form.payment_id, user.actor()).await {
+        Ok(()) => {
+            let message = format!(
+                "Платёж № {} на {} отмечен как уже внесённый (платёж № {}).",
+                document.number, document.amount_kopecks, form.payment_id
+            );
+            Ok(done(session, message, REVIEW_PATH))
+        }
+        Err(e) => {
+            let errors = Errors::form(refusal(e)?);
+            let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..ResolveForm::default() };
+            Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
+        }
+    }
 }

@@ -603,6 +603,16 @@ pub enum ResolveError {
     SameContractTwice(String),
     #[error("Суммы по договорам ({chosen}) должны в точности составить сумму платежа ({amount}).")]
     SumMismatch { chosen: Kopecks, amount: Kopecks },
+    #[error(
+        "Похоже, эти деньги уже внесены: платёж № {payment_id} — {amount} от {} по договору № {contract}. \
+         Отметьте документ кнопкой «Уже внесён» или, если это другой платёж, поставьте «Это другой платёж» и внесите снова.",
+        .paid_on.format("%d.%m.%Y")
+    )]
+    EnteredAlready { payment_id: i64, amount: Kopecks, paid_on: NaiveDate, contract: String },
+    #[error(
+        "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки, на ту же сумму и в тот же день."
+    )]
+    NotTheSamePayment(i64),
     #[error(transparent)]
     Payment(#[from] PaymentError),
     #[error(transparent)]
@@ -610,13 +620,72 @@ pub enum ResolveError {
 }
 internal_errors!(ResolveError);
 
+/// The payments on file that may be a waiting document's money entered already (by hand or from
+/// a register): not from a statement, not reversed, of its amount and its day; each with its
+/// contract's number.
+pub async fn entered_already(
+    conn: &impl ConnectionTrait,
+    document: &bank_document::Model,
+) -> Result<Vec<(payment::Model, String)>, DbErr> {
+    let same = payment::Entity::find()
+        .filter(payment::Column::BankDocumentId.is_null())
+        .filter(payment::Column::ReversesId.is_null())
+        .filter(payment::Column::AmountKopecks.eq(document.amount_kopecks))
+        .filter(payment::Column::PaidOn.eq(document.arrived_on))
+        .order_by_asc(payment::Column::Id)
+        .all(conn)
+        .await?;
+    let mut kept = Vec::with_capacity(same.len());
+    for p in same {
+        let contract = contract::Entity::find_by_id(p.contract_id).one(conn).await?;
+        if let Some(contract) = contract
+            && super::reversal::reversal_of(conn, p.id).await?.is_none()
+        {
+            kept.push((p, contract.number));
+        }
+    }
+    Ok(kept)
+}
+
+/// Marks a document waiting in «Разобрать» as the money of `payment_id`, entered already: the
+/// payment gets the document, nothing new is booked.
+pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, actor: Actor) -> Result<(), ResolveError> {
+    let txn = ctx.db.begin_write().await?;
+    let document = bank_document::Entity::find_by_id(document_id)
+        .filter(bank_document::Column::Status.eq(REVIEW))
+        .one(&txn)
+        .await?
+        .ok_or(ResolveError::NotWaiting)?;
+    let candidates = entered_already(&txn, &document).await?;
+    let (payment, _) =
+        candidates.into_iter().find(|(p, _)| p.id == payment_id).ok_or(ResolveError::NotTheSamePayment(payment_id))?;
+    payment::Entity::update_many()
+        .col_expr(payment::Column::BankDocumentId, Expr::value(document.id))
+        .filter(payment::Column::Id.eq(payment.id))
+        .exec(&txn)
+        .await?;
+    let mut resolved: bank_document::ActiveModel = document.into();
+    resolved.status = Set(POSTED.to_owned());
+    resolved.resolved_by = Set(actor.staff_id());
+    resolved.resolved_at = Set(Some(ctx.now()));
+    resolved.update(&txn).await?;
+    let details = json!({"payment_id": payment.id, "contract_id": payment.contract_id});
+    audit::record(&txn, ctx, actor, "bank_document.entered_already", "bank_document", Some(document_id), details)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Posts a document waiting in «Разобрать» to the chosen contracts (the amounts adding up to
-/// the document's), and with `remember` matches that payer account to them next time.
+/// the document's), and with `remember` matches that payer account to them next time. Refused
+/// when its money seems entered already on a chosen contract, unless `other_payment` says it is
+/// another payment.
 pub async fn resolve(
     ctx: &Context,
     document_id: i64,
     choices: Vec<Choice>,
     remember: bool,
+    other_payment: bool,
     actor: Actor,
 ) -> Result<(), ResolveError> {
     if choices.is_empty() {
@@ -642,6 +711,19 @@ pub async fn resolve(
     let chosen = Kopecks::try_sum(choices.iter().map(|c| c.amount))?;
     if chosen != document.amount_kopecks {
         return Err(ResolveError::SumMismatch { chosen, amount: document.amount_kopecks });
+    }
+    if !other_payment {
+        let entered = entered_already(&txn, &document).await?;
+        if let Some((payment, contract)) =
+            entered.into_iter().find(|(_, number)| choices.iter().any(|c| c.contract_number.trim() == number))
+        {
+            return Err(ResolveError::EnteredAlready {
+                payment_id: payment.id,
+                amount: payment.amount_kopecks,
+                paid_on: payment.paid_on,
+                contract,
+            });
+        }
     }
     let shares = choices.iter().map(|c| (c.contract_number.clone(), c.amount)).collect();
     post(&txn, ctx, &document, shares, actor).await?;
