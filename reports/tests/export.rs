@@ -119,7 +119,7 @@ async fn exported() -> Exported {
     let waiting = statement::waiting(ctx.db.conn()).await.unwrap();
     let contract = entities::contract::Entity::find().one(ctx.db.conn()).await.unwrap().unwrap();
     let choice = statement::Choice { contract_number: contract.number, amount: domain::kopecks!(100_00) };
-    statement::resolve(ctx, waiting[0].id, vec![choice], true, Actor::Staff(admin.id)).await.unwrap();
+    statement::resolve(ctx, waiting[0].id, vec![choice], true, false, Actor::Staff(admin.id)).await.unwrap();
     service::testing::network_line(ctx, domain::Service::Water, "Водозабор", "ВЗУ", false, &[]).await;
     service::testing::network_line(ctx, domain::Service::Water, "Улица 1", "Л-1", true, &["1", "3"]).await;
     let by_plot = service::network::Decision {
