@@ -620,6 +620,27 @@ pub enum ResolveError {
 }
 internal_errors!(ResolveError);
 
+/// The document `id`, if it waits in «Разобрать».
+async fn waiting_document(conn: &impl ConnectionTrait, id: i64) -> Result<bank_document::Model, ResolveError> {
+    let found =
+        bank_document::Entity::find_by_id(id).filter(bank_document::Column::Status.eq(REVIEW)).one(conn).await?;
+    found.ok_or(ResolveError::NotWaiting)
+}
+
+/// A waiting document is dealt with: by whom and when.
+async fn mark_resolved(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    document: bank_document::Model,
+    actor: Actor,
+) -> Result<(), DbErr> {
+    let mut resolved: bank_document::ActiveModel = document.into();
+    resolved.status = Set(POSTED.to_owned());
+    resolved.resolved_by = Set(actor.staff_id());
+    resolved.resolved_at = Set(Some(ctx.now()));
+    resolved.update(conn).await.map(drop)
+}
+
 /// The payments on file that may be a waiting document's money entered already (by hand or from
 /// a register): not from a statement, not reversed, of its amount and its day; each with its
 /// contract's number.
@@ -651,11 +672,7 @@ pub async fn entered_already(
 /// payment gets the document, nothing new is booked.
 pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, actor: Actor) -> Result<(), ResolveError> {
     let txn = ctx.db.begin_write().await?;
-    let document = bank_document::Entity::find_by_id(document_id)
-        .filter(bank_document::Column::Status.eq(REVIEW))
-        .one(&txn)
-        .await?
-        .ok_or(ResolveError::NotWaiting)?;
+    let document = waiting_document(&txn, document_id).await?;
     let candidates = entered_already(&txn, &document).await?;
     let (payment, _) =
         candidates.into_iter().find(|(p, _)| p.id == payment_id).ok_or(ResolveError::NotTheSamePayment(payment_id))?;
@@ -664,11 +681,7 @@ pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, acto
         .filter(payment::Column::Id.eq(payment.id))
         .exec(&txn)
         .await?;
-    let mut resolved: bank_document::ActiveModel = document.into();
-    resolved.status = Set(POSTED.to_owned());
-    resolved.resolved_by = Set(actor.staff_id());
-    resolved.resolved_at = Set(Some(ctx.now()));
-    resolved.update(&txn).await?;
+    mark_resolved(&txn, ctx, document, actor).await?;
     let details = json!({"payment_id": payment.id, "contract_id": payment.contract_id});
     audit::record(&txn, ctx, actor, "bank_document.entered_already", "bank_document", Some(document_id), details)
         .await?;
@@ -701,11 +714,7 @@ pub async fn resolve(
         }
     }
     let txn = ctx.db.begin_write().await?;
-    let document = bank_document::Entity::find_by_id(document_id)
-        .filter(bank_document::Column::Status.eq(REVIEW))
-        .one(&txn)
-        .await?
-        .ok_or(ResolveError::NotWaiting)?;
+    let document = waiting_document(&txn, document_id).await?;
     // Each amount is a bounded payment, and at most ten of them: the sum cannot overflow, but it
     // is checked all the same.
     let chosen = Kopecks::try_sum(choices.iter().map(|c| c.amount))?;
@@ -752,11 +761,7 @@ pub async fn resolve(
     let shares: Vec<_> =
         choices.iter().map(|c| json!({"contract": c.contract_number, "amount_kopecks": c.amount.get()})).collect();
     let details = json!({"shares": shares, "remembered_account": remembered.then_some(&document.payer_account)});
-    let mut resolved: bank_document::ActiveModel = document.into();
-    resolved.status = Set(POSTED.to_owned());
-    resolved.resolved_by = Set(actor.staff_id());
-    resolved.resolved_at = Set(Some(ctx.now()));
-    resolved.update(&txn).await?;
+    mark_resolved(&txn, ctx, document, actor).await?;
     audit::record(&txn, ctx, actor, "bank_document.resolve", "bank_document", Some(document_id), details).await?;
     txn.commit().await?;
     Ok(())
