@@ -348,6 +348,14 @@ async fn a_waiting_documents_money_entered_meanwhile_is_not_booked_again() {
     let stored = payment::Entity::find_by_id(entered.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
     assert_eq!(stored.bank_document_id, Some(waiting[0].id));
     client.get(REVIEW).await.assert_contains("Всё разобрано");
+
+    // The register again, with a second real 1 500 ₽ of that day: its first row is on file by
+    // its number and accounts for the document, so the second is new.
+    let register = "Договор;Сумма;Дата оплаты;Период;Номер платежа\n\
+                    E-14;1500,00;04.03.2026;2026-02;П-E-14-2026-03-04\n\
+                    E-14;1500,00;04.03.2026;2026-02;888001\n";
+    let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
+    assert_eq!(page.number_after("Будут внесены"), 1, "{}", page.body);
 }
 
 /// «Это другой платёж»: the same day and amount on file, and the accountant says it is another.

@@ -372,7 +372,7 @@ pub async fn entered_already(
     match statement::link_entered(&ctx, id, form.payment_id, user.actor()).await {
         Ok(()) => {
             let message = format!(
-                "Платёж № {} на {} отмечен как уже внесённый (платёж № {}).",
+                "Документ выписки № {} на {} привязан к уже внесённому платежу № {}: новая оплата не внесена.",
                 document.number, document.amount_kopecks, form.payment_id
             );
             Ok(done(session, message, REVIEW_PATH))

@@ -293,10 +293,11 @@ impl StatementDocument {
 /// to another contract keeps its document.
 async fn statement_documents_on(
     conn: &impl ConnectionTrait,
-    rows: impl Iterator<Item = &ImportRow>,
+    rows: &[ImportRow],
 ) -> Result<HashMap<NaiveDate, Vec<StatementDocument>>, DbErr> {
+    let named: HashSet<&str> = rows.iter().filter_map(|r| r.payment.reference.as_deref()).collect();
     let from_statements = payment::Entity::find().filter(payment::Column::BankDocumentId.is_not_null());
-    let lines = find_in(conn, from_statements, payment::Column::PaidOn, rows.map(|r| r.payment.paid_on)).await?;
+    let lines = find_in(conn, from_statements, payment::Column::PaidOn, rows.iter().map(|r| r.payment.paid_on)).await?;
     let plots: HashMap<i64, i64> =
         find_in(conn, contract::Entity::find(), contract::Column::Id, lines.iter().map(|p| p.contract_id))
             .await?
@@ -317,6 +318,9 @@ async fn statement_documents_on(
             .entry(id)
             .or_insert_with(|| (p.paid_on, StatementDocument { amount, lines: Vec::new(), taken: false }));
         document.lines.push((p.contract_id, plot, p.amount_kopecks));
+        // A register's payment linked to the document afterwards («Уже внесён») keeps its number:
+        // a row naming that number (a repeat on file) accounts for the document.
+        document.taken |= p.reference.as_deref().is_some_and(|r| named.contains(r));
     }
     let mut by_day: HashMap<NaiveDate, Vec<StatementDocument>> = HashMap::new();
     for (day, document) in documents.into_values() {
@@ -378,7 +382,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
             .into_iter()
             .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
             .collect();
-    let mut from_statements = statement_documents_on(conn, rows.iter()).await?;
+    let mut from_statements = statement_documents_on(conn, &rows).await?;
 
     // First what a row is on its own: an unknown contract, a payment number on file or earlier
     // in the file. The others are compared with the statements' documents, then (without a
