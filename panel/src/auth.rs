@@ -100,10 +100,15 @@ pub fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|q| q[1..].to_owned()).unwrap_or_default()
 }
 
+/// The token of an `Authorization: Bearer …` header, as sent.
+pub(crate) fn bearer_token(req: &Request) -> Option<&str> {
+    req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer "))
+}
+
 /// The staff member behind a request: an API bearer token, or the session cookie.
 async fn current_staff(req: &Request, ctx: &Context) -> Result<Option<(staff::Model, String, Option<Flash>)>> {
     let conn = ctx.db.conn();
-    if let Some(token) = req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")) {
+    if let Some(token) = bearer_token(req) {
         let staff = service::access::staff::by_api_token(conn, token.trim()).await.map_err(crate::error::internal)?;
         return Ok(staff.map(|s| (s, String::new(), None)));
     }

@@ -16,13 +16,14 @@
 
 use bytes::Bytes;
 use poem::error::ReadBodyError;
-use poem::http::{Method, StatusCode, header};
+use poem::http::{Method, StatusCode};
 use poem::session::Session;
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use service::Context;
 use subtle::ConstantTimeEq;
 
+use crate::auth::bearer_token;
 use crate::error::{internal, is_api, page_response};
 use crate::layout::CSRF_FIELD;
 use crate::session::STAFF_ID;
@@ -91,12 +92,12 @@ fn is_safe(method: &Method) -> bool {
 }
 
 fn uses_bearer_token(req: &Request) -> bool {
-    req.header(header::AUTHORIZATION).is_some_and(|v| v.starts_with("Bearer "))
+    bearer_token(req).is_some()
 }
 
 /// Whether the request's bearer token is an active staff member's API token.
 async fn holds_api_token(req: &Request) -> Result<bool> {
-    let token = req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+    let token = bearer_token(req).unwrap_or_default();
     let Some(ctx) = req.data::<Context>() else { return Ok(false) };
     let staff = service::access::staff::by_api_token(ctx.db.conn(), token.trim()).await.map_err(internal)?;
     Ok(staff.is_some())

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use poem::PathPattern;
-use poem::http::{StatusCode, header};
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result, handler};
 use service::Context;
@@ -42,7 +42,7 @@ pub async fn health(Data(ctx): Data<&Context>) -> Response {
 pub fn show(req: &Request, Data(ctx): Data<&Context>, Data(config): Data<&PanelConfig>) -> Response {
     let allowed = match &config.metrics_token {
         Some(token) => {
-            let bearer = req.header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer "));
+            let bearer = crate::auth::bearer_token(req);
             bearer.is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes())))
         }
         None => {

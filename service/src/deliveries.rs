@@ -31,9 +31,7 @@ pub async fn claim(ctx: &Context, kind: &str, period: Period, target: &str) -> R
         .exec_without_returning(&txn)
         .await?;
     let row = delivery::Entity::find()
-        .filter(delivery::Column::Kind.eq(kind))
-        .filter(delivery::Column::Period.eq(period))
-        .filter(delivery::Column::Target.eq(target))
+        .filter(keyed(kind, period, target))
         .one(&txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("delivery".into()))?;
@@ -89,6 +87,14 @@ fn pending(now: DateTime<Utc>, kind: &str, period: Period, target: &str) -> deli
         created_at: Set(now),
         parts_sent: Set(0),
     }
+}
+
+/// The one delivery of `kind` for `period` to `target` (its unique key).
+fn keyed(kind: &str, period: Period, target: &str) -> Condition {
+    Condition::all()
+        .add(delivery::Column::Kind.eq(kind))
+        .add(delivery::Column::Period.eq(period))
+        .add(delivery::Column::Target.eq(target))
 }
 
 fn unique_key() -> OnConflict {
@@ -209,12 +215,7 @@ pub async fn skip(ctx: &Context, ids: impl IntoIterator<Item = i64>, why: &str) 
 
 /// Whether `kind` for `period` to `target` has been sent.
 pub async fn is_sent(ctx: &Context, kind: &str, period: Period, target: &str) -> Result<bool, DbErr> {
-    let row = delivery::Entity::find()
-        .filter(delivery::Column::Kind.eq(kind))
-        .filter(delivery::Column::Period.eq(period))
-        .filter(delivery::Column::Target.eq(target))
-        .one(ctx.db.conn())
-        .await?;
+    let row = delivery::Entity::find().filter(keyed(kind, period, target)).one(ctx.db.conn()).await?;
     Ok(row.is_some_and(|r| r.sent_at.is_some()))
 }
 
@@ -236,9 +237,7 @@ pub async fn count_part_sent(ctx: &Context, kind: &str, period: Period, target: 
     let txn = ctx.db.begin_write().await?;
     delivery::Entity::update_many()
         .col_expr(delivery::Column::PartsSent, Expr::col(delivery::Column::PartsSent).add(1))
-        .filter(delivery::Column::Kind.eq(kind))
-        .filter(delivery::Column::Period.eq(period))
-        .filter(delivery::Column::Target.eq(target))
+        .filter(keyed(kind, period, target))
         .exec(&txn)
         .await?;
     txn.commit().await
@@ -249,9 +248,7 @@ pub async fn parts_sent(conn: &impl ConnectionTrait, kind: &str, period: Period,
     let parts: Option<i32> = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::PartsSent)
-        .filter(delivery::Column::Kind.eq(kind))
-        .filter(delivery::Column::Period.eq(period))
-        .filter(delivery::Column::Target.eq(target))
+        .filter(keyed(kind, period, target))
         .into_tuple()
         .one(conn)
         .await?;
