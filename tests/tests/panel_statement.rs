@@ -374,6 +374,30 @@ async fn another_payment_of_the_same_day_and_amount_is_posted_when_the_accountan
     assert_eq!(payments(&t).await.len(), before + 1);
 }
 
+/// The money typed in on a plot's other contract counts too: 1 500 ₽ of the waiting document's
+/// day on W-12 refuses posting the document to E-12, the same plot, as confirming a statement
+/// would find it; posting it to E-14, another plot, goes through.
+#[tokio::test]
+async fn a_waiting_documents_money_entered_on_the_plots_other_contract_is_not_booked_again() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let path = format!("{REVIEW}/{}", waiting[0].id);
+    let typed = service::testing::paid("W-12", kopecks!(1500_00), "2026-03-04");
+    let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+    let before = payments(&t).await.len();
+
+    let refused = client.post_form(&path, &[("contract_1", "E-12"), ("amount_1", "1500")]).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    refused.assert_contains(&format!("уже внесены: платёж № {}", typed.id)).assert_contains("по договору № W-12");
+    assert_eq!(payments(&t).await.len(), before);
+
+    let posted = client.post_form(&path, &[("contract_1", "E-14"), ("amount_1", "1500")]).await;
+    assert_eq!(posted.location(), Some(REVIEW), "{}", posted.body);
+    assert_eq!(payments(&t).await.len(), before + 1);
+}
+
 #[tokio::test]
 async fn a_files_name_is_kept_short_whatever_the_form_sent() {
     let (t, client) = office().await;

@@ -260,8 +260,8 @@ impl ResolveForm {
     }
 }
 
-/// A payment on file the waiting document's money may be, with its contract's number.
-type Entered = (entities::payment::Model, String);
+/// A payment on file the waiting document's money may be, with its contract.
+type Entered = (entities::payment::Model, entities::contract::Model);
 
 /// The payments on file a waiting document's money may be (see [`statement::entered_already`]).
 async fn entered(ctx: &Context, document: &entities::bank_document::Model) -> Result<Vec<Entered>> {
@@ -297,7 +297,7 @@ fn resolve_page(
                         (csrf_input(&user.csrf))
                         input type="hidden" name="payment_id" value=(payment.id);
                         button type="submit" {
-                            "Уже внесён: платёж № " (payment.id) ", договор № " (contract) ", " (payment.amount_kopecks)
+                            "Уже внесён: платёж № " (payment.id) ", договор № " (contract.number) ", " (payment.amount_kopecks)
                         }
                     }
                 }

@@ -643,11 +643,11 @@ async fn mark_resolved(
 
 /// The payments on file that may be a waiting document's money entered already (by hand or from
 /// a register): not from a statement, not reversed, of its amount and its day; each with its
-/// contract's number.
+/// contract.
 pub async fn entered_already(
     conn: &impl ConnectionTrait,
     document: &bank_document::Model,
-) -> Result<Vec<(payment::Model, String)>, DbErr> {
+) -> Result<Vec<(payment::Model, contract::Model)>, DbErr> {
     let same = payment::Entity::find()
         .filter(payment::Column::BankDocumentId.is_null())
         .filter(payment::Column::ReversesId.is_null())
@@ -662,7 +662,7 @@ pub async fn entered_already(
         if let Some(contract) = contract
             && super::reversal::reversal_of(conn, p.id).await?.is_none()
         {
-            kept.push((p, contract.number));
+            kept.push((p, contract));
         }
     }
     Ok(kept)
@@ -691,8 +691,9 @@ pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, acto
 
 /// Posts a document waiting in «Разобрать» to the chosen contracts (the amounts adding up to
 /// the document's), and with `remember` matches that payer account to them next time. Refused
-/// when its money seems entered already on a chosen contract, unless `other_payment` says it is
-/// another payment.
+/// when its money seems entered already on a chosen contract's plot (on that contract or the
+/// plot's other one, as a statement's plot payment is matched), unless `other_payment` says it
+/// is another payment.
 pub async fn resolve(
     ctx: &Context,
     document_id: i64,
@@ -722,15 +723,17 @@ pub async fn resolve(
         return Err(ResolveError::SumMismatch { chosen, amount: document.amount_kopecks });
     }
     if !other_payment {
+        let mut plots = HashSet::new();
+        for choice in &choices {
+            plots.extend(super::contract_by_number(&txn, &choice.contract_number).await?.map(|c| c.plot_id));
+        }
         let entered = entered_already(&txn, &document).await?;
-        if let Some((payment, contract)) =
-            entered.into_iter().find(|(_, number)| choices.iter().any(|c| c.contract_number.trim() == number))
-        {
+        if let Some((payment, contract)) = entered.into_iter().find(|(_, contract)| plots.contains(&contract.plot_id)) {
             return Err(ResolveError::EnteredAlready {
                 payment_id: payment.id,
                 amount: payment.amount_kopecks,
                 paid_on: payment.paid_on,
-                contract,
+                contract: contract.number,
             });
         }
     }
