@@ -150,6 +150,7 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/payments/:id", Office, payments::reversal::show),
         route(POST, "/payments/:id/reverse", Office, payments::reversal::reverse),
         route(POST, "/payments/:id/transfer", Office, payments::reversal::transfer),
+        route(POST, "/payments/:id/unlink", Office, payments::reversal::unlink),
         route(GET, "/payments/import", Office, payments::import::show),
         route(POST, "/payments/import", Office, payments::import::upload),
         route(POST, "/payments/import/confirm", Office, payments::import::confirm),

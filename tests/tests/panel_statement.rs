@@ -356,6 +356,22 @@ async fn a_waiting_documents_money_entered_meanwhile_is_not_booked_again() {
                     E-14;1500,00;04.03.2026;2026-02;888001\n";
     let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
     assert_eq!(page.number_after("Будут внесены"), 1, "{}", page.body);
+
+    // Marked by mistake: «Отвязать» on the payment's page returns the document to «Разобрать»,
+    // and the payment stays as it was.
+    let payment_page = format!("/payments/{}", entered.id);
+    client.get(&payment_page).await.assert_contains("Отвязать документ № 103");
+    let unlinked = client.post_form(&format!("{payment_page}/unlink"), &[]).await;
+    assert_eq!(unlinked.location(), Some(payment_page.as_str()), "{}", unlinked.body);
+    let stored = payment::Entity::find_by_id(entered.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!((stored.bank_document_id, stored.amount_kopecks), (None, kopecks!(1500_00)));
+    let waiting_again = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    assert_eq!(waiting_again.iter().map(|d| d.id).collect::<Vec<_>>(), [waiting[0].id]);
+    // A statement's own payment is not undone this way.
+    let refused = client.post_form(&format!("/payments/{forged}/unlink"), &[]).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains("отвязывать нечего");
+    assert_eq!(payments(&t).await.len(), before);
 }
 
 /// «Это другой платёж»: the same day and amount on file, and the accountant says it is another.

@@ -1,4 +1,5 @@
-//! One payment, with «Сторнировать» and «Перенести на другой договор» (accountant or admin).
+//! One payment, with «Сторнировать» and «Перенести на другой договор» (accountant or admin), and
+//! the bank document it is the money of, with «Отвязать» when «Уже внесён» marked it.
 
 use domain::PaymentSource;
 use maud::{Markup, html};
@@ -8,7 +9,7 @@ use poem::{Response, Result, handler};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 use service::Context;
-use service::ledger::payments::{self, PaymentRow, reversal};
+use service::ledger::payments::{self, PaymentRow, reversal, statement};
 
 use crate::auth::OfficeStaff;
 use crate::error::{found, internal};
@@ -24,15 +25,32 @@ pub struct ReversalForm {
     reason: String,
 }
 
-async fn load(ctx: &Context, id: i64) -> Result<PaymentRow> {
-    let payment = found(entities::payment::Entity::find_by_id(id).one(ctx.db.conn()).await)?;
-    let rows = payments::rows(ctx.db.conn(), vec![payment]).await.map_err(internal)?;
-    rows.into_iter().next().ok_or_else(crate::error::not_found)
+/// A payment as its page shows it.
+struct Shown {
+    row: PaymentRow,
+    /// The bank document it is the money of, and whether «Уже внесён» marked it so.
+    document: Option<(entities::bank_document::Model, bool)>,
 }
 
-fn payment_page(user: &OfficeStaff, row: &PaymentRow, form: &ReversalForm, errors: &Errors) -> Markup {
-    let p = &row.payment;
-    let c = &row.contract;
+async fn load(ctx: &Context, id: i64) -> Result<Shown> {
+    let conn = ctx.db.conn();
+    let payment = found(entities::payment::Entity::find_by_id(id).one(conn).await)?;
+    let document_id = payment.bank_document_id;
+    let rows = payments::rows(conn, vec![payment]).await.map_err(internal)?;
+    let row = rows.into_iter().next().ok_or_else(crate::error::not_found)?;
+    let document = match document_id {
+        Some(id) => {
+            let marked = statement::marked_entered(conn, id).await.map_err(internal)?.is_some();
+            statement::document(conn, id).await.map_err(internal)?.map(|d| (d, marked))
+        }
+        None => None,
+    };
+    Ok(Shown { row, document })
+}
+
+fn payment_page(user: &OfficeStaff, shown: &Shown, form: &ReversalForm, errors: &Errors) -> Markup {
+    let p = &shown.row.payment;
+    let c = &shown.row.contract;
     layout::page(
         user,
         &format!("Платёж № {}", p.id),
@@ -47,10 +65,20 @@ fn payment_page(user: &OfficeStaff, row: &PaymentRow, form: &ReversalForm, error
                 tr { th { "Номер платежа" } td { (p.reference.as_deref().unwrap_or("—")) } }
                 tr { th { "Внесён" } td { (p.source) } }
                 @if let Some(reason) = &p.reason { tr { th { "Основание" } td { (reason) } } }
+                @if let Some((d, _)) = &shown.document {
+                    tr { th { "Документ выписки" } td { "№ " (d.number) " от " (date_text(d.doc_date)) ", " (d.amount_kopecks) ", " (d.payer) } }
+                }
+            }
+            @if let Some((d, true)) = &shown.document {
+                p.muted { "Документ выписки отмечен кнопкой «Уже внесён» как деньги этого платежа. Если это ошибка, отвяжите его: документ вернётся в «Разобрать», платёж не изменится." }
+                form method="post" action={ "/payments/" (p.id) "/unlink" } {
+                    (csrf_input(&user.csrf))
+                    button type="submit" { "Отвязать документ № " (d.number) }
+                }
             }
             @if let Some(original) = p.reverses_id {
                 p { "Это сторно " a href={ "/payments/" (original) } { "платежа № " (original) } "." }
-            } @else if let Some(reversal) = row.reversed_by {
+            } @else if let Some(reversal) = shown.row.reversed_by {
                 p { "Платёж сторнирован: " a href={ "/payments/" (reversal) } { "строка сторно № " (reversal) } "." }
             } @else {
                 p.muted {
@@ -77,8 +105,8 @@ fn payment_page(user: &OfficeStaff, row: &PaymentRow, form: &ReversalForm, error
 
 #[handler]
 pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
-    let row = load(&ctx, id).await?;
-    Ok(payment_page(&user, &row, &ReversalForm::default(), &Errors::default()))
+    let shown = load(&ctx, id).await?;
+    Ok(payment_page(&user, &shown, &ReversalForm::default(), &Errors::default()))
 }
 
 #[handler]
@@ -89,16 +117,16 @@ pub async fn reverse(
     Path(id): Path<i64>,
     Form(form): Form<ReversalForm>,
 ) -> Result<Response> {
-    let row = load(&ctx, id).await?;
+    let shown = load(&ctx, id).await?;
     match reversal::reverse(&ctx, id, &form.reason, PaymentSource::Panel, user.actor()).await {
         Ok(line) => {
             let message = format!(
                 "Платёж № {id} сторнирован: {} по договору № {}.",
-                line.amount_kopecks, row.contract.contract.number
+                line.amount_kopecks, shown.row.contract.contract.number
             );
             Ok(done(session, message, format!("/payments/{}", line.id)))
         }
-        Err(e) => Ok(invalid(payment_page(&user, &row, &form, &Errors::refused(e)?))),
+        Err(e) => Ok(invalid(payment_page(&user, &shown, &form, &Errors::refused(e)?))),
     }
 }
 
@@ -110,16 +138,37 @@ pub async fn transfer(
     Path(id): Path<i64>,
     Form(form): Form<ReversalForm>,
 ) -> Result<Response> {
-    let row = load(&ctx, id).await?;
+    let shown = load(&ctx, id).await?;
     match reversal::transfer(&ctx, id, &form.contract, &form.reason, PaymentSource::Panel, user.actor()).await {
         Ok((_, moved)) => {
             let message = format!(
                 "Платёж № {id} перенесён с договора № {} на договор № {}.",
-                row.contract.contract.number,
+                shown.row.contract.contract.number,
                 form.contract.trim()
             );
             Ok(done(session, message, format!("/payments/{}", moved.id)))
         }
-        Err(e) => Ok(invalid(payment_page(&user, &row, &form, &Errors::refused(e)?))),
+        Err(e) => Ok(invalid(payment_page(&user, &shown, &form, &Errors::refused(e)?))),
+    }
+}
+
+/// «Отвязать»: the document «Уже внесён» marked as this payment's money waits in «Разобрать» again.
+#[handler]
+pub async fn unlink(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let shown = load(&ctx, id).await?;
+    match statement::unlink_entered(&ctx, id, user.actor()).await {
+        Ok(document) => {
+            let message = format!(
+                "Документ выписки № {} на {} отвязан от платежа № {id} и ждёт в «Разобрать».",
+                document.number, document.amount_kopecks
+            );
+            Ok(done(session, message, format!("/payments/{id}")))
+        }
+        Err(e) => Ok(invalid(payment_page(&user, &shown, &ReversalForm::default(), &Errors::refused(e)?))),
     }
 }

@@ -613,6 +613,8 @@ pub enum ResolveError {
         "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки, на ту же сумму и в тот же день."
     )]
     NotTheSamePayment(i64),
+    #[error("Платёж № {0} не отмечен кнопкой «Уже внесён» как деньги документа выписки: отвязывать нечего.")]
+    NotLinked(i64),
     #[error(transparent)]
     Payment(#[from] PaymentError),
     #[error(transparent)]
@@ -687,6 +689,47 @@ pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, acto
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The payments holding bank document `document_id` when «Уже внесён» marked it (the one marked
+/// and, once moved, the line it moved to); None when a statement posted it (its own lines hold
+/// it) or nothing holds it.
+pub async fn marked_entered(conn: &impl ConnectionTrait, document_id: i64) -> Result<Option<Vec<i64>>, DbErr> {
+    let holders = payment::Entity::find().filter(payment::Column::BankDocumentId.eq(document_id)).all(conn).await?;
+    let posted = holders.iter().any(|p| p.source == PaymentSource::BankStatement);
+    Ok((!holders.is_empty() && !posted).then(|| holders.iter().map(|p| p.id).collect()))
+}
+
+/// Undoes «Уже внесён» for the document `payment_id` was marked as: the document waits in
+/// «Разобрать» again and its payments (this one and, once moved, the line it moved to) let it
+/// go; no money line changes. A document a statement posted holds its own lines and is not
+/// undone here: those are reversed or moved.
+pub async fn unlink_entered(
+    ctx: &Context,
+    payment_id: i64,
+    actor: Actor,
+) -> Result<bank_document::Model, ResolveError> {
+    let txn = ctx.db.begin_write().await?;
+    let payment = payment::Entity::find_by_id(payment_id).one(&txn).await?;
+    let document_id = payment.and_then(|p| p.bank_document_id).ok_or(ResolveError::NotLinked(payment_id))?;
+    let released = marked_entered(&txn, document_id).await?.ok_or(ResolveError::NotLinked(payment_id))?;
+    let document = bank_document::Entity::find_by_id(document_id).one(&txn).await?;
+    let document = document.ok_or(ResolveError::NotLinked(payment_id))?;
+    payment::Entity::update_many()
+        .col_expr(payment::Column::BankDocumentId, Expr::value(Option::<i64>::None))
+        .filter(payment::Column::BankDocumentId.eq(document_id))
+        .exec(&txn)
+        .await?;
+    let mut waiting: bank_document::ActiveModel = document.into();
+    waiting.status = Set(REVIEW.to_owned());
+    waiting.resolved_by = Set(None);
+    waiting.resolved_at = Set(None);
+    let document = waiting.update(&txn).await?;
+    let details = json!({"payment_id": payment_id, "released": released});
+    audit::record(&txn, ctx, actor, "bank_document.entered_unlinked", "bank_document", Some(document_id), details)
+        .await?;
+    txn.commit().await?;
+    Ok(document)
 }
 
 /// Posts a document waiting in «Разобрать» to the chosen contracts (the amounts adding up to
