@@ -13,6 +13,16 @@ use service::ledger::payments::reversal::{self, ReversalError};
 use service::ledger::payments::{self, PaymentError};
 use service::testing::{TestContext, day, month as p, new_consumer, noon, paid};
 
+/// Each month's payments (month, contract, sum) as the report adds them up.
+async fn paid_by_month(t: &TestContext) -> Vec<(String, i64, Kopecks)> {
+    let mut sums = std::collections::BTreeMap::new();
+    for p in payment::Entity::find().all(t.ctx.db.conn()).await.unwrap() {
+        let sum = sums.entry((p.period.to_string(), p.contract_id)).or_insert(Kopecks::ZERO);
+        *sum = sum.checked_add(p.amount_kopecks).unwrap();
+    }
+    sums.into_iter().map(|((month, contract), sum)| (month, contract, sum)).collect()
+}
+
 async fn debt_of(t: &TestContext, contract_id: i64) -> Kopecks {
     debt::balances(t.ctx.db.conn(), Scope::Contract(contract_id), None).await.unwrap()[&contract_id].debt()
 }
@@ -116,7 +126,7 @@ async fn concurrent_reversals_of_one_payment_store_one() {
 }
 
 /// 2 000,00 ₽ paid on 28.10 to E-7 was meant for W-7. October closed; moving it on 10.11 books the
-/// reversal on E-7 (today) and 2 000,00 ₽ on W-7 dated 28.10 — in November, the first open month.
+/// reversal on E-7 and 2 000,00 ₽ on W-7, both dated 28.10 — in November, the first open month.
 #[tokio::test]
 async fn a_transfer_is_a_reversal_and_a_new_payment_in_one_step() {
     let t = TestContext::at(noon("2026-10-28")).await;
@@ -140,7 +150,7 @@ async fn a_transfer_is_a_reversal_and_a_new_payment_in_one_step() {
             .await
             .unwrap();
     assert_eq!((reversed.contract_id, reversed.amount_kopecks), (e.contract_id, kopecks!(-2000_00)));
-    assert_eq!((reversed.paid_on, reversed.period), (day("2026-11-10"), p("2026-11")));
+    assert_eq!((reversed.paid_on, reversed.period), (day("2026-10-28"), p("2026-11")));
     assert_eq!((moved.contract_id, moved.amount_kopecks), (w.contract_id, kopecks!(2000_00)));
     assert_eq!((moved.paid_on, moved.period, moved.for_period), (day("2026-10-28"), p("2026-11"), p("2026-10")));
     assert_eq!(moved.reverses_id, None);
@@ -162,4 +172,33 @@ async fn a_transfer_is_a_reversal_and_a_new_payment_in_one_step() {
     let [entry] = &audit[..] else { panic!("one audit entry: {audit:?}") };
     assert_eq!(entry.staff_id, Some(accountant.id));
     assert!(entry.details.contains("W-7"), "{}", entry.details);
+}
+
+/// 1 500,00 ₽ arrived on 28.03 on E-12, meant for E-21; moved on 02.04 while March is still open:
+/// March counts it once, on E-21, as the bank's statement does, and April counts nothing.
+#[tokio::test]
+async fn a_payment_moved_while_its_month_is_open_counts_once_in_that_month() {
+    let t = TestContext::at(noon("2026-03-28")).await;
+    let actor = Actor::Staff(t.staff("buh", Role::Accountant).await.id);
+    let e12 = t.sign("12", new_consumer("Бендер О. И.", None), "E-12", Service::Water, TariffPlan::Single, &[0]).await;
+    let e21 = t.sign("21", new_consumer("Козлевич А.", None), "E-21", Service::Water, TariffPlan::Single, &[0]).await;
+    let original = payments::record(&t.ctx, paid("E-12", kopecks!(1500_00), "2026-03-28"), actor).await.unwrap();
+    t.clock.set(noon("2026-04-02"));
+
+    let (reversed, moved) =
+        reversal::transfer(&t.ctx, original.id, "E-21", "Не тот участок", PaymentSource::Panel, actor).await.unwrap();
+    assert_eq!((reversed.paid_on, reversed.period), (day("2026-03-28"), p("2026-03")));
+    assert_eq!((moved.paid_on, moved.period), (day("2026-03-28"), p("2026-03")));
+    assert_eq!(
+        paid_by_month(&t).await,
+        [
+            ("2026-03".to_owned(), e12.contract_id, Kopecks::ZERO),
+            ("2026-03".to_owned(), e21.contract_id, kopecks!(1500_00))
+        ]
+    );
+    // Closing March now gives E-12 no credit that is not his.
+    months::close(&t.ctx, p("2026-03"), actor).await.unwrap();
+    let march = months::figures(t.ctx.db.conn(), p("2026-03")).await.unwrap();
+    let closing = |id: i64| march.iter().find(|(c, _)| *c == id).map(|(_, f)| f.closing);
+    assert_eq!((closing(e12.contract_id), closing(e21.contract_id)), (Some(Kopecks::ZERO), Some(kopecks!(-1500_00))));
 }

@@ -3,8 +3,10 @@
 //! A reported month is never rewritten: a mistaken payment stays where it was booked, and its
 //! reversal is a new, negative payment line dated today, booked in the open month, pointing at it
 //! (`reverses_id`, unique: an original is reversed once, even by two people at once). Moving a
-//! payment to the right contract is that reversal plus a new payment on the other contract, dated
-//! the day the money arrived, in one transaction. Both need a reason and are audited.
+//! payment to the right contract is a reversal plus a new payment on the other contract, both
+//! dated the day the money arrived and booked in the same month (that day's, or the first open
+//! one after it), in one transaction: each month's payments still add up to the bank's. Both need
+//! a reason and are audited.
 
 use domain::{Kopecks, PaymentSource, TextKind, TooLong};
 use entities::payment;
@@ -65,7 +67,7 @@ pub async fn reverse(
 ) -> Result<payment::Model, ReversalError> {
     let reason = required_reason(reason)?;
     let txn = ctx.db.begin_write().await?;
-    let (original, reversal) = reverse_in(&txn, ctx, payment_id, &reason, source, actor).await?;
+    let (original, reversal) = reverse_in(&txn, ctx, payment_id, Dated::Today, &reason, source, actor).await?;
     audit::record(
         &txn,
         ctx,
@@ -94,7 +96,7 @@ pub async fn transfer(
     let number = TextKind::ContractNumber.bounded(to_contract)?;
     let txn = ctx.db.begin_write().await?;
     let target = contract_by_number(&txn, &number).await?.ok_or(PaymentError::UnknownContract(number))?;
-    let (original, reversal) = reverse_in(&txn, ctx, payment_id, &reason, source, actor).await?;
+    let (original, reversal) = reverse_in(&txn, ctx, payment_id, Dated::AsArrived, &reason, source, actor).await?;
     if original.contract_id == target.id {
         return Err(ReversalError::SameContract(target.number));
     }
@@ -137,11 +139,22 @@ fn required_reason(reason: &str) -> Result<String, ReversalError> {
     if reason.is_empty() { Err(ReversalError::NoReason) } else { Ok(reason) }
 }
 
+/// The day a reversal is dated, and so the month it counts in.
+enum Dated {
+    /// The money is taken back now: in today's month.
+    Today,
+    /// The money was never this contract's (it moves to another): on the day it arrived, in the
+    /// month the moved line counts in. Reversed today, a payment of 28 March moved on 2 April
+    /// while March is open would count twice in March and minus once in April.
+    AsArrived,
+}
+
 /// Writes the reversal of `payment_id` inside an open transaction; returns the original and it.
 async fn reverse_in(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     payment_id: i64,
+    dated: Dated,
     reason: &str,
     source: PaymentSource,
     actor: Actor,
@@ -155,15 +168,18 @@ async fn reverse_in(
     }
     // Only a real payment is reversed, and exactly: the negative of an amount within bounds.
     let amount: Kopecks = -original.amount_kopecks.payment().map_err(PaymentError::from)?;
-    let today = ctx.today();
+    let dated = match dated {
+        Dated::Today => ctx.today(),
+        Dated::AsArrived => original.paid_on,
+    };
     let closed = months::closed_months(conn).await?;
-    let period = closed.booking_period(today);
+    let period = closed.booking_period(dated);
     lines::check_open(closed, period).map_err(Internal::from)?;
     let line = payment::ActiveModel {
         id: NotSet,
         contract_id: Set(original.contract_id),
         amount_kopecks: Set(amount),
-        paid_on: Set(today),
+        paid_on: Set(dated),
         period: Set(period),
         for_period: Set(original.for_period),
         reference: Set(None),
