@@ -328,11 +328,11 @@ async fn a_waiting_documents_money_entered_meanwhile_is_not_booked_again() {
         service::ledger::payments::record(&t.ctx, from_register, service::audit::Actor::System).await.unwrap();
     let before = payments(&t).await.len();
 
-    client
-        .get(&path)
-        .await
-        .assert_ok()
-        .assert_contains(&format!("Уже внесён: платёж № {}, договор № E-14", entered.id));
+    client.get(&path).await.assert_ok().assert_contains(&format!(
+        "Уже внесён: платёж № {} — {} по договору № E-14 от 04.03.2026",
+        entered.id,
+        kopecks!(1500_00)
+    ));
     let chosen = [("contract_1", "E-14"), ("amount_1", "1500")];
     let refused = client.post_form(&path, &chosen).await;
     assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
@@ -388,6 +388,77 @@ async fn another_payment_of_the_same_day_and_amount_is_posted_when_the_accountan
     let chosen = [("contract_1", "E-14"), ("amount_1", "1500"), ("other", "on")];
     assert_eq!(client.post_form(&path, &chosen).await.location(), Some(REVIEW));
     assert_eq!(payments(&t).await.len(), before + 1);
+}
+
+/// 1 500 ₽ «уч 12» typed from the bank app in parts (600 ₽ on W-12, 900 ₽ on E-12) before the
+/// statement came, and 800 ₽ «E-14» typed as 300 + 500 while its preview waited: neither is
+/// posted again. «Уже внесён» marks the parts as the document's money, and books nothing.
+#[tokio::test]
+async fn money_typed_in_parts_is_not_booked_again_by_the_statement() {
+    let (t, client) = office().await;
+    let actor = service::audit::Actor::System;
+    for (contract, amount) in [("W-12", kopecks!(600_00)), ("E-12", kopecks!(900_00))] {
+        service::ledger::payments::record(&t.ctx, service::testing::paid(contract, amount, "2026-03-03"), actor)
+            .await
+            .unwrap();
+    }
+    let account = "40817810500000000012";
+    let documents = [
+        TestDocument::incoming("301", "03.03.2026", "1500.00", "Иванова Анна Петровна", account, "уч 12"),
+        TestDocument::incoming("302", "04.03.2026", "800.00", "Петров Борис Викторович", account, "по договору E-14"),
+    ];
+    let preview = client
+        .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &documents))
+        .await;
+    preview.assert_contains(&format!(
+        "похоже, уже внесён вручную частями от 03.03.2026 — {} по договору № E-12, {} по договору № W-12",
+        kopecks!(900_00),
+        kopecks!(600_00)
+    ));
+    for amount in [kopecks!(300_00), kopecks!(500_00)] {
+        let typed = service::testing::paid("E-14", amount, "2026-03-04");
+        let typed = service::ledger::payments::NewPayment { reference: None, ..typed };
+        service::ledger::payments::record(&t.ctx, typed, actor).await.unwrap();
+    }
+    client.confirm_import(STATEMENT, &preview).await;
+    assert!(
+        payments(&t).await.iter().all(|(.., source, _)| *source != PaymentSource::BankStatement),
+        "nothing posted twice: {:?}",
+        payments(&t).await
+    );
+
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    assert_eq!(waiting.iter().map(|d| d.number.as_str()).collect::<Vec<_>>(), ["301", "302"]);
+    assert!(waiting[1].review_reason.as_deref().unwrap().contains("частями от 04.03.2026"), "{waiting:?}");
+    let path = format!("{REVIEW}/{}", waiting[0].id);
+    let page = client.get(&path).await;
+    page.assert_contains("Уже внесён: частями от 03.03.2026: платёж № 1");
+    let refused = client.post_form(&path, &[("contract_1", "E-12"), ("amount_1", "1500")]).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let linked = client.post_form(&format!("{path}/entered"), &[("payment_id", "2")]).await;
+    assert_eq!(linked.location(), Some(REVIEW), "{}", linked.body);
+    let held: Vec<Option<i64>> = payments(&t).await.iter().take(2).map(|(.., document)| *document).collect();
+    assert_eq!(held, [Some(waiting[0].id), Some(waiting[0].id)]);
+    assert_eq!(payments(&t).await.len(), 4, "nothing new booked");
+}
+
+/// The statement posted 700 ₽ «уч 12» on 03.03 to the plot's contracts; typing 700 ₽ of that
+/// day on E-12 or W-12 afterwards is asked about, naming the document; on E-14 it is not.
+#[tokio::test]
+async fn typing_in_a_plots_payment_the_statement_posted_is_asked_about() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let typed = |contract: &str| service::ledger::payments::NewPayment {
+        reference: None,
+        ..service::testing::paid(contract, kopecks!(700_00), "2026-03-03")
+    };
+    for contract in ["E-12", "W-12"] {
+        let asked = service::ledger::payments::record(&t.ctx, typed(contract), service::audit::Actor::System).await;
+        let asked = asked.unwrap_err().to_string();
+        assert!(asked.contains("от 03.03.2026 документом выписки № 102 на договоры этого участка"), "{asked}");
+    }
+    service::ledger::payments::record(&t.ctx, typed("E-14"), service::audit::Actor::System).await.unwrap();
 }
 
 /// The money typed in on a plot's other contract counts too: 1 500 ₽ of the waiting document's

@@ -260,18 +260,15 @@ impl ResolveForm {
     }
 }
 
-/// A payment on file the waiting document's money may be, with its contract.
-type Entered = (entities::payment::Model, entities::contract::Model);
-
 /// The payments on file a waiting document's money may be (see [`statement::entered_already`]).
-async fn entered(ctx: &Context, document: &entities::bank_document::Model) -> Result<Vec<Entered>> {
+async fn entered(ctx: &Context, document: &entities::bank_document::Model) -> Result<Vec<statement::Entered>> {
     statement::entered_already(ctx.db.conn(), document).await.map_err(internal)
 }
 
 fn resolve_page(
     user: &OfficeStaff,
     document: &entities::bank_document::Model,
-    entered: &[Entered],
+    entered: &[statement::Entered],
     form: &ResolveForm,
     errors: &Errors,
 ) -> Markup {
@@ -291,13 +288,13 @@ fn resolve_page(
             (errors.banner())
             @if !entered.is_empty() {
                 h2 { "Уже внесён?" }
-                p.muted { "Платежи той же суммы и того же дня, внесённые вручную или из реестра. Если это они, документ отмечается как уже внесённый, новая оплата не вносится." }
-                @for (payment, contract) in entered {
-                    form method="post" action={ (REVIEW_PATH) "/" (document.id) "/entered" } {
-                        (csrf_input(&user.csrf))
-                        input type="hidden" name="payment_id" value=(payment.id);
-                        button type="submit" {
-                            "Уже внесён: платёж № " (payment.id) ", договор № " (contract.number) ", " (payment.amount_kopecks)
+                p.muted { "Платежи того же дня, внесённые вручную или из реестра: на ту же сумму или частями по договорам одного участка. Если это они, документ отмечается как уже внесённый, новая оплата не вносится." }
+                @for e in entered {
+                    @if let Some(first) = e.first_id() {
+                        form method="post" action={ (REVIEW_PATH) "/" (document.id) "/entered" } {
+                            (csrf_input(&user.csrf))
+                            input type="hidden" name="payment_id" value=(first);
+                            button type="submit" { "Уже внесён: " (e) }
                         }
                     }
                 }
@@ -372,7 +369,7 @@ pub async fn entered_already(
     match statement::link_entered(&ctx, id, form.payment_id, user.actor()).await {
         Ok(()) => {
             let message = format!(
-                "Документ выписки № {} на {} привязан к уже внесённому платежу № {}: новая оплата не внесена.",
+                "Документ выписки № {} на {} отмечен как уже внесённый (платёж № {}): новая оплата не внесена.",
                 document.number, document.amount_kopecks, form.payment_id
             );
             Ok(done(session, message, REVIEW_PATH))

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use domain::money::MoneyError;
 use domain::{Kopecks, PaymentSource, Period, TextKind, TooLong};
-use entities::{contract, payment};
+use entities::{bank_document, contract, payment};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Set,
@@ -58,8 +58,8 @@ pub enum PaymentError {
     DuplicateReference(String),
     #[error("Дата оплаты {} ещё не наступила: платёж вносится в день, когда деньги пришли.", .0.format("%d.%m.%Y"))]
     InFuture(NaiveDate),
-    #[error("Такой платёж уже внесён: {amount} от {} по договору № {contract}. Внести ещё один?", .paid_on.format("%d.%m.%Y"))]
-    PossibleDuplicate { contract: String, amount: Kopecks, paid_on: NaiveDate },
+    #[error("Такой платёж уже внесён: {found}. Внести ещё один?")]
+    PossibleDuplicate { found: String },
     #[error(transparent)]
     Text(#[from] TooLong),
     #[error(transparent)]
@@ -96,13 +96,9 @@ pub async fn insert(
     // A bank document is told from another by its identity, not by its contents.
     if !matches!(source, PaymentSource::Import | PaymentSource::BankStatement)
         && !new.confirm_duplicate
-        && same_payment(conn, contract.id, new).await?
+        && let Some(found) = same_payment(conn, &contract, new).await?
     {
-        return Err(PaymentError::PossibleDuplicate {
-            contract: contract.number.clone(),
-            amount: new.amount,
-            paid_on: new.paid_on,
-        });
+        return Err(PaymentError::PossibleDuplicate { found });
     }
     let closed = months::closed_months(conn).await?;
     let period = closed.booking_period(new.paid_on);
@@ -146,15 +142,38 @@ async fn post(conn: &impl ConnectionTrait, ctx: &Context, line: payment::ActiveM
     Ok(model)
 }
 
-/// Whether a payment of the same contract, amount and day is on file.
-pub async fn same_payment(conn: &impl ConnectionTrait, contract_id: i64, new: &NewPayment) -> Result<bool, DbErr> {
+/// What on file seems to be `new` already, in words: a payment of the same contract, amount and
+/// day, or a bank document of that amount and day posted on the contract's plot (the statement
+/// may have divided «уч 12» between its water and electricity, or booked it all to one of them).
+pub async fn same_payment(
+    conn: &impl ConnectionTrait,
+    contract: &contract::Model,
+    new: &NewPayment,
+) -> Result<Option<String>, DbErr> {
+    let day = new.paid_on.format("%d.%m.%Y");
     let found = payment::Entity::find()
-        .filter(payment::Column::ContractId.eq(contract_id))
+        .filter(payment::Column::ContractId.eq(contract.id))
         .filter(payment::Column::AmountKopecks.eq(new.amount))
         .filter(payment::Column::PaidOn.eq(new.paid_on))
         .one(conn)
         .await?;
-    Ok(found.is_some())
+    if found.is_some() {
+        return Ok(Some(format!("{} от {day} по договору № {}", new.amount, contract.number)));
+    }
+    let plot = contract::Entity::find().filter(contract::Column::PlotId.eq(contract.plot_id));
+    let on_plot = payment::Entity::find()
+        .filter(payment::Column::ContractId.in_subquery(plot.select_only().column(contract::Column::Id).into_query()))
+        .filter(payment::Column::PaidOn.eq(new.paid_on))
+        .filter(payment::Column::BankDocumentId.is_not_null())
+        .all(conn)
+        .await?;
+    let documents = on_plot.iter().filter_map(|p| p.bank_document_id);
+    let documents =
+        crate::db::find_in(conn, bank_document::Entity::find(), bank_document::Column::Id, documents).await?;
+    Ok(documents
+        .into_iter()
+        .find(|d| d.amount_kopecks == new.amount)
+        .map(|d| format!("{} от {day} документом выписки № {} на договоры этого участка", d.amount_kopecks, d.number)))
 }
 
 /// Records a payment entered by hand.

@@ -11,7 +11,7 @@
 //! one transaction. [`resolve`] posts a waiting document to the contracts the accountant chose,
 //! and may remember them for the payer's account.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bank::purpose::{Candidates, ContractCandidate, ContractDebt, Payment, Verdict};
 use bank::statement::{self, Document, StatementError};
@@ -256,18 +256,14 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
         } else {
             match verdict {
                 Verdict::Matched(m) => {
-                    let typed =
-                        m.contracts.iter().find(|c| by_hand.contains(&(**c, document.amount, document.arrived_on())));
-                    match typed {
+                    match by_hand.typed(&m.contracts, document.amount, document.arrived_on()) {
                         // The accountant typed it from the bank app before the statement came:
                         // posting it again would book the money twice.
-                        Some(contract) => Outcome::Review {
-                            reason: typed_by_hand(
-                                document.amount,
-                                document.arrived_on(),
-                                numbers.get(contract).map_or("", String::as_str),
-                            ),
-                        },
+                        Some(parts) => {
+                            let parts =
+                                parts.into_iter().map(|(c, a)| (numbers.get(&c).cloned().unwrap_or_default(), a));
+                            Outcome::Review { reason: typed_by_hand(document.arrived_on(), parts.collect()) }
+                        }
                         None => {
                             let shares = debts.shares(conn, document.amount, &m.contracts).await?;
                             let matched = m.contracts.iter().filter_map(|c| Some((*c, numbers.get(c)?.clone())));
@@ -345,9 +341,12 @@ pub async fn commit(
             let shared = shares.iter().map(|s| (s.contract_id, s.contract_number.clone()));
             // A preview stored before `matched` was kept has its shares.
             let pointed: Vec<(i64, String)> = if matched.is_empty() { shared.collect() } else { matched.clone() };
-            if let Some((_, number)) = pointed.iter().find(|(c, _)| by_hand.contains(&(*c, row.amount, row.arrived_on)))
-            {
-                row.outcome = Outcome::Review { reason: typed_by_hand(row.amount, row.arrived_on, number) };
+            let contracts: Vec<i64> = pointed.iter().map(|(c, _)| *c).collect();
+            if let Some(parts) = by_hand.typed(&contracts, row.amount, row.arrived_on) {
+                let number =
+                    |c: i64| pointed.iter().find(|(id, _)| *id == c).map(|(_, n)| n.clone()).unwrap_or_default();
+                let parts = parts.into_iter().map(|(c, a)| (number(c), a)).collect();
+                row.outcome = Outcome::Review { reason: typed_by_hand(row.arrived_on, parts) };
             }
         }
         let (status, reason) = match &row.outcome {
@@ -421,28 +420,56 @@ async fn post(
     Ok(())
 }
 
-/// Why a document waits in «Разобрать» when its money seems typed in already.
-fn typed_by_hand(amount: Kopecks, arrived_on: NaiveDate, contract_number: &str) -> String {
-    format!(
-        "Разобрать: похоже, уже внесён вручную — {amount} от {} по договору № {contract_number}",
-        arrived_on.format("%d.%m.%Y")
-    )
+/// Why a document waits in «Разобрать» when its money seems typed in already: in one payment or
+/// in parts, each (contract number, amount).
+fn typed_by_hand(arrived_on: NaiveDate, parts: Vec<(String, Kopecks)>) -> String {
+    let day = arrived_on.format("%d.%m.%Y");
+    match &parts[..] {
+        [(number, amount)] => {
+            format!("Разобрать: похоже, уже внесён вручную — {amount} от {day} по договору № {number}")
+        }
+        _ => {
+            let parts: Vec<String> = parts.iter().map(|(n, a)| format!("{a} по договору № {n}")).collect();
+            format!("Разобрать: похоже, уже внесён вручную частями от {day} — {}", parts.join(", "))
+        }
+    }
 }
 
-/// Payments entered by hand or from a spreadsheet (no bank document) on the `days` the
-/// statement's money arrived, by (contract, amount, day).
+/// Payments entered by hand or from a spreadsheet (no bank document) on the days a statement's
+/// money arrived: each amount by contract and day.
+#[derive(Debug, Default)]
+struct ByHand(HashMap<(i64, NaiveDate), Vec<Kopecks>>);
+
+impl ByHand {
+    /// The typed-in payments that seem to be a document's money on one of `contracts`: one of its
+    /// whole amount, or else all those of its day on `contracts` when there are several and they
+    /// add up to it (1 500 ₽ «уч 12» typed as 600 ₽ for water and 900 ₽ for electricity). Each
+    /// as (contract, amount).
+    fn typed(&self, contracts: &[i64], amount: Kopecks, day: NaiveDate) -> Option<Vec<(i64, Kopecks)>> {
+        let of = |c: &i64| self.0.get(&(*c, day)).map(Vec::as_slice).unwrap_or_default();
+        if let Some(whole) = contracts.iter().find(|c| of(c).contains(&amount)) {
+            return Some(vec![(*whole, amount)]);
+        }
+        let parts: Vec<(i64, Kopecks)> = contracts.iter().flat_map(|c| of(c).iter().map(|a| (*c, *a))).collect();
+        let sum = Kopecks::try_sum(parts.iter().map(|(_, a)| *a)).ok()?;
+        (parts.len() > 1 && sum == amount).then_some(parts)
+    }
+}
+
+/// The payments typed in on the `days` a statement's money arrived.
 async fn entered_by_hand(
     conn: &impl ConnectionTrait,
     days: impl IntoIterator<Item = NaiveDate>,
-) -> Result<HashSet<(i64, Kopecks, NaiveDate)>, DbErr> {
+) -> Result<ByHand, DbErr> {
     let days: HashSet<NaiveDate> = days.into_iter().collect();
     let typed = payment::Entity::find().filter(payment::Column::BankDocumentId.is_null());
-    Ok(find_in(conn, typed, payment::Column::PaidOn, days)
-        .await?
-        .into_iter()
-        .filter(|p| p.reverses_id.is_none() && p.amount_kopecks.is_positive())
-        .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
-        .collect())
+    let mut by_hand = ByHand::default();
+    for p in find_in(conn, typed, payment::Column::PaidOn, days).await? {
+        if p.reverses_id.is_none() && p.amount_kopecks.is_positive() {
+            by_hand.0.entry((p.contract_id, p.paid_on)).or_default().push(p.amount_kopecks);
+        }
+    }
+    Ok(by_hand)
 }
 
 /// The identities among `keys` already on file.
@@ -604,11 +631,10 @@ pub enum ResolveError {
     #[error("Суммы по договорам ({chosen}) должны в точности составить сумму платежа ({amount}).")]
     SumMismatch { chosen: Kopecks, amount: Kopecks },
     #[error(
-        "Похоже, эти деньги уже внесены: платёж № {payment_id} — {amount} от {} по договору № {contract}. \
-         Отметьте документ кнопкой «Уже внесён» или, если это другой платёж, поставьте «Это другой платёж» и внесите снова.",
-        .paid_on.format("%d.%m.%Y")
+        "Похоже, эти деньги уже внесены: {0}. Отметьте документ кнопкой «Уже внесён» или, если это другой \
+         платёж, поставьте «Это другой платёж» и внесите снова."
     )]
-    EnteredAlready { payment_id: i64, amount: Kopecks, paid_on: NaiveDate, contract: String },
+    EnteredAlready(Entered),
     #[error(
         "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки, на ту же сумму и в тот же день."
     )]
@@ -643,48 +669,96 @@ async fn mark_resolved(
     resolved.update(conn).await.map(drop)
 }
 
-/// The payments on file that may be a waiting document's money entered already (by hand or from
-/// a register): not from a statement, not reversed, of its amount and its day; each with its
-/// contract.
+/// Payments on file that may be a waiting document's money entered already (by hand or from a
+/// register): one of its amount, or a plot's parts adding up to it; each with its contract.
+#[derive(Debug, Clone)]
+pub struct Entered(pub Vec<(payment::Model, contract::Model)>);
+
+impl Entered {
+    fn holds(&self, payment_id: i64) -> bool {
+        self.0.iter().any(|(p, _)| p.id == payment_id)
+    }
+
+    /// The payment that stands for them all in a form: the first.
+    pub fn first_id(&self) -> Option<i64> {
+        self.0.first().map(|(p, _)| p.id)
+    }
+}
+
+impl std::fmt::Display for Entered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let day = self.0.first().map(|(p, _)| p.paid_on.format("%d.%m.%Y").to_string()).unwrap_or_default();
+        let each = |(p, c): &(payment::Model, contract::Model)| {
+            format!("платёж № {} — {} по договору № {}", p.id, p.amount_kopecks, c.number)
+        };
+        match &self.0[..] {
+            [one] => write!(f, "{} от {day}", each(one)),
+            parts => write!(f, "частями от {day}: {}", parts.iter().map(each).collect::<Vec<_>>().join(", ")),
+        }
+    }
+}
+
+/// What a waiting document's money may be among the payments entered already: not from a
+/// statement, not reversed, of its day; one of its amount, or all of one plot's that day when
+/// there are several adding up to it, as confirming a statement finds them.
 pub async fn entered_already(
     conn: &impl ConnectionTrait,
     document: &bank_document::Model,
-) -> Result<Vec<(payment::Model, contract::Model)>, DbErr> {
-    let same = payment::Entity::find()
+) -> Result<Vec<Entered>, DbErr> {
+    let of_day = payment::Entity::find()
         .filter(payment::Column::BankDocumentId.is_null())
         .filter(payment::Column::ReversesId.is_null())
-        .filter(payment::Column::AmountKopecks.eq(document.amount_kopecks))
         .filter(payment::Column::PaidOn.eq(document.arrived_on))
         .order_by_asc(payment::Column::Id)
         .all(conn)
         .await?;
-    let mut kept = Vec::with_capacity(same.len());
-    for p in same {
-        let contract = contract::Entity::find_by_id(p.contract_id).one(conn).await?;
-        if let Some(contract) = contract
-            && super::reversal::reversal_of(conn, p.id).await?.is_none()
-        {
-            kept.push((p, contract));
+    let ids = || of_day.iter().map(|p| p.id);
+    let reversed: HashSet<i64> = find_in(conn, payment::Entity::find(), payment::Column::ReversesId, ids())
+        .await?
+        .into_iter()
+        .filter_map(|r| r.reverses_id)
+        .collect();
+    let contracts: HashMap<i64, contract::Model> =
+        find_in(conn, contract::Entity::find(), contract::Column::Id, of_day.iter().map(|p| p.contract_id))
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    let kept = of_day.into_iter().filter(|p| !reversed.contains(&p.id) && p.amount_kopecks.is_positive());
+    let kept: Vec<_> = kept.filter_map(|p| Some((p.clone(), contracts.get(&p.contract_id)?.clone()))).collect();
+    let amount = document.amount_kopecks;
+    let mut found: Vec<Entered> =
+        kept.iter().filter(|(p, _)| p.amount_kopecks == amount).map(|one| Entered(vec![one.clone()])).collect();
+    let mut plots: BTreeMap<i64, Vec<(payment::Model, contract::Model)>> = BTreeMap::new();
+    for one in kept {
+        plots.entry(one.1.plot_id).or_default().push(one);
+    }
+    for parts in plots.into_values() {
+        let sum = Kopecks::try_sum(parts.iter().map(|(p, _)| p.amount_kopecks));
+        if parts.len() > 1 && sum.is_ok_and(|sum| sum == amount) {
+            found.push(Entered(parts));
         }
     }
-    Ok(kept)
+    Ok(found)
 }
 
-/// Marks a document waiting in «Разобрать» as the money of `payment_id`, entered already: the
-/// payment gets the document, nothing new is booked.
+/// Marks a document waiting in «Разобрать» as the money of the payments entered already that
+/// `payment_id` is one of (see [`entered_already`]): they get the document, nothing new is booked.
 pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, actor: Actor) -> Result<(), ResolveError> {
     let txn = ctx.db.begin_write().await?;
     let document = waiting_document(&txn, document_id).await?;
     let candidates = entered_already(&txn, &document).await?;
-    let (payment, _) =
-        candidates.into_iter().find(|(p, _)| p.id == payment_id).ok_or(ResolveError::NotTheSamePayment(payment_id))?;
+    let entered =
+        candidates.into_iter().find(|e| e.holds(payment_id)).ok_or(ResolveError::NotTheSamePayment(payment_id))?;
+    let ids: Vec<i64> = entered.0.iter().map(|(p, _)| p.id).collect();
     payment::Entity::update_many()
         .col_expr(payment::Column::BankDocumentId, Expr::value(document.id))
-        .filter(payment::Column::Id.eq(payment.id))
+        .filter(payment::Column::Id.is_in(ids.clone()))
         .exec(&txn)
         .await?;
     mark_resolved(&txn, ctx, document, actor).await?;
-    let details = json!({"payment_id": payment.id, "contract_id": payment.contract_id});
+    let contracts: Vec<i64> = entered.0.iter().map(|(p, _)| p.contract_id).collect();
+    let details = json!({"payment_ids": ids, "contract_ids": contracts});
     audit::record(&txn, ctx, actor, "bank_document.entered_already", "bank_document", Some(document_id), details)
         .await?;
     txn.commit().await?;
@@ -771,13 +845,8 @@ pub async fn resolve(
             plots.extend(super::contract_by_number(&txn, &choice.contract_number).await?.map(|c| c.plot_id));
         }
         let entered = entered_already(&txn, &document).await?;
-        if let Some((payment, contract)) = entered.into_iter().find(|(_, contract)| plots.contains(&contract.plot_id)) {
-            return Err(ResolveError::EnteredAlready {
-                payment_id: payment.id,
-                amount: payment.amount_kopecks,
-                paid_on: payment.paid_on,
-                contract: contract.number,
-            });
+        if let Some(entered) = entered.into_iter().find(|e| e.0.iter().any(|(_, c)| plots.contains(&c.plot_id))) {
+            return Err(ResolveError::EnteredAlready(entered));
         }
     }
     let shares = choices.iter().map(|c| (c.contract_number.clone(), c.amount)).collect();
