@@ -27,6 +27,12 @@ pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_LINE_BYTES: usize = 4096;
 /// Twenty times the payments of a 420-plot cooperative's busiest month.
 pub const MAX_DOCUMENTS: usize = 20_000;
+/// The format has about 70 keys a document; more lines is a damaged or crafted file, each line a
+/// few bytes of the file and 40 of memory.
+pub const MAX_DOCUMENT_LINES: usize = 100;
+/// Accounts named in the header, and account sections (some banks write one a day).
+pub const MAX_ACCOUNTS: usize = 100;
+pub const MAX_ACCOUNT_SECTIONS: usize = 5_000;
 /// A purpose is at most 210 characters by the payment order's rules; joined parts may add a
 /// little. Longer is refused for the document rather than stored.
 pub const MAX_PURPOSE_CHARS: usize = 1000;
@@ -57,6 +63,8 @@ pub enum StatementError {
     BadField { line: usize, field: String, reason: String },
     #[error("Строка {line}: в выписке больше {MAX_DOCUMENTS} документов. Выгрузите выписку за более короткий срок.")]
     TooManyDocuments { line: usize },
+    #[error("Строка {line}: {what} — файл повреждён или это не выписка.")]
+    Overgrown { line: usize, what: String },
     #[error("Строка {line}: файл обрезан — нет строки «КонецФайла». Выгрузите выписку заново.")]
     Truncated { line: usize },
     #[error(
@@ -352,6 +360,10 @@ impl<'a> Reader<'a> {
                 self.section = Some(Section::Document(Fields { line: number, kind: value, values: Vec::new() }));
             }
             ("СекцияРасчСчет", None) => {
+                if self.balances.len() >= MAX_ACCOUNT_SECTIONS {
+                    let what = format!("больше {MAX_ACCOUNT_SECTIONS} разделов счёта");
+                    return Err(StatementError::Overgrown { line: number, what });
+                }
                 self.section = Some(Section::Account(Balance {
                     line: number,
                     account: String::new(),
@@ -386,7 +398,13 @@ impl<'a> Reader<'a> {
             _ if !line.contains('=') => {
                 return Err(StatementError::NotKeyValue { line: number, text: line.chars().take(40).collect() });
             }
-            (_, Some(Section::Document(fields))) => fields.values.push((key, number, value)),
+            (_, Some(Section::Document(fields))) => {
+                if fields.values.len() >= MAX_DOCUMENT_LINES {
+                    let what = format!("в документе со строки {} больше {MAX_DOCUMENT_LINES} строк", fields.line);
+                    return Err(StatementError::Overgrown { line: number, what });
+                }
+                fields.values.push((key, number, value));
+            }
             (_, Some(Section::Account(balance))) => balance.set(number, key, value)?,
             (_, None) => self.header(number, key, value)?,
         }
@@ -411,7 +429,13 @@ impl<'a> Reader<'a> {
             "ДатаСоздания" => self.created_on = Some(date_field(line, key, value)?),
             "ДатаНачала" => self.from = Some(date_field(line, key, value)?),
             "ДатаКонца" => self.to = Some(date_field(line, key, value)?),
-            "РасчСчет" if !value.is_empty() => self.accounts.push(value.to_owned()),
+            "РасчСчет" if !value.is_empty() && !self.accounts.iter().any(|a| a == value) => {
+                if self.accounts.len() >= MAX_ACCOUNTS {
+                    let what = format!("в заголовке больше {MAX_ACCOUNTS} расчётных счетов");
+                    return Err(StatementError::Overgrown { line, what });
+                }
+                self.accounts.push(value.to_owned());
+            }
             // `Кодировка` was read before decoding; `Получатель`, `Документ` and the rest are not needed.
             _ => {}
         }

@@ -331,6 +331,28 @@ fn refuses_oversized_files_before_reading_them() {
             3 + 3 * statement::MAX_DOCUMENTS
         )
     );
+    // Lines within a document, accounts and account sections are counted as they come too: a
+    // crafted file of millions of «=» lines stops at the limit, not after filling memory.
+    let header = format!("1CClientBankExchange\r\nРасчСчет={ACCOUNT}\r\n");
+    let endless = format!("{header}СекцияДокумент=Платежное поручение\r\n{}", "=\r\n".repeat(1_000_000));
+    assert_eq!(
+        statement::parse(&cp1251(&endless)).unwrap_err().to_string(),
+        format!(
+            "Строка {}: в документе со строки 3 больше 100 строк — файл повреждён или это не выписка.",
+            4 + statement::MAX_DOCUMENT_LINES
+        )
+    );
+    let accounts: String = (0..=statement::MAX_ACCOUNTS).map(|i| format!("РасчСчет={i:020}\r\n")).collect();
+    let refused = statement::parse(&cp1251(&format!("1CClientBankExchange\r\n{accounts}"))).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "Строка 102: в заголовке больше 100 расчётных счетов — файл повреждён или это не выписка."
+    );
+    let sections = "СекцияРасчСчет\r\nКонецРасчСчет\r\n".repeat(statement::MAX_ACCOUNT_SECTIONS + 1);
+    let refused = statement::parse(&cp1251(&format!("{header}{sections}"))).unwrap_err();
+    assert!(
+        matches!(refused, StatementError::Overgrown { line, .. } if line == 3 + 2 * statement::MAX_ACCOUNT_SECTIONS)
+    );
 }
 
 #[test]

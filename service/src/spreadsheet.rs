@@ -287,6 +287,9 @@ fn check_zip(file_name: &str, bytes: &[u8]) -> Result<(), FileError> {
     }
 }
 
+/// The day after Excel's last date, 31.12.9999, as its serial number.
+const EXCEL_DAYS_END: f64 = 2_958_466.0;
+
 /// The first sheet of an xlsx, cell by cell, as the sheet's XML lists them.
 fn workbook_cells(file_name: &str, bytes: &[u8], grid: &mut Grid) -> Result<(), FileError> {
     use calamine::{DataRef, Reader, Xlsx, XlsxError};
@@ -304,7 +307,12 @@ fn workbook_cells(file_name: &str, bytes: &[u8], grid: &mut Grid) -> Result<(), 
             DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => text_cell(s),
             DataRef::SharedString(s) => text_cell(s),
             DataRef::Bool(b) => Cell::Text(b.to_string()),
-            DataRef::DateTime(dt) => dt.as_datetime().map_or(Cell::Empty, |d| Cell::Date(d.date())),
+            // calamine's conversion panics on a serial past about ±10¹¹ days; Excel's own days
+            // run from 1 (01.01.1900) to 9999-12-31, and past them the cell is only a number.
+            DataRef::DateTime(dt) if (0.0..EXCEL_DAYS_END).contains(&dt.as_f64()) => {
+                dt.as_datetime().map_or(Cell::Empty, |d| Cell::Date(d.date()))
+            }
+            DataRef::DateTime(dt) => Cell::Number(dt.as_f64()),
             DataRef::Error(e) => Cell::Text(format!("#{e}")),
             DataRef::Empty => Cell::Empty,
         };
@@ -318,6 +326,30 @@ fn text_cell(s: &str) -> Cell {
     if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) }
 }
 
+/// Excel writes a line of at most its 16 384 columns to a CSV file. The CSV reader keeps a place
+/// for every field of a record, empty ones too, before the grid sees them: a 20 MB line of commas
+/// would cost 270 MB.
+const CSV_MAX_FIELDS: u32 = 16_384;
+
+/// The first line (from 0) with more fields than Excel writes, and the column past the limit.
+fn overwide_line(text: &str, delimiter: u8) -> Option<(u32, u32)> {
+    let (mut line, mut fields, mut quoted) = (0u32, 1u32, false);
+    for &b in text.as_bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => (line, fields) = (line.saturating_add(1), 1),
+            _ if b == delimiter && !quoted => {
+                fields += 1;
+                if fields > CSV_MAX_FIELDS {
+                    return Some((line, CSV_MAX_FIELDS));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn csv_cells(file_name: &str, bytes: &[u8], grid: &mut Grid) -> Result<(), FileError> {
     let not_a_table = || FileError::NotATable(file_name.to_owned());
     let text = std::str::from_utf8(bytes).map_err(|_| not_a_table())?;
@@ -326,6 +358,9 @@ fn csv_cells(file_name: &str, bytes: &[u8], grid: &mut Grid) -> Result<(), FileE
     let header = text.lines().next().unwrap_or_default();
     let delimiter =
         [b';', b'\t', b','].into_iter().max_by_key(|d| header.matches(char::from(*d)).count()).unwrap_or(b',');
+    if let Some((line, col)) = overwide_line(text, delimiter) {
+        return Err(FileError::TooWide(cell_name(line, col)));
+    }
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     // The reader neither counts the blank lines it skips nor places a record after them, so lines
@@ -709,6 +744,35 @@ mod tests {
         assert!(read("fits.csv", fits.as_bytes(), &SCHEMA).is_ok());
         let huge = vec![b'1'; MAX_FILE_BYTES + 1];
         assert_eq!(read("huge.csv", &huge, &SCHEMA).unwrap_err(), FileError::TooLarge);
+        // Empty fields past Excel's last column, on the second line; quoted separators are text.
+        let commas = format!("Договор;Дата оплаты\n{}\n", ";".repeat(CSV_MAX_FIELDS as usize));
+        assert_eq!(read("commas.csv", commas.as_bytes(), &SCHEMA).unwrap_err(), FileError::TooWide("XFE2".into()));
+        let quoted = format!("Договор;Дата оплаты\n\"{}\";01.03.2026\n", ";".repeat(MAX_CELL_CHARS - 1));
+        assert!(read("quoted.csv", quoted.as_bytes(), &SCHEMA).is_ok());
+    }
+
+    /// A date cell as Excel stores it (a day number, styled as a date): a real day is a date, and
+    /// one far past Excel's last day (calamine's conversion panics there) is a bad date in that cell.
+    #[test]
+    fn date_cells_far_past_excels_days_are_bad_dates_not_a_panic() {
+        use std::fmt::Write as _;
+        let style = crate::testing::sheets::DATE_STYLE;
+        let mut rows = String::from(
+            r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Договор</t></is></c><c r="B1" t="inlineStr"><is><t>Дата оплаты</t></is></c></row>"#,
+        );
+        for (row, serial) in [(2, "46082"), (3, "-1E+12"), (4, "1E+300")] {
+            write!(
+                rows,
+                r#"<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>W-{row}</t></is></c><c r="B{row}" s="{style}"><v>{serial}</v></c></row>"#
+            )
+            .unwrap();
+        }
+        let book = crate::testing::sheets::xlsx(None, |out| out.write_all(rows.as_bytes()));
+        let table = read("dates.xlsx", &book, &SCHEMA).unwrap();
+        let dates: Vec<Result<NaiveDate, String>> =
+            table.rows().map(|row| date(row.cell("Дата оплаты")).map_err(|e| e.to_string())).collect();
+        assert_eq!(dates[0], Ok(day(2026, 3, 1)));
+        assert!(dates[1..].iter().all(|d| d.as_ref().is_err_and(|e| e.contains("— не дата"))), "{dates:?}");
     }
 
     #[test]
