@@ -167,15 +167,18 @@ pub fn account(user: Staff) -> Markup {
 
 #[handler]
 pub async fn change_password(
+    req: &Request,
     user: Staff,
     session: &Session,
     ctx: Data<&Context>,
+    config: Data<&PanelConfig>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response> {
     if form.new != form.repeat {
         return Ok(account_page(&user, Some("Новые пароли не совпадают.")).into_response());
     }
-    match service::access::staff::change_password(&ctx, user.id(), &form.current, &form.new).await {
+    let from = client_address(req, &config);
+    match service::access::staff::change_password(&ctx, user.id(), &form.current, &form.new, from).await {
         Ok(changed) => {
             // The change ended every session of this account, this one too; it goes on under a new id.
             start_session(session, &changed);

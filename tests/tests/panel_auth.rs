@@ -150,6 +150,34 @@ async fn forms_without_the_csrf_token_are_refused() {
     assert!(service::access::login::authenticate(&t.ctx, "buh", "new-password", None).await.is_ok());
 }
 
+/// A session left open on a shared machine does not let anyone guess its owner's password: the
+/// current password on «Сменить пароль» is counted as a login is, and a too-short new password
+/// is refused before the current one is looked at.
+#[tokio::test]
+async fn the_current_password_is_not_guessed_through_the_change_form() {
+    let t = TestContext::new().await;
+    t.staff("buh", Role::Accountant).await;
+    let client = PanelClient::new(&t.ctx).browser_at(machine(7));
+    client.login("buh", "buh-password").await;
+    client.get("/account").await.assert_ok();
+    let change = |current: &'static str, new: &'static str| {
+        let client = &client;
+        async move { client.post_form("/account/password", &[("current", current), ("new", new), ("repeat", new)]).await }
+    };
+
+    change("buh-password", "short").await.assert_contains("Пароль должен быть не короче 8 символов.");
+    change("guess-0", "short").await.assert_contains("Пароль должен быть не короче 8 символов.");
+    assert_eq!(account(&t, "buh").await.failed_attempts, 0, "nothing checked for a refused new password");
+    for n in 0..throttle::BURST {
+        change(["guess-1", "guess-2", "guess-3", "guess-4", "guess-5"][n as usize], "long-enough")
+            .await
+            .assert_contains("Текущий пароль указан неверно.");
+    }
+    change("buh-password", "long-enough").await.assert_contains("Слишком много попыток с вашего адреса.");
+    assert_eq!(account(&t, "buh").await.failed_attempts, throttle::BURST, "counted against the account's lock");
+    assert!(service::access::login::authenticate(&t.ctx, "buh", "buh-password", None).await.is_ok(), "unchanged");
+}
+
 /// 100 guesses at once from 100 machines, then the right password: only the guesses up to the
 /// lock are checked, and the right password does not get in while the lock lasts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

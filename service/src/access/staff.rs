@@ -1,6 +1,8 @@
 //! Staff accounts: creating them, their argon2id passwords, roles and access, the sessions that
 //! end when those change, API tokens, and finding a member by login, token or Telegram.
 
+use std::net::IpAddr;
+
 use domain::Role;
 use entities::{staff, web_session};
 use sea_orm::sea_query::Expr;
@@ -10,6 +12,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::login::{self, FREE_ATTEMPTS, LoginError};
 use super::passwords;
 use super::secrets::{random_token, token_hash};
 use crate::audit::{self, Actor};
@@ -30,8 +33,13 @@ pub enum AccountError {
     WeakPassword,
     #[error("Пароль должен быть не длиннее {MAX_PASSWORD_LEN} символов.")]
     LongPassword,
-    #[error("Текущий пароль указан неверно.")]
+    #[error(
+        "Текущий пароль указан неверно. После {FREE_ATTEMPTS} неудачных попыток подряд (здесь и при входе) вход \
+         закрывается на время."
+    )]
     WrongPassword,
+    #[error("Слишком много попыток с вашего адреса. Подождите минуту и попробуйте снова.")]
+    TooManyAttempts,
     #[error("Сотрудник не найден.")]
     Unknown,
     #[error("Укажите имя сотрудника.")]
@@ -116,18 +124,29 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<staff::Model>, DbEr
     staff::Entity::find().order_by_asc(staff::Column::Login).all(conn).await
 }
 
-/// The owner changes their password, proving the current one. Every session of theirs ends,
-/// the one they are using too: the caller opens a new one with the returned account's epoch.
+/// The owner changes their password, proving the current one from a client at `from`. Every
+/// session of theirs ends, the one they are using too: the caller opens a new one with the
+/// returned account's epoch.
+///
+/// The current password is checked as a login is ([`login::authenticate`]): counted against the
+/// address's budget and the account's lock, so that someone holding a session left open cannot
+/// guess it unbounded. The new one is checked first, so a refusal of it says nothing about the
+/// current one.
 pub async fn change_password(
     ctx: &Context,
     staff_id: i64,
     current: &str,
     new: &str,
+    from: Option<IpAddr>,
 ) -> Result<staff::Model, AccountError> {
+    check_password(new)?;
     let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
-    if !passwords::verify(current.to_owned(), account.password_hash.clone()).await? {
-        return Err(AccountError::WrongPassword);
-    }
+    let account = match login::authenticate(ctx, &account.login, current, from).await {
+        Ok(account) => account,
+        Err(LoginError::Invalid) => return Err(AccountError::WrongPassword),
+        Err(LoginError::TooManyAttempts { .. }) => return Err(AccountError::TooManyAttempts),
+        Err(LoginError::Internal(e)) => return Err(e.into()),
+    };
     set_password(ctx, account, new, Actor::Staff(staff_id)).await
 }
 
