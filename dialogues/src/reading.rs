@@ -135,13 +135,14 @@ pub async fn photo(
     if files.is_empty() {
         return say(&bot, msg.chat.id, text::photo_request(draft.mode)).await;
     }
-    match store_photo(&bot, &ctx, &files).await {
+    let member = matches!(draft.mode, Mode::Consumer).then_some(msg.chat.id);
+    match store_photo(&bot, &ctx, &files, member).await {
         Ok(photo) => {
             draft.photo_id = Some(photo.id);
             summarise(&bot, &dialogue, &ctx, draft, author).await
         }
-        Err(StoreError::Rejected(e)) => say(&bot, msg.chat.id, e.to_string()).await,
         Err(StoreError::Internal(e)) => Err(e.into()),
+        Err(refused) => say(&bot, msg.chat.id, refused.to_string()).await,
     }
 }
 
@@ -165,8 +166,17 @@ pub(crate) fn photo_files(msg: &Message) -> Vec<&FileMeta> {
         .unwrap_or_default()
 }
 
-/// Downloads the largest size the limits allow and passes it through the shared photo intake.
-pub(crate) async fn store_photo(bot: &Bot, ctx: &Context, files: &[&FileMeta]) -> Result<photo::Model, StoreError> {
+/// Downloads the largest size the limits allow and passes it through the shared photo intake; a
+/// member's (from their private chat) only while they may send more.
+pub(crate) async fn store_photo(
+    bot: &Bot,
+    ctx: &Context,
+    files: &[&FileMeta],
+    member: Option<ChatId>,
+) -> Result<photo::Model, StoreError> {
+    if let Some(chat) = member {
+        service::meters::photos::member_may_send(ctx, chat.0)?;
+    }
     let limit = ctx.settings.photo_limits.max_bytes.min(TELEGRAM_DOWNLOAD_LIMIT);
     let too_large = || StoreError::Rejected(PhotoError::TooLarge { max_mb: limit / MIB });
     // The size Telegram declares is checked before anything is downloaded.

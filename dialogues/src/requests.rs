@@ -69,10 +69,10 @@ pub async fn photo(
         dialogue.update(State::Idle).await?;
         return say(&bot, msg.chat.id, message).await;
     }
-    match store_photo(&bot, &ctx, &files).await {
+    match store_photo(&bot, &ctx, &files, Some(msg.chat.id)).await {
         Ok(photo) => finish(&bot, &dialogue, &ctx, &who, &consumer, topic, &body, Some(photo.id)).await,
-        Err(StoreError::Rejected(e)) => say(&bot, msg.chat.id, e.to_string()).await,
         Err(StoreError::Internal(e)) => Err(e.into()),
+        Err(refused) => say(&bot, msg.chat.id, refused.to_string()).await,
     }
 }
 

@@ -176,12 +176,12 @@ pub async fn send(user: Admin, session: &Session, ctx: Data<&Context>, req: &Req
     let photo_id = match photo {
         Some(bytes) => match photos::store(&ctx, bytes).await {
             Ok(stored) => Some(stored.id),
-            Err(StoreError::Rejected(e)) => {
+            Err(StoreError::Internal(e)) => return Err(internal(e)),
+            Err(refused) => {
                 // Shown above the form: the photo's field comes back only with the count.
-                let errors = Errors::form(format!("Фото: {e}"));
+                let errors = Errors::form(format!("Фото: {refused}"));
                 return Ok(invalid(announcements_page(&user, &ctx, &form, &errors, None).await?));
             }
-            Err(StoreError::Internal(e)) => return Err(internal(e)),
         },
         None => None,
     };

@@ -39,13 +39,14 @@ pub use error::{Chain, Internal};
 pub use settings::Settings;
 
 /// What every service function needs: the database, the settings and the time, and this
-/// process's budget of login attempts per address.
+/// process's budgets of login attempts per address and of what a Telegram user may try.
 #[derive(Clone)]
 pub struct Context {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub login_throttle: Arc<access::throttle::AddressThrottle>,
+    pub telegram_budgets: Arc<access::throttle::TelegramBudgets>,
     /// Whether the bank details were usable when last read (`payee::details::offered`).
     pub details_check: Arc<payee::details::LastCheck>,
 }
@@ -57,6 +58,7 @@ impl Context {
             settings: Arc::new(settings),
             clock,
             login_throttle: Arc::default(),
+            telegram_budgets: Arc::default(),
             details_check: Arc::default(),
         }
     }

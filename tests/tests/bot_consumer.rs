@@ -151,6 +151,33 @@ async fn debt_shows_the_domains_numbers_for_two_services_and_a_partial_payment()
     assert_eq!(total.describe(), "Задолженность 800,00 ₽");
 }
 
+/// A Telegram account guessing link codes gets five tries, then one per ten minutes; a member
+/// sending photo after photo gets ten, then one per half hour. Both are refused before any work.
+#[tokio::test]
+async fn link_codes_and_photos_from_one_telegram_account_are_counted() {
+    let app = app().await;
+    let (water, _) = bender(app.ctx(), false).await;
+    let guesser = BotChat::new(&app.telegram, 7001);
+    for n in 0..5 {
+        guesser.send(&format!("/start GUESS{n:03}")).await.expect("Код не найден");
+    }
+    let code = telegram::issue_code(app.ctx(), LinkTarget::Consumer(water.consumer_id), None).await.unwrap().code;
+    guesser.send(&format!("/start {code}")).await.expect("Слишком много попыток ввести код. Следующая — через 10 мин.");
+    app.clock.advance(Duration::minutes(10));
+    guesser.send(&format!("/start {code}")).await.expect("Здравствуйте, Бендер О. И.!");
+
+    guesser.send("Передать показания").await;
+    guesser.send("110").await.expect("Пришлите фото счётчика");
+    for n in 0..10 {
+        guesser.send_photo(&format!("scan-{n}"), b"%PDF-1.4".to_vec()).await.expect("Это не фотография");
+    }
+    let refused = guesser.send_photo("meter", jpeg(640, 480)).await;
+    refused.expect("Фотографий подряд уже много. Следующую можно прислать через 30 мин.");
+    assert!(refused.calls.iter().all(|c| !c.is("getFile")), "nothing fetched");
+    app.clock.advance(Duration::minutes(30));
+    guesser.send_photo("meter", jpeg(640, 480)).await.expect("Фото: приложено");
+}
+
 #[tokio::test]
 async fn a_two_zone_reading_with_a_photo_is_stored_once() {
     let app = app().await;

@@ -57,6 +57,8 @@ pub enum LinkError {
     PhoneAmbiguous(String),
     #[error("«{0}» — не номер телефона.")]
     BadPhone(String),
+    #[error("Слишком много попыток ввести код. Следующая — через {minutes} мин.")]
+    TooManyAttempts { minutes: i64 },
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -104,14 +106,21 @@ fn new_code() -> String {
 }
 
 /// Uses a code for `telegram_user_id`: the account becomes the code's consumer or staff member.
+/// A user's tries are counted before any work, a success given back: a few mistyped codes
+/// pass, a guesser of 2⁴⁰ codes gets one try per ten minutes.
 pub async fn redeem(ctx: &Context, code: &str, telegram_user_id: i64) -> Result<Identity, LinkError> {
+    let budget = &ctx.telegram_budgets.link_codes;
+    if let Err(wait) = budget.take(telegram_user_id, ctx.now()) {
+        tracing::warn!(telegram_user_id, "link code refused: too many tries");
+        return Err(LinkError::TooManyAttempts { minutes: (wait.num_seconds() + 59) / 60 });
+    }
     let hash = token_hash(&code.trim().to_uppercase());
     let txn = ctx.db.begin_write().await?;
-    let found = link_code::Entity::find()
-        .filter(link_code::Column::CodeHash.eq(&hash))
-        .one(&txn)
-        .await?
-        .ok_or(LinkError::UnknownCode)?;
+    let found = link_code::Entity::find().filter(link_code::Column::CodeHash.eq(&hash)).one(&txn).await?;
+    let Some(found) = found else {
+        tracing::warn!(telegram_user_id, "unknown link code tried");
+        return Err(LinkError::UnknownCode);
+    };
     if found.used_at.is_some() {
         return Err(LinkError::UsedCode);
     }
@@ -129,6 +138,7 @@ pub async fn redeem(ctx: &Context, code: &str, telegram_user_id: i64) -> Result<
         (None, None) => return Err(LinkError::UnknownCode),
     };
     txn.commit().await?;
+    budget.give_back(telegram_user_id, ctx.now());
     Ok(identity)
 }
 

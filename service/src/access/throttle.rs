@@ -1,65 +1,113 @@
-//! A budget of login attempts per client address, so that a flood from one address is refused
-//! before any password is hashed (argon2 costs tens of milliseconds and 19 MiB per attempt) and
-//! before any account is touched.
+//! Budgets of attempts kept in this process's memory, refused before any work: logins per client
+//! address, so that a flood from one address is refused before any password is hashed (argon2
+//! costs tens of milliseconds and 19 MiB per attempt) and before any account is touched; and per
+//! Telegram user, the link codes they try and the photos members send.
 //!
-//! The budget lives in this process's memory: what a flood spends is this process's CPU and
-//! memory. Guessing one account's password from many addresses, or through several instances,
-//! is bounded by the account's lockout in the database ([`super::login::authenticate`]).
+//! What a flood spends is this process's CPU, memory and disk. Guessing one account's password
+//! from many addresses, or through several instances, is bounded by the account's lockout in the
+//! database ([`super::login::authenticate`]).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 
-/// Attempts an address may make in a row; after that, one more per [`INTERVAL`]. A success gives
-/// its attempt back, so only failures use the budget up.
+/// Login attempts an address may make in a row; after that, one more per [`INTERVAL`]. A success
+/// gives its attempt back, so only failures use the budget up.
 pub const BURST: i32 = 5;
 pub const INTERVAL: Duration = Duration::minutes(1);
-/// Addresses remembered at most (a few dozen bytes each); idle ones are forgotten first.
-const MAX_ADDRESSES: usize = 50_000;
+/// Keys remembered at most (a few dozen bytes each); idle ones are forgotten first.
+const MAX_KEYS: usize = 50_000;
 
-#[derive(Debug, Default)]
-pub struct AddressThrottle {
-    /// Per address, when its budget is whole again (the "theoretical arrival time" of GCRA): each
-    /// attempt moves it [`INTERVAL`] later, and an address is refused while it is more than
-    /// `BURST - 1` intervals ahead.
-    whole_at: Mutex<HashMap<IpAddr, DateTime<Utc>>>,
+/// `burst` attempts in a row per key, then one more per `interval`.
+#[derive(Debug)]
+pub struct Throttle<K> {
+    burst: i32,
+    interval: Duration,
+    /// Per key, when its budget is whole again (the "theoretical arrival time" of GCRA): each
+    /// attempt moves it `interval` later, and a key is refused while it is more than `burst - 1`
+    /// intervals ahead.
+    whole_at: Mutex<HashMap<K, DateTime<Utc>>>,
+}
+
+impl<K: Hash + Eq + Copy + std::fmt::Debug> Throttle<K> {
+    pub fn new(burst: i32, interval: Duration) -> Throttle<K> {
+        Throttle { burst, interval, whole_at: Mutex::default() }
+    }
+
+    /// Takes one attempt from the budget of `key`, or says how long until one is free.
+    pub fn take(&self, key: K, now: DateTime<Utc>) -> Result<(), Duration> {
+        let mut whole_at = self.whole_at.lock().unwrap_or_else(PoisonError::into_inner);
+        let from = whole_at.get(&key).copied().filter(|at| *at > now).unwrap_or(now);
+        let ahead = from - now;
+        let allowed = self.interval * (self.burst - 1);
+        if ahead > allowed {
+            return Err(ahead - allowed);
+        }
+        if !whole_at.contains_key(&key) && whole_at.len() >= MAX_KEYS {
+            whole_at.retain(|_, at| *at > now);
+            if whole_at.len() >= MAX_KEYS {
+                // Tens of thousands of keys at once: let this one through uncounted; the
+                // accounts' lockout and the one-job-per-core limit still hold.
+                tracing::warn!(?key, "throttle full: {} keys are being counted", whole_at.len());
+                return Ok(());
+            }
+        }
+        whole_at.insert(key, from + self.interval);
+        Ok(())
+    }
+
+    /// Gives back the attempt `key` took (it succeeded).
+    pub fn give_back(&self, key: K, now: DateTime<Utc>) {
+        let mut whole_at = self.whole_at.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = whole_at.get_mut(&key) {
+            *at -= self.interval;
+            if *at <= now {
+                whole_at.remove(&key);
+            }
+        }
+    }
+}
+
+/// Login attempts per client address ([`BURST`], then one per [`INTERVAL`]).
+#[derive(Debug)]
+pub struct AddressThrottle(Throttle<IpAddr>);
+
+impl Default for AddressThrottle {
+    fn default() -> Self {
+        AddressThrottle(Throttle::new(BURST, INTERVAL))
+    }
 }
 
 impl AddressThrottle {
     /// Takes one attempt from the budget of `address`, or says how long until one is free.
     pub fn take(&self, address: IpAddr, now: DateTime<Utc>) -> Result<(), Duration> {
-        let key = key(address);
-        let mut whole_at = self.whole_at.lock().unwrap_or_else(PoisonError::into_inner);
-        let from = whole_at.get(&key).copied().filter(|at| *at > now).unwrap_or(now);
-        let ahead = from - now;
-        let allowed = INTERVAL * (BURST - 1);
-        if ahead > allowed {
-            return Err(ahead - allowed);
-        }
-        if !whole_at.contains_key(&key) && whole_at.len() >= MAX_ADDRESSES {
-            whole_at.retain(|_, at| *at > now);
-            if whole_at.len() >= MAX_ADDRESSES {
-                // Tens of thousands of addresses at once: let this one through uncounted; the
-                // accounts' lockout and the one-hash-per-core limit still hold.
-                tracing::warn!("login throttle full: {} addresses are being counted", whole_at.len());
-                return Ok(());
-            }
-        }
-        whole_at.insert(key, from + INTERVAL);
-        Ok(())
+        self.0.take(key(address), now)
     }
 
     /// Gives back the attempt `address` took (the login succeeded).
     pub fn give_back(&self, address: IpAddr, now: DateTime<Utc>) {
-        let key = key(address);
-        let mut whole_at = self.whole_at.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(at) = whole_at.get_mut(&key) {
-            *at -= INTERVAL;
-            if *at <= now {
-                whole_at.remove(&key);
-            }
+        self.0.give_back(key(address), now)
+    }
+}
+
+/// What a Telegram user may try: link codes (a member mistypes one now and then; a guesser tries
+/// thousands), and photos in the member's flows (a reading's, a request's: a few a month; each
+/// is decoded on a shared core and kept on disk). Controllers' photos on their rounds are not
+/// counted: staff, a whole street a day.
+#[derive(Debug)]
+pub struct TelegramBudgets {
+    pub link_codes: Throttle<i64>,
+    pub member_photos: Throttle<i64>,
+}
+
+impl Default for TelegramBudgets {
+    fn default() -> Self {
+        TelegramBudgets {
+            link_codes: Throttle::new(5, Duration::minutes(10)),
+            member_photos: Throttle::new(10, Duration::minutes(30)),
         }
     }
 }

@@ -18,10 +18,19 @@ pub use intake::{IntakeLimits, PhotoError};
 pub enum StoreError {
     #[error(transparent)]
     Rejected(#[from] PhotoError),
+    #[error("Фотографий подряд уже много. Следующую можно прислать через {minutes} мин.")]
+    TooMany { minutes: i64 },
     #[error(transparent)]
     Internal(#[from] Internal),
 }
 internal_errors!(StoreError);
+
+/// Takes one photo from what the member on Telegram account `telegram_user_id` may send, before
+/// it is downloaded: ten in a row, then one per half hour (see [`crate::access::throttle`]).
+pub fn member_may_send(ctx: &Context, telegram_user_id: i64) -> Result<(), StoreError> {
+    let taken = ctx.telegram_budgets.member_photos.take(telegram_user_id, ctx.now());
+    taken.map_err(|wait| StoreError::TooMany { minutes: (wait.num_seconds() + 59) / 60 })
+}
 
 /// Checks, normalises and stores a photo; the same picture sent twice is stored once.
 pub async fn store(ctx: &Context, bytes: Vec<u8>) -> Result<photo::Model, StoreError> {
