@@ -24,8 +24,10 @@ fn cores() -> usize {
 }
 
 /// Futures wait here, in order, before their job is handed to a worker; a request given up
-/// while waiting (the browser closed) never costs a worker anything.
-static PERMITS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+/// while waiting (the browser closed) never costs a worker anything. A job handed over keeps its
+/// permit until it is done, even when its caller gives up meanwhile: otherwise a client closing
+/// each upload right after it was handed over would queue job after job, each holding its file.
+static PERMITS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(cores())));
 
 static WORKERS: LazyLock<Mutex<Sender<Job>>> = LazyLock::new(|| {
     let (jobs, queue) = channel::<Job>();
@@ -54,10 +56,11 @@ fn work(queue: &Mutex<Receiver<Job>>) {
 
 /// Runs `job` on a worker once one is free, and returns what it returned.
 pub async fn run<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Result<T, Internal> {
-    let _permit = PERMITS.acquire().await.map_err(|e| Internal(e.into()))?;
+    let permit = PERMITS.clone().acquire_owned().await.map_err(|e| Internal(e.into()))?;
     let (answer, answered) = oneshot::channel();
     let job: Job = Box::new(move || {
         let _ = answer.send(job());
+        drop(permit);
     });
     let sent = match WORKERS.lock() {
         Ok(workers) => workers.send(job),
