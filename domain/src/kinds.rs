@@ -198,6 +198,8 @@ vocabulary! {
         Replacement = ("replacement", "Замена счётчика"),
         /// A tariff added with a start date in the past.
         Tariff = ("tariff", "Тариф с прошедшей даты"),
+        /// A tariff's price corrected (typed wrong), for its own start date.
+        TariffCorrection = ("tariff_correction", "Исправление тарифа"),
     }
 }
 

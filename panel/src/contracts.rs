@@ -100,8 +100,10 @@ pub struct CloseForm {
 /// others see the word alone rather than a link that answers 403).
 fn cause_link(line: &entities::charge::Model, role: Role) -> Markup {
     match (line.cause_kind, line.cause_id) {
-        (Some(domain::CauseKind::Tariff), _) if role == Role::Admin => html! { a href="/tariffs" { "тариф" } },
-        (Some(domain::CauseKind::Tariff), _) => html! { "тариф" },
+        (Some(domain::CauseKind::Tariff | domain::CauseKind::TariffCorrection), _) if role == Role::Admin => {
+            html! { a href="/tariffs" { "тариф" } }
+        }
+        (Some(domain::CauseKind::Tariff | domain::CauseKind::TariffCorrection), _) => html! { "тариф" },
         (Some(kind), Some(id)) => html! { a href={ "/readings/" (id) } { (kind.label()) } },
         _ => html! { "—" },
     }

@@ -174,7 +174,7 @@ refusals!(
         TariffError::Price(_) => Some("price"),
         TariffError::ValidFrom(_) => Some("valid_from"),
         TariffError::ZoneNotForService(..) => Some("zone"),
-        TariffError::Duplicate(..) => Some("valid_from"),
+        TariffError::Duplicate { .. } | TariffError::NoSuchTariff { .. } => Some("valid_from"),
         TariffError::Internal(_) => None,
     },
     CorrectionError => |e: &CorrectionError| match e {

@@ -1,5 +1,5 @@
-//! Tariffs: the price history and adding a price from a date (which recomputes the charges it
-//! affects). Admins only.
+//! Tariffs: the price history, adding a price from a date and correcting a price typed wrong
+//! (each recomputes the charges it affects). Admins only.
 
 use domain::{Kopecks, Service, Zone};
 use maud::{Markup, html};
@@ -13,7 +13,8 @@ use service::dates::parse_date;
 use crate::auth::Admin;
 use crate::error::internal;
 use crate::forms::{
-    Errors, date_field, date_text, date_value, done, invalid, money_field, require_choice, select_field, store,
+    Errors, checkbox, date_field, date_text, date_value, done, invalid, money_field, require_choice, select_field,
+    store,
 };
 use crate::layout::{self, csrf_input};
 use crate::lists::table;
@@ -25,6 +26,8 @@ pub struct TariffForm {
     zone: String,
     price: String,
     valid_from: String,
+    /// «Исправить цену с этой даты»: the price from that date was typed wrong.
+    correct: String,
 }
 
 impl TariffForm {
@@ -60,7 +63,7 @@ async fn tariffs_page(user: &Admin, ctx: &Context, form: &TariffForm, errors: &E
                 }
             })))
             h2 { "Новая цена" }
-            p.muted { "Прошлые цены не меняются: новая цена — новая строка. Начисления, которых она касается, пересчитаются." }
+            p.muted { "Новая цена — новая строка с её даты. Цену, введённую с ошибкой, исправляют для той же даты. Начисления, которых это касается, пересчитаются: закрытые месяцы — перерасчётом в открытом." }
             (errors.banner())
             form.stack method="post" action="/tariffs" {
                 (csrf_input(&user.csrf))
@@ -68,7 +71,8 @@ async fn tariffs_page(user: &Admin, ctx: &Context, form: &TariffForm, errors: &E
                 (select_field::<Zone>(errors, "zone", "Зона (день/ночь — только электроэнергия)", &form.zone))
                 (money_field(errors, "price", "Цена за единицу, ₽", &form.price))
                 (date_field(errors, "valid_from", "Действует с", &form.valid_from))
-                button type="submit" { "Добавить цену" }
+                (checkbox("correct", "Исправить цену с этой даты (введена с ошибкой)", !form.correct.is_empty()))
+                button type="submit" { "Сохранить цену" }
             }
         },
     ))
@@ -87,8 +91,13 @@ pub async fn create(
     ctx: Data<&Context>,
     Form(form): Form<TariffForm>,
 ) -> Result<Response> {
-    let added = store(form.parse(), |(service, zone, price, valid_from)| {
-        service::ledger::tariffs::add(&ctx, service, zone, price, valid_from, user.actor())
+    let (context, actor, correct): (&Context, _, _) = (&ctx, user.actor(), !form.correct.is_empty());
+    let added = store(form.parse(), |(service, zone, price, valid_from)| async move {
+        if correct {
+            service::ledger::tariffs::correct(context, service, zone, price, valid_from, actor).await
+        } else {
+            service::ledger::tariffs::add(context, service, zone, price, valid_from, actor).await
+        }
     });
     match added.await? {
         Ok(t) => {

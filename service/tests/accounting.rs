@@ -234,6 +234,50 @@ async fn a_payment_counts_in_the_month_the_money_arrived() {
     assert_identity(&t, p("2026-01"), p("2026-12")).await;
 }
 
+/// A price typed wrong is corrected for its own date. October (450 kWh: 210 before 01.10, 240 after)
+/// was charged 2 250,00 ₽ at 5,00 and closed; on 30.11 the admin adds 65,00 ₽ from 01.10 instead of
+/// 6,50: +14 400,00 ₽ (240 kWh × 60,00) is booked in November. Adding 6,50 from 01.10 is refused
+/// (the price is there), so it is corrected: −14 040,00 ₽ (240 kWh × 58,50) comes back, and
+/// October costs 210 × 5,00 + 240 × 6,50 = 2 610,00 ₽, as if 6,50 had been typed at first.
+#[tokio::test]
+async fn a_tariff_typed_wrong_is_corrected_for_its_own_date() {
+    let t = TestContext::at(noon("2026-09-10")).await;
+    t.standard_tariffs().await;
+    let admin = Actor::Staff(t.staff("admin", Role::Admin).await.id);
+    let e =
+        t.sign("3", new_consumer("Козлевич А. Л.", None), "E-3", Service::Electricity, TariffPlan::Single, &[0]).await;
+    let staff_id = admin.staff_id().unwrap();
+    read(&t, e.meter_id, 400, staff_id).await;
+    t.clock.set(noon("2026-10-25"));
+    read(&t, e.meter_id, 850, staff_id).await;
+    t.clock.set(noon("2026-11-02"));
+    months::close(&t.ctx, p("2026-10"), Actor::System).await.unwrap();
+    t.clock.set(noon("2026-11-30"));
+    let (power, single, october) = (Service::Electricity, Zone::Single, day("2026-10-01"));
+    tariffs::add(&t.ctx, power, single, kopecks!(65_00), october, admin).await.unwrap();
+
+    let refused = tariffs::add(&t.ctx, power, single, kopecks!(6_50), october, admin).await.unwrap_err();
+    assert!(refused.to_string().contains("отметьте «Исправить цену с этой даты»"), "{refused}");
+    let missing = tariffs::correct(&t.ctx, power, single, kopecks!(6_50), day("2026-10-02"), admin).await;
+    assert!(matches!(missing, Err(tariffs::TariffError::NoSuchTariff { .. })), "{missing:?}");
+    let corrected = tariffs::correct(&t.ctx, power, single, kopecks!(6_50), october, admin).await.unwrap();
+    assert_eq!(corrected.price_kopecks, kopecks!(6_50));
+
+    let recalculations: Vec<_> = lines_of(&t, e.contract_id).await.into_iter().skip(2).collect();
+    assert_eq!(
+        recalculations,
+        [
+            (p("2026-11"), p("2026-10"), ChargeKind::Recalculation, kopecks!(14_400_00)),
+            (p("2026-11"), p("2026-10"), ChargeKind::Recalculation, kopecks!(-14_040_00)),
+        ]
+    );
+    let last = charge::Entity::find().order_by_desc(charge::Column::Id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!(last.reason.as_deref(), Some("Перерасчёт за октябрь 2026: исправлена цена тарифа с 01.10.2026"));
+    assert_eq!((last.cause_kind, last.cause_id), (Some(CauseKind::TariffCorrection), Some(corrected.id)));
+    let debt = debt::balances(t.ctx.db.conn(), Scope::Contract(e.contract_id), None).await.unwrap();
+    assert_eq!(debt[&e.contract_id].debt(), kopecks!(4_610_00), "September 2 000,00 + October 2 610,00");
+}
+
 /// Rule 4 through the service: electricity read 10.09 (400 kWh) and 25.10 (850 kWh); 5,00 ₽ from
 /// 2020, and on 30.11, after October closed, 6,00 ₽ from 01.10 is added. October was charged
 /// 450 kWh × 5,00 = 2 250,00 ₽; now it wants 21 days at 5,00 and 24 at 6,00: 210 kWh × 5,00 =

@@ -60,6 +60,15 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
     // 10 m³ × 59/73 = 8,082 rest 14 and × 14/73 = 1,917 rest 59, the leftover litre to March:
     // 8,082 × 40,00 = 323,28 ₽ and 1,918 × 45,50 = 87,269 → 87,27 ₽.
     assert_eq!(charged().await, kopecks!(410_55), "March's days are at the new price");
+
+    // 45,50 was meant to be 41,50: the same date again is refused, then corrected with the box.
+    let fix = [("service", "water"), ("zone", "single"), ("price", "41,5"), ("valid_from", "2026-03-01")];
+    admin.post_form("/tariffs", &fix).await.assert_contains("отметьте «Исправить цену с этой даты»");
+    let fixed: Vec<_> = fix.iter().copied().chain([("correct", "on")]).collect();
+    let page = admin.post_form("/tariffs", &fixed).await;
+    admin.get(page.location().unwrap()).await.assert_contains("Цена Вода, общая: 41,50 ₽ с 01.03.2026.");
+    // 1,918 × 41,50 = 79,597 → 79,60 ₽ for March's days (March is open: its line is rewritten).
+    assert_eq!(charged().await, kopecks!(402_88));
 }
 
 #[tokio::test]

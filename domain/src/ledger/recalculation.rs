@@ -38,6 +38,7 @@ impl Cause {
             CauseKind::Rollover => format!("переход счётчика через ноль {on}"),
             CauseKind::Replacement => format!("замена счётчика {on}"),
             CauseKind::Tariff => format!("введён тариф с {on}"),
+            CauseKind::TariffCorrection => format!("исправлена цена тарифа с {on}"),
         };
         format!("Перерасчёт за {}: {what}", for_period.russian())
     }

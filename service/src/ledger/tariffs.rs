@@ -6,7 +6,8 @@ use domain::money::MoneyError;
 use domain::{CauseKind, Kopecks, Service, Zone};
 use entities::tariff;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter,
+    QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -24,8 +25,14 @@ pub enum TariffError {
     ValidFrom(#[from] DateError),
     #[error("У услуги «{0}» нет зоны «{1}».")]
     ZoneNotForService(Service, Zone),
-    #[error("Тариф «{0}, {1}» с {2} уже есть.")]
-    Duplicate(Service, Zone, NaiveDate),
+    #[error(
+        "Тариф «{service}, {zone}» с {} уже есть: {price}. Если эта цена введена с ошибкой, отметьте «Исправить \
+         цену с этой даты».",
+        .from.format("%d.%m.%Y")
+    )]
+    Duplicate { service: Service, zone: Zone, from: NaiveDate, price: Kopecks },
+    #[error("Тарифа «{service}, {zone}» с {} нет: исправить можно только введённую цену.", .from.format("%d.%m.%Y"))]
+    NoSuchTariff { service: Service, zone: Zone, from: NaiveDate },
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -56,14 +63,8 @@ pub async fn add(
         return Err(TariffError::ZoneNotForService(service, zone));
     }
     let txn = ctx.db.begin_write().await?;
-    let exists = tariff::Entity::find()
-        .filter(tariff::Column::Service.eq(service))
-        .filter(tariff::Column::Zone.eq(zone))
-        .filter(tariff::Column::ValidFrom.eq(valid_from))
-        .one(&txn)
-        .await?;
-    if exists.is_some() {
-        return Err(TariffError::Duplicate(service, zone, valid_from));
+    if let Some(existing) = starting(&txn, service, zone, valid_from).await? {
+        return Err(TariffError::Duplicate { service, zone, from: valid_from, price: existing.price_kopecks });
     }
     let model = tariff::ActiveModel {
         id: NotSet,
@@ -82,4 +83,52 @@ pub async fn add(
     charges::recompute_service(&txn, ctx, service, cause).await.map_err(|e| TariffError::Internal(e.into()))?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Corrects the price of `service` and `zone` from `valid_from`, typed wrong (65,00 ₽ for 6,50
+/// ₽): the tariff takes the new price and the charges it priced are recomputed, as for a price
+/// from a past date — open months' lines rewritten, a closed month's difference booked as a
+/// recalculation in the first open month («исправлена цена тарифа с …»). The old price stays in
+/// the audit log. A second price from a later day could not undo the first one's days.
+pub async fn correct(
+    ctx: &Context,
+    service: Service,
+    zone: Zone,
+    price: Kopecks,
+    valid_from: NaiveDate,
+    actor: Actor,
+) -> Result<tariff::Model, TariffError> {
+    price.price()?;
+    let txn = ctx.db.begin_write().await?;
+    let missing = TariffError::NoSuchTariff { service, zone, from: valid_from };
+    let existing = starting(&txn, service, zone, valid_from).await?.ok_or(missing)?;
+    if existing.price_kopecks == price {
+        return Ok(existing);
+    }
+    let was = existing.price_kopecks;
+    let mut row = existing.into_active_model();
+    row.price_kopecks = Set(price);
+    let model = row.update(&txn).await?;
+    let details = json!({"service": service.code(), "zone": zone.code(), "valid_from": valid_from,
+                         "price_kopecks": price.get(), "was_kopecks": was.get()});
+    audit::record(&txn, ctx, actor, "tariff.correct", "tariff", Some(model.id), details).await?;
+    let cause = Cause { kind: CauseKind::TariffCorrection, id: model.id, on: valid_from };
+    charges::recompute_service(&txn, ctx, service, cause).await.map_err(|e| TariffError::Internal(e.into()))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The tariff of `service` and `zone` starting on `valid_from`, if any.
+async fn starting(
+    conn: &impl ConnectionTrait,
+    service: Service,
+    zone: Zone,
+    valid_from: NaiveDate,
+) -> Result<Option<tariff::Model>, DbErr> {
+    tariff::Entity::find()
+        .filter(tariff::Column::Service.eq(service))
+        .filter(tariff::Column::Zone.eq(zone))
+        .filter(tariff::Column::ValidFrom.eq(valid_from))
+        .one(conn)
+        .await
 }
