@@ -535,18 +535,18 @@ async fn a_reversal_and_a_moved_payment_are_marked_in_the_open_month() {
     assert_eq!(
         lines,
         [
-            // Moved: dated 14.03 when the money arrived, booked in April, the first open month.
-            (
-                "Э-3".to_owned(),
-                rubles(kopecks!(100_00)),
-                moved.id.to_string(),
-                format!("Перенесён с договора платёж № {} от 14.03.2026: {reason}", original.id)
-            ),
+            // Both dated 14.03 when the money arrived, booked in April, the first open month.
             (
                 "В-1".to_owned(),
                 rubles(kopecks!(-100_00)),
                 reversal.id.to_string(),
                 format!("Сторно платежа № {}: {reason}", original.id)
+            ),
+            (
+                "Э-3".to_owned(),
+                rubles(kopecks!(100_00)),
+                moved.id.to_string(),
+                format!("Перенесён с договора платёж № {} от 14.03.2026: {reason}", original.id)
             ),
         ]
     );
