@@ -1,7 +1,7 @@
 //! Contracts: the register's main list, a contract's page, signing a new one (consumer, plot,
 //! contract and meter on one form), editing and closing.
 
-use domain::{MeterValue, Phone, PlotNumber, Role, Service, TariffPlan};
+use domain::{Kopecks, MeterValue, Phone, PlotNumber, Role, Service, TariffPlan};
 use entities::consumer;
 use maud::{Markup, html};
 use poem::session::Session;
@@ -23,8 +23,8 @@ use service::{Context, ledger};
 use crate::auth::{Admin, Authorized, OfficeStaff, Policy};
 use crate::error::{found, internal};
 use crate::forms::{
-    Errors, date_field, date_text, date_value, done, field, invalid, meter_value_field, optional, require_choice,
-    required_text_field, select_field, store, text_field,
+    Errors, date_field, date_text, date_value, done, field, invalid, meter_value_field, money_field, optional,
+    require_choice, required_text_field, select_field, store, text_field, textarea_field,
 };
 use crate::layout::{self, csrf_input};
 use crate::lists::{RegisterQuery, balance_cell, crumbs, pager, table};
@@ -96,6 +96,21 @@ pub struct CloseForm {
     closed_on: String,
 }
 
+/// «Исправить входящее сальдо»: the balance it should have been, and why.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct SaldoForm {
+    saldo: String,
+    reason: String,
+}
+
+/// The forms a contract's page holds, as last typed.
+#[derive(Default)]
+struct Forms {
+    close: CloseForm,
+    saldo: SaldoForm,
+}
+
 /// Where a recalculation's cause can be seen: the reading, or the tariff list (admins' page;
 /// others see the word alone rather than a link that answers 403).
 fn cause_link(line: &entities::charge::Model, role: Role) -> Markup {
@@ -113,9 +128,10 @@ async fn contract_page<P: Policy>(
     user: &Authorized<P>,
     ctx: &Context,
     row: &ContractRow,
-    close_form: &CloseForm,
+    forms: &Forms,
     errors: &Errors,
 ) -> Result<Markup> {
+    let close_form = &forms.close;
     let c = &row.contract;
     let conn = ctx.db.conn();
     // Every meter the contract has had; the latest readings of each, newest meter first.
@@ -129,6 +145,7 @@ async fn contract_page<P: Policy>(
     let payments = ledger::payments::list(conn, &filter, 1, 12).await.map_err(internal)?;
     let payment = payee::payment_block(ctx, c.consumer_id, c.id).await?;
     let recalculations = ledger::charges::recalculations(conn, c.id, 24).await.map_err(internal)?;
+    let opening = ledger::charges::opening_balance(conn, c.id).await.map_err(internal)?;
     Ok(layout::page(
         user,
         &format!("Договор № {}", c.number),
@@ -141,6 +158,21 @@ async fn contract_page<P: Policy>(
                 tr { th { "Подписан" } td { (date_text(c.signed_on)) } }
                 tr { th { "Закрыт" } td { @match c.closed_on { Some(d) => (date_text(d)), None => "действует" } } }
                 tr { th { "Баланс" } td { (row.balance.describe()) } }
+                @if let Some((go_live, amount)) = opening {
+                    tr { th { "Входящее сальдо" } td { (amount) " на " (date_text(go_live)) } }
+                }
+            }
+            @if opening.is_some() {
+                details open[errors.has("saldo") || errors.has("reason")] {
+                    summary { "Исправить входящее сальдо" }
+                    p.muted { "Если сальдо при переходе на систему введено с ошибкой. Разница станет строкой «Исправление входящего сальдо» в открытом месяце; отправленные месяцы не меняются. Долг — положительная сумма, переплата — отрицательная." }
+                    form.stack method="post" action={ "/contracts/" (c.id) "/opening-balance" } {
+                        (csrf_input(&user.csrf))
+                        (money_field(errors, "saldo", "Верное сальдо, ₽", &forms.saldo.saldo))
+                        (textarea_field(errors, "reason", "Причина", &forms.saldo.reason))
+                        button type="submit" { "Исправить сальдо" }
+                    }
+                }
             }
             @if user.is_admin() {
                 p { a.button.secondary href={ "/contracts/" (c.id) "/edit" } { "Изменить" } }
@@ -192,8 +224,8 @@ async fn contract_page<P: Policy>(
 #[handler]
 pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
     let row = load(&ctx, id).await?;
-    let close_form = CloseForm { closed_on: date_value(ctx.today()) };
-    contract_page(&user, &ctx, &row, &close_form, &Errors::default()).await
+    let forms = Forms { close: CloseForm { closed_on: date_value(ctx.today()) }, ..Forms::default() };
+    contract_page(&user, &ctx, &row, &forms, &Errors::default()).await
 }
 
 #[handler]
@@ -214,7 +246,34 @@ pub async fn close(
             Err(e) => errors = Errors::refused(e)?,
         }
     }
-    Ok(invalid(contract_page(&user, &ctx, &row, &form, &errors).await?))
+    Ok(invalid(contract_page(&user, &ctx, &row, &Forms { close: form, ..Forms::default() }, &errors).await?))
+}
+
+/// «Исправить сальдо»: the difference is booked in the open month (accountant or admin).
+#[handler]
+pub async fn correct_opening_balance(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+    Form(form): Form<SaldoForm>,
+) -> Result<Response> {
+    let row = load(&ctx, id).await?;
+    let mut errors = Errors::default();
+    if let Some(amount) = errors.check("saldo", Kopecks::parse_rubles(&form.saldo)) {
+        match ledger::charges::correct_opening_balance(&ctx, id, amount, &form.reason, user.actor()).await {
+            Ok(difference) => {
+                let message = format!(
+                    "Входящее сальдо по договору № {} — {amount}: разница {difference} учтена в открытом месяце.",
+                    row.contract.number
+                );
+                return Ok(done(session, message, format!("/contracts/{id}")));
+            }
+            Err(e) => errors = Errors::refused(e)?,
+        }
+    }
+    let forms = Forms { close: CloseForm { closed_on: date_value(ctx.today()) }, saldo: form };
+    Ok(invalid(contract_page(&user, &ctx, &row, &forms, &errors).await?))
 }
 
 #[derive(Debug, Deserialize, Default)]

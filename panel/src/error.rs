@@ -9,6 +9,7 @@ use service::Chain;
 
 use service::access::staff::AccountError;
 use service::ledger::act::ActError;
+use service::ledger::charges::OpeningBalanceError;
 use service::ledger::months::MonthError;
 use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
@@ -176,6 +177,11 @@ refusals!(
         TariffError::ZoneNotForService(..) => Some("zone"),
         TariffError::Duplicate { .. } | TariffError::NoSuchTariff { .. } => Some("valid_from"),
         TariffError::Internal(_) => None,
+    },
+    OpeningBalanceError => |e: &OpeningBalanceError| match e {
+        OpeningBalanceError::NoReason | OpeningBalanceError::Text(_) => Some("reason"),
+        OpeningBalanceError::Money(_) => Some("saldo"),
+        _ => None,
     },
     CorrectionError => |e: &CorrectionError| match e {
         CorrectionError::NoReason => Some("reason"),

@@ -50,6 +50,11 @@ impl Errors {
         self.form.is_none() && self.fields.is_empty()
     }
 
+    /// Whether `field` has an error (a folded form opens to show it).
+    pub fn has(&self, field: &str) -> bool {
+        self.of(field).is_some()
+    }
+
     fn of(&self, field: &str) -> Option<&str> {
         self.fields.iter().find(|(name, _)| *name == field).map(|(_, message)| message.as_str())
     }

@@ -187,3 +187,56 @@ async fn an_opening_balance_loaded_after_its_month_closed_stands_in_the_month_it
     assert_eq!(listed.last(), Some(&(p("2026-11"), carried)), "{listed:?}");
     assert!(listed.iter().filter(|(period, _)| *period < p("2026-11")).all(|(_, charged)| *charged == Kopecks::ZERO));
 }
+
+/// The register said 15 000,00 ₽ of debt for W-7 at go-live (15.09) instead of 1 500,00, and
+/// September was reported. On 10.10 the accountant corrects it: −13 500,00 ₽ is booked in October
+/// as «Исправление входящего сальдо…», September stays as sent, and the member's statement, the
+/// act and October's figures carry 1 500,00 ₽.
+#[tokio::test]
+async fn an_opening_balance_typed_wrong_is_corrected_in_the_open_month() {
+    let t = TestContext::at(noon("2026-09-15")).await;
+    t.standard_tariffs().await;
+    let actor = Actor::Staff(t.staff("buh", Role::Accountant).await.id);
+    let w = t.sign("7", new_consumer("Паниковский М. С.", None), "W-7", Service::Water, TariffPlan::Single, &[0]).await;
+    let other = t.sign("8", new_consumer("Балаганов Ш.", None), "W-8", Service::Water, TariffPlan::Single, &[0]).await;
+    let conn = t.ctx.db.conn();
+    let typo = kopecks!(15_000_00);
+    charges::book_opening_balance(conn, &t.ctx, w.contract_id, typo, day("2026-09-15"), actor).await.unwrap();
+    t.clock.set(noon("2026-10-01"));
+    months::close(&t.ctx, p("2026-09"), actor).await.unwrap();
+    t.clock.set(noon("2026-10-10"));
+
+    let right = kopecks!(1_500_00);
+    let no_reason = charges::correct_opening_balance(&t.ctx, w.contract_id, right, "  ", actor).await;
+    assert!(matches!(no_reason, Err(charges::OpeningBalanceError::NoReason)), "{no_reason:?}");
+    let none = charges::correct_opening_balance(&t.ctx, other.contract_id, right, "опечатка", actor).await;
+    assert!(matches!(none, Err(charges::OpeningBalanceError::NoOpeningBalance)), "{none:?}");
+    let difference =
+        charges::correct_opening_balance(&t.ctx, w.contract_id, right, "опечатка в реестре", actor).await.unwrap();
+    assert_eq!(difference, kopecks!(-13_500_00));
+    let again = charges::correct_opening_balance(&t.ctx, w.contract_id, right, "ещё раз", actor).await.unwrap();
+    assert_eq!(again, Kopecks::ZERO, "nothing more to book");
+
+    let statement = debt::statement(conn, w.consumer_id).await.unwrap();
+    assert_eq!(statement.lines[0].opening_balance, Some((day("2026-09-15"), right)));
+    assert_eq!(statement.total.debt(), right);
+    let october = act::act(&t.ctx, ActScope::Contract(w.contract_id), range("2026-10-01", "2026-10-31")).await.unwrap();
+    let c = &october.contracts[0];
+    let [line] = &c.lines[..] else { panic!("one line: {:?}", c.lines) };
+    assert_eq!(
+        (line.date, line.text.as_str(), line.debit),
+        (
+            day("2026-10-10"),
+            "Исправление входящего сальдо на 15.09.2026: было 15\u{202f}000,00 ₽, стало 1\u{202f}500,00 ₽. опечатка в реестре",
+            kopecks!(-13_500_00)
+        )
+    );
+    assert_eq!((c.opening, c.closing), (typo, right));
+    let figures = |period| async move { months::figures(conn, p(period)).await.unwrap() };
+    let of = |figures: &[(i64, domain::ledger::MonthFigures)]| {
+        figures.iter().find(|(id, _)| *id == w.contract_id).unwrap().1
+    };
+    assert_eq!(of(&figures("2026-09").await).closing, typo, "September as it was sent");
+    let october = of(&figures("2026-10").await);
+    assert_eq!((october.opening, october.opening_balances, october.closing), (typo, kopecks!(-13_500_00), right));
+}

@@ -1,4 +1,4 @@
-//! Tariffs and reports in the panel.
+//! Tariffs, an opening balance corrected, and reports in the panel.
 
 use calamine::Reader;
 use domain::{Kopecks, Role, Service, TariffPlan, kopecks, meter_value};
@@ -69,6 +69,39 @@ async fn a_new_price_is_added_from_a_date_and_recomputes_charges() {
     admin.get(page.location().unwrap()).await.assert_contains("Цена Вода, общая: 41,50 ₽ с 01.03.2026.");
     // 1,918 × 41,50 = 79,597 → 79,60 ₽ for March's days (March is open: its line is rewritten).
     assert_eq!(charged().await, kopecks!(402_88));
+}
+
+/// «Исправить входящее сальдо» on the contract's page: 15 000,00 ₽ typed for 1 500,00.
+#[tokio::test]
+async fn an_opening_balance_typed_wrong_is_corrected_from_the_contracts_page() {
+    let t = TestContext::new().await;
+    t.standard_tariffs().await;
+    let signed = t.sign("1", new_consumer("Зайцева", None), "W-1", Service::Water, TariffPlan::Single, &[0]).await;
+    let (conn, actor) = (t.ctx.db.conn(), service::audit::Actor::System);
+    let go_live = t.ctx.today();
+    service::ledger::charges::book_opening_balance(
+        conn,
+        &t.ctx,
+        signed.contract_id,
+        kopecks!(15_000_00),
+        go_live,
+        actor,
+    )
+    .await
+    .unwrap();
+    let client = PanelClient::staff(&t, "buh", Role::Accountant).await;
+    let path = format!("/contracts/{}", signed.contract_id);
+    client.get(&path).await.assert_contains("Исправить входящее сальдо");
+
+    let action = format!("{path}/opening-balance");
+    let refused = client.post_form(&action, &[("saldo", "1500"), ("reason", "")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains("Укажите причину.").assert_contains("value=\"1500\"");
+    let page = client.post_form(&action, &[("saldo", "1 500,00"), ("reason", "опечатка в реестре")]).await;
+    assert_eq!(page.location(), Some(path.as_str()), "{}", page.body);
+    client.get(&path).await.assert_contains(&format!("{} на ", kopecks!(1_500_00)));
+    let debt = service::ledger::debt::statement(conn, signed.consumer_id).await.unwrap().total.debt();
+    assert_eq!(debt, kopecks!(1_500_00));
 }
 
 #[tokio::test]

@@ -298,7 +298,10 @@ fn charge_line(c: charge::Model, unit: &str) -> Dated {
         c.zone.filter(|z| *z != Zone::Single).map(|z| format!(" ({})", z.label().to_lowercase())).unwrap_or_default();
     let text = match kind {
         ChargeKind::Consumption => format!("Потребление за {}{zone}, {unit}", c.for_period.russian()),
-        ChargeKind::OpeningBalance => format!("Входящее сальдо на {}", dmy(c.dated_on)),
+        // A correction says what it corrected; the go-live line has no reason.
+        ChargeKind::OpeningBalance => {
+            c.reason.clone().unwrap_or_else(|| format!("Входящее сальдо на {}", dmy(c.dated_on)))
+        }
         ChargeKind::Recalculation | ChargeKind::NetworkLosses => {
             c.reason.clone().unwrap_or_else(|| format!("{} за {}{zone}", kind.label(), c.for_period.russian()))
         }

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::ledger::{Booked, Cause, ClosedMonths, PlanError, Recalculation, plan_recompute};
+use domain::money::MoneyError;
 use domain::{
-    Charge, ChargeKind, Kopecks, MeterSpec, MeterValue, Period, ReadingPoint, Service, Zone, charges_for_meter,
+    Charge, ChargeKind, Kopecks, MeterSpec, MeterValue, Period, ReadingPoint, Service, TextKind, TooLong, Zone,
+    charges_for_meter,
 };
 use entities::{charge, contract, meter, tariff};
 use sea_orm::sea_query::Condition;
@@ -151,6 +153,96 @@ async fn recompute_loaded(
         .collect();
     lines::write(conn, closed, which, rows).await?;
     Ok(())
+}
+
+/// A contract's opening balance: the go-live day it is dated and its amount with every
+/// correction; None when it carried nothing over.
+pub async fn opening_balance(
+    conn: &impl ConnectionTrait,
+    contract_id: i64,
+) -> Result<Option<(NaiveDate, Kopecks)>, OpeningBalanceError> {
+    let lines = charge::Entity::find()
+        .filter(charge::Column::ContractId.eq(contract_id))
+        .filter(charge::Column::Kind.eq(ChargeKind::OpeningBalance))
+        .order_by_asc(charge::Column::Id)
+        .all(conn)
+        .await?;
+    let Some(first) = lines.first() else { return Ok(None) };
+    let total = Kopecks::try_sum(lines.iter().map(|l| l.amount_kopecks)).map_err(MoneyError::from)?;
+    Ok(Some((first.dated_on, total)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpeningBalanceError {
+    #[error("У договора нет входящего сальдо: исправлять нечего.")]
+    NoOpeningBalance,
+    #[error("Укажите причину.")]
+    NoReason,
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error(transparent)]
+    Text(#[from] TooLong),
+    #[error(transparent)]
+    Internal(#[from] crate::Internal),
+}
+crate::error::internal_errors!(OpeningBalanceError);
+
+/// Corrects a contract's opening balance, typed wrong at go-live (15 000,00 ₽ for 1 500,00), to
+/// `amount`: the difference is one more opening-balance line, dated today and booked in the open
+/// month with `reason`, as every correction of a sent month is; the go-live line stays as it was
+/// reported. The member's statement, the act and the report then carry the corrected balance.
+/// Returns the difference booked (zero: nothing to book).
+pub async fn correct_opening_balance(
+    ctx: &Context,
+    contract_id: i64,
+    amount: Kopecks,
+    reason: &str,
+    actor: Actor,
+) -> Result<Kopecks, OpeningBalanceError> {
+    let amount = amount.carried_balance()?;
+    let reason = TextKind::Reason.bounded(reason)?;
+    if reason.is_empty() {
+        return Err(OpeningBalanceError::NoReason);
+    }
+    let txn = ctx.db.begin_write().await?;
+    let (go_live, was) = opening_balance(&txn, contract_id).await?.ok_or(OpeningBalanceError::NoOpeningBalance)?;
+    let difference = amount.checked_sub(was).map_err(MoneyError::from)?;
+    if difference == Kopecks::ZERO {
+        return Ok(difference);
+    }
+    let (today, closed) = (ctx.today(), months::closed_months(&txn).await?);
+    let period = closed.booking_period(today);
+    let text =
+        format!("Исправление входящего сальдо на {}: было {was}, стало {amount}. {reason}", go_live.format("%d.%m.%Y"));
+    let line = charge::ActiveModel {
+        id: NotSet,
+        contract_id: Set(contract_id),
+        meter_id: Set(None),
+        reading_id: Set(None),
+        period: Set(period),
+        for_period: Set(Period::of(go_live)),
+        dated_on: Set(today),
+        from_on: Set(None),
+        to_on: Set(None),
+        reason: Set(Some(text)),
+        cause_kind: Set(None),
+        cause_id: Set(None),
+        consumption_change: Set(None),
+        kind: Set(ChargeKind::OpeningBalance),
+        zone: Set(None),
+        previous_value: Set(None),
+        current_value: Set(None),
+        consumption: Set(None),
+        price_kopecks: Set(None),
+        amount_kopecks: Set(difference),
+        created_at: Set(ctx.now()),
+    };
+    lines::write(&txn, closed, None, vec![line]).await.map_err(|e| crate::Internal(e.into()))?;
+    let details = json!({"was_kopecks": was.get(), "amount_kopecks": amount.get(), "difference_kopecks": difference.get(),
+                         "period": period, "reason": reason});
+    audit::record(&txn, ctx, actor, "charge.opening_balance_correct", "contract", Some(contract_id), details).await?;
+    txn.commit().await?;
+    Ok(difference)
 }
 
 /// A contract's latest recalculation lines, newest first (the contract page lists them).
