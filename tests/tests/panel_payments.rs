@@ -209,6 +209,14 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     again.assert_contains("Новых оплат в файле нет");
     assert!(again.input_value("import_id").is_none());
     assert_eq!(payments(&t).await.len(), 4);
+
+    // Another payment under a number on file (another contract, amount and day): not taken for
+    // that one in silence, but named, and left to the accountant.
+    let other = xlsx(&[header(), vec![Text("W-1"), Text("700"), Date(day(2)), Text("2026-02"), Text("B-100")]]);
+    let page = client.upload_file(IMPORT, "vypiska.xlsx", other).await;
+    let b100 = stored.iter().find(|p| p.reference.as_deref() == Some("B-100")).unwrap().id;
+    page.assert_contains(&format!("не внесена: этот номер платежа уже у платежа № {b100} с другим договором"));
+    assert_eq!(page.number_after("Будут внесены"), 0);
 }
 
 #[tokio::test]

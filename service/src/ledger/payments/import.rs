@@ -100,8 +100,12 @@ pub enum Status {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Duplicate {
-    /// A payment with this reference is on file.
+    /// A payment with this reference is on file: this one (the same contract, amount and day).
     ReferenceOnFile,
+    /// A payment with this reference is on file, but another one (its contract, amount or day
+    /// differ): a receipt's number typed in by hand, or another bank's numbering. Not stored:
+    /// the number is the payment's identity, and the accountant decides.
+    ReferenceOfAnother { payment_id: i64 },
     /// An earlier row of this file has the same reference.
     ReferenceInFile { line: usize },
     /// No reference, and a payment with the same contract, amount and date is on file.
@@ -119,6 +123,10 @@ impl Status {
             Status::Matched => "будет внесена".to_owned(),
             Status::Unmatched => "договор не найден".to_owned(),
             Status::Duplicate(Duplicate::ReferenceOnFile) => "уже внесена (номер платежа есть в учёте)".to_owned(),
+            Status::Duplicate(Duplicate::ReferenceOfAnother { payment_id }) => format!(
+                "не внесена: этот номер платежа уже у платежа № {payment_id} с другим договором, суммой или датой — \
+                 если это другой платёж, уберите или исправьте номер в файле и загрузите его снова"
+            ),
             Status::Duplicate(Duplicate::ReferenceInFile { line }) => {
                 format!("повтор: тот же номер платежа в строке {line}")
             }
@@ -366,11 +374,13 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
             .map(|c| (c.number, (c.id, c.plot_id)))
             .collect();
     let references = rows.iter().filter_map(|r| r.payment.reference.as_deref());
-    let on_file_refs: HashSet<String> = find_in(conn, payment::Entity::find(), payment::Column::Reference, references)
-        .await?
-        .into_iter()
-        .filter_map(|p| p.reference)
-        .collect();
+    // Each reference on file with its payment: (id, contract, amount, day).
+    let on_file_refs: HashMap<String, (i64, i64, Kopecks, NaiveDate)> =
+        find_in(conn, payment::Entity::find(), payment::Column::Reference, references)
+            .await?
+            .into_iter()
+            .filter_map(|p| Some((p.reference?, (p.id, p.contract_id, p.amount_kopecks, p.paid_on))))
+            .collect();
     // Payments without a reference are compared by their contents.
     let unreferenced_contracts = rows
         .iter()
@@ -392,8 +402,13 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .iter()
         .map(|row| match (contracts.get(&row.payment.contract_number), &row.payment.reference) {
             (None, _) => Some(Status::Unmatched),
-            (Some(_), Some(reference)) if on_file_refs.contains(reference) => {
-                Some(Status::Duplicate(Duplicate::ReferenceOnFile))
+            (Some(&(contract, _)), Some(reference)) if on_file_refs.contains_key(reference) => {
+                let (id, on_contract, amount, day) = on_file_refs[reference];
+                let p = &row.payment;
+                let same = (on_contract, amount, day) == (contract, p.amount, p.paid_on);
+                let repeat =
+                    if same { Duplicate::ReferenceOnFile } else { Duplicate::ReferenceOfAnother { payment_id: id } };
+                Some(Status::Duplicate(repeat))
             }
             (Some(_), Some(reference)) => match seen_refs.get(reference) {
                 Some(&line) => Some(Status::Duplicate(Duplicate::ReferenceInFile { line })),
