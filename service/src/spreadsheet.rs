@@ -332,20 +332,36 @@ fn text_cell(s: &str) -> Cell {
 const CSV_MAX_FIELDS: u32 = 16_384;
 
 /// The first line (from 0) with more fields than Excel writes, and the column past the limit.
+/// Fields are told apart as the CSV reader tells them: a quote opens a quoted field only at the
+/// field's start, `""` inside it is a quote, and a line ends at `\n` or `\r` outside quotes.
 fn overwide_line(text: &str, delimiter: u8) -> Option<(u32, u32)> {
-    let (mut line, mut fields, mut quoted) = (0u32, 1u32, false);
+    #[derive(Clone, Copy, PartialEq)]
+    enum In {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut line, mut fields, mut state) = (0u32, 1u32, In::FieldStart);
     for &b in text.as_bytes() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => (line, fields) = (line.saturating_add(1), 1),
-            _ if b == delimiter && !quoted => {
+        state = match (state, b) {
+            (In::Quoted, b'"') => In::QuoteInQuoted,
+            (In::Quoted, _) => In::Quoted,
+            (In::FieldStart, b'"') | (In::QuoteInQuoted, b'"') => In::Quoted,
+            (_, b'\n' | b'\r') => {
+                line = line.saturating_add(u32::from(b == b'\n'));
+                fields = 1;
+                In::FieldStart
+            }
+            (_, _) if b == delimiter => {
                 fields += 1;
                 if fields > CSV_MAX_FIELDS {
                     return Some((line, CSV_MAX_FIELDS));
                 }
+                In::FieldStart
             }
-            _ => {}
-        }
+            (_, _) => In::Unquoted,
+        };
     }
     None
 }
@@ -749,6 +765,9 @@ mod tests {
         assert_eq!(read("commas.csv", commas.as_bytes(), &SCHEMA).unwrap_err(), FileError::TooWide("XFE2".into()));
         let quoted = format!("Договор;Дата оплаты\n\"{}\";01.03.2026\n", ";".repeat(MAX_CELL_CHARS - 1));
         assert!(read("quoted.csv", quoted.as_bytes(), &SCHEMA).is_ok());
+        // A quote inside an unquoted field is text, as the CSV reader takes it: it opens nothing.
+        let stray = format!("Договор;Дата оплаты\r\nx\"{}\r\n", ";".repeat(CSV_MAX_FIELDS as usize));
+        assert_eq!(read("stray.csv", stray.as_bytes(), &SCHEMA).unwrap_err(), FileError::TooWide("XFE2".into()));
     }
 
     /// A date cell as Excel stores it (a day number, styled as a date): a real day is a date, and
