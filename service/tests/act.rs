@@ -189,9 +189,9 @@ async fn an_opening_balance_loaded_after_its_month_closed_stands_in_the_month_it
 }
 
 /// The register said 15 000,00 ₽ of debt for W-7 at go-live (15.09) instead of 1 500,00, and
-/// September was reported. On 10.10 the accountant corrects it: −13 500,00 ₽ is booked in October
-/// as «Исправление входящего сальдо…», September stays as sent, and the member's statement, the
-/// act and October's figures carry 1 500,00 ₽.
+/// September was reported. On 10.10 the accountant corrects it: −13 500,00 ₽ is booked in October,
+/// the first open month, on 01.10 as «Исправление входящего сальдо…», September stays as sent,
+/// and the member's statement, the act and October's figures carry 1 500,00 ₽.
 #[tokio::test]
 async fn an_opening_balance_typed_wrong_is_corrected_in_the_open_month() {
     let t = TestContext::at(noon("2026-09-15")).await;
@@ -226,7 +226,7 @@ async fn an_opening_balance_typed_wrong_is_corrected_in_the_open_month() {
     assert_eq!(
         (line.date, line.text.as_str(), line.debit),
         (
-            day("2026-10-10"),
+            day("2026-10-01"),
             "Исправление входящего сальдо на 15.09.2026: было 15\u{202f}000,00 ₽, стало 1\u{202f}500,00 ₽. опечатка в реестре",
             kopecks!(-13_500_00)
         )

@@ -102,6 +102,11 @@ async fn an_opening_balance_typed_wrong_is_corrected_from_the_contracts_page() {
     client.get(&path).await.assert_contains(&format!("{} на ", kopecks!(1_500_00)));
     let debt = service::ledger::debt::statement(conn, signed.consumer_id).await.unwrap().total.debt();
     assert_eq!(debt, kopecks!(1_500_00));
+    // The go-live month is still open, unsent: the correction stands in it, on the go-live day.
+    let lines = charge::Entity::find().all(conn).await.unwrap();
+    let booked: Vec<_> = lines.iter().map(|c| (c.period, c.dated_on, c.amount_kopecks)).collect();
+    let month = domain::Period::of(go_live);
+    assert_eq!(booked, [(month, go_live, kopecks!(15_000_00)), (month, go_live, kopecks!(-13_500_00))]);
 }
 
 #[tokio::test]

@@ -188,10 +188,11 @@ pub enum OpeningBalanceError {
 crate::error::internal_errors!(OpeningBalanceError);
 
 /// Corrects a contract's opening balance, typed wrong at go-live (15 000,00 ₽ for 1 500,00), to
-/// `amount`: the difference is one more opening-balance line, dated today and booked in the open
-/// month with `reason`, as every correction of a sent month is; the go-live line stays as it was
-/// reported. The member's statement, the act and the report then carry the corrected balance.
-/// Returns the difference booked (zero: nothing to book).
+/// `amount`: the difference is one more opening-balance line with `reason`, booked as the go-live
+/// line would be now — in the go-live month while it is open, else in the first open month after
+/// it, dated its first day, as every correction of a sent month is. The go-live line stays as it
+/// was reported. The member's statement, the act and the report then carry the corrected
+/// balance. Returns the difference booked (zero: nothing to book).
 pub async fn correct_opening_balance(
     ctx: &Context,
     contract_id: i64,
@@ -210,8 +211,9 @@ pub async fn correct_opening_balance(
     if difference == Kopecks::ZERO {
         return Ok(difference);
     }
-    let (today, closed) = (ctx.today(), months::closed_months(&txn).await?);
-    let period = closed.booking_period(today);
+    let closed = months::closed_months(&txn).await?;
+    let period = closed.booking_period(go_live);
+    let dated_on = go_live.max(period.first_day());
     let text =
         format!("Исправление входящего сальдо на {}: было {was}, стало {amount}. {reason}", go_live.format("%d.%m.%Y"));
     let line = charge::ActiveModel {
@@ -221,7 +223,7 @@ pub async fn correct_opening_balance(
         reading_id: Set(None),
         period: Set(period),
         for_period: Set(Period::of(go_live)),
-        dated_on: Set(today),
+        dated_on: Set(dated_on),
         from_on: Set(None),
         to_on: Set(None),
         reason: Set(Some(text)),
