@@ -178,12 +178,15 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
         reference: None,
         confirm_duplicate: false,
     };
-    service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+    let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
     let same = [TestDocument::incoming("401", "13.03.2026", "250.00", "Петров Б. В.", "40817810500000000099", "E-14")];
     let preview = client
         .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "13.03.2026", "13.03.2026", &same))
         .await;
-    preview.assert_contains("Разобрать: похоже, уже внесён вручную — 250,00 ₽ от 13.03.2026 по договору № E-14");
+    preview.assert_contains(&format!(
+        "Разобрать: похоже, уже внесён вручную — платёж № {} — 250,00 ₽ по договору № E-14 от 13.03.2026",
+        typed.id
+    ));
     client.confirm_import(STATEMENT, &preview).await;
     assert_eq!(payments(&t).await.len(), 7, "the typed payment only; the document waits in «Разобрать»");
 }
@@ -274,7 +277,7 @@ async fn a_payment_typed_in_while_the_preview_waited_is_not_booked_twice() {
     let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
     preview.assert_ok().assert_contains("будет внесена, по номеру договора E-14");
     let typed = service::testing::paid("E-14", kopecks!(300_00), "2026-03-02");
-    service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+    let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
 
     client.confirm_import(STATEMENT, &preview).await;
     let petrov: Vec<_> = payments(&t).await.into_iter().filter(|(number, ..)| number == "E-14").collect();
@@ -282,7 +285,8 @@ async fn a_payment_typed_in_while_the_preview_waited_is_not_booked_twice() {
     let documents = bank_document::Entity::find().order_by_asc(bank_document::Column::Id).all(t.ctx.db.conn()).await;
     let first = documents.unwrap().into_iter().next().unwrap();
     assert_eq!(first.status, "review");
-    assert!(first.review_reason.unwrap().contains("похоже, уже внесён вручную — 300,00"));
+    let reason = first.review_reason.unwrap();
+    assert!(reason.contains(&format!("похоже, уже внесён вручную — платёж № {} — 300,00", typed.id)), "{reason}");
 }
 
 /// The same for a plot's payment whose whole sum went to one contract: typed in meanwhile on
@@ -411,9 +415,10 @@ async fn money_typed_in_parts_is_not_booked_again_by_the_statement() {
         .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &documents))
         .await;
     preview.assert_contains(&format!(
-        "похоже, уже внесён вручную частями от 03.03.2026 — {} по договору № E-12, {} по договору № W-12",
-        kopecks!(900_00),
-        kopecks!(600_00)
+        "похоже, уже внесён вручную — частями от 03.03.2026: платёж № 1 — {} по договору № W-12, платёж № 2 — {} по \
+         договору № E-12",
+        kopecks!(600_00),
+        kopecks!(900_00)
     ));
     for amount in [kopecks!(300_00), kopecks!(500_00)] {
         let typed = service::testing::paid("E-14", amount, "2026-03-04");
@@ -442,23 +447,80 @@ async fn money_typed_in_parts_is_not_booked_again_by_the_statement() {
     assert_eq!(payments(&t).await.len(), 4, "nothing new booked");
 }
 
-/// The statement posted 700 ₽ «уч 12» on 03.03 to the plot's contracts; typing 700 ₽ of that
-/// day on E-12 or W-12 afterwards is asked about, naming the document; on E-14 it is not.
+/// What was typed in is found whatever else the day brought: 600 + 900 beside a separate 400 on
+/// plot 12 (03.03); 1 000 ₽ typed on W-12 for a document naming E-12 (06.03); but 1 500 ₽ typed
+/// on W-12 and reversed («внесён по ошибке») is no payment, and the statement's 1 500 is posted
+/// (05.03).
+#[tokio::test]
+async fn a_statement_finds_money_typed_in_on_the_documents_plot_whatever_else_that_day_brought() {
+    let (t, client) = office().await;
+    let actor = service::audit::Actor::System;
+    let typed = |contract: &str, amount: Kopecks, day: &str| service::ledger::payments::NewPayment {
+        reference: None,
+        ..service::testing::paid(contract, amount, day)
+    };
+    for (contract, amount, day) in [
+        ("W-12", kopecks!(600_00), "2026-03-03"),
+        ("E-12", kopecks!(900_00), "2026-03-03"),
+        ("W-12", kopecks!(400_00), "2026-03-03"),
+        ("W-12", kopecks!(1000_00), "2026-03-06"),
+    ] {
+        service::ledger::payments::record(&t.ctx, typed(contract, amount, day), actor).await.unwrap();
+    }
+    let mistaken = service::ledger::payments::record(&t.ctx, typed("W-12", kopecks!(1500_00), "2026-03-05"), actor);
+    let mistaken = mistaken.await.unwrap();
+    let source = PaymentSource::Panel;
+    service::ledger::payments::reversal::reverse(&t.ctx, mistaken.id, "внесён по ошибке", source, actor).await.unwrap();
+    let account = "40817810500000000012";
+    let payer = "Иванова Анна Петровна";
+    let documents = [
+        TestDocument::incoming("401", "03.03.2026", "1500.00", payer, account, "уч 12"),
+        TestDocument::incoming("402", "05.03.2026", "1500.00", payer, account, "уч 12"),
+        TestDocument::incoming("403", "06.03.2026", "1000.00", payer, account, "по договору E-12 свет"),
+    ];
+    let file = write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &documents);
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    client.confirm_import(STATEMENT, &preview).await;
+
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let reasons: Vec<(&str, &str)> =
+        waiting.iter().map(|d| (d.number.as_str(), d.review_reason.as_deref().unwrap_or(""))).collect();
+    let [(first, parts), (third, other)] = &reasons[..] else { panic!("401 and 403 wait: {reasons:?}") };
+    assert_eq!((*first, *third), ("401", "403"));
+    let expected = format!(
+        "частями от 03.03.2026: платёж № 1 — {} по договору № W-12, платёж № 2 — {} по договору № E-12",
+        kopecks!(600_00),
+        kopecks!(900_00)
+    );
+    assert!(parts.contains(&expected), "{parts}");
+    assert!(other.contains(&format!("платёж № 4 — {} по договору № W-12", kopecks!(1000_00))), "{other}");
+    let posted: Vec<_> = payments(&t).await.into_iter().filter(|p| p.2 == PaymentSource::BankStatement).collect();
+    let total = Kopecks::try_sum(posted.iter().map(|p| p.1)).unwrap();
+    assert_eq!(total, kopecks!(1500_00), "402 only: {posted:?}");
+}
+
+/// The statement posted 700 ₽ «уч 12» on 03.03 to the plot's contracts; typing 700 ₽ (or 300 ₽,
+/// a part) of that day on E-12 or W-12 afterwards is asked about, naming the document; on E-14,
+/// or more than the document, it is not.
 #[tokio::test]
 async fn typing_in_a_plots_payment_the_statement_posted_is_asked_about() {
     let (t, client) = office().await;
     let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
     client.confirm_import(STATEMENT, &preview).await;
-    let typed = |contract: &str| service::ledger::payments::NewPayment {
+    let typed = |contract: &str, amount: Kopecks| service::ledger::payments::NewPayment {
         reference: None,
-        ..service::testing::paid(contract, kopecks!(700_00), "2026-03-03")
+        ..service::testing::paid(contract, amount, "2026-03-03")
     };
-    for contract in ["E-12", "W-12"] {
-        let asked = service::ledger::payments::record(&t.ctx, typed(contract), service::audit::Actor::System).await;
-        let asked = asked.unwrap_err().to_string();
+    // The whole on either contract, or a part of it (typed in parts).
+    for (contract, amount) in [("E-12", kopecks!(700_00)), ("W-12", kopecks!(700_00)), ("W-12", kopecks!(300_00))] {
+        let asked = service::ledger::payments::record(&t.ctx, typed(contract, amount), service::audit::Actor::System);
+        let asked = asked.await.unwrap_err().to_string();
         assert!(asked.contains("от 03.03.2026 документом выписки № 102 на договоры этого участка"), "{asked}");
     }
-    service::ledger::payments::record(&t.ctx, typed("E-14"), service::audit::Actor::System).await.unwrap();
+    let other_plot = typed("E-14", kopecks!(700_00));
+    service::ledger::payments::record(&t.ctx, other_plot, service::audit::Actor::System).await.unwrap();
+    let more_than_it = typed("W-12", kopecks!(800_00));
+    service::ledger::payments::record(&t.ctx, more_than_it, service::audit::Actor::System).await.unwrap();
 }
 
 /// The money typed in on a plot's other contract counts too: 1 500 ₽ of the waiting document's

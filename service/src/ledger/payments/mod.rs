@@ -143,8 +143,9 @@ async fn post(conn: &impl ConnectionTrait, ctx: &Context, line: payment::ActiveM
 }
 
 /// What on file seems to be `new` already, in words: a payment of the same contract, amount and
-/// day, or a bank document of that amount and day posted on the contract's plot (the statement
-/// may have divided «уч 12» between its water and electricity, or booked it all to one of them).
+/// day, or a bank document of that day posted on the contract's plot of at least that amount (the
+/// statement may have divided «уч 12» between its water and electricity, or booked it all to one
+/// of them, and the accountant types it in whole or in parts).
 pub async fn same_payment(
     conn: &impl ConnectionTrait,
     contract: &contract::Model,
@@ -172,7 +173,7 @@ pub async fn same_payment(
         crate::db::find_in(conn, bank_document::Entity::find(), bank_document::Column::Id, documents).await?;
     Ok(documents
         .into_iter()
-        .find(|d| d.amount_kopecks == new.amount)
+        .find(|d| d.amount_kopecks >= new.amount)
         .map(|d| format!("{} от {day} документом выписки № {} на договоры этого участка", d.amount_kopecks, d.number)))
 }
 

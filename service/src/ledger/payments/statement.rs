@@ -256,14 +256,10 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
         } else {
             match verdict {
                 Verdict::Matched(m) => {
-                    match by_hand.typed(&m.contracts, document.amount, document.arrived_on()) {
+                    match by_hand.seen(&m.contracts, document.amount, document.arrived_on()) {
                         // The accountant typed it from the bank app before the statement came:
                         // posting it again would book the money twice.
-                        Some(parts) => {
-                            let parts =
-                                parts.into_iter().map(|(c, a)| (numbers.get(&c).cloned().unwrap_or_default(), a));
-                            Outcome::Review { reason: typed_by_hand(document.arrived_on(), parts.collect()) }
-                        }
+                        Some(entered) => Outcome::Review { reason: typed_by_hand(&entered) },
                         None => {
                             let shares = debts.shares(conn, document.amount, &m.contracts).await?;
                             let matched = m.contracts.iter().filter_map(|c| Some((*c, numbers.get(c)?.clone())));
@@ -342,11 +338,8 @@ pub async fn commit(
             // A preview stored before `matched` was kept has its shares.
             let pointed: Vec<(i64, String)> = if matched.is_empty() { shared.collect() } else { matched.clone() };
             let contracts: Vec<i64> = pointed.iter().map(|(c, _)| *c).collect();
-            if let Some(parts) = by_hand.typed(&contracts, row.amount, row.arrived_on) {
-                let number =
-                    |c: i64| pointed.iter().find(|(id, _)| *id == c).map(|(_, n)| n.clone()).unwrap_or_default();
-                let parts = parts.into_iter().map(|(c, a)| (number(c), a)).collect();
-                row.outcome = Outcome::Review { reason: typed_by_hand(row.arrived_on, parts) };
+            if let Some(entered) = by_hand.seen(&contracts, row.amount, row.arrived_on) {
+                row.outcome = Outcome::Review { reason: typed_by_hand(&entered) };
             }
         }
         let (status, reason) = match &row.outcome {
@@ -420,56 +413,97 @@ async fn post(
     Ok(())
 }
 
-/// Why a document waits in «Разобрать» when its money seems typed in already: in one payment or
-/// in parts, each (contract number, amount).
-fn typed_by_hand(arrived_on: NaiveDate, parts: Vec<(String, Kopecks)>) -> String {
-    let day = arrived_on.format("%d.%m.%Y");
-    match &parts[..] {
-        [(number, amount)] => {
-            format!("Разобрать: похоже, уже внесён вручную — {amount} от {day} по договору № {number}")
-        }
-        _ => {
-            let parts: Vec<String> = parts.iter().map(|(n, a)| format!("{a} по договору № {n}")).collect();
-            format!("Разобрать: похоже, уже внесён вручную частями от {day} — {}", parts.join(", "))
-        }
-    }
+/// Why a document waits in «Разобрать» when its money seems typed in already.
+fn typed_by_hand(entered: &Entered) -> String {
+    format!("Разобрать: похоже, уже внесён вручную — {entered}")
 }
 
-/// Payments entered by hand or from a spreadsheet (no bank document) on the days a statement's
-/// money arrived: each amount by contract and day.
-#[derive(Debug, Default)]
-struct ByHand(HashMap<(i64, NaiveDate), Vec<Kopecks>>);
+/// Payments typed in (by hand or from a register: no bank document) on the days a statement's
+/// money arrived, not reversed, each with its contract; and every contract's plot, for the
+/// documents' contracts.
+struct ByHand {
+    typed: Vec<(payment::Model, contract::Model)>,
+    plot_of: HashMap<i64, i64>,
+}
 
 impl ByHand {
-    /// The typed-in payments that seem to be a document's money on one of `contracts`: one of its
-    /// whole amount, or else all those of its day on `contracts` when there are several and they
-    /// add up to it (1 500 ₽ «уч 12» typed as 600 ₽ for water and 900 ₽ for electricity). Each
-    /// as (contract, amount).
-    fn typed(&self, contracts: &[i64], amount: Kopecks, day: NaiveDate) -> Option<Vec<(i64, Kopecks)>> {
-        let of = |c: &i64| self.0.get(&(*c, day)).map(Vec::as_slice).unwrap_or_default();
-        if let Some(whole) = contracts.iter().find(|c| of(c).contains(&amount)) {
-            return Some(vec![(*whole, amount)]);
-        }
-        let parts: Vec<(i64, Kopecks)> = contracts.iter().flat_map(|c| of(c).iter().map(|a| (*c, *a))).collect();
-        let sum = Kopecks::try_sum(parts.iter().map(|(_, a)| *a)).ok()?;
-        (parts.len() > 1 && sum == amount).then_some(parts)
+    /// What seems to be a document's money on the plots of `contracts` (the plot's other
+    /// contract too, as «Разобрать» finds it): see [`seems_entered`].
+    fn seen(&self, contracts: &[i64], amount: Kopecks, day: NaiveDate) -> Option<Entered> {
+        let plots: HashSet<i64> = contracts.iter().filter_map(|c| self.plot_of.get(c).copied()).collect();
+        let of_day = self.typed.iter().filter(|(p, c)| p.paid_on == day && plots.contains(&c.plot_id));
+        seems_entered(&of_day.cloned().collect::<Vec<_>>(), amount)
     }
 }
 
-/// The payments typed in on the `days` a statement's money arrived.
 async fn entered_by_hand(
     conn: &impl ConnectionTrait,
     days: impl IntoIterator<Item = NaiveDate>,
 ) -> Result<ByHand, DbErr> {
+    let typed = typed_in(conn, days).await?;
+    let plot_of = contract::Entity::find().all(conn).await?.into_iter().map(|c| (c.id, c.plot_id)).collect();
+    Ok(ByHand { typed, plot_of })
+}
+
+/// The payments typed in (no bank document) on `days`, neither a reversal nor reversed, each with
+/// its contract, in the order entered.
+async fn typed_in(
+    conn: &impl ConnectionTrait,
+    days: impl IntoIterator<Item = NaiveDate>,
+) -> Result<Vec<(payment::Model, contract::Model)>, DbErr> {
     let days: HashSet<NaiveDate> = days.into_iter().collect();
-    let typed = payment::Entity::find().filter(payment::Column::BankDocumentId.is_null());
-    let mut by_hand = ByHand::default();
-    for p in find_in(conn, typed, payment::Column::PaidOn, days).await? {
-        if p.reverses_id.is_none() && p.amount_kopecks.is_positive() {
-            by_hand.0.entry((p.contract_id, p.paid_on)).or_default().push(p.amount_kopecks);
-        }
+    let unlinked =
+        payment::Entity::find().filter(payment::Column::BankDocumentId.is_null()).order_by_asc(payment::Column::Id);
+    let mut of_days = find_in(conn, unlinked, payment::Column::PaidOn, days).await?;
+    of_days.retain(|p| p.reverses_id.is_none() && p.amount_kopecks.is_positive());
+    of_days.sort_by_key(|p| p.id);
+    let ids = of_days.iter().map(|p| p.id);
+    let reversed: HashSet<i64> = find_in(conn, payment::Entity::find(), payment::Column::ReversesId, ids)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.reverses_id)
+        .collect();
+    let contracts: HashMap<i64, contract::Model> =
+        find_in(conn, contract::Entity::find(), contract::Column::Id, of_days.iter().map(|p| p.contract_id))
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    Ok(of_days
+        .into_iter()
+        .filter(|p| !reversed.contains(&p.id))
+        .filter_map(|p| Some((p.clone(), contracts.get(&p.contract_id)?.clone())))
+        .collect())
+}
+
+/// Payments of one plot and day that may be a document of `amount`: one of the whole amount, or
+/// else the fewest of them adding up to it (1 500 ₽ «уч 12» typed as 600 ₽ for water and 900 ₽
+/// for electricity, beside another 400 ₽ of that day).
+fn seems_entered(typed: &[(payment::Model, contract::Model)], amount: Kopecks) -> Option<Entered> {
+    if let Some(whole) = typed.iter().find(|(p, _)| p.amount_kopecks == amount) {
+        return Some(Entered(vec![whole.clone()]));
     }
-    Ok(by_hand)
+    let amounts: Vec<Kopecks> = typed.iter().map(|(p, _)| p.amount_kopecks).collect();
+    let parts = parts_adding_up(&amounts, amount)?;
+    Some(Entered(parts.into_iter().map(|i| typed[i].clone()).collect()))
+}
+
+/// Payments of one plot and day searched for parts, at most: 2¹² sums, and a member does not pay
+/// a dozen times a day.
+const MAX_PARTS_SEARCHED: usize = 12;
+
+/// The indices of the fewest `amounts` (two or more) adding up to `amount`, the earliest first
+/// among as few; none when the first [`MAX_PARTS_SEARCHED`] have no such parts.
+fn parts_adding_up(amounts: &[Kopecks], amount: Kopecks) -> Option<Vec<usize>> {
+    let amounts = &amounts[..amounts.len().min(MAX_PARTS_SEARCHED)];
+    let mut sets: Vec<u32> = (1u32..1 << amounts.len()).filter(|set| set.count_ones() > 1).collect();
+    // Fewest first; among as few, the earliest (the lowest bits first, as the highest reversed).
+    sets.sort_by_key(|set| (set.count_ones(), std::cmp::Reverse(set.reverse_bits())));
+    sets.into_iter().find_map(|set| {
+        let chosen: Vec<usize> = (0..amounts.len()).filter(|i| set & (1 << i) != 0).collect();
+        let sum = Kopecks::try_sum(chosen.iter().map(|&i| amounts[i])).ok()?;
+        (sum == amount).then_some(chosen)
+    })
 }
 
 /// The identities among `keys` already on file.
@@ -636,7 +670,8 @@ pub enum ResolveError {
     )]
     EnteredAlready(Entered),
     #[error(
-        "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки, на ту же сумму и в тот же день."
+        "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки в тот же день, на ту же сумму или \
+         частью её."
     )]
     NotTheSamePayment(i64),
     #[error("Платёж № {0} не отмечен кнопкой «Уже внесён» как деньги документа выписки: отвязывать нечего.")]
@@ -699,44 +734,24 @@ impl std::fmt::Display for Entered {
 }
 
 /// What a waiting document's money may be among the payments entered already: not from a
-/// statement, not reversed, of its day; one of its amount, or all of one plot's that day when
-/// there are several adding up to it, as confirming a statement finds them.
+/// statement, not reversed, of its day; each of its amount, and on each plot the fewest adding
+/// up to it ([`parts_adding_up`]), as confirming a statement finds them.
 pub async fn entered_already(
     conn: &impl ConnectionTrait,
     document: &bank_document::Model,
 ) -> Result<Vec<Entered>, DbErr> {
-    let of_day = payment::Entity::find()
-        .filter(payment::Column::BankDocumentId.is_null())
-        .filter(payment::Column::ReversesId.is_null())
-        .filter(payment::Column::PaidOn.eq(document.arrived_on))
-        .order_by_asc(payment::Column::Id)
-        .all(conn)
-        .await?;
-    let ids = || of_day.iter().map(|p| p.id);
-    let reversed: HashSet<i64> = find_in(conn, payment::Entity::find(), payment::Column::ReversesId, ids())
-        .await?
-        .into_iter()
-        .filter_map(|r| r.reverses_id)
-        .collect();
-    let contracts: HashMap<i64, contract::Model> =
-        find_in(conn, contract::Entity::find(), contract::Column::Id, of_day.iter().map(|p| p.contract_id))
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-    let kept = of_day.into_iter().filter(|p| !reversed.contains(&p.id) && p.amount_kopecks.is_positive());
-    let kept: Vec<_> = kept.filter_map(|p| Some((p.clone(), contracts.get(&p.contract_id)?.clone()))).collect();
+    let typed = typed_in(conn, [document.arrived_on]).await?;
     let amount = document.amount_kopecks;
     let mut found: Vec<Entered> =
-        kept.iter().filter(|(p, _)| p.amount_kopecks == amount).map(|one| Entered(vec![one.clone()])).collect();
+        typed.iter().filter(|(p, _)| p.amount_kopecks == amount).map(|one| Entered(vec![one.clone()])).collect();
     let mut plots: BTreeMap<i64, Vec<(payment::Model, contract::Model)>> = BTreeMap::new();
-    for one in kept {
+    for one in typed {
         plots.entry(one.1.plot_id).or_default().push(one);
     }
-    for parts in plots.into_values() {
-        let sum = Kopecks::try_sum(parts.iter().map(|(p, _)| p.amount_kopecks));
-        if parts.len() > 1 && sum.is_ok_and(|sum| sum == amount) {
-            found.push(Entered(parts));
+    for of_plot in plots.into_values() {
+        let amounts: Vec<Kopecks> = of_plot.iter().map(|(p, _)| p.amount_kopecks).collect();
+        if let Some(parts) = parts_adding_up(&amounts, amount) {
+            found.push(Entered(parts.into_iter().map(|i| of_plot[i].clone()).collect()));
         }
     }
     Ok(found)
@@ -880,4 +895,28 @@ pub async fn resolve(
     audit::record(&txn, ctx, actor, "bank_document.resolve", "bank_document", Some(document_id), details).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fewest_earliest_parts_adding_up_are_found() {
+        let parts = |amounts: &[i64], amount: i64| {
+            let amounts: Vec<Kopecks> = amounts.iter().map(|&a| Kopecks::new(a).unwrap()).collect();
+            parts_adding_up(&amounts, Kopecks::new(amount).unwrap())
+        };
+        assert_eq!(parts(&[600, 900, 400], 1500), Some(vec![0, 1]));
+        assert_eq!(parts(&[600, 400, 900], 1500), Some(vec![0, 2]), "beside another payment of the day");
+        assert_eq!(parts(&[500, 500, 500], 1000), Some(vec![0, 1]), "the earliest");
+        assert_eq!(parts(&[700, 100, 200, 500], 800), Some(vec![0, 1]), "two before three");
+        assert_eq!(parts(&[100, 200, 500], 800), Some(vec![0, 1, 2]));
+        assert_eq!(parts(&[1500], 1500), None, "one payment is not parts");
+        assert_eq!(parts(&[600, 800], 1500), None);
+        // Only the first dozen are searched: 2¹² sums, whatever the day brought.
+        let many = [1; 40];
+        assert_eq!(parts(&many, 13), None);
+        assert_eq!(parts(&many, 12), Some((0..12).collect()));
+    }
 }
