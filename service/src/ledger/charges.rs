@@ -155,6 +155,44 @@ async fn recompute_loaded(
     Ok(())
 }
 
+/// An opening-balance line: the go-live's own, or a correction of it (with its reason).
+struct OpeningLine {
+    contract_id: i64,
+    go_live: NaiveDate,
+    period: Period,
+    dated_on: NaiveDate,
+    amount: Kopecks,
+    reason: Option<String>,
+}
+
+impl OpeningLine {
+    fn charge(self, ctx: &Context) -> charge::ActiveModel {
+        charge::ActiveModel {
+            id: NotSet,
+            contract_id: Set(self.contract_id),
+            meter_id: Set(None),
+            reading_id: Set(None),
+            period: Set(self.period),
+            for_period: Set(Period::of(self.go_live)),
+            dated_on: Set(self.dated_on),
+            from_on: Set(None),
+            to_on: Set(None),
+            reason: Set(self.reason),
+            cause_kind: Set(None),
+            cause_id: Set(None),
+            consumption_change: Set(None),
+            kind: Set(ChargeKind::OpeningBalance),
+            zone: Set(None),
+            previous_value: Set(None),
+            current_value: Set(None),
+            consumption: Set(None),
+            price_kopecks: Set(None),
+            amount_kopecks: Set(self.amount),
+            created_at: Set(ctx.now()),
+        }
+    }
+}
+
 /// A contract's opening balance: the go-live day it is dated and its amount with every
 /// correction; None when it carried nothing over.
 pub async fn opening_balance(
@@ -216,29 +254,8 @@ pub async fn correct_opening_balance(
     let dated_on = go_live.max(period.first_day());
     let text =
         format!("Исправление входящего сальдо на {}: было {was}, стало {amount}. {reason}", go_live.format("%d.%m.%Y"));
-    let line = charge::ActiveModel {
-        id: NotSet,
-        contract_id: Set(contract_id),
-        meter_id: Set(None),
-        reading_id: Set(None),
-        period: Set(period),
-        for_period: Set(Period::of(go_live)),
-        dated_on: Set(dated_on),
-        from_on: Set(None),
-        to_on: Set(None),
-        reason: Set(Some(text)),
-        cause_kind: Set(None),
-        cause_id: Set(None),
-        consumption_change: Set(None),
-        kind: Set(ChargeKind::OpeningBalance),
-        zone: Set(None),
-        previous_value: Set(None),
-        current_value: Set(None),
-        consumption: Set(None),
-        price_kopecks: Set(None),
-        amount_kopecks: Set(difference),
-        created_at: Set(ctx.now()),
-    };
+    let line = OpeningLine { contract_id, go_live, period, dated_on, amount: difference, reason: Some(text) };
+    let line = line.charge(ctx);
     lines::write(&txn, closed, None, vec![line]).await.map_err(|e| crate::Internal(e.into()))?;
     let details = json!({"was_kopecks": was.get(), "amount_kopecks": amount.get(), "difference_kopecks": difference.get(),
                          "period": period, "reason": reason});
@@ -364,29 +381,7 @@ pub async fn book_opening_balance(
 ) -> Result<(), RecomputeError> {
     let closed = months::closed_months(conn).await?;
     let period = closed.booking_period(go_live);
-    let line = charge::ActiveModel {
-        id: NotSet,
-        contract_id: Set(contract_id),
-        meter_id: Set(None),
-        reading_id: Set(None),
-        period: Set(period),
-        for_period: Set(Period::of(go_live)),
-        dated_on: Set(go_live),
-        from_on: Set(None),
-        to_on: Set(None),
-        reason: Set(None),
-        cause_kind: Set(None),
-        cause_id: Set(None),
-        consumption_change: Set(None),
-        kind: Set(ChargeKind::OpeningBalance),
-        zone: Set(None),
-        previous_value: Set(None),
-        current_value: Set(None),
-        consumption: Set(None),
-        price_kopecks: Set(None),
-        amount_kopecks: Set(amount),
-        created_at: Set(ctx.now()),
-    };
+    let line = OpeningLine { contract_id, go_live, period, dated_on: go_live, amount, reason: None }.charge(ctx);
     lines::write(conn, closed, None, vec![line]).await?;
     audit::record(
         conn,
