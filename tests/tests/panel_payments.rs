@@ -215,8 +215,10 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     let other = xlsx(&[header(), vec![Text("W-1"), Text("700"), Date(day(2)), Text("2026-02"), Text("B-100")]]);
     let page = client.upload_file(IMPORT, "vypiska.xlsx", other).await;
     let b100 = stored.iter().find(|p| p.reference.as_deref() == Some("B-100")).unwrap().id;
-    page.assert_contains(&format!("не внесена: этот номер платежа уже у платежа № {b100} с другим договором"));
-    assert_eq!(page.number_after("Будут внесены"), 0);
+    page.assert_contains(&format!("этот номер платежа уже у платежа № {b100} с другим договором"));
+    assert_eq!(page.number_after("Номер платежа у другого платежа"), 1);
+    page.assert_contains("Файл не будет внесён");
+    assert!(page.input_value("import_id").is_none(), "the file waits for the number to be fixed");
 }
 
 #[tokio::test]

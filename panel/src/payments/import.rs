@@ -62,7 +62,7 @@ pub fn show(user: OfficeStaff) -> Markup {
 fn status_cell(status: Status) -> Markup {
     let class = match status {
         Status::Matched => "",
-        Status::Unmatched => "warn",
+        Status::Unmatched | Status::NumberTaken { .. } => "warn",
         Status::Duplicate(_) => "muted",
     };
     html! { td class=(class) { (status.describe()) } }
@@ -77,17 +77,20 @@ fn preview_page(user: &OfficeStaff, file_name: &str, preview: &Preview, pending_
             table.details {
                 tr { th { "Будут внесены" } td.num { (preview.matched()) " на сумму " (preview.matched_total()) } }
                 tr { th { "Договор не найден" } td.num { (preview.unmatched()) } }
+                @if preview.numbers_taken() > 0 {
+                    tr { th { "Номер платежа у другого платежа" } td.num { (preview.numbers_taken()) } }
+                }
                 tr { th { "Уже внесены или повторяются" } td.num { (preview.duplicates()) } }
                 tr { th { "Строки с ошибками" } td.num { (preview.bad.len()) } }
             }
             (errors_section(preview.bad.iter().map(|bad| (bad.line, bad.reason.as_str()))))
             @match pending_id {
                 Some(id) => (SCREEN.confirm_form(&user.csrf, id, html! { "Внести " (preview.matched()) " оплат(ы)" })),
-                None if preview.matched() == 0 && preview.bad.is_empty() && preview.unmatched() == 0 => {
+                None if preview.matched() == 0 && preview.to_fix() == 0 => {
                     p.flash.ok { "Новых оплат в файле нет: всё уже внесено." }
                 }
                 None => {
-                    p.flash.error { "Файл не будет внесён: исправьте строки с ошибками и номера договоров, затем загрузите его снова." }
+                    p.flash.error { "Файл не будет внесён: исправьте строки с ошибками, номера договоров и номера платежей, затем загрузите его снова." }
                     (SCREEN.upload_form(&user.csrf, &Errors::default()))
                 }
             }

@@ -94,6 +94,10 @@ pub enum Status {
     Matched,
     /// No contract has this number.
     Unmatched,
+    /// Its payment number is on file for another payment (its contract, amount or day differ):
+    /// a receipt's number typed in by hand, or another bank's numbering. The number is a
+    /// payment's identity, so the file waits for the accountant to fix or drop it.
+    NumberTaken { payment_id: i64 },
     /// Already stored, or repeats an earlier row of the file: it will be skipped.
     Duplicate(Duplicate),
 }
@@ -102,10 +106,6 @@ pub enum Status {
 pub enum Duplicate {
     /// A payment with this reference is on file: this one (the same contract, amount and day).
     ReferenceOnFile,
-    /// A payment with this reference is on file, but another one (its contract, amount or day
-    /// differ): a receipt's number typed in by hand, or another bank's numbering. Not stored:
-    /// the number is the payment's identity, and the accountant decides.
-    ReferenceOfAnother { payment_id: i64 },
     /// An earlier row of this file has the same reference.
     ReferenceInFile { line: usize },
     /// No reference, and a payment with the same contract, amount and date is on file.
@@ -123,9 +123,9 @@ impl Status {
             Status::Matched => "будет внесена".to_owned(),
             Status::Unmatched => "договор не найден".to_owned(),
             Status::Duplicate(Duplicate::ReferenceOnFile) => "уже внесена (номер платежа есть в учёте)".to_owned(),
-            Status::Duplicate(Duplicate::ReferenceOfAnother { payment_id }) => format!(
-                "не внесена: этот номер платежа уже у платежа № {payment_id} с другим договором, суммой или датой — \
-                 если это другой платёж, уберите или исправьте номер в файле и загрузите его снова"
+            Status::NumberTaken { payment_id } => format!(
+                "этот номер платежа уже у платежа № {payment_id} с другим договором, суммой или датой — если это \
+                 другой платёж, уберите или исправьте номер в файле и загрузите его снова"
             ),
             Status::Duplicate(Duplicate::ReferenceInFile { line }) => {
                 format!("повтор: тот же номер платежа в строке {line}")
@@ -168,8 +168,17 @@ impl Preview {
         self.count(|s| s == Status::Unmatched)
     }
 
+    pub fn numbers_taken(&self) -> usize {
+        self.count(|s| matches!(s, Status::NumberTaken { .. }))
+    }
+
     pub fn duplicates(&self) -> usize {
         self.count(|s| matches!(s, Status::Duplicate(_)))
+    }
+
+    /// Rows the accountant must fix before the file can be imported.
+    pub fn to_fix(&self) -> usize {
+        self.bad.len() + self.unmatched() + self.numbers_taken()
     }
 
     /// The total of the rows that will be stored.
@@ -177,9 +186,10 @@ impl Preview {
         self.matched_total
     }
 
-    /// A file is imported whole: only when every row is readable and names a known contract.
+    /// A file is imported whole: only when every row is readable, names a known contract and
+    /// carries no other payment's number.
     pub fn can_commit(&self) -> bool {
-        self.bad.is_empty() && self.unmatched() == 0 && self.matched() > 0
+        self.to_fix() == 0 && self.matched() > 0
     }
 
     /// The rows to hand to [`commit`] once the user confirms.
@@ -192,7 +202,10 @@ impl Preview {
 pub enum PaymentImportError {
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("В файле есть строки с ошибками или неизвестными договорами; исправьте файл и загрузите его снова.")]
+    #[error(
+        "В файле есть строки с ошибками, неизвестными договорами или чужими номерами платежей; исправьте файл и \
+         загрузите его снова."
+    )]
     NotClean,
     #[error("Оплат в файле больше чем на {}: разделите файл на части.", Kopecks::MAX)]
     TotalTooLarge,
@@ -402,13 +415,14 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .iter()
         .map(|row| match (contracts.get(&row.payment.contract_number), &row.payment.reference) {
             (None, _) => Some(Status::Unmatched),
-            (Some(&(contract, _)), Some(reference)) if on_file_refs.contains_key(reference) => {
-                let (id, on_contract, amount, day) = on_file_refs[reference];
+            (Some(&(contract, _)), Some(reference)) if let Some(&on_file) = on_file_refs.get(reference) => {
+                let (id, on_contract, amount, day) = on_file;
                 let p = &row.payment;
-                let same = (on_contract, amount, day) == (contract, p.amount, p.paid_on);
-                let repeat =
-                    if same { Duplicate::ReferenceOnFile } else { Duplicate::ReferenceOfAnother { payment_id: id } };
-                Some(Status::Duplicate(repeat))
+                if (on_contract, amount, day) == (contract, p.amount, p.paid_on) {
+                    Some(Status::Duplicate(Duplicate::ReferenceOnFile))
+                } else {
+                    Some(Status::NumberTaken { payment_id: id })
+                }
             }
             (Some(_), Some(reference)) => match seen_refs.get(reference) {
                 Some(&line) => Some(Status::Duplicate(Duplicate::ReferenceInFile { line })),

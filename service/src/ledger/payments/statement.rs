@@ -12,6 +12,7 @@
 //! and may remember them for the payer's account.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
 
 use bank::purpose::{Candidates, ContractCandidate, ContractDebt, Payment, Verdict};
 use bank::statement::{self, Document, StatementError};
@@ -428,11 +429,11 @@ struct ByHand {
 
 impl ByHand {
     /// What seems to be a document's money on the plots of `contracts` (the plot's other
-    /// contract too, as «Разобрать» finds it): see [`seems_entered`].
+    /// contract too), the first of what «Разобрать» would offer: see [`entered_among`].
     fn seen(&self, contracts: &[i64], amount: Kopecks, day: NaiveDate) -> Option<Entered> {
         let plots: HashSet<i64> = contracts.iter().filter_map(|c| self.plot_of.get(c).copied()).collect();
         let of_day = self.typed.iter().filter(|(p, c)| p.paid_on == day && plots.contains(&c.plot_id));
-        seems_entered(&of_day.cloned().collect::<Vec<_>>(), amount)
+        entered_among(of_day.cloned(), amount).into_iter().next()
     }
 }
 
@@ -476,34 +477,54 @@ async fn typed_in(
         .collect())
 }
 
-/// Payments of one plot and day that may be a document of `amount`: one of the whole amount, or
-/// else the fewest of them adding up to it (1 500 ₽ «уч 12» typed as 600 ₽ for water and 900 ₽
-/// for electricity, beside another 400 ₽ of that day).
-fn seems_entered(typed: &[(payment::Model, contract::Model)], amount: Kopecks) -> Option<Entered> {
-    if let Some(whole) = typed.iter().find(|(p, _)| p.amount_kopecks == amount) {
-        return Some(Entered(vec![whole.clone()]));
+/// Of payments of one day, what may be a document of `amount`: each of the whole amount, then on
+/// each plot the fewest adding up to it (1 500 ₽ «уч 12» typed as 600 ₽ for water and 900 ₽ for
+/// electricity, beside another 400 ₽ of that day); never parts from two plots.
+fn entered_among(typed: impl Iterator<Item = (payment::Model, contract::Model)>, amount: Kopecks) -> Vec<Entered> {
+    let typed: Vec<_> = typed.collect();
+    let mut found: Vec<Entered> =
+        typed.iter().filter(|(p, _)| p.amount_kopecks == amount).map(|one| Entered(vec![one.clone()])).collect();
+    let mut plots: BTreeMap<i64, Vec<(payment::Model, contract::Model)>> = BTreeMap::new();
+    for one in typed {
+        plots.entry(one.1.plot_id).or_default().push(one);
     }
-    let amounts: Vec<Kopecks> = typed.iter().map(|(p, _)| p.amount_kopecks).collect();
-    let parts = parts_adding_up(&amounts, amount)?;
-    Some(Entered(parts.into_iter().map(|i| typed[i].clone()).collect()))
+    for of_plot in plots.into_values() {
+        let amounts: Vec<Kopecks> = of_plot.iter().map(|(p, _)| p.amount_kopecks).collect();
+        if let Some(parts) = parts_adding_up(&amounts, amount) {
+            found.push(Entered(parts.into_iter().map(|i| of_plot[i].clone()).collect()));
+        }
+    }
+    found
 }
 
 /// Payments of one plot and day searched for parts, at most: 2¹² sums, and a member does not pay
 /// a dozen times a day.
 const MAX_PARTS_SEARCHED: usize = 12;
 
+/// Every set of two or more of [`MAX_PARTS_SEARCHED`] payments, as bits, in the order parts are
+/// preferred: the fewest first, and among as few the earliest (the lowest bits first, as the
+/// highest reversed). Sorted once.
+static PART_SETS: LazyLock<Vec<u16>> = LazyLock::new(|| {
+    let mut sets: Vec<u16> = (1u16..1 << MAX_PARTS_SEARCHED).filter(|set| set.count_ones() > 1).collect();
+    sets.sort_by_key(|set| (set.count_ones(), std::cmp::Reverse(set.reverse_bits())));
+    sets
+});
+
 /// The indices of the fewest `amounts` (two or more) adding up to `amount`, the earliest first
 /// among as few; none when the first [`MAX_PARTS_SEARCHED`] have no such parts.
 fn parts_adding_up(amounts: &[Kopecks], amount: Kopecks) -> Option<Vec<usize>> {
     let amounts = &amounts[..amounts.len().min(MAX_PARTS_SEARCHED)];
-    let mut sets: Vec<u32> = (1u32..1 << amounts.len()).filter(|set| set.count_ones() > 1).collect();
-    // Fewest first; among as few, the earliest (the lowest bits first, as the highest reversed).
-    sets.sort_by_key(|set| (set.count_ones(), std::cmp::Reverse(set.reverse_bits())));
-    sets.into_iter().find_map(|set| {
-        let chosen: Vec<usize> = (0..amounts.len()).filter(|i| set & (1 << i) != 0).collect();
-        let sum = Kopecks::try_sum(chosen.iter().map(|&i| amounts[i])).ok()?;
-        (sum == amount).then_some(chosen)
-    })
+    // Each is a payment (up to 10⁹ kopecks): a dozen cannot overflow an i64.
+    let total: i64 = amounts.iter().map(|a| a.get()).sum();
+    if amounts.len() < 2 || total < amount.get() {
+        return None;
+    }
+    let present = (1u16 << amounts.len()) - 1;
+    let set = PART_SETS.iter().filter(|&&set| set & !present == 0).find(|&&set| {
+        let sum: i64 = (0..amounts.len()).filter(|i| set & (1 << i) != 0).map(|i| amounts[i].get()).sum();
+        sum == amount.get()
+    })?;
+    Some((0..amounts.len()).filter(|i| set & (1 << i) != 0).collect())
 }
 
 /// The identities among `keys` already on file.
@@ -734,27 +755,12 @@ impl std::fmt::Display for Entered {
 }
 
 /// What a waiting document's money may be among the payments entered already: not from a
-/// statement, not reversed, of its day; each of its amount, and on each plot the fewest adding
-/// up to it ([`parts_adding_up`]), as confirming a statement finds them.
+/// statement, not reversed, of its day ([`entered_among`]), as confirming a statement finds them.
 pub async fn entered_already(
     conn: &impl ConnectionTrait,
     document: &bank_document::Model,
 ) -> Result<Vec<Entered>, DbErr> {
-    let typed = typed_in(conn, [document.arrived_on]).await?;
-    let amount = document.amount_kopecks;
-    let mut found: Vec<Entered> =
-        typed.iter().filter(|(p, _)| p.amount_kopecks == amount).map(|one| Entered(vec![one.clone()])).collect();
-    let mut plots: BTreeMap<i64, Vec<(payment::Model, contract::Model)>> = BTreeMap::new();
-    for one in typed {
-        plots.entry(one.1.plot_id).or_default().push(one);
-    }
-    for of_plot in plots.into_values() {
-        let amounts: Vec<Kopecks> = of_plot.iter().map(|(p, _)| p.amount_kopecks).collect();
-        if let Some(parts) = parts_adding_up(&amounts, amount) {
-            found.push(Entered(parts.into_iter().map(|i| of_plot[i].clone()).collect()));
-        }
-    }
-    Ok(found)
+    Ok(entered_among(typed_in(conn, [document.arrived_on]).await?.into_iter(), document.amount_kopecks))
 }
 
 /// Marks a document waiting in «Разобрать» as the money of the payments entered already that
