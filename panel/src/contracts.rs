@@ -162,10 +162,10 @@ async fn contract_page<P: Policy>(
                     tr { th { "Входящее сальдо" } td { (amount) " на " (date_text(go_live)) } }
                 }
             }
-            @if opening.is_some() {
+            @if opening.is_some() && user.is_admin() {
                 details open[errors.has("saldo") || errors.has("reason")] {
                     summary { "Исправить входящее сальдо" }
-                    p.muted { "Если сальдо при переходе на систему введено с ошибкой. Разница станет строкой «Исправление входящего сальдо» в открытом месяце; отправленные месяцы не меняются. Долг — положительная сумма, переплата — отрицательная." }
+                    p.muted { "Если сальдо при переходе на систему введено с ошибкой. Разница станет строкой «Исправление входящего сальдо» с причиной — её видит и потребитель в акте сверки; отправленные месяцы не меняются. Долг — положительная сумма, переплата — отрицательная." }
                     form.stack method="post" action={ "/contracts/" (c.id) "/opening-balance" } {
                         (csrf_input(&user.csrf))
                         (money_field(errors, "saldo", "Верное сальдо, ₽", &forms.saldo.saldo))
@@ -249,10 +249,11 @@ pub async fn close(
     Ok(invalid(contract_page(&user, &ctx, &row, &Forms { close: form, ..Forms::default() }, &errors).await?))
 }
 
-/// «Исправить сальдо»: the difference is booked in the open month (accountant or admin).
+/// «Исправить сальдо»: the difference is booked in the open month. Admins only, as every other
+/// change of what is charged (readings corrected, tariffs).
 #[handler]
 pub async fn correct_opening_balance(
-    user: OfficeStaff,
+    user: Admin,
     session: &Session,
     ctx: Data<&Context>,
     Path(id): Path<i64>,
@@ -263,10 +264,12 @@ pub async fn correct_opening_balance(
     if let Some(amount) = errors.check("saldo", Kopecks::parse_rubles(&form.saldo)) {
         match ledger::charges::correct_opening_balance(&ctx, id, amount, &form.reason, user.actor()).await {
             Ok(difference) => {
-                let message = format!(
-                    "Входящее сальдо по договору № {} — {amount}: разница {difference} учтена в открытом месяце.",
-                    row.contract.number
-                );
+                let number = &row.contract.number;
+                let message = if difference == Kopecks::ZERO {
+                    format!("Входящее сальдо по договору № {number} уже {amount}: ничего не изменилось.")
+                } else {
+                    format!("Входящее сальдо по договору № {number} — {amount}: разница {difference} учтена.")
+                };
                 return Ok(done(session, message, format!("/contracts/{id}")));
             }
             Err(e) => errors = Errors::refused(e)?,

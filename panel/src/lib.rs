@@ -125,7 +125,7 @@ pub fn pages() -> Vec<PageRoute> {
         route(GET, "/contracts/:id/edit", Admin, contracts::edit),
         route(POST, "/contracts/:id", Admin, contracts::update),
         route(POST, "/contracts/:id/close", Admin, contracts::close),
-        route(POST, "/contracts/:id/opening-balance", Office, contracts::correct_opening_balance),
+        route(POST, "/contracts/:id/opening-balance", Admin, contracts::correct_opening_balance),
         route(GET, "/meters", Office, meters::lists::list),
         route(GET, "/meters/:id", Office, meters::page::show),
         route(GET, "/meters/:id/edit", Admin, meters::edit::edit),

@@ -346,7 +346,11 @@ fn overwide_line(text: &str, delimiter: u8) -> Option<(u32, u32)> {
     for &b in text.as_bytes() {
         state = match (state, b) {
             (In::Quoted, b'"') => In::QuoteInQuoted,
-            (In::Quoted, _) => In::Quoted,
+            // Lines are numbered as the reader's caller numbers them: every `\n`, quoted too.
+            (In::Quoted, _) => {
+                line = line.saturating_add(u32::from(b == b'\n'));
+                In::Quoted
+            }
             (In::FieldStart, b'"') | (In::QuoteInQuoted, b'"') => In::Quoted,
             (_, b'\n' | b'\r') => {
                 line = line.saturating_add(u32::from(b == b'\n'));

@@ -47,7 +47,11 @@ async fn a_job_keeps_its_core_after_its_caller_gave_up() {
         .collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
     uploads.iter().for_each(|caller| caller.abort());
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Aborted tasks drop their futures soon, not at once: wait for it, a few seconds at most.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while held.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(held.load(Ordering::SeqCst), 0, "inputs queued behind the busy workers");
 
     for _ in 0..cores {

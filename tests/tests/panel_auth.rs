@@ -176,6 +176,12 @@ async fn the_current_password_is_not_guessed_through_the_change_form() {
     change("buh-password", "long-enough").await.assert_contains("Слишком много попыток с вашего адреса.");
     assert_eq!(account(&t, "buh").await.failed_attempts, throttle::BURST, "counted against the account's lock");
     assert!(service::access::login::authenticate(&t.ctx, "buh", "buh-password", None).await.is_ok(), "unchanged");
+
+    // Locked by guesses from elsewhere: the owner in their session is told so, not «неверно».
+    let mut locked: staff::ActiveModel = account(&t, "buh").await.into();
+    locked.locked_until = Set(Some(t.ctx.now() + chrono::Duration::minutes(4)));
+    sea_orm::ActiveModelTrait::update(locked, t.ctx.db.conn()).await.unwrap();
+    change("buh-password", "long-enough").await.assert_contains("закрыт после неудачных попыток ещё на 4 мин.");
 }
 
 /// 100 guesses at once from 100 machines, then the right password: only the guesses up to the

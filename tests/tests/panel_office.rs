@@ -89,8 +89,14 @@ async fn an_opening_balance_typed_wrong_is_corrected_from_the_contracts_page() {
     )
     .await
     .unwrap();
-    let client = PanelClient::staff(&t, "buh", Role::Accountant).await;
     let path = format!("/contracts/{}", signed.contract_id);
+    // Admins only, as every other change of what is charged.
+    let accountant = PanelClient::staff(&t, "buh", Role::Accountant).await;
+    let page = accountant.get(&path).await;
+    assert!(!page.assert_ok().body.contains("Исправить входящее сальдо"));
+    let forbidden = accountant.post_form(&format!("{path}/opening-balance"), &[("saldo", "0"), ("reason", "x")]).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let client = PanelClient::staff(&t, "admin", Role::Admin).await;
     client.get(&path).await.assert_contains("Исправить входящее сальдо");
 
     let action = format!("{path}/opening-balance");

@@ -401,10 +401,10 @@ async fn another_payment_of_the_same_day_and_amount_is_posted_when_the_accountan
 async fn money_typed_in_parts_is_not_booked_again_by_the_statement() {
     let (t, client) = office().await;
     let actor = service::audit::Actor::System;
+    let mut ids = Vec::new();
     for (contract, amount) in [("W-12", kopecks!(600_00)), ("E-12", kopecks!(900_00))] {
-        service::ledger::payments::record(&t.ctx, service::testing::paid(contract, amount, "2026-03-03"), actor)
-            .await
-            .unwrap();
+        let typed = service::testing::paid(contract, amount, "2026-03-03");
+        ids.push(service::ledger::payments::record(&t.ctx, typed, actor).await.unwrap().id);
     }
     let account = "40817810500000000012";
     let documents = [
@@ -415,9 +415,11 @@ async fn money_typed_in_parts_is_not_booked_again_by_the_statement() {
         .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &documents))
         .await;
     preview.assert_contains(&format!(
-        "похоже, уже внесён вручную — частями от 03.03.2026: платёж № 1 — {} по договору № W-12, платёж № 2 — {} по \
-         договору № E-12",
+        "похоже, уже внесён вручную — частями от 03.03.2026: платёж № {} — {} по договору № W-12, платёж № {} — {} \
+         по договору № E-12",
+        ids[0],
         kopecks!(600_00),
+        ids[1],
         kopecks!(900_00)
     ));
     for amount in [kopecks!(300_00), kopecks!(500_00)] {
@@ -437,10 +439,10 @@ async fn money_typed_in_parts_is_not_booked_again_by_the_statement() {
     assert!(waiting[1].review_reason.as_deref().unwrap().contains("частями от 04.03.2026"), "{waiting:?}");
     let path = format!("{REVIEW}/{}", waiting[0].id);
     let page = client.get(&path).await;
-    page.assert_contains("Уже внесён: частями от 03.03.2026: платёж № 1");
+    page.assert_contains(&format!("Уже внесён: частями от 03.03.2026: платёж № {}", ids[0]));
     let refused = client.post_form(&path, &[("contract_1", "E-12"), ("amount_1", "1500")]).await;
     assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
-    let linked = client.post_form(&format!("{path}/entered"), &[("payment_id", "2")]).await;
+    let linked = client.post_form(&format!("{path}/entered"), &[("payment_id", &ids[1].to_string())]).await;
     assert_eq!(linked.location(), Some(REVIEW), "{}", linked.body);
     let held: Vec<Option<i64>> = payments(&t).await.iter().take(2).map(|(.., document)| *document).collect();
     assert_eq!(held, [Some(waiting[0].id), Some(waiting[0].id)]);
@@ -459,13 +461,14 @@ async fn a_statement_finds_money_typed_in_on_the_documents_plot_whatever_else_th
         reference: None,
         ..service::testing::paid(contract, amount, day)
     };
+    let mut ids = Vec::new();
     for (contract, amount, day) in [
         ("W-12", kopecks!(600_00), "2026-03-03"),
         ("E-12", kopecks!(900_00), "2026-03-03"),
         ("W-12", kopecks!(400_00), "2026-03-03"),
         ("W-12", kopecks!(1000_00), "2026-03-06"),
     ] {
-        service::ledger::payments::record(&t.ctx, typed(contract, amount, day), actor).await.unwrap();
+        ids.push(service::ledger::payments::record(&t.ctx, typed(contract, amount, day), actor).await.unwrap().id);
     }
     let mistaken = service::ledger::payments::record(&t.ctx, typed("W-12", kopecks!(1500_00), "2026-03-05"), actor);
     let mistaken = mistaken.await.unwrap();
@@ -488,12 +491,14 @@ async fn a_statement_finds_money_typed_in_on_the_documents_plot_whatever_else_th
     let [(first, parts), (third, other)] = &reasons[..] else { panic!("401 and 403 wait: {reasons:?}") };
     assert_eq!((*first, *third), ("401", "403"));
     let expected = format!(
-        "частями от 03.03.2026: платёж № 1 — {} по договору № W-12, платёж № 2 — {} по договору № E-12",
+        "частями от 03.03.2026: платёж № {} — {} по договору № W-12, платёж № {} — {} по договору № E-12",
+        ids[0],
         kopecks!(600_00),
+        ids[1],
         kopecks!(900_00)
     );
     assert!(parts.contains(&expected), "{parts}");
-    assert!(other.contains(&format!("платёж № 4 — {} по договору № W-12", kopecks!(1000_00))), "{other}");
+    assert!(other.contains(&format!("платёж № {} — {} по договору № W-12", ids[3], kopecks!(1000_00))), "{other}");
     let posted: Vec<_> = payments(&t).await.into_iter().filter(|p| p.2 == PaymentSource::BankStatement).collect();
     let total = Kopecks::try_sum(posted.iter().map(|p| p.1)).unwrap();
     assert_eq!(total, kopecks!(1500_00), "402 only: {posted:?}");

@@ -40,6 +40,11 @@ pub enum AccountError {
     WrongPassword,
     #[error("Слишком много попыток с вашего адреса. Подождите минуту и попробуйте снова.")]
     TooManyAttempts,
+    #[error(
+        "Вход под этой учётной записью закрыт после неудачных попыток ещё на {minutes} мин.; тогда и смените \
+         пароль. Администратор может задать новый пароль сразу."
+    )]
+    Locked { minutes: i64 },
     #[error("Сотрудник не найден.")]
     Unknown,
     #[error("Укажите имя сотрудника.")]
@@ -141,6 +146,10 @@ pub async fn change_password(
 ) -> Result<staff::Model, AccountError> {
     check_password(new)?;
     let account = get(ctx.db.conn(), staff_id).await?.ok_or(AccountError::Unknown)?;
+    // Locked, the current password is not checked at all: the owner is told so, not «неверно».
+    if let Some(until) = account.locked_until.filter(|until| *until > ctx.now()) {
+        return Err(AccountError::Locked { minutes: super::throttle::minutes_up(until - ctx.now()) });
+    }
     let account = match login::authenticate(ctx, &account.login, current, from).await {
         Ok(account) => account,
         Err(LoginError::Invalid) => return Err(AccountError::WrongPassword),

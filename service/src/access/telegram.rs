@@ -107,20 +107,26 @@ fn new_code() -> String {
 
 /// Uses a code for `telegram_user_id`: the account becomes the code's consumer or staff member.
 /// A user's tries are counted before any work, a success given back: a few mistyped codes
-/// pass, a guesser of 2⁴⁰ codes gets one try per ten minutes.
+/// pass, a guesser of 2⁴⁰ codes gets one try per ten minutes. Every refusal is logged.
 pub async fn redeem(ctx: &Context, code: &str, telegram_user_id: i64) -> Result<Identity, LinkError> {
     let budget = &ctx.telegram_budgets.link_codes;
-    if let Err(wait) = budget.take(telegram_user_id, ctx.now()) {
-        tracing::warn!(telegram_user_id, "link code refused: too many tries");
-        return Err(LinkError::TooManyAttempts { minutes: (wait.num_seconds() + 59) / 60 });
+    let redeemed = match budget.take(telegram_user_id, ctx.now()) {
+        Err(wait) => Err(LinkError::TooManyAttempts { minutes: super::throttle::minutes_up(wait) }),
+        Ok(()) => redeem_code(ctx, code, telegram_user_id).await,
+    };
+    match &redeemed {
+        Ok(_) => budget.give_back(telegram_user_id, ctx.now()),
+        Err(LinkError::Internal(_)) => {}
+        Err(refused) => tracing::warn!(telegram_user_id, "link code refused: {refused}"),
     }
+    redeemed
+}
+
+async fn redeem_code(ctx: &Context, code: &str, telegram_user_id: i64) -> Result<Identity, LinkError> {
     let hash = token_hash(&code.trim().to_uppercase());
     let txn = ctx.db.begin_write().await?;
     let found = link_code::Entity::find().filter(link_code::Column::CodeHash.eq(&hash)).one(&txn).await?;
-    let Some(found) = found else {
-        tracing::warn!(telegram_user_id, "unknown link code tried");
-        return Err(LinkError::UnknownCode);
-    };
+    let found = found.ok_or(LinkError::UnknownCode)?;
     if found.used_at.is_some() {
         return Err(LinkError::UsedCode);
     }
@@ -138,7 +144,6 @@ pub async fn redeem(ctx: &Context, code: &str, telegram_user_id: i64) -> Result<
         (None, None) => return Err(LinkError::UnknownCode),
     };
     txn.commit().await?;
-    budget.give_back(telegram_user_id, ctx.now());
     Ok(identity)
 }
 

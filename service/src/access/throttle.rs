@@ -49,8 +49,9 @@ impl<K: Hash + Eq + Copy + std::fmt::Debug> Throttle<K> {
         if !whole_at.contains_key(&key) && whole_at.len() >= MAX_KEYS {
             whole_at.retain(|_, at| *at > now);
             if whole_at.len() >= MAX_KEYS {
-                // Tens of thousands of keys at once: let this one through uncounted; the
-                // accounts' lockout and the one-job-per-core limit still hold.
+                // Tens of thousands of keys at once: let this one through uncounted rather than
+                // refuse everyone; what each attempt costs stays bounded elsewhere (the accounts'
+                // lockout, one heavy job per core).
                 tracing::warn!(?key, "throttle full: {} keys are being counted", whole_at.len());
                 return Ok(());
             }
@@ -69,6 +70,11 @@ impl<K: Hash + Eq + Copy + std::fmt::Debug> Throttle<K> {
             }
         }
     }
+}
+
+/// A wait as people are told it: in whole minutes, rounded up («через 1 мин.», never «через 0»).
+pub fn minutes_up(wait: Duration) -> i64 {
+    (wait.num_seconds() + 59).div_euclid(60)
 }
 
 /// Login attempts per client address ([`BURST`], then one per [`INTERVAL`]).

@@ -11,7 +11,7 @@
 //! one transaction. [`resolve`] posts a waiting document to the contracts the accountant chose,
 //! and may remember them for the payer's account.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use bank::purpose::{Candidates, ContractCandidate, ContractDebt, Payment, Verdict};
@@ -420,10 +420,10 @@ fn typed_by_hand(entered: &Entered) -> String {
 }
 
 /// Payments typed in (by hand or from a register: no bank document) on the days a statement's
-/// money arrived, not reversed, each with its contract; and every contract's plot, for the
-/// documents' contracts.
+/// money arrived, not reversed, each with its contract, by day and plot; and every contract's
+/// plot, for the documents' contracts.
 struct ByHand {
-    typed: Vec<(payment::Model, contract::Model)>,
+    typed: HashMap<(NaiveDate, i64), Vec<(payment::Model, contract::Model)>>,
     plot_of: HashMap<i64, i64>,
 }
 
@@ -431,8 +431,8 @@ impl ByHand {
     /// What seems to be a document's money on the plots of `contracts` (the plot's other
     /// contract too), the first of what «Разобрать» would offer: see [`entered_among`].
     fn seen(&self, contracts: &[i64], amount: Kopecks, day: NaiveDate) -> Option<Entered> {
-        let plots: HashSet<i64> = contracts.iter().filter_map(|c| self.plot_of.get(c).copied()).collect();
-        let of_day = self.typed.iter().filter(|(p, c)| p.paid_on == day && plots.contains(&c.plot_id));
+        let plots: BTreeSet<i64> = contracts.iter().filter_map(|c| self.plot_of.get(c).copied()).collect();
+        let of_day = plots.into_iter().filter_map(|plot| self.typed.get(&(day, plot))).flatten();
         entered_among(of_day.cloned(), amount).into_iter().next()
     }
 }
@@ -441,7 +441,10 @@ async fn entered_by_hand(
     conn: &impl ConnectionTrait,
     days: impl IntoIterator<Item = NaiveDate>,
 ) -> Result<ByHand, DbErr> {
-    let typed = typed_in(conn, days).await?;
+    let mut typed: HashMap<(NaiveDate, i64), Vec<_>> = HashMap::new();
+    for (payment, contract) in typed_in(conn, days).await? {
+        typed.entry((payment.paid_on, contract.plot_id)).or_default().push((payment, contract));
+    }
     let plot_of = contract::Entity::find().all(conn).await?.into_iter().map(|c| (c.id, c.plot_id)).collect();
     Ok(ByHand { typed, plot_of })
 }
@@ -453,10 +456,10 @@ async fn typed_in(
     days: impl IntoIterator<Item = NaiveDate>,
 ) -> Result<Vec<(payment::Model, contract::Model)>, DbErr> {
     let days: HashSet<NaiveDate> = days.into_iter().collect();
-    let unlinked =
-        payment::Entity::find().filter(payment::Column::BankDocumentId.is_null()).order_by_asc(payment::Column::Id);
+    let unlinked = payment::Entity::find().filter(payment::Column::BankDocumentId.is_null());
     let mut of_days = find_in(conn, unlinked, payment::Column::PaidOn, days).await?;
     of_days.retain(|p| p.reverses_id.is_none() && p.amount_kopecks.is_positive());
+    // Found in batches of days: in the order entered again, as parts are preferred earliest.
     of_days.sort_by_key(|p| p.id);
     let ids = of_days.iter().map(|p| p.id);
     let reversed: HashSet<i64> = find_in(conn, payment::Entity::find(), payment::Column::ReversesId, ids)
@@ -473,7 +476,10 @@ async fn typed_in(
     Ok(of_days
         .into_iter()
         .filter(|p| !reversed.contains(&p.id))
-        .filter_map(|p| Some((p.clone(), contracts.get(&p.contract_id)?.clone())))
+        .filter_map(|p| {
+            let contract = contracts.get(&p.contract_id)?.clone();
+            Some((p, contract))
+        })
         .collect())
 }
 
@@ -728,7 +734,7 @@ async fn mark_resolved(
 /// Payments on file that may be a waiting document's money entered already (by hand or from a
 /// register): one of its amount, or a plot's parts adding up to it; each with its contract.
 #[derive(Debug, Clone)]
-pub struct Entered(pub Vec<(payment::Model, contract::Model)>);
+pub struct Entered(Vec<(payment::Model, contract::Model)>);
 
 impl Entered {
     fn holds(&self, payment_id: i64) -> bool {

@@ -29,7 +29,7 @@ internal_errors!(StoreError);
 /// it is downloaded: ten in a row, then one per half hour (see [`crate::access::throttle`]).
 pub fn member_may_send(ctx: &Context, telegram_user_id: i64) -> Result<(), StoreError> {
     let taken = ctx.telegram_budgets.member_photos.take(telegram_user_id, ctx.now());
-    taken.map_err(|wait| StoreError::TooMany { minutes: (wait.num_seconds() + 59) / 60 })
+    taken.map_err(|wait| StoreError::TooMany { minutes: crate::access::throttle::minutes_up(wait) })
 }
 
 /// Checks, normalises and stores a photo; the same picture sent twice is stored once.
