@@ -203,6 +203,13 @@ vocabulary! {
     }
 }
 
+impl CauseKind {
+    /// Whether the cause is a tariff (its id a tariff's), not a reading (its id a reading's).
+    pub fn is_tariff(self) -> bool {
+        matches!(self, CauseKind::Tariff | CauseKind::TariffCorrection)
+    }
+}
+
 impl TariffPlan {
     /// The registers a meter on this plan has, in the order people read them.
     pub fn zones(self) -> &'static [Zone] {

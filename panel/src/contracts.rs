@@ -115,10 +115,8 @@ struct Forms {
 /// others see the word alone rather than a link that answers 403).
 fn cause_link(line: &entities::charge::Model, role: Role) -> Markup {
     match (line.cause_kind, line.cause_id) {
-        (Some(domain::CauseKind::Tariff | domain::CauseKind::TariffCorrection), _) if role == Role::Admin => {
-            html! { a href="/tariffs" { "тариф" } }
-        }
-        (Some(domain::CauseKind::Tariff | domain::CauseKind::TariffCorrection), _) => html! { "тариф" },
+        (Some(kind), _) if kind.is_tariff() && role == Role::Admin => html! { a href="/tariffs" { "тариф" } },
+        (Some(kind), _) if kind.is_tariff() => html! { "тариф" },
         (Some(kind), Some(id)) => html! { a href={ "/readings/" (id) } { (kind.label()) } },
         _ => html! { "—" },
     }

@@ -28,8 +28,14 @@ pub struct ReversalForm {
 /// A payment as its page shows it.
 struct Shown {
     row: PaymentRow,
-    /// The bank document it is the money of, and whether «Уже внесён» marked it so.
-    document: Option<(entities::bank_document::Model, bool)>,
+    /// The bank document it is the money of, if any.
+    document: Option<Document>,
+}
+
+struct Document {
+    model: entities::bank_document::Model,
+    /// «Уже внесён» marked it as this payment's money, so it may be unlinked.
+    marked_entered: bool,
 }
 
 async fn load(ctx: &Context, id: i64) -> Result<Shown> {
@@ -40,8 +46,8 @@ async fn load(ctx: &Context, id: i64) -> Result<Shown> {
     let row = rows.into_iter().next().ok_or_else(crate::error::not_found)?;
     let document = match document_id {
         Some(id) => {
-            let marked = statement::marked_entered(conn, id).await.map_err(internal)?.is_some();
-            statement::document(conn, id).await.map_err(internal)?.map(|d| (d, marked))
+            let marked_entered = statement::marked_entered(conn, id).await.map_err(internal)?.is_some();
+            statement::document(conn, id).await.map_err(internal)?.map(|model| Document { model, marked_entered })
         }
         None => None,
     };
@@ -65,11 +71,11 @@ fn payment_page(user: &OfficeStaff, shown: &Shown, form: &ReversalForm, errors: 
                 tr { th { "Номер платежа" } td { (p.reference.as_deref().unwrap_or("—")) } }
                 tr { th { "Внесён" } td { (p.source) } }
                 @if let Some(reason) = &p.reason { tr { th { "Основание" } td { (reason) } } }
-                @if let Some((d, _)) = &shown.document {
+                @if let Some(Document { model: d, .. }) = &shown.document {
                     tr { th { "Документ выписки" } td { "№ " (d.number) " от " (date_text(d.doc_date)) ", " (d.amount_kopecks) ", " (d.payer) } }
                 }
             }
-            @if let Some((d, true)) = &shown.document {
+            @if let Some(Document { model: d, marked_entered: true }) = &shown.document {
                 p.muted { "Документ выписки отмечен кнопкой «Уже внесён» как деньги этого платежа. Если это ошибка, отвяжите его: документ вернётся в «Разобрать», платёж не изменится." }
                 form method="post" action={ "/payments/" (p.id) "/unlink" } {
                     (csrf_input(&user.csrf))
