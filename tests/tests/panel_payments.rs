@@ -219,6 +219,23 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     assert_eq!(page.number_after("Номер платежа у другого платежа"), 1);
     page.assert_contains("Файл не будет внесён");
     assert!(page.input_value("import_id").is_none(), "the file waits for the number to be fixed");
+
+    // A number that another payment took while the preview waited stops the file at confirming.
+    let fresh = xlsx(&[header(), vec![Text("W-1"), Text("800"), Date(day(3)), Text("2026-02"), Text("B-200")]]);
+    let preview = client.upload_file(IMPORT, "vypiska.xlsx", fresh).await;
+    assert_eq!(preview.number_after("Будут внесены"), 1);
+    let taken = NewPayment {
+        contract_number: "E-1".into(),
+        amount: kopecks!(50_00),
+        paid_on: day(3),
+        for_period: None,
+        reference: Some("B-200".into()),
+        confirm_duplicate: false,
+    };
+    service::ledger::payments::record(&t.ctx, taken, Actor::System).await.unwrap();
+    let refused = client.confirm_import(IMPORT, &preview).await;
+    client.get(refused.location().expect("back to the upload")).await.assert_contains("чужими номерами платежей");
+    assert_eq!(payments(&t).await.len(), 5, "the taken number's payment only");
 }
 
 #[tokio::test]

@@ -74,7 +74,8 @@ impl<K: Hash + Eq + Copy + std::fmt::Debug> Throttle<K> {
 
 /// A wait as people are told it: in whole minutes, rounded up («через 1 мин.», never «через 0»).
 pub fn minutes_up(wait: Duration) -> i64 {
-    (wait.num_seconds() + 59).div_euclid(60)
+    let minute = Duration::minutes(1).num_milliseconds();
+    ((wait.num_milliseconds() + minute - 1) / minute).max(1)
 }
 
 /// Login attempts per client address ([`BURST`], then one per [`INTERVAL`]).
@@ -152,6 +153,12 @@ mod tests {
         assert!(throttle.take(address, at(60)).is_err());
         throttle.give_back(address, at(60));
         assert_eq!(throttle.take(address, at(60)), Ok(()), "a success gave its attempt back");
+    }
+
+    #[test]
+    fn waits_are_told_in_whole_minutes_rounded_up() {
+        let told = |ms: i64| minutes_up(Duration::milliseconds(ms));
+        assert_eq!([told(400), told(60_000), told(60_001), told(599_999), told(0), told(-5_000)], [1, 1, 2, 10, 1, 1]);
     }
 
     #[test]

@@ -250,7 +250,8 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<P
 }
 
 /// Stores the rows of a previewed file in one transaction, skipping those that are duplicates by
-/// now. Refuses the whole file if any row names an unknown contract.
+/// now. Refuses the whole file if any row names an unknown contract or, by now, another
+/// payment's number.
 pub async fn commit(
     ctx: &Context,
     file_name: &str,
@@ -259,7 +260,7 @@ pub async fn commit(
 ) -> Result<Committed, PaymentImportError> {
     let txn = ctx.db.begin_write().await?;
     let checked = check(&txn, rows).await?;
-    if checked.iter().any(|c| c.status == Status::Unmatched) {
+    if checked.iter().any(|c| matches!(c.status, Status::Unmatched | Status::NumberTaken { .. })) {
         return Err(PaymentImportError::NotClean);
     }
     let mut committed = Committed { stored: 0, skipped: 0, total: Kopecks::ZERO };
