@@ -761,7 +761,8 @@ impl std::fmt::Display for Entered {
 }
 
 /// What a waiting document's money may be among the payments entered already: not from a
-/// statement, not reversed, of its day ([`entered_among`]), as confirming a statement finds them.
+/// statement, not reversed, of its day; each of its amount, then on each plot the fewest adding
+/// up to it, as confirming a statement finds them.
 pub async fn entered_already(
     conn: &impl ConnectionTrait,
     document: &bank_document::Model,
