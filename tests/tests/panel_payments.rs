@@ -220,6 +220,17 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     page.assert_contains("Файл не будет внесён");
     assert!(page.input_value("import_id").is_none(), "the file waits for the number to be fixed");
 
+    // The same new number on two rows of the file with other amounts: one of them is wrong.
+    let twice = xlsx(&[
+        header(),
+        vec![Text("W-1"), Text("700"), Date(day(2)), Text("2026-02"), Text("B-300")],
+        vec![Text("E-1"), Text("70"), Date(day(2)), Text("2026-02"), Text("B-300")],
+    ]);
+    let page = client.upload_file(IMPORT, "vypiska.xlsx", twice).await;
+    page.assert_contains("этот номер платежа уже в строке 2 с другим договором, суммой или датой");
+    assert_eq!(page.number_after("Номер платежа у другого платежа"), 1);
+    assert!(page.input_value("import_id").is_none());
+
     // A number that another payment took while the preview waited stops the file at confirming.
     let fresh = xlsx(&[header(), vec![Text("W-1"), Text("800"), Date(day(3)), Text("2026-02"), Text("B-200")]]);
     let preview = client.upload_file(IMPORT, "vypiska.xlsx", fresh).await;

@@ -62,7 +62,7 @@ pub fn show(user: OfficeStaff) -> Markup {
 fn status_cell(status: Status) -> Markup {
     let class = match status {
         Status::Matched => "",
-        Status::Unmatched | Status::NumberTaken { .. } => "warn",
+        Status::Unmatched | Status::NumberTaken { .. } | Status::NumberTwice { .. } => "warn",
         Status::Duplicate(_) => "muted",
     };
     html! { td class=(class) { (status.describe()) } }

@@ -98,6 +98,9 @@ pub enum Status {
     /// a receipt's number typed in by hand, or another bank's numbering. The number is a
     /// payment's identity, so the file waits for the accountant to fix or drop it.
     NumberTaken { payment_id: i64 },
+    /// Its payment number is on an earlier row of the file with another contract, amount or day:
+    /// one of the two numbers is wrong.
+    NumberTwice { line: usize },
     /// Already stored, or repeats an earlier row of the file: it will be skipped.
     Duplicate(Duplicate),
 }
@@ -126,6 +129,10 @@ impl Status {
             Status::NumberTaken { payment_id } => format!(
                 "этот номер платежа уже у платежа № {payment_id} с другим договором, суммой или датой — если это \
                  другой платёж, уберите или исправьте номер в файле и загрузите его снова"
+            ),
+            Status::NumberTwice { line } => format!(
+                "этот номер платежа уже в строке {line} с другим договором, суммой или датой — исправьте номер в \
+                 файле и загрузите его снова"
             ),
             Status::Duplicate(Duplicate::ReferenceInFile { line }) => {
                 format!("повтор: тот же номер платежа в строке {line}")
@@ -169,7 +176,7 @@ impl Preview {
     }
 
     pub fn numbers_taken(&self) -> usize {
-        self.count(|s| matches!(s, Status::NumberTaken { .. }))
+        self.count(|s| matches!(s, Status::NumberTaken { .. } | Status::NumberTwice { .. }))
     }
 
     pub fn duplicates(&self) -> usize {
@@ -260,7 +267,10 @@ pub async fn commit(
 ) -> Result<Committed, PaymentImportError> {
     let txn = ctx.db.begin_write().await?;
     let checked = check(&txn, rows).await?;
-    if checked.iter().any(|c| matches!(c.status, Status::Unmatched | Status::NumberTaken { .. })) {
+    if checked
+        .iter()
+        .any(|c| matches!(c.status, Status::Unmatched | Status::NumberTaken { .. } | Status::NumberTwice { .. }))
+    {
         return Err(PaymentImportError::NotClean);
     }
     let mut committed = Committed { stored: 0, skipped: 0, total: Kopecks::ZERO };
@@ -411,7 +421,8 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
     // First what a row is on its own: an unknown contract, a payment number on file or earlier
     // in the file. The others are compared with the statements' documents, then (without a
     // number) with the payments on file.
-    let mut seen_refs: HashMap<String, usize> = HashMap::new();
+    // Each number of the file with its first row: (line, contract, amount, day).
+    let mut seen_refs: HashMap<String, (usize, i64, Kopecks, NaiveDate)> = HashMap::new();
     let alone: Vec<Option<Status>> = rows
         .iter()
         .map(|row| match (contracts.get(&row.payment.contract_number), &row.payment.reference) {
@@ -425,13 +436,19 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
                     Some(Status::NumberTaken { payment_id: id })
                 }
             }
-            (Some(_), Some(reference)) => match seen_refs.get(reference) {
-                Some(&line) => Some(Status::Duplicate(Duplicate::ReferenceInFile { line })),
-                None => {
-                    seen_refs.insert(reference.clone(), row.line);
-                    None
+            (Some(&(contract, _)), Some(reference)) => {
+                let p = &row.payment;
+                match seen_refs.get(reference) {
+                    Some(&(line, first, amount, day)) if (first, amount, day) == (contract, p.amount, p.paid_on) => {
+                        Some(Status::Duplicate(Duplicate::ReferenceInFile { line }))
+                    }
+                    Some(&(line, ..)) => Some(Status::NumberTwice { line }),
+                    None => {
+                        seen_refs.insert(reference.clone(), (row.line, contract, p.amount, p.paid_on));
+                        None
+                    }
                 }
-            },
+            }
             (Some(_), None) => None,
         })
         .collect();
