@@ -20,7 +20,7 @@ pub struct Model {
     pub purpose: String,
     /// The day the money arrived: the payments' `paid_on`.
     pub arrived_on: Date,
-    /// `posted` or `review` (waiting in «Разобрать»).
+    /// `posted`, `review` (waiting in «Разобрать») or `other` (no payment for services).
     pub status: String,
     pub review_reason: Option<String>,
     /// The statement file it came in.
@@ -31,6 +31,8 @@ pub struct Model {
     /// Who chose its contracts in «Разобрать», and when.
     pub resolved_by: Option<i64>,
     pub resolved_at: Option<DateTimeUtc>,
+    /// Why it was set aside as no payment for services (status `other`), in the accountant's words.
+    pub resolution_note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

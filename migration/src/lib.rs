@@ -51,6 +51,7 @@ mod m20261205_000001_reading_moments;
 mod m20261206_000001_last_readings;
 mod m20261207_000001_delivery_parts;
 mod m20261207_000002_closed_month_balances;
+mod m20261208_000001_document_notes;
 
 pub struct Migrator;
 
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_last_readings::Migration),
             Box::new(m20261207_000001_delivery_parts::Migration),
             Box::new(m20261207_000002_closed_month_balances::Migration),
+            Box::new(m20261208_000001_document_notes::Migration),
         ]
     }
 }

@@ -235,6 +235,10 @@ impl Refusal for ResolveError {
     fn is_internal(&self) -> bool {
         matches!(self, Self::Internal(_) | Self::Payment(PaymentError::Internal(_)))
     }
+
+    fn field(&self) -> Option<&'static str> {
+        matches!(self, Self::NoNote | Self::Text(_)).then_some("note")
+    }
 }
 
 /// The message to show for a refusal; an internal failure is logged and becomes the 500 page.

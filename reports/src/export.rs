@@ -395,6 +395,7 @@ fn column_name<'a>(table: &str, column: &'a str) -> &'a str {
         ("bank_documents", "purpose") => "Назначение платежа",
         ("bank_documents", "arrived_on") => "Поступило",
         ("bank_documents", "review_reason") => "Почему в «Разобрать»",
+        ("bank_documents", "resolution_note") => "Не оплата за услуги: почему",
         ("bank_documents", "file_name") => "Файл выписки",
         (_, "payer_account") => "Счёт плательщика",
         (_, "bank_document_id") => "Код документа выписки",

@@ -552,6 +552,41 @@ async fn a_waiting_documents_money_entered_on_the_plots_other_contract_is_not_bo
     assert_eq!(payments(&t).await.len(), before + 1);
 }
 
+/// Sidorov's 1 500 ₽ «членские взносы» came to the settlement account: no payment for water or
+/// electricity. «Не оплата за услуги» sets it aside with the accountant's words; nothing is
+/// booked, it leaves «Разобрать», and the statement loaded again adds nothing.
+#[tokio::test]
+async fn membership_fees_are_set_aside_not_booked() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let fees = waiting.iter().find(|d| d.purpose == "членские взносы").unwrap();
+    let path = format!("{REVIEW}/{}", fees.id);
+    let before = payments(&t).await.len();
+
+    client.get(&path).await.assert_contains("Не оплата за услуги");
+    let refused = client.post_form(&format!("{path}/aside"), &[("note", "  ")]).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains("Укажите, что это за деньги.");
+    let aside = client.post_form(&format!("{path}/aside"), &[("note", "членские взносы за 2026 год")]).await;
+    assert_eq!(aside.location(), Some(REVIEW), "{}", aside.body);
+
+    let stored = bank_document::Entity::find_by_id(fees.id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status.as_str(), stored.resolution_note.as_deref()),
+        ("other", Some("членские взносы за 2026 год"))
+    );
+    assert!(
+        service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap().iter().all(|d| d.id != fees.id)
+    );
+    assert_eq!(payments(&t).await.len(), before, "nothing booked");
+    let chosen = [("contract_1", "E-14"), ("amount_1", "1500")];
+    client.post_form(&path, &chosen).await.assert_contains("Этот платёж уже разобран или не найден.");
+    let again = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    again.assert_contains("уже загружен");
+}
+
 #[tokio::test]
 async fn a_files_name_is_kept_short_whatever_the_form_sent() {
     let (t, client) = office().await;

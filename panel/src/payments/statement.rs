@@ -14,7 +14,7 @@ use service::ledger::payments::statement::{self, Choice, DocumentRow, MAX_SHARES
 
 use crate::auth::OfficeStaff;
 use crate::error::{found, internal, refusal};
-use crate::forms::{Errors, checkbox, date_text, done, invalid, money_field, text_field};
+use crate::forms::{Errors, checkbox, date_text, done, invalid, money_field, text_field, textarea_field};
 use crate::imports::{ConfirmForm, ImportScreen, errors_section, uploaded_file};
 use crate::layout::{self, csrf_input};
 use crate::lists::{crumbs, table};
@@ -225,6 +225,8 @@ pub struct ResolveForm {
     remember: String,
     /// «Это другой платёж»: post it although a payment of its amount and day is on file.
     other: String,
+    /// «Не оплата за услуги»: what the money is.
+    note: String,
 }
 
 /// The form shows three pairs; the service accepts up to [`MAX_SHARES`].
@@ -314,6 +316,13 @@ fn resolve_page(
                 }
                 button type="submit" { "Внести" }
             }
+            h2 { "Не оплата за услуги" }
+            p.muted { "Членские или целевые взносы на этот счёт, сумма реестра банка, строки которого загружены его файлом, проценты банка: документ уходит из «Разобрать», ничего не вносится." }
+            form.stack method="post" action={ (REVIEW_PATH) "/" (document.id) "/aside" } {
+                (csrf_input(&user.csrf))
+                (textarea_field(errors, "note", "Что это за деньги", &form.note))
+                button.secondary type="submit" { "Не оплата за услуги" }
+            }
         },
     )
 }
@@ -377,6 +386,34 @@ pub async fn entered_already(
         Err(e) => {
             let errors = Errors::form(refusal(e)?);
             let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..ResolveForm::default() };
+            Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
+        }
+    }
+}
+
+/// «Не оплата за услуги»: the waiting document is set aside with the accountant's words.
+#[handler]
+pub async fn set_aside(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+    Form(form): Form<ResolveForm>,
+) -> Result<Response> {
+    let document = found(statement::document(ctx.db.conn(), id).await)?;
+    match statement::set_aside(&ctx, id, &form.note, user.actor()).await {
+        Ok(()) => {
+            let message = format!(
+                "Документ выписки № {} на {} — не оплата за услуги: {}.",
+                document.number,
+                document.amount_kopecks,
+                form.note.trim()
+            );
+            Ok(done(session, message, REVIEW_PATH))
+        }
+        Err(e) => {
+            let errors = Errors::refused(e)?;
+            let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..form };
             Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
         }
     }

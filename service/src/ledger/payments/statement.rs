@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use bank::purpose::{Candidates, ContractCandidate, ContractDebt, Payment, Verdict};
 use bank::statement::{self, Document, StatementError};
 use chrono::NaiveDate;
-use domain::{Kopecks, PaymentSource, Period, Service};
+use domain::{Kopecks, PaymentSource, Period, Service, TextKind};
 use entities::{bank_document, charge, contract, payer_account, payment};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -42,6 +42,8 @@ pub const MAX_SHARES: usize = 10;
 
 const POSTED: &str = "posted";
 const REVIEW: &str = "review";
+/// Set aside in «Разобрать»: money that came, but no payment for services.
+const OTHER: &str = "other";
 
 /// One incoming document of the statement and what loading it does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -365,6 +367,7 @@ pub async fn commit(
             created_at: Set(ctx.now()),
             resolved_by: Set(None),
             resolved_at: Set(None),
+            resolution_note: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -703,6 +706,10 @@ pub enum ResolveError {
     NotTheSamePayment(i64),
     #[error("Платёж № {0} не отмечен кнопкой «Уже внесён» как деньги документа выписки: отвязывать нечего.")]
     NotLinked(i64),
+    #[error("Укажите, что это за деньги.")]
+    NoNote,
+    #[error(transparent)]
+    Text(#[from] domain::TooLong),
     #[error(transparent)]
     Payment(#[from] PaymentError),
     #[error(transparent)]
@@ -789,6 +796,37 @@ pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, acto
     let details = json!({"payment_ids": ids, "contract_ids": contracts});
     audit::record(&txn, ctx, actor, "bank_document.entered_already", "bank_document", Some(document_id), details)
         .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets a document waiting in «Разобрать» aside as no payment for services, in the accountant's
+/// words (`note`): membership fees or target contributions to the same account, a bank's register
+/// total whose rows came in the register's own file, bank interest. Nothing is booked; the
+/// document stays stored, so the statement loaded again adds nothing.
+pub async fn set_aside(ctx: &Context, document_id: i64, note: &str, actor: Actor) -> Result<(), ResolveError> {
+    let note = TextKind::Reason.bounded(note)?;
+    if note.is_empty() {
+        return Err(ResolveError::NoNote);
+    }
+    let txn = ctx.db.begin_write().await?;
+    let document = waiting_document(&txn, document_id).await?;
+    let mut aside: bank_document::ActiveModel = document.into();
+    aside.status = Set(OTHER.to_owned());
+    aside.resolution_note = Set(Some(note.clone()));
+    aside.resolved_by = Set(actor.staff_id());
+    aside.resolved_at = Set(Some(ctx.now()));
+    aside.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        actor,
+        "bank_document.set_aside",
+        "bank_document",
+        Some(document_id),
+        json!({"note": note}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
