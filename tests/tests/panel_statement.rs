@@ -378,6 +378,42 @@ async fn a_waiting_documents_money_entered_meanwhile_is_not_booked_again() {
     assert_eq!(payments(&t).await.len(), before);
 }
 
+/// A typed payment marked «Уже внесён» as a document's money is not reversed while it holds the
+/// document: the bank's money would be booked nowhere. «Отвязать документ» first returns the
+/// document to «Разобрать»; then the payment is reversed.
+#[tokio::test]
+async fn a_payment_holding_a_documents_money_is_unlinked_before_it_is_reversed() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let typed = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
+    let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+    let path = format!("{REVIEW}/{}/entered", waiting[0].id);
+    let linked = client.post_form(&path, &[("payment_id", &typed.id.to_string())]).await;
+    assert_eq!(linked.location(), Some(REVIEW), "{}", linked.body);
+    let before = payments(&t).await.len();
+
+    let payment_page = format!("/payments/{}", typed.id);
+    let reverse = format!("{payment_page}/reverse");
+    let refused = client.post_form(&reverse, &[("reason", "внесён по ошибке")]).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    refused.assert_contains(&format!(
+        "Платёж № {0} отмечен кнопкой «Уже внесён» как деньги документа № 103 из выписки банка (его держат \
+         платежи № {0})",
+        typed.id
+    ));
+    assert_eq!(payments(&t).await.len(), before, "nothing reversed");
+    client.get(REVIEW).await.assert_contains("Всё разобрано");
+
+    client.post_form(&format!("{payment_page}/unlink"), &[]).await;
+    let reversed = client.post_form(&reverse, &[("reason", "внесён по ошибке")]).await;
+    assert!(reversed.location().is_some(), "{}", reversed.body);
+    assert_eq!(payments(&t).await.len(), before + 1, "the reversal line");
+    let waiting_again = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    assert_eq!(waiting_again.iter().map(|d| d.id).collect::<Vec<_>>(), [waiting[0].id]);
+}
+
 /// «Это другой платёж»: the same day and amount on file, and the accountant says it is another.
 #[tokio::test]
 async fn another_payment_of_the_same_day_and_amount_is_posted_when_the_accountant_says_so() {

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{NewPayment, PaymentError, contract_by_number, insert, post};
+use super::{NewPayment, PaymentError, contract_by_number, insert, post, statement};
 use crate::audit::{self, Actor};
 use crate::error::internal_errors;
 use crate::ledger::{lines, months};
@@ -33,6 +33,14 @@ pub enum ReversalError {
     IsReversal,
     #[error("Платёж уже учтён на договоре № {0}.")]
     SameContract(String),
+    #[error(
+        "Платёж № {payment} отмечен кнопкой «Уже внесён» как деньги документа № {document} из выписки банка \
+         (его держат платежи № {held}): если его сторнировать, деньги этого документа не будут учтены нигде. \
+         Внесён не на тот договор — перенесите его на другой договор. Иначе сначала нажмите «Отвязать документ»: \
+         документ вернётся в «Разобрать», а платежи № {held} останутся как есть; затем сторнируйте платёж и \
+         разберите документ с учётом тех, что останутся."
+    )]
+    HoldsDocument { payment: i64, document: String, held: String },
     #[error(transparent)]
     Text(#[from] TooLong),
     #[error(transparent)]
@@ -134,6 +142,21 @@ pub async fn transfer(
     Ok((reversal, moved))
 }
 
+/// Money taken back that «Уже внесён» marked as a bank document's would leave that document
+/// dealt with and its money booked nowhere; the accountant unlinks it first and decides anew.
+/// Moved to another contract, the document goes with the money.
+async fn refuse_holding_marked_document(
+    conn: &impl ConnectionTrait,
+    original: &payment::Model,
+) -> Result<(), ReversalError> {
+    let Some(document_id) = original.bank_document_id else { return Ok(()) };
+    let Some(held) = statement::marked_entered(conn, document_id).await? else { return Ok(()) };
+    let document = statement::document(conn, document_id).await?;
+    let document = document.ok_or_else(|| DbErr::RecordNotFound(format!("bank document {document_id}")))?;
+    let held = held.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    Err(ReversalError::HoldsDocument { payment: original.id, document: document.number, held })
+}
+
 fn required_reason(reason: &str) -> Result<String, ReversalError> {
     let reason = TextKind::Reason.bounded(reason)?;
     if reason.is_empty() { Err(ReversalError::NoReason) } else { Ok(reason) }
@@ -165,6 +188,9 @@ async fn reverse_in(
     }
     if reversal_of(conn, original.id).await?.is_some() {
         return Err(ReversalError::AlreadyReversed(original.id));
+    }
+    if let Dated::Today = dated {
+        refuse_holding_marked_document(conn, &original).await?;
     }
     // Only a real payment is reversed, and exactly: the negative of an amount within bounds.
     let amount: Kopecks = -original.amount_kopecks.payment().map_err(PaymentError::from)?;
