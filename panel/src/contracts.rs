@@ -160,15 +160,15 @@ async fn contract_page<P: Policy>(
                     tr { th { "Входящее сальдо" } td { (amount) " на " (date_text(go_live)) } }
                 }
             }
-            @if opening.is_some() && user.is_admin() {
+            @if user.is_admin() {
                 details open[errors.has("saldo") || errors.has("reason")] {
-                    summary { "Исправить входящее сальдо" }
-                    p.muted { "Если сальдо при переходе на систему введено с ошибкой. Разница станет строкой «Исправление входящего сальдо» с причиной — её видит и потребитель в акте сверки; отправленные месяцы не меняются. Долг — положительная сумма, переплата — отрицательная." }
+                    summary { @if opening.is_some() { "Исправить входящее сальдо" } @else { "Добавить входящее сальдо" } }
+                    p.muted { "Если сальдо при переходе на систему введено с ошибкой или не введено. Разница станет строкой «Исправление входящего сальдо» с причиной — её видит и потребитель в акте сверки; отправленные месяцы не меняются. Долг — положительная сумма, переплата — отрицательная." }
                     form.stack method="post" action={ "/contracts/" (c.id) "/opening-balance" } {
                         (csrf_input(&user.csrf))
                         (money_field(errors, "saldo", "Верное сальдо, ₽", &forms.saldo.saldo))
                         (textarea_field(errors, "reason", "Причина", &forms.saldo.reason))
-                        button type="submit" { "Исправить сальдо" }
+                        button type="submit" { @if opening.is_some() { "Исправить сальдо" } @else { "Добавить сальдо" } }
                     }
                 }
             }

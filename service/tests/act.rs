@@ -209,8 +209,8 @@ async fn an_opening_balance_typed_wrong_is_corrected_in_the_open_month() {
     let right = kopecks!(1_500_00);
     let no_reason = charges::correct_opening_balance(&t.ctx, w.contract_id, right, "  ", actor).await;
     assert!(matches!(no_reason, Err(charges::OpeningBalanceError::NoReason)), "{no_reason:?}");
-    let none = charges::correct_opening_balance(&t.ctx, other.contract_id, right, "опечатка", actor).await;
-    assert!(matches!(none, Err(charges::OpeningBalanceError::NoOpeningBalance)), "{none:?}");
+    let missing = charges::correct_opening_balance(&t.ctx, 999_999, right, "опечатка", actor).await;
+    assert!(matches!(missing, Err(charges::OpeningBalanceError::NoContract)), "{missing:?}");
     let difference =
         charges::correct_opening_balance(&t.ctx, w.contract_id, right, "опечатка в реестре", actor).await.unwrap();
     assert_eq!(difference, kopecks!(-13_500_00));
@@ -239,4 +239,24 @@ async fn an_opening_balance_typed_wrong_is_corrected_in_the_open_month() {
     assert_eq!(of(&figures("2026-09").await).closing, typo, "September as it was sent");
     let october = of(&figures("2026-10").await);
     assert_eq!((october.opening, october.opening_balances, october.closing), (typo, kopecks!(-13_500_00), right));
+
+    // The register left W-8's saldo out: it is added the same way, from the day its meter went in
+    // (01.01, as `sign` installs it).
+    let left_out = kopecks!(700_00);
+    let added = charges::correct_opening_balance(&t.ctx, other.contract_id, left_out, "нет в реестре", actor).await;
+    assert_eq!(added.unwrap(), left_out);
+    let statement = debt::statement(conn, other.consumer_id).await.unwrap();
+    assert_eq!(statement.lines[0].opening_balance, Some((day("2026-01-01"), left_out)));
+    assert_eq!(statement.total.debt(), left_out);
+    let october = act::act(&t.ctx, ActScope::Contract(other.contract_id), range("2026-10-01", "2026-10-31")).await;
+    let october = october.unwrap();
+    let [line] = &october.contracts[0].lines[..] else { panic!("one line: {:?}", october.contracts[0].lines) };
+    assert_eq!(
+        (line.date, line.text.as_str(), line.debit),
+        (
+            day("2026-10-01"),
+            "Исправление входящего сальдо на 01.01.2026: было 0,00 ₽, стало 700,00 ₽. нет в реестре",
+            left_out
+        )
+    );
 }

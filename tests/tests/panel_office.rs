@@ -113,6 +113,17 @@ async fn an_opening_balance_typed_wrong_is_corrected_from_the_contracts_page() {
     let booked: Vec<_> = lines.iter().map(|c| (c.period, c.dated_on, c.amount_kopecks)).collect();
     let month = domain::Period::of(go_live);
     assert_eq!(booked, [(month, go_live, kopecks!(15_000_00)), (month, go_live, kopecks!(-13_500_00))]);
+
+    // A contract signed up by hand carried nothing over: its saldo is added the same way.
+    let by_hand = t.sign("2", new_consumer("Козлова", None), "W-2", Service::Water, TariffPlan::Single, &[0]).await;
+    let path = format!("/contracts/{}", by_hand.contract_id);
+    client.get(&path).await.assert_contains("Добавить входящее сальдо");
+    let added =
+        client.post_form(&format!("{path}/opening-balance"), &[("saldo", "300"), ("reason", "долг с 2025")]).await;
+    assert_eq!(added.location(), Some(path.as_str()), "{}", added.body);
+    let debt = service::ledger::debt::statement(conn, by_hand.consumer_id).await.unwrap().total.debt();
+    assert_eq!(debt, kopecks!(300_00));
+    client.get(&path).await.assert_contains("Исправить входящее сальдо");
 }
 
 #[tokio::test]

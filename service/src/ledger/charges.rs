@@ -212,8 +212,8 @@ pub async fn opening_balance(
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpeningBalanceError {
-    #[error("У договора нет входящего сальдо: исправлять нечего.")]
-    NoOpeningBalance,
+    #[error("Договор не найден.")]
+    NoContract,
     #[error("Укажите причину.")]
     NoReason,
     #[error(transparent)]
@@ -225,12 +225,15 @@ pub enum OpeningBalanceError {
 }
 crate::error::internal_errors!(OpeningBalanceError);
 
-/// Corrects a contract's opening balance, typed wrong at go-live (15 000,00 ₽ for 1 500,00), to
-/// `amount`: the difference is one more opening-balance line with `reason`, booked as the go-live
-/// line would be now — in the go-live month while it is open, else in the first open month after
-/// it, dated its first day, as every correction of a sent month is. The go-live line stays as it
-/// was reported. The member's statement, the act and the report then carry the corrected
-/// balance. Returns the difference booked (zero: nothing to book).
+/// Corrects a contract's opening balance, typed wrong at go-live (15 000,00 ₽ for 1 500,00) or
+/// left out (a register row without its saldo, a contract signed up by hand), to `amount`: the
+/// difference is one more opening-balance line with `reason`, booked as the go-live line would be
+/// now — in the go-live month while it is open, else in the first open month after it, dated its
+/// first day, as every correction of a sent month is. The go-live line stays as it was reported.
+/// A contract that carried nothing over gets its first line, dated the day its first meter was
+/// installed (the opening reading's, as a register's row dates its saldo) or, without a meter,
+/// the day it was signed. The member's statement, the act and the report then carry the
+/// corrected balance. Returns the difference booked (zero: nothing to book).
 pub async fn correct_opening_balance(
     ctx: &Context,
     contract_id: i64,
@@ -244,14 +247,20 @@ pub async fn correct_opening_balance(
         return Err(OpeningBalanceError::NoReason);
     }
     let txn = ctx.db.begin_write().await?;
-    let (go_live, was) = opening_balance(&txn, contract_id).await?.ok_or(OpeningBalanceError::NoOpeningBalance)?;
+    let carried = opening_balance(&txn, contract_id).await?;
+    let (go_live, was) = match carried {
+        Some(carried) => carried,
+        None => (went_live(&txn, contract_id).await?, Kopecks::ZERO),
+    };
     let difference = amount.checked_sub(was).map_err(MoneyError::from)?;
     if difference == Kopecks::ZERO {
         return Ok(difference);
     }
     let closed = months::closed_months(&txn).await?;
     let period = closed.booking_period(go_live);
-    let dated_on = go_live.max(period.first_day());
+    // The first line is dated the go-live day, as a register's is: that day is what the statement
+    // and a later correction read as the go-live (the act shows it in its booking month).
+    let dated_on = if carried.is_some() { go_live.max(period.first_day()) } else { go_live };
     let text =
         format!("Исправление входящего сальдо на {}: было {was}, стало {amount}. {reason}", go_live.format("%d.%m.%Y"));
     let line = OpeningLine { contract_id, go_live, period, dated_on, amount: difference, reason: Some(text) };
@@ -262,6 +271,16 @@ pub async fn correct_opening_balance(
     audit::record(&txn, ctx, actor, "charge.opening_balance_correct", "contract", Some(contract_id), details).await?;
     txn.commit().await?;
     Ok(difference)
+}
+
+/// The day a contract that carried nothing over went live: its first meter's installation (the
+/// opening reading), or the day it was signed when it has no meter.
+async fn went_live(conn: &impl ConnectionTrait, contract_id: i64) -> Result<NaiveDate, OpeningBalanceError> {
+    if let Some(first) = crate::meters::of_contract(conn, contract_id).await?.first() {
+        return Ok(first.installed_on);
+    }
+    let contract = contract::Entity::find_by_id(contract_id).one(conn).await?;
+    Ok(contract.ok_or(OpeningBalanceError::NoContract)?.signed_on)
 }
 
 /// A contract's latest recalculation lines, newest first (the contract page lists them).
