@@ -236,7 +236,9 @@ impl Candidates {
         }
         if let Some(remembered) = self.remembered.get(payment.payer_account.trim()) {
             let chosen = services.pick(&self.contracts, remembered).unwrap_or_else(|_| remembered.clone());
-            return self.matched(chosen, Why::RememberedAccount);
+            // An account once split between two plots' contracts is no answer for the next
+            // payment: which member's debt it pays is the accountant's to say again.
+            return self.on_one_plot(chosen, Why::RememberedAccount);
         }
         match self.named_consumer(&text, payment.payer) {
             NameMatch::One(consumer) => {

@@ -10,6 +10,8 @@ const WATER: Service = Service::Water;
 
 /// A remembered payer account: the accountant once put its payment on Смирнов's water contract.
 const REMEMBERED: &str = "40817810500000000999";
+/// An account the accountant once split between plots 20 and 30.
+const SPLIT: &str = "40817810500000000555";
 
 /// The register the table is matched against:
 ///
@@ -55,7 +57,7 @@ fn register() -> Candidates {
         })
         .collect();
     // The same choice twice, and a contract since closed, change nothing.
-    let remembered = [(REMEMBERED, 10), (REMEMBERED, 10), ("40817810500000000777", 99)];
+    let remembered = [(REMEMBERED, 10), (REMEMBERED, 10), ("40817810500000000777", 99), (SPLIT, 12), (SPLIT, 15)];
     Candidates::new(contracts, remembered.map(|(account, id)| (account.to_owned(), id)))
 }
 
@@ -110,6 +112,7 @@ fn matches_purposes_as_people_write_them() {
         ("оплата Э-0012 и Э-0014", "", "", "Разобрать: несколько участков (12, 14)"),
         // A payer account the accountant chose before, above a name.
         ("оплата", "", REMEMBERED, "[10] по счёту плательщика (запомнено)"),
+        ("оплата свет", "", SPLIT, "Разобрать: несколько участков (20, 30)"),
         (
             "оплата",
             "",
