@@ -249,6 +249,35 @@ async fn an_xlsx_import_is_previewed_then_stored_once() {
     assert_eq!(payments(&t).await.len(), 5, "the taken number's payment only");
 }
 
+/// 300 ₽ typed in by hand and reversed to load the bank's file instead: the file's row of that
+/// contract, amount and day is new money, not a repeat of the reversed payment.
+#[tokio::test]
+async fn a_reversed_payment_is_no_repeat_for_a_files_row() {
+    let (t, client) = office().await;
+    let typed = NewPayment {
+        contract_number: "E-1".into(),
+        amount: kopecks!(300_00),
+        paid_on: day(1),
+        for_period: None,
+        reference: None,
+        confirm_duplicate: false,
+    };
+    let typed = service::ledger::payments::record(&t.ctx, typed, Actor::System).await.unwrap();
+    let file = xlsx(&[header(), vec![Text("E-1"), Number(300.0), Date(day(1)), Text("2026-02"), Empty]]);
+    let page = client.upload_file(IMPORT, "vypiska.xlsx", file.clone()).await;
+    assert_eq!(page.number_after("Уже внесены или повторяются"), 1, "{}", page.body);
+
+    let source = PaymentSource::Panel;
+    service::ledger::payments::reversal::reverse(&t.ctx, typed.id, "загрузим из файла банка", source, Actor::System)
+        .await
+        .unwrap();
+    let preview = client.upload_file(IMPORT, "vypiska.xlsx", file).await;
+    assert_eq!(preview.number_after("Будут внесены"), 1, "{}", preview.body);
+    client.confirm_import(IMPORT, &preview).await;
+    let imported = payments(&t).await.into_iter().filter(|p| p.source == PaymentSource::Import).count();
+    assert_eq!(imported, 1);
+}
+
 #[tokio::test]
 async fn a_csv_with_unknown_contracts_or_bad_rows_is_not_imported() {
     let (t, client) = office().await;

@@ -410,12 +410,16 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .iter()
         .filter(|r| r.payment.reference.is_none())
         .filter_map(|r| contracts.get(&r.payment.contract_number).map(|&(id, _)| id));
-    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate)> =
-        find_in(conn, payment::Entity::find(), payment::Column::ContractId, unreferenced_contracts)
-            .await?
-            .into_iter()
-            .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
-            .collect();
+    let on_contracts =
+        find_in(conn, payment::Entity::find(), payment::Column::ContractId, unreferenced_contracts).await?;
+    // A payment reversed is no money on file (typed by mistake, say, to load the bank's file
+    // instead), as a statement leaves it out; its reversal is on the same contract.
+    let reversed: HashSet<i64> = on_contracts.iter().filter_map(|p| p.reverses_id).collect();
+    let on_file_payments: HashSet<(i64, Kopecks, NaiveDate)> = on_contracts
+        .into_iter()
+        .filter(|p| p.reverses_id.is_none() && !reversed.contains(&p.id))
+        .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
+        .collect();
     let mut from_statements = statement_documents_on(conn, &rows).await?;
 
     // First what a row is on its own: an unknown contract, a payment number on file or earlier
