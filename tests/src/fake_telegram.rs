@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use poem::http::StatusCode;
-use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::web::{Data, Multipart, Path};
 use poem::{
     Body, Endpoint, EndpointExt, FromRequest, Request, RequestBody, Response, Route, Server, get, handler, post,
@@ -117,6 +117,22 @@ struct State {
     failing: HashMap<String, (usize, ApiError)>,
 }
 
+/// Where Telegram will be while it is out of reach: a loopback port bound, so no other socket
+/// takes it meanwhile, but not listening, so the bot's connections are refused.
+pub struct AwayPort(tokio::net::TcpSocket);
+
+impl AwayPort {
+    pub fn hold() -> AwayPort {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket.bind("127.0.0.1:0".parse().expect("an address")).expect("bind a loopback port");
+        AwayPort(socket)
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.0.local_addr().expect("a bound socket has an address")
+    }
+}
+
 struct PendingUpdate {
     id: i64,
     update: Value,
@@ -126,12 +142,18 @@ struct PendingUpdate {
 impl FakeTelegram {
     /// Starts the server on 127.0.0.1:0.
     pub async fn start() -> FakeTelegram {
-        Self::start_at("127.0.0.1:0".parse().expect("an address")).await
+        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind the fake Telegram server");
+        Self::serve(acceptor)
     }
 
-    /// Starts the server on `addr`: Telegram coming back where the bot has been looking for it.
-    pub async fn start_at(addr: std::net::SocketAddr) -> FakeTelegram {
-        let acceptor = TcpListener::bind(addr).into_acceptor().await.expect("bind the fake Telegram server");
+    /// Starts the server on the port `away` held: Telegram coming back where the bot has been
+    /// looking for it.
+    pub async fn start_at(away: AwayPort) -> FakeTelegram {
+        let listener = away.0.listen(1024).expect("listen on the held port");
+        Self::serve(TcpAcceptor::from_tokio(listener).expect("a loopback listener"))
+    }
+
+    fn serve(acceptor: TcpAcceptor) -> FakeTelegram {
         let addr = *acceptor.local_addr()[0].as_socket_addr().expect("a TCP listener has a socket address");
         let shared = Arc::new(Shared::default());
         let app = app(shared.clone());

@@ -1,25 +1,24 @@
 //! Telegram out of reach when the system starts, or refusing the webhook's address: the panel
 //! runs at once, and the bot connects by itself once Telegram takes it, without a restart.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bot::{Config, RunningApp};
 use service::ManualClock;
 use tempfile::TempDir;
-use tests::fake_telegram::{FakeTelegram, TOKEN, updates};
+use tests::fake_telegram::{AwayPort, FakeTelegram, TOKEN, updates};
 
 const USER: i64 = 4_242;
 
 /// The system started while Telegram does not answer, with `tweak` applied to its settings; and
-/// where Telegram will be: a port nothing listens on yet.
-async fn start_without_telegram(tweak: impl Fn(&mut Config)) -> (TempDir, RunningApp, SocketAddr) {
+/// where Telegram will be: a port held, that nothing listens on yet.
+async fn start_without_telegram(tweak: impl Fn(&mut Config)) -> (TempDir, RunningApp, AwayPort) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = service::testing::fresh_database_url(dir.path()).await;
-    let telegram_at = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let telegram_at = AwayPort::hold();
     let mut config = tests::app::test_config(&dir, &url, None);
     config.telegram_token = Some(TOKEN.to_owned());
-    config.telegram_api_url = Some(format!("http://{telegram_at}/").parse().unwrap());
+    config.telegram_api_url = Some(format!("http://{}/", telegram_at.addr()).parse().unwrap());
     let app = tests::app::start(config, &ManualClock::new(chrono::Utc::now()), tweak).await;
     (dir, app, telegram_at)
 }
@@ -45,7 +44,7 @@ async fn the_panel_runs_while_telegram_is_out_of_reach_and_the_bot_joins_when_it
 
 #[tokio::test]
 async fn stopping_while_telegram_is_out_of_reach_does_not_wait_for_it() {
-    let (_dir, app, _) = start_without_telegram(|_| {}).await;
+    let (_dir, app, _telegram_at) = start_without_telegram(|_| {}).await;
     tokio::time::timeout(Duration::from_secs(10), app.stop()).await.expect("stops at once");
 }
 
