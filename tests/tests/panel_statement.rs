@@ -590,7 +590,8 @@ async fn a_waiting_documents_money_entered_on_the_plots_other_contract_is_not_bo
 
 /// Sidorov's 1 500 ₽ «членские взносы» came to the settlement account: no payment for water or
 /// electricity. «Не оплата за услуги» sets it aside with the accountant's words; nothing is
-/// booked, it leaves «Разобрать», and the statement loaded again adds nothing.
+/// booked, it leaves «Разобрать», and the statement loaded again adds nothing. Set aside by
+/// mistake, it is returned to «Разобрать» and posted.
 #[tokio::test]
 async fn membership_fees_are_set_aside_not_booked() {
     let (t, client) = office().await;
@@ -621,6 +622,19 @@ async fn membership_fees_are_set_aside_not_booked() {
     client.post_form(&path, &chosen).await.assert_contains("Этот платёж уже разобран или не найден.");
     let again = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
     again.assert_contains("уже загружен");
+
+    // It was a member's payment after all: «Разобрать» lists it, and its page returns it there.
+    client.get(REVIEW).await.assert_contains("членские взносы за 2026 год");
+    client.get(&path).await.assert_contains("Отложен как не оплата за услуги: членские взносы за 2026 год");
+    let returned = client.post_form(&format!("{path}/return"), &[]).await;
+    assert_eq!(returned.location(), Some(path.as_str()), "{}", returned.body);
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    assert!(waiting.iter().any(|d| d.id == fees.id));
+    let twice = client.post_form(&format!("{path}/return"), &[]).await;
+    assert_eq!(twice.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    twice.assert_contains("возвращать нечего");
+    assert_eq!(client.post_form(&path, &chosen).await.location(), Some(REVIEW));
+    assert_eq!(payments(&t).await.len(), before + 1, "booked once");
 }
 
 #[tokio::test]

@@ -185,6 +185,7 @@ pub async fn confirm(
 #[handler]
 pub async fn queue(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup> {
     let waiting = statement::waiting(ctx.db.conn()).await.map_err(internal)?;
+    let aside = statement::set_aside_latest(ctx.db.conn(), SET_ASIDE_SHOWN).await.map_err(internal)?;
     Ok(layout::page(
         &user,
         "Разобрать",
@@ -208,9 +209,28 @@ pub async fn queue(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup> {
                         }
                     })))
             }
+            @if !aside.is_empty() {
+                h2 { "Не оплата за услуги" }
+                p.muted { "Последние отложенные документы. Отложенный по ошибке возвращается в «Разобрать» на своей странице." }
+                (table(&["Поступило", "№", "Сумма", "Плательщик", "Назначение", "Что это", ""],
+                    aside.iter().map(|d| html! {
+                        tr {
+                            td { (date_text(d.arrived_on)) }
+                            td { (d.number) }
+                            td.num { (d.amount_kopecks) }
+                            td { (d.payer) }
+                            td { (d.purpose) }
+                            td { (statement::set_aside_note(d).unwrap_or("")) }
+                            td { a href={ (REVIEW_PATH) "/" (d.id) } { "Открыть" } }
+                        }
+                    })))
+            }
         },
     ))
 }
+
+/// How many of the latest documents set aside «Разобрать» lists.
+const SET_ASIDE_SHOWN: u64 = 20;
 
 /// The choice form: up to [`MAX_SHARES`] pairs `contract_N`/`amount_N`, and «запомнить».
 #[derive(Debug, Deserialize, Default)]
@@ -288,40 +308,49 @@ fn resolve_page(
                 tr { th { "Почему здесь" } td { (document.review_reason.as_deref().unwrap_or("")) } }
             }
             (errors.banner())
-            @if !entered.is_empty() {
-                h2 { "Уже внесён?" }
-                p.muted { "Платежи того же дня, внесённые вручную или из реестра: на ту же сумму или частями по договорам одного участка. Если это они, документ отмечается как уже внесённый, новая оплата не вносится." }
-                @for e in entered {
-                    @if let Some(first) = e.first_id() {
-                        form method="post" action={ (REVIEW_PATH) "/" (document.id) "/entered" } {
-                            (csrf_input(&user.csrf))
-                            input type="hidden" name="payment_id" value=(first);
-                            button type="submit" { "Уже внесён: " (e) }
+            @if let Some(note) = statement::set_aside_note(document) {
+                p { "Отложен как не оплата за услуги: " (note) }
+                p.muted { "Если это оплата за услуги, верните документ в «Разобрать» и внесите по договорам." }
+                form method="post" action={ (REVIEW_PATH) "/" (document.id) "/return" } {
+                    (csrf_input(&user.csrf))
+                    button type="submit" { "Вернуть в «Разобрать»" }
+                }
+            } @else {
+                @if !entered.is_empty() {
+                    h2 { "Уже внесён?" }
+                    p.muted { "Платежи того же дня, внесённые вручную или из реестра: на ту же сумму или частями по договорам одного участка. Если это они, документ отмечается как уже внесённый, новая оплата не вносится." }
+                    @for e in entered {
+                        @if let Some(first) = e.first_id() {
+                            form method="post" action={ (REVIEW_PATH) "/" (document.id) "/entered" } {
+                                (csrf_input(&user.csrf))
+                                input type="hidden" name="payment_id" value=(first);
+                                button type="submit" { "Уже внесён: " (e) }
+                            }
                         }
                     }
+                    h2 { "Внести по договорам" }
                 }
-                h2 { "Внести по договорам" }
-            }
-            form.stack method="post" action={ (REVIEW_PATH) "/" (document.id) } {
-                (csrf_input(&user.csrf))
-                @for (i, (contract_field, contract, amount_field, amount)) in form.pairs().into_iter().enumerate() {
-                    (text_field(errors, contract_field, &format!("Договор {}", i + 1), contract))
-                    (money_field(errors, amount_field, &format!("Сумма {}, ₽", i + 1), amount))
+                form.stack method="post" action={ (REVIEW_PATH) "/" (document.id) } {
+                    (csrf_input(&user.csrf))
+                    @for (i, (contract_field, contract, amount_field, amount)) in form.pairs().into_iter().enumerate() {
+                        (text_field(errors, contract_field, &format!("Договор {}", i + 1), contract))
+                        (money_field(errors, amount_field, &format!("Сумма {}, ₽", i + 1), amount))
+                    }
+                    @if !document.payer_account.is_empty() {
+                        (checkbox("remember", "Запомнить для этого счёта плательщика", !form.remember.is_empty()))
+                    }
+                    @if !entered.is_empty() {
+                        (checkbox("other", "Это другой платёж, не внесённый выше", !form.other.is_empty()))
+                    }
+                    button type="submit" { "Внести" }
                 }
-                @if !document.payer_account.is_empty() {
-                    (checkbox("remember", "Запомнить для этого счёта плательщика", !form.remember.is_empty()))
+                h2 { "Не оплата за услуги" }
+                p.muted { "Членские или целевые взносы на этот счёт, сумма реестра банка, строки которого загружены его файлом, проценты банка: документ уходит из «Разобрать», ничего не вносится." }
+                form.stack method="post" action={ (REVIEW_PATH) "/" (document.id) "/aside" } {
+                    (csrf_input(&user.csrf))
+                    (textarea_field(errors, "note", "Что это за деньги", &form.note))
+                    button.secondary type="submit" { "Не оплата за услуги" }
                 }
-                @if !entered.is_empty() {
-                    (checkbox("other", "Это другой платёж, не внесённый выше", !form.other.is_empty()))
-                }
-                button type="submit" { "Внести" }
-            }
-            h2 { "Не оплата за услуги" }
-            p.muted { "Членские или целевые взносы на этот счёт, сумма реестра банка, строки которого загружены его файлом, проценты банка: документ уходит из «Разобрать», ничего не вносится." }
-            form.stack method="post" action={ (REVIEW_PATH) "/" (document.id) "/aside" } {
-                (csrf_input(&user.csrf))
-                (textarea_field(errors, "note", "Что это за деньги", &form.note))
-                button.secondary type="submit" { "Не оплата за услуги" }
             }
         },
     )
@@ -414,6 +443,31 @@ pub async fn set_aside(
         Err(e) => {
             let errors = Errors::refused(e)?;
             let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..form };
+            Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
+        }
+    }
+}
+
+/// «Вернуть в «Разобрать»»: a document set aside by mistake waits again.
+#[handler]
+pub async fn return_set_aside(
+    user: OfficeStaff,
+    session: &Session,
+    ctx: Data<&Context>,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let document = found(statement::document(ctx.db.conn(), id).await)?;
+    match statement::return_set_aside(&ctx, id, user.actor()).await {
+        Ok(returned) => {
+            let message = format!(
+                "Документ выписки № {} на {} снова ждёт в «Разобрать».",
+                returned.number, returned.amount_kopecks
+            );
+            Ok(done(session, message, format!("{REVIEW_PATH}/{id}")))
+        }
+        Err(e) => {
+            let errors = Errors::refused(e)?;
+            let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..ResolveForm::default() };
             Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
         }
     }

@@ -21,7 +21,8 @@ use domain::{Kopecks, PaymentSource, Period, Service, TextKind};
 use entities::{bank_document, charge, contract, payer_account, payment};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -708,6 +709,8 @@ pub enum ResolveError {
     NotLinked(i64),
     #[error("Укажите, что это за деньги.")]
     NoNote,
+    #[error("Этот документ не отложен как «Не оплата за услуги»: возвращать нечего.")]
+    NotSetAside,
     #[error(transparent)]
     Text(#[from] domain::TooLong),
     #[error(transparent)]
@@ -829,6 +832,58 @@ pub async fn set_aside(ctx: &Context, document_id: i64, note: &str, actor: Actor
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// What the accountant wrote when setting `document` aside as no payment for services; None
+/// when it is not set aside.
+pub fn set_aside_note(document: &bank_document::Model) -> Option<&str> {
+    (document.status == OTHER).then(|| document.resolution_note.as_deref().unwrap_or(""))
+}
+
+/// The documents set aside as no payment for services, the latest first, at most `limit`:
+/// «Разобрать» lists them, so one set aside by mistake is found and returned.
+pub async fn set_aside_latest(conn: &impl ConnectionTrait, limit: u64) -> Result<Vec<bank_document::Model>, DbErr> {
+    bank_document::Entity::find()
+        .filter(bank_document::Column::Status.eq(OTHER))
+        .order_by_desc(bank_document::Column::ResolvedAt)
+        .order_by_desc(bank_document::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// Returns a document set aside by mistake (a member's payment taken for a membership fee) to
+/// «Разобрать». Nothing was booked for it, so only the mark goes; the note stays in the audit log.
+pub async fn return_set_aside(
+    ctx: &Context,
+    document_id: i64,
+    actor: Actor,
+) -> Result<bank_document::Model, ResolveError> {
+    let txn = ctx.db.begin_write().await?;
+    let found = bank_document::Entity::find_by_id(document_id)
+        .filter(bank_document::Column::Status.eq(OTHER))
+        .one(&txn)
+        .await?;
+    let document = found.ok_or(ResolveError::NotSetAside)?;
+    let note = document.resolution_note.clone();
+    let mut waiting: bank_document::ActiveModel = document.into();
+    waiting.status = Set(REVIEW.to_owned());
+    waiting.resolution_note = Set(None);
+    waiting.resolved_by = Set(None);
+    waiting.resolved_at = Set(None);
+    let document = waiting.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        actor,
+        "bank_document.returned",
+        "bank_document",
+        Some(document_id),
+        json!({"note": note}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(document)
 }
 
 /// The payments holding bank document `document_id` when «Уже внесён» marked it (the one marked
