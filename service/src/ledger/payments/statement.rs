@@ -727,6 +727,16 @@ async fn waiting_document(conn: &impl ConnectionTrait, id: i64) -> Result<bank_d
     found.ok_or(ResolveError::NotWaiting)
 }
 
+/// A document dealt with waits in «Разобрать» again: no longer resolved, nor set aside.
+fn back_to_review(document: bank_document::Model) -> bank_document::ActiveModel {
+    let mut waiting: bank_document::ActiveModel = document.into();
+    waiting.status = Set(REVIEW.to_owned());
+    waiting.resolution_note = Set(None);
+    waiting.resolved_by = Set(None);
+    waiting.resolved_at = Set(None);
+    waiting
+}
+
 /// A waiting document is dealt with: by whom and when.
 async fn mark_resolved(
     conn: &impl ConnectionTrait,
@@ -866,12 +876,7 @@ pub async fn return_set_aside(
         .await?;
     let document = found.ok_or(ResolveError::NotSetAside)?;
     let note = document.resolution_note.clone();
-    let mut waiting: bank_document::ActiveModel = document.into();
-    waiting.status = Set(REVIEW.to_owned());
-    waiting.resolution_note = Set(None);
-    waiting.resolved_by = Set(None);
-    waiting.resolved_at = Set(None);
-    let document = waiting.update(&txn).await?;
+    let document = back_to_review(document).update(&txn).await?;
     audit::record(
         &txn,
         ctx,
@@ -915,11 +920,7 @@ pub async fn unlink_entered(
         .filter(payment::Column::BankDocumentId.eq(document_id))
         .exec(&txn)
         .await?;
-    let mut waiting: bank_document::ActiveModel = document.into();
-    waiting.status = Set(REVIEW.to_owned());
-    waiting.resolved_by = Set(None);
-    waiting.resolved_at = Set(None);
-    let document = waiting.update(&txn).await?;
+    let document = back_to_review(document).update(&txn).await?;
     let details = json!({"payment_id": payment_id, "released": released});
     audit::record(&txn, ctx, actor, "bank_document.entered_unlinked", "bank_document", Some(document_id), details)
         .await?;
