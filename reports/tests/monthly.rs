@@ -510,16 +510,17 @@ async fn a_reversal_and_a_moved_payment_are_marked_in_the_open_month() {
 
     t.clock.set(utc(2026, 4, 20, 10));
     let reason = "Плательщик ошибся договором";
-    let (reversal, moved) = service::ledger::payments::reversal::transfer(
-        ctx,
-        original.id,
-        "Э-3",
-        reason,
-        domain::PaymentSource::Panel,
-        Actor::System,
-    )
-    .await
-    .unwrap();
+    let service::ledger::payments::reversal::Moved { reversal, moved, .. } =
+        service::ledger::payments::reversal::transfer(
+            ctx,
+            original.id,
+            "Э-3",
+            reason,
+            domain::PaymentSource::Panel,
+            Actor::System,
+        )
+        .await
+        .unwrap();
 
     assert!(monthly_report(ctx, period(MARCH), PUBLIC_URL).await.unwrap() == sent, "March stays as sent");
     let mut april = open(monthly_report(ctx, period("2026-04"), PUBLIC_URL).await.unwrap());

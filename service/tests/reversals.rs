@@ -145,7 +145,7 @@ async fn a_transfer_is_a_reversal_and_a_new_payment_in_one_step() {
     assert!(matches!(unknown, Err(ReversalError::Payment(PaymentError::UnknownContract(_)))), "{unknown:?}");
     assert_eq!(payment::Entity::find().all(t.ctx.db.conn()).await.unwrap().len(), 1, "nothing half-done");
 
-    let (reversed, moved) =
+    let reversal::Moved { reversal: reversed, moved, .. } =
         reversal::transfer(&t.ctx, original.id, " W-7 ", "Плательщик ошибся договором", PaymentSource::Panel, actor)
             .await
             .unwrap();
@@ -185,7 +185,7 @@ async fn a_payment_moved_while_its_month_is_open_counts_once_in_that_month() {
     let original = payments::record(&t.ctx, paid("E-12", kopecks!(1500_00), "2026-03-28"), actor).await.unwrap();
     t.clock.set(noon("2026-04-02"));
 
-    let (reversed, moved) =
+    let reversal::Moved { reversal: reversed, moved, .. } =
         reversal::transfer(&t.ctx, original.id, "E-21", "Не тот участок", PaymentSource::Panel, actor).await.unwrap();
     assert_eq!((reversed.paid_on, reversed.period), (day("2026-03-28"), p("2026-03")));
     assert_eq!((moved.paid_on, moved.period), (day("2026-03-28"), p("2026-03")));

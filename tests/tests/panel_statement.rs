@@ -191,6 +191,34 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
     assert_eq!(payments(&t).await.len(), 7, "the typed payment only; the document waits in «Разобрать»");
 }
 
+/// Sidorov's 1 500 ₽ posted to E-14 in «Разобрать» with «Запомнить», then moved to W-12 as the
+/// wrong contract: the account is no longer remembered for E-14 (the choice was the mistake), and
+/// its next payment waits in «Разобрать» instead of going to E-14 unasked.
+#[tokio::test]
+async fn moving_a_remembered_accounts_payment_forgets_the_account() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let path = format!("{REVIEW}/{}", waiting[0].id);
+    let chosen = [("contract_1", "E-14"), ("amount_1", "1500"), ("remember", "on")];
+    assert_eq!(client.post_form(&path, &chosen).await.location(), Some(REVIEW));
+    let posted = payment::Entity::find().order_by_desc(payment::Column::Id).one(t.ctx.db.conn()).await;
+    let posted = posted.unwrap().unwrap();
+
+    let fields = [("contract", "W-12"), ("reason", "не тот договор")];
+    let moved = client.post_form(&format!("/payments/{}/transfer", posted.id), &fields).await;
+    let page = client.get(moved.location().expect("to the moved line")).await;
+    page.assert_contains(&format!("Счёт плательщика {SIDOROV} больше не запомнен для договора № E-14"));
+
+    let april = [TestDocument::incoming("201", "12.03.2026", "200.00", "Сидоров К.К.", SIDOROV, "за март")];
+    let next = client
+        .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "11.03.2026", "14.03.2026", &april))
+        .await;
+    assert!(!next.body.contains("(запомнено)"), "{}", next.body);
+    assert_eq!(next.number_after("В «Разобрать»"), 1, "{}", next.body);
+}
+
 /// A payment to one contract counts against the plot's debts when a later payment of the same
 /// statement is divided among them: W-12's 500 ₽ pays its January and February, so the plot's
 /// 500 ₽ after it all goes to E-12's February.

@@ -146,12 +146,16 @@ pub async fn transfer(
 ) -> Result<Response> {
     let shown = load(&ctx, id).await?;
     match reversal::transfer(&ctx, id, &form.contract, &form.reason, PaymentSource::Panel, user.actor()).await {
-        Ok((_, moved)) => {
-            let message = format!(
-                "Платёж № {id} перенесён с договора № {} на договор № {}.",
-                shown.row.contract.contract.number,
-                form.contract.trim()
-            );
+        Ok(reversal::Moved { moved, forgotten_account, .. }) => {
+            let from = &shown.row.contract.contract.number;
+            let mut message =
+                format!("Платёж № {id} перенесён с договора № {from} на договор № {}.", form.contract.trim());
+            if let Some(account) = forgotten_account {
+                message.push_str(&format!(
+                    " Счёт плательщика {account} больше не запомнен для договора № {from}: его следующие платежи \
+                     придут в «Разобрать»."
+                ));
+            }
             Ok(done(session, message, format!("/payments/{}", moved.id)))
         }
         Err(e) => Ok(invalid(payment_page(&user, &shown, &form, &Errors::refused(e)?))),

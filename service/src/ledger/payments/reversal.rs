@@ -90,8 +90,18 @@ pub async fn reverse(
     Ok(reversal)
 }
 
+/// A payment moved to another contract.
+#[derive(Debug)]
+pub struct Moved {
+    pub reversal: payment::Model,
+    pub moved: payment::Model,
+    /// The payer account no longer remembered for the contract the money left.
+    pub forgotten_account: Option<String>,
+}
+
 /// Moves payment `payment_id` to contract `to_contract`: its reversal and the same amount paid
-/// on the same day to the other contract. Returns both new lines.
+/// on the same day to the other contract. A bank document's payer account remembered for the
+/// contract the money left is forgotten (see `statement::forget_payer_account`).
 pub async fn transfer(
     ctx: &Context,
     payment_id: i64,
@@ -99,7 +109,7 @@ pub async fn transfer(
     reason: &str,
     source: PaymentSource,
     actor: Actor,
-) -> Result<(payment::Model, payment::Model), ReversalError> {
+) -> Result<Moved, ReversalError> {
     let reason = required_reason(reason)?;
     let number = TextKind::ContractNumber.bounded(to_contract)?;
     let txn = ctx.db.begin_write().await?;
@@ -127,6 +137,10 @@ pub async fn transfer(
     row.reason = Set(Some(note));
     row.bank_document_id = Set(original.bank_document_id);
     let moved = row.update(&txn).await?;
+    let forgotten_account = match original.bank_document_id {
+        Some(document_id) => statement::forget_payer_account(&txn, document_id, original.contract_id).await?,
+        None => None,
+    };
     audit::record(
         &txn,
         ctx,
@@ -135,11 +149,12 @@ pub async fn transfer(
         "payment",
         Some(original.id),
         json!({"reversal_id": reversal.id, "new_payment_id": moved.id, "to_contract": target.number,
-               "amount_kopecks": original.amount_kopecks.get(), "reason": reason}),
+               "amount_kopecks": original.amount_kopecks.get(), "reason": reason,
+               "forgotten_account": forgotten_account}),
     )
     .await?;
     txn.commit().await?;
-    Ok((reversal, moved))
+    Ok(Moved { reversal, moved, forgotten_account })
 }
 
 /// Money taken back that «Уже внесён» marked as a bank document's would leave that document

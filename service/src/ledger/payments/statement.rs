@@ -573,6 +573,24 @@ async fn remembered(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, D
     Ok(rows.into_iter().map(|r| (r.payer_account, r.contract_id)).collect())
 }
 
+/// Forgets document `document_id`'s payer account for `contract_id`, when it was remembered: the
+/// money moved off that contract, so the choice remembered may be the mistake being corrected.
+/// The account's next payment then waits in «Разобрать» instead of going there, or to the new
+/// contract, unasked. Returns the account forgotten.
+pub(super) async fn forget_payer_account(
+    conn: &impl ConnectionTrait,
+    document_id: i64,
+    contract_id: i64,
+) -> Result<Option<String>, DbErr> {
+    let Some(document) = document(conn, document_id).await? else { return Ok(None) };
+    let forgotten = payer_account::Entity::delete_many()
+        .filter(payer_account::Column::PayerAccount.eq(&document.payer_account))
+        .filter(payer_account::Column::ContractId.eq(contract_id))
+        .exec(conn)
+        .await?;
+    Ok((forgotten.rows_affected > 0).then_some(document.payer_account))
+}
+
 /// What each contract still owes, loaded once per contract and reduced by what this statement
 /// has already given it (a payment to it alone, or a share), so the payments for one plot are
 /// divided as they would be in turn.
