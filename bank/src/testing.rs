@@ -72,8 +72,10 @@ pub const ACCOUNT: &str = "40703810041500000123";
 #[derive(Debug, Clone)]
 pub struct TestDocument {
     pub number: String,
-    /// `ДД.ММ.ГГГГ`: the document's date, and the day it was debited and arrived.
+    /// `ДД.ММ.ГГГГ`: the document's date, and the day it was debited.
     pub date: String,
+    /// `ДД.ММ.ГГГГ`: the day it arrived, when later than `date` (a weekend or holidays between).
+    pub received: Option<String>,
     /// As banks write it: `1234.50`.
     pub amount: String,
     pub payer: String,
@@ -88,6 +90,7 @@ impl TestDocument {
         TestDocument {
             number: number.to_owned(),
             date: date.to_owned(),
+            received: None,
             amount: amount.to_owned(),
             payer: payer.to_owned(),
             payer_account: payer_account.to_owned(),
@@ -126,14 +129,15 @@ pub fn write_statement_of(accounts: &[&str], from: &str, to: &str, documents: &[
         );
     }
     for (i, d) in documents.iter().enumerate() {
-        let TestDocument { number, date, amount, payer, payer_account, payee_account, purpose } = d;
+        let TestDocument { number, date, received, amount, payer, payer_account, payee_account, purpose } = d;
+        let received = received.as_deref().unwrap_or(date);
         let _ = write!(
             text,
             "СекцияДокумент=Платежное поручение\r\nНомер={number}\r\nДата={date}\r\nСумма={amount}\r\n\
              ПлательщикСчет={payer_account}\r\nДатаСписано={date}\r\nПлательщик=ИНН 910200{i:06} {payer}\r\n\
              ПлательщикИНН=\r\nПлательщик1={payer}\r\nПлательщикРасчСчет={payer_account}\r\n\
              ПлательщикБанк1=РНКБ БАНК (ПАО)\r\nПлательщикБИК=043510607\r\nПлательщикКорсчет=30101810335100000607\r\n\
-             ПолучательСчет={payee_account}\r\nДатаПоступило={date}\r\nПолучатель1=СНТ «Черноморск»\r\n\
+             ПолучательСчет={payee_account}\r\nДатаПоступило={received}\r\nПолучатель1=СНТ «Черноморск»\r\n\
              ПолучательИНН=9108001239\r\nПолучательКПП=910801001\r\nПолучательРасчСчет={payee_account}\r\n\
              ПолучательБанк1=РНКБ БАНК (ПАО)\r\nПолучательБИК=043510607\r\nПолучательКорсчет=30101810335100000607\r\n\
              ВидОплаты=01\r\nОчередность=5\r\nНазначениеПлатежа={purpose}\r\nКонецДокумента\r\n",
@@ -168,6 +172,7 @@ pub fn statement(documents: usize) -> Vec<u8> {
             TestDocument {
                 number: (1000 + i).to_string(),
                 date: format!("{:02}.10.2026", i % 31 + 1),
+                received: None,
                 amount: format!("{}.{:02}", 500 + i * 7 % 5000, i * 13 % 100),
                 payer: "Иванова Анна Петровна".to_owned(),
                 payer_account,

@@ -219,6 +219,57 @@ async fn moving_a_remembered_accounts_payment_forgets_the_account() {
     assert_eq!(next.number_after("В «Разобрать»"), 1, "{}", next.body);
 }
 
+/// Petrov paid 800 ₽ on Saturday 07.03 and sent the receipt; the accountant typed it in on that
+/// day. The money arrived on Tuesday 10.03: the statement's document is found as typed in all the
+/// same (its order's date to its arrival), waits in «Разобрать» and is marked «Уже внесён». The
+/// other way round, plot 12's 500 ₽ of 12.03 that the statement posted on its arrival, 14.03, is
+/// asked about when typed in from the receipt.
+#[tokio::test]
+async fn money_typed_in_on_the_receipts_day_is_found_in_a_statement_that_brought_it_later() {
+    let (t, client) = office().await;
+    let actor = service::audit::Actor::System;
+    let typed = service::ledger::payments::NewPayment {
+        reference: None,
+        ..service::testing::paid("E-14", kopecks!(800_00), "2026-03-07")
+    };
+    let typed = service::ledger::payments::record(&t.ctx, typed, actor).await.unwrap();
+    let account = "40817810500000000014";
+    let documents = [
+        TestDocument {
+            received: Some("10.03.2026".into()),
+            ..TestDocument::incoming("601", "07.03.2026", "800.00", "Петров Борис Викторович", account, "E-14")
+        },
+        TestDocument {
+            received: Some("14.03.2026".into()),
+            ..TestDocument::incoming("602", "12.03.2026", "500.00", "Иванова Анна Петровна", account, "уч 12")
+        },
+    ];
+    let file = write_statement(ACCOUNT, "01.03.2026", "14.03.2026", &documents);
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    preview.assert_contains(&format!(
+        "похоже, уже внесён вручную — платёж № {} — {} по договору № E-14 от 07.03.2026",
+        typed.id,
+        kopecks!(800_00)
+    ));
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let [document] = &waiting[..] else { panic!("601 waits: {waiting:?}") };
+    let path = format!("{REVIEW}/{}", document.id);
+    client.get(&path).await.assert_contains(&format!("Уже внесён: платёж № {}", typed.id));
+    let linked = client.post_form(&format!("{path}/entered"), &[("payment_id", &typed.id.to_string())]).await;
+    assert_eq!(linked.location(), Some(REVIEW), "{}", linked.body);
+
+    let receipt = service::ledger::payments::NewPayment {
+        reference: None,
+        ..service::testing::paid("W-12", kopecks!(500_00), "2026-03-12")
+    };
+    let asked = service::ledger::payments::record(&t.ctx, receipt, actor).await;
+    let Err(service::ledger::payments::PaymentError::PossibleDuplicate { found }) = asked else {
+        panic!("asked first: {asked:?}")
+    };
+    assert!(found.contains("от 14.03.2026 документом выписки № 602"), "{found}");
+}
+
 /// A payment to one contract counts against the plot's debts when a later payment of the same
 /// statement is divided among them: W-12's 500 ₽ pays its January and February, so the plot's
 /// 500 ₽ after it all goes to E-12's February.

@@ -11,7 +11,7 @@ pub mod statement;
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use domain::money::MoneyError;
 use domain::{Kopecks, PaymentSource, Period, TextKind, TooLong};
 use entities::{bank_document, contract, payment};
@@ -143,9 +143,10 @@ async fn post(conn: &impl ConnectionTrait, ctx: &Context, line: payment::ActiveM
 }
 
 /// What on file seems to be `new` already, in words: a payment of the same contract, amount and
-/// day, or a bank document of that day posted on the contract's plot of at least that amount (the
-/// statement may have divided «уч 12» between its water and electricity, or booked it all to one
-/// of them, and the accountant types it in whole or in parts).
+/// day, or a bank document posted on the contract's plot of at least that amount whose money may
+/// have been typed in on that day (the day on the member's receipt, up to the day it arrived: see
+/// `statement::typed_days`). The statement may have divided «уч 12» between its water and
+/// electricity, or booked it all to one of them, and the accountant types it in whole or in parts.
 pub async fn same_payment(
     conn: &impl ConnectionTrait,
     contract: &contract::Model,
@@ -162,9 +163,11 @@ pub async fn same_payment(
         return Ok(Some(format!("{} от {day} по договору № {}", new.amount, contract.number)));
     }
     let plot = contract::Entity::find().filter(contract::Column::PlotId.eq(contract.plot_id));
+    // A statement's payment is dated the day its money arrived, on the typed day or after it.
+    let last_arrival = new.paid_on.checked_add_days(Days::new(statement::DAYS_ON_THE_WAY - 1)).unwrap_or(new.paid_on);
     let on_plot = payment::Entity::find()
         .filter(payment::Column::ContractId.in_subquery(plot.select_only().column(contract::Column::Id).into_query()))
-        .filter(payment::Column::PaidOn.eq(new.paid_on))
+        .filter(payment::Column::PaidOn.between(new.paid_on, last_arrival))
         .filter(payment::Column::BankDocumentId.is_not_null())
         .all(conn)
         .await?;
@@ -173,8 +176,12 @@ pub async fn same_payment(
         crate::db::find_in(conn, bank_document::Entity::find(), bank_document::Column::Id, documents).await?;
     Ok(documents
         .into_iter()
+        .filter(|d| statement::typed_days(d.doc_date, d.arrived_on).contains(&new.paid_on))
         .find(|d| d.amount_kopecks >= new.amount)
-        .map(|d| format!("{} от {day} документом выписки № {} на договоры этого участка", d.amount_kopecks, d.number)))
+        .map(|d| {
+            let arrived = d.arrived_on.format("%d.%m.%Y");
+            format!("{} от {arrived} документом выписки № {} на договоры этого участка", d.amount_kopecks, d.number)
+        }))
 }
 
 /// Records a payment entered by hand.

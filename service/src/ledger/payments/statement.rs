@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 
 use bank::purpose::{Candidates, ContractCandidate, ContractDebt, Payment, Verdict};
 use bank::statement::{self, Document, StatementError};
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use domain::{Kopecks, PaymentSource, Period, Service, TextKind};
 use entities::{bank_document, charge, contract, payer_account, payment};
 use sea_orm::sea_query::Expr;
@@ -234,7 +234,8 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
 
     let keys: Vec<String> = statement.incoming.iter().map(|d| d.identity().key()).collect();
     let on_file = loaded_keys(conn, keys.iter().cloned()).await?;
-    let by_hand = entered_by_hand(conn, statement.incoming.iter().map(Document::arrived_on)).await?;
+    let days = statement.incoming.iter().flat_map(|d| typed_days(d.date, d.arrived_on()));
+    let by_hand = entered_by_hand(conn, days).await?;
     let mut debts = Debts::default();
     let mut documents = Vec::with_capacity(statement.incoming.len());
     let mut invalid: Vec<(usize, String)> = statement.invalid.iter().map(|i| (i.line, i.reason.clone())).collect();
@@ -260,7 +261,8 @@ pub async fn preview(ctx: &Context, file_name: &str, bytes: Vec<u8>) -> Result<S
         } else {
             match verdict {
                 Verdict::Matched(m) => {
-                    match by_hand.seen(&m.contracts, document.amount, document.arrived_on()) {
+                    match by_hand.seen(&m.contracts, document.amount, typed_days(document.date, document.arrived_on()))
+                    {
                         // The accountant typed it from the bank app before the statement came:
                         // posting it again would book the money twice.
                         Some(entered) => Outcome::Review { reason: typed_by_hand(&entered) },
@@ -328,7 +330,7 @@ pub async fn commit(
 ) -> Result<Committed, StatementImportError> {
     let txn = ctx.db.begin_write().await?;
     let on_file = loaded_keys(&txn, rows.iter().map(|r| r.identity_key.clone())).await?;
-    let by_hand = entered_by_hand(&txn, rows.iter().map(|r| r.arrived_on)).await?;
+    let by_hand = entered_by_hand(&txn, rows.iter().flat_map(|r| typed_days(r.date, r.arrived_on))).await?;
     let mut committed = Committed { posted: 0, total: Kopecks::ZERO, to_review: 0, already_loaded: 0 };
     for mut row in rows {
         if on_file.contains(&row.identity_key) || row.outcome == Outcome::AlreadyLoaded {
@@ -342,7 +344,7 @@ pub async fn commit(
             // A preview stored before `matched` was kept has its shares.
             let pointed: Vec<(i64, String)> = if matched.is_empty() { shared.collect() } else { matched.clone() };
             let contracts: Vec<i64> = pointed.iter().map(|(c, _)| *c).collect();
-            if let Some(entered) = by_hand.seen(&contracts, row.amount, row.arrived_on) {
+            if let Some(entered) = by_hand.seen(&contracts, row.amount, typed_days(row.date, row.arrived_on)) {
                 row.outcome = Outcome::Review { reason: typed_by_hand(&entered) };
             }
         }
@@ -424,8 +426,8 @@ fn typed_by_hand(entered: &Entered) -> String {
 }
 
 /// Payments typed in (by hand or from a register: no bank document) on the days a statement's
-/// money arrived, not reversed, each with its contract, by day and plot; and every contract's
-/// plot, for the documents' contracts.
+/// money may have been typed in on (see [`typed_days`]), not reversed, each with its contract, by
+/// day and plot; and every contract's plot, for the documents' contracts.
 struct ByHand {
     typed: HashMap<(NaiveDate, i64), Vec<(payment::Model, contract::Model)>>,
     plot_of: HashMap<i64, i64>,
@@ -433,11 +435,14 @@ struct ByHand {
 
 impl ByHand {
     /// What seems to be a document's money on the plots of `contracts` (the plot's other
-    /// contract too), the first of what «Разобрать» would offer: see [`entered_among`].
-    fn seen(&self, contracts: &[i64], amount: Kopecks, day: NaiveDate) -> Option<Entered> {
+    /// contract too) on one of `days`, the first of what «Разобрать» would offer: see
+    /// [`entered_among`].
+    fn seen(&self, contracts: &[i64], amount: Kopecks, days: Vec<NaiveDate>) -> Option<Entered> {
         let plots: BTreeSet<i64> = contracts.iter().filter_map(|c| self.plot_of.get(c).copied()).collect();
-        let of_day = plots.into_iter().filter_map(|plot| self.typed.get(&(day, plot))).flatten();
-        entered_among(of_day.cloned(), amount).into_iter().next()
+        days.into_iter().find_map(|day| {
+            let of_day = plots.iter().filter_map(|plot| self.typed.get(&(day, *plot))).flatten();
+            entered_among(of_day.cloned(), amount).into_iter().next()
+        })
     }
 }
 
@@ -799,13 +804,36 @@ impl std::fmt::Display for Entered {
 }
 
 /// What a waiting document's money may be among the payments entered already: not from a
-/// statement, not reversed, of its day; each of its amount, then on each plot the fewest adding
-/// up to it, as confirming a statement finds them.
+/// statement, not reversed, of a day it may have been typed in on (see [`typed_days`], the latest
+/// first); each of its amount, then on each plot the fewest adding up to it, as confirming a
+/// statement finds them.
 pub async fn entered_already(
     conn: &impl ConnectionTrait,
     document: &bank_document::Model,
 ) -> Result<Vec<Entered>, DbErr> {
-    Ok(entered_among(typed_in(conn, [document.arrived_on]).await?.into_iter(), document.amount_kopecks))
+    let days = typed_days(document.doc_date, document.arrived_on);
+    let mut by_day: HashMap<NaiveDate, Vec<_>> = HashMap::new();
+    for typed in typed_in(conn, days.iter().copied()).await? {
+        by_day.entry(typed.0.paid_on).or_default().push(typed);
+    }
+    let amount = document.amount_kopecks;
+    Ok(days
+        .iter()
+        .filter_map(|day| by_day.remove(day))
+        .flat_map(|typed| entered_among(typed.into_iter(), amount))
+        .collect())
+}
+
+/// The most days a document's money may have been on its way, counted with the day it arrived:
+/// a payment made on 31 December may arrive after the New Year holidays.
+pub(super) const DAYS_ON_THE_WAY: u64 = 12;
+
+/// The days a document's money may have been typed in on, the latest first: from the day it
+/// arrived back to the day the payer's bank took the order (`date`, the day on the member's
+/// receipt), at most [`DAYS_ON_THE_WAY`] of them.
+pub(super) fn typed_days(date: NaiveDate, arrived_on: NaiveDate) -> Vec<NaiveDate> {
+    let back = u64::try_from((arrived_on - date).num_days()).unwrap_or(0).min(DAYS_ON_THE_WAY - 1);
+    (0..=back).filter_map(|n| arrived_on.checked_sub_days(Days::new(n))).collect()
 }
 
 /// Marks a document waiting in «Разобрать» as the money of the payments entered already that
