@@ -191,9 +191,10 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
     assert_eq!(payments(&t).await.len(), 7, "the typed payment only; the document waits in «Разобрать»");
 }
 
-/// Sidorov's 1 500 ₽ posted to E-14 in «Разобрать» with «Запомнить», then moved to W-12 as the
-/// wrong contract: the account is no longer remembered for E-14 (the choice was the mistake), and
-/// its next payment waits in «Разобрать» instead of going to E-14 unasked.
+/// Sidorov's 1 500 ₽ divided in «Разобрать» between plot 12's E-12 and W-12 with «Запомнить»,
+/// then W-12's 500 ₽ moved to E-14 as the wrong contract: the choice was the mistake, so the
+/// account is forgotten — all of it, or E-12 would take its next payment unasked — and that
+/// payment waits in «Разобрать».
 #[tokio::test]
 async fn moving_a_remembered_accounts_payment_forgets_the_account() {
     let (t, client) = office().await;
@@ -201,15 +202,17 @@ async fn moving_a_remembered_accounts_payment_forgets_the_account() {
     client.confirm_import(STATEMENT, &preview).await;
     let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
     let path = format!("{REVIEW}/{}", waiting[0].id);
-    let chosen = [("contract_1", "E-14"), ("amount_1", "1500"), ("remember", "on")];
+    let chosen =
+        [("contract_1", "E-12"), ("amount_1", "1000"), ("contract_2", "W-12"), ("amount_2", "500"), ("remember", "on")];
     assert_eq!(client.post_form(&path, &chosen).await.location(), Some(REVIEW));
     let posted = payment::Entity::find().order_by_desc(payment::Column::Id).one(t.ctx.db.conn()).await;
     let posted = posted.unwrap().unwrap();
+    assert_eq!(posted.amount_kopecks, kopecks!(500_00), "W-12's share, posted last");
 
-    let fields = [("contract", "W-12"), ("reason", "не тот договор")];
+    let fields = [("contract", "E-14"), ("reason", "не тот договор")];
     let moved = client.post_form(&format!("/payments/{}/transfer", posted.id), &fields).await;
     let page = client.get(moved.location().expect("to the moved line")).await;
-    page.assert_contains(&format!("Счёт плательщика {SIDOROV} больше не запомнен для договора № E-14"));
+    page.assert_contains(&format!("Счёт плательщика {SIDOROV} больше не запоминается"));
 
     let april = [TestDocument::incoming("201", "12.03.2026", "200.00", "Сидоров К.К.", SIDOROV, "за март")];
     let next = client

@@ -195,8 +195,9 @@ enum PaymentCreated {
     /// Refused, for the reason given.
     #[oai(status = 422)]
     Invalid(Json<ApiError>),
-    /// A payment of the same contract, amount and day is on file: send again with
-    /// `"confirm_duplicate": true` to store this one too.
+    /// A payment of the same contract, amount and day is on file, or a bank statement's document
+    /// on the contract's plot seems to be it: send again with `"confirm_duplicate": true` to store
+    /// this one too.
     #[oai(status = 409)]
     PossibleDuplicate(Json<ApiError>),
 }
@@ -530,7 +531,8 @@ impl Api {
     /// Внести оплату
     ///
     /// Платёж с уже известным номером не принимается. Платёж на ту же сумму и дату по тому же
-    /// договору — ответ 409, пока не передано `"confirm_duplicate": true`. Платёж учитывается в
+    /// договору или похожий на документ выписки банка по этому участку — ответ 409, пока не
+    /// передано `"confirm_duplicate": true`. Платёж учитывается в
     /// месяце даты оплаты. Доступ: администратор, бухгалтер.
     #[oai(path = "/payments", method = "post", tag = "Tag::Money")]
     async fn create_payment(

@@ -150,10 +150,11 @@ pub async fn transfer(
             let from = &shown.row.contract.contract.number;
             let mut message =
                 format!("Платёж № {id} перенесён с договора № {from} на договор № {}.", form.contract.trim());
-            if let Some(account) = forgotten_account {
+            if let Some(forgotten) = forgotten_account {
                 message.push_str(&format!(
-                    " Счёт плательщика {account} больше не запомнен для договора № {from}: его следующие платежи \
-                     придут в «Разобрать»."
+                    " Счёт плательщика {} больше не запоминается: его следующие платежи без договора или участка в \
+                     назначении придут в «Разобрать».",
+                    forgotten.account
                 ));
             }
             Ok(done(session, message, format!("/payments/{}", moved.id)))

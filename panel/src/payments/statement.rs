@@ -243,7 +243,7 @@ pub struct ResolveForm {
     contract_3: String,
     amount_3: String,
     remember: String,
-    /// «Это другой платёж»: post it although a payment of its amount and day is on file.
+    /// «Это другой платёж»: post it although a payment typed in seems to be its money.
     other: String,
     /// «Не оплата за услуги»: what the money is.
     note: String,
@@ -318,7 +318,7 @@ fn resolve_page(
             } @else {
                 @if !entered.is_empty() {
                     h2 { "Уже внесён?" }
-                    p.muted { "Платежи того же дня, внесённые вручную или из реестра: на ту же сумму или частями по договорам одного участка. Если это они, документ отмечается как уже внесённый, новая оплата не вносится." }
+                    p.muted { "Платежи, внесённые вручную или из реестра днём от даты поручения до поступления: на ту же сумму или частями по договорам одного участка. Если это они, документ отмечается как уже внесённый, новая оплата не вносится." }
                     @for e in entered {
                         @if let Some(first) = e.first_id() {
                             form method="post" action={ (REVIEW_PATH) "/" (document.id) "/entered" } {

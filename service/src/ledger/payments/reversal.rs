@@ -95,8 +95,8 @@ pub async fn reverse(
 pub struct Moved {
     pub reversal: payment::Model,
     pub moved: payment::Model,
-    /// The payer account no longer remembered for the contract the money left.
-    pub forgotten_account: Option<String>,
+    /// The payer account no longer remembered, as it was remembered for the contract the money left.
+    pub forgotten_account: Option<statement::ForgottenAccount>,
 }
 
 /// Moves payment `payment_id` to contract `to_contract`: its reversal and the same amount paid
@@ -150,7 +150,8 @@ pub async fn transfer(
         Some(original.id),
         json!({"reversal_id": reversal.id, "new_payment_id": moved.id, "to_contract": target.number,
                "amount_kopecks": original.amount_kopecks.get(), "reason": reason,
-               "forgotten_account": forgotten_account}),
+               "forgotten_account": forgotten_account.as_ref().map(|f| &f.account),
+               "forgotten_for_contracts": forgotten_account.as_ref().map(|f| &f.contract_ids)}),
     )
     .await?;
     txn.commit().await?;

@@ -578,22 +578,36 @@ async fn remembered(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, D
     Ok(rows.into_iter().map(|r| (r.payer_account, r.contract_id)).collect())
 }
 
-/// Forgets document `document_id`'s payer account for `contract_id`, when it was remembered: the
-/// money moved off that contract, so the choice remembered may be the mistake being corrected.
-/// The account's next payment then waits in «Разобрать» instead of going there, or to the new
-/// contract, unasked. Returns the account forgotten.
+/// A payer account no longer remembered, and the contracts it had been remembered for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgottenAccount {
+    pub account: String,
+    pub contract_ids: Vec<i64>,
+}
+
+/// Forgets the payer account of document `document_id`, a statement's own, when it was
+/// remembered for `contract_id`: the money moved off that contract, so what «Запомнить» chose
+/// may be the mistake being corrected. All its contracts go, not that one alone: what is left of
+/// a split, or of two plots, would take the next payment unasked. That payment then waits in
+/// «Разобрать» unless its purpose names a contract or plot. A document «Уже внесён» marked was
+/// placed by whoever typed its payment in, not by a remembered account: nothing is forgotten.
 pub(super) async fn forget_payer_account(
     conn: &impl ConnectionTrait,
     document_id: i64,
     contract_id: i64,
-) -> Result<Option<String>, DbErr> {
+) -> Result<Option<ForgottenAccount>, DbErr> {
+    if marked_entered(conn, document_id).await?.is_some() {
+        return Ok(None);
+    }
     let Some(document) = document(conn, document_id).await? else { return Ok(None) };
-    let forgotten = payer_account::Entity::delete_many()
-        .filter(payer_account::Column::PayerAccount.eq(&document.payer_account))
-        .filter(payer_account::Column::ContractId.eq(contract_id))
-        .exec(conn)
-        .await?;
-    Ok((forgotten.rows_affected > 0).then_some(document.payer_account))
+    let of_account = payer_account::Column::PayerAccount.eq(&document.payer_account);
+    let remembered = payer_account::Entity::find().filter(of_account.clone()).all(conn).await?;
+    if !remembered.iter().any(|r| r.contract_id == contract_id) {
+        return Ok(None);
+    }
+    payer_account::Entity::delete_many().filter(of_account).exec(conn).await?;
+    let contract_ids = remembered.into_iter().map(|r| r.contract_id).collect();
+    Ok(Some(ForgottenAccount { account: document.payer_account, contract_ids }))
 }
 
 /// What each contract still owes, loaded once per contract and reduced by what this statement
@@ -724,8 +738,8 @@ pub enum ResolveError {
     )]
     EnteredAlready(Entered),
     #[error(
-        "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки в тот же день, на ту же сумму или \
-         частью её."
+        "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки в день от даты поручения до \
+         поступления, на ту же сумму или частью её."
     )]
     NotTheSamePayment(i64),
     #[error("Платёж № {0} не отмечен кнопкой «Уже внесён» как деньги документа выписки: отвязывать нечего.")]
@@ -825,8 +839,8 @@ pub async fn entered_already(
 }
 
 /// The most days a document's money may have been on its way, counted with the day it arrived:
-/// a payment made on 31 December may arrive after the New Year holidays.
-pub(super) const DAYS_ON_THE_WAY: u64 = 12;
+/// a payment ordered on 31 December may arrive on 12 January, after the New Year holidays.
+pub(super) const DAYS_ON_THE_WAY: u64 = 15;
 
 /// The days a document's money may have been typed in on, the latest first: from the day it
 /// arrived back to the day the payer's bank took the order (`date`, the day on the member's
