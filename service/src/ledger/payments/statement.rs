@@ -818,7 +818,7 @@ impl std::fmt::Display for Entered {
 }
 
 /// What a waiting document's money may be among the payments entered already: not from a
-/// statement, not reversed, of a day it may have been typed in on (see [`typed_days`], the latest
+/// statement, not reversed, of a day it may have been typed in on (see `typed_days`, the latest
 /// first); each of its amount, then on each plot the fewest adding up to it, as confirming a
 /// statement finds them.
 pub async fn entered_already(
