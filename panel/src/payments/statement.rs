@@ -253,6 +253,11 @@ pub struct ResolveForm {
 const _: () = assert!(MAX_SHARES >= 3);
 
 impl ResolveForm {
+    /// The form as a document's page first shows it: its whole amount on the first contract.
+    fn of(document: &entities::bank_document::Model) -> ResolveForm {
+        ResolveForm { amount_1: document.amount_kopecks.plain(), ..ResolveForm::default() }
+    }
+
     fn pairs(&self) -> [(&'static str, &str, &'static str, &str); 3] {
         [
             ("contract_1", self.contract_1.as_str(), "amount_1", self.amount_1.as_str()),
@@ -282,19 +287,17 @@ impl ResolveForm {
     }
 }
 
-/// The payments on file a waiting document's money may be (see [`statement::entered_already`]).
-async fn entered(ctx: &Context, document: &entities::bank_document::Model) -> Result<Vec<statement::Entered>> {
-    statement::entered_already(ctx.db.conn(), document).await.map_err(internal)
-}
-
-fn resolve_page(
+/// A document's page: what it is, and what can be done with it — with the payments on file its
+/// money may be (see [`statement::entered_already`]) while it waits, or a way back once set aside.
+async fn resolve_page(
     user: &OfficeStaff,
+    ctx: &Context,
     document: &entities::bank_document::Model,
-    entered: &[statement::Entered],
     form: &ResolveForm,
     errors: &Errors,
-) -> Markup {
-    layout::page(
+) -> Result<Markup> {
+    let entered = statement::entered_already(ctx.db.conn(), document).await.map_err(internal)?;
+    Ok(layout::page(
         user,
         &format!("Разобрать платёж № {} от {}", document.number, date_text(document.doc_date)),
         html! {
@@ -319,7 +322,7 @@ fn resolve_page(
                 @if !entered.is_empty() {
                     h2 { "Уже внесён?" }
                     p.muted { "Платежи, внесённые вручную или из реестра днём от даты поручения до поступления: на ту же сумму или частями по договорам одного участка. Если это они, документ отмечается как уже внесённый, новая оплата не вносится." }
-                    @for e in entered {
+                    @for e in &entered {
                         @if let Some(first) = e.first_id() {
                             form method="post" action={ (REVIEW_PATH) "/" (document.id) "/entered" } {
                                 (csrf_input(&user.csrf))
@@ -353,14 +356,13 @@ fn resolve_page(
                 }
             }
         },
-    )
+    ))
 }
 
 #[handler]
 pub async fn review(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
     let document = found(statement::document(ctx.db.conn(), id).await)?;
-    let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..ResolveForm::default() };
-    Ok(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &Errors::default()))
+    resolve_page(&user, &ctx, &document, &ResolveForm::of(&document), &Errors::default()).await
 }
 
 /// Posts a waiting document to the chosen contracts.
@@ -386,7 +388,7 @@ pub async fn resolve(
         }
         Err(errors) => errors,
     };
-    Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
+    Ok(invalid(resolve_page(&user, &ctx, &document, &form, &errors).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -414,8 +416,7 @@ pub async fn entered_already(
         }
         Err(e) => {
             let errors = Errors::form(refusal(e)?);
-            let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..ResolveForm::default() };
-            Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
+            Ok(invalid(resolve_page(&user, &ctx, &document, &ResolveForm::of(&document), &errors).await?))
         }
     }
 }
@@ -443,7 +444,7 @@ pub async fn set_aside(
         Err(e) => {
             let errors = Errors::refused(e)?;
             let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..form };
-            Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
+            Ok(invalid(resolve_page(&user, &ctx, &document, &form, &errors).await?))
         }
     }
 }
@@ -467,8 +468,7 @@ pub async fn return_set_aside(
         }
         Err(e) => {
             let errors = Errors::refused(e)?;
-            let form = ResolveForm { amount_1: document.amount_kopecks.plain(), ..ResolveForm::default() };
-            Ok(invalid(resolve_page(&user, &document, &entered(&ctx, &document).await?, &form, &errors)))
+            Ok(invalid(resolve_page(&user, &ctx, &document, &ResolveForm::of(&document), &errors).await?))
         }
     }
 }
