@@ -496,6 +496,61 @@ async fn a_payment_holding_a_documents_money_is_unlinked_before_it_is_reversed()
     assert_eq!(waiting_again.iter().map(|d| d.id).collect::<Vec<_>>(), [waiting[0].id]);
 }
 
+/// «Уже внесён» on a document naming no plot (Сидоров's 1 500 ₽) offers any typed payment of its
+/// amount and days. Marked by mistake with E-14's own 1 500 ₽, that payment still stands between
+/// E-14's document and the books: the statement that brings it sends it to «Разобрать», and
+/// posting it there asks first, naming the document the payment was marked for.
+#[tokio::test]
+async fn a_payment_marked_for_another_document_still_keeps_its_own_from_being_booked_twice() {
+    let (t, client) = office().await;
+    let typed = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
+    let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let [sidorov] = &waiting[..] else { panic!("103 waits: {waiting:?}") };
+    let typed_id = typed.id.to_string();
+    let marked = client.post_form(&format!("{REVIEW}/{}/entered", sidorov.id), &[("payment_id", &typed_id)]).await;
+    assert_eq!(marked.location(), Some(REVIEW), "{}", marked.body);
+
+    let petrov = TestDocument::incoming(
+        "104",
+        "04.03.2026",
+        "1500.00",
+        "Петров Борис Викторович",
+        "40817810500000000014",
+        "Оплата по договору E-14",
+    );
+    let file = write_statement(ACCOUNT, "04.03.2026", "04.03.2026", &[petrov]);
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    preview.assert_contains(&format!("похоже, уже внесён вручную — платёж № {}", typed.id));
+    client.confirm_import(STATEMENT, &preview).await;
+    let before = payments(&t).await.len();
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let [petrov] = &waiting[..] else { panic!("104 waits: {waiting:?}") };
+    let path = format!("{REVIEW}/{}", petrov.id);
+    let page = client.get(&path).await;
+    assert!(!page.body.contains("Уже внесён:"), "a payment holding a document is not offered: {}", page.body);
+    page.assert_contains("Это другой платёж");
+    let refused = client.post_form(&path, &[("contract_1", "E-14"), ("amount_1", "1500")]).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains(&format!(
+        "Похоже, эти деньги уже внесены: платёж № {} — {} по договору № E-14 от 04.03.2026; кнопкой «Уже \
+         внесён» это отмечено как деньги документа № 103 от 04.03.2026",
+        typed.id,
+        kopecks!(1500_00)
+    ));
+    assert_eq!(payments(&t).await.len(), before, "nothing booked");
+
+    // Set right: the payment leaves Сидоров's document for Петров's own.
+    client.post_form(&format!("/payments/{}/unlink", typed.id), &[]).await;
+    let linked = client.post_form(&format!("{path}/entered"), &[("payment_id", &typed_id)]).await;
+    assert_eq!(linked.location(), Some(REVIEW), "{}", linked.body);
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    assert_eq!(waiting.iter().map(|d| d.id).collect::<Vec<_>>(), [sidorov.id]);
+    assert_eq!(payments(&t).await.len(), before, "nothing booked");
+}
+
 /// «Это другой платёж»: the same day and amount on file, and the accountant says it is another.
 #[tokio::test]
 async fn another_payment_of_the_same_day_and_amount_is_posted_when_the_accountant_says_so() {

@@ -289,6 +289,7 @@ impl ResolveForm {
 
 /// A document's page: what it is, and what can be done with it — with the payments on file its
 /// money may be (see [`statement::entered_already`]) while it waits, or a way back once set aside.
+/// «Это другой платёж» is offered whenever posting would ask (see [`statement::entered_or_marked`]).
 async fn resolve_page(
     user: &OfficeStaff,
     ctx: &Context,
@@ -297,6 +298,7 @@ async fn resolve_page(
     errors: &Errors,
 ) -> Result<Markup> {
     let entered = statement::entered_already(ctx.db.conn(), document).await.map_err(internal)?;
+    let asked = statement::entered_or_marked(ctx.db.conn(), document).await.map_err(internal)?;
     Ok(layout::page(
         user,
         &format!("Разобрать платёж № {} от {}", document.number, date_text(document.doc_date)),
@@ -342,8 +344,8 @@ async fn resolve_page(
                     @if !document.payer_account.is_empty() {
                         (checkbox("remember", "Запомнить для этого счёта плательщика", !form.remember.is_empty()))
                     }
-                    @if !entered.is_empty() {
-                        (checkbox("other", "Это другой платёж, не внесённый выше", !form.other.is_empty()))
+                    @if !asked.is_empty() {
+                        (checkbox("other", "Это другой платёж, не внесённый раньше", !form.other.is_empty()))
                     }
                     button type="submit" { "Внести" }
                 }

@@ -425,9 +425,11 @@ fn typed_by_hand(entered: &Entered) -> String {
     format!("Разобрать: похоже, уже внесён вручную — {entered}")
 }
 
-/// Payments typed in (by hand or from a register: no bank document) on the days a statement's
+/// Payments typed in (by hand or from a register, not by a statement) on the days a statement's
 /// money may have been typed in on (see [`typed_days`]), not reversed, each with its contract, by
-/// day and plot; and every contract's plot, for the documents' contracts.
+/// day and plot; and every contract's plot, for the documents' contracts. Those «Уже внесён»
+/// marked as another document's money count too: a mark made by mistake must not let this
+/// money in unasked.
 struct ByHand {
     typed: HashMap<(NaiveDate, i64), Vec<(payment::Model, contract::Model)>>,
     plot_of: HashMap<i64, i64>,
@@ -458,16 +460,27 @@ async fn entered_by_hand(
     Ok(ByHand { typed, plot_of })
 }
 
-/// The payments typed in (no bank document) on `days`, neither a reversal nor reversed, each with
-/// its contract, in the order entered.
+/// The payments typed in (by hand or from a register) on `days`, neither a reversal nor
+/// reversed, each with its contract, in the order entered: those holding no bank document, and
+/// those «Уже внесён» marked as a document's money (see [`marked_entered`]).
 async fn typed_in(
     conn: &impl ConnectionTrait,
     days: impl IntoIterator<Item = NaiveDate>,
 ) -> Result<Vec<(payment::Model, contract::Model)>, DbErr> {
     let days: HashSet<NaiveDate> = days.into_iter().collect();
-    let unlinked = payment::Entity::find().filter(payment::Column::BankDocumentId.is_null());
-    let mut of_days = find_in(conn, unlinked, payment::Column::PaidOn, days).await?;
+    let typed = payment::Entity::find().filter(payment::Column::Source.ne(PaymentSource::BankStatement));
+    let mut of_days = find_in(conn, typed, payment::Column::PaidOn, days).await?;
     of_days.retain(|p| p.reverses_id.is_none() && p.amount_kopecks.is_positive());
+    // A statement's payment moved to another contract is a line of its own holding the document:
+    // the statement's money, not typed in.
+    let held: HashSet<i64> = of_days.iter().filter_map(|p| p.bank_document_id).collect();
+    let posted: HashSet<i64> = find_in(conn, payment::Entity::find(), payment::Column::BankDocumentId, held)
+        .await?
+        .into_iter()
+        .filter(|p| p.source == PaymentSource::BankStatement)
+        .filter_map(|p| p.bank_document_id)
+        .collect();
+    of_days.retain(|p| p.bank_document_id.is_none_or(|document| !posted.contains(&document)));
     // Found in batches of days: in the order entered again, as parts are preferred earliest.
     of_days.sort_by_key(|p| p.id);
     let ids = of_days.iter().map(|p| p.id);
@@ -738,6 +751,12 @@ pub enum ResolveError {
     )]
     EnteredAlready(Entered),
     #[error(
+        "Похоже, эти деньги уже внесены: {entered}; кнопкой «Уже внесён» это отмечено как деньги документа \
+         {document}. Если это деньги этого документа, отвяжите платёж от того («Отвязать документ» на странице \
+         платежа) и отметьте здесь; если это другой платёж, поставьте «Это другой платёж» и внесите снова."
+    )]
+    MarkedForAnother { entered: Entered, document: String },
+    #[error(
         "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки в день от даты поручения до \
          поступления, на ту же сумму или частью её."
     )]
@@ -818,17 +837,45 @@ impl std::fmt::Display for Entered {
 }
 
 /// What a waiting document's money may be among the payments entered already: not from a
-/// statement, not reversed, of a day it may have been typed in on (see `typed_days`, the latest
-/// first); each of its amount, then on each plot the fewest adding up to it, as confirming a
-/// statement finds them.
+/// statement, not reversed, holding no other document, of a day it may have been typed in on (see
+/// `typed_days`, the latest first); each of its amount, then on each plot the fewest adding up to
+/// it, as confirming a statement finds them. These «Уже внесён» offers and links.
 pub async fn entered_already(
     conn: &impl ConnectionTrait,
     document: &bank_document::Model,
 ) -> Result<Vec<Entered>, DbErr> {
+    entered_for(conn, document, Typed::Free).await
+}
+
+/// What posting a waiting document asks about first (see [`resolve`]): the payments
+/// [`entered_already`] finds, and those «Уже внесён» marked as another document's money.
+pub async fn entered_or_marked(
+    conn: &impl ConnectionTrait,
+    document: &bank_document::Model,
+) -> Result<Vec<Entered>, DbErr> {
+    entered_for(conn, document, Typed::AlsoMarked).await
+}
+
+/// Which typed-in payments a document's money is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Typed {
+    /// Those holding no document: what «Уже внесён» may link.
+    Free,
+    /// Those too that «Уже внесён» marked as another document's money: what posting asks about.
+    AlsoMarked,
+}
+
+async fn entered_for(
+    conn: &impl ConnectionTrait,
+    document: &bank_document::Model,
+    which: Typed,
+) -> Result<Vec<Entered>, DbErr> {
     let days = typed_days(document.doc_date, document.arrived_on);
     let mut by_day: HashMap<NaiveDate, Vec<_>> = HashMap::new();
     for typed in typed_in(conn, days.iter().copied()).await? {
-        by_day.entry(typed.0.paid_on).or_default().push(typed);
+        if which == Typed::AlsoMarked || typed.0.bank_document_id.is_none() {
+            by_day.entry(typed.0.paid_on).or_default().push(typed);
+        }
     }
     let amount = document.amount_kopecks;
     Ok(days
@@ -991,8 +1038,8 @@ pub async fn unlink_entered(
 /// Posts a document waiting in «Разобрать» to the chosen contracts (the amounts adding up to
 /// the document's), and with `remember` matches that payer account to them next time. Refused
 /// when its money seems entered already on a chosen contract's plot (on that contract or the
-/// plot's other one, as a statement's plot payment is matched), unless `other_payment` says it
-/// is another payment.
+/// plot's other one, as a statement's plot payment is matched), also by a payment «Уже внесён»
+/// marked as another document's money, unless `other_payment` says it is another payment.
 pub async fn resolve(
     ctx: &Context,
     document_id: i64,
@@ -1026,9 +1073,17 @@ pub async fn resolve(
         for choice in &choices {
             plots.extend(super::contract_by_number(&txn, &choice.contract_number).await?.map(|c| c.plot_id));
         }
-        let entered = entered_already(&txn, &document).await?;
+        let entered = entered_or_marked(&txn, &document).await?;
         if let Some(entered) = entered.into_iter().find(|e| e.0.iter().any(|(_, c)| plots.contains(&c.plot_id))) {
-            return Err(ResolveError::EnteredAlready(entered));
+            let marked_for = entered.0.iter().find_map(|(p, _)| p.bank_document_id);
+            return Err(match marked_for {
+                None => ResolveError::EnteredAlready(entered),
+                Some(id) => {
+                    let other = bank_document::Entity::find_by_id(id).one(&txn).await?;
+                    let other = other.map(|d| format!("№ {} от {}", d.number, d.doc_date.format("%d.%m.%Y")));
+                    ResolveError::MarkedForAnother { entered, document: other.unwrap_or_default() }
+                }
+            });
         }
     }
     let shares = choices.iter().map(|c| (c.contract_number.clone(), c.amount)).collect();
