@@ -13,6 +13,7 @@ use service::ledger::charges::OpeningBalanceError;
 use service::ledger::months::MonthError;
 use service::ledger::payments::PaymentError;
 use service::ledger::payments::import::PaymentImportError;
+use service::ledger::payments::payer_accounts::ForgetError;
 use service::ledger::payments::reversal::ReversalError;
 use service::ledger::payments::statement::{ResolveError, StatementImportError};
 use service::ledger::tariffs::TariffError;
@@ -216,6 +217,7 @@ refusals!(
             NotFound(_) | Closed(_) | NotAboutMeter | AlreadyTasked(_) | TooManyOpen | Internal(_) => None,
         }
     },
+    ForgetError,
     PaymentImportError,
     service::register::import::RegisterImportError,
     service::import_drafts::DraftError,

@@ -165,6 +165,8 @@ pub fn pages() -> Vec<PageRoute> {
         route(POST, "/payments/review/:id/entered", Office, payments::statement::entered_already),
         route(POST, "/payments/review/:id/aside", Office, payments::statement::set_aside),
         route(POST, "/payments/review/:id/return", Office, payments::statement::return_set_aside),
+        route(GET, "/payments/accounts", Office, payments::accounts::list),
+        route(POST, "/payments/accounts/forget", Office, payments::accounts::forget),
         route(GET, "/reports", Office, reports::show),
         route(GET, "/reports/monthly", Office, reports::monthly),
         route(GET, "/reports/export", Office, reports::export),

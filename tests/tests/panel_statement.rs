@@ -222,6 +222,43 @@ async fn moving_a_remembered_accounts_payment_forgets_the_account() {
     assert_eq!(next.number_after("В «Разобрать»"), 1, "{}", next.body);
 }
 
+/// «Запомненные счета плательщиков» lists what «Запомнить» tied together, and «Забыть» unties an
+/// account remembered by mistake: its next payment waits in «Разобрать» instead of going to E-14.
+#[tokio::test]
+async fn a_remembered_account_is_listed_and_forgotten_on_its_page() {
+    let (t, client) = office().await;
+    let accounts = "/payments/accounts";
+    client.get(accounts).await.assert_ok().assert_contains("Запомненных счетов нет");
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let chosen = [("contract_1", "E-14"), ("amount_1", "1500"), ("remember", "on")];
+    assert_eq!(client.post_form(&format!("{REVIEW}/{}", waiting[0].id), &chosen).await.location(), Some(REVIEW));
+
+    client.get(REVIEW).await.assert_contains(&format!("href=\"{accounts}\""));
+    let listed = client.get(accounts).await;
+    for shown in ["Сидоров Карп Карпович", SIDOROV, "№ E-14 (участок 14)", "Забыть"] {
+        listed.assert_contains(shown);
+    }
+    let april = [TestDocument::incoming("201", "12.03.2026", "200.00", "Сидоров К.К.", SIDOROV, "за март")];
+    let april = write_statement(ACCOUNT, "11.03.2026", "14.03.2026", &april);
+    let next = client.upload_file(STATEMENT, "kl_to_1c.txt", april.clone()).await;
+    assert!(next.body.contains("(запомнено)"), "{}", next.body);
+
+    let forgotten = client.post_form(&format!("{accounts}/forget"), &[("account", SIDOROV)]).await;
+    assert_eq!(forgotten.location(), Some(accounts), "{}", forgotten.body);
+    client.get(accounts).await.assert_contains("Запомненных счетов нет");
+    let again = client.post_form(&format!("{accounts}/forget"), &[("account", SIDOROV)]).await;
+    assert_eq!(again.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    again.assert_contains("не запомнен: забывать нечего");
+    let audited = entities::audit_log::Entity::find().all(t.ctx.db.conn()).await.unwrap();
+    assert_eq!(audited.iter().filter(|a| a.action == "payer_account.forgotten").count(), 1);
+
+    let next = client.upload_file(STATEMENT, "kl_to_1c.txt", april).await;
+    assert!(!next.body.contains("(запомнено)"), "{}", next.body);
+    assert_eq!(next.number_after("В «Разобрать»"), 1, "{}", next.body);
+}
+
 /// Petrov paid 800 ₽ on Saturday 07.03 and sent the receipt; the accountant typed it in on that
 /// day. The money arrived on Tuesday 10.03: the statement's document is found as typed in all the
 /// same (its order's date to its arrival), waits in «Разобрать» and is marked «Уже внесён». The

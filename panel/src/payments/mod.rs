@@ -1,5 +1,6 @@
 //! Payments: the list, entering one by hand, and importing the bank's file ([`import`]).
 
+pub mod accounts;
 pub mod import;
 pub mod reversal;
 pub mod statement;

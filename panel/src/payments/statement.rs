@@ -191,6 +191,7 @@ pub async fn queue(user: OfficeStaff, ctx: Data<&Context>) -> Result<Markup> {
         "Разобрать",
         html! {
             (crumbs(&[("/payments", "Оплаты")]))
+            p { a href=(super::accounts::ACCOUNTS_PATH) { "Запомненные счета плательщиков" } }
             @if waiting.is_empty() {
                 p { "Всё разобрано: платежей без договора нет." }
             } @else {

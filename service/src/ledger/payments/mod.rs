@@ -6,6 +6,7 @@
 
 pub mod import;
 pub mod notices;
+pub mod payer_accounts;
 pub mod reversal;
 pub mod statement;
 

@@ -614,12 +614,11 @@ pub(super) async fn forget_payer_account(
     }
     let Some(document) = document(conn, document_id).await? else { return Ok(None) };
     let of_account = payer_account::Column::PayerAccount.eq(&document.payer_account);
-    let remembered = payer_account::Entity::find().filter(of_account.clone()).all(conn).await?;
+    let remembered = payer_account::Entity::find().filter(of_account).all(conn).await?;
     if !remembered.iter().any(|r| r.contract_id == contract_id) {
         return Ok(None);
     }
-    payer_account::Entity::delete_many().filter(of_account).exec(conn).await?;
-    let contract_ids = remembered.into_iter().map(|r| r.contract_id).collect();
+    let contract_ids = super::payer_accounts::forget_in(conn, &document.payer_account).await?;
     Ok(Some(ForgottenAccount { account: document.payer_account, contract_ids }))
 }
 
