@@ -354,12 +354,40 @@ async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
                     E-14;300,00;03.03.2026;2026-02;123457\n";
     let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
     page.assert_ok()
-        .assert_contains("возможный повтор: оплата этого участка на ту же сумму и дату уже внесена из выписки банка");
+        .assert_contains("возможный повтор: оплата этого участка на ту же сумму уже внесена из выписки банка (документ этого дня или пришедший позже, до 15 дней)");
     assert_eq!(page.number_after("Будут внесены"), 2, "the day's second payment and the next day's are new");
     assert_eq!(page.number_after("Уже внесены или повторяются"), 2);
     page.assert_contains("повтор: тот же номер платежа в строке 2");
     client.confirm_import("/payments/import", &page).await;
     assert_eq!(payments(&t).await.len(), 5);
+}
+
+/// A register dates a row the day the member paid; the bank's statement brought that money days
+/// later (ordered on Saturday 07.03, arrived on Tuesday 10.03). The row is the statement's money
+/// all the same, found over the document's days from its order to its arrival; a row of 11.03,
+/// after the money arrived, is another payment.
+#[tokio::test]
+async fn a_register_row_dated_the_day_paid_repeats_the_statements_later_arrival() {
+    let (t, client) = office().await;
+    let document = TestDocument {
+        received: Some("10.03.2026".into()),
+        ..TestDocument::incoming("601", "07.03.2026", "800.00", "Петров Борис Викторович", SIDOROV, "E-14")
+    };
+    let file = write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &[document]);
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    assert_eq!(payments(&t).await.len(), 1, "posted on its arrival");
+
+    let register = "Договор;Сумма;Дата оплаты;Период;Номер платежа\n\
+                    E-14;800,00;07.03.2026;2026-02;555001\n\
+                    E-14;800,00;11.03.2026;2026-03;555002\n";
+    let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
+    page.assert_ok()
+        .assert_contains("возможный повтор: оплата этого участка на ту же сумму уже внесена из выписки банка (документ этого дня или пришедший позже, до 15 дней)");
+    assert_eq!(page.number_after("Будут внесены"), 1, "{}", page.body);
+    assert_eq!(page.number_after("Уже внесены или повторяются"), 1, "{}", page.body);
+    client.confirm_import("/payments/import", &page).await;
+    assert_eq!(payments(&t).await.len(), 2);
 }
 
 /// A register row is the statement's money again when the bank's document of that day and
@@ -382,7 +410,7 @@ async fn a_register_row_repeating_a_divided_or_moved_statement_payment_is_caught
                     W-12;300,00;02.03.2026;2026-02;777002\n\
                     W-12;700,00;03.03.2026;2026-02;777003\n";
     let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
-    page.assert_ok().assert_contains("оплата этого участка на ту же сумму и дату уже внесена из выписки банка");
+    page.assert_ok().assert_contains("оплата этого участка на ту же сумму уже внесена из выписки банка");
     assert_eq!(page.number_after("Уже внесены или повторяются"), 2, "the divided 700 ₽ and the moved 300 ₽");
     assert_eq!(page.number_after("Будут внесены"), 1, "a second 700 ₽ of that day: the statement brought one");
 }

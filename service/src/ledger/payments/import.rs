@@ -14,13 +14,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use domain::{Kopecks, PaymentSource, TextKind};
 use entities::{bank_document, contract, payment};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::statement::{DAYS_ON_THE_WAY, typed_days};
 use super::{NewPayment, PaymentError};
 use crate::audit::{self, Actor};
 use crate::db::find_in;
@@ -141,7 +142,10 @@ impl Status {
                 "возможный повтор: оплата по этому договору на ту же сумму и дату уже есть в учёте".to_owned()
             }
             Status::Duplicate(Duplicate::SamePaymentFromStatement) => {
-                "возможный повтор: оплата этого участка на ту же сумму и дату уже внесена из выписки банка".to_owned()
+                format!(
+                    "возможный повтор: оплата этого участка на ту же сумму уже внесена из выписки банка (документ \
+                     этого дня или пришедший позже, до {DAYS_ON_THE_WAY} дней)"
+                )
             }
         }
     }
@@ -295,6 +299,7 @@ pub async fn commit(
 /// A bank statement's document, as a register row may bring its money again.
 struct StatementDocument {
     amount: Kopecks,
+    arrived_on: NaiveDate,
     /// Where its money went: each line's contract, that contract's plot, and the amount (a
     /// share of a plot's payment, or a line moved to another contract since).
     lines: Vec<(i64, i64, Kopecks)>,
@@ -318,18 +323,51 @@ impl StatementDocument {
     }
 }
 
-/// The documents bank statements brought on the days of `rows`, by day, in the order they were
-/// stored (so a preview and its confirmation pair rows and documents alike). Their payments
-/// carry the document instead of a reference, so a row is compared with them by its contents. A
-/// line reversed since still counts (the register would bring the same money back); a line moved
-/// to another contract keeps its document.
-async fn statement_documents_on(
-    conn: &impl ConnectionTrait,
-    rows: &[ImportRow],
-) -> Result<HashMap<NaiveDate, Vec<StatementDocument>>, DbErr> {
+/// Statement documents that rows are compared with, each taken by one row at most.
+#[derive(Default)]
+struct Documents {
+    all: Vec<StatementDocument>,
+    /// For each day, the documents whose money may have been paid that day: those arriving that
+    /// day first, then each later day's, in the order stored within a day.
+    by_day: HashMap<NaiveDate, Vec<usize>>,
+}
+
+impl Documents {
+    /// Adds a document whose money may have been paid on any of `days`.
+    fn add(&mut self, document: StatementDocument, days: impl IntoIterator<Item = NaiveDate>) {
+        for day in days {
+            self.by_day.entry(day).or_default().push(self.all.len());
+        }
+        self.all.push(document);
+    }
+
+    /// Orders each day's documents, nearest arrival first (see [`Documents::by_day`]).
+    fn nearest_first(mut self) -> Documents {
+        let all = &self.all;
+        for of_day in self.by_day.values_mut() {
+            of_day.sort_by_key(|&i| (all[i].arrived_on, i));
+        }
+        self
+    }
+}
+
+/// The documents bank statements brought whose money rows of `rows` may be, in the order they
+/// were stored (so a preview and its confirmation pair rows and documents alike). A register
+/// dates a row the day the member paid, and the money may arrive days later: a document is
+/// compared with rows of any day from its order's date to its arrival, as money typed in from a
+/// receipt is (`statement::typed_days`). Its payments carry the document instead of a reference,
+/// so a row is compared with them by its contents. A line reversed since still counts (the
+/// register would bring the same money back); a line moved to another contract keeps its
+/// document.
+async fn statement_documents_for(conn: &impl ConnectionTrait, rows: &[ImportRow]) -> Result<Documents, DbErr> {
     let named: HashSet<&str> = rows.iter().filter_map(|r| r.payment.reference.as_deref()).collect();
+    // A document's lines are dated its arrival: on a row's day or up to the most days later.
+    let arrivals: HashSet<NaiveDate> = rows
+        .iter()
+        .flat_map(|r| (0..DAYS_ON_THE_WAY).filter_map(move |n| r.payment.paid_on.checked_add_days(Days::new(n))))
+        .collect();
     let from_statements = payment::Entity::find().filter(payment::Column::BankDocumentId.is_not_null());
-    let lines = find_in(conn, from_statements, payment::Column::PaidOn, rows.iter().map(|r| r.payment.paid_on)).await?;
+    let lines = find_in(conn, from_statements, payment::Column::PaidOn, arrivals).await?;
     let plots: HashMap<i64, i64> =
         find_in(conn, contract::Entity::find(), contract::Column::Id, lines.iter().map(|p| p.contract_id))
             .await?
@@ -337,28 +375,35 @@ async fn statement_documents_on(
             .map(|c| (c.id, c.plot_id))
             .collect();
     let ids = lines.iter().filter_map(|p| p.bank_document_id);
-    let amounts: HashMap<i64, Kopecks> = find_in(conn, bank_document::Entity::find(), bank_document::Column::Id, ids)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.amount_kopecks))
-        .collect();
-    let mut documents: BTreeMap<i64, (NaiveDate, StatementDocument)> = BTreeMap::new();
+    let stored: HashMap<i64, bank_document::Model> =
+        find_in(conn, bank_document::Entity::find(), bank_document::Column::Id, ids)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+    let mut documents: BTreeMap<i64, StatementDocument> = BTreeMap::new();
     for p in lines {
-        let (Some(id), Some(&plot)) = (p.bank_document_id, plots.get(&p.contract_id)) else { continue };
-        let amount = amounts.get(&id).copied().unwrap_or(p.amount_kopecks);
-        let (_, document) = documents
-            .entry(id)
-            .or_insert_with(|| (p.paid_on, StatementDocument { amount, lines: Vec::new(), taken: false }));
+        let (Some(stored), Some(&plot)) =
+            (p.bank_document_id.and_then(|id| stored.get(&id)), plots.get(&p.contract_id))
+        else {
+            continue;
+        };
+        let document = documents.entry(stored.id).or_insert_with(|| StatementDocument {
+            amount: stored.amount_kopecks,
+            arrived_on: stored.arrived_on,
+            lines: Vec::new(),
+            taken: false,
+        });
         document.lines.push((p.contract_id, plot, p.amount_kopecks));
         // A register's payment linked to the document afterwards («Уже внесён») keeps its number:
         // a row naming that number (a repeat on file) accounts for the document.
         document.taken |= p.reference.as_deref().is_some_and(|r| named.contains(r));
     }
-    let mut by_day: HashMap<NaiveDate, Vec<StatementDocument>> = HashMap::new();
-    for (day, document) in documents.into_values() {
-        by_day.entry(day).or_default().push(document);
+    let mut found = Documents::default();
+    for (id, document) in documents {
+        found.add(document, typed_days(stored[&id].doc_date, stored[&id].arrived_on));
     }
-    Ok(by_day)
+    Ok(found.nearest_first())
 }
 
 /// A row as compared with the statements' documents: its day, contract and plot, amount.
@@ -368,7 +413,7 @@ type Paid = (NaiveDate, (i64, i64), Kopecks);
 /// paired at the surest rank first, all of them, then the next (in file order within a rank,
 /// documents in the order stored): a row that only shares a plot with a document does not take
 /// it from a later row whose contract it paid.
-fn pair_with_documents(documents: &mut HashMap<NaiveDate, Vec<StatementDocument>>, rows: &[Option<Paid>]) -> Vec<bool> {
+fn pair_with_documents(documents: &mut Documents, rows: &[Option<Paid>]) -> Vec<bool> {
     let mut repeats = vec![false; rows.len()];
     for rank in 0..=2 {
         for (row, repeat) in rows.iter().zip(repeats.iter_mut()) {
@@ -376,10 +421,12 @@ fn pair_with_documents(documents: &mut HashMap<NaiveDate, Vec<StatementDocument>
             if *repeat {
                 continue;
             }
-            let same_day = documents.get_mut(&day).into_iter().flatten();
-            let free = same_day.filter(|d| !d.taken).find(|d| d.repeats(contract, plot, amount) == Some(rank));
-            if let Some(document) = free {
-                document.taken = true;
+            let of_day = documents.by_day.get(&day).map(Vec::as_slice).unwrap_or_default();
+            let all = &documents.all;
+            let free =
+                of_day.iter().copied().find(|&i| !all[i].taken && all[i].repeats(contract, plot, amount) == Some(rank));
+            if let Some(i) = free {
+                documents.all[i].taken = true;
                 *repeat = true;
             }
         }
@@ -420,7 +467,7 @@ pub async fn check(conn: &impl ConnectionTrait, rows: Vec<ImportRow>) -> Result<
         .filter(|p| p.reverses_id.is_none() && !reversed.contains(&p.id))
         .map(|p| (p.contract_id, p.amount_kopecks, p.paid_on))
         .collect();
-    let mut from_statements = statement_documents_on(conn, &rows).await?;
+    let mut from_statements = statement_documents_for(conn, &rows).await?;
 
     // First what a row is on its own: an unknown contract, a payment number on file or earlier
     // in the file. The others are compared with the statements' documents, then (without a
@@ -620,16 +667,23 @@ mod tests {
         let make = |i: usize| match i {
             0 => StatementDocument {
                 amount: kopecks!(1500_00),
+                arrived_on: day,
                 lines: vec![(e12, plot, kopecks!(600_00)), (w12, plot, kopecks!(900_00))],
                 taken: false,
             },
-            _ => {
-                StatementDocument { amount: kopecks!(600_00), lines: vec![(e12, plot, kopecks!(600_00))], taken: false }
-            }
+            _ => StatementDocument {
+                amount: kopecks!(600_00),
+                arrived_on: day,
+                lines: vec![(e12, plot, kopecks!(600_00))],
+                taken: false,
+            },
         };
         let row = |contract: i64, amount: Kopecks| Some((day, (contract, plot), amount));
         for order in [[0, 1], [1, 0]] {
-            let mut documents = HashMap::from([(day, order.map(make).into_iter().collect::<Vec<_>>())]);
+            let mut documents = Documents::default();
+            for document in order.map(make) {
+                documents.add(document, [day]);
+            }
             let rows = [row(e12, kopecks!(600_00)), row(e12, kopecks!(1500_00)), row(w12, kopecks!(900_00))];
             assert_eq!(pair_with_documents(&mut documents, &rows), [true, true, false], "{order:?}");
         }
@@ -641,9 +695,14 @@ mod tests {
     fn a_plots_other_contract_does_not_take_the_document_from_the_contract_it_paid() {
         let day = date(2026, 3, 3);
         let (e12, w12, plot) = (1, 2, 12);
-        let paid_e12 =
-            StatementDocument { amount: kopecks!(500_00), lines: vec![(e12, plot, kopecks!(500_00))], taken: false };
-        let mut documents = HashMap::from([(day, vec![paid_e12])]);
+        let paid_e12 = StatementDocument {
+            amount: kopecks!(500_00),
+            arrived_on: day,
+            lines: vec![(e12, plot, kopecks!(500_00))],
+            taken: false,
+        };
+        let mut documents = Documents::default();
+        documents.add(paid_e12, [day]);
         let rows = [Some((day, (w12, plot), kopecks!(500_00))), None, Some((day, (e12, plot), kopecks!(500_00)))];
         assert_eq!(pair_with_documents(&mut documents, &rows), [false, false, true]);
     }
