@@ -354,7 +354,7 @@ async fn a_payment_from_the_statement_is_not_imported_again_from_a_register() {
                     E-14;300,00;03.03.2026;2026-02;123457\n";
     let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
     page.assert_ok()
-        .assert_contains("возможный повтор: оплата этого участка на ту же сумму уже внесена из выписки банка (документ этого дня или пришедший позже, до 15 дней)");
+        .assert_contains("возможный повтор: оплата этого участка на ту же сумму уже внесена из выписки банка (документ этого дня или пришедший не позже чем через 14 дн.)");
     assert_eq!(page.number_after("Будут внесены"), 2, "the day's second payment and the next day's are new");
     assert_eq!(page.number_after("Уже внесены или повторяются"), 2);
     page.assert_contains("повтор: тот же номер платежа в строке 2");
@@ -383,7 +383,7 @@ async fn a_register_row_dated_the_day_paid_repeats_the_statements_later_arrival(
                     E-14;800,00;11.03.2026;2026-03;555002\n";
     let page = client.upload_file("/payments/import", "reestr.csv", register.as_bytes().to_vec()).await;
     page.assert_ok()
-        .assert_contains("возможный повтор: оплата этого участка на ту же сумму уже внесена из выписки банка (документ этого дня или пришедший позже, до 15 дней)");
+        .assert_contains("возможный повтор: оплата этого участка на ту же сумму уже внесена из выписки банка (документ этого дня или пришедший не позже чем через 14 дн.)");
     assert_eq!(page.number_after("Будут внесены"), 1, "{}", page.body);
     assert_eq!(page.number_after("Уже внесены или повторяются"), 1, "{}", page.body);
     client.confirm_import("/payments/import", &page).await;
@@ -600,11 +600,17 @@ async fn a_payment_marked_for_another_document_still_keeps_its_own_from_being_bo
     let refused = client.post_form(&path, &[("contract_1", "E-14"), ("amount_1", "1500")]).await;
     assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
     refused.assert_contains(&format!(
-        "Похоже, эти деньги уже внесены: платёж № {} — {} по договору № E-14 от 04.03.2026; кнопкой «Уже \
-         внесён» это отмечено как деньги документа № 103 от 04.03.2026",
+        "Похоже, эти деньги уже внесены: платёж № {0} — {1} по договору № E-14 от 04.03.2026; платёж № {0} \
+         кнопкой «Уже внесён» отмечен как деньги документа № 103 от 04.03.2026",
         typed.id,
         kopecks!(1500_00)
     ));
+    // A stale page's «Уже внесён» says the same, not that the payment does not fit.
+    let stale = client.post_form(&format!("{path}/entered"), &[("payment_id", &typed_id)]).await;
+    assert_eq!(stale.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    stale.assert_contains("отмечен как деньги документа № 103 от 04.03.2026");
+    // Сидоров's own page does not ask about the payment it holds.
+    client.get(&format!("{REVIEW}/{}", sidorov.id)).await.assert_lacks("Это другой платёж");
     assert_eq!(payments(&t).await.len(), before, "nothing booked");
 
     // Set right: the payment leaves Сидоров's document for Петров's own.
@@ -614,6 +620,75 @@ async fn a_payment_marked_for_another_document_still_keeps_its_own_from_being_bo
     let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
     assert_eq!(waiting.iter().map(|d| d.id).collect::<Vec<_>>(), [sidorov.id]);
     assert_eq!(payments(&t).await.len(), before, "nothing booked");
+}
+
+/// Beside the payment marked for Сидоров's document, E-14 has another 1 500 ₽ typed in that day
+/// and free: posting Петров's document names that one, which «Уже внесён» can take at once (it
+/// named the marked one, and «Это другой платёж», true of it, booked the free one's money twice).
+#[tokio::test]
+async fn posting_names_a_free_typed_payment_before_one_marked_for_another_document() {
+    let (t, client) = office().await;
+    let actor = service::audit::Actor::System;
+    let marked = service::ledger::payments::record(
+        &t.ctx,
+        service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04"),
+        actor,
+    );
+    let marked = marked.await.unwrap();
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let path = format!("{REVIEW}/{}/entered", waiting[0].id);
+    let linked = client.post_form(&path, &[("payment_id", &marked.id.to_string())]).await;
+    assert_eq!(linked.location(), Some(REVIEW), "{}", linked.body);
+    let free = service::ledger::payments::NewPayment {
+        reference: Some("второй".into()),
+        confirm_duplicate: true,
+        ..service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04")
+    };
+    let free = service::ledger::payments::record(&t.ctx, free, actor).await.unwrap();
+
+    let petrov = TestDocument::incoming(
+        "104",
+        "04.03.2026",
+        "1500.00",
+        "Петров Борис Викторович",
+        "40817810500000000014",
+        "E-14",
+    );
+    let preview = client
+        .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "04.03.2026", "04.03.2026", &[petrov]))
+        .await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let [petrov] = &waiting[..] else { panic!("104 waits: {waiting:?}") };
+    let refused =
+        client.post_form(&format!("{REVIEW}/{}", petrov.id), &[("contract_1", "E-14"), ("amount_1", "1500")]).await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains(&format!("Похоже, эти деньги уже внесены: платёж № {} — ", free.id));
+    refused.assert_contains("Отметьте документ кнопкой «Уже внесён»");
+}
+
+/// A statement's payment moved to another contract (E-14's 300 ₽ of 02.03 to W-12) is a line of
+/// its own holding the document, but the statement's money, not typed in: the next statement's
+/// 300 ₽ «уч 12» of that day is posted, not sent to «Разобрать».
+#[tokio::test]
+async fn a_statements_moved_payment_is_no_typed_in_money_for_the_next_statement() {
+    let (t, client) = office().await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    let e14 = payment::Entity::find().order_by_asc(payment::Column::Id).one(t.ctx.db.conn()).await.unwrap().unwrap();
+    assert_eq!(e14.amount_kopecks, kopecks!(300_00));
+    let fields = [("contract", "W-12"), ("reason", "не тот договор")];
+    let moved = client.post_form(&format!("/payments/{}/transfer", e14.id), &fields).await;
+    assert!(moved.location().is_some(), "{}", moved.body);
+
+    let plot_12 =
+        TestDocument::incoming("105", "02.03.2026", "300.00", "Иванова Анна Петровна", "40817810500000000012", "уч 12");
+    let file = write_statement(ACCOUNT, "02.03.2026", "02.03.2026", &[plot_12]);
+    let next = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    assert_eq!(next.number_after("В «Разобрать»"), 0, "{}", next.body);
+    assert!(!next.body.contains("похоже, уже внесён вручную"), "{}", next.body);
 }
 
 /// «Это другой платёж»: the same day and amount on file, and the accountant says it is another.

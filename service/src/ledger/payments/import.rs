@@ -114,9 +114,9 @@ pub enum Duplicate {
     ReferenceInFile { line: usize },
     /// No reference, and a payment with the same contract, amount and date is on file.
     SamePaymentOnFile,
-    /// A bank statement's document of the same day and amount paid this contract or its plot
-    /// (divided among the plot's contracts, or moved here since): its payments carry the bank's
-    /// document instead of a reference to compare.
+    /// A bank statement's document of the same amount, ordered or arrived on the row's day or
+    /// between, paid this contract or its plot (divided among the plot's contracts, or moved here
+    /// since): its payments carry the bank's document instead of a reference to compare.
     SamePaymentFromStatement,
 }
 
@@ -144,7 +144,8 @@ impl Status {
             Status::Duplicate(Duplicate::SamePaymentFromStatement) => {
                 format!(
                     "возможный повтор: оплата этого участка на ту же сумму уже внесена из выписки банка (документ \
-                     этого дня или пришедший позже, до {DAYS_ON_THE_WAY} дней)"
+                     этого дня или пришедший не позже чем через {} дн.)",
+                    DAYS_ON_THE_WAY - 1
                 )
             }
         }
@@ -351,8 +352,9 @@ impl Documents {
     }
 }
 
-/// The documents bank statements brought whose money rows of `rows` may be, in the order they
-/// were stored (so a preview and its confirmation pair rows and documents alike). A register
+/// The documents bank statements brought whose money rows of `rows` may be, for each day nearest
+/// arrival first and then in the order stored (so a preview and its confirmation pair rows and
+/// documents alike). A register
 /// dates a row the day the member paid, and the money may arrive days later: a document is
 /// compared with rows of any day from its order's date to its arrival, as money typed in from a
 /// receipt is (`statement::typed_days`). Its payments carry the document instead of a reference,
@@ -410,24 +412,28 @@ async fn statement_documents_for(conn: &impl ConnectionTrait, rows: &[ImportRow]
 type Paid = (NaiveDate, (i64, i64), Kopecks);
 
 /// Which of `rows` repeat a statement's document, each document accounting for one row. Rows are
-/// paired at the surest rank first, all of them, then the next (in file order within a rank,
-/// documents in the order stored): a row that only shares a plot with a document does not take
-/// it from a later row whose contract it paid.
+/// paired at the surest rank first, all of them, then the next: a row that only shares a plot
+/// with a document does not take it from a later row whose contract it paid. Within a rank rows
+/// go by day (in file order within a day), each taking the document arriving soonest: an earlier
+/// day's row cannot then be left without the one document its day allows, whatever the order
+/// of the file.
 fn pair_with_documents(documents: &mut Documents, rows: &[Option<Paid>]) -> Vec<bool> {
     let mut repeats = vec![false; rows.len()];
+    let mut by_day: Vec<usize> = (0..rows.len()).collect();
+    by_day.sort_by_key(|&i| rows[i].map(|(day, ..)| day));
     for rank in 0..=2 {
-        for (row, repeat) in rows.iter().zip(repeats.iter_mut()) {
-            let Some((day, (contract, plot), amount)) = *row else { continue };
-            if *repeat {
+        for &i in &by_day {
+            let Some((day, (contract, plot), amount)) = rows[i] else { continue };
+            if repeats[i] {
                 continue;
             }
             let of_day = documents.by_day.get(&day).map(Vec::as_slice).unwrap_or_default();
             let all = &documents.all;
             let free =
                 of_day.iter().copied().find(|&i| !all[i].taken && all[i].repeats(contract, plot, amount) == Some(rank));
-            if let Some(i) = free {
-                documents.all[i].taken = true;
-                *repeat = true;
+            if let Some(taken) = free {
+                documents.all[taken].taken = true;
+                repeats[i] = true;
             }
         }
     }
@@ -686,6 +692,29 @@ mod tests {
             }
             let rows = [row(e12, kopecks!(600_00)), row(e12, kopecks!(1500_00)), row(w12, kopecks!(900_00))];
             assert_eq!(pair_with_documents(&mut documents, &rows), [true, true, false], "{order:?}");
+        }
+    }
+
+    /// E-14 paid 800 ₽ twice: ordered on 07.03 and arrived 10.03, and on 10.03 itself. A register
+    /// listing the 10.03 row first still finds both: the 07.03 row, taken first, gets the only
+    /// document its day allows.
+    #[test]
+    fn a_file_in_any_order_pairs_each_row_with_a_document_its_day_allows() {
+        let (ordered, arrived) = (date(2026, 3, 7), date(2026, 3, 10));
+        let (e14, plot) = (1, 14);
+        let paid = |arrived_on| StatementDocument {
+            amount: kopecks!(800_00),
+            arrived_on,
+            lines: vec![(e14, plot, kopecks!(800_00))],
+            taken: false,
+        };
+        let row = |day| Some((day, (e14, plot), kopecks!(800_00)));
+        for rows in [[row(arrived), row(ordered)], [row(ordered), row(arrived)]] {
+            let mut documents = Documents::default();
+            documents.add(paid(arrived), [arrived, date(2026, 3, 9), date(2026, 3, 8), ordered]);
+            documents.add(paid(arrived), [arrived]);
+            let documents = &mut documents.nearest_first();
+            assert_eq!(pair_with_documents(documents, &rows), [true, true], "{rows:?}");
         }
     }
 

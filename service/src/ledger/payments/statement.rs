@@ -750,11 +750,11 @@ pub enum ResolveError {
     )]
     EnteredAlready(Entered),
     #[error(
-        "Похоже, эти деньги уже внесены: {entered}; кнопкой «Уже внесён» это отмечено как деньги документа \
-         {document}. Если это деньги этого документа, отвяжите платёж от того («Отвязать документ» на странице \
-         платежа) и отметьте здесь; если это другой платёж, поставьте «Это другой платёж» и внесите снова."
+        "Похоже, эти деньги уже внесены: {entered}; платёж № {payment} кнопкой «Уже внесён» отмечен как деньги \
+         документа {document}. Если это деньги этого документа, отвяжите платёж от того («Отвязать документ» на \
+         странице платежа) и отметьте здесь; если это другой платёж, поставьте «Это другой платёж» и внесите снова."
     )]
-    MarkedForAnother { entered: Entered, document: String },
+    MarkedForAnother { entered: Entered, payment: i64, document: String },
     #[error(
         "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки в день от даты поручения до \
          поступления, на ту же сумму или частью её."
@@ -872,7 +872,9 @@ async fn entered_for(
     let days = typed_days(document.doc_date, document.arrived_on);
     let mut by_day: HashMap<NaiveDate, Vec<_>> = HashMap::new();
     for typed in typed_in(conn, days.iter().copied()).await? {
-        if which == Typed::AlsoMarked || typed.0.bank_document_id.is_none() {
+        let held = typed.0.bank_document_id;
+        // A payment this document holds is its own money, not a question about it.
+        if held != Some(document.id) && (which == Typed::AlsoMarked || held.is_none()) {
             by_day.entry(typed.0.paid_on).or_default().push(typed);
         }
     }
@@ -902,8 +904,14 @@ pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, acto
     let txn = ctx.db.begin_write().await?;
     let document = waiting_document(&txn, document_id).await?;
     let candidates = entered_already(&txn, &document).await?;
-    let entered =
-        candidates.into_iter().find(|e| e.holds(payment_id)).ok_or(ResolveError::NotTheSamePayment(payment_id))?;
+    let Some(entered) = candidates.into_iter().find(|e| e.holds(payment_id)) else {
+        // Marked as another document's money meanwhile, say so rather than that it does not fit.
+        let marked = entered_or_marked(&txn, &document).await?.into_iter().find(|e| e.holds(payment_id));
+        return Err(match marked {
+            Some(marked) => marked_elsewhere(&txn, marked).await?,
+            None => ResolveError::NotTheSamePayment(payment_id),
+        });
+    };
     let ids: Vec<i64> = entered.0.iter().map(|(p, _)| p.id).collect();
     payment::Entity::update_many()
         .col_expr(payment::Column::BankDocumentId, Expr::value(document.id))
@@ -1034,6 +1042,17 @@ pub async fn unlink_entered(
     Ok(document)
 }
 
+/// The refusal for `entered` when «Уже внесён» marked one of its payments as another document's
+/// money: that payment and document are named.
+async fn marked_elsewhere(conn: &impl ConnectionTrait, entered: Entered) -> Result<ResolveError, DbErr> {
+    let Some((payment, held)) = entered.0.iter().find_map(|(p, _)| Some((p.id, p.bank_document_id?))) else {
+        return Ok(ResolveError::EnteredAlready(entered));
+    };
+    let document = bank_document::Entity::find_by_id(held).one(conn).await?;
+    let document = document.map(|d| format!("№ {} от {}", d.number, d.doc_date.format("%d.%m.%Y")));
+    Ok(ResolveError::MarkedForAnother { entered, payment, document: document.unwrap_or_default() })
+}
+
 /// Posts a document waiting in «Разобрать» to the chosen contracts (the amounts adding up to
 /// the document's), and with `remember` matches that payer account to them next time. Refused
 /// when its money seems entered already on a chosen contract's plot (on that contract or the
@@ -1072,17 +1091,13 @@ pub async fn resolve(
         for choice in &choices {
             plots.extend(super::contract_by_number(&txn, &choice.contract_number).await?.map(|c| c.plot_id));
         }
-        let entered = entered_or_marked(&txn, &document).await?;
-        if let Some(entered) = entered.into_iter().find(|e| e.0.iter().any(|(_, c)| plots.contains(&c.plot_id))) {
-            let marked_for = entered.0.iter().find_map(|(p, _)| p.bank_document_id);
-            return Err(match marked_for {
-                None => ResolveError::EnteredAlready(entered),
-                Some(id) => {
-                    let other = bank_document::Entity::find_by_id(id).one(&txn).await?;
-                    let other = other.map(|d| format!("№ {} от {}", d.number, d.doc_date.format("%d.%m.%Y")));
-                    ResolveError::MarkedForAnother { entered, document: other.unwrap_or_default() }
-                }
-            });
+        let on_plots = |e: &Entered| e.0.iter().any(|(_, c)| plots.contains(&c.plot_id));
+        // Money typed in and still free is named first: «Уже внесён» can take it at once.
+        if let Some(entered) = entered_already(&txn, &document).await?.into_iter().find(on_plots) {
+            return Err(ResolveError::EnteredAlready(entered));
+        }
+        if let Some(entered) = entered_or_marked(&txn, &document).await?.into_iter().find(on_plots) {
+            return Err(marked_elsewhere(&txn, entered).await?);
         }
     }
     let shares = choices.iter().map(|c| (c.contract_number.clone(), c.amount)).collect();
