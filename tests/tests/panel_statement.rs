@@ -623,10 +623,10 @@ async fn a_payment_marked_for_another_document_still_keeps_its_own_from_being_bo
 }
 
 /// Beside the payment marked for Сидоров's document, E-14 has another 1 500 ₽ typed in that day
-/// and free: posting Петров's document names that one, which «Уже внесён» can take at once (it
-/// named the marked one, and «Это другой платёж», true of it, booked the free one's money twice).
+/// and free: posting Петров's document names both, the free one offered to «Уже внесён» (naming
+/// one alone, «Это другой платёж», true of it, booked the other's money twice).
 #[tokio::test]
-async fn posting_names_a_free_typed_payment_before_one_marked_for_another_document() {
+async fn posting_names_both_a_free_typed_payment_and_one_marked_for_another_document() {
     let (t, client) = office().await;
     let actor = service::audit::Actor::System;
     let marked = service::ledger::payments::record(
@@ -665,8 +665,12 @@ async fn posting_names_a_free_typed_payment_before_one_marked_for_another_docume
     let refused =
         client.post_form(&format!("{REVIEW}/{}", petrov.id), &[("contract_1", "E-14"), ("amount_1", "1500")]).await;
     assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
-    refused.assert_contains(&format!("Похоже, эти деньги уже внесены: платёж № {} — ", free.id));
-    refused.assert_contains("Отметьте документ кнопкой «Уже внесён»");
+    refused.assert_contains(&format!(
+        "платёж № {} кнопкой «Уже внесён» отмечен как деньги документа № 103 от 04.03.2026. На ту же сумму внесён и \
+         платёж № {} — ",
+        marked.id, free.id
+    ));
+    client.get(&format!("{REVIEW}/{}", petrov.id)).await.assert_contains(&format!("Уже внесён: платёж № {}", free.id));
 }
 
 /// A statement's payment moved to another contract (E-14's 300 ₽ of 02.03 to W-12) is a line of

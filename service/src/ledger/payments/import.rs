@@ -414,9 +414,9 @@ type Paid = (NaiveDate, (i64, i64), Kopecks);
 /// Which of `rows` repeat a statement's document, each document accounting for one row. Rows are
 /// paired at the surest rank first, all of them, then the next: a row that only shares a plot
 /// with a document does not take it from a later row whose contract it paid. Within a rank rows
-/// go by day (in file order within a day), each taking the document arriving soonest: an earlier
-/// day's row cannot then be left without the one document its day allows, whatever the order
-/// of the file.
+/// go by day (in file order within a day), each taking the document arriving soonest: a row of
+/// an earlier day is not left without the one document its day allows because a later day's row
+/// came first in the file.
 fn pair_with_documents(documents: &mut Documents, rows: &[Option<Paid>]) -> Vec<bool> {
     let mut repeats = vec![false; rows.len()];
     let mut by_day: Vec<usize> = (0..rows.len()).collect();

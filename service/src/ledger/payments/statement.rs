@@ -422,7 +422,12 @@ async fn post(
 
 /// Why a document waits in «Разобрать» when its money seems typed in already.
 fn typed_by_hand(entered: &Entered) -> String {
-    format!("Разобрать: похоже, уже внесён вручную — {entered}")
+    let marked = if entered.marked() {
+        " (отмечен кнопкой «Уже внесён» как деньги другого документа)"
+    } else {
+        ""
+    };
+    format!("Разобрать: похоже, уже внесён вручную — {entered}{marked}")
 }
 
 /// Payments typed in (by hand or from a register, not by a statement) on the days a statement's
@@ -437,14 +442,18 @@ struct ByHand {
 
 impl ByHand {
     /// What seems to be a document's money on the plots of `contracts` (the plot's other
-    /// contract too) on one of `days`, the first of what «Разобрать» would offer: see
-    /// [`entered_among`].
+    /// contract too) on one of `days`: the first of what «Разобрать» would offer (see
+    /// [`entered_among`]), else of what posting there would ask about.
     fn seen(&self, contracts: &[i64], amount: Kopecks, days: Vec<NaiveDate>) -> Option<Entered> {
         let plots: BTreeSet<i64> = contracts.iter().filter_map(|c| self.plot_of.get(c).copied()).collect();
-        days.into_iter().find_map(|day| {
-            let of_day = plots.iter().filter_map(|plot| self.typed.get(&(day, *plot))).flatten();
-            entered_among(of_day.cloned(), amount).into_iter().next()
-        })
+        let among = |which: Typed| {
+            days.iter().find_map(|day| {
+                let of_day = plots.iter().filter_map(|plot| self.typed.get(&(*day, *plot))).flatten();
+                let of_day = of_day.filter(|(p, _)| which == Typed::AlsoMarked || p.bank_document_id.is_none());
+                entered_among(of_day.cloned(), amount).into_iter().next()
+            })
+        };
+        among(Typed::Free).or_else(|| among(Typed::AlsoMarked))
     }
 }
 
@@ -751,10 +760,11 @@ pub enum ResolveError {
     EnteredAlready(Entered),
     #[error(
         "Похоже, эти деньги уже внесены: {entered}; платёж № {payment} кнопкой «Уже внесён» отмечен как деньги \
-         документа {document}. Если это деньги этого документа, отвяжите платёж от того («Отвязать документ» на \
-         странице платежа) и отметьте здесь; если это другой платёж, поставьте «Это другой платёж» и внесите снова."
+         документа {document}.{besides} Если это деньги этого документа, отвяжите платёж от того («Отвязать \
+         документ» на странице платежа) и отметьте здесь; если это другой платёж, поставьте «Это другой платёж» и \
+         внесите снова."
     )]
-    MarkedForAnother { entered: Entered, payment: i64, document: String },
+    MarkedForAnother { entered: Entered, payment: i64, document: String, besides: String },
     #[error(
         "Платёж № {0} не подходит к этому документу: нужен внесённый не из выписки в день от даты поручения до \
          поступления, на ту же сумму или частью её."
@@ -814,6 +824,11 @@ pub struct Entered(Vec<(payment::Model, contract::Model)>);
 impl Entered {
     fn holds(&self, payment_id: i64) -> bool {
         self.0.iter().any(|(p, _)| p.id == payment_id)
+    }
+
+    /// One of them is marked «Уже внесён» as a document's money.
+    fn marked(&self) -> bool {
+        self.0.iter().any(|(p, _)| p.bank_document_id.is_some())
     }
 
     /// The payment that stands for them all in a form: the first.
@@ -908,7 +923,7 @@ pub async fn link_entered(ctx: &Context, document_id: i64, payment_id: i64, acto
         // Marked as another document's money meanwhile, say so rather than that it does not fit.
         let marked = entered_or_marked(&txn, &document).await?.into_iter().find(|e| e.holds(payment_id));
         return Err(match marked {
-            Some(marked) => marked_elsewhere(&txn, marked).await?,
+            Some(marked) => marked_elsewhere(&txn, marked, None).await?,
             None => ResolveError::NotTheSamePayment(payment_id),
         });
     };
@@ -1043,14 +1058,24 @@ pub async fn unlink_entered(
 }
 
 /// The refusal for `entered` when «Уже внесён» marked one of its payments as another document's
-/// money: that payment and document are named.
-async fn marked_elsewhere(conn: &impl ConnectionTrait, entered: Entered) -> Result<ResolveError, DbErr> {
+/// money: that payment and document are named, and `free` money of the amount beside it.
+async fn marked_elsewhere(
+    conn: &impl ConnectionTrait,
+    entered: Entered,
+    free: Option<Entered>,
+) -> Result<ResolveError, DbErr> {
     let Some((payment, held)) = entered.0.iter().find_map(|(p, _)| Some((p.id, p.bank_document_id?))) else {
         return Ok(ResolveError::EnteredAlready(entered));
     };
     let document = bank_document::Entity::find_by_id(held).one(conn).await?;
     let document = document.map(|d| format!("№ {} от {}", d.number, d.doc_date.format("%d.%m.%Y")));
-    Ok(ResolveError::MarkedForAnother { entered, payment, document: document.unwrap_or_default() })
+    let besides = free.map(|free| format!(" На ту же сумму внесён и {free}: если это он, отметьте документ им."));
+    Ok(ResolveError::MarkedForAnother {
+        entered,
+        payment,
+        document: document.unwrap_or_default(),
+        besides: besides.unwrap_or_default(),
+    })
 }
 
 /// Posts a document waiting in «Разобрать» to the chosen contracts (the amounts adding up to
@@ -1092,12 +1117,13 @@ pub async fn resolve(
             plots.extend(super::contract_by_number(&txn, &choice.contract_number).await?.map(|c| c.plot_id));
         }
         let on_plots = |e: &Entered| e.0.iter().any(|(_, c)| plots.contains(&c.plot_id));
-        // Money typed in and still free is named first: «Уже внесён» can take it at once.
-        if let Some(entered) = entered_already(&txn, &document).await?.into_iter().find(on_plots) {
-            return Err(ResolveError::EnteredAlready(entered));
-        }
-        if let Some(entered) = entered_or_marked(&txn, &document).await?.into_iter().find(on_plots) {
-            return Err(marked_elsewhere(&txn, entered).await?);
+        let free = entered_already(&txn, &document).await?.into_iter().find(on_plots);
+        let marked = entered_or_marked(&txn, &document).await?.into_iter().filter(Entered::marked).find(on_plots);
+        // Both are named when both are there: «Это другой платёж» answers for everything shown.
+        match (free, marked) {
+            (None, None) => {}
+            (Some(free), None) => return Err(ResolveError::EnteredAlready(free)),
+            (free, Some(marked)) => return Err(marked_elsewhere(&txn, marked, free).await?),
         }
     }
     let shares = choices.iter().map(|c| (c.contract_number.clone(), c.amount)).collect();
