@@ -609,8 +609,10 @@ async fn a_payment_marked_for_another_document_still_keeps_its_own_from_being_bo
     let stale = client.post_form(&format!("{path}/entered"), &[("payment_id", &typed_id)]).await;
     assert_eq!(stale.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
     stale.assert_contains("отмечен как деньги документа № 103 от 04.03.2026");
-    // Сидоров's own page does not ask about the payment it holds.
-    client.get(&format!("{REVIEW}/{}", sidorov.id)).await.assert_lacks("Это другой платёж");
+    // Сидоров's page, dealt with, names the payment holding it and offers nothing to post.
+    let dealt_with = client.get(&format!("{REVIEW}/{}", sidorov.id)).await;
+    dealt_with.assert_contains("Документ уже разобран").assert_contains(&format!("href=\"/payments/{}\"", typed.id));
+    dealt_with.assert_lacks("Это другой платёж").assert_lacks("Внести").assert_lacks("Уже внесён?");
     assert_eq!(payments(&t).await.len(), before, "nothing booked");
 
     // Set right: the payment leaves Сидоров's document for Петров's own.

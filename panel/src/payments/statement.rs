@@ -298,8 +298,10 @@ async fn resolve_page(
     form: &ResolveForm,
     errors: &Errors,
 ) -> Result<Markup> {
-    let entered = statement::entered_already(ctx.db.conn(), document).await.map_err(internal)?;
-    let asked = statement::entered_or_marked(ctx.db.conn(), document).await.map_err(internal)?;
+    let conn = ctx.db.conn();
+    let entered = statement::entered_already(conn, document).await.map_err(internal)?;
+    let asked = statement::entered_or_marked(conn, document).await.map_err(internal)?;
+    let holders = statement::holders(conn, document.id).await.map_err(internal)?;
     Ok(layout::page(
         user,
         &format!("Разобрать платёж № {} от {}", document.number, date_text(document.doc_date)),
@@ -321,6 +323,14 @@ async fn resolve_page(
                     (csrf_input(&user.csrf))
                     button type="submit" { "Вернуть в «Разобрать»" }
                 }
+            } @else if !statement::waits(document) {
+                p { "Документ уже разобран. Его деньги в учёте:" }
+                ul {
+                    @for p in &holders {
+                        li { a href={ "/payments/" (p.id) } { "платёж № " (p.id) } " — " (p.amount_kopecks) " от " (date_text(p.paid_on)) }
+                    }
+                }
+                p.muted { "Ошибку исправляют на странице платежа: перенос на другой договор, сторно или «Отвязать документ»." }
             } @else {
                 @if !entered.is_empty() {
                     h2 { "Уже внесён?" }

@@ -973,6 +973,21 @@ pub async fn set_aside(ctx: &Context, document_id: i64, note: &str, actor: Actor
     Ok(())
 }
 
+/// Whether `document` waits in «Разобрать» for the accountant's choice.
+pub fn waits(document: &bank_document::Model) -> bool {
+    document.status == REVIEW
+}
+
+/// The payments holding bank document `document_id`, in the order entered: the lines a statement
+/// or «Разобрать» posted (and where they moved), or those «Уже внесён» marked as its money.
+pub async fn holders(conn: &impl ConnectionTrait, document_id: i64) -> Result<Vec<payment::Model>, DbErr> {
+    payment::Entity::find()
+        .filter(payment::Column::BankDocumentId.eq(document_id))
+        .order_by_asc(payment::Column::Id)
+        .all(conn)
+        .await
+}
+
 /// What the accountant wrote when setting `document` aside as no payment for services; None
 /// when it is not set aside.
 pub fn set_aside_note(document: &bank_document::Model) -> Option<&str> {
@@ -1024,7 +1039,7 @@ pub async fn return_set_aside(
 /// and, once moved, the line it moved to); None when a statement posted it (its own lines hold
 /// it) or nothing holds it.
 pub async fn marked_entered(conn: &impl ConnectionTrait, document_id: i64) -> Result<Option<Vec<i64>>, DbErr> {
-    let holders = payment::Entity::find().filter(payment::Column::BankDocumentId.eq(document_id)).all(conn).await?;
+    let holders = holders(conn, document_id).await?;
     let posted = holders.iter().any(|p| p.source == PaymentSource::BankStatement);
     Ok((!holders.is_empty() && !posted).then(|| holders.iter().map(|p| p.id).collect()))
 }
