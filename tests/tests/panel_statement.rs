@@ -56,6 +56,13 @@ fn march_statement() -> Vec<u8> {
     write_statement(ACCOUNT, "01.03.2026", "10.03.2026", &documents)
 }
 
+/// Loads [`march_statement`] and returns what waits in «Разобрать»: Сидоров's 1 500 ₽ (103).
+async fn load_march(t: &TestContext, client: &PanelClient) -> Vec<bank_document::Model> {
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
+    client.confirm_import(STATEMENT, &preview).await;
+    service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap()
+}
+
 async fn payments(t: &TestContext) -> Vec<(String, Kopecks, PaymentSource, Option<i64>)> {
     let numbers: std::collections::HashMap<i64, String> = entities::contract::Entity::find()
         .all(t.ctx.db.conn())
@@ -198,9 +205,7 @@ async fn a_statement_is_matched_split_stored_once_and_the_rest_resolved_in_revie
 #[tokio::test]
 async fn moving_a_remembered_accounts_payment_forgets_the_account() {
     let (t, client) = office().await;
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let path = format!("{REVIEW}/{}", waiting[0].id);
     let chosen =
         [("contract_1", "E-12"), ("amount_1", "1000"), ("contract_2", "W-12"), ("amount_2", "500"), ("remember", "on")];
@@ -229,9 +234,7 @@ async fn a_remembered_account_is_listed_and_forgotten_on_its_page() {
     let (t, client) = office().await;
     let accounts = "/payments/accounts";
     client.get(accounts).await.assert_ok().assert_contains("Запомненных счетов нет");
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let chosen = [("contract_1", "E-14"), ("amount_1", "1500"), ("remember", "on")];
     assert_eq!(client.post_form(&format!("{REVIEW}/{}", waiting[0].id), &chosen).await.location(), Some(REVIEW));
 
@@ -470,9 +473,7 @@ async fn a_plots_payment_typed_in_on_its_other_contract_is_not_booked_twice() {
 #[tokio::test]
 async fn a_waiting_documents_money_entered_meanwhile_is_not_booked_again() {
     let (t, client) = office().await;
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let path = format!("{REVIEW}/{}", waiting[0].id);
     let from_register = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
     let entered =
@@ -531,9 +532,7 @@ async fn a_waiting_documents_money_entered_meanwhile_is_not_booked_again() {
 #[tokio::test]
 async fn a_payment_holding_a_documents_money_is_unlinked_before_it_is_reversed() {
     let (t, client) = office().await;
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let typed = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
     let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
     let path = format!("{REVIEW}/{}/entered", waiting[0].id);
@@ -570,9 +569,7 @@ async fn a_payment_marked_for_another_document_still_keeps_its_own_from_being_bo
     let (t, client) = office().await;
     let typed = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
     let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let [sidorov] = &waiting[..] else { panic!("103 waits: {waiting:?}") };
     let typed_id = typed.id.to_string();
     let marked = client.post_form(&format!("{REVIEW}/{}/entered", sidorov.id), &[("payment_id", &typed_id)]).await;
@@ -637,9 +634,7 @@ async fn posting_names_both_a_free_typed_payment_and_one_marked_for_another_docu
         actor,
     );
     let marked = marked.await.unwrap();
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let path = format!("{REVIEW}/{}/entered", waiting[0].id);
     let linked = client.post_form(&path, &[("payment_id", &marked.id.to_string())]).await;
     assert_eq!(linked.location(), Some(REVIEW), "{}", linked.body);
@@ -701,9 +696,7 @@ async fn a_statements_moved_payment_is_no_typed_in_money_for_the_next_statement(
 #[tokio::test]
 async fn another_payment_of_the_same_day_and_amount_is_posted_when_the_accountant_says_so() {
     let (t, client) = office().await;
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let path = format!("{REVIEW}/{}", waiting[0].id);
     let other = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
     service::ledger::payments::record(&t.ctx, other, service::audit::Actor::System).await.unwrap();
@@ -853,9 +846,7 @@ async fn typing_in_a_plots_payment_the_statement_posted_is_asked_about() {
 #[tokio::test]
 async fn a_waiting_documents_money_entered_on_the_plots_other_contract_is_not_booked_again() {
     let (t, client) = office().await;
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let path = format!("{REVIEW}/{}", waiting[0].id);
     let typed = service::testing::paid("W-12", kopecks!(1500_00), "2026-03-04");
     let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
@@ -878,9 +869,7 @@ async fn a_waiting_documents_money_entered_on_the_plots_other_contract_is_not_bo
 #[tokio::test]
 async fn membership_fees_are_set_aside_not_booked() {
     let (t, client) = office().await;
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", march_statement()).await;
-    client.confirm_import(STATEMENT, &preview).await;
-    let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
+    let waiting = load_march(&t, &client).await;
     let fees = waiting.iter().find(|d| d.purpose == "членские взносы").unwrap();
     let path = format!("{REVIEW}/{}", fees.id);
     let before = payments(&t).await.len();
