@@ -63,6 +63,32 @@ async fn load_march(t: &TestContext, client: &PanelClient) -> Vec<bank_document:
     service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap()
 }
 
+/// E-14's 1 500 ₽ of 04.03 typed in, then marked «Уже внесён» as the money of Сидоров's 103 (a
+/// mistake: 103 names no plot, so any typed payment of its amount and day is offered).
+async fn marked_for_sidorov(t: &TestContext, client: &PanelClient) -> (payment::Model, bank_document::Model) {
+    let typed = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
+    let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
+    let waiting = load_march(t, client).await;
+    let [sidorov] = &waiting[..] else { panic!("103 waits: {waiting:?}") };
+    let path = format!("{REVIEW}/{}/entered", sidorov.id);
+    let marked = client.post_form(&path, &[("payment_id", &typed.id.to_string())]).await;
+    assert_eq!(marked.location(), Some(REVIEW), "{}", marked.body);
+    (typed, sidorov.clone())
+}
+
+/// A statement of 04.03 bringing Петров's own 1 500 ₽ for E-14 (104).
+fn petrovs_1500() -> Vec<u8> {
+    let petrov = TestDocument::incoming(
+        "104",
+        "04.03.2026",
+        "1500.00",
+        "Петров Борис Викторович",
+        "40817810500000000014",
+        "Оплата по договору E-14",
+    );
+    write_statement(ACCOUNT, "04.03.2026", "04.03.2026", &[petrov])
+}
+
 async fn payments(t: &TestContext) -> Vec<(String, Kopecks, PaymentSource, Option<i64>)> {
     let numbers: std::collections::HashMap<i64, String> = entities::contract::Entity::find()
         .all(t.ctx.db.conn())
@@ -567,24 +593,10 @@ async fn a_payment_holding_a_documents_money_is_unlinked_before_it_is_reversed()
 #[tokio::test]
 async fn a_payment_marked_for_another_document_still_keeps_its_own_from_being_booked_twice() {
     let (t, client) = office().await;
-    let typed = service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04");
-    let typed = service::ledger::payments::record(&t.ctx, typed, service::audit::Actor::System).await.unwrap();
-    let waiting = load_march(&t, &client).await;
-    let [sidorov] = &waiting[..] else { panic!("103 waits: {waiting:?}") };
+    let (typed, sidorov) = marked_for_sidorov(&t, &client).await;
     let typed_id = typed.id.to_string();
-    let marked = client.post_form(&format!("{REVIEW}/{}/entered", sidorov.id), &[("payment_id", &typed_id)]).await;
-    assert_eq!(marked.location(), Some(REVIEW), "{}", marked.body);
 
-    let petrov = TestDocument::incoming(
-        "104",
-        "04.03.2026",
-        "1500.00",
-        "Петров Борис Викторович",
-        "40817810500000000014",
-        "Оплата по договору E-14",
-    );
-    let file = write_statement(ACCOUNT, "04.03.2026", "04.03.2026", &[petrov]);
-    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", file).await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", petrovs_1500()).await;
     preview.assert_contains(&format!("похоже, уже внесён вручную — платёж № {}", typed.id));
     client.confirm_import(STATEMENT, &preview).await;
     let before = payments(&t).await.len();
@@ -627,35 +639,15 @@ async fn a_payment_marked_for_another_document_still_keeps_its_own_from_being_bo
 #[tokio::test]
 async fn posting_names_both_a_free_typed_payment_and_one_marked_for_another_document() {
     let (t, client) = office().await;
-    let actor = service::audit::Actor::System;
-    let marked = service::ledger::payments::record(
-        &t.ctx,
-        service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04"),
-        actor,
-    );
-    let marked = marked.await.unwrap();
-    let waiting = load_march(&t, &client).await;
-    let path = format!("{REVIEW}/{}/entered", waiting[0].id);
-    let linked = client.post_form(&path, &[("payment_id", &marked.id.to_string())]).await;
-    assert_eq!(linked.location(), Some(REVIEW), "{}", linked.body);
+    let (marked, _) = marked_for_sidorov(&t, &client).await;
     let free = service::ledger::payments::NewPayment {
         reference: Some("второй".into()),
         confirm_duplicate: true,
         ..service::testing::paid("E-14", kopecks!(1500_00), "2026-03-04")
     };
-    let free = service::ledger::payments::record(&t.ctx, free, actor).await.unwrap();
+    let free = service::ledger::payments::record(&t.ctx, free, service::audit::Actor::System).await.unwrap();
 
-    let petrov = TestDocument::incoming(
-        "104",
-        "04.03.2026",
-        "1500.00",
-        "Петров Борис Викторович",
-        "40817810500000000014",
-        "E-14",
-    );
-    let preview = client
-        .upload_file(STATEMENT, "kl_to_1c.txt", write_statement(ACCOUNT, "04.03.2026", "04.03.2026", &[petrov]))
-        .await;
+    let preview = client.upload_file(STATEMENT, "kl_to_1c.txt", petrovs_1500()).await;
     client.confirm_import(STATEMENT, &preview).await;
     let waiting = service::ledger::payments::statement::waiting(t.ctx.db.conn()).await.unwrap();
     let [petrov] = &waiting[..] else { panic!("104 waits: {waiting:?}") };
