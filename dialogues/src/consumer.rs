@@ -65,8 +65,7 @@ async fn refuse_link(bot: &Bot, chat: ChatId, who: &Who, error: LinkError) -> Ha
 /// The debt per contract, with the buttons that pay it by QR code once the cooperative's bank
 /// details are set (until then, a line saying so instead).
 pub async fn debt(bot: Bot, ctx: Context, msg: Message, consumer: consumer::Model) -> HandlerResult {
-    let conn = ctx.db.conn();
-    let statement = service::ledger::debt::statement(conn, consumer.id).await?;
+    let statement = service::ledger::debt::statement(&ctx.db, consumer.id).await?;
     let answer = text::debt(&statement, ctx.today());
     if statement.lines.is_empty() {
         bot.send_message(msg.chat.id, answer).reply_markup(keyboards::main_menu()).await?;

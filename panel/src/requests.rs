@@ -186,7 +186,7 @@ pub async fn task(
 
 #[handler]
 pub async fn show(user: OfficeStaff, ctx: Data<&Context>, Path(id): Path<i64>) -> Result<Markup> {
-    let thread = requests::thread(ctx.db.conn(), id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let thread = requests::thread(&ctx.db, id).await.map_err(internal)?.ok_or_else(not_found)?;
     Ok(thread_page(&user, &ctx, &thread, &AnswerForm::default(), &Errors::default()))
 }
 
@@ -206,7 +206,7 @@ pub async fn answer(
             Ok(done(session, format!("Ответ на обращение № {id} отправляется в Telegram."), format!("/requests/{id}")))
         }
         Err(errors) => {
-            let thread = requests::thread(ctx.db.conn(), id).await.map_err(internal)?.ok_or_else(not_found)?;
+            let thread = requests::thread(&ctx.db, id).await.map_err(internal)?.ok_or_else(not_found)?;
             Ok(invalid(thread_page(&user, &ctx, &thread, &form, &errors)))
         }
     }

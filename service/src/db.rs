@@ -40,6 +40,10 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+mod reader;
+
+pub use reader::{Cell, Readers, Row};
+
 /// The PostgreSQL advisory lock every write transaction takes first: one writer at a time across
 /// the instances, so a read-then-write (a month's close, a document resolved, a share booked)
 /// sees every write committed before it, as SQLite's single writer gives.
@@ -67,7 +71,7 @@ pub enum Lifetime {
 
 impl Lifetime {
     /// SQLite's `mmap_size` in bytes.
-    fn mmap_size(self) -> u64 {
+    fn mmap_size(self) -> i64 {
         match self {
             Lifetime::Server => 256 << 20,
             Lifetime::OneShot => 0,
@@ -83,6 +87,8 @@ pub struct Db {
     /// SQLite has one writer at a time; queueing writers here instead of in SQLite's busy handler
     /// keeps waits short and fair and never surfaces "database is locked" to a user.
     write_gate: Option<Arc<Mutex<()>>>,
+    /// SQLite file only: connections for reads on the calling thread ([`Readers`]).
+    readers: Option<Arc<Readers>>,
 }
 
 impl Db {
@@ -140,12 +146,18 @@ impl Db {
             options.test_before_acquire_if_idle_for(PING_AFTER_IDLE);
         }
         let conn = Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))?;
-        Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))) })
+        let readers = sqlite_file(url).map(|path| Arc::new(Readers::new(path.to_path_buf(), lifetime)));
+        Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))), readers })
     }
 
     /// The pool, for reads outside a transaction.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// Readers on the calling thread, for the few reads that need them (an SQLite file only).
+    pub fn readers(&self) -> Option<&Readers> {
+        self.readers.as_deref()
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -155,6 +167,9 @@ impl Db {
     /// Closes every connection. On SQLite the last one to close folds the WAL back into the file
     /// and removes it, so a command that wrote leaves one whole file behind it.
     pub async fn close(&self) -> Result<(), DbErr> {
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
         self.conn.close_by_ref().await
     }
 

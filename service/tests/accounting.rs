@@ -155,7 +155,7 @@ async fn a_correction_reaching_a_closed_month_is_a_recalculation_in_the_open_one
         kopecks!(1_600_00)
     );
     // The consumer's statement (one query) shows November's recalculation under its contract.
-    let statement = debt::statement(conn, w.consumer_id).await.unwrap();
+    let statement = debt::statement(&t.ctx.db, w.consumer_id).await.unwrap();
     let [line] = &statement.lines[..] else { panic!("one contract: {statement:?}") };
     let reason = "Перерасчёт за август 2026: исправлено показание от 12.08.2026".to_owned();
     assert_eq!(line.recalculations, [(reason, kopecks!(-120_00))]);

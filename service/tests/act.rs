@@ -217,7 +217,7 @@ async fn an_opening_balance_typed_wrong_is_corrected_in_the_open_month() {
     let again = charges::correct_opening_balance(&t.ctx, w.contract_id, right, "ещё раз", actor).await.unwrap();
     assert_eq!(again, Kopecks::ZERO, "nothing more to book");
 
-    let statement = debt::statement(conn, w.consumer_id).await.unwrap();
+    let statement = debt::statement(&t.ctx.db, w.consumer_id).await.unwrap();
     assert_eq!(statement.lines[0].opening_balance, Some((day("2026-09-15"), right)));
     assert_eq!(statement.total.debt(), right);
     let october = act::act(&t.ctx, ActScope::Contract(w.contract_id), range("2026-10-01", "2026-10-31")).await.unwrap();
@@ -245,7 +245,7 @@ async fn an_opening_balance_typed_wrong_is_corrected_in_the_open_month() {
     let left_out = kopecks!(700_00);
     let added = charges::correct_opening_balance(&t.ctx, other.contract_id, left_out, "нет в реестре", actor).await;
     assert_eq!(added.unwrap(), left_out);
-    let statement = debt::statement(conn, other.consumer_id).await.unwrap();
+    let statement = debt::statement(&t.ctx.db, other.consumer_id).await.unwrap();
     assert_eq!(statement.lines[0].opening_balance, Some((day("2026-01-01"), left_out)));
     assert_eq!(statement.total.debt(), left_out);
     let october = act::act(&t.ctx, ActScope::Contract(other.contract_id), range("2026-10-01", "2026-10-31")).await;

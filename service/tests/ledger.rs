@@ -77,7 +77,7 @@ async fn debt_for_two_services_with_partial_and_over_payment() {
         assert!(matches!(refused, Err(PaymentError::PaidOn(_))), "{year}: {refused:?}");
     }
 
-    let statement = debt::statement(t.ctx.db.conn(), water.consumer_id).await.unwrap();
+    let statement = debt::statement(&t.ctx.db, water.consumer_id).await.unwrap();
     let by_number = |n: &str| statement.lines.iter().find(|l| l.contract_number == n).unwrap();
     assert_eq!(by_number("W-5").balance.debt(), kopecks!(250_00));
     assert_eq!(by_number("E-5").balance.debt(), kopecks!(-50_00));

@@ -108,7 +108,7 @@ async fn a_month_with_a_replacement_pays_for_both_meters() {
         charged(&t, s.contract_id, "2026-03").await,
         [(s.meter_id, v(50), kopecks!(2_000_00)), (new, v(30), kopecks!(1_200_00))]
     );
-    let statement = service::ledger::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    let statement = service::ledger::debt::statement(&t.ctx.db, s.consumer_id).await.unwrap();
     assert_eq!(statement.total.debt(), kopecks!(3_200_00));
     assert_eq!(statement.lines[0].meter_serial.as_deref(), Some("NEW-1"));
 

@@ -53,7 +53,7 @@ async fn accepted_reading_is_charged_at_once() {
     assert_eq!(charges.len(), 1);
     // 12.5 m³ at 40 ₽.
     assert_eq!(charges[0].amount_kopecks, kopecks!(50_000));
-    let statement = service::ledger::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    let statement = service::ledger::debt::statement(&t.ctx.db, s.consumer_id).await.unwrap();
     assert_eq!(statement.total.debt(), kopecks!(50_000));
 }
 
@@ -400,6 +400,6 @@ async fn a_reading_queued_offline_is_checked_against_the_readings_around_it() {
     assert!(matches!(below, SubmitError::Invalid(domain::ReadingError::Decreasing { .. })), "{below}");
     assert_eq!(count_readings(&t).await, 2);
     // The month is still 10 m³ at 40 ₽.
-    let statement = service::ledger::debt::statement(t.ctx.db.conn(), s.consumer_id).await.unwrap();
+    let statement = service::ledger::debt::statement(&t.ctx.db, s.consumer_id).await.unwrap();
     assert_eq!(statement.total.debt(), kopecks!(400_00));
 }

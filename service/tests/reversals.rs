@@ -65,7 +65,7 @@ async fn a_reversal_is_a_negative_line_today_and_leaves_the_closed_month_as_sent
     assert_eq!(reversed.reason.as_deref(), Some("Ошибочно внесён на W-7"));
     assert_eq!(debt_of(&t, w7.contract_id).await, Kopecks::ZERO, "the debt follows");
     // The member's statement names no payment: the reversal is not one, nor is what it reversed.
-    let statement = debt::statement(t.ctx.db.conn(), w7.consumer_id).await.unwrap();
+    let statement = debt::statement(&t.ctx.db, w7.consumer_id).await.unwrap();
     assert_eq!(statement.lines[0].last_payment, None, "not «Последняя оплата: −1 500,00 ₽»");
 
     // October as closed, the original as it was.

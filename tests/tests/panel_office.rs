@@ -106,7 +106,7 @@ async fn an_opening_balance_typed_wrong_is_corrected_from_the_contracts_page() {
     let page = client.post_form(&action, &[("saldo", "1 500,00"), ("reason", "опечатка в реестре")]).await;
     assert_eq!(page.location(), Some(path.as_str()), "{}", page.body);
     client.get(&path).await.assert_contains(&format!("{} на ", kopecks!(1_500_00)));
-    let debt = service::ledger::debt::statement(conn, signed.consumer_id).await.unwrap().total.debt();
+    let debt = service::ledger::debt::statement(&t.ctx.db, signed.consumer_id).await.unwrap().total.debt();
     assert_eq!(debt, kopecks!(1_500_00));
     // The go-live month is still open, unsent: the correction stands in it, on the go-live day.
     let lines = charge::Entity::find().all(conn).await.unwrap();
@@ -121,7 +121,7 @@ async fn an_opening_balance_typed_wrong_is_corrected_from_the_contracts_page() {
     let added =
         client.post_form(&format!("{path}/opening-balance"), &[("saldo", "300"), ("reason", "долг с 2025")]).await;
     assert_eq!(added.location(), Some(path.as_str()), "{}", added.body);
-    let debt = service::ledger::debt::statement(conn, by_hand.consumer_id).await.unwrap().total.debt();
+    let debt = service::ledger::debt::statement(&t.ctx.db, by_hand.consumer_id).await.unwrap().total.debt();
     assert_eq!(debt, kopecks!(300_00));
     client.get(&path).await.assert_contains("Исправить входящее сальдо");
 }

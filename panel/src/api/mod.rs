@@ -292,7 +292,7 @@ impl Api {
         };
         let rows =
             lists::contract_rows(conn, Scope::Consumer(id.0), ctx.current_period()).await.map_err(Refusal::internal)?;
-        let statement = service::ledger::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
+        let statement = service::ledger::debt::statement(&ctx.db, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(ConsumerDetail {
             id: consumer.id,
             full_name: consumer.full_name,
@@ -318,7 +318,7 @@ impl Api {
         if entities::consumer::Entity::find_by_id(id.0).one(conn).await.map_err(Refusal::internal)?.is_none() {
             return Ok(Found::NotFound(ApiError::json("Потребитель не найден.")));
         }
-        let statement = service::ledger::debt::statement(conn, id.0).await.map_err(Refusal::internal)?;
+        let statement = service::ledger::debt::statement(&ctx.db, id.0).await.map_err(Refusal::internal)?;
         Ok(Found::Ok(Json(statement.into())))
     }
 

@@ -1,12 +1,13 @@
 //! What consumers owe: charges minus payments, from one aggregate query per question.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use domain::{ChargeKind, Kopecks, Period, Service, billing::Balance};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DbErr, Value};
 
-use crate::db;
+use crate::db::{self, Db, Row};
 
 /// Whose contracts to sum.
 #[derive(Debug, Clone, Copy)]
@@ -165,12 +166,28 @@ impl Statement {
     }
 }
 
-/// Everything a consumer owes, per contract, with the latest charge and payment: one query (one
-/// round trip to the database), because the bot asks this for every «Задолженность». A contract
-/// comes as one row per recalculation line of its latest month with any, or one row without.
-/// The month's condition stays out of the join: in it, SQLite walked every charge of that month
-/// by `idx_charges_period` instead of the contract's recalculations.
-pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<Statement, DbErr> {
+/// Everything a consumer owes, per contract, with the latest charge and payment: one query, because
+/// the bot asks this for every «Задолженность». On an SQLite file it runs on the calling thread
+/// ([`db::Readers`]): handing it to sqlx's thread cost three times SQLite's own work (issue 20).
+pub async fn statement(db: &Db, consumer_id: i64) -> Result<Statement, DbErr> {
+    let mut lines = Vec::new();
+    match db.readers() {
+        Some(readers) => readers.each(&STATEMENT, [consumer_id], |row| add_row(&mut lines, row))?,
+        None => {
+            for row in db::query(db.conn(), &STATEMENT, [consumer_id.into()]).await? {
+                add_row(&mut lines, &row)?;
+            }
+        }
+    }
+    let total = Balance::try_sum(lines.iter().map(|l| l.balance))?;
+    Ok(Statement { lines, total })
+}
+
+/// The statement's query. A contract comes as one row per recalculation line of its latest month
+/// with any, or one row without. The month's condition stays out of the join: in it, SQLite
+/// walked every charge of that month by `idx_charges_period` instead of the contract's
+/// recalculations.
+static STATEMENT: LazyLock<String> = LazyLock::new(|| {
     // The latest period of one kind of charge, and that period's total (a few lines: it cannot
     // overflow, see `contract_sum`).
     let latest = |kind: ChargeKind| {
@@ -192,7 +209,7 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
              ORDER BY pay.paid_on DESC, pay.id DESC LIMIT 1) AS payment_{column}"
         )
     };
-    let sql = format!(
+    format!(
         "SELECT c.id, c.number, c.service, p.number AS plot_number, \
            (SELECT serial FROM meters WHERE contract_id = c.id AND removed_on IS NULL \
             ORDER BY id DESC LIMIT 1) AS serial, \
@@ -212,42 +229,40 @@ pub async fn statement(conn: &impl ConnectionTrait, consumer_id: i64) -> Result<
                          AND kind = 'opening_balance') AS BIGINT) AS opening_amount",
         paid_on = last_payment("paid_on"),
         paid_amount = last_payment("amount_kopecks"),
-    );
+    )
+});
+
+/// One row of [`STATEMENT`]: a contract's line, or another recalculation of the last one.
+fn add_row(lines: &mut Vec<ContractLine>, row: &impl Row) -> Result<(), DbErr> {
     let unreadable = |e: &dyn std::fmt::Display| DbErr::Type(e.to_string());
-    let charge = |row: &QueryResult, kind: ChargeKind| -> Result<Option<(Period, Kopecks)>, DbErr> {
+    let charge = |kind: ChargeKind| -> Result<Option<(Period, Kopecks)>, DbErr> {
         let code = kind.code();
-        let Some(period) = row.try_get::<Option<String>>("", &format!("{code}_period"))? else { return Ok(None) };
+        let Some(period) = row.cell::<Option<String>>(&format!("{code}_period"))? else { return Ok(None) };
         let period = Period::parse(&period).map_err(|e| unreadable(&e))?;
-        Ok(Some((period, row.try_get("", &format!("{code}_amount"))?)))
+        Ok(Some((period, row.cell(&format!("{code}_amount"))?)))
     };
-    let mut lines: Vec<ContractLine> = Vec::new();
-    for row in db::query(conn, &sql, [consumer_id.into()]).await? {
-        let contract_id: i64 = row.try_get("", "id")?;
-        if lines.last().is_none_or(|line| line.contract_id != contract_id) {
-            let service: String = row.try_get("", "service")?;
-            let paid_on: Option<NaiveDate> = row.try_get("", "payment_paid_on")?;
-            let paid_amount: Option<Kopecks> = row.try_get("", "payment_amount_kopecks")?;
-            lines.push(ContractLine {
-                contract_id,
-                contract_number: row.try_get("", "number")?,
-                service: service.parse().map_err(|e| unreadable(&e))?,
-                plot_number: row.try_get("", "plot_number")?,
-                meter_serial: row.try_get("", "serial")?,
-                last_charge: charge(&row, ChargeKind::Consumption)?,
-                opening_balance: row
-                    .try_get::<Option<NaiveDate>>("", "opening_on")?
-                    .zip(row.try_get("", "opening_amount")?),
-                recalculations: Vec::new(),
-                last_payment: paid_on.zip(paid_amount),
-                balance: Balance::new(row.try_get("", "charged")?, row.try_get("", "paid")?)?,
-            });
-        }
-        let amount: Option<Kopecks> = row.try_get("", "recalculation_amount")?;
-        if let (Some(line), Some(amount)) = (lines.last_mut(), amount) {
-            let reason: Option<String> = row.try_get("", "recalculation_reason")?;
-            line.recalculations.push((reason.unwrap_or_default(), amount));
-        }
+    let contract_id: i64 = row.cell("id")?;
+    if lines.last().is_none_or(|line| line.contract_id != contract_id) {
+        let service: String = row.cell("service")?;
+        let paid_on: Option<NaiveDate> = row.cell("payment_paid_on")?;
+        let paid_amount: Option<Kopecks> = row.cell("payment_amount_kopecks")?;
+        lines.push(ContractLine {
+            contract_id,
+            contract_number: row.cell("number")?,
+            service: service.parse().map_err(|e| unreadable(&e))?,
+            plot_number: row.cell("plot_number")?,
+            meter_serial: row.cell("serial")?,
+            last_charge: charge(ChargeKind::Consumption)?,
+            opening_balance: row.cell::<Option<NaiveDate>>("opening_on")?.zip(row.cell("opening_amount")?),
+            recalculations: Vec::new(),
+            last_payment: paid_on.zip(paid_amount),
+            balance: Balance::new(row.cell("charged")?, row.cell("paid")?)?,
+        });
     }
-    let total = Balance::try_sum(lines.iter().map(|l| l.balance))?;
-    Ok(Statement { lines, total })
+    let amount: Option<Kopecks> = row.cell("recalculation_amount")?;
+    if let (Some(line), Some(amount)) = (lines.last_mut(), amount) {
+        let reason: Option<String> = row.cell("recalculation_reason")?;
+        line.recalculations.push((reason.unwrap_or_default(), amount));
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::db::Db;
 use crate::error::internal_errors;
 use crate::ledger::debt::{self, Statement};
 use crate::readings::history::{self, ReadingRow};
@@ -339,7 +340,8 @@ pub struct Thread {
     pub sends: HashMap<i64, deliveries::Fate>,
 }
 
-pub async fn thread(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Thread>, DbErr> {
+pub async fn thread(db: &Db, id: i64) -> Result<Option<Thread>, DbErr> {
+    let conn = db.conn();
     let Some(request) = member_request::Entity::find_by_id(id).one(conn).await? else { return Ok(None) };
     let Some(consumer) = consumer::Entity::find_by_id(request.consumer_id).one(conn).await? else { return Ok(None) };
     let messages = request_message::Entity::find()
@@ -347,7 +349,7 @@ pub async fn thread(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Threa
         .order_by_asc(request_message::Column::Id)
         .all(conn)
         .await?;
-    let statement = debt::statement(conn, consumer.id).await?;
+    let statement = debt::statement(db, consumer.id).await?;
     let contract_ids = statement.lines.iter().map(|line| line.contract_id);
     let meters = crate::db::find_in(conn, meter::Entity::find(), meter::Column::ContractId, contract_ids).await?;
     let mut readings = Vec::new();

@@ -97,7 +97,7 @@ pub async fn payment(
     let amount = amount.map(Kopecks::payment).transpose()?;
     let conn = ctx.db.conn();
     let details = details::current(conn).await?;
-    let statement = debt::statement(conn, consumer_id).await?;
+    let statement = debt::statement(&ctx.db, consumer_id).await?;
     let Target::Contract(id) = target;
     let line = statement.lines.iter().find(|l| l.contract_id == id).ok_or(PayError::UnknownContract)?;
     build(details, line, ctx.current_period(), amount)
@@ -111,8 +111,7 @@ pub async fn owed(
     details: &BankDetails,
     consumer_id: i64,
 ) -> Result<Vec<(ContractLine, Result<Payment, PayError>)>, Internal> {
-    let conn = ctx.db.conn();
-    let statement = debt::statement(conn, consumer_id).await?;
+    let statement = debt::statement(&ctx.db, consumer_id).await?;
     let now = ctx.current_period();
     Ok(statement
         .lines

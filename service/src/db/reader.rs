@@ -1,0 +1,264 @@
+//! Reads on the calling thread, for a question asked so often that handing it to sqlx's SQLite
+//! thread costs more than answering it: the debt statement, at every «Задолженность» (issue 20).
+//!
+//! sqlx runs each SQLite connection on a thread of its own and passes every query and every row
+//! across channels. The statement takes SQLite 15–30 µs and cost 88–133 µs that way, most of it
+//! thread switches (BENCHMARKS.md, run 7). A reader is a plain SQLite connection (rusqlite, over
+//! the same libsqlite3-sys as sqlx) used by the thread that asks: a query of a few index seeks
+//! holds the async runtime's thread for less time than the hand-off it saves, so only such
+//! queries belong here. Readers never write: each is `query_only`, and every write goes through
+//! [`super::Db::begin_write`]. PostgreSQL has none (its queries cross the network anyway), so a
+//! rule reads a row through [`Row`], which both drivers' rows are, and is written once.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use domain::Kopecks;
+use rusqlite::{Connection, OpenFlags, Params};
+use sea_orm::{DbErr, QueryResult, RuntimeErr};
+
+use super::Lifetime;
+
+/// Idle readers kept open. A read never awaits, so a thread holds at most one at a time: the
+/// runtime's threads bound how many are ever open.
+const KEEP_IDLE: usize = 8;
+
+/// How long a read waits for a lock. In WAL mode readers do not wait for writers; only the
+/// rare recovery of the WAL's index makes them, and a runtime thread must not wait long.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// SQLite connections for reads on the calling thread, opened when first needed.
+#[derive(Debug)]
+pub struct Readers {
+    path: PathBuf,
+    lifetime: Lifetime,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    pub(super) fn new(path: PathBuf, lifetime: Lifetime) -> Readers {
+        Readers { path, lifetime, idle: Mutex::new(Vec::new()) }
+    }
+
+    /// Runs `sql` (`?` placeholders) with `params` and gives each row to `each`, in order.
+    pub fn each(
+        &self,
+        sql: &str,
+        params: impl Params,
+        mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), DbErr>,
+    ) -> Result<(), DbErr> {
+        // The lock is held only to take a connection and to give it back, never during a query.
+        let taken = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = match taken {
+            Some(conn) => conn,
+            None => self.open().map_err(error)?,
+        };
+        let read = (|| {
+            let mut statement = conn.prepare_cached(sql).map_err(error)?;
+            let mut rows = statement.query(params).map_err(error)?;
+            while let Some(row) = rows.next().map_err(error)? {
+                each(row)?;
+            }
+            Ok(())
+        })();
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < KEEP_IDLE {
+            idle.push(conn);
+        }
+        read
+    }
+
+    /// Closes the idle readers, so that the pool's last connection is the database's last
+    /// connection and folds the WAL back into the file.
+    pub(super) fn close(&self) {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        // No CREATE: the pool has created and migrated the file before any read.
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "query_only", true)?;
+        conn.pragma_update(None, "mmap_size", self.lifetime.mmap_size())?;
+        Ok(conn)
+    }
+}
+
+fn error(e: rusqlite::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::Internal(format!("SQLite: {e}")))
+}
+
+/// A row from either driver, read a column at a time by name.
+pub trait Row {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr>;
+}
+
+impl Row for QueryResult {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr> {
+        T::from_pool(self, column)
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr> {
+        T::from_reader(self, column)
+    }
+}
+
+/// A value a [`Row`] gives: the same type, with the same bounds, whichever driver read it.
+pub trait Cell: Sized {
+    fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr>;
+    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr>;
+}
+
+/// Types both drivers decode the same way (dates are `YYYY-MM-DD` text in SQLite for both).
+macro_rules! plain_cell {
+    ($($ty:ty),*) => {$(
+        impl Cell for $ty {
+            fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr> {
+                row.try_get("", column)
+            }
+
+            fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
+                row.get(column).map_err(error)
+            }
+        }
+    )*};
+}
+
+plain_cell!(i64, String, NaiveDate, Option<i64>, Option<String>, Option<NaiveDate>);
+
+/// Money read back goes through its bounded constructor, as `domain`'s column type does.
+impl Cell for Kopecks {
+    fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr> {
+        row.try_get("", column)
+    }
+
+    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
+        Ok(Kopecks::new(i64::from_reader(row, column)?)?)
+    }
+}
+
+impl Cell for Option<Kopecks> {
+    fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr> {
+        row.try_get("", column)
+    }
+
+    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
+        Ok(Option::<i64>::from_reader(row, column)?.map(Kopecks::new).transpose()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::ConnectionTrait;
+
+    use crate::db::{Db, query};
+
+    async fn open(dir: &tempfile::TempDir, lifetime: Lifetime) -> (Db, String) {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+        (Db::open_for(&url, lifetime).await.unwrap(), url)
+    }
+
+    fn read_all(readers: &Readers, sql: &str) -> Result<Vec<String>, DbErr> {
+        let mut found = Vec::new();
+        readers.each(sql, (), |row| {
+            found.push(row.cell("v")?);
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    #[tokio::test]
+    async fn a_reader_sees_each_commit_and_never_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = open(&dir, Lifetime::Server).await;
+        let readers = db.readers().expect("an SQLite file has readers");
+        let txn = db.begin_write().await.unwrap();
+        txn.execute_unprepared("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await.unwrap();
+        assert!(read_all(readers, "SELECT v FROM notes").is_err(), "not committed yet");
+        txn.commit().await.unwrap();
+        assert_eq!(read_all(readers, "SELECT v FROM notes").unwrap(), ["1"]);
+        let write = read_all(readers, "INSERT INTO notes VALUES ('2') RETURNING v");
+        assert!(write.unwrap_err().to_string().contains("readonly"), "query_only");
+        let mut mapped = None;
+        readers
+            .each("PRAGMA mmap_size", (), |row| {
+                mapped = Some(row.cell::<i64>("mmap_size")?);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(mapped, Some(256 << 20), "mapped as the server's pool is");
+        db.close().await.unwrap();
+    }
+
+    /// The pool's last connection folds the WAL back into the file only if no reader is open
+    /// beside it: a command that read through a reader would leave its WAL behind.
+    #[tokio::test]
+    async fn closing_after_a_read_leaves_one_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = open(&dir, Lifetime::OneShot).await;
+        let txn = db.begin_write().await.unwrap();
+        txn.execute_unprepared("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await.unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(read_all(db.readers().unwrap(), "SELECT v FROM notes").unwrap(), ["1"]);
+        db.close().await.unwrap();
+        assert!(dir.path().join("r.db").exists());
+        assert!(!dir.path().join("r.db-wal").exists(), "the WAL is folded back and removed");
+    }
+
+    /// Both drivers give a rule the same values, and refuse the same amounts out of bounds.
+    #[tokio::test]
+    async fn both_drivers_read_a_row_alike() {
+        type Cells = (i64, String, NaiveDate, Option<String>, Kopecks, Option<Kopecks>, Option<Kopecks>);
+        fn cells(row: &impl Row) -> Result<Cells, DbErr> {
+            Ok((
+                row.cell("n")?,
+                row.cell("s")?,
+                row.cell("d")?,
+                row.cell("none")?,
+                row.cell("k")?,
+                row.cell("some_k")?,
+                row.cell("no_k")?,
+            ))
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = open(&dir, Lifetime::Server).await;
+        let sql = "SELECT 7 AS n, 'участок' AS s, '2026-03-10' AS d, NULL AS none, \
+                   -150050 AS k, 99 AS some_k, NULL AS no_k";
+        let from_pool = cells(&query(db.conn(), sql, []).await.unwrap()[0]).unwrap();
+        let mut from_reader = None;
+        db.readers()
+            .unwrap()
+            .each(sql, (), |row| {
+                from_reader = Some(cells(row)?);
+                Ok(())
+            })
+            .unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        let expected = (
+            7,
+            "участок".to_owned(),
+            date,
+            None,
+            Kopecks::new(-150_050).unwrap(),
+            Some(Kopecks::new(99).unwrap()),
+            None,
+        );
+        assert_eq!(from_pool, expected);
+        assert_eq!(from_reader, Some(expected));
+
+        let beyond = format!("SELECT {} AS k", Kopecks::MAX.get() + 1);
+        let pool = query(db.conn(), &beyond, []).await.unwrap()[0].cell::<Kopecks>("k");
+        assert!(pool.is_err(), "{pool:?}");
+        let reader = db.readers().unwrap().each(&beyond, (), |row| row.cell::<Option<Kopecks>>("k").map(drop));
+        assert!(reader.unwrap_err().to_string().contains(&(Kopecks::MAX.get() + 1).to_string()));
+        db.close().await.unwrap();
+    }
+}
