@@ -42,7 +42,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 mod reader;
 
-pub use reader::{Cell, Readers, Row};
+use reader::Readers;
+pub use reader::{Cell, Row};
 
 /// The PostgreSQL advisory lock every write transaction takes first: one writer at a time across
 /// the instances, so a read-then-write (a month's close, a document resolved, a share booked)
@@ -80,7 +81,8 @@ impl Lifetime {
 }
 
 /// The database connection pool, plus a gate that queues this process's SQLite writers (see
-/// [`Db::begin_write`]).
+/// [`Db::begin_write`]) and, on an SQLite file, readers for the few reads made on the calling
+/// thread ([`Readers`]).
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
@@ -116,7 +118,15 @@ impl Db {
         } else {
             8
         };
-        Self::connect(url, pool_size, lifetime).await
+        let mut db = Self::connect(url, pool_size, lifetime).await?;
+        if is_sqlite {
+            // The file as SQLite opened it for the pool: absolute, decoded from the URL; none
+            // for a database in memory, which only the pool's connection can see.
+            let main = query(&db.conn, "SELECT file FROM pragma_database_list WHERE name = 'main'", []).await?;
+            let file: Option<String> = main.first().map(|row| row.try_get("", "file")).transpose()?;
+            db.readers = file.filter(|f| !f.is_empty()).map(|f| Arc::new(Readers::new(f.into(), lifetime)));
+        }
+        Ok(db)
     }
 
     async fn connect(url: &str, max_connections: u32, lifetime: Lifetime) -> anyhow::Result<Db> {
@@ -146,8 +156,7 @@ impl Db {
             options.test_before_acquire_if_idle_for(PING_AFTER_IDLE);
         }
         let conn = Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))?;
-        let readers = sqlite_file(url).map(|path| Arc::new(Readers::new(path.to_path_buf(), lifetime)));
-        Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))), readers })
+        Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))), readers: None })
     }
 
     /// The pool, for reads outside a transaction.
@@ -156,7 +165,7 @@ impl Db {
     }
 
     /// Readers on the calling thread, for the few reads that need them (an SQLite file only).
-    pub fn readers(&self) -> Option<&Readers> {
+    pub(crate) fn readers(&self) -> Option<&Readers> {
         self.readers.as_deref()
     }
 

@@ -77,22 +77,14 @@ async fn debt_lookup() {
     // them. The best of five rounds of each, taken in turns (the bot's round trip below takes
     // the best of three the same way).
     // Warm up connections, statement caches and pages.
-    // The statement runs on a reader (`service::db::Readers`), off sqlx's thread; the issue's
-    // baseline is a round trip through the pool, as every other query pays. `SELECT 1` on a
-    // reader shows what the statement costs beyond reading anything at all.
-    let reader_select_1 = || {
-        mean(1_000, |_| async {
-            db.readers().expect("an SQLite file has readers").each("SELECT 1", (), |_| Ok(())).unwrap();
-        })
-    };
+    // The statement runs on the calling thread (`service::db` readers), off sqlx's thread; the
+    // issue's baseline is a round trip through the pool, as every other query pays.
     select_1().await;
     statements().await;
-    reader_select_1().await;
-    let (mut baseline, mut lookup, mut bare) = (Duration::MAX, Duration::MAX, Duration::MAX);
+    let (mut baseline, mut lookup) = (Duration::MAX, Duration::MAX);
     for _ in 0..5 {
         baseline = baseline.min(select_1().await);
         lookup = lookup.min(statements().await);
-        bare = bare.min(reader_select_1().await);
     }
     let ratio = lookup.as_secs_f64() / baseline.as_secs_f64();
     println!(
@@ -101,11 +93,6 @@ async fn debt_lookup() {
         1.0 / lookup.as_secs_f64(),
         micros(baseline),
         met(ratio <= 2.0)
-    );
-    println!(
-        "  `SELECT 1` on the statement's reader: {} (the statement ×{:.2} of it)",
-        micros(bare),
-        lookup.as_secs_f64() / bare.as_secs_f64()
     );
 }
 

@@ -2,11 +2,12 @@
 //! thread costs more than answering it: the debt statement, at every «Задолженность» (issue 20).
 //!
 //! sqlx runs each SQLite connection on a thread of its own and passes every query and every row
-//! across channels. The statement takes SQLite 15–30 µs and cost 88–133 µs that way, most of it
-//! thread switches (BENCHMARKS.md, run 7). A reader is a plain SQLite connection (rusqlite, over
-//! the same libsqlite3-sys as sqlx) used by the thread that asks: a query of a few index seeks
-//! holds the async runtime's thread for less time than the hand-off it saves, so only such
-//! queries belong here. Readers never write: each is `query_only`, and every write goes through
+//! across channels. The statement takes SQLite 15–30 µs of work and cost three to four times that
+//! through the pool, most of it thread switches (BENCHMARKS.md, run 7). A reader is a plain SQLite
+//! connection (rusqlite, over the same libsqlite3-sys as sqlx) used by the thread that asks: a
+//! query of a few index seeks holds the async runtime's thread for less time than the hand-off
+//! it saves, so only such queries belong here. Readers never write: each is `query_only`, and a
+//! statement that could write is refused before it runs; every write goes through
 //! [`super::Db::begin_write`]. PostgreSQL has none (its queries cross the network anyway), so a
 //! rule reads a row through [`Row`], which both drivers' rows are, and is written once.
 
@@ -21,59 +22,76 @@ use sea_orm::{DbErr, QueryResult, RuntimeErr};
 
 use super::Lifetime;
 
-/// Idle readers kept open. A read never awaits, so a thread holds at most one at a time: the
-/// runtime's threads bound how many are ever open.
-const KEEP_IDLE: usize = 8;
-
-/// How long a read waits for a lock. In WAL mode readers do not wait for writers; only the
-/// rare recovery of the WAL's index makes them, and a runtime thread must not wait long.
+/// How long a read waits for a lock. In WAL mode readers do not wait for writers; only a
+/// checkpoint by the last connection closing or the recovery of the WAL's index makes them
+/// wait, rarely and briefly, and a runtime thread must not wait long (SQLite may still sleep a
+/// little past it while it retries).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// SQLite connections for reads on the calling thread, opened when first needed.
 #[derive(Debug)]
-pub struct Readers {
+pub(crate) struct Readers {
+    /// The file the pool opened, as SQLite names it (absolute, decoded from the URL).
     path: PathBuf,
     lifetime: Lifetime,
-    idle: Mutex<Vec<Connection>>,
+    /// Idle readers; `None` once the database is closed.
+    idle: Mutex<Option<Vec<Connection>>>,
+    /// A read never awaits, so a thread holds at most one reader at a time: the runtime's
+    /// threads bound how many are ever open, and this many are kept.
+    keep_idle: usize,
 }
 
 impl Readers {
     pub(super) fn new(path: PathBuf, lifetime: Lifetime) -> Readers {
-        Readers { path, lifetime, idle: Mutex::new(Vec::new()) }
+        let threads = std::thread::available_parallelism().map_or(4, |n| n.get());
+        Readers { path, lifetime, idle: Mutex::new(Some(Vec::new())), keep_idle: 2 * threads }
     }
 
     /// Runs `sql` (`?` placeholders) with `params` and gives each row to `each`, in order.
-    pub fn each(
+    pub(crate) fn each(
         &self,
         sql: &str,
         params: impl Params,
         mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), DbErr>,
     ) -> Result<(), DbErr> {
         // The lock is held only to take a connection and to give it back, never during a query.
-        let taken = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let taken = match self.idle().as_mut() {
+            Some(idle) => idle.pop(),
+            None => return Err(DbErr::Conn(RuntimeErr::Internal("the database is closed".to_owned()))),
+        };
         let conn = match taken {
             Some(conn) => conn,
             None => self.open().map_err(error)?,
         };
         let read = (|| {
             let mut statement = conn.prepare_cached(sql).map_err(error)?;
+            if !statement.readonly() {
+                return Err(DbErr::Query(RuntimeErr::Internal(format!("a reader only reads: {sql}"))));
+            }
             let mut rows = statement.query(params).map_err(error)?;
             while let Some(row) = rows.next().map_err(error)? {
                 each(row)?;
             }
             Ok(())
         })();
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < KEEP_IDLE {
+        // A connection that failed is not trusted again; a closed database keeps none.
+        if read.is_ok()
+            && let Some(idle) = self.idle().as_mut()
+            && idle.len() < self.keep_idle
+        {
             idle.push(conn);
         }
         read
     }
 
-    /// Closes the idle readers, so that the pool's last connection is the database's last
-    /// connection and folds the WAL back into the file.
+    /// Closes the idle readers and opens no more, so that the pool's last connection is the
+    /// database's last connection and folds the WAL back into the file.
     pub(super) fn close(&self) {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        *self.idle() = None;
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Option<Vec<Connection>>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -156,14 +174,14 @@ impl Cell for Option<Kopecks> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use sea_orm::ConnectionTrait;
 
+    use super::*;
     use crate::db::{Db, query};
 
-    async fn open(dir: &tempfile::TempDir, lifetime: Lifetime) -> (Db, String) {
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
-        (Db::open_for(&url, lifetime).await.unwrap(), url)
+    async fn open(dir: &tempfile::TempDir, file: &str, lifetime: Lifetime) -> Db {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join(file).display());
+        Db::open_for(&url, lifetime).await.unwrap()
     }
 
     fn read_all(readers: &Readers, sql: &str) -> Result<Vec<String>, DbErr> {
@@ -175,18 +193,30 @@ mod tests {
         Ok(found)
     }
 
+    async fn write(db: &Db, sql: &str) {
+        let txn = db.begin_write().await.unwrap();
+        txn.execute_unprepared(sql).await.unwrap();
+        txn.commit().await.unwrap();
+    }
+
     #[tokio::test]
     async fn a_reader_sees_each_commit_and_never_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, _) = open(&dir, Lifetime::Server).await;
+        let db = open(&dir, "r.db", Lifetime::Server).await;
         let readers = db.readers().expect("an SQLite file has readers");
         let txn = db.begin_write().await.unwrap();
         txn.execute_unprepared("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await.unwrap();
-        assert!(read_all(readers, "SELECT v FROM notes").is_err(), "not committed yet");
+        let early = read_all(readers, "SELECT v FROM notes").unwrap_err().to_string();
+        assert!(early.contains("no such table"), "not committed yet: {early}");
         txn.commit().await.unwrap();
         assert_eq!(read_all(readers, "SELECT v FROM notes").unwrap(), ["1"]);
-        let write = read_all(readers, "INSERT INTO notes VALUES ('2') RETURNING v");
-        assert!(write.unwrap_err().to_string().contains("readonly"), "query_only");
+        let write = read_all(readers, "INSERT INTO notes VALUES ('2') RETURNING v").unwrap_err().to_string();
+        assert!(write.contains("only reads"), "{write}");
+        // Beneath the check, the connection itself refuses to write.
+        let conn = readers.open().unwrap();
+        let refused = conn.execute("INSERT INTO notes VALUES ('3')", ()).unwrap_err().to_string();
+        assert!(refused.contains("readonly"), "{refused}");
+        assert_eq!(read_all(readers, "SELECT v FROM notes").unwrap(), ["1"]);
         let mut mapped = None;
         readers
             .each("PRAGMA mmap_size", (), |row| {
@@ -201,16 +231,29 @@ mod tests {
     /// The pool's last connection folds the WAL back into the file only if no reader is open
     /// beside it: a command that read through a reader would leave its WAL behind.
     #[tokio::test]
-    async fn closing_after_a_read_leaves_one_whole_file() {
+    async fn closing_after_a_read_leaves_one_whole_file_and_reads_no_more() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, _) = open(&dir, Lifetime::OneShot).await;
-        let txn = db.begin_write().await.unwrap();
-        txn.execute_unprepared("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await.unwrap();
-        txn.commit().await.unwrap();
+        let db = open(&dir, "r.db", Lifetime::OneShot).await;
+        write(&db, "CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await;
         assert_eq!(read_all(db.readers().unwrap(), "SELECT v FROM notes").unwrap(), ["1"]);
         db.close().await.unwrap();
         assert!(dir.path().join("r.db").exists());
         assert!(!dir.path().join("r.db-wal").exists(), "the WAL is folded back and removed");
+        let after = read_all(db.readers().unwrap(), "SELECT v FROM notes").unwrap_err().to_string();
+        assert!(after.contains("closed"), "{after}");
+    }
+
+    /// Readers open the file the pool opened, whatever the URL spells: sqlx decodes `%20`.
+    #[tokio::test]
+    async fn readers_open_the_pools_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir, "my%20db.sqlite", Lifetime::Server).await;
+        write(&db, "CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await;
+        assert!(dir.path().join("my db.sqlite").exists());
+        assert_eq!(read_all(db.readers().unwrap(), "SELECT v FROM notes").unwrap(), ["1"]);
+        db.close().await.unwrap();
+        let memory = Db::open("sqlite::memory:").await.unwrap();
+        assert!(memory.readers().is_none(), "only the pool's connection sees a database in memory");
     }
 
     /// Both drivers give a rule the same values, and refuse the same amounts out of bounds.
@@ -229,9 +272,24 @@ mod tests {
             ))
         }
         let dir = tempfile::tempdir().unwrap();
-        let (db, _) = open(&dir, Lifetime::Server).await;
-        let sql = "SELECT 7 AS n, 'участок' AS s, '2026-03-10' AS d, NULL AS none, \
-                   -150050 AS k, 99 AS some_k, NULL AS no_k";
+        let db = open(&dir, "r.db", Lifetime::Server).await;
+        // Values as the application stores them, bound by sea-orm, not literals.
+        write(&db, "CREATE TABLE t (n BIGINT, s TEXT, d DATE, none TEXT, k BIGINT, some_k BIGINT, no_k BIGINT)").await;
+        let date = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        let txn = db.begin_write().await.unwrap();
+        let values = [
+            7_i64.into(),
+            "участок".into(),
+            date.into(),
+            Option::<String>::None.into(),
+            Kopecks::new(-150_050).unwrap().into(),
+            Kopecks::new(99).unwrap().into(),
+            Option::<i64>::None.into(),
+        ];
+        let insert = crate::db::sql(db.backend(), "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", values);
+        txn.execute_raw(insert).await.unwrap();
+        txn.commit().await.unwrap();
+        let sql = "SELECT * FROM t";
         let from_pool = cells(&query(db.conn(), sql, []).await.unwrap()[0]).unwrap();
         let mut from_reader = None;
         db.readers()
@@ -241,7 +299,6 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        let date = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
         let expected = (
             7,
             "участок".to_owned(),
@@ -254,11 +311,22 @@ mod tests {
         assert_eq!(from_pool, expected);
         assert_eq!(from_reader, Some(expected));
 
-        let beyond = format!("SELECT {} AS k", Kopecks::MAX.get() + 1);
-        let pool = query(db.conn(), &beyond, []).await.unwrap()[0].cell::<Kopecks>("k");
-        assert!(pool.is_err(), "{pool:?}");
-        let reader = db.readers().unwrap().each(&beyond, (), |row| row.cell::<Option<Kopecks>>("k").map(drop));
-        assert!(reader.unwrap_err().to_string().contains(&(Kopecks::MAX.get() + 1).to_string()));
+        for beyond in [Kopecks::MAX.get() + 1, -Kopecks::MAX.get() - 1] {
+            let sql = format!("SELECT {beyond} AS k");
+            let pool = &query(db.conn(), &sql, []).await.unwrap()[0];
+            let reader = |read: fn(&rusqlite::Row<'_>) -> Result<(), DbErr>| {
+                db.readers().unwrap().each(&sql, (), read).unwrap_err().to_string()
+            };
+            let refusals = [
+                pool.cell::<Kopecks>("k").unwrap_err().to_string(),
+                pool.cell::<Option<Kopecks>>("k").unwrap_err().to_string(),
+                reader(|row| row.cell::<Kopecks>("k").map(drop)),
+                reader(|row| row.cell::<Option<Kopecks>>("k").map(drop)),
+            ];
+            for refusal in refusals {
+                assert!(refusal.contains(&format!("сумма {beyond} коп.")), "{refusal}");
+            }
+        }
         db.close().await.unwrap();
     }
 }
