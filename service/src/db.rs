@@ -82,7 +82,7 @@ impl Lifetime {
 
 /// The database connection pool, plus a gate that queues this process's SQLite writers (see
 /// [`Db::begin_write`]) and, on an SQLite file, readers for the few reads made on the calling
-/// thread ([`Readers`]).
+/// thread (`reader`'s module documentation says which and why).
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,

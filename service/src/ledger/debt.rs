@@ -168,7 +168,8 @@ impl Statement {
 
 /// Everything a consumer owes, per contract, with the latest charge and payment: one query, because
 /// the bot asks this for every «Задолженность». On an SQLite file it runs on the calling thread
-/// ([`db::Readers`]): handing it to sqlx's thread cost three times SQLite's own work (issue 20).
+/// (`service::db`'s readers): handing it to sqlx's thread cost three times SQLite's own work
+/// (issue 20).
 pub async fn statement(db: &Db, consumer_id: i64) -> Result<Statement, DbErr> {
     let mut lines = Vec::new();
     match db.readers() {
