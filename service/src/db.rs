@@ -26,13 +26,14 @@
 //! not find the lock still held.
 
 use std::ops::Deref;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
     DbErr, EntityTrait, ExecResult, QueryFilter, QueryResult, Select, SqliteTransactionMode, Statement,
@@ -316,11 +317,16 @@ where
     Ok(found)
 }
 
-/// The file behind an SQLite URL, if it names one.
-pub fn sqlite_file(url: &str) -> Option<&Path> {
+/// The file behind an SQLite URL, if it names one (none in memory), decoded as sqlx decodes it
+/// (`my%20db.sqlite` is `my db.sqlite`): a restore must replace the very file the server opens.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && !path.contains(":memory:")).then(|| Path::new(path))
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.contains(":memory:") || params.split('&').any(|param| param == "mode=memory");
+    if path.is_empty() || in_memory {
+        return None;
+    }
+    SqliteConnectOptions::from_str(url).ok().map(|options| options.get_filename().to_path_buf())
 }
 
 /// The URL without its password, for logs.
@@ -418,9 +424,11 @@ mod tests {
 
     #[test]
     fn finds_sqlite_files_and_hides_passwords() {
-        assert_eq!(sqlite_file("sqlite://data/c.db?mode=rwc"), Some(Path::new("data/c.db")));
-        assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some(Path::new("/tmp/x.db")));
+        assert_eq!(sqlite_file("sqlite://data/c.db?mode=rwc"), Some(PathBuf::from("data/c.db")));
+        assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(sqlite_file("sqlite://data/my%20c.db?mode=rwc"), Some(PathBuf::from("data/my c.db")));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://data/c.db?cache=shared&mode=memory"), None);
         assert_eq!(sqlite_file("postgres://u@h/db"), None);
         assert_eq!(redact("postgres://user:secret@localhost/db"), "postgres://user:***@localhost/db");
         assert_eq!(redact("sqlite://data/c.db"), "sqlite://data/c.db");

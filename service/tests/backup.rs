@@ -140,7 +140,7 @@ async fn nights_rotate_and_only_sound_copies_of_this_app_are_kept_or_restored() 
 
     // Stopped: the copy goes in, the replaced database is kept aside with its log.
     let before = counts(&t.ctx.db).await;
-    let database = service::db::sqlite_file(&db_url).unwrap().to_path_buf();
+    let database = service::db::sqlite_file(&db_url).unwrap();
     t.ctx.db.conn().clone().close().await.unwrap();
     let restored = backup::restore(&db_url, &newest, at).await.unwrap();
     let aside = restored.kept_aside.expect("the replaced database is kept");

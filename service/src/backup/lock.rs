@@ -31,7 +31,7 @@ impl ServerLock {
         if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io(format!("создание каталога {}", dir.display())))?;
         }
-        let path = Self::path(database);
+        let path = Self::path(&database);
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)

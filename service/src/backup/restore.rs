@@ -29,7 +29,7 @@ pub async fn restore(
     copy: &Path,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Restored, BackupError> {
-    let database = sqlite_file(database_url).ok_or(BackupError::NotSqlite)?.to_path_buf();
+    let database = sqlite_file(database_url).ok_or(BackupError::NotSqlite)?;
     let _lock = ServerLock::acquire(database_url)?;
     check_copy(copy, Schema::Migratable).await?;
 
