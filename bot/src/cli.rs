@@ -10,7 +10,6 @@ use anyhow::{Context as _, bail, ensure};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use domain::{Period, Role};
 use service::audit::Actor;
-use service::db::Lifetime;
 use service::register::import;
 use service::register::import::plan::Counts;
 use service::spreadsheet::MAX_FILE_BYTES;
@@ -125,7 +124,7 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => App::new(config).start().await?.run_until_signal().await,
             Command::Migrate => {
-                open_database(&config, Lifetime::OneShot).await?.close().await?;
+                open_database(&config).await?.close().await?;
                 tracing::info!("database is up to date");
             }
             Command::Staff(StaffCommand::Add { login, role, name }) => once(&config, async |ctx| {
@@ -299,7 +298,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// came of the command: on SQLite the last connection to close folds the WAL back into the file,
 /// so every command leaves one whole file behind it.
 async fn once(config: &Config, command: impl AsyncFnOnce(&Context) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let ctx = Context::new(open_database(config, Lifetime::OneShot).await?, config.settings(), Clock::system());
+    let ctx = Context::new(open_database(config).await?, config.settings(), Clock::system());
     let done = command(&ctx).await;
     let closed = ctx.db.close().await;
     // The command's own error is the one to report; a failure to close beside it is logged.

@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{EndpointExt, Route, post};
-use service::db::Lifetime;
 use service::{Clock, Context, Db};
 use teloxide::types::ChatId;
 use tokio::sync::watch;
@@ -48,10 +47,9 @@ pub struct RunningApp {
 /// How long in-flight requests get to finish on shutdown.
 const GRACE: Duration = Duration::from_secs(10);
 
-/// Opens the database named by `config` for a process of `lifetime` and brings its schema up
-/// to date.
-pub async fn open_database(config: &Config, lifetime: Lifetime) -> anyhow::Result<Db> {
-    Db::open_for(&config.database_url, lifetime).await
+/// Opens the database named by `config` and brings its schema up to date.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    Db::open(&config.database_url).await
 }
 
 impl App {
@@ -69,7 +67,7 @@ impl App {
             }
             lock => lock?,
         };
-        let db = open_database(&config, Lifetime::Server).await?;
+        let db = open_database(&config).await?;
         tracing::info!(database = %service::db::redact(&config.database_url), "database ready");
         let ctx = Context::new(db, config.settings(), clock);
         if let Some(password) =

@@ -58,28 +58,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 /// dropped it meanwhile.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(60);
 
-/// How long a process keeps the database open, which decides how SQLite reads the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lifetime {
-    /// The server reads the ledger for days: the file is memory-mapped, so reads share the OS's
-    /// page cache instead of copying pages through SQLite's small one.
-    Server,
-    /// A command that reads what it needs once and exits (report, export, backup): no map, so
-    /// its resident memory is what it computes, not the mapped pages of a database it reads
-    /// once. The report of 10 000 plots × 24 months (a 272 MB file) peaked at 350 MB mapped,
-    /// 126 MB with a 32 MB map and 95 MB without one, in the same CPU time (issue 20).
-    OneShot,
-}
-
-impl Lifetime {
-    /// SQLite's `mmap_size` in bytes.
-    fn mmap_size(self) -> i64 {
-        match self {
-            Lifetime::Server => 256 << 20,
-            Lifetime::OneShot => 0,
-        }
-    }
-}
+/// SQLite reads the file through its own page cache, never a memory map (`mmap_size`, set on
+/// every connection, the readers' too). Each connection remaps its map whenever the file grows:
+/// under the bot's writes the server made 87 000 `munmap` calls for 12 000 updates, and unmapped
+/// it answered 20–35 % more of them (issue 20, BENCHMARKS.md run 8). No read measured faster
+/// mapped (the debt statement, the cold report), and a map counted the file's pages in a
+/// command's memory: the report of a 272 MB file peaked at 350 MB mapped, 95 MB unmapped.
+const MMAP_SIZE: i64 = 0;
 
 /// The database connection pool, plus a gate that queues this process's SQLite writers (see
 /// [`Db::begin_write`]) and, on an SQLite file, readers for the few reads made on the calling
@@ -103,12 +88,7 @@ impl Db {
     /// SQLite connection caches the schema, and one that read it while another connection was
     /// still creating indexes can refuse statements that need them.
     pub async fn open(url: &str) -> anyhow::Result<Db> {
-        Self::open_for(url, Lifetime::Server).await
-    }
-
-    /// [`Db::open`] for a process of `lifetime`.
-    pub async fn open_for(url: &str, lifetime: Lifetime) -> anyhow::Result<Db> {
-        let migrator = Self::connect(url, 1, lifetime).await?;
+        let migrator = Self::connect(url, 1).await?;
         Migrator::up(&migrator.conn, None).await.context("running migrations")?;
         migrator.conn.close().await?;
         let is_sqlite = url.starts_with("sqlite:");
@@ -119,18 +99,18 @@ impl Db {
         } else {
             8
         };
-        let mut db = Self::connect(url, pool_size, lifetime).await?;
+        let mut db = Self::connect(url, pool_size).await?;
         if is_sqlite {
             // The file as SQLite opened it for the pool: absolute, decoded from the URL; none
             // for a database in memory, which only the pool's connection can see.
             let main = query(&db.conn, "SELECT file FROM pragma_database_list WHERE name = 'main'", []).await?;
             let file: Option<String> = main.first().map(|row| row.try_get("", "file")).transpose()?;
-            db.readers = file.filter(|f| !f.is_empty()).map(|f| Arc::new(Readers::new(f.into(), lifetime)));
+            db.readers = file.filter(|f| !f.is_empty()).map(|f| Arc::new(Readers::new(f.into())));
         }
         Ok(db)
     }
 
-    async fn connect(url: &str, max_connections: u32, lifetime: Lifetime) -> anyhow::Result<Db> {
+    async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false).max_connections(max_connections);
         let is_sqlite = url.starts_with("sqlite:");
@@ -151,7 +131,7 @@ impl Db {
                     .busy_timeout(BUSY_TIMEOUT)
                     .foreign_keys(true)
                     .create_if_missing(true)
-                    .pragma("mmap_size", lifetime.mmap_size().to_string())
+                    .pragma("mmap_size", MMAP_SIZE.to_string())
             });
         } else {
             options.test_before_acquire_if_idle_for(PING_AFTER_IDLE);
@@ -393,15 +373,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_the_server_maps_the_database_file() {
+    async fn no_connection_maps_the_database_file() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-        for (lifetime, mapped) in [(Lifetime::Server, 256 << 20), (Lifetime::OneShot, 0)] {
-            let db = Db::open_for(&url, lifetime).await.unwrap();
-            let row = query(db.conn(), "PRAGMA mmap_size", []).await.unwrap().remove(0);
-            assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), mapped, "{lifetime:?}");
-            db.conn().clone().close().await.unwrap();
-        }
+        let db = Db::open(&url).await.unwrap();
+        let row = query(db.conn(), "PRAGMA mmap_size", []).await.unwrap().remove(0);
+        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 0, "the pool's");
+        let mut mapped = None;
+        db.readers()
+            .unwrap()
+            .each("PRAGMA mmap_size", (), |row| {
+                mapped = Some(row.cell::<i64>("mmap_size")?);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(mapped, Some(0), "a reader's");
+        db.close().await.unwrap();
     }
 
     /// `.cargo/config.toml` builds SQLite without its memory statistics. A `LIBSQLITE3_FLAGS` set
@@ -411,7 +398,7 @@ mod tests {
     async fn sqlite_is_built_without_memory_statistics() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("o.db").display());
-        let db = Db::open_for(&url, Lifetime::OneShot).await.unwrap();
+        let db = Db::open(&url).await.unwrap();
         let options: Vec<String> = query(db.conn(), "PRAGMA compile_options", [])
             .await
             .unwrap()

@@ -20,7 +20,7 @@ use domain::Kopecks;
 use rusqlite::{Connection, OpenFlags, Params};
 use sea_orm::{DbErr, QueryResult, RuntimeErr};
 
-use super::Lifetime;
+use super::MMAP_SIZE;
 
 /// How long a read waits for a lock. In WAL mode readers do not wait for writers; only a
 /// checkpoint by the last connection closing or the recovery of the WAL's index makes them
@@ -33,7 +33,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 pub(crate) struct Readers {
     /// The file the pool opened, as SQLite names it (absolute, decoded from the URL).
     path: PathBuf,
-    lifetime: Lifetime,
     /// Idle readers; `None` once the database is closed.
     idle: Mutex<Option<Vec<Connection>>>,
     /// A read never awaits, so a thread holds at most one reader at a time: the runtime's
@@ -42,9 +41,9 @@ pub(crate) struct Readers {
 }
 
 impl Readers {
-    pub(super) fn new(path: PathBuf, lifetime: Lifetime) -> Readers {
+    pub(super) fn new(path: PathBuf) -> Readers {
         let threads = std::thread::available_parallelism().map_or(4, |n| n.get());
-        Readers { path, lifetime, idle: Mutex::new(Some(Vec::new())), keep_idle: 2 * threads }
+        Readers { path, idle: Mutex::new(Some(Vec::new())), keep_idle: 2 * threads }
     }
 
     /// Runs `sql` (`?` placeholders) with `params` and gives each row to `each`, in order.
@@ -102,7 +101,7 @@ impl Readers {
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
-        conn.pragma_update(None, "mmap_size", self.lifetime.mmap_size())?;
+        conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
         Ok(conn)
     }
 }
@@ -179,9 +178,9 @@ mod tests {
     use super::*;
     use crate::db::{Db, query};
 
-    async fn open(dir: &tempfile::TempDir, file: &str, lifetime: Lifetime) -> Db {
+    async fn open(dir: &tempfile::TempDir, file: &str) -> Db {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join(file).display());
-        Db::open_for(&url, lifetime).await.unwrap()
+        Db::open(&url).await.unwrap()
     }
 
     fn read_all(readers: &Readers, sql: &str) -> Result<Vec<String>, DbErr> {
@@ -202,7 +201,7 @@ mod tests {
     #[tokio::test]
     async fn a_reader_sees_each_commit_and_never_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let db = open(&dir, "r.db", Lifetime::Server).await;
+        let db = open(&dir, "r.db").await;
         let readers = db.readers().expect("an SQLite file has readers");
         let txn = db.begin_write().await.unwrap();
         txn.execute_unprepared("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await.unwrap();
@@ -217,14 +216,6 @@ mod tests {
         let refused = conn.execute("INSERT INTO notes VALUES ('3')", ()).unwrap_err().to_string();
         assert!(refused.contains("readonly"), "{refused}");
         assert_eq!(read_all(readers, "SELECT v FROM notes").unwrap(), ["1"]);
-        let mut mapped = None;
-        readers
-            .each("PRAGMA mmap_size", (), |row| {
-                mapped = Some(row.cell::<i64>("mmap_size")?);
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(mapped, Some(256 << 20), "mapped as the server's pool is");
         db.close().await.unwrap();
     }
 
@@ -233,7 +224,7 @@ mod tests {
     #[tokio::test]
     async fn closing_after_a_read_leaves_one_whole_file_and_reads_no_more() {
         let dir = tempfile::tempdir().unwrap();
-        let db = open(&dir, "r.db", Lifetime::OneShot).await;
+        let db = open(&dir, "r.db").await;
         write(&db, "CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await;
         assert_eq!(read_all(db.readers().unwrap(), "SELECT v FROM notes").unwrap(), ["1"]);
         db.close().await.unwrap();
@@ -247,7 +238,7 @@ mod tests {
     #[tokio::test]
     async fn readers_open_the_pools_own_file() {
         let dir = tempfile::tempdir().unwrap();
-        let db = open(&dir, "my%20db.sqlite", Lifetime::Server).await;
+        let db = open(&dir, "my%20db.sqlite").await;
         write(&db, "CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await;
         assert!(dir.path().join("my db.sqlite").exists());
         assert_eq!(read_all(db.readers().unwrap(), "SELECT v FROM notes").unwrap(), ["1"]);
@@ -272,7 +263,7 @@ mod tests {
             ))
         }
         let dir = tempfile::tempdir().unwrap();
-        let db = open(&dir, "r.db", Lifetime::Server).await;
+        let db = open(&dir, "r.db").await;
         // Values as the application stores them, bound by sea-orm, not literals.
         write(&db, "CREATE TABLE t (n BIGINT, s TEXT, d DATE, none TEXT, k BIGINT, some_k BIGINT, no_k BIGINT)").await;
         let date = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
