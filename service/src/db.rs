@@ -94,13 +94,13 @@ impl Db {
         let is_sqlite = url.starts_with("sqlite:");
         let pool_size = if !is_sqlite {
             16
-        } else if url.contains(":memory:") {
+        } else if sqlite_file(url).is_none() {
             1
         } else {
             8
         };
         let mut db = Self::connect(url, pool_size).await?;
-        if is_sqlite {
+        if is_sqlite && opens_plainly(url) {
             // The file as SQLite opened it for the pool: absolute, decoded from the URL; none
             // for a database in memory, which only the pool's connection can see.
             let main = query(&db.conn, "SELECT file FROM pragma_database_list WHERE name = 'main'", []).await?;
@@ -300,13 +300,34 @@ where
 /// The file behind an SQLite URL, if it names one (none in memory), decoded as sqlx decodes it
 /// (`my%20db.sqlite` is `my db.sqlite`): a restore must replace the very file the server opens.
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let (path, mut params) = sqlite_parts(url)?;
+    let in_memory = path.contains(":memory:") || params.any(|(key, value)| key == "mode" && value == "memory");
+    let file = SqliteConnectOptions::from_str(url).ok()?.get_filename().to_path_buf();
+    (!path.is_empty() && !in_memory && file != Path::new(":memory:")).then_some(file)
+}
+
+/// The URL of the SQLite file at `path`, opened in `mode` (`ro`, `rw`, `rwc`): what
+/// [`sqlite_file`] reads back as `path`, whatever `%`, `?` or `#` the name holds.
+pub fn sqlite_url(path: &Path, mode: &str) -> String {
+    let path = path.display().to_string().replace('%', "%25").replace('?', "%3F").replace('#', "%23");
+    format!("sqlite://{path}?mode={mode}")
+}
+
+/// An SQLite URL's path and its parameters, read as sqlx reads them.
+fn sqlite_parts(url: &str) -> Option<(&str, impl Iterator<Item = (String, String)>)> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
-    let in_memory = path.contains(":memory:") || params.split('&').any(|param| param == "mode=memory");
-    if path.is_empty() || in_memory {
-        return None;
-    }
-    SqliteConnectOptions::from_str(url).ok().map(|options| options.get_filename().to_path_buf())
+    let params =
+        url::form_urlencoded::parse(params.as_bytes()).map(|(key, value)| (key.into_owned(), value.into_owned()));
+    Some((path, params))
+}
+
+/// Whether the pool opens the file the plain way, as the readers open it: read-write, SQLite's
+/// usual locking. Read-only, immutable or another VFS keep every read on the pool.
+fn opens_plainly(url: &str) -> bool {
+    sqlite_parts(url).is_some_and(|(_, mut params)| {
+        params.all(|(key, value)| (key == "mode" && matches!(value.as_str(), "rw" | "rwc")) || key == "cache")
+    })
 }
 
 /// The URL without its password, for logs.
@@ -416,6 +437,12 @@ mod tests {
         assert_eq!(sqlite_file("sqlite://data/my%20c.db?mode=rwc"), Some(PathBuf::from("data/my c.db")));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("sqlite://data/c.db?cache=shared&mode=memory"), None);
+        assert_eq!(sqlite_file("sqlite://%3Amemory%3A"), None);
+        let odd = Path::new("/data/a%20b?c#d.db");
+        assert_eq!(sqlite_file(&sqlite_url(odd, "ro")), Some(odd.to_path_buf()));
+        assert!(opens_plainly("sqlite://data/c.db?mode=rwc") && opens_plainly("sqlite:/tmp/x.db"));
+        assert!(!opens_plainly("sqlite://data/c.db?mode=ro") && !opens_plainly("sqlite://c.db?immutable=1"));
+        assert!(!opens_plainly("sqlite://data/c.db?mode=rwc&vfs=unix-dotfile"));
         assert_eq!(sqlite_file("postgres://u@h/db"), None);
         assert_eq!(redact("postgres://user:secret@localhost/db"), "postgres://user:***@localhost/db");
         assert_eq!(redact("sqlite://data/c.db"), "sqlite://data/c.db");

@@ -40,7 +40,7 @@ pub fn default_now() -> DateTime<Utc> {
 pub async fn fresh_database_url(dir: &Path) -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => fresh_postgres_schema(&base).await,
-        _ => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+        _ => crate::db::sqlite_url(&dir.join("test.db"), "rwc"),
     }
 }
 

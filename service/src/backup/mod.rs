@@ -154,7 +154,7 @@ async fn check_open_copy(conn: &DatabaseConnection, file: &str, schema: Schema) 
 /// One connection to the SQLite file at `path` in `mode` (`ro`, `rw`), nothing else set: the
 /// copy keeps the journal mode it was written with.
 async fn open_file(path: &Path, mode: &str) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(format!("sqlite://{}?mode={mode}", path.display()));
+    let mut options = ConnectOptions::new(crate::db::sqlite_url(path, mode));
     options.sqlx_logging(false).max_connections(1).acquire_timeout(Duration::from_secs(15));
     Database::connect(options).await
 }

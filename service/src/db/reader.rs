@@ -60,7 +60,9 @@ impl Readers {
         };
         let conn = match taken {
             Some(conn) => conn,
-            None => self.open().map_err(error)?,
+            None => self.open().map_err(|e| {
+                DbErr::Conn(RuntimeErr::Internal(format!("SQLite, opening {}: {e}", self.path.display())))
+            })?,
         };
         let read = (|| {
             let mut statement = conn.prepare_cached(sql).map_err(error)?;
@@ -73,8 +75,10 @@ impl Readers {
             }
             Ok(())
         })();
-        // A connection that failed is not trusted again; a closed database keeps none.
+        // A connection that failed is not trusted again, nor one left in a transaction (`BEGIN`
+        // reads nothing and passes the check above); a closed database keeps none.
         if read.is_ok()
+            && conn.is_autocommit()
             && let Some(idle) = self.idle().as_mut()
             && idle.len() < self.keep_idle
         {
@@ -209,13 +213,18 @@ mod tests {
         assert!(early.contains("no such table"), "not committed yet: {early}");
         txn.commit().await.unwrap();
         assert_eq!(read_all(readers, "SELECT v FROM notes").unwrap(), ["1"]);
-        let write = read_all(readers, "INSERT INTO notes VALUES ('2') RETURNING v").unwrap_err().to_string();
-        assert!(write.contains("only reads"), "{write}");
+        let refused = read_all(readers, "INSERT INTO notes VALUES ('2') RETURNING v").unwrap_err().to_string();
+        assert!(refused.contains("only reads"), "{refused}");
         // Beneath the check, the connection itself refuses to write.
         let conn = readers.open().unwrap();
         let refused = conn.execute("INSERT INTO notes VALUES ('3')", ()).unwrap_err().to_string();
         assert!(refused.contains("readonly"), "{refused}");
         assert_eq!(read_all(readers, "SELECT v FROM notes").unwrap(), ["1"]);
+        // A transaction begun through a reader does not stay open to freeze later reads.
+        readers.each("BEGIN", (), |_| Ok(())).unwrap();
+        assert_eq!(read_all(readers, "SELECT v FROM notes").unwrap(), ["1"]);
+        write(&db, "INSERT INTO notes VALUES ('2')").await;
+        assert_eq!(read_all(readers, "SELECT v FROM notes").unwrap(), ["1", "2"]);
         db.close().await.unwrap();
     }
 
