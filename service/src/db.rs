@@ -44,7 +44,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 mod reader;
 
 use reader::Readers;
-pub use reader::{Cell, Row};
+pub(crate) use reader::Row;
 
 /// The PostgreSQL advisory lock every write transaction takes first: one writer at a time across
 /// the instances, so a read-then-write (a month's close, a document resolved, a share booked)

@@ -115,7 +115,7 @@ fn error(e: rusqlite::Error) -> DbErr {
 }
 
 /// A row from either driver, read a column at a time by name.
-pub trait Row {
+pub(crate) trait Row {
     fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr>;
 }
 
@@ -132,7 +132,7 @@ impl Row for rusqlite::Row<'_> {
 }
 
 /// A value a [`Row`] gives: the same type, with the same bounds, whichever driver read it.
-pub trait Cell: Sized {
+pub(crate) trait Cell: Sized {
     fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr>;
     fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr>;
 }
