@@ -98,7 +98,7 @@ fn main() {
 
 fn chernomorsk(database: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_chernomorsk"));
-    command.env("DATABASE_URL", format!("sqlite://{}?mode=rwc", database.display())).env("RUST_LOG", "warn");
+    command.env("DATABASE_URL", service::db::sqlite_url(database, "rwc")).env("RUST_LOG", "warn");
     command
 }
 

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 /// `.env` file holding `dotenv`.
 fn migrate(dir: &std::path::Path, settings: &[(&str, &str)], dotenv: &str) -> Output {
     std::fs::write(dir.join(".env"), dotenv).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("c.db").display());
+    let url = service::db::sqlite_url(&dir.join("c.db"), "rwc");
     Command::new(env!("CARGO_BIN_EXE_chernomorsk"))
         .env_clear()
         .env("DATABASE_URL", url)

@@ -63,7 +63,7 @@ async fn wait_until_up(port: u16) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_readings_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("crash.db").display());
+    let url = service::db::sqlite_url(&dir.path().join("crash.db"), "rwc");
 
     // Seed: a cooperative, and an admin with an API token.
     let (token, meters) = {

@@ -6,7 +6,7 @@ use std::process::Command;
 
 /// `chernomorsk <args>` on the database `c.db` in `dir`: whether it succeeded, and what it said.
 fn chernomorsk(dir: &Path, args: &[&str]) -> (bool, String) {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("c.db").display());
+    let url = service::db::sqlite_url(&dir.join("c.db"), "rwc");
     let output = Command::new(env!("CARGO_BIN_EXE_chernomorsk"))
         .env_clear()
         .env("DATABASE_URL", url)

@@ -396,7 +396,7 @@ mod tests {
     #[tokio::test]
     async fn no_connection_maps_the_database_file() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        let url = sqlite_url(&dir.path().join("m.db"), "rwc");
         let db = Db::open(&url).await.unwrap();
         let row = query(db.conn(), "PRAGMA mmap_size", []).await.unwrap().remove(0);
         assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 0, "the pool's");
@@ -418,7 +418,7 @@ mod tests {
     #[tokio::test]
     async fn sqlite_is_built_without_memory_statistics() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("o.db").display());
+        let url = sqlite_url(&dir.path().join("o.db"), "rwc");
         let db = Db::open(&url).await.unwrap();
         let options: Vec<String> = query(db.conn(), "PRAGMA compile_options", [])
             .await

@@ -35,7 +35,7 @@ async fn backup_restores_every_row() {
     assert!(matches!(backup::write(&t.ctx.db, &path).await, Err(backup::BackupError::Exists(_))));
 
     // Restoring is opening the copy as the database.
-    let restored = Db::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    let restored = Db::open(&service::db::sqlite_url(&path, "rw")).await.unwrap();
     assert_eq!(backup::integrity_check(&restored).await.unwrap(), "ok");
     let original = counts(&t.ctx.db).await;
     assert!(original.iter().any(|(table, n)| table == "readings" && *n > 50), "{original:?}");
@@ -126,7 +126,7 @@ async fn nights_rotate_and_only_sound_copies_of_this_app_are_kept_or_restored() 
     let message = backup::restore(&db_url, &text, at).await.unwrap_err().to_string();
     assert!(message.ends_with("text.db — не база SQLite (файл пуст, обрезан или это другой файл)"), "{message}");
     let foreign = t.dir.path().join("foreign.db");
-    let other = Db::open(&format!("sqlite://{}?mode=rwc", t.dir.path().join("other.db").display())).await.unwrap();
+    let other = Db::open(&service::db::sqlite_url(&t.dir.path().join("other.db"), "rwc")).await.unwrap();
     other.conn().execute_unprepared("DROP TABLE seaql_migrations").await.unwrap();
     backup::write(&other, &foreign).await.unwrap();
     let message = backup::restore(&db_url, &foreign, at).await.unwrap_err().to_string();
