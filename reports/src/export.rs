@@ -24,8 +24,8 @@ use sea_orm::{
 use service::{Context, Internal};
 use tokio::sync::mpsc;
 
+use crate::ReportError;
 use crate::sheet::{Cell, Columns, Styles, TableSheet};
-use crate::{ReportError, snapshot};
 
 /// Rows per query, and per message to the writer.
 const PAGE: u64 = 5_000;
@@ -35,7 +35,7 @@ const PAGE: u64 = 5_000;
 /// dialogue state and the log of handled Telegram updates.
 pub async fn full_export(ctx: &Context) -> Result<Vec<u8>, ReportError> {
     let title = format!("Выгрузка базы на {}", ctx.today().format("%d.%m.%Y"));
-    let txn = snapshot(&ctx.db).await?;
+    let txn = ctx.db.begin_read().await?;
     let (parts, inbox) = mpsc::channel(2);
     let writer = tokio::task::spawn_blocking(move || write_export(inbox, &title));
     let read = match Numbers::load(&txn).await {

@@ -13,8 +13,8 @@ pub mod template;
 
 use chrono::NaiveDate;
 use domain::Period;
-use sea_orm::{AccessMode, DatabaseBackend, DatabaseTransaction, DbErr, IsolationLevel, TransactionTrait};
-use service::{Db, Internal};
+use sea_orm::DbErr;
+use service::Internal;
 
 pub use act::{ACT_HEADER_ROW, ACT_HEADERS, ActReportError, act_file_name, act_report, history_report, write_act};
 pub use export::full_export;
@@ -70,14 +70,4 @@ pub fn monthly_report_file_name(period: Period) -> String {
 /// `export-2026-03-15.xlsx`.
 pub fn export_file_name(date: NaiveDate) -> String {
     format!("export-{}.xlsx", date.format("%Y-%m-%d"))
-}
-
-/// A read-only transaction that sees one state of the database. SQLite in WAL mode gives every
-/// transaction a snapshot; PostgreSQL needs REPEATABLE READ for that (SQLite ignores the options
-/// with a logged warning, hence the split).
-async fn snapshot(db: &Db) -> Result<DatabaseTransaction, DbErr> {
-    let postgres = db.backend() == DatabaseBackend::Postgres;
-    db.conn()
-        .begin_with_config(postgres.then_some(IsolationLevel::RepeatableRead), postgres.then_some(AccessMode::ReadOnly))
-        .await
 }

@@ -35,16 +35,18 @@ use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, ExecResult, QueryFilter, QueryResult, Select, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait, Value,
+    AccessMode, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, ExecResult, IsolationLevel, QueryFilter, QueryResult, Select,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 mod reader;
+mod row;
 
 use reader::Readers;
-pub(crate) use reader::Row;
+pub use reader::Snapshot;
+pub use row::{Cell, FromRow, Row};
 
 /// The PostgreSQL advisory lock every write transaction takes first: one writer at a time across
 /// the instances, so a read-then-write (a month's close, a document resolved, a share booked)
@@ -67,8 +69,8 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(60);
 const MMAP_SIZE: i64 = 0;
 
 /// The database connection pool, plus a gate that queues this process's SQLite writers (see
-/// [`Db::begin_write`]) and, on an SQLite file, readers for the few reads made on the calling
-/// thread (`reader`'s module documentation says which and why).
+/// [`Db::begin_write`]) and, on an SQLite file, readers for the two reads made off sqlx's thread
+/// (`reader`'s module documentation says which and why).
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
@@ -185,6 +187,69 @@ impl Db {
         crate::metrics::write_waited(asked.elapsed());
         Ok(WriteTxn { txn, _queued: queued })
     }
+
+    /// A read-only transaction on the pool that sees one state of the database throughout.
+    /// SQLite in WAL mode gives every transaction a snapshot; PostgreSQL needs `REPEATABLE READ`
+    /// for that (SQLite ignores the options with a logged warning, hence the split).
+    pub async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        let postgres = self.backend() == DatabaseBackend::Postgres;
+        self.conn
+            .begin_with_config(
+                postgres.then_some(IsolationLevel::RepeatableRead),
+                postgres.then_some(AccessMode::ReadOnly),
+            )
+            .await
+    }
+
+    /// Runs `job`'s reads on one snapshot of the database. On an SQLite file they run on a
+    /// reader, in one read transaction, on a heavy-work thread ([`crate::heavy`]): a read of
+    /// hundreds of thousands of rows through sqlx's pool hands each row across threads, which
+    /// cost the cold report more than SQLite's own reading (issue 20). Elsewhere they run in
+    /// [`Db::begin_read`]'s transaction.
+    pub async fn snapshot<J: Job>(&self, job: J) -> Result<J::Output, DbErr> {
+        match &self.readers {
+            Some(readers) => {
+                let readers = Arc::clone(readers);
+                let runtime = tokio::runtime::Handle::current();
+                // A reader's futures never wait (rusqlite answers at once), so the worker runs
+                // them to the end without holding any of the runtime's threads.
+                let read = crate::heavy::run(move || readers.snapshot(|snapshot| runtime.block_on(job.run(snapshot))));
+                read.await.map_err(|e| DbErr::Custom(e.to_string()))?
+            }
+            None => {
+                let txn = self.begin_read().await?;
+                let output = job.run(&txn).await?;
+                txn.commit().await?;
+                Ok(output)
+            }
+        }
+    }
+}
+
+/// Where a rule's rows come from: the pool, a transaction, or a reader's [`Snapshot`]. A rule
+/// that reads through it is written once for every driver; on the pool the rows cross sqlx's
+/// threads, on a snapshot they are read on the thread that asks.
+pub trait Source: Sync {
+    /// Runs `sql` (`?` placeholders, see [`sql`]) with `values`, one record per row.
+    fn rows<T: FromRow + Send>(
+        &self,
+        sql: &str,
+        values: Vec<Value>,
+    ) -> impl Future<Output = Result<Vec<T>, DbErr>> + Send;
+}
+
+impl<C: ConnectionTrait> Source for C {
+    async fn rows<T: FromRow + Send>(&self, sql_text: &str, values: Vec<Value>) -> Result<Vec<T>, DbErr> {
+        query(self, sql_text, values).await?.iter().map(T::from_row).collect()
+    }
+}
+
+/// Reads that must see one state of the database, run by [`Db::snapshot`] on whichever
+/// [`Source`] gives it.
+pub trait Job: Send + 'static {
+    type Output: Send + 'static;
+
+    fn run(self, source: &impl Source) -> impl Future<Output = Result<Self::Output, DbErr>> + Send;
 }
 
 /// A write transaction and this process's turn to write (see the module's documentation).
@@ -454,5 +519,115 @@ mod tests {
         assert_eq!(pg.sql, "SELECT $1 + $2");
         let lite = sql(DatabaseBackend::Sqlite, "SELECT ? + ?", [1.into(), 2.into()]);
         assert_eq!(lite.sql, "SELECT ? + ?");
+    }
+
+    /// Every read of a job sees the database as at its first read, whatever commits meanwhile:
+    /// on an SQLite file in a reader's transaction, on PostgreSQL in the pool's.
+    #[tokio::test]
+    async fn a_snapshot_sees_one_state_while_a_write_commits() {
+        use tokio::sync::oneshot;
+
+        struct Count {
+            n: i64,
+        }
+        crate::from_row!(Count { n });
+        async fn count(source: &impl Source) -> Result<i64, DbErr> {
+            let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
+            Ok(rows[0].n)
+        }
+        /// Counts, lets the writer write, and counts again.
+        struct CountTwice {
+            go: oneshot::Sender<()>,
+            written: oneshot::Receiver<()>,
+        }
+        impl Job for CountTwice {
+            type Output = (i64, i64);
+
+            async fn run(self, source: &impl Source) -> Result<(i64, i64), DbErr> {
+                let before = count(source).await?;
+                self.go.send(()).expect("the writer waits");
+                self.written.await.expect("the writer wrote");
+                Ok((before, count(source).await?))
+            }
+        }
+        struct CountOnce;
+        impl Job for CountOnce {
+            type Output = i64;
+
+            async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
+                count(source).await
+            }
+        }
+
+        let t = crate::testing::TestContext::new().await;
+        let write = |sql: &'static str| {
+            let db = t.ctx.db.clone();
+            async move {
+                let txn = db.begin_write().await.unwrap();
+                txn.execute_unprepared(sql).await.unwrap();
+                txn.commit().await.unwrap();
+            }
+        };
+        write("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await;
+        let (go, gone) = oneshot::channel();
+        let (wrote, written) = oneshot::channel();
+        let second = write("INSERT INTO notes VALUES ('2')");
+        let writer = tokio::spawn(async move {
+            gone.await.unwrap();
+            second.await;
+            wrote.send(()).unwrap();
+        });
+        assert_eq!(t.ctx.db.snapshot(CountTwice { go, written }).await.unwrap(), (1, 1));
+        writer.await.unwrap();
+        assert_eq!(t.ctx.db.snapshot(CountOnce).await.unwrap(), 2, "the next snapshot sees the write");
+    }
+
+    /// The entities rules read through a `Source` come out as sea-orm reads them, field for
+    /// field, through a snapshot (a reader on an SQLite file) as through the pool.
+    #[tokio::test]
+    async fn every_entity_read_through_a_source_is_the_one_sea_orm_reads() {
+        use std::marker::PhantomData;
+
+        use entities::{contract, line_plot, loss_decision, meter, network_line, plot};
+        use sea_orm::QueryOrder;
+
+        use crate::demo::{self, DemoSpec};
+        use crate::network::{self, Decision};
+
+        struct All<T>(String, PhantomData<fn() -> T>);
+        impl<T: FromRow + Send + 'static> Job for All<T> {
+            type Output = Vec<T>;
+
+            async fn run(self, source: &impl Source) -> Result<Vec<T>, DbErr> {
+                source.rows(&self.0, vec![]).await
+            }
+        }
+        async fn same<E>(db: &Db, table: &'static str, id: E::Column)
+        where
+            E: EntityTrait,
+            E::Model: FromRow + PartialEq + std::fmt::Debug + Send + 'static,
+        {
+            let sql = format!("SELECT * FROM {table} ORDER BY id");
+            let expected = E::find().order_by_asc(id).all(db.conn()).await.unwrap();
+            assert!(!expected.is_empty(), "{table} has rows to compare");
+            assert_eq!(db.snapshot(All::<E::Model>(sql.clone(), PhantomData)).await.unwrap(), expected, "{table}");
+            assert_eq!(All::<E::Model>(sql, PhantomData).run(db.conn()).await.unwrap(), expected, "{table}");
+        }
+
+        let t = crate::testing::TestContext::new().await;
+        demo::generate(&t.ctx, DemoSpec { plots: 30, months: 3, seed: 3 }).await.unwrap();
+        demo::network(&t.ctx).await.unwrap();
+        let decision =
+            Decision { method: domain::LossMethod::Area, cap_percent: Some(10), flag_percent: 12, decided_on: None };
+        network::decide(&t.ctx, domain::Service::Electricity, decision, t.ctx.today(), crate::audit::Actor::System)
+            .await
+            .unwrap();
+        let db = &t.ctx.db;
+        same::<contract::Entity>(db, "contracts", contract::Column::Id).await;
+        same::<line_plot::Entity>(db, "line_plots", line_plot::Column::Id).await;
+        same::<loss_decision::Entity>(db, "loss_decisions", loss_decision::Column::Id).await;
+        same::<meter::Entity>(db, "meters", meter::Column::Id).await;
+        same::<network_line::Entity>(db, "network_lines", network_line::Column::Id).await;
+        same::<plot::Entity>(db, "plots", plot::Column::Id).await;
     }
 }

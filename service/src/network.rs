@@ -18,14 +18,15 @@ use domain::{
     Zone, cost, tariff_on,
 };
 use entities::{charge, contract, line_plot, loss_decision, meter, network_line, plot, reading, tariff};
-use sea_orm::sea_query::{Condition, NullOrdering};
+use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, NotSet, Order,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Set, Value,
 };
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::db::Source;
 use crate::error::internal_errors;
 use crate::ledger::{lines, months};
 use crate::register::RegisterError;
@@ -190,8 +191,9 @@ pub async fn add_line(ctx: &Context, line: NewLine, actor: Actor) -> Result<netw
 }
 
 /// The contracts that carry common meters: never billed, never share losses.
-pub async fn line_contracts(conn: &impl ConnectionTrait) -> Result<BTreeSet<i64>, DbErr> {
-    Ok(network_line::Entity::find().all(conn).await?.into_iter().map(|l| l.contract_id).collect())
+pub async fn line_contracts(conn: &impl Source) -> Result<BTreeSet<i64>, DbErr> {
+    let lines: Vec<network_line::Model> = conn.rows("SELECT * FROM network_lines", vec![]).await?;
+    Ok(lines.into_iter().map(|l| l.contract_id).collect())
 }
 
 /// The meeting's decision in force: what is shared, how, and when a line is flagged.
@@ -215,14 +217,11 @@ impl Decision {
 }
 
 /// The decision in force on day `on` for `service`.
-pub async fn decision(conn: &impl ConnectionTrait, service: Service, on: NaiveDate) -> Result<Decision, DbErr> {
-    let row = loss_decision::Entity::find()
-        .filter(loss_decision::Column::Service.eq(service))
-        .filter(loss_decision::Column::DecidedOn.lte(on))
-        .order_by_desc(loss_decision::Column::DecidedOn)
-        .order_by_desc(loss_decision::Column::Id)
-        .one(conn)
-        .await?;
+pub async fn decision(conn: &impl Source, service: Service, on: NaiveDate) -> Result<Decision, DbErr> {
+    let sql = "SELECT * FROM loss_decisions WHERE service = ? AND decided_on <= ? \
+               ORDER BY decided_on DESC, id DESC LIMIT 1";
+    let row: Option<loss_decision::Model> =
+        conn.rows(sql, vec![service.code().into(), on.into()]).await?.into_iter().next();
     Ok(row.map_or(
         Decision { method: LossMethod::None, cap_percent: None, flag_percent: DEFAULT_FLAG_PERCENT, decided_on: None },
         |r| Decision {
@@ -290,22 +289,19 @@ pub struct LineBalance {
 }
 
 /// Every line's balance for `period`, main meters first.
-pub async fn balances(conn: &impl ConnectionTrait, ctx: &Context, period: Period) -> Result<Vec<LineBalance>, DbErr> {
+pub async fn balances(conn: &impl Source, ctx: &Context, period: Period) -> Result<Vec<LineBalance>, DbErr> {
     Ok(history(conn, ctx, &[period]).await?.pop().map(|(_, b)| b).unwrap_or_default())
 }
 
 /// Every line's balance for each of `periods`, reading the network once per service.
 pub async fn history(
-    conn: &impl ConnectionTrait,
+    conn: &impl Source,
     ctx: &Context,
     periods: &[Period],
 ) -> Result<Vec<(Period, Vec<LineBalance>)>, DbErr> {
     // The main meters (no parent) first on every backend: PostgreSQL puts NULLs last by default.
-    let lines = network_line::Entity::find()
-        .order_by_with_nulls(network_line::Column::ParentId, Order::Asc, NullOrdering::First)
-        .order_by_asc(network_line::Column::Id)
-        .all(conn)
-        .await?;
+    let sql = "SELECT * FROM network_lines ORDER BY parent_id NULLS FIRST, id";
+    let lines: Vec<network_line::Model> = conn.rows(sql, vec![]).await?;
     let mut out: Vec<(Period, Vec<LineBalance>)> = periods.iter().map(|&p| (p, Vec::new())).collect();
     for service in Service::ALL.iter().copied() {
         let of_service: Vec<&network_line::Model> = lines.iter().filter(|l| l.service == service).collect();
@@ -323,7 +319,7 @@ pub async fn history(
 
 /// The month's network in a few words for the accountants' chat: each main meter's balance and
 /// the lines above their threshold; none without common meters.
-pub async fn headline(conn: &impl ConnectionTrait, ctx: &Context, period: Period) -> Result<Option<String>, DbErr> {
+pub async fn headline(conn: &impl Source, ctx: &Context, period: Period) -> Result<Option<String>, DbErr> {
     let balances = balances(conn, ctx, period).await?;
     if balances.is_empty() {
         return Ok(None);
@@ -383,13 +379,23 @@ pub(crate) struct Network {
 }
 
 /// A meter's accepted reading, as a track needs it.
-#[derive(Debug, FromQueryResult)]
 struct Point {
     meter_id: i64,
     taken_at: DateTime<Utc>,
     value_t1: MeterValue,
     value_t2: Option<MeterValue>,
 }
+
+crate::from_row!(Point { meter_id, taken_at, value_t1, value_t2 });
+
+/// A common meter's accepted reading: the month it closed and when.
+struct Closing {
+    meter_id: i64,
+    period: Period,
+    taken_at: DateTime<Utc>,
+}
+
+crate::from_row!(Closing { meter_id, period, taken_at });
 
 /// The accepted readings of a service's meters. The meters come as an `IN` list, so that with a
 /// window on `taken_at` SQLite seeks each one's readings in `idx_readings_meter_id_status_taken_at`
@@ -410,7 +416,7 @@ const NEAREST: &str = "\
 
 impl Network {
     /// The network with every reading: for following it over its whole life (the demo).
-    pub(crate) async fn load(conn: &impl ConnectionTrait, ctx: &Context, service: Service) -> Result<Network, DbErr> {
+    pub(crate) async fn load(conn: &impl Source, ctx: &Context, service: Service) -> Result<Network, DbErr> {
         Self::load_for(conn, ctx, service, None).await
     }
 
@@ -422,28 +428,24 @@ impl Network {
     /// as one built from all of them. Two years of 10 000 plots are about 400 000 readings; a
     /// month's balance needs two or three per meter.
     async fn load_for(
-        conn: &impl ConnectionTrait,
+        conn: &impl Source,
         ctx: &Context,
         service: Service,
         periods: Option<&[Period]>,
     ) -> Result<Network, DbErr> {
-        let contracts = contract::Entity::find().filter(contract::Column::Service.eq(service)).all(conn).await?;
-        let plots: HashMap<i64, plot::Model> =
-            plot::Entity::find().all(conn).await?.into_iter().map(|p| (p.id, p)).collect();
-        let meters = meter::Entity::find()
-            .join(JoinType::InnerJoin, meter::Relation::Contract.def())
-            .filter(contract::Column::Service.eq(service))
-            .all(conn)
-            .await?;
+        let (code, accepted) = (|| Value::from(service.code()), || Value::from(ReadingStatus::Accepted.code()));
+        let contracts: Vec<contract::Model> =
+            conn.rows("SELECT * FROM contracts WHERE service = ?", vec![code()]).await?;
+        let plots: Vec<plot::Model> = conn.rows("SELECT * FROM plots", vec![]).await?;
+        let plots: HashMap<i64, plot::Model> = plots.into_iter().map(|p| (p.id, p)).collect();
+        let sql = "SELECT m.* FROM meters m JOIN contracts c ON c.id = m.contract_id WHERE c.service = ?";
+        let meters: Vec<meter::Model> = conn.rows(sql, vec![code()]).await?;
         let line_contracts = line_contracts(conn).await?;
         // Asked by meter, SQLite seeks the few common meters' readings; asked through a join on
         // their contracts, it walked every accepted reading (180 ms at 10 000 plots × 24 months).
-        let common_meters = meters.iter().filter(|m| line_contracts.contains(&m.contract_id)).map(|m| m.id);
-        let common = reading::Entity::find()
-            .filter(reading::Column::MeterId.is_in(common_meters))
-            .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
-            .all(conn)
-            .await?;
+        let sql = "SELECT meter_id, period, taken_at FROM readings WHERE status = ? AND meter_id IN ( \
+                   SELECT m.id FROM meters m JOIN network_lines l ON l.contract_id = m.contract_id)";
+        let common: Vec<Closing> = conn.rows(sql, vec![accepted()]).await?;
         let meter_contract: HashMap<i64, i64> = meters.iter().map(|m| (m.id, m.contract_id)).collect();
         let mut closings: HashMap<i64, Vec<(Period, i64)>> = HashMap::new();
         for r in &common {
@@ -463,7 +465,8 @@ impl Network {
             *first = (*first).min(at);
         }
         let mut line_plots: HashMap<i64, BTreeSet<i64>> = HashMap::new();
-        for row in line_plot::Entity::find().all(conn).await? {
+        let rows: Vec<line_plot::Model> = conn.rows("SELECT * FROM line_plots", vec![]).await?;
+        for row in rows {
             line_plots.entry(row.line_id).or_default().insert(row.plot_id);
         }
         let mut network = Network {
@@ -477,9 +480,8 @@ impl Network {
             tz: ctx.settings.tz,
         };
 
-        let (code, accepted) = (|| Value::from(service.code()), || Value::from(ReadingStatus::Accepted.code()));
-        let read = match periods.map(|periods| network.span(periods)) {
-            None => points_of(conn, POINTS, vec![accepted(), code()]).await?,
+        let read: Vec<Point> = match periods.map(|periods| network.span(periods)) {
+            None => conn.rows(POINTS, vec![accepted(), code()]).await?,
             Some(None) => Vec::new(),
             Some(Some((from, to))) => {
                 let at = |moment: i64| Value::from(Utc.timestamp_opt(moment, 0).single());
@@ -503,7 +505,7 @@ impl Network {
                     at(to),
                     code(),
                 ];
-                points_of(conn, &sql, values).await?
+                conn.rows(&sql, values).await?
             }
         };
         for r in read {
@@ -615,10 +617,6 @@ impl Network {
         let contract = self.contracts.iter().find(|c| c.id == contract_id)?;
         self.plots.get(&contract.plot_id)
     }
-}
-
-async fn points_of(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Vec<Point>, DbErr> {
-    Point::find_by_statement(crate::db::sql(conn.get_database_backend(), sql, values)).all(conn).await
 }
 
 fn total(values: &[MeterValue]) -> i64 {

@@ -4,8 +4,8 @@
 
 use domain::network::percent_text;
 use domain::{Kopecks, Period, PlotNumber, Service};
-use sea_orm::ConnectionTrait;
 use service::Context;
+use service::db::Source;
 use service::network;
 
 use super::ContractLabel;
@@ -54,11 +54,7 @@ pub struct ShareLine {
 }
 
 /// Every line's balance of `period`, read on the report's snapshot.
-pub(super) async fn lines(
-    conn: &impl ConnectionTrait,
-    ctx: &Context,
-    period: Period,
-) -> Result<Vec<LineRow>, sea_orm::DbErr> {
+pub(super) async fn lines(conn: &impl Source, ctx: &Context, period: Period) -> Result<Vec<LineRow>, sea_orm::DbErr> {
     Ok(network::balances(conn, ctx, period)
         .await?
         .into_iter()

@@ -1,26 +1,28 @@
-//! Reads on the calling thread, for a question asked so often that handing it to sqlx's SQLite
-//! thread costs more than answering it: the debt statement, at every «Задолженность» (issue 20).
+//! Reads off sqlx's SQLite thread, for the two reads where handing every query and row to it
+//! costs more than SQLite's own work (issue 20):
+//! - the debt statement, at every «Задолженность», on the thread that asks ([`Readers::each`]):
+//!   SQLite's 15–30 µs of work cost three to four times that through the pool, most of it thread
+//!   switches (BENCHMARKS.md, run 7); a few index seeks hold the async runtime's thread for less
+//!   time than the hand-off they save;
+//! - a long read that must see one state of the database, the monthly report's, in one read
+//!   transaction on a heavy-work thread ([`Readers::snapshot`], through [`super::Db::snapshot`]):
+//!   some 170 000 rows crossed threads one by one (BENCHMARKS.md, run 9).
 //!
-//! sqlx runs each SQLite connection on a thread of its own and passes every query and every row
-//! across channels. The statement takes SQLite 15–30 µs of work and cost three to four times that
-//! through the pool, most of it thread switches (BENCHMARKS.md, run 7). A reader is a plain SQLite
-//! connection (rusqlite, over the same libsqlite3-sys as sqlx) used by the thread that asks: a
-//! query of a few index seeks holds the async runtime's thread for less time than the hand-off
-//! it saves, so only such queries belong here. Readers never write: each is `query_only`, and a
-//! statement that could write is refused before it runs; every write goes through
-//! [`super::Db::begin_write`]. PostgreSQL has none (its queries cross the network anyway), so a
-//! rule reads a row through [`Row`], which both drivers' rows are, and is written once.
+//! A reader is a plain SQLite connection (rusqlite, over the same libsqlite3-sys as sqlx). Readers
+//! never write: each is `query_only`, and a statement that could write is refused before it runs;
+//! every write goes through [`super::Db::begin_write`]. PostgreSQL has none (its queries cross the
+//! network anyway), so a rule reads its rows through [`super::Source`] and decodes them once
+//! ([`super::FromRow`]), the same whichever connection answered.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::NaiveDate;
-use domain::Kopecks;
 use rusqlite::{Connection, OpenFlags, Params};
-use sea_orm::{DbErr, QueryResult, RuntimeErr};
+use sea_orm::{DbErr, RuntimeErr, Value};
 
 use super::MMAP_SIZE;
+use super::row::{FromRow, bind, error};
 
 /// How long a read waits for a lock. In WAL mode readers do not wait for writers; only a
 /// checkpoint by the last connection closing or the recovery of the WAL's index makes them
@@ -51,46 +53,63 @@ impl Readers {
         &self,
         sql: &str,
         params: impl Params,
-        mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), DbErr>,
+        each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), DbErr>,
     ) -> Result<(), DbErr> {
-        // The lock is held only to take a connection and to give it back, never during a query.
-        let taken = match self.idle().as_mut() {
-            Some(idle) => idle.pop(),
-            None => return Err(DbErr::Conn(RuntimeErr::Internal("the database is closed".to_owned()))),
-        };
-        let conn = match taken {
-            Some(conn) => conn,
-            None => self.open().map_err(|e| {
-                DbErr::Conn(RuntimeErr::Internal(format!("SQLite, opening {}: {e}", self.path.display())))
-            })?,
-        };
-        let read = (|| {
-            let mut statement = conn.prepare_cached(sql).map_err(error)?;
-            if !statement.readonly() {
-                return Err(DbErr::Query(RuntimeErr::Internal(format!("a reader only reads: {sql}"))));
-            }
-            let mut rows = statement.query(params).map_err(error)?;
-            while let Some(row) = rows.next().map_err(error)? {
-                each(row)?;
-            }
-            Ok(())
-        })();
-        // A connection that failed is not trusted again, nor one left in a transaction (`BEGIN`
-        // reads nothing and passes the check above); a closed database keeps none.
-        if read.is_ok()
-            && conn.is_autocommit()
-            && let Some(idle) = self.idle().as_mut()
-            && idle.len() < self.keep_idle
-        {
-            idle.push(conn);
-        }
+        let conn = self.take()?;
+        let read = read(&conn, sql, params, each);
+        self.give_back(conn, read.is_ok());
         read
+    }
+
+    /// Runs `read` in one read transaction of one reader: every query in it sees the database
+    /// as it was at the first, whatever is committed meanwhile.
+    pub(super) fn snapshot<T>(&self, read: impl FnOnce(&Snapshot) -> Result<T, DbErr>) -> Result<T, DbErr> {
+        let conn = self.take()?;
+        if let Err(e) = conn.execute_batch("BEGIN") {
+            return Err(error(e));
+        }
+        let snapshot = Snapshot(Mutex::new(conn));
+        let result = read(&snapshot);
+        let conn = snapshot.0.into_inner().unwrap_or_else(PoisonError::into_inner);
+        // It only read: ending it either way is the same, and frees the WAL it pinned.
+        let ended = conn.execute_batch("COMMIT").map_err(error);
+        self.give_back(conn, result.is_ok() && ended.is_ok());
+        let value = result?;
+        ended.map(|()| value)
     }
 
     /// Closes the idle readers and opens no more, so that the pool's last connection is the
     /// database's last connection and folds the WAL back into the file.
     pub(super) fn close(&self) {
         *self.idle() = None;
+    }
+
+    /// An idle reader, or a new one. The lock is held only to take a connection and to give it
+    /// back, never during a query.
+    fn take(&self) -> Result<Connection, DbErr> {
+        let taken = match self.idle().as_mut() {
+            Some(idle) => idle.pop(),
+            None => return Err(DbErr::Conn(RuntimeErr::Internal("the database is closed".to_owned()))),
+        };
+        match taken {
+            Some(conn) => Ok(conn),
+            None => self.open().map_err(|e| {
+                DbErr::Conn(RuntimeErr::Internal(format!("SQLite, opening {}: {e}", self.path.display())))
+            }),
+        }
+    }
+
+    /// Keeps `conn` for the next read if it read well. A connection that failed is not trusted
+    /// again, nor one left in a transaction (`BEGIN` reads nothing and passes [`read`]'s check);
+    /// a closed database keeps none.
+    fn give_back(&self, conn: Connection, read_well: bool) {
+        if read_well
+            && conn.is_autocommit()
+            && let Some(idle) = self.idle().as_mut()
+            && idle.len() < self.keep_idle
+        {
+            idle.push(conn);
+        }
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Option<Vec<Connection>>> {
@@ -110,77 +129,51 @@ impl Readers {
     }
 }
 
-fn error(e: rusqlite::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::Internal(format!("SQLite: {e}")))
-}
-
-/// A row from either driver, read a column at a time by name.
-pub(crate) trait Row {
-    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr>;
-}
-
-impl Row for QueryResult {
-    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr> {
-        T::from_pool(self, column)
+/// Runs one read-only statement on `conn`, giving each row to `each`.
+fn read(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), DbErr>,
+) -> Result<(), DbErr> {
+    let mut statement = conn.prepare_cached(sql).map_err(error)?;
+    if !statement.readonly() {
+        return Err(DbErr::Query(RuntimeErr::Internal(format!("a reader only reads: {sql}"))));
     }
-}
-
-impl Row for rusqlite::Row<'_> {
-    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr> {
-        T::from_reader(self, column)
+    let mut rows = statement.query(params).map_err(error)?;
+    while let Some(row) = rows.next().map_err(error)? {
+        each(row)?;
     }
+    Ok(())
 }
 
-/// A value a [`Row`] gives: the same type, with the same bounds, whichever driver read it.
-pub(crate) trait Cell: Sized {
-    fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr>;
-    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr>;
-}
+/// One reader in a read transaction, as [`super::Db::snapshot`] hands it to a [`super::Job`].
+/// The lock makes it `Sync`, so a job's futures are `Send` on either source; only the one thread
+/// running the job ever takes it.
+pub struct Snapshot(Mutex<Connection>);
 
-/// Types both drivers decode the same way (dates are `YYYY-MM-DD` text in SQLite for both).
-macro_rules! plain_cell {
-    ($($ty:ty),*) => {$(
-        impl Cell for $ty {
-            fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr> {
-                row.try_get("", column)
-            }
-
-            fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
-                row.get(column).map_err(error)
-            }
-        }
-    )*};
-}
-
-plain_cell!(i64, String, NaiveDate, Option<i64>, Option<String>, Option<NaiveDate>);
-
-/// Money read back goes through its bounded constructor, as `domain`'s column type does.
-impl Cell for Kopecks {
-    fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr> {
-        row.try_get("", column)
-    }
-
-    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
-        Ok(Kopecks::new(i64::from_reader(row, column)?)?)
-    }
-}
-
-impl Cell for Option<Kopecks> {
-    fn from_pool(row: &QueryResult, column: &str) -> Result<Self, DbErr> {
-        row.try_get("", column)
-    }
-
-    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
-        Ok(Option::<i64>::from_reader(row, column)?.map(Kopecks::new).transpose()?)
+impl super::Source for Snapshot {
+    async fn rows<T: FromRow + Send>(&self, sql: &str, values: Vec<Value>) -> Result<Vec<T>, DbErr> {
+        let params = values.into_iter().map(bind).collect::<Result<Vec<_>, _>>()?;
+        let conn = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut found = Vec::new();
+        read(&conn, sql, rusqlite::params_from_iter(params), |row| {
+            found.push(T::from_row(row)?);
+            Ok(())
+        })?;
+        Ok(found)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+    use domain::Kopecks;
     use sea_orm::ConnectionTrait;
 
     use super::*;
-    use crate::db::{Db, query};
+    use crate::db::row::bind;
+    use crate::db::{Db, Row, query};
 
     async fn open(dir: &tempfile::TempDir, file: &str) -> Db {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join(file).display());
@@ -327,6 +320,45 @@ mod tests {
                 assert!(refusal.contains(&format!("сумма {beyond} коп.")), "{refusal}");
             }
         }
+        db.close().await.unwrap();
+    }
+
+    /// A value a reader binds finds the row sqlx stored it in: a moment, a date, a flag, a
+    /// number, a text and a NULL, each compared as SQLite compares them (text byte for byte).
+    #[tokio::test]
+    async fn a_reader_binds_values_as_sqlx_stores_them() {
+        use chrono::{TimeZone, Utc};
+
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir, "r.db").await;
+        write(&db, "CREATE TABLE t (ts TEXT, ms TEXT, d DATE, b BOOLEAN, small INTEGER, s TEXT, none TEXT)").await;
+        let values = || -> [Value; 7] {
+            [
+                Utc.with_ymd_and_hms(2026, 5, 31, 18, 0, 0).unwrap().into(),
+                (Utc.with_ymd_and_hms(2026, 5, 31, 18, 0, 0).unwrap() + chrono::Duration::milliseconds(250)).into(),
+                NaiveDate::from_ymd_opt(2026, 3, 10).unwrap().into(),
+                true.into(),
+                7_i32.into(),
+                "участок".into(),
+                Option::<String>::None.into(),
+            ]
+        };
+        let txn = db.begin_write().await.unwrap();
+        let insert = crate::db::sql(db.backend(), "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", values());
+        txn.execute_raw(insert).await.unwrap();
+        txn.commit().await.unwrap();
+        let sql = "SELECT COUNT(*) AS n FROM t \
+                   WHERE ts = ? AND ms = ? AND d = ? AND b = ? AND small = ? AND s = ? AND none IS ?";
+        let params: Vec<_> = values().into_iter().map(|v| bind(v).unwrap()).collect();
+        let mut found = 0;
+        db.readers()
+            .unwrap()
+            .each(sql, rusqlite::params_from_iter(params), |row| {
+                found = row.cell("n")?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(found, 1_i64);
         db.close().await.unwrap();
     }
 }

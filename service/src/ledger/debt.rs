@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use domain::{ChargeKind, Kopecks, Period, Service, billing::Balance};
 use sea_orm::{ConnectionTrait, DbErr, Value};
 
-use crate::db::{self, Db, Row};
+use crate::db::{self, Db, Row, Source};
 
 /// Whose contracts to sum.
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +72,7 @@ fn contract_sum(table: &str, filter: &str) -> String {
 /// closing stored when the last month up to `period` was closed, plus what was booked after it.
 /// A closed month's lines never change (a late correction is booked in an open month), so its
 /// stored closing is everything before it summed once.
-pub async fn closing_debts(conn: &impl ConnectionTrait, period: Period) -> Result<HashMap<i64, Kopecks>, DbErr> {
+pub async fn closing_debts(conn: &impl Source, period: Period) -> Result<HashMap<i64, Kopecks>, DbErr> {
     // Months compare as `YYYY-MM` text; '' is before any of them.
     let after = "AND period > b.last AND period <= ?";
     let sql = format!(
@@ -84,18 +84,26 @@ pub async fn closing_debts(conn: &impl ConnectionTrait, period: Period) -> Resul
         paid = contract_sum("payments", after),
     );
     let p = || Value::from(period.to_string());
-    let rows = db::query(conn, &sql, [p(), p(), p()]).await?;
+    let rows: Vec<Closing> = conn.rows(&sql, vec![p(), p(), p()]).await?;
     let out_of_range = |e: domain::AmountOutOfRange| DbErr::Type(e.to_string());
     rows.into_iter()
         .map(|row| {
-            let stored: Option<Kopecks> = row.try_get("", "stored")?;
-            let charged: Kopecks = row.try_get("", "charged")?;
-            let paid: Kopecks = row.try_get("", "paid")?;
-            let debt = stored.unwrap_or(Kopecks::ZERO).checked_add(charged).and_then(|d| d.checked_sub(paid));
-            Ok((row.try_get("", "contract_id")?, debt.map_err(out_of_range)?))
+            let debt =
+                row.stored.unwrap_or(Kopecks::ZERO).checked_add(row.charged).and_then(|d| d.checked_sub(row.paid));
+            Ok((row.contract_id, debt.map_err(out_of_range)?))
         })
         .collect()
 }
+
+/// A contract's stored closing and what was booked after it, as [`closing_debts`] reads them.
+struct Closing {
+    contract_id: i64,
+    stored: Option<Kopecks>,
+    charged: Kopecks,
+    paid: Kopecks,
+}
+
+crate::from_row!(Closing { contract_id, stored, charged, paid });
 
 /// The total balance of a scope.
 pub async fn total(conn: &impl ConnectionTrait, scope: Scope) -> Result<Balance, DbErr> {

@@ -1,0 +1,185 @@
+//! Rows read the same way from either driver: sqlx's (the pool, PostgreSQL) and rusqlite's (the
+//! readers beside an SQLite file's pool). A rule that reads through a [`Source`](super::Source)
+//! decodes its rows once, with [`FromRow`], and gets the same values, with the same bounds,
+//! whichever connection answered.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use domain::{
+    ChargeKind, Kopecks, LossMethod, MeterValue, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus,
+    Service, TariffPlan, Zone,
+};
+use rusqlite::types::{Value as Sql, ValueRef};
+use sea_orm::sea_query::ValueType;
+use sea_orm::{DbErr, QueryResult, RuntimeErr, TryGetable, Value};
+
+/// A row from either driver, read a column at a time by name.
+pub trait Row {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr>;
+}
+
+impl Row for QueryResult {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr> {
+        self.try_get("", column)
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr> {
+        T::from_reader(self, column)
+    }
+}
+
+/// A value a [`Row`] gives: read from the pool as sea-orm reads it, and from a reader so that it
+/// comes out the same.
+pub trait Cell: TryGetable {
+    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr>;
+}
+
+/// A record read from a row of either driver; [`from_row!`](crate::from_row) writes it for a
+/// struct whose fields are named as the query's columns.
+pub trait FromRow: Sized {
+    fn from_row(row: &impl Row) -> Result<Self, DbErr>;
+}
+
+/// `FromRow` for a struct read field by field from the columns of the same names (an entity's
+/// `Model` from `SELECT *`): a field added to the struct and missing here does not compile.
+#[macro_export]
+macro_rules! from_row {
+    ($ty:path { $($field:ident),* $(,)? }) => {
+        impl $crate::db::FromRow for $ty {
+            fn from_row(row: &impl $crate::db::Row) -> Result<Self, ::sea_orm::DbErr> {
+                Ok(Self { $($field: $crate::db::Row::cell(row, stringify!($field))?),* })
+            }
+        }
+    };
+}
+
+pub(super) fn error(e: rusqlite::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::Internal(format!("SQLite: {e}")))
+}
+
+/// Types SQLite gives both drivers as they are (dates and moments are text written by sqlx,
+/// which rusqlite's `chrono` feature parses).
+macro_rules! plain_cell {
+    ($($ty:ty),*) => {$(
+        impl Cell for $ty {
+            fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
+                row.get(column).map_err(error)
+            }
+        }
+    )*};
+}
+
+plain_cell!(i64, i32, i16, bool, String, NaiveDate, DateTime<Utc>);
+
+/// Text columns sea-orm reads through the type's own `ValueType` (the vocabularies, months,
+/// plot numbers): a reader hands it the same text.
+macro_rules! text_cell {
+    ($($ty:ty),*) => {$(
+        impl Cell for $ty {
+            fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
+                let text: String = row.get(column).map_err(error)?;
+                <$ty as ValueType>::try_from(Value::String(Some(text.clone())))
+                    .map_err(|_| DbErr::Type(format!("{column}: «{text}» is not a {}", stringify!($ty))))
+            }
+        }
+    )*};
+}
+
+text_cell!(
+    ChargeKind,
+    LossMethod,
+    PaymentSource,
+    Period,
+    PlotNumber,
+    ReadingSource,
+    ReadingStatus,
+    Service,
+    TariffPlan,
+    Zone
+);
+
+/// Money and meter values read back go through their bounded constructors, as `domain`'s
+/// column types do.
+macro_rules! bounded_cell {
+    ($($ty:ident),*) => {$(
+        impl Cell for $ty {
+            fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
+                Ok($ty::new(i64::from_reader(row, column)?)?)
+            }
+        }
+    )*};
+}
+
+bounded_cell!(Kopecks, MeterValue);
+
+impl<T: Cell> Cell for Option<T> {
+    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
+        match row.get_ref(column).map_err(error)? {
+            ValueRef::Null => Ok(None),
+            _ => T::from_reader(row, column).map(Some),
+        }
+    }
+}
+
+/// A value bound to a reader's statement as sqlx binds it on SQLite (a date as `YYYY-MM-DD`, a
+/// moment as RFC 3339), so a comparison in SQL means the same through either.
+pub(super) fn bind(value: Value) -> Result<Sql, DbErr> {
+    let integer = |n: Option<i64>| n.map_or(Sql::Null, Sql::Integer);
+    Ok(match value {
+        Value::Bool(b) => integer(b.map(i64::from)),
+        Value::TinyInt(n) => integer(n.map(i64::from)),
+        Value::SmallInt(n) => integer(n.map(i64::from)),
+        Value::Int(n) => integer(n.map(i64::from)),
+        Value::BigInt(n) => integer(n),
+        Value::TinyUnsigned(n) => integer(n.map(i64::from)),
+        Value::SmallUnsigned(n) => integer(n.map(i64::from)),
+        Value::Unsigned(n) => integer(n.map(i64::from)),
+        Value::String(s) => s.map_or(Sql::Null, Sql::Text),
+        Value::ChronoDate(d) => d.map_or(Sql::Null, |d| Sql::Text(d.format("%F").to_string())),
+        Value::ChronoDateTimeUtc(t) => {
+            t.map_or(Sql::Null, |t| Sql::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, false)))
+        }
+        other => return Err(DbErr::Type(format!("a reader does not bind {other:?}"))),
+    })
+}
+
+// The entities rules read through a `Source`, from `SELECT *`.
+crate::from_row!(entities::contract::Model {
+    id,
+    number,
+    consumer_id,
+    plot_id,
+    service,
+    tariff_plan,
+    signed_on,
+    closed_on,
+    created_at
+});
+crate::from_row!(entities::line_plot::Model { id, line_id, plot_id });
+crate::from_row!(entities::loss_decision::Model {
+    id,
+    service,
+    method,
+    cap_percent,
+    flag_percent,
+    decided_on,
+    staff_id,
+    created_at
+});
+crate::from_row!(entities::meter::Model {
+    id,
+    contract_id,
+    serial,
+    zones,
+    installed_on,
+    initial_t1,
+    initial_t2,
+    seal_number,
+    seal_checked_on,
+    verification_due,
+    removed_on,
+    created_at
+});
+crate::from_row!(entities::network_line::Model { id, service, name, parent_id, contract_id, created_at });
+crate::from_row!(entities::plot::Model { id, number, address, notes, area_m2, created_at });
