@@ -29,6 +29,7 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -39,13 +40,12 @@ use sea_orm::{
     DatabaseTransaction, DbErr, EntityTrait, ExecResult, IsolationLevel, QueryFilter, QueryResult, Select,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
 mod reader;
 mod row;
 
 use reader::Readers;
-pub use reader::Snapshot;
 pub use row::{Cell, FromRow, Row};
 
 /// The PostgreSQL advisory lock every write transaction takes first: one writer at a time across
@@ -77,8 +77,10 @@ pub struct Db {
     /// SQLite has one writer at a time; queueing writers here instead of in SQLite's busy handler
     /// keeps waits short and fair and never surfaces "database is locked" to a user.
     write_gate: Option<Arc<Mutex<()>>>,
-    /// SQLite file only: connections for reads on the calling thread ([`Readers`]).
+    /// SQLite file only: connections for the reads made off sqlx's thread ([`Readers`]).
     readers: Option<Arc<Readers>>,
+    /// [`Db::read_snapshot`]'s turns: one at a time.
+    snapshots: Arc<Semaphore>,
 }
 
 impl Db {
@@ -139,7 +141,12 @@ impl Db {
             options.test_before_acquire_if_idle_for(PING_AFTER_IDLE);
         }
         let conn = Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))?;
-        Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))), readers: None })
+        Ok(Db {
+            conn,
+            write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))),
+            readers: None,
+            snapshots: Arc::new(Semaphore::new(1)),
+        })
     }
 
     /// The pool, for reads outside a transaction.
@@ -147,7 +154,7 @@ impl Db {
         &self.conn
     }
 
-    /// Readers on the calling thread, for the few reads that need them (an SQLite file only).
+    /// Readers, for the debt statement on the calling thread (an SQLite file only).
     pub(crate) fn readers(&self) -> Option<&Readers> {
         self.readers.as_deref()
     }
@@ -201,24 +208,40 @@ impl Db {
             .await
     }
 
-    /// Runs `job`'s reads on one snapshot of the database. On an SQLite file they run on a
-    /// reader, in one read transaction, on a heavy-work thread ([`crate::heavy`]): a read of
-    /// hundreds of thousands of rows through sqlx's pool hands each row across threads, which
-    /// cost the cold report more than SQLite's own reading (issue 20). Elsewhere they run in
-    /// [`Db::begin_read`]'s transaction.
-    pub async fn snapshot<J: Job>(&self, job: J) -> Result<J::Output, DbErr> {
+    /// Runs `read` on one snapshot of the database, one such read at a time per process (each
+    /// is long: the month of 10 000 plots takes about a second), so reports asked together queue
+    /// here instead of filling the threads logins and photos need, and the WAL they pin gets a
+    /// moment to be folded back between them.
+    ///
+    /// On an SQLite file the reads run on a reader, in one read transaction, on a blocking thread:
+    /// through sqlx's pool each of the month's 170 000 rows crossed to its SQLite thread and back,
+    /// which cost the cold report more than SQLite's own reading (issue 20). A reader answers at
+    /// once, so `read` is polled once, and one that waits for anything else fails instead of
+    /// holding the thread. Given up by its caller (a closed page), it stops at its next row.
+    /// Elsewhere the reads run in [`Db::begin_read`]'s transaction.
+    pub async fn read_snapshot<R: SnapshotRead>(&self, read: R) -> Result<R::Output, DbErr> {
+        let _turn = self.snapshots.acquire().await.map_err(|e| DbErr::Custom(e.to_string()))?;
         match &self.readers {
             Some(readers) => {
                 let readers = Arc::clone(readers);
-                let runtime = tokio::runtime::Handle::current();
-                // A reader's futures never wait (rusqlite answers at once), so the worker runs
-                // them to the end without holding any of the runtime's threads.
-                let read = crate::heavy::run(move || readers.snapshot(|snapshot| runtime.block_on(job.run(snapshot))));
-                read.await.map_err(|e| DbErr::Custom(e.to_string()))?
+                let given_up = GivenUp::default();
+                let flag = given_up.flag();
+                let reading = tokio::task::spawn_blocking(move || {
+                    readers.read_snapshot(flag, |snapshot| {
+                        let mut reading = std::pin::pin!(read.run(snapshot));
+                        match reading.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+                            std::task::Poll::Ready(output) => output,
+                            std::task::Poll::Pending => {
+                                Err(DbErr::Custom("a snapshot read waited for something besides its reads".to_owned()))
+                            }
+                        }
+                    })
+                });
+                reading.await.map_err(|e| DbErr::Custom(format!("a snapshot read failed: {e}")))?
             }
             None => {
                 let txn = self.begin_read().await?;
-                let output = job.run(&txn).await?;
+                let output = read.run(&txn).await?;
                 txn.commit().await?;
                 Ok(output)
             }
@@ -226,9 +249,25 @@ impl Db {
     }
 }
 
-/// Where a rule's rows come from: the pool, a transaction, or a reader's [`Snapshot`]. A rule
+/// Raised when [`Db::read_snapshot`]'s caller is gone (or done), so a reader stops reading.
+#[derive(Default)]
+struct GivenUp(Arc<AtomicBool>);
+
+impl GivenUp {
+    fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+}
+
+impl Drop for GivenUp {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Where a rule's rows come from: the pool, a transaction, or a reader's snapshot. A rule
 /// that reads through it is written once for every driver; on the pool the rows cross sqlx's
-/// threads, on a snapshot they are read on the thread that asks.
+/// threads, on a reader they are read on the thread that asks.
 pub trait Source: Sync {
     /// Runs `sql` (`?` placeholders, see [`sql`]) with `values`, one record per row.
     fn rows<T: FromRow + Send>(
@@ -244,9 +283,9 @@ impl<C: ConnectionTrait> Source for C {
     }
 }
 
-/// Reads that must see one state of the database, run by [`Db::snapshot`] on whichever
-/// [`Source`] gives it.
-pub trait Job: Send + 'static {
+/// Reads that must see one state of the database, run by [`Db::read_snapshot`] on whichever
+/// [`Source`] gives it. They await nothing but the source's rows.
+pub trait SnapshotRead: Send + 'static {
     type Output: Send + 'static;
 
     fn run(self, source: &impl Source) -> impl Future<Output = Result<Self::Output, DbErr>> + Send;
@@ -521,11 +560,12 @@ mod tests {
         assert_eq!(lite.sql, "SELECT ? + ?");
     }
 
-    /// Every read of a job sees the database as at its first read, whatever commits meanwhile:
-    /// on an SQLite file in a reader's transaction, on PostgreSQL in the pool's.
-    #[tokio::test]
+    /// Every query of a snapshot read sees the database as at its first, whatever commits
+    /// meanwhile: on an SQLite file in a reader's transaction, on PostgreSQL in the pool's. A
+    /// read that fails leaves nothing behind: the next one sees the latest commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_snapshot_sees_one_state_while_a_write_commits() {
-        use tokio::sync::oneshot;
+        use std::sync::mpsc;
 
         struct Count {
             n: i64,
@@ -535,51 +575,130 @@ mod tests {
             let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
             Ok(rows[0].n)
         }
-        /// Counts, lets the writer write, and counts again.
+        /// Counts, lets the writer write and waits for it (blocking: a snapshot read on a reader
+        /// may not await), and counts again.
         struct CountTwice {
-            go: oneshot::Sender<()>,
-            written: oneshot::Receiver<()>,
+            go: mpsc::Sender<()>,
+            written: mpsc::Receiver<()>,
         }
-        impl Job for CountTwice {
+        impl SnapshotRead for CountTwice {
             type Output = (i64, i64);
 
             async fn run(self, source: &impl Source) -> Result<(i64, i64), DbErr> {
                 let before = count(source).await?;
                 self.go.send(()).expect("the writer waits");
-                self.written.await.expect("the writer wrote");
+                self.written.recv_timeout(Duration::from_secs(30)).expect("the writer wrote");
                 Ok((before, count(source).await?))
             }
         }
         struct CountOnce;
-        impl Job for CountOnce {
+        impl SnapshotRead for CountOnce {
             type Output = i64;
 
             async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
                 count(source).await
             }
         }
+        /// Reads, then fails.
+        struct Broken;
+        impl SnapshotRead for Broken {
+            type Output = ();
+
+            async fn run(self, source: &impl Source) -> Result<(), DbErr> {
+                count(source).await?;
+                source.rows::<Count>("SELECT n FROM no_such_table", vec![]).await.map(drop)
+            }
+        }
 
         let t = crate::testing::TestContext::new().await;
-        let write = |sql: &'static str| {
-            let db = t.ctx.db.clone();
-            async move {
-                let txn = db.begin_write().await.unwrap();
-                txn.execute_unprepared(sql).await.unwrap();
-                txn.commit().await.unwrap();
-            }
+        let db = &t.ctx.db;
+        assert_eq!(db.readers().is_some(), db.backend() == DatabaseBackend::Sqlite, "a file has readers");
+        let write = |db: Db, sql: &'static str| async move {
+            let txn = db.begin_write().await.unwrap();
+            txn.execute_unprepared(sql).await.unwrap();
+            txn.commit().await.unwrap();
         };
-        write("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await;
-        let (go, gone) = oneshot::channel();
-        let (wrote, written) = oneshot::channel();
-        let second = write("INSERT INTO notes VALUES ('2')");
-        let writer = tokio::spawn(async move {
-            gone.await.unwrap();
-            second.await;
+        write(db.clone(), "CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await;
+        let (go, gone) = mpsc::channel();
+        let (wrote, written) = mpsc::channel();
+        let (writer_db, runtime) = (db.clone(), tokio::runtime::Handle::current());
+        let writer = std::thread::spawn(move || {
+            gone.recv_timeout(Duration::from_secs(30)).expect("the read counted once");
+            runtime.block_on(write(writer_db, "INSERT INTO notes VALUES ('2')"));
             wrote.send(()).unwrap();
         });
-        assert_eq!(t.ctx.db.snapshot(CountTwice { go, written }).await.unwrap(), (1, 1));
-        writer.await.unwrap();
-        assert_eq!(t.ctx.db.snapshot(CountOnce).await.unwrap(), 2, "the next snapshot sees the write");
+        let counted = tokio::time::timeout(Duration::from_secs(60), db.read_snapshot(CountTwice { go, written }));
+        assert_eq!(counted.await.expect("no hang").unwrap(), (1, 1));
+        writer.join().unwrap();
+        assert!(db.read_snapshot(Broken).await.unwrap_err().to_string().contains("no_such_table"));
+        assert_eq!(db.read_snapshot(CountOnce).await.unwrap(), 2, "the next snapshot sees the write");
+    }
+
+    /// A snapshot read whose caller is gone (a page closed mid-report) stops at its next query
+    /// instead of reading the rest of the month for nobody.
+    #[tokio::test]
+    async fn a_snapshot_read_given_up_stops_reading() {
+        use std::sync::mpsc;
+
+        struct One {
+            n: i64,
+        }
+        crate::from_row!(One { n });
+        /// Reads, waits until its caller is gone, reads again and tells how that went.
+        struct Abandoned {
+            started: mpsc::Sender<()>,
+            resume: mpsc::Receiver<()>,
+            second: mpsc::Sender<Result<(), DbErr>>,
+        }
+        impl SnapshotRead for Abandoned {
+            type Output = ();
+
+            async fn run(self, source: &impl Source) -> Result<(), DbErr> {
+                source.rows::<One>("SELECT 1 AS n", vec![]).await?;
+                self.started.send(()).expect("the test waits");
+                self.resume.recv_timeout(Duration::from_secs(30)).expect("the test resumes it");
+                let again = source.rows::<One>("SELECT 1 AS n", vec![]).await.map(drop);
+                self.second.send(again).expect("the test waits");
+                Ok(())
+            }
+        }
+        let t = crate::testing::TestContext::new().await;
+        if t.ctx.db.readers().is_none() {
+            return; // PostgreSQL: the caller's transaction is dropped with it and rolls back.
+        }
+        let ((started, has_started), (resumed, resume), (second, after)) =
+            (mpsc::channel(), mpsc::channel(), mpsc::channel());
+        let db = t.ctx.db.clone();
+        let caller = tokio::spawn(async move { db.read_snapshot(Abandoned { started, resume, second }).await });
+        tokio::task::spawn_blocking(move || has_started.recv_timeout(Duration::from_secs(30))).await.unwrap().unwrap();
+        caller.abort();
+        assert!(caller.await.unwrap_err().is_cancelled());
+        resumed.send(()).unwrap();
+        let again = tokio::task::spawn_blocking(move || after.recv_timeout(Duration::from_secs(30))).await.unwrap();
+        let refused = again.unwrap().unwrap_err().to_string();
+        assert!(refused.contains("given up"), "{refused}");
+    }
+
+    /// A snapshot read on a reader that awaits anything but its rows fails at once, rather than
+    /// holding its thread and the snapshot's turn while it waits.
+    #[tokio::test]
+    async fn a_snapshot_read_that_waits_fails_instead_of_holding_its_turn() {
+        struct Waits;
+        impl SnapshotRead for Waits {
+            type Output = ();
+
+            async fn run(self, _: &impl Source) -> Result<(), DbErr> {
+                tokio::task::yield_now().await;
+                Ok(())
+            }
+        }
+        let t = crate::testing::TestContext::new().await;
+        if t.ctx.db.readers().is_none() {
+            return; // PostgreSQL: the pool's transaction is awaited like any other query.
+        }
+        let refused = t.ctx.db.read_snapshot(Waits).await.unwrap_err().to_string();
+        assert!(refused.contains("waited for something besides its reads"), "{refused}");
+        t.ctx.db.read_snapshot(Waits).await.unwrap_err();
     }
 
     /// The entities rules read through a `Source` come out as sea-orm reads them, field for
@@ -595,7 +714,7 @@ mod tests {
         use crate::network::{self, Decision};
 
         struct All<T>(String, PhantomData<fn() -> T>);
-        impl<T: FromRow + Send + 'static> Job for All<T> {
+        impl<T: FromRow + Send + 'static> SnapshotRead for All<T> {
             type Output = Vec<T>;
 
             async fn run(self, source: &impl Source) -> Result<Vec<T>, DbErr> {
@@ -610,19 +729,37 @@ mod tests {
             let sql = format!("SELECT * FROM {table} ORDER BY id");
             let expected = E::find().order_by_asc(id).all(db.conn()).await.unwrap();
             assert!(!expected.is_empty(), "{table} has rows to compare");
-            assert_eq!(db.snapshot(All::<E::Model>(sql.clone(), PhantomData)).await.unwrap(), expected, "{table}");
+            assert_eq!(db.read_snapshot(All::<E::Model>(sql.clone(), PhantomData)).await.unwrap(), expected, "{table}");
             assert_eq!(All::<E::Model>(sql, PhantomData).run(db.conn()).await.unwrap(), expected, "{table}");
         }
 
         let t = crate::testing::TestContext::new().await;
         demo::generate(&t.ctx, DemoSpec { plots: 30, months: 3, seed: 3 }).await.unwrap();
         demo::network(&t.ctx).await.unwrap();
+        let chairman = crate::testing::staff(&t.ctx, "chairman", domain::Role::Admin).await;
         let decision =
             Decision { method: domain::LossMethod::Area, cap_percent: Some(10), flag_percent: 12, decided_on: None };
-        network::decide(&t.ctx, domain::Service::Electricity, decision, t.ctx.today(), crate::audit::Actor::System)
-            .await
-            .unwrap();
+        let actor = crate::audit::Actor::Staff(chairman.id);
+        network::decide(&t.ctx, domain::Service::Electricity, decision, t.ctx.today(), actor).await.unwrap();
         let db = &t.ctx.db;
+        // The demo leaves these empty: one row of each gets a value, so it is compared too.
+        let day = || Value::from(t.ctx.today());
+        let txn = db.begin_write().await.unwrap();
+        for (update, values) in [
+            ("UPDATE contracts SET closed_on = ? WHERE id = (SELECT MIN(id) FROM contracts)", vec![day()]),
+            (
+                "UPDATE meters SET removed_on = ?, seal_number = 'П-17', seal_checked_on = ?, verification_due = ? \
+                 WHERE id = (SELECT MIN(id) FROM meters)",
+                vec![day(), day(), day()],
+            ),
+            (
+                "UPDATE plots SET area_m2 = 612, address = 'Садовая, 3', notes = 'угловой' WHERE id = (SELECT MIN(id) FROM plots)",
+                vec![],
+            ),
+        ] {
+            txn.execute_raw(sql(db.backend(), update, values)).await.unwrap();
+        }
+        txn.commit().await.unwrap();
         same::<contract::Entity>(db, "contracts", contract::Column::Id).await;
         same::<line_plot::Entity>(db, "line_plots", line_plot::Column::Id).await;
         same::<loss_decision::Entity>(db, "loss_decisions", loss_decision::Column::Id).await;

@@ -45,6 +45,8 @@ pub(super) struct ChargeRecord {
 }
 
 impl FromRow for ChargeRecord {
+    /// A consumption charge carries its register and reading whole: one missing a part (its
+    /// reading is held by a foreign key) is an error, not a charge shown without its register.
     fn from_row(row: &impl Row) -> Result<Self, DbErr> {
         let metered = match row.cell::<Option<i64>>("meter_id")? {
             Some(_) => Some(MeteredRecord::from_row(row)?),

@@ -15,7 +15,8 @@
 //! ([`super::FromRow`]), the same whichever connection answered.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Params};
@@ -24,21 +25,23 @@ use sea_orm::{DbErr, RuntimeErr, Value};
 use super::MMAP_SIZE;
 use super::row::{FromRow, bind, error};
 
-/// How long a read waits for a lock. In WAL mode readers do not wait for writers; only a
-/// checkpoint by the last connection closing or the recovery of the WAL's index makes them
-/// wait, rarely and briefly, and a runtime thread must not wait long (SQLite may still sleep a
-/// little past it while it retries).
+/// How long a read on the calling thread waits for a lock. In WAL mode readers do not wait for
+/// writers; only a checkpoint by the last connection closing or the recovery of the WAL's index
+/// makes them wait, rarely and briefly, and a runtime thread must not wait long (SQLite may
+/// still sleep a little past it while it retries). A snapshot, on a thread of its own, waits as
+/// long as the pool.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// SQLite connections for reads on the calling thread, opened when first needed.
+/// SQLite connections for the reads made off sqlx's thread, opened when first needed.
 #[derive(Debug)]
 pub(crate) struct Readers {
     /// The file the pool opened, as SQLite names it (absolute, decoded from the URL).
     path: PathBuf,
     /// Idle readers; `None` once the database is closed.
     idle: Mutex<Option<Vec<Connection>>>,
-    /// A read never awaits, so a thread holds at most one reader at a time: the runtime's
-    /// threads bound how many are ever open, and this many are kept.
+    /// A read on the calling thread never awaits, so a thread holds at most one reader at a
+    /// time, and snapshots take turns: the runtime's threads and one more bound how many are
+    /// ever open, and this many are kept.
     keep_idle: usize,
 }
 
@@ -62,17 +65,24 @@ impl Readers {
     }
 
     /// Runs `read` in one read transaction of one reader: every query in it sees the database
-    /// as it was at the first, whatever is committed meanwhile.
-    pub(super) fn snapshot<T>(&self, read: impl FnOnce(&Snapshot) -> Result<T, DbErr>) -> Result<T, DbErr> {
+    /// as it was at the first, whatever is committed meanwhile. Once `given_up` is raised its
+    /// queries fail at their next row.
+    pub(super) fn read_snapshot<T>(
+        &self,
+        given_up: Arc<AtomicBool>,
+        read: impl FnOnce(&Snapshot) -> Result<T, DbErr>,
+    ) -> Result<T, DbErr> {
         let conn = self.take()?;
-        if let Err(e) = conn.execute_batch("BEGIN") {
+        // Off the runtime's threads a read may wait as long as the pool's would, for the rare
+        // lock (a WAL being recovered, the last connection of another process folding it back).
+        if let Err(e) = conn.busy_timeout(super::BUSY_TIMEOUT).and_then(|()| conn.execute_batch("BEGIN")) {
             return Err(error(e));
         }
-        let snapshot = Snapshot(Mutex::new(conn));
+        let snapshot = Snapshot { conn: Mutex::new(conn), given_up };
         let result = read(&snapshot);
-        let conn = snapshot.0.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let conn = snapshot.conn.into_inner().unwrap_or_else(PoisonError::into_inner);
         // It only read: ending it either way is the same, and frees the WAL it pinned.
-        let ended = conn.execute_batch("COMMIT").map_err(error);
+        let ended = conn.execute_batch("COMMIT").and_then(|()| conn.busy_timeout(BUSY_TIMEOUT)).map_err(error);
         self.give_back(conn, result.is_ok() && ended.is_ok());
         let value = result?;
         ended.map(|()| value)
@@ -147,17 +157,23 @@ fn read(
     Ok(())
 }
 
-/// One reader in a read transaction, as [`super::Db::snapshot`] hands it to a [`super::Job`].
-/// The lock makes it `Sync`, so a job's futures are `Send` on either source; only the one thread
-/// running the job ever takes it.
-pub struct Snapshot(Mutex<Connection>);
+/// One reader in a read transaction, as [`super::Db::read_snapshot`] hands it to a
+/// [`super::SnapshotRead`]. The lock makes it `Sync`, so a read's futures are `Send` on either
+/// source; only the one thread running the read ever takes it.
+pub(crate) struct Snapshot {
+    conn: Mutex<Connection>,
+    given_up: Arc<AtomicBool>,
+}
 
 impl super::Source for Snapshot {
     async fn rows<T: FromRow + Send>(&self, sql: &str, values: Vec<Value>) -> Result<Vec<T>, DbErr> {
         let params = values.into_iter().map(bind).collect::<Result<Vec<_>, _>>()?;
-        let conn = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let mut found = Vec::new();
         read(&conn, sql, rusqlite::params_from_iter(params), |row| {
+            if self.given_up.load(Ordering::Relaxed) {
+                return Err(DbErr::Custom("the snapshot's reader was given up".to_owned()));
+            }
             found.push(T::from_row(row)?);
             Ok(())
         })?;

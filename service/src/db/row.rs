@@ -30,10 +30,19 @@ impl Row for rusqlite::Row<'_> {
 }
 
 /// A value a [`Row`] gives: read from the pool as sea-orm reads it, and from a reader so that it
-/// comes out the same.
-pub trait Cell: TryGetable {
-    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr>;
+/// comes out the same. Implemented here only: the readers, and rusqlite with them, stay inside
+/// `service`.
+pub trait Cell: TryGetable + sealed::FromReader {}
+
+mod sealed {
+    use sea_orm::DbErr;
+
+    pub trait FromReader: Sized {
+        fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr>;
+    }
 }
+
+use sealed::FromReader;
 
 /// A record read from a row of either driver; [`from_row!`](crate::from_row) writes it for a
 /// struct whose fields are named as the query's columns.
@@ -62,7 +71,9 @@ pub(super) fn error(e: rusqlite::Error) -> DbErr {
 /// which rusqlite's `chrono` feature parses).
 macro_rules! plain_cell {
     ($($ty:ty),*) => {$(
-        impl Cell for $ty {
+        impl Cell for $ty {}
+
+        impl FromReader for $ty {
             fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
                 row.get(column).map_err(error)
             }
@@ -76,11 +87,13 @@ plain_cell!(i64, i32, i16, bool, String, NaiveDate, DateTime<Utc>);
 /// plot numbers): a reader hands it the same text.
 macro_rules! text_cell {
     ($($ty:ty),*) => {$(
-        impl Cell for $ty {
+        impl Cell for $ty {}
+
+        impl FromReader for $ty {
             fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
                 let text: String = row.get(column).map_err(error)?;
-                <$ty as ValueType>::try_from(Value::String(Some(text.clone())))
-                    .map_err(|_| DbErr::Type(format!("{column}: «{text}» is not a {}", stringify!($ty))))
+                <$ty as ValueType>::try_from(Value::String(Some(text)))
+                    .map_err(|_| DbErr::Type(format!("{column}: not a {}", stringify!($ty))))
             }
         }
     )*};
@@ -103,7 +116,9 @@ text_cell!(
 /// column types do.
 macro_rules! bounded_cell {
     ($($ty:ident),*) => {$(
-        impl Cell for $ty {
+        impl Cell for $ty {}
+
+        impl FromReader for $ty {
             fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
                 Ok($ty::new(i64::from_reader(row, column)?)?)
             }
@@ -113,7 +128,9 @@ macro_rules! bounded_cell {
 
 bounded_cell!(Kopecks, MeterValue);
 
-impl<T: Cell> Cell for Option<T> {
+impl<T: Cell> Cell for Option<T> {}
+
+impl<T: Cell> FromReader for Option<T> {
     fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
         match row.get_ref(column).map_err(error)? {
             ValueRef::Null => Ok(None),

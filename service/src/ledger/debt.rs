@@ -84,7 +84,7 @@ pub async fn closing_debts(conn: &impl Source, period: Period) -> Result<HashMap
         paid = contract_sum("payments", after),
     );
     let p = || Value::from(period.to_string());
-    let rows: Vec<Closing> = conn.rows(&sql, vec![p(), p(), p()]).await?;
+    let rows: Vec<ClosingParts> = conn.rows(&sql, vec![p(), p(), p()]).await?;
     let out_of_range = |e: domain::AmountOutOfRange| DbErr::Type(e.to_string());
     rows.into_iter()
         .map(|row| {
@@ -96,14 +96,14 @@ pub async fn closing_debts(conn: &impl Source, period: Period) -> Result<HashMap
 }
 
 /// A contract's stored closing and what was booked after it, as [`closing_debts`] reads them.
-struct Closing {
+struct ClosingParts {
     contract_id: i64,
     stored: Option<Kopecks>,
     charged: Kopecks,
     paid: Kopecks,
 }
 
-crate::from_row!(Closing { contract_id, stored, charged, paid });
+crate::from_row!(ClosingParts { contract_id, stored, charged, paid });
 
 /// The total balance of a scope.
 pub async fn total(conn: &impl ConnectionTrait, scope: Scope) -> Result<Balance, DbErr> {
