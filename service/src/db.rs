@@ -654,7 +654,8 @@ mod tests {
             type Output = ();
 
             async fn run(self, source: &impl Source) -> Result<(), DbErr> {
-                source.rows::<One>("SELECT 1 AS n", vec![]).await?;
+                let first: Vec<One> = source.rows("SELECT 1 AS n", vec![]).await?;
+                assert_eq!(first[0].n, 1);
                 self.started.send(()).expect("the test waits");
                 self.resume.recv_timeout(Duration::from_secs(30)).expect("the test resumes it");
                 let again = source.rows::<One>("SELECT 1 AS n", vec![]).await.map(drop);

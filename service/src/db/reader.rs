@@ -23,7 +23,7 @@ use rusqlite::{Connection, OpenFlags, Params};
 use sea_orm::{DbErr, RuntimeErr, Value};
 
 use super::MMAP_SIZE;
-use super::row::{FromRow, bind, error};
+use super::row::{FromRow, ReaderRow, bind, error};
 
 /// How long a read on the calling thread waits for a lock. In WAL mode readers do not wait for
 /// writers; only a checkpoint by the last connection closing or the recovery of the WAL's index
@@ -56,7 +56,7 @@ impl Readers {
         &self,
         sql: &str,
         params: impl Params,
-        each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), DbErr>,
+        each: impl FnMut(&ReaderRow<'_, '_>) -> Result<(), DbErr>,
     ) -> Result<(), DbErr> {
         let conn = self.take()?;
         let read = read(&conn, sql, params, each);
@@ -144,15 +144,16 @@ fn read(
     conn: &Connection,
     sql: &str,
     params: impl Params,
-    mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), DbErr>,
+    mut each: impl FnMut(&ReaderRow<'_, '_>) -> Result<(), DbErr>,
 ) -> Result<(), DbErr> {
     let mut statement = conn.prepare_cached(sql).map_err(error)?;
     if !statement.readonly() {
         return Err(DbErr::Query(RuntimeErr::Internal(format!("a reader only reads: {sql}"))));
     }
+    let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
     let mut rows = statement.query(params).map_err(error)?;
     while let Some(row) = rows.next().map_err(error)? {
-        each(row)?;
+        each(&ReaderRow { row, names: &names })?;
     }
     Ok(())
 }
@@ -319,11 +320,16 @@ mod tests {
         );
         assert_eq!(from_pool, expected);
         assert_eq!(from_reader, Some(expected));
+        // A column is found by its exact name on both (rusqlite's own lookup ignores case).
+        let pool = &query(db.conn(), "SELECT 1 AS n", []).await.unwrap()[0];
+        assert!(pool.cell::<i64>("N").is_err());
+        let wrong_case = db.readers().unwrap().each("SELECT 1 AS n", (), |row| row.cell::<i64>("N").map(drop));
+        assert!(wrong_case.unwrap_err().to_string().contains("no column named N"));
 
         for beyond in [Kopecks::MAX.get() + 1, -Kopecks::MAX.get() - 1] {
             let sql = format!("SELECT {beyond} AS k");
             let pool = &query(db.conn(), &sql, []).await.unwrap()[0];
-            let reader = |read: fn(&rusqlite::Row<'_>) -> Result<(), DbErr>| {
+            let reader = |read: fn(&ReaderRow<'_, '_>) -> Result<(), DbErr>| {
                 db.readers().unwrap().each(&sql, (), read).unwrap_err().to_string()
             };
             let refusals = [

@@ -23,9 +23,19 @@ impl Row for QueryResult {
     }
 }
 
-impl Row for rusqlite::Row<'_> {
+/// A reader's row, with its statement's column names read once: a column is found by its exact
+/// name, as sqlx finds it, without asking SQLite for every name of the row at every cell.
+pub(crate) struct ReaderRow<'r, 's> {
+    pub(super) row: &'r rusqlite::Row<'s>,
+    pub(super) names: &'r [String],
+}
+
+impl Row for ReaderRow<'_, '_> {
     fn cell<T: Cell>(&self, column: &str) -> Result<T, DbErr> {
-        T::from_reader(self, column)
+        match self.names.iter().position(|name| name == column) {
+            Some(index) => T::from_reader(self.row, index),
+            None => Err(DbErr::Query(RuntimeErr::Internal(format!("SQLite: no column named {column}")))),
+        }
     }
 }
 
@@ -38,7 +48,7 @@ mod sealed {
     use sea_orm::DbErr;
 
     pub trait FromReader: Sized {
-        fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr>;
+        fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr>;
     }
 }
 
@@ -74,14 +84,36 @@ macro_rules! plain_cell {
         impl Cell for $ty {}
 
         impl FromReader for $ty {
-            fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
-                row.get(column).map_err(error)
+            fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
+                row.get(index).map_err(error)
             }
         }
     )*};
 }
 
-plain_cell!(i64, i32, i16, bool, String, NaiveDate, DateTime<Utc>);
+plain_cell!(i64, i32, i16, bool, String);
+
+/// Dates and moments as sqlx writes them (`YYYY-MM-DD`, RFC 3339) parse through chrono's own
+/// fixed parsers: rusqlite's parse its format string anew for every value, a few per cent of the
+/// monthly report's reading. Any other spelling goes to rusqlite, which knows more of them.
+macro_rules! time_cell {
+    ($($ty:ty => $parsed:ty),*) => {$(
+        impl Cell for $ty {}
+
+        impl FromReader for $ty {
+            fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
+                if let ValueRef::Text(text) = row.get_ref(index).map_err(error)?
+                    && let Some(parsed) = std::str::from_utf8(text).ok().and_then(|t| t.parse::<$parsed>().ok())
+                {
+                    return Ok(parsed.into());
+                }
+                row.get(index).map_err(error)
+            }
+        }
+    )*};
+}
+
+time_cell!(NaiveDate => NaiveDate, DateTime<Utc> => DateTime<chrono::FixedOffset>);
 
 /// Text columns sea-orm reads through the type's own `ValueType` (the vocabularies, months,
 /// plot numbers): a reader hands it the same text.
@@ -90,10 +122,12 @@ macro_rules! text_cell {
         impl Cell for $ty {}
 
         impl FromReader for $ty {
-            fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
-                let text: String = row.get(column).map_err(error)?;
-                <$ty as ValueType>::try_from(Value::String(Some(text)))
-                    .map_err(|_| DbErr::Type(format!("{column}: not a {}", stringify!($ty))))
+            fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
+                let text: String = row.get(index).map_err(error)?;
+                <$ty as ValueType>::try_from(Value::String(Some(text))).map_err(|_| {
+                    let column = row.as_ref().column_name(index).unwrap_or("?");
+                    DbErr::Type(format!("{column}: not a {}", stringify!($ty)))
+                })
             }
         }
     )*};
@@ -119,8 +153,8 @@ macro_rules! bounded_cell {
         impl Cell for $ty {}
 
         impl FromReader for $ty {
-            fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
-                Ok($ty::new(i64::from_reader(row, column)?)?)
+            fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
+                Ok($ty::new(i64::from_reader(row, index)?)?)
             }
         }
     )*};
@@ -131,10 +165,10 @@ bounded_cell!(Kopecks, MeterValue);
 impl<T: Cell> Cell for Option<T> {}
 
 impl<T: Cell> FromReader for Option<T> {
-    fn from_reader(row: &rusqlite::Row<'_>, column: &str) -> Result<Self, DbErr> {
-        match row.get_ref(column).map_err(error)? {
+    fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
+        match row.get_ref(index).map_err(error)? {
             ValueRef::Null => Ok(None),
-            _ => T::from_reader(row, column).map(Some),
+            _ => T::from_reader(row, index).map(Some),
         }
     }
 }
