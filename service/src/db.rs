@@ -213,9 +213,11 @@ impl Db {
     /// here instead of filling the threads logins and photos need, and the WAL they pin gets a
     /// moment to be folded back between them.
     ///
-    /// On an SQLite file the reads run on a reader, in one read transaction, on a blocking thread:
-    /// through sqlx's pool each of the month's 170 000 rows crossed to its SQLite thread and back,
-    /// which cost the cold report more than SQLite's own reading (issue 20). A reader answers at
+    /// On an SQLite file the reads run on a reader, in one read transaction, on a blocking thread
+    /// (one at a time, so the allocator's per-thread memory is reused, as [`crate::heavy`]
+    /// explains): through sqlx's pool each of the month's 170 000 rows crossed to its SQLite
+    /// thread and back, which cost the cold report more than SQLite's own reading (issue 20;
+    /// BENCHMARKS.md, run 9). A reader answers at
     /// once, so `read` is polled once, and one that waits for anything else fails instead of
     /// holding the thread. Given up by its caller (a closed page), it stops at its next row.
     /// Elsewhere the reads run in [`Db::begin_read`]'s transaction.

@@ -5,8 +5,9 @@
 //!   switches (BENCHMARKS.md, run 7); a few index seeks hold the async runtime's thread for less
 //!   time than the hand-off they save;
 //! - a long read that must see one state of the database, the monthly report's, in one read
-//!   transaction on a heavy-work thread ([`Readers::snapshot`], through [`super::Db::snapshot`]):
-//!   some 170 000 rows crossed threads one by one (BENCHMARKS.md, run 9).
+//!   transaction on a blocking thread ([`Readers::read_snapshot`], through
+//!   [`super::Db::read_snapshot`]): some 170 000 rows crossed threads one by one, and the cold
+//!   report took 1.6–2.3 s where it now takes 0.65–0.70 s (BENCHMARKS.md, run 9).
 //!
 //! A reader is a plain SQLite connection (rusqlite, over the same libsqlite3-sys as sqlx). Readers
 //! never write: each is `query_only`, and a statement that could write is refused before it runs;
