@@ -208,27 +208,29 @@ impl Db {
             .await
     }
 
-    /// Runs `read` on one snapshot of the database, one such read at a time per process (each
-    /// is long: the month of 10 000 plots takes about a second), so reports asked together queue
-    /// here instead of filling the threads logins and photos need, and the WAL they pin gets a
-    /// moment to be folded back between them.
+    /// Runs `read` on one snapshot of the database, one such read at a time per process (the
+    /// month of 10 000 plots is a few hundred milliseconds of reading), so reports asked together
+    /// queue here instead of filling the threads logins and photos need, and the WAL they pin
+    /// gets a moment to be folded back between them.
     ///
-    /// On an SQLite file the reads run on a reader, in one read transaction, on a blocking thread
-    /// (one at a time, so the allocator's per-thread memory is reused, as [`crate::heavy`]
-    /// explains): through sqlx's pool each of the month's 170 000 rows crossed to its SQLite
+    /// On an SQLite file the reads run on a reader, in one read transaction, on a blocking
+    /// thread, which keeps the turn until it is done, even when its caller is gone: a burst of
+    /// reports never holds more than one month's rows (see [`crate::heavy`] on bursts of blocking
+    /// threads). Through sqlx's pool each of the month's 170 000 rows crossed to its SQLite
     /// thread and back, which cost the cold report more than SQLite's own reading (issue 20;
-    /// BENCHMARKS.md, run 9). A reader answers at
-    /// once, so `read` is polled once, and one that waits for anything else fails instead of
-    /// holding the thread. Given up by its caller (a closed page), it stops at its next row.
-    /// Elsewhere the reads run in [`Db::begin_read`]'s transaction.
+    /// BENCHMARKS.md, run 9). A reader answers at once, so `read` is polled once, and one that
+    /// waits for anything else fails instead of holding the thread. Given up by its caller (a
+    /// closed page), it stops before its next query or row. Elsewhere the reads run in
+    /// [`Db::begin_read`]'s transaction, rolled back with the caller's future.
     pub async fn read_snapshot<R: SnapshotRead>(&self, read: R) -> Result<R::Output, DbErr> {
-        let _turn = self.snapshots.acquire().await.map_err(|e| DbErr::Custom(e.to_string()))?;
+        let turn = Arc::clone(&self.snapshots).acquire_owned().await.map_err(|e| DbErr::Custom(e.to_string()))?;
         match &self.readers {
             Some(readers) => {
                 let readers = Arc::clone(readers);
                 let given_up = GivenUp::default();
                 let flag = given_up.flag();
                 let reading = tokio::task::spawn_blocking(move || {
+                    let _turn = turn;
                     readers.read_snapshot(flag, |snapshot| {
                         let mut reading = std::pin::pin!(read.run(snapshot));
                         match reading.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
@@ -245,6 +247,7 @@ impl Db {
                 let txn = self.begin_read().await?;
                 let output = read.run(&txn).await?;
                 txn.commit().await?;
+                drop(turn);
                 Ok(output)
             }
         }
@@ -632,25 +635,44 @@ mod tests {
         let counted = tokio::time::timeout(Duration::from_secs(60), db.read_snapshot(CountTwice { go, written }));
         assert_eq!(counted.await.expect("no hang").unwrap(), (1, 1));
         writer.join().unwrap();
-        assert!(db.read_snapshot(Broken).await.unwrap_err().to_string().contains("no_such_table"));
-        assert_eq!(db.read_snapshot(CountOnce).await.unwrap(), 2, "the next snapshot sees the write");
+        async fn within<T>(read: impl Future<Output = T>) -> T {
+            tokio::time::timeout(Duration::from_secs(30), read).await.expect("no hang")
+        }
+        assert!(within(db.read_snapshot(Broken)).await.unwrap_err().to_string().contains("no_such_table"));
+        write(db.clone(), "INSERT INTO notes VALUES ('3')").await;
+        assert_eq!(within(db.read_snapshot(CountOnce)).await.unwrap(), 3, "the next snapshot sees the last write");
     }
 
     /// A snapshot read whose caller is gone (a page closed mid-report) stops at its next query
-    /// instead of reading the rest of the month for nobody.
+    /// instead of reading the rest of the month for nobody, and keeps the turn until it has
+    /// stopped: the next read starts after it.
     #[tokio::test]
     async fn a_snapshot_read_given_up_stops_reading() {
         use std::sync::mpsc;
+
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
 
         struct One {
             n: i64,
         }
         crate::from_row!(One { n });
-        /// Reads, waits until its caller is gone, reads again and tells how that went.
+        /// Reads, waits until its caller is gone, reads again, tells how that went and counts
+        /// itself done.
         struct Abandoned {
             started: mpsc::Sender<()>,
             resume: mpsc::Receiver<()>,
             second: mpsc::Sender<Result<(), DbErr>>,
+            done: Arc<AtomicUsize>,
+        }
+        /// How many reads were done when it began.
+        struct Next(Arc<AtomicUsize>);
+        impl SnapshotRead for Next {
+            type Output = usize;
+
+            async fn run(self, _: &impl Source) -> Result<usize, DbErr> {
+                Ok(self.0.load(Ordering::SeqCst))
+            }
         }
         impl SnapshotRead for Abandoned {
             type Output = ();
@@ -662,6 +684,7 @@ mod tests {
                 self.resume.recv_timeout(Duration::from_secs(30)).expect("the test resumes it");
                 let again = source.rows::<One>("SELECT 1 AS n", vec![]).await.map(drop);
                 self.second.send(again).expect("the test waits");
+                self.done.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             }
         }
@@ -671,15 +694,68 @@ mod tests {
         }
         let ((started, has_started), (resumed, resume), (second, after)) =
             (mpsc::channel(), mpsc::channel(), mpsc::channel());
-        let db = t.ctx.db.clone();
-        let caller = tokio::spawn(async move { db.read_snapshot(Abandoned { started, resume, second }).await });
+        let (db, done) = (t.ctx.db.clone(), Arc::new(AtomicUsize::new(0)));
+        let abandoned = Abandoned { started, resume, second, done: Arc::clone(&done) };
+        let caller = tokio::spawn(async move { db.read_snapshot(abandoned).await });
         tokio::task::spawn_blocking(move || has_started.recv_timeout(Duration::from_secs(30))).await.unwrap().unwrap();
         caller.abort();
         assert!(caller.await.unwrap_err().is_cancelled());
+        let db = t.ctx.db.clone();
+        let next = tokio::spawn(async move { db.read_snapshot(Next(done)).await });
+        // Time for the next read to start, were the turn passed on with the caller.
+        tokio::time::sleep(Duration::from_millis(200)).await;
         resumed.send(()).unwrap();
         let again = tokio::task::spawn_blocking(move || after.recv_timeout(Duration::from_secs(30))).await.unwrap();
         let refused = again.unwrap().unwrap_err().to_string();
         assert!(refused.contains("given up"), "{refused}");
+        let began_after = tokio::time::timeout(Duration::from_secs(30), next).await.expect("no hang");
+        assert_eq!(began_after.unwrap().unwrap(), 1, "the next read began after the abandoned one ended");
+    }
+
+    /// A snapshot waits for a lock as long as the pool would; a read on the calling thread, before
+    /// and after it on the same connection, no longer than a runtime thread may.
+    #[tokio::test]
+    async fn a_snapshot_waits_for_locks_as_long_as_the_pool_and_no_longer() {
+        struct Timeout {
+            timeout: i64,
+        }
+        crate::from_row!(Timeout { timeout });
+        const ASK: &str = "SELECT timeout FROM pragma_busy_timeout";
+        /// Reads the busy timeout, and fails afterwards if told to.
+        struct Read {
+            fail: bool,
+        }
+        impl SnapshotRead for Read {
+            type Output = i64;
+
+            async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
+                let rows: Vec<Timeout> = source.rows(ASK, vec![]).await?;
+                match self.fail {
+                    true => Err(DbErr::Custom("failed on purpose".to_owned())),
+                    false => Ok(rows[0].timeout),
+                }
+            }
+        }
+        let t = crate::testing::TestContext::new().await;
+        let Some(readers) = t.ctx.db.readers() else {
+            return; // PostgreSQL: no readers.
+        };
+        let on_calling_thread = || {
+            let mut ms = 0;
+            readers
+                .each(ASK, (), |row| {
+                    ms = row.cell("timeout")?;
+                    Ok(())
+                })
+                .unwrap();
+            ms
+        };
+        assert_eq!(on_calling_thread(), 1_000);
+        let pool = i64::try_from(BUSY_TIMEOUT.as_millis()).unwrap();
+        assert_eq!(t.ctx.db.read_snapshot(Read { fail: false }).await.unwrap(), pool);
+        assert_eq!(on_calling_thread(), 1_000, "restored on the reader the snapshot gave back");
+        t.ctx.db.read_snapshot(Read { fail: true }).await.unwrap_err();
+        assert_eq!(on_calling_thread(), 1_000);
     }
 
     /// A snapshot read on a reader that awaits anything but its rows fails at once, rather than
@@ -732,7 +808,9 @@ mod tests {
             let sql = format!("SELECT * FROM {table} ORDER BY id");
             let expected = E::find().order_by_asc(id).all(db.conn()).await.unwrap();
             assert!(!expected.is_empty(), "{table} has rows to compare");
-            assert_eq!(db.read_snapshot(All::<E::Model>(sql.clone(), PhantomData)).await.unwrap(), expected, "{table}");
+            let read = db.read_snapshot(All::<E::Model>(sql.clone(), PhantomData));
+            let through_snapshot = tokio::time::timeout(Duration::from_secs(30), read).await.expect("no hang");
+            assert_eq!(through_snapshot.unwrap(), expected, "{table}");
             assert_eq!(All::<E::Model>(sql, PhantomData).run(db.conn()).await.unwrap(), expected, "{table}");
         }
 

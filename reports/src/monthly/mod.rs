@@ -60,8 +60,8 @@ fn assemble(
 }
 
 /// Everything the report reads, on one snapshot: on an SQLite file a reader's, off sqlx's
-/// thread, which took the cold report of 10 000 plots × 24 months from 1.8–2.3 s to 1.0–1.3 s
-/// (BENCHMARKS.md, run 9).
+/// thread, which took the cold report of 10 000 plots × 24 months from 1.65 / 1.77 s to
+/// 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9).
 struct MonthRead {
     ctx: Context,
     period: Period,

@@ -7,7 +7,7 @@
 //! - a long read that must see one state of the database, the monthly report's, in one read
 //!   transaction on a blocking thread ([`Readers::read_snapshot`], through
 //!   [`super::Db::read_snapshot`]): some 170 000 rows crossed threads one by one, and the cold
-//!   report took 1.6–2.3 s where it now takes 0.65–0.70 s (BENCHMARKS.md, run 9).
+//!   report took 1.65 / 1.77 s where it now takes 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9).
 //!
 //! A reader is a plain SQLite connection (rusqlite, over the same libsqlite3-sys as sqlx). Readers
 //! never write: each is `query_only`, and a statement that could write is refused before it runs;
@@ -23,15 +23,15 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Params};
 use sea_orm::{DbErr, RuntimeErr, Value};
 
-use super::MMAP_SIZE;
 use super::row::{FromRow, ReaderRow, bind, error};
+use super::{BUSY_TIMEOUT as POOL_BUSY_TIMEOUT, MMAP_SIZE};
 
 /// How long a read on the calling thread waits for a lock. In WAL mode readers do not wait for
 /// writers; only a checkpoint by the last connection closing or the recovery of the WAL's index
 /// makes them wait, rarely and briefly, and a runtime thread must not wait long (SQLite may
 /// still sleep a little past it while it retries). A snapshot, on a thread of its own, waits as
 /// long as the pool.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+const CALLING_THREAD_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// SQLite connections for the reads made off sqlx's thread, opened when first needed.
 #[derive(Debug)]
@@ -73,17 +73,21 @@ impl Readers {
         given_up: Arc<AtomicBool>,
         read: impl FnOnce(&Snapshot) -> Result<T, DbErr>,
     ) -> Result<T, DbErr> {
+        if given_up.load(Ordering::Relaxed) {
+            return Err(given_up_error());
+        }
         let conn = self.take()?;
         // Off the runtime's threads a read may wait as long as the pool's would, for the rare
         // lock (a WAL being recovered, the last connection of another process folding it back).
-        if let Err(e) = conn.busy_timeout(super::BUSY_TIMEOUT).and_then(|()| conn.execute_batch("BEGIN")) {
+        if let Err(e) = conn.busy_timeout(POOL_BUSY_TIMEOUT).and_then(|()| conn.execute_batch("BEGIN")) {
             return Err(error(e));
         }
         let snapshot = Snapshot { conn: Mutex::new(conn), given_up };
         let result = read(&snapshot);
         let conn = snapshot.conn.into_inner().unwrap_or_else(PoisonError::into_inner);
         // It only read: ending it either way is the same, and frees the WAL it pinned.
-        let ended = conn.execute_batch("COMMIT").and_then(|()| conn.busy_timeout(BUSY_TIMEOUT)).map_err(error);
+        let ended =
+            conn.execute_batch("COMMIT").and_then(|()| conn.busy_timeout(CALLING_THREAD_BUSY_TIMEOUT)).map_err(error);
         self.give_back(conn, result.is_ok() && ended.is_ok());
         let value = result?;
         ended.map(|()| value)
@@ -133,11 +137,15 @@ impl Readers {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(CALLING_THREAD_BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
         conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
         Ok(conn)
     }
+}
+
+fn given_up_error() -> DbErr {
+    DbErr::Custom("the snapshot's reader was given up".to_owned())
 }
 
 /// Runs one read-only statement on `conn`, giving each row to `each`.
@@ -169,12 +177,16 @@ pub(crate) struct Snapshot {
 
 impl super::Source for Snapshot {
     async fn rows<T: FromRow + Send>(&self, sql: &str, values: Vec<Value>) -> Result<Vec<T>, DbErr> {
+        let given_up = || self.given_up.load(Ordering::Relaxed);
+        if given_up() {
+            return Err(given_up_error());
+        }
         let params = values.into_iter().map(bind).collect::<Result<Vec<_>, _>>()?;
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let mut found = Vec::new();
         read(&conn, sql, rusqlite::params_from_iter(params), |row| {
-            if self.given_up.load(Ordering::Relaxed) {
-                return Err(DbErr::Custom("the snapshot's reader was given up".to_owned()));
+            if given_up() {
+                return Err(given_up_error());
             }
             found.push(T::from_row(row)?);
             Ok(())
@@ -185,7 +197,7 @@ impl super::Source for Snapshot {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
+    use chrono::{DateTime, NaiveDate, Utc};
     use domain::Kopecks;
     use sea_orm::ConnectionTrait;
 
@@ -270,7 +282,17 @@ mod tests {
     /// Both drivers give a rule the same values, and refuse the same amounts out of bounds.
     #[tokio::test]
     async fn both_drivers_read_a_row_alike() {
-        type Cells = (i64, String, NaiveDate, Option<String>, Kopecks, Option<Kopecks>, Option<Kopecks>);
+        type Cells = (
+            i64,
+            String,
+            NaiveDate,
+            Option<String>,
+            Kopecks,
+            Option<Kopecks>,
+            Option<Kopecks>,
+            DateTime<Utc>,
+            DateTime<Utc>,
+        );
         fn cells(row: &impl Row) -> Result<Cells, DbErr> {
             Ok((
                 row.cell("n")?,
@@ -280,13 +302,17 @@ mod tests {
                 row.cell("k")?,
                 row.cell("some_k")?,
                 row.cell("no_k")?,
+                row.cell("at")?,
+                row.cell("naive")?,
             ))
         }
         let dir = tempfile::tempdir().unwrap();
         let db = open(&dir, "r.db").await;
         // Values as the application stores them, bound by sea-orm, not literals.
-        write(&db, "CREATE TABLE t (n BIGINT, s TEXT, d DATE, none TEXT, k BIGINT, some_k BIGINT, no_k BIGINT)").await;
+        let columns = "n BIGINT, s TEXT, d DATE, none TEXT, k BIGINT, some_k BIGINT, no_k BIGINT, at TEXT, naive TEXT";
+        write(&db, &format!("CREATE TABLE t ({columns})")).await;
         let date = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        let at = date.and_hms_nano_opt(7, 30, 0, 123_456_789).unwrap().and_utc();
         let txn = db.begin_write().await.unwrap();
         let values = [
             7_i64.into(),
@@ -296,8 +322,11 @@ mod tests {
             Kopecks::new(-150_050).unwrap().into(),
             Kopecks::new(99).unwrap().into(),
             Option::<i64>::None.into(),
+            at.into(),
+            // Without an offset, as SQLite's own `datetime()` writes: both read it as UTC.
+            "2026-03-10 07:30:00".into(),
         ];
-        let insert = crate::db::sql(db.backend(), "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", values);
+        let insert = crate::db::sql(db.backend(), "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values);
         txn.execute_raw(insert).await.unwrap();
         txn.commit().await.unwrap();
         let sql = "SELECT * FROM t";
@@ -318,6 +347,8 @@ mod tests {
             Kopecks::new(-150_050).unwrap(),
             Some(Kopecks::new(99).unwrap()),
             None,
+            at,
+            date.and_hms_opt(7, 30, 0).unwrap().and_utc(),
         );
         assert_eq!(from_pool, expected);
         assert_eq!(from_reader, Some(expected));

@@ -77,8 +77,7 @@ pub(super) fn error(e: rusqlite::Error) -> DbErr {
     DbErr::Query(RuntimeErr::Internal(format!("SQLite: {e}")))
 }
 
-/// Types SQLite gives both drivers as they are (dates and moments are text written by sqlx,
-/// which rusqlite's `chrono` feature parses).
+/// Types SQLite gives both drivers as they are.
 macro_rules! plain_cell {
     ($($ty:ty),*) => {$(
         impl Cell for $ty {}
@@ -93,19 +92,20 @@ macro_rules! plain_cell {
 
 plain_cell!(i64, i32, i16, bool, String);
 
-/// Dates and moments as sqlx writes them (`YYYY-MM-DD`, RFC 3339) parse through chrono's own
-/// fixed parsers: rusqlite's parse its format string anew for every value, a few per cent of the
-/// monthly report's reading. Any other spelling goes to rusqlite, which knows more of them.
+/// Dates and moments as sqlx writes them (`YYYY-MM-DD`, RFC 3339) parse through chrono's fixed
+/// parsers, which accept exactly those: rusqlite's `chrono` feature compiles its format string
+/// anew for every value, a few per cent of the monthly report's reading. Anything else (a moment
+/// without an offset, or as a number) goes to rusqlite's parser.
 macro_rules! time_cell {
-    ($($ty:ty => $parsed:ty),*) => {$(
+    ($($ty:ty => $parse:expr),*) => {$(
         impl Cell for $ty {}
 
         impl FromReader for $ty {
             fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
                 if let ValueRef::Text(text) = row.get_ref(index).map_err(error)?
-                    && let Some(parsed) = std::str::from_utf8(text).ok().and_then(|t| t.parse::<$parsed>().ok())
+                    && let Some(parsed) = std::str::from_utf8(text).ok().and_then($parse)
                 {
-                    return Ok(parsed.into());
+                    return Ok(parsed);
                 }
                 row.get(index).map_err(error)
             }
@@ -113,7 +113,13 @@ macro_rules! time_cell {
     )*};
 }
 
-time_cell!(NaiveDate => NaiveDate, DateTime<Utc> => DateTime<chrono::FixedOffset>);
+time_cell!(
+    NaiveDate => |text: &str| {
+        let shaped = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+        shaped.then(|| text.parse::<NaiveDate>().ok()).flatten()
+    },
+    DateTime<Utc> => |text: &str| DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+);
 
 /// Text columns sea-orm reads through the type's own `ValueType` (the vocabularies, months,
 /// plot numbers): a reader hands it the same text.
