@@ -248,22 +248,19 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
 
 /// One row of [`STATEMENT`]: a contract's line, or another recalculation of the last one.
 fn add_row(lines: &mut Vec<ContractLine>, row: &impl Row) -> Result<(), DbErr> {
-    let unreadable = |e: &dyn std::fmt::Display| DbErr::Type(e.to_string());
     let charge = |kind: ChargeKind| -> Result<Option<(Period, Kopecks)>, DbErr> {
         let code = kind.code();
-        let Some(period) = row.cell::<Option<String>>(&format!("{code}_period"))? else { return Ok(None) };
-        let period = Period::parse(&period).map_err(|e| unreadable(&e))?;
+        let Some(period) = row.cell::<Option<Period>>(&format!("{code}_period"))? else { return Ok(None) };
         Ok(Some((period, row.cell(&format!("{code}_amount"))?)))
     };
     let contract_id: i64 = row.cell("id")?;
     if lines.last().is_none_or(|line| line.contract_id != contract_id) {
-        let service: String = row.cell("service")?;
         let paid_on: Option<NaiveDate> = row.cell("payment_paid_on")?;
         let paid_amount: Option<Kopecks> = row.cell("payment_amount_kopecks")?;
         lines.push(ContractLine {
             contract_id,
             contract_number: row.cell("number")?,
-            service: service.parse().map_err(|e| unreadable(&e))?,
+            service: row.cell("service")?,
             plot_number: row.cell("plot_number")?,
             meter_serial: row.cell("serial")?,
             last_charge: charge(ChargeKind::Consumption)?,
