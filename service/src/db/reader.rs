@@ -381,7 +381,7 @@ mod tests {
     /// number, a text and a NULL, each compared as SQLite compares them (text byte for byte).
     #[tokio::test]
     async fn a_reader_binds_values_as_sqlx_stores_them() {
-        use chrono::{TimeZone, Utc};
+        use chrono::TimeZone;
 
         let dir = tempfile::tempdir().unwrap();
         let db = open(&dir, "r.db").await;
