@@ -8,7 +8,7 @@ use domain::{
     ChargeKind, Kopecks, LossMethod, MeterValue, PaymentSource, Period, PlotNumber, ReadingSource, ReadingStatus,
     Service, TariffPlan, Zone,
 };
-use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::types::{FromSql, Value as Sql, ValueRef};
 use sea_orm::sea_query::ValueType;
 use sea_orm::{DbErr, QueryResult, RuntimeErr, TryGetable, Value};
 
@@ -77,96 +77,74 @@ pub(super) fn error(e: rusqlite::Error) -> DbErr {
     DbErr::Query(RuntimeErr::Internal(format!("SQLite: {e}")))
 }
 
-/// Types SQLite gives both drivers as they are.
-macro_rules! plain_cell {
-    ($($ty:ty),*) => {$(
+/// `Cell` for each type, read from a reader's row by the function beside it.
+macro_rules! cell {
+    ($($ty:ty => $read:expr),* $(,)?) => {$(
         impl Cell for $ty {}
 
         impl FromReader for $ty {
             fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
-                row.get(index).map_err(error)
+                $read(row, index)
             }
         }
     )*};
 }
 
-plain_cell!(i64, i32, i16, bool, String);
+cell!(
+    i64 => plain,
+    i32 => plain,
+    i16 => plain,
+    bool => plain,
+    String => plain,
+    NaiveDate => |row, index| time(row, index, |text: &str| {
+        let shaped = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+        shaped.then(|| text.parse::<NaiveDate>().ok()).flatten()
+    }),
+    DateTime<Utc> => |row, index| time(row, index, |text: &str| {
+        DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    }),
+    ChargeKind => text,
+    LossMethod => text,
+    PaymentSource => text,
+    Period => text,
+    PlotNumber => text,
+    ReadingSource => text,
+    ReadingStatus => text,
+    Service => text,
+    TariffPlan => text,
+    Zone => text,
+    Kopecks => |row, index| Ok(Kopecks::new(plain(row, index)?)?),
+    MeterValue => |row, index| Ok(MeterValue::new(plain(row, index)?)?),
+);
+
+/// A type SQLite gives both drivers as it is.
+fn plain<T: FromSql>(row: &rusqlite::Row<'_>, index: usize) -> Result<T, DbErr> {
+    row.get(index).map_err(error)
+}
 
 /// Dates and moments as sqlx writes them (`YYYY-MM-DD`, RFC 3339) parse through chrono's fixed
 /// parsers, which accept exactly those: rusqlite's `chrono` feature compiles its format string
 /// anew for every value, a few per cent of the monthly report's reading. Anything else (a moment
 /// without an offset, or as a number) goes to rusqlite's parser.
-macro_rules! time_cell {
-    ($($ty:ty => $parse:expr),*) => {$(
-        impl Cell for $ty {}
-
-        impl FromReader for $ty {
-            fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
-                if let ValueRef::Text(text) = row.get_ref(index).map_err(error)?
-                    && let Some(parsed) = std::str::from_utf8(text).ok().and_then($parse)
-                {
-                    return Ok(parsed);
-                }
-                row.get(index).map_err(error)
-            }
-        }
-    )*};
+fn time<T: FromSql>(row: &rusqlite::Row<'_>, index: usize, parse: impl Fn(&str) -> Option<T>) -> Result<T, DbErr> {
+    if let ValueRef::Text(text) = row.get_ref(index).map_err(error)?
+        && let Some(parsed) = std::str::from_utf8(text).ok().and_then(parse)
+    {
+        return Ok(parsed);
+    }
+    plain(row, index)
 }
 
-time_cell!(
-    NaiveDate => |text: &str| {
-        let shaped = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-        shaped.then(|| text.parse::<NaiveDate>().ok()).flatten()
-    },
-    DateTime<Utc> => |text: &str| DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
-);
-
-/// Text columns sea-orm reads through the type's own `ValueType` (the vocabularies, months,
-/// plot numbers): a reader hands it the same text.
-macro_rules! text_cell {
-    ($($ty:ty),*) => {$(
-        impl Cell for $ty {}
-
-        impl FromReader for $ty {
-            fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
-                let text: String = row.get(index).map_err(error)?;
-                <$ty as ValueType>::try_from(Value::String(Some(text))).map_err(|_| {
-                    let column = row.as_ref().column_name(index).unwrap_or("?");
-                    DbErr::Type(format!("{column}: not a {}", stringify!($ty)))
-                })
-            }
-        }
-    )*};
+/// A text column sea-orm reads through the type's own `ValueType` (the vocabularies, months,
+/// plot numbers): a reader hands it the same text. (Money and meter values, above, go through
+/// their bounded constructors, as `domain`'s column types do.)
+fn text<T: ValueType>(row: &rusqlite::Row<'_>, index: usize) -> Result<T, DbErr> {
+    let text: String = plain(row, index)?;
+    T::try_from(Value::String(Some(text))).map_err(|_| {
+        let column = row.as_ref().column_name(index).unwrap_or("?");
+        DbErr::Type(format!("{column}: not a {}", T::type_name()))
+    })
 }
-
-text_cell!(
-    ChargeKind,
-    LossMethod,
-    PaymentSource,
-    Period,
-    PlotNumber,
-    ReadingSource,
-    ReadingStatus,
-    Service,
-    TariffPlan,
-    Zone
-);
-
-/// Money and meter values read back go through their bounded constructors, as `domain`'s
-/// column types do.
-macro_rules! bounded_cell {
-    ($($ty:ident),*) => {$(
-        impl Cell for $ty {}
-
-        impl FromReader for $ty {
-            fn from_reader(row: &rusqlite::Row<'_>, index: usize) -> Result<Self, DbErr> {
-                Ok($ty::new(i64::from_reader(row, index)?)?)
-            }
-        }
-    )*};
-}
-
-bounded_cell!(Kopecks, MeterValue);
 
 impl<T: Cell> Cell for Option<T> {}
 
