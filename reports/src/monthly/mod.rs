@@ -3,6 +3,7 @@
 //!
 //! [`monthly_data`] computes the report as plain data; [`write_monthly`] only lays it out, so
 //! tests can hold the sheets against the data and the data against the service layer.
+//! [`monthly_report`] does both at once: the sheets are laid out while the network is read.
 
 mod load;
 mod network;
@@ -19,61 +20,84 @@ use domain::{
 };
 use entities::meter;
 use sea_orm::DbErr;
-use service::Context;
 use service::db::{SnapshotRead, Source};
+use service::{Context, Internal};
+use tokio::sync::oneshot;
 
 use crate::ReportError;
 use load::{ContractRecord, LastRecord, Loaded, MeteredRecord};
 
 pub use network::{LineRow, ShareLine};
+use sheets::Draft;
 pub use sheets::write_monthly;
 
 /// The monthly report of `period` as xlsx bytes. Photo links point into the panel at `public_url`.
+///
+/// The same bytes as [`write_monthly`] of [`monthly_data`], sooner: the sheets but «Баланс сети»
+/// are laid out while the snapshot goes on to read the network's balance (BENCHMARKS.md, run 10).
 pub async fn monthly_report(ctx: &Context, period: Period, public_url: &str) -> Result<Vec<u8>, ReportError> {
-    let data = monthly_data(ctx, period, public_url).await?;
-    service::heavy::run(move || write_monthly(&data)).await?
+    let (draft, network) = read_month(ctx, period, public_url, |data| Draft::lay_out(&data)).await?;
+    service::heavy::run(move || draft.finish(&network)).await?
 }
 
 /// What the monthly report of `period` shows, read from one snapshot of the database.
 pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Result<MonthlyData, ReportError> {
-    if period > ctx.current_period() {
-        return Err(ReportError::FuturePeriod(period));
-    }
-    let read = ctx.db.read_snapshot(MonthRead { ctx: ctx.clone(), period }).await?;
-    assemble(ctx, period, public_url, read)
+    let (data, network) = read_month(ctx, period, public_url, Ok).await?;
+    Ok(MonthlyData { network, ..data })
 }
 
-/// The report made of what [`MonthRead`] read.
-fn assemble(
+/// Reads `period` on one snapshot and, on a heavy-work thread, gives `sheets` the report but its
+/// network's balance as soon as that is read, while the snapshot goes on to read the balance.
+async fn read_month<T: Send + 'static>(
     ctx: &Context,
     period: Period,
     public_url: &str,
-    (loaded, network): (Loaded, Vec<LineRow>),
-) -> Result<MonthlyData, ReportError> {
+    sheets: impl FnOnce(MonthlyData) -> Result<T, ReportError> + Send + 'static,
+) -> Result<(T, Vec<LineRow>), ReportError> {
+    if period > ctx.current_period() {
+        return Err(ReportError::FuturePeriod(period));
+    }
+    let (hand, handed) = oneshot::channel();
+    let read = ctx.db.read_snapshot(MonthRead { ctx: ctx.clone(), period, sheets: hand });
+    let (ctx, public_url) = (ctx.clone(), public_url.to_owned());
+    let lay_out = async move {
+        // Nothing handed over means the read failed, and its error is the one to tell.
+        let loaded = handed.await.ok()?;
+        Some(service::heavy::run(move || sheets(assemble(&ctx, period, &public_url, &loaded)?)).await)
+    };
+    let (network, laid_out) = tokio::join!(read, lay_out);
+    let network = network?;
+    let laid_out = laid_out.ok_or_else(|| Internal(anyhow::anyhow!("the month was read but not handed over")))?;
+    Ok((laid_out??, network))
+}
+
+/// The report made of what [`MonthRead`] read first; its network's balance is left empty.
+fn assemble(ctx: &Context, period: Period, public_url: &str, loaded: &Loaded) -> Result<MonthlyData, ReportError> {
     // A closed month's report is dated when the month closed, so writing it again later gives
     // the same bytes unless a reading of the month was recorded since (see `Loaded::closed_at`);
     // an open month's report is dated now.
     let created = loaded.closed_at.unwrap_or_else(|| ctx.now()).with_timezone(&ctx.settings.tz);
-    let mut data = Month::new(&loaded, period, ctx.settings.tz)?.report(public_url, created)?;
-    data.network = network;
-    Ok(data)
+    Month::new(loaded, period, ctx.settings.tz)?.report(public_url, created)
 }
 
 /// Everything the report reads, on one snapshot: on an SQLite file a reader's, off sqlx's
 /// thread, which took the cold report of 10 000 plots × 24 months from 1.65 / 1.77 s to
-/// 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9).
+/// 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9). What the sheets show is handed to `sheets` before
+/// the network's balance, which only «Баланс сети» shows, is read.
 struct MonthRead {
     ctx: Context,
     period: Period,
+    sheets: oneshot::Sender<Loaded>,
 }
 
 impl SnapshotRead for MonthRead {
-    type Output = (Loaded, Vec<LineRow>);
+    type Output = Vec<LineRow>;
 
     async fn run(self, source: &impl Source) -> Result<Self::Output, DbErr> {
         let loaded = Loaded::load(source, self.period).await?;
-        let network = network::lines(source, &self.ctx, self.period).await?;
-        Ok((loaded, network))
+        // Nobody to hand it to means the caller is gone, and the snapshot stops at its next query.
+        let _ = self.sheets.send(loaded);
+        network::lines(source, &self.ctx, self.period).await
     }
 }
 
@@ -586,18 +610,24 @@ mod tests {
     use super::*;
 
     /// On an SQLite file the report reads through a reader; the same job on the pool, as
-    /// PostgreSQL reads it, must give the same report, the network's balance included.
+    /// PostgreSQL reads it, must give the same report, the network's balance included. And the
+    /// report laid out while its network is read is the report laid out at once.
     #[tokio::test]
-    async fn the_report_is_the_same_through_either_source() {
+    async fn the_report_is_the_same_through_either_source_and_either_way_of_writing() {
         let t = TestContext::new().await;
         demo::generate(&t.ctx, DemoSpec { plots: 40, months: 6, seed: 11 }).await.unwrap();
         demo::network(&t.ctx).await.unwrap();
         let url = "https://panel.example";
         for period in [t.ctx.current_period().prev(), t.ctx.current_period()] {
             let through_snapshot = monthly_data(&t.ctx, period, url).await.unwrap();
-            let read = MonthRead { ctx: t.ctx.clone(), period }.run(t.ctx.db.conn()).await.unwrap();
-            let through_pool = assemble(&t.ctx, period, url, read).unwrap();
+            let (hand, handed) = oneshot::channel();
+            let read = MonthRead { ctx: t.ctx.clone(), period, sheets: hand };
+            let network = read.run(t.ctx.db.conn()).await.unwrap();
+            let loaded = handed.await.unwrap();
+            let through_pool = MonthlyData { network, ..assemble(&t.ctx, period, url, &loaded).unwrap() };
             assert_eq!(through_snapshot, through_pool, "{period}");
+            let at_once = write_monthly(&through_snapshot).unwrap();
+            assert!(monthly_report(&t.ctx, period, url).await.unwrap() == at_once, "{period}: the same bytes");
             assert!(through_pool.meters.iter().any(|m| m.billed.is_some()), "{period}: meters billed");
             assert!(!through_pool.payments.is_empty(), "{period}: payments");
             assert!(through_pool.network.iter().any(|l| l.figures.is_some()), "{period}: a line balanced");

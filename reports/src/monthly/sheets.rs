@@ -9,7 +9,7 @@ use domain::Kopecks;
 use domain::ledger::MonthFigures;
 
 use super::network::{
-    LINE_HEADERS, LINES_SHEET, SHARE_AMOUNT_HEADER, SHARE_HEADERS, SHARES_SHEET, line_cells, share_cells,
+    LINE_HEADERS, LINES_SHEET, LineRow, SHARE_AMOUNT_HEADER, SHARE_HEADERS, SHARES_SHEET, line_cells, share_cells,
 };
 use super::{AccountLine, ContractLabel, MeterLine, MonthlyData, Movement, PaymentLine, RecalculationLine, UnreadLine};
 use crate::ReportError;
@@ -89,54 +89,79 @@ const UNREAD_HEADERS: [&str; 9] = [
 /// The report as xlsx bytes: «Сводка», «Показания», «Начисления и оплаты», «Оплаты»,
 /// «Перерасчёты», «Не сняты», «Баланс сети», «Потери в сетях».
 pub fn write_monthly(data: &MonthlyData) -> Result<Vec<u8>, ReportError> {
-    let title = format!("Отчёт за {}", data.period.russian());
-    let created = data.created.format("%d.%m.%Y %H:%M");
-    let book = Book { title: format!("{title} · составлен {created}"), styles: Styles::new() };
-    let mut workbook = Workbook::new();
-    // The file's own creation time is the report's, so the same data gives the same bytes.
-    let properties = DocProperties::new().set_title(&title).set_company("Черноморск");
-    workbook.set_properties(&properties.set_creation_datetime(&data.created.with_timezone(&Utc)));
-    workbook.set_zip_compression_level(ZIP_LEVEL);
-    book.styles.register(&mut workbook);
-    let mut blank = || workbook.new_worksheet_with_constant_memory();
-    let (meters, accounts, unread) = (blank()?, blank()?, blank()?);
-    let (payments, recalculations) = (blank()?, blank()?);
-    let (network, losses) = (blank()?, blank()?);
+    Draft::lay_out(data)?.finish(&data.network)
+}
 
-    // The sheets are independent until the workbook is saved: the largest gets a thread of its own.
-    let (meters, accounts, payments, recalculations, unread) = std::thread::scope(|scope| {
-        let meters = scope.spawn(|| {
-            let rows: Vec<Vec<Cell>> = data.meters.iter().map(meter_cells).collect();
-            let total = money_total(&METER_HEADERS, CHARGED_HEADER, data.summary.charged_for_consumption);
-            book.table(meters, METERS_SHEET, &METER_HEADERS, &rows, Some(&total))
+/// The report laid out but for «Баланс сети», which the report's snapshot reads last.
+pub(super) struct Draft {
+    workbook: Workbook,
+    book: Book,
+    /// «Сводка» to «Не сняты», in the workbook's order.
+    before: [Worksheet; 6],
+    network: Worksheet,
+    losses: Worksheet,
+}
+
+impl Draft {
+    /// Every sheet of `data` but «Баланс сети» (`data.network` is not read). Boxed: its sheets
+    /// are some 40 KB, which the futures it passes through would otherwise copy on the stack.
+    pub(super) fn lay_out(data: &MonthlyData) -> Result<Box<Draft>, ReportError> {
+        let title = format!("Отчёт за {}", data.period.russian());
+        let created = data.created.format("%d.%m.%Y %H:%M");
+        let book = Book { title: format!("{title} · составлен {created}"), styles: Styles::new() };
+        let mut workbook = Workbook::new();
+        // The file's own creation time is the report's, so the same data gives the same bytes.
+        let properties = DocProperties::new().set_title(&title).set_company("Черноморск");
+        workbook.set_properties(&properties.set_creation_datetime(&data.created.with_timezone(&Utc)));
+        workbook.set_zip_compression_level(ZIP_LEVEL);
+        book.styles.register(&mut workbook);
+        let mut blank = || workbook.new_worksheet_with_constant_memory();
+        let (meters, accounts, unread) = (blank()?, blank()?, blank()?);
+        let (payments, recalculations) = (blank()?, blank()?);
+        let (network, losses) = (blank()?, blank()?);
+
+        // The sheets are independent until the workbook is saved: the largest gets a thread of its own.
+        let (meters, accounts, payments, recalculations, unread) = std::thread::scope(|scope| {
+            let meters = scope.spawn(|| {
+                let rows: Vec<Vec<Cell>> = data.meters.iter().map(meter_cells).collect();
+                let total = money_total(&METER_HEADERS, CHARGED_HEADER, data.summary.charged_for_consumption);
+                book.table(meters, METERS_SHEET, &METER_HEADERS, &rows, Some(&total))
+            });
+            let rows: Vec<Vec<Cell>> = data.accounts.iter().map(account_cells).collect();
+            let total = totals_cells(data.summary.totals);
+            let accounts = book.table(accounts, ACCOUNTS_SHEET, &ACCOUNT_HEADERS, &rows, Some(&total));
+            let rows: Vec<Vec<Cell>> = data.payments.iter().map(payment_cells).collect();
+            let total = money_total(&PAYMENT_HEADERS, AMOUNT_HEADER, data.summary.totals.paid);
+            let payments = book.table(payments, PAYMENTS_SHEET, &PAYMENT_HEADERS, &rows, Some(&total));
+            let rows: Vec<Vec<Cell>> = data.recalculations.iter().map(recalculation_cells).collect();
+            let total = money_total(&RECALCULATION_HEADERS, AMOUNT_HEADER, data.summary.recalculated);
+            let recalculations =
+                book.table(recalculations, RECALCULATIONS_SHEET, &RECALCULATION_HEADERS, &rows, Some(&total));
+            let rows: Vec<Vec<Cell>> = data.unread.iter().map(unread_cells).collect();
+            let unread = book.table(unread, UNREAD_SHEET, &UNREAD_HEADERS, &rows, None);
+            let meters = meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (meters, accounts, payments, recalculations, unread)
         });
-        let rows: Vec<Vec<Cell>> = data.accounts.iter().map(account_cells).collect();
-        let total = totals_cells(data.summary.totals);
-        let accounts = book.table(accounts, ACCOUNTS_SHEET, &ACCOUNT_HEADERS, &rows, Some(&total));
-        let rows: Vec<Vec<Cell>> = data.payments.iter().map(payment_cells).collect();
-        let total = money_total(&PAYMENT_HEADERS, AMOUNT_HEADER, data.summary.totals.paid);
-        let payments = book.table(payments, PAYMENTS_SHEET, &PAYMENT_HEADERS, &rows, Some(&total));
-        let rows: Vec<Vec<Cell>> = data.recalculations.iter().map(recalculation_cells).collect();
-        let total = money_total(&RECALCULATION_HEADERS, AMOUNT_HEADER, data.summary.recalculated);
-        let recalculations =
-            book.table(recalculations, RECALCULATIONS_SHEET, &RECALCULATION_HEADERS, &rows, Some(&total));
-        let rows: Vec<Vec<Cell>> = data.unread.iter().map(unread_cells).collect();
-        let unread = book.table(unread, UNREAD_SHEET, &UNREAD_HEADERS, &rows, None);
-        let meters = meters.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (meters, accounts, payments, recalculations, unread)
-    });
-    let rows: Vec<Vec<Cell>> = data.network.iter().map(line_cells).collect();
-    let network = book.table(network, LINES_SHEET, &LINE_HEADERS, &rows, None)?;
-    let rows: Vec<Vec<Cell>> = data.losses.iter().map(share_cells).collect();
-    let total: Kopecks =
-        Kopecks::try_sum(data.losses.iter().map(|l| l.amount)).map_err(|_| XlsxError::RowColumnLimitError)?;
-    let total = money_total(&SHARE_HEADERS, SHARE_AMOUNT_HEADER, total);
-    let losses = book.table(losses, SHARES_SHEET, &SHARE_HEADERS, &rows, Some(&total))?;
-    let summary = summary_sheet(data, &book)?;
-    for sheet in [summary, meters?, accounts?, payments?, recalculations?, unread?, network, losses] {
-        workbook.push_worksheet(sheet);
+        let rows: Vec<Vec<Cell>> = data.losses.iter().map(share_cells).collect();
+        let total: Kopecks =
+            Kopecks::try_sum(data.losses.iter().map(|l| l.amount)).map_err(|_| XlsxError::RowColumnLimitError)?;
+        let total = money_total(&SHARE_HEADERS, SHARE_AMOUNT_HEADER, total);
+        let losses = book.table(losses, SHARES_SHEET, &SHARE_HEADERS, &rows, Some(&total))?;
+        let summary = summary_sheet(data, &book)?;
+        let before = [summary, meters?, accounts?, payments?, recalculations?, unread?];
+        Ok(Box::new(Draft { workbook, book, before, network, losses }))
     }
-    Ok(workbook.save_to_buffer()?)
+
+    /// The report with «Баланс сети» of `network`, as xlsx bytes.
+    pub(super) fn finish(self, network: &[LineRow]) -> Result<Vec<u8>, ReportError> {
+        let Draft { mut workbook, book, before, network: sheet, losses } = self;
+        let rows: Vec<Vec<Cell>> = network.iter().map(line_cells).collect();
+        let network = book.table(sheet, LINES_SHEET, &LINE_HEADERS, &rows, None)?;
+        for sheet in before.into_iter().chain([network, losses]) {
+            workbook.push_worksheet(sheet);
+        }
+        Ok(workbook.save_to_buffer()?)
+    }
 }
 
 /// What every sheet of the report shares.
