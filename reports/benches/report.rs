@@ -2,9 +2,12 @@
 //! 10 000 plots with two years of it, each on its own SQLite file. Generating the demo data is
 //! not timed.
 //!
-//! `cargo bench -p reports` prints, per size, the median of a few runs of what `monthly_report`
-//! does ([`reports::monthly_data`], then [`reports::write_monthly`] on a blocking thread), split
-//! into the two steps, then the ratio of the large run to the small one and the cost per plot.
+//! `cargo bench -p reports` prints, per size, the median of a few runs of the report's two steps
+//! one after the other ([`reports::monthly_data`], then [`reports::write_monthly`] on a blocking
+//! thread), then the ratio of the large run to the small one and the cost per plot.
+//! `monthly_report` overlaps them (the sheets are laid out while the network is read), so its
+//! own time is less than their sum: `cargo bench -p bot --bench cold_report` measures that, in a
+//! fresh process as users meet it.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

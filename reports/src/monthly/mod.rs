@@ -20,8 +20,8 @@ use domain::{
 };
 use entities::meter;
 use sea_orm::DbErr;
+use service::Context;
 use service::db::{SnapshotRead, Source};
-use service::{Context, Internal};
 use tokio::sync::oneshot;
 
 use crate::ReportError;
@@ -46,48 +46,50 @@ pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Re
     Ok(MonthlyData { network, ..data })
 }
 
-/// Reads `period` on one snapshot and, on a heavy-work thread, gives `sheets` the report but its
+/// Reads `period` on one snapshot and, on a heavy-work thread, gives `then` the report but its
 /// network's balance as soon as that is read, while the snapshot goes on to read the balance.
+/// Either side failing drops the other: a read given up stops at its next query, a job still
+/// waiting for a heavy-work thread never runs.
 async fn read_month<T: Send + 'static>(
     ctx: &Context,
     period: Period,
     public_url: &str,
-    sheets: impl FnOnce(MonthlyData) -> Result<T, ReportError> + Send + 'static,
+    then: impl FnOnce(MonthlyData) -> Result<T, ReportError> + Send + 'static,
 ) -> Result<(T, Vec<LineRow>), ReportError> {
     if period > ctx.current_period() {
         return Err(ReportError::FuturePeriod(period));
     }
-    let (hand, handed) = oneshot::channel();
-    let read = ctx.db.read_snapshot(MonthRead { ctx: ctx.clone(), period, sheets: hand });
+    let (loaded_to, loaded) = oneshot::channel();
+    let read = async { Ok(ctx.db.read_snapshot(MonthRead { ctx: ctx.clone(), period, loaded_to }).await?) };
     let (ctx, public_url) = (ctx.clone(), public_url.to_owned());
     let lay_out = async move {
-        // Nothing handed over means the read failed, and its error is the one to tell.
-        let loaded = handed.await.ok()?;
-        Some(service::heavy::run(move || sheets(assemble(&ctx, period, &public_url, &loaded)?)).await)
+        // The read hands the month over before it can succeed, so nothing handed over means it
+        // failed, and its error ends the join.
+        let Ok(loaded) = loaded.await else { return std::future::pending().await };
+        service::heavy::run(move || then(assemble(&ctx, period, &public_url, loaded)?)).await?
     };
-    let (network, laid_out) = tokio::join!(read, lay_out);
-    let network = network?;
-    let laid_out = laid_out.ok_or_else(|| Internal(anyhow::anyhow!("the month was read but not handed over")))?;
-    Ok((laid_out??, network))
+    let (network, laid_out) = tokio::try_join!(read, lay_out)?;
+    Ok((laid_out, network))
 }
 
 /// The report made of what [`MonthRead`] read first; its network's balance is left empty.
-fn assemble(ctx: &Context, period: Period, public_url: &str, loaded: &Loaded) -> Result<MonthlyData, ReportError> {
+/// `loaded` is gone by the time the report is laid out.
+fn assemble(ctx: &Context, period: Period, public_url: &str, loaded: Loaded) -> Result<MonthlyData, ReportError> {
     // A closed month's report is dated when the month closed, so writing it again later gives
     // the same bytes unless a reading of the month was recorded since (see `Loaded::closed_at`);
     // an open month's report is dated now.
     let created = loaded.closed_at.unwrap_or_else(|| ctx.now()).with_timezone(&ctx.settings.tz);
-    Month::new(loaded, period, ctx.settings.tz)?.report(public_url, created)
+    Month::new(&loaded, period, ctx.settings.tz)?.report(public_url, created)
 }
 
 /// Everything the report reads, on one snapshot: on an SQLite file a reader's, off sqlx's
 /// thread, which took the cold report of 10 000 plots × 24 months from 1.65 / 1.77 s to
-/// 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9). What the sheets show is handed to `sheets` before
+/// 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9). What the sheets show goes to `loaded_to` before
 /// the network's balance, which only «Баланс сети» shows, is read.
 struct MonthRead {
     ctx: Context,
     period: Period,
-    sheets: oneshot::Sender<Loaded>,
+    loaded_to: oneshot::Sender<Loaded>,
 }
 
 impl SnapshotRead for MonthRead {
@@ -96,7 +98,7 @@ impl SnapshotRead for MonthRead {
     async fn run(self, source: &impl Source) -> Result<Self::Output, DbErr> {
         let loaded = Loaded::load(source, self.period).await?;
         // Nobody to hand it to means the caller is gone, and the snapshot stops at its next query.
-        let _ = self.sheets.send(loaded);
+        let _ = self.loaded_to.send(loaded);
         network::lines(source, &self.ctx, self.period).await
     }
 }
@@ -604,6 +606,7 @@ fn label(contract: &ContractRecord) -> ContractLabel {
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::ConnectionTrait;
     use service::demo::{self, DemoSpec};
     use service::testing::TestContext;
 
@@ -620,17 +623,30 @@ mod tests {
         let url = "https://panel.example";
         for period in [t.ctx.current_period().prev(), t.ctx.current_period()] {
             let through_snapshot = monthly_data(&t.ctx, period, url).await.unwrap();
-            let (hand, handed) = oneshot::channel();
-            let read = MonthRead { ctx: t.ctx.clone(), period, sheets: hand };
+            let (loaded_to, loaded) = oneshot::channel();
+            let read = MonthRead { ctx: t.ctx.clone(), period, loaded_to };
             let network = read.run(t.ctx.db.conn()).await.unwrap();
-            let loaded = handed.await.unwrap();
-            let through_pool = MonthlyData { network, ..assemble(&t.ctx, period, url, &loaded).unwrap() };
+            let loaded = loaded.await.unwrap();
+            let through_pool = MonthlyData { network, ..assemble(&t.ctx, period, url, loaded).unwrap() };
             assert_eq!(through_snapshot, through_pool, "{period}");
             let at_once = write_monthly(&through_snapshot).unwrap();
             assert!(monthly_report(&t.ctx, period, url).await.unwrap() == at_once, "{period}: the same bytes");
             assert!(through_pool.meters.iter().any(|m| m.billed.is_some()), "{period}: meters billed");
             assert!(!through_pool.payments.is_empty(), "{period}: payments");
             assert!(through_pool.network.iter().any(|l| l.figures.is_some()), "{period}: a line balanced");
+        }
+    }
+
+    /// A read that fails says why, whether it failed before the sheets were handed over (the
+    /// month's closing is read first) or after (the network is read last).
+    #[tokio::test]
+    async fn a_failed_read_is_the_reports_error_before_or_after_the_handover() {
+        for table in ["closed_periods", "network_lines"] {
+            let t = TestContext::new().await;
+            demo::generate(&t.ctx, DemoSpec { plots: 10, months: 2, seed: 3 }).await.unwrap();
+            t.ctx.db.conn().execute_unprepared(&format!("ALTER TABLE {table} RENAME TO gone")).await.unwrap();
+            let error = monthly_report(&t.ctx, t.ctx.current_period(), "https://panel.example").await.unwrap_err();
+            assert!(format!("{error:?}").contains(table), "{table}: {error:?}");
         }
     }
 }

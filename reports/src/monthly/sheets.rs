@@ -153,8 +153,8 @@ impl Draft {
     }
 
     /// The report with «Баланс сети» of `network`, as xlsx bytes.
-    pub(super) fn finish(self, network: &[LineRow]) -> Result<Vec<u8>, ReportError> {
-        let Draft { mut workbook, book, before, network: sheet, losses } = self;
+    pub(super) fn finish(self: Box<Self>, network: &[LineRow]) -> Result<Vec<u8>, ReportError> {
+        let Draft { mut workbook, book, before, network: sheet, losses } = *self;
         let rows: Vec<Vec<Cell>> = network.iter().map(line_cells).collect();
         let network = book.table(sheet, LINES_SHEET, &LINE_HEADERS, &rows, None)?;
         for sheet in before.into_iter().chain([network, losses]) {
