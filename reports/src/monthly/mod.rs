@@ -316,7 +316,7 @@ impl<'a> Month<'a> {
         let position: HashMap<i64, usize> = contracts.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
         let mut meters: Vec<&meter::Model> =
             loaded.meters.iter().filter(|m| position.contains_key(&m.contract_id)).collect();
-        meters.sort_by_key(|m| (position[&m.contract_id], m.installed_on, m.id));
+        meters.sort_by_cached_key(|m| (position[&m.contract_id], m.installed_on, m.id));
 
         let mut metered: HashMap<i64, Vec<(&MeteredRecord, Kopecks)>> = HashMap::new();
         let mut charged: HashMap<i64, Kopecks> = HashMap::new();
