@@ -406,13 +406,16 @@ const POINTS: &str = "\
     WHERE r.status = ? AND r.meter_id IN ( \
         SELECT m.id FROM meters m JOIN contracts c ON c.id = m.contract_id WHERE c.service = ?)";
 
-/// Each meter's accepted reading nearest to a moment on one side (`{side}` and `{order}`).
+/// Each meter's accepted reading nearest to a moment on one side (`{side}` and `{order}`). The
+/// service's contracts come first (SQLite keeps a `CROSS JOIN`'s order): left free, SQLite
+/// walked every meter, sought its reading and only then looked at the service (10 000 plots:
+/// 13 ms against 2 ms of CPU in the `sqlite3` shell).
 const NEAREST: &str = "\
     SELECT r.meter_id, r.taken_at, r.value_t1, r.value_t2 \
-    FROM meters m JOIN contracts c ON c.id = m.contract_id JOIN readings r ON r.id = ( \
+    FROM contracts c CROSS JOIN meters m JOIN readings r ON r.id = ( \
         SELECT id FROM readings WHERE meter_id = m.id AND status = ? AND taken_at {side} ? \
         ORDER BY taken_at {order}, id {order} LIMIT 1) \
-    WHERE c.service = ?";
+    WHERE m.contract_id = c.id AND c.service = ?";
 
 impl Network {
     /// The network with every reading: for following it over its whole life (the demo).
