@@ -41,7 +41,7 @@ impl PlotNumber {
     /// Orders plots as on the map (`2` before `10`, `12` before `12А`), which is the walking route.
     pub fn route_order(a: &str, b: &str) -> Ordering {
         // Borrowed, not collected: the monthly report sorts every contract with this, and built
-        // strings cost four allocations a comparison.
+        // strings cost up to four allocations a comparison.
         fn split(s: &str) -> (u64, &str) {
             let digits = s.bytes().take_while(u8::is_ascii_digit).count();
             (s[..digits].parse().unwrap_or(u64::MAX), &s[digits..])
@@ -74,5 +74,10 @@ mod tests {
         let mut plots = vec!["10", "2", "12А", "12", "1", "Б"];
         plots.sort_by(|a, b| PlotNumber::route_order(a, b));
         assert_eq!(plots, ["1", "2", "10", "12", "12А", "Б"]);
+        // Leading zeros count as the number, then the text decides; no number (or one too long
+        // to read, or in other digits) comes after every number.
+        let mut plots = vec!["", "١٢", "99999999999999999999", "7", "007", "8"];
+        plots.sort_by(|a, b| PlotNumber::route_order(a, b));
+        assert_eq!(plots, ["007", "7", "8", "", "99999999999999999999", "١٢"]);
     }
 }

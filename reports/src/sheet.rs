@@ -228,8 +228,8 @@ pub(crate) fn fit_widths(headers: &[impl AsRef<str>], rows: &[Vec<Cell>]) -> Vec
         .map(|header| header.as_ref().split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0))
         .collect();
     // One pass over the rows; a text has no more characters than bytes, so one no longer than
-    // the widest so far is not counted (most are not: 21 of the 10 000-plot report's 190 ms of
-    // laying out went to counting).
+    // the widest so far is not counted (most are not: counting was 21 of the 10 000-plot report's
+    // 190 ms of laying out, BENCHMARKS.md run 10).
     for row in rows {
         for (widest, cell) in widths.iter_mut().zip(row) {
             if !matches!(cell, Cell::Text(text) if text.len() <= *widest) {

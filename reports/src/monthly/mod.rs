@@ -48,8 +48,8 @@ pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Re
 
 /// Reads `period` on one snapshot and, on a heavy-work thread, gives `then` the report but its
 /// network's balance as soon as that is read, while the snapshot goes on to read the balance.
-/// Either side failing drops the other: a read given up stops at its next query, a job still
-/// waiting for a heavy-work thread never runs.
+/// Either side failing drops the other: a read given up stops at its next query or row, a job
+/// still waiting for a heavy-work thread never runs.
 async fn read_month<T: Send + 'static>(
     ctx: &Context,
     period: Period,
