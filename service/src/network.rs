@@ -409,7 +409,7 @@ const POINTS: &str = "\
 /// Each meter's accepted reading nearest to a moment on one side (`{side}` and `{order}`). The
 /// service's contracts come first (SQLite keeps a `CROSS JOIN`'s order): left free, SQLite
 /// walked every meter, sought its reading and only then looked at the service (10 000 plots:
-/// 13 ms against 2 ms of CPU in the `sqlite3` shell, BENCHMARKS.md run 10).
+/// 13 ms of CPU against 2–8 ms in the `sqlite3` shell, BENCHMARKS.md run 10).
 const NEAREST: &str = "\
     SELECT r.meter_id, r.taken_at, r.value_t1, r.value_t2 \
     FROM contracts c CROSS JOIN meters m JOIN readings r ON r.id = ( \
