@@ -73,29 +73,23 @@ fn contract_sum(table: &str, filter: &str) -> String {
 /// A closed month's lines never change (a late correction is booked in an open month), so its
 /// stored closing is everything before it summed once.
 pub async fn closing_debts(conn: &impl Source, period: Period) -> Result<HashMap<i64, Kopecks>, DbErr> {
-    // One walk through each table's months since the closing, summed per contract, rather than
-    // three lookups for every contract (the report's cold run, BENCHMARKS.md run 10). Every
-    // contract has a row, zeros at least, as in `balances`; the sums are each contract's, as
-    // `contract_sum`'s, and cannot overflow for the same reasons. Months compare as `YYYY-MM`
-    // text; '' is before any of them.
-    let sql = "\
-        WITH b AS (SELECT COALESCE(MAX(period), '') AS last FROM closed_periods WHERE period <= ?) \
-        SELECT contract_id, CAST(SUM(stored) AS BIGINT) AS stored, CAST(SUM(charged) AS BIGINT) AS charged, \
-               CAST(SUM(paid) AS BIGINT) AS paid \
-        FROM ( \
-            SELECT id AS contract_id, 0 AS stored, 0 AS charged, 0 AS paid FROM contracts \
-            UNION ALL SELECT contract_id, closing, 0, 0 FROM period_balances, b WHERE period = b.last \
-            UNION ALL SELECT contract_id, 0, amount_kopecks, 0 FROM charges, b \
-                WHERE period > b.last AND period <= ? \
-            UNION ALL SELECT contract_id, 0, 0, amount_kopecks FROM payments, b \
-                WHERE period > b.last AND period <= ?) parts \
-        GROUP BY contract_id";
+    // Months compare as `YYYY-MM` text; '' is before any of them.
+    let after = "AND period > b.last AND period <= ?";
+    let sql = format!(
+        "SELECT c.id AS contract_id, \
+           (SELECT closing FROM period_balances WHERE period = b.last AND contract_id = c.id) AS stored, \
+           {charged} AS charged, {paid} AS paid \
+         FROM contracts c, (SELECT COALESCE(MAX(period), '') AS last FROM closed_periods WHERE period <= ?) b",
+        charged = contract_sum("charges", after),
+        paid = contract_sum("payments", after),
+    );
     let p = || Value::from(period.to_string());
-    let rows: Vec<ClosingParts> = conn.rows(sql, vec![p(), p(), p()]).await?;
+    let rows: Vec<ClosingParts> = conn.rows(&sql, vec![p(), p(), p()]).await?;
     let out_of_range = |e: domain::AmountOutOfRange| DbErr::Type(e.to_string());
     rows.into_iter()
         .map(|row| {
-            let debt = row.stored.checked_add(row.charged).and_then(|d| d.checked_sub(row.paid));
+            let debt =
+                row.stored.unwrap_or(Kopecks::ZERO).checked_add(row.charged).and_then(|d| d.checked_sub(row.paid));
             Ok((row.contract_id, debt.map_err(out_of_range)?))
         })
         .collect()
@@ -104,7 +98,7 @@ pub async fn closing_debts(conn: &impl Source, period: Period) -> Result<HashMap
 /// A contract's stored closing and what was booked after it, as [`closing_debts`] reads them.
 struct ClosingParts {
     contract_id: i64,
-    stored: Kopecks,
+    stored: Option<Kopecks>,
     charged: Kopecks,
     paid: Kopecks,
 }
