@@ -131,6 +131,14 @@ async fn nights_rotate_and_only_sound_copies_of_this_app_are_kept_or_restored() 
     backup::write(&other, &foreign).await.unwrap();
     let message = backup::restore(&db_url, &foreign, at).await.unwrap_err().to_string();
     assert!(message.contains("не «Черноморска»"), "{message}");
+    // A database with no file to put the copy in, and one restored by its own tools.
+    let memory = "база в памяти";
+    for (url, says) in
+        [("sqlite::memory:", memory), ("sqlite://x.db?mode=memory", memory), ("postgres://u@h/db", "pg_dump")]
+    {
+        let message = backup::restore(url, &newest, at).await.unwrap_err().to_string();
+        assert!(message.contains(says), "{url}: {message}");
+    }
 
     // While the server holds the database, restore refuses and changes nothing.
     let lock = backup::ServerLock::acquire(&db_url).unwrap().expect("an SQLite file has a lock");

@@ -39,6 +39,8 @@ pub enum BackupError {
     Exists(String),
     #[error("резервная копия PostgreSQL делается его средствами: pg_dump --format=custom")]
     NotSqlite,
+    #[error("база в памяти, а не в файле: восстанавливать некуда; укажите в DATABASE_URL файл SQLite")]
+    InMemory,
     #[error("{0} — не база SQLite (файл пуст, обрезан или это другой файл)")]
     NotADatabase(String),
     #[error("{file} повреждена: PRAGMA integrity_check ответила «{report}»")]

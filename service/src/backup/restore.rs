@@ -29,7 +29,11 @@ pub async fn restore(
     copy: &Path,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Restored, BackupError> {
-    let database = sqlite_file(database_url).ok_or(BackupError::NotSqlite)?;
+    let database = match sqlite_file(database_url) {
+        Some(file) => file,
+        None if database_url.starts_with("sqlite:") => return Err(BackupError::InMemory),
+        None => return Err(BackupError::NotSqlite),
+    };
     let _lock = ServerLock::acquire(database_url)?;
     check_copy(copy, Schema::Migratable).await?;
 
