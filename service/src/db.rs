@@ -521,11 +521,12 @@ mod tests {
         db.close().await.unwrap();
     }
 
-    /// `.cargo/config.toml` builds SQLite without its memory statistics. A `LIBSQLITE3_FLAGS` set
-    /// in the environment wins over that file, and an SQLite not built by libsqlite3-sys ignores
-    /// it; either would bring back the global mutex every allocation takes.
+    /// `.cargo/config.toml` builds SQLite without its memory statistics and memory management. A
+    /// `LIBSQLITE3_FLAGS` set in the environment wins over that file, and an SQLite not built by
+    /// libsqlite3-sys ignores it; either would bring back the global mutexes every allocation and
+    /// every page fetched take.
     #[tokio::test]
-    async fn sqlite_is_built_without_memory_statistics() {
+    async fn sqlite_is_built_without_global_mutexes() {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite_url(&dir.path().join("o.db"), "rwc");
         let db = Db::open(&url).await.unwrap();
@@ -536,6 +537,7 @@ mod tests {
             .map(|row| row.try_get_by_index(0).unwrap())
             .collect();
         assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
         db.close().await.unwrap();
     }
 
