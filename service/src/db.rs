@@ -40,12 +40,12 @@ use sea_orm::{
     DatabaseTransaction, DbErr, EntityTrait, ExecResult, IsolationLevel, QueryFilter, QueryResult, Select,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
+use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 mod reader;
 mod row;
 
-use reader::Readers;
+use reader::{Readers, Snapshot};
 pub use row::{Cell, FromRow, Row};
 
 /// The PostgreSQL advisory lock every write transaction takes first: one writer at a time across
@@ -218,12 +218,11 @@ impl Db {
     /// reports never holds more than one month's rows (see [`crate::heavy`] on bursts of blocking
     /// threads). Through sqlx's pool each of the month's 170 000 rows crossed to its SQLite
     /// thread and back, which cost the cold report more than SQLite's own reading (issue 20;
-    /// BENCHMARKS.md, run 9). A reader answers at once, so `read` is polled once, and one that
-    /// waits for anything else fails instead of holding the thread. Given up by its caller (a
+    /// BENCHMARKS.md, run 9); it is polled once (see [`run_on`]). Given up by its caller (a
     /// closed page), it stops before its next query or row. Elsewhere the reads run in
     /// [`Db::begin_read`]'s transaction, rolled back with the caller's future.
     pub async fn read_snapshot<R: SnapshotRead>(&self, read: R) -> Result<R::Output, DbErr> {
-        let turn = Arc::clone(&self.snapshots).acquire_owned().await.map_err(|e| DbErr::Custom(e.to_string()))?;
+        let turn = self.snapshot_turn().await?;
         match &self.readers {
             Some(readers) => {
                 let readers = Arc::clone(readers);
@@ -231,17 +230,10 @@ impl Db {
                 let flag = given_up.flag();
                 let reading = tokio::task::spawn_blocking(move || {
                     let _turn = turn;
-                    readers.read_snapshot(flag, |snapshot| {
-                        let mut reading = std::pin::pin!(read.run(snapshot));
-                        match reading.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-                            std::task::Poll::Ready(output) => output,
-                            std::task::Poll::Pending => {
-                                Err(DbErr::Custom("a snapshot read waited for something besides its reads".to_owned()))
-                            }
-                        }
-                    })
+                    let snapshot = readers.begin(flag)?;
+                    run_on(&readers, snapshot, read)
                 });
-                reading.await.map_err(|e| DbErr::Custom(format!("a snapshot read failed: {e}")))?
+                reading.await.map_err(snapshot_panicked)?
             }
             None => {
                 let txn = self.begin_read().await?;
@@ -252,6 +244,74 @@ impl Db {
             }
         }
     }
+
+    /// Runs `first` and `second` side by side on one snapshot of the database, in
+    /// [`Db::read_snapshot`]'s turn; either failing gives the other up. On an SQLite file each
+    /// runs on a reader and a blocking thread of its own, their read transactions begun while
+    /// this process held the write lock, so that nothing was committed between them (SQLite's
+    /// `sqlite3_snapshot_open` would share one state without the lock, but it is neither built in
+    /// nor wrapped by rusqlite). Elsewhere they run one after the other in one snapshot.
+    pub async fn read_snapshots<A: SnapshotRead, B: SnapshotRead>(
+        &self,
+        first: A,
+        second: B,
+    ) -> Result<(A::Output, B::Output), DbErr> {
+        let Some(readers) = &self.readers else { return self.read_snapshot((first, second)).await };
+        let turn = Arc::new(self.snapshot_turn().await?);
+        let given_up = GivenUp::default();
+        let lock = self.begin_write().await?;
+        let begun = {
+            let (readers, flag) = (Arc::clone(readers), given_up.flag());
+            tokio::task::spawn_blocking(move || {
+                Ok::<_, DbErr>((readers.begin(Arc::clone(&flag))?, readers.begin(flag)?))
+            })
+        };
+        let (one, other) = begun.await.map_err(snapshot_panicked)??;
+        lock.rollback().await?;
+        tokio::try_join!(
+            spawn_read(Arc::clone(readers), Arc::clone(&turn), one, first),
+            spawn_read(Arc::clone(readers), turn, other, second)
+        )
+    }
+
+    /// A turn to read a snapshot: one at a time (see [`Db::read_snapshot`]).
+    async fn snapshot_turn(&self) -> Result<OwnedSemaphorePermit, DbErr> {
+        Arc::clone(&self.snapshots).acquire_owned().await.map_err(|e| DbErr::Custom(e.to_string()))
+    }
+}
+
+/// Runs `read` on `snapshot` on this (blocking) thread, then ends the snapshot. A reader answers
+/// at once, so `read` is polled once, and one that waits for anything else fails instead of
+/// holding the thread.
+fn run_on<R: SnapshotRead>(readers: &Readers, snapshot: Snapshot, read: R) -> Result<R::Output, DbErr> {
+    let output = {
+        let mut reading = std::pin::pin!(read.run(&snapshot));
+        match reading.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => {
+                Err(DbErr::Custom("a snapshot read waited for something besides its reads".to_owned()))
+            }
+        }
+    };
+    readers.end(snapshot, output)
+}
+
+/// [`run_on`] on a blocking thread that keeps `turn` until it is done, even when its caller is gone.
+async fn spawn_read<R: SnapshotRead>(
+    readers: Arc<Readers>,
+    turn: Arc<OwnedSemaphorePermit>,
+    snapshot: Snapshot,
+    read: R,
+) -> Result<R::Output, DbErr> {
+    let reading = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        run_on(&readers, snapshot, read)
+    });
+    reading.await.map_err(snapshot_panicked)?
+}
+
+fn snapshot_panicked(e: tokio::task::JoinError) -> DbErr {
+    DbErr::Custom(format!("a snapshot read failed: {e}"))
 }
 
 /// Raised when [`Db::read_snapshot`]'s caller is gone (or done), so a reader stops reading.
@@ -296,6 +356,16 @@ pub trait SnapshotRead: Send + 'static {
     fn run(self, source: &impl Source) -> impl Future<Output = Result<Self::Output, DbErr>> + Send;
 }
 
+/// Two reads one after the other, as [`Db::read_snapshots`] runs them where it cannot run them
+/// side by side.
+impl<A: SnapshotRead, B: SnapshotRead> SnapshotRead for (A, B) {
+    type Output = (A::Output, B::Output);
+
+    async fn run(self, source: &impl Source) -> Result<Self::Output, DbErr> {
+        Ok((self.0.run(source).await?, self.1.run(source).await?))
+    }
+}
+
 /// A write transaction and this process's turn to write (see the module's documentation).
 /// Queries take it as a connection (`&txn`); it derefs to sea-orm's transaction.
 #[must_use = "a write is rolled back unless it is committed"]
@@ -309,6 +379,11 @@ impl WriteTxn {
     /// Commits the write; the next writer's turn comes once this returns.
     pub async fn commit(self) -> Result<(), DbErr> {
         self.txn.commit().await
+    }
+
+    /// Rolls the write back; the next writer's turn comes once this returns.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
     }
 }
 
@@ -643,6 +718,67 @@ mod tests {
         assert!(within(db.read_snapshot(Broken)).await.unwrap_err().to_string().contains("no_such_table"));
         write(db.clone(), "INSERT INTO notes VALUES ('3')").await;
         assert_eq!(within(db.read_snapshot(CountOnce)).await.unwrap(), 3, "the next snapshot sees the last write");
+    }
+
+    /// Two reads side by side see one state while writes commit all along, and either failing is
+    /// the pair's error.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_reads_side_by_side_see_one_state() {
+        use std::collections::BTreeSet;
+
+        struct Count {
+            n: i64,
+        }
+        crate::from_row!(Count { n });
+        struct Counted;
+        impl SnapshotRead for Counted {
+            type Output = i64;
+
+            async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
+                let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
+                Ok(rows[0].n)
+            }
+        }
+        struct Broken;
+        impl SnapshotRead for Broken {
+            type Output = ();
+
+            async fn run(self, source: &impl Source) -> Result<(), DbErr> {
+                source.rows::<Count>("SELECT n FROM no_such_table", vec![]).await.map(drop)
+            }
+        }
+
+        let t = crate::testing::TestContext::new().await;
+        let db = t.ctx.db.clone();
+        let txn = db.begin_write().await.unwrap();
+        txn.execute_unprepared("CREATE TABLE notes (v TEXT)").await.unwrap();
+        txn.commit().await.unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = tokio::spawn({
+            let (db, stop) = (db.clone(), Arc::clone(&stop));
+            async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let txn = db.begin_write().await.unwrap();
+                    txn.execute_unprepared("INSERT INTO notes VALUES ('n')").await.unwrap();
+                    txn.commit().await.unwrap();
+                }
+            }
+        });
+        let mut seen = BTreeSet::new();
+        for _ in 0..200 {
+            let (one, other) = db.read_snapshots(Counted, Counted).await.unwrap();
+            assert_eq!(one, other, "both sides read one state");
+            seen.insert(one);
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.await.unwrap();
+        assert!(seen.len() >= 20, "commits landed between the pairs: {} states seen", seen.len());
+        for refused in
+            [db.read_snapshots(Counted, Broken).await.map(drop), db.read_snapshots(Broken, Counted).await.map(drop)]
+        {
+            assert!(refused.unwrap_err().to_string().contains("no_such_table"));
+        }
+        assert_eq!(db.read_snapshots(Counted, Counted).await.unwrap().0, db.read_snapshot(Counted).await.unwrap());
     }
 
     /// A snapshot read whose caller is gone (a page closed mid-report) stops at its next query

@@ -128,6 +128,7 @@ impl LastRecord {
     }
 }
 
+/// The month's own rows.
 pub(super) struct Loaded {
     pub contracts: Vec<ContractRecord>,
     pub meters: Vec<meter::Model>,
@@ -135,17 +136,21 @@ pub(super) struct Loaded {
     pub payments: Vec<PaymentRecord>,
     pub recalculations: Vec<RecalculationRecord>,
     pub activity: Vec<ActivityRecord>,
-    pub last_before: Vec<LastRecord>,
-    /// Debts at the end of the month, from the last closed month's stored balances on. The
-    /// opening balances follow from these and the month's charges and payments, which saves a
-    /// second pass over the ledger.
-    pub closing: HashMap<i64, Kopecks>,
     /// When the month was closed, if it is: a closed month's report carries this time, so its
     /// money (charges, payments, balances, the readings billed) is the same whenever it is
     /// written again. What was read in the month («Не сняты», the counts of plots read) and the
     /// network's balance are read as the readings stand now: a reading of the month recorded
     /// after the closing shows there, while its money goes to the open month.
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// What the month starts from: each meter's last reading before it, each contract's debt.
+pub(super) struct Carried {
+    pub last_before: Vec<LastRecord>,
+    /// Debts at the end of the month, from the last closed month's stored balances on. The
+    /// opening balances follow from these and the month's charges and payments, which saves a
+    /// second pass over the ledger.
+    pub closing: HashMap<i64, Kopecks>,
 }
 
 const CONTRACTS: &str = "\
@@ -192,7 +197,6 @@ const CLOSED_AT: &str = "SELECT closed_at FROM closed_periods WHERE period = ?";
 impl Loaded {
     pub async fn load(conn: &impl Source, period: Period) -> Result<Loaded, DbErr> {
         let month = || Value::from(period.to_string());
-        let accepted = Value::from(ReadingStatus::Accepted.code());
         let recalculation = Value::from(ChargeKind::Recalculation.code());
         let closed: Vec<ClosedAt> = conn.rows(CLOSED_AT, vec![month()]).await?;
         Ok(Loaded {
@@ -202,9 +206,17 @@ impl Loaded {
             payments: conn.rows(PAYMENTS, vec![month(), month()]).await?,
             recalculations: conn.rows(RECALCULATIONS, vec![month(), recalculation]).await?,
             activity: conn.rows(&activity(), vec![month()]).await?,
-            last_before: conn.rows(LAST_BEFORE, vec![accepted, month()]).await?,
-            closing: debt::closing_debts(conn, period).await?,
             closed_at: closed.into_iter().next().map(|closed| closed.closed_at),
+        })
+    }
+}
+
+impl Carried {
+    pub async fn load(conn: &impl Source, period: Period) -> Result<Carried, DbErr> {
+        let accepted = Value::from(ReadingStatus::Accepted.code());
+        Ok(Carried {
+            last_before: conn.rows(LAST_BEFORE, vec![accepted, Value::from(period.to_string())]).await?,
+            closing: debt::closing_debts(conn, period).await?,
         })
     }
 }

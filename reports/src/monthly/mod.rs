@@ -25,7 +25,7 @@ use service::db::{SnapshotRead, Source};
 use tokio::sync::oneshot;
 
 use crate::ReportError;
-use load::{ContractRecord, LastRecord, Loaded, MeteredRecord};
+use load::{Carried, ContractRecord, LastRecord, Loaded, MeteredRecord};
 
 pub use network::{LineRow, ShareLine};
 use sheets::Draft;
@@ -33,8 +33,9 @@ pub use sheets::write_monthly;
 
 /// The monthly report of `period` as xlsx bytes. Photo links point into the panel at `public_url`.
 ///
-/// The same bytes as [`write_monthly`] of [`monthly_data`], sooner: the sheets but «Баланс сети»
-/// are laid out while the snapshot goes on to read the network's balance (BENCHMARKS.md, run 10).
+/// The same bytes as [`write_monthly`] of [`monthly_data`], sooner: the month is read on two
+/// connections at once, and the sheets but «Баланс сети» are laid out while the network's balance
+/// is read (BENCHMARKS.md, runs 10 and 11).
 pub async fn monthly_report(ctx: &Context, period: Period, public_url: &str) -> Result<Vec<u8>, ReportError> {
     let (draft, network) = read_month(ctx, period, public_url, |data| Draft::lay_out(&data)).await?;
     service::heavy::run(move || draft.finish(&network)).await?
@@ -60,32 +61,41 @@ async fn read_month<T: Send + 'static>(
         return Err(ReportError::FuturePeriod(period));
     }
     let (loaded_to, loaded) = oneshot::channel();
-    let read = async { Ok(ctx.db.read_snapshot(MonthRead { ctx: ctx.clone(), period, loaded_to }).await?) };
+    let (carried_to, carried) = oneshot::channel();
+    let month = MonthRead { ctx: ctx.clone(), period, loaded_to };
+    let read = async { Ok(ctx.db.read_snapshots(month, CarriedRead { period, carried_to }).await?.0) };
     let (ctx, public_url) = (ctx.clone(), public_url.to_owned());
     let lay_out = async move {
-        // The read hands the month over before it can succeed, so nothing handed over means it
-        // failed, and its error ends the join.
-        let Ok(loaded) = loaded.await else { return std::future::pending().await };
-        service::heavy::run(move || then(assemble(&ctx, period, &public_url, loaded)?)).await?
+        // The reads hand their rows over before they can succeed, so nothing handed over means
+        // one failed, and its error ends the join.
+        let (Ok(loaded), Ok(carried)) = (loaded.await, carried.await) else { return std::future::pending().await };
+        service::heavy::run(move || then(assemble(&ctx, period, &public_url, loaded, carried)?)).await?
     };
     let (network, laid_out) = tokio::try_join!(read, lay_out)?;
     Ok((laid_out, network))
 }
 
-/// The report made of what [`MonthRead`] read first; its network's balance is left empty.
-/// `loaded` is gone by the time the report is laid out.
-fn assemble(ctx: &Context, period: Period, public_url: &str, loaded: Loaded) -> Result<MonthlyData, ReportError> {
+/// The report made of what [`MonthRead`] and [`CarriedRead`] read first; its network's balance is
+/// left empty. The rows are gone by the time the report is laid out.
+fn assemble(
+    ctx: &Context,
+    period: Period,
+    public_url: &str,
+    loaded: Loaded,
+    carried: Carried,
+) -> Result<MonthlyData, ReportError> {
     // A closed month's report is dated when the month closed, so writing it again later gives
     // the same bytes unless a reading of the month was recorded since (see `Loaded::closed_at`);
     // an open month's report is dated now.
     let created = loaded.closed_at.unwrap_or_else(|| ctx.now()).with_timezone(&ctx.settings.tz);
-    Month::new(&loaded, period, ctx.settings.tz)?.report(public_url, created)
+    Month::new(&loaded, &carried, period, ctx.settings.tz)?.report(public_url, created)
 }
 
-/// Everything the report reads, on one snapshot: on an SQLite file a reader's, off sqlx's
-/// thread, which took the cold report of 10 000 plots × 24 months from 1.65 / 1.77 s to
-/// 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9). What the sheets show goes to `loaded_to` before
-/// the network's balance, which only «Баланс сети» shows, is read.
+/// The month's own rows, then the network's balance, on one side of the report's snapshot (see
+/// [`CarriedRead`] for the other): on an SQLite file a reader's, off sqlx's thread, which took
+/// the cold report of 10 000 plots × 24 months from 1.65 / 1.77 s to 0.65 / 0.70 s (BENCHMARKS.md,
+/// runs 7 and 9). The rows go to `loaded_to` before the network's balance, which only «Баланс
+/// сети» shows, is read.
 struct MonthRead {
     ctx: Context,
     period: Period,
@@ -100,6 +110,23 @@ impl SnapshotRead for MonthRead {
         // Nobody to hand it to means the caller is gone, and the snapshot stops at its next query.
         let _ = self.loaded_to.send(loaded);
         network::lines(source, &self.ctx, self.period).await
+    }
+}
+
+/// The other side of the report's snapshot: what the month starts from, read beside the month's
+/// own rows (BENCHMARKS.md, run 11).
+struct CarriedRead {
+    period: Period,
+    carried_to: oneshot::Sender<Carried>,
+}
+
+impl SnapshotRead for CarriedRead {
+    type Output = ();
+
+    async fn run(self, source: &impl Source) -> Result<(), DbErr> {
+        // As above: nobody to hand it to means the caller is gone.
+        let _ = self.carried_to.send(Carried::load(source, self.period).await?);
+        Ok(())
     }
 }
 
@@ -291,6 +318,8 @@ pub struct ZoneTotal {
 /// number, then by meter installation.
 struct Month<'a> {
     loaded: &'a Loaded,
+    /// Each contract's debt at the end of the month.
+    closing: &'a HashMap<i64, Kopecks>,
     period: Period,
     tz: Tz,
     contracts: Vec<&'a ContractRecord>,
@@ -308,7 +337,7 @@ struct Month<'a> {
 }
 
 impl<'a> Month<'a> {
-    fn new(loaded: &'a Loaded, period: Period, tz: Tz) -> Result<Month<'a>, AmountOutOfRange> {
+    fn new(loaded: &'a Loaded, carried: &'a Carried, period: Period, tz: Tz) -> Result<Month<'a>, AmountOutOfRange> {
         let mut contracts: Vec<&ContractRecord> = loaded.contracts.iter().collect();
         contracts.sort_by(|a, b| {
             PlotNumber::route_order(&a.plot_number, &b.plot_number).then_with(|| a.number.cmp(&b.number))
@@ -341,7 +370,8 @@ impl<'a> Month<'a> {
             metered,
             charged,
             paid,
-            last_before: loaded.last_before.iter().map(|r| (r.meter_id, r)).collect(),
+            last_before: carried.last_before.iter().map(|r| (r.meter_id, r)).collect(),
+            closing: &carried.closing,
             read: loaded.activity.iter().map(|a| a.meter_id).collect(),
             flagged: flagged.collect(),
             loaded,
@@ -442,7 +472,7 @@ impl<'a> Month<'a> {
         let month = |sums: &HashMap<i64, Kopecks>, id| sums.get(&id).copied().unwrap_or_default();
         let mut lines = Vec::with_capacity(self.contracts.len());
         for contract in &self.contracts {
-            let closing = self.loaded.closing.get(&contract.id).copied().unwrap_or_default();
+            let closing = self.closing.get(&contract.id).copied().unwrap_or_default();
             let movement =
                 Movement::ending_at(closing, month(&self.charged, contract.id), month(&self.paid, contract.id))?;
             if contract.active_in(self.period) || movement != Movement::default() {
@@ -623,11 +653,11 @@ mod tests {
         let url = "https://panel.example";
         for period in [t.ctx.current_period().prev(), t.ctx.current_period()] {
             let through_snapshot = monthly_data(&t.ctx, period, url).await.unwrap();
-            let (loaded_to, loaded) = oneshot::channel();
-            let read = MonthRead { ctx: t.ctx.clone(), period, loaded_to };
-            let network = read.run(t.ctx.db.conn()).await.unwrap();
-            let loaded = loaded.await.unwrap();
-            let through_pool = MonthlyData { network, ..assemble(&t.ctx, period, url, loaded).unwrap() };
+            let ((loaded_to, loaded), (carried_to, carried)) = (oneshot::channel(), oneshot::channel());
+            let reads = (MonthRead { ctx: t.ctx.clone(), period, loaded_to }, CarriedRead { period, carried_to });
+            let (network, ()) = reads.run(t.ctx.db.conn()).await.unwrap();
+            let (loaded, carried) = (loaded.await.unwrap(), carried.await.unwrap());
+            let through_pool = MonthlyData { network, ..assemble(&t.ctx, period, url, loaded, carried).unwrap() };
             assert_eq!(through_snapshot, through_pool, "{period}");
             let at_once = write_monthly(&through_snapshot).unwrap();
             assert!(monthly_report(&t.ctx, period, url).await.unwrap() == at_once, "{period}: the same bytes");
@@ -638,10 +668,11 @@ mod tests {
     }
 
     /// A read that fails says why, whether it failed before the sheets were handed over (the
-    /// month's closing is read first) or after (the network is read last).
+    /// month's closing is read first, by both sides), on the side that reads what the month
+    /// carries over (the stored balances), or after (the network is read last).
     #[tokio::test]
     async fn a_failed_read_is_the_reports_error_before_or_after_the_handover() {
-        for table in ["closed_periods", "network_lines"] {
+        for table in ["closed_periods", "period_balances", "network_lines"] {
             let t = TestContext::new().await;
             demo::generate(&t.ctx, DemoSpec { plots: 10, months: 2, seed: 3 }).await.unwrap();
             t.ctx.db.conn().execute_unprepared(&format!("ALTER TABLE {table} RENAME TO gone")).await.unwrap();

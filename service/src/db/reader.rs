@@ -5,8 +5,8 @@
 //!   switches (BENCHMARKS.md, run 7); a few index seeks hold the async runtime's thread for less
 //!   time than the hand-off they save;
 //! - a long read that must see one state of the database, the monthly report's, in one read
-//!   transaction on a blocking thread ([`Readers::read_snapshot`], through
-//!   [`super::Db::read_snapshot`]): some 170 000 rows crossed threads one by one, and the cold
+//!   transaction on a blocking thread ([`Readers::begin`], through [`super::Db::read_snapshot`]
+//!   and [`super::Db::read_snapshots`]): some 170 000 rows crossed threads one by one, and the cold
 //!   report took 1.65 / 1.77 s where it now takes 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9).
 //!
 //! A reader is a plain SQLite connection (rusqlite, over the same libsqlite3-sys as sqlx). Readers
@@ -65,25 +65,25 @@ impl Readers {
         read
     }
 
-    /// Runs `read` in one read transaction of one reader: every query in it sees the database
-    /// as it was at the first, whatever is committed meanwhile. Once `given_up` is raised its
-    /// queries fail at their next row.
-    pub(super) fn read_snapshot<T>(
-        &self,
-        given_up: Arc<AtomicBool>,
-        read: impl FnOnce(&Snapshot) -> Result<T, DbErr>,
-    ) -> Result<T, DbErr> {
+    /// A reader in a read transaction that sees the database as it is now, whatever is committed
+    /// later. Once `given_up` is raised its queries fail at their next row.
+    pub(super) fn begin(&self, given_up: Arc<AtomicBool>) -> Result<Snapshot, DbErr> {
         if given_up.load(Ordering::Relaxed) {
             return Err(given_up_error());
         }
         let conn = self.take()?;
         // Off the runtime's threads a read may wait as long as the pool's would, for the rare
         // lock (a WAL being recovered, the last connection of another process folding it back).
-        if let Err(e) = conn.busy_timeout(POOL_BUSY_TIMEOUT).and_then(|()| conn.execute_batch("BEGIN")) {
-            return Err(error(e));
-        }
-        let snapshot = Snapshot { conn: Mutex::new(conn), given_up };
-        let result = read(&snapshot);
+        // `BEGIN` reads nothing: the transaction's first read fixes the state it sees.
+        conn.busy_timeout(POOL_BUSY_TIMEOUT)
+            .and_then(|()| conn.execute_batch("BEGIN"))
+            .and_then(|()| conn.query_row("SELECT COUNT(*) FROM sqlite_schema", (), |_| Ok(())))
+            .map_err(error)?;
+        Ok(Snapshot { conn: Mutex::new(conn), given_up })
+    }
+
+    /// Ends `snapshot`'s transaction, keeping its reader if `result` is a success.
+    pub(super) fn end<T>(&self, snapshot: Snapshot, result: Result<T, DbErr>) -> Result<T, DbErr> {
         let conn = snapshot.conn.into_inner().unwrap_or_else(PoisonError::into_inner);
         // It only read: ending it either way is the same, and frees the WAL it pinned.
         let ended =
