@@ -42,6 +42,8 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
+use crate::Chain;
+
 mod reader;
 mod row;
 
@@ -218,7 +220,7 @@ impl Db {
     /// reports never holds more than one month's rows (see [`crate::heavy`] on bursts of blocking
     /// threads). Through sqlx's pool each of the month's 170 000 rows crossed to its SQLite
     /// thread and back, which cost the cold report more than SQLite's own reading (issue 20;
-    /// BENCHMARKS.md, run 9); it is polled once (see [`run_on`]). Given up by its caller (a
+    /// BENCHMARKS.md, run 9); it is polled once. Given up by its caller (a
     /// closed page), it stops before its next query or row. Elsewhere the reads run in
     /// [`Db::begin_read`]'s transaction, rolled back with the caller's future.
     pub async fn read_snapshot<R: SnapshotRead>(&self, read: R) -> Result<R::Output, DbErr> {
@@ -228,12 +230,7 @@ impl Db {
                 let readers = Arc::clone(readers);
                 let given_up = GivenUp::default();
                 let flag = given_up.flag();
-                let reading = tokio::task::spawn_blocking(move || {
-                    let _turn = turn;
-                    let snapshot = readers.begin(flag)?;
-                    run_on(&readers, snapshot, read)
-                });
-                reading.await.map_err(snapshot_panicked)?
+                off_runtime(&turn, move || run_on(&readers, readers.begin(flag)?, read)).await
             }
             None => {
                 let txn = self.begin_read().await?;
@@ -247,36 +244,60 @@ impl Db {
 
     /// Runs `first` and `second` side by side on one snapshot of the database, in
     /// [`Db::read_snapshot`]'s turn; either failing gives the other up. On an SQLite file each
-    /// runs on a reader and a blocking thread of its own, their read transactions begun while
-    /// this process held the write lock, so that nothing was committed between them (SQLite's
+    /// runs on a reader and a blocking thread of its own, their snapshots fixed while this
+    /// process held the write lock, so that nothing was committed between them (SQLite's
     /// `sqlite3_snapshot_open` would share one state without the lock, but it is neither built in
-    /// nor wrapped by rusqlite). Elsewhere they run one after the other in one snapshot.
+    /// nor wrapped by rusqlite). Elsewhere, or when another process keeps the lock past the busy
+    /// timeout, they run one after the other in one snapshot, `first` first. It takes the write
+    /// lock: never call it while holding a [`WriteTxn`].
     pub async fn read_snapshots<A: SnapshotRead, B: SnapshotRead>(
         &self,
         first: A,
         second: B,
     ) -> Result<(A::Output, B::Output), DbErr> {
         let Some(readers) = &self.readers else { return self.read_snapshot((first, second)).await };
-        let turn = Arc::new(self.snapshot_turn().await?);
+        let turn = self.snapshot_turn().await?;
         let given_up = GivenUp::default();
-        let lock = self.begin_write().await?;
-        let begun = {
+        // Begun before the lock, which is then held only while both take their first read.
+        let begin = {
             let (readers, flag) = (Arc::clone(readers), given_up.flag());
-            tokio::task::spawn_blocking(move || {
-                Ok::<_, DbErr>((readers.begin(Arc::clone(&flag))?, readers.begin(flag)?))
-            })
+            move || Ok((readers.begin(Arc::clone(&flag))?, readers.begin(flag)?))
         };
-        let (one, other) = begun.await.map_err(snapshot_panicked)??;
-        lock.rollback().await?;
+        let (one, other) = off_runtime(&turn, begin).await?;
+        let readers = Arc::clone(readers);
+        let lock = match self.begin_write().await {
+            Ok(lock) => lock,
+            Err(e) => {
+                tracing::warn!("no write lock for two readers, reading one after the other: {}", Chain(&e));
+                return off_runtime(&turn, move || {
+                    readers.end(other, Ok(()))?;
+                    run_on(&readers, one, (first, second))
+                })
+                .await;
+            }
+        };
+        let pinned = off_runtime(&turn, move || {
+            one.pin()?;
+            other.pin()?;
+            Ok((one, other))
+        })
+        .await;
+        // Nothing was written: a rollback that fails costs the reads nothing.
+        if let Err(e) = lock.rollback().await {
+            tracing::warn!("ending the write lock two readers took: {}", Chain(&e));
+        }
+        let (one, other) = pinned?;
+        let beside = Arc::clone(&readers);
         tokio::try_join!(
-            spawn_read(Arc::clone(readers), Arc::clone(&turn), one, first),
-            spawn_read(Arc::clone(readers), turn, other, second)
+            off_runtime(&turn, move || run_on(&readers, one, first)),
+            off_runtime(&turn, move || run_on(&beside, other, second))
         )
     }
 
     /// A turn to read a snapshot: one at a time (see [`Db::read_snapshot`]).
-    async fn snapshot_turn(&self) -> Result<OwnedSemaphorePermit, DbErr> {
-        Arc::clone(&self.snapshots).acquire_owned().await.map_err(|e| DbErr::Custom(e.to_string()))
+    async fn snapshot_turn(&self) -> Result<Arc<OwnedSemaphorePermit>, DbErr> {
+        let turn = Arc::clone(&self.snapshots).acquire_owned().await.map_err(|e| DbErr::Custom(e.to_string()))?;
+        Ok(Arc::new(turn))
     }
 }
 
@@ -296,22 +317,17 @@ fn run_on<R: SnapshotRead>(readers: &Readers, snapshot: Snapshot, read: R) -> Re
     readers.end(snapshot, output)
 }
 
-/// [`run_on`] on a blocking thread that keeps `turn` until it is done, even when its caller is gone.
-async fn spawn_read<R: SnapshotRead>(
-    readers: Arc<Readers>,
-    turn: Arc<OwnedSemaphorePermit>,
-    snapshot: Snapshot,
-    read: R,
-) -> Result<R::Output, DbErr> {
-    let reading = tokio::task::spawn_blocking(move || {
+/// `work` on a blocking thread that keeps `turn` until it is done, even when its caller is gone.
+async fn off_runtime<T: Send + 'static>(
+    turn: &Arc<OwnedSemaphorePermit>,
+    work: impl FnOnce() -> Result<T, DbErr> + Send + 'static,
+) -> Result<T, DbErr> {
+    let turn = Arc::clone(turn);
+    let working = tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        run_on(&readers, snapshot, read)
+        work()
     });
-    reading.await.map_err(snapshot_panicked)?
-}
-
-fn snapshot_panicked(e: tokio::task::JoinError) -> DbErr {
-    DbErr::Custom(format!("a snapshot read failed: {e}"))
+    working.await.map_err(|e| DbErr::Custom(format!("a snapshot read failed: {e}")))?
 }
 
 /// Raised when [`Db::read_snapshot`]'s caller is gone (or done), so a reader stops reading.
@@ -601,7 +617,7 @@ mod tests {
     /// libsqlite3-sys ignores it; either would bring back the global mutexes every allocation and
     /// every page fetched take.
     #[tokio::test]
-    async fn sqlite_is_built_without_global_mutexes() {
+    async fn sqlite_is_built_without_memory_statistics_or_management() {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite_url(&dir.path().join("o.db"), "rwc");
         let db = Db::open(&url).await.unwrap();
@@ -764,21 +780,60 @@ mod tests {
                 }
             }
         });
+        async fn within<T>(read: impl Future<Output = T>) -> T {
+            tokio::time::timeout(Duration::from_secs(30), read).await.expect("no hang")
+        }
         let mut seen = BTreeSet::new();
         for _ in 0..200 {
-            let (one, other) = db.read_snapshots(Counted, Counted).await.unwrap();
+            let (one, other) = within(db.read_snapshots(Counted, Counted)).await.unwrap();
             assert_eq!(one, other, "both sides read one state");
             seen.insert(one);
         }
         stop.store(true, Ordering::Relaxed);
         writer.await.unwrap();
         assert!(seen.len() >= 20, "commits landed between the pairs: {} states seen", seen.len());
-        for refused in
-            [db.read_snapshots(Counted, Broken).await.map(drop), db.read_snapshots(Broken, Counted).await.map(drop)]
-        {
+        let refused = [
+            within(db.read_snapshots(Counted, Broken)).await.map(drop),
+            within(db.read_snapshots(Broken, Counted)).await.map(drop),
+        ];
+        for refused in refused {
             assert!(refused.unwrap_err().to_string().contains("no_such_table"));
         }
-        assert_eq!(db.read_snapshots(Counted, Counted).await.unwrap().0, db.read_snapshot(Counted).await.unwrap());
+        let (after, _) = within(db.read_snapshots(Counted, Counted)).await.unwrap();
+        assert_eq!(after, within(db.read_snapshot(Counted)).await.unwrap(), "nothing left pinned");
+    }
+
+    /// Another process holding the write lock past the busy timeout does not fail a pair of reads:
+    /// they run one after the other on one snapshot.
+    #[tokio::test]
+    async fn two_reads_without_the_write_lock_run_one_after_the_other() {
+        struct Count {
+            n: i64,
+        }
+        crate::from_row!(Count { n });
+        struct Counted;
+        impl SnapshotRead for Counted {
+            type Output = i64;
+
+            async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
+                let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
+                Ok(rows[0].n)
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("locked.db");
+        let db = Db::open(&sqlite_url(&file, "rwc")).await.unwrap();
+        let txn = db.begin_write().await.unwrap();
+        txn.execute_unprepared("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('1')").await.unwrap();
+        txn.commit().await.unwrap();
+        // Another process's writer, as far as this one can tell: outside its queue of writers.
+        let other = rusqlite::Connection::open(&file).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE; INSERT INTO notes VALUES ('2')").unwrap();
+        let read = tokio::time::timeout(BUSY_TIMEOUT * 2, db.read_snapshots(Counted, Counted));
+        assert_eq!(read.await.expect("no hang").unwrap(), (1, 1));
+        other.execute_batch("COMMIT").unwrap();
+        drop(other);
+        db.close().await.unwrap();
     }
 
     /// A snapshot read whose caller is gone (a page closed mid-report) stops at its next query

@@ -49,8 +49,8 @@ pub async fn monthly_data(ctx: &Context, period: Period, public_url: &str) -> Re
 
 /// Reads `period` on one snapshot and, on a heavy-work thread, gives `then` the report but its
 /// network's balance as soon as that is read, while the snapshot goes on to read the balance.
-/// Either side failing drops the other: a read given up stops at its next query or row, a job
-/// still waiting for a heavy-work thread never runs.
+/// The reading or the laying out failing drops the other: a read given up stops at its next
+/// query or row, a job still waiting for a heavy-work thread never runs.
 async fn read_month<T: Send + 'static>(
     ctx: &Context,
     period: Period,
@@ -62,8 +62,10 @@ async fn read_month<T: Send + 'static>(
     }
     let (loaded_to, loaded) = oneshot::channel();
     let (carried_to, carried) = oneshot::channel();
-    let month = MonthRead { ctx: ctx.clone(), period, loaded_to };
-    let read = async { Ok(ctx.db.read_snapshots(month, CarriedRead { period, carried_to }).await?.0) };
+    // Carried first: where the two run one after the other, the sheets are laid out while the
+    // network is read, last.
+    let (carried_read, month) = (CarriedRead { period, carried_to }, MonthRead { ctx: ctx.clone(), period, loaded_to });
+    let read = async { Ok(ctx.db.read_snapshots(carried_read, month).await?.1) };
     let (ctx, public_url) = (ctx.clone(), public_url.to_owned());
     let lay_out = async move {
         // The reads hand their rows over before they can succeed, so nothing handed over means
@@ -654,8 +656,8 @@ mod tests {
         for period in [t.ctx.current_period().prev(), t.ctx.current_period()] {
             let through_snapshot = monthly_data(&t.ctx, period, url).await.unwrap();
             let ((loaded_to, loaded), (carried_to, carried)) = (oneshot::channel(), oneshot::channel());
-            let reads = (MonthRead { ctx: t.ctx.clone(), period, loaded_to }, CarriedRead { period, carried_to });
-            let (network, ()) = reads.run(t.ctx.db.conn()).await.unwrap();
+            let reads = (CarriedRead { period, carried_to }, MonthRead { ctx: t.ctx.clone(), period, loaded_to });
+            let ((), network) = reads.run(t.ctx.db.conn()).await.unwrap();
             let (loaded, carried) = (loaded.await.unwrap(), carried.await.unwrap());
             let through_pool = MonthlyData { network, ..assemble(&t.ctx, period, url, loaded, carried).unwrap() };
             assert_eq!(through_snapshot, through_pool, "{period}");

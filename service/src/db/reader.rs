@@ -41,8 +41,8 @@ pub(crate) struct Readers {
     /// Idle readers; `None` once the database is closed.
     idle: Mutex<Option<Vec<Connection>>>,
     /// A read on the calling thread never awaits, so a thread holds at most one reader at a
-    /// time, and snapshots take turns: the runtime's threads and one more bound how many are
-    /// ever open, and this many are kept.
+    /// time, and snapshots take turns, two readers each: the runtime's threads and two more
+    /// bound how many are ever open, and this many are kept.
     keep_idle: usize,
 }
 
@@ -65,8 +65,9 @@ impl Readers {
         read
     }
 
-    /// A reader in a read transaction that sees the database as it is now, whatever is committed
-    /// later. Once `given_up` is raised its queries fail at their next row.
+    /// A reader in a read transaction. Its first read ([`Snapshot::pin`], or the first query)
+    /// fixes the state it sees, whatever is committed later. Once `given_up` is raised its
+    /// queries fail at their next row.
     pub(super) fn begin(&self, given_up: Arc<AtomicBool>) -> Result<Snapshot, DbErr> {
         if given_up.load(Ordering::Relaxed) {
             return Err(given_up_error());
@@ -74,11 +75,7 @@ impl Readers {
         let conn = self.take()?;
         // Off the runtime's threads a read may wait as long as the pool's would, for the rare
         // lock (a WAL being recovered, the last connection of another process folding it back).
-        // `BEGIN` reads nothing: the transaction's first read fixes the state it sees.
-        conn.busy_timeout(POOL_BUSY_TIMEOUT)
-            .and_then(|()| conn.execute_batch("BEGIN"))
-            .and_then(|()| conn.query_row("SELECT COUNT(*) FROM sqlite_schema", (), |_| Ok(())))
-            .map_err(error)?;
+        conn.busy_timeout(POOL_BUSY_TIMEOUT).and_then(|()| conn.execute_batch("BEGIN")).map_err(error)?;
         Ok(Snapshot { conn: Mutex::new(conn), given_up })
     }
 
@@ -167,12 +164,22 @@ fn read(
     Ok(())
 }
 
-/// One reader in a read transaction, as [`super::Db::read_snapshot`] hands it to a
-/// [`super::SnapshotRead`]. The lock makes it `Sync`, so a read's futures are `Send` on either
-/// source; only the one thread running the read ever takes it.
+/// One reader in a read transaction, as [`super::Db::read_snapshot`] and
+/// [`super::Db::read_snapshots`] hand it to a [`super::SnapshotRead`]. The lock makes it `Sync`,
+/// so a read's futures are `Send` on either source; only the one thread running the read ever
+/// takes it.
 pub(crate) struct Snapshot {
     conn: Mutex<Connection>,
     given_up: Arc<AtomicBool>,
+}
+
+impl Snapshot {
+    /// The transaction's first read: from here on it sees the database as it is now. `BEGIN`
+    /// reads nothing, nor does `SELECT 1`; any table of the file would do.
+    pub(super) fn pin(&self) -> Result<(), DbErr> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.query_row("SELECT COUNT(*) FROM sqlite_schema", (), |_| Ok(())).map_err(error)
+    }
 }
 
 impl super::Source for Snapshot {
