@@ -220,7 +220,7 @@ impl Db {
     /// reports never holds more than one month's rows (see [`crate::heavy`] on bursts of blocking
     /// threads). Through sqlx's pool each of the month's 170 000 rows crossed to its SQLite
     /// thread and back, which cost the cold report more than SQLite's own reading (issue 20;
-    /// BENCHMARKS.md, run 9); it is polled once. Given up by its caller (a
+    /// BENCHMARKS.md, run 9); the read is polled once (`run_on`). Given up by its caller (a
     /// closed page), it stops before its next query or row. Elsewhere the reads run in
     /// [`Db::begin_read`]'s transaction, rolled back with the caller's future.
     pub async fn read_snapshot<R: SnapshotRead>(&self, read: R) -> Result<R::Output, DbErr> {
@@ -248,8 +248,10 @@ impl Db {
     /// process held the write lock, so that nothing was committed between them (SQLite's
     /// `sqlite3_snapshot_open` would share one state without the lock, but it is neither built in
     /// nor wrapped by rusqlite). Elsewhere, or when another process keeps the lock past the busy
-    /// timeout, they run one after the other in one snapshot, `first` first. It takes the write
-    /// lock: never call it while holding a [`WriteTxn`].
+    /// timeout (after waiting for it that long, 15 s), they run one after the other in one
+    /// snapshot, `first` first. On an SQLite file it waits for this process's writers queued
+    /// before it, holding the turn. It takes the turn, then the write lock: called while holding
+    /// a [`WriteTxn`], it would wait forever, and every snapshot read after it.
     pub async fn read_snapshots<A: SnapshotRead, B: SnapshotRead>(
         &self,
         first: A,
@@ -268,7 +270,7 @@ impl Db {
         let lock = match self.begin_write().await {
             Ok(lock) => lock,
             Err(e) => {
-                tracing::warn!("no write lock for two readers, reading one after the other: {}", Chain(&e));
+                tracing::warn!("two readers could not take the write lock, reading one after the other: {}", Chain(&e));
                 return off_runtime(&turn, move || {
                     readers.end(other, Ok(()))?;
                     run_on(&readers, one, (first, second))
@@ -665,10 +667,6 @@ mod tests {
     async fn a_snapshot_sees_one_state_while_a_write_commits() {
         use std::sync::mpsc;
 
-        struct Count {
-            n: i64,
-        }
-        crate::from_row!(Count { n });
         async fn count(source: &impl Source) -> Result<i64, DbErr> {
             let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
             Ok(rows[0].n)
@@ -736,25 +734,29 @@ mod tests {
         assert_eq!(within(db.read_snapshot(CountOnce)).await.unwrap(), 3, "the next snapshot sees the last write");
     }
 
+    struct Count {
+        n: i64,
+    }
+    crate::from_row!(Count { n });
+
+    /// Counts the rows of `notes`: what a pair of reads on one state must agree on.
+    struct Counted;
+
+    impl SnapshotRead for Counted {
+        type Output = i64;
+
+        async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
+            let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
+            Ok(rows[0].n)
+        }
+    }
+
     /// Two reads side by side see one state while writes commit all along, and either failing is
     /// the pair's error.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_reads_side_by_side_see_one_state() {
         use std::collections::BTreeSet;
 
-        struct Count {
-            n: i64,
-        }
-        crate::from_row!(Count { n });
-        struct Counted;
-        impl SnapshotRead for Counted {
-            type Output = i64;
-
-            async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
-                let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
-                Ok(rows[0].n)
-            }
-        }
         struct Broken;
         impl SnapshotRead for Broken {
             type Output = ();
@@ -804,22 +806,9 @@ mod tests {
     }
 
     /// Another process holding the write lock past the busy timeout does not fail a pair of reads:
-    /// they run one after the other on one snapshot.
+    /// they run one after the other on one snapshot. It waits out the busy timeout, 15 s.
     #[tokio::test]
     async fn two_reads_without_the_write_lock_run_one_after_the_other() {
-        struct Count {
-            n: i64,
-        }
-        crate::from_row!(Count { n });
-        struct Counted;
-        impl SnapshotRead for Counted {
-            type Output = i64;
-
-            async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
-                let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
-                Ok(rows[0].n)
-            }
-        }
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("locked.db");
         let db = Db::open(&sqlite_url(&file, "rwc")).await.unwrap();
@@ -829,8 +818,10 @@ mod tests {
         // Another process's writer, as far as this one can tell: outside its queue of writers.
         let other = rusqlite::Connection::open(&file).unwrap();
         other.execute_batch("BEGIN IMMEDIATE; INSERT INTO notes VALUES ('2')").unwrap();
+        let asked = std::time::Instant::now();
         let read = tokio::time::timeout(BUSY_TIMEOUT * 2, db.read_snapshots(Counted, Counted));
         assert_eq!(read.await.expect("no hang").unwrap(), (1, 1));
+        assert!(asked.elapsed() >= BUSY_TIMEOUT, "the lock was asked for, and waited for");
         other.execute_batch("COMMIT").unwrap();
         drop(other);
         db.close().await.unwrap();

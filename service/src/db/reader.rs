@@ -4,10 +4,11 @@
 //!   SQLite's 15–30 µs of work cost three to four times that through the pool, most of it thread
 //!   switches (BENCHMARKS.md, run 7); a few index seeks hold the async runtime's thread for less
 //!   time than the hand-off they save;
-//! - a long read that must see one state of the database, the monthly report's, in one read
-//!   transaction on a blocking thread ([`Readers::begin`], through [`super::Db::read_snapshot`]
+//! - a long read that must see one state of the database, the monthly report's, in read
+//!   transactions on blocking threads ([`Readers::begin`], through [`super::Db::read_snapshot`]
 //!   and [`super::Db::read_snapshots`]): some 170 000 rows crossed threads one by one, and the cold
-//!   report took 1.65 / 1.77 s where it now takes 0.65 / 0.70 s (BENCHMARKS.md, runs 7 and 9).
+//!   report took 1.65 / 1.77 s where one reader took 0.65 / 0.70 s and two take 0.35 s
+//!   (BENCHMARKS.md, runs 7, 9 and 11).
 //!
 //! A reader is a plain SQLite connection (rusqlite, over the same libsqlite3-sys as sqlx). Readers
 //! never write: each is `query_only`, and a statement that could write is refused before it runs;
