@@ -97,7 +97,7 @@ impl Db {
         let migrator = Self::connect(url, 1).await?;
         Migrator::up(&migrator.conn, None).await.context("running migrations")?;
         migrator.conn.close().await?;
-        let is_sqlite = url.starts_with("sqlite:");
+        let is_sqlite = is_sqlite_url(url);
         let pool_size = if !is_sqlite {
             16
         } else if sqlite_file(url).is_none() {
@@ -119,7 +119,7 @@ impl Db {
     async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false).max_connections(max_connections);
-        let is_sqlite = url.starts_with("sqlite:");
+        let is_sqlite = is_sqlite_url(url);
         if is_sqlite {
             // sqlx pings a pooled connection at every checkout unless told not to. An SQLite
             // connection is a thread of this process that cannot hang up, and its ping is a round
@@ -499,6 +499,11 @@ where
     Ok(found)
 }
 
+/// An SQLite URL, a file's or a database in memory (`sqlite::memory:`).
+pub fn is_sqlite_url(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
 /// The file behind an SQLite URL, if it names one (none in memory), decoded as sqlx decodes it
 /// (`my%20db.sqlite` is `my db.sqlite`): a restore must replace the very file the server opens.
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
@@ -648,6 +653,8 @@ mod tests {
         assert!(!opens_plainly("sqlite://data/c.db?mode=ro") && !opens_plainly("sqlite://c.db?immutable=1"));
         assert!(!opens_plainly("sqlite://data/c.db?mode=rwc&vfs=unix-dotfile"));
         assert_eq!(sqlite_file("postgres://u@h/db"), None);
+        assert!(is_sqlite_url("sqlite::memory:") && is_sqlite_url("sqlite://data/c.db"));
+        assert!(!is_sqlite_url("postgres://u@h/db") && !is_sqlite_url("data/c.db"));
         assert_eq!(redact("postgres://user:secret@localhost/db"), "postgres://user:***@localhost/db");
         assert_eq!(redact("sqlite://data/c.db"), "sqlite://data/c.db");
     }

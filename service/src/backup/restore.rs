@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use migration::{Migrator, MigratorTrait};
 
 use super::{BackupError, Schema, ServerLock, check_copy, check_open_copy, io, open_file, remove_if_there};
-use crate::db::sqlite_file;
+use crate::db::{is_sqlite_url, sqlite_file};
 
 /// What a restore did.
 #[derive(Debug)]
@@ -31,7 +31,7 @@ pub async fn restore(
 ) -> Result<Restored, BackupError> {
     let database = match sqlite_file(database_url) {
         Some(file) => file,
-        None if database_url.starts_with("sqlite:") => return Err(BackupError::InMemory),
+        None if is_sqlite_url(database_url) => return Err(BackupError::InMemory),
         None => return Err(BackupError::NotSqlite),
     };
     let _lock = ServerLock::acquire(database_url)?;
