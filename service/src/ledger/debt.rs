@@ -202,57 +202,48 @@ pub async fn statement(db: &Db, consumer_id: i64) -> Result<Statement, DbErr> {
 /// walked every charge of that month by `idx_charges_period` instead of the contract's
 /// recalculations.
 static STATEMENT: LazyLock<String> = LazyLock::new(|| {
-    // The latest period of one kind of charge, and that period's total (a few lines: it cannot
+    // The latest month charged for consumption, and that month's total (a few lines: it cannot
     // overflow, see `contract_sum`).
-    let latest = |kind: ChargeKind| {
-        let last = format!("SELECT MAX(period) FROM charges WHERE contract_id = c.id AND kind = '{}'", kind.code());
+    let consumption = {
+        let kind = ChargeKind::Consumption.code();
+        let last = format!("SELECT MAX(period) FROM charges WHERE contract_id = c.id AND kind = '{kind}'");
         format!(
-            "({last}) AS {kind}_period, \
+            "({last}) AS consumption_period, \
              CAST((SELECT SUM(amount_kopecks) FROM charges \
-                   WHERE contract_id = c.id AND kind = '{kind}' AND period = ({last})) AS BIGINT) AS {kind}_amount",
-            kind = kind.code(),
+                   WHERE contract_id = c.id AND kind = '{kind}' AND period = ({last})) AS BIGINT) AS consumption_amount"
         )
     };
     // The latest money that stayed: not a reversal, nor a payment reversed (a moved one's new
-    // line is a payment of its own). The unary `+` keeps SQLite walking the contract's payments by
-    // day: on the `reverses_id` index instead it read every payment ever made (×30 the statement).
-    let last_payment = |column: &str| {
-        format!(
-            "(SELECT {column} FROM payments pay WHERE pay.contract_id = c.id AND +pay.reverses_id IS NULL \
-               AND NOT EXISTS (SELECT 1 FROM payments rev WHERE rev.reverses_id = pay.id) \
-             ORDER BY pay.paid_on DESC, pay.id DESC LIMIT 1) AS payment_{column}"
-        )
-    };
+    // line is a payment of its own), found once and joined by its id. The unary `+` keeps SQLite
+    // walking the contract's payments by day: on the `reverses_id` index instead it read every
+    // payment ever made (×30 the statement).
+    let last_payment = "LEFT JOIN payments lp ON lp.id = \
+        (SELECT pay.id FROM payments pay WHERE pay.contract_id = c.id AND +pay.reverses_id IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM payments rev WHERE rev.reverses_id = pay.id) \
+         ORDER BY pay.paid_on DESC, pay.id DESC LIMIT 1)";
     format!(
         "SELECT c.id, c.number, c.service, p.number AS plot_number, \
            (SELECT serial FROM meters WHERE contract_id = c.id AND removed_on IS NULL \
             ORDER BY id DESC LIMIT 1) AS serial, \
-           {charged} AS charged, {paid} AS paid, {consumption}, {opening}, {paid_on}, {paid_amount}, \
+           {charged} AS charged, {paid} AS paid, {consumption}, {opening}, \
+           lp.paid_on AS payment_paid_on, lp.amount_kopecks AS payment_amount_kopecks, \
            r.reason AS recalculation_reason, r.amount_kopecks AS recalculation_amount \
-         FROM contracts c JOIN plots p ON p.id = c.plot_id \
+         FROM contracts c JOIN plots p ON p.id = c.plot_id {last_payment} \
          LEFT JOIN charges r ON r.contract_id = c.id AND r.kind = 'recalculation' \
          WHERE c.consumer_id = ? AND (r.id IS NULL OR r.period = \
            (SELECT MAX(period) FROM charges WHERE contract_id = c.id AND kind = 'recalculation')) \
          ORDER BY c.id, r.id",
         charged = contract_sum("charges", ""),
         paid = contract_sum("payments", ""),
-        consumption = latest(ChargeKind::Consumption),
         opening = "(SELECT MIN(dated_on) FROM charges WHERE contract_id = c.id AND kind = 'opening_balance') \
                    AS opening_on, \
                    CAST((SELECT SUM(amount_kopecks) FROM charges WHERE contract_id = c.id \
                          AND kind = 'opening_balance') AS BIGINT) AS opening_amount",
-        paid_on = last_payment("paid_on"),
-        paid_amount = last_payment("amount_kopecks"),
     )
 });
 
 /// One row of [`STATEMENT`]: a contract's line, or another recalculation of the last one.
 fn add_row(lines: &mut Vec<ContractLine>, row: &impl Row) -> Result<(), DbErr> {
-    let charge = |kind: ChargeKind| -> Result<Option<(Period, Kopecks)>, DbErr> {
-        let code = kind.code();
-        let Some(period) = row.cell::<Option<Period>>(&format!("{code}_period"))? else { return Ok(None) };
-        Ok(Some((period, row.cell(&format!("{code}_amount"))?)))
-    };
     let contract_id: i64 = row.cell("id")?;
     if lines.last().is_none_or(|line| line.contract_id != contract_id) {
         let paid_on: Option<NaiveDate> = row.cell("payment_paid_on")?;
@@ -263,7 +254,7 @@ fn add_row(lines: &mut Vec<ContractLine>, row: &impl Row) -> Result<(), DbErr> {
             service: row.cell("service")?,
             plot_number: row.cell("plot_number")?,
             meter_serial: row.cell("serial")?,
-            last_charge: charge(ChargeKind::Consumption)?,
+            last_charge: row.cell::<Option<Period>>("consumption_period")?.zip(row.cell("consumption_amount")?),
             opening_balance: row.cell::<Option<NaiveDate>>("opening_on")?.zip(row.cell("opening_amount")?),
             recalculations: Vec::new(),
             last_payment: paid_on.zip(paid_amount),
