@@ -246,8 +246,6 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
 fn add_row(lines: &mut Vec<ContractLine>, row: &impl Row) -> Result<(), DbErr> {
     let contract_id: i64 = row.cell("id")?;
     if lines.last().is_none_or(|line| line.contract_id != contract_id) {
-        let paid_on: Option<NaiveDate> = row.cell("payment_paid_on")?;
-        let paid_amount: Option<Kopecks> = row.cell("payment_amount_kopecks")?;
         lines.push(ContractLine {
             contract_id,
             contract_number: row.cell("number")?,
@@ -257,7 +255,7 @@ fn add_row(lines: &mut Vec<ContractLine>, row: &impl Row) -> Result<(), DbErr> {
             last_charge: row.cell::<Option<Period>>("consumption_period")?.zip(row.cell("consumption_amount")?),
             opening_balance: row.cell::<Option<NaiveDate>>("opening_on")?.zip(row.cell("opening_amount")?),
             recalculations: Vec::new(),
-            last_payment: paid_on.zip(paid_amount),
+            last_payment: row.cell::<Option<NaiveDate>>("payment_paid_on")?.zip(row.cell("payment_amount_kopecks")?),
             balance: Balance::new(row.cell("charged")?, row.cell("paid")?)?,
         });
     }
