@@ -133,7 +133,7 @@ pub fn photo_request(mode: Mode) -> &'static str {
 }
 
 pub fn debt(statement: &Statement, today: NaiveDate) -> String {
-    format!("Задолженность на {}\n\n{}", date(today), statement.to_message())
+    format!("Задолженность на {}\n\n{statement}", date(today))
 }
 
 /// Telegram's limit on a message's text, in characters.

@@ -83,7 +83,7 @@ async fn debt_for_two_services_with_partial_and_over_payment() {
     assert_eq!(by_number("E-5").balance.debt(), kopecks!(-50_00));
     assert_eq!(by_number("E-5").last_charge, Some((Period::parse("2026-03").unwrap(), kopecks!(750_00))));
     assert_eq!(statement.total.debt(), kopecks!(200_00));
-    let message = statement.to_message();
+    let message = statement.to_string();
     assert!(message.contains("Задолженность 250,00 ₽"), "{message}");
     assert!(message.contains("Переплата (аванс) 50,00 ₽"), "{message}");
     assert_eq!(debt::total(t.ctx.db.conn(), Scope::Plot(water.plot_id)).await.unwrap().debt(), kopecks!(200_00));

@@ -196,7 +196,7 @@ impl From<ContractLine> for DebtLineOut {
 
 impl From<Statement> for StatementOut {
     fn from(s: Statement) -> Self {
-        let text = s.to_message();
+        let text = s.to_string();
         StatementOut { total: s.total.into(), lines: s.lines.into_iter().map(Into::into).collect(), text }
     }
 }

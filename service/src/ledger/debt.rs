@@ -1,6 +1,7 @@
 //! What consumers owe: charges minus payments, from one aggregate query per question.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -122,10 +123,18 @@ pub struct ContractLine {
     pub last_charge: Option<(Period, Kopecks)>,
     /// The debt (or credit) carried over at go-live, and the go-live day it is dated.
     pub opening_balance: Option<(NaiveDate, Kopecks)>,
-    /// The recalculations booked in the latest month that has any: reason and amount.
-    pub recalculations: Vec<(String, Kopecks)>,
+    /// The recalculations booked in the latest month that has any, in the order they were booked.
+    pub recalculations: Vec<Recalculation>,
     pub last_payment: Option<(NaiveDate, Kopecks)>,
     pub balance: Balance,
+}
+
+/// A recalculation line of a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recalculation {
+    pub id: i64,
+    pub reason: String,
+    pub amount: Kopecks,
 }
 
 /// A consumer's debt, contract by contract.
@@ -135,42 +144,35 @@ pub struct Statement {
     pub total: Balance,
 }
 
-impl Statement {
-    /// The statement as a Telegram message.
-    pub fn to_message(&self) -> String {
+/// The statement as a Telegram message (and the panel's text of it).
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.lines.is_empty() {
-            return "Договоров не найдено.".to_owned();
+            return f.write_str("Договоров не найдено.");
         }
-        let mut out = String::new();
         for line in &self.lines {
-            out.push_str(&format!(
-                "{} — договор № {}, участок {}\n",
-                line.service, line.contract_number, line.plot_number
-            ));
+            writeln!(f, "{} — договор № {}, участок {}", line.service, line.contract_number, line.plot_number)?;
             if let Some(serial) = &line.meter_serial {
-                out.push_str(&format!("Счётчик: {serial}\n"));
+                writeln!(f, "Счётчик: {serial}")?;
             }
             match line.last_charge {
-                Some((period, amount)) => out.push_str(&format!("Начислено за {}: {amount}\n", period.russian())),
-                None => out.push_str("Начислений пока нет\n"),
+                Some((period, amount)) => writeln!(f, "Начислено за {}: {amount}", period.russian())?,
+                None => writeln!(f, "Начислений пока нет")?,
             }
             if let Some((dated_on, amount)) = line.opening_balance {
                 let carried = Balance::of_debt(amount).describe().to_lowercase();
-                out.push_str(&format!("Входящее сальдо на {}: {carried}\n", dated_on.format("%d.%m.%Y")));
+                writeln!(f, "Входящее сальдо на {}: {carried}", dated_on.format("%d.%m.%Y"))?;
             }
-            for (reason, amount) in &line.recalculations {
-                out.push_str(&format!("{reason}: {amount}\n"));
+            for Recalculation { reason, amount, .. } in &line.recalculations {
+                writeln!(f, "{reason}: {amount}")?;
             }
             match line.last_payment {
-                Some((date, amount)) => {
-                    out.push_str(&format!("Последняя оплата: {amount} от {}\n", date.format("%d.%m.%Y")));
-                }
-                None => out.push_str("Оплат пока нет\n"),
+                Some((date, amount)) => writeln!(f, "Последняя оплата: {amount} от {}", date.format("%d.%m.%Y"))?,
+                None => writeln!(f, "Оплат пока нет")?,
             }
-            out.push_str(&format!("{}\n\n", line.balance.describe()));
+            write!(f, "{}\n\n", line.balance.describe())?;
         }
-        out.push_str(&format!("Итого: {}", self.total.describe().to_lowercase()));
-        out
+        write!(f, "Итого: {}", self.total.describe().to_lowercase())
     }
 }
 
@@ -200,7 +202,8 @@ pub async fn statement(db: &Db, consumer_id: i64) -> Result<Statement, DbErr> {
 /// The statement's query. A contract comes as one row per recalculation line of its latest month
 /// with any, or one row without. The month's condition stays out of the join: in it, SQLite
 /// walked every charge of that month by `idx_charges_period` instead of the contract's
-/// recalculations.
+/// recalculations. Ordered by contract only, which the consumer's index gives as it is walked:
+/// ordering the recalculations too cost SQLite a sorter per question (`add_row` orders them).
 static STATEMENT: LazyLock<String> = LazyLock::new(|| {
     // The latest month charged for consumption, and that month's total (a few lines: it cannot
     // overflow, see `contract_sum`).
@@ -227,12 +230,12 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
             ORDER BY id DESC LIMIT 1) AS serial, \
            {charged} AS charged, {paid} AS paid, {consumption}, {opening}, \
            lp.paid_on AS payment_paid_on, lp.amount_kopecks AS payment_amount_kopecks, \
-           r.reason AS recalculation_reason, r.amount_kopecks AS recalculation_amount \
+           r.id AS recalculation_id, r.reason AS recalculation_reason, r.amount_kopecks AS recalculation_amount \
          FROM contracts c JOIN plots p ON p.id = c.plot_id {last_payment} \
          LEFT JOIN charges r ON r.contract_id = c.id AND r.kind = 'recalculation' \
          WHERE c.consumer_id = ? AND (r.id IS NULL OR r.period = \
            (SELECT MAX(period) FROM charges WHERE contract_id = c.id AND kind = 'recalculation')) \
-         ORDER BY c.id, r.id",
+         ORDER BY c.id",
         charged = contract_sum("charges", ""),
         paid = contract_sum("payments", ""),
         opening = "(SELECT MIN(dated_on) FROM charges WHERE contract_id = c.id AND kind = 'opening_balance') \
@@ -259,10 +262,13 @@ fn add_row(lines: &mut Vec<ContractLine>, row: &impl Row) -> Result<(), DbErr> {
             balance: Balance::new(row.cell("charged")?, row.cell("paid")?)?,
         });
     }
-    let amount: Option<Kopecks> = row.cell("recalculation_amount")?;
-    if let (Some(line), Some(amount)) = (lines.last_mut(), amount) {
+    let id: Option<i64> = row.cell("recalculation_id")?;
+    if let (Some(line), Some(id)) = (lines.last_mut(), id) {
         let reason: Option<String> = row.cell("recalculation_reason")?;
-        line.recalculations.push((reason.unwrap_or_default(), amount));
+        let recalculation =
+            Recalculation { id, reason: reason.unwrap_or_default(), amount: row.cell("recalculation_amount")? };
+        let at = line.recalculations.partition_point(|r| r.id < id);
+        line.recalculations.insert(at, recalculation);
     }
     Ok(())
 }
@@ -290,8 +296,9 @@ mod tests {
         let month = Value::from(t.ctx.current_period().to_string());
         for (kind, amount, reason) in [
             (ChargeKind::OpeningBalance, 1_234_567, None),
-            (ChargeKind::Recalculation, -50_000, Some("Поверка счётчика")),
+            // Booked in the order opposite to their amounts' (the order SQLite's index gives).
             (ChargeKind::Recalculation, 70_001, Some("Ошибка в показаниях")),
+            (ChargeKind::Recalculation, -50_000, Some("Поверка счётчика")),
         ] {
             let values = [
                 contracts[0].id.into(),
@@ -327,6 +334,7 @@ mod tests {
         let booked = statement(&t.ctx.db, contracts[0].consumer_id).await.unwrap();
         let line = booked.lines.iter().find(|l| l.contract_id == contracts[0].id).unwrap();
         assert_eq!(line.opening_balance, Some((t.ctx.today(), Kopecks::new(1_234_567).unwrap())));
-        assert_eq!(line.recalculations.len(), 2, "{line:?}");
+        let reasons: Vec<&str> = line.recalculations.iter().map(|r| r.reason.as_str()).collect();
+        assert_eq!(reasons, ["Ошибка в показаниях", "Поверка счётчика"], "{line:?}");
     }
 }
