@@ -124,14 +124,14 @@ pub struct ContractLine {
     /// The debt (or credit) carried over at go-live, and the go-live day it is dated.
     pub opening_balance: Option<(NaiveDate, Kopecks)>,
     /// The recalculations booked in the latest month that has any, in the order they were booked.
-    pub recalculations: Vec<Recalculation>,
+    pub recalculations: Vec<RecalculationLine>,
     pub last_payment: Option<(NaiveDate, Kopecks)>,
     pub balance: Balance,
 }
 
 /// A recalculation line of a statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recalculation {
+pub struct RecalculationLine {
     pub id: i64,
     pub reason: String,
     pub amount: Kopecks,
@@ -163,7 +163,7 @@ impl fmt::Display for Statement {
                 let carried = Balance::of_debt(amount).describe().to_lowercase();
                 writeln!(f, "Входящее сальдо на {}: {carried}", dated_on.format("%d.%m.%Y"))?;
             }
-            for Recalculation { reason, amount, .. } in &line.recalculations {
+            for RecalculationLine { reason, amount, .. } in &line.recalculations {
                 writeln!(f, "{reason}: {amount}")?;
             }
             match line.last_payment {
@@ -266,7 +266,7 @@ fn add_row(lines: &mut Vec<ContractLine>, row: &impl Row) -> Result<(), DbErr> {
     if let (Some(line), Some(id)) = (lines.last_mut(), id) {
         let reason: Option<String> = row.cell("recalculation_reason")?;
         let recalculation =
-            Recalculation { id, reason: reason.unwrap_or_default(), amount: row.cell("recalculation_amount")? };
+            RecalculationLine { id, reason: reason.unwrap_or_default(), amount: row.cell("recalculation_amount")? };
         let at = line.recalculations.partition_point(|r| r.id < id);
         line.recalculations.insert(at, recalculation);
     }
