@@ -8,7 +8,7 @@ use domain::{CauseKind, ChargeKind, Kopecks, MeterValue, Period, Role, Service, 
 use entities::{charge, payment, period_balance};
 use sea_orm::{ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 use service::audit::Actor;
-use service::ledger::debt::{self, Scope};
+use service::ledger::debt::{self, RecalculationLine, Scope};
 use service::ledger::lines::{self, LineError};
 use service::ledger::months::{self, MonthError};
 use service::ledger::payments::{self, NewPayment, PaymentError};
@@ -158,8 +158,7 @@ async fn a_correction_reaching_a_closed_month_is_a_recalculation_in_the_open_one
     let statement = debt::statement(&t.ctx.db, w.consumer_id).await.unwrap();
     let [line] = &statement.lines[..] else { panic!("one contract: {statement:?}") };
     let reason = "Перерасчёт за август 2026: исправлено показание от 12.08.2026".to_owned();
-    let shown: Vec<_> = line.recalculations.iter().map(|r| (r.reason.clone(), r.amount)).collect();
-    assert_eq!(shown, [(reason, kopecks!(-120_00))]);
+    assert_eq!(line.recalculations, [RecalculationLine { id: recalculation.id, reason, amount: kopecks!(-120_00) }]);
     assert_eq!((line.last_charge, line.balance.debt()), (Some((p("2026-11"), kopecks!(720_00))), kopecks!(1_600_00)));
 
     // The one writer refuses a line booked in a closed month, and removing one.

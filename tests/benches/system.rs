@@ -75,7 +75,7 @@ async fn debt_lookup() {
     };
     // One block of each in a row gave ×1.63–×2.70 on one machine as its load drifted between
     // them. The best of five rounds of each, taken in turns (the bot's round trip below takes
-    // the best of three the same way).
+    // the best of seven the same way).
     // Warm up connections, statement caches and pages.
     // The statement runs on the calling thread (`service::db` readers), off sqlx's thread; the
     // issue's baseline is a round trip through the pool, as every other query pays.
@@ -327,12 +327,18 @@ async fn bot_debt() {
     round_trip(&app, &users, "Помощь", 200).await;
     // One round of each gave ×0.76–0.91 in five runs on one idle machine, the best of three
     // ×0.82–0.93 on another. The best of seven rounds of each, taken in turns: a round slowed by
-    // something else is dropped, not compared. The pairs' own ratios are printed for the noise.
+    // something else is dropped, not compared. The pairs' own ratios are printed for the noise;
+    // which of a pair goes first alternates, so neither always follows the other.
     const ROUNDS: usize = 7;
     let (mut help, mut debt, mut pairs) = (0.0_f64, 0.0_f64, Vec::with_capacity(ROUNDS));
-    for _ in 0..ROUNDS {
-        let h = round_trip(&app, &users, "Помощь", 2_000).await;
-        let d = round_trip(&app, &users, "Задолженность", 2_000).await;
+    for round in 0..ROUNDS {
+        let (h, d) = if round % 2 == 0 {
+            let h = round_trip(&app, &users, "Помощь", 2_000).await;
+            (h, round_trip(&app, &users, "Задолженность", 2_000).await)
+        } else {
+            let d = round_trip(&app, &users, "Задолженность", 2_000).await;
+            (round_trip(&app, &users, "Помощь", 2_000).await, d)
+        };
         (help, debt) = (help.max(h), debt.max(d));
         pairs.push(d / h);
     }

@@ -132,6 +132,7 @@ pub struct ContractLine {
 /// A recalculation line of a statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecalculationLine {
+    /// The charge's id: the lines are shown in this order, the order they were booked in.
     pub id: i64,
     pub reason: String,
     pub amount: Kopecks,
@@ -282,13 +283,11 @@ mod tests {
     use crate::testing::TestContext;
 
     /// On an SQLite file the statement is read on the calling thread; the same query through the
-    /// pool, as PostgreSQL reads it, must give every consumer the same statement.
+    /// pool, as PostgreSQL reads it, must give every consumer the same statement. On either, a
+    /// contract's recalculations come in the order they were booked.
     #[tokio::test]
     async fn the_statement_is_the_same_through_either_driver() {
         let t = TestContext::new().await;
-        if t.ctx.db.readers().is_none() {
-            return; // PostgreSQL: the pool is the only way, and every other test reads it so.
-        }
         demo::generate(&t.ctx, DemoSpec { plots: 40, months: 14, seed: 7 }).await.unwrap();
         let contracts = entities::contract::Entity::find().all(t.ctx.db.conn()).await.unwrap();
         // The demo books neither opening balances nor recalculations: one contract gets both.
@@ -296,7 +295,8 @@ mod tests {
         let month = Value::from(t.ctx.current_period().to_string());
         for (kind, amount, reason) in [
             (ChargeKind::OpeningBalance, 1_234_567, None),
-            // Booked in the order opposite to their amounts' (the order SQLite's index gives).
+            // Booked in the order opposite to their amounts', the order SQLite reads them in by
+            // `idx_charges_contract_id_kind_period_amount_kopecks` (PostgreSQL's is any).
             (ChargeKind::Recalculation, 70_001, Some("Ошибка в показаниях")),
             (ChargeKind::Recalculation, -50_000, Some("Поверка счётчика")),
         ] {
