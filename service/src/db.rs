@@ -674,10 +674,6 @@ mod tests {
     async fn a_snapshot_sees_one_state_while_a_write_commits() {
         use std::sync::mpsc;
 
-        async fn count(source: &impl Source) -> Result<i64, DbErr> {
-            let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
-            Ok(rows[0].n)
-        }
         /// Counts, lets the writer write and waits for it (blocking: a snapshot read on a reader
         /// may not await), and counts again.
         struct CountTwice {
@@ -692,14 +688,6 @@ mod tests {
                 self.go.send(()).expect("the writer waits");
                 self.written.recv_timeout(Duration::from_secs(30)).expect("the writer wrote");
                 Ok((before, count(source).await?))
-            }
-        }
-        struct CountOnce;
-        impl SnapshotRead for CountOnce {
-            type Output = i64;
-
-            async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
-                count(source).await
             }
         }
         /// Reads, then fails.
@@ -738,13 +726,18 @@ mod tests {
         }
         assert!(within(db.read_snapshot(Broken)).await.unwrap_err().to_string().contains("no_such_table"));
         write(db.clone(), "INSERT INTO notes VALUES ('3')").await;
-        assert_eq!(within(db.read_snapshot(CountOnce)).await.unwrap(), 3, "the next snapshot sees the last write");
+        assert_eq!(within(db.read_snapshot(Counted)).await.unwrap(), 3, "the next snapshot sees the last write");
     }
 
     struct Count {
         n: i64,
     }
     crate::from_row!(Count { n });
+
+    async fn count(source: &impl Source) -> Result<i64, DbErr> {
+        let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
+        Ok(rows[0].n)
+    }
 
     /// Counts the rows of `notes`: what a pair of reads on one state must agree on.
     struct Counted;
@@ -753,8 +746,7 @@ mod tests {
         type Output = i64;
 
         async fn run(self, source: &impl Source) -> Result<i64, DbErr> {
-            let rows: Vec<Count> = source.rows("SELECT COUNT(*) AS n FROM notes", vec![]).await?;
-            Ok(rows[0].n)
+            count(source).await
         }
     }
 
